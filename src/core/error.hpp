@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Error values shared by every part. A function that can fail returns
+// cf::Result<T>; exceptions are reserved for bugs and exhausted resources and
+// are caught only at the boundaries (HTTP router, DIMSE handler, job runner,
+// main). This is the one place where an error code meets a protocol.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace cf {
+
+enum class ErrorCode : uint16_t {
+  kInvalidArgument,    // a request or option that makes no sense
+  kInvalidDicom,       // bytes that are not an acceptable DICOM object
+  kNotFound,           // unknown study, series, instance, route
+  kConflict,           // contradicts what is stored (hierarchy, existing key)
+  kTooLarge,           // over a configured size limit
+  kPermissionDenied,   // caller not allowed
+  kStorageUnavailable, // disk full, folder unwritable, database locked too long
+  kTimeout,
+  kUnsupported,        // valid but not handled (SOP class, transfer syntax)
+  kInternal,           // a bug; logged loudly
+};
+
+struct Error {
+  ErrorCode code;
+  std::string message;  // For operators and clients. Never contains patient data.
+};
+
+template <class T>
+using Result = std::expected<T, Error>;
+
+inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
+  return std::unexpected(Error{code, std::move(message)});
+}
+
+std::string_view ToString(ErrorCode code);
+int ToHttpStatus(ErrorCode code);
+uint16_t ToDimseStatus(ErrorCode code);  // C-STORE failure status (PS3.4 B.2.3)
+int ToExitCode(ErrorCode code);          // process exit codes of the CLI
+
+}  // namespace cf

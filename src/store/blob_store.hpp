@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// A BlobStore keeps immutable byte blobs under opaque keys. Keys are made of
+// [A-Za-z0-9._-] segments separated by '/', never "." or "..".
+// Implementations are safe to call from many threads. Calls block: call them
+// from a blocking pool, never from an I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace cf::store {
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // Writes a new blob. On success the blob is durable (it survives a crash or
+  // power loss). Fails with kConflict if `key` exists (blobs are never
+  // overwritten), kStorageUnavailable when the medium is full or failing; a
+  // failed Put leaves nothing behind under `key`.
+  virtual Result<void> Put(std::string_view key, ByteView data) = 0;
+
+  // Reads a whole blob. Fails with kNotFound for unknown keys.
+  virtual Result<Bytes> Get(std::string_view key) = 0;
+
+  // Size in bytes, or kNotFound.
+  virtual Result<uint64_t> Size(std::string_view key) = 0;
+
+  // Removes a blob; removing an unknown key fails with kNotFound.
+  virtual Result<void> Remove(std::string_view key) = 0;
+
+  // Calls `visit` for every blob until it returns false. Blobs written while
+  // the walk runs may or may not be seen.
+  virtual Result<void> ForEach(
+      const std::function<bool(std::string_view key, uint64_t size)>& visit) = 0;
+};
+
+// True when `key` is acceptable to every BlobStore.
+bool IsValidBlobKey(std::string_view key);
+
+}  // namespace cf::store
