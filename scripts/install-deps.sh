@@ -8,7 +8,7 @@ PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang-format
   # libraries (see DESIGN.md "Chosen dependencies")
-  libdcmtk-dev libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
+  libdcmtk-dev libboost1.81-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libssl-dev libzstd-dev libarchive-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks

@@ -88,6 +88,8 @@ class Archive {
   // removes those that are not and removes crash leftovers.
   Result<FsckReport> Fsck(bool repair);
 
+  const ArchiveOptions& Options() const { return options_; }
+
  private:
   catalog::Catalog& catalog_;
   store::BlobStore& blobs_;

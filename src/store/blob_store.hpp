@@ -38,6 +38,10 @@ class BlobStore {
   // the walk runs may or may not be seen.
   virtual Result<void> ForEach(
       const std::function<bool(std::string_view key, uint64_t size)>& visit) = 0;
+
+  // Removes what interrupted writes left behind (a crash mid-Put) and that
+  // no running writer still owns. Returns how many leftovers were removed.
+  virtual Result<int64_t> RemoveStaleTemporaries() = 0;
 };
 
 // True when `key` is acceptable to every BlobStore.

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// The subcommands of the `cloudfilm` binary. Each Register function adds
+// its subcommand and flags to the CLI and sets `run` to what executes it
+// once the command line (and the config file) has been read.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include "../config.hpp"
+
+namespace cf::app {
+
+using Runner = std::function<int(const Config&)>;
+
+void RegisterServe(CLI::App& app, Runner& run);
+void RegisterImport(CLI::App& app, Runner& run);
+void RegisterFsck(CLI::App& app, Runner& run);
+void RegisterSynth(CLI::App& app, Runner& run);
+void RegisterConfig(CLI::App& app, Runner& run);
+
+// Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
+int ReportError(const Error& error);
+
+}  // namespace cf::app

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cloudfilm import PATH...`: files, folders, ZIP archives and DICOMDIR
+// media into the archive in --data. It opens the data folder directly; a
+// running server may share it (SQLite serialises the writers). On a
+// terminal a progress bar is redrawn in place; otherwise progress is printed
+// as plain lines. Exit 0 when nothing was rejected, 1 otherwise.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "../runtime.hpp"
+#include "archive/importer.hpp"
+#include "commands.hpp"
+
+namespace cf::app {
+namespace {
+
+struct ImportArgs {
+  std::vector<std::string> paths;
+  bool quiet = false;
+};
+
+class Progress {
+ public:
+  Progress(int64_t total, bool quiet) : total_(total), tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet) {}
+
+  void Update(int64_t done, const archive::ImportTotals& t) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = done >= total_;
+    if (tty_) {
+      if (!last && now - last_draw_ < std::chrono::milliseconds(100)) return;
+      last_draw_ = now;
+      constexpr int kWidth = 30;
+      const int filled = total_ > 0 ? static_cast<int>(kWidth * done / total_) : kWidth;
+      std::fprintf(stderr, "\r[%s%s] %lld/%lld  stored %lld  present %lld  rejected %lld ",
+                   std::string(static_cast<size_t>(filled), '#').c_str(),
+                   std::string(static_cast<size_t>(kWidth - filled), ' ').c_str(),
+                   static_cast<long long>(done), static_cast<long long>(total_),
+                   static_cast<long long>(t.stored + t.new_versions),
+                   static_cast<long long>(t.already_present), static_cast<long long>(t.rejected));
+      if (last) std::fputc('\n', stderr);
+      return;
+    }
+    if (!last && now - last_draw_ < std::chrono::seconds(2)) return;
+    last_draw_ = now;
+    std::fprintf(stderr, "import: %lld/%lld objects, %lld rejected\n", static_cast<long long>(done),
+                 static_cast<long long>(total_), static_cast<long long>(t.rejected));
+  }
+
+  // A line printed between redraws must not be glued to the bar.
+  void BreakLine() {
+    if (tty_ && !quiet_) std::fputc('\n', stderr);
+  }
+
+ private:
+  int64_t total_;
+  bool tty_;
+  bool quiet_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+int RunImport(const Config& config, const ImportArgs& args) {
+  auto rt = OpenRuntime(config);
+  if (!rt) return ReportError(rt.error());
+  archive::Importer importer(*rt->archive);
+  std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
+  const int64_t total = importer.CountObjects(inputs);
+  Progress progress(total, args.quiet);
+  int64_t done = 0;
+  archive::ImportTotals running;
+  std::vector<std::string> rejected;
+  const auto start = std::chrono::steady_clock::now();
+  const archive::ImportTotals totals = importer.Run(inputs, [&](const archive::ImportItem& item) {
+    ++done;
+    if (!item.result) {
+      ++running.rejected;
+      rejected.push_back(item.name + ": " + std::string(ToString(item.result.error().code)) + ": " +
+                         item.result.error().message);
+    } else {
+      switch (item.result->outcome) {
+        case catalog::IndexOutcome::kStored: ++running.stored; break;
+        case catalog::IndexOutcome::kAlreadyPresent: ++running.already_present; break;
+        case catalog::IndexOutcome::kNewVersion: ++running.new_versions; break;
+      }
+      for (const auto& w : item.result->warnings) {
+        progress.BreakLine();
+        std::fprintf(stderr, "warning: %s: %s\n", item.name.c_str(), w.c_str());
+      }
+    }
+    progress.Update(done, running);
+  });
+  progress.Update(total, running);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& r : rejected) std::printf("rejected: %s\n", r.c_str());
+  std::printf("stored: %lld\nnew versions: %lld\nalready present: %lld\nrejected: %lld\n",
+              static_cast<long long>(totals.stored), static_cast<long long>(totals.new_versions),
+              static_cast<long long>(totals.already_present), static_cast<long long>(totals.rejected));
+  std::printf("bytes: %llu in %.2f s\n", static_cast<unsigned long long>(totals.bytes), secs);
+  return totals.rejected == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterImport(CLI::App& app, Runner& run) {
+  CLI::App* sub = app.add_subcommand("import", "import files, folders, ZIP archives and DICOMDIR media");
+  auto args = std::make_shared<ImportArgs>();
+  sub->add_option("paths", args->paths, "files, folders, ZIP files or DICOMDIR files")->required();
+  sub->add_flag("-q,--quiet", args->quiet, "no progress output");
+  sub->callback([&run, args] {
+    run = [args](const Config& config) { return RunImport(config, *args); };
+  });
+}
+
+}  // namespace cf::app

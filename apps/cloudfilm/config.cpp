@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config.hpp"
+
+#include <toml++/toml.h>
+
+#include <set>
+#include <sstream>
+
+namespace cf::app {
+namespace {
+
+Error ConfigError(const std::string& msg) { return Error{ErrorCode::kInvalidArgument, msg}; }
+
+template <class T>
+Result<void> Read(const toml::table& t, std::string_view key, T& out, const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return {};
+  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::filesystem::path>) {
+    auto v = n->value<std::string>();
+    if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be a string"));
+    out = *v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    auto v = n->value<bool>();
+    if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be true or false"));
+    out = *v;
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    const toml::array* a = n->as_array();
+    if (a == nullptr) return std::unexpected(ConfigError(where + std::string(key) + " must be an array of strings"));
+    out.clear();
+    for (const auto& e : *a) {
+      auto v = e.value<std::string>();
+      if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be an array of strings"));
+      out.push_back(*v);
+    }
+  } else {
+    auto v = n->value<int64_t>();
+    if (!v || *v < 0 || static_cast<uint64_t>(*v) > std::numeric_limits<T>::max()) {
+      return std::unexpected(ConfigError(where + std::string(key) + " must be an integer in range"));
+    }
+    out = static_cast<T>(*v);
+  }
+  return {};
+}
+
+Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& [k, v] : t) {
+    if (!allowed.contains(std::string(k.str()))) {
+      return std::unexpected(ConfigError("unknown setting " + where + std::string(k.str())));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path.string());
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "cannot read config " << path.string() << ": " << e.description() << " (line "
+        << e.source().begin.line << ")";
+    return std::unexpected(ConfigError(msg.str()));
+  }
+  if (auto r = CheckKeys(root, {"data", "log_level", "http", "dicom", "storage"}, ""); !r) return r;
+  Result<void> r;
+  if (!(r = Read(root, "data", c.data, ""))) return r;
+  if (!(r = Read(root, "log_level", c.log_level, ""))) return r;
+  if (const toml::table* h = root["http"].as_table()) {
+    if (!(r = CheckKeys(*h, {"bind", "port", "threads", "blocking_threads"}, "http."))) return r;
+    if (!(r = Read(*h, "bind", c.http_bind, "http."))) return r;
+    if (!(r = Read(*h, "port", c.http_port, "http."))) return r;
+    if (!(r = Read(*h, "threads", c.http_threads, "http."))) return r;
+    if (!(r = Read(*h, "blocking_threads", c.blocking_threads, "http."))) return r;
+  }
+  if (const toml::table* d = root["dicom"].as_table()) {
+    if (!(r = CheckKeys(*d, {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations"}, "dicom."))) return r;
+    if (!(r = Read(*d, "bind", c.dicom_bind, "dicom."))) return r;
+    if (!(r = Read(*d, "port", c.dicom_port, "dicom."))) return r;
+    if (!(r = Read(*d, "aet", c.aet, "dicom."))) return r;
+    if (!(r = Read(*d, "allowed_callers", c.allowed_callers, "dicom."))) return r;
+    if (!(r = Read(*d, "max_pdu", c.max_pdu, "dicom."))) return r;
+    if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
+  }
+  if (const toml::table* s = root["storage"].as_table()) {
+    if (!(r = CheckKeys(*s, {"fsync", "max_object_size"}, "storage."))) return r;
+    if (!(r = Read(*s, "fsync", c.fsync, "storage."))) return r;
+    if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
+  }
+  return {};
+}
+
+Result<void> Validate(const Config& c) {
+  if (c.aet.empty() || c.aet.size() > 16) return std::unexpected(ConfigError("dicom.aet must be 1 to 16 characters"));
+  for (const auto& a : c.allowed_callers) {
+    if (a.empty() || a.size() > 16) return std::unexpected(ConfigError("dicom.allowed_callers entries must be 1 to 16 characters"));
+  }
+  if (c.max_pdu < 4096 || c.max_pdu > 131072) return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
+  if (c.max_associations < 1 || c.max_associations > 1024) return std::unexpected(ConfigError("dicom.max_associations must be between 1 and 1024"));
+  if (c.http_threads < 1 || c.http_threads > 256) return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
+  if (c.blocking_threads < 1 || c.blocking_threads > 256) return std::unexpected(ConfigError("http.blocking_threads must be between 1 and 256"));
+  if (c.max_object_size < 1024) return std::unexpected(ConfigError("storage.max_object_size is too small"));
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
+  if (!kLevels.contains(c.log_level)) return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
+  if (c.data.empty()) return std::unexpected(ConfigError("data must name a folder"));
+  return {};
+}
+
+std::string ToToml(const Config& c) {
+  toml::array callers;
+  for (const auto& a : c.allowed_callers) callers.push_back(a);
+  toml::table t{
+      {"data", c.data.string()},
+      {"log_level", c.log_level},
+      {"http", toml::table{{"bind", c.http_bind},
+                           {"port", c.http_port},
+                           {"threads", c.http_threads},
+                           {"blocking_threads", c.blocking_threads}}},
+      {"dicom", toml::table{{"bind", c.dicom_bind},
+                            {"port", c.dicom_port},
+                            {"aet", c.aet},
+                            {"allowed_callers", callers},
+                            {"max_pdu", static_cast<int64_t>(c.max_pdu)},
+                            {"max_associations", c.max_associations}}},
+      {"storage", toml::table{{"fsync", c.fsync},
+                              {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
+  };
+  std::ostringstream out;
+  out << t << "\n";
+  return out.str();
+}
+
+}  // namespace cf::app

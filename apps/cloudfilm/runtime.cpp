@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "runtime.hpp"
+
+#include "catalog/sqlite_catalog.hpp"
+#include "store/filesystem_blob_store.hpp"
+
+namespace cf::app {
+
+Result<Runtime> OpenRuntime(const Config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data, ec);
+  if (ec) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot create data folder " + config.data.string() + ": " + ec.message());
+  }
+  Runtime rt;
+  auto blobs = store::FilesystemBlobStore::Open({config.data, config.fsync});
+  if (!blobs) return std::unexpected(blobs.error());
+  rt.blobs = std::move(*blobs);
+  catalog::SqliteOptions sqlite_options;
+  sqlite_options.path = config.CatalogPath();
+  sqlite_options.synchronous_full = config.fsync;
+  sqlite_options.read_connections = std::max(2, config.blocking_threads);
+  auto catalog = catalog::OpenSqliteCatalog(sqlite_options);
+  if (!catalog) return std::unexpected(catalog.error());
+  rt.catalog = std::move(*catalog);
+  archive::ArchiveOptions archive_options;
+  archive_options.max_object_size = config.max_object_size;
+  rt.archive = std::make_unique<archive::Archive>(*rt.catalog, *rt.blobs, archive_options);
+  return rt;
+}
+
+}  // namespace cf::app

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: Apache-2.0
+// Opening the SQLite catalog and its write path. Concurrent Index() calls
+// are grouped: the first caller becomes the writer, takes every queued
+// request into one transaction (each under its own savepoint, so one bad
+// object does not fail the others) and commits once; the others wait for
+// that commit. This keeps the durability promise at one WAL fsync per group.
+#include <chrono>
+
+#include "catalog/sqlite_catalog_impl.hpp"
+#include "catalog/sqlite_migrations.hpp"
+#include "core/log.hpp"
+
+namespace cf::catalog {
+namespace sqlite {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Adds `modality` to a '\'-joined sorted set.
+std::string AddModality(const std::string& set, const std::string& modality) {
+  if (modality.empty()) return set;
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= set.size() && !set.empty()) {
+    const size_t end = set.find('\\', start);
+    items.push_back(set.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  for (const auto& m : items) {
+    if (m == modality) return set;
+  }
+  items.push_back(modality);
+  std::sort(items.begin(), items.end());
+  std::string out;
+  for (const auto& m : items) {
+    if (!out.empty()) out.push_back('\\');
+    out += m;
+  }
+  return out;
+}
+
+Result<std::optional<int64_t>> OptionalPk(Statement* s) {
+  auto row = s->Step();
+  if (!row) return std::unexpected(row.error());
+  std::optional<int64_t> pk;
+  if (*row) pk = s->Int(0);
+  s->Reset();
+  return pk;
+}
+
+}  // namespace
+
+Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstance& p,
+                                       std::string_view sha256_hex) {
+  StoredState state;
+  {
+    auto s = db.Prepare(
+        "SELECT i.version, i.sha256, i.blob_key, se.series_uid FROM instances i "
+        "JOIN series se ON se.pk = i.series_pk WHERE i.sop_uid = ?1 ORDER BY i.version");
+    if (!s) return std::unexpected(s.error());
+    (*s)->Bind(1, p.sop_instance_uid);
+    for (;;) {
+      auto row = (*s)->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      const int version = static_cast<int>((*s)->Int(0));
+      if ((*s)->Text(3) != p.series_instance_uid) {
+        (*s)->Reset();
+        return Fail(ErrorCode::kConflict,
+                    "SOP Instance UID already stored in another series; refusing to move it");
+      }
+      if ((*s)->Text(1) == sha256_hex && !state.already_present) {
+        state.already_present = IndexResult{IndexOutcome::kAlreadyPresent, version, (*s)->Text(2)};
+      }
+      state.next_version = version + 1;
+    }
+    (*s)->Reset();
+  }
+  if (state.already_present) return state;
+  {
+    auto s = db.Prepare(
+        "SELECT se.pk, st.study_uid FROM series se JOIN studies st ON st.pk = se.study_pk "
+        "WHERE se.series_uid = ?1");
+    if (!s) return std::unexpected(s.error());
+    (*s)->Bind(1, p.series_instance_uid);
+    auto row = (*s)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      if ((*s)->Text(1) != p.study_instance_uid) {
+        (*s)->Reset();
+        return Fail(ErrorCode::kConflict, "Series Instance UID already belongs to another study");
+      }
+      state.series_pk = (*s)->Int(0);
+    }
+    (*s)->Reset();
+  }
+  {
+    auto s = db.Prepare(
+        "SELECT st.pk, pa.patient_id, pa.issuer FROM studies st "
+        "JOIN patients pa ON pa.pk = st.patient_pk WHERE st.study_uid = ?1");
+    if (!s) return std::unexpected(s.error());
+    (*s)->Bind(1, p.study_instance_uid);
+    auto row = (*s)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      if ((*s)->Text(1) != p.patient_id || (*s)->Text(2) != p.issuer_of_patient_id) {
+        (*s)->Reset();
+        return Fail(ErrorCode::kConflict,
+                    "Study Instance UID already belongs to another patient; refusing to move it");
+      }
+      state.study_pk = (*s)->Int(0);
+    }
+    (*s)->Reset();
+  }
+  return state;
+}
+
+SqliteCatalog::SqliteCatalog(SqliteOptions options, Connection writer,
+                             std::vector<Connection> readers)
+    : options_(std::move(options)), writer_(std::move(writer)), readers_(std::move(readers)) {
+  for (auto& r : readers_) free_readers_.push_back(&r);
+}
+
+SqliteCatalog::Lease::~Lease() {
+  {
+    std::lock_guard lock(owner_.read_mutex_);
+    owner_.free_readers_.push_back(conn_);
+  }
+  owner_.read_cv_.notify_one();
+}
+
+SqliteCatalog::Lease SqliteCatalog::Borrow() {
+  std::unique_lock lock(read_mutex_);
+  read_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+  Connection* c = free_readers_.back();
+  free_readers_.pop_back();
+  return Lease(*this, c);
+}
+
+Result<std::optional<IndexResult>> SqliteCatalog::Precheck(const dicom::ParsedInstance& parsed,
+                                                           std::string_view sha256_hex) {
+  auto db = Borrow();
+  auto state = CheckAgainstStored(*db, parsed, sha256_hex);
+  if (!state) return std::unexpected(state.error());
+  return state->already_present;
+}
+
+Result<IndexResult> SqliteCatalog::Index(const InstanceToIndex& instance) {
+  Pending me{&instance};
+  std::unique_lock lock(write_mutex_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (writing_) {
+      write_cv_.wait(lock);
+      continue;
+    }
+    writing_ = true;
+    std::vector<Pending*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    RunBatch(batch);
+    lock.lock();
+    writing_ = false;
+    for (Pending* p : batch) p->done = true;
+    write_cv_.notify_all();
+  }
+  return std::move(me.result);
+}
+
+void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
+  auto fail_all = [&](const Error& e) {
+    for (Pending* p : batch) p->result = std::unexpected(e);
+  };
+  if (auto r = writer_.Exec("BEGIN IMMEDIATE"); !r) {
+    fail_all(r.error());
+    return;
+  }
+  for (Pending* p : batch) {
+    if (auto r = writer_.Exec("SAVEPOINT item"); !r) {
+      p->result = std::unexpected(r.error());
+      continue;
+    }
+    p->result = IndexOne(*p->instance);
+    if (!p->result) {
+      (void)writer_.Exec("ROLLBACK TO item");
+    }
+    (void)writer_.Exec("RELEASE item");
+  }
+  if (auto r = writer_.Exec("COMMIT"); !r) {
+    (void)writer_.Exec("ROLLBACK");
+    log::Error("catalog.commit_failed", {{"batch", batch.size()}, {"error", r.error().message}});
+    fail_all(r.error());
+  }
+}
+
+Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
+  const dicom::ParsedInstance& p = *in.parsed;
+  auto state = CheckAgainstStored(writer_, p, in.sha256_hex);
+  if (!state) return std::unexpected(state.error());
+  if (state->already_present) return *state->already_present;
+  const int64_t now = NowMs();
+  auto run = [&](std::string_view sql, auto&& bind) -> Result<Statement*> {
+    auto s = writer_.Prepare(sql);
+    if (!s) return s;
+    bind(**s);
+    return s;
+  };
+
+  int64_t study_pk = 0;
+  if (state->study_pk) {
+    study_pk = *state->study_pk;
+  } else {
+    auto ins = run(
+        "INSERT INTO patients (patient_id, issuer, name, birth_date, sex) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (patient_id, issuer) DO NOTHING",
+        [&](Statement& s) {
+          s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id).Bind(3, p.patient_name);
+          s.Bind(4, p.patient_birth_date).Bind(5, p.patient_sex);
+        });
+    if (!ins) return std::unexpected(ins.error());
+    if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
+    auto sel = run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2", [&](Statement& s) {
+      s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id);
+    });
+    if (!sel) return std::unexpected(sel.error());
+    auto patient_pk = OptionalPk(*sel);
+    if (!patient_pk) return std::unexpected(patient_pk.error());
+    if (!*patient_pk) return Fail(ErrorCode::kInternal, "patient row vanished");
+    auto st = run(
+        "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, study_id, "
+        "description, referring, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        [&](Statement& s) {
+          s.Bind(1, **patient_pk).Bind(2, p.study_instance_uid).Bind(3, p.study_date);
+          s.Bind(4, p.study_time).Bind(5, p.accession_number).Bind(6, p.study_id);
+          s.Bind(7, p.study_description).Bind(8, p.referring_physician_name).Bind(9, now);
+        });
+    if (!st) return std::unexpected(st.error());
+    if (auto r = (*st)->Run(); !r) return std::unexpected(r.error());
+    study_pk = sqlite3_last_insert_rowid(writer_.get());
+  }
+
+  int64_t series_pk = 0;
+  if (state->series_pk) {
+    series_pk = *state->series_pk;
+  } else {
+    auto se = run(
+        "INSERT INTO series (study_pk, series_uid, modality, series_number, description, body_part) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [&](Statement& s) {
+          s.Bind(1, study_pk).Bind(2, p.series_instance_uid).Bind(3, p.modality);
+          s.Bind(4, p.series_number).Bind(5, p.series_description).Bind(6, p.body_part_examined);
+        });
+    if (!se) return std::unexpected(se.error());
+    if (auto r = (*se)->Run(); !r) return std::unexpected(r.error());
+    series_pk = sqlite3_last_insert_rowid(writer_.get());
+    auto mods = run("SELECT modalities FROM studies WHERE pk = ?1",
+                    [&](Statement& s) { s.Bind(1, study_pk); });
+    if (!mods) return std::unexpected(mods.error());
+    auto row = (*mods)->Step();
+    if (!row) return std::unexpected(row.error());
+    const std::string current = *row ? (*mods)->Text(0) : std::string();
+    (*mods)->Reset();
+    auto up = run("UPDATE studies SET modalities = ?2, num_series = num_series + 1 WHERE pk = ?1",
+                  [&](Statement& s) { s.Bind(1, study_pk).Bind(2, AddModality(current, p.modality)); });
+    if (!up) return std::unexpected(up.error());
+    if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
+  }
+
+  const int version = state->next_version;
+  auto ins = run(
+      "INSERT INTO instances (series_pk, sop_uid, version, sop_class, instance_number, "
+      "transfer_syntax, rows, columns, frames, sha256, size, blob_key, stored_size, source, "
+      "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+      [&](Statement& s) {
+        s.Bind(1, series_pk).Bind(2, p.sop_instance_uid).Bind(3, int64_t{version});
+        s.Bind(4, p.sop_class_uid).Bind(5, p.instance_number).Bind(6, p.transfer_syntax_uid);
+        s.Bind(7, p.rows).Bind(8, p.columns).Bind(9, p.number_of_frames).Bind(10, in.sha256_hex);
+        s.Bind(11, static_cast<int64_t>(in.size)).Bind(12, in.blob_key);
+        s.Bind(13, static_cast<int64_t>(in.stored_size)).Bind(14, in.source);
+        s.Bind(15, in.received_at_ms);
+      });
+  if (!ins) return std::unexpected(ins.error());
+  if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
+
+  const bool first = version == 1;
+  auto counters = run(
+      "UPDATE counters SET value = value + CASE name "
+      "WHEN 'instances' THEN ?1 WHEN 'instance_versions' THEN 1 "
+      "WHEN 'bytes_received' THEN ?2 WHEN 'bytes_stored' THEN ?3 ELSE 0 END",
+      [&](Statement& s) {
+        s.Bind(1, int64_t{first ? 1 : 0}).Bind(2, static_cast<int64_t>(in.size));
+        s.Bind(3, static_cast<int64_t>(in.stored_size));
+      });
+  if (!counters) return std::unexpected(counters.error());
+  if (auto r = (*counters)->Run(); !r) return std::unexpected(r.error());
+  if (first) {
+    auto up = run(
+        "UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?1",
+        [&](Statement& s) { s.Bind(1, series_pk); });
+    if (!up) return std::unexpected(up.error());
+    if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
+  }
+  auto up = run(
+      "UPDATE studies SET num_instances = num_instances + ?2, updated_at = ?3 WHERE pk = ?1",
+      [&](Statement& s) { s.Bind(1, study_pk).Bind(2, int64_t{first ? 1 : 0}).Bind(3, now); });
+  if (!up) return std::unexpected(up.error());
+  if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
+
+  return IndexResult{first ? IndexOutcome::kStored : IndexOutcome::kNewVersion, version, in.blob_key};
+}
+
+}  // namespace sqlite
+
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options) {
+  using sqlite::Connection;
+  const std::string path = options.path.string();
+  auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false);
+  if (!writer) return std::unexpected(writer.error());
+  const std::string pragmas = std::string("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; ") +
+                              "PRAGMA synchronous = " + (options.synchronous_full ? "FULL" : "NORMAL") +
+                              ";";
+  if (auto r = writer->Exec(pragmas); !r) return std::unexpected(r.error());
+  if (auto r = sqlite::Migrate(*writer); !r) return std::unexpected(r.error());
+  std::vector<Connection> readers;
+  for (int i = 0; i < std::max(1, options.read_connections); ++i) {
+    auto reader = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/true);
+    if (!reader) return std::unexpected(reader.error());
+    readers.push_back(std::move(*reader));
+  }
+  return std::make_unique<sqlite::SqliteCatalog>(options, std::move(*writer), std::move(readers));
+}
+
+}  // namespace cf::catalog

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private to the SQLite backend: the class behind OpenSqliteCatalog, split
+// between sqlite_catalog.cpp (opening, writes, group commit) and
+// sqlite_queries.cpp (reads).
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "catalog/sqlite_catalog.hpp"
+#include "catalog/sqlite_db.hpp"
+
+namespace cf::catalog::sqlite {
+
+// What the stored hierarchy says about an incoming object.
+struct StoredState {
+  std::optional<IndexResult> already_present;
+  int next_version = 1;
+  std::optional<int64_t> series_pk;
+  std::optional<int64_t> study_pk;
+};
+
+// REQUIRES: `db` is inside a transaction or a consistent read.
+Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstance& parsed,
+                                       std::string_view sha256_hex);
+
+class SqliteCatalog final : public Catalog {
+ public:
+  SqliteCatalog(SqliteOptions options, Connection writer, std::vector<Connection> readers);
+
+  Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
+                                              std::string_view sha256_hex) override;
+  Result<IndexResult> Index(const InstanceToIndex& instance) override;
+  Result<Totals> GetTotals() override;
+  Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
+  Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
+  Result<StudyRecord> GetStudy(std::string_view study_uid) override;
+  Result<std::vector<SeriesRecord>> ListSeries(std::string_view study_uid) override;
+  Result<std::vector<InstanceRecord>> ListInstances(std::string_view series_uid) override;
+  Result<std::vector<InstanceRecord>> GetInstanceVersions(std::string_view sop_uid) override;
+  Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) override;
+  Result<bool> HasBlob(std::string_view blob_key) override;
+
+ private:
+  struct Pending {
+    const InstanceToIndex* instance;
+    Result<IndexResult> result = std::unexpected(Error{ErrorCode::kInternal, "not run"});
+    bool done = false;
+  };
+
+  // A read connection borrowed from the pool for the lifetime of the lease.
+  class Lease {
+   public:
+    Lease(SqliteCatalog& owner, Connection* c) : owner_(owner), conn_(c) {}
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_; }
+
+   private:
+    SqliteCatalog& owner_;
+    Connection* conn_;
+  };
+  Lease Borrow();
+
+  void RunBatch(std::vector<Pending*>& batch);
+  Result<IndexResult> IndexOne(const InstanceToIndex& instance);
+
+  SqliteOptions options_;
+
+  std::mutex write_mutex_;
+  std::condition_variable write_cv_;
+  bool writing_ = false;                 // guarded by write_mutex_
+  std::vector<Pending*> queue_;          // guarded by write_mutex_
+  Connection writer_;                    // used only by the thread that set writing_
+
+  std::mutex read_mutex_;
+  std::condition_variable read_cv_;
+  std::vector<Connection> readers_;
+  std::vector<Connection*> free_readers_;  // guarded by read_mutex_
+};
+
+}  // namespace cf::catalog::sqlite

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "catalog/sqlite_db.hpp"
+
+#include <utility>
+
+namespace cf::catalog::sqlite {
+
+Error SqliteError(sqlite3* db, int rc, std::string_view what) {
+  const int primary = rc & 0xff;
+  const ErrorCode code = (primary == SQLITE_FULL || primary == SQLITE_IOERR ||
+                          primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
+                          primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)
+                             ? ErrorCode::kStorageUnavailable
+                         : primary == SQLITE_CONSTRAINT ? ErrorCode::kConflict
+                                                        : ErrorCode::kInternal;
+  std::string msg(what);
+  msg += ": ";
+  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return Error{code, std::move(msg)};
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt_, nullptr) != SQLITE_OK) {
+    stmt_ = nullptr;
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement& Statement::Bind(int index, std::string_view text) {
+  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+Statement& Statement::Bind(int index, const std::optional<int>& value) {
+  return value ? Bind(index, static_cast<int64_t>(*value)) : BindNull(index);
+}
+
+Result<bool> Statement::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(SqliteError(db_, rc, "sqlite step"));
+}
+
+Result<void> Statement::Run() {
+  auto r = Step();
+  Reset();
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::Text(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::optional<int> Statement::OptInt(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return sqlite3_column_int(stmt_, col);
+}
+bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Result<Connection> Connection::Open(const std::string& path, int busy_timeout_ms, bool readonly) {
+  Connection c;
+  const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = SqliteError(c.db_, rc, "open catalog " + path);
+    return std::unexpected(e);
+  }
+  sqlite3_busy_timeout(c.db_, busy_timeout_ms);
+  sqlite3_extended_result_codes(c.db_, 1);
+  return c;
+}
+
+Connection::~Connection() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Connection::Connection(Connection&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+  if (this != &other) {
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
+  }
+  return *this;
+}
+
+Result<void> Connection::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    Error e = SqliteError(nullptr, rc, "sqlite exec");
+    e.message += " (" + msg + ")";
+    return std::unexpected(e);
+  }
+  return {};
+}
+
+Result<Statement*> Connection::Prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  auto stmt = std::make_unique<Statement>(db_, sql);
+  if (!stmt->ok()) return std::unexpected(SqliteError(db_, sqlite3_errcode(db_), "sqlite prepare"));
+  Statement* raw = stmt.get();
+  cache_.emplace(std::string(sql), std::move(stmt));
+  return raw;
+}
+
+}  // namespace cf::catalog::sqlite

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "catalog/sqlite_migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace cf::catalog::sqlite {
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+    // 1: patients, studies, series, instance versions, counters.
+    R"sql(
+CREATE TABLE patients (
+  pk          INTEGER PRIMARY KEY,
+  patient_id  TEXT NOT NULL,
+  issuer      TEXT NOT NULL DEFAULT '',
+  name        TEXT NOT NULL DEFAULT '',
+  birth_date  TEXT NOT NULL DEFAULT '',
+  sex         TEXT NOT NULL DEFAULT '',
+  UNIQUE (patient_id, issuer)
+);
+CREATE INDEX patients_name ON patients (name);
+
+CREATE TABLE studies (
+  pk           INTEGER PRIMARY KEY,
+  patient_pk   INTEGER NOT NULL REFERENCES patients (pk),
+  study_uid    TEXT NOT NULL UNIQUE,
+  study_date   TEXT NOT NULL DEFAULT '',
+  study_time   TEXT NOT NULL DEFAULT '',
+  accession    TEXT NOT NULL DEFAULT '',
+  study_id     TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  referring    TEXT NOT NULL DEFAULT '',
+  modalities   TEXT NOT NULL DEFAULT '',
+  num_series    INTEGER NOT NULL DEFAULT 0,
+  num_instances INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+CREATE INDEX studies_patient ON studies (patient_pk);
+CREATE INDEX studies_date ON studies (study_date);
+CREATE INDEX studies_accession ON studies (accession);
+
+CREATE TABLE series (
+  pk            INTEGER PRIMARY KEY,
+  study_pk      INTEGER NOT NULL REFERENCES studies (pk),
+  series_uid    TEXT NOT NULL UNIQUE,
+  modality      TEXT NOT NULL DEFAULT '',
+  series_number INTEGER,
+  description   TEXT NOT NULL DEFAULT '',
+  body_part     TEXT NOT NULL DEFAULT '',
+  num_instances INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX series_study ON series (study_pk);
+CREATE INDEX series_modality ON series (modality);
+
+CREATE TABLE instances (
+  pk              INTEGER PRIMARY KEY,
+  series_pk       INTEGER NOT NULL REFERENCES series (pk),
+  sop_uid         TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  sop_class       TEXT NOT NULL,
+  instance_number INTEGER,
+  transfer_syntax TEXT NOT NULL,
+  rows            INTEGER,
+  columns         INTEGER,
+  frames          INTEGER,
+  sha256          TEXT NOT NULL,
+  size            INTEGER NOT NULL,
+  blob_key        TEXT NOT NULL,
+  stored_size     INTEGER NOT NULL,
+  source          TEXT NOT NULL DEFAULT '',
+  received_at     INTEGER NOT NULL,
+  UNIQUE (sop_uid, version)
+);
+CREATE INDEX instances_series ON instances (series_pk, instance_number);
+CREATE INDEX instances_blob ON instances (blob_key);
+
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES
+  ('instances', 0), ('instance_versions', 0), ('bytes_received', 0), ('bytes_stored', 0);
+)sql",
+};
+
+}  // namespace
+
+Result<void> Migrate(Connection& db) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = (*stmt)->Step();
+  if (!row) return std::unexpected(row.error());
+  const int current = static_cast<int>((*stmt)->Int(0));
+  (*stmt)->Reset();
+  if (current > kSchemaVersion) {
+    return Fail(ErrorCode::kConflict, "catalog schema version " + std::to_string(current) +
+                                          " is newer than this program (" +
+                                          std::to_string(kSchemaVersion) + ")");
+  }
+  for (int v = current + 1; v <= kSchemaVersion; ++v) {
+    std::string sql = "BEGIN IMMEDIATE;\n";
+    sql += kMigrations[static_cast<size_t>(v - 1)];
+    sql += "\nPRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;";
+    if (auto r = db.Exec(sql); !r) {
+      (void)db.Exec("ROLLBACK");
+      Error e = r.error();
+      e.message = "catalog migration " + std::to_string(v) + " failed: " + e.message;
+      return std::unexpected(e);
+    }
+  }
+  return {};
+}
+
+}  // namespace cf::catalog::sqlite

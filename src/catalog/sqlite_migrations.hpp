@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// Versioned schema migrations of the SQLite catalog. The database's
+// PRAGMA user_version records the last migration applied; each migration
+// runs in its own transaction, so a crash mid-upgrade leaves a usable
+// database at the previous version.
+#pragma once
+
+#include "catalog/sqlite_db.hpp"
+
+namespace cf::catalog::sqlite {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Applies every migration newer than the database's version. Fails with
+// kConflict when the database is newer than this program knows.
+Result<void> Migrate(Connection& db);
+
+}  // namespace cf::catalog::sqlite

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/filesystem_blob_store.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/log.hpp"
+
+namespace cf::store {
+namespace fs = std::filesystem;
+
+namespace {
+
+Error ErrnoError(const std::string& what, int err) {
+  const ErrorCode code = (err == ENOSPC || err == EDQUOT || err == EROFS || err == EIO)
+                             ? ErrorCode::kStorageUnavailable
+                         : err == ENOENT ? ErrorCode::kNotFound
+                         : err == EEXIST ? ErrorCode::kConflict
+                                         : ErrorCode::kStorageUnavailable;
+  return Error{code, what + ": " + std::strerror(err)};
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+Result<void> FsyncPath(const fs::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("open folder " + dir.string(), errno));
+  if (::fsync(fd.get()) != 0) return std::unexpected(ErrnoError("fsync folder " + dir.string(), errno));
+  return {};
+}
+
+// Group commit of folder fsyncs: a caller whose rename happened before an
+// fsync started can rely on that fsync, so concurrent writers into one folder
+// pay for one fsync between them.
+class FolderSyncer {
+ public:
+  Result<void> Sync(const fs::path& dir) {
+    std::unique_lock lock(mutex_);
+    Entry& e = entries_[dir.native()];
+    const uint64_t ticket = ++e.requested;
+    while (e.completed < ticket) {
+      if (e.running) {
+        cv_.wait(lock);
+        continue;
+      }
+      e.running = true;
+      const uint64_t target = e.requested;
+      lock.unlock();
+      auto r = FsyncPath(dir);
+      lock.lock();
+      e.running = false;
+      cv_.notify_all();
+      if (!r) return r;
+      e.completed = target;
+    }
+    return {};
+  }
+
+ private:
+  struct Entry {
+    uint64_t requested = 0;
+    uint64_t completed = 0;
+    bool running = false;
+  };
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+bool WriteAll(int fd, ByteView data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+constexpr std::string_view kTempPrefix = "put-";
+
+}  // namespace
+
+struct FilesystemBlobStore::Impl {
+  FilesystemOptions options;
+  fs::path blobs;
+  fs::path tmp;
+  std::atomic<uint64_t> counter{0};
+  FolderSyncer syncer;
+  std::mutex mkdir_mutex;
+
+  fs::path PathOf(std::string_view key) const { return blobs / fs::path(std::string(key)); }
+
+  // Creates the folders of `dir` below `blobs` and makes each new entry durable.
+  Result<void> EnsureFolder(const fs::path& dir) {
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return {};
+    std::lock_guard lock(mkdir_mutex);
+    return EnsureFolderLocked(dir);
+  }
+
+  Result<void> EnsureFolderLocked(const fs::path& dir) {
+    std::error_code ec;
+    if (dir == blobs || fs::is_directory(dir, ec)) return {};
+    auto parent = EnsureFolderLocked(dir.parent_path());
+    if (!parent) return parent;
+    return MakeOne(dir);
+  }
+
+  Result<void> MakeOne(const fs::path& dir) {
+    if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return std::unexpected(ErrnoError("create folder", errno));
+    }
+    if (options.fsync) return FsyncPath(dir.parent_path());
+    return {};
+  }
+};
+
+FilesystemBlobStore::FilesystemBlobStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+FilesystemBlobStore::~FilesystemBlobStore() = default;
+
+Result<std::unique_ptr<FilesystemBlobStore>> FilesystemBlobStore::Open(FilesystemOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->blobs = impl->options.root / "blobs";
+  impl->tmp = impl->options.root / "tmp";
+  for (const auto& dir : {impl->options.root, impl->blobs, impl->tmp}) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) {
+      return Fail(ErrorCode::kStorageUnavailable,
+                  "cannot create storage folder " + dir.string() + ": " + ec.message());
+    }
+  }
+  return std::unique_ptr<FilesystemBlobStore>(new FilesystemBlobStore(std::move(impl)));
+}
+
+Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  Impl& s = *impl_;
+  const fs::path final_path = s.PathOf(key);
+  const fs::path tmp_path =
+      s.tmp / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
+               std::to_string(s.counter.fetch_add(1)));
+  Fd fd(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("create temporary blob", errno));
+  auto discard = [&](const Error& e) -> Result<void> {
+    ::unlink(tmp_path.c_str());
+    return std::unexpected(e);
+  };
+  if (!WriteAll(fd.get(), data)) return discard(ErrnoError("write blob", errno));
+  if (s.options.fsync && ::fdatasync(fd.get()) != 0) return discard(ErrnoError("fsync blob", errno));
+  if (::close(fd.Release()) != 0) return discard(ErrnoError("close blob", errno));
+
+  const fs::path dir = final_path.parent_path();
+  if (auto r = s.EnsureFolder(dir); !r) return discard(r.error());
+  // RENAME_NOREPLACE: blobs are never overwritten, even by a racing writer.
+  if (::renameat2(AT_FDCWD, tmp_path.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    return discard(err == EEXIST ? Error{ErrorCode::kConflict, "blob exists"}
+                                 : ErrnoError("rename blob into place", err));
+  }
+  if (s.options.fsync) {
+    auto r = s.syncer.Sync(dir);
+    if (!r) return r;
+  }
+  return {};
+}
+
+Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("open blob", errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return std::unexpected(ErrnoError("stat blob", errno));
+  Bytes out(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::unexpected(ErrnoError("read blob", n == 0 ? EIO : errno));
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+Result<uint64_t> FilesystemBlobStore::Size(std::string_view key) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  struct stat st {};
+  if (::stat(impl_->PathOf(key).c_str(), &st) != 0) return std::unexpected(ErrnoError("stat blob", errno));
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Result<void> FilesystemBlobStore::Remove(std::string_view key) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  const fs::path p = impl_->PathOf(key);
+  if (::unlink(p.c_str()) != 0) return std::unexpected(ErrnoError("remove blob", errno));
+  if (impl_->options.fsync) return impl_->syncer.Sync(p.parent_path());
+  return {};
+}
+
+Result<void> FilesystemBlobStore::ForEach(
+    const std::function<bool(std::string_view key, uint64_t size)>& visit) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(impl_->blobs, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list blobs: " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list blobs: " + ec.message());
+    if (!it->is_regular_file(ec)) continue;
+    const std::string key = fs::relative(it->path(), impl_->blobs, ec).generic_string();
+    if (!IsValidBlobKey(key)) continue;
+    if (!visit(key, it->file_size(ec))) break;
+  }
+  return {};
+}
+
+Result<int64_t> FilesystemBlobStore::RemoveStaleTemporaries() {
+  int64_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(impl_->tmp, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(kTempPrefix)) continue;
+    const std::string rest = name.substr(kTempPrefix.size());
+    const pid_t pid = static_cast<pid_t>(std::atoi(rest.c_str()));
+    const bool alive = pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+    if (alive) continue;
+    if (::unlink(entry.path().c_str()) == 0) ++removed;
+  }
+  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list temporary files: " + ec.message());
+  return removed;
+}
+
+}  // namespace cf::store
