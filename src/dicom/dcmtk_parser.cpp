@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 #include "dicom/instance.hpp"
 
@@ -110,6 +111,31 @@ Result<std::string> RequireUid(DcmItem& item, const DcmTagKey& tag, const char* 
   return uid;
 }
 
+__extension__ typedef unsigned __int128 Uint128;
+
+// "2.25." + a 128-bit FNV-1a of `kind:text` in decimal (the UUID form of
+// PS3.5 B.2). Deterministic, so that re-sending an object lands in the same
+// place; not a security measure.
+std::string DerivedUid(std::string_view kind, std::string_view text) {
+  Uint128 h = (static_cast<Uint128>(0x6c62272e07bb0142ULL) << 64) | 0x62b821756295c58dULL;
+  const Uint128 prime = (static_cast<Uint128>(1) << 88) | 0x13b;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= prime;
+    }
+  };
+  mix(kind);
+  mix(":");
+  mix(text);
+  std::string digits;
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(h % 10)));
+    h /= 10;
+  } while (h != 0);
+  return "2.25." + std::string(digits.rbegin(), digits.rend());
+}
+
 bool LooksLikePart10(ByteView bytes) {
   return bytes.size() >= kPreambleAndMagic && std::memcmp(bytes.data() + 128, "DICM", 4) == 0;
 }
@@ -174,23 +200,51 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
     }
   }
 
-  auto sop_class = RequireUid(ds, DCM_SOPClassUID, "(0008,0016) SOP Class UID");
-  if (!sop_class) return std::unexpected(sop_class.error());
-  auto sop_instance = RequireUid(ds, DCM_SOPInstanceUID, "(0008,0018) SOP Instance UID");
-  if (!sop_instance) return std::unexpected(sop_instance.error());
-  auto study = RequireUid(ds, DCM_StudyInstanceUID, "(0020,000D) Study Instance UID");
-  if (!study) return std::unexpected(study.error());
-  auto series = RequireUid(ds, DCM_SeriesInstanceUID, "(0020,000E) Series Instance UID");
-  if (!series) return std::unexpected(series.error());
-  out.sop_class_uid = std::move(*sop_class);
-  out.sop_instance_uid = std::move(*sop_instance);
-  out.study_instance_uid = std::move(*study);
-  out.series_instance_uid = std::move(*series);
+  // SOP Class and Instance UIDs: the dataset's, else the file meta's (some
+  // codec samples and old media carry them only there). An object with no
+  // SOP Instance UID anywhere is filed under one derived from its bytes.
+  for (auto [tag, meta_tag, what, field] :
+       {std::tuple{DCM_SOPClassUID, DCM_MediaStorageSOPClassUID, "(0008,0016) SOP Class UID", &out.sop_class_uid},
+        std::tuple{DCM_SOPInstanceUID, DCM_MediaStorageSOPInstanceUID, "(0008,0018) SOP Instance UID",
+                   &out.sop_instance_uid}}) {
+    if (GetRaw(ds, tag).empty() && out.has_file_meta && !GetRaw(meta, meta_tag).empty()) {
+      auto uid = RequireUid(meta, meta_tag, what);
+      if (!uid) return std::unexpected(uid.error());
+      *field = std::move(*uid);
+      out.warnings.push_back(std::string("no ") + what + " in the dataset; the file meta's is used");
+      continue;
+    }
+    if (GetRaw(ds, tag).empty() && field == &out.sop_instance_uid) {
+      *field = DerivedUid("instance", AsChars(bytes));
+      out.warnings.push_back(std::string("no ") + what + "; filed under the derived UID " + *field);
+      continue;
+    }
+    auto uid = RequireUid(ds, tag, what);
+    if (!uid) return std::unexpected(uid.error());
+    *field = std::move(*uid);
+  }
   if (out.has_file_meta) {
     const std::string meta_sop = GetRaw(meta, DCM_MediaStorageSOPInstanceUID);
     if (!meta_sop.empty() && meta_sop != out.sop_instance_uid) {
-      out.warnings.push_back("file meta SOP Instance UID differs from the dataset's");
+      // PS3.10 7.1 wants them equal, but real files (old planning systems)
+      // differ; the dataset's UID is the one the object is known by.
+      out.warnings.push_back("(0002,0003) Media Storage SOP Instance UID differs from (0008,0018)");
     }
+  }
+  // Study and Series UIDs: an object without them (codec samples, fragments)
+  // is still kept as received, filed under UIDs derived from its SOP
+  // Instance UID, so that re-sending it lands in the same place.
+  for (auto [tag, what, kind, field] :
+       {std::tuple{DCM_StudyInstanceUID, "(0020,000D) Study Instance UID", "study", &out.study_instance_uid},
+        std::tuple{DCM_SeriesInstanceUID, "(0020,000E) Series Instance UID", "series", &out.series_instance_uid}}) {
+    if (GetRaw(ds, tag).empty()) {
+      *field = DerivedUid(kind, out.sop_instance_uid);
+      out.warnings.push_back(std::string("no ") + what + "; filed under the derived UID " + *field);
+      continue;
+    }
+    auto uid = RequireUid(ds, tag, what);
+    if (!uid) return std::unexpected(uid.error());
+    *field = std::move(*uid);
   }
 
   out.specific_character_set = GetRaw(ds, DCM_SpecificCharacterSet);
@@ -221,6 +275,12 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   out.rows = GetInt(ds, DCM_Rows);
   out.columns = GetInt(ds, DCM_Columns);
   out.number_of_frames = GetInt(ds, DCM_NumberOfFrames);
+  // A frame count that is not a positive number makes the pixel data
+  // undecodable: whoever reads the object later could not split its frames.
+  if (const std::string frames = GetRaw(ds, DCM_NumberOfFrames);
+      !frames.empty() && (!out.number_of_frames || *out.number_of_frames < 1)) {
+    return Fail(ErrorCode::kInvalidDicom, "invalid (0028,0008) Number of Frames value");
+  }
   return out;
 }
 

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/archive.hpp"
+
+#include <fstream>
+
+#include "archive_fixture.hpp"
+#include "crypto/sha256.hpp"
+#include "support/dicom_builder.hpp"
+
+namespace cf::archive {
+namespace {
+
+using cf::testing::DicomBuilder;
+const IngestSource kTest{"test", ""};
+
+class ArchiveTest : public ArchiveFixture {};
+
+TEST_F(ArchiveTest, IngestThenReadBackIsByteExact) {
+  const Bytes bytes = DicomBuilder().Pixels(64, 64).Build();
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, catalog::IndexOutcome::kStored);
+  EXPECT_EQ(r->sha256_hex, crypto::ToHex(crypto::Sha256(bytes)));
+  auto back = archive_->ReadInstance("1.2.3.4.1.1");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, bytes);
+}
+
+TEST_F(ArchiveTest, SameBytesTwiceIsIdempotentAndWritesNoSecondBlob) {
+  const Bytes bytes = DicomBuilder().Build();
+  ASSERT_TRUE(archive_->Ingest(bytes, kTest));
+  auto again = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, catalog::IndexOutcome::kAlreadyPresent);
+  int blobs = 0;
+  ASSERT_TRUE(blobs_->ForEach([&](std::string_view, uint64_t) { return ++blobs > 0; }));
+  EXPECT_EQ(blobs, 1);
+}
+
+TEST_F(ArchiveTest, DifferentBytesForAKnownUidAreKeptAsVersionTwo) {
+  const Bytes first = DicomBuilder().Set("StudyDescription", "first").Build();
+  const Bytes second = DicomBuilder().Set("StudyDescription", "second").Build();
+  ASSERT_TRUE(archive_->Ingest(first, kTest));
+  auto r = archive_->Ingest(second, kTest);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->outcome, catalog::IndexOutcome::kNewVersion);
+  EXPECT_EQ(r->version, 2);
+  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1"), first);
+  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1", 2), second);
+  EXPECT_EQ(archive_->ReadInstance("1.2.3.4.1.1", 3).error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ArchiveTest, RawDatasetWithoutFileMetaIsAcceptedWithAWarning) {
+  const Bytes bytes = DicomBuilder().WithoutFileMeta().ImplicitVr().Build();
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings[0].find("no file meta"), std::string::npos);
+  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1"), bytes);
+}
+
+TEST_F(ArchiveTest, MissingSopClassIsRejectedNamingTheAttribute) {
+  const Bytes bytes = DicomBuilder().Set("SOPClassUID", "").WithoutFileMeta().Build();
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidDicom);
+  EXPECT_NE(r.error().message.find("SOP Class UID"), std::string::npos);
+  EXPECT_EQ(archive_->Totals()->instances, 0);
+}
+
+TEST_F(ArchiveTest, InvalidUidIsRejected) {
+  auto r = archive_->Ingest(DicomBuilder().Study("1.2.abc").Build(), kTest);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("invalid (0020,000D)"), std::string::npos) << r.error().message;
+}
+
+TEST_F(ArchiveTest, MissingSeriesUidIsFiledUnderADerivedUidStably) {
+  const Bytes bytes = DicomBuilder().Set("SeriesInstanceUID", "").Build();
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->series_instance_uid.starts_with("2.25."));
+  EXPECT_TRUE(dicom::IsValidUid(r->series_instance_uid));
+  ASSERT_FALSE(r->warnings.empty());
+  EXPECT_NE(r->warnings.back().find("derived"), std::string::npos);
+  auto again = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, catalog::IndexOutcome::kAlreadyPresent);
+  EXPECT_EQ(again->series_instance_uid, r->series_instance_uid);
+}
+
+TEST_F(ArchiveTest, TruncatedAndGarbageBytesAreRejectedAndNothingIsStored) {
+  Bytes bytes = DicomBuilder().Pixels(32, 32).Build();
+  bytes.resize(bytes.size() - 100);
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidDicom);
+  EXPECT_EQ(archive_->Ingest(AsBytes(""), kTest).error().code, ErrorCode::kInvalidDicom);
+  EXPECT_EQ(archive_->Ingest(AsBytes("just some text, not DICOM at all"), kTest).error().code,
+            ErrorCode::kInvalidDicom);
+  EXPECT_EQ(archive_->Totals()->instance_versions, 0);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.Path() / "tmp"));
+}
+
+TEST_F(ArchiveTest, ObjectsOverTheSizeLimitAreRefused) {
+  archive_ = std::make_unique<Archive>(*catalog_, *blobs_, ArchiveOptions{.max_object_size = 4096});
+  auto r = archive_->Ingest(DicomBuilder().Pixels(64, 64).Build(), kTest);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);
+}
+
+TEST_F(ArchiveTest, ChineseGb18030NameIsIndexedAsUtf8) {
+  // "王^小明" in GB18030.
+  const std::string gb = "\xCD\xF5^\xD0\xA1\xC3\xF7";
+  const Bytes bytes = DicomBuilder().Set("SpecificCharacterSet", "GB18030").Patient("P9", gb).Build();
+  ASSERT_TRUE(archive_->Ingest(bytes, kTest));
+  auto study = archive_->GetStudy("1.2.3.4.2");
+  ASSERT_TRUE(study);
+  EXPECT_EQ(study->patient_name, "王^小明");
+}
+
+TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
+  ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
+  const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
+  const auto path = dir_.Path() / "blobs" / rec.blob_key;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(200);
+    f.put('X');
+  }
+  auto r = archive_->ReadInstance("1.2.3.4.1.1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+  auto fsck = archive_->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_EQ(fsck->hash_mismatches, 1);
+  EXPECT_FALSE(fsck->Clean());
+}
+
+TEST_F(ArchiveTest, FsckFindsMissingBlobs) {
+  ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
+  const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
+  std::filesystem::remove(dir_.Path() / "blobs" / rec.blob_key);
+  auto fsck = archive_->Fsck(true);
+  ASSERT_TRUE(fsck);
+  EXPECT_EQ(fsck->missing_blobs, 1);
+  EXPECT_FALSE(fsck->Clean());
+}
+
+TEST_F(ArchiveTest, FsckRepairReindexesOrphanBlobsFromACrash) {
+  // A crash after the blob was durable but before the catalog committed.
+  const Bytes bytes = DicomBuilder().Sop("1.2.3.4.1.77").Build();
+  ASSERT_TRUE(blobs_->Put("20260101/00/orphan.dcm", bytes));
+  ASSERT_TRUE(blobs_->Put("20260101/00/garbage.dcm", AsBytes("not dicom")));
+  auto check = archive_->Fsck(false);
+  ASSERT_TRUE(check);
+  EXPECT_EQ(check->orphan_blobs, 2);
+  EXPECT_FALSE(check->Clean());
+  auto repair = archive_->Fsck(true);
+  ASSERT_TRUE(repair);
+  EXPECT_EQ(repair->orphans_reindexed, 1);
+  EXPECT_EQ(repair->orphans_removed, 1);
+  EXPECT_TRUE(repair->Clean());
+  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.77"), bytes);
+  auto after = archive_->Fsck(false);
+  EXPECT_TRUE(after->Clean());
+  EXPECT_EQ(after->orphan_blobs, 0);
+}
+
+}  // namespace
+}  // namespace cf::archive

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/importer.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "archive_fixture.hpp"
+#include "core/file_io.hpp"
+#include "crypto/sha256.hpp"
+#include "support/dicom_builder.hpp"
+
+namespace cf::archive {
+namespace {
+namespace fs = std::filesystem;
+using cf::testing::DicomBuilder;
+
+class ImporterTest : public ArchiveFixture {
+ protected:
+  std::map<std::string, ImportItem> Import(const std::vector<fs::path>& inputs, ImportTotals* totals = nullptr) {
+    std::map<std::string, ImportItem> items;
+    Importer importer(*archive_);
+    auto t = importer.Run(inputs, [&](const ImportItem& item) { items.emplace(item.name, item); });
+    if (totals) *totals = t;
+    return items;
+  }
+
+  // True when some stored version of `sop` holds exactly `bytes`.
+  bool StoredExactly(const std::string& sop, const Bytes& bytes) {
+    auto versions = archive_->GetInstanceVersions(sop);
+    if (!versions) return false;
+    const std::string sha = crypto::ToHex(crypto::Sha256(bytes));
+    for (const auto& v : *versions) {
+      if (v.sha256_hex == sha) return archive_->ReadInstance(sop, v.version) == bytes;
+    }
+    return false;
+  }
+};
+
+void WriteFile(const fs::path& p, const Bytes& b) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+TEST_F(ImporterTest, FolderIsWalkedRecursivelyAndNonDicomIsRejectedWithAReason) {
+  cf::testing::TempDir src;
+  WriteFile(src.Path() / "a" / "1.dcm", DicomBuilder().Sop("1.9.1").Build());
+  WriteFile(src.Path() / "a" / "b" / "2.dcm", DicomBuilder().Sop("1.9.2").Build());
+  WriteFile(src.Path() / "notes.txt", Bytes(AsBytes("hello").begin(), AsBytes("hello").end()));
+  ImportTotals totals;
+  auto items = Import({src.Path()}, &totals);
+  EXPECT_EQ(totals.stored, 2);
+  EXPECT_EQ(totals.rejected, 1);
+  const auto& bad = items.at((src.Path() / "notes.txt").string());
+  ASSERT_FALSE(bad.result);
+  EXPECT_EQ(bad.result.error().code, ErrorCode::kInvalidDicom);
+  Importer importer(*archive_);
+  EXPECT_EQ(importer.CountObjects({src.Path()}), 3);
+  // A second import finds everything already present.
+  Import({src.Path()}, &totals);
+  EXPECT_EQ(totals.already_present, 2);
+  EXPECT_EQ(totals.stored, 0);
+}
+
+TEST_F(ImporterTest, ZipEntriesAreImportedWithoutUnpacking) {
+  cf::testing::TempDir src;
+  const fs::path zip = src.Path() / "cd.zip";
+  const Bytes one = DicomBuilder().Sop("1.9.11").Build();
+  const Bytes two = DicomBuilder().Sop("1.9.12").Pixels(16, 16).Build();
+  {
+    struct archive* a = archive_write_new();
+    archive_write_set_format_zip(a);
+    ASSERT_EQ(archive_write_open_filename(a, zip.c_str()), ARCHIVE_OK);
+    for (const auto& [name, data] : std::vector<std::pair<std::string, Bytes>>{{"IMG/1", one}, {"IMG/2", two}}) {
+      struct archive_entry* e = archive_entry_new();
+      archive_entry_set_pathname(e, name.c_str());
+      archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_perm(e, 0644);
+      archive_write_header(a, e);
+      archive_write_data(a, data.data(), data.size());
+      archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+  ImportTotals totals;
+  auto items = Import({zip}, &totals);
+  EXPECT_EQ(totals.stored, 2);
+  EXPECT_EQ(totals.rejected, 0);
+  EXPECT_TRUE(items.contains(zip.string() + "!IMG/2"));
+  EXPECT_TRUE(StoredExactly("1.9.11", one));
+  EXPECT_TRUE(StoredExactly("1.9.12", two));
+}
+
+TEST_F(ImporterTest, MissingPathIsRejected) {
+  ImportTotals totals;
+  auto items = Import({"/nonexistent/cloudfilm"}, &totals);
+  EXPECT_EQ(totals.rejected, 1);
+  EXPECT_EQ(items.begin()->second.result.error().code, ErrorCode::kNotFound);
+}
+
+// ---- Real public data beside the checkout -------------------------------
+
+fs::path TestData() { return cf::testing::SharedTestData(); }
+
+// Files of the shared set that are not archivable objects, though not in
+// malformed/: media indexes, and a character set fragment with no SOP Class
+// or SOP Instance UID anywhere (dataset or file meta).
+bool ExpectedRejection(const std::string& relative) {
+  return relative.starts_with("media/dicomdir-variants/") || relative == "charsets/empty_charset.dcm";
+}
+
+TEST_F(ImporterTest, EveryNonMalformedTestFileRoundTripsByteExact) {
+  if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
+  std::vector<fs::path> inputs;
+  std::ifstream manifest(TestData() / "MANIFEST.tsv");
+  std::string line;
+  std::getline(manifest, line);  // header
+  while (std::getline(manifest, line)) {
+    const std::string rel = line.substr(0, line.find('\t'));
+    // A DICOMDIR input expands to the files it lists; those are inputs of their own here.
+    if (!rel.starts_with("malformed/") && fs::path(rel).filename() != "DICOMDIR") {
+      inputs.push_back(TestData() / rel);
+    }
+  }
+  ASSERT_GT(inputs.size(), 100u);
+  ImportTotals totals;
+  auto items = Import(inputs, &totals);
+  ASSERT_EQ(items.size(), inputs.size());
+  int checked = 0;
+  for (const auto& [name, item] : items) {
+    const std::string rel = fs::relative(name, TestData()).generic_string();
+    if (ExpectedRejection(rel)) {
+      ASSERT_FALSE(item.result) << rel;
+      EXPECT_EQ(item.result.error().code, ErrorCode::kInvalidDicom) << rel;
+      continue;
+    }
+    ASSERT_TRUE(item.result) << rel << ": " << item.result.error().message;
+    auto bytes = ReadFile(name, 1ull << 32);
+    ASSERT_TRUE(bytes);
+    EXPECT_TRUE(StoredExactly(item.result->sop_instance_uid, *bytes)) << rel;
+    ++checked;
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(totals.new_versions, 0) << "the data set has files sharing a SOP Instance UID on purpose";
+  auto fsck = archive_->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_TRUE(fsck->Clean());
+  EXPECT_EQ(fsck->instances_checked, totals.stored + totals.new_versions);
+}
+
+TEST_F(ImporterTest, DicomdirMediaImportsEveryReferencedFile) {
+  if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
+  const fs::path media = TestData() / "media" / "dicomdir-3patients";
+  Importer importer(*archive_);
+  EXPECT_EQ(importer.CountObjects({media / "DICOMDIR"}), 31);  // its IMAGE records
+  ImportTotals totals;
+  Import({media / "DICOMDIR"}, &totals);
+  EXPECT_EQ(totals.stored, 31);
+  EXPECT_EQ(totals.rejected, 0);
+  EXPECT_EQ(archive_->Totals()->patients, 2);  // its PATIENT records
+  EXPECT_EQ(archive_->Totals()->studies, 6);   // its STUDY records
+}
+
+TEST_F(ImporterTest, DicomdirVariantsInOtherEncodingsListTheSameFiles) {
+  if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
+  const fs::path media = TestData() / "media" / "dicomdir-3patients";
+  for (const char* variant : {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-reordered"}) {
+    // The variants name files relative to the media root: lay out a medium with the variant as its index.
+    cf::testing::TempDir medium;
+    fs::copy_file(TestData() / "media" / "dicomdir-variants" / variant, medium.Path() / "DICOMDIR");
+    for (const auto& e : fs::directory_iterator(media)) {
+      if (e.is_directory()) fs::create_directory_symlink(e.path(), medium.Path() / e.path().filename());
+    }
+    ImportTotals totals;
+    Import({medium.Path() / "DICOMDIR"}, &totals);
+    EXPECT_EQ(totals.stored + totals.already_present, 31) << variant;
+    EXPECT_EQ(totals.rejected, 0) << variant;
+  }
+  EXPECT_EQ(archive_->Totals()->instances, 31);
+  ImportTotals empty;
+  Import({TestData() / "media" / "dicomdir-variants" / "DICOMDIR-empty"}, &empty);
+  EXPECT_EQ(empty.rejected, 1) << "not named DICOMDIR: imported as an object, and refused as an index";
+}
+
+// Every file in malformed/ is refused with a reason, except the raw datasets
+// that are complete and valid, and a JPEG 2000 object whose codestream is
+// corrupt but whose DICOM structure is sound: those bytes are kept as sent.
+TEST_F(ImporterTest, MalformedFilesAreRejectedCleanlyOrAcceptedWithAWarning) {
+  if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
+  const std::map<std::string, std::string> accepted = {
+      {"no-meta_explicit-le.dcm", "no file meta"},
+      {"no-meta_explicit-be.dcm", "no file meta"},
+      {"j2k_embedded-sequence-delimiter.dcm", ""},
+  };
+  const std::map<std::string, std::string> reason = {
+      {"zero-length.dcm", "empty file"},
+      {"truncated_pixel-data.dcm", "cannot parse"},
+      {"truncated_rtplan.dcm", "cannot parse"},
+      {"huge-length_3gb-pixel-data.dcm", "cannot parse"},
+      {"philips-series-dirfile", "DICOMDIR"},
+      {"bad-vr.dcm", "(0028,0008) Number of Frames"},
+      {"meta-missing-transfer-syntax.dcm", "missing (0008,0016)"},
+  };
+  ImportTotals totals;
+  auto items = Import({TestData() / "malformed"}, &totals);
+  ASSERT_EQ(items.size(), 17u);
+  for (const auto& [name, item] : items) {
+    const std::string file = fs::path(name).filename().string();
+    if (auto it = accepted.find(file); it != accepted.end()) {
+      ASSERT_TRUE(item.result) << file << ": " << item.result.error().message;
+      if (!it->second.empty()) {
+        ASSERT_FALSE(item.result->warnings.empty()) << file;
+        EXPECT_NE(item.result->warnings[0].find(it->second), std::string::npos) << file;
+      }
+      auto bytes = ReadFile(name, 1 << 20);
+      EXPECT_TRUE(StoredExactly(item.result->sop_instance_uid, *bytes)) << file;
+      continue;
+    }
+    ASSERT_FALSE(item.result) << file << " was accepted";
+    EXPECT_EQ(item.result.error().code, ErrorCode::kInvalidDicom) << file;
+    EXPECT_FALSE(item.result.error().message.empty()) << file;
+    if (auto it = reason.find(file); it != reason.end()) {
+      EXPECT_NE(item.result.error().message.find(it->second), std::string::npos)
+          << file << ": " << item.result.error().message;
+    }
+  }
+  EXPECT_EQ(totals.stored + totals.new_versions + totals.already_present, 3);
+  EXPECT_TRUE(archive_->Fsck(false)->Clean());
+}
+
+}  // namespace
+}  // namespace cf::archive

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "catalog/sqlite_catalog.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "support/temp_dir.hpp"
+
+namespace cf::catalog {
+namespace {
+
+dicom::ParsedInstance Make(std::string sop, std::string series = "1.2.3", std::string study = "1.2",
+                           std::string patient = "P1") {
+  dicom::ParsedInstance p;
+  p.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+  p.sop_instance_uid = std::move(sop);
+  p.series_instance_uid = std::move(series);
+  p.study_instance_uid = std::move(study);
+  p.patient_id = std::move(patient);
+  p.patient_name = "Zhang^San=张^三=zhang^san";
+  p.study_date = "20260115";
+  p.modality = "CT";
+  p.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+  return p;
+}
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
+    ASSERT_TRUE(c) << c.error().message;
+    catalog_ = std::move(*c);
+  }
+  Result<IndexResult> Index(const dicom::ParsedInstance& p, std::string sha, uint64_t size = 100) {
+    InstanceToIndex in;
+    in.parsed = &p;
+    in.sha256_hex = std::move(sha);
+    in.size = size;
+    in.stored_size = size;
+    in.blob_key = "k/" + p.sop_instance_uid + "-" + in.sha256_hex;
+    in.source = "test";
+    return catalog_->Index(in);
+  }
+  cf::testing::TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(SqliteCatalogTest, IndexCreatesMissingParents) {
+  auto r = Index(Make("1.2.3.1"), "aa");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, IndexOutcome::kStored);
+  EXPECT_EQ(r->version, 1);
+  auto study = catalog_->GetStudy("1.2");
+  ASSERT_TRUE(study);
+  EXPECT_EQ(study->patient_id, "P1");
+  EXPECT_EQ(study->patient_name, "Zhang^San=张^三=zhang^san");
+  EXPECT_EQ(study->num_series, 1);
+  EXPECT_EQ(study->num_instances, 1);
+  EXPECT_EQ(study->modalities, std::vector<std::string>{"CT"});
+  auto totals = catalog_->GetTotals();
+  EXPECT_EQ(totals->patients, 1);
+  EXPECT_EQ(totals->instances, 1);
+  EXPECT_EQ(totals->bytes_received, 100u);
+}
+
+TEST_F(SqliteCatalogTest, SameBytesAgainIsAlreadyPresent) {
+  ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
+  auto pre = catalog_->Precheck(Make("1.2.3.1"), "aa");
+  ASSERT_TRUE(pre);
+  ASSERT_TRUE(pre->has_value());
+  EXPECT_EQ((*pre)->outcome, IndexOutcome::kAlreadyPresent);
+  auto again = Index(Make("1.2.3.1"), "aa");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->outcome, IndexOutcome::kAlreadyPresent);
+  EXPECT_EQ(again->blob_key, "k/1.2.3.1-aa");
+  EXPECT_EQ(catalog_->GetTotals()->instance_versions, 1);
+}
+
+TEST_F(SqliteCatalogTest, DifferentBytesBecomeANewVersionAndKeepTheFirst) {
+  ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
+  auto v2 = Index(Make("1.2.3.1"), "bb");
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->outcome, IndexOutcome::kNewVersion);
+  EXPECT_EQ(v2->version, 2);
+  auto versions = catalog_->GetInstanceVersions("1.2.3.1");
+  ASSERT_TRUE(versions);
+  ASSERT_EQ(versions->size(), 2u);
+  EXPECT_EQ((*versions)[0].sha256_hex, "aa");
+  EXPECT_EQ((*versions)[1].sha256_hex, "bb");
+  auto totals = catalog_->GetTotals();
+  EXPECT_EQ(totals->instances, 1);
+  EXPECT_EQ(totals->instance_versions, 2);
+  EXPECT_EQ(catalog_->GetStudy("1.2")->num_instances, 1);
+}
+
+TEST_F(SqliteCatalogTest, SeriesCannotJumpStudies) {
+  ASSERT_TRUE(Index(Make("1.2.3.1", "1.2.3", "1.2"), "aa"));
+  auto r = Index(Make("1.2.3.2", "1.2.3", "1.9"), "bb");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(catalog_->GetStudy("1.9").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(SqliteCatalogTest, StudyCannotChangePatientsSilently) {
+  ASSERT_TRUE(Index(Make("1.2.3.1", "1.2.3", "1.2", "P1"), "aa"));
+  auto r = Index(Make("1.2.3.2", "1.2.3", "1.2", "P2"), "bb");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(catalog_->GetTotals()->patients, 1);
+}
+
+TEST_F(SqliteCatalogTest, InstanceCannotMoveToAnotherSeries) {
+  ASSERT_TRUE(Index(Make("1.2.3.1", "1.2.3"), "aa"));
+  auto r = Index(Make("1.2.3.1", "1.2.4"), "bb");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(SqliteCatalogTest, FindStudiesFiltersAndPaginates) {
+  for (int i = 0; i < 30; ++i) {
+    auto p = Make("1.5." + std::to_string(i), "1.4." + std::to_string(i), "1.3." + std::to_string(i),
+                  "P" + std::to_string(i % 3));
+    p.study_date = "202601" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1);
+    p.modality = i % 2 ? "MR" : "CT";
+    p.accession_number = "A" + std::to_string(i);
+    ASSERT_TRUE(Index(p, "s" + std::to_string(i)));
+  }
+  StudyQuery q;
+  q.limit = 10;
+  auto page = catalog_->FindStudies(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 30);
+  ASSERT_EQ(page->items.size(), 10u);
+  EXPECT_EQ(page->items[0].study_date, "20260130");  // newest first
+  q.offset = 25;
+  EXPECT_EQ(catalog_->FindStudies(q)->items.size(), 5u);
+
+  StudyQuery by_patient;
+  by_patient.patient_id = "P1";
+  EXPECT_EQ(catalog_->FindStudies(by_patient)->total, 10);
+  StudyQuery by_range;
+  by_range.study_date_from = "20260105";
+  by_range.study_date_to = "20260109";
+  EXPECT_EQ(catalog_->FindStudies(by_range)->total, 5);
+  StudyQuery by_modality;
+  by_modality.modality = "MR";
+  EXPECT_EQ(catalog_->FindStudies(by_modality)->total, 15);
+  StudyQuery by_accession;
+  by_accession.accession_number = "A7";
+  auto acc = catalog_->FindStudies(by_accession);
+  ASSERT_EQ(acc->items.size(), 1u);
+  EXPECT_EQ(acc->items[0].study_instance_uid, "1.3.7");
+}
+
+TEST_F(SqliteCatalogTest, NameMatchesAnyComponentGroupWithWildcards) {
+  ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
+  for (const char* pattern : {"zhang*", "ZHANG^SAN*", "张*", "张^三*", "zh?ng*"}) {
+    StudyQuery q;
+    q.patient_name = pattern;
+    EXPECT_EQ(catalog_->FindStudies(q)->total, 1) << pattern;
+  }
+  StudyQuery miss;
+  miss.patient_name = "Li*";
+  EXPECT_EQ(catalog_->FindStudies(miss)->total, 0);
+  PatientQuery pq;
+  pq.patient_name = "*三*";
+  auto patients = catalog_->FindPatients(pq);
+  ASSERT_EQ(patients->items.size(), 1u);
+  EXPECT_EQ(patients->items[0].num_studies, 1);
+}
+
+TEST_F(SqliteCatalogTest, ConcurrentIndexCallsAllCommit) {
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto p = Make("1.7." + std::to_string(t) + "." + std::to_string(i), "1.6." + std::to_string(t), "1.5");
+        if (Index(p, "h" + std::to_string(t * 100 + i))) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 300);
+  EXPECT_EQ(catalog_->GetTotals()->instances, 300);
+  auto series = catalog_->ListSeries("1.5");
+  ASSERT_EQ(series->size(), 6u);
+  for (const auto& s : *series) EXPECT_EQ(s.num_instances, 50);
+}
+
+TEST_F(SqliteCatalogTest, ReopeningKeepsEverything) {
+  ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
+  catalog_.reset();
+  auto c = OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
+  ASSERT_TRUE(c);
+  EXPECT_EQ((*c)->GetTotals()->instances, 1);
+  EXPECT_EQ((*c)->GetInstanceVersions("1.2.3.1")->front().blob_key, "k/1.2.3.1-aa");
+}
+
+}  // namespace
+}  // namespace cf::catalog

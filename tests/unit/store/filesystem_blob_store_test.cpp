@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/filesystem_blob_store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+
+namespace cf::store {
+namespace {
+
+class FilesystemBlobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = FilesystemBlobStore::Open({dir_.Path(), true});
+    ASSERT_TRUE(s) << s.error().message;
+    store_ = std::move(*s);
+  }
+  cf::testing::TempDir dir_;
+  std::unique_ptr<FilesystemBlobStore> store_;
+};
+
+TEST_F(FilesystemBlobStoreTest, PutThenGetReturnsSameBytes) {
+  ASSERT_TRUE(store_->Put("20260101/10/a.dcm", AsBytes("hello")));
+  auto got = store_->Get("20260101/10/a.dcm");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(AsChars(*got), "hello");
+  EXPECT_EQ(*store_->Size("20260101/10/a.dcm"), 5u);
+}
+
+TEST_F(FilesystemBlobStoreTest, PutTwiceFailsWithConflictAndKeepsFirst) {
+  ASSERT_TRUE(store_->Put("k/a", AsBytes("first")));
+  auto second = store_->Put("k/a", AsBytes("second"));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(AsChars(*store_->Get("k/a")), "first");
+  // The losing writer's temporary file is gone.
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.Path() / "tmp"));
+}
+
+TEST_F(FilesystemBlobStoreTest, UnknownKeyIsNotFound) {
+  auto got = store_->Get("nope/x");
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Remove("nope/x").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(FilesystemBlobStoreTest, KeysThatEscapeTheRootAreRefused) {
+  for (const char* key : {"../x", "a/../../x", "/abs", "a//b", ".hidden", "a/.tmp", "", "a b"}) {
+    auto r = store_->Put(key, AsBytes("x"));
+    ASSERT_FALSE(r) << key;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << key;
+  }
+}
+
+TEST_F(FilesystemBlobStoreTest, ForEachListsEveryBlobWithItsSize) {
+  ASSERT_TRUE(store_->Put("a/1", AsBytes("1")));
+  ASSERT_TRUE(store_->Put("a/2", AsBytes("22")));
+  ASSERT_TRUE(store_->Put("b/c/3", AsBytes("333")));
+  std::set<std::pair<std::string, uint64_t>> seen;
+  ASSERT_TRUE(store_->ForEach([&](std::string_view k, uint64_t size) {
+    seen.emplace(std::string(k), size);
+    return true;
+  }));
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, uint64_t>>{{"a/1", 1}, {"a/2", 2}, {"b/c/3", 3}}));
+}
+
+TEST_F(FilesystemBlobStoreTest, RemoveDeletesTheBlob) {
+  ASSERT_TRUE(store_->Put("a/1", AsBytes("1")));
+  ASSERT_TRUE(store_->Remove("a/1"));
+  EXPECT_EQ(store_->Get("a/1").error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(FilesystemBlobStoreTest, ConcurrentPutsIntoOneFolderAllLand) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string key = "same/" + std::to_string(t) + "-" + std::to_string(i);
+        ASSERT_TRUE(store_->Put(key, AsBytes(key)));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int n = 0;
+  ASSERT_TRUE(store_->ForEach([&](std::string_view k, uint64_t) {
+    EXPECT_EQ(AsChars(*store_->Get(k)), k);
+    ++n;
+    return true;
+  }));
+  EXPECT_EQ(n, 200);
+}
+
+TEST_F(FilesystemBlobStoreTest, StaleTemporariesOfDeadWritersAreRemoved) {
+  // pid 2^22+1 is above the default pid_max, so no process has it.
+  std::ofstream(dir_.Path() / "tmp" / "put-4194305-0") << "half";
+  std::ofstream(dir_.Path() / "tmp" / ("put-" + std::to_string(::getpid()) + "-99")) << "mine";
+  auto removed = store_->RemoveStaleTemporaries();
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_.Path() / "tmp" / ("put-" + std::to_string(::getpid()) + "-99")));
+}
+
+TEST(FilesystemBlobStoreFullDiskTest, FullDiskIsStorageUnavailableAndLeavesNothing) {
+  cf::testing::TempDir dir;
+  const std::string cmd = "mount -t tmpfs -o size=256k tmpfs " + dir.Path().string() + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "cannot mount a small tmpfs (not root?)";
+  {
+    auto s = FilesystemBlobStore::Open({dir.Path(), true});
+    ASSERT_TRUE(s);
+    ASSERT_TRUE((*s)->Put("a/small", AsBytes("kept")));
+    const std::string big(1 << 20, 'x');
+    auto r = (*s)->Put("a/big", AsBytes(big));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kStorageUnavailable);
+    EXPECT_TRUE(std::filesystem::is_empty(dir.Path() / "tmp"));
+    EXPECT_EQ(AsChars(*(*s)->Get("a/small")), "kept");
+  }
+  std::system(("umount " + dir.Path().string()).c_str());
+}
+
+}  // namespace
+}  // namespace cf::store
