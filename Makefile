@@ -1,0 +1,49 @@
+# cloudfilm: a thin wrapper over scripts and CMake. Every target installs
+# what is missing first (scripts/install-deps.sh is quick when all is there).
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build demo test unit test-asan bench format clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Starts the server on loopback with SQLite and a local folder, loads demo studies, prints the URLs.
+demo: build
+	@bash scripts/demo.sh $(BUILD)/apps/cloudfilm/cloudfilm
+
+# Every test: unit, integration (real binary, DCMTK tools, Orthanc).
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j 2 --timeout 900
+
+# Only the fast tier.
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+$(BUILD_ASAN)/build.ninja: | deps
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_BUILD_BENCH=OFF $(CMAKE_ARGS)
+
+test-asan: deps $(BUILD_ASAN)/build.ninja
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j 2 --timeout 1800
+
+# Side-by-side benchmarks against Orthanc (see bench/README.md).
+bench: build
+	@bash bench/run.sh $(BUILD)/apps/cloudfilm/cloudfilm
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

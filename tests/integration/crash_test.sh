@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Durability: concurrent C-STORE load, SIGKILL of the server at a random
+# moment, restart. Every instance that got a success status must read back
+# exact, and fsck (after repairing crash leftovers) must be clean.
+# ROUNDS (default 4) kills; bench/crash_soak.sh runs this many more times.
+source "$(dirname "$0")/lib.sh"
+ROUNDS=${ROUNDS:-4}
+PARALLEL=4
+
+"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 4 --studies 1 --series 2 --instances 40 \
+  --ct-size 256 --threads 2 >/dev/null
+mapfile -t series_dirs < <(find "$WORK/synth" -mindepth 3 -maxdepth 3 -type d | sort)
+: >"$WORK/acked"
+total_acked=0; lost=0
+
+for ((round = 1; round <= ROUNDS; round++)); do
+  start_server "$WORK/data"
+  pids=()
+  for ((p = 0; p < PARALLEL; p++)); do
+    dirs=(); for ((i = p; i < ${#series_dirs[@]}; i += PARALLEL)); do dirs+=("${series_dirs[$i]}"); done
+    storescu -v -aec CLOUDFILM +sd +r 127.0.0.1 "$DICOM_PORT" "${dirs[@]}" >"$WORK/scu.$round.$p" 2>&1 &
+    pids+=($!)
+  done
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + (r % 100) / 80 }')"
+  kill_server
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # storescu -v prints "Sending file: F" then, once answered, "Received Store Response (Success)".
+  for ((p = 0; p < PARALLEL; p++)); do
+    awk '/Sending file:/ { f = $NF } /Received Store Response \((Success|Warning)/ { if (f != "") print f; f = "" }' \
+      "$WORK/scu.$round.$p" >>"$WORK/acked"
+  done
+  sort -u "$WORK/acked" -o "$WORK/acked"
+  "$CLOUDFILM" fsck --data "$WORK/data" --repair >"$WORK/fsck.$round" 2>&1 || true
+  check "round $round: fsck is clean after repairing crash leftovers" "$CLOUDFILM" fsck --data "$WORK/data"
+  start_server "$WORK/data"
+  while read -r f; do
+    if ! api_file "$(sop_of "$f")" "$WORK/back.dcm" || [[ $(dataset_sha "$f") != $(dataset_sha "$WORK/back.dcm") ]]; then
+      lost=$((lost + 1)); echo "  LOST: $f"
+    fi
+  done <"$WORK/acked"
+  total_acked=$(wc -l <"$WORK/acked")
+  echo "  round $round: $total_acked acknowledged so far, server holds $(count_instances)"
+  stop_server
+done
+check "some instances were acknowledged before the kills" test "$total_acked" -gt 0
+check_eq "acknowledged instances lost" 0 "$lost"
+finish

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers of the integration tests: they start the real `cloudfilm`
+# binary on free loopback ports and talk to it with real clients.
+# Sourced by each *_test.sh; CLOUDFILM and CF_TESTDATA come from CTest.
+set -euo pipefail
+
+: "${CLOUDFILM:?CLOUDFILM must name the cloudfilm binary}"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cf-it-XXXXXX")
+SERVER_PID=
+FAILURES=0
+CHECKS=0
+export TCP_NODELAY=1  # DCMTK clients: see DESIGN.md, performance notes
+
+cleanup() {
+  stop_server || true
+  [[ -n ${ORTHANC_PID:-} ]] && kill "$ORTHANC_PID" 2>/dev/null && wait "$ORTHANC_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  CHECKS=$((CHECKS + 1))
+  if "$@"; then echo "ok - $what"; else echo "FAILED - $what"; FAILURES=$((FAILURES + 1)); fi
+}
+check_eq() {  # check_eq DESCRIPTION EXPECTED ACTUAL
+  CHECKS=$((CHECKS + 1))
+  if [[ "$2" == "$3" ]]; then echo "ok - $1"; else echo "FAILED - $1: expected [$2], got [$3]"; FAILURES=$((FAILURES + 1)); fi
+}
+finish() {
+  echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
+  [[ $FAILURES -eq 0 ]]
+}
+skip() { echo "SKIPPED: $*"; exit 77; }
+
+# start_server DATA_DIR [extra flags...]: sets HTTP_PORT DICOM_PORT BASE SERVER_PID
+start_server() {
+  local data=$1; shift
+  HTTP_PORT=$(free_port); DICOM_PORT=$(free_port)
+  BASE=http://127.0.0.1:$HTTP_PORT
+  "$CLOUDFILM" serve --data "$data" --http-port "$HTTP_PORT" --dicom-port "$DICOM_PORT" \
+    --bind 127.0.0.1 "$@" >"$WORK/server.out" 2>>"$WORK/server.log" &
+  SERVER_PID=$!
+  local i
+  for ((i = 0; i < 500; i++)); do
+    curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died at start:"; cat "$WORK/server.log"; return 1; }
+    sleep 0.02
+  done
+  echo "server not ready after 10 s"; return 1
+}
+stop_server() {  # SIGTERM, wait; returns the exit code
+  [[ -n $SERVER_PID ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  local rc=0
+  wait "$SERVER_PID" || rc=$?
+  SERVER_PID=
+  return $rc
+}
+kill_server() {
+  [[ -n $SERVER_PID ]] || return 0
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=
+}
+server_alive() { kill -0 "$SERVER_PID" 2>/dev/null && curl -sf "$BASE/healthz" >/dev/null; }
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# The dataset bytes of a file: after the preamble and file meta group if any.
+dataset_sha() { python3 "$HERE/dataset_bytes.py" "$1" | sha256sum | cut -d' ' -f1; }
+ts_of() { python3 "$HERE/dataset_bytes.py" --transfer-syntax "$1"; }
+sop_of() { dcmdump +P 0008,0018 -q "$1" 2>/dev/null | head -1 | sed -E 's/.*\[(.*)\].*/\1/'; }
+api_file() {  # api_file SOP OUT [VERSION]
+  curl -sf -o "$2" "$BASE/api/instances/$1/file${3:+?version=$3}"
+}
+count_instances() { curl -sf "$BASE/api/system" | jq -r .instances; }
+
+# Non-malformed files of the shared test data that are archivable objects.
+testdata_objects() {
+  awk -F'\t' 'NR > 1 && $1 !~ /^malformed\// && $1 !~ /DICOMDIR/ && $8 != "n/a" { print $1 }' "$CF_TESTDATA/MANIFEST.tsv"
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Bad input over the network: every file of malformed/ that storescu can
+# send at all is refused with a failure status (or accepted with a warning
+# when it is a complete raw dataset); aborted associations and garbage on
+# the port leave the server serving, and nothing stored is altered.
+source "$(dirname "$0")/lib.sh"
+
+"$CLOUDFILM" synth "$WORK/synth" --seed 3 --patients 1 --studies 1 --series 1 --instances 3 --ct-size 64 >/dev/null
+start_server "$WORK/data"
+storescu -aec CLOUDFILM +sd +r 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
+before=$(count_instances)
+
+# Garbage on the DICOM port, then a connection closed mid-PDU.
+head -c 5000 /dev/urandom | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$DICOM_PORT" 2>/dev/null || true
+printf '\x01\x00\x00\x00\xff\xff' | timeout 5 bash -c "cat > /dev/tcp/127.0.0.1/$DICOM_PORT" 2>/dev/null || true
+check "garbage on the DICOM port leaves the server serving" echoscu -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT"
+
+# storescu killed in the middle of a large object.
+"$CLOUDFILM" synth "$WORK/big" --seed 4 --patients 1 --studies 1 --series 1 --instances 1 --modalities US --us-frames 200 >/dev/null
+big=$(find "$WORK/big" -name '*.dcm')
+storescu --max-send-pdu 4096 -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$big" >/dev/null 2>&1 &
+sp=$!; sleep 0.3; kill -KILL "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true
+sleep 0.5
+check "an aborted association leaves the server serving" echoscu -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT"
+check_eq "an aborted object is not indexed" "$before" "$(count_instances)"
+check "no half-received object is left in tmp" bash -c "[[ -z \$(find '$WORK/data/tmp' -type f 2>/dev/null) ]]"
+
+if [[ -n ${CF_TESTDATA:-} && -f $CF_TESTDATA/MANIFEST.tsv ]]; then
+  for f in "$CF_TESTDATA"/malformed/*; do
+    name=$(basename "$f")
+    out=$(timeout 60 storescu -v -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$f" 2>&1); rc=$?
+    status=$(grep -oE 'Received Store Response \([^)]*\)' <<<"$out" | head -1)
+    case $name in
+      no-meta_explicit-le.dcm | no-meta_explicit-be.dcm | j2k_embedded-sequence-delimiter.dcm)
+        check "$name is accepted" grep -qE 'Success|Warning' <<<"$status" ;;
+      *)
+        if [[ -z $status ]]; then
+          echo "ok - $name: storescu could not send it (rc=$rc)"
+        else
+          check "$name is refused with a failure status ($status)" grep -qvE 'Success' <<<"$status"
+        fi ;;
+    esac
+    server_alive || { check "server alive after $name" false; break; }
+  done
+  check "the server is still serving after every malformed file" echoscu -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT"
+else
+  echo "SKIPPED (visible): ../shared/testdata is absent, malformed C-STORE files not sent"
+fi
+bad=0
+while read -r f; do
+  api_file "$(sop_of "$f")" "$WORK/back.dcm" && [[ $(dataset_sha "$f") == $(dataset_sha "$WORK/back.dcm") ]] || bad=$((bad + 1))
+done < <(find "$WORK/synth" -name '*.dcm')
+check_eq "what was stored before is unaltered" 0 "$bad"
+check "SIGTERM stops the server with exit 0" stop_server
+check "fsck is clean" "$CLOUDFILM" fsck --data "$WORK/data"
+finish
