@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Side-by-side ingest benchmark: Orthanc (Debian package, via the shared
+# runner) and cloudfilm on the same synthetic CT files, in one run, then a
+# table of cloudfilm/Orthanc ratios of the medians. fsync is on for both.
+#
+#   bench/run.sh path/to/cloudfilm
+# Environment: RUNS (5), PHASES (coldstart,cstore), WORK (/tmp/cloudfilm-bench),
+# N_A (2000), SHARED_BENCH (../shared/bench), IMPORT_RUNS (3; 0 skips the import comparison).
+set -euo pipefail
+BIN=$(realpath "${1:?usage: bench/run.sh path/to/cloudfilm}")
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$HERE/../../shared/bench}
+export WORK=${WORK:-/tmp/cloudfilm-bench}
+export RUNS=${RUNS:-5} STOCK_RUNS=${STOCK_RUNS:-0} FILL_N=${FILL_N:-0} N_A=${N_A:-2000}
+export PHASES=${PHASES:-coldstart,cstore}
+IMPORT_RUNS=${IMPORT_RUNS:-3}
+[[ -x $SHARED_BENCH/run-orthanc-baseline.sh ]] || { echo "bench: $SHARED_BENCH/run-orthanc-baseline.sh not found" >&2; exit 1; }
+mkdir -p "$WORK/results"
+
+latest() { ls -dt "$WORK"/results/*-"$1" 2>/dev/null | head -1; }
+
+echo "== Orthanc" >&2
+"$SHARED_BENCH/run-orthanc-baseline.sh" >"$WORK/orthanc.out" 2>"$WORK/orthanc.err" || { tail "$WORK/orthanc.err" >&2; exit 1; }
+ORTHANC_RES=$(latest orthanc)/results.tsv
+
+echo "== cloudfilm" >&2
+CF_DATA=$WORK/cf-data
+SERVER_KIND=custom TARGET_NAME=cloudfilm \
+  SERVER_CMD="$BIN serve --data $CF_DATA --http-port 18080 --dicom-port 11112 --bind 127.0.0.1 --log-level warn" \
+  SERVER_DATA_DIRS=$CF_DATA HTTP_PORT=18080 DICOM_PORT=11112 CALLED_AET=CLOUDFILM \
+  DICOMWEB_PATH=/dicom-web READY_PATH=/healthz WADO_URI_PATH= \
+  REST_FILE_URL_TEMPLATE='/api/instances/{sop}/file' \
+  "$SHARED_BENCH/run-orthanc-baseline.sh" >"$WORK/cloudfilm.out" 2>"$WORK/cloudfilm.err" || { tail "$WORK/cloudfilm.err" >&2; exit 1; }
+CF_RES=$(latest cloudfilm)/results.tsv
+
+# Import of the same files: `cloudfilm import` against Orthanc's REST upload
+# (POST /instances, 4 parallel curl), fresh storage each run.
+if ((IMPORT_RUNS > 0)); then
+  DS=$WORK/ds-A
+  : >"$WORK/import-cf.txt"; : >"$WORK/import-orthanc.txt"
+  for ((r = 0; r < IMPORT_RUNS; r++)); do
+    rm -rf "$WORK/imp-data"; sync
+    t0=$EPOCHREALTIME
+    "$BIN" import --data "$WORK/imp-data" --quiet "$DS" >/dev/null
+    awk -v a="$EPOCHREALTIME" -v b="$t0" -v n="$N_A" 'BEGIN { printf "%.1f\n", n / (a - b) }' >>"$WORK/import-cf.txt"
+
+    rm -rf "$WORK/imp-orthanc"; mkdir -p "$WORK/imp-orthanc"
+    sed -e "s#\${BENCH_ORTHANC_STORAGE}#$WORK/imp-orthanc#g" -e 's#"Plugins" : \[[^]]*\]#"Plugins" : []#' \
+      -e 's/"HttpPort" *: *[0-9]*/"HttpPort" : 18043/' -e 's/"DicomPort" *: *[0-9]*/"DicomPort" : 14243/' \
+      "$SHARED_BENCH/orthanc.json" >"$WORK/imp-orthanc.json"
+    Orthanc "$WORK/imp-orthanc.json" >"$WORK/imp-orthanc.log" 2>&1 &
+    opid=$!
+    for ((i = 0; i < 1000; i++)); do curl -sf http://127.0.0.1:18043/system >/dev/null && break; sleep 0.01; done
+    t0=$EPOCHREALTIME
+    find "$DS" -name '*.dcm' | xargs -P 4 -I{} curl -sf -o /dev/null -X POST -H 'Expect:' --data-binary @{} http://127.0.0.1:18043/instances
+    awk -v a="$EPOCHREALTIME" -v b="$t0" -v n="$N_A" 'BEGIN { printf "%.1f\n", n / (a - b) }' >>"$WORK/import-orthanc.txt"
+    kill "$opid"; wait "$opid" 2>/dev/null || true
+  done
+fi
+
+median() { sort -g "$1" | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo
+echo "== cloudfilm / Orthanc, medians of $RUNS runs (same files, same machine, one run)"
+printf '%-28s %-10s %12s %12s %8s\n' metric unit orthanc cloudfilm ratio
+join -t $'\t' <(awk -F'\t' '!/^#/ && NR > 1 { print $1 "/" $2 "/" $3 "\t" $4 }' "$ORTHANC_RES" | sort) \
+              <(awk -F'\t' '!/^#/ && NR > 1 { print $1 "/" $2 "/" $3 "\t" $4 }' "$CF_RES" | sort) |
+  awk -F'\t' '{ split($1, k, "/"); r = ($2 > 0) ? $3 / $2 : 0; printf "%-28s %-10s %12s %12s %8.2f\n", k[1] "." k[2], k[3], $2, $3, r }'
+if ((IMPORT_RUNS > 0)); then
+  o=$(median "$WORK/import-orthanc.txt"); c=$(median "$WORK/import-cf.txt")
+  printf '%-28s %-10s %12s %12s %8.2f\n' "import (REST upload vs CLI)" inst/s "$o" "$c" "$(awk -v a="$c" -v b="$o" 'BEGIN { print a / b }')"
+fi
+echo "raw results: $ORTHANC_RES $CF_RES"
