@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+// Handlers of the JSON API. Each validates its parameters first (a 400 that
+// names the parameter), then makes one RunBlocking hop that does all of its
+// Archive calls, then builds the JSON on the I/O thread. Nothing here logs:
+// the values are patient data, and the router logs failures by route.
+#include "http/api_routes.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/version.hpp"
+#include "http/blocking.hpp"
+#include "http/json_records.hpp"
+#include "http/problem.hpp"
+#include "http/response.hpp"
+
+namespace cf::http {
+namespace beast_http = boost::beast::http;
+using boost::asio::awaitable;
+
+namespace {
+
+std::string Text(std::optional<std::string_view> value) {
+  return value ? std::string(*value) : std::string{};
+}
+
+Result<std::string> GetDate(const QueryParams& query, std::string_view name) {
+  const auto value = query.Get(name);
+  if (!value) return std::string{};
+  if (!IsValidDicomDate(*value)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "query parameter '" + std::string(name) + "' must be a date YYYYMMDD");
+  }
+  return std::string(*value);
+}
+
+awaitable<Response> Healthz(const ApiContext&, const Request&) {
+  co_return JsonResponse({{"status", "ok"}});
+}
+
+awaitable<Response> System(const ApiContext& ctx, const Request&) {
+  auto totals = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.Totals(); });
+  if (!totals) co_return ErrorResponse(totals.error());
+  nlohmann::json body = {{"name", "cloudfilm"}, {"version", kVersion}};
+  body.update(ToJson(*totals));
+  co_return JsonResponse(body);
+}
+
+awaitable<Response> Patients(const ApiContext& ctx, const Request& req) {
+  const auto paging = GetPaging(req.query);
+  if (!paging) co_return ErrorResponse(paging.error());
+  catalog::PatientQuery query;
+  query.patient_id = Text(req.query.Get("patient_id"));
+  query.patient_name = Text(req.query.Get("name"));
+  query.limit = paging->limit;
+  query.offset = paging->offset;
+  auto page = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.FindPatients(query); });
+  if (!page) co_return ErrorResponse(page.error());
+  co_return JsonResponse(PageToJson(*page, query.limit, query.offset));
+}
+
+Result<catalog::StudyQuery> ParseStudyQuery(const QueryParams& params) {
+  const auto paging = GetPaging(params);
+  if (!paging) return std::unexpected(paging.error());
+  catalog::StudyQuery query;
+  query.patient_id = Text(params.Get("patient_id"));
+  query.patient_name = Text(params.Get("name"));
+  query.modality = Text(params.Get("modality"));
+  query.accession_number = Text(params.Get("accession"));
+  query.limit = paging->limit;
+  query.offset = paging->offset;
+
+  auto from = GetDate(params, "date_from");
+  if (!from) return std::unexpected(from.error());
+  auto to = GetDate(params, "date_to");
+  if (!to) return std::unexpected(to.error());
+  if (const auto date = params.Get("date")) {
+    if (!from->empty() || !to->empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "query parameter 'date' cannot be combined with 'date_from' or 'date_to'");
+    }
+    auto range = ParseDateRange("date", *date);
+    if (!range) return std::unexpected(range.error());
+    *from = std::move(range->from);
+    *to = std::move(range->to);
+  }
+  if (!from->empty() && !to->empty() && *from > *to) {
+    return Fail(ErrorCode::kInvalidArgument, "query parameter 'date_from' is after 'date_to'");
+  }
+  query.study_date_from = std::move(*from);
+  query.study_date_to = std::move(*to);
+  return query;
+}
+
+awaitable<Response> Studies(const ApiContext& ctx, const Request& req) {
+  const auto query = ParseStudyQuery(req.query);
+  if (!query) co_return ErrorResponse(query.error());
+  auto page = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.FindStudies(*query); });
+  if (!page) co_return ErrorResponse(page.error());
+  co_return JsonResponse(PageToJson(*page, query->limit, query->offset));
+}
+
+struct StudyTree {
+  catalog::StudyRecord study;
+  std::vector<std::pair<catalog::SeriesRecord, std::vector<catalog::InstanceRecord>>> series;
+};
+
+Result<StudyTree> LoadStudyTree(archive::Archive& archive, std::string_view study_uid) {
+  StudyTree tree;
+  auto study = archive.GetStudy(study_uid);
+  if (!study) return std::unexpected(study.error());
+  tree.study = std::move(*study);
+  auto series = archive.ListSeries(study_uid);
+  if (!series) return std::unexpected(series.error());
+  for (auto& one : *series) {
+    auto instances = archive.ListInstances(one.series_instance_uid);
+    if (!instances) return std::unexpected(instances.error());
+    tree.series.emplace_back(std::move(one), std::move(*instances));
+  }
+  return tree;
+}
+
+awaitable<Response> Study(const ApiContext& ctx, const Request& req) {
+  const std::string uid(req.Param("uid"));
+  auto tree = co_await RunBlocking(ctx.blocking, [&] { return LoadStudyTree(ctx.archive, uid); });
+  if (!tree) co_return ErrorResponse(tree.error());
+  nlohmann::json body = ToJson(tree->study);
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& [record, instances] : tree->series) {
+    nlohmann::json entry = ToJson(record);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& instance : instances) list.push_back(ToJson(instance));
+    entry["instances"] = std::move(list);
+    series.push_back(std::move(entry));
+  }
+  body["series"] = std::move(series);
+  co_return JsonResponse(body);
+}
+
+awaitable<Response> Instance(const ApiContext& ctx, const Request& req) {
+  const std::string uid(req.Param("uid"));
+  auto versions =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.GetInstanceVersions(uid); });
+  if (!versions) co_return ErrorResponse(versions.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& version : *versions) list.push_back(ToJson(version));
+  co_return JsonResponse({{"sop_instance_uid", uid}, {"versions", std::move(list)}});
+}
+
+struct FileAnswer {
+  catalog::InstanceRecord record;
+  Bytes bytes;
+  bool not_modified = false;
+};
+
+std::string QuotedEtag(std::string_view sha256_hex) {
+  return "\"" + std::string(sha256_hex) + "\"";
+}
+
+Result<FileAnswer> LoadFile(archive::Archive& archive, std::string_view uid,
+                            std::optional<int> version, std::string_view if_none_match) {
+  auto versions = archive.GetInstanceVersions(uid);
+  if (!versions) return std::unexpected(versions.error());
+  if (versions->empty()) return Fail(ErrorCode::kNotFound, "no such instance");
+  const int wanted = version.value_or(versions->front().version);
+  FileAnswer answer;
+  bool found = false;
+  for (auto& record : *versions) {
+    if (record.version == wanted) {
+      answer.record = std::move(record);
+      found = true;
+      break;
+    }
+  }
+  if (!found) return Fail(ErrorCode::kNotFound, "no such version of the instance");
+  if (!if_none_match.empty() && EtagMatches(if_none_match, QuotedEtag(answer.record.sha256_hex))) {
+    answer.not_modified = true;
+    return answer;
+  }
+  auto bytes = archive.ReadInstance(uid, answer.record.version);
+  if (!bytes) return std::unexpected(bytes.error());
+  answer.bytes = std::move(*bytes);
+  return answer;
+}
+
+awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
+  const std::string uid(req.Param("uid"));
+  std::optional<int> version;
+  if (req.query.Get("version")) {
+    const auto parsed = GetInt(req.query, "version", 1, 1, INT32_MAX);
+    if (!parsed) co_return ErrorResponse(parsed.error());
+    version = static_cast<int>(*parsed);
+  }
+  const auto header = req.raw[beast_http::field::if_none_match];
+  const std::string if_none_match(header.data(), header.size());
+  auto answer = co_await RunBlocking(
+      ctx.blocking, [&] { return LoadFile(ctx.archive, uid, version, if_none_match); });
+  if (!answer) co_return ErrorResponse(answer.error());
+
+  Response response;
+  if (answer->not_modified) {
+    response.status = 304;
+  } else {
+    response = BytesResponse(std::move(answer->bytes), "application/dicom");
+    response.SetHeader("Content-Disposition",
+                       "attachment; filename=\"" + answer->record.sop_instance_uid + ".dcm\"");
+  }
+  response.SetHeader("ETag", QuotedEtag(answer->record.sha256_hex));
+  // Patient data: never in a shared cache; the browser revalidates by ETag.
+  response.SetHeader("Cache-Control", "private, no-cache");
+  co_return response;
+}
+
+// Binds a handler function to the context; the lambda does not capture by
+// reference anything shorter-lived than the router.
+template <auto Fn>
+Handler Bind(const ApiContext& ctx) {
+  return [&ctx](const Request& req) { return Fn(ctx, req); };
+}
+
+}  // namespace
+
+void AddApiRoutes(Router& router, const ApiContext& context) {
+  using beast_http::verb;
+  router.Add(verb::get, "/healthz", Bind<Healthz>(context));
+  router.Add(verb::get, "/api/system", Bind<System>(context));
+  router.Add(verb::get, "/api/patients", Bind<Patients>(context));
+  router.Add(verb::get, "/api/studies", Bind<Studies>(context));
+  router.Add(verb::get, "/api/studies/{uid}", Bind<Study>(context));
+  router.Add(verb::get, "/api/instances/{uid}", Bind<Instance>(context));
+  router.Add(verb::get, "/api/instances/{uid}/file", Bind<InstanceFile>(context));
+}
+
+}  // namespace cf::http

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// The minimal JSON API of the archive (health, totals, patients, studies,
+// one study with its series and instances, instance versions and their exact
+// bytes). Handlers only translate HTTP to Archive calls and back; every
+// Archive call goes through RunBlocking.
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+
+#include "archive/archive.hpp"
+#include "http/router.hpp"
+
+namespace cf::http {
+
+struct ApiContext {
+  archive::Archive& archive;
+  boost::asio::thread_pool& blocking;
+};
+
+// Adds the API routes to `router`. `context` must outlive every dispatch.
+void AddApiRoutes(Router& router, const ApiContext& context);
+
+}  // namespace cf::http

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Building problem+json bodies with nlohmann::json, which escapes any detail
+// text correctly (and replaces invalid UTF-8 rather than throwing while we
+// are already reporting an error).
+#include "http/problem.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "http/response.hpp"
+
+namespace cf::http {
+
+std::string ProblemType(ErrorCode code) {
+  std::string type = "urn:cloudfilm:error:";
+  type.append(ToString(code));
+  return type;
+}
+
+std::string_view ProblemTitle(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return "Invalid argument";
+    case ErrorCode::kInvalidDicom:
+      return "Invalid DICOM";
+    case ErrorCode::kNotFound:
+      return "Not found";
+    case ErrorCode::kConflict:
+      return "Conflict";
+    case ErrorCode::kTooLarge:
+      return "Too large";
+    case ErrorCode::kPermissionDenied:
+      return "Permission denied";
+    case ErrorCode::kStorageUnavailable:
+      return "Storage unavailable";
+    case ErrorCode::kTimeout:
+      return "Timeout";
+    case ErrorCode::kUnsupported:
+      return "Unsupported";
+    case ErrorCode::kInternal:
+      return "Internal error";
+  }
+  return "Internal error";
+}
+
+Response ProblemResponse(unsigned status, std::string_view type, std::string_view title,
+                         std::string_view detail) {
+  nlohmann::json body = {
+      {"type", type},
+      {"title", title},
+      {"status", status},
+  };
+  if (!detail.empty()) body["detail"] = detail;
+  Response response = JsonResponse(body, status);
+  response.content_type = kProblemContentType;
+  return response;
+}
+
+Response ErrorResponse(const Error& error) {
+  return ProblemResponse(static_cast<unsigned>(ToHttpStatus(error.code)), ProblemType(error.code),
+                         ProblemTitle(error.code), error.message);
+}
+
+}  // namespace cf::http

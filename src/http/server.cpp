@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: Apache-2.0
+// Listener and sessions. One io_context runs on `io_threads` threads; the
+// listener and every connection are coroutines, each on its own strand, so a
+// session's state is touched by one thread at a time without locks. Every
+// read has a deadline (tcp_stream timeouts close the socket), header and
+// body sizes are capped by the parser, and anything that blocks goes through
+// RunBlocking to the bounded blocking pool.
+//
+// Graceful stop: close the listener, cancel connections that sit idle between
+// requests, let requests already being handled finish (bounded by
+// shutdown_grace), then stop the io_context and join every thread. The
+// mutex-guarded registry of connections exists only for that.
+#include "http/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/vector_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/log.hpp"
+#include "http/api_routes.hpp"
+#include "http/problem.hpp"
+#include "http/router.hpp"
+
+namespace cf::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr size_t kFirstReadBytes = 4096;
+// Below this rate a client downloading an answer is considered gone.
+constexpr uint64_t kMinSendBytesPerSecond = 64 * 1024;
+// After an error answer, how long and how much we read and discard so that
+// the client sees our answer rather than a reset.
+constexpr std::chrono::seconds kDrainTime{1};
+constexpr size_t kDrainBytes = 1 << 20;
+
+auto Redirect(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+// What to answer when reading a request failed; nullopt = just close.
+std::optional<Response> ProblemForReadError(const error_code& ec, const ServerOptions& options) {
+  if (ec == beast_http::error::header_limit) {
+    return ProblemResponse(
+        431, "about:blank", "Request Header Fields Too Large",
+        "request header exceeds " + std::to_string(options.max_header_bytes) + " bytes");
+  }
+  if (ec == beast_http::error::body_limit) {
+    return ErrorResponse(
+        {ErrorCode::kTooLarge,
+         "request body exceeds " + std::to_string(options.max_body_bytes) + " bytes"});
+  }
+  if (ec == beast_http::error::end_of_stream || ec == beast_http::error::partial_message) {
+    return std::nullopt;  // the client went away
+  }
+  if (ec.category() == beast_http::make_error_code(beast_http::error::bad_target).category()) {
+    return ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request"});
+  }
+  return std::nullopt;  // timeout, reset, cancelled by Stop
+}
+
+std::chrono::seconds SendDeadline(const ServerOptions& options, size_t body_size) {
+  return options.read_timeout + std::chrono::seconds(body_size / kMinSendBytesPerSecond);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions server_options, archive::Archive& server_archive)
+      : options(std::move(server_options)), archive(server_archive) {}
+
+  struct Connection {
+    asio::any_io_executor executor;
+    beast::tcp_stream* stream = nullptr;
+    bool idle = false;
+  };
+
+  // Registers a connection for Stop() and unregisters it when the session ends.
+  class Registration {
+   public:
+    Registration(Impl& impl, beast::tcp_stream& stream) : impl_(impl) {
+      std::lock_guard lock(impl_.mutex);
+      id_ = impl_.next_connection_id++;
+      impl_.connections[id_] = {stream.get_executor(), &stream, false};
+    }
+    ~Registration() {
+      std::lock_guard lock(impl_.mutex);
+      impl_.connections.erase(id_);
+    }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+
+    // Marks the connection idle (waiting for a request) or busy. Returns
+    // false when the server is stopping and an idle connection should close.
+    bool SetIdle(bool idle) {
+      std::lock_guard lock(impl_.mutex);
+      impl_.connections[id_].idle = idle;
+      return !(idle && impl_.stopping.load());
+    }
+
+   private:
+    Impl& impl_;
+    uint64_t id_ = 0;
+  };
+
+  // Counts a request from the end of its reading to the end of its answer.
+  class InFlight {
+   public:
+    explicit InFlight(Impl& impl) : impl_(impl) {
+      std::lock_guard lock(impl_.mutex);
+      ++impl_.in_flight;
+    }
+    ~InFlight() {
+      std::lock_guard lock(impl_.mutex);
+      if (--impl_.in_flight == 0) impl_.drained.notify_all();
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    Impl& impl_;
+  };
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(tcp::socket socket);
+  asio::awaitable<void> Send(beast::tcp_stream& stream, unsigned version, bool head,
+                             bool keep_alive, Response response, error_code& ec);
+  asio::awaitable<void> Drain(beast::tcp_stream& stream);
+  void CancelIfIdle(uint64_t id);
+  void RunIo();
+  void Teardown();
+
+  const ServerOptions options;
+  archive::Archive& archive;
+  Router router;
+
+  std::mutex lifecycle_mutex;  // serializes Start and Stop
+  enum class State { kNew, kRunning, kStopped } state = State::kNew;
+  std::atomic<uint16_t> port{0};
+  std::atomic<bool> stopping{false};
+
+  std::mutex mutex;  // guards the members below
+  std::condition_variable drained;
+  int in_flight = 0;
+  uint64_t next_connection_id = 0;
+  std::map<uint64_t, Connection> connections;
+
+  // Declared in construction order; Teardown() destroys them in reverse.
+  std::optional<asio::thread_pool> blocking;
+  std::optional<ApiContext> api;
+  std::optional<asio::io_context> io;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+};
+
+asio::awaitable<void> Server::Impl::Accept() {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor->async_accept(asio::make_strand(*io), Redirect(ec));
+    if (ec) {
+      if (stopping.load() || ec == asio::error::operation_aborted) co_return;
+      // Typically out of file descriptors: back off rather than spin.
+      log::Warn("http.accept_failed", {{"error", ec.message()}});
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+      co_await pause.async_wait(Redirect(ec));
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    const auto executor = socket.get_executor();
+    asio::co_spawn(executor, Serve(std::move(socket)), [](std::exception_ptr failure) {
+      if (!failure) return;
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        log::Error("http.session_failed", {{"what", e.what()}});
+      } catch (...) {
+        log::Error("http.session_failed", {{"what", "unknown exception"}});
+      }
+    });
+  }
+}
+
+asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  Registration registration(*this, stream);
+  beast::flat_buffer buffer;
+  error_code ec;
+  bool first = true;
+  for (;;) {
+    // Wait for the first bytes of the next request under the idle deadline;
+    // Stop() may cancel this wait.
+    if (buffer.size() == 0) {
+      if (!registration.SetIdle(true)) break;
+      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      const size_t received =
+          co_await stream.async_read_some(buffer.prepare(kFirstReadBytes), Redirect(ec));
+      registration.SetIdle(false);
+      if (ec) break;
+      buffer.commit(received);
+    }
+    first = false;
+
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(
+        std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    parser.body_limit(static_cast<uint64_t>(options.max_body_bytes));
+    stream.expires_after(options.read_timeout);
+    co_await beast_http::async_read(stream, buffer, parser, Redirect(ec));
+    if (ec) {
+      if (auto problem = ProblemForReadError(ec, options)) {
+        co_await Send(stream, 11, false, false, std::move(*problem), ec);
+        if (!ec) co_await Drain(stream);
+      }
+      break;
+    }
+
+    const RawRequest& request = parser.get();
+    const auto started = std::chrono::steady_clock::now();
+    bool keep_alive = request.keep_alive();
+    {
+      InFlight counted(*this);
+      // Not a conditional expression: g++ 12 miscompiles co_await inside ?:.
+      Response response;
+      if (stopping.load()) {
+        response = ErrorResponse({ErrorCode::kStorageUnavailable, "server is stopping"});
+      } else {
+        response = co_await router.Dispatch(request);
+      }
+      keep_alive = keep_alive && !stopping.load();
+      const unsigned status = response.status;
+      co_await Send(stream, request.version(), request.method() == beast_http::verb::head,
+                    keep_alive, std::move(response), ec);
+      if (log::Enabled(log::Level::kDebug)) {
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        const auto method = request.method_string();
+        log::Debug(
+            "http.request",
+            {{"method", std::string_view(method.data(), method.size())},
+             {"status", status},
+             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()}});
+      }
+    }
+    if (ec || !keep_alive) break;
+  }
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned version, bool head,
+                                         bool keep_alive, Response response, error_code& ec) {
+  beast_http::response<beast_http::vector_body<std::byte>> message{
+      static_cast<beast_http::status>(response.status), version};
+  if (!response.content_type.empty()) {
+    message.set(beast_http::field::content_type, response.content_type);
+  }
+  for (const auto& [name, value] : response.headers) message.set(name, value);
+  message.set("X-Content-Type-Options", "nosniff");
+  message.keep_alive(keep_alive);
+  const size_t size = response.body.size();
+  stream.expires_after(SendDeadline(options, size));
+  if (head) {
+    // Same header as GET, Content-Length included, no body.
+    beast_http::response<beast_http::empty_body> header_only{std::move(message.base())};
+    header_only.content_length(size);
+    co_await beast_http::async_write(stream, header_only, Redirect(ec));
+    co_return;
+  }
+  message.body() = std::move(response.body);
+  message.prepare_payload();
+  co_await beast_http::async_write(stream, message, Redirect(ec));
+}
+
+asio::awaitable<void> Server::Impl::Drain(beast::tcp_stream& stream) {
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kDrainTime);
+  std::array<char, 16 * 1024> discard;
+  size_t total = 0;
+  while (total < kDrainBytes) {
+    total += co_await stream.async_read_some(asio::buffer(discard), Redirect(ec));
+    if (ec) break;
+  }
+}
+
+void Server::Impl::CancelIfIdle(uint64_t id) {
+  // Runs on the connection's strand, so the stream cannot be in use.
+  std::lock_guard lock(mutex);
+  const auto it = connections.find(id);
+  if (it == connections.end() || !it->second.idle) return;
+  it->second.stream->cancel();
+}
+
+void Server::Impl::RunIo() {
+  for (;;) {
+    try {
+      io->run();
+      return;
+    } catch (const std::exception& e) {
+      log::Error("http.io_exception", {{"what", e.what()}});
+    }
+  }
+}
+
+void Server::Impl::Teardown() {
+  work.reset();
+  if (io) io->stop();
+  for (auto& thread : threads) thread.join();
+  threads.clear();
+  if (blocking) blocking->join();
+  // Destroying the io_context destroys the suspended session coroutines;
+  // their guards touch `mutex` and `connections`, which are still alive.
+  acceptor.reset();
+  io.reset();
+  api.reset();
+  blocking.reset();
+}
+
+Server::Server(ServerOptions options, archive::Archive& archive)
+    : impl_(std::make_unique<Impl>(std::move(options), archive)) {}
+
+Server::~Server() { Stop(); }
+
+uint16_t Server::Port() const { return impl_->port.load(); }
+
+Result<void> Server::Start() {
+  Impl& impl = *impl_;
+  std::lock_guard lifecycle(impl.lifecycle_mutex);
+  if (impl.state != Impl::State::kNew) return Fail(ErrorCode::kConflict, "server already started");
+  const ServerOptions& options = impl.options;
+  if (options.io_threads < 1 || options.blocking_threads < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "io_threads and blocking_threads must be >= 1");
+  }
+  if (options.max_header_bytes == 0 || options.read_timeout.count() <= 0 ||
+      options.idle_timeout.count() <= 0) {
+    return Fail(ErrorCode::kInvalidArgument, "header limit and timeouts must be positive");
+  }
+  error_code ec;
+  const auto address = asio::ip::make_address(options.bind, ec);
+  if (ec) return Fail(ErrorCode::kInvalidArgument, "invalid bind address '" + options.bind + "'");
+
+  impl.io.emplace(options.io_threads);
+  impl.acceptor.emplace(asio::make_strand(*impl.io));
+  const tcp::endpoint endpoint{address, options.port};
+  const auto failed = [&](std::string_view step) {
+    const ErrorCode code = ec == asio::error::address_in_use  ? ErrorCode::kConflict
+                           : ec == asio::error::access_denied ? ErrorCode::kPermissionDenied
+                                                              : ErrorCode::kInvalidArgument;
+    std::string message = "cannot ";
+    message.append(step);
+    message.append(" " + options.bind + ":" + std::to_string(options.port) + ": " + ec.message());
+    impl.Teardown();
+    return Fail(code, std::move(message));
+  };
+  impl.acceptor->open(endpoint.protocol(), ec);
+  if (ec) return failed("open");
+  impl.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  impl.acceptor->bind(endpoint, ec);
+  if (ec) return failed("bind");
+  impl.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return failed("listen on");
+  impl.port = impl.acceptor->local_endpoint(ec).port();
+
+  impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
+  impl.api.emplace(ApiContext{impl.archive, *impl.blocking});
+  AddApiRoutes(impl.router, *impl.api);
+
+  impl.work.emplace(impl.io->get_executor());
+  asio::co_spawn(impl.acceptor->get_executor(), impl.Accept(), [](std::exception_ptr failure) {
+    if (failure) log::Error("http.accept_loop_failed");
+  });
+  for (int i = 0; i < options.io_threads; ++i) impl.threads.emplace_back([&impl] { impl.RunIo(); });
+  impl.state = Impl::State::kRunning;
+  log::Info("http.listening", {{"address", options.bind}, {"port", impl.port.load()}});
+  return {};
+}
+
+void Server::Stop() {
+  Impl& impl = *impl_;
+  std::lock_guard lifecycle(impl.lifecycle_mutex);
+  if (impl.state != Impl::State::kRunning) {
+    impl.state = Impl::State::kStopped;
+    return;
+  }
+  impl.state = Impl::State::kStopped;
+  impl.stopping = true;
+
+  // Stop accepting, on the listener's strand.
+  std::promise<void> closed;
+  asio::post(impl.acceptor->get_executor(), [&impl, &closed] {
+    error_code ec;
+    impl.acceptor->close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+
+  {
+    std::unique_lock lock(impl.mutex);
+    for (const auto& [id, connection] : impl.connections) {
+      if (connection.idle) {
+        asio::post(connection.executor, [&impl, id = id] { impl.CancelIfIdle(id); });
+      }
+    }
+    if (!impl.drained.wait_for(lock, impl.options.shutdown_grace,
+                               [&impl] { return impl.in_flight == 0; })) {
+      log::Warn("http.stop_abandoned_requests", {{"requests", impl.in_flight}});
+    }
+  }
+  impl.Teardown();
+  log::Info("http.stopped");
+}
+
+}  // namespace cf::http

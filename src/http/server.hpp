@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// The HTTP/1.1 server of cloudfilm: a listener, one coroutine per
+// connection (keep-alive, a deadline on every read, header and body limits),
+// and a bounded pool for blocking Archive calls. This header is the part's
+// public API and deliberately free of Asio/Beast types: callers (the
+// `cloudfilm serve` command, tests) see options, Start, Port and Stop.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "archive/archive.hpp"
+#include "core/error.hpp"
+
+namespace cf::http {
+
+struct ServerOptions {
+  std::string bind = "127.0.0.1";            // an IPv4 or IPv6 address literal
+  uint16_t port = 8042;                      // 0 = any free port; see Server::Port()
+  int io_threads = 2;                        // threads running the sockets
+  int blocking_threads = 4;                  // threads running Archive calls
+  size_t max_header_bytes = 16 * 1024;       // larger headers get 431
+  size_t max_body_bytes = 64 * 1024 * 1024;  // larger bodies get 413
+  std::chrono::seconds read_timeout{30};     // to receive one request, to send a small answer
+  std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
+  std::chrono::seconds shutdown_grace{10};   // Stop() waits this long for in-flight requests
+};
+
+// Thread-safe. Start and Stop block; call them from the owning thread, never
+// from a handler. A server starts at most once.
+class Server {
+ public:
+  // Borrows `archive`, which must outlive the server.
+  Server(ServerOptions options, archive::Archive& archive);
+  ~Server();  // Stops if running.
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and listens, then serves on background threads and returns.
+  // Errors: kInvalidArgument (bad address or options), kConflict (address in
+  // use, or already started), kPermissionDenied (privileged port).
+  Result<void> Start();
+
+  // The bound port (useful with port 0); 0 before Start.
+  uint16_t Port() const;
+
+  // Graceful: stops accepting, closes idle connections, lets in-flight
+  // requests finish (up to shutdown_grace), then stops all threads.
+  // Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cf::http
