@@ -9,10 +9,14 @@ source "$(dirname "$0")/lib.sh"
 n_files=$(find "$WORK/synth" -name '*.dcm' | wc -l)
 check_eq "synth wrote the files it was asked for" 24 "$n_files"
 
-out=$("$CLOUDFILM" import --data "$WORK/data" "$WORK/synth" 2>"$WORK/import.err")
-check_eq "import exit 0 and all stored" "stored: 24" "$(grep '^stored:' <<<"$out")"
-check "import on a pipe prints plain progress lines" grep -q "^import: 24/24" "$WORK/import.err"
-out=$("$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK/synth")
+# The synth folder also holds manifest.tsv, which is not DICOM: import says so and exits 1.
+rc=0; out=$("$CLOUDFILM" import --data "$WORK/data" "$WORK/synth" 2>"$WORK/import.err") || rc=$?
+check_eq "all 24 objects stored" "stored: 24" "$(grep '^stored:' <<<"$out")"
+check_eq "a non-DICOM file makes import exit 1" 1 "$rc"
+check "the rejected file is named with its reason" grep -q "^rejected: .*manifest.tsv: invalid-dicom" <<<"$out"
+check "import on a pipe prints plain progress lines" grep -q "^import: 25/25" "$WORK/import.err"
+rc=0; out=$("$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK"/synth/*/) || rc=$?
+check_eq "re-import of the patient folders exits 0" 0 "$rc"
 check_eq "re-import finds everything present" "already present: 24" "$(grep '^already present:' <<<"$out")"
 
 start_server "$WORK/data"
