@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// Receiving the data set of a C-STORE request into a temporary file, byte
+// for byte as it arrives, behind our own file meta header. DCMTK's
+// DcmSCP::receiveSTORERequest(filename) does nearly this, but DCMTK 3.6.7
+// refuses data sets in transfer syntaxes it does not know (HTJ2K, JPEG XL,
+// fragmentable MPEG, encapsulated uncompressed), writes the sender's AE
+// title into the meta, and cannot stop writing at a size limit or when the
+// disk is full. This loop reads the PDVs with the same DUL calls and keeps
+// the association usable in those two cases. Internal to the dimse part.
+#pragma once
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmnet/assoc.h>
+#include <dcmtk/dcmnet/dimse.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace cf::dimse {
+
+struct ReceiveOptions {
+  std::chrono::seconds timeout{60};  // for each read
+  uint64_t max_file_size = 0;        // file meta included
+};
+
+struct Received {
+  // Bad when the association can no longer be used (peer gone, timeout,
+  // protocol error); the file is then removed.
+  OFCondition condition;
+  uint64_t file_size = 0;   // bytes written, file meta included
+  bool too_large = false;   // stopped writing at max_file_size; file removed
+  std::string write_error;  // e.g. "No space left on device"; file removed
+};
+
+// Receives the data set announced by `request` on `pres_id` into `path`
+// (created, must not exist) in `transfer_syntax`. When `too_large` or
+// `write_error` is set, the rest of the data set has been read and dropped:
+// answer the request with a failure status and go on.
+Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
+                        const T_DIMSE_C_StoreRQ& request, const std::string& transfer_syntax,
+                        const std::filesystem::path& path, const ReceiveOptions& options);
+
+}  // namespace cf::dimse

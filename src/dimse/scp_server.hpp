@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// The DICOM network front door: a C-ECHO and C-STORE SCP that hands every
+// received object to archive::Archive::Ingest and answers the sender only
+// once the archive has made it durable. Associations run concurrently on a
+// bounded pool of threads; Stop() drains them. This is the only public header
+// of the part: DCMTK types stay in the .cpp files.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "archive/archive.hpp"
+#include "core/error.hpp"
+
+namespace cf::dimse {
+
+struct ScpOptions {
+  // IPv4 address (or host name resolving to one) to listen on. DCMTK 3.6.7
+  // itself can only listen on every address, so the listening socket is ours.
+  std::string bind = "127.0.0.1";
+  uint16_t port = 11112;  // 0 picks a free port; see ScpServer::Port()
+  std::string ae_title = "CLOUDFILM";
+  // Calling AE titles allowed to associate; empty allows any.
+  std::vector<std::string> allowed_callers;
+  // Refuse associations whose called AE title is not `ae_title`.
+  bool check_called_ae = true;
+  // Largest PDU we accept, within DICOM's 4 KiB..128 KiB that DCMTK supports.
+  uint32_t max_pdu = 131072;
+  // Concurrent associations; one more is refused with "local limit exceeded".
+  int max_associations = 16;
+  std::chrono::seconds dimse_timeout{60};  // also the idle limit between commands
+  std::chrono::seconds acse_timeout{30};   // association negotiation and release
+  // How long Stop() lets running associations finish before cutting their sockets.
+  std::chrono::seconds stop_grace{30};
+  // Where objects are received before Ingest. Put it on the archive's
+  // filesystem. Empty: the system temporary folder.
+  std::filesystem::path temp_dir;
+  // Objects larger than this, or than the archive's own max_object_size,
+  // are refused with 0xA700. Counted as received: data set plus file meta.
+  uint64_t max_object_size = 2ull << 30;
+  // Private storage SOP classes to accept besides the standard ones.
+  std::vector<std::string> extra_sop_classes;
+};
+
+// Thread-safe: Start, Stop and Port may be called from any thread, but not
+// concurrently with the destructor.
+class ScpServer {
+ public:
+  // Borrows `archive`, which must outlive the server.
+  ScpServer(ScpOptions options, archive::Archive& archive);
+  ~ScpServer();  // Stop()s
+  ScpServer(const ScpServer&) = delete;
+  ScpServer& operator=(const ScpServer&) = delete;
+
+  // Binds, listens and returns; associations are served on background
+  // threads. Fails with kInvalidArgument for bad options, kStorageUnavailable
+  // when the address or port cannot be used (e.g. already in use) or the
+  // temporary folder cannot be prepared. Blocks briefly.
+  Result<void> Start();
+
+  // The bound port (useful with port 0); 0 before Start().
+  uint16_t Port() const;
+
+  // Stops accepting associations, lets running ones finish for up to
+  // `stop_grace`, then cuts the sockets of those still running and waits for
+  // them (an object already received is still ingested and answered).
+  // Idempotent; blocks.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cf::dimse

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every association of one ScpServer shares: the options, the archive,
+// the SOP class policy, temporary file names, and the sockets of running
+// associations (so that Stop() can cut those that outlive the grace period).
+// Thread-safe. Internal to the dimse part.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "archive/archive.hpp"
+#include "dimse/scp_server.hpp"
+#include "dimse/sop_classes.hpp"
+
+namespace cf::dimse {
+
+// Temporary files are named "<kTempPrefix><pid>-<n><kTempSuffix>", so that a
+// restarted server removes what a crashed one left, and only that.
+inline constexpr std::string_view kTempPrefix = "dimse-";
+inline constexpr std::string_view kTempSuffix = ".part";
+
+class ServerContext {
+ public:
+  ServerContext(ScpOptions options, archive::Archive& archive);
+
+  const ScpOptions& Options() const { return options_; }
+  archive::Archive& Archive() const { return archive_; }
+  const SopClassPolicy& SopClasses() const { return sop_classes_; }
+
+  // A fresh path in the temporary folder; nothing is created.
+  std::filesystem::path NextTempPath();
+
+  // The sockets of running associations, keyed by association. `fd` is a
+  // duplicate that the context owns and closes on removal, so that shutting
+  // it down never races DCMTK's close() of the original.
+  void AddSocket(const void* association, int fd);
+  void RemoveSocket(const void* association);
+  // Shuts down every registered socket: DCMTK's next read or write on it
+  // fails, and the association ends. Returns how many there were.
+  int ShutdownSockets();
+
+ private:
+  const ScpOptions options_;
+  archive::Archive& archive_;
+  const SopClassPolicy sop_classes_;
+  const std::string temp_stem_;  // prefix + pid + "-"
+  std::atomic<uint64_t> next_temp_{0};
+
+  std::mutex mutex_;
+  std::map<const void*, int> sockets_;  // guarded by mutex_
+};
+
+}  // namespace cf::dimse

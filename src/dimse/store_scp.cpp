@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: Apache-2.0
+// The per-association DcmSCP subclass (see store_scp.hpp). This is the DIMSE
+// boundary: exceptions stop here, every object leaves a log line with the
+// calling AE, status and outcome (never patient data), and no temporary file
+// outlives the C-STORE that created it.
+#include "dimse/store_scp.hpp"
+
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <exception>
+#include <system_error>
+#include <vector>
+
+#include "core/file_io.hpp"
+#include "core/log.hpp"
+#include "dimse/receive.hpp"
+
+namespace cf::dimse {
+namespace {
+
+thread_local ServerContext* t_creating_context = nullptr;
+
+std::string Trimmed(const char* text) {
+  std::string s(text);
+  const auto first = s.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(' ') - first + 1);
+}
+
+void RemoveQuietly(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
+}
+
+std::string Hex(uint16_t status) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out = "0x0000";
+  for (int i = 0; i < 4; ++i) out[5 - i] = kDigits[(status >> (4 * i)) & 0xF];
+  return out;
+}
+
+}  // namespace
+
+StoreScp::ContextScope::ContextScope(ServerContext& context) { t_creating_context = &context; }
+StoreScp::ContextScope::~ContextScope() { t_creating_context = nullptr; }
+
+StoreScp::StoreScp() : context_(t_creating_context) {}
+
+StoreScp::~StoreScp() = default;
+
+OFCondition StoreScp::run(T_ASC_Association* assoc) {
+  // DcmSCPPool (DCMTK 3.6.7) never joins a worker thread while it serves
+  // (the worker deletes itself when its association ends), so a joinable
+  // thread would keep its stack mapped forever: one leak per association.
+  ::pthread_detach(::pthread_self());
+  if (context_ == nullptr) {
+    log::Error("dimse.worker.no_context");
+    return EC_IllegalCall;
+  }
+  assoc_ = assoc;
+  started_ = std::chrono::steady_clock::now();
+  OFCondition result = EC_Normal;
+  try {
+    result = DcmThreadSCP::run(assoc);
+  } catch (const std::exception& e) {
+    log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
+    result = EC_IllegalCall;
+  }
+  // Registered by the pool before this thread started; DCMTK closes the
+  // socket only after run() returns.
+  context_->RemoveSocket(assoc);
+  return result;
+}
+
+void StoreScp::notifyAssociationRequest(const T_ASC_Parameters& params,
+                                        DcmSCPActionType& desired_action) {
+  calling_ae_ = Trimmed(params.DULparams.callingAPTitle);
+  peer_ = params.DULparams.callingPresentationAddress;
+  desired_action = DCMSCP_ACTION_UNDEFINED;
+}
+
+OFBool StoreScp::checkCalledAETitleAccepted(const OFString& called_ae) {
+  const ScpOptions& options = context_->Options();
+  if (!options.check_called_ae || Trimmed(called_ae.c_str()) == options.ae_title) return OFTrue;
+  refused_ = true;
+  log::Warn("dimse.association.refused", {{"reason", "called AE title not recognized"},
+                                          {"called_ae", Trimmed(called_ae.c_str())},
+                                          {"calling_ae", calling_ae_},
+                                          {"peer", peer_}});
+  return OFFalse;
+}
+
+OFBool StoreScp::checkCallingAETitleAccepted(const OFString& calling_ae) {
+  const auto& allowed = context_->Options().allowed_callers;
+  const std::string caller = Trimmed(calling_ae.c_str());
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), caller) != allowed.end()) {
+    return OFTrue;
+  }
+  refused_ = true;
+  log::Warn(
+      "dimse.association.refused",
+      {{"reason", "calling AE title not recognized"}, {"calling_ae", caller}, {"peer", peer_}});
+  return OFFalse;
+}
+
+OFCondition StoreScp::negotiateAssociation() {
+  T_ASC_Parameters* params = assoc_->params;
+  const SopClassPolicy& policy = context_->SopClasses();
+  const int count = ASC_countPresentationContexts(params);
+  for (int i = 0; i < count; ++i) {
+    T_ASC_PresentationContext pc;
+    OFCondition cond = ASC_getPresentationContext(params, i, &pc);
+    if (cond.bad()) return cond;
+    std::vector<std::string> proposed;
+    proposed.reserve(pc.transferSyntaxCount);
+    for (int t = 0; t < pc.transferSyntaxCount; ++t) {
+      proposed.emplace_back(pc.proposedTransferSyntaxes[t]);
+    }
+    if (!policy.IsAccepted(pc.abstractSyntax)) {
+      cond = ASC_refusePresentationContext(params, pc.presentationContextID,
+                                           ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
+    } else if (auto ts = policy.ChooseTransferSyntax(pc.abstractSyntax, proposed)) {
+      cond = ASC_acceptPresentationContext(params, pc.presentationContextID, ts->c_str());
+    } else {
+      cond = ASC_refusePresentationContext(params, pc.presentationContextID,
+                                           ASC_P_TRANSFERSYNTAXESNOTSUPPORTED);
+    }
+    if (cond.bad()) return cond;
+  }
+  if (ASC_countAcceptedPresentationContexts(params) == 0 && !refused_) {
+    log::Warn("dimse.association.refused", {{"reason", "no acceptable presentation context"},
+                                            {"calling_ae", calling_ae_},
+                                            {"peer", peer_},
+                                            {"proposed", count}});
+    refused_ = true;
+  }
+  return EC_Normal;
+}
+
+OFCondition StoreScp::handleIncomingCommand(T_DIMSE_Message* message,
+                                            const DcmPresentationContextInfo& pres_info) {
+  try {
+    if (message->CommandField == DIMSE_C_STORE_RQ) {
+      T_DIMSE_C_StoreRQ& request = message->msg.CStoreRQ;
+      return HandleStore(request, pres_info.presentationContextID);
+    }
+    // C-ECHO on the Verification context; anything else ends the association.
+    return DcmThreadSCP::handleIncomingCommand(message, pres_info);
+  } catch (const std::exception& e) {
+    log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
+    return EC_IllegalCall;  // aborts the association
+  }
+}
+
+OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_PresentationContextID pres_id) {
+  OFString abstract_syntax;
+  OFString transfer_syntax;
+  findPresentationContext(pres_id, abstract_syntax, transfer_syntax);
+  const ScpOptions& options = context_->Options();
+  const std::filesystem::path path = context_->NextTempPath();
+  const Received received = ReceiveDataSet(assoc_, pres_id, request, transfer_syntax.c_str(), path,
+                                           {options.dimse_timeout, options.max_object_size});
+  if (received.condition.bad()) {
+    ++failed_;
+    log::Warn("dimse.store.receive_failed", {{"calling_ae", calling_ae_},
+                                             {"peer", peer_},
+                                             {"received_bytes", received.file_size},
+                                             {"error", received.condition.text()}});
+    return received.condition;  // the association is gone or unusable
+  }
+
+  StoreResponse response;
+  if (received.too_large) {
+    response = ResponseForError(Error{
+        ErrorCode::kTooLarge,
+        "object larger than the limit of " + std::to_string(options.max_object_size) + " bytes"});
+  } else if (!received.write_error.empty()) {
+    log::Error("dimse.store.temp_write_failed", {{"calling_ae", calling_ae_},
+                                                 {"error", received.write_error},
+                                                 {"temp_dir", options.temp_dir.string()}});
+    response =
+        ResponseForError(Error{ErrorCode::kStorageUnavailable, "cannot write the received object"});
+  } else if (abstract_syntax != request.AffectedSOPClassUID) {
+    response = {0x0122, ToErrorComment("SOP Class differs from the presentation context"),
+                "refused"};
+  } else {
+    try {
+      response = IngestReceived(path, request);
+    } catch (const std::exception& e) {
+      log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
+      response = {kStatusProcessingFailure, ToErrorComment("internal error"), "refused"};
+    }
+  }
+  RemoveQuietly(path);
+
+  const bool ok = response.status == kStatusSuccess;
+  const bool warning = (response.status & 0xF000) == 0xB000;
+  if (ok || warning) {
+    ++stored_;
+    bytes_ += received.file_size;
+  }
+  if (warning) ++warned_;
+  if (!ok && !warning) ++failed_;
+  const auto level = ok ? log::Level::kDebug : (warning ? log::Level::kInfo : log::Level::kWarn);
+  if (log::Enabled(level)) {
+    log::Write(level, "dimse.store",
+               {{"calling_ae", calling_ae_},
+                {"status", Hex(response.status)},
+                {"outcome", response.outcome},
+                {"bytes", received.file_size},
+                {"transfer_syntax", transfer_syntax.c_str()},
+                {"comment", response.comment}});
+  }
+  return SendResponse(pres_id, request, response);
+}
+
+StoreResponse StoreScp::IngestReceived(const std::filesystem::path& path,
+                                       const T_DIMSE_C_StoreRQ& request) {
+  auto bytes = ReadFile(path, context_->Options().max_object_size);
+  if (!bytes) return ResponseForError(bytes.error());
+  auto receipt = context_->Archive().Ingest(*bytes, {"dimse", calling_ae_});
+  if (!receipt) return ResponseForError(receipt.error());
+  // A data set whose UIDs differ from the command is kept (under the data
+  // set's own UIDs, which say what it is), but the sender hears a failure so
+  // that its operator sees the fault.
+  return ResponseForReceipt(*receipt, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID);
+}
+
+OFCondition StoreScp::SendResponse(T_ASC_PresentationContextID pres_id,
+                                   const T_DIMSE_C_StoreRQ& request,
+                                   const StoreResponse& response) {
+  DcmDataset* detail = nullptr;
+  DcmDataset detail_storage;
+  if (!response.comment.empty()) {
+    detail_storage.putAndInsertString(DCM_ErrorComment, response.comment.c_str());
+    detail = &detail_storage;
+  }
+  return sendSTOREResponse(pres_id, request.MessageID, request.AffectedSOPClassUID,
+                           request.AffectedSOPInstanceUID, response.status, detail);
+}
+
+void StoreScp::notifyAssociationAcknowledge() { acknowledged_ = true; }
+
+void StoreScp::notifyReleaseRequest() { end_ = "released"; }
+
+void StoreScp::notifyAbortRequest() { end_ = "aborted by peer"; }
+
+void StoreScp::notifyDIMSEError(const OFCondition& cond) {
+  end_ = cond == DIMSE_NODATAAVAILABLE ? "idle timeout" : std::string("error: ") + cond.text();
+}
+
+void StoreScp::notifyAssociationTermination() {
+  if (!acknowledged_) {
+    if (!refused_) {
+      log::Warn("dimse.association.refused",
+                {{"reason", "negotiation failed"}, {"calling_ae", calling_ae_}, {"peer", peer_}});
+    }
+    return;
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started_;
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  const auto level = failed_ > 0 || end_ != "released" ? log::Level::kWarn : log::Level::kInfo;
+  log::Write(level, "dimse.association.end",
+             {{"calling_ae", calling_ae_},
+              {"peer", peer_},
+              {"end", end_.empty() ? std::string("unknown") : end_},
+              {"stored", stored_},
+              {"warnings", warned_},
+              {"failed", failed_},
+              {"bytes", bytes_},
+              {"ms", ms}});
+}
+
+}  // namespace cf::dimse
