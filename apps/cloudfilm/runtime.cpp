@@ -14,19 +14,25 @@ Result<Runtime> OpenRuntime(const Config& config) {
                 "cannot create data folder " + config.data.string() + ": " + ec.message());
   }
   Runtime rt;
-  auto blobs = store::FilesystemBlobStore::Open({config.data, config.fsync});
+  // Durability comes from the archive's ingest journal (one fdatasync per
+  // group of objects); blobs and catalog are flushed at its checkpoints, so
+  // they need not sync each write. --no-fsync turns all of it off.
+  auto blobs = store::FilesystemBlobStore::Open({config.data, /*fsync=*/false});
   if (!blobs) return std::unexpected(blobs.error());
   rt.blobs = std::move(*blobs);
   catalog::SqliteOptions sqlite_options;
   sqlite_options.path = config.CatalogPath();
-  sqlite_options.synchronous_full = config.fsync;
+  sqlite_options.synchronous_full = false;
   sqlite_options.read_connections = std::max(2, config.blocking_threads);
   auto catalog = catalog::OpenSqliteCatalog(sqlite_options);
   if (!catalog) return std::unexpected(catalog.error());
   rt.catalog = std::move(*catalog);
   archive::ArchiveOptions archive_options;
   archive_options.max_object_size = config.max_object_size;
-  rt.archive = std::make_unique<archive::Archive>(*rt.catalog, *rt.blobs, archive_options);
+  if (config.fsync) archive_options.journal_dir = config.data / "journal";
+  auto archive = archive::Archive::Open(*rt.catalog, *rt.blobs, archive_options);
+  if (!archive) return std::unexpected(archive.error());
+  rt.archive = std::move(*archive);
   return rt;
 }
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "archive/ingest_journal.hpp"
 #include "core/log.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
@@ -45,7 +46,133 @@ std::string_view OutcomeName(catalog::IndexOutcome o) {
 }  // namespace
 
 Archive::Archive(catalog::Catalog& catalog, store::BlobStore& blobs, ArchiveOptions options)
-    : catalog_(catalog), blobs_(blobs), options_(options) {}
+    : catalog_(catalog), blobs_(blobs), options_(std::move(options)) {}
+
+Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store::BlobStore& blobs,
+                                               ArchiveOptions options) {
+  const std::filesystem::path journal_dir = options.journal_dir;
+  options.journal_dir.clear();
+  auto archive = std::make_unique<Archive>(catalog, blobs, std::move(options));
+  if (journal_dir.empty()) return archive;
+  archive->options_.journal_dir = journal_dir;
+  auto journal = IngestJournal::Open({journal_dir});
+  if (!journal) return std::unexpected(journal.error());
+  archive->journal_ = std::move(*journal);
+  auto recovered = archive->Recover();
+  if (!recovered) return std::unexpected(recovered.error());
+  archive->checkpointer_ = std::thread([a = archive.get()] { a->CheckpointLoop(); });
+  return archive;
+}
+
+Archive::~Archive() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard lock(loop_mutex_);
+      stopping_ = true;
+    }
+    loop_cv_.notify_all();
+    checkpointer_.join();
+    if (auto r = Checkpoint(); !r) {
+      log::Error("journal.final_checkpoint_failed", {{"error", r.error().message}});
+    }
+  }
+}
+
+void Archive::CheckpointLoop() {
+  std::unique_lock lock(loop_mutex_);
+  while (!stopping_) {
+    loop_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    if (journal_->Dirty()) {
+      if (auto r = Checkpoint(); !r) {
+        // The journal keeps the records; the next round tries again.
+        log::Error("journal.checkpoint_failed", {{"error", r.error().message}});
+      }
+    }
+    lock.lock();
+  }
+}
+
+Result<void> Archive::Checkpoint() {
+  if (!journal_) return {};
+  std::vector<std::filesystem::path> sealed;
+  {
+    std::unique_lock exclusive(checkpoint_mutex_);
+    sealed = journal_->Seal();
+  }
+  if (sealed.empty()) return {};
+  if (auto r = blobs_.Sync(); !r) return r;
+  if (auto r = catalog_.Sync(); !r) return r;
+  journal_->Remove(sealed);
+  return {};
+}
+
+Result<bool> Archive::IndexStoredBlob(const std::string& key, ByteView bytes, const char* source) {
+  auto parsed = dicom::ParseInstance(bytes, {options_.max_object_size, options_.accept_raw_dataset});
+  if (!parsed) {
+    (void)blobs_.Remove(key);
+    return false;
+  }
+  catalog::InstanceToIndex entry;
+  entry.parsed = &*parsed;
+  entry.sha256_hex = crypto::ToHex(crypto::Sha256(bytes));
+  entry.size = bytes.size();
+  entry.blob_key = key;
+  entry.stored_size = bytes.size();
+  entry.source = source;
+  entry.received_at_ms = NowMs();
+  auto indexed = catalog_.Index(entry);
+  if (!indexed) {
+    if (indexed.error().code == ErrorCode::kConflict) {
+      (void)blobs_.Remove(key);  // refused at ingest time too: never acknowledged
+      return false;
+    }
+    return std::unexpected(indexed.error());
+  }
+  if (indexed->blob_key != key) {
+    (void)blobs_.Remove(key);  // the same bytes are held by another blob
+    return false;
+  }
+  return true;
+}
+
+Result<int64_t> Archive::Recover() {
+  if (!journal_) return 0;
+  int64_t records = 0, rewritten = 0, reindexed = 0;
+  auto segments = IngestJournal::ReplayOrphans(
+      options_.journal_dir, [&](std::string_view key_view, ByteView data) -> Result<void> {
+        ++records;
+        const std::string key(key_view);
+        auto current = blobs_.Get(key);
+        const bool intact = current && current->size() == data.size() &&
+                            std::equal(current->begin(), current->end(), data.begin());
+        if (!intact) {
+          if (current) (void)blobs_.Remove(key);
+          auto put = blobs_.Put(key, data);
+          if (!put && put.error().code != ErrorCode::kConflict) return put;
+          ++rewritten;
+        }
+        auto has = catalog_.HasBlob(key);
+        if (!has) return std::unexpected(has.error());
+        if (!*has) {
+          auto indexed = IndexStoredBlob(key, data, "recovery");
+          if (!indexed) return std::unexpected(indexed.error());
+          if (*indexed) ++reindexed;
+        }
+        return {};
+      });
+  if (!segments) return std::unexpected(segments.error());
+  if (segments->empty()) return 0;
+  if (auto r = blobs_.Sync(); !r) return std::unexpected(r.error());
+  if (auto r = catalog_.Sync(); !r) return std::unexpected(r.error());
+  for (const auto& p : *segments) std::filesystem::remove(p);
+  log::Info("journal.recovered", {{"segments", segments->size()},
+                                  {"records", records},
+                                  {"blobs_rewritten", rewritten},
+                                  {"reindexed", reindexed}});
+  return records;
+}
 
 Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source) {
   dicom::ParseOptions parse_options;
@@ -76,6 +203,14 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   }
 
   const std::string key = NewBlobKey();
+  std::shared_lock<std::shared_mutex> checkpoint_guard;
+  if (journal_) {
+    checkpoint_guard = std::shared_lock(checkpoint_mutex_);
+    if (auto r = journal_->Append(key, bytes); !r) {
+      log::Error("ingest.journal_write_failed", {{"channel", source.channel}, {"error", r.error().message}});
+      return std::unexpected(r.error());
+    }
+  }
   if (auto put = blobs_.Put(key, bytes); !put) {
     log::Error("ingest.blob_write_failed", {{"channel", source.channel}, {"error", put.error().message}});
     return std::unexpected(put.error());
@@ -201,29 +336,15 @@ Result<FsckReport> Archive::Fsck(bool repair) {
       report.problems.push_back("orphan blob " + key + " unreadable: " + bytes.error().message);
       continue;
     }
-    auto parsed = dicom::ParseInstance(*bytes, {options_.max_object_size, options_.accept_raw_dataset});
-    if (!parsed) {
-      if (blobs_.Remove(key)) ++report.orphans_removed;
-      report.problems.push_back("orphan blob " + key + " is not valid DICOM; removed");
-      continue;
-    }
-    catalog::InstanceToIndex entry;
-    entry.parsed = &*parsed;
-    entry.sha256_hex = crypto::ToHex(crypto::Sha256(*bytes));
-    entry.size = bytes->size();
-    entry.blob_key = key;
-    entry.stored_size = bytes->size();
-    entry.source = "fsck";
-    entry.received_at_ms = NowMs();
-    auto indexed = catalog_.Index(entry);
+    auto indexed = IndexStoredBlob(key, *bytes, "fsck");
     if (!indexed) {
       report.problems.push_back("orphan blob " + key + " cannot be indexed: " + indexed.error().message);
       continue;
     }
-    if (indexed->blob_key == key) {
+    if (*indexed) {
       ++report.orphans_reindexed;
-    } else if (blobs_.Remove(key)) {
-      ++report.orphans_removed;  // a duplicate of bytes another blob already holds
+    } else {
+      ++report.orphans_removed;  // not valid DICOM, refused, or a duplicate of another blob
     }
   }
   if (repair) {

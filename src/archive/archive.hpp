@@ -5,8 +5,15 @@
 // blocks (parsing, disk, database), so call it from a blocking pool.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -23,6 +30,13 @@ struct ArchiveOptions {
   uint64_t max_object_size = 2ull << 30;
   // Accept raw datasets without file meta (with a warning).
   bool accept_raw_dataset = true;
+  // With a journal folder, an ingest is durable once its journal record is
+  // (one fdatasync, shared by concurrent ingests), and the blob store and
+  // catalog may be configured not to sync each write: a checkpoint every
+  // `checkpoint_interval` flushes them and drops the journal. Without one,
+  // the blob store and the catalog must sync every write themselves.
+  std::filesystem::path journal_dir;
+  std::chrono::milliseconds checkpoint_interval{1000};
 };
 
 struct IngestSource {
@@ -57,10 +71,21 @@ struct FsckReport {
   }
 };
 
+class IngestJournal;
+
 class Archive {
  public:
-  // Borrows `catalog` and `blobs`, which must outlive the archive.
+  // Borrows `catalog` and `blobs`, which must outlive the archive. With a
+  // journal folder in `options`, first replays what crashed processes left
+  // in it (see Recover) and then checkpoints in the background.
+  static Result<std::unique_ptr<Archive>> Open(catalog::Catalog& catalog, store::BlobStore& blobs,
+                                               ArchiveOptions options);
+
+  // Without a journal; REQUIRES: options.journal_dir is empty.
   Archive(catalog::Catalog& catalog, store::BlobStore& blobs, ArchiveOptions options);
+  ~Archive();  // a last checkpoint, then the background thread stops
+  Archive(const Archive&) = delete;
+  Archive& operator=(const Archive&) = delete;
 
   // Parses and validates `bytes`, then makes them durable: blob written and
   // fsynced, catalog committed. Only then does it return success. The same
@@ -90,10 +115,34 @@ class Archive {
 
   const ArchiveOptions& Options() const { return options_; }
 
+  // Flushes blobs and catalog and drops the journal segments they cover.
+  // Runs in the background; callable directly (tests, shutdown).
+  Result<void> Checkpoint();
+
+  // Replays journal segments of processes that are gone: every record's blob
+  // is rewritten if missing or damaged and indexed if the catalog lacks it.
+  // Returns the number of records replayed. Called by Open.
+  Result<int64_t> Recover();
+
  private:
+  void CheckpointLoop();
+  // Indexes a blob whose bytes are already in the store (fsck, recovery);
+  // removes the blob when it cannot be indexed or duplicates another.
+  Result<bool> IndexStoredBlob(const std::string& key, ByteView bytes, const char* source);
+
   catalog::Catalog& catalog_;
   store::BlobStore& blobs_;
   ArchiveOptions options_;
+
+  std::unique_ptr<IngestJournal> journal_;
+  // Ingests hold it shared from their journal append until their catalog
+  // commit; a checkpoint takes it exclusively to seal the journal, so every
+  // record of a sealed segment is committed before the flush that frees it.
+  std::shared_mutex checkpoint_mutex_;
+  std::mutex loop_mutex_;
+  std::condition_variable loop_cv_;
+  bool stopping_ = false;  // guarded by loop_mutex_
+  std::thread checkpointer_;
 };
 
 }  // namespace cf::archive

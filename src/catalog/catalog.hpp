@@ -54,6 +54,10 @@ class Catalog {
   // commit). Same errors as Precheck.
   virtual Result<IndexResult> Index(const InstanceToIndex& instance) = 0;
 
+  // Makes every committed entry durable, for backends configured not to
+  // sync each commit (the archive's ingest journal covers those).
+  virtual Result<void> Sync() = 0;
+
   virtual Result<Totals> GetTotals() = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;

@@ -172,6 +172,19 @@ Result<IndexResult> SqliteCatalog::Index(const InstanceToIndex& instance) {
   return std::move(me.result);
 }
 
+Result<void> SqliteCatalog::Sync() {
+  std::unique_lock lock(write_mutex_);
+  write_cv_.wait(lock, [&] { return !writing_; });
+  writing_ = true;
+  lock.unlock();
+  // With synchronous=NORMAL a checkpoint syncs the WAL before copying it.
+  auto r = writer_.Exec("PRAGMA wal_checkpoint(PASSIVE)");
+  lock.lock();
+  writing_ = false;
+  write_cv_.notify_all();
+  return r;
+}
+
 void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
   auto fail_all = [&](const Error& e) {
     for (Pending* p : batch) p->result = std::unexpected(e);

@@ -32,6 +32,7 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
                                               std::string_view sha256_hex) override;
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
+  Result<void> Sync() override;
   Result<Totals> GetTotals() override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;

@@ -39,6 +39,10 @@ class BlobStore {
   virtual Result<void> ForEach(
       const std::function<bool(std::string_view key, uint64_t size)>& visit) = 0;
 
+  // Makes every Put that has returned durable, for stores configured not to
+  // sync each Put (the archive's journal already made those bytes durable).
+  virtual Result<void> Sync() = 0;
+
   // Removes what interrupted writes left behind (a crash mid-Put) and that
   // no running writer still owns. Returns how many leftovers were removed.
   virtual Result<int64_t> RemoveStaleTemporaries() = 0;

@@ -241,6 +241,13 @@ Result<void> FilesystemBlobStore::ForEach(
   return {};
 }
 
+Result<void> FilesystemBlobStore::Sync() {
+  Fd fd(::open(impl_->blobs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("open blob folder", errno));
+  if (::syncfs(fd.get()) != 0) return std::unexpected(ErrnoError("syncfs", errno));
+  return {};
+}
+
 Result<int64_t> FilesystemBlobStore::RemoveStaleTemporaries() {
   int64_t removed = 0;
   std::error_code ec;

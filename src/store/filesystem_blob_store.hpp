@@ -15,8 +15,9 @@ namespace cf::store {
 
 struct FilesystemOptions {
   std::filesystem::path root;
-  // Off only for throw-away data (benchmarks of other parts): a crash may then
-  // lose acknowledged blobs.
+  // Sync each Put (file and folder). Off when the caller makes writes
+  // durable another way (the archive's ingest journal plus Sync()), or for
+  // throw-away data.
   bool fsync = true;
 };
 
@@ -32,6 +33,10 @@ class FilesystemBlobStore final : public BlobStore {
   Result<void> Remove(std::string_view key) override;
   Result<void> ForEach(
       const std::function<bool(std::string_view key, uint64_t size)>& visit) override;
+
+  // syncfs() of the filesystem holding the root: one call flushes every
+  // blob written since the last one (and anything else on that filesystem).
+  Result<void> Sync() override;
 
   // Temporary files carry their writer's process id; only those of
   // processes that no longer run are removed.

@@ -102,7 +102,9 @@ TEST_F(ArchiveTest, TruncatedAndGarbageBytesAreRejectedAndNothingIsStored) {
 }
 
 TEST_F(ArchiveTest, ObjectsOverTheSizeLimitAreRefused) {
-  archive_ = std::make_unique<Archive>(*catalog_, *blobs_, ArchiveOptions{.max_object_size = 4096});
+  ArchiveOptions small;
+  small.max_object_size = 4096;
+  archive_ = std::make_unique<Archive>(*catalog_, *blobs_, small);
   auto r = archive_->Ingest(DicomBuilder().Pixels(64, 64).Build(), kTest);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/ingest_journal.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.hpp"
+#include "crypto/sha256.hpp"
+
+namespace cf::archive {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '1'};
+constexpr uint32_t kRecordMagic = 0x524a4643;  // "CFJR"
+constexpr size_t kHeaderBytes = 4 + 4 + 8 + 32;
+constexpr uint32_t kMaxKeyBytes = 4096;
+
+Error IoError(const std::string& what, int err) {
+  return Error{ErrorCode::kStorageUnavailable, "journal: " + what + ": " + std::strerror(err)};
+}
+
+crypto::Sha256Digest RecordDigest(std::string_view key, ByteView data) {
+  crypto::Sha256Hasher h;
+  h.Update(AsBytes(key));
+  h.Update(data);
+  return h.Finish();
+}
+
+void PutLe(std::byte* p, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) p[i] = static_cast<std::byte>(v >> (8 * i));
+}
+uint64_t GetLe(const std::byte* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+bool PreadAll(int fd, std::byte* out, size_t n, uint64_t off) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct IngestJournal::Segment {
+  int fd = -1;
+  fs::path path;
+  uint64_t capacity = 0;
+  uint64_t next = 0;
+  int writers = 0;
+  ~Segment() {
+    if (fd >= 0) ::close(fd);  // also releases the flock
+  }
+};
+
+IngestJournal::IngestJournal(Options options) : options_(std::move(options)) {}
+IngestJournal::~IngestJournal() = default;
+
+Result<std::unique_ptr<IngestJournal>> IngestJournal::Open(Options options) {
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot create journal folder: " + ec.message());
+  return std::unique_ptr<IngestJournal>(new IngestJournal(std::move(options)));
+}
+
+Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
+  auto seg = std::make_shared<Segment>();
+  seg->path = options_.dir / ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
+  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
+  if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0) return std::unexpected(IoError("lock segment", errno));
+  seg->capacity = std::max(options_.segment_bytes, min_bytes + sizeof kSegmentMagic);
+  // Preallocated space makes each later fdatasync cheap: no block allocation
+  // or size change has to reach the filesystem journal per record.
+  if (const int err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity)); err != 0) {
+    ::unlink(seg->path.c_str());
+    return std::unexpected(IoError("preallocate segment", err));
+  }
+  if (::pwrite(seg->fd, kSegmentMagic, sizeof kSegmentMagic, 0) != sizeof kSegmentMagic ||
+      ::fsync(seg->fd) != 0) {
+    const int err = errno;
+    ::unlink(seg->path.c_str());
+    return std::unexpected(IoError("start segment", err));
+  }
+  const int dir_fd = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  seg->next = sizeof kSegmentMagic;
+  active_ = std::move(seg);
+  return {};
+}
+
+void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
+  if (!active_) return;
+  rotating_ = true;
+  std::shared_ptr<Segment> old = active_;
+  cv_.wait(lock, [&] { return old->writers == 0; });
+  // Every write to `old` is complete and holds a ticket <= requested_: one
+  // fdatasync here covers them, whatever the group-sync leader does.
+  const uint64_t covered = requested_;
+  ::fdatasync(old->fd);
+  completed_ = std::max(completed_, covered);
+  sealed_.push_back(std::move(old));
+  active_.reset();
+  rotating_ = false;
+  cv_.notify_all();
+}
+
+Result<void> IngestJournal::Append(std::string_view key, ByteView data) {
+  if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
+  const uint64_t size = kHeaderBytes + key.size() + data.size();
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !rotating_; });
+  if (!active_ || active_->next + size > active_->capacity) {
+    SealLocked(lock);
+    if (auto r = StartSegmentLocked(size); !r) return r;
+  }
+  std::shared_ptr<Segment> seg = active_;
+  const uint64_t offset = seg->next;
+  seg->next += size;
+  ++seg->writers;
+  dirty_ = true;
+  lock.unlock();
+
+  std::byte header[kHeaderBytes];
+  PutLe(header, kRecordMagic, 4);
+  PutLe(header + 4, key.size(), 4);
+  PutLe(header + 8, data.size(), 8);
+  const auto digest = RecordDigest(key, data);
+  std::memcpy(header + 16, digest.data(), digest.size());
+  iovec iov[3] = {{header, kHeaderBytes},
+                  {const_cast<char*>(key.data()), key.size()},
+                  {const_cast<std::byte*>(data.data()), data.size()}};
+  uint64_t done = 0;
+  int write_error = 0;
+  while (done < size) {
+    // Resume a short write where it stopped.
+    iovec rest[3];
+    int n = 0;
+    uint64_t skip = done;
+    for (const auto& v : iov) {
+      if (skip >= v.iov_len) {
+        skip -= v.iov_len;
+        continue;
+      }
+      rest[n++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
+      skip = 0;
+    }
+    const ssize_t w = ::pwritev(seg->fd, rest, n, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      write_error = w < 0 ? errno : EIO;
+      break;
+    }
+    done += static_cast<uint64_t>(w);
+  }
+
+  lock.lock();
+  --seg->writers;
+  cv_.notify_all();
+  if (write_error != 0) return std::unexpected(IoError("append", write_error));
+  // Group commit: a sync that starts after this write completed covers it.
+  const uint64_t ticket = ++requested_;
+  while (completed_ < ticket) {
+    if (syncing_) {
+      cv_.wait(lock);
+      continue;
+    }
+    // If our segment was sealed meanwhile, SealLocked synced it and advanced
+    // completed_ past our ticket; otherwise it is still the active one.
+    syncing_ = true;
+    const uint64_t target = requested_;
+    std::shared_ptr<Segment> current = active_ ? active_ : seg;
+    lock.unlock();
+    const int err = ::fdatasync(current->fd) == 0 ? 0 : errno;
+    lock.lock();
+    syncing_ = false;
+    cv_.notify_all();
+    if (err != 0) return std::unexpected(IoError("fdatasync", err));
+    completed_ = std::max(completed_, target);
+  }
+  return {};
+}
+
+std::vector<fs::path> IngestJournal::Seal() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !rotating_; });
+  SealLocked(lock);
+  dirty_ = false;
+  std::vector<fs::path> out;
+  for (const auto& s : sealed_) out.push_back(s->path);
+  return out;
+}
+
+void IngestJournal::Remove(const std::vector<fs::path>& segments) {
+  std::lock_guard lock(mutex_);
+  for (const auto& p : segments) {
+    auto it = std::find_if(sealed_.begin(), sealed_.end(), [&](const auto& s) { return s->path == p; });
+    ::unlink(p.c_str());
+    if (it != sealed_.end()) sealed_.erase(it);
+  }
+}
+
+bool IngestJournal::Dirty() const {
+  std::lock_guard lock(mutex_);
+  return dirty_;
+}
+
+Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
+    const fs::path& dir, const std::function<Result<void>(std::string_view, ByteView)>& visit) {
+  std::vector<fs::path> segments;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with("seg-") && name.ends_with(".log")) segments.push_back(e.path());
+  }
+  // Replay in creation order per process; across processes order does not matter.
+  std::sort(segments.begin(), segments.end());
+  std::vector<fs::path> replayed;
+  for (const auto& path : segments) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {  // its writer is alive
+      ::close(fd);
+      continue;
+    }
+    const uint64_t file_size = static_cast<uint64_t>(fs::file_size(path, ec));
+    uint64_t off = sizeof kSegmentMagic;
+    int64_t records = 0;
+    char magic[sizeof kSegmentMagic] = {};
+    const bool valid = file_size >= sizeof magic &&
+                       PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
+                       std::memcmp(magic, kSegmentMagic, sizeof magic) == 0;
+    while (valid && off + kHeaderBytes <= file_size) {
+      std::byte header[kHeaderBytes];
+      if (!PreadAll(fd, header, kHeaderBytes, off) || GetLe(header, 4) != kRecordMagic) break;
+      const uint64_t key_len = GetLe(header + 4, 4);
+      const uint64_t data_len = GetLe(header + 8, 8);
+      if (key_len > kMaxKeyBytes || off + kHeaderBytes + key_len + data_len > file_size) break;
+      Bytes buf(key_len + data_len);
+      if (!PreadAll(fd, buf.data(), buf.size(), off + kHeaderBytes)) break;
+      const std::string_view key(reinterpret_cast<const char*>(buf.data()), key_len);
+      const ByteView data(buf.data() + key_len, data_len);
+      if (std::memcmp(RecordDigest(key, data).data(), header + 16, 32) != 0) break;  // torn tail
+      if (auto r = visit(key, data); !r) {
+        ::close(fd);
+        return std::unexpected(r.error());
+      }
+      ++records;
+      off += kHeaderBytes + key_len + data_len;
+    }
+    ::close(fd);
+    log::Info("journal.replayed", {{"segment", path.filename().string()}, {"records", records}});
+    replayed.push_back(path);
+  }
+  return replayed;
+}
+
+}  // namespace cf::archive

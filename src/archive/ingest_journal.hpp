@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// The ingest journal: what makes an acknowledged object durable with one
+// fdatasync of a preallocated, append-only file instead of one fsync per
+// blob file and folder (about 0.3 ms against 4 ms on the reference disk).
+//
+// Each process appends records {blob key, bytes} to its own segment file in
+// the journal folder and holds an flock on it. Concurrent appends share one
+// fdatasync (group commit). A checkpoint seals the segment; once the blobs
+// and the catalog are flushed (syncfs), sealed segments are deleted. After a
+// crash, the segments of processes that are gone are replayed: every record
+// in them was acknowledged or was about to be, and the records' checksums
+// find the torn tail of a segment cut by a power loss.
+//
+// Record format (little endian): "CFJR" u32 magic, u32 key length, u64 data
+// length, 32-byte SHA-256 of key and data, key, data. A segment starts with
+// the 8-byte magic "CFJRNL01"; the preallocated rest reads as zeros.
+#pragma once
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace cf::archive {
+
+class IngestJournal {
+ public:
+  struct Options {
+    std::filesystem::path dir;
+    uint64_t segment_bytes = 64ull << 20;  // preallocated per segment
+  };
+
+  static Result<std::unique_ptr<IngestJournal>> Open(Options options);
+  ~IngestJournal();
+  IngestJournal(const IngestJournal&) = delete;
+  IngestJournal& operator=(const IngestJournal&) = delete;
+
+  // Appends one record and returns once it is durable. Thread-safe.
+  // kStorageUnavailable when the disk is full or failing.
+  Result<void> Append(std::string_view key, ByteView data);
+
+  // Seals the active segment (durable already) and returns the sealed
+  // segments not yet removed; the next Append starts a new segment.
+  // Thread-safe; waits for appends in progress.
+  std::vector<std::filesystem::path> Seal();
+
+  // Deletes sealed segments whose records are durable elsewhere.
+  void Remove(const std::vector<std::filesystem::path>& segments);
+
+  // True when something was appended since the last Seal.
+  bool Dirty() const;
+
+  // Calls `visit` for every intact record of segments left by processes
+  // that no longer run (their flock is free), in append order, and returns
+  // those segments so that the caller removes them once it has made the
+  // records durable elsewhere. A torn tail ends a segment's replay.
+  static Result<std::vector<std::filesystem::path>> ReplayOrphans(
+      const std::filesystem::path& dir,
+      const std::function<Result<void>(std::string_view key, ByteView data)>& visit);
+
+ private:
+  struct Segment;
+  explicit IngestJournal(Options options);
+  Result<void> StartSegmentLocked(uint64_t min_bytes);
+  void SealLocked(std::unique_lock<std::mutex>& lock);
+
+  Options options_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::shared_ptr<Segment> active_;                  // guarded by mutex_
+  std::vector<std::shared_ptr<Segment>> sealed_;     // guarded by mutex_
+  bool rotating_ = false;                            // guarded by mutex_
+  bool syncing_ = false;                             // guarded by mutex_
+  uint64_t requested_ = 0;                           // guarded by mutex_
+  uint64_t completed_ = 0;                           // guarded by mutex_
+  uint64_t sequence_ = 0;                            // guarded by mutex_
+  bool dirty_ = false;                               // guarded by mutex_
+};
+
+}  // namespace cf::archive
