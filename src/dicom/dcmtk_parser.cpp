@@ -173,7 +173,10 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   DcmDataset& ds = *file.getDataset();
   DcmMetaInfo& meta = *file.getMetaInfo();
   out.has_file_meta = part10 && meta.card() > 0;
-  if (GetRaw(meta, DCM_MediaStorageSOPClassUID) == "1.2.840.10008.1.3.10") {
+  // Also by content: a sender may claim another SOP class for it (storescu
+  // picks UIDs found inside the directory records).
+  if (GetRaw(meta, DCM_MediaStorageSOPClassUID) == "1.2.840.10008.1.3.10" ||
+      file.getDataset()->tagExists(DCM_DirectoryRecordSequence)) {
     return Fail(ErrorCode::kInvalidDicom,
                 "a DICOMDIR is an index of media, not an object to archive; import the media folder "
                 "or its DICOMDIR instead");

@@ -18,7 +18,7 @@ aet = "FROMFILE"
 allowed_callers = ["MODALITY1", "PACS"]
 TOML
 out=$("$CLOUDFILM" config show --config "$WORK/cf.toml" --http-port 18080)
-check "config show reads the file" grep -q 'aet = "FROMFILE"' <<<"$out"
+check "config show reads the file" grep -qE "aet = .FROMFILE." <<<"$out"
 check "flags override the file" grep -q 'port = 18080' <<<"$out"
 check "config show lists allowed callers" grep -q "MODALITY1" <<<"$out"
 check "config show has the data folder" grep -q "from-file" <<<"$out"

@@ -8,9 +8,12 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-4}
 PARALLEL=4
 
-"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 4 --studies 1 --series 2 --instances 40 \
-  --ct-size 256 --threads 2 >/dev/null
+"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 4 --studies 1 --series 2 --instances 100 \
+  --ct-size 512 --threads 2 >/dev/null
 mapfile -t series_dirs < <(find "$WORK/synth" -mindepth 3 -maxdepth 3 -type d | sort)
+declare -A SOP  # file -> SOP Instance UID, from the generator's manifest
+# (awk, not read: tab is whitespace to read, so empty columns would shift the rest)
+while read -r rel sop; do SOP[$WORK/synth/$rel]=$sop; done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
 : >"$WORK/acked"
 total_acked=0; lost=0
 
@@ -19,10 +22,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
   pids=()
   for ((p = 0; p < PARALLEL; p++)); do
     dirs=(); for ((i = p; i < ${#series_dirs[@]}; i += PARALLEL)); do dirs+=("${series_dirs[$i]}"); done
-    storescu -v -aec CLOUDFILM +sd +r 127.0.0.1 "$DICOM_PORT" "${dirs[@]}" >"$WORK/scu.$round.$p" 2>&1 &
+    storescu -v -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "${dirs[@]}" >"$WORK/scu.$round.$p" 2>&1 &
     pids+=($!)
   done
-  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.2 + (r % 100) / 80 }')"
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.05 + (r % 100) / 100 }')"
   kill_server
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   # storescu -v prints "Sending file: F" then, once answered, "Received Store Response (Success)".
@@ -34,11 +37,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
   "$CLOUDFILM" fsck --data "$WORK/data" --repair >"$WORK/fsck.$round" 2>&1 || true
   check "round $round: fsck is clean after repairing crash leftovers" "$CLOUDFILM" fsck --data "$WORK/data"
   start_server "$WORK/data"
-  while read -r f; do
-    if ! api_file "$(sop_of "$f")" "$WORK/back.dcm" || [[ $(dataset_sha "$f") != $(dataset_sha "$WORK/back.dcm") ]]; then
-      lost=$((lost + 1)); echo "  LOST: $f"
-    fi
-  done <"$WORK/acked"
+  # Everything acknowledged so far, not only this round's: a later crash must
+  # not lose what an earlier round stored either.
+  while read -r f; do printf '%s\t%s\n' "$f" "${SOP[$f]}"; done <"$WORK/acked" >"$WORK/acked.tsv"
+  python3 "$HERE/verify_datasets.py" "$BASE" <"$WORK/acked.tsv" >"$WORK/lost.$round" || true
+  lost=$((lost + $(grep -c '^LOST' "$WORK/lost.$round" || true)))
+  head -5 "$WORK/lost.$round"
   total_acked=$(wc -l <"$WORK/acked")
   echo "  round $round: $total_acked acknowledged so far, server holds $(count_instances)"
   stop_server

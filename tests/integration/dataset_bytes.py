@@ -43,4 +43,5 @@ def main():
         sys.stdout.buffer.write(dataset)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -72,7 +72,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 # The dataset bytes of a file: after the preamble and file meta group if any.
 dataset_sha() { python3 "$HERE/dataset_bytes.py" "$1" | sha256sum | cut -d' ' -f1; }
 ts_of() { python3 "$HERE/dataset_bytes.py" --transfer-syntax "$1"; }
-sop_of() { dcmdump +P 0008,0018 -q "$1" 2>/dev/null | head -1 | sed -E 's/.*\[(.*)\].*/\1/'; }
+sop_of() { dcmdump -Un +P 0008,0018 -q "$1" 2>/dev/null | head -1 | sed -E 's/.*\[(.*)\].*/\1/'; }
 api_file() {  # api_file SOP OUT [VERSION]
   curl -sf -o "$2" "$BASE/api/instances/$1/file${3:+?version=$3}"
 }
@@ -81,4 +81,14 @@ count_instances() { curl -sf "$BASE/api/system" | jq -r .instances; }
 # Non-malformed files of the shared test data that are archivable objects.
 testdata_objects() {
   awk -F'\t' 'NR > 1 && $1 !~ /^malformed\// && $1 !~ /DICOMDIR/ && $8 != "n/a" { print $1 }' "$CF_TESTDATA/MANIFEST.tsv"
+}
+
+propose_flag() {  # storescu's option that proposes the file's own transfer syntax
+  case $(ts_of "$1") in
+    1.2.840.10008.1.2.4.50) echo -xy ;; 1.2.840.10008.1.2.4.51) echo -xx ;; 1.2.840.10008.1.2.4.70) echo -xs ;;
+    1.2.840.10008.1.2.4.80) echo -xt ;; 1.2.840.10008.1.2.4.81) echo -xu ;; 1.2.840.10008.1.2.4.90) echo -xv ;;
+    1.2.840.10008.1.2.4.91) echo -xw ;; 1.2.840.10008.1.2.5) echo -xr ;; 1.2.840.10008.1.2.1.99) echo -xd ;;
+    1.2.840.10008.1.2.2) echo -xb ;; 1.2.840.10008.1.2) echo -xi ;; 1.2.840.10008.1.2.4.100) echo -xm ;;
+    1.2.840.10008.1.2.4.101) echo -xh ;; 1.2.840.10008.1.2.4.102) echo -xn ;; *) echo -xe ;;
+  esac
 }
