@@ -47,6 +47,7 @@
 
 #include "core/log.hpp"
 #include "http/api_routes.hpp"
+#include "http/qido_routes.hpp"
 #include "http/problem.hpp"
 #include "http/router.hpp"
 
@@ -394,6 +395,7 @@ Result<void> Server::Start() {
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
   impl.api.emplace(ApiContext{impl.archive, *impl.blocking});
   AddApiRoutes(impl.router, *impl.api);
+  AddQidoRoutes(impl.router, *impl.api);
 
   impl.work.emplace(impl.io->get_executor());
   asio::co_spawn(impl.acceptor->get_executor(), impl.Accept(), [](std::exception_ptr failure) {

@@ -29,7 +29,7 @@ while read -r rel sop; do
 done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
 check_eq "every file reads back byte-exact via /api/instances/{uid}/file" 0 "$bad"
 
-pid=$(tail -n +2 "$WORK/synth/manifest.tsv" | head -1 | cut -f2)
+pid=$(awk -F'\t' 'NR == 2 { print $2; exit }' "$WORK/synth/manifest.tsv")
 check_eq "studies by patient ID" 1 "$(curl -sf "$BASE/api/studies?patient_id=$pid" | jq .total)"
 check_eq "studies by modality" 1 "$(curl -sf "$BASE/api/studies?modality=US" | jq .total)"
 check_eq "paging: limit 2 gives 2 items of 3" "2 3" "$(curl -sf "$BASE/api/studies?limit=2" | jq -r '"\(.items | length) \(.total)"')"
@@ -41,6 +41,11 @@ check_eq "unknown study is a 404" 404 "$code"
 check_eq "unknown instance is a 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/instances/9.9.9/file")"
 study=$(curl -sf "$BASE/api/studies?limit=1" | jq -r '.items[0].study_instance_uid')
 check_eq "a study lists its series" 2 "$(curl -sf "$BASE/api/studies/$study" | jq '.series | length')"
+qido=$(curl -sf "$BASE/dicom-web/studies?includefield=00201208" -H 'Accept: application/dicom+json')
+check_eq "QIDO-RS counts the instances of every study" 24 "$(jq '[.[] | .["00201208"].Value[0]] | add' <<<"$qido")"
+check_eq "QIDO-RS by PatientID" "$pid" "$(curl -sf "$BASE/dicom-web/studies?PatientID=$pid" | jq -r '.[0]["00100020"].Value[0]')"
+check_eq "QIDO-RS names carry their component groups" "true" "$(jq '[.[]["00100010"].Value[0] | has("Alphabetic") or has("Ideographic")] | all' <<<"$qido")"
+check_eq "QIDO-RS rejects a bad date" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies?StudyDate=2026-01")"
 check "the server stops cleanly" stop_server
 
 check "fsck is clean" "$CLOUDFILM" fsck --data "$WORK/data"
