@@ -20,9 +20,9 @@ mkdir -p "$WORK/results"
 
 latest() { ls -dt "$WORK"/results/*-"$1" 2>/dev/null | head -1; }
 
+if [[ ${REUSE_RESULTS:-0} != 1 ]]; then  # REUSE_RESULTS=1: only the import comparison and the table
 echo "== Orthanc" >&2
 "$SHARED_BENCH/run-orthanc-baseline.sh" >"$WORK/orthanc.out" 2>"$WORK/orthanc.err" || { tail "$WORK/orthanc.err" >&2; exit 1; }
-ORTHANC_RES=$(latest orthanc)/results.tsv
 
 echo "== cloudfilm" >&2
 CF_DATA=$WORK/cf-data
@@ -32,6 +32,8 @@ SERVER_KIND=custom TARGET_NAME=cloudfilm \
   DICOMWEB_PATH=/dicom-web READY_PATH=/healthz WADO_URI_PATH= \
   REST_FILE_URL_TEMPLATE='/api/instances/{sop}/file' \
   "$SHARED_BENCH/run-orthanc-baseline.sh" >"$WORK/cloudfilm.out" 2>"$WORK/cloudfilm.err" || { tail "$WORK/cloudfilm.err" >&2; exit 1; }
+fi
+ORTHANC_RES=$(latest orthanc)/results.tsv
 CF_RES=$(latest cloudfilm)/results.tsv
 
 # Import of the same files: `cloudfilm import` against Orthanc's REST upload
@@ -42,7 +44,7 @@ if ((IMPORT_RUNS > 0)); then
   for ((r = 0; r < IMPORT_RUNS; r++)); do
     rm -rf "$WORK/imp-data"; sync
     t0=$EPOCHREALTIME
-    "$BIN" import --data "$WORK/imp-data" --quiet "$DS" >/dev/null
+    "$BIN" import --data "$WORK/imp-data" --quiet "$DS"/s*/ >/dev/null
     awk -v a="$EPOCHREALTIME" -v b="$t0" -v n="$N_A" 'BEGIN { printf "%.1f\n", n / (a - b) }' >>"$WORK/import-cf.txt"
 
     rm -rf "$WORK/imp-orthanc"; mkdir -p "$WORK/imp-orthanc"

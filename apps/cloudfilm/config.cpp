@@ -21,28 +21,35 @@ Result<void> Read(const toml::table& t, std::string_view key, T& out, const std:
     out = *v;
   } else if constexpr (std::is_same_v<T, bool>) {
     auto v = n->value<bool>();
-    if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be true or false"));
+    if (!v)
+      return std::unexpected(ConfigError(where + std::string(key) + " must be true or false"));
     out = *v;
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
     const toml::array* a = n->as_array();
-    if (a == nullptr) return std::unexpected(ConfigError(where + std::string(key) + " must be an array of strings"));
+    if (a == nullptr)
+      return std::unexpected(
+          ConfigError(where + std::string(key) + " must be an array of strings"));
     out.clear();
     for (const auto& e : *a) {
       auto v = e.value<std::string>();
-      if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be an array of strings"));
+      if (!v)
+        return std::unexpected(
+            ConfigError(where + std::string(key) + " must be an array of strings"));
       out.push_back(*v);
     }
   } else {
     auto v = n->value<int64_t>();
     if (!v || *v < 0 || static_cast<uint64_t>(*v) > std::numeric_limits<T>::max()) {
-      return std::unexpected(ConfigError(where + std::string(key) + " must be an integer in range"));
+      return std::unexpected(
+          ConfigError(where + std::string(key) + " must be an integer in range"));
     }
     out = static_cast<T>(*v);
   }
   return {};
 }
 
-Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowed, const std::string& where) {
+Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
+                       const std::string& where) {
   for (const auto& [k, v] : t) {
     if (!allowed.contains(std::string(k.str()))) {
       return std::unexpected(ConfigError("unknown setting " + where + std::string(k.str())));
@@ -75,7 +82,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "blocking_threads", c.blocking_threads, "http."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
-    if (!(r = CheckKeys(*d, {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations"}, "dicom."))) return r;
+    if (!(r = CheckKeys(*d,
+                        {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations"},
+                        "dicom.")))
+      return r;
     if (!(r = Read(*d, "bind", c.dicom_bind, "dicom."))) return r;
     if (!(r = Read(*d, "port", c.dicom_port, "dicom."))) return r;
     if (!(r = Read(*d, "aet", c.aet, "dicom."))) return r;
@@ -92,17 +102,26 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
 }
 
 Result<void> Validate(const Config& c) {
-  if (c.aet.empty() || c.aet.size() > 16) return std::unexpected(ConfigError("dicom.aet must be 1 to 16 characters"));
+  if (c.aet.empty() || c.aet.size() > 16)
+    return std::unexpected(ConfigError("dicom.aet must be 1 to 16 characters"));
   for (const auto& a : c.allowed_callers) {
-    if (a.empty() || a.size() > 16) return std::unexpected(ConfigError("dicom.allowed_callers entries must be 1 to 16 characters"));
+    if (a.empty() || a.size() > 16)
+      return std::unexpected(
+          ConfigError("dicom.allowed_callers entries must be 1 to 16 characters"));
   }
-  if (c.max_pdu < 4096 || c.max_pdu > 131072) return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
-  if (c.max_associations < 1 || c.max_associations > 1024) return std::unexpected(ConfigError("dicom.max_associations must be between 1 and 1024"));
-  if (c.http_threads < 1 || c.http_threads > 256) return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
-  if (c.blocking_threads < 1 || c.blocking_threads > 256) return std::unexpected(ConfigError("http.blocking_threads must be between 1 and 256"));
-  if (c.max_object_size < 1024) return std::unexpected(ConfigError("storage.max_object_size is too small"));
+  if (c.max_pdu < 4096 || c.max_pdu > 131072)
+    return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
+  if (c.max_associations < 1 || c.max_associations > 1024)
+    return std::unexpected(ConfigError("dicom.max_associations must be between 1 and 1024"));
+  if (c.http_threads < 1 || c.http_threads > 256)
+    return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
+  if (c.blocking_threads < 1 || c.blocking_threads > 256)
+    return std::unexpected(ConfigError("http.blocking_threads must be between 1 and 256"));
+  if (c.max_object_size < 1024)
+    return std::unexpected(ConfigError("storage.max_object_size is too small"));
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
-  if (!kLevels.contains(c.log_level)) return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
+  if (!kLevels.contains(c.log_level))
+    return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
   if (c.data.empty()) return std::unexpected(ConfigError("data must name a folder"));
   return {};
 }

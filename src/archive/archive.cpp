@@ -36,9 +36,12 @@ std::string NewBlobKey() {
 
 std::string_view OutcomeName(catalog::IndexOutcome o) {
   switch (o) {
-    case catalog::IndexOutcome::kStored: return "stored";
-    case catalog::IndexOutcome::kAlreadyPresent: return "already-present";
-    case catalog::IndexOutcome::kNewVersion: return "new-version";
+    case catalog::IndexOutcome::kStored:
+      return "stored";
+    case catalog::IndexOutcome::kAlreadyPresent:
+      return "already-present";
+    case catalog::IndexOutcome::kNewVersion:
+      return "new-version";
   }
   return "?";
 }
@@ -109,7 +112,8 @@ Result<void> Archive::Checkpoint() {
 }
 
 Result<bool> Archive::IndexStoredBlob(const std::string& key, ByteView bytes, const char* source) {
-  auto parsed = dicom::ParseInstance(bytes, {options_.max_object_size, options_.accept_raw_dataset});
+  auto parsed =
+      dicom::ParseInstance(bytes, {options_.max_object_size, options_.accept_raw_dataset});
   if (!parsed) {
     (void)blobs_.Remove(key);
     return false;
@@ -190,7 +194,8 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   receipt.sop_instance_uid = parsed->sop_instance_uid;
   receipt.study_instance_uid = parsed->study_instance_uid;
   receipt.series_instance_uid = parsed->series_instance_uid;
-  receipt.sha256_hex = crypto::ToHex(crypto::Sha256(bytes));
+  const crypto::Sha256Digest digest = crypto::Sha256(bytes);
+  receipt.sha256_hex = crypto::ToHex(digest);
   receipt.size = bytes.size();
   receipt.warnings = parsed->warnings;
 
@@ -206,13 +211,15 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   std::shared_lock<std::shared_mutex> checkpoint_guard;
   if (journal_) {
     checkpoint_guard = std::shared_lock(checkpoint_mutex_);
-    if (auto r = journal_->Append(key, bytes); !r) {
-      log::Error("ingest.journal_write_failed", {{"channel", source.channel}, {"error", r.error().message}});
+    if (auto r = journal_->Append(key, bytes, digest); !r) {
+      log::Error("ingest.journal_write_failed",
+                 {{"channel", source.channel}, {"error", r.error().message}});
       return std::unexpected(r.error());
     }
   }
   if (auto put = blobs_.Put(key, bytes); !put) {
-    log::Error("ingest.blob_write_failed", {{"channel", source.channel}, {"error", put.error().message}});
+    log::Error("ingest.blob_write_failed",
+               {{"channel", source.channel}, {"error", put.error().message}});
     return std::unexpected(put.error());
   }
   catalog::InstanceToIndex entry;
@@ -230,7 +237,8 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     (void)blobs_.Remove(key);
   }
   if (!indexed) {
-    log::Warn("ingest.index_failed", {{"channel", source.channel}, {"error", indexed.error().message}});
+    log::Warn("ingest.index_failed",
+              {{"channel", source.channel}, {"error", indexed.error().message}});
     return std::unexpected(indexed.error());
   }
   receipt.outcome = indexed->outcome;
@@ -244,7 +252,8 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
 
 Result<catalog::Totals> Archive::Totals() { return catalog_.GetTotals(); }
 
-Result<catalog::Page<catalog::PatientRecord>> Archive::FindPatients(const catalog::PatientQuery& q) {
+Result<catalog::Page<catalog::PatientRecord>> Archive::FindPatients(
+    const catalog::PatientQuery& q) {
   return catalog_.FindPatients(q);
 }
 
@@ -264,7 +273,8 @@ Result<std::vector<catalog::InstanceRecord>> Archive::ListInstances(std::string_
   return catalog_.ListInstances(series_uid);
 }
 
-Result<std::vector<catalog::InstanceRecord>> Archive::GetInstanceVersions(std::string_view sop_uid) {
+Result<std::vector<catalog::InstanceRecord>> Archive::GetInstanceVersions(
+    std::string_view sop_uid) {
   return catalog_.GetInstanceVersions(sop_uid);
 }
 
@@ -279,7 +289,8 @@ Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int>
   if (rec == nullptr) return Fail(ErrorCode::kNotFound, "unknown version of the instance");
   auto bytes = blobs_.Get(rec->blob_key);
   if (!bytes) {
-    log::Error("retrieve.blob_unreadable", {{"blob", rec->blob_key}, {"error", bytes.error().message}});
+    log::Error("retrieve.blob_unreadable",
+               {{"blob", rec->blob_key}, {"error", bytes.error().message}});
     if (bytes.error().code == ErrorCode::kNotFound) {
       return Fail(ErrorCode::kInternal, "stored bytes are missing (run fsck)");
     }
@@ -287,7 +298,8 @@ Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int>
   }
   if (crypto::ToHex(crypto::Sha256(*bytes)) != rec->sha256_hex) {
     log::Error("retrieve.hash_mismatch", {{"blob", rec->blob_key}});
-    return Fail(ErrorCode::kInternal, "stored bytes do not match their recorded SHA-256 (run fsck)");
+    return Fail(ErrorCode::kInternal,
+                "stored bytes do not match their recorded SHA-256 (run fsck)");
   }
   return bytes;
 }
@@ -299,7 +311,8 @@ Result<FsckReport> Archive::Fsck(bool repair) {
     auto bytes = blobs_.Get(rec.blob_key);
     if (!bytes) {
       ++report.missing_blobs;
-      report.problems.push_back("missing blob " + rec.blob_key + " (" + bytes.error().message + ")");
+      report.problems.push_back("missing blob " + rec.blob_key + " (" + bytes.error().message +
+                                ")");
       return true;
     }
     if (crypto::ToHex(crypto::Sha256(*bytes)) != rec.sha256_hex) {
@@ -338,7 +351,8 @@ Result<FsckReport> Archive::Fsck(bool repair) {
     }
     auto indexed = IndexStoredBlob(key, *bytes, "fsck");
     if (!indexed) {
-      report.problems.push_back("orphan blob " + key + " cannot be indexed: " + indexed.error().message);
+      report.problems.push_back("orphan blob " + key +
+                                " cannot be indexed: " + indexed.error().message);
       continue;
     }
     if (*indexed) {

@@ -13,8 +13,8 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "catalog/catalog.hpp"
@@ -59,15 +59,16 @@ struct IngestReceipt {
 struct FsckReport {
   int64_t instances_checked = 0;
   int64_t blobs_checked = 0;
-  int64_t missing_blobs = 0;        // catalog entry without its blob
-  int64_t hash_mismatches = 0;      // blob present but bytes differ from the recorded SHA-256
-  int64_t orphan_blobs = 0;         // blob without a catalog entry
-  int64_t orphans_reindexed = 0;    // with repair: orphan blobs indexed again
-  int64_t orphans_removed = 0;      // with repair: orphans that are not valid DICOM, removed
-  int64_t temp_files_removed = 0;   // with repair: half-written files left by a crash
+  int64_t missing_blobs = 0;          // catalog entry without its blob
+  int64_t hash_mismatches = 0;        // blob present but bytes differ from the recorded SHA-256
+  int64_t orphan_blobs = 0;           // blob without a catalog entry
+  int64_t orphans_reindexed = 0;      // with repair: orphan blobs indexed again
+  int64_t orphans_removed = 0;        // with repair: orphans that are not valid DICOM, removed
+  int64_t temp_files_removed = 0;     // with repair: half-written files left by a crash
   std::vector<std::string> problems;  // one line each, keys and internal ids only
   bool Clean() const {
-    return missing_blobs == 0 && hash_mismatches == 0 && orphan_blobs == orphans_reindexed + orphans_removed;
+    return missing_blobs == 0 && hash_mismatches == 0 &&
+           orphan_blobs == orphans_reindexed + orphans_removed;
   }
 };
 

@@ -30,7 +30,8 @@ bool HasZipMagic(const fs::path& p) {
 
 bool IsDicomdirName(const fs::path& p) {
   std::string name = p.filename().string();
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
   return name == "DICOMDIR";
 }
 
@@ -44,13 +45,15 @@ fs::path ResolveFileId(const fs::path& root, const std::string& file_id) {
   size_t start = 0;
   while (start <= file_id.size()) {
     const size_t slash = file_id.find('/', start);
-    const std::string part = file_id.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const std::string part =
+        file_id.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     bool found = false;
     for (const auto& e : fs::directory_iterator(cur, ec)) {
       const std::string n = e.path().filename().string();
       if (n.size() == part.size() &&
           std::equal(n.begin(), n.end(), part.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
           })) {
         cur = e.path();
         found = true;
@@ -82,16 +85,21 @@ std::vector<Importer::Unit> Importer::Expand(const fs::path& input) {
   std::error_code ec;
   const auto status = fs::status(input, ec);
   if (ec || !fs::exists(status)) {
-    units.push_back({Unit::Kind::kError, input, Error{ErrorCode::kNotFound, "no such file or folder"}});
+    units.push_back(
+        {Unit::Kind::kError, input, Error{ErrorCode::kNotFound, "no such file or folder"}});
     return units;
   }
   if (fs::is_directory(status)) {
     std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             input, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->is_regular_file(ec) && !IsDicomdirName(it->path())) files.push_back(it->path());
     }
-    if (ec) units.push_back({Unit::Kind::kError, input, Error{ErrorCode::kStorageUnavailable, "cannot walk folder: " + ec.message()}});
+    if (ec)
+      units.push_back(
+          {Unit::Kind::kError, input,
+           Error{ErrorCode::kStorageUnavailable, "cannot walk folder: " + ec.message()}});
     std::sort(files.begin(), files.end());
     for (auto& f : files) {
       units.push_back({HasZipMagic(f) ? Unit::Kind::kZip : Unit::Kind::kFile, std::move(f), {}});
@@ -129,7 +137,9 @@ int64_t Importer::CountObjects(const std::vector<fs::path>& inputs) {
       }
       struct archive_entry* entry = nullptr;
       while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
-        if (archive_entry_filetype(entry) == AE_IFREG && !IsDicomdirName(archive_entry_pathname(entry))) ++n;
+        if (archive_entry_filetype(entry) == AE_IFREG &&
+            !IsDicomdirName(archive_entry_pathname(entry)))
+          ++n;
       }
     }
   }
@@ -143,9 +153,15 @@ void Importer::Record(ImportItem& item, ImportTotals& totals,
   } else {
     totals.bytes += item.result->size;
     switch (item.result->outcome) {
-      case catalog::IndexOutcome::kStored: ++totals.stored; break;
-      case catalog::IndexOutcome::kAlreadyPresent: ++totals.already_present; break;
-      case catalog::IndexOutcome::kNewVersion: ++totals.new_versions; break;
+      case catalog::IndexOutcome::kStored:
+        ++totals.stored;
+        break;
+      case catalog::IndexOutcome::kAlreadyPresent:
+        ++totals.already_present;
+        break;
+      case catalog::IndexOutcome::kNewVersion:
+        ++totals.new_versions;
+        break;
     }
   }
   if (on_item) on_item(item);
@@ -156,8 +172,9 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals,
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
-    ImportItem item{zip.string(), Fail(ErrorCode::kInvalidArgument,
-                                       std::string("cannot open ZIP: ") + archive_error_string(r.a))};
+    ImportItem item{zip.string(),
+                    Fail(ErrorCode::kInvalidArgument,
+                         std::string("cannot open ZIP: ") + archive_error_string(r.a))};
     Record(item, totals, on_item);
     return;
   }
@@ -178,7 +195,8 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals,
     ImportItem item{zip.string() + "!" + entry_name, Fail(ErrorCode::kInternal, "")};
     Bytes data;
     bool ok = true;
-    if (archive_entry_size_is_set(entry) && static_cast<uint64_t>(archive_entry_size(entry)) > limit) {
+    if (archive_entry_size_is_set(entry) &&
+        static_cast<uint64_t>(archive_entry_size(entry)) > limit) {
       item.result = Fail(ErrorCode::kTooLarge, "ZIP entry larger than the object size limit");
       ok = false;
     }
@@ -187,7 +205,8 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals,
       const la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
       if (n == 0) break;
       if (n < 0) {
-        item.result = Fail(ErrorCode::kInvalidArgument, std::string("cannot read ZIP entry: ") + archive_error_string(r.a));
+        item.result = Fail(ErrorCode::kInvalidArgument,
+                           std::string("cannot read ZIP entry: ") + archive_error_string(r.a));
         ok = false;
         break;
       }

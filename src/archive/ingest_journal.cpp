@@ -27,10 +27,10 @@ Error IoError(const std::string& what, int err) {
   return Error{ErrorCode::kStorageUnavailable, "journal: " + what + ": " + std::strerror(err)};
 }
 
-crypto::Sha256Digest RecordDigest(std::string_view key, ByteView data) {
+crypto::Sha256Digest RecordDigest(std::string_view key, const crypto::Sha256Digest& data_sha256) {
   crypto::Sha256Hasher h;
   h.Update(AsBytes(key));
-  h.Update(data);
+  h.Update(ByteView(reinterpret_cast<const std::byte*>(data_sha256.data()), data_sha256.size()));
   return h.Finish();
 }
 
@@ -73,16 +73,19 @@ IngestJournal::~IngestJournal() = default;
 Result<std::unique_ptr<IngestJournal>> IngestJournal::Open(Options options) {
   std::error_code ec;
   fs::create_directories(options.dir, ec);
-  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot create journal folder: " + ec.message());
+  if (ec)
+    return Fail(ErrorCode::kStorageUnavailable, "cannot create journal folder: " + ec.message());
   return std::unique_ptr<IngestJournal>(new IngestJournal(std::move(options)));
 }
 
 Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   auto seg = std::make_shared<Segment>();
-  seg->path = options_.dir / ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
+  seg->path = options_.dir /
+              ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
   seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
-  if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0) return std::unexpected(IoError("lock segment", errno));
+  if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
+    return std::unexpected(IoError("lock segment", errno));
   seg->capacity = std::max(options_.segment_bytes, min_bytes + sizeof kSegmentMagic);
   // Preallocated space makes each later fdatasync cheap: no block allocation
   // or size change has to reach the filesystem journal per record.
@@ -122,7 +125,8 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
   cv_.notify_all();
 }
 
-Result<void> IngestJournal::Append(std::string_view key, ByteView data) {
+Result<void> IngestJournal::Append(std::string_view key, ByteView data,
+                                   const std::array<uint8_t, 32>& data_sha256) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   const uint64_t size = kHeaderBytes + key.size() + data.size();
   std::unique_lock lock(mutex_);
@@ -142,7 +146,7 @@ Result<void> IngestJournal::Append(std::string_view key, ByteView data) {
   PutLe(header, kRecordMagic, 4);
   PutLe(header + 4, key.size(), 4);
   PutLe(header + 8, data.size(), 8);
-  const auto digest = RecordDigest(key, data);
+  const auto digest = RecordDigest(key, data_sha256);
   std::memcpy(header + 16, digest.data(), digest.size());
   iovec iov[3] = {{header, kHeaderBytes},
                   {const_cast<char*>(key.data()), key.size()},
@@ -211,7 +215,8 @@ std::vector<fs::path> IngestJournal::Seal() {
 void IngestJournal::Remove(const std::vector<fs::path>& segments) {
   std::lock_guard lock(mutex_);
   for (const auto& p : segments) {
-    auto it = std::find_if(sealed_.begin(), sealed_.end(), [&](const auto& s) { return s->path == p; });
+    auto it =
+        std::find_if(sealed_.begin(), sealed_.end(), [&](const auto& s) { return s->path == p; });
     ::unlink(p.c_str());
     if (it != sealed_.end()) sealed_.erase(it);
   }
@@ -257,7 +262,9 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       if (!PreadAll(fd, buf.data(), buf.size(), off + kHeaderBytes)) break;
       const std::string_view key(reinterpret_cast<const char*>(buf.data()), key_len);
       const ByteView data(buf.data() + key_len, data_len);
-      if (std::memcmp(RecordDigest(key, data).data(), header + 16, 32) != 0) break;  // torn tail
+      if (std::memcmp(RecordDigest(key, crypto::Sha256(data)).data(), header + 16, 32) != 0) {
+        break;  // torn tail
+      }
       if (auto r = visit(key, data); !r) {
         ::close(fd);
         return std::unexpected(r.error());

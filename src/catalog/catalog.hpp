@@ -68,8 +68,7 @@ class Catalog {
   // Every version of one SOP Instance UID, oldest first; kNotFound if none.
   virtual Result<std::vector<InstanceRecord>> GetInstanceVersions(std::string_view sop_uid) = 0;
   // Visits every instance version (for fsck) until `visit` returns false.
-  virtual Result<void> ForEachInstance(
-      const std::function<bool(const InstanceRecord&)>& visit) = 0;
+  virtual Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) = 0;
   // True when some instance version refers to `blob_key`.
   virtual Result<bool> HasBlob(std::string_view blob_key) = 0;
 };

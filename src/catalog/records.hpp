@@ -57,9 +57,9 @@ struct InstanceRecord {
   std::optional<int> rows;
   std::optional<int> columns;
   std::optional<int> number_of_frames;
-  int version = 1;           // 1 = first received; later versions never replace it
-  std::string sha256_hex;    // of the received bytes
-  uint64_t size = 0;         // received bytes
+  int version = 1;         // 1 = first received; later versions never replace it
+  std::string sha256_hex;  // of the received bytes
+  uint64_t size = 0;       // received bytes
   std::string blob_key;
   uint64_t stored_size = 0;  // bytes in the blob store
   std::string source;        // "dimse:AE", "http", "import"
@@ -70,7 +70,7 @@ struct Totals {
   int64_t patients = 0;
   int64_t studies = 0;
   int64_t series = 0;
-  int64_t instances = 0;        // distinct SOP Instance UIDs
+  int64_t instances = 0;  // distinct SOP Instance UIDs
   int64_t instance_versions = 0;
   uint64_t bytes_received = 0;
   uint64_t bytes_stored = 0;

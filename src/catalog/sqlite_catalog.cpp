@@ -228,25 +228,26 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   if (state->study_pk) {
     study_pk = *state->study_pk;
   } else {
-    auto ins = run(
-        "INSERT INTO patients (patient_id, issuer, name, birth_date, sex) VALUES (?1, ?2, ?3, ?4, ?5) "
-        "ON CONFLICT (patient_id, issuer) DO NOTHING",
-        [&](Statement& s) {
-          s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id).Bind(3, p.patient_name);
-          s.Bind(4, p.patient_birth_date).Bind(5, p.patient_sex);
-        });
+    auto ins =
+        run("INSERT INTO patients (patient_id, issuer, name, birth_date, sex) VALUES (?1, ?2, ?3, "
+            "?4, ?5) "
+            "ON CONFLICT (patient_id, issuer) DO NOTHING",
+            [&](Statement& s) {
+              s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id).Bind(3, p.patient_name);
+              s.Bind(4, p.patient_birth_date).Bind(5, p.patient_sex);
+            });
     if (!ins) return std::unexpected(ins.error());
     if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
-    auto sel = run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2", [&](Statement& s) {
-      s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id);
-    });
+    auto sel = run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2",
+                   [&](Statement& s) { s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id); });
     if (!sel) return std::unexpected(sel.error());
     auto patient_pk = OptionalPk(*sel);
     if (!patient_pk) return std::unexpected(patient_pk.error());
     if (!*patient_pk) return Fail(ErrorCode::kInternal, "patient row vanished");
     auto st = run(
         "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, study_id, "
-        "description, referring, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "description, referring, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?9)",
         [&](Statement& s) {
           s.Bind(1, **patient_pk).Bind(2, p.study_instance_uid).Bind(3, p.study_date);
           s.Bind(4, p.study_time).Bind(5, p.accession_number).Bind(6, p.study_id);
@@ -262,7 +263,8 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
     series_pk = *state->series_pk;
   } else {
     auto se = run(
-        "INSERT INTO series (study_pk, series_uid, modality, series_number, description, body_part) "
+        "INSERT INTO series (study_pk, series_uid, modality, series_number, description, "
+        "body_part) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         [&](Statement& s) {
           s.Bind(1, study_pk).Bind(2, p.series_instance_uid).Bind(3, p.modality);
@@ -278,8 +280,9 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
     if (!row) return std::unexpected(row.error());
     const std::string current = *row ? (*mods)->Text(0) : std::string();
     (*mods)->Reset();
-    auto up = run("UPDATE studies SET modalities = ?2, num_series = num_series + 1 WHERE pk = ?1",
-                  [&](Statement& s) { s.Bind(1, study_pk).Bind(2, AddModality(current, p.modality)); });
+    auto up =
+        run("UPDATE studies SET modalities = ?2, num_series = num_series + 1 WHERE pk = ?1",
+            [&](Statement& s) { s.Bind(1, study_pk).Bind(2, AddModality(current, p.modality)); });
     if (!up) return std::unexpected(up.error());
     if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
   }
@@ -301,30 +304,30 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
 
   const bool first = version == 1;
-  auto counters = run(
-      "UPDATE counters SET value = value + CASE name "
-      "WHEN 'instances' THEN ?1 WHEN 'instance_versions' THEN 1 "
-      "WHEN 'bytes_received' THEN ?2 WHEN 'bytes_stored' THEN ?3 ELSE 0 END",
-      [&](Statement& s) {
-        s.Bind(1, int64_t{first ? 1 : 0}).Bind(2, static_cast<int64_t>(in.size));
-        s.Bind(3, static_cast<int64_t>(in.stored_size));
-      });
+  auto counters =
+      run("UPDATE counters SET value = value + CASE name "
+          "WHEN 'instances' THEN ?1 WHEN 'instance_versions' THEN 1 "
+          "WHEN 'bytes_received' THEN ?2 WHEN 'bytes_stored' THEN ?3 ELSE 0 END",
+          [&](Statement& s) {
+            s.Bind(1, int64_t{first ? 1 : 0}).Bind(2, static_cast<int64_t>(in.size));
+            s.Bind(3, static_cast<int64_t>(in.stored_size));
+          });
   if (!counters) return std::unexpected(counters.error());
   if (auto r = (*counters)->Run(); !r) return std::unexpected(r.error());
   if (first) {
-    auto up = run(
-        "UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?1",
-        [&](Statement& s) { s.Bind(1, series_pk); });
+    auto up = run("UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?1",
+                  [&](Statement& s) { s.Bind(1, series_pk); });
     if (!up) return std::unexpected(up.error());
     if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
   }
-  auto up = run(
-      "UPDATE studies SET num_instances = num_instances + ?2, updated_at = ?3 WHERE pk = ?1",
-      [&](Statement& s) { s.Bind(1, study_pk).Bind(2, int64_t{first ? 1 : 0}).Bind(3, now); });
+  auto up =
+      run("UPDATE studies SET num_instances = num_instances + ?2, updated_at = ?3 WHERE pk = ?1",
+          [&](Statement& s) { s.Bind(1, study_pk).Bind(2, int64_t{first ? 1 : 0}).Bind(3, now); });
   if (!up) return std::unexpected(up.error());
   if (auto r = (*up)->Run(); !r) return std::unexpected(r.error());
 
-  return IndexResult{first ? IndexOutcome::kStored : IndexOutcome::kNewVersion, version, in.blob_key};
+  return IndexResult{first ? IndexOutcome::kStored : IndexOutcome::kNewVersion, version,
+                     in.blob_key};
 }
 
 }  // namespace sqlite
@@ -334,9 +337,9 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options)
   const std::string path = options.path.string();
   auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false);
   if (!writer) return std::unexpected(writer.error());
-  const std::string pragmas = std::string("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; ") +
-                              "PRAGMA synchronous = " + (options.synchronous_full ? "FULL" : "NORMAL") +
-                              ";";
+  const std::string pragmas =
+      std::string("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; ") +
+      "PRAGMA synchronous = " + (options.synchronous_full ? "FULL" : "NORMAL") + ";";
   if (auto r = writer->Exec(pragmas); !r) return std::unexpected(r.error());
   if (auto r = sqlite::Migrate(*writer); !r) return std::unexpected(r.error());
   std::vector<Connection> readers;

@@ -73,9 +73,9 @@ class SqliteCatalog final : public Catalog {
 
   std::mutex write_mutex_;
   std::condition_variable write_cv_;
-  bool writing_ = false;                 // guarded by write_mutex_
-  std::vector<Pending*> queue_;          // guarded by write_mutex_
-  Connection writer_;                    // used only by the thread that set writing_
+  bool writing_ = false;         // guarded by write_mutex_
+  std::vector<Pending*> queue_;  // guarded by write_mutex_
+  Connection writer_;            // used only by the thread that set writing_
 
   std::mutex read_mutex_;
   std::condition_variable read_cv_;

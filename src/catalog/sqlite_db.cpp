@@ -7,12 +7,12 @@ namespace cf::catalog::sqlite {
 
 Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   const int primary = rc & 0xff;
-  const ErrorCode code = (primary == SQLITE_FULL || primary == SQLITE_IOERR ||
-                          primary == SQLITE_BUSY || primary == SQLITE_LOCKED ||
-                          primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)
-                             ? ErrorCode::kStorageUnavailable
-                         : primary == SQLITE_CONSTRAINT ? ErrorCode::kConflict
-                                                        : ErrorCode::kInternal;
+  const ErrorCode code =
+      (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY ||
+       primary == SQLITE_LOCKED || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)
+          ? ErrorCode::kStorageUnavailable
+      : primary == SQLITE_CONSTRAINT ? ErrorCode::kConflict
+                                     : ErrorCode::kInternal;
   std::string msg(what);
   msg += ": ";
   msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);

@@ -87,10 +87,12 @@ StudyRecord ReadStudy(const Statement& s) {
 
 constexpr const char* kInstanceColumns =
     "i.sop_uid, i.sop_class, se.series_uid, st.study_uid, i.instance_number, i.transfer_syntax, "
-    "i.rows, i.columns, i.frames, i.version, i.sha256, i.size, i.blob_key, i.stored_size, i.source, "
+    "i.rows, i.columns, i.frames, i.version, i.sha256, i.size, i.blob_key, i.stored_size, "
+    "i.source, "
     "i.received_at";
 constexpr const char* kInstanceJoins =
-    " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = se.study_pk";
+    " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = "
+    "se.study_pk";
 
 InstanceRecord ReadInstance(const Statement& s) {
   InstanceRecord r;
@@ -252,9 +254,10 @@ Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(std::string_view stu
 
 Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(std::string_view series_uid) {
   auto db = Borrow();
-  auto s = db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
-                       " WHERE se.series_uid = ?1 "
-                       "ORDER BY i.instance_number IS NULL, i.instance_number, i.sop_uid, i.version");
+  auto s =
+      db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
+                  " WHERE se.series_uid = ?1 "
+                  "ORDER BY i.instance_number IS NULL, i.instance_number, i.sop_uid, i.version");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, series_uid);
   return Collect<InstanceRecord>(**s, ReadInstance);
@@ -285,8 +288,9 @@ Result<void> SqliteCatalog::ForEachInstance(
                            " WHERE i.pk > ?1 ORDER BY i.pk LIMIT " + std::to_string(kPage));
       if (!s) return std::unexpected(s.error());
       (*s)->Bind(1, after);
-      auto items = Collect<std::pair<int64_t, InstanceRecord>>(
-          **s, [](const Statement& st) { return std::pair{st.Int(16), ReadInstance(st)}; });
+      auto items = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {
+        return std::pair{st.Int(16), ReadInstance(st)};
+      });
       if (!items) return std::unexpected(items.error());
       rows = std::move(*items);
     }

@@ -13,16 +13,16 @@
 namespace cf {
 
 enum class ErrorCode : uint16_t {
-  kInvalidArgument,    // a request or option that makes no sense
-  kInvalidDicom,       // bytes that are not an acceptable DICOM object
-  kNotFound,           // unknown study, series, instance, route
-  kConflict,           // contradicts what is stored (hierarchy, existing key)
-  kTooLarge,           // over a configured size limit
-  kPermissionDenied,   // caller not allowed
-  kStorageUnavailable, // disk full, folder unwritable, database locked too long
+  kInvalidArgument,     // a request or option that makes no sense
+  kInvalidDicom,        // bytes that are not an acceptable DICOM object
+  kNotFound,            // unknown study, series, instance, route
+  kConflict,            // contradicts what is stored (hierarchy, existing key)
+  kTooLarge,            // over a configured size limit
+  kPermissionDenied,    // caller not allowed
+  kStorageUnavailable,  // disk full, folder unwritable, database locked too long
   kTimeout,
-  kUnsupported,        // valid but not handled (SOP class, transfer syntax)
-  kInternal,           // a bug; logged loudly
+  kUnsupported,  // valid but not handled (SOP class, transfer syntax)
+  kInternal,     // a bug; logged loudly
 };
 
 struct Error {

@@ -24,8 +24,8 @@ Result<Bytes> ReadFile(const std::filesystem::path& path, uint64_t max_size) {
   }
   if (static_cast<uint64_t>(st.st_size) > max_size) {
     ::close(fd);
-    return Fail(ErrorCode::kTooLarge, "file larger than the limit of " +
-                                          std::to_string(max_size) + " bytes: " + path.string());
+    return Fail(ErrorCode::kTooLarge, "file larger than the limit of " + std::to_string(max_size) +
+                                          " bytes: " + path.string());
   }
   Bytes out(static_cast<size_t>(st.st_size));
   size_t done = 0;
@@ -35,8 +35,8 @@ Result<Bytes> ReadFile(const std::filesystem::path& path, uint64_t max_size) {
     if (n <= 0) {
       const int e = errno;
       ::close(fd);
-      return Fail(ErrorCode::kStorageUnavailable,
-                  "read failed: " + path.string() + ": " + (n == 0 ? "short file" : std::strerror(e)));
+      return Fail(ErrorCode::kStorageUnavailable, "read failed: " + path.string() + ": " +
+                                                      (n == 0 ? "short file" : std::strerror(e)));
     }
     done += static_cast<size_t>(n);
   }

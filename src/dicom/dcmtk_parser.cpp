@@ -82,7 +82,8 @@ class TextDecoder {
     if (st.good()) {
       active_ = true;
     } else {
-      warnings.push_back("unsupported Specific Character Set; text indexed with invalid bytes replaced");
+      warnings.push_back(
+          "unsupported Specific Character Set; text indexed with invalid bytes replaced");
     }
   }
 
@@ -149,7 +150,8 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
                                           std::to_string(options.max_object_size));
   }
   if (bytes.size() < 8) {
-    return Fail(ErrorCode::kInvalidDicom, bytes.empty() ? "empty file" : "file too short to be DICOM");
+    return Fail(ErrorCode::kInvalidDicom,
+                bytes.empty() ? "empty file" : "file too short to be DICOM");
   }
   ParsedInstance out;
   const bool part10 = LooksLikePart10(bytes);
@@ -177,9 +179,10 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   // picks UIDs found inside the directory records).
   if (GetRaw(meta, DCM_MediaStorageSOPClassUID) == "1.2.840.10008.1.3.10" ||
       file.getDataset()->tagExists(DCM_DirectoryRecordSequence)) {
-    return Fail(ErrorCode::kInvalidDicom,
-                "a DICOMDIR is an index of media, not an object to archive; import the media folder "
-                "or its DICOMDIR instead");
+    return Fail(
+        ErrorCode::kInvalidDicom,
+        "a DICOMDIR is an index of media, not an object to archive; import the media folder "
+        "or its DICOMDIR instead");
   }
   if (!out.has_file_meta) {
     out.warnings.push_back("no file meta information (raw dataset)");
@@ -207,14 +210,16 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   // codec samples and old media carry them only there). An object with no
   // SOP Instance UID anywhere is filed under one derived from its bytes.
   for (auto [tag, meta_tag, what, field] :
-       {std::tuple{DCM_SOPClassUID, DCM_MediaStorageSOPClassUID, "(0008,0016) SOP Class UID", &out.sop_class_uid},
-        std::tuple{DCM_SOPInstanceUID, DCM_MediaStorageSOPInstanceUID, "(0008,0018) SOP Instance UID",
-                   &out.sop_instance_uid}}) {
+       {std::tuple{DCM_SOPClassUID, DCM_MediaStorageSOPClassUID, "(0008,0016) SOP Class UID",
+                   &out.sop_class_uid},
+        std::tuple{DCM_SOPInstanceUID, DCM_MediaStorageSOPInstanceUID,
+                   "(0008,0018) SOP Instance UID", &out.sop_instance_uid}}) {
     if (GetRaw(ds, tag).empty() && out.has_file_meta && !GetRaw(meta, meta_tag).empty()) {
       auto uid = RequireUid(meta, meta_tag, what);
       if (!uid) return std::unexpected(uid.error());
       *field = std::move(*uid);
-      out.warnings.push_back(std::string("no ") + what + " in the dataset; the file meta's is used");
+      out.warnings.push_back(std::string("no ") + what +
+                             " in the dataset; the file meta's is used");
       continue;
     }
     if (GetRaw(ds, tag).empty() && field == &out.sop_instance_uid) {
@@ -238,8 +243,10 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   // is still kept as received, filed under UIDs derived from its SOP
   // Instance UID, so that re-sending it lands in the same place.
   for (auto [tag, what, kind, field] :
-       {std::tuple{DCM_StudyInstanceUID, "(0020,000D) Study Instance UID", "study", &out.study_instance_uid},
-        std::tuple{DCM_SeriesInstanceUID, "(0020,000E) Series Instance UID", "series", &out.series_instance_uid}}) {
+       {std::tuple{DCM_StudyInstanceUID, "(0020,000D) Study Instance UID", "study",
+                   &out.study_instance_uid},
+        std::tuple{DCM_SeriesInstanceUID, "(0020,000E) Series Instance UID", "series",
+                   &out.series_instance_uid}}) {
     if (GetRaw(ds, tag).empty()) {
       *field = DerivedUid(kind, out.sop_instance_uid);
       out.warnings.push_back(std::string("no ") + what + "; filed under the derived UID " + *field);

@@ -24,7 +24,8 @@ Result<std::vector<std::string>> ReadDicomdirFileIds(const std::filesystem::path
   OFString sop_class;
   file.getMetaInfo()->findAndGetOFString(DCM_MediaStorageSOPClassUID, sop_class);
   if (sop_class != kMediaStorageDirectorySopClass) {
-    return Fail(ErrorCode::kInvalidDicom, "not a DICOMDIR (Media Storage SOP Class is not 1.2.840.10008.1.3.10)");
+    return Fail(ErrorCode::kInvalidDicom,
+                "not a DICOMDIR (Media Storage SOP Class is not 1.2.840.10008.1.3.10)");
   }
   DcmSequenceOfItems* records = nullptr;
   if (file.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() ||
@@ -40,20 +41,23 @@ Result<std::vector<std::string>> ReadDicomdirFileIds(const std::filesystem::path
     rec->findAndGetOFString(DCM_DirectoryRecordType, type);
     if (type == "PATIENT") has_patient = true;
     OFString file_id;
-    if (rec->findAndGetOFStringArray(DCM_ReferencedFileID, file_id).bad() || file_id.empty()) continue;
+    if (rec->findAndGetOFStringArray(DCM_ReferencedFileID, file_id).bad() || file_id.empty())
+      continue;
     std::string path(file_id.c_str());
     for (char& c : path) {
       if (c == '\\') c = '/';
     }
     while (!path.empty() && path.back() == ' ') path.pop_back();
     if (path.empty() || path.front() == '/' || path.find("..") != std::string::npos) {
-      return Fail(ErrorCode::kInvalidDicom, "DICOMDIR references a file outside the media: " + path);
+      return Fail(ErrorCode::kInvalidDicom,
+                  "DICOMDIR references a file outside the media: " + path);
     }
     if (seen.insert(path).second) out.push_back(path);
   }
   if (!out.empty() && !has_patient) {
-    return Fail(ErrorCode::kInvalidDicom,
-                "DICOMDIR has no PATIENT records (a vendor per-series directory, not a media index)");
+    return Fail(
+        ErrorCode::kInvalidDicom,
+        "DICOMDIR has no PATIENT records (a vendor per-series directory, not a media index)");
   }
   return out;
 }

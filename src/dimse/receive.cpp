@@ -31,39 +31,21 @@ OFCondition NextPdv(T_ASC_Association* assoc, int timeout_s, DUL_PDV* pdv) {
 }
 
 // Writes everything or reports why not.
-bool WriteAll(int fd, const std::byte* data, size_t size, std::string& error) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      error = n < 0 ? std::strerror(errno) : "short write";
-      return false;
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 }  // namespace
 
 Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
                         const T_DIMSE_C_StoreRQ& request, const std::string& transfer_syntax,
-                        const std::filesystem::path& path, const ReceiveOptions& options) {
+                        const ReceiveOptions& options) {
   Received result;
   if (request.DataSetType == DIMSE_DATASET_NULL) {
     result.condition = DIMSE_BADMESSAGE;  // a C-STORE without a data set
     return result;
   }
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.Valid()) result.write_error = std::string("cannot create file: ") + std::strerror(errno);
-  bool writing = fd.Valid();
-  if (writing) {
-    const Bytes meta =
-        BuildFileMeta(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, transfer_syntax);
-    writing = WriteAll(fd.Get(), meta.data(), meta.size(), result.write_error);
-    result.file_size = meta.size();
-  }
+  result.file =
+      BuildFileMeta(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, transfer_syntax);
+  result.file_size = result.file.size();
+  bool keeping = true;
 
   const int timeout_s = static_cast<int>(options.timeout.count());
   for (;;) {
@@ -79,23 +61,20 @@ Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pr
                                              "data set on another presentation context");
       break;
     }
-    if (writing) {
+    if (keeping) {
       if (result.file_size + pdv.fragmentLength > options.max_file_size) {
         result.too_large = true;
-        writing = false;  // drain the rest without keeping it
+        keeping = false;  // drain the rest without keeping it
+        Bytes().swap(result.file);
       } else {
-        writing = WriteAll(fd.Get(), static_cast<const std::byte*>(pdv.data), pdv.fragmentLength,
-                           result.write_error);
+        const auto* data = static_cast<const std::byte*>(pdv.data);
+        result.file.insert(result.file.end(), data, data + pdv.fragmentLength);
       }
     }
     result.file_size += pdv.fragmentLength;
     if (pdv.lastPDV) break;
   }
-  fd.Reset();
-  if (result.condition.bad() || result.too_large || !result.write_error.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
+  if (result.condition.bad()) Bytes().swap(result.file);
   return result;
 }
 

@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <string>
 
+#include "core/bytes.hpp"
+
 namespace cf::dimse {
 
 struct ReceiveOptions {
@@ -27,19 +29,22 @@ struct ReceiveOptions {
 
 struct Received {
   // Bad when the association can no longer be used (peer gone, timeout,
-  // protocol error); the file is then removed.
+  // protocol error); the bytes are then dropped.
   OFCondition condition;
-  uint64_t file_size = 0;   // bytes written, file meta included
-  bool too_large = false;   // stopped writing at max_file_size; file removed
-  std::string write_error;  // e.g. "No space left on device"; file removed
+  uint64_t file_size = 0;  // bytes received, file meta included
+  bool too_large = false;  // stopped keeping bytes at max_file_size; bytes dropped
+  Bytes file;              // file meta + data set as received
 };
 
-// Receives the data set announced by `request` on `pres_id` into `path`
-// (created, must not exist) in `transfer_syntax`. When `too_large` or
-// `write_error` is set, the rest of the data set has been read and dropped:
+// Receives the data set announced by `request` on `pres_id` in memory, as a
+// Part 10 file in `transfer_syntax`: our file meta, then the data set bytes
+// exactly as they arrive. In memory rather than through a temporary file:
+// Archive::Ingest needs the bytes in memory anyway, and the file's write and
+// read-back cost more CPU than the rest of the receive path (measured). When
+// `too_large` is set, the rest of the data set has been read and dropped:
 // answer the request with a failure status and go on.
 Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
                         const T_DIMSE_C_StoreRQ& request, const std::string& transfer_syntax,
-                        const std::filesystem::path& path, const ReceiveOptions& options);
+                        const ReceiveOptions& options);
 
 }  // namespace cf::dimse

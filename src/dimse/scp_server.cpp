@@ -66,44 +66,6 @@ Result<void> Validate(const ScpOptions& o) {
   return {};
 }
 
-// Removes the temporary files of servers that no longer run; a crash
-// mid-receive leaves one behind. Those of live processes (another server on
-// the same folder) are left alone.
-int64_t RemoveStaleTempFiles(const std::filesystem::path& dir) {
-  int64_t removed = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!name.starts_with(kTempPrefix) || !name.ends_with(kTempSuffix)) continue;
-    int pid = 0;
-    const char* first = name.data() + kTempPrefix.size();
-    const auto [end, err] = std::from_chars(first, name.data() + name.size(), pid);
-    if (err != std::errc() || *end != '-' || pid <= 0) continue;
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    std::error_code remove_ec;
-    if (std::filesystem::remove(entry.path(), remove_ec)) ++removed;
-  }
-  return removed;
-}
-
-Result<std::filesystem::path> PrepareTempDir(std::filesystem::path dir) {
-  std::error_code ec;
-  if (dir.empty()) dir = std::filesystem::temp_directory_path(ec);
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) {
-    return Fail(ErrorCode::kStorageUnavailable,
-                "cannot create the DICOM temporary folder " + dir.string() + ": " + ec.message());
-  }
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
-    return Fail(ErrorCode::kStorageUnavailable,
-                "the DICOM temporary folder is not writable: " + dir.string());
-  }
-  if (const int64_t removed = RemoveStaleTempFiles(dir); removed > 0) {
-    log::Info("dimse.temp.cleaned", {{"removed", removed}, {"dir", dir.string()}});
-  }
-  return dir;
-}
-
 }  // namespace
 
 struct ScpServer::Impl {
@@ -142,9 +104,6 @@ Result<void> ScpServer::Start() {
   if (auto valid = Validate(s.options); !valid) return valid;
   ScpOptions options = s.options;
   options.max_object_size = std::min(options.max_object_size, s.archive.Options().max_object_size);
-  auto temp_dir = PrepareTempDir(options.temp_dir);
-  if (!temp_dir) return std::unexpected(temp_dir.error());
-  options.temp_dir = *temp_dir;
 
   auto listen_socket = OpenListenSocket(options.bind, options.port);
   if (!listen_socket) return std::unexpected(listen_socket.error());
@@ -183,8 +142,7 @@ Result<void> ScpServer::Start() {
                                 {"port", s.port.load()},
                                 {"ae_title", options.ae_title},
                                 {"max_associations", options.max_associations},
-                                {"max_pdu", options.max_pdu},
-                                {"temp_dir", options.temp_dir.string()}});
+                                {"max_pdu", options.max_pdu}});
   return {};
 }
 

@@ -36,9 +36,6 @@ struct ScpOptions {
   std::chrono::seconds acse_timeout{30};   // association negotiation and release
   // How long Stop() lets running associations finish before cutting their sockets.
   std::chrono::seconds stop_grace{30};
-  // Where objects are received before Ingest. Put it on the archive's
-  // filesystem. Empty: the system temporary folder.
-  std::filesystem::path temp_dir;
   // Objects larger than this, or than the archive's own max_object_size,
   // are refused with 0xA700. Counted as received: data set plus file meta.
   uint64_t max_object_size = 2ull << 30;

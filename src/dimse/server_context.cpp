@@ -8,15 +8,7 @@
 namespace cf::dimse {
 
 ServerContext::ServerContext(ScpOptions options, archive::Archive& archive)
-    : options_(std::move(options)),
-      archive_(archive),
-      sop_classes_(options_.extra_sop_classes),
-      temp_stem_(std::string(kTempPrefix) + std::to_string(::getpid()) + "-") {}
-
-std::filesystem::path ServerContext::NextTempPath() {
-  const uint64_t n = next_temp_.fetch_add(1, std::memory_order_relaxed);
-  return options_.temp_dir / (temp_stem_ + std::to_string(n) + std::string(kTempSuffix));
-}
+    : options_(std::move(options)), archive_(archive), sop_classes_(options_.extra_sop_classes) {}
 
 void ServerContext::AddSocket(const void* association, int fd) {
   std::lock_guard lock(mutex_);

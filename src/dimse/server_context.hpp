@@ -18,11 +18,6 @@
 
 namespace cf::dimse {
 
-// Temporary files are named "<kTempPrefix><pid>-<n><kTempSuffix>", so that a
-// restarted server removes what a crashed one left, and only that.
-inline constexpr std::string_view kTempPrefix = "dimse-";
-inline constexpr std::string_view kTempSuffix = ".part";
-
 class ServerContext {
  public:
   ServerContext(ScpOptions options, archive::Archive& archive);
@@ -30,9 +25,6 @@ class ServerContext {
   const ScpOptions& Options() const { return options_; }
   archive::Archive& Archive() const { return archive_; }
   const SopClassPolicy& SopClasses() const { return sop_classes_; }
-
-  // A fresh path in the temporary folder; nothing is created.
-  std::filesystem::path NextTempPath();
 
   // The sockets of running associations, keyed by association. `fd` is a
   // duplicate that the context owns and closes on removal, so that shutting
@@ -47,8 +39,6 @@ class ServerContext {
   const ScpOptions options_;
   archive::Archive& archive_;
   const SopClassPolicy sop_classes_;
-  const std::string temp_stem_;  // prefix + pid + "-"
-  std::atomic<uint64_t> next_temp_{0};
 
   std::mutex mutex_;
   std::map<const void*, int> sockets_;  // guarded by mutex_

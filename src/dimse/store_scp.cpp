@@ -29,11 +29,6 @@ std::string Trimmed(const char* text) {
   return s.substr(first, s.find_last_not_of(' ') - first + 1);
 }
 
-void RemoveQuietly(const std::filesystem::path& path) {
-  std::error_code ec;
-  std::filesystem::remove(path, ec);
-}
-
 std::string Hex(uint16_t status) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   std::string out = "0x0000";
@@ -159,9 +154,8 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
   OFString transfer_syntax;
   findPresentationContext(pres_id, abstract_syntax, transfer_syntax);
   const ScpOptions& options = context_->Options();
-  const std::filesystem::path path = context_->NextTempPath();
-  const Received received = ReceiveDataSet(assoc_, pres_id, request, transfer_syntax.c_str(), path,
-                                           {options.dimse_timeout, options.max_object_size});
+  Received received = ReceiveDataSet(assoc_, pres_id, request, transfer_syntax.c_str(),
+                                     {options.dimse_timeout, options.max_object_size});
   if (received.condition.bad()) {
     ++failed_;
     log::Warn("dimse.store.receive_failed", {{"calling_ae", calling_ae_},
@@ -176,24 +170,17 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
     response = ResponseForError(Error{
         ErrorCode::kTooLarge,
         "object larger than the limit of " + std::to_string(options.max_object_size) + " bytes"});
-  } else if (!received.write_error.empty()) {
-    log::Error("dimse.store.temp_write_failed", {{"calling_ae", calling_ae_},
-                                                 {"error", received.write_error},
-                                                 {"temp_dir", options.temp_dir.string()}});
-    response =
-        ResponseForError(Error{ErrorCode::kStorageUnavailable, "cannot write the received object"});
   } else if (abstract_syntax != request.AffectedSOPClassUID) {
     response = {0x0122, ToErrorComment("SOP Class differs from the presentation context"),
                 "refused"};
   } else {
     try {
-      response = IngestReceived(path, request);
+      response = IngestReceived(received.file, request);
     } catch (const std::exception& e) {
       log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
       response = {kStatusProcessingFailure, ToErrorComment("internal error"), "refused"};
     }
   }
-  RemoveQuietly(path);
 
   const bool ok = response.status == kStatusSuccess;
   const bool warning = (response.status & 0xF000) == 0xB000;
@@ -216,11 +203,8 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
   return SendResponse(pres_id, request, response);
 }
 
-StoreResponse StoreScp::IngestReceived(const std::filesystem::path& path,
-                                       const T_DIMSE_C_StoreRQ& request) {
-  auto bytes = ReadFile(path, context_->Options().max_object_size);
-  if (!bytes) return ResponseForError(bytes.error());
-  auto receipt = context_->Archive().Ingest(*bytes, {"dimse", calling_ae_});
+StoreResponse StoreScp::IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request) {
+  auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_});
   if (!receipt) return ResponseForError(receipt.error());
   // A data set whose UIDs differ from the command is kept (under the data
   // set's own UIDs, which say what it is), but the sender hears a failure so

@@ -56,7 +56,7 @@ class StoreScp : public DcmThreadSCP {
 
  private:
   OFCondition HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_PresentationContextID pres_id);
-  StoreResponse IngestReceived(const std::filesystem::path& path, const T_DIMSE_C_StoreRQ& request);
+  StoreResponse IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request);
   OFCondition SendResponse(T_ASC_PresentationContextID pres_id, const T_DIMSE_C_StoreRQ& request,
                            const StoreResponse& response);
 

@@ -13,7 +13,8 @@ void PutString(nlohmann::json& out, const char* tag, const char* vr, const std::
   out[tag] = std::move(attr);
 }
 
-void PutStrings(nlohmann::json& out, const char* tag, const char* vr, const std::vector<std::string>& values) {
+void PutStrings(nlohmann::json& out, const char* tag, const char* vr,
+                const std::vector<std::string>& values) {
   nlohmann::json attr = {{"vr", vr}};
   if (!values.empty()) attr["Value"] = values;
   out[tag] = std::move(attr);
@@ -32,7 +33,8 @@ void PutPersonName(nlohmann::json& out, const char* tag, const std::string& pn) 
     size_t start = 0;
     for (int g = 0; g < 3 && start <= pn.size(); ++g) {
       const size_t end = pn.find('=', start);
-      const std::string part = pn.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      const std::string part =
+          pn.substr(start, end == std::string::npos ? std::string::npos : end - start);
       if (!part.empty()) name[kGroups[g]] = part;
       if (end == std::string::npos) break;
       start = end + 1;

@@ -16,7 +16,8 @@ namespace cf::http {
 namespace {
 using boost::asio::awaitable;
 
-std::optional<std::string_view> Key(const QueryParams& q, std::string_view keyword, std::string_view tag) {
+std::optional<std::string_view> Key(const QueryParams& q, std::string_view keyword,
+                                    std::string_view tag) {
   if (auto v = q.Get(keyword)) return v;
   return q.Get(tag);
 }

@@ -47,8 +47,8 @@
 
 #include "core/log.hpp"
 #include "http/api_routes.hpp"
-#include "http/qido_routes.hpp"
 #include "http/problem.hpp"
+#include "http/qido_routes.hpp"
 #include "http/router.hpp"
 
 namespace cf::http {

@@ -49,7 +49,8 @@ class Fd {
 Result<void> FsyncPath(const fs::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected(ErrnoError("open folder " + dir.string(), errno));
-  if (::fsync(fd.get()) != 0) return std::unexpected(ErrnoError("fsync folder " + dir.string(), errno));
+  if (::fsync(fd.get()) != 0)
+    return std::unexpected(ErrnoError("fsync folder " + dir.string(), errno));
   return {};
 }
 
@@ -166,9 +167,8 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   Impl& s = *impl_;
   const fs::path final_path = s.PathOf(key);
-  const fs::path tmp_path =
-      s.tmp / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
-               std::to_string(s.counter.fetch_add(1)));
+  const fs::path tmp_path = s.tmp / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
+                                     std::to_string(s.counter.fetch_add(1)));
   Fd fd(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
   if (fd.get() < 0) return std::unexpected(ErrnoError("create temporary blob", errno));
   auto discard = [&](const Error& e) -> Result<void> {
@@ -176,13 +176,15 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
     return std::unexpected(e);
   };
   if (!WriteAll(fd.get(), data)) return discard(ErrnoError("write blob", errno));
-  if (s.options.fsync && ::fdatasync(fd.get()) != 0) return discard(ErrnoError("fsync blob", errno));
+  if (s.options.fsync && ::fdatasync(fd.get()) != 0)
+    return discard(ErrnoError("fsync blob", errno));
   if (::close(fd.Release()) != 0) return discard(ErrnoError("close blob", errno));
 
   const fs::path dir = final_path.parent_path();
   if (auto r = s.EnsureFolder(dir); !r) return discard(r.error());
   // RENAME_NOREPLACE: blobs are never overwritten, even by a racing writer.
-  if (::renameat2(AT_FDCWD, tmp_path.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) != 0) {
+  if (::renameat2(AT_FDCWD, tmp_path.c_str(), AT_FDCWD, final_path.c_str(), RENAME_NOREPLACE) !=
+      0) {
     const int err = errno;
     return discard(err == EEXIST ? Error{ErrorCode::kConflict, "blob exists"}
                                  : ErrnoError("rename blob into place", err));
@@ -203,7 +205,8 @@ Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
   Bytes out(static_cast<size_t>(st.st_size));
   size_t done = 0;
   while (done < out.size()) {
-    const ssize_t n = ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
+    const ssize_t n =
+        ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return std::unexpected(ErrnoError("read blob", n == 0 ? EIO : errno));
     done += static_cast<size_t>(n);
@@ -214,7 +217,8 @@ Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
 Result<uint64_t> FilesystemBlobStore::Size(std::string_view key) {
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   struct stat st {};
-  if (::stat(impl_->PathOf(key).c_str(), &st) != 0) return std::unexpected(ErrnoError("stat blob", errno));
+  if (::stat(impl_->PathOf(key).c_str(), &st) != 0)
+    return std::unexpected(ErrnoError("stat blob", errno));
   return static_cast<uint64_t>(st.st_size);
 }
 
@@ -229,7 +233,8 @@ Result<void> FilesystemBlobStore::Remove(std::string_view key) {
 Result<void> FilesystemBlobStore::ForEach(
     const std::function<bool(std::string_view key, uint64_t size)>& visit) {
   std::error_code ec;
-  fs::recursive_directory_iterator it(impl_->blobs, fs::directory_options::skip_permission_denied, ec);
+  fs::recursive_directory_iterator it(impl_->blobs, fs::directory_options::skip_permission_denied,
+                                      ec);
   if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list blobs: " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list blobs: " + ec.message());
@@ -260,7 +265,8 @@ Result<int64_t> FilesystemBlobStore::RemoveStaleTemporaries() {
     if (alive) continue;
     if (::unlink(entry.path().c_str()) == 0) ++removed;
   }
-  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list temporary files: " + ec.message());
+  if (ec)
+    return Fail(ErrorCode::kStorageUnavailable, "cannot list temporary files: " + ec.message());
   return removed;
 }
 

@@ -3,8 +3,8 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcdicent.h>
+#include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dcpath.h>
@@ -37,8 +37,12 @@ DicomBuilder& DicomBuilder::Set(std::string key, std::string value) {
   values_.emplace_back(std::move(key), std::move(value));
   return *this;
 }
-DicomBuilder& DicomBuilder::Study(std::string uid) { return Set("StudyInstanceUID", std::move(uid)); }
-DicomBuilder& DicomBuilder::Series(std::string uid) { return Set("SeriesInstanceUID", std::move(uid)); }
+DicomBuilder& DicomBuilder::Study(std::string uid) {
+  return Set("StudyInstanceUID", std::move(uid));
+}
+DicomBuilder& DicomBuilder::Series(std::string uid) {
+  return Set("SeriesInstanceUID", std::move(uid));
+}
 DicomBuilder& DicomBuilder::Sop(std::string uid) { return Set("SOPInstanceUID", std::move(uid)); }
 DicomBuilder& DicomBuilder::Patient(std::string id, std::string name) {
   Set("PatientID", std::move(id));
@@ -73,10 +77,12 @@ Bytes DicomBuilder::Build() const {
     }
     if (entry == nullptr) {
       unsigned int g = 0, e = 0;
-      if (std::sscanf(key.c_str(), "%x,%x", &g, &e) != 2) throw std::invalid_argument("unknown tag " + key);
+      if (std::sscanf(key.c_str(), "%x,%x", &g, &e) != 2)
+        throw std::invalid_argument("unknown tag " + key);
       tag = DcmTagKey(static_cast<Uint16>(g), static_cast<Uint16>(e));
     }
-    if (ds->putAndInsertString(tag, value.c_str()).bad()) throw std::runtime_error("cannot set " + key);
+    if (ds->putAndInsertString(tag, value.c_str()).bad())
+      throw std::runtime_error("cannot set " + key);
   }
   if (rows_ > 0) {
     ds->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(rows_));

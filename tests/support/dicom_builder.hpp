@@ -14,7 +14,8 @@ namespace cf::testing {
 class DicomBuilder {
  public:
   DicomBuilder();
-  DicomBuilder& Set(std::string keyword_or_tag, std::string value);  // e.g. "PatientID" or "0010,0020"
+  DicomBuilder& Set(std::string keyword_or_tag,
+                    std::string value);  // e.g. "PatientID" or "0010,0020"
   DicomBuilder& Study(std::string uid);
   DicomBuilder& Series(std::string uid);
   DicomBuilder& Sop(std::string uid);

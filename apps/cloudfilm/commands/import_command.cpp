@@ -24,7 +24,8 @@ struct ImportArgs {
 
 class Progress {
  public:
-  Progress(int64_t total, bool quiet) : total_(total), tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet) {}
+  Progress(int64_t total, bool quiet)
+      : total_(total), tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet) {}
 
   void Update(int64_t done, const archive::ImportTotals& t) {
     if (quiet_) return;
@@ -81,9 +82,15 @@ int RunImport(const Config& config, const ImportArgs& args) {
                          item.result.error().message);
     } else {
       switch (item.result->outcome) {
-        case catalog::IndexOutcome::kStored: ++running.stored; break;
-        case catalog::IndexOutcome::kAlreadyPresent: ++running.already_present; break;
-        case catalog::IndexOutcome::kNewVersion: ++running.new_versions; break;
+        case catalog::IndexOutcome::kStored:
+          ++running.stored;
+          break;
+        case catalog::IndexOutcome::kAlreadyPresent:
+          ++running.already_present;
+          break;
+        case catalog::IndexOutcome::kNewVersion:
+          ++running.new_versions;
+          break;
       }
       for (const auto& w : item.result->warnings) {
         progress.BreakLine();
@@ -93,11 +100,13 @@ int RunImport(const Config& config, const ImportArgs& args) {
     progress.Update(done, running);
   });
   progress.Update(total, running);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& r : rejected) std::printf("rejected: %s\n", r.c_str());
   std::printf("stored: %lld\nnew versions: %lld\nalready present: %lld\nrejected: %lld\n",
               static_cast<long long>(totals.stored), static_cast<long long>(totals.new_versions),
-              static_cast<long long>(totals.already_present), static_cast<long long>(totals.rejected));
+              static_cast<long long>(totals.already_present),
+              static_cast<long long>(totals.rejected));
   std::printf("bytes: %llu in %.2f s\n", static_cast<unsigned long long>(totals.bytes), secs);
   return totals.rejected == 0 ? 0 : 1;
 }
@@ -105,13 +114,13 @@ int RunImport(const Config& config, const ImportArgs& args) {
 }  // namespace
 
 void RegisterImport(CLI::App& app, Runner& run) {
-  CLI::App* sub = app.add_subcommand("import", "import files, folders, ZIP archives and DICOMDIR media");
+  CLI::App* sub =
+      app.add_subcommand("import", "import files, folders, ZIP archives and DICOMDIR media");
   auto args = std::make_shared<ImportArgs>();
   sub->add_option("paths", args->paths, "files, folders, ZIP files or DICOMDIR files")->required();
   sub->add_flag("-q,--quiet", args->quiet, "no progress output");
-  sub->callback([&run, args] {
-    run = [args](const Config& config) { return RunImport(config, *args); };
-  });
+  sub->callback(
+      [&run, args] { run = [args](const Config& config) { return RunImport(config, *args); }; });
 }
 
 }  // namespace cf::app

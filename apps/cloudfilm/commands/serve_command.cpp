@@ -38,7 +38,6 @@ int RunServe(const Config& config) {
   scp.allowed_callers = config.allowed_callers;
   scp.max_pdu = config.max_pdu;
   scp.max_associations = config.max_associations;
-  scp.temp_dir = config.data / "tmp" / "dimse";
   scp.max_object_size = config.max_object_size;
   dimse::ScpServer dicom(scp, *rt->archive);
   if (auto r = dicom.Start(); !r) return ReportError(r.error());
@@ -55,10 +54,11 @@ int RunServe(const Config& config) {
   }
 
   const std::string host = config.http_bind == "0.0.0.0" ? "127.0.0.1" : config.http_bind;
-  std::printf("cloudfilm %s serving\n  HTTP   http://%s:%u/  (API: /api/system, /api/studies)\n"
-              "  DICOM  %s@%s:%u\n  data   %s\nlistening http=%u dicom=%u\n",
-              kVersion, host.c_str(), server.Port(), config.aet.c_str(), config.dicom_bind.c_str(),
-              dicom.Port(), config.data.c_str(), server.Port(), dicom.Port());
+  std::printf(
+      "cloudfilm %s serving\n  HTTP   http://%s:%u/  (API: /api/system, /api/studies)\n"
+      "  DICOM  %s@%s:%u\n  data   %s\nlistening http=%u dicom=%u\n",
+      kVersion, host.c_str(), server.Port(), config.aet.c_str(), config.dicom_bind.c_str(),
+      dicom.Port(), config.data.c_str(), server.Port(), dicom.Port());
   std::fflush(stdout);
   log::Info("serve.started", {{"http_port", server.Port()}, {"dicom_port", dicom.Port()}});
 

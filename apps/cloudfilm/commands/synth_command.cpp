@@ -30,7 +30,8 @@ int RunSynth(const SynthArgs& args) {
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   auto summary = dicom::WriteSynthStudies(options, args.out, [tty](int64_t done, int64_t total) {
     if (tty && (done % 10 == 0 || done == total)) {
-      std::fprintf(stderr, "\rsynth: %lld/%lld", static_cast<long long>(done), static_cast<long long>(total));
+      std::fprintf(stderr, "\rsynth: %lld/%lld", static_cast<long long>(done),
+                   static_cast<long long>(total));
       if (done == total) std::fputc('\n', stderr);
     }
   });
@@ -48,21 +49,25 @@ void RegisterSynth(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SynthArgs>();
   auto& o = args->options;
   sub->add_option("out", args->out, "output folder (created; must be empty)")->required();
-  sub->add_option("--seed", o.seed, "random seed; same seed and options, same bytes")->capture_default_str();
+  sub->add_option("--seed", o.seed, "random seed; same seed and options, same bytes")
+      ->capture_default_str();
   sub->add_option("--patients", o.patients, "number of patients")->capture_default_str();
   sub->add_option("--studies", o.studies_per_patient, "studies per patient")->capture_default_str();
   sub->add_option("--series", o.series_per_study, "series per study")->capture_default_str();
-  sub->add_option("--instances", o.instances_per_series, "instances per series")->capture_default_str();
-  sub->add_option("--modalities", args->modalities, "comma-separated, cycled over studies: CT,MR,CR,DX,US")
+  sub->add_option("--instances", o.instances_per_series, "instances per series")
       ->capture_default_str();
-  sub->add_option("--charset", o.charset, "utf8, gb18030, latin1, ascii or mixed")->capture_default_str();
-  sub->add_option("--transfer-syntax", o.transfer_syntax, "explicit-le or implicit-le")->capture_default_str();
+  sub->add_option("--modalities", args->modalities,
+                  "comma-separated, cycled over studies: CT,MR,CR,DX,US")
+      ->capture_default_str();
+  sub->add_option("--charset", o.charset, "utf8, gb18030, latin1, ascii or mixed")
+      ->capture_default_str();
+  sub->add_option("--transfer-syntax", o.transfer_syntax, "explicit-le or implicit-le")
+      ->capture_default_str();
   sub->add_option("--ct-size", o.ct_size, "CT rows and columns")->capture_default_str();
   sub->add_option("--us-frames", o.us_frames, "frames per ultrasound clip")->capture_default_str();
-  sub->add_option("--threads", o.threads, "worker threads (output does not depend on it)")->capture_default_str();
-  sub->callback([&run, args] {
-    run = [args](const Config&) { return RunSynth(*args); };
-  });
+  sub->add_option("--threads", o.threads, "worker threads (output does not depend on it)")
+      ->capture_default_str();
+  sub->callback([&run, args] { run = [args](const Config&) { return RunSynth(*args); }; });
 }
 
 }  // namespace cf::app

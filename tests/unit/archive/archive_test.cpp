@@ -113,7 +113,8 @@ TEST_F(ArchiveTest, ObjectsOverTheSizeLimitAreRefused) {
 TEST_F(ArchiveTest, ChineseGb18030NameIsIndexedAsUtf8) {
   // "王^小明" in GB18030.
   const std::string gb = "\xCD\xF5^\xD0\xA1\xC3\xF7";
-  const Bytes bytes = DicomBuilder().Set("SpecificCharacterSet", "GB18030").Patient("P9", gb).Build();
+  const Bytes bytes =
+      DicomBuilder().Set("SpecificCharacterSet", "GB18030").Patient("P9", gb).Build();
   ASSERT_TRUE(archive_->Ingest(bytes, kTest));
   auto study = archive_->GetStudy("1.2.3.4.2");
   ASSERT_TRUE(study);
@@ -124,7 +125,8 @@ TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
   ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
   const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
   const auto path = dir_.Path() / "blobs" / rec.blob_key;
-  std::filesystem::permissions(path, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(200);

@@ -20,7 +20,8 @@ using cf::testing::DicomBuilder;
 
 class ImporterTest : public ArchiveFixture {
  protected:
-  std::map<std::string, ImportItem> Import(const std::vector<fs::path>& inputs, ImportTotals* totals = nullptr) {
+  std::map<std::string, ImportItem> Import(const std::vector<fs::path>& inputs,
+                                           ImportTotals* totals = nullptr) {
     std::map<std::string, ImportItem> items;
     Importer importer(*archive_);
     auto t = importer.Run(inputs, [&](const ImportItem& item) { items.emplace(item.name, item); });
@@ -42,7 +43,8 @@ class ImporterTest : public ArchiveFixture {
 
 void WriteFile(const fs::path& p, const Bytes& b) {
   fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
 }
 
 TEST_F(ImporterTest, FolderIsWalkedRecursivelyAndNonDicomIsRejectedWithAReason) {
@@ -74,7 +76,8 @@ TEST_F(ImporterTest, ZipEntriesAreImportedWithoutUnpacking) {
     struct archive* a = archive_write_new();
     archive_write_set_format_zip(a);
     ASSERT_EQ(archive_write_open_filename(a, zip.c_str()), ARCHIVE_OK);
-    for (const auto& [name, data] : std::vector<std::pair<std::string, Bytes>>{{"IMG/1", one}, {"IMG/2", two}}) {
+    for (const auto& [name, data] :
+         std::vector<std::pair<std::string, Bytes>>{{"IMG/1", one}, {"IMG/2", two}}) {
       struct archive_entry* e = archive_entry_new();
       archive_entry_set_pathname(e, name.c_str());
       archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
@@ -111,7 +114,8 @@ fs::path TestData() { return cf::testing::SharedTestData(); }
 // malformed/: media indexes, and a character set fragment with no SOP Class
 // or SOP Instance UID anywhere (dataset or file meta).
 bool ExpectedRejection(const std::string& relative) {
-  return relative.starts_with("media/dicomdir-variants/") || relative == "charsets/empty_charset.dcm";
+  return relative.starts_with("media/dicomdir-variants/") ||
+         relative == "charsets/empty_charset.dcm";
 }
 
 TEST_F(ImporterTest, EveryNonMalformedTestFileRoundTripsByteExact) {
@@ -146,7 +150,8 @@ TEST_F(ImporterTest, EveryNonMalformedTestFileRoundTripsByteExact) {
     ++checked;
   }
   EXPECT_GT(checked, 100);
-  EXPECT_GT(totals.new_versions, 0) << "the data set has files sharing a SOP Instance UID on purpose";
+  EXPECT_GT(totals.new_versions, 0)
+      << "the data set has files sharing a SOP Instance UID on purpose";
   auto fsck = archive_->Fsck(false);
   ASSERT_TRUE(fsck);
   EXPECT_TRUE(fsck->Clean());
@@ -170,11 +175,13 @@ TEST_F(ImporterTest, DicomdirVariantsInOtherEncodingsListTheSameFiles) {
   if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
   const fs::path media = TestData() / "media" / "dicomdir-3patients";
   for (const char* variant : {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-reordered"}) {
-    // The variants name files relative to the media root: lay out a medium with the variant as its index.
+    // The variants name files relative to the media root: lay out a medium with the variant as its
+    // index.
     cf::testing::TempDir medium;
     fs::copy_file(TestData() / "media" / "dicomdir-variants" / variant, medium.Path() / "DICOMDIR");
     for (const auto& e : fs::directory_iterator(media)) {
-      if (e.is_directory()) fs::create_directory_symlink(e.path(), medium.Path() / e.path().filename());
+      if (e.is_directory())
+        fs::create_directory_symlink(e.path(), medium.Path() / e.path().filename());
     }
     ImportTotals totals;
     Import({medium.Path() / "DICOMDIR"}, &totals);
@@ -184,7 +191,8 @@ TEST_F(ImporterTest, DicomdirVariantsInOtherEncodingsListTheSameFiles) {
   EXPECT_EQ(archive_->Totals()->instances, 31);
   ImportTotals empty;
   Import({TestData() / "media" / "dicomdir-variants" / "DICOMDIR-empty"}, &empty);
-  EXPECT_EQ(empty.rejected, 1) << "not named DICOMDIR: imported as an object, and refused as an index";
+  EXPECT_EQ(empty.rejected, 1)
+      << "not named DICOMDIR: imported as an object, and refused as an index";
 }
 
 // Every file in malformed/ is refused with a reason, except the raw datasets

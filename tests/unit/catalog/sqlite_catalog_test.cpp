@@ -119,8 +119,8 @@ TEST_F(SqliteCatalogTest, InstanceCannotMoveToAnotherSeries) {
 
 TEST_F(SqliteCatalogTest, FindStudiesFiltersAndPaginates) {
   for (int i = 0; i < 30; ++i) {
-    auto p = Make("1.5." + std::to_string(i), "1.4." + std::to_string(i), "1.3." + std::to_string(i),
-                  "P" + std::to_string(i % 3));
+    auto p = Make("1.5." + std::to_string(i), "1.4." + std::to_string(i),
+                  "1.3." + std::to_string(i), "P" + std::to_string(i % 3));
     p.study_date = "202601" + std::string(i + 1 < 10 ? "0" : "") + std::to_string(i + 1);
     p.modality = i % 2 ? "MR" : "CT";
     p.accession_number = "A" + std::to_string(i);
@@ -176,7 +176,8 @@ TEST_F(SqliteCatalogTest, ConcurrentIndexCallsAllCommit) {
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        auto p = Make("1.7." + std::to_string(t) + "." + std::to_string(i), "1.6." + std::to_string(t), "1.5");
+        auto p = Make("1.7." + std::to_string(t) + "." + std::to_string(i),
+                      "1.6." + std::to_string(t), "1.5");
         if (Index(p, "h" + std::to_string(t * 100 + i))) ++ok;
       }
     });

@@ -8,10 +8,11 @@
 namespace cf {
 namespace {
 
-constexpr ErrorCode kAll[] = {ErrorCode::kInvalidArgument, ErrorCode::kInvalidDicom, ErrorCode::kNotFound,
-                              ErrorCode::kConflict,        ErrorCode::kTooLarge,     ErrorCode::kPermissionDenied,
-                              ErrorCode::kStorageUnavailable, ErrorCode::kTimeout,   ErrorCode::kUnsupported,
-                              ErrorCode::kInternal};
+constexpr ErrorCode kAll[] = {ErrorCode::kInvalidArgument,    ErrorCode::kInvalidDicom,
+                              ErrorCode::kNotFound,           ErrorCode::kConflict,
+                              ErrorCode::kTooLarge,           ErrorCode::kPermissionDenied,
+                              ErrorCode::kStorageUnavailable, ErrorCode::kTimeout,
+                              ErrorCode::kUnsupported,        ErrorCode::kInternal};
 
 TEST(ErrorTest, EveryCodeHasADistinctNameAndExitCode) {
   std::set<std::string_view> names;

@@ -66,7 +66,8 @@ TEST_F(FilesystemBlobStoreTest, ForEachListsEveryBlobWithItsSize) {
     seen.emplace(std::string(k), size);
     return true;
   }));
-  EXPECT_EQ(seen, (std::set<std::pair<std::string, uint64_t>>{{"a/1", 1}, {"a/2", 2}, {"b/c/3", 3}}));
+  EXPECT_EQ(seen,
+            (std::set<std::pair<std::string, uint64_t>>{{"a/1", 1}, {"a/2", 2}, {"b/c/3", 3}}));
 }
 
 TEST_F(FilesystemBlobStoreTest, RemoveDeletesTheBlob) {
@@ -102,12 +103,14 @@ TEST_F(FilesystemBlobStoreTest, StaleTemporariesOfDeadWritersAreRemoved) {
   auto removed = store_->RemoveStaleTemporaries();
   ASSERT_TRUE(removed);
   EXPECT_EQ(*removed, 1);
-  EXPECT_TRUE(std::filesystem::exists(dir_.Path() / "tmp" / ("put-" + std::to_string(::getpid()) + "-99")));
+  EXPECT_TRUE(
+      std::filesystem::exists(dir_.Path() / "tmp" / ("put-" + std::to_string(::getpid()) + "-99")));
 }
 
 TEST(FilesystemBlobStoreFullDiskTest, FullDiskIsStorageUnavailableAndLeavesNothing) {
   cf::testing::TempDir dir;
-  const std::string cmd = "mount -t tmpfs -o size=256k tmpfs " + dir.Path().string() + " 2>/dev/null";
+  const std::string cmd =
+      "mount -t tmpfs -o size=256k tmpfs " + dir.Path().string() + " 2>/dev/null";
   if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "cannot mount a small tmpfs (not root?)";
   {
     auto s = FilesystemBlobStore::Open({dir.Path(), true});
