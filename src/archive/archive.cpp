@@ -207,20 +207,23 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     return receipt;
   }
 
+  // The blob goes first: if it cannot be written (disk full), nothing is
+  // journaled, so a refused object does not reappear at the next start.
   const std::string key = NewBlobKey();
+  if (auto put = blobs_.Put(key, bytes); !put) {
+    log::Error("ingest.blob_write_failed",
+               {{"channel", source.channel}, {"error", put.error().message}});
+    return std::unexpected(put.error());
+  }
   std::shared_lock<std::shared_mutex> checkpoint_guard;
   if (journal_) {
     checkpoint_guard = std::shared_lock(checkpoint_mutex_);
     if (auto r = journal_->Append(key, bytes, digest); !r) {
       log::Error("ingest.journal_write_failed",
                  {{"channel", source.channel}, {"error", r.error().message}});
+      (void)blobs_.Remove(key);
       return std::unexpected(r.error());
     }
-  }
-  if (auto put = blobs_.Put(key, bytes); !put) {
-    log::Error("ingest.blob_write_failed",
-               {{"channel", source.channel}, {"error", put.error().message}});
-    return std::unexpected(put.error());
   }
   catalog::InstanceToIndex entry;
   entry.parsed = &*parsed;

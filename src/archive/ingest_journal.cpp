@@ -86,12 +86,20 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
   if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
     return std::unexpected(IoError("lock segment", errno));
-  seg->capacity = std::max(options_.segment_bytes, min_bytes + sizeof kSegmentMagic);
   // Preallocated space makes each later fdatasync cheap: no block allocation
-  // or size change has to reach the filesystem journal per record.
-  if (const int err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity)); err != 0) {
+  // or size change has to reach the filesystem journal per record. On a
+  // nearly full disk, fall back to just the room this record needs, so that
+  // what still fits is still accepted.
+  const uint64_t needed = min_bytes + sizeof kSegmentMagic;
+  seg->capacity = std::max(options_.segment_bytes, needed);
+  int alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
+  if (alloc_err == ENOSPC && seg->capacity > needed) {
+    seg->capacity = needed;
+    alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
+  }
+  if (alloc_err != 0) {
     ::unlink(seg->path.c_str());
-    return std::unexpected(IoError("preallocate segment", err));
+    return std::unexpected(IoError("preallocate segment", alloc_err));
   }
   if (::pwrite(seg->fd, kSegmentMagic, sizeof kSegmentMagic, 0) != sizeof kSegmentMagic ||
       ::fsync(seg->fd) != 0) {

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/ingest_journal.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "archive_fixture.hpp"
+#include "crypto/sha256.hpp"
+#include "support/dicom_builder.hpp"
+
+namespace cf::archive {
+namespace {
+namespace fs = std::filesystem;
+
+Result<void> AppendText(IngestJournal& j, const std::string& key, const std::string& data) {
+  return j.Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+}
+
+std::vector<std::pair<std::string, std::string>> ReplayAll(const fs::path& dir,
+                                                           size_t* segments = nullptr) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto replayed =
+      IngestJournal::ReplayOrphans(dir, [&](std::string_view k, ByteView d) -> Result<void> {
+        out.emplace_back(std::string(k), std::string(AsChars(d)));
+        return {};
+      });
+  EXPECT_TRUE(replayed);
+  if (segments) *segments = replayed ? replayed->size() : 0;
+  return out;
+}
+
+TEST(IngestJournalTest, RecordsOfACrashedWriterAreReplayedInOrder) {
+  cf::testing::TempDir dir;
+  {
+    auto j = IngestJournal::Open({dir.Path()});
+    ASSERT_TRUE(j);
+    ASSERT_TRUE(AppendText(**j, "a/1", "first"));
+    ASSERT_TRUE(AppendText(**j, "a/2", std::string(100000, 'x')));
+    ASSERT_TRUE(AppendText(**j, "a/3", ""));
+    // Going away without Seal/Remove is what a crash leaves.
+  }
+  const auto records = ReplayAll(dir.Path());
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], (std::pair<std::string, std::string>{"a/1", "first"}));
+  EXPECT_EQ(records[1].second, std::string(100000, 'x'));
+  EXPECT_EQ(records[2].first, "a/3");
+}
+
+TEST(IngestJournalTest, SegmentsOfALiveWriterAreLeftAlone) {
+  cf::testing::TempDir dir;
+  auto j = IngestJournal::Open({dir.Path()});
+  ASSERT_TRUE(AppendText(**j, "k", "v"));
+  size_t segments = 9;
+  EXPECT_TRUE(ReplayAll(dir.Path(), &segments).empty());
+  EXPECT_EQ(segments, 0u);
+}
+
+TEST(IngestJournalTest, ATornTailEndsReplay) {
+  cf::testing::TempDir dir;
+  {
+    auto j = IngestJournal::Open({dir.Path()});
+    ASSERT_TRUE(AppendText(**j, "k1", "one"));
+    ASSERT_TRUE(AppendText(**j, "k2", "two"));
+    ASSERT_TRUE(AppendText(**j, "k3", "three"));
+  }
+  // Damage the last record's data, as a power cut mid-write would.
+  fs::path seg = fs::directory_iterator(dir.Path())->path();
+  std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(f)), {});
+  const size_t pos = content.find("three");
+  ASSERT_NE(pos, std::string::npos);
+  f.seekp(static_cast<std::streamoff>(pos));
+  f.put('T');
+  f.close();
+  const auto records = ReplayAll(dir.Path());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].second, "two");
+}
+
+TEST(IngestJournalTest, SealedSegmentsAreRemovedAndNewAppendsStartANewOne) {
+  cf::testing::TempDir dir;
+  auto j = IngestJournal::Open({dir.Path()});
+  ASSERT_TRUE(AppendText(**j, "k1", "one"));
+  EXPECT_TRUE((*j)->Dirty());
+  const auto sealed = (*j)->Seal();
+  ASSERT_EQ(sealed.size(), 1u);
+  EXPECT_FALSE((*j)->Dirty());
+  ASSERT_TRUE(AppendText(**j, "k2", "two"));
+  (*j)->Remove(sealed);
+  EXPECT_FALSE(fs::exists(sealed[0]));
+  j->reset();
+  const auto records = ReplayAll(dir.Path());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].first, "k2");
+}
+
+TEST(IngestJournalTest, ConcurrentAppendsAcrossSegmentRotationAllSurvive) {
+  cf::testing::TempDir dir;
+  {
+    // Small segments force rotations while other threads append.
+    auto j = IngestJournal::Open({dir.Path(), 64 * 1024});
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 6; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 40; ++i) {
+          ASSERT_TRUE(AppendText(**j, std::to_string(t) + "/" + std::to_string(i),
+                                 std::string(5000, 'a' + t)));
+          if (i % 13 == 0) (void)(*j)->Seal();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  const auto records = ReplayAll(dir.Path());
+  EXPECT_EQ(records.size(), 240u);
+}
+
+class JournaledArchiveTest : public ArchiveFixture {};
+
+TEST_F(JournaledArchiveTest, LostBlobsAndCatalogAreRebuiltFromTheJournalAtOpen) {
+  const fs::path journal = dir_.Path() / "journal";
+  const fs::path saved = dir_.Path() / "saved";
+  std::vector<Bytes> objects;
+  for (int i = 0; i < 5; ++i)
+    objects.push_back(cf::testing::DicomBuilder().Sop("1.9.5." + std::to_string(i)).Build());
+  {
+    ArchiveOptions options;
+    options.journal_dir = journal;
+    options.checkpoint_interval = std::chrono::hours(1);  // no checkpoint during the test
+    auto archive = Archive::Open(*catalog_, *blobs_, options);
+    ASSERT_TRUE(archive) << archive.error().message;
+    for (const auto& o : objects) ASSERT_TRUE((*archive)->Ingest(o, {"test", ""}));
+    // What a power cut leaves: the journal (fdatasync'ed), not the page cache.
+    fs::copy(journal, saved);
+  }
+  archive_.reset();
+  catalog_.reset();
+  fs::remove_all(journal);
+  fs::rename(saved, journal);
+  fs::remove_all(dir_.Path() / "blobs");
+  for (const char* f : {"catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"})
+    fs::remove(dir_.Path() / f);
+  Open();
+  ArchiveOptions options;
+  options.journal_dir = journal;
+  auto archive = Archive::Open(*catalog_, *blobs_, options);
+  ASSERT_TRUE(archive) << archive.error().message;
+  for (int i = 0; i < 5; ++i) {
+    auto back = (*archive)->ReadInstance("1.9.5." + std::to_string(i));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, objects[static_cast<size_t>(i)]);
+  }
+  EXPECT_TRUE(fs::is_empty(journal)) << "replayed segments are removed once flushed";
+  EXPECT_TRUE((*archive)->Fsck(false)->Clean());
+}
+
+}  // namespace
+}  // namespace cf::archive
