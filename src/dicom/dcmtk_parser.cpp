@@ -10,13 +10,16 @@
 #include <dcmtk/dcmdata/dcspchrs.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <tuple>
 
+#include "dicom/charset_japanese.hpp"
 #include "dicom/instance.hpp"
 
 namespace cf::dicom {
@@ -81,6 +84,8 @@ class TextDecoder {
     const OFCondition st = converter_.selectCharacterSet(charset.c_str(), "ISO_IR 192");
     if (st.good()) {
       active_ = true;
+    } else if (IsIso2022Japanese(charset)) {
+      japanese_ = true;
     } else {
       warnings.push_back(
           "unsupported Specific Character Set; text indexed with invalid bytes replaced");
@@ -88,6 +93,9 @@ class TextDecoder {
   }
 
   std::string Decode(const std::string& raw, const char* delimiters) {
+    if (japanese_ && !raw.empty()) {
+      if (auto utf8 = DecodeIso2022Japanese(raw)) return SanitizeUtf8(*utf8);
+    }
     if (!active_ || raw.empty()) return SanitizeUtf8(raw);
     OFString out;
     if (converter_.convertString(OFString(raw.c_str(), raw.size()), out, delimiters).bad()) {
@@ -99,6 +107,7 @@ class TextDecoder {
  private:
   DcmSpecificCharacterSet converter_;
   bool active_ = false;
+  bool japanese_ = false;
 };
 
 Result<std::string> RequireUid(DcmItem& item, const DcmTagKey& tag, const char* what) {
@@ -144,6 +153,11 @@ bool LooksLikePart10(ByteView bytes) {
 }  // namespace
 
 Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options) {
+  // DCMTK would print its parse warnings to stderr; what matters reaches the
+  // caller as an error value or a warning string, and the logs are ours.
+  static std::once_flag quiet;
+  std::call_once(quiet,
+                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
   if (bytes.size() > options.max_object_size) {
     return Fail(ErrorCode::kTooLarge, "object of " + std::to_string(bytes.size()) +
                                           " bytes exceeds the limit of " +

@@ -121,6 +121,18 @@ TEST_F(ArchiveTest, ChineseGb18030NameIsIndexedAsUtf8) {
   EXPECT_EQ(study->patient_name, "王^小明");
 }
 
+TEST_F(ArchiveTest, JapaneseIso2022NameIsIndexedAsUtf8) {
+  // PS3.5 H.3.1: "Yamada^Tarou=山田^太郎=やまだ^たろう" in ISO 2022 IR 87.
+  const std::string pn =
+      "Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B";
+  const Bytes bytes =
+      DicomBuilder().Set("SpecificCharacterSet", "\\ISO 2022 IR 87").Patient("P8", pn).Build();
+  auto r = archive_->Ingest(bytes, kTest);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
+  EXPECT_EQ(archive_->GetStudy("1.2.3.4.2")->patient_name, "Yamada^Tarou=山田^太郎=やまだ^たろう");
+}
+
 TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
   ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
   const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
