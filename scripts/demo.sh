@@ -17,7 +17,7 @@ if [[ ! -f $DATA/.demo-loaded ]]; then
   "$BIN" synth "$DATA/synth" --seed 2026 --patients 6 --studies 1 --series 2 --instances 12 \
     --modalities CT,MR,CR,US --ct-size 256 --us-frames 8 --threads 2 >/dev/null
   echo "demo: importing them..."
-  "$BIN" import --data "$DATA" --quiet "$DATA/synth" | tail -5
+  "$BIN" import --data "$DATA" --quiet "$DATA"/synth/*/ | tail -5
   if [[ -f $SHARED/MANIFEST.tsv ]]; then
     echo "demo: importing the public sample studies from $SHARED/series ..."
     "$BIN" import --data "$DATA" --quiet "$SHARED/series" | tail -5 || true
