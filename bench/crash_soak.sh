@@ -9,4 +9,4 @@ set -euo pipefail
 BIN=$(realpath "${1:?usage: bench/crash_soak.sh path/to/cloudfilm}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROUNDS=${ROUNDS:-50} CLOUDFILM=$BIN CF_TESTDATA= bash "$HERE/../tests/integration/crash_test.sh" | tee /tmp/cloudfilm-crash-soak.log |
-  grep -E 'round [0-9]+:|acknowledged instances lost|passed,'
+  grep -E 'round [0-9]+:|kills landed|acknowledged instances lost|passed,'

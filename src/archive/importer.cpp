@@ -146,8 +146,7 @@ int64_t Importer::CountObjects(const std::vector<fs::path>& inputs) {
   return n;
 }
 
-void Importer::Record(ImportItem& item, ImportTotals& totals,
-                      const std::function<void(const ImportItem&)>& on_item) {
+void Importer::Record(ImportItem& item, ImportTotals& totals, const OnItem& on_item) {
   if (!item.result) {
     ++totals.rejected;
   } else {
@@ -164,11 +163,10 @@ void Importer::Record(ImportItem& item, ImportTotals& totals,
         break;
     }
   }
-  if (on_item) on_item(item);
+  if (on_item) on_item(item, totals);
 }
 
-void Importer::ImportZip(const fs::path& zip, ImportTotals& totals,
-                         const std::function<void(const ImportItem&)>& on_item) {
+void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem& on_item) {
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
@@ -223,8 +221,7 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals,
   }
 }
 
-ImportTotals Importer::Run(const std::vector<fs::path>& inputs,
-                           const std::function<void(const ImportItem&)>& on_item) {
+ImportTotals Importer::Run(const std::vector<fs::path>& inputs, const OnItem& on_item) {
   ImportTotals totals;
   const uint64_t limit = archive_.Options().max_object_size;
   for (const auto& input : inputs) {

@@ -35,18 +35,17 @@ class Importer {
   // so that progress can be shown. Unreadable inputs count as one object.
   int64_t CountObjects(const std::vector<std::filesystem::path>& inputs);
 
-  // Imports everything, calling `on_item` once per object in order. Returns
-  // the totals; a rejected object does not stop the import.
-  ImportTotals Run(const std::vector<std::filesystem::path>& inputs,
-                   const std::function<void(const ImportItem&)>& on_item);
+  // Imports everything, calling `on_item` once per object in order with the
+  // totals so far (that object included). Returns the totals; a rejected
+  // object does not stop the import.
+  using OnItem = std::function<void(const ImportItem&, const ImportTotals&)>;
+  ImportTotals Run(const std::vector<std::filesystem::path>& inputs, const OnItem& on_item);
 
  private:
   struct Unit;
   std::vector<Unit> Expand(const std::filesystem::path& input);
-  void ImportZip(const std::filesystem::path& zip, ImportTotals& totals,
-                 const std::function<void(const ImportItem&)>& on_item);
-  void Record(ImportItem& item, ImportTotals& totals,
-              const std::function<void(const ImportItem&)>& on_item);
+  void ImportZip(const std::filesystem::path& zip, ImportTotals& totals, const OnItem& on_item);
+  void Record(ImportItem& item, ImportTotals& totals, const OnItem& on_item);
 
   Archive& archive_;
 };

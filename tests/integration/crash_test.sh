@@ -3,29 +3,31 @@
 # Durability: concurrent C-STORE load, SIGKILL of the server at a random
 # moment, restart. Every instance that got a success status must read back
 # exact, and fsck (after repairing crash leftovers) must be clean.
-# ROUNDS (default 4) kills; bench/crash_soak.sh runs this many more times.
+# ROUNDS (default 4) kills, each while new objects (a patient of its own)
+# are arriving; bench/crash_soak.sh runs many more.
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-4}
 PARALLEL=4
 
-"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 4 --studies 1 --series 2 --instances 100 \
-  --ct-size 512 --threads 2 >/dev/null
-mapfile -t series_dirs < <(find "$WORK/synth" -mindepth 3 -maxdepth 3 -type d | sort)
+"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients "$ROUNDS" --studies 1 --series "$PARALLEL" \
+  --instances 40 --ct-size 512 --threads 2 >/dev/null
+mapfile -t patient_dirs < <(find "$WORK/synth" -mindepth 1 -maxdepth 1 -type d | sort)
 declare -A SOP  # file -> SOP Instance UID, from the generator's manifest
 # (awk, not read: tab is whitespace to read, so empty columns would shift the rest)
 while read -r rel sop; do SOP[$WORK/synth/$rel]=$sop; done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
 : >"$WORK/acked"
-total_acked=0; lost=0
+total_acked=0; lost=0; rounds_cut=0; held=0
 
 for ((round = 1; round <= ROUNDS; round++)); do
   start_server "$WORK/data"
   pids=()
+  mapfile -t series_dirs < <(find "${patient_dirs[$((round - 1))]}" -mindepth 2 -maxdepth 2 -type d | sort)
   for ((p = 0; p < PARALLEL; p++)); do
-    dirs=(); for ((i = p; i < ${#series_dirs[@]}; i += PARALLEL)); do dirs+=("${series_dirs[$i]}"); done
-    storescu -v -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "${dirs[@]}" >"$WORK/scu.$round.$p" 2>&1 &
+    storescu -v -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "${series_dirs[$p]}" >"$WORK/scu.$round.$p" 2>&1 &
     pids+=($!)
   done
-  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.05 + (r % 100) / 100 }')"
+  # 160 new objects take roughly 0.3-0.6 s here: kill somewhere inside that.
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.05 + (r % 100) / 250 }')"
   kill_server
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   # storescu -v prints "Sending file: F" then, once answered, "Received Store Response (Success)".
@@ -45,8 +47,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
   head -5 "$WORK/lost.$round"
   total_acked=$(wc -l <"$WORK/acked")
   echo "  round $round: $total_acked acknowledged so far, server holds $(count_instances)"
+  now_held=$(count_instances)
+  rounds_cut=$((rounds_cut + (now_held - held < PARALLEL * 40 ? 1 : 0)))
+  held=$now_held
   stop_server
 done
 check "some instances were acknowledged before the kills" test "$total_acked" -gt 0
+echo "  $rounds_cut of $ROUNDS kills landed while objects were still arriving"
+check "at least one kill landed mid-ingest" test "$rounds_cut" -gt 0
 check_eq "acknowledged instances lost" 0 "$lost"
 finish

@@ -74,31 +74,21 @@ int RunImport(const Config& config, const ImportArgs& args) {
   archive::ImportTotals running;
   std::vector<std::string> rejected;
   const auto start = std::chrono::steady_clock::now();
-  const archive::ImportTotals totals = importer.Run(inputs, [&](const archive::ImportItem& item) {
-    ++done;
-    if (!item.result) {
-      ++running.rejected;
-      rejected.push_back(item.name + ": " + std::string(ToString(item.result.error().code)) + ": " +
-                         item.result.error().message);
-    } else {
-      switch (item.result->outcome) {
-        case catalog::IndexOutcome::kStored:
-          ++running.stored;
-          break;
-        case catalog::IndexOutcome::kAlreadyPresent:
-          ++running.already_present;
-          break;
-        case catalog::IndexOutcome::kNewVersion:
-          ++running.new_versions;
-          break;
-      }
-      for (const auto& w : item.result->warnings) {
-        progress.BreakLine();
-        std::fprintf(stderr, "warning: %s: %s\n", item.name.c_str(), w.c_str());
-      }
-    }
-    progress.Update(done, running);
-  });
+  const archive::ImportTotals totals = importer.Run(
+      inputs, [&](const archive::ImportItem& item, const archive::ImportTotals& so_far) {
+        ++done;
+        running = so_far;
+        if (!item.result) {
+          rejected.push_back(item.name + ": " + std::string(ToString(item.result.error().code)) +
+                             ": " + item.result.error().message);
+        } else {
+          for (const auto& w : item.result->warnings) {
+            progress.BreakLine();
+            std::fprintf(stderr, "warning: %s: %s\n", item.name.c_str(), w.c_str());
+          }
+        }
+        progress.Update(done, running);
+      });
   progress.Update(total, running);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

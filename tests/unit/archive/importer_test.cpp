@@ -24,7 +24,9 @@ class ImporterTest : public ArchiveFixture {
                                            ImportTotals* totals = nullptr) {
     std::map<std::string, ImportItem> items;
     Importer importer(*archive_);
-    auto t = importer.Run(inputs, [&](const ImportItem& item) { items.emplace(item.name, item); });
+    auto t = importer.Run(inputs, [&](const ImportItem& item, const ImportTotals&) {
+      items.emplace(item.name, item);
+    });
     if (totals) *totals = t;
     return items;
   }
