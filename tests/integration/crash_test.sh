@@ -10,7 +10,7 @@ ROUNDS=${ROUNDS:-4}
 PARALLEL=4
 
 "$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients "$ROUNDS" --studies 1 --series "$PARALLEL" \
-  --instances 40 --ct-size 512 --threads 2 >/dev/null
+  --instances 80 --ct-size 512 --threads 2 >/dev/null
 mapfile -t patient_dirs < <(find "$WORK/synth" -mindepth 1 -maxdepth 1 -type d | sort)
 declare -A SOP  # file -> SOP Instance UID, from the generator's manifest
 # (awk, not read: tab is whitespace to read, so empty columns would shift the rest)
@@ -26,8 +26,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
     storescu -v -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "${series_dirs[$p]}" >"$WORK/scu.$round.$p" 2>&1 &
     pids+=($!)
   done
-  # 160 new objects take roughly 0.3-0.6 s here: kill somewhere inside that.
-  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.05 + (r % 100) / 250 }')"
+  # Kill at a random moment after the first of this round's 320 objects is
+  # stored (0.5-1 s of ingest on the reference machine), whatever its speed.
+  for ((i = 0; i < 500; i++)); do (($(count_instances) > held)) && break; sleep 0.01; done
+  sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", (r % 100) / 500 }')"
   kill_server
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   # storescu -v prints "Sending file: F" then, once answered, "Received Store Response (Success)".
@@ -48,7 +50,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   total_acked=$(wc -l <"$WORK/acked")
   echo "  round $round: $total_acked acknowledged so far, server holds $(count_instances)"
   now_held=$(count_instances)
-  rounds_cut=$((rounds_cut + (now_held - held < PARALLEL * 40 ? 1 : 0)))
+  rounds_cut=$((rounds_cut + (now_held - held < PARALLEL * 80 ? 1 : 0)))
   held=$now_held
   stop_server
 done
