@@ -3,6 +3,7 @@
 // group is always explicit VR little endian (PS3.10 7.1) and opens with
 // (0002,0000), the length of the rest of the group.
 #include "dimse/file_meta.hpp"
+#include "dicom/uids.hpp"
 
 #include <cstdint>
 
@@ -50,7 +51,7 @@ Bytes BuildFileMeta(std::string_view sop_class_uid, std::string_view sop_instanc
   PutUid(group, 0x0002, sop_class_uid);
   PutUid(group, 0x0003, sop_instance_uid);
   PutUid(group, 0x0010, transfer_syntax_uid);
-  PutUid(group, 0x0012, kMetaImplementationClassUid);
+  PutUid(group, 0x0012, dicom::kImplementationClassUid);
 
   Bytes out(128, std::byte{0});
   PutChars(out, "DICM");

@@ -13,15 +13,9 @@
 
 namespace cf::dimse {
 
-// The (0002,0012) Implementation Class UID of the file meta cloudfilm writes.
-// Fixed forever: changing it changes the bytes, hence the SHA-256, of every
-// object received afterwards. (A UUID-derived UID, PS3.5 B.2.)
-inline constexpr std::string_view kMetaImplementationClassUid =
-    "2.25.158553281666682626548324005949285440965";
-
 // Preamble, "DICM" and the explicit VR little endian group 0002 with
 // (0002,0000), (0002,0001), (0002,0002), (0002,0003), (0002,0010) and
-// (0002,0012), nothing else. REQUIRES: the UIDs are valid UIDs.
+// (0002,0012) = dicom::kImplementationClassUid, nothing else. REQUIRES: the UIDs are valid UIDs.
 Bytes BuildFileMeta(std::string_view sop_class_uid, std::string_view sop_instance_uid,
                     std::string_view transfer_syntax_uid);
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dicom/uids.hpp"
 #include "dimse/file_meta.hpp"
 #include "dimse/sop_classes.hpp"
 #include "dimse/store_status.hpp"
@@ -173,7 +174,7 @@ TEST(FileMetaTest, IsAValidMetaGroupThatDependsOnlyOnTheUids) {
   EXPECT_TRUE(info->findAndGetOFString(DCM_TransferSyntaxUID, value).good());
   EXPECT_EQ(value, kExplicitLe);
   EXPECT_TRUE(info->findAndGetOFString(DCM_ImplementationClassUID, value).good());
-  EXPECT_EQ(value, std::string(kMetaImplementationClassUid).c_str());
+  EXPECT_EQ(value, std::string(dicom::kImplementationClassUid).c_str());
   EXPECT_FALSE(info->tagExists(DCM_SourceApplicationEntityTitle));
   Uint32 group_length = 0;
   EXPECT_TRUE(info->findAndGetUint32(DCM_FileMetaInformationGroupLength, group_length).good());
