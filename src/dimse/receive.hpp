@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Receiving the data set of a C-STORE request into a temporary file, byte
-// for byte as it arrives, behind our own file meta header. DCMTK's
+// Receiving the data set of a C-STORE request into memory, byte for byte as
+// it arrives, behind our own file meta header. DCMTK's
 // DcmSCP::receiveSTORERequest(filename) does nearly this, but DCMTK 3.6.7
 // refuses data sets in transfer syntaxes it does not know (HTJ2K, JPEG XL,
 // fragmentable MPEG, encapsulated uncompressed), writes the sender's AE

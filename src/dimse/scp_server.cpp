@@ -157,7 +157,7 @@ bool ScpServer::Impl::WaitForAssociations() {
   };
   if (wait_until(Clock::now() + options.stop_grace)) return true;
   // Still running after the grace period: cut their connections. DCMTK's
-  // next read fails and the temporary file goes; an object already received
+  // next read fails and the partial object is dropped; an object already received
   // is still ingested (the archive keeps ingest atomic).
   const int cut = context->ShutdownSockets();
   log::Warn("dimse.stop.forced", {{"associations", cut}, {"grace_s", options.stop_grace.count()}});

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What every association of one ScpServer shares: the options, the archive,
-// the SOP class policy, temporary file names, and the sockets of running
+// the SOP class policy, and the sockets of running
 // associations (so that Stop() can cut those that outlive the grace period).
 // Thread-safe. Internal to the dimse part.
 #pragma once

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The per-association DcmSCP subclass (see store_scp.hpp). This is the DIMSE
 // boundary: exceptions stop here, every object leaves a log line with the
-// calling AE, status and outcome (never patient data), and no temporary file
-// outlives the C-STORE that created it.
+// calling AE, status and outcome (never patient data).
 #include "dimse/store_scp.hpp"
 
 #include <dcmtk/dcmdata/dcdeftag.h>

@@ -2,8 +2,8 @@
 // One association, from negotiation to release: the DcmSCP subclass that
 // DcmSCPPool runs on a worker thread. It checks AE titles, accepts
 // presentation contexts by SopClassPolicy, answers C-ECHO, and receives each
-// C-STORE dataset bit-exact into a temporary file that it ingests and
-// removes before answering. Internal to the dimse part.
+// C-STORE dataset bit-exact into memory and ingests it before answering.
+// Internal to the dimse part.
 #pragma once
 
 #include <dcmtk/config/osconfig.h>
