@@ -72,6 +72,21 @@ struct ArchiveReader {
   ~ArchiveReader() { archive_read_free(a); }
 };
 
+// Regular entries of a ZIP, DICOMDIR indexes left out (their files are
+// entries too); an unreadable ZIP counts as the one object it is reported as.
+int64_t CountZipEntries(const fs::path& zip) {
+  ArchiveReader r;
+  archive_read_support_format_zip(r.a);
+  if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) return 1;
+  int64_t n = 0;
+  struct archive_entry* entry = nullptr;
+  while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
+    if (archive_entry_filetype(entry) == AE_IFREG && !IsDicomdirName(archive_entry_pathname(entry)))
+      ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 struct Importer::Unit {
@@ -121,26 +136,16 @@ std::vector<Importer::Unit> Importer::Expand(const fs::path& input) {
   return units;
 }
 
-int64_t Importer::CountObjects(const std::vector<fs::path>& inputs) {
+Importer::Importer(Archive& archive) : archive_(archive) {}
+Importer::~Importer() = default;
+
+int64_t Importer::Plan(const std::vector<fs::path>& inputs) {
+  planned_.clear();
   int64_t n = 0;
   for (const auto& input : inputs) {
-    for (const auto& unit : Expand(input)) {
-      if (unit.kind != Unit::Kind::kZip) {
-        ++n;
-        continue;
-      }
-      ArchiveReader r;
-      archive_read_support_format_zip(r.a);
-      if (archive_read_open_filename(r.a, unit.path.c_str(), 1 << 16) != ARCHIVE_OK) {
-        ++n;
-        continue;
-      }
-      struct archive_entry* entry = nullptr;
-      while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
-        if (archive_entry_filetype(entry) == AE_IFREG &&
-            !IsDicomdirName(archive_entry_pathname(entry)))
-          ++n;
-      }
+    for (auto& unit : Expand(input)) {
+      n += unit.kind == Unit::Kind::kZip ? CountZipEntries(unit.path) : 1;
+      planned_.push_back(std::move(unit));
     }
   }
   return n;
@@ -221,25 +226,23 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem
   }
 }
 
-ImportTotals Importer::Run(const std::vector<fs::path>& inputs, const OnItem& on_item) {
+ImportTotals Importer::Run(const OnItem& on_item) {
   ImportTotals totals;
   const uint64_t limit = archive_.Options().max_object_size;
-  for (const auto& input : inputs) {
-    for (auto& unit : Expand(input)) {
-      if (unit.kind == Unit::Kind::kZip) {
-        ImportZip(unit.path, totals, on_item);
-        continue;
-      }
-      ImportItem item{unit.path.string(), Fail(ErrorCode::kInternal, "")};
-      if (unit.kind == Unit::Kind::kError) {
-        item.result = std::unexpected(unit.error);
-      } else {
-        auto bytes = ReadFile(unit.path, limit);
-        item.result = bytes ? archive_.Ingest(*bytes, IngestSource{"import", "file"})
-                            : Result<IngestReceipt>(std::unexpected(bytes.error()));
-      }
-      Record(item, totals, on_item);
+  for (const auto& unit : planned_) {
+    if (unit.kind == Unit::Kind::kZip) {
+      ImportZip(unit.path, totals, on_item);
+      continue;
     }
+    ImportItem item{unit.path.string(), Fail(ErrorCode::kInternal, "")};
+    if (unit.kind == Unit::Kind::kError) {
+      item.result = std::unexpected(unit.error);
+    } else {
+      auto bytes = ReadFile(unit.path, limit);
+      item.result = bytes ? archive_.Ingest(*bytes, IngestSource{"import", "file"})
+                          : Result<IngestReceipt>(std::unexpected(bytes.error()));
+    }
+    Record(item, totals, on_item);
   }
   return totals;
 }

@@ -29,17 +29,19 @@ struct ImportTotals {
 
 class Importer {
  public:
-  explicit Importer(Archive& archive) : archive_(archive) {}
+  explicit Importer(Archive& archive);
+  ~Importer();
 
-  // Counts the objects `inputs` hold (files, ZIP entries, DICOMDIR references)
-  // so that progress can be shown. Unreadable inputs count as one object.
-  int64_t CountObjects(const std::vector<std::filesystem::path>& inputs);
+  // Walks `inputs` once (folders, DICOMDIR references, ZIP entry headers) and
+  // returns how many objects they hold, so that progress can be shown.
+  // Unreadable inputs count as one object. Run imports what was planned.
+  int64_t Plan(const std::vector<std::filesystem::path>& inputs);
 
-  // Imports everything, calling `on_item` once per object in order with the
-  // totals so far (that object included). Returns the totals; a rejected
+  // Imports what Plan found, calling `on_item` once per object in order with
+  // the totals so far (that object included). Returns the totals; a rejected
   // object does not stop the import.
   using OnItem = std::function<void(const ImportItem&, const ImportTotals&)>;
-  ImportTotals Run(const std::vector<std::filesystem::path>& inputs, const OnItem& on_item);
+  ImportTotals Run(const OnItem& on_item);
 
  private:
   struct Unit;
@@ -48,6 +50,7 @@ class Importer {
   void Record(ImportItem& item, ImportTotals& totals, const OnItem& on_item);
 
   Archive& archive_;
+  std::vector<Unit> planned_;
 };
 
 }  // namespace cf::archive

@@ -27,10 +27,12 @@ class Progress {
   Progress(int64_t total, bool quiet)
       : total_(total), tty_(::isatty(STDERR_FILENO) == 1), quiet_(quiet) {}
 
-  void Update(int64_t done, const archive::ImportTotals& t) {
-    if (quiet_) return;
+  void Update(const archive::ImportTotals& t) {
+    if (quiet_ || finished_) return;
+    const int64_t done = t.stored + t.already_present + t.new_versions + t.rejected;
     const auto now = std::chrono::steady_clock::now();
     const bool last = done >= total_;
+    finished_ = last;
     if (tty_) {
       if (!last && now - last_draw_ < std::chrono::milliseconds(100)) return;
       last_draw_ = now;
@@ -51,6 +53,12 @@ class Progress {
                  static_cast<long long>(total_), static_cast<long long>(t.rejected));
   }
 
+  // The last line, even if the count made before the import was off.
+  void Finish(const archive::ImportTotals& t) {
+    total_ = t.stored + t.already_present + t.new_versions + t.rejected;
+    Update(t);
+  }
+
   // A line printed between redraws must not be glued to the bar.
   void BreakLine() {
     if (tty_ && !quiet_) std::fputc('\n', stderr);
@@ -60,6 +68,7 @@ class Progress {
   int64_t total_;
   bool tty_;
   bool quiet_;
+  bool finished_ = false;  // the last line is out; the final call repeats nothing
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
@@ -68,16 +77,12 @@ int RunImport(const Config& config, const ImportArgs& args) {
   if (!rt) return ReportError(rt.error());
   archive::Importer importer(*rt->archive);
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
-  const int64_t total = importer.CountObjects(inputs);
+  const int64_t total = importer.Plan(inputs);
   Progress progress(total, args.quiet);
-  int64_t done = 0;
-  archive::ImportTotals running;
   std::vector<std::string> rejected;
   const auto start = std::chrono::steady_clock::now();
-  const archive::ImportTotals totals = importer.Run(
-      inputs, [&](const archive::ImportItem& item, const archive::ImportTotals& so_far) {
-        ++done;
-        running = so_far;
+  const archive::ImportTotals totals =
+      importer.Run([&](const archive::ImportItem& item, const archive::ImportTotals& so_far) {
         if (!item.result) {
           rejected.push_back(item.name + ": " + std::string(ToString(item.result.error().code)) +
                              ": " + item.result.error().message);
@@ -87,9 +92,9 @@ int RunImport(const Config& config, const ImportArgs& args) {
             std::fprintf(stderr, "warning: %s: %s\n", item.name.c_str(), w.c_str());
           }
         }
-        progress.Update(done, running);
+        progress.Update(so_far);
       });
-  progress.Update(total, running);
+  progress.Finish(totals);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const auto& r : rejected) std::printf("rejected: %s\n", r.c_str());

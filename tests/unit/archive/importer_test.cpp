@@ -24,9 +24,9 @@ class ImporterTest : public ArchiveFixture {
                                            ImportTotals* totals = nullptr) {
     std::map<std::string, ImportItem> items;
     Importer importer(*archive_);
-    auto t = importer.Run(inputs, [&](const ImportItem& item, const ImportTotals&) {
-      items.emplace(item.name, item);
-    });
+    importer.Plan(inputs);
+    auto t = importer.Run(
+        [&](const ImportItem& item, const ImportTotals&) { items.emplace(item.name, item); });
     if (totals) *totals = t;
     return items;
   }
@@ -62,7 +62,7 @@ TEST_F(ImporterTest, FolderIsWalkedRecursivelyAndNonDicomIsRejectedWithAReason) 
   ASSERT_FALSE(bad.result);
   EXPECT_EQ(bad.result.error().code, ErrorCode::kInvalidDicom);
   Importer importer(*archive_);
-  EXPECT_EQ(importer.CountObjects({src.Path()}), 3);
+  EXPECT_EQ(importer.Plan({src.Path()}), 3);
   // A second import finds everything already present.
   Import({src.Path()}, &totals);
   EXPECT_EQ(totals.already_present, 2);
@@ -164,7 +164,7 @@ TEST_F(ImporterTest, DicomdirMediaImportsEveryReferencedFile) {
   if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
   const fs::path media = TestData() / "media" / "dicomdir-3patients";
   Importer importer(*archive_);
-  EXPECT_EQ(importer.CountObjects({media / "DICOMDIR"}), 31);  // its IMAGE records
+  EXPECT_EQ(importer.Plan({media / "DICOMDIR"}), 31);  // its IMAGE records
   ImportTotals totals;
   Import({media / "DICOMDIR"}, &totals);
   EXPECT_EQ(totals.stored, 31);
