@@ -4,10 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "archive/archive.hpp"
-#include "catalog/sqlite_catalog.hpp"
-#include "store/filesystem_blob_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
 
 namespace cf::archive {
 
@@ -15,21 +13,14 @@ class ArchiveFixture : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    archive_.reset();
-    catalog_.reset();
-    blobs_.reset();
-    auto b = store::FilesystemBlobStore::Open({dir_.Path(), true});
-    ASSERT_TRUE(b) << b.error().message;
-    blobs_ = std::move(*b);
-    auto c = catalog::OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
-    ASSERT_TRUE(c) << c.error().message;
-    catalog_ = std::move(*c);
-    archive_ = std::make_unique<Archive>(*catalog_, *blobs_, ArchiveOptions{});
+    auto opened = test_archive_.Open(dir_.Path());
+    ASSERT_TRUE(opened) << opened.error().message;
   }
   cf::testing::TempDir dir_;
-  std::unique_ptr<store::FilesystemBlobStore> blobs_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<Archive> archive_;
+  cf::testing::TestArchive test_archive_;
+  std::unique_ptr<store::FilesystemBlobStore>& blobs_ = test_archive_.blobs;
+  std::unique_ptr<catalog::Catalog>& catalog_ = test_archive_.catalog;
+  std::unique_ptr<Archive>& archive_ = test_archive_.archive;
 };
 
 }  // namespace cf::archive

@@ -32,6 +32,7 @@
 #include "dimse/sop_classes.hpp"
 #include "store/filesystem_blob_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
 
 extern char** environ;
 
@@ -205,13 +206,8 @@ uint16_t StoreRawBytes(T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
 class ScpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto blobs = store::FilesystemBlobStore::Open({dir_.Path() / "data", true});
-    ASSERT_TRUE(blobs) << blobs.error().message;
-    blobs_ = std::move(*blobs);
-    auto catalog = catalog::OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
-    ASSERT_TRUE(catalog) << catalog.error().message;
-    catalog_ = std::move(*catalog);
-    archive_ = std::make_unique<archive::Archive>(*catalog_, *blobs_, archive::ArchiveOptions{});
+    auto opened = test_archive_.Open(dir_.Path() / "data");
+    ASSERT_TRUE(opened) << opened.error().message;
     fs::create_directories(Files());
   }
   void TearDown() override {
@@ -267,9 +263,8 @@ class ScpTest : public ::testing::Test {
   }
 
   cf::testing::TempDir dir_;
-  std::unique_ptr<store::FilesystemBlobStore> blobs_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<archive::Archive> archive_;
+  cf::testing::TestArchive test_archive_;
+  std::unique_ptr<archive::Archive>& archive_ = test_archive_.archive;
   std::unique_ptr<ScpServer> server_;
   int runs_ = 0;
 };

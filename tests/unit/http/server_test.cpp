@@ -33,6 +33,7 @@
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
 
 namespace cf::http {
 namespace {
@@ -147,13 +148,8 @@ class Client {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto blobs = store::FilesystemBlobStore::Open({dir_.Path() / "blobs", true});
-    ASSERT_TRUE(blobs) << blobs.error().message;
-    blobs_ = std::move(*blobs);
-    auto catalog = catalog::OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
-    ASSERT_TRUE(catalog) << catalog.error().message;
-    catalog_ = std::move(*catalog);
-    archive_ = std::make_unique<archive::Archive>(*catalog_, *blobs_, archive::ArchiveOptions{});
+    auto opened = test_archive_.Open(dir_.Path() / "data");
+    ASSERT_TRUE(opened) << opened.error().message;
 
     const auto study_a = [] {
       DicomBuilder builder;
@@ -210,9 +206,8 @@ class ServerTest : public ::testing::Test {
   }
 
   cf::testing::TempDir dir_;
-  std::unique_ptr<store::FilesystemBlobStore> blobs_;
-  std::unique_ptr<catalog::Catalog> catalog_;
-  std::unique_ptr<archive::Archive> archive_;
+  cf::testing::TestArchive test_archive_;
+  std::unique_ptr<archive::Archive>& archive_ = test_archive_.archive;
   ServerOptions options_;
   std::unique_ptr<Server> server_;
   Bytes instance1_v1_;
