@@ -281,30 +281,39 @@ Result<std::vector<catalog::InstanceRecord>> Archive::GetInstanceVersions(
   return catalog_.GetInstanceVersions(sop_uid);
 }
 
-Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int> version) {
+Result<catalog::InstanceRecord> Archive::GetInstanceVersion(std::string_view sop_uid,
+                                                            std::optional<int> version) {
   auto versions = catalog_.GetInstanceVersions(sop_uid);
   if (!versions) return std::unexpected(versions.error());
   const int wanted = version.value_or(1);
-  const catalog::InstanceRecord* rec = nullptr;
-  for (const auto& v : *versions) {
-    if (v.version == wanted) rec = &v;
+  for (auto& v : *versions) {
+    if (v.version == wanted) return std::move(v);
   }
-  if (rec == nullptr) return Fail(ErrorCode::kNotFound, "unknown version of the instance");
-  auto bytes = blobs_.Get(rec->blob_key);
+  return Fail(ErrorCode::kNotFound, "unknown version of the instance");
+}
+
+Result<Bytes> Archive::ReadBlob(const catalog::InstanceRecord& rec) {
+  auto bytes = blobs_.Get(rec.blob_key);
   if (!bytes) {
     log::Error("retrieve.blob_unreadable",
-               {{"blob", rec->blob_key}, {"error", bytes.error().message}});
+               {{"blob", rec.blob_key}, {"error", bytes.error().message}});
     if (bytes.error().code == ErrorCode::kNotFound) {
       return Fail(ErrorCode::kInternal, "stored bytes are missing (run fsck)");
     }
     return std::unexpected(bytes.error());
   }
-  if (crypto::ToHex(crypto::Sha256(*bytes)) != rec->sha256_hex) {
-    log::Error("retrieve.hash_mismatch", {{"blob", rec->blob_key}});
+  if (crypto::ToHex(crypto::Sha256(*bytes)) != rec.sha256_hex) {
+    log::Error("retrieve.hash_mismatch", {{"blob", rec.blob_key}});
     return Fail(ErrorCode::kInternal,
                 "stored bytes do not match their recorded SHA-256 (run fsck)");
   }
   return bytes;
+}
+
+Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int> version) {
+  auto rec = GetInstanceVersion(sop_uid, version);
+  if (!rec) return std::unexpected(rec.error());
+  return ReadBlob(*rec);
 }
 
 Result<FsckReport> Archive::Fsck(bool repair) {

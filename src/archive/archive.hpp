@@ -104,9 +104,17 @@ class Archive {
   Result<std::vector<catalog::InstanceRecord>> ListInstances(std::string_view series_uid);
   Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(std::string_view sop_uid);
 
-  // The exact received bytes of one version (default: the first, version 1).
-  // The bytes are checked against the recorded SHA-256 before they are
-  // returned; a mismatch fails with kInternal and is logged.
+  // One version of an instance (default: the first, version 1); kNotFound
+  // for an unknown UID or version.
+  Result<catalog::InstanceRecord> GetInstanceVersion(std::string_view sop_uid,
+                                                     std::optional<int> version = std::nullopt);
+
+  // The exact received bytes of `record`, checked against its recorded
+  // SHA-256 before they are returned; missing or altered bytes fail with
+  // kInternal and are logged.
+  Result<Bytes> ReadBlob(const catalog::InstanceRecord& record);
+
+  // GetInstanceVersion, then ReadBlob.
   Result<Bytes> ReadInstance(std::string_view sop_uid, std::optional<int> version = std::nullopt);
 
   // Checks every catalog entry against its blob and every blob against the

@@ -163,25 +163,15 @@ std::string QuotedEtag(std::string_view sha256_hex) {
 
 Result<FileAnswer> LoadFile(archive::Archive& archive, std::string_view uid,
                             std::optional<int> version, std::string_view if_none_match) {
-  auto versions = archive.GetInstanceVersions(uid);
-  if (!versions) return std::unexpected(versions.error());
-  if (versions->empty()) return Fail(ErrorCode::kNotFound, "no such instance");
-  const int wanted = version.value_or(versions->front().version);
+  auto record = archive.GetInstanceVersion(uid, version);
+  if (!record) return std::unexpected(record.error());
   FileAnswer answer;
-  bool found = false;
-  for (auto& record : *versions) {
-    if (record.version == wanted) {
-      answer.record = std::move(record);
-      found = true;
-      break;
-    }
-  }
-  if (!found) return Fail(ErrorCode::kNotFound, "no such version of the instance");
+  answer.record = std::move(*record);
   if (!if_none_match.empty() && EtagMatches(if_none_match, QuotedEtag(answer.record.sha256_hex))) {
     answer.not_modified = true;
     return answer;
   }
-  auto bytes = archive.ReadInstance(uid, answer.record.version);
+  auto bytes = archive.ReadBlob(answer.record);
   if (!bytes) return std::unexpected(bytes.error());
   answer.bytes = std::move(*bytes);
   return answer;
