@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "archive/ingest_journal.hpp"
+#include "archive/materializer.hpp"
 #include "core/log.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
@@ -63,6 +64,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   archive->journal_ = std::move(*journal);
   auto recovered = archive->Recover();
   if (!recovered) return std::unexpected(recovered.error());
+  archive->materializer_ = std::make_unique<Materializer>(archive->blobs_);
   archive->checkpointer_ = std::thread([a = archive.get()] { a->CheckpointLoop(); });
   return archive;
 }
@@ -75,9 +77,18 @@ Archive::~Archive() {
     }
     loop_cv_.notify_all();
     checkpointer_.join();
-    if (auto r = Checkpoint(); !r) {
-      log::Error("journal.final_checkpoint_failed", {{"error", r.error().message}});
+    // Blobs that cannot be written now (disk full) stay in the journal,
+    // which the next start replays.
+    const bool drained =
+        materializer_->WaitFor(materializer_->Enqueued(), std::chrono::seconds(60));
+    if (drained) {
+      if (auto r = Checkpoint(); !r) {
+        log::Error("journal.final_checkpoint_failed", {{"error", r.error().message}});
+      }
+    } else {
+      log::Error("journal.final_checkpoint_skipped", {{"reason", "blob writes still failing"}});
     }
+    materializer_.reset();
   }
 }
 
@@ -100,11 +111,17 @@ void Archive::CheckpointLoop() {
 Result<void> Archive::Checkpoint() {
   if (!journal_) return {};
   std::vector<std::filesystem::path> sealed;
+  uint64_t enqueued = 0;
   {
     std::unique_lock exclusive(checkpoint_mutex_);
     sealed = journal_->Seal();
+    if (materializer_) enqueued = materializer_->Enqueued();
   }
   if (sealed.empty()) return {};
+  // The sealed segments may go only once the blob store holds their objects.
+  if (materializer_ && !materializer_->WaitFor(enqueued, std::chrono::seconds(30))) {
+    return Fail(ErrorCode::kStorageUnavailable, "blob writes are behind; journal kept");
+  }
   if (auto r = blobs_.Sync(); !r) return r;
   if (auto r = catalog_.Sync(); !r) return r;
   journal_->Remove(sealed);
@@ -207,23 +224,32 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     return receipt;
   }
 
-  // The blob goes first: if it cannot be written (disk full), nothing is
-  // journaled, so a refused object does not reappear at the next start.
   const std::string key = NewBlobKey();
-  if (auto put = blobs_.Put(key, bytes); !put) {
+  std::shared_lock<std::shared_mutex> checkpoint_guard;
+  std::optional<IngestJournal::RecordRef> journaled;
+  if (journal_) {
+    // Durable with the journal record; the blob follows in the background.
+    // Held until the catalog commit and the hand-over to the materializer,
+    // so that a checkpoint sees either all of this ingest or none of it.
+    checkpoint_guard = std::shared_lock(checkpoint_mutex_);
+    auto available = blobs_.AvailableBytes();
+    if (!available) return std::unexpected(available.error());
+    if (!materializer_->Reserve(bytes.size(), *available)) {
+      log::Warn("ingest.refused", {{"channel", source.channel}, {"reason", "storage full"}});
+      return Fail(ErrorCode::kStorageUnavailable, "storage full");
+    }
+    auto ref = journal_->Append(key, bytes, digest);
+    if (!ref) {
+      materializer_->Release(bytes.size());
+      log::Error("ingest.journal_write_failed",
+                 {{"channel", source.channel}, {"error", ref.error().message}});
+      return std::unexpected(ref.error());
+    }
+    journaled = std::move(*ref);
+  } else if (auto put = blobs_.Put(key, bytes); !put) {
     log::Error("ingest.blob_write_failed",
                {{"channel", source.channel}, {"error", put.error().message}});
     return std::unexpected(put.error());
-  }
-  std::shared_lock<std::shared_mutex> checkpoint_guard;
-  if (journal_) {
-    checkpoint_guard = std::shared_lock(checkpoint_mutex_);
-    if (auto r = journal_->Append(key, bytes, digest); !r) {
-      log::Error("ingest.journal_write_failed",
-                 {{"channel", source.channel}, {"error", r.error().message}});
-      (void)blobs_.Remove(key);
-      return std::unexpected(r.error());
-    }
   }
   catalog::InstanceToIndex entry;
   entry.parsed = &*parsed;
@@ -234,9 +260,17 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   entry.source = source.peer.empty() ? source.channel : source.channel + ":" + source.peer;
   entry.received_at_ms = NowMs();
   auto indexed = catalog_.Index(entry);
-  if (!indexed || indexed->blob_key != key) {
-    // Not indexed, or a concurrent ingest of the same bytes won: our blob is
-    // unreferenced. Failing to remove it only leaves an orphan for fsck.
+  const bool ours = indexed && indexed->blob_key == key;
+  if (journaled) {
+    // Refused, or a concurrent ingest of the same bytes won: nothing refers
+    // to the record, and a replay after a crash decides the same way.
+    if (ours) {
+      materializer_->Enqueue(key, std::move(*journaled), bytes);
+    } else {
+      materializer_->Release(bytes.size());
+    }
+  } else if (!ours) {
+    // Failing to remove it only leaves an orphan for fsck.
     (void)blobs_.Remove(key);
   }
   if (!indexed) {
@@ -293,7 +327,9 @@ Result<catalog::InstanceRecord> Archive::GetInstanceVersion(std::string_view sop
 }
 
 Result<Bytes> Archive::ReadBlob(const catalog::InstanceRecord& rec) {
-  auto bytes = blobs_.Get(rec.blob_key);
+  std::optional<Result<Bytes>> pending;
+  if (materializer_) pending = materializer_->ReadPending(rec.blob_key);
+  auto bytes = pending ? std::move(*pending) : blobs_.Get(rec.blob_key);
   if (!bytes) {
     log::Error("retrieve.blob_unreadable",
                {{"blob", rec.blob_key}, {"error", bytes.error().message}});
@@ -318,6 +354,11 @@ Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int>
 
 Result<FsckReport> Archive::Fsck(bool repair) {
   FsckReport report;
+  // Objects still on their way to the blob store would look missing.
+  if (materializer_ &&
+      !materializer_->WaitFor(materializer_->Enqueued(), std::chrono::minutes(5))) {
+    return Fail(ErrorCode::kStorageUnavailable, "blob writes are failing; see the log");
+  }
   auto walk = catalog_.ForEachInstance([&](const catalog::InstanceRecord& rec) {
     ++report.instances_checked;
     auto bytes = blobs_.Get(rec.blob_key);

@@ -73,6 +73,7 @@ struct FsckReport {
 };
 
 class IngestJournal;
+class Materializer;
 
 class Archive {
  public:
@@ -88,8 +89,10 @@ class Archive {
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
-  // Parses and validates `bytes`, then makes them durable: blob written and
-  // fsynced, catalog committed. Only then does it return success. The same
+  // Parses and validates `bytes`, then makes them durable (journal record
+  // synced, or without a journal blob written and fsynced) and commits the
+  // catalog entry. Only then does it return success; with a journal the
+  // blob file is written afterwards, in the background (see Materializer). The same
   // bytes again are an idempotent success (kAlreadyPresent); different bytes
   // under a known SOP Instance UID are kept as a new version (kNewVersion).
   // Errors: kInvalidDicom, kTooLarge, kConflict (hierarchy),
@@ -144,6 +147,7 @@ class Archive {
   ArchiveOptions options_;
 
   std::unique_ptr<IngestJournal> journal_;
+  std::unique_ptr<Materializer> materializer_;  // with the journal only
   // Ingests hold it shared from their journal append until their catalog
   // commit; a checkpoint takes it exclusively to seal the journal, so every
   // record of a sealed segment is committed before the flush that frees it.

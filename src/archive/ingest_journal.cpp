@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/direct_write.hpp"
 #include "core/log.hpp"
 #include "crypto/sha256.hpp"
 
@@ -18,7 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '1'};
+// Version 1 packed records back to back; version 2 starts the first record
+// at kDirectAlign and every record at a multiple of it, so that appends can
+// bypass the page cache. Replay reads both.
+constexpr char kSegmentMagicV1[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '1'};
+constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '2'};
 constexpr uint32_t kRecordMagic = 0x524a4643;  // "CFJR"
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 32;
 constexpr uint32_t kMaxKeyBytes = 4096;
@@ -58,11 +63,14 @@ bool PreadAll(int fd, std::byte* out, size_t n, uint64_t off) {
 
 struct IngestJournal::Segment {
   int fd = -1;
+  int read_fd = -1;  // without O_DIRECT, which would need aligned reads
   fs::path path;
   uint64_t capacity = 0;
   uint64_t next = 0;
   int writers = 0;
+  bool direct = false;
   ~Segment() {
+    if (read_fd >= 0) ::close(read_fd);
     if (fd >= 0) ::close(fd);  // also releases the flock
   }
 };
@@ -82,15 +90,17 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   auto seg = std::make_shared<Segment>();
   seg->path = options_.dir /
               ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
-  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  seg->fd = OpenMaybeDirect(seg->path, O_RDWR | O_CREAT | O_EXCL, 0640, &seg->direct);
   if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
   if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
     return std::unexpected(IoError("lock segment", errno));
+  seg->read_fd = ::open(seg->path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (seg->read_fd < 0) return std::unexpected(IoError("open segment", errno));
   // Preallocated space makes each later fdatasync cheap: no block allocation
   // or size change has to reach the filesystem journal per record. On a
   // nearly full disk, fall back to just the room this record needs, so that
   // what still fits is still accepted.
-  const uint64_t needed = min_bytes + sizeof kSegmentMagic;
+  const uint64_t needed = min_bytes + kDirectAlign;
   seg->capacity = std::max(options_.segment_bytes, needed);
   int alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
   if (alloc_err == ENOSPC && seg->capacity > needed) {
@@ -101,9 +111,11 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
     ::unlink(seg->path.c_str());
     return std::unexpected(IoError("preallocate segment", alloc_err));
   }
-  if (::pwrite(seg->fd, kSegmentMagic, sizeof kSegmentMagic, 0) != sizeof kSegmentMagic ||
-      ::fsync(seg->fd) != 0) {
-    const int err = errno;
+  auto start = PwriteParts(
+      seg->fd, seg->direct,
+      {ByteView(reinterpret_cast<const std::byte*>(kSegmentMagic), sizeof kSegmentMagic)}, 0);
+  if (!start || ::fsync(seg->fd) != 0) {
+    const int err = start ? errno : EIO;
     ::unlink(seg->path.c_str());
     return std::unexpected(IoError("start segment", err));
   }
@@ -112,7 +124,7 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
-  seg->next = sizeof kSegmentMagic;
+  seg->next = kDirectAlign;
   active_ = std::move(seg);
   return {};
 }
@@ -133,15 +145,15 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
   cv_.notify_all();
 }
 
-Result<void> IngestJournal::Append(std::string_view key, ByteView data,
-                                   const std::array<uint8_t, 32>& data_sha256) {
+Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, ByteView data,
+                                                       const std::array<uint8_t, 32>& data_sha256) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
-  const uint64_t size = kHeaderBytes + key.size() + data.size();
+  const uint64_t size = AlignUp(kHeaderBytes + key.size() + data.size());
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return !rotating_; });
   if (!active_ || active_->next + size > active_->capacity) {
     SealLocked(lock);
-    if (auto r = StartSegmentLocked(size); !r) return r;
+    if (auto r = StartSegmentLocked(size); !r) return std::unexpected(r.error());
   }
   std::shared_ptr<Segment> seg = active_;
   const uint64_t offset = seg->next;
@@ -156,37 +168,17 @@ Result<void> IngestJournal::Append(std::string_view key, ByteView data,
   PutLe(header + 8, data.size(), 8);
   const auto digest = RecordDigest(key, data_sha256);
   std::memcpy(header + 16, digest.data(), digest.size());
-  iovec iov[3] = {{header, kHeaderBytes},
-                  {const_cast<char*>(key.data()), key.size()},
-                  {const_cast<std::byte*>(data.data()), data.size()}};
-  uint64_t done = 0;
-  int write_error = 0;
-  while (done < size) {
-    // Resume a short write where it stopped.
-    iovec rest[3];
-    int n = 0;
-    uint64_t skip = done;
-    for (const auto& v : iov) {
-      if (skip >= v.iov_len) {
-        skip -= v.iov_len;
-        continue;
-      }
-      rest[n++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
-      skip = 0;
-    }
-    const ssize_t w = ::pwritev(seg->fd, rest, n, static_cast<off_t>(offset + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      write_error = w < 0 ? errno : EIO;
-      break;
-    }
-    done += static_cast<uint64_t>(w);
-  }
+  // A buffered segment skips the padding: its preallocated space reads as
+  // zeros already.
+  auto written = PwriteParts(seg->fd, seg->direct,
+                             {ByteView(header, kHeaderBytes), AsBytes(key), data}, offset);
 
   lock.lock();
   --seg->writers;
   cv_.notify_all();
-  if (write_error != 0) return std::unexpected(IoError("append", write_error));
+  if (!written) {
+    return Fail(ErrorCode::kStorageUnavailable, "journal: append: " + written.error().message);
+  }
   // Group commit: a sync that starts after this write completed covers it.
   const uint64_t ticket = ++requested_;
   while (completed_ < ticket) {
@@ -207,7 +199,16 @@ Result<void> IngestJournal::Append(std::string_view key, ByteView data,
     if (err != 0) return std::unexpected(IoError("fdatasync", err));
     completed_ = std::max(completed_, target);
   }
-  return {};
+  return RecordRef{std::move(seg), offset + kHeaderBytes + key.size(), data.size()};
+}
+
+Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
+  if (!ref.segment) return Fail(ErrorCode::kInternal, "journal: empty record reference");
+  Bytes out(ref.size);
+  if (!PreadAll(ref.segment->read_fd, out.data(), out.size(), ref.data_offset)) {
+    return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
+  }
+  return out;
 }
 
 std::vector<fs::path> IngestJournal::Seal() {
@@ -254,12 +255,14 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       continue;
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(path, ec));
-    uint64_t off = sizeof kSegmentMagic;
     int64_t records = 0;
     char magic[sizeof kSegmentMagic] = {};
-    const bool valid = file_size >= sizeof magic &&
-                       PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
-                       std::memcmp(magic, kSegmentMagic, sizeof magic) == 0;
+    const bool readable = file_size >= sizeof magic &&
+                          PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0);
+    const bool v1 = readable && std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
+    const bool valid = v1 || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
+    const uint64_t align = v1 ? 1 : kDirectAlign;
+    uint64_t off = v1 ? sizeof magic : kDirectAlign;
     while (valid && off + kHeaderBytes <= file_size) {
       std::byte header[kHeaderBytes];
       if (!PreadAll(fd, header, kHeaderBytes, off) || GetLe(header, 4) != kRecordMagic) break;
@@ -278,7 +281,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
         return std::unexpected(r.error());
       }
       ++records;
-      off += kHeaderBytes + key_len + data_len;
+      off += AlignUp(kHeaderBytes + key_len + data_len, align);
     }
     ::close(fd);
     log::Info("journal.replayed", {{"segment", path.filename().string()}, {"records", records}});

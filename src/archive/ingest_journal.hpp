@@ -12,10 +12,14 @@
 // find the torn tail of a segment cut by a power loss.
 //
 // Record format (little endian): "CFJR" u32 magic, u32 key length, u64 data
-// length, 32-byte SHA-256 of (key, SHA-256 of data), key, data. The data's
+// length, 32-byte SHA-256 of (key, SHA-256 of data), key, data, zero padding
+// to the next multiple of 4096 (records are written with O_DIRECT, which
+// needs aligned offsets; see core/direct_write.hpp). The data's
 // own digest comes from the caller, who computed it already: hashing every
 // object twice was a tenth of the ingest CPU. A segment starts with
-// the 8-byte magic "CFJRNL01"; the preallocated rest reads as zeros.
+// the 8-byte magic "CFJRNL02" and its first record is at offset 4096; the
+// preallocated rest reads as zeros. Version 01 segments (records packed
+// without padding, the first at offset 8) are still replayed.
 #pragma once
 
 #include <array>
@@ -39,6 +43,15 @@ class IngestJournal {
     uint64_t segment_bytes = 64ull << 20;  // preallocated per segment
   };
 
+  struct Segment;  // opaque
+  // Where Append put a record's data. Keeps its segment file open, so the
+  // data stays readable after the segment is removed from the folder.
+  struct RecordRef {
+    std::shared_ptr<Segment> segment;
+    uint64_t data_offset = 0;
+    uint64_t size = 0;
+  };
+
   static Result<std::unique_ptr<IngestJournal>> Open(Options options);
   ~IngestJournal();
   IngestJournal(const IngestJournal&) = delete;
@@ -47,8 +60,11 @@ class IngestJournal {
   // Appends one record and returns once it is durable. Thread-safe.
   // REQUIRES: `data_sha256` is the SHA-256 of `data`.
   // kStorageUnavailable when the disk is full or failing.
-  Result<void> Append(std::string_view key, ByteView data,
-                      const std::array<uint8_t, 32>& data_sha256);
+  Result<RecordRef> Append(std::string_view key, ByteView data,
+                           const std::array<uint8_t, 32>& data_sha256);
+
+  // Reads back the data of an appended record. Thread-safe.
+  static Result<Bytes> Read(const RecordRef& ref);
 
   // Seals the active segment (durable already) and returns the sealed
   // segments not yet removed; the next Append starts a new segment.
@@ -70,7 +86,6 @@ class IngestJournal {
       const std::function<Result<void>(std::string_view key, ByteView data)>& visit);
 
  private:
-  struct Segment;
   explicit IngestJournal(Options options);
   Result<void> StartSegmentLocked(uint64_t min_bytes);
   void SealLocked(std::unique_lock<std::mutex>& lock);

@@ -30,20 +30,20 @@ OFCondition NextPdv(T_ASC_Association* assoc, int timeout_s, DUL_PDV* pdv) {
   return EC_Normal;
 }
 
-// Writes everything or reports why not.
-
 }  // namespace
 
 Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
                         const T_DIMSE_C_StoreRQ& request, const std::string& transfer_syntax,
-                        const ReceiveOptions& options) {
+                        const ReceiveOptions& options, Bytes buffer) {
   Received result;
+  result.file = std::move(buffer);
   if (request.DataSetType == DIMSE_DATASET_NULL) {
     result.condition = DIMSE_BADMESSAGE;  // a C-STORE without a data set
     return result;
   }
-  result.file =
+  const Bytes meta =
       BuildFileMeta(request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, transfer_syntax);
+  result.file.assign(meta.begin(), meta.end());
   result.file_size = result.file.size();
   bool keeping = true;
 

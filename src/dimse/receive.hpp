@@ -42,9 +42,11 @@ struct Received {
 // Archive::Ingest needs the bytes in memory anyway, and the file's write and
 // read-back cost more CPU than the rest of the receive path (measured). When
 // `too_large` is set, the rest of the data set has been read and dropped:
-// answer the request with a failure status and go on.
+// answer the request with a failure status and go on. `buffer` is reused
+// for the bytes (its capacity kept): growing a fresh vector for each object
+// faulted in new pages every time.
 Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
                         const T_DIMSE_C_StoreRQ& request, const std::string& transfer_syntax,
-                        const ReceiveOptions& options);
+                        const ReceiveOptions& options, Bytes buffer = {});
 
 }  // namespace cf::dimse

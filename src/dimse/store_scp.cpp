@@ -21,6 +21,8 @@ namespace {
 
 thread_local ServerContext* t_creating_context = nullptr;
 
+constexpr size_t kKeptBufferBytes = 64u << 20;
+
 std::string Trimmed(const char* text) {
   std::string s(text);
   const auto first = s.find_first_not_of(' ');
@@ -153,8 +155,9 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
   OFString transfer_syntax;
   findPresentationContext(pres_id, abstract_syntax, transfer_syntax);
   const ScpOptions& options = context_->Options();
-  Received received = ReceiveDataSet(assoc_, pres_id, request, transfer_syntax.c_str(),
-                                     {options.dimse_timeout, options.max_object_size});
+  Received received =
+      ReceiveDataSet(assoc_, pres_id, request, transfer_syntax.c_str(),
+                     {options.dimse_timeout, options.max_object_size}, std::move(buffer_));
   if (received.condition.bad()) {
     ++failed_;
     log::Warn("dimse.store.receive_failed", {{"calling_ae", calling_ae_},
@@ -198,6 +201,11 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
                 {"bytes", received.file_size},
                 {"transfer_syntax", transfer_syntax.c_str()},
                 {"comment", response.comment}});
+  }
+  // Keep the buffer for the next object unless one huge object grew it.
+  if (received.file.capacity() <= kKeptBufferBytes) {
+    buffer_ = std::move(received.file);
+    buffer_.clear();
   }
   return SendResponse(pres_id, request, response);
 }

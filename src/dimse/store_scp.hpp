@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/bytes.hpp"
 #include "dimse/server_context.hpp"
 #include "dimse/store_status.hpp"
 
@@ -72,6 +73,7 @@ class StoreScp : public DcmThreadSCP {
   int64_t warned_ = 0;
   int64_t failed_ = 0;
   uint64_t bytes_ = 0;
+  Bytes buffer_;  // reused across the objects of the association
 };
 
 }  // namespace cf::dimse

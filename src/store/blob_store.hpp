@@ -43,6 +43,11 @@ class BlobStore {
   // sync each Put (the archive's journal already made those bytes durable).
   virtual Result<void> Sync() = 0;
 
+  // Bytes that Puts can still use (free space on a filesystem; the maximum
+  // for stores without a practical limit). Lets the archive refuse an
+  // object up front rather than acknowledge one it cannot file later.
+  virtual Result<uint64_t> AvailableBytes() = 0;
+
   // Removes what interrupted writes left behind (a crash mid-Put) and that
   // no running writer still owns. Returns how many leftovers were removed.
   virtual Result<int64_t> RemoveStaleTemporaries() = 0;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/direct_write.hpp"
 #include "core/log.hpp"
 
 namespace cf::store {
@@ -92,19 +94,6 @@ class FolderSyncer {
   std::unordered_map<std::string, Entry> entries_;
 };
 
-bool WriteAll(int fd, ByteView data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 constexpr std::string_view kTempPrefix = "put-";
 
 }  // namespace
@@ -169,13 +158,21 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
   const fs::path final_path = s.PathOf(key);
   const fs::path tmp_path = s.tmp / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
                                      std::to_string(s.counter.fetch_add(1)));
-  Fd fd(::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  // Bypassing the page cache: a blob is written once and read back rarely
+  // soon after (see core/direct_write.hpp).
+  bool direct = false;
+  Fd fd(OpenMaybeDirect(tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0640, &direct));
   if (fd.get() < 0) return std::unexpected(ErrnoError("create temporary blob", errno));
   auto discard = [&](const Error& e) -> Result<void> {
     ::unlink(tmp_path.c_str());
     return std::unexpected(e);
   };
-  if (!WriteAll(fd.get(), data)) return discard(ErrnoError("write blob", errno));
+  auto written = PwriteParts(fd.get(), direct, {data}, 0);
+  if (!written)
+    return discard(Error{written.error().code, "write blob: " + written.error().message});
+  if (*written != data.size() && ::ftruncate(fd.get(), static_cast<off_t>(data.size())) != 0) {
+    return discard(ErrnoError("trim blob", errno));
+  }
   if (s.options.fsync && ::fdatasync(fd.get()) != 0)
     return discard(ErrnoError("fsync blob", errno));
   if (::close(fd.Release()) != 0) return discard(ErrnoError("close blob", errno));
@@ -251,6 +248,14 @@ Result<void> FilesystemBlobStore::Sync() {
   if (fd.get() < 0) return std::unexpected(ErrnoError("open blob folder", errno));
   if (::syncfs(fd.get()) != 0) return std::unexpected(ErrnoError("syncfs", errno));
   return {};
+}
+
+Result<uint64_t> FilesystemBlobStore::AvailableBytes() {
+  struct statvfs st {};
+  if (::statvfs(impl_->blobs.c_str(), &st) != 0) {
+    return std::unexpected(ErrnoError("statvfs", errno));
+  }
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 Result<int64_t> FilesystemBlobStore::RemoveStaleTemporaries() {

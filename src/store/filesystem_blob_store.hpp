@@ -38,6 +38,9 @@ class FilesystemBlobStore final : public BlobStore {
   // blob written since the last one (and anything else on that filesystem).
   Result<void> Sync() override;
 
+  // statvfs: the blocks available to unprivileged writers.
+  Result<uint64_t> AvailableBytes() override;
+
   // Temporary files carry their writer's process id; only those of
   // processes that no longer run are removed.
   Result<int64_t> RemoveStaleTemporaries() override;

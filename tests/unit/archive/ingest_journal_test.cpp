@@ -14,7 +14,8 @@ namespace cf::archive {
 namespace {
 namespace fs = std::filesystem;
 
-Result<void> AppendText(IngestJournal& j, const std::string& key, const std::string& data) {
+Result<IngestJournal::RecordRef> AppendText(IngestJournal& j, const std::string& key,
+                                            const std::string& data) {
   return j.Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
 }
 

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/materializer.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+
+namespace cf::archive {
+namespace {
+
+// Copies kept in the queue at most; beyond it objects are read back from the
+// journal. Keeps a burst from many senders from growing memory without bound.
+constexpr uint64_t kMemoryBudget = 128ull << 20;
+
+// Left free beside reservations: file system metadata, folders and
+// rounding to blocks take some room of their own.
+constexpr uint64_t kFreeSpaceMargin = 1ull << 20;
+
+constexpr std::chrono::milliseconds kFirstRetry{50};
+constexpr std::chrono::milliseconds kMaxRetry{5000};
+
+}  // namespace
+
+Materializer::Materializer(store::BlobStore& blobs) : blobs_(blobs) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Materializer::~Materializer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+bool Materializer::Reserve(uint64_t size, uint64_t available) {
+  std::lock_guard lock(mutex_);
+  if (reserved_bytes_ + size + kFreeSpaceMargin > available) return false;
+  reserved_bytes_ += size;
+  return true;
+}
+
+void Materializer::Release(uint64_t size) {
+  std::lock_guard lock(mutex_);
+  reserved_bytes_ -= std::min(size, reserved_bytes_);
+}
+
+uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView bytes) {
+  auto item = std::make_shared<Item>();
+  item->key = std::move(key);
+  item->ref = std::move(ref);
+  std::lock_guard lock(mutex_);
+  if (queued_bytes_ + bytes.size() <= kMemoryBudget) {
+    item->bytes.assign(bytes.begin(), bytes.end());
+    queued_bytes_ += bytes.size();
+  }
+  item->ticket = ++enqueued_;
+  pending_[item->key] = item;
+  queue_.push_back(std::move(item));
+  cv_.notify_all();
+  return enqueued_;
+}
+
+uint64_t Materializer::Enqueued() const {
+  std::lock_guard lock(mutex_);
+  return enqueued_;
+}
+
+std::optional<Result<Bytes>> Materializer::ReadPending(std::string_view key) const {
+  std::shared_ptr<Item> item;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = pending_.find(std::string(key));
+    if (it == pending_.end()) return std::nullopt;
+    item = it->second;
+  }
+  // The item is immutable once queued and kept alive by our reference.
+  if (!item->bytes.empty() || item->ref.size == 0) return Result<Bytes>(item->bytes);
+  return IngestJournal::Read(item->ref);
+}
+
+bool Materializer::WaitFor(uint64_t ticket, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return written_ >= ticket; });
+}
+
+Result<void> Materializer::Write(const Item& item) {
+  Bytes read_back;
+  ByteView data = item.bytes;
+  if (data.empty() && item.ref.size > 0) {
+    auto r = IngestJournal::Read(item.ref);
+    if (!r) return std::unexpected(r.error());
+    read_back = std::move(*r);
+    data = read_back;
+  }
+  auto put = blobs_.Put(item.key, data);
+  // A blob already under this (random, fresh) key is an earlier attempt of
+  // ours that failed after its rename.
+  if (!put && put.error().code == ErrorCode::kConflict) return {};
+  return put;
+}
+
+void Materializer::Run() {
+  std::chrono::milliseconds pause = kFirstRetry;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and everything is written
+    std::shared_ptr<Item> item = queue_.front();
+    lock.unlock();
+    auto written = Write(*item);
+    lock.lock();
+    if (!written) {
+      log::Error(
+          "ingest.blob_write_failed",
+          {{"blob", item->key}, {"error", written.error().message}, {"retry_ms", pause.count()}});
+      if (stopping_) return;  // the journal keeps it for the next start
+      cv_.wait_for(lock, pause, [&] { return stopping_; });
+      pause = std::min(pause * 2, kMaxRetry);
+      continue;
+    }
+    pause = kFirstRetry;
+    queue_.pop_front();
+    pending_.erase(item->key);
+    queued_bytes_ -= item->bytes.size();
+    reserved_bytes_ -= std::min<uint64_t>(item->ref.size, reserved_bytes_);
+    written_ = item->ticket;
+    cv_.notify_all();
+  }
+}
+
+}  // namespace cf::archive

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Moves journaled objects into the blob store after they were acknowledged.
+//
+// An object is durable once its journal record is (IngestJournal), so the
+// blob file need not be written before the acknowledgement. Writing it here,
+// on another thread, takes a file creation and a write of the whole object
+// off the path that a sending modality waits on; it is also where the stored
+// form may differ from the received bytes (compression, see the codec part)
+// without slowing ingest down. Until an object's blob is written, reads are
+// served from its journal record (ReadPending), and the checkpoint keeps the
+// journal segment until WaitFor says the blob store has it.
+//
+// Objects are written in the order they were enqueued, by one thread. A
+// failing write (disk full) is retried with a growing pause; meanwhile the
+// object stays readable from the journal and its segment is kept.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "archive/ingest_journal.hpp"
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "store/blob_store.hpp"
+
+namespace cf::archive {
+
+class Materializer {
+ public:
+  // Borrows `blobs`, which must outlive it.
+  explicit Materializer(store::BlobStore& blobs);
+  ~Materializer();  // writes what is still queued, then stops
+  Materializer(const Materializer&) = delete;
+  Materializer& operator=(const Materializer&) = delete;
+
+  // Reserves room in the blob store for an object of `size` bytes, counting
+  // what is queued and not yet written against `available` (the store's
+  // free space now). False when it would not fit: refuse the object rather
+  // than journal one whose blob could not be written. An object reserved
+  // must be passed to Enqueue or Release.
+  bool Reserve(uint64_t size, uint64_t available);
+  void Release(uint64_t size);
+
+  // Queues the object journaled at `ref` under blob `key` (reserved). `bytes` may hold
+  // a copy of the data (saves reading it back); it is dropped when the
+  // queue already holds more than its memory budget. Returns a ticket for
+  // WaitFor.
+  uint64_t Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView bytes);
+
+  // The number of objects enqueued so far: WaitFor(Enqueued()) waits for all.
+  uint64_t Enqueued() const;
+
+  // The data of `key` while it is still queued; nullopt once it is in the
+  // blob store (or was never queued here).
+  std::optional<Result<Bytes>> ReadPending(std::string_view key) const;
+
+  // Blocks until every object up to `ticket` is in the blob store (not yet
+  // synced: the caller syncs the store), or `timeout` passed (false).
+  bool WaitFor(uint64_t ticket, std::chrono::milliseconds timeout);
+
+ private:
+  struct Item {
+    std::string key;
+    IngestJournal::RecordRef ref;
+    Bytes bytes;  // empty: read back from the journal
+    uint64_t ticket = 0;
+  };
+  void Run();
+  Result<void> Write(const Item& item);
+
+  store::BlobStore& blobs_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Item>> queue_;                         // guarded by mutex_
+  std::unordered_map<std::string, std::shared_ptr<Item>> pending_;  // guarded by mutex_
+  uint64_t enqueued_ = 0;                                           // guarded by mutex_
+  uint64_t written_ = 0;                                            // guarded by mutex_
+  uint64_t queued_bytes_ = 0;                                       // in memory; guarded by mutex_
+  uint64_t reserved_bytes_ = 0;  // to be written; guarded by mutex_
+  bool stopping_ = false;        // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace cf::archive

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes that bypass the page cache (O_DIRECT). Ingest writes every object
+// once and rarely reads it back soon; through the page cache, copying into
+// freshly allocated cache pages was the largest single cost of C-STORE
+// ingest (37% of server CPU, measured with perf on 512 KiB CT objects).
+// O_DIRECT needs aligned buffers, offsets and lengths, so the parts are
+// gathered into an aligned buffer (a user-space copy is ten times cheaper)
+// and the write is padded with zeros to the alignment.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <initializer_list>
+#include <memory>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace cf {
+
+inline constexpr uint64_t kDirectAlign = 4096;
+
+constexpr uint64_t AlignUp(uint64_t n, uint64_t a = kDirectAlign) { return (n + a - 1) / a * a; }
+
+// Opens `path` with `flags | O_DIRECT | O_CLOEXEC` and, where the filesystem
+// refuses O_DIRECT (tmpfs, some network filesystems), without it. `*direct`
+// tells which. Returns -1 with errno set on failure.
+int OpenMaybeDirect(const std::filesystem::path& path, int flags, int mode, bool* direct);
+
+// Writes the concatenation of `parts` at `offset` (a multiple of kDirectAlign
+// when `direct`), zero-padded to AlignUp(total) when `direct`, exactly
+// `total` bytes otherwise. Retries short writes. Returns the bytes written.
+// The bounce buffer is per thread and kept between calls up to a limit, so
+// steady ingest does not fault in fresh pages for every object.
+Result<uint64_t> PwriteParts(int fd, bool direct, std::initializer_list<ByteView> parts,
+                             uint64_t offset);
+
+}  // namespace cf

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+// The archive as `cloudfilm serve` runs it: durable by its ingest journal,
+// blob files written afterwards by the materializer.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include "archive/archive.hpp"
+#include "catalog/sqlite_catalog.hpp"
+#include "store/filesystem_blob_store.hpp"
+#include "support/dicom_builder.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cf::archive {
+namespace {
+
+namespace fs = std::filesystem;
+using cf::testing::DicomBuilder;
+const IngestSource kTest{"test", ""};
+
+struct Opened {
+  std::unique_ptr<store::FilesystemBlobStore> blobs;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<Archive> archive;
+};
+
+// As runtime.cpp opens it: unsynced blobs and catalog, synced journal. The
+// background checkpoint is slowed down so that the test decides when.
+Opened OpenJournaled(const fs::path& dir) {
+  Opened o;
+  auto b = store::FilesystemBlobStore::Open({dir, false});
+  EXPECT_TRUE(b);
+  o.blobs = std::move(*b);
+  auto c = catalog::OpenSqliteCatalog({dir / "catalog.sqlite"});
+  EXPECT_TRUE(c);
+  o.catalog = std::move(*c);
+  ArchiveOptions options;
+  options.journal_dir = dir / "journal";
+  options.checkpoint_interval = std::chrono::hours(1);
+  auto a = Archive::Open(*o.catalog, *o.blobs, options);
+  EXPECT_TRUE(a) << a.error().message;
+  o.archive = std::move(*a);
+  return o;
+}
+
+std::vector<Bytes> MakeObjects(int n) {
+  std::vector<Bytes> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(DicomBuilder()
+                      .Sop("1.2.3.9." + std::to_string(i + 1))
+                      .Pixels(32 + i, 32)  // distinct sizes, odd ones too
+                      .Build());
+  }
+  return out;
+}
+
+int CountFiles(const fs::path& dir) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+TEST(StagedIngestTest, ObjectsReadBackExactBeforeAndAfterTheirBlobsAreWritten) {
+  cf::testing::TempDir dir;
+  Opened o = OpenJournaled(dir.Path());
+  const auto objects = MakeObjects(20);
+  for (const auto& bytes : objects) {
+    auto r = o.archive->Ingest(bytes, kTest);
+    ASSERT_TRUE(r) << r.error().message;
+    // At once, whether the blob is written yet or not.
+    auto back = o.archive->ReadInstance(r->sop_instance_uid);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, bytes);
+  }
+  ASSERT_TRUE(o.archive->Checkpoint());
+  EXPECT_EQ(CountFiles(dir.Path() / "journal"), 0) << "checkpoint keeps no segment";
+  EXPECT_EQ(CountFiles(dir.Path() / "blobs"), 20);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, objects[i]);
+  }
+  auto report = o.archive->Fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->Clean());
+  EXPECT_EQ(report->instances_checked, 20);
+}
+
+TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
+  cf::testing::TempDir dir;
+  const auto objects = MakeObjects(12);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Acknowledged (Ingest returned), then the process is gone without a
+    // checkpoint or a destructor: like SIGKILL after the response.
+    Opened o = OpenJournaled(dir.Path());
+    for (const auto& bytes : objects) {
+      if (!o.archive->Ingest(bytes, kTest)) ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  Opened o = OpenJournaled(dir.Path());  // replays the dead process's journal
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, objects[i]);
+  }
+  EXPECT_EQ(CountFiles(dir.Path() / "journal"), 0);
+  auto report = o.archive->Fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->Clean());
+}
+
+}  // namespace
+}  // namespace cf::archive
