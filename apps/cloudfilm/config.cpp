@@ -94,7 +94,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
   }
   if (const toml::table* s = root["storage"].as_table()) {
-    if (!(r = CheckKeys(*s, {"fsync", "max_object_size"}, "storage."))) return r;
+    if (!(r = CheckKeys(*s, {"fsync", "max_object_size", "compression"}, "storage."))) return r;
+    if (!(r = Read(*s, "compression", c.compression, "storage."))) return r;
     if (!(r = Read(*s, "fsync", c.fsync, "storage."))) return r;
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
@@ -117,6 +118,9 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
   if (c.blocking_threads < 1 || c.blocking_threads > 256)
     return std::unexpected(ConfigError("http.blocking_threads must be between 1 and 256"));
+  if (c.compression != "jpeg-ls" && c.compression != "htj2k" && c.compression != "off")
+    return std::unexpected(
+        ConfigError("storage.compression must be \"jpeg-ls\", \"htj2k\" or \"off\""));
   if (c.max_object_size < 1024)
     return std::unexpected(ConfigError("storage.max_object_size is too small"));
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
@@ -143,6 +147,7 @@ std::string ToToml(const Config& c) {
                             {"max_pdu", static_cast<int64_t>(c.max_pdu)},
                             {"max_associations", c.max_associations}}},
       {"storage", toml::table{{"fsync", c.fsync},
+                              {"compression", c.compression},
                               {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
   };
   std::ostringstream out;

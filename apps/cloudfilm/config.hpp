@@ -31,6 +31,11 @@ struct Config {
 
   bool fsync = true;
   uint64_t max_object_size = 2ull << 30;
+  // "jpeg-ls": native images stored with lossless JPEG-LS pixels, other
+  // uncompressed objects with zstd, always rebuilt to the exact received
+  // bytes (docs/storage-format.md). "htj2k": the same with reversible
+  // HTJ2K pixels. "off": every object as received.
+  std::string compression = "jpeg-ls";
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
 };

@@ -29,6 +29,9 @@ Result<Runtime> OpenRuntime(const Config& config) {
   rt.catalog = std::move(*catalog);
   archive::ArchiveOptions archive_options;
   archive_options.max_object_size = config.max_object_size;
+  archive_options.compression = config.compression != "off";
+  archive_options.stored_form.pixel_codec =
+      config.compression == "htj2k" ? codec::PixelCodec::kHtj2k : codec::PixelCodec::kJpegLs;
   if (config.fsync) archive_options.journal_dir = config.data / "journal";
   auto archive = archive::Archive::Open(*rt.catalog, *rt.blobs, archive_options);
   if (!archive) return std::unexpected(archive.error());

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "codec/stored_form.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "dicom/instance.hpp"
@@ -37,6 +39,19 @@ struct ArchiveOptions {
   // the blob store and the catalog must sync every write themselves.
   std::filesystem::path journal_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // Store objects in their lossless stored form (see codec/stored_form.hpp),
+  // made after the acknowledgement by the materializer. Journal only.
+  bool compression = true;
+  codec::StoredFormOptions stored_form;
+};
+
+// How objects were filed since the process started.
+struct StorageStats {
+  int64_t compressed = 0;
+  int64_t as_received = 0;
+  int64_t verify_failures = 0;  // a stored form did not rebuild exactly: kept as received
+  std::map<std::string, int64_t> as_received_by_reason;
+  int64_t backlog = 0;  // acknowledged, blob not yet written
 };
 
 struct IngestSource {
@@ -127,6 +142,8 @@ class Archive {
 
   const ArchiveOptions& Options() const { return options_; }
 
+  StorageStats Storage() const;
+
   // Flushes blobs and catalog and drops the journal segments they cover.
   // Runs in the background; callable directly (tests, shutdown).
   Result<void> Checkpoint();
@@ -138,6 +155,12 @@ class Archive {
 
  private:
   void CheckpointLoop();
+  // Writes one object's blob (its stored form when `compress`) and returns
+  // the bytes it takes.
+  Result<uint64_t> FileBlob(const std::string& key, ByteView received, bool compress);
+  // A blob's received bytes: rebuilt from its stored form, or as they are.
+  // kNotFound when the blob is missing; the caller checks the SHA-256.
+  Result<Bytes> LoadBlob(const std::string& key);
   // Indexes a blob whose bytes are already in the store (fsck, recovery);
   // removes the blob when it cannot be indexed or duplicates another.
   Result<bool> IndexStoredBlob(const std::string& key, ByteView bytes, const char* source);
@@ -156,6 +179,8 @@ class Archive {
   std::condition_variable loop_cv_;
   bool stopping_ = false;  // guarded by loop_mutex_
   std::thread checkpointer_;
+  mutable std::mutex stats_mutex_;
+  StorageStats storage_stats_;  // guarded by stats_mutex_
 };
 
 }  // namespace cf::archive

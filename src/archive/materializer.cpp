@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "archive/materializer.hpp"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/log.hpp"
@@ -16,13 +20,22 @@ constexpr uint64_t kMemoryBudget = 128ull << 20;
 // rounding to blocks take some room of their own.
 constexpr uint64_t kFreeSpaceMargin = 1ull << 20;
 
+constexpr int kNice = 10;
+constexpr uint64_t kTrimAfter = 16ull << 20;
+
 constexpr std::chrono::milliseconds kFirstRetry{50};
 constexpr std::chrono::milliseconds kMaxRetry{5000};
 
 }  // namespace
 
-Materializer::Materializer(store::BlobStore& blobs) : blobs_(blobs) {
-  thread_ = std::thread([this] { Run(); });
+Materializer::Materializer(FileFn file) : file_(std::move(file)) {
+  thread_ = std::thread([this] {
+    // Compression is background work: a modality waiting for its C-STORE
+    // response comes first. (On Linux, setpriority on a thread id applies
+    // to that thread only.)
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kNice);
+    Run();
+  });
 }
 
 Materializer::~Materializer() {
@@ -67,6 +80,11 @@ uint64_t Materializer::Enqueued() const {
   return enqueued_;
 }
 
+int64_t Materializer::Backlog() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int64_t>(queue_.size());
+}
+
 std::optional<Result<Bytes>> Materializer::ReadPending(std::string_view key) const {
   std::shared_ptr<Item> item;
   {
@@ -85,7 +103,7 @@ bool Materializer::WaitFor(uint64_t ticket, std::chrono::milliseconds timeout) {
   return cv_.wait_for(lock, timeout, [&] { return written_ >= ticket; });
 }
 
-Result<void> Materializer::Write(const Item& item) {
+Result<void> Materializer::Write(const Item& item, bool hurry) {
   Bytes read_back;
   ByteView data = item.bytes;
   if (data.empty() && item.ref.size > 0) {
@@ -94,11 +112,7 @@ Result<void> Materializer::Write(const Item& item) {
     read_back = std::move(*r);
     data = read_back;
   }
-  auto put = blobs_.Put(item.key, data);
-  // A blob already under this (random, fresh) key is an earlier attempt of
-  // ours that failed after its rename.
-  if (!put && put.error().code == ErrorCode::kConflict) return {};
-  return put;
+  return file_(item.key, data, hurry);
 }
 
 void Materializer::Run() {
@@ -108,8 +122,9 @@ void Materializer::Run() {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything is written
     std::shared_ptr<Item> item = queue_.front();
+    const bool hurry = stopping_;
     lock.unlock();
-    auto written = Write(*item);
+    auto written = Write(*item, hurry);
     lock.lock();
     if (!written) {
       log::Error(
@@ -124,9 +139,19 @@ void Materializer::Run() {
     queue_.pop_front();
     pending_.erase(item->key);
     queued_bytes_ -= item->bytes.size();
+    held_peak_ = std::max(held_peak_, queued_bytes_ + item->bytes.size());
     reserved_bytes_ -= std::min<uint64_t>(item->ref.size, reserved_bytes_);
     written_ = item->ticket;
     cv_.notify_all();
+    if (queue_.empty() && held_peak_ > kTrimAfter) {
+      // A burst's copies are freed; give the memory back rather than keep
+      // the peak resident while idle.
+      held_peak_ = 0;
+      item.reset();
+      lock.unlock();
+      ::malloc_trim(0);
+      lock.lock();
+    }
   }
 }
 

@@ -30,14 +30,17 @@
 #include "archive/ingest_journal.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
-#include "store/blob_store.hpp"
 
 namespace cf::archive {
 
 class Materializer {
  public:
-  // Borrows `blobs`, which must outlive it.
-  explicit Materializer(store::BlobStore& blobs);
+  // Files one object: writes `received` (or its stored form) under `key`.
+  // `hurry` is set while the process stops: file it the fastest way.
+  using FileFn = std::function<Result<void>(const std::string& key, ByteView received, bool hurry)>;
+
+  // Runs at a lower CPU priority than the threads that receive objects.
+  explicit Materializer(FileFn file);
   ~Materializer();  // writes what is still queued, then stops
   Materializer(const Materializer&) = delete;
   Materializer& operator=(const Materializer&) = delete;
@@ -59,6 +62,9 @@ class Materializer {
   // The number of objects enqueued so far: WaitFor(Enqueued()) waits for all.
   uint64_t Enqueued() const;
 
+  // Objects enqueued and not yet written.
+  int64_t Backlog() const;
+
   // The data of `key` while it is still queued; nullopt once it is in the
   // blob store (or was never queued here).
   std::optional<Result<Bytes>> ReadPending(std::string_view key) const;
@@ -75,9 +81,9 @@ class Materializer {
     uint64_t ticket = 0;
   };
   void Run();
-  Result<void> Write(const Item& item);
+  Result<void> Write(const Item& item, bool hurry);
 
-  store::BlobStore& blobs_;
+  FileFn file_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Item>> queue_;                         // guarded by mutex_
@@ -86,6 +92,7 @@ class Materializer {
   uint64_t written_ = 0;                                            // guarded by mutex_
   uint64_t queued_bytes_ = 0;                                       // in memory; guarded by mutex_
   uint64_t reserved_bytes_ = 0;  // to be written; guarded by mutex_
+  uint64_t held_peak_ = 0;       // of queued_bytes_ since the queue was last empty
   bool stopping_ = false;        // guarded by mutex_
   std::thread thread_;
 };

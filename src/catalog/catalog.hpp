@@ -58,6 +58,11 @@ class Catalog {
   // sync each commit (the archive's ingest journal covers those).
   virtual Result<void> Sync() = 0;
 
+  // Records that the blob `blob_key` now takes `stored_size` bytes (its
+  // stored form replaced the received bytes) and adjusts the total.
+  // kNotFound when no instance refers to the blob.
+  virtual Result<void> SetStoredSize(std::string_view blob_key, uint64_t stored_size) = 0;
+
   virtual Result<Totals> GetTotals() = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;

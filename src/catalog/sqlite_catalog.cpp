@@ -157,6 +157,20 @@ Result<std::optional<IndexResult>> SqliteCatalog::Precheck(const dicom::ParsedIn
 
 Result<IndexResult> SqliteCatalog::Index(const InstanceToIndex& instance) {
   Pending me{&instance};
+  Submit(me);
+  return std::move(me.result);
+}
+
+Result<void> SqliteCatalog::SetStoredSize(std::string_view blob_key, uint64_t stored_size) {
+  const StoredSizeUpdate update{blob_key, stored_size};
+  Pending me;
+  me.update = &update;
+  Submit(me);
+  if (!me.result) return std::unexpected(me.result.error());
+  return {};
+}
+
+void SqliteCatalog::Submit(Pending& me) {
   std::unique_lock lock(write_mutex_);
   queue_.push_back(&me);
   while (!me.done) {
@@ -174,7 +188,6 @@ Result<IndexResult> SqliteCatalog::Index(const InstanceToIndex& instance) {
     for (Pending* p : batch) p->done = true;
     write_cv_.notify_all();
   }
-  return std::move(me.result);
 }
 
 Result<void> SqliteCatalog::Sync() {
@@ -210,7 +223,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
       p->result = std::unexpected(r.error());
       continue;
     }
-    p->result = IndexOne(*p->instance);
+    p->result = p->instance ? IndexOne(*p->instance) : UpdateStoredSizeOne(*p->update);
     if (!p->result) {
       (void)writer_.Exec("ROLLBACK TO item");
     }
@@ -221,6 +234,30 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
     log::Error("catalog.commit_failed", {{"batch", batch.size()}, {"error", r.error().message}});
     fail_all(r.error());
   }
+}
+
+Result<IndexResult> SqliteCatalog::UpdateStoredSizeOne(const StoredSizeUpdate& u) {
+  auto old = writer_.Prepare("SELECT stored_size FROM instances WHERE blob_key = ?1");
+  if (!old) return std::unexpected(old.error());
+  (*old)->Bind(1, u.blob_key);
+  auto row = (*old)->Step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
+    (*old)->Reset();
+    return Fail(ErrorCode::kNotFound, "no instance has this blob");
+  }
+  const int64_t before = (*old)->Int(0);
+  (*old)->Reset();
+  auto set = writer_.Prepare("UPDATE instances SET stored_size = ?2 WHERE blob_key = ?1");
+  if (!set) return std::unexpected(set.error());
+  (*set)->Bind(1, u.blob_key).Bind(2, static_cast<int64_t>(u.stored_size));
+  if (auto r = (*set)->Run(); !r) return std::unexpected(r.error());
+  auto total =
+      writer_.Prepare("UPDATE counters SET value = value + ?1 WHERE name = 'bytes_stored'");
+  if (!total) return std::unexpected(total.error());
+  (*total)->Bind(1, static_cast<int64_t>(u.stored_size) - before);
+  if (auto r = (*total)->Run(); !r) return std::unexpected(r.error());
+  return IndexResult{};
 }
 
 Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {

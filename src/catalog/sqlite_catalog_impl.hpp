@@ -33,6 +33,7 @@ class SqliteCatalog final : public Catalog {
                                               std::string_view sha256_hex) override;
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
   Result<void> Sync() override;
+  Result<void> SetStoredSize(std::string_view blob_key, uint64_t stored_size) override;
   Result<Totals> GetTotals() override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
@@ -44,8 +45,13 @@ class SqliteCatalog final : public Catalog {
   Result<bool> HasBlob(std::string_view blob_key) override;
 
  private:
+  struct StoredSizeUpdate {
+    std::string_view blob_key;
+    uint64_t stored_size;
+  };
   struct Pending {
-    const InstanceToIndex* instance;
+    const InstanceToIndex* instance = nullptr;  // an Index, or
+    const StoredSizeUpdate* update = nullptr;   // a SetStoredSize
     Result<IndexResult> result = std::unexpected(Error{ErrorCode::kInternal, "not run"});
     bool done = false;
   };
@@ -66,8 +72,11 @@ class SqliteCatalog final : public Catalog {
   };
   Lease Borrow();
 
+  // Queues `me` for the group-commit writer and returns once it ran.
+  void Submit(Pending& me);
   void RunBatch(std::vector<Pending*>& batch);
   Result<IndexResult> IndexOne(const InstanceToIndex& instance);
+  Result<IndexResult> UpdateStoredSizeOne(const StoredSizeUpdate& update);
 
   SqliteOptions options_;
 

@@ -47,6 +47,14 @@ awaitable<Response> System(const ApiContext& ctx, const Request&) {
   if (!totals) co_return ErrorResponse(totals.error());
   nlohmann::json body = {{"name", "cloudfilm"}, {"version", kVersion}};
   body.update(ToJson(*totals));
+  const archive::StorageStats storage = ctx.archive.Storage();
+  body["storage"] = {{"compression", ctx.archive.Options().compression},
+                     {"backlog", storage.backlog},
+                     {"since_start",
+                      {{"compressed", storage.compressed},
+                       {"as_received", storage.as_received},
+                       {"verify_failures", storage.verify_failures},
+                       {"as_received_by_reason", storage.as_received_by_reason}}}};
   co_return JsonResponse(body);
 }
 

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "codec/htj2k.hpp"
+
+// ojph_arch.h defines what the other OpenJPH headers need: keep it first.
+// clang-format off
+#include <openjph/ojph_arch.h>
+#include <openjph/ojph_codestream.h>
+#include <openjph/ojph_file.h>
+#include <openjph/ojph_mem.h>
+#include <openjph/ojph_message.h>
+#include <openjph/ojph_params.h>
+// clang-format on
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
+namespace cf::codec {
+namespace {
+
+// OpenJPH prints its messages (to stdout and stderr) and throws on errors.
+// A library must not write into the server's output, and 0.9.0 does not
+// export configure_error(), so the streams go to /dev/null; the exception
+// still tells us, and our error names the instance's blob.
+void ConfigureMessagesOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static FILE* sink = std::fopen("/dev/null", "w");
+    if (sink == nullptr) return;
+    ojph::set_error_stream(sink);
+    ojph::set_warning_stream(sink);
+    ojph::set_info_stream(sink);
+  });
+}
+
+// Five wavelet levels as usual, fewer for small images: with more levels
+// than the image has room for, OpenJPH 0.9 decodes some tiny images
+// (10x10, 16x16 seen in real data) wrongly.
+ojph::ui32 Decompositions(const FrameShape& s) {
+  const uint32_t side = std::min(s.width, s.height);
+  const int fit = std::bit_width(side) - 4;  // keep the lowest band at 8 samples or more
+  return static_cast<ojph::ui32>(std::clamp(fit, 0, 5));
+}
+
+// Index of sample (x, row) of component c in our buffer.
+size_t At(const FrameShape& s, uint32_t row, uint32_t x, uint32_t c) {
+  const size_t plane = size_t{s.width} * s.height;
+  if (s.components == 1) return size_t{row} * s.width + x;
+  if (s.planar) return c * plane + size_t{row} * s.width + x;
+  return (size_t{row} * s.width + x) * s.components + c;
+}
+
+template <class T>
+void Feed(const FrameShape& s, const T* samples, ojph::codestream& cs) {
+  ojph::ui32 comp = 0;
+  ojph::line_buf* line = cs.exchange(nullptr, comp);
+  for (uint32_t row = 0; row < s.height; ++row) {
+    for (uint32_t c = 0; c < s.components; ++c) {
+      ojph::si32* dst = line->i32;
+      for (uint32_t x = 0; x < s.width; ++x) dst[x] = samples[At(s, row, x, comp)];
+      line = cs.exchange(line, comp);
+    }
+  }
+}
+
+template <class T>
+void Drain(const FrameShape& s, ojph::codestream& cs, T* out) {
+  const ojph::si32 max = (ojph::si32{1} << s.bits_per_sample) - 1;
+  for (uint32_t row = 0; row < s.height; ++row) {
+    for (uint32_t c = 0; c < s.components; ++c) {
+      ojph::ui32 comp = 0;
+      ojph::line_buf* line = cs.pull(comp);
+      const ojph::si32* src = line->i32;
+      for (uint32_t x = 0; x < s.width; ++x) {
+        const ojph::si32 v = src[x] < 0 ? 0 : (src[x] > max ? max : src[x]);
+        out[At(s, row, x, comp)] = static_cast<T>(v);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
+  ConfigureMessagesOnce();
+  try {
+    ojph::codestream cs;
+    ojph::param_siz siz = cs.access_siz();
+    siz.set_image_extent(ojph::point(shape.width, shape.height));
+    siz.set_num_components(shape.components);
+    for (ojph::ui32 c = 0; c < shape.components; ++c) {
+      siz.set_component(c, ojph::point(1, 1), shape.bits_per_sample, false);
+    }
+    siz.set_image_offset(ojph::point(0, 0));
+    siz.set_tile_size(ojph::size(0, 0));
+    siz.set_tile_offset(ojph::point(0, 0));
+    ojph::param_cod cod = cs.access_cod();
+    cod.set_num_decomposition(Decompositions(shape));
+    cod.set_block_dims(64, 64);
+    cod.set_progression_order("RPCL");
+    cod.set_color_transform(shape.components == 3);
+    cod.set_reversible(true);
+    cs.set_planar(false);
+    ojph::mem_outfile file;
+    file.open(samples.size() / 2 + 4096);
+    cs.write_headers(&file);
+    if (shape.bits_per_sample > 8) {
+      Feed(shape, reinterpret_cast<const uint16_t*>(samples.data()), cs);
+    } else {
+      Feed(shape, reinterpret_cast<const uint8_t*>(samples.data()), cs);
+    }
+    cs.flush();
+    const size_t n = static_cast<size_t>(file.tell());
+    Bytes out(reinterpret_cast<const std::byte*>(file.get_data()),
+              reinterpret_cast<const std::byte*>(file.get_data()) + n);
+    cs.close();
+    return out;
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kUnsupported, std::string("HTJ2K encode: ") + e.what());
+  }
+}
+
+Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
+  ConfigureMessagesOnce();
+  try {
+    ojph::mem_infile file;
+    file.open(reinterpret_cast<const ojph::ui8*>(stream.data()), stream.size());
+    ojph::codestream cs;
+    cs.read_headers(&file);
+    ojph::param_siz siz = cs.access_siz();
+    const ojph::point extent = siz.get_image_extent();
+    if (extent.x != shape.width || extent.y != shape.height ||
+        siz.get_num_components() != shape.components) {
+      return Fail(ErrorCode::kInternal, "HTJ2K frame shape differs from the stored layout");
+    }
+    for (ojph::ui32 c = 0; c < shape.components; ++c) {
+      if (siz.get_bit_depth(c) != shape.bits_per_sample || siz.is_signed(c)) {
+        return Fail(ErrorCode::kInternal, "HTJ2K sample depth differs from the stored layout");
+      }
+    }
+    cs.set_planar(false);
+    cs.create();
+    const size_t count = size_t{shape.width} * shape.height * shape.components;
+    if (shape.bits_per_sample > 8) {
+      out.resize(count * 2);
+      Drain(shape, cs, reinterpret_cast<uint16_t*>(out.data()));
+    } else {
+      out.resize(count);
+      Drain(shape, cs, reinterpret_cast<uint8_t*>(out.data()));
+    }
+    cs.close();
+    return {};
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInternal, std::string("HTJ2K decode: ") + e.what());
+  }
+}
+
+}  // namespace cf::codec

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reversible HTJ2K (OpenJPH) of one frame of samples, as the stored form
+// uses it; the same FrameShape and sample layout as jpegls.hpp. Colour
+// frames use the reversible colour transform. Internal to the codec part.
+#pragma once
+
+#include "codec/jpegls.hpp"
+
+namespace cf::codec {
+
+Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples);
+Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out);
+
+}  // namespace cf::codec

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "codec/native_layout.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <string_view>
+
+namespace cf::codec {
+namespace {
+
+constexpr uint32_t kUndefined = 0xFFFFFFFF;
+constexpr int kMaxDepth = 32;  // nested sequences; real files use a handful
+
+constexpr uint32_t Tag(uint16_t g, uint16_t e) { return (uint32_t{g} << 16) | e; }
+constexpr uint32_t kItem = Tag(0xFFFE, 0xE000);
+constexpr uint32_t kItemEnd = Tag(0xFFFE, 0xE00D);
+constexpr uint32_t kSequenceEnd = Tag(0xFFFE, 0xE0DD);
+constexpr uint32_t kPixelData = Tag(0x7FE0, 0x0010);
+
+struct Element {
+  uint32_t tag = 0;
+  char vr[2] = {0, 0};
+  uint32_t length = 0;
+  uint64_t value_offset = 0;
+};
+
+class Walker {
+ public:
+  explicit Walker(ByteView data) : d_(data) {}
+
+  uint64_t pos = 0;
+  std::string error;
+
+  bool AtEnd() const { return pos >= d_.size(); }
+
+  uint16_t U16(uint64_t at) const {
+    return static_cast<uint16_t>(std::to_integer<uint16_t>(d_[at]) |
+                                 (std::to_integer<uint16_t>(d_[at + 1]) << 8));
+  }
+  uint32_t U32(uint64_t at) const { return U16(at) | (uint32_t{U16(at + 2)} << 16); }
+
+  bool Fail(const char* why) {
+    if (error.empty()) error = why;
+    return false;
+  }
+
+  // Reads the header of the element at pos and advances past it.
+  bool Header(Element* e, bool explicit_vr) {
+    if (pos + 8 > d_.size()) return Fail("element header runs past the end");
+    e->tag = (uint32_t{U16(pos)} << 16) | U16(pos + 2);
+    const bool delimiter = (e->tag >> 16) == 0xFFFE;
+    if (!explicit_vr || delimiter) {
+      e->vr[0] = e->vr[1] = 0;
+      e->length = U32(pos + 4);
+      pos += 8;
+    } else {
+      e->vr[0] = static_cast<char>(d_[pos + 4]);
+      e->vr[1] = static_cast<char>(d_[pos + 5]);
+      const std::string_view vr(e->vr, 2);
+      static constexpr std::string_view kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
+                                                   "UC", "UR", "UT", "UN", "SV", "UV"};
+      bool long_form = false;
+      for (auto l : kLong) long_form = long_form || vr == l;
+      if (long_form) {
+        if (pos + 12 > d_.size()) return Fail("element header runs past the end");
+        e->length = U32(pos + 8);
+        pos += 12;
+      } else {
+        e->length = U16(pos + 6);
+        pos += 8;
+      }
+    }
+    e->value_offset = pos;
+    return true;
+  }
+
+  bool Skip(uint32_t length) {
+    if (length > d_.size() - pos) return Fail("value runs past the end");
+    pos += length;
+    return true;
+  }
+
+  // After the header of an undefined-length element: items until the
+  // sequence delimiter. Items of UN are implicit VR (PS3.5 6.2.2).
+  bool SkipUndefined(bool explicit_vr, int depth) {
+    if (depth > kMaxDepth) return Fail("sequences nested too deeply");
+    for (;;) {
+      Element item;
+      if (!Header(&item, false)) return false;
+      if (item.tag == kSequenceEnd) return true;
+      if (item.tag != kItem) return Fail("unexpected element in a sequence");
+      if (item.length != kUndefined) {
+        if (!Skip(item.length)) return false;
+        continue;
+      }
+      for (;;) {
+        Element e;
+        if (!Header(&e, explicit_vr)) return false;
+        if (e.tag == kItemEnd) break;
+        if (!SkipValue(e, explicit_vr, depth + 1)) return false;
+      }
+    }
+  }
+
+  bool SkipValue(const Element& e, bool explicit_vr, int depth) {
+    if (e.length != kUndefined) return Skip(e.length);
+    const bool un = e.vr[0] == 'U' && e.vr[1] == 'N';
+    return SkipUndefined(explicit_vr && !un, depth);
+  }
+
+  ByteView Value(const Element& e) const { return d_.subspan(e.value_offset, e.length); }
+
+ private:
+  ByteView d_;
+};
+
+std::string TrimmedText(ByteView v) {
+  std::string s(reinterpret_cast<const char*>(v.data()), v.size());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  const auto first = s.find_first_not_of(' ');
+  return first == std::string::npos ? std::string() : s.substr(first);
+}
+
+}  // namespace
+
+LayoutResult FindNativeLayout(ByteView file) {
+  LayoutResult out;
+  if (file.size() < 132 || std::memcmp(file.data() + 128, "DICM", 4) != 0) {
+    out.reason = "no file meta";
+    return out;
+  }
+  // File meta: explicit VR little endian, group 0002.
+  Walker meta(file);
+  meta.pos = 132;
+  std::string ts;
+  uint64_t dataset_start = 0;
+  for (;;) {
+    if (meta.pos + 4 > file.size()) {
+      out.reason = "no data set";
+      return out;
+    }
+    if (meta.U16(meta.pos) != 0x0002) {
+      dataset_start = meta.pos;
+      break;
+    }
+    Element e;
+    if (!meta.Header(&e, true) || e.length == kUndefined || !meta.Skip(e.length)) {
+      out.reason = "file meta unreadable";
+      return out;
+    }
+    if (e.tag == Tag(0x0002, 0x0010)) ts = TrimmedText(meta.Value(e));
+  }
+  bool explicit_vr;
+  if (ts == "1.2.840.10008.1.2.1") {
+    explicit_vr = true;
+  } else if (ts == "1.2.840.10008.1.2") {
+    explicit_vr = false;
+  } else {
+    out.reason = "transfer syntax not native little endian";
+    return out;
+  }
+
+  NativeLayout layout;
+  bool float_pixels = false;
+  Walker w(file);
+  w.pos = dataset_start;
+  while (!w.AtEnd()) {
+    Element e;
+    if (!w.Header(&e, explicit_vr)) break;
+    if (e.tag == kPixelData) {
+      if (e.length == kUndefined) {
+        out.reason = "encapsulated pixel data in a native transfer syntax";
+        return out;
+      }
+      layout.has_pixel_data = true;
+      layout.pixel_offset = e.value_offset;
+      layout.pixel_length = e.length;
+    } else if (e.tag == Tag(0x7FE0, 0x0008) || e.tag == Tag(0x7FE0, 0x0009)) {
+      float_pixels = true;
+    } else if (e.tag == Tag(0x0028, 0x0008) && e.length != kUndefined && e.length <= 16 &&
+               e.value_offset + e.length <= file.size()) {
+      const std::string text = TrimmedText(w.Value(e));
+      uint32_t frames = 0;
+      const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), frames);
+      if (ec != std::errc() || p != text.data() + text.size() || frames == 0) {
+        out.reason = "unreadable Number of Frames";
+        return out;
+      }
+      layout.frames = frames;
+    } else if ((e.tag >> 16) == 0x0028 && e.length == 2 && e.value_offset + 2 <= file.size()) {
+      const uint16_t v = w.U16(e.value_offset);
+      switch (e.tag & 0xFFFF) {
+        case 0x0002:
+          layout.samples_per_pixel = v;
+          break;
+        case 0x0006:
+          layout.planar_configuration = v;
+          break;
+        case 0x0010:
+          layout.rows = v;
+          break;
+        case 0x0011:
+          layout.columns = v;
+          break;
+        case 0x0100:
+          layout.bits_allocated = v;
+          break;
+        case 0x0101:
+          layout.bits_stored = v;
+          break;
+        case 0x0103:
+          layout.pixel_representation = v;
+          break;
+        default:
+          break;
+      }
+    }
+    if (!w.SkipValue(e, explicit_vr, 0)) break;
+  }
+  if (!w.error.empty()) {
+    out.reason = w.error;
+    return out;
+  }
+  if (float_pixels) {
+    out.reason = "floating-point pixel data";
+    return out;
+  }
+  out.layout = layout;
+  return out;
+}
+
+}  // namespace cf::codec

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where the native (uncompressed) pixel data of a Part 10 file lies, and how
+// its samples are laid out, found by walking the file's elements directly.
+// The stored form keeps every other byte as received, so it needs the byte
+// offset of the Pixel Data value in the exact received file, which a parsed
+// DCMTK dataset does not give. Only little-endian native transfer syntaxes
+// are walked; anything else is "not native" and stored as received.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/bytes.hpp"
+
+namespace cf::codec {
+
+struct NativeLayout {
+  bool has_pixel_data = false;  // false: a non-image object (SR, PDF, ECG...)
+  // Valid when has_pixel_data:
+  uint64_t pixel_offset = 0;  // of the Pixel Data value in the file
+  uint64_t pixel_length = 0;  // its value length (even)
+  uint32_t rows = 0;
+  uint32_t columns = 0;
+  uint32_t frames = 1;
+  uint16_t samples_per_pixel = 1;
+  uint16_t bits_allocated = 0;
+  uint16_t bits_stored = 0;
+  uint16_t pixel_representation = 0;  // 1: two's complement
+  uint16_t planar_configuration = 0;  // 1: colour planes one after the other
+  uint64_t FrameBytes() const {
+    return uint64_t{rows} * columns * samples_per_pixel * (bits_allocated / 8u);
+  }
+};
+
+struct LayoutResult {
+  std::optional<NativeLayout> layout;  // nullopt: not walkable as native LE
+  std::string reason;                  // why not, for counters and logs (no patient data)
+};
+
+// Walks `file` (a Part 10 file with "DICM" at 128). Implicit and explicit VR
+// little endian only. Never reads out of bounds; any inconsistency gives
+// nullopt with a reason.
+LayoutResult FindNativeLayout(ByteView file);
+
+}  // namespace cf::codec

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stored form of a received object: smaller on disk, and rebuilt into
+// exactly the received bytes on the way out.
+//
+// - Native (uncompressed) images: every byte outside the Pixel Data value
+//   kept as received (zstd-compressed), the pixel data compressed frame by
+//   frame with lossless JPEG-LS. Bits above Bits Stored, signedness, odd
+//   leftovers after the last frame and planar colour are all kept, so the
+//   rebuilt file is the received one, bit for bit.
+// - Objects without pixel data (SR, PDF, ECG waveforms, KOS...): zstd.
+// - Everything else (already compressed pixel data, big endian, float
+//   pixels, odd layouts) is stored as received: never re-encoded.
+//
+// EncodeStoredForm decodes what it produced and compares the SHA-256 of the
+// rebuilt bytes with the received ones before it offers the stored form; on
+// any difference the caller stores the received bytes. The format (v1) is
+// described in docs/storage-format.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace cf::codec {
+
+enum class StoredKind : uint8_t {
+  kAsReceived = 0,
+  kNativePixels = 1,  // JPEG-LS frames + zstd of the rest
+  kZstd = 2,          // the whole object
+};
+
+// Lossless codecs for the frames of native images. The numbers are stored.
+enum class PixelCodec : uint16_t {
+  kJpegLs = 1,  // CharLS
+  kHtj2k = 2,   // OpenJPH, reversible 5/3 wavelet, RCT for colour
+};
+
+struct StoredFormOptions {
+  bool compress_pixels = true;  // native images: frames with pixel_codec
+  PixelCodec pixel_codec = PixelCodec::kJpegLs;
+  bool compress_other = true;  // zstd for objects without pixel data
+  int zstd_level = 3;
+  // Below this saving (stored/received), the received bytes are kept as they
+  // are: a stored form costs a decode on every read.
+  double max_ratio = 0.97;
+};
+
+struct Encoded {
+  StoredKind kind = StoredKind::kAsReceived;
+  std::optional<Bytes> stored;  // the stored form; nullopt: store as received
+  std::string reason;           // why as received; no patient data
+  bool verify_failed = false;   // a stored form was made but did not rebuild exactly
+};
+
+// Never fails: the worst case is "store as received" with a reason.
+Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options = {});
+
+// True when `blob` is a stored form rather than received bytes. A Part 10
+// file has "DICM" at offset 128, where a stored form has "CFZ1".
+bool IsStoredForm(ByteView blob);
+
+// The received bytes, checked against the SHA-256 recorded in the form.
+Result<Bytes> DecodeStoredForm(ByteView blob);
+
+}  // namespace cf::codec
