@@ -12,6 +12,7 @@
 #include "archive/ingest_journal.hpp"
 #include "archive/materializer.hpp"
 #include "codec/stored_form.hpp"
+#include "codec/transcode.hpp"
 #include "core/log.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
@@ -407,6 +408,21 @@ Result<Bytes> Archive::ReadBlob(const catalog::InstanceRecord& rec) {
                 "stored bytes do not match their recorded SHA-256 (run fsck)");
   }
   return bytes;
+}
+
+Result<Bytes> Archive::ReadBlobAs(const catalog::InstanceRecord& rec,
+                                  std::string_view transfer_syntax, bool allow_lossy) {
+  auto bytes = ReadBlob(rec);
+  if (!bytes || rec.transfer_syntax_uid == transfer_syntax) return bytes;
+  auto out = codec::Transcode(*bytes, transfer_syntax, {.allow_lossy = allow_lossy});
+  if (!out && out.error().code != ErrorCode::kUnsupported) {
+    log::Warn("retrieve.transcode_failed", {{"blob", rec.blob_key},
+                                            {"target", std::string(transfer_syntax)},
+                                            {"error", out.error().message}});
+    return Fail(ErrorCode::kInternal,
+                "the stored object cannot be converted: " + out.error().message);
+  }
+  return out;
 }
 
 Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int> version) {

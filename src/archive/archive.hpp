@@ -132,6 +132,13 @@ class Archive {
   // kInternal and are logged.
   Result<Bytes> ReadBlob(const catalog::InstanceRecord& record);
 
+  // ReadBlob, then in `transfer_syntax` (codec::Transcode): the received
+  // bytes when they already are in it. kUnsupported when it cannot, or
+  // without `allow_lossy` may not, be produced; kInternal when the stored
+  // object's pixels cannot be decoded (the message says why).
+  Result<Bytes> ReadBlobAs(const catalog::InstanceRecord& record, std::string_view transfer_syntax,
+                           bool allow_lossy = false);
+
   // GetInstanceVersion, then ReadBlob.
   Result<Bytes> ReadInstance(std::string_view sop_uid, std::optional<int> version = std::nullopt);
 

@@ -24,7 +24,9 @@ namespace {
 // A library must not write into the server's output, and 0.9.0 does not
 // export configure_error(), so the streams go to /dev/null; the exception
 // still tells us, and our error names the instance's blob.
-void ConfigureMessagesOnce() {
+}  // namespace
+
+void QuietOpenJph() {
   static std::once_flag once;
   std::call_once(once, [] {
     static FILE* sink = std::fopen("/dev/null", "w");
@@ -34,6 +36,8 @@ void ConfigureMessagesOnce() {
     ojph::set_info_stream(sink);
   });
 }
+
+namespace {
 
 // Five wavelet levels as usual, fewer for small images: with more levels
 // than the image has room for, OpenJPH 0.9 decodes some tiny images
@@ -84,7 +88,7 @@ void Drain(const FrameShape& s, ojph::codestream& cs, T* out) {
 }  // namespace
 
 Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
-  ConfigureMessagesOnce();
+  QuietOpenJph();
   try {
     ojph::codestream cs;
     ojph::param_siz siz = cs.access_siz();
@@ -123,7 +127,7 @@ Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
 }
 
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
-  ConfigureMessagesOnce();
+  QuietOpenJph();
   try {
     ojph::mem_infile file;
     file.open(reinterpret_cast<const ojph::ui8*>(stream.data()), stream.size());

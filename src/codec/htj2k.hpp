@@ -8,6 +8,9 @@
 
 namespace cf::codec {
 
+// Sends OpenJPH's own messages to /dev/null; call before using it.
+void QuietOpenJph();
+
 Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples);
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "codec/native_layout.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <string_view>
@@ -121,35 +122,90 @@ std::string TrimmedText(ByteView v) {
   return first == std::string::npos ? std::string() : s.substr(first);
 }
 
-}  // namespace
-
-LayoutResult FindNativeLayout(ByteView file) {
-  LayoutResult out;
-  if (file.size() < 132 || std::memcmp(file.data() + 128, "DICM", 4) != 0) {
-    out.reason = "no file meta";
-    return out;
-  }
-  // File meta: explicit VR little endian, group 0002.
-  Walker meta(file);
-  meta.pos = 132;
-  std::string ts;
+struct MetaInfo {
+  std::string transfer_syntax;
   uint64_t dataset_start = 0;
+};
+
+// The transfer syntax and where the data set starts, from the file meta
+// (explicit VR little endian, group 0002). Empty reason: fine.
+MetaInfo ReadMeta(ByteView file, std::string* reason) {
+  MetaInfo m;
+  Walker meta(file);
+  if (file.size() >= 132 && std::memcmp(file.data() + 128, "DICM", 4) == 0) {
+    meta.pos = 132;
+  } else if (file.size() >= 8 && meta.U16(0) == 0x0002 &&
+             std::isupper(std::to_integer<int>(file[4])) &&
+             std::isupper(std::to_integer<int>(file[5]))) {
+    meta.pos = 0;  // file meta without the preamble and "DICM", as some writers do
+  } else {
+    *reason = "no file meta";
+    return m;
+  }
   for (;;) {
     if (meta.pos + 4 > file.size()) {
-      out.reason = "no data set";
-      return out;
+      *reason = "no data set";
+      return m;
     }
     if (meta.U16(meta.pos) != 0x0002) {
-      dataset_start = meta.pos;
-      break;
+      m.dataset_start = meta.pos;
+      return m;
     }
     Element e;
     if (!meta.Header(&e, true) || e.length == kUndefined || !meta.Skip(e.length)) {
-      out.reason = "file meta unreadable";
-      return out;
+      *reason = "file meta unreadable";
+      return m;
     }
-    if (e.tag == Tag(0x0002, 0x0010)) ts = TrimmedText(meta.Value(e));
+    if (e.tag == Tag(0x0002, 0x0010)) m.transfer_syntax = TrimmedText(meta.Value(e));
   }
+}
+
+}  // namespace
+
+Result<Encapsulated> FindEncapsulatedPixels(ByteView file) {
+  std::string reason;
+  const MetaInfo m = ReadMeta(file, &reason);
+  if (!reason.empty()) return Fail(ErrorCode::kInvalidDicom, reason);
+  if (m.transfer_syntax == "1.2.840.10008.1.2" || m.transfer_syntax == "1.2.840.10008.1.2.2" ||
+      m.transfer_syntax == "1.2.840.10008.1.2.1.99") {
+    return Fail(ErrorCode::kInvalidArgument, "transfer syntax is not encapsulated");
+  }
+  Walker w(file);
+  w.pos = m.dataset_start;
+  while (!w.AtEnd()) {
+    Element e;
+    if (!w.Header(&e, true)) break;
+    if (e.tag == kPixelData) {
+      if (e.length != kUndefined) {
+        return Fail(ErrorCode::kInvalidDicom, "pixel data is not encapsulated");
+      }
+      Encapsulated out;
+      out.transfer_syntax = m.transfer_syntax;
+      for (;;) {
+        Element item;
+        if (!w.Header(&item, false)) break;
+        if (item.tag == kSequenceEnd) return out;
+        if (item.tag != kItem || item.length == kUndefined || !w.Skip(item.length)) {
+          return Fail(ErrorCode::kInvalidDicom, "damaged encapsulated pixel data (item " +
+                                                    std::to_string(out.items.size()) + ")");
+        }
+        out.items.push_back(w.Value(item));
+      }
+      return Fail(ErrorCode::kInvalidDicom,
+                  "encapsulated pixel data ends without a sequence delimiter: " + w.error);
+    }
+    if (!w.SkipValue(e, true, 0)) break;
+  }
+  if (!w.error.empty()) return Fail(ErrorCode::kInvalidDicom, w.error);
+  return Fail(ErrorCode::kNotFound, "no pixel data");
+}
+
+LayoutResult FindNativeLayout(ByteView file) {
+  LayoutResult out;
+  const MetaInfo m = ReadMeta(file, &out.reason);
+  if (!out.reason.empty()) return out;
+  const std::string& ts = m.transfer_syntax;
+  const uint64_t dataset_start = m.dataset_start;
   bool explicit_vr;
   if (ts == "1.2.840.10008.1.2.1") {
     explicit_vr = true;

@@ -11,7 +11,10 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "core/bytes.hpp"
+#include "core/error.hpp"
 
 namespace cf::codec {
 
@@ -38,7 +41,17 @@ struct LayoutResult {
   std::string reason;                  // why not, for counters and logs (no patient data)
 };
 
-// Walks `file` (a Part 10 file with "DICM" at 128). Implicit and explicit VR
+// The items of encapsulated Pixel Data, found the same way: the first is
+// the Basic Offset Table (maybe empty), then the fragments. Views into
+// `file`. Works whatever the transfer syntax UID, known to DCMTK or not
+// (HTJ2K), since encapsulated data sets are explicit VR little endian.
+struct Encapsulated {
+  std::string transfer_syntax;
+  std::vector<ByteView> items;
+};
+Result<Encapsulated> FindEncapsulatedPixels(ByteView file);
+
+// Walks `file` (a Part 10 file with "DICM" at 128, or its file meta at 0). Implicit and explicit VR
 // little endian only. Never reads out of bounds; any inconsistency gives
 // nullopt with a reason.
 LayoutResult FindNativeLayout(ByteView file);

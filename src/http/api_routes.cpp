@@ -169,17 +169,30 @@ std::string QuotedEtag(std::string_view sha256_hex) {
   return "\"" + std::string(sha256_hex) + "\"";
 }
 
+// The received bytes are named by their SHA-256; a conversion by that and
+// the transfer syntax (the same input and target give the same output).
+std::string FileEtag(const catalog::InstanceRecord& record, const std::string& transfer_syntax) {
+  if (transfer_syntax.empty() || transfer_syntax == record.transfer_syntax_uid) {
+    return QuotedEtag(record.sha256_hex);
+  }
+  return QuotedEtag(record.sha256_hex + ";" + transfer_syntax);
+}
+
 Result<FileAnswer> LoadFile(archive::Archive& archive, std::string_view uid,
-                            std::optional<int> version, std::string_view if_none_match) {
+                            std::optional<int> version, std::string_view if_none_match,
+                            const std::string& transfer_syntax, bool allow_lossy) {
   auto record = archive.GetInstanceVersion(uid, version);
   if (!record) return std::unexpected(record.error());
   FileAnswer answer;
   answer.record = std::move(*record);
-  if (!if_none_match.empty() && EtagMatches(if_none_match, QuotedEtag(answer.record.sha256_hex))) {
+  if (!if_none_match.empty() &&
+      EtagMatches(if_none_match, FileEtag(answer.record, transfer_syntax))) {
     answer.not_modified = true;
     return answer;
   }
-  auto bytes = archive.ReadBlob(answer.record);
+  auto bytes = transfer_syntax.empty()
+                   ? archive.ReadBlob(answer.record)
+                   : archive.ReadBlobAs(answer.record, transfer_syntax, allow_lossy);
   if (!bytes) return std::unexpected(bytes.error());
   answer.bytes = std::move(*bytes);
   return answer;
@@ -193,10 +206,19 @@ awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
     if (!parsed) co_return ErrorResponse(parsed.error());
     version = static_cast<int>(*parsed);
   }
+  // ?transfer-syntax=UID converts (lossless targets; lossy ones only with
+  // &lossy=true); without it, the exact received bytes.
+  const std::string transfer_syntax = Text(req.query.Get("transfer-syntax"));
+  const bool allow_lossy = Text(req.query.Get("lossy")) == "true";
   const auto header = req.raw[beast_http::field::if_none_match];
   const std::string if_none_match(header.data(), header.size());
-  auto answer = co_await RunBlocking(
-      ctx.blocking, [&] { return LoadFile(ctx.archive, uid, version, if_none_match); });
+  auto answer = co_await RunBlocking(ctx.blocking, [&] {
+    return LoadFile(ctx.archive, uid, version, if_none_match, transfer_syntax, allow_lossy);
+  });
+  if (!answer && answer.error().code == ErrorCode::kUnsupported && !transfer_syntax.empty()) {
+    co_return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable",
+                              answer.error().message);
+  }
   if (!answer) co_return ErrorResponse(answer.error());
 
   Response response;
@@ -207,7 +229,7 @@ awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
     response.SetHeader("Content-Disposition",
                        "attachment; filename=\"" + answer->record.sop_instance_uid + ".dcm\"");
   }
-  response.SetHeader("ETag", QuotedEtag(answer->record.sha256_hex));
+  response.SetHeader("ETag", FileEtag(answer->record, transfer_syntax));
   // Patient data: never in a shared cache; the browser revalidates by ETag.
   response.SetHeader("Cache-Control", "private, no-cache");
   co_return response;

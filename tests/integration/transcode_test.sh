@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Storage compression and transcoding through the real binary: imported
+# images are kept in their compressed stored form yet read back byte-exact;
+# /api/instances/{uid}/file?transfer-syntax= converts losslessly, refuses
+# lossy output unless asked, and every codec sample of the shared test data
+# converts to explicit little endian.
+source "$(dirname "$0")/lib.sh"
+
+# Pixel data of a file as native bytes: decompressed by DCMTK's own tools
+# in a separate process, then the raw value dumped.
+pixels_sha() {  # pixels_sha FILE
+  local dir; dir=$(mktemp -d "$WORK/px.XXXX")
+  case $(ts_of "$1") in
+    1.2.840.10008.1.2.4.80|1.2.840.10008.1.2.4.81) dcmdjpls "$1" "$dir/n.dcm" ;;
+    1.2.840.10008.1.2.5) dcmdrle "$1" "$dir/n.dcm" ;;
+    1.2.840.10008.1.2.4.5*|1.2.840.10008.1.2.4.70) dcmdjpeg "$1" "$dir/n.dcm" ;;
+    *) dcmconv +te "$1" "$dir/n.dcm" ;;
+  esac
+  dcmdump -q +W "$dir" "$dir/n.dcm" >/dev/null
+  sha "$(ls -S "$dir"/*.raw | head -1)"
+}
+
+"$CLOUDFILM" synth "$WORK/synth" --seed 3 --patients 1 --studies 3 --series 1 --instances 3 \
+  --modalities CT,MR,US --ct-size 256 --us-frames 4 >/dev/null
+rc=0; "$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK/synth"/*/ >"$WORK/import.out" || rc=$?
+check_eq "import exits 0" 0 "$rc"
+
+# The stored form: blobs start with the stored-form magic, and take less room.
+n_blobs=$(find "$WORK/data/blobs" -type f | wc -l)
+n_compressed=0
+while read -r f; do
+  [[ $(head -c 4 "$f" | od -An -tx1 | tr -d ' ') == "8943465a" ]] && n_compressed=$((n_compressed + 1))
+done < <(find "$WORK/data/blobs" -type f)
+check_eq "every synthetic image is stored in its compressed stored form" "$n_blobs" "$n_compressed"
+
+start_server "$WORK/data"
+sys=$(curl -sf "$BASE/api/system")
+check "stored bytes are under half the received bytes" \
+  test "$(jq '.bytes_stored * 2 < .bytes_received' <<<"$sys")" = true
+check_eq "compression is reported on" true "$(jq .storage.compression <<<"$sys")"
+
+bad=0
+while read -r rel sop; do
+  api_file "$sop" "$WORK/back.dcm" || { bad=$((bad + 1)); continue; }
+  [[ $(sha "$WORK/back.dcm") == "$(sha "$WORK/synth/$rel")" ]] || bad=$((bad + 1))
+done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
+check_eq "every object reads back byte-exact from its stored form" 0 "$bad"
+
+ct_rel=$(awk -F'\t' 'NR > 1 && $9 == "CT" { print $1; exit }' "$WORK/synth/manifest.tsv")
+ct_sop=$(awk -F'\t' 'NR > 1 && $9 == "CT" { print $7; exit }' "$WORK/synth/manifest.tsv")
+us_sop=$(awk -F'\t' 'NR > 1 && $9 == "US" { print $7; exit }' "$WORK/synth/manifest.tsv")
+ref_sha=$(pixels_sha "$WORK/synth/$ct_rel")
+for ts in 1.2.840.10008.1.2.4.80 1.2.840.10008.1.2.5 1.2.840.10008.1.2.4.70 1.2.840.10008.1.2; do
+  code=$(curl -s -o "$WORK/t.dcm" -w '%{http_code}' "$BASE/api/instances/$ct_sop/file?transfer-syntax=$ts")
+  check_eq "CT as $ts: 200" 200 "$code"
+  check_eq "CT as $ts: the file says $ts" "$ts" "$(ts_of "$WORK/t.dcm")"
+  check_eq "CT as $ts: DCMTK decodes the same pixels" "$ref_sha" "$(pixels_sha "$WORK/t.dcm")"
+done
+etag_raw=$(curl -sI "$BASE/api/instances/$ct_sop/file" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+etag_ls=$(curl -sI "$BASE/api/instances/$ct_sop/file?transfer-syntax=1.2.840.10008.1.2.4.80" | tr -d '\r' | awk -F': ' 'tolower($1) == "etag" { print $2 }')
+check "a conversion has its own ETag" test "$etag_raw" != "$etag_ls"
+
+code=$(curl -s -o "$WORK/p.json" -w '%{http_code}' "$BASE/api/instances/$us_sop/file?transfer-syntax=1.2.840.10008.1.2.4.50")
+check_eq "lossy output without consent is 406" 406 "$code"
+check "the problem says why" grep -q "explicit request" "$WORK/p.json"
+code=$(curl -s -o "$WORK/t.dcm" -w '%{http_code}' "$BASE/api/instances/$us_sop/file?transfer-syntax=1.2.840.10008.1.2.4.50&lossy=true")
+check_eq "lossy output with consent is 200" 200 "$code"
+check_eq "and is JPEG baseline" 1.2.840.10008.1.2.4.50 "$(ts_of "$WORK/t.dcm")"
+code=$(curl -s -o "$WORK/p.json" -w '%{http_code}' "$BASE/api/instances/$ct_sop/file?transfer-syntax=1.2.3.4")
+check_eq "an unknown transfer syntax is 406" 406 "$code"
+check_eq "as problem JSON" 406 "$(jq .status "$WORK/p.json")"
+check "the server stops cleanly" stop_server
+
+if [[ -n ${CF_TESTDATA:-} && -f $CF_TESTDATA/MANIFEST.tsv ]]; then
+  rc=0; "$CLOUDFILM" import --data "$WORK/codecs" --quiet "$CF_TESTDATA/codecs" >/dev/null || rc=$?
+  check_eq "the codec samples import" 0 "$rc"
+  start_server "$WORK/codecs"
+  failed=0; n=0
+  for f in $(find "$CF_TESTDATA/codecs" -name '*.dcm'); do
+    sop=$(sop_of "$f")
+    [[ -z $sop ]] && continue
+    n=$((n + 1))
+    code=$(curl -s -o "$WORK/t.dcm" -w '%{http_code}' "$BASE/api/instances/$sop/file?transfer-syntax=1.2.840.10008.1.2.1")
+    if [[ $code != 200 || $(ts_of "$WORK/t.dcm") != 1.2.840.10008.1.2.1 ]]; then
+      echo "  cannot convert ${f#"$CF_TESTDATA"/}: HTTP $code"; failed=$((failed + 1))
+    fi
+  done
+  check "codec samples were tried" test "$n" -ge 20
+  check_eq "every codec sample converts to explicit little endian" 0 "$failed"
+  check "the server stops cleanly" stop_server
+else
+  echo "SKIPPED (visible): ../shared/testdata is absent, codec samples not converted"
+fi
+finish

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: Apache-2.0
+// Decoding every transfer syntax, checked against independent decoders:
+// DCMTK's command-line tools (dcmdjpeg, dcmdjpls, dcmdrle, dcmconv) run as
+// separate processes, OpenJPEG's opj_decompress and OpenJPH's ojph_expand
+// on the extracted codestreams. Compared by SHA-256 of the native samples.
+#include "codec/transcode.hpp"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "codec/native_layout.hpp"
+#include "core/file_io.hpp"
+#include "crypto/sha256.hpp"
+#include "dicom/instance.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cf::codec {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TransferSyntaxOf(ByteView file) {
+  auto parsed = dicom::ParseInstance(file);
+  return parsed ? parsed->transfer_syntax_uid : std::string();
+}
+
+bool RunQuietly(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+bool HaveTool(const char* name) { return RunQuietly(std::string("command -v ") + name); }
+
+std::string Sha(ByteView v) { return crypto::ToHex(crypto::Sha256(v)); }
+
+// Planar component images (as opj_decompress writes .raw) to interleaved.
+Bytes Interleave(const Bytes& planar, size_t components, size_t sample_bytes) {
+  if (components == 1) return planar;
+  Bytes out(planar.size());
+  const size_t plane = planar.size() / components / sample_bytes;
+  for (size_t c = 0; c < components; ++c) {
+    for (size_t i = 0; i < plane; ++i) {
+      std::memcpy(out.data() + (i * components + c) * sample_bytes,
+                  planar.data() + (c * plane + i) * sample_bytes, sample_bytes);
+    }
+  }
+  return out;
+}
+
+// PGM/PPM (binary, maxval > 255 is big endian) to little-endian samples.
+Result<Bytes> ReadPnm(const fs::path& path) {
+  auto bytes = ReadFile(path, 1ull << 31);
+  if (!bytes) return std::unexpected(bytes.error());
+  std::string head(reinterpret_cast<const char*>(bytes->data()),
+                   std::min<size_t>(bytes->size(), 64));
+  std::istringstream in(head);
+  std::string magic;
+  int w = 0, h = 0, maxval = 0;
+  in >> magic >> w >> h >> maxval;
+  const size_t data_at = static_cast<size_t>(in.tellg()) + 1;
+  Bytes data(bytes->begin() + static_cast<long>(data_at), bytes->end());
+  if (maxval > 255) {
+    for (size_t i = 0; i + 1 < data.size(); i += 2) std::swap(data[i], data[i + 1]);
+  }
+  return data;
+}
+
+// The first frame of a JPEG 2000 / HTJ2K file's pixel data, as a codestream.
+Bytes FirstCodestream(ByteView file) {
+  auto enc = FindEncapsulatedPixels(file);
+  EXPECT_TRUE(enc) << enc.error().message;
+  Bytes out;
+  if (!enc) return out;
+  for (size_t i = 1; i < enc->items.size(); ++i) {
+    out.insert(out.end(), enc->items[i].begin(), enc->items[i].end());
+  }
+  return out;
+}
+
+void WriteFile(const fs::path& p, ByteView v) {
+  std::ofstream(p, std::ios::binary)
+      .write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size()));
+}
+
+TEST(TranscodeTest, EveryCodecSampleDecodesLikeAnIndependentDecoder) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  for (const char* tool :
+       {"dcmdjpeg", "dcmdjpls", "dcmdrle", "dcmconv", "opj_decompress", "ojph_expand"}) {
+    if (!HaveTool(tool)) GTEST_SKIP() << tool << " not installed (scripts/install-deps.sh)";
+  }
+  cf::testing::TempDir tmp;
+  int checked = 0;
+  std::map<std::string, int> by_reference;
+  for (const auto& entry : fs::recursive_directory_iterator(root / "codecs")) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".dcm") continue;
+    const std::string name = fs::relative(entry.path(), root).string();
+    SCOPED_TRACE(name);
+    auto bytes = ReadFile(entry.path(), 1ull << 31);
+    ASSERT_TRUE(bytes);
+    const std::string ts = TransferSyntaxOf(*bytes);
+    auto ours = DecodePixels(*bytes);
+    ASSERT_TRUE(ours) << ts << ": " << ours.error().message;
+    ASSERT_EQ(ours->data.size(), size_t{ours->rows} * ours->columns * ours->samples_per_pixel *
+                                     (ours->bits_allocated / 8) * ours->frames);
+
+    const fs::path out = tmp.Path() / "ref.dcm";
+    fs::remove(out);
+    const std::string in = "'" + entry.path().string() + "' '" + out.string() + "'";
+    Result<Bytes> reference = Fail(ErrorCode::kNotFound, "no reference");
+    std::string tool;
+    if (ts.starts_with("1.2.840.10008.1.2.4.5") || ts == "1.2.840.10008.1.2.4.70") {
+      tool = "dcmdjpeg";
+    } else if (ts == "1.2.840.10008.1.2.4.80" || ts == "1.2.840.10008.1.2.4.81") {
+      tool = "dcmdjpls";
+    } else if (ts == "1.2.840.10008.1.2.5") {
+      tool = "dcmdrle";
+    } else if (ts == "1.2.840.10008.1.2" || ts == "1.2.840.10008.1.2.1" ||
+               ts == "1.2.840.10008.1.2.2" || ts == "1.2.840.10008.1.2.1.99") {
+      tool = "dcmconv";
+    }
+    if (!tool.empty()) {
+      ASSERT_TRUE(RunQuietly(tool + (tool == "dcmconv" ? " +te " : " ") + in)) << tool;
+      // The tool's output is native explicit little endian: its pixel bytes
+      // are taken as they are (DecodePixels of a native file copies them).
+      auto file = ReadFile(out, 1ull << 31);
+      ASSERT_TRUE(file);
+      LayoutResult l = FindNativeLayout(*file);
+      ASSERT_TRUE(l.layout && l.layout->has_pixel_data) << l.reason;
+      reference =
+          Bytes(file->begin() + static_cast<long>(l.layout->pixel_offset),
+                file->begin() + static_cast<long>(l.layout->pixel_offset + ours->data.size()));
+    } else if (ts.starts_with("1.2.840.10008.1.2.4.9") && ours->frames == 1) {
+      tool = "opj_decompress";
+      const fs::path j2k = tmp.Path() / "f.j2k";
+      WriteFile(j2k, FirstCodestream(*bytes));
+      const fs::path raw = tmp.Path() / "f.rawl";
+      fs::remove(raw);
+      ASSERT_TRUE(RunQuietly("opj_decompress -i '" + j2k.string() + "' -o '" + raw.string() + "'"));
+      auto planar = ReadFile(raw, 1ull << 31);
+      ASSERT_TRUE(planar);
+      reference = Interleave(*planar, ours->samples_per_pixel, ours->bits_allocated / 8);
+    } else if (ts.starts_with("1.2.840.10008.1.2.4.20") && ours->frames == 1) {
+      tool = "ojph_expand";
+      const fs::path j2c = tmp.Path() / "f.j2c";
+      WriteFile(j2c, FirstCodestream(*bytes));
+      const fs::path pnm = tmp.Path() / (ours->samples_per_pixel == 3 ? "f.ppm" : "f.pgm");
+      fs::remove(pnm);
+      ASSERT_TRUE(RunQuietly("ojph_expand -i '" + j2c.string() + "' -o '" + pnm.string() + "'"));
+      reference = ReadPnm(pnm);
+    }
+    ASSERT_TRUE(reference) << "no independent decoder for " << ts;
+    EXPECT_EQ(Sha(ours->data), Sha(*reference)) << ts << " vs " << tool;
+    ++by_reference[tool];
+    ++checked;
+  }
+  for (const auto& [tool, n] : by_reference)
+    std::cout << "  " << n << " checked with " << tool << "\n";
+  EXPECT_GE(checked, 40);
+  EXPECT_GE(by_reference["opj_decompress"], 3);
+  EXPECT_GE(by_reference["ojph_expand"], 1);
+}
+
+TEST(TranscodeTest, LosslessTargetsRoundTripToTheSamePixels) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  for (const char* name : {"codecs/ct-ts-matrix/ct_1.2.840.10008.1.2_reference.dcm",
+                           "codecs/rle_rgb.dcm", "codecs/mr_small_explicit-be.dcm",
+                           "codecs/j2k-lossless_us_ybr-rct.dcm", "codecs/htj2k-lossless_rgb.dcm"}) {
+    SCOPED_TRACE(name);
+    auto bytes = ReadFile(root / name, 1ull << 31);
+    ASSERT_TRUE(bytes);
+    auto reference = DecodePixels(*bytes);
+    ASSERT_TRUE(reference) << reference.error().message;
+    for (std::string_view target : {ts::kExplicitLittle, ts::kImplicitLittle, ts::kJpegLsLossless,
+                                    ts::kRle, ts::kJpegLosslessSv1, ts::kDeflated}) {
+      SCOPED_TRACE(target);
+      auto out = Transcode(*bytes, target);
+      ASSERT_TRUE(out) << out.error().message;
+      EXPECT_EQ(TransferSyntaxOf(*out), target);
+      auto again = DecodePixels(*out);
+      ASSERT_TRUE(again) << again.error().message;
+      EXPECT_EQ(Sha(again->data), Sha(reference->data));
+    }
+  }
+}
+
+TEST(TranscodeTest, SameTransferSyntaxIsTheSameBytes) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  auto bytes = ReadFile(root / "codecs/mr_small_rle.dcm", 1ull << 31);
+  ASSERT_TRUE(bytes);
+  auto out = Transcode(*bytes, ts::kRle);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, *bytes);
+}
+
+TEST(TranscodeTest, LossyOutputOnlyOnExplicitRequest) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  auto bytes = ReadFile(root / "codecs/jpeg-lossless-sv1_8bit.dcm", 1ull << 31);
+  ASSERT_TRUE(bytes);
+  auto refused = Transcode(*bytes, ts::kJpegBaseline);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(refused.error().message.find("explicit request"), std::string::npos);
+  auto allowed = Transcode(*bytes, ts::kJpegBaseline, {.allow_lossy = true});
+  ASSERT_TRUE(allowed) << allowed.error().message;
+  EXPECT_EQ(TransferSyntaxOf(*allowed), ts::kJpegBaseline);
+}
+
+TEST(TranscodeTest, CorruptCodestreamIsAClearErrorNamingTheFrame) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  for (const char* name : {"codecs/mr_small_j2k-lossless.dcm", "codecs/htj2k-lossless_rgb.dcm",
+                           "codecs/mr_small_jpegls-lossless.dcm"}) {
+    SCOPED_TRACE(name);
+    auto bytes = ReadFile(root / name, 1ull << 31);
+    ASSERT_TRUE(bytes);
+    auto enc = FindEncapsulatedPixels(*bytes);
+    ASSERT_TRUE(enc);
+    ASSERT_GE(enc->items.size(), 2u);
+    // Overwrite the middle of the first fragment's codestream with garbage.
+    const ByteView frag = enc->items[1];
+    const size_t at = static_cast<size_t>(frag.data() - bytes->data()) + 2;
+    for (size_t i = at; i < at + std::min<size_t>(frag.size() - 4, 64); ++i) {
+      (*bytes)[i] = std::byte{0xFF};
+    }
+    auto out = DecodePixels(*bytes);
+    ASSERT_FALSE(out) << "decoded a corrupt codestream";
+    EXPECT_TRUE(out.error().code == ErrorCode::kInvalidDicom ||
+                out.error().code == ErrorCode::kUnsupported)
+        << out.error().message;
+  }
+}
+
+TEST(TranscodeTest, FramesMissingFromTheSequenceAreNamed) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  // A one-frame JPEG 2000 image that claims three frames.
+  cf::testing::TempDir tmp;
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile((root / "codecs/mr_small_j2k-lossless.dcm").c_str()).good());
+  ASSERT_TRUE(file.getDataset()->putAndInsertString(DCM_NumberOfFrames, "3").good());
+  const fs::path patched = tmp.Path() / "patched.dcm";
+  ASSERT_TRUE(file.saveFile(patched.c_str(), EXS_Unknown).good());
+  auto bytes = ReadFile(patched, 1ull << 31);
+  ASSERT_TRUE(bytes);
+  auto out = DecodePixels(*bytes);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kInvalidDicom);
+  EXPECT_NE(out.error().message.find("3 frames, 1 fragments"), std::string::npos)
+      << out.error().message;
+}
+
+}  // namespace
+}  // namespace cf::codec
