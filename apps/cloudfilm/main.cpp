@@ -54,6 +54,8 @@ int Main(int argc, char** argv) {
   cf::app::RegisterServe(app, run);
   cf::app::RegisterImport(app, run);
   cf::app::RegisterFsck(app, run);
+  cf::app::RegisterStats(app, run);
+  cf::app::RegisterCompact(app, run);
   cf::app::RegisterSynth(app, run);
   cf::app::RegisterConfig(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {

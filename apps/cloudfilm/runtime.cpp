@@ -6,7 +6,7 @@
 
 namespace cf::app {
 
-Result<Runtime> OpenRuntime(const Config& config) {
+Result<Runtime> OpenRuntime(const Config& config, Role role) {
   std::error_code ec;
   std::filesystem::create_directories(config.data, ec);
   if (ec) {
@@ -30,6 +30,8 @@ Result<Runtime> OpenRuntime(const Config& config) {
   archive::ArchiveOptions archive_options;
   archive_options.max_object_size = config.max_object_size;
   archive_options.compression = config.compression != "off";
+  archive_options.compress_after_ack = role == Role::kServer;
+  archive_options.compaction = role == Role::kServer;
   archive_options.stored_form.pixel_codec =
       config.compression == "htj2k" ? codec::PixelCodec::kHtj2k : codec::PixelCodec::kJpegLs;
   if (config.fsync) archive_options.journal_dir = config.data / "journal";

@@ -17,6 +17,13 @@ struct Runtime {
   std::unique_ptr<archive::Archive> archive;
 };
 
-Result<Runtime> OpenRuntime(const Config& config);
+// What the process does with the archive, which decides when compression
+// happens: a server compresses right after each acknowledgement and
+// compacts older blobs when idle; an import files blobs as received, so
+// that it ends promptly, and leaves them to the server's compactor; tools
+// (fsck, stats, compact) do neither on their own.
+enum class Role { kServer, kImport, kTool };
+
+Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
 
 }  // namespace cf::app

@@ -39,10 +39,26 @@ struct ArchiveOptions {
   // the blob store and the catalog must sync every write themselves.
   std::filesystem::path journal_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
-  // Store objects in their lossless stored form (see codec/stored_form.hpp),
-  // made after the acknowledgement by the materializer. Journal only.
+  // Store objects in their lossless stored form (see codec/stored_form.hpp).
   bool compression = true;
+  // With a journal: the materializer makes the stored form right after the
+  // acknowledgement (a server); otherwise blobs are filed as received and
+  // left to the compactor (an import, which should end promptly). Without
+  // a journal: the stored form is made before the acknowledgement.
+  bool compress_after_ack = true;
+  // With a journal: a low-priority thread compresses blobs filed as
+  // received (import, crash recovery, shutdown) when the archive is idle.
+  bool compaction = false;
+  std::chrono::seconds compaction_idle{30};  // pause after a pass found nothing
   codec::StoredFormOptions stored_form;
+};
+
+struct CompactReport {
+  int64_t examined = 0;
+  int64_t compressed = 0;
+  int64_t kept_as_received = 0;  // no stored form fits (or no gain)
+  int64_t skipped = 0;           // unreadable or damaged: left to fsck
+  uint64_t bytes_saved = 0;
 };
 
 // How objects were filed since the process started.
@@ -115,6 +131,7 @@ class Archive {
   Result<IngestReceipt> Ingest(ByteView bytes, const IngestSource& source);
 
   Result<catalog::Totals> Totals();
+  Result<std::vector<catalog::ModalityUsage>> UsageByModality();
   Result<catalog::Page<catalog::PatientRecord>> FindPatients(const catalog::PatientQuery& q);
   Result<catalog::Page<catalog::StudyRecord>> FindStudies(const catalog::StudyQuery& q);
   Result<catalog::StudyRecord> GetStudy(std::string_view study_uid);
@@ -155,6 +172,12 @@ class Archive {
   // Runs in the background; callable directly (tests, shutdown).
   Result<void> Checkpoint();
 
+  // Gives the next (at most `limit`) blobs filed as received their stored
+  // form: a new blob, synced, then the catalog switched, then the old blob
+  // removed, so that a crash at any point leaves a readable object. Blobs
+  // that gain nothing are marked so and not tried again.
+  Result<CompactReport> CompactOnce(int limit);
+
   // Replays journal segments of processes that are gone: every record's blob
   // is rewritten if missing or damaged and indexed if the catalog lacks it.
   // Returns the number of records replayed. Called by Open.
@@ -162,9 +185,15 @@ class Archive {
 
  private:
   void CheckpointLoop();
+  void CompactLoop();
+  Result<Bytes> ReadBlobOnce(const catalog::InstanceRecord& record);
+  struct Filed {
+    uint64_t stored_size = 0;
+    catalog::StoredForm form = catalog::StoredForm::kUnexamined;
+  };
   // Writes one object's blob (its stored form when `compress`) and returns
   // the bytes it takes.
-  Result<uint64_t> FileBlob(const std::string& key, ByteView received, bool compress);
+  Result<Filed> FileBlob(const std::string& key, ByteView received, bool compress);
   // A blob's received bytes: rebuilt from its stored form, or as they are.
   // kNotFound when the blob is missing; the caller checks the SHA-256.
   Result<Bytes> LoadBlob(const std::string& key);
@@ -186,6 +215,9 @@ class Archive {
   std::condition_variable loop_cv_;
   bool stopping_ = false;  // guarded by loop_mutex_
   std::thread checkpointer_;
+  std::thread compactor_;
+  std::mutex compact_mutex_;      // one CompactOnce at a time
+  int64_t compact_after_pk_ = 0;  // its position; guarded by compact_mutex_
   mutable std::mutex stats_mutex_;
   StorageStats storage_stats_;  // guarded by stats_mutex_
 };

@@ -28,12 +28,20 @@ struct IndexResult {
   std::string blob_key;  // the blob that holds these bytes
 };
 
+// How a blob holds its object (docs/storage-format.md).
+enum class StoredForm : int {
+  kUnexamined = 0,  // as received; no stored form tried yet
+  kAsReceived = 1,  // as received; a stored form was tried and not taken
+  kCompressed = 2,  // the lossless stored form
+};
+
 struct InstanceToIndex {
   const dicom::ParsedInstance* parsed = nullptr;  // REQUIRES: not null
   std::string sha256_hex;
   uint64_t size = 0;
   std::string blob_key;
   uint64_t stored_size = 0;
+  StoredForm stored_form = StoredForm::kUnexamined;
   std::string source;
   int64_t received_at_ms = 0;
 };
@@ -58,12 +66,33 @@ class Catalog {
   // sync each commit (the archive's ingest journal covers those).
   virtual Result<void> Sync() = 0;
 
-  // Records that the blob `blob_key` now takes `stored_size` bytes (its
-  // stored form replaced the received bytes) and adjusts the total.
-  // kNotFound when no instance refers to the blob.
-  virtual Result<void> SetStoredSize(std::string_view blob_key, uint64_t stored_size) = 0;
+  // Records what became of blob `blob_key`: its form and size, and, with
+  // `new_blob_key`, that the object now lives in that blob (the compactor
+  // writes a new blob rather than overwrite one). Adjusts the stored total.
+  // kNotFound when no instance refers to `blob_key`.
+  struct BlobUpdate {
+    std::string blob_key;
+    std::string new_blob_key;  // empty: the same blob
+    uint64_t stored_size = 0;
+    StoredForm form = StoredForm::kUnexamined;
+  };
+  virtual Result<void> UpdateBlob(const BlobUpdate& update) = 0;
+
+  // Blobs whose stored form was never tried (stored as received at a
+  // crash recovery, a shutdown or an import), in catalog order after
+  // `after_pk`, at most `limit`.
+  struct UnexaminedBlob {
+    int64_t pk = 0;
+    std::string blob_key;
+    std::string sha256_hex;
+    uint64_t size = 0;
+  };
+  virtual Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit) = 0;
 
   virtual Result<Totals> GetTotals() = 0;
+  // Received and stored bytes per series modality, largest first. A scan
+  // of the instances: for reports, not for every request.
+  virtual Result<std::vector<ModalityUsage>> UsageByModality() = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;
   virtual Result<StudyRecord> GetStudy(std::string_view study_uid) = 0;

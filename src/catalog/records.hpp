@@ -66,6 +66,14 @@ struct InstanceRecord {
   int64_t received_at_ms = 0;
 };
 
+// What one modality takes: received bytes against stored bytes.
+struct ModalityUsage {
+  std::string modality;  // of the series; empty when the objects had none
+  int64_t instance_versions = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_stored = 0;
+};
+
 struct Totals {
   int64_t patients = 0;
   int64_t studies = 0;

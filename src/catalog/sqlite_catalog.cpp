@@ -161,8 +161,7 @@ Result<IndexResult> SqliteCatalog::Index(const InstanceToIndex& instance) {
   return std::move(me.result);
 }
 
-Result<void> SqliteCatalog::SetStoredSize(std::string_view blob_key, uint64_t stored_size) {
-  const StoredSizeUpdate update{blob_key, stored_size};
+Result<void> SqliteCatalog::UpdateBlob(const BlobUpdate& update) {
   Pending me;
   me.update = &update;
   Submit(me);
@@ -223,7 +222,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
       p->result = std::unexpected(r.error());
       continue;
     }
-    p->result = p->instance ? IndexOne(*p->instance) : UpdateStoredSizeOne(*p->update);
+    p->result = p->instance ? IndexOne(*p->instance) : UpdateBlobOne(*p->update);
     if (!p->result) {
       (void)writer_.Exec("ROLLBACK TO item");
     }
@@ -236,7 +235,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
   }
 }
 
-Result<IndexResult> SqliteCatalog::UpdateStoredSizeOne(const StoredSizeUpdate& u) {
+Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
   auto old = writer_.Prepare("SELECT stored_size FROM instances WHERE blob_key = ?1");
   if (!old) return std::unexpected(old.error());
   (*old)->Bind(1, u.blob_key);
@@ -248,9 +247,12 @@ Result<IndexResult> SqliteCatalog::UpdateStoredSizeOne(const StoredSizeUpdate& u
   }
   const int64_t before = (*old)->Int(0);
   (*old)->Reset();
-  auto set = writer_.Prepare("UPDATE instances SET stored_size = ?2 WHERE blob_key = ?1");
+  auto set = writer_.Prepare(
+      "UPDATE instances SET stored_size = ?2, stored_form = ?3, blob_key = ?4 WHERE blob_key = ?1");
   if (!set) return std::unexpected(set.error());
   (*set)->Bind(1, u.blob_key).Bind(2, static_cast<int64_t>(u.stored_size));
+  (*set)->Bind(3, static_cast<int64_t>(u.form));
+  (*set)->Bind(4, u.new_blob_key.empty() ? u.blob_key : u.new_blob_key);
   if (auto r = (*set)->Run(); !r) return std::unexpected(r.error());
   auto total =
       writer_.Prepare("UPDATE counters SET value = value + ?1 WHERE name = 'bytes_stored'");
@@ -340,14 +342,15 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   auto ins = run(
       "INSERT INTO instances (series_pk, sop_uid, version, sop_class, instance_number, "
       "transfer_syntax, rows, columns, frames, sha256, size, blob_key, stored_size, source, "
-      "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+      "received_at, stored_form) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
       [&](Statement& s) {
         s.Bind(1, series_pk).Bind(2, p.sop_instance_uid).Bind(3, int64_t{version});
         s.Bind(4, p.sop_class_uid).Bind(5, p.instance_number).Bind(6, p.transfer_syntax_uid);
         s.Bind(7, p.rows).Bind(8, p.columns).Bind(9, p.number_of_frames).Bind(10, in.sha256_hex);
         s.Bind(11, static_cast<int64_t>(in.size)).Bind(12, in.blob_key);
         s.Bind(13, static_cast<int64_t>(in.stored_size)).Bind(14, in.source);
-        s.Bind(15, in.received_at_ms);
+        s.Bind(15, in.received_at_ms).Bind(16, static_cast<int64_t>(in.stored_form));
       });
   if (!ins) return std::unexpected(ins.error());
   if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());

@@ -33,8 +33,10 @@ class SqliteCatalog final : public Catalog {
                                               std::string_view sha256_hex) override;
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
   Result<void> Sync() override;
-  Result<void> SetStoredSize(std::string_view blob_key, uint64_t stored_size) override;
+  Result<void> UpdateBlob(const BlobUpdate& update) override;
+  Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit) override;
   Result<Totals> GetTotals() override;
+  Result<std::vector<ModalityUsage>> UsageByModality() override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
   Result<StudyRecord> GetStudy(std::string_view study_uid) override;
@@ -45,13 +47,9 @@ class SqliteCatalog final : public Catalog {
   Result<bool> HasBlob(std::string_view blob_key) override;
 
  private:
-  struct StoredSizeUpdate {
-    std::string_view blob_key;
-    uint64_t stored_size;
-  };
   struct Pending {
     const InstanceToIndex* instance = nullptr;  // an Index, or
-    const StoredSizeUpdate* update = nullptr;   // a SetStoredSize
+    const BlobUpdate* update = nullptr;         // an UpdateBlob
     Result<IndexResult> result = std::unexpected(Error{ErrorCode::kInternal, "not run"});
     bool done = false;
   };
@@ -76,7 +74,7 @@ class SqliteCatalog final : public Catalog {
   void Submit(Pending& me);
   void RunBatch(std::vector<Pending*>& batch);
   Result<IndexResult> IndexOne(const InstanceToIndex& instance);
-  Result<IndexResult> UpdateStoredSizeOne(const StoredSizeUpdate& update);
+  Result<IndexResult> UpdateBlobOne(const BlobUpdate& update);
 
   SqliteOptions options_;
 

@@ -84,6 +84,13 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value) VALUES
   ('instances', 0), ('instance_versions', 0), ('bytes_received', 0), ('bytes_stored', 0);
 )sql",
+    // 2: how each blob holds its object: 0 as received, not yet examined
+    // (the compactor's work list), 1 as received by decision, 2 stored form.
+    R"sql(
+ALTER TABLE instances ADD COLUMN stored_form INTEGER NOT NULL DEFAULT 0;
+UPDATE instances SET stored_form = 2 WHERE stored_size < size;
+CREATE INDEX instances_unexamined ON instances (pk) WHERE stored_form = 0;
+)sql",
 };
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 namespace cf::catalog::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Applies every migration newer than the database's version. Fails with
 // kConflict when the database is newer than this program knows.

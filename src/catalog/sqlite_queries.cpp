@@ -173,6 +173,49 @@ Result<Totals> SqliteCatalog::GetTotals() {
   return t;
 }
 
+Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(int64_t after_pk,
+                                                                           int limit) {
+  auto db = Borrow();
+  auto s = db->Prepare(
+      "SELECT pk, blob_key, sha256, size FROM instances "
+      "WHERE stored_form = 0 AND pk > ?1 ORDER BY pk LIMIT ?2");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, after_pk).Bind(2, int64_t{limit});
+  std::vector<UnexaminedBlob> out;
+  for (;;) {
+    auto row = (*s)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back(
+        {(*s)->Int(0), (*s)->Text(1), (*s)->Text(2), static_cast<uint64_t>((*s)->Int(3))});
+  }
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality() {
+  auto db = Borrow();
+  auto s = db->Prepare(
+      "SELECT se.modality, count(*), sum(i.size), sum(i.stored_size) "
+      "FROM instances i JOIN series se ON se.pk = i.series_pk "
+      "GROUP BY se.modality ORDER BY sum(i.size) DESC");
+  if (!s) return std::unexpected(s.error());
+  std::vector<ModalityUsage> out;
+  for (;;) {
+    auto row = (*s)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    ModalityUsage u;
+    u.modality = (*s)->Text(0);
+    u.instance_versions = (*s)->Int(1);
+    u.bytes_received = static_cast<uint64_t>((*s)->Int(2));
+    u.bytes_stored = static_cast<uint64_t>((*s)->Int(3));
+    out.push_back(std::move(u));
+  }
+  (*s)->Reset();
+  return out;
+}
+
 Result<Page<PatientRecord>> SqliteCatalog::FindPatients(const PatientQuery& q) {
   auto db = Borrow();
   Where w;

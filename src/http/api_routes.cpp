@@ -45,10 +45,16 @@ awaitable<Response> Healthz(const ApiContext&, const Request&) {
 awaitable<Response> System(const ApiContext& ctx, const Request&) {
   auto totals = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.Totals(); });
   if (!totals) co_return ErrorResponse(totals.error());
+  auto usage = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.UsageByModality(); });
+  if (!usage) co_return ErrorResponse(usage.error());
   nlohmann::json body = {{"name", "cloudfilm"}, {"version", kVersion}};
   body.update(ToJson(*totals));
   const archive::StorageStats storage = ctx.archive.Storage();
+  nlohmann::json by_modality = nlohmann::json::array();
+  for (const auto& u : *usage) by_modality.push_back(ToJson(u));
   body["storage"] = {{"compression", ctx.archive.Options().compression},
+                     {"ratio", Ratio(totals->bytes_received, totals->bytes_stored)},
+                     {"by_modality", by_modality},
                      {"backlog", storage.backlog},
                      {"since_start",
                       {{"compressed", storage.compressed},

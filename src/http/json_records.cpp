@@ -4,6 +4,8 @@
 // about whether clients may see it.
 #include "http/json_records.hpp"
 
+#include <cmath>
+
 namespace cf::http {
 namespace {
 
@@ -76,6 +78,19 @@ nlohmann::json ToJson(const catalog::InstanceRecord& instance) {
       {"source", instance.source},
       {"received_at_ms", instance.received_at_ms},
   };
+}
+
+double Ratio(uint64_t received, uint64_t stored) {
+  if (stored == 0) return 0.0;
+  return std::round(static_cast<double>(received) / static_cast<double>(stored) * 100.0) / 100.0;
+}
+
+nlohmann::json ToJson(const catalog::ModalityUsage& u) {
+  return {{"modality", u.modality},
+          {"instance_versions", u.instance_versions},
+          {"bytes_received", u.bytes_received},
+          {"bytes_stored", u.bytes_stored},
+          {"ratio", Ratio(u.bytes_received, u.bytes_stored)}};
 }
 
 nlohmann::json ToJson(const catalog::Totals& totals) {

@@ -16,6 +16,10 @@ nlohmann::json ToJson(const catalog::StudyRecord& study);
 nlohmann::json ToJson(const catalog::SeriesRecord& series);
 nlohmann::json ToJson(const catalog::InstanceRecord& instance);
 nlohmann::json ToJson(const catalog::Totals& totals);
+nlohmann::json ToJson(const catalog::ModalityUsage& usage);
+
+// received / stored, two decimals; 0 when nothing is stored.
+double Ratio(uint64_t received, uint64_t stored);
 
 // {"total":N,"limit":L,"offset":O,"items":[...]}.
 template <class Record>

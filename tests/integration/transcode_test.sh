@@ -26,16 +26,35 @@ pixels_sha() {  # pixels_sha FILE
 rc=0; "$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK/synth"/*/ >"$WORK/import.out" || rc=$?
 check_eq "import exits 0" 0 "$rc"
 
-# The stored form: blobs start with the stored-form magic, and take less room.
-n_blobs=$(find "$WORK/data/blobs" -type f | wc -l)
-n_compressed=0
-while read -r f; do
-  [[ $(head -c 4 "$f" | od -An -tx1 | tr -d ' ') == "8943465a" ]] && n_compressed=$((n_compressed + 1))
-done < <(find "$WORK/data/blobs" -type f)
-check_eq "every synthetic image is stored in its compressed stored form" "$n_blobs" "$n_compressed"
+count_stored_forms() {  # count_stored_forms DATA_DIR
+  local n=0 f
+  while read -r f; do
+    [[ $(head -c 4 "$f" | od -An -tx1 | tr -d ' ') == "8943465a" ]] && n=$((n + 1))
+  done < <(find "$1/blobs" -type f)
+  echo "$n"
+}
+
+# An import files objects as received, so that it ends promptly; the
+# stored form comes from `cloudfilm compact` or a server's idle compactor.
+check_eq "an import stores objects as received" 0 "$(count_stored_forms "$WORK/data")"
+cp -a "$WORK/data" "$WORK/data2"
+out=$("$CLOUDFILM" compact --data "$WORK/data")
+check_eq "compact compresses every synthetic image" "compressed: 9" "$(grep '^compressed:' <<<"$out")"
+check_eq "and leaves one blob per object" 9 "$(find "$WORK/data/blobs" -type f | wc -l)"
+check_eq "every blob is now in its compressed stored form" 9 "$(count_stored_forms "$WORK/data")"
+check_eq "a second compact finds nothing to do" "examined: 0" "$("$CLOUDFILM" compact --data "$WORK/data" | grep '^examined:')"
+
+stats=$("$CLOUDFILM" stats --data "$WORK/data" --json)
+check_eq "stats counts the objects" 9 "$(jq .instance_versions <<<"$stats")"
+check "stats: stored at least 2x smaller overall" test "$(jq '.ratio >= 2' <<<"$stats")" = true
+check_eq "stats: one row per modality" "CT MR US" "$(jq -r '[.by_modality[].modality] | sort | join(" ")' <<<"$stats")"
+check "stats: CT at least 3x smaller" test "$(jq '.by_modality[] | select(.modality == "CT") | .ratio >= 3' <<<"$stats")" = true
+check "stats as a table names the modalities" grep -q "^CT " <("$CLOUDFILM" stats --data "$WORK/data")
 
 start_server "$WORK/data"
 sys=$(curl -sf "$BASE/api/system")
+check_eq "/api/system reports per modality" 3 "$(jq '.storage.by_modality | length' <<<"$sys")"
+check "/api/system reports the overall ratio" test "$(jq '.storage.ratio >= 2' <<<"$sys")" = true
 check "stored bytes are under half the received bytes" \
   test "$(jq '.bytes_stored * 2 < .bytes_received' <<<"$sys")" = true
 check_eq "compression is reported on" true "$(jq .storage.compression <<<"$sys")"
@@ -71,6 +90,24 @@ code=$(curl -s -o "$WORK/p.json" -w '%{http_code}' "$BASE/api/instances/$ct_sop/
 check_eq "an unknown transfer syntax is 406" 406 "$code"
 check_eq "as problem JSON" 406 "$(jq .status "$WORK/p.json")"
 check "the server stops cleanly" stop_server
+
+# A server compacts what an import left as received, on its own.
+start_server "$WORK/data2"
+ratio=0
+for _ in $(seq 1 120); do
+  ratio=$(curl -sf "$BASE/api/system" | jq .storage.ratio)
+  [[ $(jq ". >= 2" <<<"$ratio") == true ]] && break
+  sleep 0.5
+done
+check "the server's idle compactor compresses imported objects (ratio $ratio)" test "$(jq ". >= 2" <<<"$ratio")" = true
+bad=0
+while read -r rel sop; do
+  api_file "$sop" "$WORK/back.dcm" || { bad=$((bad + 1)); continue; }
+  [[ $(sha "$WORK/back.dcm") == "$(sha "$WORK/synth/$rel")" ]] || bad=$((bad + 1))
+done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
+check_eq "and every object still reads back byte-exact" 0 "$bad"
+check "the server stops cleanly" stop_server
+check "fsck is clean after compaction" "$CLOUDFILM" fsck --data "$WORK/data2"
 
 if [[ -n ${CF_TESTDATA:-} && -f $CF_TESTDATA/MANIFEST.tsv ]]; then
   rc=0; "$CLOUDFILM" import --data "$WORK/codecs" --quiet "$CF_TESTDATA/codecs" >/dev/null || rc=$?

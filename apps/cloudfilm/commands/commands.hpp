@@ -19,6 +19,8 @@ void RegisterImport(CLI::App& app, Runner& run);
 void RegisterFsck(CLI::App& app, Runner& run);
 void RegisterSynth(CLI::App& app, Runner& run);
 void RegisterConfig(CLI::App& app, Runner& run);
+void RegisterStats(CLI::App& app, Runner& run);
+void RegisterCompact(CLI::App& app, Runner& run);
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

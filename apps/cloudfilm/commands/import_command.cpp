@@ -73,7 +73,7 @@ class Progress {
 };
 
 int RunImport(const Config& config, const ImportArgs& args) {
-  auto rt = OpenRuntime(config);
+  auto rt = OpenRuntime(config, Role::kImport);
   if (!rt) return ReportError(rt.error());
   archive::Importer importer(*rt->archive);
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());

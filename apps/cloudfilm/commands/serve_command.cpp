@@ -28,7 +28,7 @@ int RunServe(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto rt = OpenRuntime(config);
+  auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
 
   dimse::ScpOptions scp;

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include "archive/archive.hpp"
@@ -28,7 +30,7 @@ struct Opened {
 
 // As runtime.cpp opens it: unsynced blobs and catalog, synced journal. The
 // background checkpoint is slowed down so that the test decides when.
-Opened OpenJournaled(const fs::path& dir) {
+Opened OpenJournaled(const fs::path& dir, bool compress_after_ack = true) {
   Opened o;
   auto b = store::FilesystemBlobStore::Open({dir, false});
   EXPECT_TRUE(b);
@@ -39,6 +41,7 @@ Opened OpenJournaled(const fs::path& dir) {
   ArchiveOptions options;
   options.journal_dir = dir / "journal";
   options.checkpoint_interval = std::chrono::hours(1);
+  options.compress_after_ack = compress_after_ack;
   auto a = Archive::Open(*o.catalog, *o.blobs, options);
   EXPECT_TRUE(a) << a.error().message;
   o.archive = std::move(*a);
@@ -118,6 +121,79 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
   auto report = o.archive->Fsck(false);
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->Clean());
+}
+
+bool IsStoredFormFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char head[4] = {};
+  in.read(head, 4);
+  return std::memcmp(head,
+                     "\x89"
+                     "CFZ",
+                     4) == 0;
+}
+
+int CountStoredForms(const fs::path& blobs) {
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(blobs)) {
+    n += e.is_regular_file() && IsStoredFormFile(e.path()) ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(StagedIngestTest, ObjectsAreCompressedAfterTheAcknowledgement) {
+  cf::testing::TempDir dir;
+  Opened o = OpenJournaled(dir.Path());
+  const auto objects = MakeObjects(6);
+  for (const auto& bytes : objects) ASSERT_TRUE(o.archive->Ingest(bytes, kTest));
+  ASSERT_TRUE(o.archive->Checkpoint());  // waits for the materializer
+  EXPECT_EQ(CountStoredForms(dir.Path() / "blobs"), 6);
+  auto totals = o.archive->Totals();
+  ASSERT_TRUE(totals);
+  EXPECT_LT(totals->bytes_stored, totals->bytes_received);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, objects[i]);
+  }
+}
+
+TEST(StagedIngestTest, CompactionGivesBlobsFiledAsReceivedTheirStoredForm) {
+  cf::testing::TempDir dir;
+  const auto objects = MakeObjects(10);
+  {
+    Opened o = OpenJournaled(dir.Path(), /*compress_after_ack=*/false);  // as an import
+    for (const auto& bytes : objects) ASSERT_TRUE(o.archive->Ingest(bytes, kTest));
+  }
+  Opened o = OpenJournaled(dir.Path());
+  EXPECT_EQ(CountStoredForms(dir.Path() / "blobs"), 0);
+  auto before = o.archive->Totals();
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->bytes_stored, before->bytes_received);
+
+  auto report = o.archive->CompactOnce(4);  // in batches, as the idle loop does
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->examined, 4);
+  while (report->examined > 0) {
+    report = o.archive->CompactOnce(4);
+    ASSERT_TRUE(report);
+  }
+  EXPECT_EQ(CountStoredForms(dir.Path() / "blobs"), 10);
+  EXPECT_EQ(CountFiles(dir.Path() / "blobs"), 10) << "old blobs are removed";
+  auto after = o.archive->Totals();
+  ASSERT_TRUE(after);
+  EXPECT_LT(after->bytes_stored, before->bytes_stored);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, objects[i]);
+  }
+  auto again = o.archive->CompactOnce(100);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->examined, 0) << "nothing is examined twice";
+  auto fsck = o.archive->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_TRUE(fsck->Clean());
 }
 
 }  // namespace
