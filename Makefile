@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build demo test unit test-asan bench format clean
+.PHONY: all deps build demo test unit test-asan bench fuzz format clean
 
 all: build
 
@@ -41,6 +41,20 @@ test-asan: deps $(BUILD_ASAN)/build.ninja
 # Side-by-side benchmarks against Orthanc (see bench/README.md).
 bench: build
 	@bash bench/run.sh $(BUILD)/apps/cloudfilm/cloudfilm
+
+# libFuzzer on the STOW-RS multipart parser for FUZZ_TIME seconds. Built
+# directly with clang (19: clang 14 lacks std::expected with libstdc++ 12);
+# the corpus grows in $(BUILD_FUZZ)/corpus, seeds are in fuzz/corpus.
+BUILD_FUZZ ?= build-fuzz
+FUZZ_CXX   ?= clang++-19
+FUZZ_TIME  ?= 60
+fuzz: deps
+	@command -v $(FUZZ_CXX) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang-19 libclang-rt-19-dev
+	@mkdir -p $(BUILD_FUZZ)/corpus/multipart
+	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Wall -Wextra -Isrc fuzz/multipart_fuzz.cpp src/http/multipart.cpp -o $(BUILD_FUZZ)/multipart_fuzz
+	$(BUILD_FUZZ)/multipart_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  $(BUILD_FUZZ)/corpus/multipart fuzz/corpus/multipart
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -75,11 +75,17 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   if (!(r = Read(root, "data", c.data, ""))) return r;
   if (!(r = Read(root, "log_level", c.log_level, ""))) return r;
   if (const toml::table* h = root["http"].as_table()) {
-    if (!(r = CheckKeys(*h, {"bind", "port", "threads", "blocking_threads"}, "http."))) return r;
+    if (!(r = CheckKeys(*h,
+                        {"bind", "port", "threads", "blocking_threads", "max_upload_bytes",
+                         "cors_allow_origin"},
+                        "http.")))
+      return r;
     if (!(r = Read(*h, "bind", c.http_bind, "http."))) return r;
     if (!(r = Read(*h, "port", c.http_port, "http."))) return r;
     if (!(r = Read(*h, "threads", c.http_threads, "http."))) return r;
     if (!(r = Read(*h, "blocking_threads", c.blocking_threads, "http."))) return r;
+    if (!(r = Read(*h, "max_upload_bytes", c.max_upload_bytes, "http."))) return r;
+    if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
     if (!(r = CheckKeys(*d,
@@ -118,6 +124,11 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
   if (c.blocking_threads < 1 || c.blocking_threads > 256)
     return std::unexpected(ConfigError("http.blocking_threads must be between 1 and 256"));
+  if (c.max_upload_bytes < 1024)
+    return std::unexpected(ConfigError("http.max_upload_bytes is too small"));
+  // It goes into a header as it is.
+  if (c.http_cors_allow_origin.find_first_of("\r\n") != std::string::npos)
+    return std::unexpected(ConfigError("http.cors_allow_origin must be one line"));
   if (c.compression != "jpeg-ls" && c.compression != "htj2k" && c.compression != "off")
     return std::unexpected(
         ConfigError("storage.compression must be \"jpeg-ls\", \"htj2k\" or \"off\""));
@@ -139,7 +150,9 @@ std::string ToToml(const Config& c) {
       {"http", toml::table{{"bind", c.http_bind},
                            {"port", c.http_port},
                            {"threads", c.http_threads},
-                           {"blocking_threads", c.blocking_threads}}},
+                           {"blocking_threads", c.blocking_threads},
+                           {"max_upload_bytes", static_cast<int64_t>(c.max_upload_bytes)},
+                           {"cors_allow_origin", c.http_cors_allow_origin}}},
       {"dicom", toml::table{{"bind", c.dicom_bind},
                             {"port", c.dicom_port},
                             {"aet", c.aet},

@@ -21,6 +21,8 @@ struct Config {
   uint16_t http_port = 8080;
   int http_threads = 2;
   int blocking_threads = 4;
+  uint64_t max_upload_bytes = 4ull << 30;  // one STOW-RS request, spooled to DATA/tmp/http
+  std::string http_cors_allow_origin;      // empty: no CORS headers
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;

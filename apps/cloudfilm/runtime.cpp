@@ -1,10 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "catalog/sqlite_catalog.hpp"
 #include "store/filesystem_blob_store.hpp"
 
 namespace cf::app {
+
+namespace {
+
+Result<FolderLock> Lock(const std::filesystem::path& path, int operation, const char* busy) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot open " + path.string() + ": " + std::strerror(errno));
+  }
+  FolderLock lock(fd);
+  if (::flock(fd, operation | LOCK_NB) != 0) {
+    return Fail(ErrorCode::kConflict, busy);
+  }
+  return lock;
+}
+
+}  // namespace
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 Result<Runtime> OpenRuntime(const Config& config, Role role) {
   std::error_code ec;
@@ -14,6 +42,21 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
                 "cannot create data folder " + config.data.string() + ": " + ec.message());
   }
   Runtime rt;
+  // Everyone shares the folder, except fsck, which needs it alone; and one
+  // server at a time.
+  auto shared = Lock(config.data / "cloudfilm.lock", role == Role::kExclusive ? LOCK_EX : LOCK_SH,
+                     role == Role::kExclusive
+                         ? "the data folder is in use (a server, import or compact runs on it); "
+                           "stop it first"
+                         : "the data folder is being checked by fsck; try again when it ends");
+  if (!shared) return std::unexpected(shared.error());
+  rt.locks.push_back(std::move(*shared));
+  if (role == Role::kServer) {
+    auto server = Lock(config.data / "serve.lock", LOCK_EX,
+                       "another cloudfilm server already serves this data folder");
+    if (!server) return std::unexpected(server.error());
+    rt.locks.push_back(std::move(*server));
+  }
   // Durability comes from the archive's ingest journal (one fdatasync per
   // group of objects); blobs and catalog are flushed at its checkpoints, so
   // they need not sync each write. --no-fsync turns all of it off.

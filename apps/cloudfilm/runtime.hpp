@@ -5,13 +5,32 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "archive/archive.hpp"
 #include "config.hpp"
 
 namespace cf::app {
 
+// An flock on a file in the data folder, released when the process ends.
+class FolderLock {
+ public:
+  FolderLock() = default;
+  explicit FolderLock(int fd) : fd_(fd) {}
+  FolderLock(FolderLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  FolderLock& operator=(FolderLock&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  ~FolderLock();
+
+ private:
+  int fd_ = -1;
+};
+
 struct Runtime {
+  std::vector<FolderLock> locks;  // released after the archive (declared first)
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<archive::Archive> archive;
@@ -21,8 +40,10 @@ struct Runtime {
 // happens: a server compresses right after each acknowledgement and
 // compacts older blobs when idle; an import files blobs as received, so
 // that it ends promptly, and leaves them to the server's compactor; tools
-// (fsck, stats, compact) do neither on their own.
-enum class Role { kServer, kImport, kTool };
+// (stats, compact) do neither on their own. fsck needs the folder to
+// itself: a server's compactor writes blobs before the catalog names them,
+// which a concurrent fsck --repair would take for orphans.
+enum class Role { kServer, kImport, kTool, kExclusive };
 
 Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
 

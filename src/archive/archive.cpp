@@ -224,13 +224,17 @@ Result<CompactReport> Archive::CompactOnce(int limit) {
   if (!made.empty()) {
     if (auto r = blobs_.Sync(); !r) return std::unexpected(r.error());
   }
+  std::vector<std::string> replaced;
   for (const auto& m : made) {
     auto r = catalog_.UpdateBlob(
         {m.old_key, m.new_key, m.stored_size, catalog::StoredForm::kCompressed});
     if (!r) {
-      (void)blobs_.Remove(m.new_key);  // the catalog still names the old one
+      // The catalog still names the old blob (or another compactor switched
+      // it first and removes it): ours is the one to go, never the old one.
+      (void)blobs_.Remove(m.new_key);
       continue;
     }
+    replaced.push_back(m.old_key);
     ++report.compressed;
     report.bytes_saved += m.received_size - m.stored_size;
   }
@@ -238,7 +242,7 @@ Result<CompactReport> Archive::CompactOnce(int limit) {
     if (catalog_.UpdateBlob(k)) ++report.kept_as_received;
   }
   if (auto r = catalog_.Sync(); !r) return std::unexpected(r.error());
-  for (const auto& m : made) (void)blobs_.Remove(m.old_key);
+  for (const auto& key : replaced) (void)blobs_.Remove(key);
   {
     std::lock_guard lock(stats_mutex_);
     storage_stats_.compressed += report.compressed;
@@ -362,7 +366,8 @@ Result<int64_t> Archive::Recover() {
   return records;
 }
 
-Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source) {
+Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source,
+                                      std::string_view required_study_uid) {
   dicom::ParseOptions parse_options;
   parse_options.max_object_size = options_.max_object_size;
   parse_options.accept_raw_dataset = options_.accept_raw_dataset;
@@ -372,6 +377,12 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
                                   {"code", std::string(ToString(parsed.error().code))},
                                   {"reason", parsed.error().message}});
     return std::unexpected(parsed.error());
+  }
+  if (!required_study_uid.empty() && parsed->study_instance_uid != required_study_uid) {
+    log::Warn("ingest.rejected", {{"channel", source.channel},
+                                  {"code", std::string(ToString(ErrorCode::kConflict))},
+                                  {"reason", "not of the study the request names"}});
+    return Fail(ErrorCode::kConflict, "the object belongs to another study than the request names");
   }
   IngestReceipt receipt;
   receipt.sop_class_uid = parsed->sop_class_uid;

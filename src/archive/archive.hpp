@@ -127,8 +127,11 @@ class Archive {
   // bytes again are an idempotent success (kAlreadyPresent); different bytes
   // under a known SOP Instance UID are kept as a new version (kNewVersion).
   // Errors: kInvalidDicom, kTooLarge, kConflict (hierarchy),
-  // kStorageUnavailable (disk full or failing).
-  Result<IngestReceipt> Ingest(ByteView bytes, const IngestSource& source);
+  // kStorageUnavailable (disk full or failing). With `required_study_uid`
+  // (a STOW-RS request to /studies/{study}), an object of any other study
+  // is refused with kConflict before anything is stored.
+  Result<IngestReceipt> Ingest(ByteView bytes, const IngestSource& source,
+                               std::string_view required_study_uid = {});
 
   Result<catalog::Totals> Totals();
   Result<std::vector<catalog::ModalityUsage>> UsageByModality();

@@ -7,7 +7,6 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcspchrs.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
@@ -19,8 +18,8 @@
 #include <string>
 #include <tuple>
 
-#include "dicom/charset_japanese.hpp"
 #include "dicom/instance.hpp"
+#include "dicom/text_decoder.hpp"
 
 namespace cf::dicom {
 namespace {
@@ -54,61 +53,6 @@ std::optional<int> GetInt(DcmItem& item, const DcmTagKey& tag) {
   }
   return v;
 }
-
-// Replaces bytes that are not valid UTF-8 so that the index only holds UTF-8.
-std::string SanitizeUtf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len != 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(in[i + k]) >> 6) == 2;
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
-  }
-  return out;
-}
-
-class TextDecoder {
- public:
-  TextDecoder(const std::string& charset, std::vector<std::string>& warnings) {
-    const bool plain = charset.empty() || charset == "ISO_IR 6" || charset == "ISO_IR 192";
-    if (plain) return;
-    const OFCondition st = converter_.selectCharacterSet(charset.c_str(), "ISO_IR 192");
-    if (st.good()) {
-      active_ = true;
-    } else if (IsIso2022Japanese(charset)) {
-      japanese_ = true;
-    } else {
-      warnings.push_back(
-          "unsupported Specific Character Set; text indexed with invalid bytes replaced");
-    }
-  }
-
-  std::string Decode(const std::string& raw, const char* delimiters) {
-    if (japanese_ && !raw.empty()) {
-      if (auto utf8 = DecodeIso2022Japanese(raw)) return SanitizeUtf8(*utf8);
-    }
-    if (!active_ || raw.empty()) return SanitizeUtf8(raw);
-    OFString out;
-    if (converter_.convertString(OFString(raw.c_str(), raw.size()), out, delimiters).bad()) {
-      return SanitizeUtf8(raw);
-    }
-    return SanitizeUtf8(std::string_view(out.c_str(), out.length()));
-  }
-
- private:
-  DcmSpecificCharacterSet converter_;
-  bool active_ = false;
-  bool japanese_ = false;
-};
 
 Result<std::string> RequireUid(DcmItem& item, const DcmTagKey& tag, const char* what) {
   std::string uid = GetRaw(item, tag);

@@ -10,6 +10,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,17 +18,25 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/error.hpp"
 #include "http/query_params.hpp"
 
 namespace cf::http {
 
 using RawRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+class SpoolFile;
+
 struct Request {
   const RawRequest& raw;
   std::string_view route;  // the matched pattern ("/api/studies/{uid}"): safe to log
   QueryParams query;
   std::vector<std::pair<std::string, std::string>> params;  // {name} -> decoded segment
+  // The client's address (for ingest sources and logs; not patient data).
+  std::string_view peer;
+  // For an upload the server streamed to disk (STOW-RS), its body; then
+  // raw.body() is empty. See spool_file.hpp.
+  const SpoolFile* body_file = nullptr;
 
   // The decoded value of path parameter `name`; empty when the route has none.
   std::string_view Param(std::string_view name) const {
@@ -38,11 +47,27 @@ struct Request {
   }
 };
 
+// A body produced piece by piece while it is sent, so that a WADO-RS
+// retrieve of a whole study never sits in memory at once. The server calls
+// Next on the blocking pool (it may read and convert objects), one call at
+// a time, and writes each piece as an HTTP/1.1 chunk.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // The next piece; an empty one ends the body. The status line is sent by
+  // then, so an error can only cut the connection: the client sees a
+  // truncated body, never a complete-looking wrong one.
+  virtual Result<Bytes> Next() = 0;
+};
+
 struct Response {
   unsigned status = 200;
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type/Length
   Bytes body;
+  // When set, sent chunked instead of `body`. Shared only so that a Response
+  // stays copyable like the plain value it otherwise is.
+  std::shared_ptr<BodySource> stream;
 
   std::string_view BodyText() const { return AsChars(body); }
 

@@ -70,7 +70,8 @@ bool Router::Matches(const Route& route, const std::vector<std::string>& segment
   return true;
 }
 
-boost::asio::awaitable<Response> Router::Dispatch(const RawRequest& raw) const {
+boost::asio::awaitable<Response> Router::Dispatch(const RawRequest& raw, std::string_view peer,
+                                                  const SpoolFile* body_file) const {
   std::string_view route_name = "-";
   std::string failure;
   try {
@@ -121,7 +122,7 @@ boost::asio::awaitable<Response> Router::Dispatch(const RawRequest& raw) const {
     route_name = found->pattern;
     auto query = QueryParams::Parse(target.query);
     if (!query) co_return ErrorResponse(query.error());
-    Request request{raw, found->pattern, std::move(*query), {}};
+    Request request{raw, found->pattern, std::move(*query), {}, peer, body_file};
     for (size_t i = 0; i < segments.size(); ++i) {
       if (found->segments[i].is_param) {
         request.params.emplace_back(found->segments[i].text, std::move(segments[i]));

@@ -31,8 +31,11 @@ class Router {
   // and (method, pattern) was not added before.
   void Add(boost::beast::http::verb method, std::string_view pattern, Handler handler);
 
-  // Routes `request` and returns the answer; never throws.
-  boost::asio::awaitable<Response> Dispatch(const RawRequest& request) const;
+  // Routes `request` and returns the answer; never throws. `peer` and
+  // `body_file` are passed on in Request (see message.hpp); both must
+  // outlive the returned coroutine.
+  boost::asio::awaitable<Response> Dispatch(const RawRequest& request, std::string_view peer = {},
+                                            const SpoolFile* body_file = nullptr) const;
 
  private:
   struct Segment {

@@ -23,12 +23,15 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/vector_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -37,6 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <limits>
 #include <map>
@@ -47,9 +51,14 @@
 
 #include "core/log.hpp"
 #include "http/api_routes.hpp"
+#include "http/blocking.hpp"
 #include "http/problem.hpp"
 #include "http/qido_routes.hpp"
 #include "http/router.hpp"
+#include "http/spool_file.hpp"
+#include "http/stow_routes.hpp"
+#include "http/upload.hpp"
+#include "http/wado_routes.hpp"
 
 namespace cf::http {
 namespace asio = boost::asio;
@@ -89,6 +98,21 @@ std::optional<Response> ProblemForReadError(const error_code& ec, const ServerOp
     return ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request"});
   }
   return std::nullopt;  // timeout, reset, cancelled by Stop
+}
+
+// The answer to a CORS preflight (OPTIONS with Access-Control-Request-*):
+// every method we route, and whatever request headers the browser names
+// (Accept with DICOM parameters is not a "simple" header).
+Response CorsPreflight(const RawRequest& request) {
+  Response response;
+  response.status = 204;
+  response.SetHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+  const auto wanted = request[beast_http::field::access_control_request_headers];
+  if (!wanted.empty()) {
+    response.SetHeader("Access-Control-Allow-Headers", std::string(wanted.data(), wanted.size()));
+  }
+  response.SetHeader("Access-Control-Max-Age", "600");
+  return response;
 }
 
 std::chrono::seconds SendDeadline(const ServerOptions& options, size_t body_size) {
@@ -157,6 +181,8 @@ struct Server::Impl {
   asio::awaitable<void> Serve(tcp::socket socket);
   asio::awaitable<void> Send(beast::tcp_stream& stream, unsigned version, bool head,
                              bool keep_alive, Response response, error_code& ec);
+  asio::awaitable<void> SendStream(beast::tcp_stream& stream, beast_http::response_header<> header,
+                                   bool head, bool keep_alive, BodySource& source, error_code& ec);
   asio::awaitable<void> Drain(beast::tcp_stream& stream);
   void CancelIfIdle(uint64_t id);
   void RunIo();
@@ -165,6 +191,7 @@ struct Server::Impl {
   const ServerOptions options;
   archive::Archive& archive;
   Router router;
+  UploadOptions upload_options;  // spool folder: options.spool_dir or the system's temporary one
 
   std::mutex lifecycle_mutex;  // serializes Start and Stop
   enum class State { kNew, kRunning, kStopped } state = State::kNew;
@@ -216,6 +243,9 @@ asio::awaitable<void> Server::Impl::Accept() {
 asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   Registration registration(*this, stream);
+  error_code peer_ec;
+  const auto remote = stream.socket().remote_endpoint(peer_ec);
+  const std::string peer = peer_ec ? std::string() : remote.address().to_string();
   beast::flat_buffer buffer;
   error_code ec;
   bool first = true;
@@ -236,9 +266,38 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
-    parser.body_limit(static_cast<uint64_t>(options.max_body_bytes));
+    // Which body limit applies depends on the header (an upload's or the
+    // usual one): it is set once the header is read.
+    parser.body_limit(boost::none);
     stream.expires_after(options.read_timeout);
-    co_await beast_http::async_read(stream, buffer, parser, Redirect(ec));
+    co_await beast_http::async_read_header(stream, buffer, parser, Redirect(ec));
+    // A STOW-RS upload goes to a spool file, never into memory; every other
+    // body is read whole, under the same deadline as its header.
+    // (No locals of class type in the branches below: g++ 12 miscompiles
+    // some of them across co_await.)
+    bool spooled = false;
+    Upload upload;
+    if (!ec && IsStowRequest(parser.get())) {
+      spooled = true;
+      upload.refusal = CheckStowHeader(parser.get());
+      if (!upload.refusal) {
+        co_await ReceiveUpload(stream, buffer, parser, upload_options, *blocking, upload);
+      }
+      if (!upload.body) {
+        if (upload.refusal) {
+          co_await Send(stream, 11, false, false, std::move(*upload.refusal), ec);
+          if (!ec) co_await Drain(stream);
+        }
+        break;
+      }
+    } else if (!ec) {
+      if (parser.content_length().value_or(0) > options.max_body_bytes) {
+        ec = beast_http::error::body_limit;
+      } else {
+        parser.body_limit(static_cast<uint64_t>(options.max_body_bytes));
+        co_await beast_http::async_read(stream, buffer, parser, Redirect(ec));
+      }
+    }
     if (ec) {
       if (auto problem = ProblemForReadError(ec, options)) {
         co_await Send(stream, 11, false, false, std::move(*problem), ec);
@@ -247,7 +306,8 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
       break;
     }
 
-    const RawRequest& request = parser.get();
+    const RawRequest& request = spooled ? upload.head : parser.get();
+    const SpoolFile* body_file = spooled ? &*upload.body : nullptr;
     const auto started = std::chrono::steady_clock::now();
     bool keep_alive = request.keep_alive();
     {
@@ -256,10 +316,15 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
       Response response;
       if (stopping.load()) {
         response = ErrorResponse({ErrorCode::kStorageUnavailable, "server is stopping"});
+      } else if (request.method() == beast_http::verb::options &&
+                 !options.cors_allow_origin.empty()) {
+        response = CorsPreflight(request);
       } else {
-        response = co_await router.Dispatch(request);
+        response = co_await router.Dispatch(request, peer, body_file);
       }
       keep_alive = keep_alive && !stopping.load();
+      // Without chunked encoding (HTTP/1.0) a streamed body ends with the connection.
+      if (response.stream && request.version() < 11) keep_alive = false;
       const unsigned status = response.status;
       co_await Send(stream, request.version(), request.method() == beast_http::verb::head,
                     keep_alive, std::move(response), ec);
@@ -287,7 +352,16 @@ asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned ver
   }
   for (const auto& [name, value] : response.headers) message.set(name, value);
   message.set("X-Content-Type-Options", "nosniff");
+  if (!options.cors_allow_origin.empty()) {
+    message.set(beast_http::field::access_control_allow_origin, options.cors_allow_origin);
+    message.set(beast_http::field::access_control_expose_headers,
+                "ETag, Content-Encoding, Content-Location, Location");
+  }
   message.keep_alive(keep_alive);
+  if (response.stream) {
+    co_await SendStream(stream, std::move(message.base()), head, keep_alive, *response.stream, ec);
+    co_return;
+  }
   const size_t size = response.body.size();
   stream.expires_after(SendDeadline(options, size));
   if (head) {
@@ -300,6 +374,50 @@ asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned ver
   message.body() = std::move(response.body);
   message.prepare_payload();
   co_await beast_http::async_write(stream, message, Redirect(ec));
+}
+
+asio::awaitable<void> Server::Impl::SendStream(beast::tcp_stream& stream,
+                                               beast_http::response_header<> header, bool head,
+                                               bool keep_alive, BodySource& source,
+                                               error_code& ec) {
+  // The first piece is read before the header goes out, so that an object
+  // that cannot be read at all still gets a proper error answer.
+  // (Locals at function scope only: see the g++ 12 note in Serve.)
+  auto piece = co_await RunBlocking(*blocking, [&source] { return source.Next(); });
+  std::optional<Response> problem;
+  if (!piece) problem = ErrorResponse(piece.error());
+  if (problem) {
+    co_await Send(stream, header.version(), head, keep_alive, std::move(*problem), ec);
+    co_return;
+  }
+  const bool chunked = header.version() >= 11;
+  beast_http::response<beast_http::empty_body> message{std::move(header)};
+  if (chunked) message.chunked(true);
+  beast_http::response_serializer<beast_http::empty_body> serializer{message};
+  stream.expires_after(options.read_timeout);
+  co_await beast_http::async_write_header(stream, serializer, Redirect(ec));
+  if (ec || head) co_return;
+  while (!piece->empty()) {
+    stream.expires_after(SendDeadline(options, piece->size()));
+    if (chunked) {
+      co_await asio::async_write(stream, beast_http::make_chunk(asio::buffer(*piece)),
+                                 Redirect(ec));
+    } else {
+      co_await asio::async_write(stream, asio::buffer(*piece), Redirect(ec));
+    }
+    if (ec) co_return;
+    piece = co_await RunBlocking(*blocking, [&source] { return source.Next(); });
+    if (!piece) {
+      // Too late for a status: cut the connection so the body is visibly incomplete.
+      log::Warn("http.stream_failed", {{"error", piece.error().message}});
+      ec = asio::error::connection_aborted;
+      co_return;
+    }
+  }
+  if (chunked) {
+    stream.expires_after(options.read_timeout);
+    co_await asio::async_write(stream, beast_http::make_chunk_last(), Redirect(ec));
+  }
 }
 
 asio::awaitable<void> Server::Impl::Drain(beast::tcp_stream& stream) {
@@ -366,6 +484,20 @@ Result<void> Server::Start() {
       options.idle_timeout.count() <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "header limit and timeouts must be positive");
   }
+  if (options.max_upload_bytes == 0) {
+    return Fail(ErrorCode::kInvalidArgument, "max_upload_bytes must be positive");
+  }
+  std::error_code fs_ec;
+  std::filesystem::path spool_dir =
+      options.spool_dir.empty() ? std::filesystem::temp_directory_path(fs_ec) : options.spool_dir;
+  if (!fs_ec) std::filesystem::create_directories(spool_dir, fs_ec);
+  if (fs_ec) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot create spool folder " + spool_dir.string() + ": " + fs_ec.message());
+  }
+  if (auto probe = SpoolFile::Create(spool_dir); !probe) return std::unexpected(probe.error());
+  impl.upload_options = {std::move(spool_dir), options.max_upload_bytes, options.read_timeout};
+
   error_code ec;
   const auto address = asio::ip::make_address(options.bind, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "invalid bind address '" + options.bind + "'");
@@ -396,6 +528,8 @@ Result<void> Server::Start() {
   impl.api.emplace(ApiContext{impl.archive, *impl.blocking});
   AddApiRoutes(impl.router, *impl.api);
   AddQidoRoutes(impl.router, *impl.api);
+  AddWadoRoutes(impl.router, *impl.api);
+  AddStowRoutes(impl.router, *impl.api);
 
   impl.work.emplace(impl.io->get_executor());
   asio::co_spawn(impl.acceptor->get_executor(), impl.Accept(), [](std::exception_ptr failure) {

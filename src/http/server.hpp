@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,15 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};     // to receive one request, to send a small answer
   std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
   std::chrono::seconds shutdown_grace{10};   // Stop() waits this long for in-flight requests
+  // STOW-RS uploads (POST /dicom-web/studies[/{study}]) are streamed to an
+  // unnamed file in this folder (created at Start) instead of memory, with
+  // their own size limit; empty = the system's temporary folder.
+  std::filesystem::path spool_dir;
+  uint64_t max_upload_bytes = 4ull << 30;  // larger uploads get 413
+  // CORS, for web apps served from another origin: the Access-Control-Allow-
+  // Origin value ("*" or one origin) on every answer, and OPTIONS preflights
+  // answered. Empty = off (browsers then allow same-origin use only).
+  std::string cors_allow_origin;
 };
 
 // Thread-safe. Start and Stop block; call them from the owning thread, never

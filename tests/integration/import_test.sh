@@ -21,6 +21,13 @@ check_eq "re-import finds everything present" "already present: 24" "$(grep '^al
 
 start_server "$WORK/data"
 check_eq "/api/system counts instances" 24 "$(count_instances)"
+rc=0; "$CLOUDFILM" fsck --data "$WORK/data" >/dev/null 2>"$WORK/fsck.err" || rc=$?
+check "fsck refuses to run beside a server" test "$rc" -ne 0
+check "and says why" grep -q "in use" "$WORK/fsck.err"
+rc=0; timeout 20 "$CLOUDFILM" serve --data "$WORK/data" --http-port "$(free_port)" \
+  --dicom-port "$(free_port)" >/dev/null 2>"$WORK/serve2.err" || rc=$?
+check "a second server on the same folder refuses to start" test "$rc" -ne 0 -a "$rc" -ne 124
+check "and says why" grep -q "already serves this data folder" "$WORK/serve2.err"
 check_eq "/api/system counts studies" 3 "$(curl -sf "$BASE/api/system" | jq .studies)"
 bad=0
 while read -r rel sop; do

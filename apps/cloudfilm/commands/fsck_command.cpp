@@ -16,7 +16,7 @@ void RegisterFsck(CLI::App& app, Runner& run) {
                 "re-index orphan blobs, remove invalid ones and crash leftovers");
   sub->callback([&run, repair] {
     run = [repair](const Config& config) {
-      auto rt = OpenRuntime(config);
+      auto rt = OpenRuntime(config, Role::kExclusive);
       if (!rt) return ReportError(rt.error());
       auto report = rt->archive->Fsck(*repair);
       if (!report) return ReportError(report.error());

@@ -47,6 +47,9 @@ int RunServe(const Config& config) {
   web.port = config.http_port;
   web.io_threads = config.http_threads;
   web.blocking_threads = config.blocking_threads;
+  web.spool_dir = config.data / "tmp" / "http";
+  web.max_upload_bytes = config.max_upload_bytes;
+  web.cors_allow_origin = config.http_cors_allow_origin;
   http::Server server(web, *rt->archive);
   if (auto r = server.Start(); !r) {
     dicom.Stop();

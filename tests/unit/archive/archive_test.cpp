@@ -50,6 +50,15 @@ TEST_F(ArchiveTest, DifferentBytesForAKnownUidAreKeptAsVersionTwo) {
   EXPECT_EQ(archive_->ReadInstance("1.2.3.4.1.1", 3).error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(ArchiveTest, AnObjectOfAnotherStudyThanRequiredIsRefusedAndNotStored) {
+  auto refused = archive_->Ingest(DicomBuilder().Build(), kTest, "1.2.3.4.99");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(archive_->Totals()->instances, 0);
+  // DicomBuilder's study:
+  EXPECT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest, "1.2.3.4.2"));
+}
+
 TEST_F(ArchiveTest, RawDatasetWithoutFileMetaIsAcceptedWithAWarning) {
   const Bytes bytes = DicomBuilder().WithoutFileMeta().ImplicitVr().Build();
   auto r = archive_->Ingest(bytes, kTest);

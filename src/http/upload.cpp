@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// The body parser takes over from the header parser (Beast's body-type
+// conversion) with a buffer_body over one fixed chunk, so memory per upload
+// is one chunk whatever the body's size. Each chunk is written on the
+// blocking pool: a disk under write-back pressure must not stall the I/O
+// threads that serve every other connection.
+#include "http/upload.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/log.hpp"
+#include "http/blocking.hpp"
+#include "http/problem.hpp"
+
+namespace cf::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+auto Redirect(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+
+Response TooLarge(uint64_t max_bytes) {
+  return ErrorResponse({ErrorCode::kTooLarge, "upload exceeds " + std::to_string(max_bytes) +
+                                                  " bytes (max_upload_bytes)"});
+}
+
+bool WantsContinue(const RawRequest& head) {
+  const auto expect = head[beast_http::field::expect];
+  return beast::iequals(expect, "100-continue");
+}
+
+}  // namespace
+
+asio::awaitable<void> ReceiveUpload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    beast_http::request_parser<beast_http::string_body>& parser,
+                                    const UploadOptions& options, asio::thread_pool& blocking,
+                                    Upload& upload) {
+  upload.body.reset();
+  upload.refusal.reset();
+  upload.head = RawRequest(parser.get().base());
+  if (const auto declared = parser.content_length(); declared && *declared > options.max_bytes) {
+    upload.refusal = TooLarge(options.max_bytes);
+    co_return;
+  }
+  auto file = co_await RunBlocking(blocking, [&] { return SpoolFile::Create(options.spool_dir); });
+  if (!file) {
+    log::Error("http.spool_failed", {{"error", file.error().message}});
+    upload.refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "cannot buffer the upload"});
+    co_return;
+  }
+
+  error_code ec;
+  if (WantsContinue(upload.head)) {
+    beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_,
+                                                         upload.head.version()};
+    stream.expires_after(options.read_timeout);
+    co_await beast_http::async_write(stream, proceed, Redirect(ec));
+    if (ec) co_return;
+  }
+
+  beast_http::request_parser<beast_http::buffer_body> body_parser{std::move(parser)};
+  // No body octet has been parsed yet, so the limit may still be set.
+  body_parser.body_limit(options.max_bytes);
+  std::vector<char> chunk(kUploadChunkBytes);
+  while (!body_parser.is_done()) {
+    body_parser.get().body().data = chunk.data();
+    body_parser.get().body().size = chunk.size();
+    stream.expires_after(options.read_timeout);
+    co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
+    if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
+    if (ec) {
+      if (ec == beast_http::error::body_limit) {
+        upload.refusal = TooLarge(options.max_bytes);
+      } else if (ec.category() ==
+                     beast_http::make_error_code(beast_http::error::bad_chunk).category() &&
+                 ec != beast_http::error::end_of_stream &&
+                 ec != beast_http::error::partial_message) {
+        upload.refusal =
+            ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request body"});
+      } else {
+        // Gone, reset, or too slow: nothing to answer.
+        log::Info(
+            "http.upload_abandoned",
+            {{"received_bytes", file->Size()},
+             {"reason", ec == beast::error::timeout ? std::string("timeout") : ec.message()}});
+      }
+      co_return;
+    }
+    const size_t received = chunk.size() - body_parser.get().body().size;
+    if (received == 0) continue;
+    const ByteView bytes{reinterpret_cast<const std::byte*>(chunk.data()), received};
+    auto written = co_await RunBlocking(blocking, [&] { return file->Append(bytes); });
+    if (!written) {
+      log::Error("http.spool_write_failed", {{"error", written.error().message}});
+      upload.refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "cannot buffer the upload"});
+      co_return;
+    }
+  }
+  upload.body = std::move(*file);
+  co_return;
+}
+
+}  // namespace cf::http

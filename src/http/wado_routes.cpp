@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: Apache-2.0
+// WADO-RS and WADO-URI handlers. Each validates the path, query and Accept
+// header first (400, 406), then makes one RunBlocking hop for its catalog
+// lookups, then answers. A retrieve streams: the answer carries a
+// BodySource that reads (and converts) one object per part on the blocking
+// pool as the answer is written. Only version 1 of each SOP
+// Instance UID is served, as everywhere a version is not named.
+#include "http/wado_routes.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec/transcode.hpp"
+#include "dicom/dataset_json.hpp"
+#include "http/accept.hpp"
+#include "http/blocking.hpp"
+#include "http/bounded_cache.hpp"
+#include "http/gzip.hpp"
+#include "http/multipart_writer.hpp"
+#include "http/problem.hpp"
+#include "http/response.hpp"
+
+namespace cf::http {
+namespace beast_http = boost::beast::http;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr std::string_view kDicom = "application/dicom";
+constexpr std::string_view kDicomJson = "application/dicom+json";
+constexpr std::string_view kOctetStream = "application/octet-stream";
+constexpr uint32_t kPixelDataTag = 0x7FE00010;
+// Answers hold patient data: never in a shared cache.
+constexpr std::string_view kPrivate = "private, no-cache";
+
+struct WadoContext {
+  WadoContext(const ApiContext& context, const WadoOptions& options)
+      : api(context), metadata(options.metadata_cache_bytes), frames(options.frame_cache_bytes) {}
+
+  const ApiContext& api;
+  BoundedCache<Bytes> metadata;  // series JSON (comma-joined objects) and gzip bodies
+  BoundedCache<codec::NativePixels> frames;
+};
+
+enum class Level { kStudy, kSeries, kInstance };
+
+struct Target {
+  Level level = Level::kStudy;
+  std::string study;
+  std::string series;    // kSeries and kInstance
+  std::string instance;  // kInstance
+};
+
+Target TargetOf(const Request& req, Level level) {
+  return {level, std::string(req.Param("study")), std::string(req.Param("series")),
+          std::string(req.Param("instance"))};
+}
+
+Response NotAcceptable(std::string_view detail) {
+  return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable", detail);
+}
+
+// A conversion the client asked for that turned out impossible is a 406;
+// anything else keeps its own status.
+Response ReadFailure(const Error& error) {
+  if (error.code == ErrorCode::kUnsupported) return NotAcceptable(error.message);
+  return ErrorResponse(error);
+}
+
+Bytes ToBytes(std::string_view text) {
+  const ByteView view = AsBytes(text);
+  return Bytes(view.begin(), view.end());
+}
+
+void Append(Bytes& out, std::string_view text) {
+  const ByteView view = AsBytes(text);
+  out.insert(out.end(), view.begin(), view.end());
+}
+
+std::string HeaderValues(const Request& req, beast_http::field name) {
+  std::string joined;
+  for (auto [it, end] = req.raw.equal_range(name); it != end; ++it) {
+    if (!joined.empty()) joined += ", ";
+    joined.append(it->value().data(), it->value().size());
+  }
+  return joined;
+}
+
+// The `accept` query parameter (PS3.18 8.3.3.1) wins over the header, so
+// that a plain link can ask for a representation.
+Result<std::vector<MediaRange>> AcceptedRanges(const Request& req) {
+  if (const auto param = req.query.Get("accept")) return ParseAccept(*param);
+  return ParseAccept(HeaderValues(req, beast_http::field::accept));
+}
+
+// The DICOMweb root as this client reached it, for BulkDataURIs (which are
+// absolute so that any client resolves them). A Host header with unusual
+// characters gives a relative root rather than being echoed into JSON.
+std::string ServiceRoot(const Request& req) {
+  const auto field = req.raw[beast_http::field::host];
+  const std::string_view host(field.data(), field.size());
+  const bool plain = !host.empty() && host.size() < 256 && std::ranges::all_of(host, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+           c == '[' || c == ']';
+  });
+  if (!plain) return "/dicom-web";
+  const bool https = req.raw["X-Forwarded-Proto"] == "https";
+  return std::string(https ? "https://" : "http://") + std::string(host) + "/dicom-web";
+}
+
+// Version 1 of every instance the target names, in series then instance
+// order. A series or instance that exists elsewhere than under the path's
+// study (and series) is not found here.
+Result<std::vector<catalog::InstanceRecord>> ResolveInstances(archive::Archive& archive,
+                                                              const Target& target) {
+  std::vector<catalog::InstanceRecord> out;
+  if (target.level == Level::kInstance) {
+    auto record = archive.GetInstanceVersion(target.instance, 1);
+    if (!record) return std::unexpected(record.error());
+    if (record->study_instance_uid != target.study ||
+        record->series_instance_uid != target.series) {
+      return Fail(ErrorCode::kNotFound, "unknown instance in this study and series");
+    }
+    out.push_back(std::move(*record));
+    return out;
+  }
+  std::vector<std::string> series_uids;
+  if (target.level == Level::kStudy) {
+    auto study = archive.GetStudy(target.study);
+    if (!study) return std::unexpected(study.error());
+    auto series = archive.ListSeries(target.study);
+    if (!series) return std::unexpected(series.error());
+    for (const auto& one : *series) series_uids.push_back(one.series_instance_uid);
+  } else {
+    series_uids.push_back(target.series);
+  }
+  for (const auto& uid : series_uids) {
+    auto instances = archive.ListInstances(uid);
+    if (!instances) return std::unexpected(instances.error());
+    for (auto& record : *instances) {
+      if (record.version == 1) out.push_back(std::move(record));
+    }
+  }
+  if (target.level == Level::kSeries &&
+      (out.empty() || out.front().study_instance_uid != target.study)) {
+    return Fail(ErrorCode::kNotFound, "unknown series in this study");
+  }
+  return out;
+}
+
+// Whether an object stored in `stored` can be sent in `target` without new
+// loss. Video and JPIP objects have no decoder here: they go as stored.
+bool CanConvert(std::string_view stored, std::string_view target) {
+  if (stored == target) return true;
+  if (!codec::CanProduce(target, false)) return false;
+  static constexpr std::string_view kUndecodable[] = {
+      "1.2.840.10008.1.2.4.94",  "1.2.840.10008.1.2.4.95",  "1.2.840.10008.1.2.4.100",
+      "1.2.840.10008.1.2.4.101", "1.2.840.10008.1.2.4.102", "1.2.840.10008.1.2.4.103",
+      "1.2.840.10008.1.2.4.104", "1.2.840.10008.1.2.4.105", "1.2.840.10008.1.2.4.106",
+      "1.2.840.10008.1.2.4.107", "1.2.840.10008.1.2.4.108"};
+  return std::ranges::find(kUndecodable, stored) == std::end(kUndecodable);
+}
+
+// The first acceptable representation we can produce for `record`;
+// single-part ones only when the resource is one instance.
+std::optional<DicomChoice> ChooseFor(const catalog::InstanceRecord& record,
+                                     const std::vector<DicomChoice>& choices, bool allow_single) {
+  for (const DicomChoice& choice : choices) {
+    if (!choice.multipart && !allow_single) continue;
+    const std::string ts =
+        choice.transfer_syntax == "*" ? record.transfer_syntax_uid : choice.transfer_syntax;
+    if (CanConvert(record.transfer_syntax_uid, ts)) return DicomChoice{ts, choice.multipart};
+  }
+  return std::nullopt;
+}
+
+struct PlannedPart {
+  catalog::InstanceRecord record;
+  std::string transfer_syntax;
+};
+
+Result<Bytes> ReadAs(archive::Archive& archive, const PlannedPart& part) {
+  if (part.transfer_syntax == part.record.transfer_syntax_uid) return archive.ReadBlob(part.record);
+  return archive.ReadBlobAs(part.record, part.transfer_syntax);
+}
+
+// The parts of a retrieve, read and converted one at a time.
+class DicomParts final : public BodySource {
+ public:
+  DicomParts(archive::Archive& archive, std::vector<PlannedPart> parts, MultipartWriter writer)
+      : archive_(archive), parts_(std::move(parts)), writer_(std::move(writer)) {}
+
+  Result<Bytes> Next() override {
+    if (pending_) {
+      Bytes out = std::move(*pending_);
+      pending_.reset();
+      return out;
+    }
+    if (next_ == parts_.size()) {
+      if (closed_) return Bytes{};
+      closed_ = true;
+      return ToBytes(writer_.Close());
+    }
+    const PlannedPart& part = parts_[next_++];
+    auto bytes = ReadAs(archive_, part);
+    if (!bytes) return std::unexpected(bytes.error());
+    Bytes header = ToBytes(writer_.PartHeader(
+        std::string(kDicom) + "; transfer-syntax=" + part.transfer_syntax, bytes->size()));
+    pending_ = std::move(*bytes);
+    return header;
+  }
+
+ private:
+  archive::Archive& archive_;
+  std::vector<PlannedPart> parts_;
+  MultipartWriter writer_;
+  size_t next_ = 0;
+  std::optional<Bytes> pending_;  // the bytes of the part whose header went last
+  bool closed_ = false;
+};
+
+template <Level level>
+awaitable<Response> Retrieve(WadoContext& ctx, const Request& req) {
+  const auto ranges = AcceptedRanges(req);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  const auto choices = AcceptableDicom(*ranges);
+  if (choices.empty()) {
+    co_return NotAcceptable(
+        "this resource is available as multipart/related; type=\"application/dicom\"");
+  }
+  const Target target = TargetOf(req, level);
+  auto records = co_await RunBlocking(ctx.api.blocking,
+                                      [&] { return ResolveInstances(ctx.api.archive, target); });
+  if (!records) co_return ErrorResponse(records.error());
+
+  std::vector<PlannedPart> parts;
+  bool multipart = true;
+  for (auto& record : *records) {
+    auto choice = ChooseFor(record, choices, level == Level::kInstance);
+    if (!choice) {
+      co_return NotAcceptable(
+          "none of the accepted transfer syntaxes can be produced losslessly for an instance "
+          "stored as " +
+          record.transfer_syntax_uid);
+    }
+    multipart = choice->multipart;
+    parts.push_back({std::move(record), std::move(choice->transfer_syntax)});
+  }
+
+  if (!multipart) {  // one instance, asked for as plain application/dicom
+    auto bytes =
+        co_await RunBlocking(ctx.api.blocking, [&] { return ReadAs(ctx.api.archive, parts[0]); });
+    if (!bytes) co_return ReadFailure(bytes.error());
+    Response response = BytesResponse(
+        std::move(*bytes), std::string(kDicom) + "; transfer-syntax=" + parts[0].transfer_syntax);
+    response.SetHeader("Cache-Control", std::string(kPrivate));
+    co_return response;
+  }
+  MultipartWriter writer;
+  Response response;
+  response.content_type = writer.ContentType(kDicom);
+  response.SetHeader("Cache-Control", std::string(kPrivate));
+  response.stream =
+      std::make_shared<DicomParts>(ctx.api.archive, std::move(parts), std::move(writer));
+  co_return response;
+}
+
+// ---- Metadata ----
+
+std::string BulkDataPrefix(const std::string& root, const catalog::InstanceRecord& record) {
+  return root + "/studies/" + record.study_instance_uid + "/series/" + record.series_instance_uid +
+         "/instances/" + record.sop_instance_uid + "/bulkdata/";
+}
+
+Result<std::string> InstanceJson(archive::Archive& archive, const catalog::InstanceRecord& record,
+                                 const std::string& root) {
+  auto bytes = archive.ReadBlob(record);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto json = dicom::DatasetToJson(*bytes, {.bulk_data_uri_prefix = BulkDataPrefix(root, record)});
+  if (!json) {
+    // It parsed when it was received: failing now is ours, not the client's.
+    return Fail(ErrorCode::kInternal,
+                "a stored object cannot be read as DICOM JSON: " + json.error().message);
+  }
+  return json;
+}
+
+// The JSON objects of a series' instances, comma-joined (no brackets), from
+// the cache when the study has not changed since they were built.
+Result<std::shared_ptr<const Bytes>> SeriesJson(WadoContext& ctx, const std::string& series_uid,
+                                                const std::string& root, const std::string& token) {
+  const std::string key = "json|" + series_uid + "|" + root;
+  if (auto hit = ctx.metadata.Find(key, token)) return hit;
+  auto instances = ctx.api.archive.ListInstances(series_uid);
+  if (!instances) return std::unexpected(instances.error());
+  Bytes out;
+  for (const auto& record : *instances) {
+    if (record.version != 1) continue;
+    auto json = InstanceJson(ctx.api.archive, record, root);
+    if (!json) return std::unexpected(json.error());
+    if (!out.empty()) out.push_back(std::byte{','});
+    Append(out, *json);
+  }
+  auto value = std::make_shared<const Bytes>(std::move(out));
+  ctx.metadata.Put(key, token, value, value->size());
+  return value;
+}
+
+struct MetadataBody {
+  std::shared_ptr<const Bytes> bytes;
+  bool gzipped = false;
+};
+
+Result<MetadataBody> Finish(WadoContext& ctx, Bytes body, bool gzip, const std::string& key,
+                            const std::string& token) {
+  if (!gzip) return MetadataBody{std::make_shared<const Bytes>(std::move(body)), false};
+  auto packed = Gzip(body);
+  if (!packed) return std::unexpected(packed.error());
+  auto value = std::make_shared<const Bytes>(std::move(*packed));
+  if (!key.empty()) ctx.metadata.Put(key, token, value, value->size());
+  return MetadataBody{std::move(value), true};
+}
+
+Result<MetadataBody> LoadMetadata(WadoContext& ctx, const Target& target, const std::string& root,
+                                  bool gzip) {
+  archive::Archive& archive = ctx.api.archive;
+  if (target.level == Level::kInstance) {
+    auto records = ResolveInstances(archive, target);
+    if (!records) return std::unexpected(records.error());
+    auto json = InstanceJson(archive, records->front(), root);
+    if (!json) return std::unexpected(json.error());
+    Bytes body = ToBytes("[");
+    Append(body, *json);
+    Append(body, "]");
+    return Finish(ctx, std::move(body), gzip, {}, {});
+  }
+  // The study's instance count and last update name the cached state:
+  // a new instance changes them, and with them every key below.
+  auto study = archive.GetStudy(target.study);
+  if (!study) return std::unexpected(study.error());
+  const std::string token =
+      std::to_string(study->num_instances) + "/" + std::to_string(study->updated_at_ms);
+  const std::string scope =
+      (target.level == Level::kStudy ? "study|" + target.study : "series|" + target.series) + "|" +
+      root;
+  if (gzip) {
+    if (auto hit = ctx.metadata.Find("gzip|" + scope, token)) return MetadataBody{hit, true};
+  }
+  auto series = archive.ListSeries(target.study);
+  if (!series) return std::unexpected(series.error());
+  Bytes body = ToBytes("[");
+  bool found = false;
+  for (const auto& one : *series) {
+    if (target.level == Level::kSeries && one.series_instance_uid != target.series) continue;
+    found = true;
+    auto part = SeriesJson(ctx, one.series_instance_uid, root, token);
+    if (!part) return std::unexpected(part.error());
+    if ((*part)->empty()) continue;
+    if (body.size() > 1) body.push_back(std::byte{','});
+    body.insert(body.end(), (*part)->begin(), (*part)->end());
+  }
+  if (!found) return Fail(ErrorCode::kNotFound, "unknown series in this study");
+  Append(body, "]");
+  return Finish(ctx, std::move(body), gzip, "gzip|" + scope, token);
+}
+
+template <Level level>
+awaitable<Response> Metadata(WadoContext& ctx, const Request& req) {
+  const auto ranges = AcceptedRanges(req);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  if (!AcceptsDicomJson(*ranges)) {
+    co_return NotAcceptable("metadata is available as application/dicom+json only");
+  }
+  const Target target = TargetOf(req, level);
+  const std::string root = ServiceRoot(req);
+  const bool gzip = AcceptsGzip(HeaderValues(req, beast_http::field::accept_encoding));
+  auto body =
+      co_await RunBlocking(ctx.api.blocking, [&] { return LoadMetadata(ctx, target, root, gzip); });
+  if (!body) co_return ErrorResponse(body.error());
+  // The cache keeps its copy; the answer gets its own (the socket write
+  // takes ownership of the body).
+  Response response = BytesResponse(*body->bytes, kDicomJson);
+  if (body->gzipped) response.SetHeader("Content-Encoding", "gzip");
+  response.SetHeader("Vary", "Accept-Encoding");
+  response.SetHeader("Cache-Control", std::string(kPrivate));
+  co_return response;
+}
+
+// ---- Frames and bulk data ----
+
+// "1,3,5": 1-based frame numbers, at least one.
+Result<std::vector<uint32_t>> ParseFrameList(std::string_view text) {
+  std::vector<uint32_t> frames;
+  const auto bad = [] {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the frame list must be comma-separated frame numbers starting at 1");
+  };
+  if (text.empty()) return bad();
+  for (;;) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    uint32_t frame = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), frame);
+    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || frame == 0) {
+      return bad();
+    }
+    frames.push_back(frame);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return frames;
+}
+
+// The decoded pixels of the target instance, from the cache when it was
+// decoded lately (a viewer asks for one frame after another).
+Result<std::shared_ptr<const codec::NativePixels>> LoadPixels(WadoContext& ctx,
+                                                              const Target& target) {
+  auto records = ResolveInstances(ctx.api.archive, target);
+  if (!records) return std::unexpected(records.error());
+  const catalog::InstanceRecord& record = records->front();
+  if (!record.rows) return Fail(ErrorCode::kNotFound, "the instance has no pixel data");
+  // The SHA-256 of the received bytes names the pixels exactly.
+  if (auto hit = ctx.frames.Find(record.sha256_hex, {})) return hit;
+  auto bytes = ctx.api.archive.ReadBlob(record);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto pixels = codec::DecodePixels(*bytes);
+  if (!pixels) {
+    if (pixels.error().code == ErrorCode::kUnsupported) return std::unexpected(pixels.error());
+    return Fail(ErrorCode::kInternal,
+                "the stored object's pixels cannot be decoded: " + pixels.error().message);
+  }
+  if (pixels->frames == 0 || pixels->data.size() % pixels->frames != 0) {
+    return Fail(ErrorCode::kUnsupported, "frames that are not whole bytes cannot be sent");
+  }
+  auto value = std::make_shared<const codec::NativePixels>(std::move(*pixels));
+  ctx.frames.Put(record.sha256_hex, {}, value, value->data.size());
+  return value;
+}
+
+std::string OctetPartType() {
+  return std::string(kOctetStream) + "; transfer-syntax=" + std::string(codec::ts::kExplicitLittle);
+}
+
+awaitable<Response> Frames(WadoContext& ctx, const Request& req) {
+  const auto frames = ParseFrameList(req.Param("frames"));
+  if (!frames) co_return ErrorResponse(frames.error());
+  const auto ranges = AcceptedRanges(req);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  if (!AcceptsOctetStream(*ranges)) {
+    co_return NotAcceptable(
+        "frames are available as multipart/related; type=\"application/octet-stream\" in "
+        "explicit VR little endian (native pixels)");
+  }
+  const Target target = TargetOf(req, Level::kInstance);
+  auto pixels = co_await RunBlocking(ctx.api.blocking, [&] { return LoadPixels(ctx, target); });
+  if (!pixels) co_return ReadFailure(pixels.error());
+  const codec::NativePixels& native = **pixels;
+  for (const uint32_t frame : *frames) {
+    if (frame > native.frames) {
+      co_return ErrorResponse({ErrorCode::kNotFound, "frame " + std::to_string(frame) +
+                                                         " is out of range: the instance has " +
+                                                         std::to_string(native.frames) +
+                                                         " frame(s)"});
+    }
+  }
+  const size_t frame_bytes = native.data.size() / native.frames;
+  MultipartWriter writer;
+  Bytes body;
+  body.reserve(frames->size() * (frame_bytes + 200));
+  for (const uint32_t frame : *frames) {
+    Append(body, writer.PartHeader(OctetPartType(), frame_bytes));
+    const auto first = native.data.begin() + static_cast<ptrdiff_t>((frame - 1) * frame_bytes);
+    body.insert(body.end(), first, first + static_cast<ptrdiff_t>(frame_bytes));
+  }
+  Append(body, writer.Close());
+  Response response = BytesResponse(std::move(body), writer.ContentType(kOctetStream));
+  response.SetHeader("Cache-Control", std::string(kPrivate));
+  co_return response;
+}
+
+Result<uint32_t> ParseTag(std::string_view text) {
+  uint32_t tag = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), tag, 16);
+  if (text.size() != 8 || ec != std::errc{} || end != text.data() + text.size()) {
+    return Fail(ErrorCode::kInvalidArgument, "a bulk data tag is 8 hexadecimal digits");
+  }
+  return tag;
+}
+
+Result<Bytes> LoadBulkData(WadoContext& ctx, const Target& target, uint32_t tag) {
+  if (tag == kPixelDataTag) {
+    // Native pixels whatever the stored transfer syntax, as for frames.
+    auto pixels = LoadPixels(ctx, target);
+    if (!pixels) return std::unexpected(pixels.error());
+    return (*pixels)->data;
+  }
+  auto records = ResolveInstances(ctx.api.archive, target);
+  if (!records) return std::unexpected(records.error());
+  auto bytes = ctx.api.archive.ReadBlob(records->front());
+  if (!bytes) return std::unexpected(bytes.error());
+  return dicom::ReadBulkData(*bytes, tag);
+}
+
+awaitable<Response> BulkData(WadoContext& ctx, const Request& req) {
+  const auto tag = ParseTag(req.Param("tag"));
+  if (!tag) co_return ErrorResponse(tag.error());
+  const auto ranges = AcceptedRanges(req);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  if (!AcceptsOctetStream(*ranges)) {
+    co_return NotAcceptable(
+        "bulk data is available as multipart/related; type=\"application/octet-stream\"");
+  }
+  const Target target = TargetOf(req, Level::kInstance);
+  auto bytes =
+      co_await RunBlocking(ctx.api.blocking, [&] { return LoadBulkData(ctx, target, *tag); });
+  if (!bytes) co_return ReadFailure(bytes.error());
+  MultipartWriter writer;
+  Bytes body = ToBytes(writer.PartHeader(OctetPartType(), bytes->size()));
+  body.insert(body.end(), bytes->begin(), bytes->end());
+  Append(body, writer.Close());
+  Response response = BytesResponse(std::move(body), writer.ContentType(kOctetStream));
+  response.SetHeader("Cache-Control", std::string(kPrivate));
+  co_return response;
+}
+
+// ---- WADO-URI ----
+
+Result<std::string> Required(const QueryParams& query, std::string_view name) {
+  const auto value = query.Get(name);
+  if (!value) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "query parameter '" + std::string(name) + "' is required");
+  }
+  return std::string(*value);
+}
+
+awaitable<Response> WadoUri(WadoContext& ctx, const Request& req) {
+  const auto request_type = req.query.Get("requestType");
+  if (request_type != "WADO") {
+    co_return ErrorResponse(
+        {ErrorCode::kInvalidArgument, "query parameter 'requestType' must be WADO"});
+  }
+  Target target{Level::kInstance, {}, {}, {}};
+  for (auto [name, field] :
+       {std::pair{"studyUID", &target.study}, std::pair{"seriesUID", &target.series},
+        std::pair{"objectUID", &target.instance}}) {
+    auto value = Required(req.query, name);
+    if (!value) co_return ErrorResponse(value.error());
+    *field = std::move(*value);
+  }
+  if (req.query.Get("anonymize") == "yes") {
+    co_return NotAcceptable("anonymize=yes is not supported");
+  }
+  // Rendered images (image/jpeg, the default for images) are not served yet:
+  // only the DICOM object itself.
+  constexpr std::string_view kOnlyDicom =
+      "only contentType=application/dicom is supported; rendered images (image/jpeg, the "
+      "default) are not";
+  const auto content_type = req.query.Get("contentType");
+  if (!content_type) co_return NotAcceptable(kOnlyDicom);
+  const auto ranges = ParseAccept(*content_type);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  const bool dicom = std::ranges::any_of(*ranges, [](const MediaRange& range) {
+    return range.type == kDicom || range.type == "application/*" || range.type == "*/*";
+  });
+  if (!dicom) co_return NotAcceptable(kOnlyDicom);
+  // WADO-URI's default for application/dicom: Explicit VR Little Endian.
+  const std::string wanted(req.query.Get("transferSyntax").value_or(codec::ts::kExplicitLittle));
+
+  auto records = co_await RunBlocking(ctx.api.blocking,
+                                      [&] { return ResolveInstances(ctx.api.archive, target); });
+  if (!records) co_return ErrorResponse(records.error());
+  PlannedPart part{std::move(records->front()), wanted};
+  if (wanted == "*") part.transfer_syntax = part.record.transfer_syntax_uid;
+  if (!CanConvert(part.record.transfer_syntax_uid, part.transfer_syntax)) {
+    co_return NotAcceptable("transfer syntax " + part.transfer_syntax +
+                            " cannot be produced losslessly for this object");
+  }
+  auto bytes =
+      co_await RunBlocking(ctx.api.blocking, [&] { return ReadAs(ctx.api.archive, part); });
+  if (!bytes) co_return ReadFailure(bytes.error());
+  Response response = BytesResponse(std::move(*bytes), kDicom);
+  response.SetHeader("Cache-Control", std::string(kPrivate));
+  co_return response;
+}
+
+}  // namespace
+
+void AddWadoRoutes(Router& router, const ApiContext& context, const WadoOptions& options) {
+  // Shared by the handlers (std::function copies them); lives as long as
+  // the routes.
+  auto ctx = std::make_shared<WadoContext>(context, options);
+  using Fn = awaitable<Response> (*)(WadoContext&, const Request&);
+  const auto add = [&](const std::string& pattern, Fn fn) {
+    router.Add(beast_http::verb::get, pattern,
+               [ctx, fn](const Request& req) { return fn(*ctx, req); });
+  };
+  const std::string study = "/dicom-web/studies/{study}";
+  const std::string series = study + "/series/{series}";
+  const std::string instance = series + "/instances/{instance}";
+  add(study, &Retrieve<Level::kStudy>);
+  add(series, &Retrieve<Level::kSeries>);
+  add(instance, &Retrieve<Level::kInstance>);
+  add(study + "/metadata", &Metadata<Level::kStudy>);
+  add(series + "/metadata", &Metadata<Level::kSeries>);
+  add(instance + "/metadata", &Metadata<Level::kInstance>);
+  add(instance + "/frames/{frames}", &Frames);
+  add(instance + "/bulkdata/{tag}", &BulkData);
+  add("/wado", &WadoUri);
+}
+
+}  // namespace cf::http

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: Apache-2.0
+// STOW-RS end to end over a real socket: a Server over a real archive in a
+// temporary folder, and a raw HTTP client that can send a header alone, a
+// body in pieces, or nothing more (a slow client). Checks the DICOM JSON
+// answer, that refused requests store nothing, the upload size limit
+// before and during the body, "Expect: 100-continue", the read deadline on
+// a trickling upload, and that no spool file is left behind.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/server.hpp"
+#include "support/dicom_builder.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
+
+namespace cf::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace beast_http = boost::beast::http;
+using asio::ip::tcp;
+using boost::system::error_code;
+using cf::testing::DicomBuilder;
+using namespace std::chrono_literals;
+
+constexpr const char* kStudy = "1.2.826.0.7.1";
+constexpr const char* kSeries = "1.2.826.0.7.1.1";
+constexpr const char* kBoundary = "stow-test-boundary";
+constexpr size_t kMaxUpload = 64 * 1024;
+
+struct Reply {
+  unsigned status = 0;  // 0 = no answer
+  std::string content_type;
+  std::string body;
+  nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
+};
+
+// A client on one connection that writes raw bytes; every wait has a deadline.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) {
+    error_code ec;
+    stream_.expires_after(5s);
+    stream_.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port},
+                          [&](error_code e) { ec = e; });
+    Run();
+    connected_ = !ec;
+  }
+
+  bool Connected() const { return connected_; }
+
+  bool Write(std::string_view bytes) {
+    error_code ec;
+    stream_.expires_after(5s);
+    asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
+                      [&](error_code e, size_t) { ec = e; });
+    Run();
+    return !ec;
+  }
+
+  Reply Read() {
+    beast_http::response_parser<beast_http::string_body> parser;
+    error_code ec;
+    stream_.expires_after(5s);
+    beast_http::async_read(stream_, buffer_, parser, [&](error_code e, size_t) { ec = e; });
+    Run();
+    if (ec) return {};
+    const auto& message = parser.get();
+    const auto type = message[beast_http::field::content_type];
+    return {message.result_int(), std::string(type.data(), type.size()), message.body()};
+  }
+
+  // True when the server closes the connection within `limit`.
+  bool ClosedWithin(std::chrono::milliseconds limit) {
+    std::array<char, 1024> scratch;
+    error_code ec;
+    stream_.expires_after(limit);
+    for (;;) {
+      stream_.async_read_some(asio::buffer(scratch), [&](error_code e, size_t) { ec = e; });
+      Run();
+      if (ec) break;
+    }
+    return ec != beast::error::timeout;
+  }
+
+ private:
+  void Run() {
+    io_.restart();
+    io_.run();
+  }
+
+  asio::io_context io_;
+  beast::tcp_stream stream_{io_};
+  beast::flat_buffer buffer_;
+  bool connected_ = false;
+};
+
+std::string Multipart(const std::vector<Bytes>& parts) {
+  std::string body;
+  for (const Bytes& part : parts) {
+    body += std::string("--") + kBoundary + "\r\nContent-Type: application/dicom\r\n\r\n";
+    body += AsChars(part);
+    body += "\r\n";
+  }
+  body += std::string("--") + kBoundary + "--\r\n";
+  return body;
+}
+
+std::string Header(std::string_view target, std::string_view extra, std::string_view type = {}) {
+  std::string header = "POST " + std::string(target) + " HTTP/1.1\r\nHost: test.local:8042\r\n";
+  header += "Content-Type: ";
+  header += type.empty() ? std::string("multipart/related; type=\"application/dicom\"; boundary=") +
+                               kBoundary
+                         : std::string(type);
+  header += "\r\n";
+  header += extra;
+  header += "\r\n";
+  return header;
+}
+
+std::string Request(std::string_view target, const std::string& body) {
+  return Header(target, "Content-Length: " + std::to_string(body.size()) + "\r\n") + body;
+}
+
+class StowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(test_archive_.Open(dir_.Path() / "data"));
+    options_.port = 0;
+    options_.read_timeout = 1s;
+    options_.idle_timeout = 2s;
+    options_.max_body_bytes = 4096;
+    options_.max_upload_bytes = kMaxUpload;
+    options_.spool_dir = dir_.Path() / "spool";
+    server_ = std::make_unique<Server>(options_, *archive_);
+    auto started = server_->Start();
+    ASSERT_TRUE(started) << started.error().message;
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  Reply Send(const std::string& request) {
+    RawClient client(server_->Port());
+    EXPECT_TRUE(client.Connected());
+    EXPECT_TRUE(client.Write(request));
+    return client.Read();
+  }
+
+  int64_t Instances() { return archive_->Totals()->instances; }
+
+  bool SpoolIsEmpty() { return std::filesystem::is_empty(options_.spool_dir); }
+
+  static Bytes Object(std::string sop, std::string study = kStudy) {
+    return DicomBuilder().Study(std::move(study)).Series(kSeries).Sop(std::move(sop)).Build();
+  }
+
+  cf::testing::TempDir dir_;
+  cf::testing::TestArchive test_archive_;
+  std::unique_ptr<archive::Archive>& archive_ = test_archive_.archive;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(StowTest, StoresEveryPartAndAnswersWithDicomJson) {
+  const Bytes first = Object("1.2.826.0.7.1.1.1");
+  const Bytes second = Object("1.2.826.0.7.1.1.2");
+  const Reply reply = Send(Request("/dicom-web/studies", Multipart({first, second})));
+  ASSERT_EQ(reply.status, 200u) << reply.body;
+  EXPECT_EQ(reply.content_type, "application/dicom+json");
+  const auto json = reply.Json();
+  EXPECT_EQ(json["00081190"]["Value"][0],
+            std::string("http://test.local:8042/dicom-web/studies/") + kStudy);
+  ASSERT_EQ(json["00081199"]["Value"].size(), 2u);
+  const auto& item = json["00081199"]["Value"][1];
+  EXPECT_EQ(item["00081155"]["Value"][0], "1.2.826.0.7.1.1.2");
+  EXPECT_EQ(item["00081150"]["vr"], "UI");
+  EXPECT_EQ(item["00081190"]["Value"][0], std::string("http://test.local:8042/dicom-web/studies/") +
+                                              kStudy + "/series/" + kSeries +
+                                              "/instances/1.2.826.0.7.1.1.2");
+  EXPECT_FALSE(json.contains("00081198"));
+  EXPECT_EQ(*archive_->ReadInstance("1.2.826.0.7.1.1.1"), first);
+  EXPECT_EQ(*archive_->ReadInstance("1.2.826.0.7.1.1.2"), second);
+  EXPECT_TRUE(SpoolIsEmpty());
+}
+
+TEST_F(StowTest, AStudyInThePathRefusesObjectsOfOtherStudies) {
+  const Bytes other = Object("1.2.826.0.8.1.1.1", "1.2.826.0.8.1");
+  const Reply reply =
+      Send(Request(std::string("/dicom-web/studies/") + kStudy, Multipart({other})));
+  ASSERT_EQ(reply.status, 409u) << reply.body;
+  const auto json = reply.Json();
+  ASSERT_EQ(json["00081198"]["Value"].size(), 1u);
+  EXPECT_EQ(json["00081198"]["Value"][0]["00081197"]["Value"][0], 0xA900);
+  EXPECT_EQ(json["00081198"]["Value"][0]["00081155"]["Value"][0], "1.2.826.0.8.1.1.1");
+  EXPECT_EQ(Instances(), 0);
+}
+
+TEST_F(StowTest, ANewVersionIsAWarningAndAGarbagePartAFailure) {
+  ASSERT_TRUE(archive_->Ingest(Object("1.2.826.0.7.1.1.1"), {"test", ""}));
+  const Bytes changed = DicomBuilder()
+                            .Study(kStudy)
+                            .Series(kSeries)
+                            .Sop("1.2.826.0.7.1.1.1")
+                            .Set("StudyDescription", "changed")
+                            .Build();
+  const Reply reply = Send(Request(
+      "/dicom-web/studies",
+      Multipart({changed, Bytes(AsBytes("not DICOM").begin(), AsBytes("not DICOM").end())})));
+  ASSERT_EQ(reply.status, 202u) << reply.body;
+  const auto json = reply.Json();
+  EXPECT_EQ(json["00081199"]["Value"][0]["00081196"]["Value"][0], 0xB000);
+  EXPECT_EQ(json["00081198"]["Value"][0]["00081197"]["Value"][0], 0xC000);
+  EXPECT_FALSE(json["00081198"]["Value"][0].contains("00081155"));  // unreadable: no UIDs
+}
+
+TEST_F(StowTest, AMalformedBodyStoresNothing) {
+  std::string body = Multipart({Object("1.2.826.0.7.1.1.1"), Object("1.2.826.0.7.1.1.2")});
+  body.resize(body.size() - 40);  // cut into the second part
+  const Reply reply = Send(Request("/dicom-web/studies", body));
+  ASSERT_EQ(reply.status, 400u) << reply.body;
+  EXPECT_EQ(reply.content_type, "application/problem+json");
+  EXPECT_NE(reply.Json()["detail"].get<std::string>().find("part 2"), std::string::npos);
+  EXPECT_EQ(Instances(), 0);
+}
+
+TEST_F(StowTest, AWrongContentTypeIsRefusedBeforeTheBodyIsSent) {
+  RawClient client(server_->Port());
+  ASSERT_TRUE(client.Write(
+      Header("/dicom-web/studies", "Content-Length: 10000\r\n", "application/dicom+json")));
+  const Reply reply = client.Read();  // no body sent at all
+  EXPECT_EQ(reply.status, 400u) << reply.body;
+  EXPECT_NE(reply.body.find("not multipart/related"), std::string::npos);
+
+  RawClient json(server_->Port());
+  ASSERT_TRUE(json.Write(Header("/dicom-web/studies", "Content-Length: 10000\r\n",
+                                "multipart/related; type=\"application/dicom+json\"; boundary=x")));
+  const Reply unsupported = json.Read();
+  EXPECT_EQ(unsupported.status, 415u) << unsupported.body;
+  EXPECT_NE(unsupported.body.find("metadata and bulk data"), std::string::npos);
+}
+
+TEST_F(StowTest, ExpectContinueGetsA100BeforeTheBody) {
+  const std::string body = Multipart({Object("1.2.826.0.7.1.1.1")});
+  RawClient client(server_->Port());
+  ASSERT_TRUE(
+      client.Write(Header("/dicom-web/studies", "Content-Length: " + std::to_string(body.size()) +
+                                                    "\r\nExpect: 100-continue\r\n")));
+  EXPECT_EQ(client.Read().status, 100u);
+  ASSERT_TRUE(client.Write(body));
+  EXPECT_EQ(client.Read().status, 200u);
+  EXPECT_EQ(Instances(), 1);
+}
+
+TEST_F(StowTest, ADeclaredSizeOverTheLimitGets413WithoutReadingTheBody) {
+  RawClient client(server_->Port());
+  ASSERT_TRUE(client.Write(Header(
+      "/dicom-web/studies",
+      "Content-Length: " + std::to_string(kMaxUpload + 1) + "\r\nExpect: 100-continue\r\n")));
+  const Reply reply = client.Read();
+  EXPECT_EQ(reply.status, 413u) << reply.body;
+  EXPECT_NE(reply.body.find("max_upload_bytes"), std::string::npos);
+}
+
+TEST_F(StowTest, AChunkedUploadOverTheLimitGets413AndStoresNothing) {
+  RawClient client(server_->Port());
+  ASSERT_TRUE(client.Write(Header("/dicom-web/studies", "Transfer-Encoding: chunked\r\n")));
+  const std::string first = Multipart({Object("1.2.826.0.7.1.1.1")});
+  std::string chunks;
+  const auto chunk = [&chunks](const std::string& data) {
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    chunks += size + data + "\r\n";
+  };
+  chunk(first.substr(0, first.size() - 20));  // the close delimiter never comes
+  chunk(std::string(kMaxUpload, 'x'));
+  chunks += "0\r\n\r\n";
+  client.Write(chunks);  // may fail part way: the server stops reading
+  EXPECT_EQ(client.Read().status, 413u);
+  EXPECT_EQ(Instances(), 0);
+  EXPECT_TRUE(SpoolIsEmpty());
+}
+
+TEST_F(StowTest, AChunkedUploadUnderTheLimitIsStored) {
+  const std::string body = Multipart({Object("1.2.826.0.7.1.1.1")});
+  std::string request = Header("/dicom-web/studies", "Transfer-Encoding: chunked\r\n");
+  for (size_t at = 0; at < body.size(); at += 1000) {
+    const std::string piece = body.substr(at, 1000);
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", piece.size());
+    request += size + piece + "\r\n";
+  }
+  request += "0\r\n\r\n";
+  EXPECT_EQ(Send(request).status, 200u);
+  EXPECT_EQ(Instances(), 1);
+}
+
+TEST_F(StowTest, ATricklingUploadIsCutOffByTheReadDeadline) {
+  RawClient client(server_->Port());
+  ASSERT_TRUE(client.Write(Header("/dicom-web/studies", "Content-Length: 10000\r\n")));
+  ASSERT_TRUE(client.Write(std::string("--") + kBoundary + "\r\n"));
+  // Nothing more: read_timeout is 1 s per chunk of the body.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.ClosedWithin(4s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(Instances(), 0);
+  EXPECT_TRUE(SpoolIsEmpty());
+  // The server still serves others.
+  EXPECT_EQ(Send(Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.9")}))).status,
+            200u);
+}
+
+TEST_F(StowTest, OtherRequestsKeepTheirInMemoryBodyLimit) {
+  const std::string big(options_.max_body_bytes + 1, 'x');
+  const Reply reply =
+      Send("POST /api/system HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(big.size()) +
+           "\r\n\r\n" + big);
+  EXPECT_EQ(reply.status, 413u) << reply.body;
+  const Reply small = Send("POST /api/system HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab");
+  EXPECT_EQ(small.status, 405u) << small.body;
+}
+
+TEST_F(StowTest, AnEncodedPathIsStoredFromMemory) {
+  // Not recognised as an upload before routing: read into memory (under
+  // max_body_bytes), and still handled by the STOW-RS route.
+  const Bytes object =
+      DicomBuilder().Study(kStudy).Series(kSeries).Sop("1.2.826.0.7.1.1.3").Build();
+  const std::string body = Multipart({object});
+  ASSERT_LT(body.size(), options_.max_body_bytes);
+  EXPECT_EQ(Send(Request("/dicom-web/%73tudies", body)).status, 200u);
+  EXPECT_EQ(Instances(), 1);
+}
+
+}  // namespace
+}  // namespace cf::http
