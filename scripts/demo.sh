@@ -29,6 +29,8 @@ cat <<MSG
 demo: starting cloudfilm (Ctrl-C to stop). Try:
   curl http://127.0.0.1:$HTTP_PORT/api/system
   curl 'http://127.0.0.1:$HTTP_PORT/api/studies?limit=5'
+  curl 'http://127.0.0.1:$HTTP_PORT/dicom-web/studies' -H 'Accept: application/dicom+json'
+  curl -s http://127.0.0.1:$HTTP_PORT/api/system | jq .storage   # compression, per modality
   echoscu -aec CLOUDFILM 127.0.0.1 $DICOM_PORT
   storescu -aec CLOUDFILM 127.0.0.1 $DICOM_PORT +sd +r some-folder/
 
