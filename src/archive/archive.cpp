@@ -545,6 +545,17 @@ Result<Bytes> Archive::ReadBlobOnce(const catalog::InstanceRecord& rec) {
   return bytes;
 }
 
+Result<Bytes> Archive::ReadBlobWithoutPixels(const catalog::InstanceRecord& rec) {
+  if (!materializer_ || !materializer_->ReadPending(rec.blob_key)) {
+    auto bytes = blobs_.Get(rec.blob_key);
+    if (bytes && codec::IsStoredForm(*bytes)) {
+      auto header = codec::DecodeStoredFormWithoutPixels(*bytes);
+      if (header) return header;
+    }
+  }
+  return ReadBlob(rec);  // pending, as received, or anything unusual
+}
+
 Result<Bytes> Archive::ReadBlobAs(const catalog::InstanceRecord& rec,
                                   std::string_view transfer_syntax, bool allow_lossy) {
   auto bytes = ReadBlob(rec);

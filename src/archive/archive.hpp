@@ -152,6 +152,11 @@ class Archive {
   // kInternal and are logged.
   Result<Bytes> ReadBlob(const catalog::InstanceRecord& record);
 
+  // The received bytes for readers of everything but the pixels
+  // (metadata): from a stored form, the Pixel Data value reads as zeros and
+  // no frame is decoded. Objects as received are checked as by ReadBlob.
+  Result<Bytes> ReadBlobWithoutPixels(const catalog::InstanceRecord& record);
+
   // ReadBlob, then in `transfer_syntax` (codec::Transcode): the received
   // bytes when they already are in it. kUnsupported when it cannot, or
   // without `allow_lossy` may not, be produced; kInternal when the stored

@@ -70,4 +70,11 @@ bool IsStoredForm(ByteView blob);
 // The received bytes, checked against the SHA-256 recorded in the form.
 Result<Bytes> DecodeStoredForm(ByteView blob);
 
+// The received bytes with the native Pixel Data value as zeros (same
+// length), without decoding any frame: for readers of everything but the
+// pixels (metadata), ten times faster. The SHA-256 cannot be checked; the
+// zstd frames of the other bytes carry their own checksums (forms written
+// before those checksums decode unchecked).
+Result<Bytes> DecodeStoredFormWithoutPixels(ByteView blob);
+
 }  // namespace cf::codec

@@ -220,6 +220,32 @@ TEST(StoredFormTest, ObjectsWithoutPixelsAreZstdAndOddOnesAsReceived) {
   EXPECT_FALSE(EncodeStoredForm(raw).stored);
 }
 
+TEST(StoredFormTest, WithoutPixelsKeepsEveryOtherByteAndZeroesThePixels) {
+  Part10 p = Mono16(32, 32, 12, true);
+  p.Frames("2").UndefinedSequence();
+  auto a = Image(32, 32, 12, true, 9);
+  auto b = Image(32, 32, 12, true, 10);
+  a.insert(a.end(), b.begin(), b.end());
+  const Bytes file = p.Pixels(Words(a)).TrailingPadding().Build();
+  auto layout = FindNativeLayout(file).layout;
+  ASSERT_TRUE(layout);
+  Bytes expected = file;
+  std::fill(expected.begin() + static_cast<long>(layout->pixel_offset),
+            expected.begin() + static_cast<long>(layout->pixel_offset + layout->pixel_length),
+            std::byte{0});
+  for (PixelCodec codec : kCodecs) {
+    Encoded e = EncodeStoredForm(file, With(codec, 100.0));
+    ASSERT_TRUE(e.stored);
+    auto header = DecodeStoredFormWithoutPixels(*e.stored);
+    ASSERT_TRUE(header) << header.error().message;
+    EXPECT_EQ(*header, expected);
+    // The zstd frames check themselves: damage outside the pixels is caught.
+    Bytes damaged = *e.stored;
+    damaged[150] ^= std::byte{0x01};
+    EXPECT_FALSE(DecodeStoredFormWithoutPixels(damaged));
+  }
+}
+
 TEST(StoredFormTest, DamagedStoredFormIsAnErrorNotWrongBytes) {
   const Bytes file = Mono16(64, 48, 12, false).Pixels(Words(Image(64, 48, 12, false, 8))).Build();
   for (PixelCodec codec : kCodecs) {
