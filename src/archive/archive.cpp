@@ -546,7 +546,7 @@ Result<Bytes> Archive::ReadBlobOnce(const catalog::InstanceRecord& rec) {
 }
 
 Result<Bytes> Archive::ReadBlobWithoutPixels(const catalog::InstanceRecord& rec) {
-  if (!materializer_ || !materializer_->ReadPending(rec.blob_key)) {
+  if (!materializer_ || !materializer_->IsPending(rec.blob_key)) {
     auto bytes = blobs_.Get(rec.blob_key);
     if (bytes && codec::IsStoredForm(*bytes)) {
       auto header = codec::DecodeStoredFormWithoutPixels(*bytes);

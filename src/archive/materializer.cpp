@@ -85,6 +85,11 @@ int64_t Materializer::Backlog() const {
   return static_cast<int64_t>(queue_.size());
 }
 
+bool Materializer::IsPending(std::string_view key) const {
+  std::lock_guard lock(mutex_);
+  return pending_.contains(std::string(key));
+}
+
 std::optional<Result<Bytes>> Materializer::ReadPending(std::string_view key) const {
   std::shared_ptr<Item> item;
   {

@@ -69,6 +69,9 @@ class Materializer {
   // blob store (or was never queued here).
   std::optional<Result<Bytes>> ReadPending(std::string_view key) const;
 
+  // Whether `key` is still queued; reads nothing.
+  bool IsPending(std::string_view key) const;
+
   // Blocks until every object up to `ticket` is in the blob store (not yet
   // synced: the caller syncs the store), or `timeout` passed (false).
   bool WaitFor(uint64_t ticket, std::chrono::milliseconds timeout);

@@ -71,6 +71,41 @@ uint16_t GetUs(DcmItem& item, const DcmTagKey& tag, uint16_t fallback = 0) {
   return item.findAndGetUint16(tag, v).good() ? v : fallback;
 }
 
+// The image attributes the decoders and encoders here need.
+struct Image {
+  uint32_t rows = 0;
+  uint32_t columns = 0;
+  uint32_t frames = 1;
+  uint16_t samples = 1;
+  uint16_t bits_allocated = 0;
+  uint16_t bits_stored = 0;
+  bool is_signed = false;
+  bool planar = false;
+  std::string photometric;
+  // Native bytes of one frame; 4:2:2 colour carries two samples per pixel.
+  size_t FrameBytes() const {
+    const bool half_chroma = samples == 3 && photometric.ends_with("_422");
+    return size_t{rows} * columns * (half_chroma ? 2 : samples) * (bits_allocated / 8u);
+  }
+};
+
+Image ReadImage(DcmItem& ds) {
+  Image im;
+  im.rows = GetUs(ds, DCM_Rows);
+  im.columns = GetUs(ds, DCM_Columns);
+  im.samples = GetUs(ds, DCM_SamplesPerPixel, 1);
+  im.bits_allocated = GetUs(ds, DCM_BitsAllocated);
+  im.bits_stored = GetUs(ds, DCM_BitsStored, im.bits_allocated);
+  im.is_signed = GetUs(ds, DCM_PixelRepresentation) == 1;
+  im.planar = im.samples > 1 && GetUs(ds, DCM_PlanarConfiguration) == 1;
+  im.photometric = GetString(ds, DCM_PhotometricInterpretation);
+  Sint32 frames = 1;
+  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1) {
+    im.frames = static_cast<uint32_t>(frames);
+  }
+  return im;
+}
+
 Result<std::unique_ptr<DcmFileFormat>> Load(ByteView part10) {
   auto file = std::make_unique<DcmFileFormat>();
   DcmInputBufferStream stream;
@@ -153,22 +188,19 @@ constexpr std::byte kJpegStart[] = {std::byte{0xFF}, std::byte{0xD8}, std::byte{
 Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDataset& ds) {
   auto enc = FindEncapsulatedPixels(part10);
   if (!enc) return std::unexpected(enc.error());
-  Sint32 frames_value = 1;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames_value).bad() || frames_value < 1) {
-    frames_value = 1;
-  }
-  const auto frames = static_cast<uint32_t>(frames_value);
+  const Image im = ReadImage(ds);
+  const uint32_t frames = im.frames;
   const bool jpeg_ls = IsJpegLs(source_ts);
   auto split = SplitFrames(
       *enc, frames,
       jpeg_ls ? std::span<const std::byte>(kJpegStart) : std::span<const std::byte>(kJ2kStart));
   if (!split) return std::unexpected(split.error());
-  const uint32_t rows = GetUs(ds, DCM_Rows);
-  const uint32_t columns = GetUs(ds, DCM_Columns);
-  const uint16_t samples = GetUs(ds, DCM_SamplesPerPixel, 1);
-  const uint16_t bits_allocated = GetUs(ds, DCM_BitsAllocated);
-  const uint16_t bits_stored = GetUs(ds, DCM_BitsStored, bits_allocated);
-  const bool is_signed = GetUs(ds, DCM_PixelRepresentation) == 1;
+  const uint32_t rows = im.rows;
+  const uint32_t columns = im.columns;
+  const uint16_t samples = im.samples;
+  const uint16_t bits_allocated = im.bits_allocated;
+  const uint16_t bits_stored = im.bits_stored;
+  const bool is_signed = im.is_signed;
   if (bits_allocated != 8 && bits_allocated != 16) {
     return Fail(ErrorCode::kUnsupported,
                 "compressed pixels with Bits Allocated " + std::to_string(bits_allocated));
@@ -210,8 +242,7 @@ Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDa
           : ds.putAndInsertUint16Array(DCM_PixelData, words16.data(), words16.size());
   if (put.bad()) return Fail(ErrorCode::kInternal, std::string("pixel data: ") + put.text());
   // The decoders undo the codestream's colour transform.
-  const std::string photometric = GetString(ds, DCM_PhotometricInterpretation);
-  if (photometric == "YBR_RCT" || photometric == "YBR_ICT") {
+  if (im.photometric == "YBR_RCT" || im.photometric == "YBR_ICT") {
     ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
   }
   if (samples > 1) ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
@@ -245,17 +276,14 @@ Result<Bytes> Write(DcmFileFormat& file, E_TransferSyntax xfer) {
 
 // Replaces native pixel data with lossless JPEG-LS, one fragment per frame.
 Result<void> EncodeJpegLsHere(DcmDataset& ds) {
-  const uint32_t rows = GetUs(ds, DCM_Rows);
-  const uint32_t columns = GetUs(ds, DCM_Columns);
-  const uint16_t samples = GetUs(ds, DCM_SamplesPerPixel, 1);
-  const uint16_t bits_allocated = GetUs(ds, DCM_BitsAllocated);
-  const uint16_t bits_stored = GetUs(ds, DCM_BitsStored, bits_allocated);
-  const bool planar = samples > 1 && GetUs(ds, DCM_PlanarConfiguration) == 1;
-  Sint32 frames_value = 1;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames_value).bad() || frames_value < 1) {
-    frames_value = 1;
-  }
-  const auto frames = static_cast<uint32_t>(frames_value);
+  const Image im = ReadImage(ds);
+  const uint32_t rows = im.rows;
+  const uint32_t columns = im.columns;
+  const uint16_t samples = im.samples;
+  const uint16_t bits_allocated = im.bits_allocated;
+  const uint16_t bits_stored = im.bits_stored;
+  const bool planar = im.planar;
+  const uint32_t frames = im.frames;
   if ((bits_allocated != 8 && bits_allocated != 16) || bits_stored < 2 || bits_stored > 16) {
     return Fail(ErrorCode::kUnsupported, "JPEG-LS needs 2 to 16 bits per sample");
   }
@@ -320,15 +348,54 @@ bool CanProduce(std::string_view t, bool allow_lossy) {
   return allow_lossy && t == ts::kJpegBaseline;
 }
 
-Result<Bytes> Transcode(ByteView part10, std::string_view target, const TranscodeOptions& options) {
+namespace {
+
+struct Loaded {
+  std::unique_ptr<DcmFileFormat> file;
+  std::string source;  // transfer syntax UID as received
+};
+
+Result<Loaded> LoadWithSource(ByteView part10) {
   RegisterCodecsOnce();
-  auto loaded = Load(part10);
+  auto file = Load(part10);
+  if (!file) return std::unexpected(file.error());
+  Loaded out{std::move(*file), {}};
+  out.source = GetString(*out.file->getMetaInfo(), DCM_TransferSyntaxUID);
+  if (out.source.empty()) {
+    out.source = DcmXfer(out.file->getDataset()->getOriginalXfer()).getXferID();
+  }
+  return out;
+}
+
+// Leaves the data set's pixel data native (decoded), whatever it came in.
+Result<void> ToNative(ByteView part10, const std::string& source, DcmDataset& ds) {
+  if (!ds.tagExists(DCM_PixelData) || IsNative(source)) return {};
+  if (IsJ2k(source) || IsHtj2k(source) || IsJpegLs(source)) {
+    return DecodeFramesHere(part10, source, ds);
+  }
+  const DcmXfer known(source.c_str());
+  if (known.getXfer() == EXS_Unknown) {
+    return Fail(ErrorCode::kUnsupported, "cannot decode transfer syntax " + source);
+  }
+  const OFCondition c = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+  if (c.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
+    // No codec for it (video, say) is a limit of ours; a codec that fails
+    // means the codestream is damaged.
+    return Fail(
+        c == EC_CannotChangeRepresentation ? ErrorCode::kUnsupported : ErrorCode::kInvalidDicom,
+        std::string("cannot decode ") + known.getXferName() + ": " + c.text());
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<Bytes> Transcode(ByteView part10, std::string_view target, const TranscodeOptions& options) {
+  auto loaded = LoadWithSource(part10);
   if (!loaded) return std::unexpected(loaded.error());
-  DcmFileFormat& file = **loaded;
+  DcmFileFormat& file = *loaded->file;
   DcmDataset& ds = *file.getDataset();
-  std::string source = GetString(*file.getMetaInfo(), DCM_TransferSyntaxUID);
-  if (source.empty()) source = DcmXfer(ds.getOriginalXfer()).getXferID();
-  if (source == target) return Bytes(part10.begin(), part10.end());
+  if (loaded->source == target) return Bytes(part10.begin(), part10.end());
   if (!CanProduce(target, options.allow_lossy)) {
     const bool lossy_refused = !options.allow_lossy && CanProduce(target, true);
     return Fail(ErrorCode::kUnsupported,
@@ -338,22 +405,7 @@ Result<Bytes> Transcode(ByteView part10, std::string_view target, const Transcod
   }
   const bool has_pixels = ds.tagExists(DCM_PixelData);
   // 1. Native pixels.
-  if (has_pixels && (IsJ2k(source) || IsHtj2k(source) || IsJpegLs(source))) {
-    if (auto r = DecodeFramesHere(part10, source, ds); !r) return std::unexpected(r.error());
-  } else if (has_pixels && !IsNative(source)) {
-    const DcmXfer known(source.c_str());
-    if (known.getXfer() == EXS_Unknown) {
-      return Fail(ErrorCode::kUnsupported, "cannot decode transfer syntax " + source);
-    }
-    const OFCondition c = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-    if (c.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit)) {
-      // No codec for it (video, say) is a limit of ours; a codec that
-      // fails means the codestream is damaged.
-      return Fail(
-          c == EC_CannotChangeRepresentation ? ErrorCode::kUnsupported : ErrorCode::kInvalidDicom,
-          std::string("cannot decode ") + known.getXferName() + ": " + c.text());
-    }
-  }
+  if (auto r = ToNative(part10, loaded->source, ds); !r) return std::unexpected(r.error());
   // 2. The target encoding.
   const DcmXfer out(std::string(target).c_str());
   if (has_pixels && !IsNative(target)) {
@@ -378,30 +430,42 @@ Result<Bytes> Transcode(ByteView part10, std::string_view target, const Transcod
 }
 
 Result<NativePixels> DecodePixels(ByteView part10) {
-  auto native = Transcode(part10, ts::kExplicitLittle);
-  if (!native) return std::unexpected(native.error());
-  LayoutResult found = FindNativeLayout(*native);
-  if (!found.layout || !found.layout->has_pixel_data) {
+  auto loaded = LoadWithSource(part10);
+  if (!loaded) return std::unexpected(loaded.error());
+  DcmDataset& ds = *loaded->file->getDataset();
+  if (!ds.tagExists(DCM_PixelData)) return Fail(ErrorCode::kUnsupported, "no pixel data");
+  if (auto r = ToNative(part10, loaded->source, ds); !r) return std::unexpected(r.error());
+  // Straight from the decoded data set (DCMTK gives host order, which is
+  // little endian here): no file is written and parsed again.
+  const Image im = ReadImage(ds);
+  if (im.bits_allocated != 8 && im.bits_allocated != 16) {
     return Fail(ErrorCode::kUnsupported,
-                found.layout ? std::string("no pixel data") : found.reason);
+                "pixels with Bits Allocated " + std::to_string(im.bits_allocated));
   }
-  const NativeLayout& l = *found.layout;
-  NativePixels p;
-  p.rows = l.rows;
-  p.columns = l.columns;
-  p.frames = l.frames;
-  p.samples_per_pixel = l.samples_per_pixel;
-  p.bits_allocated = l.bits_allocated;
-  p.bits_stored = l.bits_stored;
-  p.pixel_representation = l.pixel_representation;
-  p.planar_configuration = l.planar_configuration;
-  auto loaded = Load(*native);
-  if (loaded) p.photometric = GetString(*(*loaded)->getDataset(), DCM_PhotometricInterpretation);
-  const uint64_t bytes = l.FrameBytes() * l.frames;
-  if (bytes > l.pixel_length)
+  const Uint8* bytes = nullptr;
+  const Uint16* words = nullptr;
+  unsigned long count = 0;
+  const OFCondition got = im.bits_allocated == 8
+                              ? ds.findAndGetUint8Array(DCM_PixelData, bytes, &count)
+                              : ds.findAndGetUint16Array(DCM_PixelData, words, &count);
+  const size_t wanted = im.FrameBytes() * im.frames;
+  const size_t have = count * (im.bits_allocated / 8u);
+  if (got.bad() || wanted == 0 || have < wanted) {
     return Fail(ErrorCode::kInvalidDicom, "pixel data shorter than frames");
-  const ByteView v = ByteView(*native).subspan(l.pixel_offset, bytes);
-  p.data.assign(v.begin(), v.end());
+  }
+  NativePixels p;
+  p.rows = im.rows;
+  p.columns = im.columns;
+  p.frames = im.frames;
+  p.samples_per_pixel = im.samples;
+  p.bits_allocated = im.bits_allocated;
+  p.bits_stored = im.bits_stored;
+  p.pixel_representation = im.is_signed ? 1 : 0;
+  p.planar_configuration = im.planar ? 1 : 0;
+  p.photometric = im.photometric;
+  const auto* first = im.bits_allocated == 8 ? reinterpret_cast<const std::byte*>(bytes)
+                                             : reinterpret_cast<const std::byte*>(words);
+  p.data.assign(first, first + wanted);
   return p;
 }
 

@@ -60,7 +60,9 @@ struct NativePixels {
   uint16_t pixel_representation = 0;
   uint16_t planar_configuration = 0;
   std::string photometric;
-  Bytes data;  // rows * columns * samples * bits_allocated / 8 * frames
+  // rows * columns * samples * bits_allocated / 8 * frames (4:2:2 colour,
+  // YBR_FULL_422 as received natively: two samples per pixel instead of 3)
+  Bytes data;
 };
 Result<NativePixels> DecodePixels(ByteView part10);
 
