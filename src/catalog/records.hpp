@@ -66,6 +66,12 @@ struct InstanceRecord {
   int64_t received_at_ms = 0;
 };
 
+// Received bytes over stored bytes (the compression ratio); 0 when nothing
+// is stored.
+inline double StorageRatio(uint64_t received, uint64_t stored) {
+  return stored == 0 ? 0.0 : static_cast<double>(received) / static_cast<double>(stored);
+}
+
 // What one modality takes: received bytes against stored bytes.
 struct ModalityUsage {
   std::string modality;  // of the series; empty when the objects had none

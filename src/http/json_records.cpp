@@ -81,8 +81,7 @@ nlohmann::json ToJson(const catalog::InstanceRecord& instance) {
 }
 
 double Ratio(uint64_t received, uint64_t stored) {
-  if (stored == 0) return 0.0;
-  return std::round(static_cast<double>(received) / static_cast<double>(stored) * 100.0) / 100.0;
+  return std::round(catalog::StorageRatio(received, stored) * 100.0) / 100.0;
 }
 
 nlohmann::json ToJson(const catalog::ModalityUsage& u) {

@@ -12,9 +12,7 @@
 namespace cf::app {
 namespace {
 
-double Ratio(uint64_t received, uint64_t stored) {
-  return stored == 0 ? 0.0 : static_cast<double>(received) / static_cast<double>(stored);
-}
+using catalog::StorageRatio;
 
 std::string Mib(uint64_t bytes) { return fmt::format("{:.1f}", bytes / 1048576.0); }
 
@@ -39,17 +37,18 @@ void RegisterStats(CLI::App& app, Runner& run) {
                                  {"instance_versions", u.instance_versions},
                                  {"bytes_received", u.bytes_received},
                                  {"bytes_stored", u.bytes_stored},
-                                 {"ratio", Ratio(u.bytes_received, u.bytes_stored)}});
+                                 {"ratio", StorageRatio(u.bytes_received, u.bytes_stored)}});
         }
-        const nlohmann::json out = {{"patients", totals->patients},
-                                    {"studies", totals->studies},
-                                    {"series", totals->series},
-                                    {"instances", totals->instances},
-                                    {"instance_versions", totals->instance_versions},
-                                    {"bytes_received", totals->bytes_received},
-                                    {"bytes_stored", totals->bytes_stored},
-                                    {"ratio", Ratio(totals->bytes_received, totals->bytes_stored)},
-                                    {"by_modality", by_modality}};
+        const nlohmann::json out = {
+            {"patients", totals->patients},
+            {"studies", totals->studies},
+            {"series", totals->series},
+            {"instances", totals->instances},
+            {"instance_versions", totals->instance_versions},
+            {"bytes_received", totals->bytes_received},
+            {"bytes_stored", totals->bytes_stored},
+            {"ratio", StorageRatio(totals->bytes_received, totals->bytes_stored)},
+            {"by_modality", by_modality}};
         std::cout << out.dump(2) << "\n";
         return 0;
       }
@@ -62,12 +61,12 @@ void RegisterStats(CLI::App& app, Runner& run) {
         std::cout << fmt::format("{:<10} {:>10} {:>14} {:>14} {:>7.2f}\n",
                                  u.modality.empty() ? "-" : u.modality, u.instance_versions,
                                  Mib(u.bytes_received), Mib(u.bytes_stored),
-                                 Ratio(u.bytes_received, u.bytes_stored));
+                                 StorageRatio(u.bytes_received, u.bytes_stored));
       }
       std::cout << fmt::format("{:<10} {:>10} {:>14} {:>14} {:>7.2f}\n", "all",
                                totals->instance_versions, Mib(totals->bytes_received),
                                Mib(totals->bytes_stored),
-                               Ratio(totals->bytes_received, totals->bytes_stored));
+                               StorageRatio(totals->bytes_received, totals->bytes_stored));
       return 0;
     };
   });
