@@ -154,11 +154,12 @@ Result<void> Archive::Checkpoint() {
   return {};
 }
 
-Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView received, bool compress) {
+Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView received, bool compress,
+                                         const crypto::Sha256Digest* received_sha256) {
   codec::Encoded encoded;
   const bool trying = compress && options_.compression;
   if (trying) {
-    encoded = codec::EncodeStoredForm(received, options_.stored_form);
+    encoded = codec::EncodeStoredForm(received, options_.stored_form, received_sha256);
     std::lock_guard lock(stats_mutex_);
     if (encoded.stored) {
       ++storage_stats_.compressed;
@@ -205,12 +206,13 @@ Result<CompactReport> Archive::CompactOnce(int limit) {
     compact_after_pk_ = b.pk;
     ++report.examined;
     auto bytes = LoadBlob(b.blob_key);
-    if (!bytes || crypto::ToHex(crypto::Sha256(*bytes)) != b.sha256_hex) {
+    const crypto::Sha256Digest digest = bytes ? crypto::Sha256(*bytes) : crypto::Sha256Digest{};
+    if (!bytes || crypto::ToHex(digest) != b.sha256_hex) {
       // Missing or damaged: fsck's business, not ours; skip it this pass.
       ++report.skipped;
       continue;
     }
-    codec::Encoded encoded = codec::EncodeStoredForm(*bytes, options_.stored_form);
+    codec::Encoded encoded = codec::EncodeStoredForm(*bytes, options_.stored_form, &digest);
     if (!encoded.stored) {
       kept.push_back({b.blob_key, "", bytes->size(), catalog::StoredForm::kAsReceived});
       continue;
@@ -426,7 +428,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
       return std::unexpected(ref.error());
     }
     journaled = std::move(*ref);
-  } else if (auto put = FileBlob(key, bytes, options_.compress_after_ack); !put) {
+  } else if (auto put = FileBlob(key, bytes, options_.compress_after_ack, &digest); !put) {
     log::Error("ingest.blob_write_failed",
                {{"channel", source.channel}, {"error", put.error().message}});
     return std::unexpected(put.error());

@@ -22,6 +22,7 @@
 #include "codec/stored_form.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/sha256.hpp"
 #include "dicom/instance.hpp"
 #include "store/blob_store.hpp"
 
@@ -201,7 +202,8 @@ class Archive {
   };
   // Writes one object's blob (its stored form when `compress`) and returns
   // the bytes it takes.
-  Result<Filed> FileBlob(const std::string& key, ByteView received, bool compress);
+  Result<Filed> FileBlob(const std::string& key, ByteView received, bool compress,
+                         const crypto::Sha256Digest* received_sha256 = nullptr);
   // A blob's received bytes: rebuilt from its stored form, or as they are.
   // kNotFound when the blob is missing; the caller checks the SHA-256.
   Result<Bytes> LoadBlob(const std::string& key);

@@ -381,12 +381,13 @@ Result<Bytes> DecodeStoredForm(ByteView blob) {
   return out;
 }
 
-Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options) {
+Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options,
+                         const std::array<uint8_t, 32>* received_sha256) {
   Encoded result;
   LayoutResult found = FindNativeLayout(received);
   Header h;
   h.original_size = received.size();
-  h.sha256 = crypto::Sha256(received);
+  h.sha256 = received_sha256 != nullptr ? *received_sha256 : crypto::Sha256(received);
   Bytes out;
   if (!found.layout) {
     result.reason = found.reason;

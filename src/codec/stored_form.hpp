@@ -17,6 +17,7 @@
 // described in docs/storage-format.md.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -61,7 +62,10 @@ struct Encoded {
 };
 
 // Never fails: the worst case is "store as received" with a reason.
-Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options = {});
+// `received_sha256`, when the caller has it already (ingest, compaction),
+// saves hashing the object once more.
+Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options = {},
+                         const std::array<uint8_t, 32>* received_sha256 = nullptr);
 
 // True when `blob` is a stored form rather than received bytes. A Part 10
 // file has "DICM" at offset 128, where a stored form has "CFZ1".
