@@ -493,6 +493,10 @@ Result<catalog::StudyRecord> Archive::GetStudy(std::string_view study_uid) {
   return catalog_.GetStudy(study_uid);
 }
 
+Result<catalog::Page<catalog::QueryMatch>> Archive::Search(const catalog::Query& query) {
+  return catalog_.Search(query);
+}
+
 Result<std::vector<catalog::SeriesRecord>> Archive::ListSeries(std::string_view study_uid) {
   return catalog_.ListSeries(study_uid);
 }

@@ -139,6 +139,7 @@ class Archive {
   Result<catalog::Page<catalog::PatientRecord>> FindPatients(const catalog::PatientQuery& q);
   Result<catalog::Page<catalog::StudyRecord>> FindStudies(const catalog::StudyQuery& q);
   Result<catalog::StudyRecord> GetStudy(std::string_view study_uid);
+  Result<catalog::Page<catalog::QueryMatch>> Search(const catalog::Query& query);
   Result<std::vector<catalog::SeriesRecord>> ListSeries(std::string_view study_uid);
   Result<std::vector<catalog::InstanceRecord>> ListInstances(std::string_view series_uid);
   Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(std::string_view sop_uid);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "catalog/query.hpp"
 #include "catalog/records.hpp"
 #include "core/error.hpp"
 #include "dicom/instance.hpp"
@@ -96,6 +97,9 @@ class Catalog {
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;
   virtual Result<StudyRecord> GetStudy(std::string_view study_uid) = 0;
+  // Matches `query` (see query.hpp), ordered: studies newest first, series
+  // and instances by number. kInvalidArgument from ValidateQuery.
+  virtual Result<Page<QueryMatch>> Search(const Query& query) = 0;
   virtual Result<std::vector<SeriesRecord>> ListSeries(std::string_view study_uid) = 0;
   // Every version of every instance of the series, by instance number then version.
   virtual Result<std::vector<InstanceRecord>> ListInstances(std::string_view series_uid) = 0;

@@ -19,6 +19,9 @@ namespace cf::catalog {
 namespace sqlite {
 namespace {
 
+// Per read connection; each statement holds a few KiB.
+constexpr size_t kMaxCachedStatements = 256;
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -144,6 +147,7 @@ SqliteCatalog::Lease SqliteCatalog::Borrow() {
   read_cv_.wait(lock, [&] { return !free_readers_.empty(); });
   Connection* c = free_readers_.back();
   free_readers_.pop_back();
+  c->TrimCache(kMaxCachedStatements);
   return Lease(*this, c);
 }
 
@@ -289,12 +293,18 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
             });
     if (!ins) return std::unexpected(ins.error());
     if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
+    const bool new_patient = sqlite3_changes(writer_.get()) > 0;
     auto sel = run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2",
                    [&](Statement& s) { s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id); });
     if (!sel) return std::unexpected(sel.error());
     auto patient_pk = OptionalPk(*sel);
     if (!patient_pk) return std::unexpected(patient_pk.error());
     if (!*patient_pk) return Fail(ErrorCode::kInternal, "patient row vanished");
+    if (new_patient) {
+      if (auto r = InsertNameWords(writer_, **patient_pk, p.patient_name); !r) {
+        return std::unexpected(r.error());
+      }
+    }
     auto st = run(
         "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, study_id, "
         "description, referring, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "

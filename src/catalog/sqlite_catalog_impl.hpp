@@ -40,6 +40,7 @@ class SqliteCatalog final : public Catalog {
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
   Result<StudyRecord> GetStudy(std::string_view study_uid) override;
+  Result<Page<QueryMatch>> Search(const Query& query) override;
   Result<std::vector<SeriesRecord>> ListSeries(std::string_view study_uid) override;
   Result<std::vector<InstanceRecord>> ListInstances(std::string_view series_uid) override;
   Result<std::vector<InstanceRecord>> GetInstanceVersions(std::string_view sop_uid) override;

@@ -62,6 +62,12 @@ class Connection {
   Result<void> Exec(std::string_view sql);
   // Prepared statements are cached per connection by their SQL text.
   Result<Statement*> Prepare(std::string_view sql);
+  // Drops every cached statement once there are more than `max`: queries
+  // with value lists and paging make many distinct texts. REQUIRES: no
+  // Statement* from Prepare is still in use.
+  void TrimCache(size_t max) {
+    if (cache_.size() > max) cache_.clear();
+  }
 
  private:
   sqlite3* db_ = nullptr;

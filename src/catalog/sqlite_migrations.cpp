@@ -3,6 +3,10 @@
 
 #include <array>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog/query.hpp"
 
 namespace cf::catalog::sqlite {
 namespace {
@@ -91,9 +95,52 @@ ALTER TABLE instances ADD COLUMN stored_form INTEGER NOT NULL DEFAULT 0;
 UPDATE instances SET stored_form = 2 WHERE stored_size < size;
 CREATE INDEX instances_unexamined ON instances (pk) WHERE stored_form = 0;
 )sql",
+    // 3: what queries need at a million instances: the words of patient
+    // names for fuzzy matching (filled from the names by BuildNameWords),
+    // studies in date and time order, instances by SOP class.
+    R"sql(
+CREATE TABLE patient_name_words (
+  word       TEXT NOT NULL,
+  patient_pk INTEGER NOT NULL REFERENCES patients (pk),
+  PRIMARY KEY (word, patient_pk)
+) WITHOUT ROWID;
+DROP INDEX studies_date;
+CREATE INDEX studies_date_time ON studies (study_date, study_time);
+CREATE INDEX studies_study_id ON studies (study_id);
+CREATE INDEX instances_sop_class ON instances (sop_class);
+)sql",
 };
 
+// Fills patient_name_words for the patients already stored (migration 3).
+Result<void> BuildNameWords(Connection& db) {
+  auto select = db.Prepare("SELECT pk, name FROM patients");
+  if (!select) return std::unexpected(select.error());
+  std::vector<std::pair<int64_t, std::string>> patients;
+  for (;;) {
+    auto row = (*select)->Step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    patients.emplace_back((*select)->Int(0), (*select)->Text(1));
+  }
+  (*select)->Reset();
+  for (const auto& [pk, name] : patients) {
+    if (auto r = InsertNameWords(db, pk, name); !r) return r;
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<void> InsertNameWords(Connection& db, int64_t patient_pk, std::string_view name) {
+  auto insert =
+      db.Prepare("INSERT OR IGNORE INTO patient_name_words (word, patient_pk) VALUES (?1, ?2)");
+  if (!insert) return std::unexpected(insert.error());
+  for (const auto& word : NameWords(name)) {
+    (*insert)->Bind(1, word).Bind(2, patient_pk);
+    if (auto r = (*insert)->Run(); !r) return r;
+  }
+  return {};
+}
 
 Result<void> Migrate(Connection& db) {
   auto stmt = db.Prepare("PRAGMA user_version");
@@ -108,10 +155,18 @@ Result<void> Migrate(Connection& db) {
                                           std::to_string(kSchemaVersion) + ")");
   }
   for (int v = current + 1; v <= kSchemaVersion; ++v) {
-    std::string sql = "BEGIN IMMEDIATE;\n";
-    sql += kMigrations[static_cast<size_t>(v - 1)];
-    sql += "\nPRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;";
-    if (auto r = db.Exec(sql); !r) {
+    auto step = [&]() -> Result<void> {
+      if (auto r =
+              db.Exec(std::string("BEGIN IMMEDIATE;\n") + kMigrations[static_cast<size_t>(v - 1)]);
+          !r) {
+        return r;
+      }
+      if (v == 3) {
+        if (auto r = BuildNameWords(db); !r) return r;
+      }
+      return db.Exec("PRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;");
+    };
+    if (auto r = step(); !r) {
       (void)db.Exec("ROLLBACK");
       Error e = r.error();
       e.message = "catalog migration " + std::to_string(v) + " failed: " + e.message;

@@ -5,14 +5,20 @@
 // database at the previous version.
 #pragma once
 
+#include <cstdint>
+#include <string_view>
+
 #include "catalog/sqlite_db.hpp"
 
 namespace cf::catalog::sqlite {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Applies every migration newer than the database's version. Fails with
 // kConflict when the database is newer than this program knows.
 Result<void> Migrate(Connection& db);
+
+// Records the words of a patient's name for fuzzy matching (NameWords).
+Result<void> InsertNameWords(Connection& db, int64_t patient_pk, std::string_view name);
 
 }  // namespace cf::catalog::sqlite

@@ -1,67 +1,317 @@
 // SPDX-License-Identifier: Apache-2.0
-// Matching keys accepted at study level: PatientID, PatientName (with '*'
-// and '?'), StudyDate (single or range), AccessionNumber, StudyInstanceUID,
-// ModalitiesInStudy, by keyword or by tag (00100020); limit and offset.
-// includefield is accepted; every study attribute we index is returned.
+// QIDO-RS (PS3.18 10.6): the search resources at study, series and
+// instance level, mapped onto catalog::Query. Parameters:
+//
+// - matching keys by keyword or tag ("PatientName" or "00100010") with
+//   the values and matching rules of catalog/query.hpp;
+// - a known DICOM attribute we do not index: with a value it cannot be
+//   matched and is reported in a Warning header (PS3.18 8.3.4.1), without
+//   a value it is returned like an includefield;
+// - includefield (repeated or comma-separated, or "all"), fuzzymatching,
+//   limit (default 1000, at most 10000) and offset; when more matches
+//   exist than were returned, a Warning header says so.
+//
+// Attributes outside the index (an includefield such as ImageType) are
+// read from the stored objects: each instance's own at instance level, the
+// first instance of the series or study at the levels above. "all" at
+// instance level returns every attribute of the object except bulk data
+// (named by BulkDataURI); at study and series level, every indexed one.
 #include "http/qido_routes.hpp"
 
 #include <boost/beast/http/verb.hpp>
 
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/query.hpp"
+#include "dicom/dataset_json.hpp"
+#include "dicom/dictionary.hpp"
+#include "dicom/instance.hpp"
 #include "http/blocking.hpp"
 #include "http/dicom_json.hpp"
 #include "http/problem.hpp"
+#include "http/request_info.hpp"
 #include "http/response.hpp"
 
 namespace cf::http {
 namespace {
 using boost::asio::awaitable;
+using catalog::QueryLevel;
 
-std::optional<std::string_view> Key(const QueryParams& q, std::string_view keyword,
-                                    std::string_view tag) {
-  if (auto v = q.Get(keyword)) return v;
-  return q.Get(tag);
+constexpr int64_t kQidoDefaultLimit = 1000;
+constexpr int64_t kQidoMaxLimit = 10000;
+
+struct Scope {
+  QueryLevel level;
+  std::string study;   // fixed by the path, or empty
+  std::string series;  // fixed by the path, or empty
+};
+
+struct QidoRequest {
+  catalog::Query query;
+  std::set<uint32_t> include;  // tags outside the index to return
+  bool include_all = false;
+  std::vector<std::string> unmatched;  // keys we could not match on
+};
+
+std::unexpected<Error> Bad(std::string message) {
+  return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-Result<catalog::StudyQuery> ParseQidoStudyQuery(const QueryParams& q) {
-  catalog::StudyQuery query;
-  auto limit = GetInt(q, "limit", kDefaultLimit, 0, kMaxLimit);
-  if (!limit) return std::unexpected(limit.error());
-  auto offset = GetInt(q, "offset", 0, 0, std::numeric_limits<int64_t>::max());
-  if (!offset) return std::unexpected(offset.error());
-  query.limit = *limit;
-  query.offset = *offset;
-  auto text = [](std::optional<std::string_view> v) { return v ? std::string(*v) : std::string(); };
-  query.patient_id = text(Key(q, "PatientID", "00100020"));
-  query.patient_name = text(Key(q, "PatientName", "00100010"));
-  query.accession_number = text(Key(q, "AccessionNumber", "00080050"));
-  query.study_instance_uid = text(Key(q, "StudyInstanceUID", "0020000D"));
-  query.modality = text(Key(q, "ModalitiesInStudy", "00080061"));
-  if (auto date = Key(q, "StudyDate", "00080020")) {
-    auto range = ParseDateRange("StudyDate", *date);
-    if (!range) return std::unexpected(range.error());
-    query.study_date_from = std::move(range->from);
-    query.study_date_to = std::move(range->to);
+std::string TagHex(uint32_t tag) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(8, '0');
+  for (int i = 7; i >= 0; --i, tag >>= 4) out[static_cast<size_t>(i)] = kHex[tag & 0xF];
+  return out;
+}
+
+Result<void> AddIncludes(QidoRequest& r, std::string_view list) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    const std::string_view name = list.substr(start, end - start);
+    start = end + 1;
+    if (name.empty()) continue;
+    if (name == "all") {
+      r.include_all = true;
+      continue;
+    }
+    const auto tag = dicom::TagForKeywordOrHex(name);
+    if (!tag) {
+      return Bad("includefield names an unknown attribute '" + std::string(name) + "'");
+    }
+    if (!catalog::QueryAttrForTag(*tag)) r.include.insert(*tag);
   }
-  return query;
+  return {};
 }
 
-awaitable<Response> SearchStudies(const ApiContext& ctx, const Request& req) {
-  const auto query = ParseQidoStudyQuery(req.query);
-  if (!query) co_return ErrorResponse(query.error());
-  auto page = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.FindStudies(*query); });
-  if (!page) co_return ErrorResponse(page.error());
+Result<QidoRequest> ParseQido(const Request& req, const Scope& scope) {
+  QidoRequest r;
+  r.query.level = scope.level;
+  for (const auto& [name, value] : req.query.Items()) {
+    if (name == "limit") {
+      auto limit = GetInt(req.query, "limit", kQidoDefaultLimit, 1, kQidoMaxLimit);
+      if (!limit) return std::unexpected(limit.error());
+      continue;
+    }
+    if (name == "offset") {
+      auto offset = GetInt(req.query, "offset", 0, 0, std::numeric_limits<int32_t>::max());
+      if (!offset) return std::unexpected(offset.error());
+      continue;
+    }
+    if (name == "fuzzymatching") {
+      if (value != "true" && value != "false") return Bad("fuzzymatching must be true or false");
+      r.query.fuzzy_names = value == "true";
+      continue;
+    }
+    if (name == "includefield") {
+      if (auto ok = AddIncludes(r, value); !ok) return std::unexpected(ok.error());
+      continue;
+    }
+    // Generic parameters of PS3.18 8.3.3 that do not change a search.
+    if (name == "accept" || name == "charset") continue;
+    // A sequence path ("00400275.00401001"): not indexed.
+    if (name.find('.') != std::string::npos) {
+      for (size_t start = 0; start <= name.size();) {
+        const size_t end = std::min(name.find('.', start), name.size());
+        if (!dicom::TagForKeywordOrHex(std::string_view(name).substr(start, end - start))) {
+          return Bad("unknown query parameter '" + name + "'");
+        }
+        start = end + 1;
+      }
+      if (!value.empty()) r.unmatched.push_back(name);
+      continue;
+    }
+    const auto tag = dicom::TagForKeywordOrHex(name);
+    if (!tag) return Bad("unknown query parameter '" + name + "'");
+    if (const auto attr = catalog::QueryAttrForTag(*tag)) {
+      if (static_cast<int>(catalog::LevelOf(*attr)) > static_cast<int>(scope.level)) {
+        return Bad(name + " cannot be matched when searching for " +
+                   (scope.level == QueryLevel::kStudy ? "studies" : "series"));
+      }
+      r.query.conditions.push_back({*attr, value});
+      continue;
+    }
+    r.include.insert(*tag);
+    if (!value.empty()) r.unmatched.push_back(name);
+  }
+  auto limit = GetInt(req.query, "limit", kQidoDefaultLimit, 1, kQidoMaxLimit);
+  auto offset = GetInt(req.query, "offset", 0, 0, std::numeric_limits<int32_t>::max());
+  r.query.limit = *limit + 1;  // one more tells whether there are more
+  r.query.offset = *offset;
+  if (!scope.study.empty()) {
+    if (!dicom::IsValidUid(scope.study)) return Bad("the study UID in the path is not a valid UID");
+    r.query.conditions.push_back({catalog::QueryAttr::kStudyInstanceUid, scope.study});
+  }
+  if (!scope.series.empty()) {
+    if (!dicom::IsValidUid(scope.series)) {
+      return Bad("the series UID in the path is not a valid UID");
+    }
+    r.query.conditions.push_back({catalog::QueryAttr::kSeriesInstanceUid, scope.series});
+  }
+  if (auto valid = catalog::ValidateQuery(r.query); !valid) return std::unexpected(valid.error());
+  return r;
+}
+
+// The attributes of `part10` that `r` asks for beyond the index, added to
+// `out` where it does not have them yet.
+Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool all,
+                                 archive::Archive& archive, const catalog::InstanceRecord& record,
+                                 const std::string& root) {
+  auto bytes = archive.ReadBlobWithoutPixels(record);
+  if (!bytes) return std::unexpected(bytes.error());
+  dicom::JsonOptions options;
+  options.bulk_data_uri_prefix = root + "/studies/" + record.study_instance_uid + "/series/" +
+                                 record.series_instance_uid + "/instances/" +
+                                 record.sop_instance_uid + "/bulkdata/";
+  auto text = dicom::DatasetToJson(*bytes, options);
+  if (!text) return std::unexpected(text.error());
+  auto object = nlohmann::json::parse(*text, nullptr, false);
+  if (!object.is_object()) return Fail(ErrorCode::kInternal, "stored object gave invalid JSON");
+  if (all) {
+    for (auto& [key, value] : object.items()) {
+      if (!out.contains(key)) out[key] = std::move(value);
+    }
+    return {};
+  }
+  for (uint32_t tag : r.include) {
+    const std::string key = TagHex(tag);
+    if (out.contains(key)) continue;
+    if (auto it = object.find(key); it != object.end()) {
+      out[key] = std::move(*it);
+    } else {
+      out[key] = {{"vr", dicom::DictionaryVr(tag)}};  // asked for, not in the object
+    }
+  }
+  return {};
+}
+
+// The first instance of a study or series, whose attributes stand for the
+// level above when an includefield asks for something outside the index.
+Result<std::optional<catalog::InstanceRecord>> RepresentativeInstance(
+    archive::Archive& archive, const catalog::QueryMatch& match, QueryLevel level) {
+  catalog::Query q;
+  q.level = QueryLevel::kInstance;
+  q.limit = 1;
+  if (level == QueryLevel::kSeries) {
+    q.conditions.push_back(
+        {catalog::QueryAttr::kSeriesInstanceUid, match.series.series_instance_uid});
+  } else {
+    q.conditions.push_back({catalog::QueryAttr::kStudyInstanceUid, match.study.study_instance_uid});
+  }
+  auto page = archive.Search(q);
+  if (!page) return std::unexpected(page.error());
+  if (page->items.empty()) return std::nullopt;
+  return page->items.front().instance;
+}
+
+struct QidoAnswer {
   nlohmann::json body = nlohmann::json::array();
-  for (const auto& study : page->items) body.push_back(StudyToDicomJson(study));
-  Response res = JsonResponse(body);
+  bool more = false;
+};
+
+Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, const Scope& scope,
+                           const std::string& root) {
+  auto page = archive.Search(r.query);
+  if (!page) return std::unexpected(page.error());
+  QidoAnswer answer;
+  const auto wanted = static_cast<size_t>(r.query.limit - 1);
+  answer.more = page->items.size() > wanted;
+  if (answer.more) page->items.resize(wanted);
+  const bool stored_all = r.include_all && scope.level == QueryLevel::kInstance;
+  const bool need_stored = stored_all || !r.include.empty();
+  for (const auto& m : page->items) {
+    nlohmann::json object = nlohmann::json::object();
+    const std::string study_url = root + "/studies/" + m.study.study_instance_uid;
+    const std::string series_url = study_url + "/series/" + m.series.series_instance_uid;
+    switch (scope.level) {
+      case QueryLevel::kPatient:
+        AddPatientJson(object, m.patient);
+        break;
+      case QueryLevel::kStudy:
+        AddStudyJson(object, m.study, study_url);
+        break;
+      case QueryLevel::kSeries:
+        // A search over all series also answers with the study's
+        // attributes (PS3.18 table 10.6.3-5); within a study only the series'.
+        if (scope.study.empty() || r.include_all) AddStudyJson(object, m.study, {});
+        AddSeriesJson(object, m.series, series_url);
+        break;
+      case QueryLevel::kInstance:
+        if (scope.study.empty() || r.include_all) AddStudyJson(object, m.study, {});
+        if (scope.series.empty() || r.include_all) AddSeriesJson(object, m.series, {});
+        AddInstanceJson(object, m.instance,
+                        series_url + "/instances/" + m.instance.sop_instance_uid);
+        break;
+    }
+    if (need_stored) {
+      std::optional<catalog::InstanceRecord> source;
+      if (scope.level == QueryLevel::kInstance) {
+        source = m.instance;
+      } else {
+        auto first = RepresentativeInstance(archive, m, scope.level);
+        if (!first) return std::unexpected(first.error());
+        source = std::move(*first);
+      }
+      if (source) {
+        if (auto added = AddStoredAttributes(object, r, stored_all, archive, *source, root);
+            !added) {
+          return std::unexpected(added.error());
+        }
+      }
+    }
+    answer.body.push_back(std::move(object));
+  }
+  return answer;
+}
+
+template <QueryLevel level>
+awaitable<Response> Search(const ApiContext& ctx, const Request& req) {
+  const auto ranges = AcceptedRanges(req);
+  if (!ranges) co_return ErrorResponse(ranges.error());
+  if (!AcceptsDicomJson(*ranges)) {
+    co_return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable",
+                              "search results are available as application/dicom+json only");
+  }
+  const Scope scope{level, std::string(req.Param("study")), std::string(req.Param("series"))};
+  const auto parsed = ParseQido(req, scope);
+  if (!parsed) co_return ErrorResponse(parsed.error());
+  const std::string root = ServiceRoot(req);
+  auto answer = co_await RunBlocking(ctx.blocking,
+                                     [&] { return RunQido(ctx.archive, *parsed, scope, root); });
+  if (!answer) co_return ErrorResponse(answer.error());
+  Response res = JsonResponse(answer->body);
   res.content_type = "application/dicom+json";
+  std::string warning;
+  auto warn = [&](const std::string& text) {
+    if (!warning.empty()) warning += ", ";
+    warning += "299 cloudfilm \"" + text + "\"";
+  };
+  if (answer->more) warn("There are additional results that can be requested");
+  if (!parsed->unmatched.empty()) {
+    std::string names;
+    for (const auto& n : parsed->unmatched) names += (names.empty() ? "" : ", ") + n;
+    warn("The following attributes are not supported as matching keys and were ignored: " + names);
+  }
+  if (!warning.empty()) res.SetHeader("Warning", warning);
+  res.SetHeader("Cache-Control", "private, no-cache");
   co_return res;
 }
 
 }  // namespace
 
 void AddQidoRoutes(Router& router, const ApiContext& context) {
-  router.Add(boost::beast::http::verb::get, "/dicom-web/studies",
-             [&context](const Request& req) { return SearchStudies(context, req); });
+  const auto add = [&](const std::string& pattern, auto handler) {
+    router.Add(boost::beast::http::verb::get, pattern,
+               [&context, handler](const Request& req) { return handler(context, req); });
+  };
+  add("/dicom-web/studies", &Search<QueryLevel::kStudy>);
+  add("/dicom-web/series", &Search<QueryLevel::kSeries>);
+  add("/dicom-web/instances", &Search<QueryLevel::kInstance>);
+  add("/dicom-web/studies/{study}/series", &Search<QueryLevel::kSeries>);
+  add("/dicom-web/studies/{study}/instances", &Search<QueryLevel::kInstance>);
+  add("/dicom-web/studies/{study}/series/{series}/instances", &Search<QueryLevel::kInstance>);
 }
 
 }  // namespace cf::http

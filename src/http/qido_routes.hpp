@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// QIDO-RS (PS3.18 10.6), study level: /dicom-web/studies. Series and
-// instance levels, fuzzy matching and includefield handling come with the
-// DICOMweb work; what is here answers with correct DICOM JSON.
+// QIDO-RS (PS3.18 10.6): searches for studies, series and instances
+// (/dicom-web/studies, /series, /instances and their study- and
+// series-scoped forms), answered in DICOM JSON. See qido_routes.cpp for
+// the parameters.
 #pragma once
 
 #include "http/api_routes.hpp"

@@ -27,6 +27,7 @@
 #include "http/gzip.hpp"
 #include "http/multipart_writer.hpp"
 #include "http/problem.hpp"
+#include "http/request_info.hpp"
 #include "http/response.hpp"
 
 namespace cf::http {
@@ -84,37 +85,6 @@ Bytes ToBytes(std::string_view text) {
 void Append(Bytes& out, std::string_view text) {
   const ByteView view = AsBytes(text);
   out.insert(out.end(), view.begin(), view.end());
-}
-
-std::string HeaderValues(const Request& req, beast_http::field name) {
-  std::string joined;
-  for (auto [it, end] = req.raw.equal_range(name); it != end; ++it) {
-    if (!joined.empty()) joined += ", ";
-    joined.append(it->value().data(), it->value().size());
-  }
-  return joined;
-}
-
-// The `accept` query parameter (PS3.18 8.3.3.1) wins over the header, so
-// that a plain link can ask for a representation.
-Result<std::vector<MediaRange>> AcceptedRanges(const Request& req) {
-  if (const auto param = req.query.Get("accept")) return ParseAccept(*param);
-  return ParseAccept(HeaderValues(req, beast_http::field::accept));
-}
-
-// The DICOMweb root as this client reached it, for BulkDataURIs (which are
-// absolute so that any client resolves them). A Host header with unusual
-// characters gives a relative root rather than being echoed into JSON.
-std::string ServiceRoot(const Request& req) {
-  const auto field = req.raw[beast_http::field::host];
-  const std::string_view host(field.data(), field.size());
-  const bool plain = !host.empty() && host.size() < 256 && std::ranges::all_of(host, [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
-           c == '[' || c == ']';
-  });
-  if (!plain) return "/dicom-web";
-  const bool https = req.raw["X-Forwarded-Proto"] == "https";
-  return std::string(https ? "https://" : "http://") + std::string(host) + "/dicom-web";
 }
 
 // Version 1 of every instance the target names, in series then instance

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: Apache-2.0
+// SqliteCatalog::Search: the query model of query.hpp as SQL. The statement
+// text is built only from fixed fragments chosen by attribute and matching
+// type; every value is a bound parameter (or, for validated integers, a
+// literal), so user text never becomes SQL.
+#include <charconv>
+#include <string>
+#include <vector>
+
+#include "catalog/sqlite_catalog_impl.hpp"
+
+namespace cf::catalog::sqlite {
+namespace {
+
+std::vector<std::string> Split(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = text.find(sep, start);
+    out.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+bool HasWildcard(std::string_view v) { return v.find_first_of("*?") != std::string_view::npos; }
+
+// '*' and '?' to LIKE's '%' and '_', with '\' escaping LIKE's own specials.
+std::string LikePattern(std::string_view wildcard) {
+  std::string out;
+  for (char c : wildcard) {
+    if (c == '*') {
+      out.push_back('%');
+    } else if (c == '?') {
+      out.push_back('_');
+    } else {
+      if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// '*' and '?' are GLOB's own; only '[' needs escaping. GLOB is case-sensitive,
+// as PS3.4 wants for text other than person names.
+std::string GlobPattern(std::string_view wildcard) {
+  std::string out;
+  for (char c : wildcard) {
+    if (c == '[') {
+      out += "[[]";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The smallest string greater than every string that starts with `prefix`
+// (UTF-8 never holds 0xFF, so bumping the last byte is enough).
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+  if (!prefix.empty())
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+class SqlBuilder {
+ public:
+  std::string where = " WHERE 1 = 1";
+
+  std::string Param(std::string value) {
+    values_.push_back(std::move(value));
+    return "?" + std::to_string(values_.size());
+  }
+  void Bind(Statement& s) const {
+    for (size_t i = 0; i < values_.size(); ++i) s.Bind(static_cast<int>(i + 1), values_[i]);
+  }
+
+  void And(const std::string& clause) { where += " AND (" + clause + ")"; }
+
+  std::string InList(const std::vector<std::string>& values) {
+    std::string list;
+    for (const auto& v : values) {
+      if (!list.empty()) list += ", ";
+      list += Param(v);
+    }
+    return "(" + list + ")";
+  }
+
+ private:
+  std::vector<std::string> values_;
+};
+
+void MatchUids(SqlBuilder& b, const std::string& column, const std::string& value) {
+  const auto uids = Split(value, '\\');
+  if (uids.size() == 1) {
+    b.And(column + " = " + b.Param(uids[0]));
+  } else {
+    b.And(column + " IN " + b.InList(uids));
+  }
+}
+
+// Single value, list of values ("CT\MR") or wildcards; case-sensitive.
+void MatchText(SqlBuilder& b, const std::string& column, const std::string& value) {
+  if (HasWildcard(value)) {
+    b.And(column + " GLOB " + b.Param(GlobPattern(value)));
+    return;
+  }
+  const auto values = Split(value, '\\');
+  if (values.size() == 1) {
+    b.And(column + " = " + b.Param(values[0]));
+  } else {
+    b.And(column + " IN " + b.InList(values));
+  }
+}
+
+// The whole name or any one of its component groups, case-insensitively.
+void MatchPersonName(SqlBuilder& b, const std::string& column, const std::string& value) {
+  const std::string p = b.Param(LikePattern(value));
+  b.And(column + " LIKE " + p + " ESCAPE '\\' OR ('=' || " + column + " || '=') LIKE ('%=' || " +
+        p + " || '=%') ESCAPE '\\'");
+}
+
+// Every word of the query starts a word of the name (patient_name_words).
+void MatchNameFuzzy(SqlBuilder& b, const std::string& value) {
+  std::string cleaned;
+  for (char c : value) {
+    if (c == '*' || c == '?') continue;
+    cleaned.push_back(c == '^' || c == '=' || c == ',' ? ' ' : c);
+  }
+  for (const auto& word : Split(cleaned, ' ')) {
+    if (word.empty()) continue;
+    std::string upper = word;
+    for (char& c : upper) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    b.And("pa.pk IN (SELECT patient_pk FROM patient_name_words WHERE word >= " + b.Param(upper) +
+          " AND word < " + b.Param(PrefixEnd(upper)) + ")");
+  }
+}
+
+// "from-to", "from-", "-to" or a single value; bounds are inclusive, and an
+// upper bound also takes every value it prefixes ("-1200" includes "120030").
+void MatchRange(SqlBuilder& b, const std::string& column, const std::string& value) {
+  const auto dash = value.find('-');
+  if (dash == std::string::npos) {
+    const std::string p = b.Param(value);
+    b.And(column + " = " + p + " OR substr(" + column + ", 1, length(" + p + ")) = " + p);
+    return;
+  }
+  const std::string from = value.substr(0, dash);
+  const std::string to = value.substr(dash + 1);
+  if (!from.empty()) b.And(column + " >= " + b.Param(from));
+  if (!to.empty()) {
+    const std::string p = b.Param(to);
+    b.And(column + " <= " + p + " OR substr(" + column + ", 1, length(" + p + ")) = " + p);
+  }
+  // An empty value never lies in a range.
+  b.And(column + " <> ''");
+}
+
+void MatchIntegers(SqlBuilder& b, const std::string& column, const std::string& value) {
+  std::string list;
+  for (const auto& item : Split(value, '\\')) {
+    long long n = 0;
+    const char* first = item.data() + (!item.empty() && item[0] == '+' ? 1 : 0);
+    std::from_chars(first, item.data() + item.size(), n);  // validated by ValidateQuery
+    if (!list.empty()) list += ", ";
+    list += std::to_string(n);
+  }
+  b.And(column + " IN (" + list + ")");
+}
+
+void AddCondition(SqlBuilder& b, const QueryCondition& c, bool fuzzy) {
+  const std::string& v = c.value;
+  switch (c.attr) {
+    case QueryAttr::kPatientId:
+      return MatchText(b, "pa.patient_id", v);
+    case QueryAttr::kIssuerOfPatientId:
+      return MatchText(b, "pa.issuer", v);
+    case QueryAttr::kPatientName:
+      return fuzzy ? MatchNameFuzzy(b, v) : MatchPersonName(b, "pa.name", v);
+    case QueryAttr::kPatientBirthDate:
+      return MatchRange(b, "pa.birth_date", v);
+    case QueryAttr::kPatientSex:
+      return MatchText(b, "pa.sex", v);
+    case QueryAttr::kStudyInstanceUid:
+      return MatchUids(b, "st.study_uid", v);
+    case QueryAttr::kStudyDate:
+      return MatchRange(b, "st.study_date", v);
+    case QueryAttr::kStudyTime:
+      return MatchRange(b, "st.study_time", v);
+    case QueryAttr::kAccessionNumber:
+      return MatchText(b, "st.accession", v);
+    case QueryAttr::kStudyId:
+      return MatchText(b, "st.study_id", v);
+    case QueryAttr::kStudyDescription:
+      return MatchPersonName(b, "st.description", v);  // case-insensitive, as users expect
+    case QueryAttr::kReferringPhysicianName:
+      return MatchPersonName(b, "st.referring", v);
+    case QueryAttr::kModalitiesInStudy: {
+      const auto values = Split(v, '\\');
+      if (HasWildcard(v)) {
+        b.And("EXISTS (SELECT 1 FROM series ms WHERE ms.study_pk = st.pk AND ms.modality GLOB " +
+              b.Param(GlobPattern(v)) + ")");
+      } else {
+        b.And("EXISTS (SELECT 1 FROM series ms WHERE ms.study_pk = st.pk AND ms.modality IN " +
+              b.InList(values) + ")");
+      }
+      return;
+    }
+    case QueryAttr::kSeriesInstanceUid:
+      return MatchUids(b, "se.series_uid", v);
+    case QueryAttr::kModality:
+      return MatchText(b, "se.modality", v);
+    case QueryAttr::kSeriesNumber:
+      return MatchIntegers(b, "se.series_number", v);
+    case QueryAttr::kSeriesDescription:
+      return MatchPersonName(b, "se.description", v);
+    case QueryAttr::kBodyPartExamined:
+      return MatchText(b, "se.body_part", v);
+    case QueryAttr::kSopInstanceUid:
+      return MatchUids(b, "i.sop_uid", v);
+    case QueryAttr::kSopClassUid:
+      return MatchUids(b, "i.sop_class", v);
+    case QueryAttr::kInstanceNumber:
+      return MatchIntegers(b, "i.instance_number", v);
+  }
+}
+
+constexpr const char* kPatientColumns =
+    "pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, "
+    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk)";
+constexpr int kPatientCount = 6;
+constexpr const char* kStudyColumns =
+    ", st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, "
+    "st.referring, st.modalities, st.num_series, st.num_instances, st.updated_at";
+constexpr int kStudyCount = 11;
+constexpr const char* kSeriesColumns =
+    ", se.series_uid, se.modality, se.series_number, se.description, se.body_part, "
+    "se.num_instances";
+constexpr int kSeriesCount = 6;
+constexpr const char* kInstanceColumns =
+    ", i.sop_uid, i.sop_class, i.instance_number, i.transfer_syntax, i.rows, i.columns, i.frames, "
+    "i.version, i.sha256, i.size, i.blob_key, i.stored_size, i.source, i.received_at";
+
+struct LevelSql {
+  std::string columns;
+  std::string from;
+  std::string order;
+};
+
+LevelSql SqlFor(QueryLevel level) {
+  switch (level) {
+    case QueryLevel::kPatient:
+      return {kPatientColumns, " FROM patients pa", " ORDER BY pa.name, pa.patient_id, pa.pk"};
+    case QueryLevel::kStudy:
+      return {std::string(kPatientColumns) + kStudyColumns,
+              " FROM studies st JOIN patients pa ON pa.pk = st.patient_pk",
+              " ORDER BY st.study_date DESC, st.study_time DESC, st.pk DESC"};
+    case QueryLevel::kSeries:
+      return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns,
+              " FROM series se JOIN studies st ON st.pk = se.study_pk "
+              "JOIN patients pa ON pa.pk = st.patient_pk",
+              " ORDER BY se.study_pk, se.series_number IS NULL, se.series_number, se.pk"};
+    case QueryLevel::kInstance:
+      return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns + kInstanceColumns,
+              " FROM instances i JOIN series se ON se.pk = i.series_pk "
+              "JOIN studies st ON st.pk = se.study_pk JOIN patients pa ON pa.pk = st.patient_pk",
+              " ORDER BY i.series_pk, i.instance_number IS NULL, i.instance_number, i.sop_uid"};
+  }
+  return {};
+}
+
+QueryMatch ReadMatch(const Statement& s, QueryLevel level) {
+  QueryMatch m;
+  int c = 0;
+  m.patient.patient_id = s.Text(c++);
+  m.patient.issuer_of_patient_id = s.Text(c++);
+  m.patient.patient_name = s.Text(c++);
+  m.patient.birth_date = s.Text(c++);
+  m.patient.sex = s.Text(c++);
+  m.patient.num_studies = s.Int(c++);
+  if (level == QueryLevel::kPatient) return m;
+  StudyRecord& st = m.study;
+  st.patient_id = m.patient.patient_id;
+  st.issuer_of_patient_id = m.patient.issuer_of_patient_id;
+  st.patient_name = m.patient.patient_name;
+  st.patient_birth_date = m.patient.birth_date;
+  st.patient_sex = m.patient.sex;
+  st.study_instance_uid = s.Text(c++);
+  st.study_date = s.Text(c++);
+  st.study_time = s.Text(c++);
+  st.accession_number = s.Text(c++);
+  st.study_id = s.Text(c++);
+  st.study_description = s.Text(c++);
+  st.referring_physician_name = s.Text(c++);
+  const std::string modalities = s.Text(c++);
+  if (!modalities.empty()) st.modalities = Split(modalities, '\\');
+  st.num_series = s.Int(c++);
+  st.num_instances = s.Int(c++);
+  st.updated_at_ms = s.Int(c++);
+  if (level == QueryLevel::kStudy) return m;
+  SeriesRecord& se = m.series;
+  se.study_instance_uid = st.study_instance_uid;
+  se.series_instance_uid = s.Text(c++);
+  se.modality = s.Text(c++);
+  se.series_number = s.OptInt(c++);
+  se.series_description = s.Text(c++);
+  se.body_part_examined = s.Text(c++);
+  se.num_instances = s.Int(c++);
+  if (level == QueryLevel::kSeries) return m;
+  InstanceRecord& i = m.instance;
+  i.study_instance_uid = st.study_instance_uid;
+  i.series_instance_uid = se.series_instance_uid;
+  i.sop_instance_uid = s.Text(c++);
+  i.sop_class_uid = s.Text(c++);
+  i.instance_number = s.OptInt(c++);
+  i.transfer_syntax_uid = s.Text(c++);
+  i.rows = s.OptInt(c++);
+  i.columns = s.OptInt(c++);
+  i.number_of_frames = s.OptInt(c++);
+  i.version = static_cast<int>(s.Int(c++));
+  i.sha256_hex = s.Text(c++);
+  i.size = static_cast<uint64_t>(s.Int(c++));
+  i.blob_key = s.Text(c++);
+  i.stored_size = static_cast<uint64_t>(s.Int(c++));
+  i.source = s.Text(c++);
+  i.received_at_ms = s.Int(c++);
+  return m;
+}
+
+}  // namespace
+
+Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
+  if (auto valid = ValidateQuery(query); !valid) return std::unexpected(valid.error());
+  SqlBuilder b;
+  if (query.level == QueryLevel::kInstance) b.And("i.version = 1");
+  for (const auto& c : query.conditions) {
+    if (!c.value.empty()) AddCondition(b, c, query.fuzzy_names);
+  }
+  const LevelSql sql = SqlFor(query.level);
+  auto db = Borrow();
+  Page<QueryMatch> page;
+  if (query.count_total) {
+    auto count = db->Prepare("SELECT count(*)" + sql.from + b.where);
+    if (!count) return std::unexpected(count.error());
+    b.Bind(**count);
+    auto row = (*count)->Step();
+    if (!row) {
+      (*count)->Reset();
+      return std::unexpected(row.error());
+    }
+    page.total = *row ? (*count)->Int(0) : 0;
+    (*count)->Reset();
+  }
+  std::string text = "SELECT " + sql.columns + sql.from + b.where + sql.order;
+  if (query.limit > 0 || query.offset > 0) {
+    text += " LIMIT " + std::to_string(query.limit > 0 ? query.limit : -1) + " OFFSET " +
+            std::to_string(query.offset);
+  }
+  auto s = db->Prepare(text);
+  if (!s) return std::unexpected(s.error());
+  b.Bind(**s);
+  for (;;) {
+    auto row = (*s)->Step();
+    if (!row) {
+      (*s)->Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    page.items.push_back(ReadMatch(**s, query.level));
+  }
+  (*s)->Reset();
+  if (!query.count_total) page.total = static_cast<int64_t>(page.items.size()) + query.offset;
+  return page;
+}
+
+}  // namespace cf::catalog::sqlite

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// What DICOMweb handlers read off a request besides its path and query:
+// joined header values, the media ranges the client accepts, and the
+// service root as the client reached it. Internal to cf::http.
+#pragma once
+
+#include <boost/beast/http/field.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "http/accept.hpp"
+#include "http/message.hpp"
+
+namespace cf::http {
+
+// Every value of header `name`, joined with ", ".
+std::string HeaderValues(const Request& req, boost::beast::http::field name);
+
+// The `accept` query parameter (PS3.18 8.3.3.1) wins over the Accept
+// header, so that a plain link can ask for a representation.
+Result<std::vector<MediaRange>> AcceptedRanges(const Request& req);
+
+// The DICOMweb root as this client reached it ("http://host:port/dicom-web"),
+// for BulkDataURIs and RetrieveURLs, which are absolute so that any client
+// resolves them. A Host header with unusual characters gives the relative
+// root "/dicom-web" rather than being echoed into JSON.
+std::string ServiceRoot(const Request& req);
+
+}  // namespace cf::http

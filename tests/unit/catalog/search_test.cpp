@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+// Catalog::Search against a small hierarchy with known answers: every
+// matching type of PS3.4 C.2.2.2 at every level, fuzzy names in Chinese
+// and Latin script, paging, and the errors for malformed values.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "catalog/query.hpp"
+#include "catalog/sqlite_catalog.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cf::catalog {
+namespace {
+
+struct Spec {
+  std::string patient_id;
+  std::string name;
+  std::string study;
+  std::string date;
+  std::string time;
+  std::string accession;
+  std::string series;
+  std::string modality;
+  int series_number;
+  std::string sop;
+  int instance_number;
+};
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto c = OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
+    ASSERT_TRUE(c) << c.error().message;
+    catalog_ = std::move(*c);
+    const std::vector<Spec> specs = {
+        {"P1", "Wang^Xiaoming=王^小明=ワン^シャオミン", "1.1", "20260110", "083000", "ACC-1",
+         "1.1.1", "CT", 1, "1.1.1.1", 1},
+        {"P1", "Wang^Xiaoming=王^小明=ワン^シャオミン", "1.1", "20260110", "083000", "ACC-1",
+         "1.1.1", "CT", 1, "1.1.1.2", 2},
+        {"P1", "Wang^Xiaoming=王^小明=ワン^シャオミン", "1.1", "20260110", "083000", "ACC-1",
+         "1.1.2", "SR", 2, "1.1.2.1", 1},
+        {"P1", "Wang^Xiaoming=王^小明=ワン^シャオミン", "1.2", "20260301", "141500", "acc-2",
+         "1.2.1", "MR", 3, "1.2.1.1", 7},
+        {"P2", "Li^Na", "2.1", "20251231", "235959.5", "B-7", "2.1.1", "US", 1, "2.1.1.1", 1},
+        {"P3", "陈小明", "3.1", "20260110", "120000", "C[1]", "3.1.1", "CT", 5, "3.1.1.1", 1},
+    };
+    int n = 0;
+    for (const auto& s : specs) {
+      dicom::ParsedInstance p;
+      p.sop_class_uid =
+          s.modality == "SR" ? "1.2.840.10008.5.1.4.1.1.88.11" : "1.2.840.10008.5.1.4.1.1.2";
+      p.sop_instance_uid = s.sop;
+      p.series_instance_uid = s.series;
+      p.study_instance_uid = s.study;
+      p.patient_id = s.patient_id;
+      p.patient_name = s.name;
+      p.study_date = s.date;
+      p.study_time = s.time;
+      p.accession_number = s.accession;
+      p.modality = s.modality;
+      p.series_number = s.series_number;
+      p.instance_number = s.instance_number;
+      p.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+      ASSERT_TRUE(Index(p, "sha" + std::to_string(++n)));
+    }
+    // A second version of 1.1.1.1: searches return one match per SOP instance.
+    dicom::ParsedInstance again;
+    again.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+    again.sop_instance_uid = "1.1.1.1";
+    again.series_instance_uid = "1.1.1";
+    again.study_instance_uid = "1.1";
+    again.patient_id = "P1";
+    again.modality = "CT";
+    again.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+    ASSERT_TRUE(Index(again, "other"));
+  }
+
+  Result<IndexResult> Index(const dicom::ParsedInstance& p, const std::string& sha) {
+    InstanceToIndex in;
+    in.parsed = &p;
+    in.sha256_hex = sha;
+    in.size = 10;
+    in.stored_size = 10;
+    in.blob_key = "k/" + sha;
+    return catalog_->Index(in);
+  }
+
+  // The UIDs of the query level's matches, in the order returned.
+  std::vector<std::string> Uids(QueryLevel level, std::vector<QueryCondition> conditions,
+                                bool fuzzy = false) {
+    Query q;
+    q.level = level;
+    q.conditions = std::move(conditions);
+    q.fuzzy_names = fuzzy;
+    auto page = catalog_->Search(q);
+    EXPECT_TRUE(page) << page.error().message;
+    std::vector<std::string> out;
+    if (!page) return out;
+    for (const auto& m : page->items) {
+      switch (level) {
+        case QueryLevel::kPatient:
+          out.push_back(m.patient.patient_id);
+          break;
+        case QueryLevel::kStudy:
+          out.push_back(m.study.study_instance_uid);
+          break;
+        case QueryLevel::kSeries:
+          out.push_back(m.series.series_instance_uid);
+          break;
+        case QueryLevel::kInstance:
+          out.push_back(m.instance.sop_instance_uid);
+          break;
+      }
+    }
+    return out;
+  }
+
+  std::vector<std::string> Studies(std::vector<QueryCondition> c, bool fuzzy = false) {
+    auto uids = Uids(QueryLevel::kStudy, std::move(c), fuzzy);
+    std::sort(uids.begin(), uids.end());
+    return uids;
+  }
+
+  using V = std::vector<std::string>;
+  cf::testing::TempDir dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(SearchTest, StudiesComeNewestFirstWithEveryLevelAboveFilled) {
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {}), (V{"1.2", "3.1", "1.1", "2.1"}));
+  Query q;
+  q.conditions = {{QueryAttr::kStudyInstanceUid, "1.1"}};
+  auto page = catalog_->Search(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  const auto& m = page->items[0];
+  EXPECT_EQ(m.patient.patient_id, "P1");
+  EXPECT_EQ(m.study.patient_name, "Wang^Xiaoming=王^小明=ワン^シャオミン");
+  EXPECT_EQ(m.study.num_series, 2);
+  EXPECT_EQ(m.study.num_instances, 3);
+  EXPECT_EQ(m.study.modalities, (V{"CT", "SR"}));
+  EXPECT_EQ(m.patient.num_studies, 2);
+}
+
+TEST_F(SearchTest, SingleValueListAndWildcardMatching) {
+  EXPECT_EQ(Studies({{QueryAttr::kPatientId, "P1"}}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyInstanceUid, "1.1\\2.1\\9.9"}}), (V{"1.1", "2.1"}));
+  // Text other than names is case-sensitive; '*' and '?' are wildcards and
+  // '[' is an ordinary character.
+  EXPECT_EQ(Studies({{QueryAttr::kAccessionNumber, "ACC*"}}), (V{"1.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kAccessionNumber, "?cc-2"}}), (V{"1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kAccessionNumber, "C[1]"}}), (V{"3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kAccessionNumber, "C[*"}}), (V{"3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kModalitiesInStudy, "MR\\US"}}), (V{"1.2", "2.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kModalitiesInStudy, "S*"}}), (V{"1.1"}));
+  // Empty values match everything (universal matching).
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, ""}}).size(), 4u);
+}
+
+TEST_F(SearchTest, PersonNamesMatchAnyGroupCaseInsensitively) {
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "wang^xiaoming"}}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "王^小明"}}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "ワン*"}}), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "li*"}}), (V{"2.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "*小明*"}}), (V{"1.1", "1.2", "3.1"}));
+  // Without wildcards a part of a name is no match.
+  EXPECT_TRUE(Studies({{QueryAttr::kPatientName, "wang"}}).empty());
+}
+
+TEST_F(SearchTest, FuzzyNamesMatchWordStartsInEveryScript) {
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "wang"}}, true), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "xiaom"}}, true), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "王"}}, true), (V{"1.1", "1.2"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "王小明"}}, true), (V{"1.1", "1.2"}));
+  // "陈小明" is one component; its given name still finds it.
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "小明"}}, true), (V{"1.1", "1.2", "3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "陈"}}, true), (V{"3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "シャオ"}}, true), (V{"1.1", "1.2"}));
+  // Every word must match.
+  EXPECT_EQ(Studies({{QueryAttr::kPatientName, "wang xiao"}}, true), (V{"1.1", "1.2"}));
+  EXPECT_TRUE(Studies({{QueryAttr::kPatientName, "wang na"}}, true).empty());
+  EXPECT_TRUE(Studies({{QueryAttr::kPatientName, "ang"}}, true).empty());
+}
+
+TEST_F(SearchTest, DateAndTimeRangesAreInclusive) {
+  EXPECT_EQ(Studies({{QueryAttr::kStudyDate, "20260110"}}), (V{"1.1", "3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyDate, "20260101-20260131"}}), (V{"1.1", "3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyDate, "20260110-"}}), (V{"1.1", "1.2", "3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyDate, "-20251231"}}), (V{"2.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyTime, "0800-1200"}}), (V{"1.1", "3.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyTime, "2359-"}}), (V{"2.1"}));
+  EXPECT_EQ(Studies({{QueryAttr::kStudyDate, "20260110"}, {QueryAttr::kStudyTime, "-1159"}}),
+            (V{"1.1"}));
+}
+
+TEST_F(SearchTest, SeriesAndInstanceLevels) {
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {{QueryAttr::kStudyInstanceUid, "1.1"}}),
+            (V{"1.1.1", "1.1.2"}));
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {{QueryAttr::kModality, "CT"}}), (V{"1.1.1", "3.1.1"}));
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {{QueryAttr::kSeriesNumber, "2\\3"}}), (V{"1.1.2", "1.2.1"}));
+  // Patient-level keys reach down to series.
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {{QueryAttr::kPatientId, "P2"}}), (V{"2.1.1"}));
+  // One match per SOP Instance UID (the first version), by instance number.
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kSeriesInstanceUid, "1.1.1"}}),
+            (V{"1.1.1.1", "1.1.1.2"}));
+  EXPECT_EQ(
+      Uids(QueryLevel::kInstance, {{QueryAttr::kStudyInstanceUid, "1.1"},
+                                   {QueryAttr::kSopClassUid, "1.2.840.10008.5.1.4.1.1.88.11"}}),
+      (V{"1.1.2.1"}));
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kInstanceNumber, "7"}}), (V{"1.2.1.1"}));
+  Query q;
+  q.level = QueryLevel::kInstance;
+  q.conditions = {{QueryAttr::kSopInstanceUid, "1.1.1.1"}};
+  auto page = catalog_->Search(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].instance.version, 1);
+  EXPECT_EQ(page->items[0].instance.sha256_hex, "sha1");
+  EXPECT_EQ(page->items[0].series.modality, "CT");
+  EXPECT_EQ(page->items[0].study.accession_number, "ACC-1");
+}
+
+TEST_F(SearchTest, PatientLevel) {
+  EXPECT_EQ(Uids(QueryLevel::kPatient, {{QueryAttr::kPatientName, "*"}}), (V{"P2", "P1", "P3"}));
+  EXPECT_EQ(Uids(QueryLevel::kPatient, {{QueryAttr::kPatientName, "王"}}, true), (V{"P1"}));
+}
+
+TEST_F(SearchTest, PagingAndTotals) {
+  Query q;
+  q.limit = 2;
+  q.offset = 1;
+  q.count_total = true;
+  auto page = catalog_->Search(q);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 4);
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].study.study_instance_uid, "3.1");
+  EXPECT_EQ(page->items[1].study.study_instance_uid, "1.1");
+}
+
+TEST_F(SearchTest, MalformedValuesAreRefusedNamingTheAttribute) {
+  auto refused = [&](QueryLevel level, QueryCondition c, std::string_view words) {
+    Query q;
+    q.level = level;
+    q.conditions = {std::move(c)};
+    auto page = catalog_->Search(q);
+    ASSERT_FALSE(page);
+    EXPECT_EQ(page.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(page.error().message.find(words), std::string::npos) << page.error().message;
+  };
+  refused(QueryLevel::kStudy, {QueryAttr::kStudyDate, "2026-01-10"}, "StudyDate");
+  refused(QueryLevel::kStudy, {QueryAttr::kStudyDate, "20261310"}, "StudyDate");
+  refused(QueryLevel::kStudy, {QueryAttr::kStudyDate, "20260201-20260101"}, "StudyDate");
+  refused(QueryLevel::kStudy, {QueryAttr::kStudyTime, "25"}, "StudyTime");
+  refused(QueryLevel::kStudy, {QueryAttr::kStudyInstanceUid, "1.2.*"}, "StudyInstanceUID");
+  refused(QueryLevel::kSeries, {QueryAttr::kSeriesNumber, "one"}, "SeriesNumber");
+  refused(QueryLevel::kStudy, {QueryAttr::kModality, "CT"}, "Modality");
+}
+
+TEST(NameWordsTest, ComponentsGroupsAndJoinedFamilyGiven) {
+  const auto words = NameWords("Wang^Xiaoming=王^小明");
+  for (const char* w : {"WANG", "XIAOMING", "WANGXIAOMING", "王", "小明", "王小明", "明"}) {
+    EXPECT_NE(std::find(words.begin(), words.end(), w), words.end()) << w;
+  }
+  EXPECT_TRUE(NameWords("").empty());
+}
+
+}  // namespace
+}  // namespace cf::catalog
