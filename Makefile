@@ -42,7 +42,8 @@ test-asan: deps $(BUILD_ASAN)/build.ninja
 bench: build
 	@bash bench/run.sh $(BUILD)/apps/cloudfilm/cloudfilm
 
-# libFuzzer on the STOW-RS multipart parser for FUZZ_TIME seconds. Built
+# libFuzzer on the STOW-RS multipart parser, then on the search path (query
+# string -> catalog::Query -> SQLite), for FUZZ_TIME seconds each. Built
 # directly with clang (19: clang 14 lacks std::expected with libstdc++ 12);
 # the corpus grows in $(BUILD_FUZZ)/corpus, seeds are in fuzz/corpus.
 BUILD_FUZZ ?= build-fuzz
@@ -55,6 +56,13 @@ fuzz: deps
 	  -Wall -Wextra -Isrc fuzz/multipart_fuzz.cpp src/http/multipart.cpp -o $(BUILD_FUZZ)/multipart_fuzz
 	$(BUILD_FUZZ)/multipart_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
 	  $(BUILD_FUZZ)/corpus/multipart fuzz/corpus/multipart
+	@mkdir -p $(BUILD_FUZZ)/corpus/qido
+	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Wall -Wextra -Isrc fuzz/qido_fuzz.cpp src/http/query_params.cpp src/catalog/query.cpp \
+	  src/catalog/sqlite_*.cpp src/core/error.cpp src/core/log.cpp -lsqlite3 -lspdlog -lfmt \
+	  -o $(BUILD_FUZZ)/qido_fuzz
+	$(BUILD_FUZZ)/qido_fuzz -max_total_time=$(FUZZ_TIME) -max_len=1024 \
+	  $(BUILD_FUZZ)/corpus/qido fuzz/corpus/qido
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
