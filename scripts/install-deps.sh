@@ -14,7 +14,21 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
+  # Node.js for the JavaScript DICOMweb clients of the tests (tests/js)
+  nodejs
 )
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+# The npm packages of tests/js, exactly as package-lock.json pins them;
+# skipped when node_modules already matches the lock file.
+install_npm_packages() {
+  local dir=$ROOT/tests/js stamp
+  stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  [[ -f $dir/node_modules/.cf-lock-sha && $(cat "$dir/node_modules/.cf-lock-sha") == "$stamp" ]] && return 0
+  echo "install-deps: npm ci in tests/js" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$stamp" >"$dir/node_modules/.cf-lock-sha"
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,7 +36,12 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's npm is separate from nodejs; Node.js from elsewhere bundles it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [[ ${#missing[@]} -eq 0 ]]; then
+  install_npm_packages
   exit 0
 fi
 
@@ -46,3 +65,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done" >&2
+install_npm_packages

@@ -55,6 +55,10 @@ Response ProblemResponse(unsigned status, std::string_view type, std::string_vie
   return response;
 }
 
+Response NotAcceptable(std::string_view detail) {
+  return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable", detail);
+}
+
 Response ErrorResponse(const Error& error) {
   return ProblemResponse(static_cast<unsigned>(ToHttpStatus(error.code)), ProblemType(error.code),
                          ProblemTitle(error.code), error.message);

@@ -29,4 +29,8 @@ Response ProblemResponse(unsigned status, std::string_view type, std::string_vie
 // The problem for `error`; the status comes from cf::ToHttpStatus.
 Response ErrorResponse(const Error& error);
 
+// 406: none of the representations the client accepts can be produced;
+// `detail` says which ones can.
+Response NotAcceptable(std::string_view detail);
+
 }  // namespace cf::http

@@ -271,8 +271,7 @@ awaitable<Response> Search(const ApiContext& ctx, const Request& req) {
   const auto ranges = AcceptedRanges(req);
   if (!ranges) co_return ErrorResponse(ranges.error());
   if (!AcceptsDicomJson(*ranges)) {
-    co_return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable",
-                              "search results are available as application/dicom+json only");
+    co_return NotAcceptable("search results are available as application/dicom+json only");
   }
   const Scope scope{level, std::string(req.Param("study")), std::string(req.Param("series"))};
   const auto parsed = ParseQido(req, scope);

@@ -54,6 +54,7 @@
 #include "http/blocking.hpp"
 #include "http/problem.hpp"
 #include "http/qido_routes.hpp"
+#include "http/rendered_routes.hpp"
 #include "http/router.hpp"
 #include "http/spool_file.hpp"
 #include "http/stow_routes.hpp"
@@ -529,6 +530,7 @@ Result<void> Server::Start() {
   AddApiRoutes(impl.router, *impl.api);
   AddQidoRoutes(impl.router, *impl.api);
   AddWadoRoutes(impl.router, *impl.api);
+  AddRenderedRoutes(impl.router, *impl.api);
   AddStowRoutes(impl.router, *impl.api);
 
   impl.work.emplace(impl.io->get_executor());

@@ -7,15 +7,20 @@
 // Instance UID is served, as everywhere a version is not named.
 #include "http/wado_routes.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <deque>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -43,13 +48,25 @@ constexpr uint32_t kPixelDataTag = 0x7FE00010;
 // Answers hold patient data: never in a shared cache.
 constexpr std::string_view kPrivate = "private, no-cache";
 
-struct WadoContext {
+// How many parts of a retrieve are read ahead of the one being sent, and
+// how many received bytes they may hold at most.
+size_t ReadAheadThreads() { return std::max(2u, std::thread::hardware_concurrency()); }
+constexpr uint64_t kReadAheadBytes = 64ull << 20;
+
+struct WadoContext : std::enable_shared_from_this<WadoContext> {
   WadoContext(const ApiContext& context, const WadoOptions& options)
-      : api(context), metadata(options.metadata_cache_bytes), frames(options.frame_cache_bytes) {}
+      : api(context),
+        metadata(options.metadata_cache_bytes),
+        frames(options.frame_cache_bytes),
+        read_ahead(ReadAheadThreads()) {}
 
   const ApiContext& api;
   BoundedCache<Bytes> metadata;  // series JSON (comma-joined objects) and gzip bodies
   BoundedCache<codec::NativePixels> frames;
+  // Reads (and decodes) the next parts of a retrieve while one is sent. Its
+  // own threads, not the blocking pool's: a part waiting on a read that
+  // waits for a blocking thread could deadlock the pool.
+  boost::asio::thread_pool read_ahead;
 };
 
 enum class Level { kStudy, kSeries, kInstance };
@@ -64,10 +81,6 @@ struct Target {
 Target TargetOf(const Request& req, Level level) {
   return {level, std::string(req.Param("study")), std::string(req.Param("series")),
           std::string(req.Param("instance"))};
-}
-
-Response NotAcceptable(std::string_view detail) {
-  return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable", detail);
 }
 
 // A conversion the client asked for that turned out impossible is a 406;
@@ -163,11 +176,14 @@ Result<Bytes> ReadAs(archive::Archive& archive, const PlannedPart& part) {
   return archive.ReadBlobAs(part.record, part.transfer_syntax);
 }
 
-// The parts of a retrieve, read and converted one at a time.
+// The parts of a retrieve, read and converted ahead of the one being sent
+// on the read-ahead threads (decoding a stored form is CPU work that the
+// cores share), and sent in order.
 class DicomParts final : public BodySource {
  public:
-  DicomParts(archive::Archive& archive, std::vector<PlannedPart> parts, MultipartWriter writer)
-      : archive_(archive), parts_(std::move(parts)), writer_(std::move(writer)) {}
+  DicomParts(std::shared_ptr<WadoContext> ctx, std::vector<PlannedPart> parts,
+             MultipartWriter writer)
+      : ctx_(std::move(ctx)), parts_(std::move(parts)), writer_(std::move(writer)) {}
 
   Result<Bytes> Next() override {
     if (pending_) {
@@ -180,8 +196,12 @@ class DicomParts final : public BodySource {
       closed_ = true;
       return ToBytes(writer_.Close());
     }
+    StartReads();
+    auto bytes = inflight_.front().get();
+    inflight_.pop_front();
     const PlannedPart& part = parts_[next_++];
-    auto bytes = ReadAs(archive_, part);
+    inflight_bytes_ -= part.record.size;
+    StartReads();  // the next reads run while this part is sent
     if (!bytes) return std::unexpected(bytes.error());
     Bytes header = ToBytes(writer_.PartHeader(
         std::string(kDicom) + "; transfer-syntax=" + part.transfer_syntax, bytes->size()));
@@ -190,10 +210,30 @@ class DicomParts final : public BodySource {
   }
 
  private:
-  archive::Archive& archive_;
+  // Futures of a packaged_task do not block when dropped: a client that
+  // goes away leaves the reads in flight to finish and be discarded.
+  void StartReads() {
+    const size_t max_parts = ReadAheadThreads() + 1;
+    while (started_ < parts_.size() &&
+           (inflight_.empty() ||
+            (inflight_.size() < max_parts &&
+             inflight_bytes_ + parts_[started_].record.size <= kReadAheadBytes))) {
+      auto task = std::make_shared<std::packaged_task<Result<Bytes>()>>(
+          [ctx = ctx_, part = parts_[started_]] { return ReadAs(ctx->api.archive, part); });
+      inflight_.push_back(task->get_future());
+      boost::asio::post(ctx_->read_ahead, [task] { (*task)(); });
+      inflight_bytes_ += parts_[started_].record.size;
+      ++started_;
+    }
+  }
+
+  std::shared_ptr<WadoContext> ctx_;
   std::vector<PlannedPart> parts_;
   MultipartWriter writer_;
-  size_t next_ = 0;
+  size_t next_ = 0;     // the next part to send
+  size_t started_ = 0;  // the next part to start reading
+  std::deque<std::future<Result<Bytes>>> inflight_;
+  uint64_t inflight_bytes_ = 0;
   std::optional<Bytes> pending_;  // the bytes of the part whose header went last
   bool closed_ = false;
 };
@@ -240,7 +280,7 @@ awaitable<Response> Retrieve(WadoContext& ctx, const Request& req) {
   response.content_type = writer.ContentType(kDicom);
   response.SetHeader("Cache-Control", std::string(kPrivate));
   response.stream =
-      std::make_shared<DicomParts>(ctx.api.archive, std::move(parts), std::move(writer));
+      std::make_shared<DicomParts>(ctx.shared_from_this(), std::move(parts), std::move(writer));
   co_return response;
 }
 
