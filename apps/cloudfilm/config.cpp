@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <set>
 #include <sstream>
 
@@ -60,6 +61,38 @@ Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowe
 
 }  // namespace
 
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  if (text == "0") return std::chrono::seconds(0);
+  int64_t unit = 0;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        break;
+    }
+  }
+  const std::string_view digits = text.substr(0, text.empty() ? 0 : text.size() - 1);
+  int64_t n = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (unit == 0 || digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
+      n < 0 || n > 100 * 365) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "a duration is 0 or a number with s, m, h or d, such as 24h");
+  }
+  return std::chrono::seconds(n * unit);
+}
+
 Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   toml::table root;
   try {
@@ -89,7 +122,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   }
   if (const toml::table* d = root["dicom"].as_table()) {
     if (!(r = CheckKeys(*d,
-                        {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations"},
+                        {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations",
+                         "destinations"},
                         "dicom.")))
       return r;
     if (!(r = Read(*d, "bind", c.dicom_bind, "dicom."))) return r;
@@ -98,10 +132,29 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*d, "allowed_callers", c.allowed_callers, "dicom."))) return r;
     if (!(r = Read(*d, "max_pdu", c.max_pdu, "dicom."))) return r;
     if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
+    if (const toml::node* n = d->get("destinations")) {
+      const toml::table* t = n->as_table();
+      if (t == nullptr) {
+        return std::unexpected(
+            ConfigError("dicom.destinations must be a table of AE = \"host:port\""));
+      }
+      for (const auto& [ae, address] : *t) {
+        auto v = address.value<std::string>();
+        if (!v) {
+          return std::unexpected(ConfigError("dicom.destinations." + std::string(ae.str()) +
+                                             " must be a string \"host:port\""));
+        }
+        c.dicom_destinations[std::string(ae.str())] = *v;
+      }
+    }
   }
   if (const toml::table* s = root["storage"].as_table()) {
-    if (!(r = CheckKeys(*s, {"fsync", "max_object_size", "compression"}, "storage."))) return r;
+    if (!(r = CheckKeys(*s, {"fsync", "max_object_size", "compression", "compress_after"},
+                        "storage."))) {
+      return r;
+    }
     if (!(r = Read(*s, "compression", c.compression, "storage."))) return r;
+    if (!(r = Read(*s, "compress_after", c.compress_after, "storage."))) return r;
     if (!(r = Read(*s, "fsync", c.fsync, "storage."))) return r;
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
@@ -120,6 +173,14 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
   if (c.max_associations < 1 || c.max_associations > 1024)
     return std::unexpected(ConfigError("dicom.max_associations must be between 1 and 1024"));
+  for (const auto& [ae, address] : c.dicom_destinations) {
+    if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
+      return std::unexpected(
+          ConfigError("dicom.destinations: AE title '" + ae + "' must be 1 to 16 characters"));
+    if (auto parsed = ParseDicomAddress(address); !parsed)
+      return std::unexpected(
+          ConfigError("dicom.destinations." + ae + ": " + parsed.error().message));
+  }
   if (c.http_threads < 1 || c.http_threads > 256)
     return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
   if (c.blocking_threads < 1 || c.blocking_threads > 256)
@@ -132,6 +193,10 @@ Result<void> Validate(const Config& c) {
   if (c.compression != "jpeg-ls" && c.compression != "htj2k" && c.compression != "off")
     return std::unexpected(
         ConfigError("storage.compression must be \"jpeg-ls\", \"htj2k\" or \"off\""));
+  if (!ParseDuration(c.compress_after)) {
+    return std::unexpected(ConfigError(
+        "storage.compress_after must be 0 or a number with s, m, h or d, such as \"24h\""));
+  }
   if (c.max_object_size < 1024)
     return std::unexpected(ConfigError("storage.max_object_size is too small"));
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
@@ -141,9 +206,38 @@ Result<void> Validate(const Config& c) {
   return {};
 }
 
+Result<std::pair<std::string, uint16_t>> ParseDicomAddress(std::string_view address) {
+  const auto colon = address.rfind(':');
+  auto bad = [&] {
+    return std::unexpected(
+        ConfigError("DICOM address must be \"host:port\", got \"" + std::string(address) + "\""));
+  };
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == address.size()) return bad();
+  const std::string_view port_text = address.substr(colon + 1);
+  uint32_t port = 0;
+  for (char ch : port_text) {
+    if (ch < '0' || ch > '9' || port > 65535) return bad();
+    port = port * 10 + static_cast<uint32_t>(ch - '0');
+  }
+  if (port == 0 || port > 65535) return bad();
+  return std::pair{std::string(address.substr(0, colon)), static_cast<uint16_t>(port)};
+}
+
+Result<void> AddDicomDestination(std::string_view flag, Config& config) {
+  const auto eq = flag.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return std::unexpected(
+        ConfigError("--dicom-destination must be AE=host:port, got \"" + std::string(flag) + "\""));
+  }
+  config.dicom_destinations[std::string(flag.substr(0, eq))] = std::string(flag.substr(eq + 1));
+  return {};
+}
+
 std::string ToToml(const Config& c) {
   toml::array callers;
   for (const auto& a : c.allowed_callers) callers.push_back(a);
+  toml::table destinations;
+  for (const auto& [ae, address] : c.dicom_destinations) destinations.insert(ae, address);
   toml::table t{
       {"data", c.data.string()},
       {"log_level", c.log_level},
@@ -158,9 +252,11 @@ std::string ToToml(const Config& c) {
                             {"aet", c.aet},
                             {"allowed_callers", callers},
                             {"max_pdu", static_cast<int64_t>(c.max_pdu)},
-                            {"max_associations", c.max_associations}}},
+                            {"max_associations", c.max_associations},
+                            {"destinations", destinations}}},
       {"storage", toml::table{{"fsync", c.fsync},
                               {"compression", c.compression},
+                              {"compress_after", c.compress_after},
                               {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
   };
   std::ostringstream out;

@@ -4,9 +4,12 @@
 // plain option structs built from this.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -30,6 +33,9 @@ struct Config {
   std::vector<std::string> allowed_callers;  // empty: any calling AE title
   uint32_t max_pdu = 131072;
   int max_associations = 16;
+  // AE title -> "host:port": C-MOVE destinations, and where Storage
+  // Commitment results go when the requester released its association.
+  std::map<std::string, std::string> dicom_destinations;
 
   bool fsync = true;
   uint64_t max_object_size = 2ull << 30;
@@ -38,9 +44,19 @@ struct Config {
   // bytes (docs/storage-format.md). "jpeg-ls": the same with lossless
   // JPEG-LS pixels (about 10% smaller, 2-4x slower). "off": as received.
   std::string compression = "htj2k";
+  // How long a newly received object stays as received before the idle
+  // compactor gives it its stored form: "0" (right after the
+  // acknowledgement), or a number with s, m, h or d ("24h", "7d"). Recent
+  // exams are read most (viewers, patients, printers), and reading an
+  // object as received costs no decoding; a day of raw objects is a small
+  // share of 15-30 years of storage.
+  std::string compress_after = "24h";
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
 };
+
+// "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // Overlays the settings of a TOML file on `config`. Unknown keys are errors,
 // so that a typo does not silently leave a default in effect.
@@ -48,6 +64,13 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& config);
 
 // Checks ranges and combinations after every source was applied.
 Result<void> Validate(const Config& config);
+
+// Splits a DICOM peer address "host:port" (IPv4 address or host name);
+// kInvalidArgument when it is not one.
+Result<std::pair<std::string, uint16_t>> ParseDicomAddress(std::string_view address);
+
+// Reads a --dicom-destination value "AE=host:port" into `config`.
+Result<void> AddDicomDestination(std::string_view flag, Config& config);
 
 // The effective settings as TOML (what `cloudfilm config show` prints).
 std::string ToToml(const Config& config);

@@ -23,6 +23,8 @@ struct Overrides {
   std::optional<uint16_t> dicom_port;
   std::optional<std::string> aet;
   std::optional<std::string> log_level;
+  std::vector<std::string> dicom_destinations;  // AE=host:port, added to the config file's
+  std::optional<std::string> compress_after;
   bool no_fsync = false;
 };
 
@@ -34,6 +36,11 @@ void AddCommonFlags(CLI::App& sub, Overrides& o) {
   sub.add_option("--dicom-port", o.dicom_port, "DICOM port (0: pick a free one)");
   sub.add_option("--aet", o.aet, "DICOM AE title of this node");
   sub.add_option("--log-level", o.log_level, "debug, info, warn or error");
+  sub.add_option("--dicom-destination", o.dicom_destinations,
+                 "AE=host:port of a C-MOVE destination (repeatable)");
+  sub.add_option(
+      "--compress-after", o.compress_after,
+      "keep new objects as received this long before compressing them (0, 30m, 24h, 7d)");
   sub.add_flag("--no-fsync", o.no_fsync,
                "do not fsync (throw-away data only: a crash may lose acknowledged objects)");
 }
@@ -81,6 +88,12 @@ int Main(int argc, char** argv) {
   if (overrides.aet) config.aet = *overrides.aet;
   if (overrides.log_level) config.log_level = *overrides.log_level;
   if (overrides.no_fsync) config.fsync = false;
+  if (overrides.compress_after) config.compress_after = *overrides.compress_after;
+  for (const auto& destination : overrides.dicom_destinations) {
+    if (auto r = cf::app::AddDicomDestination(destination, config); !r) {
+      return cf::app::ReportError(r.error());
+    }
+  }
   if (auto r = cf::app::Validate(config); !r) return cf::app::ReportError(r.error());
   cf::log::SetLevel(ToLevel(config.log_level));
   if (!run) return 2;

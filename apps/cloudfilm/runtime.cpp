@@ -75,6 +75,8 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   archive_options.compression = config.compression != "off";
   archive_options.compress_after_ack = role == Role::kServer;
   archive_options.compaction = role == Role::kServer;
+  archive_options.compress_after =
+      ParseDuration(config.compress_after).value_or(std::chrono::seconds(0));
   archive_options.stored_form.pixel_codec =
       config.compression == "htj2k" ? codec::PixelCodec::kHtj2k : codec::PixelCodec::kJpegLs;
   if (config.fsync) archive_options.journal_dir = config.data / "journal";

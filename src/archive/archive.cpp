@@ -72,7 +72,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   if (!recovered) return std::unexpected(recovered.error());
   archive->materializer_ = std::make_unique<Materializer>(
       [a = archive.get()](const std::string& key, ByteView received, bool hurry) -> Result<void> {
-        const bool compress = !hurry && a->options_.compress_after_ack;
+        const bool compress = !hurry && a->options_.compress_after_ack &&
+                              a->options_.compress_after == std::chrono::seconds(0);
         auto filed = a->FileBlob(key, received, compress);
         if (!filed) return std::unexpected(filed.error());
         if (filed->form != catalog::StoredForm::kUnexamined) {
@@ -185,10 +186,15 @@ Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView receiv
   return filed;
 }
 
-Result<CompactReport> Archive::CompactOnce(int limit) {
+Result<CompactReport> Archive::CompactOnce(int limit, std::chrono::seconds min_age) {
   std::lock_guard serial(compact_mutex_);
   CompactReport report;
-  auto batch = catalog_.FindUnexamined(compact_after_pk_, limit);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t received_before_ms =
+      now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(min_age).count();
+  auto batch = catalog_.FindUnexamined(compact_after_pk_, limit, received_before_ms);
   if (!batch) return std::unexpected(batch.error());
   if (batch->empty()) {
     compact_after_pk_ = 0;  // a full pass is done; later ones start over
@@ -263,7 +269,7 @@ void Archive::CompactLoop() {
     CompactReport report;
     if (!busy) {
       lock.unlock();
-      auto r = CompactOnce(16);
+      auto r = CompactOnce(16, options_.compress_after);
       lock.lock();
       if (!r) {
         log::Warn("compact.failed", {{"error", r.error().message}});
@@ -272,8 +278,13 @@ void Archive::CompactLoop() {
       }
     }
     if (report.examined > 0 && !busy) continue;
-    loop_cv_.wait_for(lock, busy ? std::chrono::seconds(1) : options_.compaction_idle,
-                      [&] { return stopping_; });
+    // Objects left for compress_after become due one by one: look again
+    // when the first of them could be, at the latest after compaction_idle.
+    auto idle = options_.compaction_idle;
+    if (options_.compress_after > std::chrono::seconds(0)) {
+      idle = std::min(idle, options_.compress_after);
+    }
+    loop_cv_.wait_for(lock, busy ? std::chrono::seconds(1) : idle, [&] { return stopping_; });
   }
 }
 

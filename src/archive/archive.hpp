@@ -47,8 +47,15 @@ struct ArchiveOptions {
   // left to the compactor (an import, which should end promptly). Without
   // a journal: the stored form is made before the acknowledgement.
   bool compress_after_ack = true;
+  // With a journal and compress_after_ack: objects stay as received for
+  // this long after they arrive, then the compactor gives them their stored
+  // form. Recent exams are the ones viewers, patients and printers read,
+  // and reading them then costs no decoding; 0 compresses right after the
+  // acknowledgement.
+  std::chrono::seconds compress_after{0};
   // With a journal: a low-priority thread compresses blobs filed as
-  // received (import, crash recovery, shutdown) when the archive is idle.
+  // received (import, crash recovery, shutdown, compress_after) when the
+  // archive is idle.
   bool compaction = false;
   std::chrono::seconds compaction_idle{30};  // pause after a pass found nothing
   codec::StoredFormOptions stored_form;
@@ -186,7 +193,9 @@ class Archive {
   // form: a new blob, synced, then the catalog switched, then the old blob
   // removed, so that a crash at any point leaves a readable object. Blobs
   // that gain nothing are marked so and not tried again.
-  Result<CompactReport> CompactOnce(int limit);
+  // Only objects received `min_age` ago or earlier are taken.
+  Result<CompactReport> CompactOnce(int limit,
+                                    std::chrono::seconds min_age = std::chrono::seconds(0));
 
   // Replays journal segments of processes that are gone: every record's blob
   // is rewritten if missing or damaged and indexed if the catalog lacks it.

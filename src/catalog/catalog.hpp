@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -80,15 +81,18 @@ class Catalog {
   virtual Result<void> UpdateBlob(const BlobUpdate& update) = 0;
 
   // Blobs whose stored form was never tried (stored as received at a
-  // crash recovery, a shutdown or an import), in catalog order after
-  // `after_pk`, at most `limit`.
+  // crash recovery, a shutdown, an import, or while recent), in catalog
+  // order after `after_pk`, at most `limit`, of objects received at or
+  // before `received_before_ms`.
   struct UnexaminedBlob {
     int64_t pk = 0;
     std::string blob_key;
     std::string sha256_hex;
     uint64_t size = 0;
   };
-  virtual Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit) = 0;
+  virtual Result<std::vector<UnexaminedBlob>> FindUnexamined(
+      int64_t after_pk, int limit,
+      int64_t received_before_ms = std::numeric_limits<int64_t>::max()) = 0;
 
   virtual Result<Totals> GetTotals() = 0;
   // Received and stored bytes per series modality, largest first. A scan

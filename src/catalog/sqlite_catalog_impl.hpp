@@ -34,7 +34,8 @@ class SqliteCatalog final : public Catalog {
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
   Result<void> Sync() override;
   Result<void> UpdateBlob(const BlobUpdate& update) override;
-  Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit) override;
+  Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit,
+                                                     int64_t received_before_ms) override;
   Result<Totals> GetTotals() override;
   Result<std::vector<ModalityUsage>> UsageByModality() override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;

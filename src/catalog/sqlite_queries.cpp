@@ -173,14 +173,14 @@ Result<Totals> SqliteCatalog::GetTotals() {
   return t;
 }
 
-Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(int64_t after_pk,
-                                                                           int limit) {
+Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(
+    int64_t after_pk, int limit, int64_t received_before_ms) {
   auto db = Borrow();
   auto s = db->Prepare(
       "SELECT pk, blob_key, sha256, size FROM instances "
-      "WHERE stored_form = 0 AND pk > ?1 ORDER BY pk LIMIT ?2");
+      "WHERE stored_form = 0 AND pk > ?1 AND received_at <= ?3 ORDER BY pk LIMIT ?2");
   if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, after_pk).Bind(2, int64_t{limit});
+  (*s)->Bind(1, after_pk).Bind(2, int64_t{limit}).Bind(3, received_before_ms);
   std::vector<UnexaminedBlob> out;
   for (;;) {
     auto row = (*s)->Step();

@@ -61,6 +61,13 @@ Result<void> Validate(const ScpOptions& o) {
     return bad("DICOM timeouts must be at least one second");
   }
   if (o.max_object_size == 0) return bad("DICOM max object size must not be zero");
+  for (const auto& [ae, peer] : o.destinations) {
+    if (!IsValidAeTitle(ae)) return bad("invalid DICOM destination AE title '" + ae + "'");
+    if (peer.host.empty() || peer.port == 0) {
+      return bad("DICOM destination " + ae + " needs a host and a port");
+    }
+  }
+  if (o.query_page_size < 1) return bad("DICOM query page size must be at least 1");
   return {};
 }
 
@@ -140,7 +147,8 @@ Result<void> ScpServer::Start() {
                                 {"port", s.port.load()},
                                 {"ae_title", options.ae_title},
                                 {"max_associations", options.max_associations},
-                                {"max_pdu", options.max_pdu}});
+                                {"max_pdu", options.max_pdu},
+                                {"destinations", options.destinations.size()}});
   return {};
 }
 

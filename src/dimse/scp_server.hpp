@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // The DICOM network front door: a C-ECHO and C-STORE SCP that hands every
 // received object to archive::Archive::Ingest and answers the sender only
-// once the archive has made it durable. Associations run concurrently on a
-// bounded pool of threads; Stop() drains them. This is the only public header
-// of the part: DCMTK types stay in the .cpp files.
+// once the archive has made it durable; on the same associations, the
+// Query/Retrieve SCP (C-FIND, C-MOVE, C-GET) and Storage Commitment. Associations run concurrently
+// on a bounded pool of threads; Stop() drains them. This is the only public header of the part:
+// DCMTK types stay in the .cpp files.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +19,12 @@
 #include "core/error.hpp"
 
 namespace cf::dimse {
+
+// A DICOM node this server opens associations to.
+struct DicomPeer {
+  std::string host;  // IPv4 address or host name
+  uint16_t port = 0;
+};
 
 struct ScpOptions {
   // IPv4 address (or host name resolving to one) to listen on. DCMTK 3.6.7
@@ -41,6 +49,13 @@ struct ScpOptions {
   uint64_t max_object_size = 2ull << 30;
   // Private storage SOP classes to accept besides the standard ones.
   std::vector<std::string> extra_sop_classes;
+  // The AE titles this server sends to: C-MOVE destinations (an AE not
+  // listed is refused with 0xA801), and where a Storage Commitment result
+  // goes when the requester has released its association.
+  std::map<std::string, DicomPeer> destinations;
+  // C-FIND and the resolution of C-MOVE/C-GET identifiers read the catalog
+  // in pages of this many matches, never all at once.
+  int query_page_size = 500;
 };
 
 // Thread-safe: Start, Stop and Port may be called from any thread, but not

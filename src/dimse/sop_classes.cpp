@@ -90,15 +90,25 @@ const std::set<std::string, std::less<>>& DcmtkStorageClasses() {
   return classes;
 }
 
-bool IsUncompressed(std::string_view ts) {
-  return ts == kImplicitLittle || ts == kExplicitLittle || ts == kExplicitBig;
-}
+bool IsUncompressed(std::string_view ts) { return IsUncompressedTransferSyntax(ts); }
 
 bool Contains(std::span<const std::string> list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
 }  // namespace
+
+bool IsUncompressedTransferSyntax(std::string_view ts) {
+  return ts == kImplicitLittle || ts == kExplicitLittle || ts == kExplicitBig;
+}
+
+bool IsQueryRetrieve(std::string_view uid) {
+  for (auto qr : {kPatientRootFind, kPatientRootMove, kPatientRootGet, kStudyRootFind,
+                  kStudyRootMove, kStudyRootGet}) {
+    if (uid == qr) return true;
+  }
+  return false;
+}
 
 SopClassPolicy::SopClassPolicy(std::vector<std::string> extra) : extra_(std::move(extra)) {}
 
@@ -122,9 +132,9 @@ bool IsAcceptedTransferSyntax(std::string_view uid) {
 std::optional<std::string> SopClassPolicy::ChooseTransferSyntax(
     std::string_view abstract_syntax, std::span<const std::string> proposed) const {
   if (!IsAccepted(abstract_syntax)) return std::nullopt;
-  const bool verification = abstract_syntax == kVerificationSopClass;
+  const bool storage = IsStorage(abstract_syntax);
   for (const auto& ts : proposed) {
-    const bool acceptable = verification ? IsUncompressed(ts) : IsAcceptedTransferSyntax(ts);
+    const bool acceptable = storage ? IsAcceptedTransferSyntax(ts) : IsUncompressed(ts);
     if (!acceptable) continue;
     if (!IsUncompressed(ts)) return ts;  // the sender's first choice, kept as sent
     // The sender's first acceptable choice is uncompressed: take the best

@@ -15,6 +15,27 @@ namespace cf::dimse {
 
 inline constexpr std::string_view kVerificationSopClass = "1.2.840.10008.1.1";
 
+// Query/Retrieve information models (PS3.4 C.6) and Storage Commitment
+// (PS3.4 J). Composite Instance Root and the worklist models are not offered.
+inline constexpr std::string_view kPatientRootFind = "1.2.840.10008.5.1.4.1.2.1.1";
+inline constexpr std::string_view kPatientRootMove = "1.2.840.10008.5.1.4.1.2.1.2";
+inline constexpr std::string_view kPatientRootGet = "1.2.840.10008.5.1.4.1.2.1.3";
+inline constexpr std::string_view kStudyRootFind = "1.2.840.10008.5.1.4.1.2.2.1";
+inline constexpr std::string_view kStudyRootMove = "1.2.840.10008.5.1.4.1.2.2.2";
+inline constexpr std::string_view kStudyRootGet = "1.2.840.10008.5.1.4.1.2.2.3";
+inline constexpr std::string_view kStorageCommitmentPushModel = "1.2.840.10008.1.20.1";
+// The well-known SOP instance every Storage Commitment request addresses.
+inline constexpr std::string_view kStorageCommitmentInstance = "1.2.840.10008.1.20.1.1";
+
+inline constexpr std::string_view kImplicitVrLittleEndian = "1.2.840.10008.1.2";
+inline constexpr std::string_view kExplicitVrLittleEndian = "1.2.840.10008.1.2.1";
+
+// True for the six Query/Retrieve SOP classes above.
+bool IsQueryRetrieve(std::string_view sop_class_uid);
+// True for the uncompressed syntaxes: implicit and explicit VR little endian,
+// explicit VR big endian.
+bool IsUncompressedTransferSyntax(std::string_view uid);
+
 // The standard storage SOP classes: every UID DCMTK lists as storage, every
 // UID under the storage root 1.2.840.10008.5.1.4.1.1 (so that classes newer
 // than DCMTK 3.6.7 are accepted too), and the storage classes outside it
@@ -26,7 +47,8 @@ class SopClassPolicy {
 
   bool IsStorage(std::string_view sop_class_uid) const;
   bool IsAccepted(std::string_view abstract_syntax) const {
-    return abstract_syntax == kVerificationSopClass || IsStorage(abstract_syntax);
+    return abstract_syntax == kVerificationSopClass || IsStorage(abstract_syntax) ||
+           IsQueryRetrieve(abstract_syntax) || abstract_syntax == kStorageCommitmentPushModel;
   }
 
   // The transfer syntax to accept for one proposed presentation context, or
@@ -34,6 +56,8 @@ class SopClassPolicy {
   // kept, so that an object proposed first in its compressed form is
   // received exactly as compressed; among the uncompressed syntaxes explicit
   // VR little endian is preferred (it keeps the VRs the sender knew).
+  // Services other than storage carry only commands and small identifiers:
+  // uncompressed syntaxes only.
   std::optional<std::string> ChooseTransferSyntax(std::string_view abstract_syntax,
                                                   std::span<const std::string> proposed) const;
 

@@ -15,6 +15,7 @@
 #include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "dimse/receive.hpp"
+#include "dimse/service.hpp"
 
 namespace cf::dimse {
 namespace {
@@ -67,6 +68,13 @@ OFCondition StoreScp::run(T_ASC_Association* assoc) {
   // Registered by the pool before this thread started; DCMTK closes the
   // socket only after run() returns.
   context_->RemoveSocket(assoc);
+  if (deferred_commitment_) {
+    try {
+      SendDeferredCommitment(*context_, calling_ae_, *deferred_commitment_);
+    } catch (const std::exception& e) {
+      log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
+    }
+  }
   return result;
 }
 
@@ -118,7 +126,15 @@ OFCondition StoreScp::negotiateAssociation() {
       cond = ASC_refusePresentationContext(params, pc.presentationContextID,
                                            ASC_P_ABSTRACTSYNTAXNOTSUPPORTED);
     } else if (auto ts = policy.ChooseTransferSyntax(pc.abstractSyntax, proposed)) {
-      cond = ASC_acceptPresentationContext(params, pc.presentationContextID, ts->c_str());
+      // A C-GET requester proposes the SCP role for the storage classes it
+      // wants back; echoing the proposed role grants it (DCMTK's table in
+      // dul.h), and a default proposal stays default.
+      const T_ASC_SC_ROLE role =
+          policy.IsStorage(pc.abstractSyntax) ? pc.proposedRole : ASC_SC_ROLE_DEFAULT;
+      cond = ASC_acceptPresentationContext(params, pc.presentationContextID, ts->c_str(), role);
+      if (cond == ASC_SCPSCUROLESELECTIONFAILED) {
+        cond = ASC_refusePresentationContext(params, pc.presentationContextID, ASC_P_NOREASON);
+      }
     } else {
       cond = ASC_refusePresentationContext(params, pc.presentationContextID,
                                            ASC_P_TRANSFERSYNTAXESNOTSUPPORTED);
@@ -138,9 +154,30 @@ OFCondition StoreScp::negotiateAssociation() {
 OFCondition StoreScp::handleIncomingCommand(T_DIMSE_Message* message,
                                             const DcmPresentationContextInfo& pres_info) {
   try {
-    if (message->CommandField == DIMSE_C_STORE_RQ) {
-      T_DIMSE_C_StoreRQ& request = message->msg.CStoreRQ;
-      return HandleStore(request, pres_info.presentationContextID);
+    const T_ASC_PresentationContextID pres_id = pres_info.presentationContextID;
+    const std::string sop_class = pres_info.abstractSyntax.c_str();
+    Session session{assoc_, *context_, calling_ae_,
+                    static_cast<int>(context_->Options().dimse_timeout.count())};
+    switch (message->CommandField) {
+      case DIMSE_C_STORE_RQ:
+        return HandleStore(message->msg.CStoreRQ, pres_id);
+      case DIMSE_C_FIND_RQ:
+        if (!IsQueryRetrieve(sop_class)) break;
+        return HandleFind(session, message->msg.CFindRQ, pres_id);
+      case DIMSE_C_MOVE_RQ:
+        if (!IsQueryRetrieve(sop_class)) break;
+        return HandleMove(session, message->msg.CMoveRQ, pres_id);
+      case DIMSE_C_GET_RQ:
+        if (!IsQueryRetrieve(sop_class)) break;
+        return HandleGet(session, message->msg.CGetRQ, pres_id);
+      case DIMSE_N_ACTION_RQ:
+        if (sop_class != kStorageCommitmentPushModel) break;
+        return HandleCommitment(session, message->msg.NActionRQ, pres_id, deferred_commitment_);
+      case DIMSE_C_CANCEL_RQ:
+        // A cancel that arrives after its operation ended has nothing to stop.
+        return EC_Normal;
+      default:
+        break;
     }
     // C-ECHO on the Verification context; anything else ends the association.
     return DcmThreadSCP::handleIncomingCommand(message, pres_info);

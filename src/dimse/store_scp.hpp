@@ -3,7 +3,8 @@
 // DcmSCPPool runs on a worker thread. It checks AE titles, accepts
 // presentation contexts by SopClassPolicy, answers C-ECHO, and receives each
 // C-STORE dataset bit-exact into memory and ingests it before answering.
-// Internal to the dimse part.
+// C-FIND, C-MOVE, C-GET and Storage Commitment requests go to the handlers
+// of service.hpp. Internal to the dimse part.
 #pragma once
 
 #include <dcmtk/config/osconfig.h>
@@ -15,6 +16,7 @@
 
 #include "core/bytes.hpp"
 #include "dimse/server_context.hpp"
+#include "dimse/service.hpp"
 #include "dimse/store_status.hpp"
 
 namespace cf::dimse {
@@ -74,6 +76,8 @@ class StoreScp : public DcmThreadSCP {
   int64_t failed_ = 0;
   uint64_t bytes_ = 0;
   Bytes buffer_;  // reused across the objects of the association
+  // A Storage Commitment result to report once this association has ended.
+  std::unique_ptr<CommitmentReport> deferred_commitment_;
 };
 
 }  // namespace cf::dimse

@@ -91,8 +91,9 @@ check_eq "an unknown transfer syntax is 406" 406 "$code"
 check_eq "as problem JSON" 406 "$(jq .status "$WORK/p.json")"
 check "the server stops cleanly" stop_server
 
-# A server compacts what an import left as received, on its own.
-start_server "$WORK/data2"
+# A server compacts what an import left as received, on its own (here
+# at once: --compress-after 0; by default objects wait a day, see below).
+start_server "$WORK/data2" --compress-after 0
 ratio=0
 for _ in $(seq 1 120); do
   ratio=$(curl -sf "$BASE/api/system" | jq .storage.ratio)
@@ -108,6 +109,34 @@ done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
 check_eq "and every object still reads back byte-exact" 0 "$bad"
 check "the server stops cleanly" stop_server
 check "fsck is clean after compaction" "$CLOUDFILM" fsck --data "$WORK/data2"
+
+# Objects a server receives stay as received for storage.compress_after
+# (default 24h: recent exams are read most, and raw reads need no
+# decoding), then the idle compactor compresses them.
+start_server "$WORK/data3"
+storescu -xe 127.0.0.1 "$DICOM_PORT" -aec CLOUDFILM +sd +r "$WORK/synth" >/dev/null 2>&1 || true
+check_eq "C-STORE stores every object" 9 "$(count_instances)"
+sleep 1  # the materializer files blobs right after the acknowledgement
+check_eq "by default new objects stay as received" 0 "$(count_stored_forms "$WORK/data3")"
+check "config show prints the default" grep -q "compress_after = .24h." \
+  <("$CLOUDFILM" config show --data "$WORK/data3")
+check "the server stops cleanly" stop_server
+start_server "$WORK/data3" --compress-after 1s
+n=0
+for _ in $(seq 1 120); do
+  n=$(count_stored_forms "$WORK/data3"); [[ $n == 9 ]] && break; sleep 0.5
+done
+check_eq "once older than compress_after they are compressed" 9 "$n"
+bad=0
+while read -r rel sop; do
+  api_file "$sop" "$WORK/back.dcm" || { bad=$((bad + 1)); continue; }
+  # C-STORE carries the data set only: compare that.
+  [[ $(dataset_sha "$WORK/back.dcm") == "$(dataset_sha "$WORK/synth/$rel")" ]] || bad=$((bad + 1))
+done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/synth/manifest.tsv")
+check_eq "and every data set still reads back byte-exact" 0 "$bad"
+check "the server stops cleanly" stop_server
+check_eq "a malformed compress_after is refused" 2 \
+  "$(rc=0; "$CLOUDFILM" config show --compress-after 3weeks >/dev/null 2>&1 || rc=$?; echo $rc)"
 
 if [[ -n ${CF_TESTDATA:-} && -f $CF_TESTDATA/MANIFEST.tsv ]]; then
   rc=0; "$CLOUDFILM" import --data "$WORK/codecs" --quiet "$CF_TESTDATA/codecs" >/dev/null || rc=$?

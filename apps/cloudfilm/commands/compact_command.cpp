@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cloudfilm compact`: gives every blob filed as received (by an import, a
-// crash recovery or a shutdown) its lossless stored form now, rather than
+// crash recovery, a shutdown, or recently received and within
+// storage.compress_after) its lossless stored form now, rather than
 // waiting for a server's idle-time compactor. Safe while a server runs.
 #include <iostream>
 

@@ -39,6 +39,10 @@ int RunServe(const Config& config) {
   scp.max_pdu = config.max_pdu;
   scp.max_associations = config.max_associations;
   scp.max_object_size = config.max_object_size;
+  for (const auto& [ae, address] : config.dicom_destinations) {
+    auto parsed = ParseDicomAddress(address);  // Validate() has checked it
+    if (parsed) scp.destinations[ae] = {parsed->first, parsed->second};
+  }
   dimse::ScpServer dicom(scp, *rt->archive);
   if (auto r = dicom.Start(); !r) return ReportError(r.error());
 

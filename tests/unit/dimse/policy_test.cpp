@@ -54,7 +54,9 @@ TEST(SopClassPolicyTest, AcceptsStorageClassesOfEveryKind) {
   }
   EXPECT_TRUE(policy.IsAccepted(kVerificationSopClass));
   EXPECT_FALSE(policy.IsStorage(kVerificationSopClass));
-  EXPECT_FALSE(policy.IsAccepted("1.2.840.10008.5.1.4.1.2.2.1"));  // Study Root FIND
+  EXPECT_TRUE(policy.IsAccepted("1.2.840.10008.5.1.4.1.2.2.1"));  // Study Root FIND
+  EXPECT_TRUE(policy.IsAccepted("1.2.840.10008.1.20.1"));         // Storage Commitment
+  EXPECT_FALSE(policy.IsAccepted("1.2.840.10008.5.1.4.31"));      // Modality Worklist FIND
   EXPECT_FALSE(policy.IsAccepted("1.2.840.10008.5.1.4.1.1."));
   EXPECT_FALSE(policy.IsAccepted("1.2.3.4.5"));
   EXPECT_TRUE(SopClassPolicy({"1.2.3.4.5"}).IsAccepted("1.2.3.4.5"));

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: Apache-2.0
+// Query/Retrieve identifiers (PS3.4 C.4): from a C-FIND, C-MOVE or C-GET
+// request's identifier to a catalog::Query, and from a catalog match to a
+// C-FIND response identifier. Internal to the dimse part.
+#pragma once
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdatset.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalog/query.hpp"
+#include "core/error.hpp"
+
+namespace cf::dimse {
+
+enum class QrModel { kPatientRoot, kStudyRoot };
+
+// The information model of a Query/Retrieve SOP class (FIND, MOVE or GET).
+QrModel ModelOf(std::string_view sop_class_uid);
+
+struct ParsedIdentifier {
+  catalog::Query query;  // level and conditions; paging is the caller's
+  std::string level;     // the QueryRetrieveLevel as sent: PATIENT, STUDY, SERIES, IMAGE
+  // Every top-level key of the identifier, in order, to be returned in each
+  // C-FIND response (except (0008,0005) and (0008,0052), always returned).
+  std::vector<DcmTagKey> keys;
+};
+
+// Reads a C-FIND identifier: the level, and a condition for each non-empty
+// key the catalog matches on (keys below the level are returned but not
+// matched, as PS3.4 C.2.2.1 keeps them out of the query). The identifier's
+// text is converted to UTF-8 first when it names another character set.
+// kInvalidArgument (no or an invalid level, a level the model lacks, a
+// character set that cannot be converted) with a message without patient data.
+Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel model);
+
+// Reads a C-MOVE or C-GET identifier: only the unique keys (Patient ID,
+// Study, Series and SOP Instance UIDs, lists allowed) are used, and the key
+// of the retrieve level itself is required, so that an empty identifier
+// never means "everything". The query is at instance level.
+Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel model);
+
+// A C-FIND response identifier for `match`: Specific Character Set
+// ISO_IR 192, the QueryRetrieveLevel, and every requested key with its value
+// from the catalog; keys the catalog does not hold are returned empty.
+std::unique_ptr<DcmDataset> BuildFindResponse(const ParsedIdentifier& request,
+                                              const catalog::QueryMatch& match,
+                                              std::string_view retrieve_ae_title);
+
+}  // namespace cf::dimse

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+// C-MOVE SCP (PS3.4 C.4.2): the identifier's instances go, as C-STORE
+// sub-operations, to a destination AE this server knows from its options,
+// on an association of its own; the requester hears a pending response
+// with the counts after each one and a final status. Logs carry AE titles
+// and counts only.
+#include <dcmtk/dcmdata/dcdeftag.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "core/log.hpp"
+#include "dimse/identifier.hpp"
+#include "dimse/retrieve.hpp"
+#include "dimse/service.hpp"
+#include "dimse/sop_classes.hpp"
+#include "dimse/store_status.hpp"
+
+namespace cf::dimse {
+namespace {
+
+DIC_US Count(int n) { return static_cast<DIC_US>(std::clamp(n, 0, 65535)); }
+
+std::string Trimmed(const char* text) {
+  std::string s(text);
+  const auto first = s.find_first_not_of(' ');
+  if (first == std::string::npos) return {};
+  return s.substr(first, s.find_last_not_of(' ') - first + 1);
+}
+
+// Per SOP class: the stored transfer syntax of each object when it is not
+// one of the two little endian ones, and always explicit/implicit VR little
+// endian (to which anything decodable can be transcoded).
+std::vector<OutboundAssociation::Proposal> Proposals(
+    const std::vector<catalog::InstanceRecord>& instances) {
+  std::set<std::pair<std::string, std::string>> own;
+  std::set<std::string> classes;
+  for (const auto& i : instances) {
+    classes.insert(i.sop_class_uid);
+    if (i.transfer_syntax_uid != kExplicitVrLittleEndian &&
+        i.transfer_syntax_uid != kImplicitVrLittleEndian && !i.transfer_syntax_uid.empty()) {
+      own.emplace(i.sop_class_uid, i.transfer_syntax_uid);
+    }
+  }
+  std::vector<OutboundAssociation::Proposal> out;
+  for (const auto& [sop_class, ts] : own) out.push_back({sop_class, {ts}});
+  for (const auto& sop_class : classes) {
+    out.push_back(
+        {sop_class, {std::string(kExplicitVrLittleEndian), std::string(kImplicitVrLittleEndian)}});
+  }
+  return out;
+}
+
+}  // namespace
+
+OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
+                       T_ASC_PresentationContextID pres_id) {
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_ptr<DcmDataset> identifier;
+  if (OFCondition cond = ReceiveRequestDataSet(session, pres_id, identifier); cond.bad()) {
+    return cond;
+  }
+  const std::string destination = Trimmed(request.MoveDestination);
+  SubOperations ops;
+
+  auto respond = [&](uint16_t status, const SubOperations* counts, DcmDataset* ids,
+                     std::string_view comment) {
+    T_DIMSE_C_MoveRSP response{};
+    response.DimseStatus = status;
+    response.opts = O_MOVE_AFFECTEDSOPCLASSUID;
+    OFStandard::strlcpy(response.AffectedSOPClassUID, request.AffectedSOPClassUID,
+                        sizeof(response.AffectedSOPClassUID));
+    if (counts != nullptr) {
+      const bool pending = status == kStatusPending || status == kStatusCancel;
+      response.NumberOfRemainingSubOperations = Count(counts->remaining);
+      response.NumberOfCompletedSubOperations = Count(counts->completed);
+      response.NumberOfFailedSubOperations = Count(counts->failed);
+      response.NumberOfWarningSubOperations = Count(counts->warning);
+      response.opts |= O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
+                       O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
+      if (pending) response.opts |= O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
+    }
+    response.DataSetType = ids != nullptr ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
+    std::unique_ptr<DcmDataset> detail;
+    if (!comment.empty()) detail = ErrorCommentDetail(comment);
+    return DIMSE_sendMoveResponse(session.assoc, pres_id, &request, &response, ids, detail.get());
+  };
+  auto finish = [&](uint16_t status, const SubOperations* counts, DcmDataset* ids,
+                    std::string_view comment, int64_t matched) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    const auto level = status == kStatusSuccess ? log::Level::kInfo : log::Level::kWarn;
+    log::Write(level, "dimse.move",
+               {{"calling_ae", session.calling_ae},
+                {"destination", destination},
+                {"status", StatusHex(status)},
+                {"matched", matched},
+                {"completed", ops.completed},
+                {"failed", ops.failed},
+                {"warning", ops.warning},
+                {"cancelled", ops.cancelled ? "yes" : "no"},
+                {"comment", comment},
+                {"ms", ms}});
+    return respond(status, counts, ids, comment);
+  };
+
+  const auto& destinations = session.context.Options().destinations;
+  const auto peer = destinations.find(destination);
+  if (peer == destinations.end()) {
+    return finish(kStatusMoveDestinationUnknown, nullptr, nullptr, "move destination unknown", 0);
+  }
+  auto parsed = ParseRetrieveIdentifier(*identifier, ModelOf(request.AffectedSOPClassUID));
+  if (!parsed) {
+    return finish(kStatusIdentifierDoesNotMatch, nullptr, nullptr, parsed.error().message, 0);
+  }
+  auto instances = ResolveInstances(session.context.Archive(), parsed->query,
+                                    session.context.Options().query_page_size);
+  if (!instances) {
+    const bool invalid = instances.error().code == ErrorCode::kInvalidArgument;
+    return finish(invalid ? kStatusIdentifierDoesNotMatch : kStatusUnableToProcess, nullptr,
+                  nullptr, instances.error().message, 0);
+  }
+  const auto matched = static_cast<int64_t>(instances->size());
+  if (instances->empty()) return finish(kStatusSuccess, &ops, nullptr, "", 0);
+
+  const ScpOptions& options = session.context.Options();
+  auto outbound =
+      OutboundAssociation::Open({options.ae_title, destination, peer->second, options.max_pdu,
+                                 static_cast<int>(options.acse_timeout.count())},
+                                Proposals(*instances));
+  if (!outbound) {
+    ops.failed = static_cast<int>(instances->size());
+    for (const auto& i : *instances) ops.failed_uids.push_back(i.sop_instance_uid);
+    auto ids = FailedInstancesIdentifier(ops);
+    return finish(kStatusUnableToPerformSubOperations, &ops, ids.get(),
+                  "cannot associate with the move destination", matched);
+  }
+
+  SubOperationTarget target;
+  target.assoc = (*outbound)->Get();
+  target.contexts = AcceptedContexts(target.assoc, false);
+  target.move_originator_ae = session.calling_ae;
+  target.move_originator_message_id = request.MessageID;
+  target.timeout_s = session.timeout_s;
+  OFCondition requester = EC_Normal;  // the requester's association, not the destination's
+  auto cancelled = [&] {
+    return DIMSE_checkForCancelRQ(session.assoc, pres_id, request.MessageID).good();
+  };
+  auto progress = [&](const SubOperations& now) {
+    requester = respond(kStatusPending, &now, nullptr, "");
+    return requester;
+  };
+  const OFCondition sent =
+      RunSubOperations(session.context.Archive(), *instances, target, cancelled, progress, ops);
+  if (requester.bad()) return requester;  // cannot answer any more
+  (*outbound)->Release();
+  auto ids = FailedInstancesIdentifier(ops);
+  return finish(FinalStatus(ops), &ops, ids.get(), sent.bad() ? "the move destination failed" : "",
+                matched);
+}
+
+}  // namespace cf::dimse

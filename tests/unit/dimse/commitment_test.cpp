@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: Apache-2.0
+// Storage Commitment Push Model against the real SCP, with a DcmSCU as the
+// requester (Debian's DCMTK has no storage commitment tool): an instance is
+// committed only when it is in the catalog and its stored bytes verify;
+// the report comes on the same association when the requester waits for
+// it, and on a new association to the requester's configured AE when it
+// released first.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmnet/scp.h>
+#include <dcmtk/dcmnet/scu.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+#include "dimse/scp_server.hpp"
+#include "support/dicom_builder.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
+
+namespace cf::dimse {
+namespace {
+
+using cf::testing::DicomBuilder;
+
+constexpr char kCommitment[] = "1.2.840.10008.1.20.1";
+constexpr char kCommitmentInstance[] = "1.2.840.10008.1.20.1.1";
+constexpr char kSecondaryCapture[] = "1.2.840.10008.5.1.4.1.1.7";  // DicomBuilder's class
+
+uint16_t FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::set<std::string> Uids(DcmDataset& ds, const DcmTagKey& sequence) {
+  std::set<std::string> out;
+  DcmSequenceOfItems* items = nullptr;
+  if (ds.findAndGetSequence(sequence, items).bad() || items == nullptr) return out;
+  for (unsigned long i = 0; i < items->card(); ++i) {
+    OFString uid;
+    items->getItem(i)->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid);
+    Uint16 reason = 0;
+    if (sequence == DCM_FailedSOPSequence) {
+      items->getItem(i)->findAndGetUint16(DCM_FailureReason, reason);
+      EXPECT_EQ(reason, 0x0112) << uid;
+    }
+    out.insert(uid.c_str());
+  }
+  return out;
+}
+
+// The requester's own acceptor for a report on a new association: accepts
+// the SCP role the server proposes and keeps the N-EVENT-REPORT it gets.
+class ReportAcceptor : public DcmSCP {
+ public:
+  explicit ReportAcceptor(uint16_t port) {
+    setPort(port);
+    setAETitle("COMMITSCU");
+    setConnectionBlockingMode(DUL_NOBLOCK);
+    setConnectionTimeout(15);
+    OFList<OFString> syntaxes;
+    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+    syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
+    addPresentationContext(kCommitment, syntaxes, ASC_SC_ROLE_SCP);
+  }
+  std::unique_ptr<DcmDataset> report;
+  Uint16 event_type = 0;
+
+ protected:
+  OFCondition handleIncomingCommand(T_DIMSE_Message* message,
+                                    const DcmPresentationContextInfo& info) override {
+    if (message->CommandField != DIMSE_N_EVENT_REPORT_RQ) {
+      return DcmSCP::handleIncomingCommand(message, info);
+    }
+    DcmDataset* data = nullptr;
+    OFCondition cond = handleEVENTREPORTRequest(message->msg.NEventReportRQ,
+                                                info.presentationContextID, data, event_type);
+    report.reset(data);
+    done_ = true;
+    return cond;
+  }
+  OFBool stopAfterCurrentAssociation() override { return done_; }
+  OFBool stopAfterConnectionTimeout() override { return OFTrue; }
+
+ private:
+  bool done_ = false;
+};
+
+class CommitmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(archive_.Open(dir_.Path()));
+    for (const char* sop : {"2.25.7001", "2.25.7002"}) {
+      const Bytes bytes = DicomBuilder().Sop(sop).Pixels(8, 8).Build();
+      ASSERT_TRUE(archive_.archive->Ingest(bytes, {"test", "test"}));
+    }
+    // 2.25.7002's blob is replaced by other bytes: it is indexed but does not verify.
+    auto record = archive_.archive->GetInstanceVersion("2.25.7002");
+    ASSERT_TRUE(record);
+    ASSERT_TRUE(archive_.blobs->Remove(record->blob_key));
+    const Bytes other = DicomBuilder().Sop("2.25.7002").Pixels(8, 8, 99).Build();
+    ASSERT_TRUE(archive_.blobs->Put(record->blob_key, other));
+
+    requester_port_ = FreePort();
+    ScpOptions options;
+    options.port = 0;
+    options.destinations["COMMITSCU"] = {"127.0.0.1", requester_port_};
+    server_ = std::make_unique<ScpServer>(options, *archive_.archive);
+    ASSERT_TRUE(server_->Start());
+  }
+
+  // Opens the requester's association and sends the N-ACTION for three
+  // instances: stored and intact, stored but altered, never stored.
+  void RequestCommitment(DcmSCU& scu) {
+    scu.setAETitle("COMMITSCU");
+    scu.setPeerAETitle("CLOUDFILM");
+    scu.setPeerHostName("127.0.0.1");
+    scu.setPeerPort(server_->Port());
+    scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    scu.setDIMSETimeout(15);
+    OFList<OFString> syntaxes;
+    syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
+    scu.addPresentationContext(kCommitment, syntaxes);
+    ASSERT_TRUE(scu.initNetwork().good());
+    ASSERT_TRUE(scu.negotiateAssociation().good());
+    const T_ASC_PresentationContextID pc = scu.findPresentationContextID(kCommitment, "");
+    ASSERT_NE(pc, 0);
+    DcmDataset action;
+    action.putAndInsertString(DCM_TransactionUID, "2.25.424242");
+    for (const char* sop : {"2.25.7001", "2.25.7002", "2.25.7003"}) {
+      DcmItem* item = nullptr;
+      ASSERT_TRUE(action.findOrCreateSequenceItem(DCM_ReferencedSOPSequence, item, -2).good());
+      item->putAndInsertString(DCM_ReferencedSOPClassUID, kSecondaryCapture);
+      item->putAndInsertString(DCM_ReferencedSOPInstanceUID, sop);
+    }
+    Uint16 status = 0xFFFF;
+    ASSERT_TRUE(scu.sendACTIONRequest(pc, kCommitmentInstance, 1, &action, status).good());
+    EXPECT_EQ(status, 0x0000);
+  }
+
+  void ExpectReport(DcmDataset& report, Uint16 event_type) {
+    EXPECT_EQ(event_type, 2);  // some failed
+    OFString transaction;
+    report.findAndGetOFString(DCM_TransactionUID, transaction);
+    EXPECT_EQ(transaction, "2.25.424242");
+    EXPECT_EQ(Uids(report, DCM_ReferencedSOPSequence), std::set<std::string>{"2.25.7001"});
+    EXPECT_EQ(Uids(report, DCM_FailedSOPSequence),
+              (std::set<std::string>{"2.25.7002", "2.25.7003"}));
+  }
+
+  cf::testing::TempDir dir_;
+  cf::testing::TestArchive archive_;
+  uint16_t requester_port_ = 0;
+  std::unique_ptr<ScpServer> server_;
+};
+
+TEST_F(CommitmentTest, ReportComesOnTheSameAssociationWhenTheRequesterWaits) {
+  DcmSCU scu;
+  RequestCommitment(scu);
+  DcmDataset* report = nullptr;
+  Uint16 event_type = 0;
+  ASSERT_TRUE(scu.handleEVENTREPORTRequest(report, event_type, 15).good());
+  std::unique_ptr<DcmDataset> owned(report);
+  ASSERT_NE(owned, nullptr);
+  ExpectReport(*owned, event_type);
+  scu.releaseAssociation();
+}
+
+TEST_F(CommitmentTest, ReportComesOnANewAssociationWhenTheRequesterReleasedFirst) {
+  ReportAcceptor acceptor(requester_port_);
+  std::thread listening([&] { acceptor.listen(); });
+  {
+    DcmSCU scu;
+    RequestCommitment(scu);
+    scu.releaseAssociation();
+  }
+  listening.join();
+  ASSERT_NE(acceptor.report, nullptr);
+  ExpectReport(*acceptor.report, acceptor.event_type);
+}
+
+}  // namespace
+}  // namespace cf::dimse
