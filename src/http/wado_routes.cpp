@@ -29,6 +29,7 @@
 #include "http/accept.hpp"
 #include "http/blocking.hpp"
 #include "http/bounded_cache.hpp"
+#include "http/byte_range.hpp"
 #include "http/gzip.hpp"
 #include "http/multipart_writer.hpp"
 #include "http/problem.hpp"
@@ -526,19 +527,63 @@ awaitable<Response> BulkData(WadoContext& ctx, const Request& req) {
   if (!tag) co_return ErrorResponse(tag.error());
   const auto ranges = AcceptedRanges(req);
   if (!ranges) co_return ErrorResponse(ranges.error());
-  if (!AcceptsOctetStream(*ranges)) {
+  // Single part (plain application/octet-stream) for clients that ask for
+  // it only: OHIF's "singlepart: bulkdata" setting does.
+  const bool multipart = AcceptsOctetStream(*ranges);
+  const bool single = std::ranges::any_of(*ranges, [](const MediaRange& r) {
+    return r.type == kOctetStream || r.type == "application/*";
+  });
+  if (!multipart && !single) {
     co_return NotAcceptable(
-        "bulk data is available as multipart/related; type=\"application/octet-stream\"");
+        "bulk data is available as multipart/related; type=\"application/octet-stream\" or "
+        "as application/octet-stream");
   }
   const Target target = TargetOf(req, Level::kInstance);
   auto bytes =
       co_await RunBlocking(ctx.api.blocking, [&] { return LoadBulkData(ctx, target, *tag); });
   if (!bytes) co_return ReadFailure(bytes.error());
+  // A Range (PS3.18 8.3.5.1: bulk data may be fetched in pieces, e.g. the
+  // first frames of a large multi-frame object) selects the part's bytes.
+  const uint64_t size = bytes->size();
+  const RangeRequest range = ParseByteRange(HeaderValues(req, beast_http::field::range), size);
+  if (range.kind == RangeRequest::Kind::kUnsatisfiable) {
+    Response response = ProblemResponse(
+        416, ProblemType(ErrorCode::kInvalidArgument), "Range not satisfiable",
+        "the requested range lies outside the value's " + std::to_string(size) + " bytes");
+    response.SetHeader("Content-Range", "bytes */" + std::to_string(size));
+    co_return response;
+  }
+  ByteRange part{0, size == 0 ? 0 : size - 1};
+  if (range.kind == RangeRequest::Kind::kPart) part = range.range;
+  const size_t length = size == 0 ? 0 : static_cast<size_t>(part.Length());
+  const std::string content_range = "bytes " + std::to_string(part.first) + "-" +
+                                    std::to_string(part.last) + "/" + std::to_string(size);
+  if (!multipart) {
+    const auto first = bytes->begin() + static_cast<ptrdiff_t>(part.first);
+    Response response =
+        BytesResponse(Bytes(first, first + static_cast<ptrdiff_t>(length)), kOctetStream,
+                      range.kind == RangeRequest::Kind::kPart ? 206 : 200);
+    if (range.kind == RangeRequest::Kind::kPart) response.SetHeader("Content-Range", content_range);
+    response.SetHeader("Accept-Ranges", "bytes");
+    response.SetHeader("Cache-Control", std::string(kPrivate));
+    co_return response;
+  }
   MultipartWriter writer;
-  Bytes body = ToBytes(writer.PartHeader(OctetPartType(), bytes->size()));
-  body.insert(body.end(), bytes->begin(), bytes->end());
+  Bytes body = ToBytes(writer.PartHeader(OctetPartType(), length));
+  if (range.kind == RangeRequest::Kind::kPart) {
+    // The part's header announces the range as multipart/byteranges does.
+    body.resize(body.size() - 2);  // before the blank line that ends the header
+    Append(body, "Content-Range: " + content_range + "\r\n\r\n");
+  }
+  const auto first = bytes->begin() + static_cast<ptrdiff_t>(part.first);
+  body.insert(body.end(), first, first + static_cast<ptrdiff_t>(length));
   Append(body, writer.Close());
   Response response = BytesResponse(std::move(body), writer.ContentType(kOctetStream));
+  if (range.kind == RangeRequest::Kind::kPart) {
+    response.status = 206;
+    response.SetHeader("Content-Range", content_range);
+  }
+  response.SetHeader("Accept-Ranges", "bytes");
   response.SetHeader("Cache-Control", std::string(kPrivate));
   co_return response;
 }

@@ -155,6 +155,22 @@ code=$(get bulk "$uri" -H 'Accept: multipart/related; type="application/octet-st
 split_parts bulk
 check_eq "the BulkDataURI resolves to the native pixel bytes" "200 $(sha "$WORK/ct.raw")" \
   "$code $(awk '{ print $2 }' "$WORK/bulk.parts")"
+# Ranges of bulk data (PS3.18 8.3.5.1), multipart and single part.
+code=$(get brange "$uri" -H 'Accept: multipart/related; type="application/octet-stream"' -H 'Range: bytes=100-1123')
+split_parts brange
+size=$(stat -c %s "$WORK/ct.raw")
+check_eq "a byte range: 206 with Content-Range" "206 bytes 100-1123/$size" "$code $(header brange Content-Range)"
+check_eq "its part holds exactly those bytes" "$(tail -c +101 "$WORK/ct.raw" | head -c 1024 | sha256sum | cut -d' ' -f1)" \
+  "$(awk '{ print $2 }' "$WORK/brange.parts")"
+code=$(get bsingle "$uri" -H 'Accept: application/octet-stream')
+check_eq "single part bulk data: the pixel bytes themselves" "200 application/octet-stream $(sha "$WORK/ct.raw")" \
+  "$code $(header bsingle Content-Type) $(sha "$WORK/bsingle.body")"
+code=$(get bsuffix "$uri" -H 'Accept: application/octet-stream' -H 'Range: bytes=-16')
+check_eq "a suffix range, single part" "206 $(tail -c 16 "$WORK/ct.raw" | sha256sum | cut -d' ' -f1)" \
+  "$code $(sha "$WORK/bsuffix.body")"
+code=$(get bbeyond "$uri" -H 'Accept: application/octet-stream' -H "Range: bytes=$size-")
+check_eq "a range beyond the end: 416 problem JSON" "416 416 bytes */$size" \
+  "$code $(problem_status bbeyond) $(header bbeyond Content-Range)"
 code=$(get meta2 "$W/studies/$CT_STUDY/metadata")
 check "study metadata again (cached): the same JSON" cmp -s "$WORK/meta.body" "$WORK/meta2.body"
 code=$(get metagz "$W/studies/$CT_STUDY/metadata" -H 'Accept-Encoding: gzip')
