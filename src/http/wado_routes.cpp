@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/render.hpp"
 #include "codec/transcode.hpp"
 #include "dicom/dataset_json.hpp"
 #include "http/accept.hpp"
@@ -599,6 +600,59 @@ Result<std::string> Required(const QueryParams& query, std::string_view name) {
   return std::string(*value);
 }
 
+// WADO-URI's rendering parameters (PS3.18 9.1.2.4 - 9.1.2.5): rows and
+// columns (the largest output size, never enlarged), windowCenter with
+// windowWidth, frameNumber and imageQuality. region and presentationUID
+// are refused rather than silently ignored: the image would not be the
+// one asked for.
+Result<codec::RenderOptions> WadoUriRenderOptions(const QueryParams& q,
+                                                  codec::RenderFormat format) {
+  codec::RenderOptions options;
+  options.format = format;
+  auto rows = GetInt(q, "rows", 0, 1, codec::kMaxRenderSide);
+  if (!rows) return std::unexpected(rows.error());
+  auto columns = GetInt(q, "columns", 0, 1, codec::kMaxRenderSide);
+  if (!columns) return std::unexpected(columns.error());
+  if (*rows > 0 || *columns > 0) {
+    // One of them alone bounds that side only.
+    options.viewport_width = static_cast<uint32_t>(*columns > 0 ? *columns : codec::kMaxRenderSide);
+    options.viewport_height = static_cast<uint32_t>(*rows > 0 ? *rows : codec::kMaxRenderSide);
+    options.enlarge = false;
+  }
+  auto frame = GetInt(q, "frameNumber", 1, 1, std::numeric_limits<uint32_t>::max());
+  if (!frame) return std::unexpected(frame.error());
+  options.frame = static_cast<uint32_t>(*frame);
+  auto quality = GetInt(q, "imageQuality", 90, 1, 100);
+  if (!quality) return std::unexpected(quality.error());
+  options.quality = static_cast<int>(*quality);
+  const auto center = q.Get("windowCenter");
+  const auto width = q.Get("windowWidth");
+  if (center.has_value() != width.has_value()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "query parameters 'windowCenter' and 'windowWidth' come together");
+  }
+  if (center) {
+    double c = 0, w = 0;
+    const auto [ce, cec] = std::from_chars(center->data(), center->data() + center->size(), c);
+    const auto [we, wec] = std::from_chars(width->data(), width->data() + width->size(), w);
+    if (cec != std::errc{} || ce != center->data() + center->size() || wec != std::errc{} ||
+        we != width->data() + width->size() || !(w >= 1)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "query parameters 'windowCenter' and 'windowWidth' must be numbers, the width "
+                  "at least 1");
+    }
+    options.window = codec::RenderWindow{c, w, codec::VoiFunction::kLinear};
+  }
+  if (q.Get("region")) {
+    return Fail(ErrorCode::kInvalidArgument, "query parameter 'region' is not supported");
+  }
+  if (q.Get("presentationUID")) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "query parameter 'presentationUID' is not supported (no presentation states)");
+  }
+  return options;
+}
+
 awaitable<Response> WadoUri(WadoContext& ctx, const Request& req) {
   const auto request_type = req.query.Get("requestType");
   if (request_type != "WADO") {
@@ -616,19 +670,39 @@ awaitable<Response> WadoUri(WadoContext& ctx, const Request& req) {
   if (req.query.Get("anonymize") == "yes") {
     co_return NotAcceptable("anonymize=yes is not supported");
   }
-  // Rendered images (image/jpeg, the default for images) are not served yet:
-  // only the DICOM object itself.
-  constexpr std::string_view kOnlyDicom =
-      "only contentType=application/dicom is supported; rendered images (image/jpeg, the "
-      "default) are not";
-  const auto content_type = req.query.Get("contentType");
-  if (!content_type) co_return NotAcceptable(kOnlyDicom);
-  const auto ranges = ParseAccept(*content_type);
+  // Without contentType an image is asked for as image/jpeg (PS3.18 9.1.2).
+  const std::string content_type(req.query.Get("contentType").value_or("image/jpeg"));
+  const auto ranges = ParseAccept(content_type);
   if (!ranges) co_return ErrorResponse(ranges.error());
   const bool dicom = std::ranges::any_of(*ranges, [](const MediaRange& range) {
     return range.type == kDicom || range.type == "application/*" || range.type == "*/*";
   });
-  if (!dicom) co_return NotAcceptable(kOnlyDicom);
+  if (!dicom) {
+    std::optional<codec::RenderFormat> format;
+    for (const MediaRange& range : *ranges) {
+      if (range.type == "image/jpeg" || range.type == "image/*")
+        format = codec::RenderFormat::kJpeg;
+      if (range.type == "image/png") format = codec::RenderFormat::kPng;
+      if (format) break;
+    }
+    if (!format) {
+      co_return NotAcceptable("contentType must be application/dicom, image/jpeg or image/png");
+    }
+    auto options = WadoUriRenderOptions(req.query, *format);
+    if (!options) co_return ErrorResponse(options.error());
+    auto image = co_await RunBlocking(ctx.api.blocking, [&]() -> Result<Bytes> {
+      auto records = ResolveInstances(ctx.api.archive, target);
+      if (!records) return std::unexpected(records.error());
+      auto bytes = ctx.api.archive.ReadBlob(records->front());
+      if (!bytes) return std::unexpected(bytes.error());
+      return codec::RenderImage(*bytes, *options);
+    });
+    if (!image) co_return ReadFailure(image.error());
+    Response response = BytesResponse(
+        std::move(*image), *format == codec::RenderFormat::kPng ? "image/png" : "image/jpeg");
+    response.SetHeader("Cache-Control", std::string(kPrivate));
+    co_return response;
+  }
   // WADO-URI's default for application/dicom: Explicit VR Little Endian.
   const std::string wanted(req.query.Get("transferSyntax").value_or(codec::ts::kExplicitLittle));
 

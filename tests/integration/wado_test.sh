@@ -231,7 +231,20 @@ check_eq "WADO-URI application/dicom: the exact object" "200 application/dicom $
 code=$(get wu2 "$URI&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.80")
 check_eq "WADO-URI transferSyntax=JPEG-LS converts" "200 1.2.840.10008.1.2.4.80" "$code $(ts_of "$WORK/wu2.body")"
 code=$(get wu3 "$URI")
-check_eq "WADO-URI without contentType (image/jpeg): 406 for now" "406 406" "$code $(problem_status wu3)"
+check_eq "WADO-URI without contentType: a JPEG of the image" "200 image/jpeg jpeg 64x64 1" \
+  "$code $(header wu3 Content-Type) $(python3 "$HERE/image_check.py" size "$WORK/wu3.body")"
+code=$(get wu3p "$URI&contentType=image/png&windowCenter=40&windowWidth=400")
+get wu3r "$W/studies/$CT_STUDY/series/$CT_SERIES/instances/$CT_SOP/rendered?window=40,400" \
+  -H 'Accept: image/png' >/dev/null
+check_eq "WADO-URI PNG with a window is WADO-RS rendered's image" "200 image/png" \
+  "$code $(header wu3p Content-Type)"
+check "  (the same bytes)" cmp -s "$WORK/wu3p.body" "$WORK/wu3r.body"
+code=$(get wu3s "$URI&contentType=image/jpeg&rows=32&imageQuality=50")
+check_eq "WADO-URI rows bounds the size" "200 jpeg 32x32 1" \
+  "$code $(python3 "$HERE/image_check.py" size "$WORK/wu3s.body")"
+check_eq "WADO-URI windowCenter without windowWidth: 400" 400 "$(get wu3b "$URI&windowCenter=40")"
+check_eq "WADO-URI region (not supported): 400" 400 "$(get wu3c "$URI&region=0,0,0.5,0.5")"
+check_eq "WADO-URI contentType=text/html: 406" 406 "$(get wu3d "$URI&contentType=text/html")"
 code=$(get wu4 "$URI&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.50")
 check_eq "WADO-URI lossy transferSyntax: 406" 406 "$code"
 code=$(get wu5 "$BASE/wado?requestType=WADO&studyUID=$CT_STUDY&seriesUID=$CT_SERIES&contentType=application/dicom")
