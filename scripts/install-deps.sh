@@ -14,20 +14,52 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
+  # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),
+  # and a CJK font so that its screenshots show Chinese names
+  chromium fonts-wqy-microhei
   # Node.js for the JavaScript DICOMweb clients of the tests (tests/js)
   nodejs
 )
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-# The npm packages of tests/js, exactly as package-lock.json pins them;
-# skipped when node_modules already matches the lock file.
+# The npm packages of tests/js, exactly as package-lock.json pins them, then
+# the "tarballsWithoutDependencies" of package.json; skipped when node_modules
+# already matches both files (and still holds @ohif/app: `npm install` prunes
+# what npm did not install itself).
 install_npm_packages() {
   local dir=$ROOT/tests/js stamp
-  stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
-  [[ -f $dir/node_modules/.cf-lock-sha && $(cat "$dir/node_modules/.cf-lock-sha") == "$stamp" ]] && return 0
+  stamp=$(cat "$dir/package-lock.json" "$dir/package.json" | sha256sum | cut -d' ' -f1)
+  [[ -f $dir/node_modules/.cf-lock-sha && $(cat "$dir/node_modules/.cf-lock-sha") == "$stamp" &&
+    -f $dir/node_modules/@ohif/app/dist/index.html ]] && return 0
   echo "install-deps: npm ci in tests/js" >&2
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  install_npm_tarballs "$dir"
   echo "$stamp" >"$dir/node_modules/.cf-lock-sha"
+}
+# Packages used only for their built files, unpacked without their
+# dependencies: @ohif/app (the OHIF viewer's dist/) names workspace packages
+# that were never published (@ohif/i18n@3.13.2, @ohif/ui@3.13.2), so npm
+# cannot install it as a dependency. `npm pack` fetches the registry tarball;
+# its sha512 must equal the pin in package.json.
+install_npm_tarballs() {
+  local dir=$1 name version integrity tmp tgz
+  while IFS=$'\t' read -r name version integrity; do
+    echo "install-deps: $name@$version in tests/js/node_modules" >&2
+    tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent --loglevel=error "$name@$version" >/dev/null)
+    tgz=$(echo "$tmp"/*.tgz)
+    if [[ $(node -e 'const h = require("crypto").createHash("sha512");
+        process.stdout.write("sha512-" + h.update(require("fs").readFileSync(process.argv[1])).digest("base64"));' "$tgz") != "$integrity" ]]; then
+      echo "install-deps: $name@$version does not match its sha512 in tests/js/package.json" >&2
+      rm -rf "$tmp"
+      return 1
+    fi
+    rm -rf "${dir:?}/node_modules/$name"
+    mkdir -p "$dir/node_modules/$name"
+    tar -xzf "$tgz" -C "$dir/node_modules/$name" --strip-components=1 --no-same-owner
+    rm -rf "$tmp"
+  done < <(node -e 'const t = require(process.argv[1]).tarballsWithoutDependencies || {};
+    for (const [n, p] of Object.entries(t)) console.log([n, p.version, p.integrity].join("\t"));' "$dir/package.json")
 }
 
 missing=()
