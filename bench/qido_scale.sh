@@ -7,7 +7,9 @@
 #
 #   bench/qido_scale.sh path/to/cloudfilm
 # Environment: SMALL (10000), LARGE (100000), SAMPLES (41 requests per
-# query and size), WORK (/tmp/cloudfilm-qido), SHARED_BENCH (../shared/bench).
+# query and size), WORK (/tmp/cloudfilm-qido), SHARED_BENCH (../shared/bench),
+# REMEASURE=1 (keep WORK's data from an earlier run, both servers with
+# LARGE studies, and measure again: after a change to cloudfilm).
 # Prints p50/p99 in ms per query, server and index size, and the growth
 # from SMALL to LARGE (p50 at LARGE / p50 at SMALL; 1.0 is flat, LARGE/SMALL
 # is linear).
@@ -18,18 +20,20 @@ SHARED_BENCH=${SHARED_BENCH:-$HERE/../../shared/bench}
 SMALL=${SMALL:-10000} LARGE=${LARGE:-100000} SAMPLES=${SAMPLES:-41}
 WORK=${WORK:-/tmp/cloudfilm-qido}
 CF_PORT=18090 OR_PORT=18045
-rm -rf "$WORK"; mkdir -p "$WORK"
+REMEASURE=${REMEASURE:-0}
 log() { echo "qido-bench: $*" >&2; }
-
+if [[ $REMEASURE != 1 ]]; then
+rm -rf "$WORK"; mkdir -p "$WORK"
 log "synthesising $SMALL + $((LARGE - SMALL)) studies"
 "$BIN" synth "$WORK/a" --seed 101 --patients "$SMALL" --instances 1 --ct-size 16 --threads 2 \
   --charset mixed >/dev/null
 "$BIN" synth "$WORK/b" --seed 202 --patients "$((LARGE - SMALL))" --instances 1 --ct-size 16 \
   --threads 2 --charset mixed >/dev/null
+fi
 
 PLUGIN=$(dpkg -L orthanc-dicomweb 2>/dev/null | grep -m1 '/plugins/libOrthancDicomWeb\.so$' || true)
 [[ -n $PLUGIN ]] || { log "orthanc-dicomweb is not installed"; exit 1; }
-mkdir -p "$WORK/orthanc"
+if [[ $REMEASURE != 1 ]]; then mkdir -p "$WORK/orthanc"; fi
 sed -e "s#\${BENCH_ORTHANC_STORAGE}#$WORK/orthanc#g" -e "s#\${BENCH_ORTHANC_PLUGIN}#$PLUGIN#g" \
   -e "s/\"HttpPort\" *: *[0-9]*/\"HttpPort\" : $OR_PORT/" -e 's/"DicomPort" *: *[0-9]*/"DicomPort" : 14245/' \
   "$SHARED_BENCH/orthanc.json" >"$WORK/orthanc.json"
@@ -89,6 +93,15 @@ measure() {  # measure SIZE
 }
 pct() { awk -v p="$2" '{ a[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print a[i] }' "$1"; }
 
+if [[ $REMEASURE == 1 ]]; then
+  measure "$LARGE"
+  for q in "${QUERIES[@]}"; do
+    printf '%-20s %8s orthanc p50 %10s  cloudfilm p50 %10s p99 %10s\n' "$q" "$LARGE" \
+      "$(pct "$WORK/orthanc.$LARGE.$q.txt" 50)" "$(pct "$WORK/cloudfilm.$LARGE.$q.txt" 50)" \
+      "$(pct "$WORK/cloudfilm.$LARGE.$q.txt" 99)"
+  done
+  exit 0
+fi
 load "$WORK/a"; measure "$SMALL"
 load "$WORK/b"; measure "$LARGE"
 cf_n=$(curl -s "http://127.0.0.1:$CF_PORT/api/system" | jq .studies)

@@ -156,21 +156,16 @@ void MatchNameFuzzy(SqlBuilder& b, const std::string& value) {
 }
 
 // "from-to", "from-", "-to" or a single value; bounds are inclusive, and an
-// upper bound also takes every value it prefixes ("-1200" includes "120030").
+// upper bound also takes every value it prefixes ("-1200" includes "120030",
+// "20260110" all of that day). Written as plain comparisons against the
+// bound and the first string past its prefix, so that the index on the
+// column serves both ends.
 void MatchRange(SqlBuilder& b, const std::string& column, const std::string& value) {
   const auto dash = value.find('-');
-  if (dash == std::string::npos) {
-    const std::string p = b.Param(value);
-    b.And(column + " = " + p + " OR substr(" + column + ", 1, length(" + p + ")) = " + p);
-    return;
-  }
-  const std::string from = value.substr(0, dash);
-  const std::string to = value.substr(dash + 1);
+  const std::string from = dash == std::string::npos ? value : value.substr(0, dash);
+  const std::string to = dash == std::string::npos ? value : value.substr(dash + 1);
   if (!from.empty()) b.And(column + " >= " + b.Param(from));
-  if (!to.empty()) {
-    const std::string p = b.Param(to);
-    b.And(column + " <= " + p + " OR substr(" + column + ", 1, length(" + p + ")) = " + p);
-  }
+  if (!to.empty()) b.And(column + " < " + b.Param(PrefixEnd(to)));
   // An empty value never lies in a range.
   b.And(column + " <> ''");
 }
