@@ -166,6 +166,15 @@ class Archive {
   // no frame is decoded. Objects as received are checked as by ReadBlob.
   Result<Bytes> ReadBlobWithoutPixels(const catalog::InstanceRecord& record);
 
+  // The blob of `record` as it is stored, for readers that can use a stored
+  // form's compressed frames as they are (WADO-RS frames in HTJ2K): a stored
+  // form (codec::IsStoredForm) is returned without rebuilding the received
+  // bytes, checked only in that it records the record's SHA-256 (its frames
+  // were verified when it was written; `cloudfilm fsck` checks them again).
+  // Objects as received, or not yet filed, are read and checked as by
+  // ReadBlob.
+  Result<Bytes> ReadStored(const catalog::InstanceRecord& record);
+
   // ReadBlob, then in `transfer_syntax` (codec::Transcode): the received
   // bytes when they already are in it. kUnsupported when it cannot, or
   // without `allow_lossy` may not, be produced; kInternal when the stored

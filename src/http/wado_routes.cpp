@@ -24,13 +24,16 @@
 #include <utility>
 #include <vector>
 
+#include "codec/frame_access.hpp"
 #include "codec/render.hpp"
 #include "codec/transcode.hpp"
+#include "core/log.hpp"
 #include "dicom/dataset_json.hpp"
 #include "http/accept.hpp"
 #include "http/blocking.hpp"
 #include "http/bounded_cache.hpp"
 #include "http/byte_range.hpp"
+#include "http/frame_accept.hpp"
 #include "http/gzip.hpp"
 #include "http/multipart_writer.hpp"
 #include "http/problem.hpp"
@@ -60,11 +63,16 @@ struct WadoContext : std::enable_shared_from_this<WadoContext> {
       : api(context),
         metadata(options.metadata_cache_bytes),
         frames(options.frame_cache_bytes),
+        // Compressed frames are a fraction of the size of decoded ones.
+        compressed_frames(options.frame_cache_bytes / 2),
         read_ahead(ReadAheadThreads()) {}
 
   const ApiContext& api;
   BoundedCache<Bytes> metadata;  // series JSON (comma-joined objects) and gzip bodies
   BoundedCache<codec::NativePixels> frames;
+  // Every frame of an instance as received, or as HTJ2K from its stored
+  // form, by source and SHA-256: a viewer asks for one frame after another.
+  BoundedCache<std::vector<Bytes>> compressed_frames;
   // Reads (and decodes) the next parts of a retrieve while one is sent. Its
   // own threads, not the blocking pool's: a part waiting on a read that
   // waits for a blocking thread could deadlock the pool.
@@ -433,13 +441,10 @@ Result<std::vector<uint32_t>> ParseFrameList(std::string_view text) {
   return frames;
 }
 
-// The decoded pixels of the target instance, from the cache when it was
-// decoded lately (a viewer asks for one frame after another).
-Result<std::shared_ptr<const codec::NativePixels>> LoadPixels(WadoContext& ctx,
-                                                              const Target& target) {
-  auto records = ResolveInstances(ctx.api.archive, target);
-  if (!records) return std::unexpected(records.error());
-  const catalog::InstanceRecord& record = records->front();
+// The decoded pixels of `record`, from the cache when it was decoded lately
+// (a viewer asks for one frame after another).
+Result<std::shared_ptr<const codec::NativePixels>> PixelsOf(WadoContext& ctx,
+                                                            const catalog::InstanceRecord& record) {
   if (!record.rows) return Fail(ErrorCode::kNotFound, "the instance has no pixel data");
   // The SHA-256 of the received bytes names the pixels exactly.
   if (auto hit = ctx.frames.Find(record.sha256_hex, {})) return hit;
@@ -459,6 +464,117 @@ Result<std::shared_ptr<const codec::NativePixels>> LoadPixels(WadoContext& ctx,
   return value;
 }
 
+Result<std::shared_ptr<const codec::NativePixels>> LoadPixels(WadoContext& ctx,
+                                                              const Target& target) {
+  auto records = ResolveInstances(ctx.api.archive, target);
+  if (!records) return std::unexpected(records.error());
+  return PixelsOf(ctx, records->front());
+}
+
+// Every frame of `record` compressed, without decoding: as received, or as
+// HTJ2K from its stored form. kUnsupported when the instance cannot give
+// them (frames that cannot be told apart, no eligible stored form yet).
+Result<std::shared_ptr<const std::vector<Bytes>>> CompressedFramesOf(
+    WadoContext& ctx, const catalog::InstanceRecord& record, FrameSource source) {
+  const std::string key =
+      (source == FrameSource::kAsReceived ? "received|" : "htj2k|") + record.sha256_hex;
+  if (auto hit = ctx.compressed_frames.Find(key, {})) return hit;
+  Result<std::vector<Bytes>> frames = Fail(ErrorCode::kUnsupported, "no compressed frames");
+  if (source == FrameSource::kAsReceived) {
+    auto bytes = ctx.api.archive.ReadBlob(record);  // SHA-256 checked
+    if (!bytes) return std::unexpected(bytes.error());
+    frames = codec::EncapsulatedFrames(
+        *bytes, static_cast<uint32_t>(std::max(1, record.number_of_frames.value_or(1))));
+  } else {
+    auto blob = ctx.api.archive.ReadStored(record);
+    if (!blob) return std::unexpected(blob.error());
+    if (!codec::IsStoredForm(*blob)) {
+      // Received recently (kept as received for a while), or no stored
+      // form fitted: HTJ2K is offered once the compactor made one.
+      return Fail(ErrorCode::kUnsupported, "the instance is not (yet) held as HTJ2K");
+    }
+    frames = codec::StoredFormHtj2kFrames(*blob);
+  }
+  if (!frames) {
+    if (frames.error().code == ErrorCode::kUnsupported) return std::unexpected(frames.error());
+    log::Warn("retrieve.frames_unreadable",
+              {{"blob", record.blob_key}, {"error", frames.error().message}});
+    return Fail(ErrorCode::kInternal,
+                "the stored object's frames cannot be read: " + frames.error().message);
+  }
+  size_t bytes = 0;
+  for (const Bytes& frame : *frames) bytes += frame.size();
+  auto value = std::make_shared<const std::vector<Bytes>>(std::move(*frames));
+  ctx.compressed_frames.Put(key, {}, value, bytes);
+  return value;
+}
+
+// The frames of an instance in the encoding chosen for the request.
+struct LoadedFrames {
+  FrameEncoding encoding;
+  std::shared_ptr<const codec::NativePixels> native;     // FrameSource::kNative
+  std::shared_ptr<const std::vector<Bytes>> compressed;  // otherwise
+  uint32_t Count() const {
+    return native ? native->frames : static_cast<uint32_t>(compressed->size());
+  }
+};
+
+// What the frames of `record` are available as, for a 406.
+std::string AvailableFrameEncodings(WadoContext& ctx, const catalog::InstanceRecord& record,
+                                    bool native) {
+  std::vector<std::string> forms;
+  if (native) {
+    forms.push_back(
+        "type=\"application/octet-stream\" in explicit VR little endian (native pixels)");
+  }
+  const std::string& ts = record.transfer_syntax_uid;
+  if (!CompressedFrameMediaType(ts).empty() &&
+      CompressedFramesOf(ctx, record, FrameSource::kAsReceived)) {
+    forms.push_back("as received, type=\"application/octet-stream\" with transfer-syntax=" + ts +
+                    " or *, or type=\"" + std::string(CompressedFrameMediaType(ts)) + "\"");
+  }
+  if ((ts == codec::ts::kExplicitLittle || ts == codec::ts::kImplicitLittle) &&
+      CompressedFramesOf(ctx, record, FrameSource::kStoredFormHtj2k)) {
+    forms.push_back(
+        "as HTJ2K, type=\"image/jphc\", or type=\"application/octet-stream\" with "
+        "transfer-syntax=" +
+        std::string(codec::kHtj2kLosslessSyntax));
+  }
+  if (forms.empty()) return "the frames of this instance cannot be sent";
+  std::string out = "frames of this instance are available as multipart/related; ";
+  for (size_t i = 0; i < forms.size(); ++i) out += (i == 0 ? "" : "; or ") + forms[i];
+  return out;
+}
+
+// The frames of the target instance in the first encoding of `ranges` it
+// can give (PS3.18 8.7.5: the Accept's order of preference).
+Result<LoadedFrames> LoadFrames(WadoContext& ctx, const Target& target,
+                                const std::vector<MediaRange>& ranges) {
+  auto records = ResolveInstances(ctx.api.archive, target);
+  if (!records) return std::unexpected(records.error());
+  const catalog::InstanceRecord& record = records->front();
+  if (!record.rows) return Fail(ErrorCode::kNotFound, "the instance has no pixel data");
+  std::string last_reason;
+  bool native = true;  // until decoding was tried and failed
+  for (FrameEncoding& encoding : AcceptableFrameEncodings(ranges, record.transfer_syntax_uid)) {
+    if (encoding.source == FrameSource::kNative) {
+      auto pixels = PixelsOf(ctx, record);
+      if (pixels) return LoadedFrames{std::move(encoding), std::move(*pixels), nullptr};
+      if (pixels.error().code != ErrorCode::kUnsupported) return std::unexpected(pixels.error());
+      last_reason = pixels.error().message;
+      native = false;
+      continue;
+    }
+    auto frames = CompressedFramesOf(ctx, record, encoding.source);
+    if (frames) return LoadedFrames{std::move(encoding), nullptr, std::move(*frames)};
+    if (frames.error().code != ErrorCode::kUnsupported) return std::unexpected(frames.error());
+    last_reason = frames.error().message;  // not for this instance: try the next one
+  }
+  std::string message = AvailableFrameEncodings(ctx, record, native);
+  if (!last_reason.empty()) message = last_reason + "; " + message;
+  return Fail(ErrorCode::kUnsupported, message);
+}
+
 std::string OctetPartType() {
   return std::string(kOctetStream) + "; transfer-syntax=" + std::string(codec::ts::kExplicitLittle);
 }
@@ -468,34 +584,49 @@ awaitable<Response> Frames(WadoContext& ctx, const Request& req) {
   if (!frames) co_return ErrorResponse(frames.error());
   const auto ranges = AcceptedRanges(req);
   if (!ranges) co_return ErrorResponse(ranges.error());
-  if (!AcceptsOctetStream(*ranges)) {
+  const bool multipart = std::ranges::any_of(*ranges, [](const MediaRange& range) {
+    return range.type == "multipart/related" || range.type == "multipart/*" || range.type == "*/*";
+  });
+  if (!multipart) {
     co_return NotAcceptable(
         "frames are available as multipart/related; type=\"application/octet-stream\" in "
-        "explicit VR little endian (native pixels)");
+        "explicit VR little endian (native pixels), or compressed (transfer-syntax=*, or an "
+        "image type of PS3.18 Table 8.7.3-5)");
   }
   const Target target = TargetOf(req, Level::kInstance);
-  auto pixels = co_await RunBlocking(ctx.api.blocking, [&] { return LoadPixels(ctx, target); });
-  if (!pixels) co_return ReadFailure(pixels.error());
-  const codec::NativePixels& native = **pixels;
+  auto loaded =
+      co_await RunBlocking(ctx.api.blocking, [&] { return LoadFrames(ctx, target, *ranges); });
+  if (!loaded) co_return ReadFailure(loaded.error());
+  const uint32_t count = loaded->Count();
   for (const uint32_t frame : *frames) {
-    if (frame > native.frames) {
+    if (frame > count) {
       co_return ErrorResponse({ErrorCode::kNotFound, "frame " + std::to_string(frame) +
                                                          " is out of range: the instance has " +
-                                                         std::to_string(native.frames) +
-                                                         " frame(s)"});
+                                                         std::to_string(count) + " frame(s)"});
     }
   }
-  const size_t frame_bytes = native.data.size() / native.frames;
+  const std::string part_type = loaded->encoding.PartContentType();
   MultipartWriter writer;
   Bytes body;
-  body.reserve(frames->size() * (frame_bytes + 200));
-  for (const uint32_t frame : *frames) {
-    Append(body, writer.PartHeader(OctetPartType(), frame_bytes));
-    const auto first = native.data.begin() + static_cast<ptrdiff_t>((frame - 1) * frame_bytes);
-    body.insert(body.end(), first, first + static_cast<ptrdiff_t>(frame_bytes));
+  if (loaded->native) {
+    const codec::NativePixels& native = *loaded->native;
+    const size_t frame_bytes = native.data.size() / native.frames;
+    body.reserve(frames->size() * (frame_bytes + 200));
+    for (const uint32_t frame : *frames) {
+      Append(body, writer.PartHeader(part_type, frame_bytes));
+      const auto first = native.data.begin() + static_cast<ptrdiff_t>((frame - 1) * frame_bytes);
+      body.insert(body.end(), first, first + static_cast<ptrdiff_t>(frame_bytes));
+    }
+  } else {
+    for (const uint32_t frame : *frames) {
+      const Bytes& bytes = (*loaded->compressed)[frame - 1];
+      Append(body, writer.PartHeader(part_type, bytes.size()));
+      body.insert(body.end(), bytes.begin(), bytes.end());
+    }
   }
   Append(body, writer.Close());
-  Response response = BytesResponse(std::move(body), writer.ContentType(kOctetStream));
+  Response response =
+      BytesResponse(std::move(body), writer.ContentType(loaded->encoding.media_type));
   response.SetHeader("Cache-Control", std::string(kPrivate));
   co_return response;
 }
