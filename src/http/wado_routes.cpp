@@ -323,14 +323,31 @@ Result<std::shared_ptr<const Bytes>> SeriesJson(WadoContext& ctx, const std::str
   if (auto hit = ctx.metadata.Find(key, token)) return hit;
   auto instances = ctx.api.archive.ListInstances(series_uid);
   if (!instances) return std::unexpected(instances.error());
-  Bytes out;
+  std::erase_if(*instances, [](const catalog::InstanceRecord& r) { return r.version != 1; });
+  // Each instance is read (and, as received, hashed) and parsed on its
+  // own: the read-ahead threads share the work, in order of the results.
+  std::vector<std::future<Result<std::string>>> jsons;
+  jsons.reserve(instances->size());
   for (const auto& record : *instances) {
-    if (record.version != 1) continue;
-    auto json = InstanceJson(ctx.api.archive, record, root);
-    if (!json) return std::unexpected(json.error());
+    auto task = std::make_shared<std::packaged_task<Result<std::string>()>>(
+        [&archive = ctx.api.archive, &record, &root] {
+          return InstanceJson(archive, record, root);
+        });
+    jsons.push_back(task->get_future());
+    boost::asio::post(ctx.read_ahead, [task] { (*task)(); });
+  }
+  Bytes out;
+  std::optional<Error> failed;
+  for (auto& pending : jsons) {
+    auto json = pending.get();  // every task is waited for: they borrow `instances`
+    if (!json) {
+      if (!failed) failed = json.error();
+      continue;
+    }
     if (!out.empty()) out.push_back(std::byte{','});
     Append(out, *json);
   }
+  if (failed) return std::unexpected(*failed);
   auto value = std::make_shared<const Bytes>(std::move(out));
   ctx.metadata.Put(key, token, value, value->size());
   return value;
