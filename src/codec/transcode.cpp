@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "codec/transcode.hpp"
 
+#include "codec/htj2k_output.hpp"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
@@ -342,7 +344,8 @@ bool IsNative(std::string_view t) {
 }  // namespace
 
 bool CanProduce(std::string_view t, bool allow_lossy) {
-  if (IsNative(t) || t == ts::kJpegLsLossless || t == ts::kRle || t == ts::kJpegLosslessSv1) {
+  if (IsNative(t) || t == ts::kJpegLsLossless || t == ts::kRle || t == ts::kJpegLosslessSv1 ||
+      t == ts::kHtj2kLossless || t == ts::kHtj2k) {
     return true;
   }
   return allow_lossy && t == ts::kJpegBaseline;
@@ -404,6 +407,15 @@ Result<Bytes> Transcode(ByteView part10, std::string_view target, const Transcod
                     : "cannot produce transfer syntax " + std::string(target));
   }
   const bool has_pixels = ds.tagExists(DCM_PixelData);
+  if (target == ts::kHtj2kLossless || target == ts::kHtj2k) {
+    // DCMTK cannot write these syntaxes: explicit little endian first, then
+    // the encapsulated file is assembled by EncodeAsHtj2k.
+    if (!has_pixels) return Fail(ErrorCode::kUnsupported, "HTJ2K output needs pixel data");
+    if (loaded->source == ts::kExplicitLittle) return EncodeAsHtj2k(part10, target);
+    auto native = Transcode(part10, ts::kExplicitLittle);
+    if (!native) return native;
+    return EncodeAsHtj2k(*native, target);
+  }
   // 1. Native pixels.
   if (auto r = ToNative(part10, loaded->source, ds); !r) return std::unexpected(r.error());
   // 2. The target encoding.

@@ -28,6 +28,8 @@ inline constexpr std::string_view kJpegBaseline = "1.2.840.10008.1.2.4.50";
 inline constexpr std::string_view kJpegLosslessSv1 = "1.2.840.10008.1.2.4.70";
 inline constexpr std::string_view kJpegLsLossless = "1.2.840.10008.1.2.4.80";
 inline constexpr std::string_view kRle = "1.2.840.10008.1.2.5";
+inline constexpr std::string_view kHtj2kLossless = "1.2.840.10008.1.2.4.201";
+inline constexpr std::string_view kHtj2k = "1.2.840.10008.1.2.4.203";
 }  // namespace ts
 
 struct TranscodeOptions {

@@ -179,11 +179,40 @@ std::optional<DicomChoice> ChooseFor(const catalog::InstanceRecord& record,
 struct PlannedPart {
   catalog::InstanceRecord record;
   std::string transfer_syntax;
+  // Other accepted syntaxes, in the client's order, for when this one turns
+  // out impossible for this object (HTJ2K of a colour image: the catalog
+  // does not say which images are colour).
+  std::vector<std::string> fallbacks;
 };
 
-Result<Bytes> ReadAs(archive::Archive& archive, const PlannedPart& part) {
-  if (part.transfer_syntax == part.record.transfer_syntax_uid) return archive.ReadBlob(part.record);
-  return archive.ReadBlobAs(part.record, part.transfer_syntax);
+// The accepted syntaxes after `chosen` that the object could be converted to.
+std::vector<std::string> FallbacksFor(const catalog::InstanceRecord& record,
+                                      const std::vector<DicomChoice>& choices,
+                                      const std::string& chosen) {
+  std::vector<std::string> out;
+  bool after = false;
+  for (const DicomChoice& choice : choices) {
+    const std::string ts =
+        choice.transfer_syntax == "*" ? record.transfer_syntax_uid : choice.transfer_syntax;
+    if (after && choice.multipart && ts != chosen && CanConvert(record.transfer_syntax_uid, ts)) {
+      out.push_back(ts);
+    }
+    if (ts == chosen) after = true;
+  }
+  return out;
+}
+
+Result<Bytes> ReadAs(archive::Archive& archive, PlannedPart& part) {
+  for (;;) {
+    auto bytes = part.transfer_syntax == part.record.transfer_syntax_uid
+                     ? archive.ReadBlob(part.record)
+                     : archive.ReadBlobAs(part.record, part.transfer_syntax);
+    if (bytes || bytes.error().code != ErrorCode::kUnsupported || part.fallbacks.empty()) {
+      return bytes;
+    }
+    part.transfer_syntax = part.fallbacks.front();
+    part.fallbacks.erase(part.fallbacks.begin());
+  }
 }
 
 // The parts of a retrieve, read and converted ahead of the one being sent
@@ -207,15 +236,14 @@ class DicomParts final : public BodySource {
       return ToBytes(writer_.Close());
     }
     StartReads();
-    auto bytes = inflight_.front().get();
+    auto read = inflight_.front().get();
     inflight_.pop_front();
-    const PlannedPart& part = parts_[next_++];
-    inflight_bytes_ -= part.record.size;
+    inflight_bytes_ -= parts_[next_++].record.size;
     StartReads();  // the next reads run while this part is sent
-    if (!bytes) return std::unexpected(bytes.error());
+    if (!read) return std::unexpected(read.error());
     Bytes header = ToBytes(writer_.PartHeader(
-        std::string(kDicom) + "; transfer-syntax=" + part.transfer_syntax, bytes->size()));
-    pending_ = std::move(*bytes);
+        std::string(kDicom) + "; transfer-syntax=" + read->transfer_syntax, read->bytes.size()));
+    pending_ = std::move(read->bytes);
     return header;
   }
 
@@ -228,8 +256,12 @@ class DicomParts final : public BodySource {
            (inflight_.empty() ||
             (inflight_.size() < max_parts &&
              inflight_bytes_ + parts_[started_].record.size <= kReadAheadBytes))) {
-      auto task = std::make_shared<std::packaged_task<Result<Bytes>()>>(
-          [ctx = ctx_, part = parts_[started_]] { return ReadAs(ctx->api.archive, part); });
+      auto task = std::make_shared<std::packaged_task<Result<ReadPart>()>>(
+          [ctx = ctx_, part = parts_[started_]]() mutable -> Result<ReadPart> {
+            auto bytes = ReadAs(ctx->api.archive, part);  // may fall back to another syntax
+            if (!bytes) return std::unexpected(bytes.error());
+            return ReadPart{std::move(part.transfer_syntax), std::move(*bytes)};
+          });
       inflight_.push_back(task->get_future());
       boost::asio::post(ctx_->read_ahead, [task] { (*task)(); });
       inflight_bytes_ += parts_[started_].record.size;
@@ -242,7 +274,11 @@ class DicomParts final : public BodySource {
   MultipartWriter writer_;
   size_t next_ = 0;     // the next part to send
   size_t started_ = 0;  // the next part to start reading
-  std::deque<std::future<Result<Bytes>>> inflight_;
+  struct ReadPart {
+    std::string transfer_syntax;  // what it was read as (a fallback, maybe)
+    Bytes bytes;
+  };
+  std::deque<std::future<Result<ReadPart>>> inflight_;
   uint64_t inflight_bytes_ = 0;
   std::optional<Bytes> pending_;  // the bytes of the part whose header went last
   bool closed_ = false;
@@ -273,7 +309,8 @@ awaitable<Response> Retrieve(WadoContext& ctx, const Request& req) {
           record.transfer_syntax_uid);
     }
     multipart = choice->multipart;
-    parts.push_back({std::move(record), std::move(choice->transfer_syntax)});
+    auto fallbacks = FallbacksFor(record, choices, choice->transfer_syntax);
+    parts.push_back({std::move(record), std::move(choice->transfer_syntax), std::move(fallbacks)});
   }
 
   if (!multipart) {  // one instance, asked for as plain application/dicom

@@ -93,6 +93,40 @@ native_pixels "$WORK/synth/$CT_REL" "$WORK/ct.raw"
 native_pixels "$part" "$WORK/ls.raw"
 check_eq "JPEG-LS asked: DCMTK decodes the same pixels" "$(sha "$WORK/ct.raw")" "$(sha "$WORK/ls.raw")"
 
+# HTJ2K, which DCMTK 3.6.7 cannot write: assembled by us, decoded by OpenJPEG.
+code=$(get hj "$W/studies/$CT_STUDY/series/$CT_SERIES/instances/$CT_SOP" \
+  -H 'Accept: multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.201')
+split_parts hj
+part=$(awk 'NR == 1 { print $1 }' "$WORK/hj.parts")
+check_eq "HTJ2K asked: 200, the object is HTJ2K lossless" "200 1.2.840.10008.1.2.4.201" "$code $(ts_of "$part")"
+python3 - "$part" "$WORK/hj.j2c" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+at = data.index(b"\xe0\x7f\x10\x00OB\x00\x00\xff\xff\xff\xff") + 12
+def item(at):
+    tag, length = struct.unpack_from("<II", data, at)
+    return tag, length, at + 8
+tag, length, at = item(at)            # Basic Offset Table
+at += length
+tag, length, at = item(at)            # the first frame's fragment
+open(sys.argv[2], "wb").write(data[at:at + length])
+PY
+opj_decompress -i "$WORK/hj.j2c" -o "$WORK/hj.rawl" >/dev/null 2>&1 || true
+code=$(get hjus "$W/studies/$US_STUDY" -H 'Accept: multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.201, multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1; q=0.5')
+split_parts hjus
+check_eq "HTJ2K of colour images falls back to the next accepted syntax" \
+  "200 application/dicom;transfer-syntax=1.2.840.10008.1.2.1" "$code $(awk '{ print $3 }' "$WORK/hjus.parts" | sort -u)"
+bits=$(dcmdump -q +P 0028,0101 "$WORK/synth/$CT_REL" | sed -E 's/.*US ([0-9]+).*/\1/')
+check_eq "HTJ2K asked: OpenJPEG decodes the same samples" "same" "$(python3 - "$WORK/ct.raw" "$WORK/hj.rawl" "$bits" <<'PY'
+import struct, sys
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read(); mask = (1 << int(sys.argv[3])) - 1
+n = len(a) // 2
+if len(b) < 2 * n: print("short"); sys.exit()
+x = struct.unpack(f"<{n}H", a); y = struct.unpack(f"<{n}H", b[:2 * n])
+print("same" if all((p & mask) == (q & mask) for p, q in zip(x, y)) else "differ")
+PY
+)"
+
 code=$(get q "$W/studies/$CT_STUDY/series/$CT_SERIES/instances/$CT_SOP" -H \
   'Accept: multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.50, multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.5; q=0.5')
 split_parts q

@@ -263,3 +263,75 @@ TEST(TranscodeTest, FramesMissingFromTheSequenceAreNamed) {
 
 }  // namespace
 }  // namespace cf::codec
+
+namespace cf::codec {
+namespace {
+
+// HTJ2K output (assembled by us: DCMTK 3.6.7 cannot write it) decodes to
+// the source pixels with our decoder, and its first codestream decodes to
+// the same samples with OpenJPEG, an independent HTJ2K decoder.
+TEST(TranscodeTest, Htj2kOutputOfGrayscaleImagesIsLosslessForAnIndependentDecoder) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  if (!HaveTool("opj_decompress")) GTEST_SKIP() << "opj_decompress not installed";
+  cf::testing::TempDir tmp;
+  for (const char* name :
+       {"codecs/ct-ts-matrix/ct_1.2.840.10008.1.2_reference.dcm", "codecs/mr_small_explicit-be.dcm",
+        "codecs/mr_small_jpegls-lossless.dcm"}) {
+    SCOPED_TRACE(name);
+    auto bytes = ReadFile(root / name, 1ull << 31);
+    ASSERT_TRUE(bytes);
+    auto reference = DecodePixels(*bytes);
+    ASSERT_TRUE(reference) << reference.error().message;
+    ASSERT_EQ(reference->samples_per_pixel, 1);
+    for (std::string_view target : {ts::kHtj2kLossless, ts::kHtj2k}) {
+      SCOPED_TRACE(target);
+      auto out = Transcode(*bytes, target);
+      ASSERT_TRUE(out) << out.error().message;
+      EXPECT_EQ(TransferSyntaxOf(*out), target);
+      auto again = DecodePixels(*out);
+      ASSERT_TRUE(again) << again.error().message;
+      EXPECT_EQ(Sha(again->data), Sha(reference->data));
+    }
+    auto out = Transcode(*bytes, ts::kHtj2kLossless);
+    ASSERT_TRUE(out);
+    const fs::path j2c = tmp.Path() / "f.j2c";
+    WriteFile(j2c, FirstCodestream(*out));
+    const fs::path raw = tmp.Path() / "f.rawl";
+    fs::remove(raw);
+    ASSERT_TRUE(RunQuietly("opj_decompress -i '" + j2c.string() + "' -o '" + raw.string() + "'"));
+    auto decoded = ReadFile(raw, 1ull << 31);
+    ASSERT_TRUE(decoded);
+    // .rawl holds Bits Stored-bit samples (sign bits above them dropped):
+    // compare under that mask.
+    const size_t n = size_t{reference->rows} * reference->columns;
+    const size_t width = reference->bits_allocated / 8u;
+    ASSERT_GE(decoded->size(), n * width);
+    const uint32_t mask = (uint32_t{1} << reference->bits_stored) - 1;
+    size_t differ = 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t a = std::to_integer<uint32_t>(reference->data[i * width]);
+      uint32_t b = std::to_integer<uint32_t>((*decoded)[i * width]);
+      if (width == 2) {
+        a |= std::to_integer<uint32_t>(reference->data[i * 2 + 1]) << 8;
+        b |= std::to_integer<uint32_t>((*decoded)[i * 2 + 1]) << 8;
+      }
+      if ((a & mask) != (b & mask)) ++differ;
+    }
+    EXPECT_EQ(differ, 0u);
+  }
+}
+
+TEST(TranscodeTest, Htj2kOutputOfColourIsRefusedClearly) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  auto bytes = ReadFile(root / "codecs/rle_rgb.dcm", 1ull << 31);
+  ASSERT_TRUE(bytes);
+  auto out = Transcode(*bytes, ts::kHtj2kLossless);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, ErrorCode::kUnsupported);
+  EXPECT_NE(out.error().message.find("grayscale"), std::string::npos) << out.error().message;
+}
+
+}  // namespace
+}  // namespace cf::codec

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// Signed samples are coded the way the stored form codes them: shifted to
+// unsigned Bits Stored-bit values and the codestream's SIZ sign bit set
+// afterwards. JPEG 2000 level-shifts unsigned components by 2^(B-1) before
+// coding and signed ones not, so the coded data is the same and a decoder
+// reading the flipped SIZ returns the original signed values (see
+// docs/storage-format.md, "Frames served as stored").
+#include "codec/htj2k_output.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "codec/htj2k.hpp"
+#include "codec/native_layout.hpp"
+
+namespace cf::codec {
+namespace {
+
+uint16_t U16(ByteView b, size_t at) {
+  return static_cast<uint16_t>(std::to_integer<unsigned>(b[at]) |
+                               std::to_integer<unsigned>(b[at + 1]) << 8);
+}
+uint32_t U32(ByteView b, size_t at) { return U16(b, at) | uint32_t{U16(b, at + 2)} << 16; }
+
+void Put16(Bytes& out, uint16_t v) {
+  out.push_back(static_cast<std::byte>(v & 0xFF));
+  out.push_back(static_cast<std::byte>(v >> 8));
+}
+void Put32(Bytes& out, uint32_t v) {
+  Put16(out, static_cast<uint16_t>(v & 0xFFFF));
+  Put16(out, static_cast<uint16_t>(v >> 16));
+}
+void PutText(Bytes& out, std::string_view s) {
+  for (char c : s) out.push_back(static_cast<std::byte>(c));
+}
+void PutTag(Bytes& out, uint16_t group, uint16_t element) {
+  Put16(out, group);
+  Put16(out, element);
+}
+
+// The file meta group of `native` with its Transfer Syntax UID replaced:
+// elements copied in order, the group length recomputed.
+Result<Bytes> RewriteMeta(ByteView native, std::string_view target_ts, size_t* dataset_start) {
+  constexpr size_t kMetaStart = 132;
+  if (native.size() < kMetaStart + 12 || std::memcmp(native.data() + 128, "DICM", 4) != 0) {
+    return Fail(ErrorCode::kUnsupported, "HTJ2K output needs a Part 10 file with file meta");
+  }
+  Bytes elements;
+  size_t at = kMetaStart;
+  while (at + 8 <= native.size() && U16(native, at) == 0x0002) {
+    const uint16_t element = U16(native, at + 2);
+    const std::string vr{static_cast<char>(native[at + 4]), static_cast<char>(native[at + 5])};
+    const bool long_form = vr == "OB" || vr == "OW" || vr == "UN" || vr == "SQ" || vr == "UT";
+    const size_t header = long_form ? 12 : 8;
+    if (at + header > native.size()) break;
+    const size_t length = long_form ? U32(native, at + 8) : U16(native, at + 6);
+    if (at + header + length > native.size()) {
+      return Fail(ErrorCode::kInvalidDicom, "file meta element past the end");
+    }
+    if (element == 0x0010) {
+      std::string uid(target_ts);
+      if (uid.size() % 2 != 0) uid.push_back('\0');
+      PutTag(elements, 0x0002, 0x0010);
+      PutText(elements, "UI");
+      Put16(elements, static_cast<uint16_t>(uid.size()));
+      PutText(elements, uid);
+    } else if (element != 0x0000) {
+      const auto* first = native.data() + at;
+      elements.insert(elements.end(), first, first + header + length);
+    }
+    at += header + length;
+  }
+  *dataset_start = at;
+  Bytes meta(128, std::byte{0});
+  PutText(meta, "DICM");
+  PutTag(meta, 0x0002, 0x0000);
+  PutText(meta, "UL");
+  Put16(meta, 4);
+  Put32(meta, static_cast<uint32_t>(elements.size()));
+  meta.insert(meta.end(), elements.begin(), elements.end());
+  return meta;
+}
+
+template <class T>
+Result<Bytes> EncodeFrame(const NativeLayout& l, const T* v, size_t n) {
+  const int bs = l.bits_stored;
+  std::vector<T> samples(v, v + n);
+  if (l.pixel_representation == 0) {
+    if (bs < l.bits_allocated && std::any_of(v, v + n, [&](T s) { return s >= (T{1} << bs); })) {
+      return Fail(ErrorCode::kUnsupported,
+                  "HTJ2K output of pixels with bits set above Bits Stored");
+    }
+  } else {
+    using S = std::make_signed_t<T>;
+    const int shift = l.bits_allocated - bs;
+    const uint32_t mask = (uint32_t{1} << bs) - 1;
+    const uint32_t half = uint32_t{1} << (bs - 1);
+    for (auto& s : samples) {
+      const S value = static_cast<S>(s);
+      if (static_cast<S>(static_cast<S>(s << shift) >> shift) != value) {
+        return Fail(ErrorCode::kUnsupported,
+                    "HTJ2K output of signed pixels not sign-extended above Bits Stored");
+      }
+      s = static_cast<T>((static_cast<uint32_t>(s) + half) & mask);
+    }
+  }
+  FrameShape shape;
+  shape.width = l.columns;
+  shape.height = l.rows;
+  shape.components = 1;
+  shape.bits_per_sample = static_cast<uint16_t>(std::max(bs, 2));
+  // The encoder takes bytes up to 8 bits per sample, words above.
+  std::vector<uint8_t> narrow;
+  ByteView input(reinterpret_cast<const std::byte*>(samples.data()), samples.size() * sizeof(T));
+  if (sizeof(T) == 2 && shape.bits_per_sample <= 8) {
+    narrow.assign(samples.begin(), samples.end());
+    input = ByteView(reinterpret_cast<const std::byte*>(narrow.data()), narrow.size());
+  }
+  auto stream = EncodeHtj2k(shape, input);
+  if (!stream) return stream;
+  if (l.pixel_representation == 1) {
+    // SOC, SIZ marker, Lsiz, Rsiz, 8 four-byte fields, Csiz: Ssiz of
+    // component 0 is byte 42.
+    if (stream->size() < 43 || (*stream)[2] != std::byte{0xFF} || (*stream)[3] != std::byte{0x51}) {
+      return Fail(ErrorCode::kInternal, "HTJ2K codestream without SIZ where expected");
+    }
+    (*stream)[42] |= std::byte{0x80};
+  }
+  return stream;
+}
+
+}  // namespace
+
+Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
+  const LayoutResult found = FindNativeLayout(native);
+  if (!found.layout) return Fail(ErrorCode::kUnsupported, "HTJ2K output: " + found.reason);
+  const NativeLayout& l = *found.layout;
+  if (!l.has_pixel_data) return Fail(ErrorCode::kUnsupported, "HTJ2K output: no pixel data");
+  if (l.samples_per_pixel != 1 || (l.bits_allocated != 8 && l.bits_allocated != 16) ||
+      l.bits_stored < 2 || l.bits_stored > l.bits_allocated) {
+    return Fail(ErrorCode::kUnsupported,
+                "HTJ2K output is offered for 8- or 16-bit grayscale images only");
+  }
+  size_t dataset_start = 0;
+  auto meta = RewriteMeta(native, target_ts, &dataset_start);
+  if (!meta) return std::unexpected(meta.error());
+  // The explicit VR header of Pixel Data (tag, "OB"/"OW", 2 reserved, length).
+  const size_t header = l.pixel_offset - 12;
+  if (l.pixel_offset < dataset_start + 12 || U16(native, header) != 0x7FE0 ||
+      U16(native, header + 2) != 0x0010 || native[header + 4] != std::byte{'O'}) {
+    return Fail(ErrorCode::kUnsupported, "HTJ2K output needs explicit VR little endian input");
+  }
+  const uint64_t frame_bytes = l.FrameBytes();
+  if (frame_bytes == 0 || frame_bytes * l.frames > l.pixel_length) {
+    return Fail(ErrorCode::kInvalidDicom, "pixel data shorter than its frames");
+  }
+  std::vector<Bytes> frames;
+  frames.reserve(l.frames);
+  for (uint32_t f = 0; f < l.frames; ++f) {
+    const std::byte* first = native.data() + l.pixel_offset + f * frame_bytes;
+    const size_t samples = static_cast<size_t>(frame_bytes / (l.bits_allocated / 8u));
+    // Copied: a file's pixel value need not be aligned for uint16_t.
+    Result<Bytes> stream = std::unexpected(Error{ErrorCode::kInternal, ""});
+    if (l.bits_allocated == 8) {
+      stream = EncodeFrame(l, reinterpret_cast<const uint8_t*>(first), samples);
+    } else {
+      std::vector<uint16_t> words(samples);
+      std::memcpy(words.data(), first, samples * 2);
+      stream = EncodeFrame(l, words.data(), samples);
+    }
+    if (!stream) return std::unexpected(stream.error());
+    if (stream->size() % 2 != 0) stream->push_back(std::byte{0});  // items have even lengths
+    frames.push_back(std::move(*stream));
+  }
+  Bytes out = std::move(*meta);
+  out.insert(out.end(), native.begin() + static_cast<ptrdiff_t>(dataset_start),
+             native.begin() + static_cast<ptrdiff_t>(header));
+  PutTag(out, 0x7FE0, 0x0010);
+  PutText(out, "OB");
+  Put16(out, 0);
+  Put32(out, 0xFFFFFFFF);
+  PutTag(out, 0xFFFE, 0xE000);  // Basic Offset Table: where each frame's item starts
+  Put32(out, static_cast<uint32_t>(4 * frames.size()));
+  uint32_t offset = 0;
+  for (const auto& f : frames) {
+    Put32(out, offset);
+    offset += static_cast<uint32_t>(8 + f.size());
+  }
+  for (const auto& f : frames) {
+    PutTag(out, 0xFFFE, 0xE000);
+    Put32(out, static_cast<uint32_t>(f.size()));
+    out.insert(out.end(), f.begin(), f.end());
+  }
+  PutTag(out, 0xFFFE, 0xE0DD);
+  Put32(out, 0);
+  const uint64_t after = l.pixel_offset + l.pixel_length;
+  out.insert(out.end(), native.begin() + static_cast<ptrdiff_t>(after), native.end());
+  return out;
+}
+
+}  // namespace cf::codec
