@@ -16,7 +16,7 @@ struct AttrInfo {
   QueryLevel level;
 };
 
-constexpr std::array<AttrInfo, 21> kAttrs = {{
+constexpr std::array<AttrInfo, 25> kAttrs = {{
     {QueryAttr::kPatientId, 0x00100020, "PatientID", QueryLevel::kPatient},
     {QueryAttr::kIssuerOfPatientId, 0x00100021, "IssuerOfPatientID", QueryLevel::kPatient},
     {QueryAttr::kPatientName, 0x00100010, "PatientName", QueryLevel::kPatient},
@@ -35,6 +35,12 @@ constexpr std::array<AttrInfo, 21> kAttrs = {{
     {QueryAttr::kSeriesNumber, 0x00200011, "SeriesNumber", QueryLevel::kSeries},
     {QueryAttr::kSeriesDescription, 0x0008103E, "SeriesDescription", QueryLevel::kSeries},
     {QueryAttr::kBodyPartExamined, 0x00180015, "BodyPartExamined", QueryLevel::kSeries},
+    {QueryAttr::kSeriesDate, 0x00080021, "SeriesDate", QueryLevel::kSeries},
+    {QueryAttr::kSeriesTime, 0x00080031, "SeriesTime", QueryLevel::kSeries},
+    {QueryAttr::kPerformedProcedureStepStartDate, 0x00400244, "PerformedProcedureStepStartDate",
+     QueryLevel::kSeries},
+    {QueryAttr::kPerformedProcedureStepStartTime, 0x00400245, "PerformedProcedureStepStartTime",
+     QueryLevel::kSeries},
     {QueryAttr::kSopInstanceUid, 0x00080018, "SOPInstanceUID", QueryLevel::kInstance},
     {QueryAttr::kSopClassUid, 0x00080016, "SOPClassUID", QueryLevel::kInstance},
     {QueryAttr::kInstanceNumber, 0x00200013, "InstanceNumber", QueryLevel::kInstance},
@@ -188,9 +194,13 @@ Result<void> ValidateQuery(const Query& query) {
         break;
       case QueryAttr::kStudyDate:
       case QueryAttr::kPatientBirthDate:
+      case QueryAttr::kSeriesDate:
+      case QueryAttr::kPerformedProcedureStepStartDate:
         if (auto r = CheckRange(info.keyword, c.value, IsDate); !r) return r;
         break;
       case QueryAttr::kStudyTime:
+      case QueryAttr::kSeriesTime:
+      case QueryAttr::kPerformedProcedureStepStartTime:
         if (auto r = CheckRange(info.keyword, c.value, IsTime); !r) return r;
         break;
       case QueryAttr::kSeriesNumber:

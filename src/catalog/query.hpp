@@ -57,6 +57,10 @@ enum class QueryAttr {
   kSeriesNumber,
   kSeriesDescription,
   kBodyPartExamined,
+  kSeriesDate,
+  kSeriesTime,
+  kPerformedProcedureStepStartDate,
+  kPerformedProcedureStepStartTime,
   // Instance
   kSopInstanceUid,
   kSopClassUid,

@@ -44,6 +44,10 @@ struct SeriesRecord {
   std::optional<int> series_number;
   std::string series_description;
   std::string body_part_examined;
+  std::string series_date;
+  std::string series_time;
+  std::string performed_procedure_step_start_date;
+  std::string performed_procedure_step_start_time;
   int64_t num_instances = 0;
 };
 

@@ -325,11 +325,14 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   } else {
     auto se = run(
         "INSERT INTO series (study_pk, series_uid, modality, series_number, description, "
-        "body_part) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "body_part, series_date, series_time, pps_start_date, pps_start_time) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         [&](Statement& s) {
           s.Bind(1, study_pk).Bind(2, p.series_instance_uid).Bind(3, p.modality);
           s.Bind(4, p.series_number).Bind(5, p.series_description).Bind(6, p.body_part_examined);
+          s.Bind(7, p.series_date).Bind(8, p.series_time);
+          s.Bind(9, p.performed_procedure_step_start_date);
+          s.Bind(10, p.performed_procedure_step_start_time);
         });
     if (!se) return std::unexpected(se.error());
     if (auto r = (*se)->Run(); !r) return std::unexpected(r.error());

@@ -109,6 +109,14 @@ CREATE INDEX studies_date_time ON studies (study_date, study_time);
 CREATE INDEX studies_study_id ON studies (study_id);
 CREATE INDEX instances_sop_class ON instances (sop_class);
 )sql",
+    // 4: the series dates QIDO-RS returns at series level (PS3.18 table
+    // 10.6.3-4) and viewers ask for. Series indexed before stay empty here.
+    R"sql(
+ALTER TABLE series ADD COLUMN series_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE series ADD COLUMN series_time TEXT NOT NULL DEFAULT '';
+ALTER TABLE series ADD COLUMN pps_start_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE series ADD COLUMN pps_start_time TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).

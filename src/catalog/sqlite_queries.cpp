@@ -285,13 +285,25 @@ Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(std::string_view stu
   auto db = Borrow();
   auto s = db->Prepare(
       "SELECT se.series_uid, st.study_uid, se.modality, se.series_number, se.description, "
-      "se.body_part, se.num_instances FROM series se JOIN studies st ON st.pk = se.study_pk "
+      "se.body_part, se.num_instances, se.series_date, se.series_time, se.pps_start_date, "
+      "se.pps_start_time FROM series se JOIN studies st ON st.pk = se.study_pk "
       "WHERE st.study_uid = ?1 ORDER BY se.series_number IS NULL, se.series_number, se.pk");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, study_uid);
   return Collect<SeriesRecord>(**s, [](const Statement& st) {
-    return SeriesRecord{st.Text(0), st.Text(1), st.Text(2), st.OptInt(3),
-                        st.Text(4), st.Text(5), st.Int(6)};
+    SeriesRecord r;
+    r.series_instance_uid = st.Text(0);
+    r.study_instance_uid = st.Text(1);
+    r.modality = st.Text(2);
+    r.series_number = st.OptInt(3);
+    r.series_description = st.Text(4);
+    r.body_part_examined = st.Text(5);
+    r.num_instances = st.Int(6);
+    r.series_date = st.Text(7);
+    r.series_time = st.Text(8);
+    r.performed_procedure_step_start_date = st.Text(9);
+    r.performed_procedure_step_start_time = st.Text(10);
+    return r;
   });
 }
 

@@ -232,6 +232,14 @@ void AddCondition(SqlBuilder& b, const QueryCondition& c, bool fuzzy) {
       return MatchPersonName(b, "se.description", v);
     case QueryAttr::kBodyPartExamined:
       return MatchText(b, "se.body_part", v);
+    case QueryAttr::kSeriesDate:
+      return MatchRange(b, "se.series_date", v);
+    case QueryAttr::kSeriesTime:
+      return MatchRange(b, "se.series_time", v);
+    case QueryAttr::kPerformedProcedureStepStartDate:
+      return MatchRange(b, "se.pps_start_date", v);
+    case QueryAttr::kPerformedProcedureStepStartTime:
+      return MatchRange(b, "se.pps_start_time", v);
     case QueryAttr::kSopInstanceUid:
       return MatchUids(b, "i.sop_uid", v);
     case QueryAttr::kSopClassUid:
@@ -244,15 +252,12 @@ void AddCondition(SqlBuilder& b, const QueryCondition& c, bool fuzzy) {
 constexpr const char* kPatientColumns =
     "pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, "
     "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk)";
-constexpr int kPatientCount = 6;
 constexpr const char* kStudyColumns =
     ", st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, "
     "st.referring, st.modalities, st.num_series, st.num_instances, st.updated_at";
-constexpr int kStudyCount = 11;
 constexpr const char* kSeriesColumns =
     ", se.series_uid, se.modality, se.series_number, se.description, se.body_part, "
-    "se.num_instances";
-constexpr int kSeriesCount = 6;
+    "se.num_instances, se.series_date, se.series_time, se.pps_start_date, se.pps_start_time";
 constexpr const char* kInstanceColumns =
     ", i.sop_uid, i.sop_class, i.instance_number, i.transfer_syntax, i.rows, i.columns, i.frames, "
     "i.version, i.sha256, i.size, i.blob_key, i.stored_size, i.source, i.received_at";
@@ -322,6 +327,10 @@ QueryMatch ReadMatch(const Statement& s, QueryLevel level) {
   se.series_description = s.Text(c++);
   se.body_part_examined = s.Text(c++);
   se.num_instances = s.Int(c++);
+  se.series_date = s.Text(c++);
+  se.series_time = s.Text(c++);
+  se.performed_procedure_step_start_date = s.Text(c++);
+  se.performed_procedure_step_start_time = s.Text(c++);
   if (level == QueryLevel::kSeries) return m;
   InstanceRecord& i = m.instance;
   i.study_instance_uid = st.study_instance_uid;

@@ -238,6 +238,10 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
   out.series_number = GetInt(ds, DCM_SeriesNumber);
   out.series_description = text.Decode(GetRaw(ds, DCM_SeriesDescription), kStringDelimiters);
   out.body_part_examined = GetRaw(ds, DCM_BodyPartExamined);
+  out.series_date = GetRaw(ds, DCM_SeriesDate);
+  out.series_time = GetRaw(ds, DCM_SeriesTime);
+  out.performed_procedure_step_start_date = GetRaw(ds, DCM_PerformedProcedureStepStartDate);
+  out.performed_procedure_step_start_time = GetRaw(ds, DCM_PerformedProcedureStepStartTime);
 
   out.instance_number = GetInt(ds, DCM_InstanceNumber);
   out.rows = GetInt(ds, DCM_Rows);

@@ -42,6 +42,10 @@ struct ParsedInstance {
   std::optional<int> series_number;
   std::string series_description;
   std::string body_part_examined;
+  std::string series_date;  // YYYYMMDD
+  std::string series_time;
+  std::string performed_procedure_step_start_date;
+  std::string performed_procedure_step_start_time;
 
   // Instance.
   std::optional<int> instance_number;

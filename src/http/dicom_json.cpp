@@ -98,10 +98,14 @@ void AddStudyJson(nlohmann::json& out, const catalog::StudyRecord& s,
 void AddSeriesJson(nlohmann::json& out, const catalog::SeriesRecord& s,
                    const std::string& retrieve_url) {
   PutCommon(out);
+  PutString(out, "00080021", "DA", s.series_date);
+  PutString(out, "00080031", "TM", s.series_time);
   PutString(out, "00080060", "CS", s.modality);
   PutString(out, "0008103E", "LO", s.series_description);
   PutUrl(out, retrieve_url);
   PutString(out, "00180015", "CS", s.body_part_examined);
+  PutString(out, "00400244", "DA", s.performed_procedure_step_start_date);
+  PutString(out, "00400245", "TM", s.performed_procedure_step_start_time);
   PutString(out, "0020000D", "UI", s.study_instance_uid);
   PutString(out, "0020000E", "UI", s.series_instance_uid);
   PutOptionalInt(out, "00200011", "IS", s.series_number);

@@ -109,6 +109,13 @@ check "series within a study leave out the study's attributes" \
   bash -c "jq -e '.[0] | has(\"00100010\") | not' '$WORK/series.body' >/dev/null"
 n_series=$(awk -F'\t' -v s="$(jq -r '.[0]["0020000E"].Value[0]' "$WORK/series.body")" 'NR > 1 && $6 == s' "$MANIFEST" | wc -l)
 check_eq "series counts its instances" "$n_series" "$(jq -r '.[0]["00201209"].Value[0]' "$WORK/series.body")"
+SE0=$(jq -r '.[0]["0020000E"].Value[0]' "$WORK/series.body")
+SE0_FILE=$(awk -F'\t' -v s="$SE0" 'NR > 1 && $6 == s { print $1; exit }' "$MANIFEST")
+series_date=$(dcmdump -q +P 0008,0021 "$WORK/synth/$SE0_FILE" | sed -E 's/.*\[(.*)\].*/\1/')
+check_eq "series answers carry SeriesDate from the index" "$series_date" \
+  "$(jq -r --arg s "$SE0" '.[] | select(.["0020000E"].Value[0] == $s) | .["00080021"].Value[0]' "$WORK/series.body")"
+get sdate "$W/studies/$S1/series?SeriesDate=$series_date" >/dev/null
+check "SeriesDate matches" bash -c "jq -e --arg s '$SE0' 'any(.[]; .[\"0020000E\"].Value[0] == \$s)' '$WORK/sdate.body' >/dev/null"
 get allct "$W/series?Modality=CT" >/dev/null
 check_eq "all series by Modality" "$(expect $SERIES_UID '$9 == "CT"')" "$(values allct 0020000E)"
 check "series across studies carry the patient" \
