@@ -120,6 +120,14 @@ std::string AttrValue(QueryAttr attr, const catalog::QueryMatch& m) {
       return m.series.series_description;
     case QueryAttr::kBodyPartExamined:
       return m.series.body_part_examined;
+    case QueryAttr::kSeriesDate:
+      return m.series.series_date;
+    case QueryAttr::kSeriesTime:
+      return m.series.series_time;
+    case QueryAttr::kPerformedProcedureStepStartDate:
+      return m.series.performed_procedure_step_start_date;
+    case QueryAttr::kPerformedProcedureStepStartTime:
+      return m.series.performed_procedure_step_start_time;
     case QueryAttr::kSopInstanceUid:
       return m.instance.sop_instance_uid;
     case QueryAttr::kSopClassUid:
