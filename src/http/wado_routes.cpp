@@ -894,7 +894,7 @@ awaitable<Response> WadoUri(WadoContext& ctx, const Request& req) {
   auto records = co_await RunBlocking(ctx.api.blocking,
                                       [&] { return ResolveInstances(ctx.api.archive, target); });
   if (!records) co_return ErrorResponse(records.error());
-  PlannedPart part{std::move(records->front()), wanted};
+  PlannedPart part{std::move(records->front()), wanted, {}};
   if (wanted == "*") part.transfer_syntax = part.record.transfer_syntax_uid;
   if (!CanConvert(part.record.transfer_syntax_uid, part.transfer_syntax)) {
     co_return NotAcceptable("transfer syntax " + part.transfer_syntax +
