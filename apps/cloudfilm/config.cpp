@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config.hpp"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <toml++/toml.h>
 
+#include "crypto/key_store.hpp"
+
 #include <charconv>
+#include <cstdio>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -103,16 +109,20 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         << e.source().begin.line << ")";
     return std::unexpected(ConfigError(msg.str()));
   }
-  if (auto r = CheckKeys(root, {"data", "log_level", "http", "dicom", "storage"}, ""); !r) return r;
+  if (auto r = CheckKeys(root, {"data", "log_level", "http", "dicom", "storage", "security"}, "");
+      !r)
+    return r;
   Result<void> r;
   if (!(r = Read(root, "data", c.data, ""))) return r;
   if (!(r = Read(root, "log_level", c.log_level, ""))) return r;
   if (const toml::table* h = root["http"].as_table()) {
     if (!(r = CheckKeys(*h,
                         {"bind", "port", "threads", "blocking_threads", "max_upload_bytes",
-                         "cors_allow_origin"},
+                         "cors_allow_origin", "tls_certificate", "tls_private_key"},
                         "http.")))
       return r;
+    if (!(r = Read(*h, "tls_certificate", c.http_tls_certificate, "http."))) return r;
+    if (!(r = Read(*h, "tls_private_key", c.http_tls_private_key, "http."))) return r;
     if (!(r = Read(*h, "bind", c.http_bind, "http."))) return r;
     if (!(r = Read(*h, "port", c.http_port, "http."))) return r;
     if (!(r = Read(*h, "threads", c.http_threads, "http."))) return r;
@@ -123,8 +133,20 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   if (const toml::table* d = root["dicom"].as_table()) {
     if (!(r = CheckKeys(*d,
                         {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations",
-                         "destinations"},
+                         "destinations", "tls_port", "tls_certificate", "tls_private_key",
+                         "tls_ca_certificates", "tls_require_client_certificate"},
                         "dicom.")))
+      return r;
+    if (d->contains("tls_port")) {
+      uint16_t tls_port = 0;
+      if (!(r = Read(*d, "tls_port", tls_port, "dicom."))) return r;
+      c.dicom_tls_port = tls_port;
+    }
+    if (!(r = Read(*d, "tls_certificate", c.dicom_tls_certificate, "dicom."))) return r;
+    if (!(r = Read(*d, "tls_private_key", c.dicom_tls_private_key, "dicom."))) return r;
+    if (!(r = Read(*d, "tls_ca_certificates", c.dicom_tls_ca_certificates, "dicom."))) return r;
+    if (!(r = Read(*d, "tls_require_client_certificate", c.dicom_tls_require_client_certificate,
+                   "dicom.")))
       return r;
     if (!(r = Read(*d, "bind", c.dicom_bind, "dicom."))) return r;
     if (!(r = Read(*d, "port", c.dicom_port, "dicom."))) return r;
@@ -158,6 +180,11 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "fsync", c.fsync, "storage."))) return r;
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
+  if (const toml::table* s = root["security"].as_table()) {
+    if (!(r = CheckKeys(*s, {"encryption", "master_key_file"}, "security."))) return r;
+    if (!(r = Read(*s, "encryption", c.encryption, "security."))) return r;
+    if (!(r = Read(*s, "master_key_file", c.master_key_file, "security."))) return r;
+  }
   return {};
 }
 
@@ -181,6 +208,23 @@ Result<void> Validate(const Config& c) {
       return std::unexpected(
           ConfigError("dicom.destinations." + ae + ": " + parsed.error().message));
   }
+  if (c.http_tls_certificate.empty() != c.http_tls_private_key.empty())
+    return std::unexpected(ConfigError(
+        "http.tls_certificate and http.tls_private_key go together: set both or neither"));
+  if (c.dicom_tls_port) {
+    if (c.dicom_tls_certificate.empty() || c.dicom_tls_private_key.empty())
+      return std::unexpected(
+          ConfigError("dicom.tls_port needs dicom.tls_certificate and dicom.tls_private_key"));
+    if (*c.dicom_tls_port != 0 && *c.dicom_tls_port == c.dicom_port)
+      return std::unexpected(ConfigError("dicom.tls_port must differ from dicom.port"));
+  } else if (!c.dicom_tls_certificate.empty() || !c.dicom_tls_private_key.empty() ||
+             !c.dicom_tls_ca_certificates.empty() || c.dicom_tls_require_client_certificate) {
+    return std::unexpected(
+        ConfigError("dicom.tls_* settings need dicom.tls_port (the DICOM TLS listener's port)"));
+  }
+  if (c.dicom_tls_require_client_certificate && c.dicom_tls_ca_certificates.empty())
+    return std::unexpected(ConfigError(
+        "dicom.tls_require_client_certificate needs dicom.tls_ca_certificates to verify them"));
   if (c.http_threads < 1 || c.http_threads > 256)
     return std::unexpected(ConfigError("http.threads must be between 1 and 256"));
   if (c.blocking_threads < 1 || c.blocking_threads > 256)
@@ -203,6 +247,100 @@ Result<void> Validate(const Config& c) {
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
   if (c.data.empty()) return std::unexpected(ConfigError("data must name a folder"));
+  return {};
+}
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using UniqueFile = std::unique_ptr<std::FILE, FileCloser>;
+using UniqueX509 = std::unique_ptr<X509, X509Free>;
+
+Result<UniqueFile> OpenPem(const std::string& setting, const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return std::unexpected(ConfigError(setting + ": no such file " + path.string()));
+  }
+  UniqueFile file(std::fopen(path.c_str(), "rb"));
+  if (!file) return std::unexpected(ConfigError(setting + ": cannot read " + path.string()));
+  return file;
+}
+
+// Every certificate of a PEM file (a chain or a bundle), first one first.
+Result<std::vector<UniqueX509>> ReadCertificates(const std::string& setting,
+                                                 const std::filesystem::path& path) {
+  auto file = OpenPem(setting, path);
+  if (!file) return std::unexpected(file.error());
+  std::vector<UniqueX509> certificates;
+  while (X509* x = PEM_read_X509(file->get(), nullptr, nullptr, nullptr)) {
+    certificates.emplace_back(x);
+  }
+  if (certificates.empty()) {
+    return std::unexpected(
+        ConfigError(setting + ": " + path.string() + " holds no PEM certificate"));
+  }
+  return certificates;
+}
+
+void CheckValidity(const std::string& setting, const std::filesystem::path& path,
+                   const X509* certificate, std::vector<std::string>& warnings) {
+  if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0) {
+    warnings.push_back(setting + ": certificate " + path.string() + " has expired");
+  } else if (X509_cmp_current_time(X509_get0_notBefore(certificate)) > 0) {
+    warnings.push_back(setting + ": certificate " + path.string() + " is not valid yet");
+  }
+}
+
+Result<void> CheckPair(const std::string& section, const std::filesystem::path& certificate_path,
+                       const std::filesystem::path& key_path, std::vector<std::string>& warnings) {
+  auto certificates = ReadCertificates(section + "tls_certificate", certificate_path);
+  if (!certificates) return std::unexpected(certificates.error());
+  CheckValidity(section + "tls_certificate", certificate_path, certificates->front().get(),
+                warnings);
+  auto file = OpenPem(section + "tls_private_key", key_path);
+  if (!file) return std::unexpected(file.error());
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      PEM_read_PrivateKey(file->get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+                                       " is not an unencrypted PEM private key"));
+  }
+  if (X509_check_private_key(certificates->front().get(), key.get()) != 1) {
+    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+                                       " does not match the certificate " +
+                                       certificate_path.string()));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> CheckTlsFiles(const Config& c, std::vector<std::string>& warnings) {
+  if (!c.http_tls_certificate.empty()) {
+    if (auto r = CheckPair("http.", c.http_tls_certificate, c.http_tls_private_key, warnings); !r)
+      return r;
+  }
+  if (c.dicom_tls_port) {
+    if (auto r = CheckPair("dicom.", c.dicom_tls_certificate, c.dicom_tls_private_key, warnings);
+        !r)
+      return r;
+    if (!c.dicom_tls_ca_certificates.empty()) {
+      auto bundle = ReadCertificates("dicom.tls_ca_certificates", c.dicom_tls_ca_certificates);
+      if (!bundle) return std::unexpected(bundle.error());
+      for (const auto& certificate : *bundle) {
+        CheckValidity("dicom.tls_ca_certificates", c.dicom_tls_ca_certificates, certificate.get(),
+                      warnings);
+      }
+    }
+  }
   return {};
 }
 
@@ -233,6 +371,11 @@ Result<void> AddDicomDestination(std::string_view flag, Config& config) {
   return {};
 }
 
+std::string MasterKeySource(const Config& c) {
+  return crypto::DescribeMasterKeySource(
+      {"CLOUDFILM_MASTER_KEY", c.master_key_file, c.KeysPath() / "master.key"});
+}
+
 std::string ToToml(const Config& c) {
   toml::array callers;
   for (const auto& a : c.allowed_callers) callers.push_back(a);
@@ -246,21 +389,37 @@ std::string ToToml(const Config& c) {
                            {"threads", c.http_threads},
                            {"blocking_threads", c.blocking_threads},
                            {"max_upload_bytes", static_cast<int64_t>(c.max_upload_bytes)},
-                           {"cors_allow_origin", c.http_cors_allow_origin}}},
-      {"dicom", toml::table{{"bind", c.dicom_bind},
-                            {"port", c.dicom_port},
-                            {"aet", c.aet},
-                            {"allowed_callers", callers},
-                            {"max_pdu", static_cast<int64_t>(c.max_pdu)},
-                            {"max_associations", c.max_associations},
-                            {"destinations", destinations}}},
+                           {"cors_allow_origin", c.http_cors_allow_origin},
+                           {"tls_certificate", c.http_tls_certificate.string()},
+                           {"tls_private_key", c.http_tls_private_key.string()}}},
+      {"dicom",
+       toml::table{{"bind", c.dicom_bind},
+                   {"port", c.dicom_port},
+                   {"aet", c.aet},
+                   {"allowed_callers", callers},
+                   {"max_pdu", static_cast<int64_t>(c.max_pdu)},
+                   {"max_associations", c.max_associations},
+                   {"destinations", destinations},
+                   {"tls_certificate", c.dicom_tls_certificate.string()},
+                   {"tls_private_key", c.dicom_tls_private_key.string()},
+                   {"tls_ca_certificates", c.dicom_tls_ca_certificates.string()},
+                   {"tls_require_client_certificate", c.dicom_tls_require_client_certificate}}},
       {"storage", toml::table{{"fsync", c.fsync},
                               {"compression", c.compression},
                               {"compress_after", c.compress_after},
                               {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
+      {"security",
+       toml::table{{"encryption", c.encryption}, {"master_key_file", c.master_key_file.string()}}},
   };
+  // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
+  if (c.dicom_tls_port) {
+    t["dicom"].as_table()->insert("tls_port", static_cast<int64_t>(*c.dicom_tls_port));
+  }
   std::ostringstream out;
   out << t << "\n";
+  out << "# encryption at rest: "
+      << (c.encryption ? "on (blobs and journal; the catalog is not encrypted yet)" : "off")
+      << "; master key from " << MasterKeySource(c) << "\n";
   return out.str();
 }
 

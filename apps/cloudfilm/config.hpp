@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ struct Config {
   int blocking_threads = 4;
   uint64_t max_upload_bytes = 4ull << 30;  // one STOW-RS request, spooled to DATA/tmp/http
   std::string http_cors_allow_origin;      // empty: no CORS headers
+  // HTTPS: PEM certificate (chain) and private key, both or neither; set =
+  // the HTTP listener speaks HTTPS only.
+  std::filesystem::path http_tls_certificate;
+  std::filesystem::path http_tls_private_key;
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;
@@ -36,6 +41,13 @@ struct Config {
   // AE title -> "host:port": C-MOVE destinations, and where Storage
   // Commitment results go when the requester released its association.
   std::map<std::string, std::string> dicom_destinations;
+  // DICOM TLS on a port of its own (2762 is IANA's "dicom-tls"; 0 picks a
+  // free one), beside the plain port; absent = no TLS listener.
+  std::optional<uint16_t> dicom_tls_port;
+  std::filesystem::path dicom_tls_certificate;
+  std::filesystem::path dicom_tls_private_key;
+  std::filesystem::path dicom_tls_ca_certificates;  // verifies client certificates
+  bool dicom_tls_require_client_certificate = false;
 
   bool fsync = true;
   uint64_t max_object_size = 2ull << 30;
@@ -52,7 +64,14 @@ struct Config {
   // share of 15-30 years of storage.
   std::string compress_after = "24h";
 
+  // Encryption at rest of blobs and journal records (docs/security.md).
+  // The master key comes from $CLOUDFILM_MASTER_KEY, else this file, else
+  // DATA/keys/master.key (generated on a fresh install, with a warning).
+  bool encryption = true;
+  std::filesystem::path master_key_file;
+
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
+  std::filesystem::path KeysPath() const { return data / "keys"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.
@@ -65,12 +84,24 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& config);
 // Checks ranges and combinations after every source was applied.
 Result<void> Validate(const Config& config);
 
+// Checks the TLS files named in `config` (run at startup, after Validate):
+// each exists and is PEM, every private key matches its certificate, a CA
+// bundle holds at least one certificate. Errors (kInvalidArgument) name the
+// setting and the file; never its contents. A certificate that is expired
+// or not yet valid is not an error: a line per such certificate is appended
+// to `warnings`.
+Result<void> CheckTlsFiles(const Config& config, std::vector<std::string>& warnings);
+
 // Splits a DICOM peer address "host:port" (IPv4 address or host name);
 // kInvalidArgument when it is not one.
 Result<std::pair<std::string, uint16_t>> ParseDicomAddress(std::string_view address);
 
 // Reads a --dicom-destination value "AE=host:port" into `config`.
 Result<void> AddDicomDestination(std::string_view flag, Config& config);
+
+// Where the master key comes from ("environment CLOUDFILM_MASTER_KEY", "file
+// PATH", "generated file DATA/keys/master.key ..."); never the key.
+std::string MasterKeySource(const Config& config);
 
 // The effective settings as TOML (what `cloudfilm config show` prints).
 std::string ToToml(const Config& config);

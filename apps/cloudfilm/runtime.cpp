@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include "catalog/sqlite_catalog.hpp"
+#include "core/log.hpp"
+#include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 
 namespace cf::app {
@@ -63,6 +65,25 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   auto blobs = store::FilesystemBlobStore::Open({config.data, /*fsync=*/false});
   if (!blobs) return std::unexpected(blobs.error());
   rt.blobs = std::move(*blobs);
+  // Encryption at rest: every role (serve, import, fsck, compact) reads and
+  // writes through the same keys. With encryption off, a folder that has
+  // keys still opens what was sealed before; new bytes go in plaintext.
+  if (config.encryption || crypto::KeyStore::HasKeys(config.KeysPath())) {
+    auto provider = crypto::OpenLocalKeyProvider(
+        {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+    if (!provider) return std::unexpected(provider.error());
+    auto keys = crypto::KeyStore::Open(config.KeysPath(), std::move(*provider));
+    if (!keys) return std::unexpected(keys.error());
+    rt.keys = std::move(*keys);
+    if (config.encryption) {
+      // Fails now, not at the first ingest, when the key cannot be had.
+      if (auto active = rt.keys->Active(crypto::kDefaultTenant); !active) {
+        return std::unexpected(active.error());
+      }
+    }
+    rt.blobs = std::make_unique<store::EncryptingBlobStore>(
+        std::move(rt.blobs), *rt.keys, std::string(crypto::kDefaultTenant), config.encryption);
+  }
   catalog::SqliteOptions sqlite_options;
   sqlite_options.path = config.CatalogPath();
   sqlite_options.synchronous_full = false;
@@ -80,6 +101,8 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   archive_options.stored_form.pixel_codec =
       config.compression == "htj2k" ? codec::PixelCodec::kHtj2k : codec::PixelCodec::kJpegLs;
   if (config.fsync) archive_options.journal_dir = config.data / "journal";
+  archive_options.keys = rt.keys.get();
+  archive_options.encrypt_journal = config.encryption;
   auto archive = archive::Archive::Open(*rt.catalog, *rt.blobs, archive_options);
   if (!archive) return std::unexpected(archive.error());
   rt.archive = std::move(*archive);

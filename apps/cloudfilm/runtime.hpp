@@ -10,6 +10,7 @@
 
 #include "archive/archive.hpp"
 #include "config.hpp"
+#include "crypto/key_store.hpp"
 
 namespace cf::app {
 
@@ -31,6 +32,7 @@ class FolderLock {
 
 struct Runtime {
   std::vector<FolderLock> locks;  // released after the archive (declared first)
+  std::unique_ptr<crypto::KeyStore> keys;  // outlives the blob store and archive
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<archive::Archive> archive;

@@ -66,7 +66,9 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   auto archive = std::make_unique<Archive>(catalog, blobs, std::move(options));
   if (journal_dir.empty()) return archive;
   archive->options_.journal_dir = journal_dir;
-  auto journal = IngestJournal::Open({journal_dir});
+  IngestJournal::Options journal_options{journal_dir};
+  if (archive->options_.encrypt_journal) journal_options.keys = archive->options_.keys;
+  auto journal = IngestJournal::Open(std::move(journal_options));
   if (!journal) return std::unexpected(journal.error());
   archive->journal_ = std::move(*journal);
   auto recovered = archive->Recover();
@@ -344,14 +346,16 @@ Result<int64_t> Archive::Recover() {
   if (!journal_) return 0;
   int64_t records = 0, rewritten = 0, reindexed = 0;
   auto segments = IngestJournal::ReplayOrphans(
-      options_.journal_dir, [&](std::string_view key_view, ByteView data) -> Result<void> {
+      options_.journal_dir,
+      [&](std::string_view key_view, ByteView data) -> Result<void> {
         ++records;
         const std::string key(key_view);
         auto current = LoadBlob(key);
         const bool intact = current && current->size() == data.size() &&
                             std::equal(current->begin(), current->end(), data.begin());
         if (!intact) {
-          if (current) (void)blobs_.Remove(key);
+          // Also a blob that does not open (sealed, then cut by a power loss).
+          if (current || current.error().code != ErrorCode::kNotFound) (void)blobs_.Remove(key);
           auto put = blobs_.Put(key, data);
           if (!put && put.error().code != ErrorCode::kConflict) return put;
           ++rewritten;
@@ -367,7 +371,8 @@ Result<int64_t> Archive::Recover() {
           if (*indexed) ++reindexed;
         }
         return {};
-      });
+      },
+      options_.keys);
   if (!segments) return std::unexpected(segments.error());
   if (segments->empty()) return 0;
   if (auto r = blobs_.Sync(); !r) return std::unexpected(r.error());

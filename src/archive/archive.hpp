@@ -22,6 +22,7 @@
 #include "codec/stored_form.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/instance.hpp"
 #include "store/blob_store.hpp"
@@ -40,6 +41,12 @@ struct ArchiveOptions {
   // the blob store and the catalog must sync every write themselves.
   std::filesystem::path journal_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // Encryption at rest of the journal: with `keys`, sealed journal segments
+  // of earlier runs can be replayed; with `encrypt_journal` too, new records
+  // are sealed with the default tenant's data key. Borrowed; must outlive
+  // the archive.
+  crypto::KeyStore* keys = nullptr;
+  bool encrypt_journal = false;
   // Store objects in their lossless stored form (see codec/stored_form.hpp).
   bool compression = true;
   // With a journal: the materializer makes the stored form right after the

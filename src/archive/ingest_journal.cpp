@@ -12,6 +12,7 @@
 
 #include "core/direct_write.hpp"
 #include "core/log.hpp"
+#include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
 
 namespace cf::archive {
@@ -24,8 +25,14 @@ namespace {
 // bypass the page cache. Replay reads both.
 constexpr char kSegmentMagicV1[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '1'};
 constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '2'};
-constexpr uint32_t kRecordMagic = 0x524a4643;  // "CFJR"
+// Version 3: version 2's layout with sealed records (encryption at rest).
+constexpr char kSegmentMagicV3[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '3'};
+constexpr uint32_t kRecordMagic = 0x524a4643;        // "CFJR"
+constexpr uint32_t kSealedRecordMagic = 0x454a4643;  // "CFJE"
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 32;
+// magic, key length, data length, key id, nonce, tag, header check
+constexpr size_t kSealedHeaderBytes = 4 + 4 + 8 + 4 + 12 + 16 + 4;
+constexpr size_t kSealedCheckAt = kSealedHeaderBytes - 4;
 constexpr uint32_t kMaxKeyBytes = 4096;
 
 Error IoError(const std::string& what, int err) {
@@ -46,6 +53,26 @@ uint64_t GetLe(const std::byte* p, int n) {
   uint64_t v = 0;
   for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
   return v;
+}
+
+// Binds a sealed record to its place: its offset in the segment and its key.
+Bytes SealedRecordAad(uint64_t record_offset, std::string_view key) {
+  static constexpr std::string_view kLabel{"cloudfilm-journal-v3", 21};  // with its NUL
+  Bytes aad(kLabel.size() + 8 + key.size());
+  std::memcpy(aad.data(), kLabel.data(), kLabel.size());
+  PutLe(aad.data() + kLabel.size(), record_offset, 8);
+  std::memcpy(aad.data() + kLabel.size() + 8, key.data(), key.size());
+  return aad;
+}
+
+// Tells a complete sealed header from a torn one (the tag covers the data).
+uint32_t SealedHeaderCheck(const std::byte* header, std::string_view key) {
+  crypto::Sha256Hasher h;
+  h.Update(ByteView(header, kSealedCheckAt));
+  h.Update(AsBytes(key));
+  const auto d = h.Finish();
+  return static_cast<uint32_t>(d[0]) | static_cast<uint32_t>(d[1]) << 8 |
+         static_cast<uint32_t>(d[2]) << 16 | static_cast<uint32_t>(d[3]) << 24;
 }
 
 bool PreadAll(int fd, std::byte* out, size_t n, uint64_t off) {
@@ -69,6 +96,7 @@ struct IngestJournal::Segment {
   uint64_t next = 0;
   int writers = 0;
   bool direct = false;
+  bool sealed_records = false;  // v3
   ~Segment() {
     if (read_fd >= 0) ::close(read_fd);
     if (fd >= 0) ::close(fd);  // also releases the flock
@@ -111,9 +139,10 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
     ::unlink(seg->path.c_str());
     return std::unexpected(IoError("preallocate segment", alloc_err));
   }
-  auto start = PwriteParts(
-      seg->fd, seg->direct,
-      {ByteView(reinterpret_cast<const std::byte*>(kSegmentMagic), sizeof kSegmentMagic)}, 0);
+  seg->sealed_records = options_.keys != nullptr;
+  const char* magic = seg->sealed_records ? kSegmentMagicV3 : kSegmentMagic;
+  auto start = PwriteParts(seg->fd, seg->direct,
+                           {ByteView(reinterpret_cast<const std::byte*>(magic), 8)}, 0);
   if (!start || ::fsync(seg->fd) != 0) {
     const int err = start ? errno : EIO;
     ::unlink(seg->path.c_str());
@@ -148,7 +177,14 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
 Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, ByteView data,
                                                        const std::array<uint8_t, 32>& data_sha256) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
-  const uint64_t size = AlignUp(kHeaderBytes + key.size() + data.size());
+  std::shared_ptr<const crypto::DataKey> data_key;
+  if (options_.keys != nullptr) {
+    auto k = options_.keys->Active(options_.tenant);
+    if (!k) return std::unexpected(k.error());
+    data_key = std::move(*k);
+  }
+  const size_t header_bytes = data_key ? kSealedHeaderBytes : kHeaderBytes;
+  const uint64_t size = AlignUp(header_bytes + key.size() + data.size());
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return !rotating_; });
   if (!active_ || active_->next + size > active_->capacity) {
@@ -162,16 +198,36 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   dirty_ = true;
   lock.unlock();
 
-  std::byte header[kHeaderBytes];
-  PutLe(header, kRecordMagic, 4);
+  std::byte header[kSealedHeaderBytes];
+  PutLe(header, data_key ? kSealedRecordMagic : kRecordMagic, 4);
   PutLe(header + 4, key.size(), 4);
   PutLe(header + 8, data.size(), 8);
-  const auto digest = RecordDigest(key, data_sha256);
-  std::memcpy(header + 16, digest.data(), digest.size());
+  Bytes ciphertext;
+  crypto::AeadNonce nonce{};
+  crypto::AeadTag tag{};
+  Result<uint64_t> written = 0;
   // A buffered segment skips the padding: its preallocated space reads as
   // zeros already.
-  auto written = PwriteParts(seg->fd, seg->direct,
-                             {ByteView(header, kHeaderBytes), AsBytes(key), data}, offset);
+  if (data_key) {
+    ciphertext.resize(data.size());
+    auto sealed = data_key->aead.Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
+    PutLe(header + 16, data_key->id, 4);
+    std::memcpy(header + 20, nonce.data(), nonce.size());
+    std::memcpy(header + 32, tag.data(), tag.size());
+    PutLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
+    if (sealed) {
+      written =
+          PwriteParts(seg->fd, seg->direct,
+                      {ByteView(header, kSealedHeaderBytes), AsBytes(key), ciphertext}, offset);
+    } else {
+      written = std::unexpected(sealed.error());
+    }
+  } else {
+    const auto digest = RecordDigest(key, data_sha256);
+    std::memcpy(header + 16, digest.data(), digest.size());
+    written = PwriteParts(seg->fd, seg->direct,
+                          {ByteView(header, kHeaderBytes), AsBytes(key), data}, offset);
+  }
 
   lock.lock();
   --seg->writers;
@@ -199,7 +255,18 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
     if (err != 0) return std::unexpected(IoError("fdatasync", err));
     completed_ = std::max(completed_, target);
   }
-  return RecordRef{std::move(seg), offset + kHeaderBytes + key.size(), data.size()};
+  RecordRef ref;
+  ref.segment = std::move(seg);
+  ref.data_offset = offset + header_bytes + key.size();
+  ref.size = data.size();
+  if (data_key) {
+    ref.data_key = std::move(data_key);
+    ref.record_offset = offset;
+    ref.key = std::string(key);
+    ref.nonce = nonce;
+    ref.tag = tag;
+  }
+  return ref;
 }
 
 Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
@@ -207,6 +274,11 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
   Bytes out(ref.size);
   if (!PreadAll(ref.segment->read_fd, out.data(), out.size(), ref.data_offset)) {
     return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
+  }
+  if (ref.data_key) {
+    auto opened = ref.data_key->aead.Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
+                                          out, ref.tag, out);
+    if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   }
   return out;
 }
@@ -237,7 +309,8 @@ bool IngestJournal::Dirty() const {
 }
 
 Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
-    const fs::path& dir, const std::function<Result<void>(std::string_view, ByteView)>& visit) {
+    const fs::path& dir, const std::function<Result<void>(std::string_view, ByteView)>& visit,
+    crypto::KeyStore* keys) {
   std::vector<fs::path> segments;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -260,10 +333,56 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     const bool readable = file_size >= sizeof magic &&
                           PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0);
     const bool v1 = readable && std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
-    const bool valid = v1 || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
+    const bool v3 = readable && std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
+    const bool valid =
+        v1 || v3 || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
     const uint64_t align = v1 ? 1 : kDirectAlign;
     uint64_t off = v1 ? sizeof magic : kDirectAlign;
-    while (valid && off + kHeaderBytes <= file_size) {
+    if (v3 && keys == nullptr) {
+      ::close(fd);
+      return Fail(ErrorCode::kInternal, "journal segment " + path.filename().string() +
+                                            " is encrypted: its data keys are needed to replay it");
+    }
+    while (v3 && off + kSealedHeaderBytes <= file_size) {
+      std::byte header[kSealedHeaderBytes];
+      if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
+          GetLe(header, 4) != kSealedRecordMagic) {
+        break;
+      }
+      const uint64_t key_len = GetLe(header + 4, 4);
+      const uint64_t data_len = GetLe(header + 8, 8);
+      if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
+        break;
+      }
+      Bytes buf(key_len + data_len);
+      if (!PreadAll(fd, buf.data(), buf.size(), off + kSealedHeaderBytes)) break;
+      const std::string key(reinterpret_cast<const char*>(buf.data()), key_len);
+      if (SealedHeaderCheck(header, key) != GetLe(header + kSealedCheckAt, 4)) break;  // torn
+      const auto key_id = static_cast<uint32_t>(GetLe(header + 16, 4));
+      auto data_key = keys->Find(key_id);
+      if (!data_key) {
+        ::close(fd);
+        return Fail(ErrorCode::kInternal, "cannot replay journal segment " +
+                                              path.filename().string() + ": " +
+                                              data_key.error().message);
+      }
+      crypto::AeadNonce nonce;
+      crypto::AeadTag tag;
+      std::memcpy(nonce.data(), header + 20, nonce.size());
+      std::memcpy(tag.data(), header + 32, tag.size());
+      const std::span<std::byte> data = std::span(buf).subspan(key_len, data_len);
+      if (!(*data_key)->aead.Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
+        log::Warn("journal.torn_record", {{"segment", path.filename().string()}, {"offset", off}});
+        break;  // torn tail: the header was written, the data was not
+      }
+      if (auto r = visit(key, data); !r) {
+        ::close(fd);
+        return std::unexpected(r.error());
+      }
+      ++records;
+      off += AlignUp(kSealedHeaderBytes + key_len + data_len);
+    }
+    while (valid && !v3 && off + kHeaderBytes <= file_size) {
       std::byte header[kHeaderBytes];
       if (!PreadAll(fd, header, kHeaderBytes, off) || GetLe(header, 4) != kRecordMagic) break;
       const uint64_t key_len = GetLe(header + 4, 4);

@@ -20,6 +20,16 @@
 // the 8-byte magic "CFJRNL02" and its first record is at offset 4096; the
 // preallocated rest reads as zeros. Version 01 segments (records packed
 // without padding, the first at offset 8) are still replayed.
+//
+// With a key store (encryption at rest), segments start with "CFJRNL03" and
+// hold sealed records: "CFJE" u32 magic, u32 key length, u64 data length,
+// u32 data key id, 12-byte nonce, 16-byte GCM tag, u32 header check (the
+// first 4 bytes of SHA-256 of the 48 bytes before it and the key), key,
+// ciphertext, zero padding. The associated data binds the record's offset in
+// its segment and its blob key, so records cannot be swapped or moved to
+// another key. No digest of the plaintext is stored. A record whose header
+// checks but whose tag does not is a torn tail; one whose data key is gone
+// stops the replay with an error (the segment is kept).
 #pragma once
 
 #include <array>
@@ -28,11 +38,18 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/aead.hpp"
+
+namespace cf::crypto {
+class KeyStore;
+struct DataKey;
+}  // namespace cf::crypto
 
 namespace cf::archive {
 
@@ -41,6 +58,10 @@ class IngestJournal {
   struct Options {
     std::filesystem::path dir;
     uint64_t segment_bytes = 64ull << 20;  // preallocated per segment
+    // When set, records are sealed with `tenant`'s active data key (format
+    // v3). Borrowed; must outlive the journal.
+    crypto::KeyStore* keys = nullptr;
+    std::string tenant = "default";
   };
 
   struct Segment;  // opaque
@@ -50,6 +71,12 @@ class IngestJournal {
     std::shared_ptr<Segment> segment;
     uint64_t data_offset = 0;
     uint64_t size = 0;
+    // Sealed records (v3): what opening the data needs.
+    std::shared_ptr<const crypto::DataKey> data_key;
+    uint64_t record_offset = 0;
+    std::string key;
+    crypto::AeadNonce nonce{};
+    crypto::AeadTag tag{};
   };
 
   static Result<std::unique_ptr<IngestJournal>> Open(Options options);
@@ -81,9 +108,12 @@ class IngestJournal {
   // that no longer run (their flock is free), in append order, and returns
   // those segments so that the caller removes them once it has made the
   // records durable elsewhere. A torn tail ends a segment's replay.
+  // Sealed (v3) segments need `keys`; without them, or without a record's
+  // data key, the replay fails and keeps the segment.
   static Result<std::vector<std::filesystem::path>> ReplayOrphans(
       const std::filesystem::path& dir,
-      const std::function<Result<void>(std::string_view key, ByteView data)>& visit);
+      const std::function<Result<void>(std::string_view key, ByteView data)>& visit,
+      crypto::KeyStore* keys = nullptr);
 
  private:
   explicit IngestJournal(Options options);

@@ -23,4 +23,11 @@ std::string RandomHex(size_t bytes) {
   return out;
 }
 
+void RandomBytes(std::span<std::byte> out) {
+  if (out.empty()) return;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(out.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+}
+
 }  // namespace cf::crypto

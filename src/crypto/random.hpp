@@ -3,11 +3,16 @@
 // identifiers that must not be guessable.
 #pragma once
 
+#include <cstddef>
+#include <span>
 #include <string>
 
 namespace cf::crypto {
 
 // `bytes` random bytes as 2*bytes lowercase hex characters.
 std::string RandomHex(size_t bytes);
+
+// Fills `out` with random bytes (nonces, keys).
+void RandomBytes(std::span<std::byte> out);
 
 }  // namespace cf::crypto

@@ -68,6 +68,14 @@ Result<void> Validate(const ScpOptions& o) {
     }
   }
   if (o.query_page_size < 1) return bad("DICOM query page size must be at least 1");
+  if (o.tls) {
+    if (o.tls->certificate.empty() || o.tls->private_key.empty()) {
+      return bad("DICOM TLS needs a certificate and a private key");
+    }
+    if (o.tls->require_client_certificate && o.tls->ca_certificates.empty()) {
+      return bad("DICOM TLS: requiring client certificates needs a CA bundle to verify them");
+    }
+  }
   return {};
 }
 
@@ -88,7 +96,8 @@ struct ScpServer::Impl {
   std::atomic<uint16_t> port{0};
   std::unique_ptr<ServerContext> context;
   std::unique_ptr<ScpPool> pool;
-  std::unique_ptr<ScpTransportLayer> transport = std::make_unique<ScpTransportLayer>();
+  // ScpTransportLayer, or the TLS one when options.tls is set; made by Start().
+  std::unique_ptr<DcmTransportLayer> transport;
   T_ASC_Network* network = nullptr;  // uses `transport`
   ListenSocket listen_socket;
   UniqueFd wake;
@@ -110,6 +119,13 @@ Result<void> ScpServer::Start() {
   ScpOptions options = s.options;
   options.max_object_size = std::min(options.max_object_size, s.archive.Options().max_object_size);
 
+  if (options.tls) {
+    auto layer = MakeTlsTransportLayer(*options.tls, options.acse_timeout);
+    if (!layer) return std::unexpected(layer.error());
+    s.transport = std::move(*layer);
+  } else {
+    s.transport = std::make_unique<ScpTransportLayer>();
+  }
   auto listen_socket = OpenListenSocket(options.bind, options.port);
   if (!listen_socket) return std::unexpected(listen_socket.error());
   UniqueFd wake(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -148,7 +164,8 @@ Result<void> ScpServer::Start() {
                                 {"ae_title", options.ae_title},
                                 {"max_associations", options.max_associations},
                                 {"max_pdu", options.max_pdu},
-                                {"destinations", options.destinations.size()}});
+                                {"destinations", options.destinations.size()},
+                                {"tls", options.tls.has_value()}});
   return {};
 }
 
@@ -189,7 +206,6 @@ void ScpServer::Stop() {
     (void)s.pool.release();
     (void)s.context.release();
     (void)s.transport.release();
-    s.transport = std::make_unique<ScpTransportLayer>();
   } else {
     s.pool.reset();
     s.context.reset();

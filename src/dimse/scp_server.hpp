@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,18 @@
 #include "core/error.hpp"
 
 namespace cf::dimse {
+
+// DICOM TLS (PS3.15 B.9, BCP 195 non-downgrading profile: TLS 1.2 or 1.3
+// with ECDHE and AEAD cipher suites only). Files are PEM.
+struct ScpTlsOptions {
+  std::filesystem::path certificate;  // server certificate (chain)
+  std::filesystem::path private_key;  // its private key, unencrypted
+  // CA bundle that client certificates are verified against; empty = client
+  // certificates are not verified (nor asked for).
+  std::filesystem::path ca_certificates;
+  // Refuse clients without a certificate signed by `ca_certificates`.
+  bool require_client_certificate = false;
+};
 
 // A DICOM node this server opens associations to.
 struct DicomPeer {
@@ -56,6 +69,9 @@ struct ScpOptions {
   // C-FIND and the resolution of C-MOVE/C-GET identifiers read the catalog
   // in pages of this many matches, never all at once.
   int query_page_size = 500;
+  // Set: this server speaks DICOM over TLS only (run a second ScpServer on
+  // another port for plain DICOM). Unset: plain TCP only.
+  std::optional<ScpTlsOptions> tls;
 };
 
 // Thread-safe: Start, Stop and Port may be called from any thread, but not

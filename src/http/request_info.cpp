@@ -31,6 +31,7 @@ std::string ServiceRoot(const Request& req) {
            c == '[' || c == ']';
   });
   if (!plain) return "/dicom-web";
+  // Set by a TLS-terminating proxy, or by our own HTTPS listener (server.cpp).
   const bool https = req.raw["X-Forwarded-Proto"] == "https";
   return std::string(https ? "https://" : "http://") + std::string(host) + "/dicom-web";
 }

@@ -6,18 +6,25 @@
 // body sizes are capped by the parser, and anything that blocks goes through
 // RunBlocking to the bounded blocking pool.
 //
+// HTTPS: the same session code, instantiated for beast::ssl_stream over the
+// tcp_stream (ServeTls, then Serve<TlsStream>); the handshake runs under
+// read_timeout like a request, and the plain-HTTP instantiation has no TLS
+// code at all.
+//
 // Graceful stop: close the listener, cancel connections that sit idle between
 // requests, let requests already being handled finish (bounded by
 // shutdown_grace), then stop the io_context and join every thread. The
 // mutex-guarded registry of connections exists only for that.
 #include "http/server.hpp"
 
+#include <openssl/ssl.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -34,6 +41,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/vector_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <algorithm>
 #include <array>
@@ -67,8 +75,61 @@ namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
+
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// TLS 1.2 suites: ECDHE key exchange with AEAD ciphers only (forward secrecy,
+// no CBC, no RSA key exchange). TLS 1.3 keeps OpenSSL's defaults, all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr const char* kHsts = "max-age=31536000";
+
+// The server's TLS context; kInvalidArgument naming the file it cannot use.
+Result<void> ConfigureTls(asio::ssl::context& context, const ServerOptions& options) {
+  SSL_CTX* native = context.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return Fail(ErrorCode::kInternal, "HTTPS: OpenSSL knows none of the cipher suites");
+  }
+  error_code ec;
+  context.use_certificate_chain_file(options.tls_certificate.string(), ec);
+  if (ec) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "HTTPS: cannot use certificate " + options.tls_certificate.string() + ": " + ec.message());
+  }
+  context.use_private_key_file(options.tls_private_key.string(), asio::ssl::context::pem, ec);
+  if (ec) {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "HTTPS: cannot use private key " + options.tls_private_key.string() + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "HTTPS: private key " + options.tls_private_key.string() +
+                    " does not match certificate " + options.tls_certificate.string());
+  }
+  return {};
+}
+
+void OnSessionEnd(std::exception_ptr failure) {
+  if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    log::Error("http.session_failed", {{"what", e.what()}});
+  } catch (...) {
+    log::Error("http.session_failed", {{"what", "unknown exception"}});
+  }
+}
 
 constexpr size_t kFirstReadBytes = 4096;
 // Below this rate a client downloading an answer is considered gone.
@@ -178,13 +239,21 @@ struct Server::Impl {
     Impl& impl_;
   };
 
+  // The session coroutines exist for Stream = beast::tcp_stream (HTTP) and
+  // TlsStream (HTTPS).
   asio::awaitable<void> Accept();
-  asio::awaitable<void> Serve(tcp::socket socket);
-  asio::awaitable<void> Send(beast::tcp_stream& stream, unsigned version, bool head,
-                             bool keep_alive, Response response, error_code& ec);
-  asio::awaitable<void> SendStream(beast::tcp_stream& stream, beast_http::response_header<> header,
-                                   bool head, bool keep_alive, BodySource& source, error_code& ec);
-  asio::awaitable<void> Drain(beast::tcp_stream& stream);
+  asio::awaitable<void> ServePlain(tcp::socket socket);
+  asio::awaitable<void> ServeTls(tcp::socket socket);
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream);
+  template <class Stream>
+  asio::awaitable<void> Send(Stream& stream, unsigned version, bool head, bool keep_alive,
+                             Response response, error_code& ec);
+  template <class Stream>
+  asio::awaitable<void> SendStream(Stream& stream, beast_http::response_header<> header, bool head,
+                                   bool keep_alive, BodySource& source, error_code& ec);
+  template <class Stream>
+  asio::awaitable<void> Drain(Stream& stream);
   void CancelIfIdle(uint64_t id);
   void RunIo();
   void Teardown();
@@ -206,6 +275,7 @@ struct Server::Impl {
   std::map<uint64_t, Connection> connections;
 
   // Declared in construction order; Teardown() destroys them in reverse.
+  std::optional<asio::ssl::context> tls;  // set: HTTPS only
   std::optional<asio::thread_pool> blocking;
   std::optional<ApiContext> api;
   std::optional<asio::io_context> io;
@@ -228,34 +298,54 @@ asio::awaitable<void> Server::Impl::Accept() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     const auto executor = socket.get_executor();
-    asio::co_spawn(executor, Serve(std::move(socket)), [](std::exception_ptr failure) {
-      if (!failure) return;
-      try {
-        std::rethrow_exception(failure);
-      } catch (const std::exception& e) {
-        log::Error("http.session_failed", {{"what", e.what()}});
-      } catch (...) {
-        log::Error("http.session_failed", {{"what", "unknown exception"}});
-      }
-    });
+    if (tls) {
+      asio::co_spawn(executor, ServeTls(std::move(socket)), OnSessionEnd);
+    } else {
+      asio::co_spawn(executor, ServePlain(std::move(socket)), OnSessionEnd);
+    }
   }
 }
 
-asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
+// Each entry point constructs its stream in place and hands it to the one
+// Serve template, so that plain and TLS connections share every line of
+// request handling.
+asio::awaitable<void> Server::Impl::ServePlain(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  Registration registration(*this, stream);
+  co_await Serve(stream);
+}
+
+asio::awaitable<void> Server::Impl::ServeTls(tcp::socket socket) {
+  TlsStream stream(std::move(socket), *tls);
+  co_await Serve(stream);
+}
+
+template <class Stream>
+asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
+  beast::tcp_stream& tcp_stream = beast::get_lowest_layer(stream);
+  Registration registration(*this, tcp_stream);
   error_code peer_ec;
-  const auto remote = stream.socket().remote_endpoint(peer_ec);
+  const auto remote = tcp_stream.socket().remote_endpoint(peer_ec);
   const std::string peer = peer_ec ? std::string() : remote.address().to_string();
   beast::flat_buffer buffer;
   error_code ec;
   bool first = true;
+  if constexpr (kIsTls<Stream>) {
+    // Under the same deadline as a request; Stop() may cancel it.
+    if (!registration.SetIdle(true)) co_return;
+    tcp_stream.expires_after(options.read_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server, Redirect(ec));
+    registration.SetIdle(false);
+    if (ec) {
+      log::Debug("http.tls_handshake_failed", {{"peer", peer}, {"error", ec.message()}});
+      co_return;
+    }
+  }
   for (;;) {
     // Wait for the first bytes of the next request under the idle deadline;
     // Stop() may cancel this wait.
     if (buffer.size() == 0) {
       if (!registration.SetIdle(true)) break;
-      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      tcp_stream.expires_after(first ? options.read_timeout : options.idle_timeout);
       const size_t received =
           co_await stream.async_read_some(buffer.prepare(kFirstReadBytes), Redirect(ec));
       registration.SetIdle(false);
@@ -270,7 +360,7 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
     // Which body limit applies depends on the header (an upload's or the
     // usual one): it is set once the header is read.
     parser.body_limit(boost::none);
-    stream.expires_after(options.read_timeout);
+    tcp_stream.expires_after(options.read_timeout);
     co_await beast_http::async_read_header(stream, buffer, parser, Redirect(ec));
     // A STOW-RS upload goes to a spool file, never into memory; every other
     // body is read whole, under the same deadline as its header.
@@ -307,6 +397,15 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
       break;
     }
 
+    if constexpr (kIsTls<Stream>) {
+      // This listener terminates TLS itself: absolute URLs it builds
+      // (ServiceRoot, STOW-RS RetrieveURL) are https, whatever was sent.
+      if (spooled) {
+        upload.head.set("X-Forwarded-Proto", "https");
+      } else {
+        parser.get().set("X-Forwarded-Proto", "https");
+      }
+    }
     const RawRequest& request = spooled ? upload.head : parser.get();
     const SpoolFile* body_file = spooled ? &*upload.body : nullptr;
     const auto started = std::chrono::steady_clock::now();
@@ -341,10 +440,17 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket) {
     }
     if (ec || !keep_alive) break;
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (kIsTls<Stream>) {
+    // close_notify, so that a body ended by the close is known complete;
+    // a peer that does not answer gets kDrainTime.
+    tcp_stream.expires_after(kDrainTime);
+    co_await stream.async_shutdown(Redirect(ec));
+  }
+  tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned version, bool head,
+template <class Stream>
+asio::awaitable<void> Server::Impl::Send(Stream& stream, unsigned version, bool head,
                                          bool keep_alive, Response response, error_code& ec) {
   beast_http::response<beast_http::vector_body<std::byte>> message{
       static_cast<beast_http::status>(response.status), version};
@@ -353,6 +459,7 @@ asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned ver
   }
   for (const auto& [name, value] : response.headers) message.set(name, value);
   message.set("X-Content-Type-Options", "nosniff");
+  if constexpr (kIsTls<Stream>) message.set(beast_http::field::strict_transport_security, kHsts);
   if (!options.cors_allow_origin.empty()) {
     message.set(beast_http::field::access_control_allow_origin, options.cors_allow_origin);
     message.set(beast_http::field::access_control_expose_headers,
@@ -364,7 +471,7 @@ asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned ver
     co_return;
   }
   const size_t size = response.body.size();
-  stream.expires_after(SendDeadline(options, size));
+  beast::get_lowest_layer(stream).expires_after(SendDeadline(options, size));
   if (head) {
     // Same header as GET, Content-Length included, no body.
     beast_http::response<beast_http::empty_body> header_only{std::move(message.base())};
@@ -377,9 +484,9 @@ asio::awaitable<void> Server::Impl::Send(beast::tcp_stream& stream, unsigned ver
   co_await beast_http::async_write(stream, message, Redirect(ec));
 }
 
-asio::awaitable<void> Server::Impl::SendStream(beast::tcp_stream& stream,
-                                               beast_http::response_header<> header, bool head,
-                                               bool keep_alive, BodySource& source,
+template <class Stream>
+asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::response_header<> header,
+                                               bool head, bool keep_alive, BodySource& source,
                                                error_code& ec) {
   // The first piece is read before the header goes out, so that an object
   // that cannot be read at all still gets a proper error answer.
@@ -395,11 +502,11 @@ asio::awaitable<void> Server::Impl::SendStream(beast::tcp_stream& stream,
   beast_http::response<beast_http::empty_body> message{std::move(header)};
   if (chunked) message.chunked(true);
   beast_http::response_serializer<beast_http::empty_body> serializer{message};
-  stream.expires_after(options.read_timeout);
+  beast::get_lowest_layer(stream).expires_after(options.read_timeout);
   co_await beast_http::async_write_header(stream, serializer, Redirect(ec));
   if (ec || head) co_return;
   while (!piece->empty()) {
-    stream.expires_after(SendDeadline(options, piece->size()));
+    beast::get_lowest_layer(stream).expires_after(SendDeadline(options, piece->size()));
     if (chunked) {
       co_await asio::async_write(stream, beast_http::make_chunk(asio::buffer(*piece)),
                                  Redirect(ec));
@@ -416,15 +523,16 @@ asio::awaitable<void> Server::Impl::SendStream(beast::tcp_stream& stream,
     }
   }
   if (chunked) {
-    stream.expires_after(options.read_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
     co_await asio::async_write(stream, beast_http::make_chunk_last(), Redirect(ec));
   }
 }
 
-asio::awaitable<void> Server::Impl::Drain(beast::tcp_stream& stream) {
+template <class Stream>
+asio::awaitable<void> Server::Impl::Drain(Stream& stream) {
   error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(kDrainTime);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).expires_after(kDrainTime);
   std::array<char, 16 * 1024> discard;
   size_t total = 0;
   while (total < kDrainBytes) {
@@ -503,6 +611,18 @@ Result<void> Server::Start() {
   const auto address = asio::ip::make_address(options.bind, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "invalid bind address '" + options.bind + "'");
 
+  if (options.tls_certificate.empty() != options.tls_private_key.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "HTTPS needs both a certificate and a private key, or neither");
+  }
+  if (!options.tls_certificate.empty()) {
+    impl.tls.emplace(asio::ssl::context::tls_server);
+    if (auto configured = ConfigureTls(*impl.tls, options); !configured) {
+      impl.tls.reset();
+      return configured;
+    }
+  }
+
   impl.io.emplace(options.io_threads);
   impl.acceptor.emplace(asio::make_strand(*impl.io));
   const tcp::endpoint endpoint{address, options.port};
@@ -539,7 +659,8 @@ Result<void> Server::Start() {
   });
   for (int i = 0; i < options.io_threads; ++i) impl.threads.emplace_back([&impl] { impl.RunIo(); });
   impl.state = Impl::State::kRunning;
-  log::Info("http.listening", {{"address", options.bind}, {"port", impl.port.load()}});
+  log::Info("http.listening",
+            {{"address", options.bind}, {"port", impl.port.load()}, {"tls", impl.tls.has_value()}});
   return {};
 }
 

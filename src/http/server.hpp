@@ -37,6 +37,11 @@ struct ServerOptions {
   // Origin value ("*" or one origin) on every answer, and OPTIONS preflights
   // answered. Empty = off (browsers then allow same-origin use only).
   std::string cors_allow_origin;
+  // HTTPS: PEM certificate (chain) and unencrypted private key. Both set =
+  // the listener speaks HTTPS only (TLS 1.2+, ECDHE with AEAD suites, HSTS);
+  // both empty = plain HTTP. One without the other fails Start().
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
 };
 
 // Thread-safe. Start and Stop block; call them from the owning thread, never
@@ -51,7 +56,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds and listens, then serves on background threads and returns.
-  // Errors: kInvalidArgument (bad address or options), kConflict (address in
+  // Errors: kInvalidArgument (bad address or options, unusable TLS
+  // certificate or key), kConflict (address in
   // use, or already started), kPermissionDenied (privileged port).
   Result<void> Start();
 

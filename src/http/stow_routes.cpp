@@ -259,7 +259,11 @@ std::string BaseUrl(const RawRequest& raw) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == ':' ||
            c == '[' || c == ']' || c == '_';
   });
-  return valid ? "http://" + std::string(host.data(), host.size()) : std::string();
+  if (!valid) return {};
+  // "https" behind a TLS-terminating proxy, and on our own HTTPS listener
+  // (which sets the header itself; see server.cpp).
+  const bool https = raw["X-Forwarded-Proto"] == "https";
+  return (https ? "https://" : "http://") + std::string(host.data(), host.size());
 }
 
 nlohmann::json Attribute(std::string_view vr, nlohmann::json value) {

@@ -45,7 +45,8 @@ bool WantsContinue(const RawRequest& head) {
 
 }  // namespace
 
-asio::awaitable<void> ReceiveUpload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
                                     beast_http::request_parser<beast_http::string_body>& parser,
                                     const UploadOptions& options, asio::thread_pool& blocking,
                                     Upload& upload) {
@@ -67,7 +68,7 @@ asio::awaitable<void> ReceiveUpload(beast::tcp_stream& stream, beast::flat_buffe
   if (WantsContinue(upload.head)) {
     beast_http::response<beast_http::empty_body> proceed{beast_http::status::continue_,
                                                          upload.head.version()};
-    stream.expires_after(options.read_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
     co_await beast_http::async_write(stream, proceed, Redirect(ec));
     if (ec) co_return;
   }
@@ -79,7 +80,7 @@ asio::awaitable<void> ReceiveUpload(beast::tcp_stream& stream, beast::flat_buffe
   while (!body_parser.is_done()) {
     body_parser.get().body().data = chunk.data();
     body_parser.get().body().size = chunk.size();
-    stream.expires_after(options.read_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
     co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
     if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
     if (ec) {
@@ -113,5 +114,13 @@ asio::awaitable<void> ReceiveUpload(beast::tcp_stream& stream, beast::flat_buffe
   upload.body = std::move(*file);
   co_return;
 }
+
+template asio::awaitable<void> ReceiveUpload(beast::tcp_stream&, beast::flat_buffer&,
+                                             beast_http::request_parser<beast_http::string_body>&,
+                                             const UploadOptions&, asio::thread_pool&, Upload&);
+template asio::awaitable<void> ReceiveUpload(beast::ssl_stream<beast::tcp_stream>&,
+                                             beast::flat_buffer&,
+                                             beast_http::request_parser<beast_http::string_body>&,
+                                             const UploadOptions&, asio::thread_pool&, Upload&);
 
 }  // namespace cf::http

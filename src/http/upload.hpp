@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -50,9 +51,21 @@ struct Upload {
 // when the client asks. Spool writes run on `blocking`. Consumes `parser`.
 // (`upload` is an out-parameter because g++ 12 destroys an uninitialized
 // temporary when a coroutine returns this type by value.)
+// `Stream` is beast::tcp_stream (HTTP) or beast::ssl_stream over it (HTTPS);
+// both are instantiated in upload.cpp.
+template <class Stream>
 boost::asio::awaitable<void> ReceiveUpload(
-    boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+    Stream& stream, boost::beast::flat_buffer& buffer,
     boost::beast::http::request_parser<boost::beast::http::string_body>& parser,
     const UploadOptions& options, boost::asio::thread_pool& blocking, Upload& upload);
+
+extern template boost::asio::awaitable<void> ReceiveUpload(
+    boost::beast::tcp_stream&, boost::beast::flat_buffer&,
+    boost::beast::http::request_parser<boost::beast::http::string_body>&, const UploadOptions&,
+    boost::asio::thread_pool&, Upload&);
+extern template boost::asio::awaitable<void> ReceiveUpload(
+    boost::beast::ssl_stream<boost::beast::tcp_stream>&, boost::beast::flat_buffer&,
+    boost::beast::http::request_parser<boost::beast::http::string_body>&, const UploadOptions&,
+    boost::asio::thread_pool&, Upload&);
 
 }  // namespace cf::http

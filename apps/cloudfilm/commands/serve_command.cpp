@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "../runtime.hpp"
 #include "commands.hpp"
@@ -28,6 +29,14 @@ int RunServe(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // TLS files first: a missing file or a key that does not match its
+  // certificate is a clear startup error, not a failed handshake later.
+  std::vector<std::string> tls_warnings;
+  if (auto r = CheckTlsFiles(config, tls_warnings); !r) return ReportError(r.error());
+  for (const auto& warning : tls_warnings) {
+    log::Warn("serve.tls_certificate", {{"problem", warning}});
+  }
+
   auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
 
@@ -45,6 +54,20 @@ int RunServe(const Config& config) {
   }
   dimse::ScpServer dicom(scp, *rt->archive);
   if (auto r = dicom.Start(); !r) return ReportError(r.error());
+  // DICOM TLS: a second server on its own port over the same archive.
+  std::optional<dimse::ScpServer> dicom_tls;
+  if (config.dicom_tls_port) {
+    dimse::ScpOptions tls_scp = scp;
+    tls_scp.port = *config.dicom_tls_port;
+    tls_scp.tls = dimse::ScpTlsOptions{config.dicom_tls_certificate, config.dicom_tls_private_key,
+                                       config.dicom_tls_ca_certificates,
+                                       config.dicom_tls_require_client_certificate};
+    dicom_tls.emplace(tls_scp, *rt->archive);
+    if (auto r = dicom_tls->Start(); !r) {
+      dicom.Stop();
+      return ReportError(r.error());
+    }
+  }
 
   http::ServerOptions web;
   web.bind = config.http_bind;
@@ -54,24 +77,41 @@ int RunServe(const Config& config) {
   web.spool_dir = config.data / "tmp" / "http";
   web.max_upload_bytes = config.max_upload_bytes;
   web.cors_allow_origin = config.http_cors_allow_origin;
+  web.tls_certificate = config.http_tls_certificate;
+  web.tls_private_key = config.http_tls_private_key;
+  const bool https = !web.tls_certificate.empty();
   http::Server server(web, *rt->archive);
   if (auto r = server.Start(); !r) {
+    if (dicom_tls) dicom_tls->Stop();
     dicom.Stop();
     return ReportError(r.error());
   }
 
   const std::string host = config.http_bind == "0.0.0.0" ? "127.0.0.1" : config.http_bind;
+  const unsigned tls_port = dicom_tls ? dicom_tls->Port() : 0;
   std::printf(
-      "cloudfilm %s serving\n  HTTP   http://%s:%u/  (API: /api/system, /api/studies)\n"
-      "  DICOM  %s@%s:%u\n  data   %s\nlistening http=%u dicom=%u\n",
-      kVersion, host.c_str(), server.Port(), config.aet.c_str(), config.dicom_bind.c_str(),
-      dicom.Port(), config.data.c_str(), server.Port(), dicom.Port());
+      "cloudfilm %s serving\n  HTTP   %s://%s:%u/  (API: /api/system, /api/studies)\n"
+      "  DICOM  %s@%s:%u\n",
+      kVersion, https ? "https" : "http", host.c_str(), server.Port(), config.aet.c_str(),
+      config.dicom_bind.c_str(), dicom.Port());
+  if (dicom_tls) {
+    std::printf("  DICOM  %s@%s:%u (TLS)\n", config.aet.c_str(), config.dicom_bind.c_str(),
+                tls_port);
+  }
+  std::printf("  data   %s\nlistening http=%u dicom=%u", config.data.c_str(), server.Port(),
+              dicom.Port());
+  if (dicom_tls) std::printf(" dicom_tls=%u", tls_port);
+  std::printf("\n");
   std::fflush(stdout);
-  log::Info("serve.started", {{"http_port", server.Port()}, {"dicom_port", dicom.Port()}});
+  log::Info("serve.started", {{"http_port", server.Port()},
+                              {"dicom_port", dicom.Port()},
+                              {"https", https},
+                              {"dicom_tls_port", tls_port}});
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::Info("serve.stopping", {{"signal", sig}});
+  if (dicom_tls) dicom_tls->Stop();
   dicom.Stop();
   server.Stop();
   log::Info("serve.stopped");

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// A BlobStore decorator that seals every blob with AES-256-GCM under the
+// tenant's data key (crypto::KeyStore) before the inner store sees it, and
+// opens it on the way back. The blob's key is the associated data, so a blob
+// copied or renamed to another key fails to open.
+//
+// Sealed blob, little endian: "CFX1" | u32 data key id | 12-byte nonce |
+// ciphertext (as long as the plaintext) | 16-byte tag. Blobs that do not start
+// with "CFX1" are read as they are: plaintext written before encryption was
+// turned on (`cloudfilm compact` re-encrypts the ones it compresses; see
+// docs/security.md). Size() and ForEach() report the inner store's sizes
+// (what the blob takes on disk, 36 bytes more than the plaintext).
+//
+// Thread-safe when the inner store is. Owns the inner store, borrows `keys`,
+// which must outlive it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "crypto/key_store.hpp"
+#include "store/blob_store.hpp"
+
+namespace cf::store {
+
+inline constexpr size_t kSealedBlobOverhead = 4 + 4 + 12 + 16;
+
+class EncryptingBlobStore final : public BlobStore {
+ public:
+  // With `encrypt_writes` off, Puts are stored in plaintext while sealed
+  // blobs still open (a folder whose encryption was turned off).
+  EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
+                      std::string tenant = std::string(crypto::kDefaultTenant),
+                      bool encrypt_writes = true);
+
+  Result<void> Put(std::string_view key, ByteView data) override;
+  // kInternal "cannot decrypt blob ..." when the blob was sealed under
+  // another key (moved), altered, or its data key is gone (crypto-shredded).
+  Result<Bytes> Get(std::string_view key) override;
+  Result<uint64_t> Size(std::string_view key) override { return inner_->Size(key); }
+  Result<void> Remove(std::string_view key) override { return inner_->Remove(key); }
+  Result<void> ForEach(
+      const std::function<bool(std::string_view key, uint64_t size)>& visit) override {
+    return inner_->ForEach(visit);
+  }
+  Result<void> Sync() override { return inner_->Sync(); }
+  Result<uint64_t> AvailableBytes() override { return inner_->AvailableBytes(); }
+  Result<int64_t> RemoveStaleTemporaries() override { return inner_->RemoveStaleTemporaries(); }
+
+  // True when `blob` is sealed (starts with the magic).
+  static bool IsSealed(ByteView blob);
+
+ private:
+  std::unique_ptr<BlobStore> inner_;
+  crypto::KeyStore& keys_;
+  std::string tenant_;
+  bool encrypt_writes_;
+};
+
+}  // namespace cf::store

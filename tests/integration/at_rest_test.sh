@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Encryption at rest: patient names and IDs (UTF-8 and GB18030) and a
+# planted marker, stored by C-STORE (server killed -9 right after, so some
+# objects are only in the journal) and by import (stopped cleanly), must not
+# appear in DATA/blobs or DATA/journal. The catalog still holds them
+# (catalog encryption is a separate task: checked here to document the gap).
+# Every object reads back byte-exact after a restart; fsck is clean.
+source "$(dirname "$0")/lib.sh"
+command -v storescu >/dev/null && command -v dcmodify >/dev/null || skip "DCMTK tools missing"
+
+MARKER="CFATREST$$X$RANDOM"
+"$CLOUDFILM" synth "$WORK/utf8" --seed 21 --patients 2 --series 2 --instances 4 --ct-size 64 \
+  --charset utf8 >/dev/null
+"$CLOUDFILM" synth "$WORK/gb" --seed 22 --patients 2 --series 1 --instances 4 --ct-size 64 \
+  --charset gb18030 >/dev/null
+mkdir -p "$WORK/marked"
+first=$(find "$WORK/utf8" -name '*.dcm' | sort | head -1)
+cp "$first" "$WORK/marked/m.dcm"
+dcmodify -nb -gst -gse -gin -i "(0010,0010)=${MARKER}^NAME" -i "(0010,0020)=${MARKER}ID" "$WORK/marked/m.dcm" >/dev/null
+cp "$WORK/marked/m.dcm" "$WORK/marked_copy.dcm"  # a pristine copy for the control round
+
+# Needles: every patient ID and name component group of both manifests, as
+# UTF-8 and (for GB18030 studies) as GB18030, plus the marker.
+cat >"$WORK/needles.py" <<'PY'
+import sys
+needles = set()
+for manifest in sys.argv[2:]:
+    with open(manifest, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            col = line.rstrip("\n").split("\t")
+            pid, name, charset = col[1], col[2], col[3]
+            needles.add(pid.encode())
+            for group in name.split("="):
+                if len(group) < 2:
+                    continue
+                needles.add(group.encode("utf-8"))
+                if "GB18030" in charset:
+                    needles.add(group.encode("gb18030"))
+needles.add(sys.argv[1].encode())
+for n in sorted(needles):
+    print(n.hex())
+PY
+cat >"$WORK/search.py" <<'PY'
+# search.py NEEDLES_HEX_FILE PATH...: prints each needle found (hex) and where.
+import os, sys
+needles = [bytes.fromhex(l.strip()) for l in open(sys.argv[1]) if l.strip()]
+found = 0
+for root in sys.argv[2:]:
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            p = os.path.join(dirpath, name)
+            try:
+                data = open(p, "rb").read()
+            except OSError:
+                continue
+            for n in needles:
+                if n in data:
+                    found += 1
+                    print(f"found {n!r} in {p}")
+print(f"{found} found", file=sys.stderr)
+sys.exit(1 if found else 0)
+PY
+(cd "$WORK" && python3 needles.py "$MARKER" utf8/manifest.tsv gb/manifest.tsv >needles.hex)
+echo "  $(wc -l <"$WORK/needles.hex") needles (names, IDs, marker)"
+found_in() { python3 "$WORK/search.py" "$WORK/needles.hex" "$@" >"$WORK/found.txt" 2>/dev/null; }
+
+DATA=$WORK/data
+check_eq "config show says encryption is on" 1 \
+  "$("$CLOUDFILM" config show --data "$DATA" | grep -c '^# encryption at rest: on')"
+
+# Round 1: C-STORE, then SIGKILL at once (the checkpoint runs every second).
+start_server "$DATA"
+storescu -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/utf8" "$WORK/marked" \
+  >"$WORK/scu.log" 2>&1
+kill_server
+segments=$(find "$DATA/journal" -name 'seg-*.log' | wc -l)
+echo "  journal segments left by the killed server: $segments"
+check "the killed server left journal records behind" test "$segments" -gt 0
+check "no name, ID or marker in blobs or journal after kill -9" found_in "$DATA/blobs" "$DATA/journal"
+head -5 "$WORK/found.txt"
+check "the master key was generated with mode 0600" test "$(stat -c %a "$DATA/keys/master.key")" = 600
+check "a wrapped data key of tenant default exists" compgen -G "$DATA/keys/default.*.wrapped"
+
+# Round 2: import (its own process), then a server started and stopped cleanly.
+# (the patient folders: manifest.tsv beside them is not DICOM)
+check "import succeeded" bash -c "'$CLOUDFILM' import --data '$DATA' '$WORK'/gb/*/ >'$WORK/import.log' 2>&1"
+start_server "$DATA"
+check "server stopped cleanly" stop_server
+check "no name, ID or marker in blobs or journal after import and a clean stop" \
+  found_in "$DATA/blobs" "$DATA/journal"
+head -5 "$WORK/found.txt"
+check "some blobs are sealed (CFX1)" test "$(find "$DATA/blobs" -type f -exec head -c4 {} \; -printf '\n' | grep -c '^CFX1')" -gt 0
+
+# The catalog is not encrypted yet (separate task): it still holds the marker.
+if python3 - "$DATA" "$MARKER" <<'PY'
+import glob, sys
+data = b"".join(open(p, "rb").read() for p in glob.glob(sys.argv[1] + "/catalog.sqlite*"))
+sys.exit(0 if sys.argv[2].encode() in data else 1)
+PY
+then echo "ok - KNOWN GAP: catalog.sqlite still holds patient names/IDs in plaintext (catalog encryption is a separate task)"
+else echo "FAILED - catalog.sqlite no longer holds the marker: update this test and docs/security.md"; FAILURES=$((FAILURES + 1)); fi
+CHECKS=$((CHECKS + 1))
+
+# Control: the same search finds the marker in a folder without encryption,
+# so the checks above can fail.
+printf '[security]\nencryption = false\n' >"$WORK/plain.toml"
+"$CLOUDFILM" import --config "$WORK/plain.toml" --data "$WORK/plain" "$WORK/marked_copy.dcm" >/dev/null 2>&1
+if found_in "$WORK/plain/blobs"; then
+  echo "FAILED - control: the marker was not found in an unencrypted folder"; FAILURES=$((FAILURES + 1))
+else echo "ok - control: the search finds the marker in an unencrypted folder"; fi
+CHECKS=$((CHECKS + 1))
+
+# Everything reads back exact after a restart.
+start_server "$DATA"
+check_eq "every object is held" $(($(find "$WORK/utf8" "$WORK/gb" -name '*.dcm' | wc -l) + 1)) "$(count_instances)"
+declare -A SOP
+while read -r rel sop; do SOP[$WORK/utf8/$rel]=$sop; done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/utf8/manifest.tsv")
+{ for f in "${!SOP[@]}"; do printf '%s\t%s\n' "$f" "${SOP[$f]}"; done
+  printf '%s\t%s\n' "$WORK/marked/m.dcm" "$(sop_of "$WORK/marked/m.dcm")"; } >"$WORK/stored.tsv"
+check "C-STORE'd objects read back exact (dataset bytes)" \
+  python3 "$HERE/verify_datasets.py" "$BASE" <"$WORK/stored.tsv"
+bad=0
+while read -r rel sop; do
+  api_file "$sop" "$WORK/back.dcm" || { bad=$((bad + 1)); continue; }
+  [[ $(sha "$WORK/back.dcm") == $(sha "$WORK/gb/$rel") ]] || bad=$((bad + 1))
+done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/gb/manifest.tsv")
+check_eq "imported objects read back byte-exact (SHA-256 of the file)" 0 "$bad"
+stop_server
+check "fsck is clean" "$CLOUDFILM" fsck --data "$DATA"
+check "no name, ID or marker in blobs or journal at the end" found_in "$DATA/blobs" "$DATA/journal"
+
+# Crypto-shredding: without the tenant's data key nothing reads back.
+mkdir -p "$WORK/shredded" && cp -a "$DATA/." "$WORK/shredded/"
+rm -f "$WORK/shredded/keys/"default.*.wrapped
+start_server "$WORK/shredded"
+sop=$(sop_of "$WORK/marked/m.dcm")
+check "after crypto-shredding an object does not read back" bash -c "! curl -sf -o /dev/null '$BASE/api/instances/$sop/file'"
+stop_server || true
+"$CLOUDFILM" fsck --data "$WORK/shredded" >"$WORK/fsck.shredded" 2>&1 || true
+check "fsck names the missing data key" grep -q "crypto-shredded" "$WORK/fsck.shredded"
+finish

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "store/encrypting_blob_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "store/filesystem_blob_store.hpp"
+#include "support/temp_dir.hpp"
+
+namespace cf::store {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kSecret = "PATIENT^MARKER^7f3a 李四 " + std::string(10000, 'q');
+
+// One "process": the key store and the encrypting store over a folder.
+struct Opened {
+  std::unique_ptr<crypto::KeyStore> keys;
+  std::unique_ptr<EncryptingBlobStore> store;
+};
+
+Opened Open(const fs::path& root, uint8_t master = 1) {
+  Bytes m(crypto::kAeadKeyBytes, std::byte{master});
+  Opened o;
+  o.keys = *crypto::KeyStore::Open(root / "keys", *crypto::MakeLocalKeyProvider(m, "test"));
+  auto inner = FilesystemBlobStore::Open({root, true});
+  EXPECT_TRUE(inner);
+  o.store = std::make_unique<EncryptingBlobStore>(std::move(*inner), *o.keys);
+  return o;
+}
+
+std::string FileText(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
+
+TEST(EncryptingBlobStoreTest, RoundTripAndNothingPlainOnDisk) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("2026/a.dcm", AsBytes(kSecret)));
+  auto back = o.store->Get("2026/a.dcm");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(std::string(AsChars(*back)), kSecret);
+  const std::string on_disk = FileText(dir.Path() / "blobs/2026/a.dcm");
+  EXPECT_EQ(on_disk.size(), kSecret.size() + kSealedBlobOverhead);
+  EXPECT_TRUE(on_disk.starts_with("CFX1"));
+  EXPECT_EQ(on_disk.find("MARKER"), std::string::npos);
+  EXPECT_EQ(on_disk.find("李四"), std::string::npos);
+  EXPECT_EQ(*o.store->Size("2026/a.dcm"), on_disk.size());
+  // An empty blob round-trips too.
+  ASSERT_TRUE(o.store->Put("2026/empty.dcm", {}));
+  auto empty = o.store->Get("2026/empty.dcm");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(EncryptingBlobStoreTest, ABlobCopiedToAnotherKeyDoesNotOpen) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("2026/a.dcm", AsBytes(kSecret)));
+  fs::copy_file(dir.Path() / "blobs/2026/a.dcm", dir.Path() / "blobs/2026/b.dcm");
+  auto moved = o.store->Get("2026/b.dcm");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, ErrorCode::kInternal);
+  EXPECT_NE(moved.error().message.find("cannot decrypt"), std::string::npos);
+  EXPECT_TRUE(o.store->Get("2026/a.dcm"));
+}
+
+TEST(EncryptingBlobStoreTest, AlteredBlobDoesNotOpen) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("k.dcm", AsBytes(kSecret)));
+  const fs::path p = dir.Path() / "blobs/k.dcm";
+  std::string bytes = FileText(p);
+  bytes[100] ^= 1;
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+  auto r = o.store->Get("k.dcm");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cannot decrypt"), std::string::npos);
+}
+
+TEST(EncryptingBlobStoreTest, LegacyPlaintextBlobsStillRead) {
+  cf::testing::TempDir dir;
+  {
+    auto plain = FilesystemBlobStore::Open({dir.Path(), true});
+    ASSERT_TRUE((*plain)->Put("old/x.dcm", AsBytes(kSecret)));
+  }
+  auto o = Open(dir.Path());
+  auto r = o.store->Get("old/x.dcm");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(std::string(AsChars(*r)), kSecret);
+}
+
+TEST(EncryptingBlobStoreTest, WithWritesOffNewBlobsArePlainAndSealedOnesStillOpen) {
+  cf::testing::TempDir dir;
+  {
+    auto o = Open(dir.Path());
+    ASSERT_TRUE(o.store->Put("a.dcm", AsBytes(kSecret)));
+  }
+  Bytes m(crypto::kAeadKeyBytes, std::byte{1});
+  auto keys = *crypto::KeyStore::Open(dir.Path() / "keys", *crypto::MakeLocalKeyProvider(m, "t"));
+  EncryptingBlobStore off(*FilesystemBlobStore::Open({dir.Path(), true}), *keys, "default", false);
+  ASSERT_TRUE(off.Put("b.dcm", AsBytes(kSecret)));
+  EXPECT_EQ(FileText(dir.Path() / "blobs/b.dcm"), kSecret);
+  EXPECT_TRUE(off.Get("a.dcm"));
+}
+
+TEST(EncryptingBlobStoreTest, AnotherMasterKeyCannotRead) {
+  cf::testing::TempDir dir;
+  {
+    auto o = Open(dir.Path(), 1);
+    ASSERT_TRUE(o.store->Put("a.dcm", AsBytes(kSecret)));
+  }
+  auto o = Open(dir.Path(), 2);
+  auto r = o.store->Get("a.dcm");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cannot unwrap"), std::string::npos);
+}
+
+TEST(EncryptingBlobStoreTest, CryptoShreddingMakesBlobsUnreadable) {
+  cf::testing::TempDir dir;
+  {
+    auto o = Open(dir.Path());
+    ASSERT_TRUE(o.store->Put("a.dcm", AsBytes(kSecret)));
+    ASSERT_TRUE(o.store->Put("b.dcm", AsBytes(kSecret)));
+  }
+  // Delete the tenant's data key (every key file of "default").
+  for (const auto& e : fs::directory_iterator(dir.Path() / "keys")) {
+    if (e.path().filename().string().starts_with("default.")) fs::remove(e.path());
+  }
+  // A new process, same master key.
+  auto o = Open(dir.Path());
+  for (const char* key : {"a.dcm", "b.dcm"}) {
+    auto r = o.store->Get(key);
+    ASSERT_FALSE(r) << key;
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+    EXPECT_NE(r.error().message.find("cannot decrypt"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("crypto-shredded"), std::string::npos) << r.error().message;
+  }
+  // New blobs get a new key and read back.
+  ASSERT_TRUE(o.store->Put("c.dcm", AsBytes(kSecret)));
+  EXPECT_TRUE(o.store->Get("c.dcm"));
+}
+
+}  // namespace
+}  // namespace cf::store
