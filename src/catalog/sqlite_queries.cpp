@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Read side of the SQLite catalog. Every list is paginated; the WHERE clauses
-// are built from fixed fragments (never from user text), so the number of
-// distinct statements stays small and each is prepared once per connection.
+// Read side of the SQLite catalog besides Search (sqlite_search.cpp): the
+// JSON API's lists and GetStudy go through Search; what is left are plain
+// lookups by key, each a fixed statement prepared once per connection.
 #include <string>
 #include <vector>
 
@@ -9,81 +9,6 @@
 
 namespace cf::catalog::sqlite {
 namespace {
-
-// DICOM-style wildcards ('*', '?') to a LIKE pattern with '\' as escape.
-std::string ToLikePattern(std::string_view wildcard) {
-  std::string out;
-  for (char c : wildcard) {
-    if (c == '*') {
-      out.push_back('%');
-    } else if (c == '?') {
-      out.push_back('_');
-    } else {
-      if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> SplitBackslash(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (!s.empty()) {
-    const size_t end = s.find('\\', start);
-    out.push_back(s.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-// Collects values bound to numbered parameters as the WHERE clause grows.
-struct Where {
-  std::string sql = " WHERE 1 = 1";
-  std::vector<std::string> text;
-
-  std::string Next(std::string value) {
-    text.push_back(std::move(value));
-    return "?" + std::to_string(text.size());
-  }
-  void Bind(Statement& s) const {
-    for (size_t i = 0; i < text.size(); ++i) s.Bind(static_cast<int>(i + 1), text[i]);
-  }
-};
-
-// Matches a whole PN or any of its component groups ("alphabetic=ideographic=phonetic").
-void AddNameMatch(Where& w, const std::string& column, const std::string& pattern) {
-  const std::string p = w.Next(ToLikePattern(pattern));
-  w.sql += " AND (" + column + " LIKE " + p + " ESCAPE '\\' OR " + column + " LIKE '%=' || " + p +
-           " ESCAPE '\\')";
-}
-
-constexpr const char* kStudyColumns =
-    "st.study_uid, pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, st.study_date, "
-    "st.study_time, st.accession, st.study_id, st.description, st.referring, st.modalities, "
-    "st.num_series, st.num_instances, st.updated_at";
-
-StudyRecord ReadStudy(const Statement& s) {
-  StudyRecord r;
-  r.study_instance_uid = s.Text(0);
-  r.patient_id = s.Text(1);
-  r.issuer_of_patient_id = s.Text(2);
-  r.patient_name = s.Text(3);
-  r.patient_birth_date = s.Text(4);
-  r.patient_sex = s.Text(5);
-  r.study_date = s.Text(6);
-  r.study_time = s.Text(7);
-  r.accession_number = s.Text(8);
-  r.study_id = s.Text(9);
-  r.study_description = s.Text(10);
-  r.referring_physician_name = s.Text(11);
-  r.modalities = SplitBackslash(s.Text(12));
-  r.num_series = s.Int(13);
-  r.num_instances = s.Int(14);
-  r.updated_at_ms = s.Int(15);
-  return r;
-}
 
 constexpr const char* kInstanceColumns =
     "i.sop_uid, i.sop_class, se.series_uid, st.study_uid, i.instance_number, i.transfer_syntax, "
@@ -129,22 +54,6 @@ Result<std::vector<T>> Collect(Statement& s, ReadRow read_row) {
   }
   s.Reset();
   return out;
-}
-
-Result<int64_t> Count(Connection& db, const std::string& sql, const Where& where) {
-  auto s = db.Prepare(sql);
-  if (!s) return std::unexpected(s.error());
-  where.Bind(**s);
-  auto row = (*s)->Step();
-  if (!row) return std::unexpected(row.error());
-  const int64_t n = *row ? (*s)->Int(0) : 0;
-  (*s)->Reset();
-  return n;
-}
-
-std::string LimitClause(int64_t limit, int64_t offset) {
-  return " LIMIT " + std::to_string(std::max<int64_t>(0, limit)) + " OFFSET " +
-         std::to_string(std::max<int64_t>(0, offset));
 }
 
 }  // namespace
@@ -216,69 +125,72 @@ Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality() {
   return out;
 }
 
+// The JSON API's patient and study lists are searches of the query model
+// (query.hpp), so that they match names, dates and modalities exactly as
+// QIDO-RS and C-FIND do.
+namespace {
+
+void AddCondition(Query& query, QueryAttr attr, const std::string& value) {
+  if (!value.empty()) query.conditions.push_back({attr, value});
+}
+
+// Search with the page's limit; a limit of 0 asks for the total alone
+// (Search reads 0 as "no limit").
+Result<Page<QueryMatch>> SearchPage(SqliteCatalog& catalog, Query query, int64_t limit,
+                                    int64_t offset) {
+  query.count_total = true;
+  query.limit = std::max<int64_t>(limit, 1);
+  query.offset = std::max<int64_t>(offset, 0);
+  auto page = catalog.Search(query);
+  if (page && limit <= 0) page->items.clear();
+  return page;
+}
+
+}  // namespace
+
 Result<Page<PatientRecord>> SqliteCatalog::FindPatients(const PatientQuery& q) {
-  auto db = Borrow();
-  Where w;
-  if (!q.patient_id.empty()) w.sql += " AND pa.patient_id = " + w.Next(q.patient_id);
-  if (!q.patient_name.empty()) AddNameMatch(w, "pa.name", q.patient_name);
+  Query query;
+  query.level = QueryLevel::kPatient;
+  AddCondition(query, QueryAttr::kPatientId, q.patient_id);
+  AddCondition(query, QueryAttr::kPatientName, q.patient_name);
+  auto found = SearchPage(*this, std::move(query), q.limit, q.offset);
+  if (!found) return std::unexpected(found.error());
   Page<PatientRecord> page;
-  auto total = Count(*db, "SELECT count(*) FROM patients pa" + w.sql, w);
-  if (!total) return std::unexpected(total.error());
-  page.total = *total;
-  auto s = db->Prepare(
-      "SELECT pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, "
-      "(SELECT count(*) FROM studies st WHERE st.patient_pk = pa.pk) FROM patients pa" +
-      w.sql + " ORDER BY pa.name, pa.patient_id" + LimitClause(q.limit, q.offset));
-  if (!s) return std::unexpected(s.error());
-  w.Bind(**s);
-  auto items = Collect<PatientRecord>(**s, [](const Statement& st) {
-    return PatientRecord{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Int(5)};
-  });
-  if (!items) return std::unexpected(items.error());
-  page.items = std::move(*items);
+  page.total = found->total;
+  for (auto& m : found->items) page.items.push_back(std::move(m.patient));
   return page;
 }
 
 Result<Page<StudyRecord>> SqliteCatalog::FindStudies(const StudyQuery& q) {
-  auto db = Borrow();
-  Where w;
-  if (!q.patient_id.empty()) w.sql += " AND pa.patient_id = " + w.Next(q.patient_id);
-  if (!q.patient_name.empty()) AddNameMatch(w, "pa.name", q.patient_name);
-  if (!q.study_date_from.empty()) w.sql += " AND st.study_date >= " + w.Next(q.study_date_from);
-  if (!q.study_date_to.empty()) w.sql += " AND st.study_date <= " + w.Next(q.study_date_to);
-  if (!q.accession_number.empty()) w.sql += " AND st.accession = " + w.Next(q.accession_number);
-  if (!q.study_instance_uid.empty()) w.sql += " AND st.study_uid = " + w.Next(q.study_instance_uid);
-  if (!q.modality.empty()) {
-    w.sql += " AND EXISTS (SELECT 1 FROM series se WHERE se.study_pk = st.pk AND se.modality = " +
-             w.Next(q.modality) + ")";
+  Query query;
+  query.level = QueryLevel::kStudy;
+  AddCondition(query, QueryAttr::kPatientId, q.patient_id);
+  AddCondition(query, QueryAttr::kPatientName, q.patient_name);
+  AddCondition(query, QueryAttr::kAccessionNumber, q.accession_number);
+  AddCondition(query, QueryAttr::kStudyInstanceUid, q.study_instance_uid);
+  AddCondition(query, QueryAttr::kModalitiesInStudy, q.modality);
+  if (!q.study_date_from.empty() || !q.study_date_to.empty()) {
+    AddCondition(query, QueryAttr::kStudyDate, q.study_date_from + "-" + q.study_date_to);
   }
-  const std::string from = " FROM studies st JOIN patients pa ON pa.pk = st.patient_pk";
+  auto found = SearchPage(*this, std::move(query), q.limit, q.offset);
+  if (!found) return std::unexpected(found.error());
   Page<StudyRecord> page;
-  auto total = Count(*db, "SELECT count(*)" + from + w.sql, w);
-  if (!total) return std::unexpected(total.error());
-  page.total = *total;
-  auto s = db->Prepare(std::string("SELECT ") + kStudyColumns + from + w.sql +
-                       " ORDER BY st.study_date DESC, st.study_time DESC, st.pk DESC" +
-                       LimitClause(q.limit, q.offset));
-  if (!s) return std::unexpected(s.error());
-  w.Bind(**s);
-  auto items = Collect<StudyRecord>(**s, ReadStudy);
-  if (!items) return std::unexpected(items.error());
-  page.items = std::move(*items);
+  page.total = found->total;
+  for (auto& m : found->items) page.items.push_back(std::move(m.study));
   return page;
 }
 
 Result<StudyRecord> SqliteCatalog::GetStudy(std::string_view study_uid) {
-  auto db = Borrow();
-  auto s = db->Prepare(std::string("SELECT ") + kStudyColumns +
-                       " FROM studies st JOIN patients pa ON pa.pk = st.patient_pk "
-                       "WHERE st.study_uid = ?1");
-  if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, study_uid);
-  auto items = Collect<StudyRecord>(**s, ReadStudy);
-  if (!items) return std::unexpected(items.error());
-  if (items->empty()) return Fail(ErrorCode::kNotFound, "unknown study");
-  return std::move(items->front());
+  Query query;
+  query.conditions.push_back({QueryAttr::kStudyInstanceUid, std::string(study_uid)});
+  query.limit = 1;
+  auto found = Search(query);
+  // A malformed UID names no study either.
+  if (!found && found.error().code != ErrorCode::kInvalidArgument) {
+    return std::unexpected(found.error());
+  }
+  if (!found || found->items.empty()) return Fail(ErrorCode::kNotFound, "unknown study");
+  return std::move(found->items.front().study);
 }
 
 Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(std::string_view study_uid) {
