@@ -14,11 +14,6 @@
 #include "dimse/store_status.hpp"
 
 namespace cf::dimse {
-namespace {
-
-DIC_US Count(int n) { return static_cast<DIC_US>(std::clamp(n, 0, 65535)); }
-
-}  // namespace
 
 OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
                       T_ASC_PresentationContextID pres_id) {
@@ -36,14 +31,10 @@ OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
     OFStandard::strlcpy(response.AffectedSOPClassUID, request.AffectedSOPClassUID,
                         sizeof(response.AffectedSOPClassUID));
     if (counts != nullptr) {
-      const bool pending = status == kStatusPending || status == kStatusCancel;
-      response.NumberOfRemainingSubOperations = Count(counts->remaining);
-      response.NumberOfCompletedSubOperations = Count(counts->completed);
-      response.NumberOfFailedSubOperations = Count(counts->failed);
-      response.NumberOfWarningSubOperations = Count(counts->warning);
-      response.opts |= O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS | O_GET_NUMBEROFFAILEDSUBOPERATIONS |
-                       O_GET_NUMBEROFWARNINGSUBOPERATIONS;
-      if (pending) response.opts |= O_GET_NUMBEROFREMAININGSUBOPERATIONS;
+      SetSubOperationCounts(response, status, *counts, O_GET_NUMBEROFREMAININGSUBOPERATIONS,
+                            O_GET_NUMBEROFCOMPLETEDSUBOPERATIONS |
+                                O_GET_NUMBEROFFAILEDSUBOPERATIONS |
+                                O_GET_NUMBEROFWARNINGSUBOPERATIONS);
     }
     response.DataSetType = ids != nullptr ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
     std::unique_ptr<DcmDataset> detail;
@@ -52,33 +43,13 @@ OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
   };
   auto finish = [&](uint16_t status, const SubOperations* counts, DcmDataset* ids,
                     std::string_view comment, int64_t matched) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
-    const auto level = status == kStatusSuccess ? log::Level::kInfo : log::Level::kWarn;
-    log::Write(level, "dimse.get",
-               {{"calling_ae", session.calling_ae},
-                {"status", StatusHex(status)},
-                {"matched", matched},
-                {"completed", ops.completed},
-                {"failed", ops.failed},
-                {"warning", ops.warning},
-                {"cancelled", ops.cancelled ? "yes" : "no"},
-                {"comment", comment},
-                {"ms", ms}});
+    LogRetrieve("dimse.get", session, session.calling_ae, status, matched, ops, comment, started);
     return respond(status, counts, ids, comment);
   };
 
-  auto parsed = ParseRetrieveIdentifier(*identifier, ModelOf(request.AffectedSOPClassUID));
-  if (!parsed) {
-    return finish(kStatusIdentifierDoesNotMatch, nullptr, nullptr, parsed.error().message, 0);
-  }
-  auto instances = ResolveInstances(session.context.Archive(), parsed->query,
-                                    session.context.Options().query_page_size);
+  auto instances = ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID);
   if (!instances) {
-    const bool invalid = instances.error().code == ErrorCode::kInvalidArgument;
-    return finish(invalid ? kStatusIdentifierDoesNotMatch : kStatusUnableToProcess, nullptr,
-                  nullptr, instances.error().message, 0);
+    return finish(instances.error().status, nullptr, nullptr, instances.error().comment, 0);
   }
   const auto matched = static_cast<int64_t>(instances->size());
 

@@ -21,8 +21,6 @@
 namespace cf::dimse {
 namespace {
 
-DIC_US Count(int n) { return static_cast<DIC_US>(std::clamp(n, 0, 65535)); }
-
 std::string Trimmed(const char* text) {
   std::string s(text);
   const auto first = s.find_first_not_of(' ');
@@ -73,14 +71,10 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
     OFStandard::strlcpy(response.AffectedSOPClassUID, request.AffectedSOPClassUID,
                         sizeof(response.AffectedSOPClassUID));
     if (counts != nullptr) {
-      const bool pending = status == kStatusPending || status == kStatusCancel;
-      response.NumberOfRemainingSubOperations = Count(counts->remaining);
-      response.NumberOfCompletedSubOperations = Count(counts->completed);
-      response.NumberOfFailedSubOperations = Count(counts->failed);
-      response.NumberOfWarningSubOperations = Count(counts->warning);
-      response.opts |= O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS | O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
-                       O_MOVE_NUMBEROFWARNINGSUBOPERATIONS;
-      if (pending) response.opts |= O_MOVE_NUMBEROFREMAININGSUBOPERATIONS;
+      SetSubOperationCounts(response, status, *counts, O_MOVE_NUMBEROFREMAININGSUBOPERATIONS,
+                            O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS |
+                                O_MOVE_NUMBEROFFAILEDSUBOPERATIONS |
+                                O_MOVE_NUMBEROFWARNINGSUBOPERATIONS);
     }
     response.DataSetType = ids != nullptr ? DIMSE_DATASET_PRESENT : DIMSE_DATASET_NULL;
     std::unique_ptr<DcmDataset> detail;
@@ -89,21 +83,7 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   };
   auto finish = [&](uint16_t status, const SubOperations* counts, DcmDataset* ids,
                     std::string_view comment, int64_t matched) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
-    const auto level = status == kStatusSuccess ? log::Level::kInfo : log::Level::kWarn;
-    log::Write(level, "dimse.move",
-               {{"calling_ae", session.calling_ae},
-                {"destination", destination},
-                {"status", StatusHex(status)},
-                {"matched", matched},
-                {"completed", ops.completed},
-                {"failed", ops.failed},
-                {"warning", ops.warning},
-                {"cancelled", ops.cancelled ? "yes" : "no"},
-                {"comment", comment},
-                {"ms", ms}});
+    LogRetrieve("dimse.move", session, destination, status, matched, ops, comment, started);
     return respond(status, counts, ids, comment);
   };
 
@@ -112,16 +92,9 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   if (peer == destinations.end()) {
     return finish(kStatusMoveDestinationUnknown, nullptr, nullptr, "move destination unknown", 0);
   }
-  auto parsed = ParseRetrieveIdentifier(*identifier, ModelOf(request.AffectedSOPClassUID));
-  if (!parsed) {
-    return finish(kStatusIdentifierDoesNotMatch, nullptr, nullptr, parsed.error().message, 0);
-  }
-  auto instances = ResolveInstances(session.context.Archive(), parsed->query,
-                                    session.context.Options().query_page_size);
+  auto instances = ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID);
   if (!instances) {
-    const bool invalid = instances.error().code == ErrorCode::kInvalidArgument;
-    return finish(invalid ? kStatusIdentifierDoesNotMatch : kStatusUnableToProcess, nullptr,
-                  nullptr, instances.error().message, 0);
+    return finish(instances.error().status, nullptr, nullptr, instances.error().comment, 0);
   }
   const auto matched = static_cast<int64_t>(instances->size());
   if (instances->empty()) return finish(kStatusSuccess, &ops, nullptr, "", 0);

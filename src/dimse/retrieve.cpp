@@ -4,6 +4,9 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 
+#include "core/log.hpp"
+#include "dimse/identifier.hpp"
+#include "dimse/service.hpp"
 #include "dimse/store_status.hpp"
 
 namespace cf::dimse {
@@ -109,6 +112,42 @@ std::unique_ptr<DcmDataset> ErrorCommentDetail(std::string_view comment) {
   auto out = std::make_unique<DcmDataset>();
   out->putAndInsertString(DCM_ErrorComment, ToErrorComment(comment).c_str());
   return out;
+}
+
+std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetrieve(
+    Session& session, DcmDataset& identifier, std::string_view sop_class_uid) {
+  auto parsed = ParseRetrieveIdentifier(identifier, ModelOf(sop_class_uid));
+  if (!parsed) {
+    return std::unexpected(RetrieveRefusal{kStatusIdentifierDoesNotMatch, parsed.error().message});
+  }
+  auto instances = ResolveInstances(session.context.Archive(), parsed->query,
+                                    session.context.Options().query_page_size);
+  if (!instances) {
+    const bool invalid = instances.error().code == ErrorCode::kInvalidArgument;
+    return std::unexpected(
+        RetrieveRefusal{invalid ? kStatusIdentifierDoesNotMatch : kStatusUnableToProcess,
+                        instances.error().message});
+  }
+  return std::move(*instances);
+}
+
+void LogRetrieve(std::string_view event, const Session& session, std::string_view destination,
+                 uint16_t status, int64_t matched, const SubOperations& ops,
+                 std::string_view comment, std::chrono::steady_clock::time_point started) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  log::Write(status == kStatusSuccess ? log::Level::kInfo : log::Level::kWarn, event,
+             {{"calling_ae", session.calling_ae},
+              {"destination", destination},
+              {"status", StatusHex(status)},
+              {"matched", matched},
+              {"completed", ops.completed},
+              {"failed", ops.failed},
+              {"warning", ops.warning},
+              {"cancelled", ops.cancelled ? "yes" : "no"},
+              {"comment", comment},
+              {"ms", ms}});
 }
 
 }  // namespace cf::dimse

@@ -9,7 +9,10 @@
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmnet/assoc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <expected>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +24,8 @@
 #include "dimse/store_scu.hpp"
 
 namespace cf::dimse {
+
+struct Session;
 
 inline constexpr uint16_t kStatusPending = 0xFF00;
 inline constexpr uint16_t kStatusCancel = 0xFE00;
@@ -77,5 +82,36 @@ std::unique_ptr<DcmDataset> FailedInstancesIdentifier(const SubOperations& ops);
 
 // A status detail data set holding only an Error Comment (0000,0902).
 std::unique_ptr<DcmDataset> ErrorCommentDetail(std::string_view comment);
+
+// The instances a C-MOVE or C-GET identifier names; on failure, the status
+// (0xA900 for an identifier we refuse, 0xC000 otherwise) and the comment.
+struct RetrieveRefusal {
+  uint16_t status = kStatusUnableToProcess;
+  std::string comment;
+};
+std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetrieve(
+    Session& session, DcmDataset& identifier, std::string_view sop_class_uid);
+
+// Sub-operation counts into a C-MOVE or C-GET response, whose structs have
+// the same fields but their own flag constants; Remaining only while the
+// operation is pending (or cancelled), as PS3.4 C.4.2.1.6 wants.
+template <class Response>
+void SetSubOperationCounts(Response& response, uint16_t status, const SubOperations& counts,
+                           unsigned remaining_flag, unsigned other_flags) {
+  const auto clamp = [](int n) { return static_cast<DIC_US>(std::clamp(n, 0, 65535)); };
+  response.NumberOfRemainingSubOperations = clamp(counts.remaining);
+  response.NumberOfCompletedSubOperations = clamp(counts.completed);
+  response.NumberOfFailedSubOperations = clamp(counts.failed);
+  response.NumberOfWarningSubOperations = clamp(counts.warning);
+  response.opts |= other_flags;
+  if (status == kStatusPending || status == kStatusCancel) response.opts |= remaining_flag;
+}
+
+// The log line of a finished C-MOVE (`event` "dimse.move") or C-GET
+// ("dimse.get", whose destination is the requester): AE titles and counts
+// only.
+void LogRetrieve(std::string_view event, const Session& session, std::string_view destination,
+                 uint16_t status, int64_t matched, const SubOperations& ops,
+                 std::string_view comment, std::chrono::steady_clock::time_point started);
 
 }  // namespace cf::dimse
