@@ -30,6 +30,7 @@
 #include "catalog/sqlite_catalog.hpp"
 #include "core/version.hpp"
 #include "crypto/sha256.hpp"
+#include "http_client.hpp"
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -54,96 +55,8 @@ constexpr const char* kInstance2 = "1.2.826.0.1.1.1.2";
 constexpr const char* kStudyB = "1.2.826.0.1.2";
 constexpr const char* kNameA = "Wang^Wei=\xE7\x8E\x8B^\xE4\xBC\x9F";
 
-struct Reply {
-  unsigned status = 0;  // 0 = no answer (see `error`)
-  std::string error;
-  beast_http::fields headers;
-  std::string body;
-
-  std::string Header(beast_http::field name) const {
-    const auto value = headers[name];
-    return {value.data(), value.size()};
-  }
-  nlohmann::json Json() const { return nlohmann::json::parse(body); }
-};
-
-// A blocking HTTP/1.1 client on one connection; every operation has a
-// deadline so that a misbehaving server fails the test instead of hanging it.
-class Client {
- public:
-  explicit Client(uint16_t port) {
-    error_code ec;
-    stream_.expires_after(5s);
-    stream_.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port},
-                          [&](error_code e) { ec = e; });
-    Run();
-    connected_ = !ec;
-  }
-
-  bool Connected() const { return connected_; }
-
-  Reply Send(verb method, const std::string& target, beast_http::fields extra = {},
-             unsigned version = 11) {
-    beast_http::request<beast_http::empty_body> request{method, target, version};
-    for (const auto& field : extra) request.set(field.name_string(), field.value());
-    request.set(beast_http::field::host, "127.0.0.1");
-    error_code ec;
-    stream_.expires_after(5s);
-    beast_http::async_write(stream_, request, [&](error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return {0, "write: " + ec.message(), {}, {}};
-    return Read(method == verb::head);
-  }
-
-  void WriteRaw(std::string_view bytes) {
-    error_code ec;
-    stream_.expires_after(5s);
-    asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
-                      [&](error_code e, size_t) { ec = e; });
-    Run();
-  }
-
-  Reply Read(bool head = false) {
-    beast_http::response_parser<beast_http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    parser.skip(head);
-    error_code ec;
-    stream_.expires_after(5s);
-    beast_http::async_read(stream_, buffer_, parser, [&](error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return {0, "read: " + ec.message(), {}, {}};
-    auto message = parser.release();
-    Reply reply;
-    reply.status = message.result_int();
-    reply.headers = message.base();
-    reply.body = std::move(message.body());
-    return reply;
-  }
-
-  // True when the server closes the connection within `limit`.
-  bool ClosedWithin(std::chrono::milliseconds limit) {
-    std::array<char, 1024> scratch;
-    error_code ec;
-    stream_.expires_after(limit);
-    for (;;) {
-      stream_.async_read_some(asio::buffer(scratch), [&](error_code e, size_t) { ec = e; });
-      Run();
-      if (ec) break;
-    }
-    return ec != beast::error::timeout;
-  }
-
- private:
-  void Run() {
-    io_.restart();
-    io_.run();
-  }
-
-  asio::io_context io_;
-  beast::tcp_stream stream_{io_};
-  beast::flat_buffer buffer_;
-  bool connected_ = false;
-};
+using testing::Client;
+using testing::Reply;
 
 class ServerTest : public ::testing::Test {
  protected:

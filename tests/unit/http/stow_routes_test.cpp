@@ -7,17 +7,8 @@
 // a trickling upload, and that no spool file is left behind.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +17,7 @@
 #include <vector>
 
 #include "http/server.hpp"
+#include "http_client.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
@@ -33,11 +25,7 @@
 namespace cf::http {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
-using asio::ip::tcp;
-using boost::system::error_code;
 using cf::testing::DicomBuilder;
 using namespace std::chrono_literals;
 
@@ -46,72 +34,8 @@ constexpr const char* kSeries = "1.2.826.0.7.1.1";
 constexpr const char* kBoundary = "stow-test-boundary";
 constexpr size_t kMaxUpload = 64 * 1024;
 
-struct Reply {
-  unsigned status = 0;  // 0 = no answer
-  std::string content_type;
-  std::string body;
-  nlohmann::json Json() const { return nlohmann::json::parse(body, nullptr, false); }
-};
-
-// A client on one connection that writes raw bytes; every wait has a deadline.
-class RawClient {
- public:
-  explicit RawClient(uint16_t port) {
-    error_code ec;
-    stream_.expires_after(5s);
-    stream_.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), port},
-                          [&](error_code e) { ec = e; });
-    Run();
-    connected_ = !ec;
-  }
-
-  bool Connected() const { return connected_; }
-
-  bool Write(std::string_view bytes) {
-    error_code ec;
-    stream_.expires_after(5s);
-    asio::async_write(stream_, asio::buffer(bytes.data(), bytes.size()),
-                      [&](error_code e, size_t) { ec = e; });
-    Run();
-    return !ec;
-  }
-
-  Reply Read() {
-    beast_http::response_parser<beast_http::string_body> parser;
-    error_code ec;
-    stream_.expires_after(5s);
-    beast_http::async_read(stream_, buffer_, parser, [&](error_code e, size_t) { ec = e; });
-    Run();
-    if (ec) return {};
-    const auto& message = parser.get();
-    const auto type = message[beast_http::field::content_type];
-    return {message.result_int(), std::string(type.data(), type.size()), message.body()};
-  }
-
-  // True when the server closes the connection within `limit`.
-  bool ClosedWithin(std::chrono::milliseconds limit) {
-    std::array<char, 1024> scratch;
-    error_code ec;
-    stream_.expires_after(limit);
-    for (;;) {
-      stream_.async_read_some(asio::buffer(scratch), [&](error_code e, size_t) { ec = e; });
-      Run();
-      if (ec) break;
-    }
-    return ec != beast::error::timeout;
-  }
-
- private:
-  void Run() {
-    io_.restart();
-    io_.run();
-  }
-
-  asio::io_context io_;
-  beast::tcp_stream stream_{io_};
-  beast::flat_buffer buffer_;
-  bool connected_ = false;
-};
+using testing::Client;
+using testing::Reply;
 
 std::string Multipart(const std::vector<Bytes>& parts) {
   std::string body;
@@ -160,9 +84,9 @@ class StowTest : public ::testing::Test {
   }
 
   Reply Send(const std::string& request) {
-    RawClient client(server_->Port());
+    Client client(server_->Port());
     EXPECT_TRUE(client.Connected());
-    EXPECT_TRUE(client.Write(request));
+    EXPECT_TRUE(client.WriteRaw(request));
     return client.Read();
   }
 
@@ -186,7 +110,7 @@ TEST_F(StowTest, StoresEveryPartAndAnswersWithDicomJson) {
   const Bytes second = Object("1.2.826.0.7.1.1.2");
   const Reply reply = Send(Request("/dicom-web/studies", Multipart({first, second})));
   ASSERT_EQ(reply.status, 200u) << reply.body;
-  EXPECT_EQ(reply.content_type, "application/dicom+json");
+  EXPECT_EQ(reply.Header(beast_http::field::content_type), "application/dicom+json");
   const auto json = reply.Json();
   EXPECT_EQ(json["00081190"]["Value"][0],
             std::string("http://test.local:8042/dicom-web/studies/") + kStudy);
@@ -238,22 +162,23 @@ TEST_F(StowTest, AMalformedBodyStoresNothing) {
   body.resize(body.size() - 40);  // cut into the second part
   const Reply reply = Send(Request("/dicom-web/studies", body));
   ASSERT_EQ(reply.status, 400u) << reply.body;
-  EXPECT_EQ(reply.content_type, "application/problem+json");
+  EXPECT_EQ(reply.Header(beast_http::field::content_type), "application/problem+json");
   EXPECT_NE(reply.Json()["detail"].get<std::string>().find("part 2"), std::string::npos);
   EXPECT_EQ(Instances(), 0);
 }
 
 TEST_F(StowTest, AWrongContentTypeIsRefusedBeforeTheBodyIsSent) {
-  RawClient client(server_->Port());
-  ASSERT_TRUE(client.Write(
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(
       Header("/dicom-web/studies", "Content-Length: 10000\r\n", "application/dicom+json")));
   const Reply reply = client.Read();  // no body sent at all
   EXPECT_EQ(reply.status, 400u) << reply.body;
   EXPECT_NE(reply.body.find("not multipart/related"), std::string::npos);
 
-  RawClient json(server_->Port());
-  ASSERT_TRUE(json.Write(Header("/dicom-web/studies", "Content-Length: 10000\r\n",
-                                "multipart/related; type=\"application/dicom+json\"; boundary=x")));
+  Client json(server_->Port());
+  ASSERT_TRUE(
+      json.WriteRaw(Header("/dicom-web/studies", "Content-Length: 10000\r\n",
+                           "multipart/related; type=\"application/dicom+json\"; boundary=x")));
   const Reply unsupported = json.Read();
   EXPECT_EQ(unsupported.status, 415u) << unsupported.body;
   EXPECT_NE(unsupported.body.find("metadata and bulk data"), std::string::npos);
@@ -261,19 +186,19 @@ TEST_F(StowTest, AWrongContentTypeIsRefusedBeforeTheBodyIsSent) {
 
 TEST_F(StowTest, ExpectContinueGetsA100BeforeTheBody) {
   const std::string body = Multipart({Object("1.2.826.0.7.1.1.1")});
-  RawClient client(server_->Port());
-  ASSERT_TRUE(
-      client.Write(Header("/dicom-web/studies", "Content-Length: " + std::to_string(body.size()) +
-                                                    "\r\nExpect: 100-continue\r\n")));
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(
+      Header("/dicom-web/studies",
+             "Content-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n")));
   EXPECT_EQ(client.Read().status, 100u);
-  ASSERT_TRUE(client.Write(body));
+  ASSERT_TRUE(client.WriteRaw(body));
   EXPECT_EQ(client.Read().status, 200u);
   EXPECT_EQ(Instances(), 1);
 }
 
 TEST_F(StowTest, ADeclaredSizeOverTheLimitGets413WithoutReadingTheBody) {
-  RawClient client(server_->Port());
-  ASSERT_TRUE(client.Write(Header(
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(Header(
       "/dicom-web/studies",
       "Content-Length: " + std::to_string(kMaxUpload + 1) + "\r\nExpect: 100-continue\r\n")));
   const Reply reply = client.Read();
@@ -282,8 +207,8 @@ TEST_F(StowTest, ADeclaredSizeOverTheLimitGets413WithoutReadingTheBody) {
 }
 
 TEST_F(StowTest, AChunkedUploadOverTheLimitGets413AndStoresNothing) {
-  RawClient client(server_->Port());
-  ASSERT_TRUE(client.Write(Header("/dicom-web/studies", "Transfer-Encoding: chunked\r\n")));
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(Header("/dicom-web/studies", "Transfer-Encoding: chunked\r\n")));
   const std::string first = Multipart({Object("1.2.826.0.7.1.1.1")});
   std::string chunks;
   const auto chunk = [&chunks](const std::string& data) {
@@ -294,7 +219,7 @@ TEST_F(StowTest, AChunkedUploadOverTheLimitGets413AndStoresNothing) {
   chunk(first.substr(0, first.size() - 20));  // the close delimiter never comes
   chunk(std::string(kMaxUpload, 'x'));
   chunks += "0\r\n\r\n";
-  client.Write(chunks);  // may fail part way: the server stops reading
+  client.WriteRaw(chunks);  // may fail part way: the server stops reading
   EXPECT_EQ(client.Read().status, 413u);
   EXPECT_EQ(Instances(), 0);
   EXPECT_TRUE(SpoolIsEmpty());
@@ -315,9 +240,9 @@ TEST_F(StowTest, AChunkedUploadUnderTheLimitIsStored) {
 }
 
 TEST_F(StowTest, ATricklingUploadIsCutOffByTheReadDeadline) {
-  RawClient client(server_->Port());
-  ASSERT_TRUE(client.Write(Header("/dicom-web/studies", "Content-Length: 10000\r\n")));
-  ASSERT_TRUE(client.Write(std::string("--") + kBoundary + "\r\n"));
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(Header("/dicom-web/studies", "Content-Length: 10000\r\n")));
+  ASSERT_TRUE(client.WriteRaw(std::string("--") + kBoundary + "\r\n"));
   // Nothing more: read_timeout is 1 s per chunk of the body.
   const auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(client.ClosedWithin(4s));
