@@ -13,7 +13,6 @@ source "$(dirname "$0")/lib.sh"
 
 EXPLICIT_LE=1.2.840.10008.1.2.1
 HTJ2K_LOSSLESS=1.2.840.10008.1.2.4.201
-SPLIT="python3 $HERE/multipart_split.py"
 command -v opj_decompress >/dev/null || skip "opj_decompress not installed (scripts/install-deps.sh)"
 command -v sqlite3 >/dev/null || skip "sqlite3 not installed"
 
@@ -38,14 +37,6 @@ for f in "${REAL[@]}"; do
   check "storescu sends $(basename "$f") as it is" storescu -aec CLOUDFILM "$(propose_flag "$f")" 127.0.0.1 "$DICOM_PORT" "$f"
 done
 
-get() {  # get NAME URL [curl args...]: body to $WORK/NAME.body, headers to .hdr; prints the status
-  local name=$1 url=$2; shift 2
-  curl -s -D "$WORK/$name.hdr" -o "$WORK/$name.body" -w '%{http_code}' "$@" "$url"
-}
-header() {  # header NAME FIELD
-  tr -d '\r' <"$WORK/$1.hdr" | awk -F': ' -v f="$2" 'tolower($1) == tolower(f) { v = $2 } END { print v }'
-}
-split_parts() { $SPLIT "$WORK/$1.hdr" "$WORK/$1.body" "$WORK/$1.d" >"$WORK/$1.parts"; }
 part() { awk -v n="$2" 'NR == n { print $1 }' "$WORK/$1.parts"; }        # part NAME N: its file
 part_type() { awk -v n="$2" 'NR == n { print $3 }' "$WORK/$1.parts"; }   # part NAME N: its type
 top_level() {  # top_level FILE TAG: its value at the top level of the data set

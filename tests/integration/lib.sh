@@ -69,6 +69,19 @@ kill_server() {
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null && curl -sf "$BASE/healthz" >/dev/null; }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# HTTP answers kept by name for the checks that follow (-g: URLs are taken
+# literally, so that '[' and '*' in query values need no escaping).
+get() {  # get NAME URL [curl args...]: body to $WORK/NAME.body, headers to .hdr; prints the status
+  local name=$1 url=$2; shift 2
+  curl -s -g -D "$WORK/$name.hdr" -o "$WORK/$name.body" -w '%{http_code}' "$@" "$url"
+}
+header() {  # header NAME FIELD: the last value of that header field
+  tr -d '\r' <"$WORK/$1.hdr" | awk -F': ' -v f="$2" 'tolower($1) == tolower(f) { v = $2 } END { print v }'
+}
+split_parts() {  # split_parts NAME: "path sha type" lines of a multipart answer in $WORK/NAME.parts
+  python3 "$HERE/multipart_split.py" "$WORK/$1.hdr" "$WORK/$1.body" "$WORK/$1.d" >"$WORK/$1.parts"
+}
 # The dataset bytes of a file: after the preamble and file meta group if any.
 dataset_sha() { python3 "$HERE/dataset_bytes.py" "$1" | sha256sum | cut -d' ' -f1; }
 ts_of() { python3 "$HERE/dataset_bytes.py" --transfer-syntax "$1"; }

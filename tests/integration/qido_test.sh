@@ -15,13 +15,6 @@ check_eq "import exits 0" 0 "$rc"
 start_server "$WORK/data"
 W=$BASE/dicom-web
 
-get() {  # get NAME URL [curl args...]: body to $WORK/NAME.body, headers to .hdr; prints the status
-  local name=$1 url=$2; shift 2
-  curl -s -g -D "$WORK/$name.hdr" -o "$WORK/$name.body" -w '%{http_code}' "$@" "$url"
-}
-header() {  # header NAME FIELD
-  tr -d '\r' <"$WORK/$1.hdr" | awk -F': ' -v f="$2" 'tolower($1) == tolower(f) { v = $2 } END { print v }'
-}
 # Sorted values of TAG in a QIDO answer, one per line.
 values() { jq -r --arg t "$2" '.[][$t].Value[0] // empty' "$WORK/$1.body" | sort; }
 # Sorted distinct values of manifest column N over rows where AWK_COND holds.

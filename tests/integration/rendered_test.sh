@@ -47,13 +47,6 @@ check_eq "import exits 0" 0 "$rc"
 start_server "$WORK/data"
 W=$BASE/dicom-web
 
-get() {  # get NAME URL [curl args...]: body to $WORK/NAME.body, headers to .hdr; prints the status
-  local name=$1 url=$2; shift 2
-  curl -s -D "$WORK/$name.hdr" -o "$WORK/$name.body" -w '%{http_code}' "$@" "$url"
-}
-header() {  # header NAME FIELD
-  tr -d '\r' <"$WORK/$1.hdr" | awk -F': ' -v f="$2" 'tolower($1) == tolower(f) { v = $2 } END { print v }'
-}
 size_of() { $CHECK size "$WORK/$1.body" 2>&1; }
 answer() { echo "$1 $(header "$2" Content-Type) $(size_of "$2")"; }  # answer STATUS NAME
 problem() {  # problem NAME: "status type" of a problem+json answer

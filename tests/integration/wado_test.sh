@@ -10,7 +10,6 @@
 source "$(dirname "$0")/lib.sh"
 
 EXPLICIT_LE=1.2.840.10008.1.2.1
-SPLIT="python3 $HERE/multipart_split.py"
 
 "$CLOUDFILM" synth "$WORK/synth" --seed 8 --patients 1 --studies 2 --series 2 --instances 2 \
   --modalities CT,US --ct-size 64 --us-frames 3 --charset gb18030 >/dev/null
@@ -33,16 +32,6 @@ check_eq "import exits 0" 0 "$rc"
 start_server "$WORK/data"
 W=$BASE/dicom-web
 
-get() {  # get NAME URL [curl args...]: body to $WORK/NAME.body, headers to .hdr; prints the status
-  local name=$1 url=$2; shift 2
-  curl -s -D "$WORK/$name.hdr" -o "$WORK/$name.body" -w '%{http_code}' "$@" "$url"
-}
-header() {  # header NAME FIELD
-  tr -d '\r' <"$WORK/$1.hdr" | awk -F': ' -v f="$2" 'tolower($1) == tolower(f) { v = $2 } END { print v }'
-}
-split_parts() {  # split_parts NAME: "path sha type" lines in $WORK/NAME.parts
-  $SPLIT "$WORK/$1.hdr" "$WORK/$1.body" "$WORK/$1.d" >"$WORK/$1.parts"
-}
 problem_status() { jq -r .status "$WORK/$1.body" 2>/dev/null; }
 native_pixels() {  # native_pixels FILE OUT: the pixel data value, decompressed by DCMTK's tools
   local dir; dir=$(mktemp -d "$WORK/px.XXXX")
