@@ -33,6 +33,7 @@
 #include <jpeglib.h>
 #include <string>
 
+#include "codec/dcmtk_load.hpp"
 #include "codec/transcode.hpp"
 
 namespace cf::codec {
@@ -47,20 +48,6 @@ void QuietDcmtkOnce() {
       OFLog::getLogger(name).setLogLevel(OFLogger::FATAL_LOG_LEVEL);
     }
   });
-}
-
-Result<std::unique_ptr<DcmFileFormat>> Load(ByteView part10) {
-  auto file = std::make_unique<DcmFileFormat>();
-  DcmInputBufferStream stream;
-  stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
-  stream.setEos();
-  file->transferInit();
-  const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file->transferEnd();
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
-  }
-  return file;
 }
 
 Result<void> CheckStatus(const DicomImage& image, std::string_view what) {
@@ -222,7 +209,9 @@ Result<Bytes> RenderImage(ByteView part10, const RenderOptions& options) {
     return Fail(ErrorCode::kInvalidArgument,
                 "the viewport may be at most " + std::to_string(kMaxRenderSide) + " pixels wide");
   }
-  auto file = Load(part10);
+  // One parse, the pixels decoded in place (no detour through encoded
+  // explicit little endian bytes and a second parse).
+  auto file = LoadNative(part10);
   if (!file) return std::unexpected(file.error());
   DcmDataset* dataset = (*file)->getDataset();
   if (!dataset->tagExists(DCM_PixelData)) {
@@ -230,13 +219,12 @@ Result<Bytes> RenderImage(ByteView part10, const RenderOptions& options) {
                 "the object has no pixel data (a report, document or waveform): only images "
                 "can be rendered");
   }
-  if (DcmXfer(dataset->getOriginalXfer()).isEncapsulated()) {
-    auto native = Transcode(part10, ts::kExplicitLittle);
-    if (!native) return std::unexpected(native.error());
-    file = Load(*native);
-    if (!file) return std::unexpected(file.error());
-    dataset = (*file)->getDataset();
-  }
+  // Native now, whatever it was received in.
+  const E_TransferSyntax received = dataset->getOriginalXfer();
+  const E_TransferSyntax xfer =
+      received == EXS_Unknown || DcmXfer(received).isEncapsulated()  // HTJ2K: unknown to DCMTK
+          ? EXS_LittleEndianExplicit
+          : received;
   Sint32 frames = 1;
   if (dataset->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
   if (options.frame > static_cast<uint32_t>(frames)) {
@@ -246,8 +234,7 @@ Result<Bytes> RenderImage(ByteView part10, const RenderOptions& options) {
   }
 
   // Only the requested frame is converted to DCMTK's intermediate form.
-  DicomImage image(dataset, dataset->getOriginalXfer(), 0UL,
-                   static_cast<unsigned long>(options.frame - 1), 1UL);
+  DicomImage image(dataset, xfer, 0UL, static_cast<unsigned long>(options.frame - 1), 1UL);
   if (auto ok = CheckStatus(image, "cannot render the image"); !ok) {
     return std::unexpected(ok.error());
   }

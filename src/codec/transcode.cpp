@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "codec/transcode.hpp"
 
+#include "codec/dcmtk_load.hpp"
 #include "codec/htj2k_output.hpp"
 
 #include <dcmtk/config/osconfig.h>
@@ -392,6 +393,15 @@ Result<void> ToNative(ByteView part10, const std::string& source, DcmDataset& ds
 }
 
 }  // namespace
+
+Result<std::unique_ptr<DcmFileFormat>> LoadNative(ByteView part10) {
+  auto loaded = LoadWithSource(part10);
+  if (!loaded) return std::unexpected(loaded.error());
+  if (auto r = ToNative(part10, loaded->source, *loaded->file->getDataset()); !r) {
+    return std::unexpected(r.error());
+  }
+  return std::move(loaded->file);
+}
 
 Result<Bytes> Transcode(ByteView part10, std::string_view target, const TranscodeOptions& options) {
   auto loaded = LoadWithSource(part10);
