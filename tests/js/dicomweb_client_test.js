@@ -15,22 +15,8 @@ const fs = require('fs');
 const path = require('path');
 
 const [base, manifestPath] = process.argv.slice(2);
-let checks = 0;
-let failures = 0;
-function check(what, ok, detail) {
-  checks += 1;
-  if (ok) {
-    console.log(`ok - ${what}`);
-  } else {
-    failures += 1;
-    console.log(`FAILED - ${what}${detail === undefined ? '' : `: ${detail}`}`);
-  }
-}
-function checkEq(what, expected, actual) {
-  const e = JSON.stringify(expected);
-  const a = JSON.stringify(actual);
-  check(what, e === a, `expected ${e}, got ${a}`);
-}
+const { check, checkEq, finish } = require('./tap');
+
 const sha = (bytes) => crypto.createHash('sha256').update(Buffer.from(bytes)).digest('hex');
 const sorted = (values) => [...values].sort();
 const value = (object, tag) => (object[tag] && object[tag].Value ? object[tag].Value[0] : undefined);
@@ -154,8 +140,7 @@ async function main() {
   checkEq('rendered PNG has the image size', [Number(ct.columns), Number(ct.rows)],
     [png.readUInt32BE(16), png.readUInt32BE(20)]);
 
-  console.log(`${checks - failures} passed, ${failures} failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
 }
 
 main().catch((error) => {

@@ -35,17 +35,7 @@ const ctShot = path.join(artifacts, 'ohif-ct.png');
 const LIST_TIMEOUT_MS = 30000;
 const RENDER_TIMEOUT_MS = 60000;
 
-let checks = 0;
-let failures = 0;
-function check(what, ok, detail) {
-  checks += 1;
-  if (ok) {
-    console.log(`ok - ${what}`);
-  } else {
-    failures += 1;
-    console.log(`FAILED - ${what}${detail === undefined ? '' : `: ${detail}`}`);
-  }
-}
+const { check, finish } = require('./tap');
 
 // --- What was stored ---------------------------------------------------------------
 const readTsv = (file) => {
@@ -343,8 +333,7 @@ async function main() {
     `${[...requestKinds].map(([k, c]) => `${k} x${c}`).join(', ')}`);
   check('no DICOMweb request of OHIF failed', failedRequests.length === 0, `\n  ${failedRequests.join('\n  ')}`);
   if (consoleErrors.length) console.log(`# browser console errors:\n#   ${consoleErrors.join('\n#   ')}`);
-  console.log(`${checks - failures} passed, ${failures} failed`);
-  process.exit(failures === 0 ? 0 : 1);
+  finish();
 }
 
 main().catch((e) => {
