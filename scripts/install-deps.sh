@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries (see DESIGN.md "Chosen dependencies")
   libdcmtk-dev libboost1.81-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libssl-dev libzstd-dev libarchive-dev libtomlplusplus-dev libcharls-dev libopenjph-dev libopenjp2-7-dev
-  zlib1g-dev libjpeg62-turbo-dev libpng-dev
+  zlib1g-dev libjpeg62-turbo-dev libpng-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
