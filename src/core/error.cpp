@@ -15,6 +15,10 @@ std::string_view ToString(ErrorCode code) {
       return "conflict";
     case ErrorCode::kTooLarge:
       return "too-large";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorCode::kRateLimited:
+      return "rate-limited";
     case ErrorCode::kPermissionDenied:
       return "permission-denied";
     case ErrorCode::kStorageUnavailable:
@@ -41,6 +45,10 @@ int ToHttpStatus(ErrorCode code) {
       return 409;
     case ErrorCode::kTooLarge:
       return 413;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kRateLimited:
+      return 429;
     case ErrorCode::kPermissionDenied:
       return 403;
     case ErrorCode::kStorageUnavailable:
@@ -64,6 +72,10 @@ uint16_t ToDimseStatus(ErrorCode code) {
     case ErrorCode::kTooLarge:
       return 0xA700;  // Out of resources
     case ErrorCode::kStorageUnavailable:
+      return 0xA700;  // Out of resources
+    case ErrorCode::kUnauthenticated:
+      return 0x0124;  // Refused: not authorized
+    case ErrorCode::kRateLimited:
       return 0xA700;  // Out of resources
     case ErrorCode::kPermissionDenied:
       return 0x0124;  // Refused: not authorized
@@ -93,6 +105,10 @@ int ToExitCode(ErrorCode code) {
       return 5;
     case ErrorCode::kTooLarge:
       return 6;
+    case ErrorCode::kUnauthenticated:
+      return 11;
+    case ErrorCode::kRateLimited:
+      return 12;
     case ErrorCode::kPermissionDenied:
       return 7;
     case ErrorCode::kStorageUnavailable:

@@ -18,7 +18,9 @@ enum class ErrorCode : uint16_t {
   kNotFound,            // unknown study, series, instance, route
   kConflict,            // contradicts what is stored (hierarchy, existing key)
   kTooLarge,            // over a configured size limit
-  kPermissionDenied,    // caller not allowed
+  kUnauthenticated,     // no credentials, or credentials that do not hold (HTTP 401)
+  kPermissionDenied,    // caller known but not allowed
+  kRateLimited,         // too many attempts from this address or account (HTTP 429)
   kStorageUnavailable,  // disk full, folder unwritable, database locked too long
   kTimeout,
   kUnsupported,  // valid but not handled (SOP class, transfer syntax)

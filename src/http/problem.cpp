@@ -28,8 +28,12 @@ std::string_view ProblemTitle(ErrorCode code) {
       return "Conflict";
     case ErrorCode::kTooLarge:
       return "Too large";
+    case ErrorCode::kUnauthenticated:
+      return "Unauthenticated";
     case ErrorCode::kPermissionDenied:
       return "Permission denied";
+    case ErrorCode::kRateLimited:
+      return "Too many requests";
     case ErrorCode::kStorageUnavailable:
       return "Storage unavailable";
     case ErrorCode::kTimeout:

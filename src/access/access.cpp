@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: Apache-2.0
+// One SQLite connection behind a mutex: authentication is a primary-key
+// lookup of a few microseconds, and writes (last use, failed logins) are
+// throttled, so one connection is not the bottleneck of a request.
+#include "access/access.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+#include "access/access_schema.hpp"
+#include "access/policy.hpp"
+#include "access/rate_limiter.hpp"
+#include "audit/audit_log.hpp"
+#include "catalog/sqlite_db.hpp"
+#include "core/log.hpp"
+#include "crypto/password.hpp"
+#include "crypto/sha256.hpp"
+#include "crypto/token.hpp"
+
+namespace cf::access {
+namespace {
+
+using catalog::sqlite::Connection;
+using catalog::sqlite::Statement;
+
+constexpr std::string_view kApiTokenPrefix = "cft";
+constexpr std::string_view kSessionPrefix = "cfs";
+constexpr std::string_view kCsrfPrefix = "cfc";
+// Last use and last seen are written at most this often per token/session.
+constexpr int64_t kTouchIntervalMs = 60'000;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string HashHex(std::string_view secret) {
+  return crypto::ToHex(crypto::HashTokenSecret(secret));
+}
+
+bool SameHash(std::string_view stored_hex, std::string_view secret) {
+  const auto stored = crypto::Sha256FromHex(stored_hex);
+  if (!stored) return false;
+  const auto presented = crypto::HashTokenSecret(secret);
+  return crypto::ConstantTimeEquals(*stored, presented);
+}
+
+bool ValidLogin(std::string_view login) {
+  if (login.size() < 3 || login.size() > 64) return false;
+  return std::ranges::all_of(login, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '@' || c == '-';
+  });
+}
+
+bool ValidTenant(std::string_view tenant) {
+  if (tenant.empty() || tenant.size() > 64) return false;
+  return std::ranges::all_of(tenant, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+// The audit trail's names for principals without an account
+// (Principal::Actor): an account may not take them, or its events would
+// pass for the local operator's or the bootstrap token's.
+bool ReservedLogin(std::string_view login) {
+  std::string lower(login);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower == "anonymous" || lower == "bootstrap" || lower == "operator";
+}
+
+std::string JoinScopes(const std::vector<Permission>& scopes) {
+  std::string text;
+  for (const Permission scope : scopes) {
+    if (!text.empty()) text.push_back(' ');
+    text.append(PermissionName(scope));
+  }
+  return text;
+}
+
+std::vector<Permission> SplitScopes(std::string_view text) {
+  std::vector<Permission> scopes;
+  while (!text.empty()) {
+    const auto space = text.find(' ');
+    if (auto scope = ParsePermission(text.substr(0, space))) scopes.push_back(*scope);
+    if (space == std::string_view::npos) break;
+    text.remove_prefix(space + 1);
+  }
+  return scopes;
+}
+
+// The permissions an account's token gets when none are asked for.
+std::vector<Permission> RoleScopes(Role role) {
+  std::vector<Permission> scopes;
+  for (const Permission p : {Permission::kReadImages, Permission::kStoreImages,
+                             Permission::kReadSystem, Permission::kManageAccounts,
+                             Permission::kReadAudit}) {
+    if (RoleHas(role, p)) scopes.push_back(p);
+  }
+  return scopes;
+}
+
+std::optional<std::string_view> BearerToken(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    const char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+}  // namespace
+
+Principal OperatorPrincipal() {
+  Principal p;
+  p.kind = Principal::Kind::kOperator;
+  p.role = Role::kPlatformAdmin;
+  p.login = "operator";
+  return p;
+}
+
+struct Access::Impl {
+  AccessOptions options;
+  audit::AuditLog* audit = nullptr;
+  std::mutex mutex;  // guards db
+  Connection db;
+  std::optional<crypto::Sha256Digest> bootstrap_hash;
+  std::optional<RateLimiter> login_limiter;
+  crypto::PasswordCost password_cost;
+  std::once_flag dummy_once;
+  std::string dummy_hash;
+
+  // A real hash at the configured cost, verified for unknown logins so
+  // that they take as long as known ones.
+  const std::string& DummyHash() {
+    std::call_once(dummy_once, [this] {
+      dummy_hash = crypto::HashPassword("timing equaliser, not a password", password_cost)
+                       .value_or(std::string());
+    });
+    return dummy_hash;
+  }
+
+  Result<Statement*> Prepare(std::string_view sql) { return db.Prepare(sql); }
+
+  void Audit(audit::Action action, audit::Outcome outcome, const Principal& who,
+             std::string_view detail, const ClientInfo* client = nullptr) {
+    if (audit == nullptr) return;
+    audit::Event event;
+    event.tenant = who.tenant;
+    event.actor = who.Actor();
+    event.role = who.authenticated() ? std::string(RoleName(who.role)) : std::string();
+    event.token_id = who.token_id;
+    event.action = action;
+    event.outcome = outcome;
+    event.protocol = who.kind == Principal::Kind::kOperator ? "cli" : "http";
+    event.detail = std::string(detail);
+    if (client != nullptr) {
+      event.source = std::string(client->address);
+      event.user_agent = std::string(client->user_agent.substr(0, 256));
+    }
+    if (auto recorded = audit->Record(std::move(event)); !recorded) {
+      log::Error("access.audit_failed", {{"error", recorded.error().message}});
+    }
+  }
+
+  Result<Principal> AccountPrincipal(int64_t account_id, Principal::Kind kind) {
+    auto stmt = Prepare("SELECT login, role, tenant, disabled FROM accounts WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, account_id);
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row || s.Int(3) != 0) {
+      s.Reset();
+      return Fail(ErrorCode::kUnauthenticated, "account disabled or removed");
+    }
+    Principal p;
+    p.kind = kind;
+    p.account_id = account_id;
+    p.login = s.Text(0);
+    const auto role = ParseRole(s.Text(1));
+    p.tenant = s.Text(2);
+    s.Reset();
+    if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
+    p.role = *role;
+    return p;
+  }
+
+  Result<Principal> FromApiToken(const crypto::ParsedToken& token) {
+    auto stmt = Prepare(
+        "SELECT account_id, secret_hash, scopes, expires_ms, revoked_ms, last_used_ms "
+        "FROM api_tokens WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, token.id);
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row || !SameHash(s.Text(1), token.secret)) {
+      s.Reset();
+      return Fail(ErrorCode::kUnauthenticated, "unknown API token");
+    }
+    const int64_t account_id = s.Int(0);
+    const auto scopes = SplitScopes(s.Text(2));
+    const int64_t now = NowMs();
+    const bool expired = !s.IsNull(3) && s.Int(3) <= now;
+    const bool revoked = !s.IsNull(4);
+    const int64_t last_used = s.IsNull(5) ? 0 : s.Int(5);
+    s.Reset();
+    if (revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
+    if (expired) return Fail(ErrorCode::kUnauthenticated, "API token expired");
+    auto principal = AccountPrincipal(account_id, Principal::Kind::kApiToken);
+    if (!principal) return principal;
+    principal->token_id = token.id;
+    principal->scopes = scopes;
+    if (now - last_used >= kTouchIntervalMs) {
+      if (auto touch = Prepare("UPDATE api_tokens SET last_used_ms = ? WHERE id = ?")) {
+        (*touch)->Bind(1, now).Bind(2, token.id);
+        (void)(*touch)->Run();
+      }
+    }
+    return principal;
+  }
+
+  Result<Principal> FromSession(const crypto::ParsedToken& token, const Credentials& credentials) {
+    auto stmt = Prepare(
+        "SELECT account_id, secret_hash, csrf_hash, expires_ms, last_seen_ms, ended_ms "
+        "FROM sessions WHERE id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, token.id);
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row || !SameHash(s.Text(1), token.secret)) {
+      s.Reset();
+      return Fail(ErrorCode::kUnauthenticated, "unknown session");
+    }
+    const int64_t account_id = s.Int(0);
+    const std::string csrf_hash = s.Text(2);
+    const int64_t expires = s.Int(3);
+    const int64_t last_seen = s.Int(4);
+    const bool ended = !s.IsNull(5);
+    s.Reset();
+    const int64_t now = NowMs();
+    const int64_t idle_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.session_idle).count();
+    if (ended || now >= expires || now - last_seen >= idle_ms) {
+      return Fail(ErrorCode::kUnauthenticated, "session expired, sign in again");
+    }
+    if (credentials.state_changing) {
+      // The CSRF token is a second secret a cross-site page cannot read.
+      const auto csrf = crypto::ParseToken(credentials.csrf_token);
+      if (!csrf || csrf->prefix != kCsrfPrefix || !SameHash(csrf_hash, credentials.csrf_token)) {
+        return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token header");
+      }
+    }
+    auto principal = AccountPrincipal(account_id, Principal::Kind::kSession);
+    if (!principal) return principal;
+    principal->token_id = token.id;
+    // Touched well within the idle timeout, or a session in use would
+    // still expire idle_ms after its last touch.
+    if (now - last_seen >= std::min(kTouchIntervalMs, idle_ms / 2)) {
+      if (auto touch = Prepare("UPDATE sessions SET last_seen_ms = ? WHERE id = ?")) {
+        (*touch)->Bind(1, now).Bind(2, token.id);
+        (void)(*touch)->Run();
+      }
+    }
+    return principal;
+  }
+
+  Result<std::optional<AccountInfo>> FindAccount(std::string_view login) {
+    auto stmt = Prepare(
+        "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
+        "FROM accounts WHERE login = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, login);
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      s.Reset();
+      return std::optional<AccountInfo>();
+    }
+    AccountInfo info = ReadAccount(s);
+    s.Reset();
+    return std::optional<AccountInfo>(std::move(info));
+  }
+
+  static AccountInfo ReadAccount(const Statement& s) {
+    AccountInfo info;
+    info.id = s.Int(0);
+    info.login = s.Text(1);
+    info.role = ParseRole(s.Text(2)).value_or(Role::kDoctor);
+    info.tenant = s.Text(3);
+    info.created_ms = s.Int(4);
+    if (!s.IsNull(5)) info.last_login_ms = s.Int(5);
+    info.locked_until_ms = s.Int(6);
+    info.disabled = s.Int(7) != 0;
+    return info;
+  }
+};
+
+Access::Access(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Access::~Access() = default;
+
+Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& database,
+                                             AccessOptions options, audit::AuditLog* audit) {
+  auto impl = std::make_unique<Impl>();
+  if (!options.bootstrap_token.empty()) {
+    if (options.bootstrap_token.size() < 20) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "the bootstrap token must have at least 20 characters");
+    }
+    impl->bootstrap_hash = crypto::HashTokenSecret(options.bootstrap_token);
+    // Not kept in clear beyond this point.
+    std::ranges::fill(options.bootstrap_token, '\0');
+    options.bootstrap_token.clear();
+  }
+  impl->password_cost = crypto::DefaultPasswordCost();
+  if (options.password_ops != 0) impl->password_cost.ops = options.password_ops;
+  if (options.password_mem_bytes != 0) impl->password_cost.mem_bytes = options.password_mem_bytes;
+  impl->login_limiter.emplace(static_cast<size_t>(std::max(1, options.login_attempts_per_minute)),
+                              std::chrono::seconds(60));
+  impl->options = std::move(options);
+  impl->audit = audit;
+  auto db = Connection::Open(database.string(), 5000, false);
+  if (!db) return std::unexpected(db.error());
+  impl->db = std::move(*db);
+  if (auto pragmas = impl->db.Exec(
+          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+      !pragmas) {
+    return std::unexpected(pragmas.error());
+  }
+  if (auto migrated = MigrateAccessDb(impl->db); !migrated) {
+    return std::unexpected(migrated.error());
+  }
+  return std::unique_ptr<Access>(new Access(std::move(impl)));
+}
+
+Result<Principal> Access::Authenticate(const Credentials& credentials) {
+  Impl& impl = *impl_;
+  if (!credentials.authorization.empty()) {
+    const auto bearer = BearerToken(credentials.authorization);
+    if (!bearer) {
+      return Fail(ErrorCode::kUnauthenticated, "Authorization must be \"Bearer <token>\"");
+    }
+    if (const auto parsed = crypto::ParseToken(*bearer);
+        parsed && parsed->prefix == kApiTokenPrefix) {
+      std::lock_guard lock(impl.mutex);
+      return impl.FromApiToken(*parsed);
+    }
+    if (impl.bootstrap_hash &&
+        crypto::ConstantTimeEquals(*impl.bootstrap_hash, crypto::HashTokenSecret(*bearer))) {
+      Principal p;
+      p.kind = Principal::Kind::kBootstrap;
+      p.role = Role::kPlatformAdmin;
+      p.login = "bootstrap";
+      return p;
+    }
+    return Fail(ErrorCode::kUnauthenticated, "unknown bearer token");
+  }
+  if (!credentials.session_cookie.empty()) {
+    const auto parsed = crypto::ParseToken(credentials.session_cookie);
+    if (!parsed || parsed->prefix != kSessionPrefix) {
+      return Fail(ErrorCode::kUnauthenticated, "malformed session cookie");
+    }
+    std::lock_guard lock(impl.mutex);
+    return impl.FromSession(*parsed, credentials);
+  }
+  return Principal{};
+}
+
+Result<Session> Access::Login(std::string_view login, std::string_view password,
+                              const ClientInfo& client) {
+  Impl& impl = *impl_;
+  Principal attempt;
+  attempt.login = ValidLogin(login) ? std::string(login) : std::string("(invalid login)");
+  attempt.kind = Principal::Kind::kSession;
+  if (const auto wait = impl.login_limiter->Attempt(std::string(client.address));
+      wait.count() > 0) {
+    impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
+               "rate limited: too many attempts from this address", &client);
+    return Fail(ErrorCode::kRateLimited, "too many login attempts from this address; retry in " +
+                                             std::to_string(wait.count()) + " s");
+  }
+  if (!ValidLogin(login) || password.size() > 1024) {
+    impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt, "malformed login",
+               &client);
+    return Fail(ErrorCode::kUnauthenticated, "wrong login or password");
+  }
+
+  std::optional<AccountInfo> account;
+  std::string stored_hash;
+  int64_t failed = 0;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto found = impl.FindAccount(login);
+    if (!found) return std::unexpected(found.error());
+    account = std::move(*found);
+    if (account) {
+      auto stmt = impl.Prepare("SELECT password_hash, failed_logins FROM accounts WHERE id = ?");
+      if (!stmt) return std::unexpected(stmt.error());
+      (*stmt)->Bind(1, account->id);
+      auto row = (*stmt)->Step();
+      if (row && *row) {
+        stored_hash = (*stmt)->Text(0);
+        failed = (*stmt)->Int(1);
+      }
+      (*stmt)->Reset();
+    }
+  }
+  const int64_t now = NowMs();
+  if (account) {
+    attempt.login = account->login;  // as stored, not as typed ("ALICE")
+    attempt.tenant = account->tenant;
+    attempt.role = account->role;
+    attempt.account_id = account->id;
+    if (account->locked_until_ms > now) {
+      impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt, "account locked",
+                 &client);
+      return Fail(ErrorCode::kRateLimited,
+                  "account locked after repeated failures; retry in " +
+                      std::to_string((account->locked_until_ms - now + 999) / 1000) + " s");
+    }
+  }
+  // The slow hash runs outside the lock, and also for unknown logins, so
+  // that timing does not tell which logins exist.
+  const bool password_ok = account ? crypto::VerifyPassword(stored_hash, password)
+                                   : (crypto::VerifyPassword(impl.DummyHash(), password), false);
+  if (!account || account->disabled || !password_ok) {
+    if (account && !password_ok) {
+      std::lock_guard lock(impl.mutex);
+      // Re-read under the lock: concurrent wrong guesses each read the
+      // count before their (slow) verification, and counting from that
+      // stale value would let a burst of guesses never lock the account.
+      if (auto stmt = impl.Prepare("SELECT failed_logins FROM accounts WHERE id = ?")) {
+        (*stmt)->Bind(1, account->id);
+        if (auto row = (*stmt)->Step(); row && *row) failed = (*stmt)->Int(0);
+        (*stmt)->Reset();
+      }
+      ++failed;
+      int64_t locked_until = 0;
+      if (failed >= impl.options.max_failed_logins) {
+        const int64_t doublings = std::min<int64_t>(failed - impl.options.max_failed_logins, 20);
+        const auto lock_s = std::min<int64_t>(impl.options.lockout_base.count() << doublings,
+                                              impl.options.lockout_max.count());
+        locked_until = now + lock_s * 1000;
+      }
+      if (auto stmt = impl.Prepare(
+              "UPDATE accounts SET failed_logins = ?, locked_until_ms = ? WHERE id = ?")) {
+        (*stmt)->Bind(1, failed).Bind(2, locked_until).Bind(3, account->id);
+        if (auto ran = (*stmt)->Run(); !ran) return std::unexpected(ran.error());
+      }
+    }
+    impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
+               account ? (account->disabled ? "account disabled" : "wrong password")
+                       : "unknown login",
+               &client);
+    return Fail(ErrorCode::kUnauthenticated, "wrong login or password");
+  }
+
+  const auto session_token = crypto::IssueToken(kSessionPrefix);
+  const auto csrf_token = crypto::IssueToken(kCsrfPrefix);
+  Session session;
+  session.cookie = session_token.text;
+  session.csrf = csrf_token.text;
+  session.expires_ms =
+      now + std::chrono::duration_cast<std::chrono::milliseconds>(impl.options.session_max).count();
+  {
+    std::lock_guard lock(impl.mutex);
+    if (auto begun = impl.db.Exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
+    auto insert = impl.Prepare(
+        "INSERT INTO sessions (id, account_id, secret_hash, csrf_hash, created_ms, expires_ms, "
+        "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    auto update = impl.Prepare(
+        "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0, last_login_ms = ? "
+        "WHERE id = ?");
+    Result<void> done = {};
+    if (!insert) done = std::unexpected(insert.error());
+    if (done && !update) done = std::unexpected(update.error());
+    if (done) {
+      (*insert)
+          ->Bind(1, session_token.id)
+          .Bind(2, account->id)
+          .Bind(3, crypto::ToHex(session_token.secret_hash))
+          .Bind(4, HashHex(csrf_token.text))
+          .Bind(5, now)
+          .Bind(6, session.expires_ms)
+          .Bind(7, now);
+      done = (*insert)->Run();
+    }
+    if (done) {
+      (*update)->Bind(1, now).Bind(2, account->id);
+      done = (*update)->Run();
+    }
+    if (done) done = impl.db.Exec("COMMIT");
+    if (!done) {
+      (void)impl.db.Exec("ROLLBACK");
+      return std::unexpected(done.error());
+    }
+    // Argon2 parameters raised since this password was set: upgrade now,
+    // while we hold the password.
+    if (crypto::PasswordNeedsRehash(stored_hash, impl.password_cost)) {
+      if (auto rehashed = crypto::HashPassword(password, impl.password_cost)) {
+        if (auto stmt = impl.Prepare("UPDATE accounts SET password_hash = ? WHERE id = ?")) {
+          (*stmt)->Bind(1, *rehashed).Bind(2, account->id);
+          (void)(*stmt)->Run();
+        }
+      }
+    }
+  }
+  session.principal = attempt;
+  session.principal.kind = Principal::Kind::kSession;
+  session.principal.token_id = session_token.id;
+  impl.Audit(audit::Action::kLogin, audit::Outcome::kSuccess, session.principal, "password",
+             &client);
+  return session;
+}
+
+Result<void> Access::Logout(const Principal& principal) {
+  if (principal.kind != Principal::Kind::kSession) return {};
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto stmt = impl.Prepare("UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->Bind(1, NowMs()).Bind(2, principal.token_id);
+    if (auto ran = (*stmt)->Run(); !ran) return ran;
+  }
+  impl.Audit(audit::Action::kLogout, audit::Outcome::kSuccess, principal, "");
+  return {};
+}
+
+Result<AccountInfo> Access::CreateAccount(const Principal& by, const NewAccount& account) {
+  Impl& impl = *impl_;
+  if (!ValidLogin(account.login)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "login must be 3 to 64 characters of letters, digits and . _ @ -");
+  }
+  if (ReservedLogin(account.login)) {
+    return Fail(ErrorCode::kInvalidArgument, "this login is reserved");
+  }
+  if (!ValidTenant(account.tenant)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "tenant must be 1 to 64 characters of lowercase letters, digits, - and _");
+  }
+  if (Authorize(by, Permission::kManageAccounts, account.tenant) != Decision::kAllow ||
+      (account.role == Role::kPlatformAdmin && by.role != Role::kPlatformAdmin)) {
+    impl.Audit(audit::Action::kAccountCreate, audit::Outcome::kDenied, by,
+               "role " + std::string(RoleName(account.role)));
+    return Fail(ErrorCode::kPermissionDenied, "not allowed to create this account");
+  }
+  if (auto policy = crypto::CheckPasswordPolicy(account.password); !policy) {
+    return std::unexpected(policy.error());
+  }
+  auto hash = crypto::HashPassword(account.password, impl.password_cost);
+  if (!hash) return std::unexpected(hash.error());
+  AccountInfo info;
+  info.login = account.login;
+  info.role = account.role;
+  info.tenant = account.tenant;
+  info.created_ms = NowMs();
+  {
+    std::lock_guard lock(impl.mutex);
+    auto stmt = impl.Prepare(
+        "INSERT INTO accounts (tenant, login, role, password_hash, created_ms) "
+        "VALUES (?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)
+        ->Bind(1, info.tenant)
+        .Bind(2, info.login)
+        .Bind(3, RoleName(info.role))
+        .Bind(4, *hash)
+        .Bind(5, info.created_ms);
+    if (auto ran = (*stmt)->Run(); !ran) {
+      if (sqlite3_extended_errcode(impl.db.get()) == SQLITE_CONSTRAINT_UNIQUE) {
+        return Fail(ErrorCode::kConflict, "an account with this login exists");
+      }
+      return std::unexpected(ran.error());
+    }
+    info.id = sqlite3_last_insert_rowid(impl.db.get());
+  }
+  impl.Audit(audit::Action::kAccountCreate, audit::Outcome::kSuccess, by,
+             "account " + info.login + " role " + std::string(RoleName(info.role)) + " tenant " +
+                 info.tenant);
+  return info;
+}
+
+Result<std::vector<AccountInfo>> Access::ListAccounts(const Principal& by) {
+  Impl& impl = *impl_;
+  const bool all = Authorize(by, Permission::kManageAccounts, "") == Decision::kAllow;
+  if (!all && Authorize(by, Permission::kManageAccounts, by.tenant) != Decision::kAllow) {
+    return Fail(ErrorCode::kPermissionDenied, "not allowed to list accounts");
+  }
+  std::lock_guard lock(impl.mutex);
+  auto stmt = impl.Prepare(
+      "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
+      "FROM accounts WHERE ? OR tenant = ? ORDER BY login");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  s.Bind(1, int64_t{all ? 1 : 0}).Bind(2, by.tenant);
+  std::vector<AccountInfo> accounts;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    accounts.push_back(Impl::ReadAccount(s));
+  }
+  s.Reset();
+  return accounts;
+}
+
+Result<int64_t> Access::CountAccounts() {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  auto stmt = impl.Prepare("SELECT COUNT(*) FROM accounts");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = (*stmt)->Step();
+  const int64_t count = row && *row ? (*stmt)->Int(0) : 0;
+  (*stmt)->Reset();
+  if (!row) return std::unexpected(row.error());
+  return count;
+}
+
+Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenRequest& request) {
+  Impl& impl = *impl_;
+  std::optional<AccountInfo> owner;
+  // The bootstrap token and the operator have no account of their own:
+  // never take one that merely has their name.
+  if (request.login.empty() && by.account_id == 0) {
+    return Fail(ErrorCode::kNotFound, "the bootstrap token has no account: name one");
+  }
+  {
+    std::lock_guard lock(impl.mutex);
+    const std::string login = request.login.empty() ? by.login : request.login;
+    auto found = impl.FindAccount(login);
+    if (!found) return std::unexpected(found.error());
+    owner = std::move(*found);
+  }
+  if (!owner) {
+    return Fail(ErrorCode::kNotFound, request.login.empty()
+                                          ? "the bootstrap token has no account: name one"
+                                          : "no account with this login");
+  }
+  const bool own = by.account_id != 0 && by.account_id == owner->id;
+  if (!own && (Authorize(by, Permission::kManageAccounts, owner->tenant) != Decision::kAllow ||
+               (owner->role == Role::kPlatformAdmin && by.role != Role::kPlatformAdmin))) {
+    impl.Audit(audit::Action::kTokenCreate, audit::Outcome::kDenied, by, "for " + owner->login);
+    return Fail(ErrorCode::kPermissionDenied, "not allowed to issue tokens for this account");
+  }
+  std::vector<Permission> scopes = request.scopes.empty() ? RoleScopes(owner->role) : request.scopes;
+  // An API token issues no more than its own scopes: otherwise a token
+  // limited to read-images could mint itself one with all of its role.
+  const bool by_token = by.kind == Principal::Kind::kApiToken;
+  if (by_token && request.scopes.empty()) {
+    std::erase_if(scopes,
+                  [&](Permission p) { return std::ranges::find(by.scopes, p) == by.scopes.end(); });
+  }
+  for (const Permission scope : scopes) {
+    if (scope == Permission::kPublic || scope == Permission::kAuthenticated ||
+        !RoleHas(owner->role, scope)) {
+      return Fail(ErrorCode::kInvalidArgument, "scope " + std::string(PermissionName(scope)) +
+                                                   " is beyond the account's role " +
+                                                   std::string(RoleName(owner->role)));
+    }
+    if (by_token && std::ranges::find(by.scopes, scope) == by.scopes.end()) {
+      impl.Audit(audit::Action::kTokenCreate, audit::Outcome::kDenied, by,
+                 "for " + owner->login + " scope " + std::string(PermissionName(scope)));
+      return Fail(ErrorCode::kPermissionDenied, "scope " + std::string(PermissionName(scope)) +
+                                                    " is beyond the scopes of this API token");
+    }
+  }
+  if (request.label.size() > 200) return Fail(ErrorCode::kInvalidArgument, "label too long");
+  const auto token = crypto::IssueToken(kApiTokenPrefix);
+  IssuedApiToken issued;
+  issued.text = token.text;
+  issued.info.id = token.id;
+  issued.info.login = owner->login;
+  issued.info.label = request.label;
+  issued.info.scopes = scopes;
+  issued.info.created_ms = NowMs();
+  if (request.lifetime) issued.info.expires_ms = issued.info.created_ms + request.lifetime->count() * 1000;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto stmt = impl.Prepare(
+        "INSERT INTO api_tokens (id, account_id, secret_hash, label, scopes, created_ms, "
+        "expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, token.id)
+        .Bind(2, owner->id)
+        .Bind(3, crypto::ToHex(token.secret_hash))
+        .Bind(4, request.label)
+        .Bind(5, JoinScopes(scopes))
+        .Bind(6, issued.info.created_ms);
+    if (issued.info.expires_ms) {
+      s.Bind(7, *issued.info.expires_ms);
+    } else {
+      s.BindNull(7);
+    }
+    if (auto ran = s.Run(); !ran) return std::unexpected(ran.error());
+  }
+  impl.Audit(audit::Action::kTokenCreate, audit::Outcome::kSuccess, by,
+             "token " + token.id + " for " + owner->login + " scopes " + JoinScopes(scopes));
+  return issued;
+}
+
+Result<std::vector<TokenInfo>> Access::ListTokens(const Principal& by) {
+  Impl& impl = *impl_;
+  if (!by.authenticated()) return Fail(ErrorCode::kUnauthenticated, "sign in first");
+  const bool all = Authorize(by, Permission::kManageAccounts, "") == Decision::kAllow;
+  const bool tenant = Authorize(by, Permission::kManageAccounts, by.tenant) == Decision::kAllow;
+  std::lock_guard lock(impl.mutex);
+  auto stmt = impl.Prepare(
+      "SELECT t.id, a.login, t.label, t.scopes, t.created_ms, t.expires_ms, t.last_used_ms, "
+      "t.revoked_ms FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
+      "WHERE ? OR (? AND a.tenant = ?) OR a.id = ? ORDER BY t.created_ms DESC");
+  if (!stmt) return std::unexpected(stmt.error());
+  Statement& s = **stmt;
+  s.Bind(1, int64_t{all ? 1 : 0})
+      .Bind(2, int64_t{tenant ? 1 : 0})
+      .Bind(3, by.tenant)
+      .Bind(4, by.account_id);
+  std::vector<TokenInfo> tokens;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    TokenInfo info;
+    info.id = s.Text(0);
+    info.login = s.Text(1);
+    info.label = s.Text(2);
+    info.scopes = SplitScopes(s.Text(3));
+    info.created_ms = s.Int(4);
+    if (!s.IsNull(5)) info.expires_ms = s.Int(5);
+    if (!s.IsNull(6)) info.last_used_ms = s.Int(6);
+    if (!s.IsNull(7)) info.revoked_ms = s.Int(7);
+    tokens.push_back(std::move(info));
+  }
+  s.Reset();
+  return tokens;
+}
+
+Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id) {
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto stmt = impl.Prepare(
+        "SELECT a.id, a.tenant, a.role FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
+        "WHERE t.id = ?");
+    if (!stmt) return std::unexpected(stmt.error());
+    Statement& s = **stmt;
+    s.Bind(1, token_id);
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) {
+      s.Reset();
+      return Fail(ErrorCode::kNotFound, "no such token");
+    }
+    const int64_t owner = s.Int(0);
+    const std::string tenant = s.Text(1);
+    const bool owner_is_platform_admin = s.Text(2) == RoleName(Role::kPlatformAdmin);
+    s.Reset();
+    const bool own = by.account_id != 0 && by.account_id == owner;
+    if (!own && (Authorize(by, Permission::kManageAccounts, tenant) != Decision::kAllow ||
+                 (owner_is_platform_admin && by.role != Role::kPlatformAdmin))) {
+      return Fail(ErrorCode::kNotFound, "no such token");
+    }
+    auto update =
+        impl.Prepare("UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+    if (!update) return std::unexpected(update.error());
+    (*update)->Bind(1, NowMs()).Bind(2, token_id);
+    if (auto ran = (*update)->Run(); !ran) return ran;
+  }
+  impl.Audit(audit::Action::kTokenRevoke, audit::Outcome::kSuccess, by,
+             "token " + std::string(token_id));
+  return {};
+}
+
+}  // namespace cf::access

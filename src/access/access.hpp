@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Accounts, API tokens and browser sessions, and turning the credentials of
+// a request into a Principal. Kept in their own SQLite database
+// (DATA/access.sqlite) so that the catalog's write lock never delays a
+// login, and so that a catalog restore cannot resurrect revoked tokens.
+//
+// Secrets are never stored: passwords as Argon2id hashes, tokens and
+// session ids as SHA-256 of their random secret part (high entropy makes a
+// slow hash pointless), looked up by their public id.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "access/principal.hpp"
+#include "access/role.hpp"
+#include "core/error.hpp"
+
+namespace cf::audit {
+class AuditLog;
+}
+
+namespace cf::access {
+
+struct AccessOptions {
+  // A platform-admin Bearer token for automation (CLOUDFILM_BOOTSTRAP_TOKEN
+  // or --bootstrap-token-file); empty = none. At least 20 characters.
+  std::string bootstrap_token;
+  // Failed passwords in a row before an account locks; each further
+  // failure doubles the lock, from lockout_base up to lockout_max.
+  int max_failed_logins = 5;
+  std::chrono::seconds lockout_base{30};
+  std::chrono::seconds lockout_max{std::chrono::minutes(15)};
+  // Login attempts per client address per minute, whatever the account.
+  int login_attempts_per_minute = 20;
+  std::chrono::seconds session_idle{std::chrono::minutes(30)};
+  std::chrono::seconds session_max{std::chrono::hours(12)};
+  // Argon2id cost; tests lower it. 0 = the crypto default.
+  unsigned long long password_ops = 0;
+  size_t password_mem_bytes = 0;
+};
+
+// What a request presents; any field may be empty.
+struct Credentials {
+  std::string_view authorization;   // the Authorization header value
+  std::string_view session_cookie;  // the cf_session cookie value
+  std::string_view csrf_token;      // the X-CSRF-Token header value
+  bool state_changing = false;      // POST, PUT, PATCH, DELETE
+};
+
+struct AccountInfo {
+  int64_t id = 0;
+  std::string login;
+  Role role = Role::kDoctor;
+  std::string tenant;
+  int64_t created_ms = 0;
+  std::optional<int64_t> last_login_ms;
+  int64_t locked_until_ms = 0;
+  bool disabled = false;
+};
+
+struct NewAccount {
+  std::string login;  // 3..64 characters of [A-Za-z0-9._@-]
+  Role role = Role::kDoctor;
+  std::string tenant = std::string(kDefaultTenant);
+  std::string password;  // see crypto::CheckPasswordPolicy
+};
+
+struct TokenInfo {
+  std::string id;  // public part, shown in lists and the audit trail
+  std::string login;
+  std::string label;
+  std::vector<Permission> scopes;
+  int64_t created_ms = 0;
+  std::optional<int64_t> expires_ms;
+  std::optional<int64_t> last_used_ms;
+  std::optional<int64_t> revoked_ms;
+};
+
+struct TokenRequest {
+  std::string login;  // the token's account; empty = the caller's own
+  std::string label;
+  std::vector<Permission> scopes;  // empty = all of the account's role
+  std::optional<std::chrono::seconds> lifetime;  // nullopt = does not expire
+};
+
+struct IssuedApiToken {
+  TokenInfo info;
+  std::string text;  // the whole token: shown once, never stored
+};
+
+struct Session {
+  std::string cookie;  // the cf_session cookie value (secret)
+  std::string csrf;    // to be echoed in X-CSRF-Token (secret)
+  Principal principal;
+  int64_t expires_ms = 0;
+};
+
+// Where a login comes from, for rate limits and the audit trail.
+struct ClientInfo {
+  std::string_view address;
+  std::string_view user_agent;
+};
+
+// Thread-safe.
+class Access {
+ public:
+  // Opens (creating, migrating) DATA/access.sqlite. `audit` may be null
+  // (tools); when set it must outlive this object, and logins, token and
+  // account changes are recorded there.
+  static Result<std::unique_ptr<Access>> Open(const std::filesystem::path& database,
+                                              AccessOptions options, audit::AuditLog* audit);
+  ~Access();
+
+  // The principal behind a request's credentials: anonymous when it shows
+  // none. Errors: kUnauthenticated (a token or session that is unknown,
+  // expired, revoked, or whose account is disabled), kPermissionDenied (a
+  // session's state-changing request without its CSRF token).
+  Result<Principal> Authenticate(const Credentials& credentials);
+
+  // A new session for a password (and, once enrolled, TOTP) login; every
+  // login gets a fresh session id. Errors: kUnauthenticated (wrong login or
+  // password, indistinguishable), kRateLimited (address over its budget,
+  // account locked; the message says for how long).
+  Result<Session> Login(std::string_view login, std::string_view password,
+                        const ClientInfo& client);
+  // Ends the principal's session (no-op for other kinds).
+  Result<void> Logout(const Principal& principal);
+
+  // Creates an account. `by` must be allowed kManageAccounts on the new
+  // account's tenant, and only a platform admin creates platform admins.
+  Result<AccountInfo> CreateAccount(const Principal& by, const NewAccount& account);
+  Result<std::vector<AccountInfo>> ListAccounts(const Principal& by);
+  Result<int64_t> CountAccounts();
+
+  // Issues an API token for `request.login` (or the caller). Its scopes may
+  // not exceed what the account's role has.
+  Result<IssuedApiToken> IssueToken(const Principal& by, const TokenRequest& request);
+  // The caller's own tokens, or with kManageAccounts those of its tenant.
+  Result<std::vector<TokenInfo>> ListTokens(const Principal& by);
+  Result<void> RevokeToken(const Principal& by, std::string_view token_id);
+
+ private:
+  struct Impl;
+  explicit Access(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The local operator (the CLI run by someone with the data folder).
+Principal OperatorPrincipal();
+
+}  // namespace cf::access

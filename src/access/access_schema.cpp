@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "access/access_schema.hpp"
+
+#include <array>
+#include <string>
+
+namespace cf::access {
+namespace {
+
+// Never edit a migration that has shipped: add a new one. Secrets are kept
+// as hex SHA-256 (tokens, sessions) or Argon2id strings (passwords).
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE accounts (
+  id              INTEGER PRIMARY KEY,
+  tenant          TEXT NOT NULL,
+  login           TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  role            TEXT NOT NULL,
+  password_hash   TEXT NOT NULL,
+  failed_logins   INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER NOT NULL DEFAULT 0,
+  disabled        INTEGER NOT NULL DEFAULT 0,
+  created_ms      INTEGER NOT NULL,
+  last_login_ms   INTEGER
+);
+CREATE INDEX accounts_tenant ON accounts (tenant);
+
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  account_id   INTEGER NOT NULL REFERENCES accounts (id),
+  secret_hash  TEXT NOT NULL,
+  label        TEXT NOT NULL DEFAULT '',
+  scopes       TEXT NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  expires_ms   INTEGER,
+  last_used_ms INTEGER,
+  revoked_ms   INTEGER
+);
+CREATE INDEX api_tokens_account ON api_tokens (account_id);
+
+CREATE TABLE sessions (
+  id           TEXT PRIMARY KEY,
+  account_id   INTEGER NOT NULL REFERENCES accounts (id),
+  secret_hash  TEXT NOT NULL,
+  csrf_hash    TEXT NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  expires_ms   INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  ended_ms     INTEGER
+);
+CREATE INDEX sessions_account ON sessions (account_id);
+)sql",
+};
+
+}  // namespace
+
+Result<void> MigrateAccessDb(catalog::sqlite::Connection& db) {
+  auto version_stmt = db.Prepare("PRAGMA user_version");
+  if (!version_stmt) return std::unexpected(version_stmt.error());
+  auto has_row = (*version_stmt)->Step();
+  if (!has_row) return std::unexpected(has_row.error());
+  const int64_t version = *has_row ? (*version_stmt)->Int(0) : 0;
+  (*version_stmt)->Reset();
+  if (version > static_cast<int64_t>(kMigrations.size())) {
+    return Fail(ErrorCode::kConflict, "access database has schema version " +
+                                          std::to_string(version) +
+                                          ", newer than this program knows");
+  }
+  for (size_t i = static_cast<size_t>(version); i < kMigrations.size(); ++i) {
+    std::string sql = "BEGIN IMMEDIATE;";
+    sql += kMigrations[i];
+    sql += "PRAGMA user_version = " + std::to_string(i + 1) + "; COMMIT;";
+    if (auto done = db.Exec(sql); !done) {
+      (void)db.Exec("ROLLBACK");
+      return done;
+    }
+  }
+  return {};
+}
+
+}  // namespace cf::access

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Deny by default: a role gets a permission only by being listed here.
+#include "access/policy.hpp"
+
+#include <algorithm>
+
+namespace cf::access {
+
+bool RoleHas(Role role, Permission permission) {
+  switch (permission) {
+    case Permission::kPublic:
+    case Permission::kAuthenticated:
+      return true;
+    case Permission::kReadImages:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
+             role == Role::kTechnologist || role == Role::kDoctor || role == Role::kApiClient;
+    case Permission::kStoreImages:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
+             role == Role::kTechnologist || role == Role::kApiClient;
+    case Permission::kReadSystem:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin;
+    case Permission::kManageAccounts:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin;
+    case Permission::kReadAudit:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
+             role == Role::kAuditor;
+  }
+  return false;
+}
+
+Decision Authorize(const Principal& principal, Permission permission,
+                   std::string_view resource_tenant) {
+  if (permission == Permission::kPublic) return Decision::kAllow;
+  if (!principal.authenticated()) return Decision::kUnauthenticated;
+  if (!RoleHas(principal.role, permission)) return Decision::kForbidden;
+  if (principal.kind == Principal::Kind::kApiToken && permission != Permission::kAuthenticated &&
+      std::ranges::find(principal.scopes, permission) == principal.scopes.end()) {
+    return Decision::kForbidden;
+  }
+  if (principal.role != Role::kPlatformAdmin && permission != Permission::kAuthenticated &&
+      principal.tenant != resource_tenant) {
+    return Decision::kForbidden;
+  }
+  return Decision::kAllow;
+}
+
+}  // namespace cf::access

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one authorization policy of cloudfilm: may this principal use this
+// permission on data of this tenant? Every HTTP route and DIMSE service
+// asks here and nowhere else, so that the whole policy is one table
+// (policy.cpp) to review and to test as a matrix.
+#pragma once
+
+#include <string_view>
+
+#include "access/principal.hpp"
+#include "access/role.hpp"
+
+namespace cf::access {
+
+enum class Decision {
+  kAllow,
+  kUnauthenticated,  // anonymous asking for more than kPublic: HTTP 401
+  kForbidden,        // known principal, not allowed: HTTP 403
+};
+
+// Whether a role may use a permission at all (within its own tenant).
+bool RoleHas(Role role, Permission permission);
+
+// The decision for `principal` using `permission` on data of
+// `resource_tenant`. Platform admins cross tenants; every other role stays
+// inside its own. An API token is further limited to its scopes.
+Decision Authorize(const Principal& principal, Permission permission,
+                   std::string_view resource_tenant = kDefaultTenant);
+
+}  // namespace cf::access

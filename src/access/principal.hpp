@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// Who is asking: the result of authentication, carried with a request down
+// to the policy check and into the audit event. Holds no secret: tokens
+// are named by their public id only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "access/role.hpp"
+
+namespace cf::access {
+
+inline constexpr std::string_view kDefaultTenant = "default";
+
+struct Principal {
+  enum class Kind {
+    kAnonymous,  // no credentials
+    kBootstrap,  // the bootstrap token of the environment (platform admin)
+    kSession,    // a browser session cookie
+    kApiToken,   // an API token (Bearer)
+    kOperator,   // the local CLI, which has the data folder (and its keys) anyway
+  };
+  Kind kind = Kind::kAnonymous;
+  int64_t account_id = 0;
+  std::string login;  // the account's login name; not patient data
+  Role role = Role::kDoctor;
+  std::string tenant = std::string(kDefaultTenant);
+  // The public id of the API token or session (audit, revocation).
+  std::string token_id;
+  // An API token's scopes: it may do no more than these, nor more than its
+  // account's role. Empty for sessions and the bootstrap token.
+  std::vector<Permission> scopes;
+
+  bool authenticated() const { return kind != Kind::kAnonymous; }
+  // The audit trail's "who": the login, "bootstrap" or "anonymous".
+  std::string Actor() const {
+    if (kind == Kind::kAnonymous) return "anonymous";
+    if (kind == Kind::kBootstrap) return "bootstrap";
+    if (kind == Kind::kOperator) return "operator";
+    return login;
+  }
+};
+
+}  // namespace cf::access

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// The roles an account can hold, and the permissions a route or DIMSE
+// service requires. Roles are coarse on purpose: a hospital maps its staff
+// onto a handful of well-understood roles, and the policy table
+// (policy.cpp) is small enough to review in one screen.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace cf::access {
+
+enum class Role {
+  kPlatformAdmin,  // runs the platform: every tenant, accounts, keys
+  kHospitalAdmin,  // one hospital: its accounts, its data, its audit trail
+  kTechnologist,   // stores and corrects images of its hospital
+  kDoctor,         // reads images and reports of its hospital
+  kKiosk,          // a self-service printer bound to one hospital
+  kAuditor,        // reads the audit trail of its hospital, no images
+  kApiClient,      // a machine (PACS gateway, RIS): what its token's scopes allow
+};
+
+std::string_view RoleName(Role role);  // "platform-admin", "hospital-admin", ...
+std::optional<Role> ParseRole(std::string_view name);
+
+// What a request needs. Every HTTP route and DIMSE service names one; the
+// router refuses to register a route without one.
+enum class Permission {
+  kPublic,          // no credentials (health probe, login)
+  kAuthenticated,   // any signed-in principal, on its own account (me, logout, own tokens)
+  kReadImages,      // search and retrieve patient data (QIDO, WADO, the JSON API)
+  kStoreImages,     // add patient data (STOW-RS, C-STORE)
+  kReadSystem,      // platform totals without patient data (/api/system)
+  kManageAccounts,  // create accounts, issue tokens for others
+  kReadAudit,       // the audit trail
+};
+
+std::string_view PermissionName(Permission permission);  // "public", "read-images", ...
+std::optional<Permission> ParsePermission(std::string_view name);
+
+}  // namespace cf::access

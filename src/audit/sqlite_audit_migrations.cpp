@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "audit/sqlite_audit_migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace cf::audit::sqlite {
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+    // 1: the events. AUTOINCREMENT so that an id is never reused, even after
+    // retention removes old rows. Action and outcome are stored by their
+    // stable names, readable with the sqlite3 shell. Times are Unix ms UTC.
+    // Each index ends in time_ms (then the rowid), so that the newest-first
+    // order of a filtered query comes from the index. The trigger makes rows
+    // immutable for every client, not only this program.
+    R"sql(
+CREATE TABLE audit_events (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms     INTEGER NOT NULL,
+  tenant      TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  role        TEXT NOT NULL DEFAULT '',
+  token_id    TEXT NOT NULL DEFAULT '',
+  patient_id  TEXT NOT NULL DEFAULT '',
+  study_uid   TEXT NOT NULL DEFAULT '',
+  series_uid  TEXT NOT NULL DEFAULT '',
+  sop_uid     TEXT NOT NULL DEFAULT '',
+  action      TEXT NOT NULL,
+  outcome     TEXT NOT NULL,
+  protocol    TEXT NOT NULL DEFAULT '',
+  route       TEXT NOT NULL DEFAULT '',
+  source      TEXT NOT NULL DEFAULT '',
+  user_agent  TEXT NOT NULL DEFAULT '',
+  detail      TEXT NOT NULL DEFAULT '',
+  flagged     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX audit_events_time ON audit_events (time_ms);
+CREATE INDEX audit_events_tenant_time ON audit_events (tenant, time_ms);
+CREATE INDEX audit_events_patient_time ON audit_events (patient_id, time_ms);
+CREATE INDEX audit_events_study_time ON audit_events (study_uid, time_ms);
+CREATE INDEX audit_events_actor_time ON audit_events (actor, time_ms);
+CREATE INDEX audit_events_action_time ON audit_events (action, time_ms);
+CREATE INDEX audit_events_flagged_time ON audit_events (time_ms) WHERE flagged = 1;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE ON audit_events
+BEGIN
+  SELECT RAISE(ABORT, 'audit events are append-only');
+END;
+)sql",
+};
+
+}  // namespace
+
+Result<void> Migrate(catalog::sqlite::Connection& db) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = (*stmt)->Step();
+  if (!row) return std::unexpected(row.error());
+  const int current = static_cast<int>((*stmt)->Int(0));
+  (*stmt)->Reset();
+  if (current > kSchemaVersion) {
+    return Fail(ErrorCode::kConflict, "audit schema version " + std::to_string(current) +
+                                          " is newer than this program (" +
+                                          std::to_string(kSchemaVersion) + ")");
+  }
+  for (int v = current + 1; v <= kSchemaVersion; ++v) {
+    auto step = [&]() -> Result<void> {
+      if (auto r =
+              db.Exec(std::string("BEGIN IMMEDIATE;\n") + kMigrations[static_cast<size_t>(v - 1)]);
+          !r) {
+        return r;
+      }
+      return db.Exec("PRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;");
+    };
+    if (auto r = step(); !r) {
+      (void)db.Exec("ROLLBACK");
+      Error e = r.error();
+      e.message = "audit migration " + std::to_string(v) + " failed: " + e.message;
+      return std::unexpected(e);
+    }
+  }
+  return {};
+}
+
+}  // namespace cf::audit::sqlite
