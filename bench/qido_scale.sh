@@ -13,6 +13,9 @@
 # Prints p50/p99 in ms per query, server and index size, and the growth
 # from SMALL to LARGE (p50 at LARGE / p50 at SMALL; 1.0 is flat, LARGE/SMALL
 # is linear).
+# cloudfilm's HTTP wants a bearer token: each run makes one, the server's
+# CLOUDFILM_BOOTSTRAP_TOKEN; requests to cloudfilm send it (curl -H @FILE,
+# not on the command line), requests to Orthanc do not.
 set -euo pipefail
 BIN=$(realpath "${1:?usage: bench/qido_scale.sh path/to/cloudfilm}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +34,10 @@ log "synthesising $SMALL + $((LARGE - SMALL)) studies"
   --threads 2 --charset mixed >/dev/null
 fi
 
+CF_TOKEN=$(head -c 30 /dev/urandom | base64 -w 0 | tr '+/' '-_')  # 240 bits, base64url
+CF_AUTH=$WORK/cf-auth.header  # curl -H @CF_AUTH
+(umask 077 && printf 'Authorization: Bearer %s\n' "$CF_TOKEN" >"$CF_AUTH")
+
 PLUGIN=$(dpkg -L orthanc-dicomweb 2>/dev/null | grep -m1 '/plugins/libOrthancDicomWeb\.so$' || true)
 [[ -n $PLUGIN ]] || { log "orthanc-dicomweb is not installed"; exit 1; }
 if [[ $REMEASURE != 1 ]]; then mkdir -p "$WORK/orthanc"; fi
@@ -39,8 +46,8 @@ sed -e "s#\${BENCH_ORTHANC_STORAGE}#$WORK/orthanc#g" -e "s#\${BENCH_ORTHANC_PLUG
   "$SHARED_BENCH/orthanc.json" >"$WORK/orthanc.json"
 Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 &
 OR_PID=$!
-"$BIN" serve --data "$WORK/cf" --http-port "$CF_PORT" --dicom-port 18091 --log-level warn \
-  >/dev/null 2>"$WORK/cf.log" &
+CLOUDFILM_BOOTSTRAP_TOKEN=$CF_TOKEN "$BIN" serve --data "$WORK/cf" --http-port "$CF_PORT" \
+  --dicom-port 18091 --log-level warn >/dev/null 2>"$WORK/cf.log" &
 CF_PID=$!
 trap 'kill $OR_PID $CF_PID 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for ((i = 0; i < 3000; i++)); do
@@ -81,12 +88,13 @@ urls() {  # urls QUERY ROOT: one URL per sample
 }
 QUERIES=(PatientID AccessionNumber StudyDate StudyDate_month PatientName_prefix latest_100)
 measure() {  # measure SIZE
-  local size=$1 server root q
+  local size=$1 server root q auth
   for server in orthanc cloudfilm; do
-    [[ $server == orthanc ]] && root=http://127.0.0.1:$OR_PORT/dicom-web || root=http://127.0.0.1:$CF_PORT/dicom-web
+    if [[ $server == orthanc ]]; then root=http://127.0.0.1:$OR_PORT/dicom-web auth=()
+    else root=http://127.0.0.1:$CF_PORT/dicom-web auth=(-H "@$CF_AUTH"); fi
     for q in "${QUERIES[@]}"; do
       urls "$q" "$root" | while read -r u; do
-        curl -s -o /dev/null -g -H 'Accept: application/dicom+json' -w '%{time_total}\n' "$u"
+        curl -s -o /dev/null -g "${auth[@]}" -H 'Accept: application/dicom+json' -w '%{time_total}\n' "$u"
       done | awk '{ printf "%.3f\n", $1 * 1000 }' | sort -g >"$WORK/$server.$size.$q.txt"
     done
   done
@@ -104,7 +112,7 @@ if [[ $REMEASURE == 1 ]]; then
 fi
 load "$WORK/a"; measure "$SMALL"
 load "$WORK/b"; measure "$LARGE"
-cf_n=$(curl -s "http://127.0.0.1:$CF_PORT/api/system" | jq .studies)
+cf_n=$(curl -s -H "@$CF_AUTH" "http://127.0.0.1:$CF_PORT/api/system" | jq .studies)
 or_n=$(curl -s "http://127.0.0.1:$OR_PORT/statistics" | jq .CountStudies)
 log "studies indexed: cloudfilm $cf_n, Orthanc $or_n"
 

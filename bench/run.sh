@@ -7,6 +7,10 @@
 #   bench/run.sh path/to/cloudfilm
 # Environment: RUNS (5), PHASES (coldstart,cstore), WORK (/tmp/cloudfilm-bench),
 # N_A (2000), SHARED_BENCH (../shared/bench), IMPORT_RUNS (3; 0 skips the import comparison).
+# cloudfilm's HTTP wants a bearer token: each run makes one, the server's
+# CLOUDFILM_BOOTSTRAP_TOKEN, and the shared runner's clients of cloudfilm
+# send it: its curls through a .curlrc (CURL_HOME), its wrk through a wrapper
+# first on PATH. Orthanc's runs and the import comparison get neither.
 set -euo pipefail
 BIN=$(realpath "${1:?usage: bench/run.sh path/to/cloudfilm}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +30,42 @@ echo "== Orthanc" >&2
 
 echo "== cloudfilm" >&2
 CF_DATA=$WORK/cf-data
+# The token, and the clients that send it (in $AUTH_DIR, readable by us only).
+AUTH_DIR=$WORK/cf-auth
+rm -rf "$AUTH_DIR"; mkdir -m 700 "$AUTH_DIR" "$AUTH_DIR/bin"
+CF_TOKEN=$(head -c 30 /dev/urandom | base64 -w 0 | tr '+/' '-_')  # 240 bits, base64url
+(umask 077 && printf 'header = "Authorization: Bearer %s"\n' "$CF_TOKEN" >"$AUTH_DIR/.curlrc")
+if REAL_WRK=$(command -v wrk); then
+  # wrk -s SCRIPT: SCRIPT's request() passes its own header table to
+  # wrk.format, which then ignores -H; the wrapper script adds the header there.
+  cat >"$AUTH_DIR/with-token.lua" <<'LUA'
+local authorization = "Bearer " .. os.getenv("CF_WRK_TOKEN")
+local script = os.getenv("CF_WRK_SCRIPT")
+if script and script ~= "" then dofile(script) end
+wrk.headers["Authorization"] = authorization
+local format = wrk.format
+wrk.format = function(method, path, headers, body)
+  if headers then headers["Authorization"] = authorization end
+  return format(method, path, headers, body)
+end
+LUA
+  cat >"$AUTH_DIR/bin/wrk" <<SH
+#!/usr/bin/env bash
+# wrk that sends cloudfilm's bearer token (bench/run.sh).
+set -euo pipefail
+args=(); script=
+while ((\$#)); do
+  case \$1 in
+    -s|--script) script=\$(realpath "\$2"); shift 2 ;;
+    --script=*) script=\$(realpath "\${1#--script=}"); shift ;;
+    *) args+=("\$1"); shift ;;
+  esac
+done
+CF_WRK_TOKEN=\$CF_TOKEN CF_WRK_SCRIPT=\$script exec "$REAL_WRK" -s "$AUTH_DIR/with-token.lua" "\${args[@]}"
+SH
+  chmod 700 "$AUTH_DIR/bin/wrk"
+fi
+CF_TOKEN=$CF_TOKEN CLOUDFILM_BOOTSTRAP_TOKEN=$CF_TOKEN CURL_HOME=$AUTH_DIR PATH=$AUTH_DIR/bin:$PATH \
 SERVER_KIND=custom TARGET_NAME=cloudfilm \
   SERVER_CMD="$BIN serve --data $CF_DATA --http-port 18080 --dicom-port 11112 --bind 127.0.0.1 --log-level warn" \
   SERVER_DATA_DIRS=$CF_DATA HTTP_PORT=18080 DICOM_PORT=11112 CALLED_AET=CLOUDFILM \

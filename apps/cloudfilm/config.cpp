@@ -181,9 +181,22 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
   if (const toml::table* s = root["security"].as_table()) {
-    if (!(r = CheckKeys(*s, {"encryption", "master_key_file"}, "security."))) return r;
+    if (!(r = CheckKeys(
+              *s,
+              {"encryption", "master_key_file", "bootstrap_token_file", "max_failed_logins",
+               "login_attempts_per_minute", "session_idle", "session_max"},
+              "security."))) {
+      return r;
+    }
     if (!(r = Read(*s, "encryption", c.encryption, "security."))) return r;
     if (!(r = Read(*s, "master_key_file", c.master_key_file, "security."))) return r;
+    if (!(r = Read(*s, "bootstrap_token_file", c.bootstrap_token_file, "security."))) return r;
+    if (!(r = Read(*s, "max_failed_logins", c.max_failed_logins, "security."))) return r;
+    if (!(r = Read(*s, "login_attempts_per_minute", c.login_attempts_per_minute, "security."))) {
+      return r;
+    }
+    if (!(r = Read(*s, "session_idle", c.session_idle, "security."))) return r;
+    if (!(r = Read(*s, "session_max", c.session_max, "security."))) return r;
   }
   return {};
 }
@@ -243,6 +256,21 @@ Result<void> Validate(const Config& c) {
   }
   if (c.max_object_size < 1024)
     return std::unexpected(ConfigError("storage.max_object_size is too small"));
+  for (const auto& [name, value] : {std::pair{"security.session_idle", &c.session_idle},
+                                    {"security.session_max", &c.session_max}}) {
+    const auto parsed = ParseDuration(*value);
+    if (!parsed || parsed->count() < 60) {
+      return std::unexpected(ConfigError(
+          std::string(name) + " must be a duration of at least 1 minute, such as \"30m\""));
+    }
+  }
+  if (c.max_failed_logins < 1 || c.max_failed_logins > 1000) {
+    return std::unexpected(ConfigError("security.max_failed_logins must be from 1 to 1000"));
+  }
+  if (c.login_attempts_per_minute < 1 || c.login_attempts_per_minute > 100000) {
+    return std::unexpected(
+        ConfigError("security.login_attempts_per_minute must be from 1 to 100000"));
+  }
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
@@ -408,8 +436,13 @@ std::string ToToml(const Config& c) {
                               {"compression", c.compression},
                               {"compress_after", c.compress_after},
                               {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
-      {"security",
-       toml::table{{"encryption", c.encryption}, {"master_key_file", c.master_key_file.string()}}},
+      {"security", toml::table{{"encryption", c.encryption},
+                               {"master_key_file", c.master_key_file.string()},
+                               {"bootstrap_token_file", c.bootstrap_token_file.string()},
+                               {"max_failed_logins", c.max_failed_logins},
+                               {"login_attempts_per_minute", c.login_attempts_per_minute},
+                               {"session_idle", c.session_idle},
+                               {"session_max", c.session_max}}},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {

@@ -69,9 +69,22 @@ struct Config {
   // DATA/keys/master.key (generated on a fresh install, with a warning).
   bool encryption = true;
   std::filesystem::path master_key_file;
+  // A platform-admin Bearer token for automation, read at startup from
+  // $CLOUDFILM_BOOTSTRAP_TOKEN or else this file (docs/security.md).
+  std::filesystem::path bootstrap_token_file;
+  // Failed passwords in a row before an account locks (then 30 s, doubling
+  // up to 15 min), and login attempts per client address per minute.
+  int max_failed_logins = 5;
+  int login_attempts_per_minute = 20;
+  // Browser sessions end after this much inactivity, and at the latest
+  // after session_max ("30m", "12h").
+  std::string session_idle = "30m";
+  std::string session_max = "12h";
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }
+  std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
+  std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

@@ -65,6 +65,7 @@ int Main(int argc, char** argv) {
   cf::app::RegisterCompact(app, run);
   cf::app::RegisterSynth(app, run);
   cf::app::RegisterConfig(app, run);
+  cf::app::RegisterAccounts(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {
     AddCommonFlags(*sub, overrides);
     for (CLI::App* nested : sub->get_subcommands({})) AddCommonFlags(*nested, overrides);

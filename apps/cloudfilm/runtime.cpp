@@ -8,6 +8,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "catalog/sqlite_catalog.hpp"
 #include "core/log.hpp"
 #include "store/encrypting_blob_store.hpp"
@@ -107,6 +110,50 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   if (!archive) return std::unexpected(archive.error());
   rt.archive = std::move(*archive);
   return rt;
+}
+
+Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data, ec);
+  if (ec) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot create data folder " + config.data.string() + ": " + ec.message());
+  }
+  Security security;
+  auto audit = audit::OpenSqliteAuditLog(config.AuditPath());
+  if (!audit) return std::unexpected(audit.error());
+  security.audit = std::move(*audit);
+  access::AccessOptions options;
+  options.bootstrap_token = std::move(bootstrap_token);
+  options.max_failed_logins = config.max_failed_logins;
+  options.login_attempts_per_minute = config.login_attempts_per_minute;
+  options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
+  options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
+  auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
+  if (!opened) return std::unexpected(opened.error());
+  security.access = std::move(*opened);
+  return security;
+}
+
+Result<std::string> ReadBootstrapToken(const Config& config) {
+  std::string token;
+  if (const char* env = std::getenv("CLOUDFILM_BOOTSTRAP_TOKEN"); env != nullptr && *env != 0) {
+    token = env;
+    ::unsetenv("CLOUDFILM_BOOTSTRAP_TOKEN");
+  } else if (!config.bootstrap_token_file.empty()) {
+    std::ifstream in(config.bootstrap_token_file);
+    if (!in) {
+      return Fail(ErrorCode::kInvalidArgument, "security.bootstrap_token_file: cannot read " +
+                                                   config.bootstrap_token_file.string());
+    }
+    std::getline(in, token);
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (!token.empty() && token.size() < 20) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "the bootstrap token must have at least 20 characters");
+  }
+  return token;
 }
 
 }  // namespace cf::app

@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "access/access.hpp"
 #include "archive/archive.hpp"
+#include "audit/audit_log.hpp"
 #include "config.hpp"
 #include "crypto/key_store.hpp"
 
@@ -31,7 +33,7 @@ class FolderLock {
 };
 
 struct Runtime {
-  std::vector<FolderLock> locks;  // released after the archive (declared first)
+  std::vector<FolderLock> locks;           // released after the archive (declared first)
   std::unique_ptr<crypto::KeyStore> keys;  // outlives the blob store and archive
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<store::BlobStore> blobs;
@@ -48,5 +50,19 @@ struct Runtime {
 enum class Role { kServer, kImport, kTool, kExclusive };
 
 Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
+
+// Accounts, tokens and sessions (DATA/access.sqlite) and the audit trail
+// (DATA/audit.sqlite). Several processes may open them at once (SQLite
+// WAL): the CLI creates accounts while the server runs.
+struct Security {
+  std::unique_ptr<audit::AuditLog> audit;  // outlives access
+  std::unique_ptr<access::Access> access;
+};
+Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {});
+
+// $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
+// child processes do not inherit it), else the first line of
+// security.bootstrap_token_file, else empty.
+Result<std::string> ReadBootstrapToken(const Config& config);
 
 }  // namespace cf::app

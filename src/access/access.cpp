@@ -50,8 +50,8 @@ bool SameHash(std::string_view stored_hex, std::string_view secret) {
 bool ValidLogin(std::string_view login) {
   if (login.size() < 3 || login.size() > 64) return false;
   return std::ranges::all_of(login, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '@' || c == '-';
   });
 }
 
@@ -96,9 +96,9 @@ std::vector<Permission> SplitScopes(std::string_view text) {
 // The permissions an account's token gets when none are asked for.
 std::vector<Permission> RoleScopes(Role role) {
   std::vector<Permission> scopes;
-  for (const Permission p : {Permission::kReadImages, Permission::kStoreImages,
-                             Permission::kReadSystem, Permission::kManageAccounts,
-                             Permission::kReadAudit}) {
+  for (const Permission p :
+       {Permission::kReadImages, Permission::kStoreImages, Permission::kReadSystem,
+        Permission::kManageAccounts, Permission::kReadAudit}) {
     if (RoleHas(role, p)) scopes.push_back(p);
   }
   return scopes;
@@ -473,10 +473,10 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
         if (auto ran = (*stmt)->Run(); !ran) return std::unexpected(ran.error());
       }
     }
-    impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
-               account ? (account->disabled ? "account disabled" : "wrong password")
-                       : "unknown login",
-               &client);
+    impl.Audit(
+        audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
+        account ? (account->disabled ? "account disabled" : "wrong password") : "unknown login",
+        &client);
     return Fail(ErrorCode::kUnauthenticated, "wrong login or password");
   }
 
@@ -672,7 +672,8 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
     impl.Audit(audit::Action::kTokenCreate, audit::Outcome::kDenied, by, "for " + owner->login);
     return Fail(ErrorCode::kPermissionDenied, "not allowed to issue tokens for this account");
   }
-  std::vector<Permission> scopes = request.scopes.empty() ? RoleScopes(owner->role) : request.scopes;
+  std::vector<Permission> scopes =
+      request.scopes.empty() ? RoleScopes(owner->role) : request.scopes;
   // An API token issues no more than its own scopes: otherwise a token
   // limited to read-images could mint itself one with all of its role.
   const bool by_token = by.kind == Principal::Kind::kApiToken;
@@ -703,7 +704,8 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
   issued.info.label = request.label;
   issued.info.scopes = scopes;
   issued.info.created_ms = NowMs();
-  if (request.lifetime) issued.info.expires_ms = issued.info.created_ms + request.lifetime->count() * 1000;
+  if (request.lifetime)
+    issued.info.expires_ms = issued.info.created_ms + request.lifetime->count() * 1000;
   {
     std::lock_guard lock(impl.mutex);
     auto stmt = impl.Prepare(

@@ -86,7 +86,7 @@ struct TokenInfo {
 struct TokenRequest {
   std::string login;  // the token's account; empty = the caller's own
   std::string label;
-  std::vector<Permission> scopes;  // empty = all of the account's role
+  std::vector<Permission> scopes;                // empty = all of the account's role
   std::optional<std::chrono::seconds> lifetime;  // nullopt = does not expire
 };
 

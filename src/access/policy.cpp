@@ -22,8 +22,7 @@ bool RoleHas(Role role, Permission permission) {
     case Permission::kManageAccounts:
       return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin;
     case Permission::kReadAudit:
-      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
-             role == Role::kAuditor;
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin || role == Role::kAuditor;
   }
   return false;
 }

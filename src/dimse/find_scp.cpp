@@ -50,6 +50,27 @@ OFCondition HandleFind(Session& session, T_DIMSE_C_FindRQ& request,
   if (!parsed) return finish(kStatusIdentifierDoesNotMatch, parsed.error().message);
   level = parsed->level;
   catalog::Query query = parsed->query;
+  {
+    // Audited before any match leaves, with the keys the auditor needs to
+    // see whose data was looked for.
+    audit::Event event =
+        ServerContext::Event(session.calling_ae, session.peer, audit::Action::kQuery, "C-FIND");
+    event.detail = "level " + level;
+    for (const auto& condition : query.conditions) {
+      if (condition.attr == catalog::QueryAttr::kPatientId) event.patient_id = condition.value;
+      if (condition.attr == catalog::QueryAttr::kStudyInstanceUid)
+        event.study_uid = condition.value;
+      if (condition.attr == catalog::QueryAttr::kPatientName) {
+        event.detail += "; PatientName=" + condition.value;
+      }
+      if (condition.attr == catalog::QueryAttr::kAccessionNumber) {
+        event.detail += "; AccessionNumber=" + condition.value;
+      }
+    }
+    if (!session.context.Audit(std::move(event))) {
+      return finish(kStatusUnableToProcess, "the audit trail cannot be written");
+    }
+  }
   query.limit = session.context.Options().query_page_size;
   const std::string& ae_title = session.context.Options().ae_title;
   for (query.offset = 0;; query.offset += query.limit) {

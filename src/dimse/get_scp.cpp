@@ -47,7 +47,8 @@ OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
     return respond(status, counts, ids, comment);
   };
 
-  auto instances = ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID);
+  auto instances = ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID, "C-GET",
+                                   session.calling_ae);
   if (!instances) {
     return finish(instances.error().status, nullptr, nullptr, instances.error().comment, 0);
   }

@@ -92,7 +92,8 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   if (peer == destinations.end()) {
     return finish(kStatusMoveDestinationUnknown, nullptr, nullptr, "move destination unknown", 0);
   }
-  auto instances = ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID);
+  auto instances =
+      ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID, "C-MOVE", destination);
   if (!instances) {
     return finish(instances.error().status, nullptr, nullptr, instances.error().comment, 0);
   }

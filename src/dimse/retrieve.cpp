@@ -4,6 +4,8 @@
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 
+#include <map>
+
 #include "core/log.hpp"
 #include "dimse/identifier.hpp"
 #include "dimse/service.hpp"
@@ -115,7 +117,8 @@ std::unique_ptr<DcmDataset> ErrorCommentDetail(std::string_view comment) {
 }
 
 std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetrieve(
-    Session& session, DcmDataset& identifier, std::string_view sop_class_uid) {
+    Session& session, DcmDataset& identifier, std::string_view sop_class_uid,
+    std::string_view service, std::string_view destination) {
   auto parsed = ParseRetrieveIdentifier(identifier, ModelOf(sop_class_uid));
   if (!parsed) {
     return std::unexpected(RetrieveRefusal{kStatusIdentifierDoesNotMatch, parsed.error().message});
@@ -127,6 +130,18 @@ std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetr
     return std::unexpected(
         RetrieveRefusal{invalid ? kStatusIdentifierDoesNotMatch : kStatusUnableToProcess,
                         instances.error().message});
+  }
+  std::map<std::string, int64_t> per_study;
+  for (const auto& instance : *instances) ++per_study[instance.study_instance_uid];
+  for (const auto& [study, count] : per_study) {
+    audit::Event event =
+        ServerContext::Event(session.calling_ae, session.peer, audit::Action::kDownload, service);
+    event.study_uid = study;
+    event.detail = std::to_string(count) + " instances to " + std::string(destination);
+    if (!session.context.Audit(std::move(event))) {
+      return std::unexpected(
+          RetrieveRefusal{kStatusUnableToProcess, "the audit trail cannot be written"});
+    }
   }
   return std::move(*instances);
 }

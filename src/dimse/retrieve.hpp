@@ -89,8 +89,12 @@ struct RetrieveRefusal {
   uint16_t status = kStatusUnableToProcess;
   std::string comment;
 };
+// Also writes the audit event of the retrieve (one per study matched, for
+// `service` "C-MOVE" or "C-GET" to `destination`) before anything is sent;
+// a retrieve that cannot be audited is refused.
 std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetrieve(
-    Session& session, DcmDataset& identifier, std::string_view sop_class_uid);
+    Session& session, DcmDataset& identifier, std::string_view sop_class_uid,
+    std::string_view service, std::string_view destination);
 
 // Sub-operation counts into a C-MOVE or C-GET response, whose structs have
 // the same fields but their own flag constants; Remaining only while the

@@ -19,6 +19,10 @@
 #include "archive/archive.hpp"
 #include "core/error.hpp"
 
+namespace cf::audit {
+class AuditLog;
+}
+
 namespace cf::dimse {
 
 // DICOM TLS (PS3.15 B.9, BCP 195 non-downgrading profile: TLS 1.2 or 1.3
@@ -72,6 +76,11 @@ struct ScpOptions {
   // Set: this server speaks DICOM over TLS only (run a second ScpServer on
   // another port for plain DICOM). Unset: plain TCP only.
   std::optional<ScpTlsOptions> tls;
+  // The audit trail (borrowed; outlives the server). Set: every query,
+  // retrieve, the first object of each study per association and refused
+  // associations are audit events, written before the data moves, and an
+  // operation that cannot be audited is refused. Null: nothing is audited.
+  audit::AuditLog* audit = nullptr;
 };
 
 // Thread-safe: Start, Stop and Port may be called from any thread, but not

@@ -5,10 +5,36 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/audit_log.hpp"
+#include "core/log.hpp"
+
 namespace cf::dimse {
 
 ServerContext::ServerContext(ScpOptions options, archive::Archive& archive)
     : options_(std::move(options)), archive_(archive), sop_classes_(options_.extra_sop_classes) {}
+
+audit::Event ServerContext::Event(std::string_view calling_ae, std::string_view peer,
+                                  audit::Action action, std::string_view service) {
+  audit::Event event;
+  // Every DICOM node belongs to the default hospital until calling AE
+  // titles map to tenants (docs/security.md).
+  event.actor = "ae:" + std::string(calling_ae);
+  event.action = action;
+  event.protocol = "dimse";
+  event.route = std::string(service);
+  // DCMTK gives "host:port" or "host"; the audit wants the host.
+  event.source = std::string(peer);
+  return event;
+}
+
+Result<void> ServerContext::Audit(audit::Event event) const {
+  if (options_.audit == nullptr) return {};
+  auto recorded = options_.audit->Record(std::move(event));
+  if (!recorded) {
+    log::Error("dimse.audit_failed", {{"error", recorded.error().message}});
+  }
+  return recorded;
+}
 
 void ServerContext::AddSocket(const void* association, int fd) {
   std::lock_guard lock(mutex_);

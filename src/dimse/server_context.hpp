@@ -13,6 +13,7 @@
 #include <string>
 
 #include "archive/archive.hpp"
+#include "audit/event.hpp"
 #include "dimse/scp_server.hpp"
 #include "dimse/sop_classes.hpp"
 
@@ -25,6 +26,12 @@ class ServerContext {
   const ScpOptions& Options() const { return options_; }
   archive::Archive& Archive() const { return archive_; }
   const SopClassPolicy& SopClasses() const { return sop_classes_; }
+
+  // An audit event of this protocol for `calling_ae` at `peer`, to fill in.
+  static audit::Event Event(std::string_view calling_ae, std::string_view peer,
+                            audit::Action action, std::string_view service);
+  // Writes `event` durably; success when no audit log is configured.
+  Result<void> Audit(audit::Event event) const;
 
   // The sockets of running associations, keyed by association. `fd` is a
   // duplicate that the context owns and closes on removal, so that shutting

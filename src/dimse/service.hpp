@@ -25,6 +25,7 @@ struct Session {
   ServerContext& context;
   std::string calling_ae;
   int timeout_s = 60;  // for each read from the peer
+  std::string peer;    // the requester's address, for the audit trail
 };
 
 // Receives the data set that follows a request command (a Query/Retrieve

@@ -68,6 +68,14 @@ OFCondition StoreScp::run(T_ASC_Association* assoc) {
   // Registered by the pool before this thread started; DCMTK closes the
   // socket only after run() returns.
   context_->RemoveSocket(assoc);
+  if (stored_ + failed_ > 0) {
+    audit::Event event = ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
+    event.outcome = failed_ == 0 ? audit::Outcome::kSuccess : audit::Outcome::kFailure;
+    event.detail = "association ended: " + std::to_string(stored_) + " stored, " +
+                   std::to_string(warned_) + " with warnings, " + std::to_string(failed_) +
+                   " failed, " + std::to_string(audited_studies_.size()) + " studies";
+    (void)context_->Audit(std::move(event));
+  }
   if (deferred_commitment_) {
     try {
       SendDeferredCommitment(*context_, calling_ae_, *deferred_commitment_);
@@ -106,6 +114,11 @@ OFBool StoreScp::checkCallingAETitleAccepted(const OFString& calling_ae) {
   log::Warn(
       "dimse.association.refused",
       {{"reason", "calling AE title not recognized"}, {"calling_ae", caller}, {"peer", peer_}});
+  audit::Event event =
+      ServerContext::Event(caller, peer_, audit::Action::kAccessDenied, "A-ASSOCIATE");
+  event.outcome = audit::Outcome::kDenied;
+  event.detail = "calling AE title not allowed";
+  (void)context_->Audit(std::move(event));
   return OFFalse;
 }
 
@@ -157,7 +170,7 @@ OFCondition StoreScp::handleIncomingCommand(T_DIMSE_Message* message,
     const T_ASC_PresentationContextID pres_id = pres_info.presentationContextID;
     const std::string sop_class = pres_info.abstractSyntax.c_str();
     Session session{assoc_, *context_, calling_ae_,
-                    static_cast<int>(context_->Options().dimse_timeout.count())};
+                    static_cast<int>(context_->Options().dimse_timeout.count()), peer_};
     switch (message->CommandField) {
       case DIMSE_C_STORE_RQ:
         return HandleStore(message->msg.CStoreRQ, pres_id);
@@ -250,6 +263,21 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
 StoreResponse StoreScp::IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request) {
   auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_});
   if (!receipt) return ResponseForError(receipt.error());
+  // The first object of each study on an association is an audit event,
+  // written before the sender hears success; the association's end
+  // records the totals.
+  if (audited_studies_.insert(receipt->study_instance_uid).second) {
+    audit::Event event = ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
+    event.study_uid = receipt->study_instance_uid;
+    event.series_uid = receipt->series_instance_uid;
+    event.sop_uid = receipt->sop_instance_uid;
+    event.detail = "first object of the study on this association";
+    if (!context_->Audit(std::move(event))) {
+      audited_studies_.erase(receipt->study_instance_uid);
+      return ResponseForError(
+          Error{ErrorCode::kStorageUnavailable, "the audit trail cannot be written"});
+    }
+  }
   // A data set whose UIDs differ from the command is kept (under the data
   // set's own UIDs, which say what it is), but the sender hears a failure so
   // that its operator sees the fault.

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "core/bytes.hpp"
@@ -75,7 +76,8 @@ class StoreScp : public DcmThreadSCP {
   int64_t warned_ = 0;
   int64_t failed_ = 0;
   uint64_t bytes_ = 0;
-  Bytes buffer_;  // reused across the objects of the association
+  std::set<std::string> audited_studies_;  // studies of this association already audited
+  Bytes buffer_;                           // reused across the objects of the association
   // A Storage Commitment result to report once this association has ended.
   std::unique_ptr<CommitmentReport> deferred_commitment_;
 };

@@ -251,14 +251,21 @@ Handler Bind(const ApiContext& ctx) {
 }  // namespace
 
 void AddApiRoutes(Router& router, const ApiContext& context) {
+  using access::Permission;
+  using audit::Action;
   using beast_http::verb;
-  router.Add(verb::get, "/healthz", Bind<Healthz>(context));
-  router.Add(verb::get, "/api/system", Bind<System>(context));
-  router.Add(verb::get, "/api/patients", Bind<Patients>(context));
-  router.Add(verb::get, "/api/studies", Bind<Studies>(context));
-  router.Add(verb::get, "/api/studies/{uid}", Bind<Study>(context));
-  router.Add(verb::get, "/api/instances/{uid}", Bind<Instance>(context));
-  router.Add(verb::get, "/api/instances/{uid}/file", Bind<InstanceFile>(context));
+  router.Add(verb::get, "/healthz", Permission::kPublic, Bind<Healthz>(context));
+  router.Add(verb::get, "/api/system", Permission::kReadSystem, Bind<System>(context));
+  router.Add(verb::get, "/api/patients", {Permission::kReadImages, Action::kQuery},
+             Bind<Patients>(context));
+  router.Add(verb::get, "/api/studies", {Permission::kReadImages, Action::kQuery},
+             Bind<Studies>(context));
+  router.Add(verb::get, "/api/studies/{uid}", {Permission::kReadImages, Action::kView},
+             Bind<Study>(context));
+  router.Add(verb::get, "/api/instances/{uid}", {Permission::kReadImages, Action::kView},
+             Bind<Instance>(context));
+  router.Add(verb::get, "/api/instances/{uid}/file", {Permission::kReadImages, Action::kDownload},
+             Bind<InstanceFile>(context));
 }
 
 }  // namespace cf::http

@@ -10,11 +10,20 @@
 #include "archive/archive.hpp"
 #include "http/router.hpp"
 
+namespace cf::access {
+class Access;
+}
+namespace cf::audit {
+class AuditLog;
+}
+
 namespace cf::http {
 
 struct ApiContext {
   archive::Archive& archive;
   boost::asio::thread_pool& blocking;
+  access::Access* access = nullptr;  // accounts, tokens, sessions
+  audit::AuditLog* audit = nullptr;  // the audit trail (may be null in tests)
 };
 
 // Adds the API routes to `router`. `context` must outlive every dispatch.

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "access/principal.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "http/query_params.hpp"
@@ -37,6 +38,9 @@ struct Request {
   // For an upload the server streamed to disk (STOW-RS), its body; then
   // raw.body() is empty. See spool_file.hpp.
   const SpoolFile* body_file = nullptr;
+  // Who is asking, authenticated and allowed for this route by the router.
+  // Null only for routes dispatched without Router::Secure (tests).
+  const access::Principal* principal = nullptr;
 
   // The decoded value of path parameter `name`; empty when the route has none.
   std::string_view Param(std::string_view name) const {

@@ -303,6 +303,7 @@ awaitable<Response> Search(const ApiContext& ctx, const Request& req) {
 void AddQidoRoutes(Router& router, const ApiContext& context) {
   const auto add = [&](const std::string& pattern, auto handler) {
     router.Add(boost::beast::http::verb::get, pattern,
+               {access::Permission::kReadImages, audit::Action::kQuery},
                [&context, handler](const Request& req) { return handler(context, req); });
   };
   add("/dicom-web/studies", &Search<QueryLevel::kStudy>);

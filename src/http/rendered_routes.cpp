@@ -366,6 +366,7 @@ void AddRenderedRoutes(Router& router, const ApiContext& context, const Rendered
   using Fn = awaitable<Response> (*)(RenderedContext&, const Request&);
   const auto add = [&](const std::string& pattern, Fn fn) {
     router.Add(beast_http::verb::get, pattern,
+               {access::Permission::kReadImages, audit::Action::kView},
                [ctx, fn](const Request& req) { return fn(*ctx, req); });
   };
   const std::string study = "/dicom-web/studies/{study}";

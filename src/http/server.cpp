@@ -64,6 +64,7 @@
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/router.hpp"
+#include "http/routes.hpp"
 #include "http/spool_file.hpp"
 #include "http/stow_routes.hpp"
 #include "http/upload.hpp"
@@ -184,8 +185,12 @@ std::chrono::seconds SendDeadline(const ServerOptions& options, size_t body_size
 }  // namespace
 
 struct Server::Impl {
-  Impl(ServerOptions server_options, archive::Archive& server_archive)
-      : options(std::move(server_options)), archive(server_archive) {}
+  Impl(ServerOptions server_options, archive::Archive& server_archive,
+       access::Access& server_access, audit::AuditLog* server_audit)
+      : options(std::move(server_options)),
+        archive(server_archive),
+        access(server_access),
+        audit(server_audit) {}
 
   struct Connection {
     asio::any_io_executor executor;
@@ -260,6 +265,8 @@ struct Server::Impl {
 
   const ServerOptions options;
   archive::Archive& archive;
+  access::Access& access;
+  audit::AuditLog* audit;
   Router router;
   UploadOptions upload_options;  // spool folder: options.spool_dir or the system's temporary one
 
@@ -370,7 +377,10 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
     Upload upload;
     if (!ec && IsStowRequest(parser.get())) {
       spooled = true;
-      upload.refusal = CheckStowHeader(parser.get());
+      // Credentials first: an anonymous or unauthorized client never gets
+      // to fill the spool folder.
+      upload.refusal = co_await router.Admit(parser.get(), peer);
+      if (!upload.refusal) upload.refusal = CheckStowHeader(parser.get());
       if (!upload.refusal) {
         co_await ReceiveUpload(stream, buffer, parser, upload_options, *blocking, upload);
       }
@@ -457,7 +467,8 @@ asio::awaitable<void> Server::Impl::Send(Stream& stream, unsigned version, bool 
   if (!response.content_type.empty()) {
     message.set(beast_http::field::content_type, response.content_type);
   }
-  for (const auto& [name, value] : response.headers) message.set(name, value);
+  // insert, not set: Set-Cookie may come more than once.
+  for (const auto& [name, value] : response.headers) message.insert(name, value);
   message.set("X-Content-Type-Options", "nosniff");
   if constexpr (kIsTls<Stream>) message.set(beast_http::field::strict_transport_security, kHsts);
   if (!options.cors_allow_origin.empty()) {
@@ -574,8 +585,9 @@ void Server::Impl::Teardown() {
   blocking.reset();
 }
 
-Server::Server(ServerOptions options, archive::Archive& archive)
-    : impl_(std::make_unique<Impl>(std::move(options), archive)) {}
+Server::Server(ServerOptions options, archive::Archive& archive, access::Access& access,
+               audit::AuditLog* audit)
+    : impl_(std::make_unique<Impl>(std::move(options), archive, access, audit)) {}
 
 Server::~Server() { Stop(); }
 
@@ -646,12 +658,9 @@ Result<void> Server::Start() {
   impl.port = impl.acceptor->local_endpoint(ec).port();
 
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
-  impl.api.emplace(ApiContext{impl.archive, *impl.blocking});
-  AddApiRoutes(impl.router, *impl.api);
-  AddQidoRoutes(impl.router, *impl.api);
-  AddWadoRoutes(impl.router, *impl.api);
-  AddRenderedRoutes(impl.router, *impl.api);
-  AddStowRoutes(impl.router, *impl.api);
+  impl.api.emplace(ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit});
+  impl.router.Secure(impl.access, impl.audit, *impl.blocking);
+  AddAllRoutes(impl.router, *impl.api);
 
   impl.work.emplace(impl.io->get_executor());
   asio::co_spawn(impl.acceptor->get_executor(), impl.Accept(), [](std::exception_ptr failure) {

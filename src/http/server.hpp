@@ -16,6 +16,13 @@
 #include "archive/archive.hpp"
 #include "core/error.hpp"
 
+namespace cf::access {
+class Access;
+}
+namespace cf::audit {
+class AuditLog;
+}
+
 namespace cf::http {
 
 struct ServerOptions {
@@ -48,8 +55,10 @@ struct ServerOptions {
 // from a handler. A server starts at most once.
 class Server {
  public:
-  // Borrows `archive`, which must outlive the server.
-  Server(ServerOptions options, archive::Archive& archive);
+  // Borrows `archive`, `access` (who may do what) and `audit` (may be
+  // null: then nothing is audited), which must outlive the server.
+  Server(ServerOptions options, archive::Archive& archive, access::Access& access,
+         audit::AuditLog* audit);
   ~Server();  // Stops if running.
 
   Server(const Server&) = delete;

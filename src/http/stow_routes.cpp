@@ -365,8 +365,9 @@ std::string_view TargetPath(const RawRequest& header) {
 
 void AddStowRoutes(Router& router, const ApiContext& context) {
   const auto store = [&context](const Request& req) { return Store(context, req); };
-  router.Add(beast_http::verb::post, kStudiesPath, store);
-  router.Add(beast_http::verb::post, "/dicom-web/studies/{study}", store);
+  const RoutePolicy policy{access::Permission::kStoreImages, audit::Action::kStore};
+  router.Add(beast_http::verb::post, kStudiesPath, policy, store);
+  router.Add(beast_http::verb::post, "/dicom-web/studies/{study}", policy, store);
 }
 
 bool IsStowRequest(const RawRequest& header) {

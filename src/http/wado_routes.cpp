@@ -915,22 +915,25 @@ void AddWadoRoutes(Router& router, const ApiContext& context, const WadoOptions&
   // the routes.
   auto ctx = std::make_shared<WadoContext>(context, options);
   using Fn = awaitable<Response> (*)(WadoContext&, const Request&);
-  const auto add = [&](const std::string& pattern, Fn fn) {
-    router.Add(beast_http::verb::get, pattern,
+  // Whole objects leaving are downloads; metadata and pixels for a viewer
+  // are views.
+  const auto add = [&](const std::string& pattern, Fn fn,
+                       audit::Action action = audit::Action::kView) {
+    router.Add(beast_http::verb::get, pattern, {access::Permission::kReadImages, action},
                [ctx, fn](const Request& req) { return fn(*ctx, req); });
   };
   const std::string study = "/dicom-web/studies/{study}";
   const std::string series = study + "/series/{series}";
   const std::string instance = series + "/instances/{instance}";
-  add(study, &Retrieve<Level::kStudy>);
-  add(series, &Retrieve<Level::kSeries>);
-  add(instance, &Retrieve<Level::kInstance>);
+  add(study, &Retrieve<Level::kStudy>, audit::Action::kDownload);
+  add(series, &Retrieve<Level::kSeries>, audit::Action::kDownload);
+  add(instance, &Retrieve<Level::kInstance>, audit::Action::kDownload);
   add(study + "/metadata", &Metadata<Level::kStudy>);
   add(series + "/metadata", &Metadata<Level::kSeries>);
   add(instance + "/metadata", &Metadata<Level::kInstance>);
   add(instance + "/frames/{frames}", &Frames);
   add(instance + "/bulkdata/{tag}", &BulkData);
-  add("/wado", &WadoUri);
+  add("/wado", &WadoUri, audit::Action::kDownload);
 }
 
 }  // namespace cf::http

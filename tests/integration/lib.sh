@@ -12,6 +12,28 @@ FAILURES=0
 CHECKS=0
 export TCP_NODELAY=1  # DCMTK clients: see DESIGN.md, performance notes
 
+# Authentication. Every HTTP route but GET /healthz wants a bearer token (once
+# the server enforces it; until then the header is ignored). Each test run
+# makes one random token: exported as CLOUDFILM_BOOTSTRAP_TOKEN, it is
+# the platform-admin token of every `cloudfilm serve` the test starts (with
+# start_server or by hand), and as CF_TOKEN it is there for the test's own
+# clients (the Python helpers and the Node tests read CF_TOKEN).
+# curl sends it without being asked: CURL_HOME points at $WORK, whose .curlrc
+# adds the Authorization header to every curl of the test and of its child
+# processes. Hence:
+#   - `curl -q ...` (-q first, it must be the first argument) is an anonymous
+#     request: curl reads no .curlrc. Use it for a request that must carry no
+#     token (a check of the 401, or another server such as Orthanc), and for
+#     one with another token: `curl -q -H "Authorization: Bearer $OTHER" ...`
+#     (without -q, curl would send both Authorization headers).
+#   - CF_AUTH is the header itself, for clients that read no .curlrc.
+CF_TOKEN=$(head -c 30 /dev/urandom | base64 -w 0 | tr '+/' '-_')  # 240 bits, 40 base64url characters
+[[ $CF_TOKEN =~ ^[A-Za-z0-9_-]{40}$ ]] || { echo "cannot make a random token"; exit 1; }
+CF_AUTH="Authorization: Bearer $CF_TOKEN"
+export CF_TOKEN CLOUDFILM_BOOTSTRAP_TOKEN=$CF_TOKEN
+(umask 077 && printf 'header = "%s"\n' "$CF_AUTH" >"$WORK/.curlrc")
+export CURL_HOME=$WORK
+
 cleanup() {
   stop_server || true
   [[ -n ${ORTHANC_PID:-} ]] && kill "$ORTHANC_PID" 2>/dev/null && wait "$ORTHANC_PID" 2>/dev/null

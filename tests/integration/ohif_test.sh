@@ -8,7 +8,8 @@
 # CORS (http.cors_allow_origin). The objects are compacted first: OHIF reads
 # them as cloudfilm keeps them after the first day. Screenshots are left in
 # $CF_ARTIFACTS (default /tmp). scripts/install-deps.sh installs Chromium,
-# playwright-core and @ohif/app.
+# playwright-core and @ohif/app. The page sends CF_TOKEN (lib.sh) to cloudfilm
+# only; the curls to the static server are anonymous (curl -q).
 source "$(dirname "$0")/lib.sh"
 
 JS=$HERE/../js
@@ -44,11 +45,11 @@ start_server "$WORK/data" --config "$WORK/cloudfilm.toml"
 node "$JS/ohif_static_server.js" "$BASE" "$OHIF_PORT" >"$WORK/static.log" 2>&1 &
 STATIC_PID=$!
 for ((i = 0; i < 250; i++)); do
-  curl -sf -o /dev/null "$OHIF/app-config.js" && break
+  curl -q -sf -o /dev/null "$OHIF/app-config.js" && break
   kill -0 "$STATIC_PID" 2>/dev/null || { echo "FAILED - OHIF static server died:"; cat "$WORK/static.log"; exit 1; }
   sleep 0.02
 done
-check "OHIF is served" curl -sf -o /dev/null "$OHIF/viewer?StudyInstanceUIDs=1"
+check "OHIF is served" curl -q -sf -o /dev/null "$OHIF/viewer?StudyInstanceUIDs=1"
 
 rc=0
 timeout 150 node "$JS/ohif_test.js" "$OHIF" "$BASE" "$WORK/synth/manifest.tsv" "$WORK/studies.tsv" || rc=$?

@@ -150,11 +150,11 @@ JSON
   Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 &
   ORTHANC_PID=$!
   OB=http://127.0.0.1:$O_HTTP
-  for ((i = 0; i < 500; i++)); do curl -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
+  for ((i = 0; i < 500; i++)); do curl -q -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
   check "C-MOVE study to Orthanc succeeds" grep -q "Final Move Response (Success)" \
     <(movescu -v -S -aec CLOUDFILM -aem ORTHANC -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$STUDY" 127.0.0.1 "$DICOM_PORT" 2>&1)
   mkdir -p "$WORK/from-orthanc"
-  for id in $(curl -sf "$OB/instances" | jq -r '.[]'); do curl -sf "$OB/instances/$id/file" -o "$WORK/from-orthanc/$id.dcm"; done
+  for id in $(curl -q -sf "$OB/instances" | jq -r '.[]'); do curl -q -sf "$OB/instances/$id/file" -o "$WORK/from-orthanc/$id.dcm"; done
   check_eq "Orthanc holds the study's data sets, byte-exact" "$(expected_in STUDY "$STUDY") 0" "$(received "$WORK/from-orthanc")"
 else
   echo "SKIPPED (visible): Orthanc is not installed, C-MOVE to Orthanc not run"

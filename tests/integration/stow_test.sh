@@ -232,14 +232,15 @@ if command -v Orthanc >/dev/null && [[ -f $plugin ]]; then
   "Name": "cloudfilm-stow-it", "StorageDirectory": "$WORK/orthanc", "IndexDirectory": "$WORK/orthanc",
   "HttpPort": $O_HTTP, "DicomPort": $O_DICOM, "RemoteAccessAllowed": false,
   "AuthenticationEnabled": false, "Plugins": [ "$plugin" ],
-  "DicomWeb": { "Enable": true, "Servers": { "cloudfilm": [ "$BASE/dicom-web/" ] } }
+  "DicomWeb": { "Enable": true, "Servers": { "cloudfilm": {
+    "Url": "$BASE/dicom-web/", "HttpHeaders": { "Authorization": "Bearer $CF_TOKEN" } } } }
 }
 JSON
   Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 &
   ORTHANC_PID=$!
   OB=http://127.0.0.1:$O_HTTP
-  for ((i = 0; i < 500; i++)); do curl -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
-  check "Orthanc with the DICOMweb plugin is up" curl -sf "$OB/dicom-web/servers" -o /dev/null
+  for ((i = 0; i < 500; i++)); do curl -q -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
+  check "Orthanc with the DICOMweb plugin is up" curl -q -sf "$OB/dicom-web/servers" -o /dev/null
 
   "$CLOUDFILM" synth "$WORK/orthanc-synth" --seed 33 --patients 2 --studies 1 --series 2 \
     --instances 4 --modalities CT,MR --ct-size 96 >/dev/null
@@ -250,19 +251,19 @@ JSON
   fi
   ids=()
   for f in "${OFILES[@]}"; do
-    id=$(curl -sf -X POST --data-binary @"$f" "$OB/instances" | jq -r '.ID // empty') || true
+    id=$(curl -q -sf -X POST --data-binary @"$f" "$OB/instances" | jq -r '.ID // empty') || true
     [[ -n $id ]] && ids+=("$id")
   done
   before=$(count_instances)
   echo "  Orthanc holds ${#ids[@]} of ${#OFILES[@]} files"
   request=$(printf '%s\n' "${ids[@]}" | jq -R . | jq -s '{Resources: .}')
   # Plugin 1.7 (Debian 12) answers when the upload is done; later versions may start a job.
-  code=$(curl -s -o "$WORK/orthanc-stow.json" -w '%{http_code}' -X POST \
+  code=$(curl -q -s -o "$WORK/orthanc-stow.json" -w '%{http_code}' -X POST \
     "$OB/dicom-web/servers/cloudfilm/stow" -d "$request")
   job=$(jq -r '.ID // empty' "$WORK/orthanc-stow.json" 2>/dev/null || true)
   if [[ -n $job ]]; then
     for ((i = 0; i < 600; i++)); do
-      state=$(curl -sf "$OB/jobs/$job" | jq -r .State)
+      state=$(curl -q -sf "$OB/jobs/$job" | jq -r .State)
       [[ $state == Success || $state == Failure ]] && break
       sleep 0.1
     done
@@ -272,7 +273,7 @@ JSON
   [[ $code == 200 ]] || { cat "$WORK/orthanc-stow.json"; tail -5 "$WORK/orthanc.log"; }
   bad=0; new=0
   for id in "${ids[@]}"; do
-    curl -sf "$OB/instances/$id/file" -o "$WORK/orthanc.dcm"
+    curl -q -sf "$OB/instances/$id/file" -o "$WORK/orthanc.dcm"
     stored_exact "$WORK/orthanc.dcm" || { bad=$((bad + 1)); echo "  differs or missing: Orthanc instance $id"; }
   done
   check_eq "every instance Orthanc sent reads back byte-exact" 0 "$bad"

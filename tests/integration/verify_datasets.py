@@ -4,16 +4,21 @@
 # running server (argv[1] = base URL), that /api/instances/{uid}/file holds a
 # version whose dataset bytes equal FILE's. Prints each file that does not
 # and exits 1 if any. One process for many files keeps the crash test fast.
+# Requests carry "Authorization: Bearer $CF_TOKEN" when CF_TOKEN is set
+# (lib.sh exports it: the token of the servers the tests start).
+import os
 import sys
 import urllib.error
 import urllib.request
 
 from dataset_bytes import split
 
+HEADERS = {"Authorization": f"Bearer {os.environ['CF_TOKEN']}"} if os.environ.get("CF_TOKEN") else {}
+
 
 def fetch(url):
     try:
-        with urllib.request.urlopen(url, timeout=30) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=HEADERS), timeout=30) as r:
             return r.read()
     except urllib.error.URLError:
         return None

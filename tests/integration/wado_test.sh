@@ -288,27 +288,28 @@ if command -v Orthanc >/dev/null && [[ -f $PLUGIN ]]; then
   "HttpPort": $O_HTTP, "DicomPort": $O_DICOM, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
   "Plugins": [ "$PLUGIN" ],
   "DicomWeb": { "Enable": true, "Root": "/dicom-web/",
-                "Servers": { "cloudfilm": [ "$W/" ] } }
+                "Servers": { "cloudfilm": {
+                  "Url": "$W/", "HttpHeaders": { "Authorization": "Bearer $CF_TOKEN" } } } }
 }
 JSON
   Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 &
   ORTHANC_PID=$!
   OB=http://127.0.0.1:$O_HTTP
-  for ((i = 0; i < 500; i++)); do curl -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
-  check "Orthanc with its DICOMweb plugin is up" curl -sf "$OB/dicom-web/servers" -o /dev/null
-  check "Orthanc retrieves the study from us over WADO-RS" curl -sf -X POST \
+  for ((i = 0; i < 500; i++)); do curl -q -sf "$OB/system" >/dev/null 2>&1 && break; sleep 0.05; done
+  check "Orthanc with its DICOMweb plugin is up" curl -q -sf "$OB/dicom-web/servers" -o /dev/null
+  check "Orthanc retrieves the study from us over WADO-RS" curl -q -sf -X POST \
     "$OB/dicom-web/servers/cloudfilm/retrieve" -d "{\"Resources\": [{\"Study\": \"$CT_STUDY\"}]}" -o "$WORK/o_retrieve.json"
   n_now=$((n_study + 1))
-  check_eq "Orthanc now holds the study's $n_now instances" "$n_now" "$(curl -sf "$OB/instances" | jq length)"
-  theirs=$(for id in $(curl -sf "$OB/instances" | jq -r '.[]'); do
-    curl -sf "$OB/instances/$id/file" | sha256sum | cut -d' ' -f1
+  check_eq "Orthanc now holds the study's $n_now instances" "$n_now" "$(curl -q -sf "$OB/instances" | jq length)"
+  theirs=$(for id in $(curl -q -sf "$OB/instances" | jq -r '.[]'); do
+    curl -q -sf "$OB/instances/$id/file" | sha256sum | cut -d' ' -f1
   done | sort)
   # What we hold (the storescu'd instance was filed with our own file meta).
   ours=$(for sop in $(gzip -dc "$WORK/meta3.body" | jq -r '.[]["00080018"].Value[0]'); do
     api_file "$sop" "$WORK/ours.dcm" && sha "$WORK/ours.dcm"
   done | sort)
   check_eq "and every file has the SHA-256 of what was imported" "$ours" "$theirs"
-  check "Orthanc reads our study metadata through its DICOMweb client" curl -sf -X POST \
+  check "Orthanc reads our study metadata through its DICOMweb client" curl -q -sf -X POST \
     "$OB/dicom-web/servers/cloudfilm/get" -d "{\"Uri\": \"/studies/$CT_STUDY/metadata\"}" -o "$WORK/o_meta.json"
   check_eq "and sees $n_now objects" "$n_now" "$(jq length "$WORK/o_meta.json")"
   kill "$ORTHANC_PID"; wait "$ORTHANC_PID" 2>/dev/null || true; ORTHANC_PID=

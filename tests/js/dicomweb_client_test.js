@@ -6,6 +6,8 @@
 //
 // Usage: node dicomweb_client_test.js BASE_URL MANIFEST_TSV
 // (the manifest of `cloudfilm synth`; its files sit beside it).
+// Every request carries "Authorization: Bearer $CF_TOKEN" (the token of the
+// server, exported by tests/integration/lib.sh) when CF_TOKEN is set.
 'use strict';
 
 global.XMLHttpRequest = require('xhr2');
@@ -16,6 +18,7 @@ const path = require('path');
 
 const [base, manifestPath] = process.argv.slice(2);
 const { check, checkEq, finish } = require('./tap');
+const authHeaders = process.env.CF_TOKEN ? { Authorization: `Bearer ${process.env.CF_TOKEN}` } : {};
 
 const sha = (bytes) => crypto.createHash('sha256').update(Buffer.from(bytes)).digest('hex');
 const sorted = (values) => [...values].sort();
@@ -43,7 +46,7 @@ const rows = lines.slice(1).map((line) => {
 const unique = (key, filter = () => true) => sorted(new Set(rows.filter(filter).map((r) => r[key])));
 
 async function main() {
-  const client = new api.DICOMwebClient({ url: `${base}/dicom-web`, singlepart: '' });
+  const client = new api.DICOMwebClient({ url: `${base}/dicom-web`, singlepart: '', headers: authHeaders });
 
   // --- Store (STOW-RS), in two requests ----------------------------------------
   const datasets = rows.map((r) => {

@@ -9,7 +9,16 @@
 //      of the field of view) and correlate with cloudfilm's own /rendered PNG
 //      of the instance on screen;
 //   3. no DICOMweb request of the viewer fails (status, URL and problem JSON
-//      are reported if one does).
+//      are reported if one does);
+//   4. every request to cloudfilm carries "Authorization: Bearer $CF_TOKEN"
+//      (the token of the server, exported by tests/integration/lib.sh), and
+//      no request to OHIF's own origin does.
+// The page sends the token itself, as OHIF does with its user's token: a
+// script run before OHIF's adds the header to XMLHttpRequest and fetch calls
+// to cloudfilm's origin (and only there). So the browser asks cloudfilm's CORS
+// preflight for the Authorization header, as a deployed viewer would.
+// (Playwright's request interception, page.route, would answer every CORS
+// preflight itself, and cloudfilm's would go untested.)
 // Screenshots are kept as artifacts in $CF_ARTIFACTS (default /tmp):
 // ohif-study-list.png and ohif-ct.png (the latter also on failure).
 //
@@ -36,6 +45,7 @@ const LIST_TIMEOUT_MS = 30000;
 const RENDER_TIMEOUT_MS = 60000;
 
 const { check, finish } = require('./tap');
+const token = process.env.CF_TOKEN || '';
 
 // --- What was stored ---------------------------------------------------------------
 const readTsv = (file) => {
@@ -81,6 +91,9 @@ if (!ct) {
 
 // --- Network and console watch -------------------------------------------------------
 const dicomweb = `${cloudfilmBase.replace(/\/+$/, '')}/dicom-web`;
+const cloudfilmOrigin = new URL(cloudfilmBase).origin;
+const ohifOrigin = new URL(ohifUrl).origin;
+const auth = { cloudfilm: 0, withoutToken: [], tokenToOhif: [] };
 const failedRequests = [];
 const consoleErrors = [];
 const requestKinds = new Map();
@@ -93,6 +106,16 @@ function kindOf(url) {
   return 'other';
 }
 function watch(page) {
+  page.on('request', (r) => {
+    const origin = new URL(r.url()).origin;
+    const sent = r.headers().authorization;
+    if (origin === cloudfilmOrigin) {
+      auth.cloudfilm += 1;
+      if (sent !== `Bearer ${token}`) auth.withoutToken.push(`${r.method()} ${r.url()}: ${sent ? 'another token' : 'no token'}`);
+    } else if (origin === ohifOrigin && sent) {
+      auth.tokenToOhif.push(`${r.method()} ${r.url()}`);
+    }
+  });
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text().replace(/\s*\n\s*/g, ' | ').slice(0, 500));
   });
@@ -115,6 +138,41 @@ function watch(page) {
       try { qidoStudies.push(...(await r.json())); } catch { /* not JSON: reported by OHIF */ }
     }
   });
+}
+
+// --- The token: runs in the page before OHIF's scripts ---------------------------
+// Adds the Authorization header to XMLHttpRequest and fetch calls to ORIGIN
+// that do not set one themselves.
+function sendTokenTo({ origin, token: t }) {
+  const value = `Bearer ${t}`;
+  const ours = (url) => {
+    try { return new URL(url, window.location.href).origin === origin; } catch { return false; }
+  };
+  const xhr = XMLHttpRequest.prototype;
+  const { open, send, setRequestHeader } = xhr;
+  xhr.open = function openWithToken(method, url, ...rest) {
+    this.cfOurs = ours(String(url));
+    this.cfHasAuth = false;
+    return open.call(this, method, url, ...rest);
+  };
+  xhr.setRequestHeader = function setRequestHeaderSeen(name, v) {
+    if (String(name).toLowerCase() === 'authorization') this.cfHasAuth = true;
+    return setRequestHeader.call(this, name, v);
+  };
+  xhr.send = function sendWithToken(body) {
+    if (this.cfOurs && !this.cfHasAuth) setRequestHeader.call(this, 'Authorization', value);
+    return send.call(this, body);
+  };
+  const originalFetch = window.fetch;
+  window.fetch = function fetchWithToken(input, init) {
+    const isRequest = input instanceof Request;
+    if (ours(isRequest ? input.url : String(input))) {
+      const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
+      if (!headers.has('Authorization')) headers.set('Authorization', value);
+      return originalFetch.call(this, input, { ...init, headers });
+    }
+    return originalFetch.call(this, input, init);
+  };
 }
 
 // --- Pixels of the viewport showing the CT ----------------------------------------
@@ -316,6 +374,7 @@ async function main() {
   let page;
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+    if (token) await context.addInitScript(sendTokenTo, { origin: cloudfilmOrigin, token });
     page = await context.newPage();
     watch(page);
     await studyList(page);
@@ -332,6 +391,14 @@ async function main() {
   console.log('# DICOMweb requests from the page (OHIF\'s, and the reference /rendered): ' +
     `${[...requestKinds].map(([k, c]) => `${k} x${c}`).join(', ')}`);
   check('no DICOMweb request of OHIF failed', failedRequests.length === 0, `\n  ${failedRequests.join('\n  ')}`);
+  if (token) {
+    check(`every request to cloudfilm (${auth.cloudfilm}) carries the token`,
+      auth.cloudfilm > 0 && auth.withoutToken.length === 0, `\n  ${auth.withoutToken.slice(0, 20).join('\n  ')}`);
+    check('no request to OHIF\'s origin carries the token', auth.tokenToOhif.length === 0,
+      `\n  ${auth.tokenToOhif.slice(0, 20).join('\n  ')}`);
+  } else {
+    console.log('# CF_TOKEN is not set: requests to cloudfilm are anonymous');
+  }
   if (consoleErrors.length) console.log(`# browser console errors:\n#   ${consoleErrors.join('\n#   ')}`);
   finish();
 }

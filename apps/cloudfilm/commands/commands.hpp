@@ -21,6 +21,7 @@ void RegisterSynth(CLI::App& app, Runner& run);
 void RegisterConfig(CLI::App& app, Runner& run);
 void RegisterStats(CLI::App& app, Runner& run);
 void RegisterCompact(CLI::App& app, Runner& run);
+void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

@@ -39,6 +39,13 @@ int RunServe(const Config& config) {
 
   auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
+  auto bootstrap = ReadBootstrapToken(config);
+  if (!bootstrap) return ReportError(bootstrap.error());
+  const bool has_bootstrap = !bootstrap->empty();
+  auto security = OpenSecurity(config, std::move(*bootstrap));
+  if (!security) return ReportError(security.error());
+  auto accounts = security->access->CountAccounts();
+  if (!accounts) return ReportError(accounts.error());
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
@@ -48,6 +55,7 @@ int RunServe(const Config& config) {
   scp.max_pdu = config.max_pdu;
   scp.max_associations = config.max_associations;
   scp.max_object_size = config.max_object_size;
+  scp.audit = security->audit.get();
   for (const auto& [ae, address] : config.dicom_destinations) {
     auto parsed = ParseDicomAddress(address);  // Validate() has checked it
     if (parsed) scp.destinations[ae] = {parsed->first, parsed->second};
@@ -80,7 +88,7 @@ int RunServe(const Config& config) {
   web.tls_certificate = config.http_tls_certificate;
   web.tls_private_key = config.http_tls_private_key;
   const bool https = !web.tls_certificate.empty();
-  http::Server server(web, *rt->archive);
+  http::Server server(web, *rt->archive, *security->access, security->audit.get());
   if (auto r = server.Start(); !r) {
     if (dicom_tls) dicom_tls->Stop();
     dicom.Stop();
@@ -102,8 +110,19 @@ int RunServe(const Config& config) {
               dicom.Port());
   if (dicom_tls) std::printf(" dicom_tls=%u", tls_port);
   std::printf("\n");
+  if (*accounts == 0) {
+    // Anonymous HTTP access to patient data is refused: say how to get in.
+    std::printf(
+        "no accounts yet: create the first administrator with\n"
+        "  cloudfilm accounts create --data %s --login admin --role platform-admin\n%s",
+        config.data.c_str(),
+        has_bootstrap ? "  (the bootstrap token from the environment is accepted meanwhile)\n"
+                      : "");
+  }
   std::fflush(stdout);
   log::Info("serve.started", {{"http_port", server.Port()},
+                              {"bootstrap_token", has_bootstrap},
+                              {"accounts", *accounts},
                               {"dicom_port", dicom.Port()},
                               {"https", https},
                               {"dicom_tls_port", tls_port}});
@@ -122,7 +141,19 @@ int RunServe(const Config& config) {
 
 void RegisterServe(CLI::App& app, Runner& run) {
   CLI::App* sub = app.add_subcommand("serve", "run the DICOM and HTTP servers");
-  sub->callback([&run] { run = RunServe; });
+  auto token_file = std::make_shared<std::string>();
+  sub->add_option("--bootstrap-token-file", *token_file,
+                  "file whose first line is a platform-admin Bearer token for automation "
+                  "(or set CLOUDFILM_BOOTSTRAP_TOKEN)")
+      ->check(CLI::ExistingFile);
+  sub->callback([&run, token_file] {
+    run = [token_file](const Config& config) {
+      if (token_file->empty()) return RunServe(config);
+      Config with_file = config;
+      with_file.bootstrap_token_file = *token_file;
+      return RunServe(with_file);
+    };
+  });
 }
 
 }  // namespace cf::app

@@ -54,16 +54,17 @@ nlohmann::json Body(const Response& response) { return nlohmann::json::parse(res
 class RouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    router_.Add(verb::get, "/healthz", Echo("health"));
-    router_.Add(verb::get, "/api/studies", Echo("studies"));
-    router_.Add(verb::get, "/api/studies/{uid}", Echo("study"));
-    router_.Add(verb::get, "/api/studies/count", Echo("count"));
-    router_.Add(verb::get, "/api/instances/{uid}/file", Echo("file"));
-    router_.Add(verb::post, "/api/upload", Echo("upload"));
-    router_.Add(verb::get, "/boom", [](const Request&) -> awaitable<Response> {
-      throw std::runtime_error("broken invariant");
-      co_return Response{};
-    });
+    router_.Add(verb::get, "/healthz", access::Permission::kPublic, Echo("health"));
+    router_.Add(verb::get, "/api/studies", access::Permission::kPublic, Echo("studies"));
+    router_.Add(verb::get, "/api/studies/{uid}", access::Permission::kPublic, Echo("study"));
+    router_.Add(verb::get, "/api/studies/count", access::Permission::kPublic, Echo("count"));
+    router_.Add(verb::get, "/api/instances/{uid}/file", access::Permission::kPublic, Echo("file"));
+    router_.Add(verb::post, "/api/upload", access::Permission::kPublic, Echo("upload"));
+    router_.Add(verb::get, "/boom", access::Permission::kPublic,
+                [](const Request&) -> awaitable<Response> {
+                  throw std::runtime_error("broken invariant");
+                  co_return Response{};
+                });
   }
   Router router_;
 };

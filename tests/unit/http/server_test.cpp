@@ -35,6 +35,7 @@
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
+#include "test_security.hpp"
 
 namespace cf::http {
 namespace {
@@ -57,6 +58,7 @@ constexpr const char* kNameA = "Wang^Wei=\xE7\x8E\x8B^\xE4\xBC\x9F";
 
 using testing::Client;
 using testing::Reply;
+using testing::TestSecurity;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -92,6 +94,7 @@ class ServerTest : public ::testing::Test {
       ASSERT_TRUE(receipt) << receipt.error().message;
     }
 
+    ASSERT_TRUE(security_.Open(dir_.Path() / "security"));
     options_.port = 0;
     options_.read_timeout = 1s;
     options_.idle_timeout = 2s;
@@ -102,7 +105,8 @@ class ServerTest : public ::testing::Test {
   }
 
   void StartServer() {
-    server_ = std::make_unique<Server>(options_, *archive_);
+    server_ =
+        std::make_unique<Server>(options_, *archive_, *security_.access, security_.audit.get());
     auto started = server_->Start();
     ASSERT_TRUE(started) << started.error().message;
     ASSERT_NE(server_->Port(), 0);
@@ -121,6 +125,7 @@ class ServerTest : public ::testing::Test {
   cf::testing::TempDir dir_;
   cf::testing::TestArchive test_archive_;
   std::unique_ptr<archive::Archive>& archive_ = test_archive_.archive;
+  TestSecurity security_;
   ServerOptions options_;
   std::unique_ptr<Server> server_;
   Bytes instance1_v1_;
@@ -406,14 +411,14 @@ TEST_F(ServerTest, StartTwiceOrOnABadAddressFails) {
 
   ServerOptions bad = options_;
   bad.bind = "not-an-address";
-  Server other(bad, *archive_);
+  Server other(bad, *archive_, *security_.access, nullptr);
   auto started = other.Start();
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().code, ErrorCode::kInvalidArgument);
 
   ServerOptions taken = options_;
   taken.port = server_->Port();
-  Server clash(taken, *archive_);
+  Server clash(taken, *archive_, *security_.access, nullptr);
   auto clashed = clash.Start();
   ASSERT_FALSE(clashed);
   EXPECT_EQ(clashed.error().code, ErrorCode::kConflict);

@@ -21,6 +21,7 @@
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
+#include "test_security.hpp"
 
 namespace cf::http {
 namespace {
@@ -35,7 +36,9 @@ constexpr const char* kBoundary = "stow-test-boundary";
 constexpr size_t kMaxUpload = 64 * 1024;
 
 using testing::Client;
+using testing::kTestToken;
 using testing::Reply;
+using testing::TestSecurity;
 
 std::string Multipart(const std::vector<Bytes>& parts) {
   std::string body;
@@ -50,6 +53,7 @@ std::string Multipart(const std::vector<Bytes>& parts) {
 
 std::string Header(std::string_view target, std::string_view extra, std::string_view type = {}) {
   std::string header = "POST " + std::string(target) + " HTTP/1.1\r\nHost: test.local:8042\r\n";
+  header += "Authorization: Bearer " + std::string(kTestToken) + "\r\n";
   header += "Content-Type: ";
   header += type.empty() ? std::string("multipart/related; type=\"application/dicom\"; boundary=") +
                                kBoundary
@@ -74,7 +78,9 @@ class StowTest : public ::testing::Test {
     options_.max_body_bytes = 4096;
     options_.max_upload_bytes = kMaxUpload;
     options_.spool_dir = dir_.Path() / "spool";
-    server_ = std::make_unique<Server>(options_, *archive_);
+    ASSERT_TRUE(security_.Open(dir_.Path() / "security"));
+    server_ =
+        std::make_unique<Server>(options_, *archive_, *security_.access, security_.audit.get());
     auto started = server_->Start();
     ASSERT_TRUE(started) << started.error().message;
   }
@@ -101,6 +107,7 @@ class StowTest : public ::testing::Test {
   cf::testing::TempDir dir_;
   cf::testing::TestArchive test_archive_;
   std::unique_ptr<archive::Archive>& archive_ = test_archive_.archive;
+  TestSecurity security_;
   ServerOptions options_;
   std::unique_ptr<Server> server_;
 };

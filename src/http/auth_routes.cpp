@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: Apache-2.0
+// Request bodies are small JSON objects; every field is checked before
+// Access sees it, and every refusal is a problem JSON naming the field.
+// Passwords and tokens never reach a log line: the router logs routes, not
+// bodies, and nothing here logs.
+#include "http/auth_routes.hpp"
+
+#include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "access/access.hpp"
+#include "audit/audit_log.hpp"
+#include "http/blocking.hpp"
+#include "http/problem.hpp"
+#include "http/request_info.hpp"
+#include "http/response.hpp"
+
+namespace cf::http {
+namespace beast_http = boost::beast::http;
+using access::Permission;
+using boost::asio::awaitable;
+
+namespace {
+
+Result<nlohmann::json> JsonBody(const Request& req) {
+  const auto type = req.raw[beast_http::field::content_type];
+  if (!type.starts_with("application/json")) {
+    return Fail(ErrorCode::kUnsupported, "the body must be application/json");
+  }
+  auto body = nlohmann::json::parse(req.raw.body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
+  }
+  return body;
+}
+
+// A string member, absent = empty; present with another type = an error.
+Result<std::string> StringField(const nlohmann::json& body, const char* name, bool required) {
+  const auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required)
+      return Fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' is required");
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return Fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' must be a string");
+  }
+  return it->get<std::string>();
+}
+
+nlohmann::json OptionalMs(const std::optional<int64_t>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json ToJson(const access::AccountInfo& a) {
+  return {{"id", a.id},
+          {"login", a.login},
+          {"role", access::RoleName(a.role)},
+          {"tenant", a.tenant},
+          {"created_ms", a.created_ms},
+          {"last_login_ms", OptionalMs(a.last_login_ms)},
+          {"locked_until_ms", a.locked_until_ms},
+          {"disabled", a.disabled}};
+}
+
+nlohmann::json ToJson(const access::TokenInfo& t) {
+  nlohmann::json scopes = nlohmann::json::array();
+  for (const auto scope : t.scopes) scopes.push_back(access::PermissionName(scope));
+  return {{"id", t.id},
+          {"login", t.login},
+          {"label", t.label},
+          {"scopes", scopes},
+          {"created_ms", t.created_ms},
+          {"expires_ms", OptionalMs(t.expires_ms)},
+          {"last_used_ms", OptionalMs(t.last_used_ms)},
+          {"revoked_ms", OptionalMs(t.revoked_ms)}};
+}
+
+nlohmann::json ToJson(const audit::Event& e) {
+  return {{"id", e.id},
+          {"time_ms", e.time_ms},
+          {"tenant", e.tenant},
+          {"actor", e.actor},
+          {"role", e.role},
+          {"token_id", e.token_id},
+          {"patient_id", e.patient_id},
+          {"study_uid", e.study_uid},
+          {"series_uid", e.series_uid},
+          {"sop_uid", e.sop_uid},
+          {"action", audit::ActionName(e.action)},
+          {"outcome", audit::OutcomeName(e.outcome)},
+          {"protocol", e.protocol},
+          {"route", e.route},
+          {"source", e.source},
+          {"user_agent", e.user_agent},
+          {"detail", e.detail},
+          {"flagged", e.flagged}};
+}
+
+bool IsHttps(const Request& req) { return req.raw["X-Forwarded-Proto"] == "https"; }
+
+std::string Cookie(std::string_view name, std::string_view value, int64_t max_age_s, bool http_only,
+                   bool secure) {
+  std::string cookie(name);
+  cookie.append("=").append(value).append("; Path=/; SameSite=Strict; Max-Age=");
+  cookie.append(std::to_string(max_age_s));
+  if (http_only) cookie.append("; HttpOnly");
+  if (secure) cookie.append("; Secure");
+  return cookie;
+}
+
+Response Problem(const Error& error) {
+  Response response = ErrorResponse(error);
+  if (error.code == ErrorCode::kRateLimited) {
+    // Our own messages end "retry in N s".
+    const auto at = error.message.rfind("retry in ");
+    if (at != std::string::npos) {
+      const auto digits = error.message.substr(at + 9);
+      response.SetHeader("Retry-After", digits.substr(0, digits.find(' ')));
+    }
+  }
+  return response;
+}
+
+awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto login = StringField(*body, "login", true);
+  if (!login) co_return Problem(login.error());
+  auto password = StringField(*body, "password", true);
+  if (!password) co_return Problem(password.error());
+  const auto agent = req.raw[beast_http::field::user_agent];
+  const access::ClientInfo client{req.peer, {agent.data(), agent.size()}};
+  // Argon2id takes a fraction of a second and 64 MiB: the blocking pool
+  // bounds how many run at once.
+  auto session = co_await RunBlocking(ctx.blocking,
+                                      [&] { return ctx.access->Login(*login, *password, client); });
+  std::ranges::fill(*password, '\0');
+  if (!session) co_return Problem(session.error());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t max_age = std::max<int64_t>(0, (session->expires_ms - now) / 1000);
+  Response response = JsonResponse({{"login", session->principal.login},
+                                    {"role", access::RoleName(session->principal.role)},
+                                    {"tenant", session->principal.tenant},
+                                    {"csrf_token", session->csrf},
+                                    {"expires_ms", session->expires_ms}});
+  const bool secure = IsHttps(req);
+  // The session id is HttpOnly (no script reads it); the CSRF token is
+  // readable on purpose so that the web apps can echo it in X-CSRF-Token.
+  response.headers.emplace_back("Set-Cookie",
+                                Cookie("cf_session", session->cookie, max_age, true, secure));
+  response.headers.emplace_back("Set-Cookie",
+                                Cookie("cf_csrf", session->csrf, max_age, false, secure));
+  response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+awaitable<Response> Logout(const ApiContext& ctx, const Request& req) {
+  auto done =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.access->Logout(*req.principal); });
+  if (!done) co_return Problem(done.error());
+  Response response;
+  response.status = 204;
+  const bool secure = IsHttps(req);
+  response.headers.emplace_back("Set-Cookie", Cookie("cf_session", "", 0, true, secure));
+  response.headers.emplace_back("Set-Cookie", Cookie("cf_csrf", "", 0, false, secure));
+  co_return response;
+}
+
+std::string_view KindName(access::Principal::Kind kind) {
+  switch (kind) {
+    case access::Principal::Kind::kAnonymous:
+      return "anonymous";
+    case access::Principal::Kind::kBootstrap:
+      return "bootstrap";
+    case access::Principal::Kind::kSession:
+      return "session";
+    case access::Principal::Kind::kApiToken:
+      return "api-token";
+    case access::Principal::Kind::kOperator:
+      return "operator";
+  }
+  return "anonymous";
+}
+
+awaitable<Response> Me(const ApiContext&, const Request& req) {
+  const access::Principal& p = *req.principal;
+  nlohmann::json scopes = nlohmann::json::array();
+  for (const auto scope : p.scopes) scopes.push_back(access::PermissionName(scope));
+  Response response = JsonResponse({{"login", p.login},
+                                    {"role", access::RoleName(p.role)},
+                                    {"tenant", p.tenant},
+                                    {"kind", KindName(p.kind)},
+                                    {"token_id", p.token_id},
+                                    {"scopes", scopes}});
+  response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+awaitable<Response> ListAccounts(const ApiContext& ctx, const Request& req) {
+  auto accounts =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ListAccounts(*req.principal); });
+  if (!accounts) co_return Problem(accounts.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : *accounts) list.push_back(ToJson(a));
+  co_return JsonResponse({{"accounts", list}});
+}
+
+awaitable<Response> CreateAccount(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  access::NewAccount account;
+  auto login = StringField(*body, "login", true);
+  if (!login) co_return Problem(login.error());
+  auto role_name = StringField(*body, "role", true);
+  if (!role_name) co_return Problem(role_name.error());
+  const auto role = access::ParseRole(*role_name);
+  if (!role) {
+    co_return Problem({ErrorCode::kInvalidArgument,
+                       "'role' must be one of platform-admin, hospital-admin, technologist, "
+                       "doctor, kiosk, auditor, api-client"});
+  }
+  auto tenant = StringField(*body, "tenant", false);
+  if (!tenant) co_return Problem(tenant.error());
+  auto password = StringField(*body, "password", true);
+  if (!password) co_return Problem(password.error());
+  account.login = std::move(*login);
+  account.role = *role;
+  account.tenant = tenant->empty() ? req.principal->tenant : std::move(*tenant);
+  account.password = std::move(*password);
+  auto created = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->CreateAccount(*req.principal, account); });
+  std::ranges::fill(account.password, '\0');
+  if (!created) co_return Problem(created.error());
+  co_return JsonResponse(ToJson(*created), 201);
+}
+
+awaitable<Response> ListTokens(const ApiContext& ctx, const Request& req) {
+  auto tokens =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ListTokens(*req.principal); });
+  if (!tokens) co_return Problem(tokens.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& t : *tokens) list.push_back(ToJson(t));
+  co_return JsonResponse({{"tokens", list}});
+}
+
+awaitable<Response> IssueToken(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  access::TokenRequest request;
+  auto login = StringField(*body, "login", false);
+  if (!login) co_return Problem(login.error());
+  auto label = StringField(*body, "label", false);
+  if (!label) co_return Problem(label.error());
+  request.login = std::move(*login);
+  request.label = std::move(*label);
+  if (const auto scopes = body->find("scopes"); scopes != body->end() && !scopes->is_null()) {
+    if (!scopes->is_array())
+      co_return Problem({ErrorCode::kInvalidArgument, "'scopes' must be an array"});
+    for (const auto& scope : *scopes) {
+      const auto parsed =
+          scope.is_string() ? access::ParsePermission(scope.get<std::string>()) : std::nullopt;
+      if (!parsed) {
+        co_return Problem({ErrorCode::kInvalidArgument,
+                           "unknown scope in 'scopes' (read-images, store-images, read-system, "
+                           "manage-accounts, read-audit)"});
+      }
+      request.scopes.push_back(*parsed);
+    }
+  }
+  if (const auto days = body->find("expires_in_days"); days != body->end() && !days->is_null()) {
+    if (!days->is_number_integer() || days->get<int64_t>() < 1 || days->get<int64_t>() > 3660) {
+      co_return Problem(
+          {ErrorCode::kInvalidArgument, "'expires_in_days' must be an integer from 1 to 3660"});
+    }
+    request.lifetime = std::chrono::seconds(days->get<int64_t>() * 86400);
+  }
+  auto issued = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->IssueToken(*req.principal, request); });
+  if (!issued) co_return Problem(issued.error());
+  nlohmann::json answer = ToJson(issued->info);
+  answer["token"] = issued->text;  // the only time it is shown
+  Response response = JsonResponse(answer, 201);
+  response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+awaitable<Response> RevokeToken(const ApiContext& ctx, const Request& req) {
+  const std::string id(req.Param("id"));
+  auto done = co_await RunBlocking(ctx.blocking,
+                                   [&] { return ctx.access->RevokeToken(*req.principal, id); });
+  if (!done) co_return Problem(done.error());
+  Response response;
+  response.status = 204;
+  co_return response;
+}
+
+// "20261129" (UTC midnight) or Unix milliseconds.
+Result<std::optional<int64_t>> TimeParam(const QueryParams& query, std::string_view name) {
+  const auto value = query.Get(name);
+  if (!value || value->empty()) return std::optional<int64_t>();
+  const std::string text(*value);
+  const bool digits = std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && text.size() == 8) {
+    const std::chrono::year_month_day day{
+        std::chrono::year(std::stoi(text.substr(0, 4))),
+        std::chrono::month(static_cast<unsigned>(std::stoi(text.substr(4, 2)))),
+        std::chrono::day(static_cast<unsigned>(std::stoi(text.substr(6, 2))))};
+    if (day.ok()) {
+      return std::optional<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::sys_days(day).time_since_epoch())
+                                        .count());
+    }
+  } else if (digits && !text.empty() && text.size() <= 15) {
+    return std::optional<int64_t>(std::stoll(text));
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              "query parameter '" + std::string(name) + "' must be a date YYYYMMDD or Unix ms");
+}
+
+awaitable<Response> QueryAudit(const ApiContext& ctx, const Request& req) {
+  if (ctx.audit == nullptr) co_return Problem({ErrorCode::kUnsupported, "no audit trail"});
+  audit::EventFilter filter;
+  const access::Principal& who = *req.principal;
+  const auto text = [&](std::string_view name) -> std::optional<std::string> {
+    const auto value = req.query.Get(name);
+    if (!value || value->empty()) return std::nullopt;
+    return std::string(*value);
+  };
+  // Only a platform admin reads across tenants.
+  filter.tenant = who.role == access::Role::kPlatformAdmin ? text("tenant") : who.tenant;
+  filter.actor = text("actor");
+  filter.patient_id = text("patient_id");
+  filter.study_uid = text("study");
+  if (const auto action = text("action")) {
+    filter.action = audit::ParseAction(*action);
+    if (!filter.action) co_return Problem({ErrorCode::kInvalidArgument, "unknown 'action'"});
+  }
+  if (const auto outcome = text("outcome")) {
+    filter.outcome = audit::ParseOutcome(*outcome);
+    if (!filter.outcome) co_return Problem({ErrorCode::kInvalidArgument, "unknown 'outcome'"});
+  }
+  if (const auto flagged = text("flagged")) filter.flagged = *flagged == "true";
+  auto from = TimeParam(req.query, "from");
+  if (!from) co_return Problem(from.error());
+  auto to = TimeParam(req.query, "to");
+  if (!to) co_return Problem(to.error());
+  filter.from_ms = *from;
+  filter.to_ms = *to;
+  const auto paging = GetPaging(req.query);
+  if (!paging) co_return Problem(paging.error());
+  filter.limit = static_cast<size_t>(paging->limit);
+  filter.offset = static_cast<size_t>(paging->offset);
+  auto events = co_await RunBlocking(ctx.blocking, [&] { return ctx.audit->Find(filter); });
+  if (!events) co_return Problem(events.error());
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : *events) list.push_back(ToJson(e));
+  Response response =
+      JsonResponse({{"events", list}, {"limit", filter.limit}, {"offset", filter.offset}});
+  response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+template <awaitable<Response> (*Fn)(const ApiContext&, const Request&)>
+Handler Bind(const ApiContext& ctx) {
+  return [&ctx](const Request& req) { return Fn(ctx, req); };
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& router, const ApiContext& context) {
+  using beast_http::verb;
+  router.Add(verb::post, "/api/auth/login", Permission::kPublic, Bind<Login>(context));
+  router.Add(verb::post, "/api/auth/logout", Permission::kAuthenticated, Bind<Logout>(context));
+  router.Add(verb::get, "/api/auth/me", Permission::kAuthenticated, Bind<Me>(context));
+  router.Add(verb::get, "/api/accounts", Permission::kManageAccounts, Bind<ListAccounts>(context));
+  router.Add(verb::post, "/api/accounts", Permission::kManageAccounts,
+             Bind<CreateAccount>(context));
+  router.Add(verb::get, "/api/tokens", Permission::kAuthenticated, Bind<ListTokens>(context));
+  router.Add(verb::post, "/api/tokens", Permission::kAuthenticated, Bind<IssueToken>(context));
+  router.Add(verb::delete_, "/api/tokens/{id}", Permission::kAuthenticated,
+             Bind<RevokeToken>(context));
+  router.Add(verb::get, "/api/audit", {Permission::kReadAudit, audit::Action::kQuery},
+             Bind<QueryAudit>(context));
+}
+
+}  // namespace cf::http

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/routes.hpp"
+
+#include "http/auth_routes.hpp"
+#include "http/qido_routes.hpp"
+#include "http/rendered_routes.hpp"
+#include "http/stow_routes.hpp"
+#include "http/wado_routes.hpp"
+
+namespace cf::http {
+
+void AddAllRoutes(Router& router, const ApiContext& context) {
+  AddApiRoutes(router, context);
+  AddAuthRoutes(router, context);
+  AddQidoRoutes(router, context);
+  AddWadoRoutes(router, context);
+  AddRenderedRoutes(router, context);
+  AddStowRoutes(router, context);
+}
+
+}  // namespace cf::http

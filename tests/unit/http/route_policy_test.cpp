@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+// The route policy of the real server, route by route: every route the
+// router knows is in the table below with the permission it must need (a
+// new route without a row fails), anonymous callers get 401 everywhere but
+// the public routes, each role gets exactly the routes the design gives it
+// (403 elsewhere), accounts of another hospital get nothing, and every
+// route that touches patient data leaves an audit event. The expectations
+// are written out here, not derived from access::RoleHas, so that a change
+// to the policy shows up as a failing row.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "access/access.hpp"
+#include "http/api_routes.hpp"
+#include "http/router.hpp"
+#include "http/routes.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_archive.hpp"
+#include "test_security.hpp"
+
+namespace cf::http {
+namespace {
+
+namespace beast_http = boost::beast::http;
+using access::Permission;
+using access::Role;
+
+// METHOD pattern -> the permission it must require.
+const std::map<std::string, Permission>& ExpectedPolicy() {
+  static const std::map<std::string, Permission> table = [] {
+    std::map<std::string, Permission> t = {
+        {"GET /healthz", Permission::kPublic},
+        {"POST /api/auth/login", Permission::kPublic},
+        {"POST /api/auth/logout", Permission::kAuthenticated},
+        {"GET /api/auth/me", Permission::kAuthenticated},
+        {"GET /api/tokens", Permission::kAuthenticated},
+        {"POST /api/tokens", Permission::kAuthenticated},
+        {"DELETE /api/tokens/{id}", Permission::kAuthenticated},
+        {"GET /api/accounts", Permission::kManageAccounts},
+        {"POST /api/accounts", Permission::kManageAccounts},
+        {"GET /api/audit", Permission::kReadAudit},
+        {"GET /api/system", Permission::kReadSystem},
+        {"GET /api/patients", Permission::kReadImages},
+        {"GET /api/studies", Permission::kReadImages},
+        {"GET /api/studies/{uid}", Permission::kReadImages},
+        {"GET /api/instances/{uid}", Permission::kReadImages},
+        {"GET /api/instances/{uid}/file", Permission::kReadImages},
+        {"GET /wado", Permission::kReadImages},
+        {"GET /dicom-web/studies", Permission::kReadImages},
+        {"GET /dicom-web/series", Permission::kReadImages},
+        {"GET /dicom-web/instances", Permission::kReadImages},
+        {"POST /dicom-web/studies", Permission::kStoreImages},
+        {"POST /dicom-web/studies/{study}", Permission::kStoreImages},
+    };
+    const std::string study = "/dicom-web/studies/{study}";
+    const std::string series = study + "/series/{series}";
+    const std::string instance = series + "/instances/{instance}";
+    const std::string frames = instance + "/frames/{frames}";
+    for (const std::string& path :
+         {study, series, instance, study + "/metadata", series + "/metadata",
+          instance + "/metadata", frames, instance + "/bulkdata/{tag}", study + "/series",
+          study + "/instances", series + "/instances", study + "/rendered", series + "/rendered",
+          instance + "/rendered", frames + "/rendered", study + "/thumbnail", series + "/thumbnail",
+          instance + "/thumbnail", frames + "/thumbnail"}) {
+      t.emplace("GET " + path, Permission::kReadImages);
+    }
+    return t;
+  }();
+  return table;
+}
+
+// Which roles the design lets use each permission, within their tenant.
+const std::map<Permission, std::set<Role>>& ExpectedRoles() {
+  static const std::map<Permission, std::set<Role>> table = {
+      {Permission::kReadImages,
+       {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kTechnologist, Role::kDoctor,
+        Role::kApiClient}},
+      {Permission::kStoreImages,
+       {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kTechnologist, Role::kApiClient}},
+      {Permission::kReadSystem, {Role::kPlatformAdmin, Role::kHospitalAdmin}},
+      {Permission::kManageAccounts, {Role::kPlatformAdmin, Role::kHospitalAdmin}},
+      {Permission::kReadAudit, {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kAuditor}},
+  };
+  return table;
+}
+
+constexpr Role kAllRoles[] = {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kTechnologist,
+                              Role::kDoctor,        Role::kKiosk,         Role::kAuditor,
+                              Role::kApiClient};
+
+std::string Key(const RouteInfo& route) {
+  const auto name = beast_http::to_string(route.method);
+  return std::string(name.data(), name.size()) + " " + route.pattern;
+}
+
+// The pattern with its parameters filled in with plausible values.
+std::string Target(const std::string& pattern) {
+  static const std::map<std::string, std::string> values = {{"{study}", "1.2.826.0.9.1"},
+                                                            {"{series}", "1.2.826.0.9.1.1"},
+                                                            {"{instance}", "1.2.826.0.9.1.1.1"},
+                                                            {"{frames}", "1"},
+                                                            {"{tag}", "7FE00010"},
+                                                            {"{uid}", "1.2.826.0.9.1"},
+                                                            {"{id}", "0123456789abcdef"}};
+  std::string target = pattern;
+  for (const auto& [name, value] : values) {
+    for (auto at = target.find(name); at != std::string::npos; at = target.find(name)) {
+      target.replace(at, name.size(), value);
+    }
+  }
+  return target;
+}
+
+class RoutePolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(test_archive_.Open(dir_.Path() / "data"));
+    audit::AuditOptions audit_options;
+    audit_options.coalesce_window = std::chrono::milliseconds(0);  // count every event
+    ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
+    context_.emplace(
+        ApiContext{*test_archive_.archive, pool_, security_.access.get(), security_.audit.get()});
+    AddAllRoutes(router_, *context_);
+    router_.Secure(*security_.access, security_.audit.get(), pool_);
+  }
+
+  void TearDown() override { pool_.join(); }
+
+  // A token carrying every permission of `role`, for an account in `tenant`.
+  std::string TokenFor(Role role, const std::string& tenant) {
+    const std::string login = std::string(access::RoleName(role)) + "." + tenant;
+    access::NewAccount account{login, role, tenant, "a long enough password"};
+    auto created = security_.access->CreateAccount(access::OperatorPrincipal(), account);
+    EXPECT_TRUE(created) << created.error().message;
+    auto issued = security_.access->IssueToken(access::OperatorPrincipal(), {login, "", {}, {}});
+    EXPECT_TRUE(issued) << issued.error().message;
+    return issued ? issued->text : std::string();
+  }
+
+  unsigned Status(const RouteInfo& route, const std::optional<std::string>& token) {
+    RawRequest request{route.method, Target(route.pattern), 11};
+    if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
+    if (route.method == beast_http::verb::post) {
+      request.set(beast_http::field::content_type, "application/json");
+      request.body() = "{}";
+      request.prepare_payload();
+    }
+    boost::asio::io_context io;
+    unsigned status = 0;
+    boost::asio::co_spawn(io, router_.Dispatch(request, "127.0.0.1"),
+                          [&](std::exception_ptr failure, Response answer) {
+                            if (failure) std::rethrow_exception(failure);
+                            status = answer.status;
+                          });
+    io.run();
+    return status;
+  }
+
+  cf::testing::TempDir dir_;
+  cf::testing::TestArchive test_archive_;
+  testing::TestSecurity security_;
+  boost::asio::thread_pool pool_{2};
+  std::optional<ApiContext> context_;
+  Router router_;
+};
+
+TEST_F(RoutePolicyTest, EveryRouteHasTheExpectedPolicy) {
+  const auto routes = router_.Routes();
+  ASSERT_GT(routes.size(), 30u);
+  std::set<std::string> seen;
+  for (const RouteInfo& route : routes) {
+    const std::string key = Key(route);
+    seen.insert(key);
+    const auto expected = ExpectedPolicy().find(key);
+    ASSERT_NE(expected, ExpectedPolicy().end())
+        << key << " has no row in the expected policy table: decide who may use it";
+    EXPECT_EQ(access::PermissionName(route.policy.permission),
+              access::PermissionName(expected->second))
+        << key;
+  }
+  for (const auto& [key, permission] : ExpectedPolicy()) {
+    EXPECT_TRUE(seen.contains(key)) << key << " is expected but the router does not have it";
+  }
+}
+
+TEST_F(RoutePolicyTest, EveryRouteOnPatientDataIsAudited) {
+  for (const RouteInfo& route : router_.Routes()) {
+    const Permission p = route.policy.permission;
+    if (p == Permission::kReadImages || p == Permission::kStoreImages ||
+        p == Permission::kReadAudit) {
+      EXPECT_TRUE(route.policy.audit.has_value()) << Key(route) << " touches patient data";
+    }
+  }
+}
+
+TEST_F(RoutePolicyTest, AnonymousCallersGet401EverywhereButThePublicRoutes) {
+  for (const RouteInfo& route : router_.Routes()) {
+    const unsigned status = Status(route, std::nullopt);
+    if (route.policy.permission == Permission::kPublic) {
+      EXPECT_NE(status, 401u) << Key(route);
+      EXPECT_NE(status, 403u) << Key(route);
+    } else {
+      EXPECT_EQ(status, 401u) << Key(route);
+    }
+  }
+}
+
+TEST_F(RoutePolicyTest, AForgedOrRevokedTokenGets401) {
+  const std::string token = TokenFor(Role::kDoctor, "default");
+  std::string forged = token;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  const RouteInfo studies{beast_http::verb::get, "/dicom-web/studies", Permission::kReadImages};
+  EXPECT_EQ(Status(studies, token), 200u);
+  EXPECT_EQ(Status(studies, forged), 401u);
+  EXPECT_EQ(Status(studies, std::string("cft_0123456789abcdef_") + std::string(43, 'A')), 401u);
+  auto listed = security_.access->ListTokens(access::OperatorPrincipal());
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  ASSERT_TRUE(security_.access->RevokeToken(access::OperatorPrincipal(), listed->front().id));
+  EXPECT_EQ(Status(studies, token), 401u);
+}
+
+TEST_F(RoutePolicyTest, EachRoleGetsExactlyItsRoutes) {
+  for (const Role role : kAllRoles) {
+    const std::string token = TokenFor(role, "default");
+    for (const RouteInfo& route : router_.Routes()) {
+      const Permission p = route.policy.permission;
+      const unsigned status = Status(route, token);
+      const bool allowed = p == Permission::kPublic || p == Permission::kAuthenticated ||
+                           ExpectedRoles().at(p).contains(role);
+      if (allowed) {
+        EXPECT_NE(status, 401u) << access::RoleName(role) << " " << Key(route);
+        EXPECT_NE(status, 403u) << access::RoleName(role) << " " << Key(route);
+        EXPECT_NE(status, 0u) << access::RoleName(role) << " " << Key(route);
+      } else {
+        EXPECT_EQ(status, 403u) << access::RoleName(role) << " " << Key(route);
+      }
+    }
+  }
+}
+
+TEST_F(RoutePolicyTest, AnotherHospitalsAccountsSeeNothingOfThisOne) {
+  // The archive's data belongs to tenant "default"; accounts of "h2", of
+  // every role but the platform's, are refused on every data route.
+  for (const Role role : kAllRoles) {
+    if (role == Role::kPlatformAdmin) continue;
+    const std::string token = TokenFor(role, "h2");
+    for (const RouteInfo& route : router_.Routes()) {
+      const Permission p = route.policy.permission;
+      if (p == Permission::kPublic || p == Permission::kAuthenticated) continue;
+      if (p == Permission::kManageAccounts || p == Permission::kReadAudit) continue;
+      EXPECT_EQ(Status(route, token), 403u) << access::RoleName(role) << "@h2 " << Key(route);
+    }
+  }
+}
+
+TEST_F(RoutePolicyTest, AScopedTokenIsHeldToItsScopes) {
+  access::NewAccount account{"gateway", Role::kApiClient, "default", "a long enough password"};
+  ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), account));
+  auto issued = security_.access->IssueToken(access::OperatorPrincipal(),
+                                             {"gateway", "pacs", {Permission::kStoreImages}, {}});
+  ASSERT_TRUE(issued) << issued.error().message;
+  const RouteInfo search{beast_http::verb::get, "/dicom-web/studies", Permission::kReadImages};
+  const RouteInfo store{beast_http::verb::post, "/dicom-web/studies", Permission::kStoreImages};
+  EXPECT_EQ(Status(search, issued->text), 403u);
+  EXPECT_NE(Status(store, issued->text), 403u);
+  // A token cannot be given more than its account's role.
+  auto beyond = security_.access->IssueToken(access::OperatorPrincipal(),
+                                             {"gateway", "", {Permission::kManageAccounts}, {}});
+  ASSERT_FALSE(beyond);
+  EXPECT_EQ(beyond.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(RoutePolicyTest, EveryAllowedAndEveryRefusedDataAccessIsAnAuditEvent) {
+  const std::string doctor = TokenFor(Role::kDoctor, "default");
+  const std::string kiosk = TokenFor(Role::kKiosk, "default");
+  for (const RouteInfo& route : router_.Routes()) {
+    if (!route.policy.audit) continue;
+    const auto before = security_.audit->Count();
+    ASSERT_TRUE(before);
+    const unsigned status = Status(route, kiosk);  // refused: kiosks read no images
+    ASSERT_EQ(status, 403u) << Key(route);
+    audit::EventFilter filter;
+    filter.actor = std::string(access::RoleName(Role::kKiosk)) + ".default";
+    filter.limit = 1;
+    auto events = security_.audit->Find(filter);
+    ASSERT_TRUE(events);
+    ASSERT_EQ(events->size(), 1u) << Key(route);
+    EXPECT_EQ(events->front().route, route.pattern);
+    EXPECT_EQ(events->front().action, audit::Action::kAccessDenied);
+    EXPECT_EQ(events->front().outcome, audit::Outcome::kDenied);
+    EXPECT_EQ(*security_.audit->Count(), *before + 1) << Key(route);
+  }
+  // Allowed reads are recorded with the route's action and the study.
+  const RouteInfo metadata{beast_http::verb::get, "/dicom-web/studies/{study}/metadata",
+                           Permission::kReadImages};
+  (void)Status(metadata, doctor);
+  audit::EventFilter filter;
+  filter.actor = "doctor.default";
+  filter.limit = 1;
+  auto events = security_.audit->Find(filter);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().action, audit::Action::kView);
+  EXPECT_EQ(events->front().study_uid, "1.2.826.0.9.1");
+  EXPECT_EQ(events->front().source, "127.0.0.1");
+  EXPECT_EQ(events->front().role, "doctor");
+}
+
+}  // namespace
+}  // namespace cf::http
