@@ -181,11 +181,11 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
   if (const toml::table* s = root["security"].as_table()) {
-    if (!(r = CheckKeys(
-              *s,
-              {"encryption", "master_key_file", "bootstrap_token_file", "max_failed_logins",
-               "login_attempts_per_minute", "session_idle", "session_max"},
-              "security."))) {
+    if (!(r = CheckKeys(*s,
+                        {"encryption", "master_key_file", "bootstrap_token_file",
+                         "max_failed_logins", "login_attempts_per_minute",
+                         "credential_failures_per_minute", "session_idle", "session_max"},
+                        "security."))) {
       return r;
     }
     if (!(r = Read(*s, "encryption", c.encryption, "security."))) return r;
@@ -193,6 +193,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "bootstrap_token_file", c.bootstrap_token_file, "security."))) return r;
     if (!(r = Read(*s, "max_failed_logins", c.max_failed_logins, "security."))) return r;
     if (!(r = Read(*s, "login_attempts_per_minute", c.login_attempts_per_minute, "security."))) {
+      return r;
+    }
+    if (!(r = Read(*s, "credential_failures_per_minute", c.credential_failures_per_minute,
+                   "security."))) {
       return r;
     }
     if (!(r = Read(*s, "session_idle", c.session_idle, "security."))) return r;
@@ -266,6 +270,10 @@ Result<void> Validate(const Config& c) {
   }
   if (c.max_failed_logins < 1 || c.max_failed_logins > 1000) {
     return std::unexpected(ConfigError("security.max_failed_logins must be from 1 to 1000"));
+  }
+  if (c.credential_failures_per_minute < 1 || c.credential_failures_per_minute > 100000) {
+    return std::unexpected(
+        ConfigError("security.credential_failures_per_minute must be from 1 to 100000"));
   }
   if (c.login_attempts_per_minute < 1 || c.login_attempts_per_minute > 100000) {
     return std::unexpected(
@@ -441,6 +449,7 @@ std::string ToToml(const Config& c) {
                                {"bootstrap_token_file", c.bootstrap_token_file.string()},
                                {"max_failed_logins", c.max_failed_logins},
                                {"login_attempts_per_minute", c.login_attempts_per_minute},
+                               {"credential_failures_per_minute", c.credential_failures_per_minute},
                                {"session_idle", c.session_idle},
                                {"session_max", c.session_max}}},
   };

@@ -76,6 +76,9 @@ struct Config {
   // up to 15 min), and login attempts per client address per minute.
   int max_failed_logins = 5;
   int login_attempts_per_minute = 20;
+  // Refused bearer tokens or session cookies per client address per minute
+  // before that address is refused for a while (429).
+  int credential_failures_per_minute = 60;
   // Browser sessions end after this much inactivity, and at the latest
   // after session_max ("30m", "12h").
   std::string session_idle = "30m";

@@ -127,6 +127,7 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
   options.bootstrap_token = std::move(bootstrap_token);
   options.max_failed_logins = config.max_failed_logins;
   options.login_attempts_per_minute = config.login_attempts_per_minute;
+  options.credential_failures_per_minute = config.credential_failures_per_minute;
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());

@@ -136,6 +136,9 @@ struct Access::Impl {
   Connection db;
   std::optional<crypto::Sha256Digest> bootstrap_hash;
   std::optional<RateLimiter> login_limiter;
+  std::optional<RateLimiter> credential_failures;
+
+  Result<Principal> Authenticate(const Credentials& credentials);
   crypto::PasswordCost password_cost;
   std::once_flag dummy_once;
   std::string dummy_hash;
@@ -340,6 +343,9 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
   impl->password_cost = crypto::DefaultPasswordCost();
   if (options.password_ops != 0) impl->password_cost.ops = options.password_ops;
   if (options.password_mem_bytes != 0) impl->password_cost.mem_bytes = options.password_mem_bytes;
+  impl->credential_failures.emplace(
+      static_cast<size_t>(std::max(1, options.credential_failures_per_minute)),
+      std::chrono::seconds(60));
   impl->login_limiter.emplace(static_cast<size_t>(std::max(1, options.login_attempts_per_minute)),
                               std::chrono::seconds(60));
   impl->options = std::move(options);
@@ -360,6 +366,21 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
 
 Result<Principal> Access::Authenticate(const Credentials& credentials) {
   Impl& impl = *impl_;
+  const std::string source(credentials.source);
+  if (const auto wait = impl.credential_failures->Peek(source); wait.count() > 0) {
+    return Fail(ErrorCode::kRateLimited,
+                "too many refused credentials from this address; retry in " +
+                    std::to_string(wait.count()) + " s");
+  }
+  auto principal = impl.Authenticate(credentials);
+  if (!principal && principal.error().code == ErrorCode::kUnauthenticated) {
+    (void)impl.credential_failures->Attempt(source);
+  }
+  return principal;
+}
+
+Result<Principal> Access::Impl::Authenticate(const Credentials& credentials) {
+  Impl& impl = *this;
   if (!credentials.authorization.empty()) {
     const auto bearer = BearerToken(credentials.authorization);
     if (!bearer) {

@@ -39,6 +39,10 @@ struct AccessOptions {
   std::chrono::seconds lockout_max{std::chrono::minutes(15)};
   // Login attempts per client address per minute, whatever the account.
   int login_attempts_per_minute = 20;
+  // Refused tokens and session cookies per client address per minute
+  // before every credential from it is refused for a while (429): token
+  // secrets cannot be guessed, but a scanner should still be slowed.
+  int credential_failures_per_minute = 60;
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_max{std::chrono::hours(12)};
   // Argon2id cost; tests lower it. 0 = the crypto default.
@@ -52,6 +56,9 @@ struct Credentials {
   std::string_view session_cookie;  // the cf_session cookie value
   std::string_view csrf_token;      // the X-CSRF-Token header value
   bool state_changing = false;      // POST, PUT, PATCH, DELETE
+  // The client's address: failed credentials count against it
+  // (AccessOptions::credential_failures_per_minute).
+  std::string_view source;
 };
 
 struct AccountInfo {

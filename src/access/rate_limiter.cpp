@@ -18,6 +18,17 @@ std::chrono::seconds RateLimiter::Attempt(const std::string& key, Clock::time_po
   return std::chrono::seconds(0);
 }
 
+std::chrono::seconds RateLimiter::Peek(const std::string& key, Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  const auto it = attempts_.find(key);
+  if (it == attempts_.end()) return std::chrono::seconds(0);
+  auto& times = it->second;
+  while (!times.empty() && now - times.front() >= window_) times.pop_front();
+  if (times.size() < max_attempts_) return std::chrono::seconds(0);
+  const auto wait = std::chrono::ceil<std::chrono::seconds>(times.front() + window_ - now);
+  return std::max(wait, std::chrono::seconds(1));
+}
+
 // Forgets quiet keys now and then, so that a scan from many addresses
 // cannot grow the map without bound.
 void RateLimiter::Prune(Clock::time_point now) {

@@ -22,6 +22,8 @@ class RateLimiter {
   // Counts an attempt for `key`. Returns zero when it may go ahead, or how
   // long to wait before the oldest attempt leaves the window.
   std::chrono::seconds Attempt(const std::string& key, Clock::time_point now = Clock::now());
+  // Like Attempt, without counting one: for budgets spent only by failures.
+  std::chrono::seconds Peek(const std::string& key, Clock::time_point now = Clock::now());
 
  private:
   void Prune(Clock::time_point now);

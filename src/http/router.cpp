@@ -224,7 +224,8 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
   access::Principal principal;
   std::optional<Error> refused;  // credentials shown but not accepted
   const access::Credentials credentials{Field(raw, "Authorization"), CookieValue(raw, "cf_session"),
-                                        Field(raw, "X-CSRF-Token"), StateChanging(raw.method())};
+                                        Field(raw, "X-CSRF-Token"), StateChanging(raw.method()),
+                                        request.peer};
   const bool shows_credentials =
       !credentials.authorization.empty() || !credentials.session_cookie.empty();
   if (access_ != nullptr && shows_credentials) {

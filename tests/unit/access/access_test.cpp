@@ -1169,3 +1169,33 @@ TEST_F(AccessTest, ConcurrentAuthenticationOfOneToken) {
 
 }  // namespace
 }  // namespace cf::access
+
+namespace cf::access {
+namespace {
+
+class CredentialFailureTest : public AccessTest {};
+
+TEST_F(CredentialFailureTest, RefusedCredentialsFromOneAddressAreThrottled) {
+  AccessOptions options = TestOptions();
+  options.credential_failures_per_minute = 3;
+  options.bootstrap_token = "a bootstrap token of enough length";
+  auto access = OpenAccess(options);
+  ASSERT_TRUE(access);
+  BearerCredentials wrong("Bearer not-the-token-but-long-enough");
+  wrong.credentials.source = "192.0.2.7";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(CodeOf(access->Authenticate(wrong.credentials)), ErrorCode::kUnauthenticated) << i;
+  }
+  // Now even the right token from that address waits.
+  BearerCredentials right("Bearer a bootstrap token of enough length");
+  right.credentials.source = "192.0.2.7";
+  const auto limited = access->Authenticate(right.credentials);
+  ASSERT_EQ(CodeOf(limited), ErrorCode::kRateLimited);
+  EXPECT_GT(RetrySeconds(limited.error().message), 0);
+  // Another address is not affected, and successes do not count.
+  right.credentials.source = "192.0.2.8";
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(access->Authenticate(right.credentials)) << i;
+}
+
+}  // namespace
+}  // namespace cf::access
