@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <toml++/toml.h>
 
+#include "access/role.hpp"
 #include "crypto/key_store.hpp"
 
 #include <charconv>
@@ -181,11 +182,12 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
   }
   if (const toml::table* s = root["security"].as_table()) {
-    if (!(r = CheckKeys(*s,
-                        {"encryption", "master_key_file", "bootstrap_token_file",
-                         "max_failed_logins", "login_attempts_per_minute",
-                         "credential_failures_per_minute", "session_idle", "session_max"},
-                        "security."))) {
+    if (!(r = CheckKeys(
+              *s,
+              {"encryption", "master_key_file", "bootstrap_token_file", "max_failed_logins",
+               "login_attempts_per_minute", "credential_failures_per_minute", "session_idle",
+               "session_max", "break_glass_roles", "break_glass_max"},
+              "security."))) {
       return r;
     }
     if (!(r = Read(*s, "encryption", c.encryption, "security."))) return r;
@@ -200,6 +202,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       return r;
     }
     if (!(r = Read(*s, "session_idle", c.session_idle, "security."))) return r;
+    if (!(r = Read(*s, "break_glass_roles", c.break_glass_roles, "security."))) return r;
+    if (!(r = Read(*s, "break_glass_max", c.break_glass_max, "security."))) return r;
     if (!(r = Read(*s, "session_max", c.session_max, "security."))) return r;
   }
   return {};
@@ -270,6 +274,16 @@ Result<void> Validate(const Config& c) {
   }
   if (c.max_failed_logins < 1 || c.max_failed_logins > 1000) {
     return std::unexpected(ConfigError("security.max_failed_logins must be from 1 to 1000"));
+  }
+  for (const auto& role : c.break_glass_roles) {
+    if (!access::ParseRole(role)) {
+      return std::unexpected(
+          ConfigError("security.break_glass_roles: unknown role \"" + role + "\""));
+    }
+  }
+  if (const auto max = ParseDuration(c.break_glass_max); !max || max->count() < 60) {
+    return std::unexpected(
+        ConfigError("security.break_glass_max must be a duration of at least 1 minute"));
   }
   if (c.credential_failures_per_minute < 1 || c.credential_failures_per_minute > 100000) {
     return std::unexpected(
@@ -413,6 +427,8 @@ std::string MasterKeySource(const Config& c) {
 }
 
 std::string ToToml(const Config& c) {
+  toml::array break_glass_roles;
+  for (const auto& r : c.break_glass_roles) break_glass_roles.push_back(r);
   toml::array callers;
   for (const auto& a : c.allowed_callers) callers.push_back(a);
   toml::table destinations;
@@ -450,6 +466,8 @@ std::string ToToml(const Config& c) {
                                {"max_failed_logins", c.max_failed_logins},
                                {"login_attempts_per_minute", c.login_attempts_per_minute},
                                {"credential_failures_per_minute", c.credential_failures_per_minute},
+                               {"break_glass_roles", break_glass_roles},
+                               {"break_glass_max", c.break_glass_max},
                                {"session_idle", c.session_idle},
                                {"session_max", c.session_max}}},
   };

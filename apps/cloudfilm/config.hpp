@@ -79,6 +79,10 @@ struct Config {
   // Refused bearer tokens or session cookies per client address per minute
   // before that address is refused for a while (429).
   int credential_failures_per_minute = 60;
+  // Roles that may open time-limited, flagged access to another hospital's
+  // images in an emergency, and the longest such a grant lasts.
+  std::vector<std::string> break_glass_roles = {"doctor"};
+  std::string break_glass_max = "1h";
   // Browser sessions end after this much inactivity, and at the latest
   // after session_max ("30m", "12h").
   std::string session_idle = "30m";

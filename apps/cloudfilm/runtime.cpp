@@ -128,6 +128,11 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
   options.max_failed_logins = config.max_failed_logins;
   options.login_attempts_per_minute = config.login_attempts_per_minute;
   options.credential_failures_per_minute = config.credential_failures_per_minute;
+  options.break_glass_roles.clear();
+  for (const auto& name : config.break_glass_roles) {
+    if (const auto role = access::ParseRole(name)) options.break_glass_roles.push_back(*role);
+  }
+  options.break_glass_max = ParseDuration(config.break_glass_max).value_or(std::chrono::hours(1));
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());

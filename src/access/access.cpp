@@ -199,6 +199,21 @@ struct Access::Impl {
     s.Reset();
     if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
     p.role = *role;
+    auto grants =
+        Prepare("SELECT DISTINCT tenant FROM break_glass WHERE account_id = ? AND expires_ms > ?");
+    if (!grants) return std::unexpected(grants.error());
+    Statement& g = **grants;
+    g.Bind(1, account_id).Bind(2, NowMs());
+    for (;;) {
+      auto grant = g.Step();
+      if (!grant) {
+        g.Reset();
+        return std::unexpected(grant.error());
+      }
+      if (!*grant) break;
+      p.break_glass_tenants.push_back(g.Text(0));
+    }
+    g.Reset();
     return p;
   }
 
@@ -828,6 +843,71 @@ Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id)
   impl.Audit(audit::Action::kTokenRevoke, audit::Outcome::kSuccess, by,
              "token " + std::string(token_id));
   return {};
+}
+
+Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
+                                   std::string_view reason, std::chrono::seconds duration,
+                                   const ClientInfo& client) {
+  Impl& impl = *impl_;
+  std::string trimmed(reason);
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\n')) trimmed.pop_back();
+  const auto refuse = [&](ErrorCode code, std::string why) -> Result<int64_t> {
+    impl.Audit(audit::Action::kBreakGlass, audit::Outcome::kDenied, by,
+               "tenant " + std::string(tenant) + ": " + why, &client);
+    return Fail(code, std::move(why));
+  };
+  if (by.account_id == 0 ||
+      (by.kind != Principal::Kind::kSession && by.kind != Principal::Kind::kApiToken)) {
+    return refuse(ErrorCode::kPermissionDenied, "break-glass needs a signed-in account");
+  }
+  if (std::ranges::find(impl.options.break_glass_roles, by.role) ==
+      impl.options.break_glass_roles.end()) {
+    return refuse(ErrorCode::kPermissionDenied,
+                  "the role " + std::string(RoleName(by.role)) + " may not use break-glass");
+  }
+  if (!ValidTenant(tenant) || tenant == by.tenant) {
+    return refuse(ErrorCode::kInvalidArgument, "break-glass names another hospital's tenant");
+  }
+  if (trimmed.size() < 10 || trimmed.size() > 2000) {
+    return refuse(ErrorCode::kInvalidArgument,
+                  "break-glass needs a typed reason of 10 to 2000 characters");
+  }
+  if (duration.count() <= 0 || duration > impl.options.break_glass_max) {
+    return refuse(ErrorCode::kInvalidArgument,
+                  "break-glass lasts from 1 s to " +
+                      std::to_string(impl.options.break_glass_max.count() / 60) + " min");
+  }
+  const int64_t now = NowMs();
+  const int64_t expires = now + duration.count() * 1000;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto stmt = impl.Prepare(
+        "INSERT INTO break_glass (account_id, tenant, reason, started_ms, expires_ms) "
+        "VALUES (?, ?, ?, ?, ?)");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->Bind(1, by.account_id).Bind(2, tenant).Bind(3, trimmed).Bind(4, now).Bind(5, expires);
+    if (auto ran = (*stmt)->Run(); !ran) return std::unexpected(ran.error());
+  }
+  if (impl.audit != nullptr) {
+    // The grant itself is flagged, with the reason, for the review.
+    audit::Event event;
+    event.tenant = std::string(tenant);
+    event.actor = by.Actor();
+    event.role = std::string(RoleName(by.role));
+    event.token_id = by.token_id;
+    event.action = audit::Action::kBreakGlass;
+    event.outcome = audit::Outcome::kSuccess;
+    event.protocol = "http";
+    event.source = std::string(client.address);
+    event.user_agent = std::string(client.user_agent.substr(0, 256));
+    event.detail =
+        "from tenant " + by.tenant + " for " + std::to_string(duration.count()) + " s: " + trimmed;
+    event.flagged = true;
+    if (auto recorded = impl.audit->Record(std::move(event)); !recorded) {
+      return std::unexpected(recorded.error());
+    }
+  }
+  return expires;
 }
 
 }  // namespace cf::access

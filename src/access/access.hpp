@@ -43,6 +43,10 @@ struct AccessOptions {
   // before every credential from it is refused for a while (429): token
   // secrets cannot be guessed, but a scanner should still be slowed.
   int credential_failures_per_minute = 60;
+  // Roles that may open break-glass access to another tenant's images, and
+  // the longest a grant lasts.
+  std::vector<Role> break_glass_roles = {Role::kDoctor};
+  std::chrono::seconds break_glass_max{std::chrono::hours(1)};
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_max{std::chrono::hours(12)};
   // Argon2id cost; tests lower it. 0 = the crypto default.
@@ -152,6 +156,14 @@ class Access {
   // The caller's own tokens, or with kManageAccounts those of its tenant.
   Result<std::vector<TokenInfo>> ListTokens(const Principal& by);
   Result<void> RevokeToken(const Principal& by, std::string_view token_id);
+
+  // Emergency access: lets `by` read the images of `tenant` for `duration`
+  // (at most break_glass_max). Only for the configured roles, signed-in
+  // accounts (not the bootstrap token), with a typed reason of at least 10
+  // characters; the grant and every access through it are flagged in the
+  // audit trail for review. Returns when the grant ends (Unix ms).
+  Result<int64_t> BreakGlass(const Principal& by, std::string_view tenant, std::string_view reason,
+                             std::chrono::seconds duration, const ClientInfo& client);
 
  private:
   struct Impl;

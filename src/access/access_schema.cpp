@@ -9,7 +9,7 @@ namespace {
 
 // Never edit a migration that has shipped: add a new one. Secrets are kept
 // as hex SHA-256 (tokens, sessions) or Argon2id strings (passwords).
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE accounts (
   id              INTEGER PRIMARY KEY,
@@ -49,6 +49,18 @@ CREATE TABLE sessions (
   ended_ms     INTEGER
 );
 CREATE INDEX sessions_account ON sessions (account_id);
+)sql",
+    // 2: break-glass grants (time-limited reads of another tenant's data).
+    R"sql(
+CREATE TABLE break_glass (
+  id          INTEGER PRIMARY KEY,
+  account_id  INTEGER NOT NULL REFERENCES accounts (id),
+  tenant      TEXT NOT NULL,
+  reason      TEXT NOT NULL,
+  started_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL
+);
+CREATE INDEX break_glass_account ON break_glass (account_id, expires_ms);
 )sql",
 };
 

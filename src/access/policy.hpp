@@ -14,6 +14,7 @@ namespace cf::access {
 
 enum class Decision {
   kAllow,
+  kAllowBreakGlass,  // allowed only through a break-glass grant: audit flagged
   kUnauthenticated,  // anonymous asking for more than kPublic: HTTP 401
   kForbidden,        // known principal, not allowed: HTTP 403
 };

@@ -32,6 +32,9 @@ struct Principal {
   // An API token's scopes: it may do no more than these, nor more than its
   // account's role. Empty for sessions and the bootstrap token.
   std::vector<Permission> scopes;
+  // Tenants this principal may read in an emergency (break-glass grants
+  // still running); every access through one is flagged in the audit.
+  std::vector<std::string> break_glass_tenants;
 
   bool authenticated() const { return kind != Kind::kAnonymous; }
   // The audit trail's "who": the login, "bootstrap" or "anonymous".

@@ -194,6 +194,7 @@ awaitable<Response> Me(const ApiContext&, const Request& req) {
   nlohmann::json scopes = nlohmann::json::array();
   for (const auto scope : p.scopes) scopes.push_back(access::PermissionName(scope));
   Response response = JsonResponse({{"login", p.login},
+                                    {"break_glass_tenants", p.break_glass_tenants},
                                     {"role", access::RoleName(p.role)},
                                     {"tenant", p.tenant},
                                     {"kind", KindName(p.kind)},
@@ -201,6 +202,30 @@ awaitable<Response> Me(const ApiContext&, const Request& req) {
                                     {"scopes", scopes}});
   response.SetHeader("Cache-Control", "no-store");
   co_return response;
+}
+
+awaitable<Response> BreakGlass(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto tenant = StringField(*body, "tenant", true);
+  if (!tenant) co_return Problem(tenant.error());
+  auto reason = StringField(*body, "reason", true);
+  if (!reason) co_return Problem(reason.error());
+  int64_t minutes = 30;
+  if (const auto it = body->find("minutes"); it != body->end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 24 * 60) {
+      co_return Problem({ErrorCode::kInvalidArgument, "'minutes' must be an integer from 1"});
+    }
+    minutes = it->get<int64_t>();
+  }
+  const auto agent = req.raw[beast_http::field::user_agent];
+  const access::ClientInfo client{req.peer, {agent.data(), agent.size()}};
+  auto expires = co_await RunBlocking(ctx.blocking, [&] {
+    return ctx.access->BreakGlass(*req.principal, *tenant, *reason,
+                                  std::chrono::seconds(minutes * 60), client);
+  });
+  if (!expires) co_return Problem(expires.error());
+  co_return JsonResponse({{"tenant", *tenant}, {"expires_ms", *expires}, {"flagged", true}}, 201);
 }
 
 awaitable<Response> ListAccounts(const ApiContext& ctx, const Request& req) {
@@ -379,6 +404,8 @@ void AddAuthRoutes(Router& router, const ApiContext& context) {
   router.Add(verb::post, "/api/auth/login", Permission::kPublic, Bind<Login>(context));
   router.Add(verb::post, "/api/auth/logout", Permission::kAuthenticated, Bind<Logout>(context));
   router.Add(verb::get, "/api/auth/me", Permission::kAuthenticated, Bind<Me>(context));
+  router.Add(verb::post, "/api/auth/break-glass", Permission::kAuthenticated,
+             Bind<BreakGlass>(context));
   router.Add(verb::get, "/api/accounts", Permission::kManageAccounts, Bind<ListAccounts>(context));
   router.Add(verb::post, "/api/accounts", Permission::kManageAccounts,
              Bind<CreateAccount>(context));

@@ -124,6 +124,23 @@ check_eq "the revoked token: 401" 401 "$(as_doctor -o /dev/null -w '%{http_code}
 check_eq "logout: 204" 204 "$(session -o /dev/null -w '%{http_code}' -X POST -H "X-CSRF-Token: $CSRF" "$BASE/api/auth/logout")"
 check_eq "the ended session: 401" 401 "$(session -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies")"
 
+# --- break-glass: a doctor of another hospital in an emergency --------------
+printf 'h2 doctor password 1\n' | "$CLOUDFILM" accounts create --data "$WORK/data" --login dr.zhao \
+  --role doctor --tenant h2 >/dev/null
+check_eq "another hospital's doctor signs in: 200" 200 "$(login h2 dr.zhao 'h2 doctor password 1')"
+H2_CSRF=$(jq -r .csrf_token "$WORK/h2.login.json")
+h2() { curl -q -s -b "$WORK/h2.jar" "$@"; }
+check_eq "but sees nothing of this hospital: 403" 403 "$(h2 -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies/$STUDY/metadata")"
+check_eq "break-glass without a real reason: 400" 400 "$(h2 -o /dev/null -w '%{http_code}' -H "X-CSRF-Token: $H2_CSRF" \
+  -H 'Content-Type: application/json' -d '{"tenant":"default","reason":"need it"}' "$BASE/api/auth/break-glass")"
+check_eq "break-glass with a typed reason: 201" 201 "$(h2 -o /dev/null -w '%{http_code}' -H "X-CSRF-Token: $H2_CSRF" \
+  -H 'Content-Type: application/json' -d '{"tenant":"default","reason":"unconscious patient in our ER, prior CT needed","minutes":15}' \
+  "$BASE/api/auth/break-glass")"
+check_eq "now the study reads: 200" 200 "$(h2 -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies/$STUDY/metadata")"
+check_eq "but storing is still refused: 403" 403 "$(h2 -o /dev/null -w '%{http_code}' -X POST -H "X-CSRF-Token: $H2_CSRF" \
+  -H 'Content-Type: multipart/related; type="application/dicom"; boundary=b' \
+  --data-binary @"$WORK/one.mp" "$BASE/dicom-web/studies")"
+
 # The auditor signs in now: the brute force below exhausts this address's
 # login budget.
 check_eq "auditor login: 200" 200 "$(login auditor audit1 "$AUDITOR_PW")"
@@ -160,6 +177,8 @@ check "the refused STOW-RS of the doctor is an access-denied event" bash -c \
   "curl -q -s -b '$WORK/auditor.jar' '$BASE/api/audit?action=access-denied&actor=dr.wang' | jq -e '.events | length >= 1' >/dev/null"
 check "token creation and revocation are recorded" bash -c \
   "curl -q -s -b '$WORK/auditor.jar' '$BASE/api/audit?actor=dr.wang' | jq -e '[.events[].action] | (index(\"token-create\") != null) and (index(\"token-revoke\") != null)' >/dev/null"
+check "the break-glass grant and the read through it are flagged for review" bash -c \
+  "curl -q -s -b '$WORK/auditor.jar' '$BASE/api/audit?flagged=true&actor=dr.zhao' | jq -e '([.events[].action] | index(\"break-glass\") != null and index(\"view\") != null) and (.events[] | select(.action == \"break-glass\") | .detail | contains(\"unconscious patient\"))' >/dev/null"
 check_eq "an unknown action filter: 400" 400 "$(curl -q -s -o /dev/null -w '%{http_code}' -b "$WORK/auditor.jar" "$BASE/api/audit?action=peek")"
 
 # --- no secret in the server's output ---------------------------------------

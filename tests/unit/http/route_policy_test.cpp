@@ -30,6 +30,7 @@ namespace cf::http {
 namespace {
 
 namespace beast_http = boost::beast::http;
+using namespace std::chrono_literals;
 using access::Permission;
 using access::Role;
 
@@ -41,6 +42,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/auth/login", Permission::kPublic},
         {"POST /api/auth/logout", Permission::kAuthenticated},
         {"GET /api/auth/me", Permission::kAuthenticated},
+        {"POST /api/auth/break-glass", Permission::kAuthenticated},
         {"GET /api/tokens", Permission::kAuthenticated},
         {"POST /api/tokens", Permission::kAuthenticated},
         {"DELETE /api/tokens/{id}", Permission::kAuthenticated},
@@ -313,6 +315,59 @@ TEST_F(RoutePolicyTest, EveryAllowedAndEveryRefusedDataAccessIsAnAuditEvent) {
   EXPECT_EQ(events->front().study_uid, "1.2.826.0.9.1");
   EXPECT_EQ(events->front().source, "127.0.0.1");
   EXPECT_EQ(events->front().role, "doctor");
+}
+
+TEST_F(RoutePolicyTest, BreakGlassOpensReadsOfAnotherHospitalFlaggedAndNothingElse) {
+  const std::string token = TokenFor(Role::kDoctor, "h2");
+  const RouteInfo metadata{beast_http::verb::get, "/dicom-web/studies/{study}/metadata",
+                           Permission::kReadImages};
+  const RouteInfo store{beast_http::verb::post, "/dicom-web/studies", Permission::kStoreImages};
+  ASSERT_EQ(Status(metadata, token), 403u);
+
+  auto me = security_.access->Authenticate({.authorization = "Bearer " + token,
+                                            .session_cookie = {},
+                                            .csrf_token = {},
+                                            .state_changing = false,
+                                            .source = "127.0.0.1"});
+  ASSERT_TRUE(me);
+  const access::ClientInfo client{"127.0.0.1", "test"};
+  auto no_reason = security_.access->BreakGlass(*me, "default", "because", 600s, client);
+  ASSERT_FALSE(no_reason);
+  EXPECT_EQ(no_reason.error().code, ErrorCode::kInvalidArgument);
+  auto too_long =
+      security_.access->BreakGlass(*me, "default", "patient in resus, no records", 2h, client);
+  ASSERT_FALSE(too_long);
+  auto granted =
+      security_.access->BreakGlass(*me, "default", "patient in resus, no records", 600s, client);
+  ASSERT_TRUE(granted) << granted.error().message;
+
+  EXPECT_NE(Status(metadata, token), 403u);
+  EXPECT_NE(Status(metadata, token), 401u);
+  EXPECT_EQ(Status(store, token), 403u) << "break-glass never stores";
+  audit::EventFilter filter;
+  filter.actor = "doctor.h2";
+  filter.flagged = true;
+  auto flagged = security_.audit->Find(filter);
+  ASSERT_TRUE(flagged);
+  ASSERT_GE(flagged->size(), 2u);  // the grant and the read
+  EXPECT_EQ(flagged->front().action, audit::Action::kView);
+  EXPECT_EQ(flagged->front().tenant, "default") << "the data's hospital reviews it";
+  EXPECT_NE(flagged->front().detail.find("break-glass"), std::string::npos);
+  EXPECT_EQ(flagged->back().action, audit::Action::kBreakGlass);
+  EXPECT_NE(flagged->back().detail.find("patient in resus"), std::string::npos);
+
+  // Roles outside security.break_glass_roles cannot open it.
+  const std::string kiosk = TokenFor(Role::kKiosk, "h2");
+  auto kiosk_me = security_.access->Authenticate({.authorization = "Bearer " + kiosk,
+                                                  .session_cookie = {},
+                                                  .csrf_token = {},
+                                                  .state_changing = false,
+                                                  .source = "127.0.0.1"});
+  ASSERT_TRUE(kiosk_me);
+  auto refused = security_.access->BreakGlass(*kiosk_me, "default", "patient in resus, no records",
+                                              600s, client);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
 }
 
 }  // namespace
