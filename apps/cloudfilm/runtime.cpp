@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "core/log.hpp"
 #include "store/encrypting_blob_store.hpp"
@@ -37,6 +38,26 @@ Result<FolderLock> Lock(const std::filesystem::path& path, int operation, const 
 
 FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::string> DatabaseVfs(const Config& config, std::string_view label,
+                                const std::filesystem::path& path) {
+  if (!config.encryption) return std::string();
+  auto provider = crypto::OpenLocalKeyProvider(
+      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+  if (!provider) return std::unexpected(provider.error());
+  auto key = crypto::OpenOrCreateWrappedKey(**provider, config.KeysPath() / "databases.wrapped",
+                                            "cloudfilm sqlite databases v1");
+  if (!key) return std::unexpected(key.error());
+  auto vfs =
+      catalog::RegisterEncryptedVfs(std::span<const std::byte, catalog::kEncryptedVfsKeyBytes>(
+                                        key->view().data(), catalog::kEncryptedVfsKeyBytes),
+                                    label);
+  if (!vfs) return std::unexpected(vfs.error());
+  auto converted = catalog::EncryptPlainDatabase(path, *vfs);
+  if (!converted) return std::unexpected(converted.error());
+  if (*converted) log::Info("storage.database_encrypted", {{"database", std::string(label)}});
+  return vfs;
 }
 
 Result<Runtime> OpenRuntime(const Config& config, Role role) {
@@ -91,6 +112,9 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   sqlite_options.path = config.CatalogPath();
   sqlite_options.synchronous_full = false;
   sqlite_options.read_connections = std::max(2, config.blocking_threads);
+  auto catalog_vfs = DatabaseVfs(config, "catalog", config.CatalogPath());
+  if (!catalog_vfs) return std::unexpected(catalog_vfs.error());
+  sqlite_options.vfs = *catalog_vfs;
   auto catalog = catalog::OpenSqliteCatalog(sqlite_options);
   if (!catalog) return std::unexpected(catalog.error());
   rt.catalog = std::move(*catalog);
@@ -120,10 +144,17 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
                 "cannot create data folder " + config.data.string() + ": " + ec.message());
   }
   Security security;
-  auto audit = audit::OpenSqliteAuditLog(config.AuditPath());
+  auto audit_vfs = DatabaseVfs(config, "audit", config.AuditPath());
+  if (!audit_vfs) return std::unexpected(audit_vfs.error());
+  auto access_vfs = DatabaseVfs(config, "access", config.AccessPath());
+  if (!access_vfs) return std::unexpected(access_vfs.error());
+  audit::AuditOptions audit_options;
+  audit_options.vfs = *audit_vfs;
+  auto audit = audit::OpenSqliteAuditLog(config.AuditPath(), audit_options);
   if (!audit) return std::unexpected(audit.error());
   security.audit = std::move(*audit);
   access::AccessOptions options;
+  options.vfs = *access_vfs;
   options.bootstrap_token = std::move(bootstrap_token);
   options.max_failed_logins = config.max_failed_logins;
   options.login_attempts_per_minute = config.login_attempts_per_minute;

@@ -51,6 +51,13 @@ enum class Role { kServer, kImport, kTool, kExclusive };
 
 Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
 
+// The SQLite VFS that encrypts the database at `path` (catalog, access or
+// audit; registered once per label), converting a plaintext database from
+// before encryption was on. "" with encryption off, where opening an
+// encrypted database is refused with a clear message.
+Result<std::string> DatabaseVfs(const Config& config, std::string_view label,
+                                const std::filesystem::path& path);
+
 // Accounts, tokens and sessions (DATA/access.sqlite) and the audit trail
 // (DATA/audit.sqlite). Several processes may open them at once (SQLite
 // WAL): the CLI creates accounts while the server runs.

@@ -365,7 +365,7 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
                               std::chrono::seconds(60));
   impl->options = std::move(options);
   impl->audit = audit;
-  auto db = Connection::Open(database.string(), 5000, false);
+  auto db = Connection::Open(database.string(), 5000, false, impl->options.vfs);
   if (!db) return std::unexpected(db.error());
   impl->db = std::move(*db);
   if (auto pragmas = impl->db.Exec(

@@ -50,6 +50,9 @@ struct AccessOptions {
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_max{std::chrono::hours(12)};
   // Argon2id cost; tests lower it. 0 = the crypto default.
+  // The SQLite VFS (catalog/encrypted_vfs.hpp) that encrypts the file;
+  // empty = plain SQLite.
+  std::string vfs = {};
   unsigned long long password_ops = 0;
   size_t password_mem_bytes = 0;
 };

@@ -39,6 +39,9 @@ struct AuditOptions {
   // Events that differ in patient, outcome or flag are never covered by each other, so a denial
   // or a second patient's data is always recorded; the source counts without its port.
   std::chrono::milliseconds coalesce_window{60'000};
+  // The SQLite VFS (catalog/encrypted_vfs.hpp) that encrypts the file;
+  // empty = plain SQLite.
+  std::string vfs = {};
 };
 
 // Thread-safe. Record returns only once the event is durable (committed with

@@ -398,7 +398,7 @@ Result<std::unique_ptr<AuditLog>> OpenSqliteAuditLog(const std::filesystem::path
     return Fail(ErrorCode::kInvalidArgument, "audit coalesce window is negative");
   }
   const std::string file = path.string();
-  auto writer = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/false);
+  auto writer = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/false, options.vfs);
   if (!writer) return std::unexpected(Unavailable(writer.error(), "audit log unavailable"));
 
   // Durability is the point of this log: insist on WAL and synchronous=FULL.
@@ -419,7 +419,7 @@ Result<std::unique_ptr<AuditLog>> OpenSqliteAuditLog(const std::filesystem::path
     if (r.error().code == ErrorCode::kConflict) return std::unexpected(r.error());
     return std::unexpected(Unavailable(r.error(), "audit log unavailable"));
   }
-  auto reader = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/true);
+  auto reader = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/true, options.vfs);
   if (!reader) return std::unexpected(Unavailable(reader.error(), "audit log unavailable"));
   return std::make_unique<SqliteAuditLog>(options, std::move(*writer), std::move(*reader));
 }

@@ -400,7 +400,7 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options) {
   using sqlite::Connection;
   const std::string path = options.path.string();
-  auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false);
+  auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false, options.vfs);
   if (!writer) return std::unexpected(writer.error());
   const std::string pragmas =
       std::string("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; ") +
@@ -409,7 +409,7 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options)
   if (auto r = sqlite::Migrate(*writer); !r) return std::unexpected(r.error());
   std::vector<Connection> readers;
   for (int i = 0; i < std::max(1, options.read_connections); ++i) {
-    auto reader = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/true);
+    auto reader = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/true, options.vfs);
     if (!reader) return std::unexpected(reader.error());
     readers.push_back(std::move(*reader));
   }

@@ -20,6 +20,8 @@ struct SqliteOptions {
   bool synchronous_full = true;
   int read_connections = 4;
   int busy_timeout_ms = 30000;
+  // The SQLite VFS of every connection (encrypted_vfs.hpp); empty = default.
+  std::string vfs = {};
 };
 
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "catalog/sqlite_db.hpp"
 
+#include <fstream>
+#include <string_view>
+
 #include <utility>
 
 namespace cf::catalog::sqlite {
@@ -88,11 +91,23 @@ std::optional<int> Statement::OptInt(int col) const {
 }
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
-Result<Connection> Connection::Open(const std::string& path, int busy_timeout_ms, bool readonly) {
+Result<Connection> Connection::Open(const std::string& path, int busy_timeout_ms, bool readonly,
+                                    const std::string& vfs) {
+  if (vfs.empty()) {
+    std::ifstream file(path, std::ios::binary);
+    char header[16] = {};
+    if (file && file.read(header, sizeof header) &&
+        std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  path +
+                      " is encrypted (or not an SQLite database): open it with encryption on "
+                      "(security.encryption = true) and the same master key");
+    }
+  }
   Connection c;
   const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Error e = SqliteError(c.db_, rc, "open catalog " + path);
     return std::unexpected(e);

@@ -50,7 +50,12 @@ class Statement {
 
 class Connection {
  public:
-  static Result<Connection> Open(const std::string& path, int busy_timeout_ms, bool readonly);
+  // `vfs`: an SQLite VFS name (encrypted_vfs.hpp), empty = the default.
+  // Without one, a file that is not plaintext SQLite is refused before
+  // SQLite touches it: opening an encrypted database without its VFS after
+  // a crash would make SQLite discard its WAL or hot journal as garbage.
+  static Result<Connection> Open(const std::string& path, int busy_timeout_ms, bool readonly,
+                                 const std::string& vfs = {});
   Connection() = default;
   ~Connection();
   Connection(Connection&& other) noexcept;

@@ -403,4 +403,47 @@ Result<std::shared_ptr<const DataKey>> KeyStore::Find(uint32_t id) {
                                         dir_.string() + " (deleted: crypto-shredded?)");
 }
 
+Result<SecretBytes> OpenOrCreateWrappedKey(KeyProvider& provider, const std::filesystem::path& file,
+                                           std::string_view context) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (std::filesystem::exists(file)) {
+      auto wrapped = ReadFile(file, 4096);
+      if (!wrapped) return std::unexpected(wrapped.error());
+      return provider.Unwrap(*wrapped, context);
+    }
+    SecretBytes key(32);
+    RandomBytes(key.span());
+    auto wrapped = provider.Wrap(key.view(), context);
+    if (!wrapped) return std::unexpected(wrapped.error());
+    // Written aside, then linked into place: link() fails if another
+    // process created the key meanwhile, and that key wins.
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    const std::filesystem::path tmp = file.string() + ".tmp." + RandomHex(8);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Fail(ErrorCode::kStorageUnavailable, "cannot write " + tmp.string());
+    }
+    const auto* data = reinterpret_cast<const char*>(wrapped->data());
+    const bool written =
+        ::write(fd, data, wrapped->size()) == static_cast<ssize_t>(wrapped->size()) &&
+        ::fsync(fd) == 0;
+    ::close(fd);
+    const bool linked = written && ::link(tmp.c_str(), file.c_str()) == 0;
+    const int link_errno = errno;
+    std::filesystem::remove(tmp, ec);
+    if (linked) {
+      if (const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_CLOEXEC); dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+      }
+      return key;
+    }
+    if (!written || link_errno != EEXIST) {
+      return Fail(ErrorCode::kStorageUnavailable, "cannot create " + file.string());
+    }
+  }
+  return Fail(ErrorCode::kInternal, "cannot create or read " + file.string());
+}
+
 }  // namespace cf::crypto

@@ -63,6 +63,14 @@ Result<std::unique_ptr<KeyProvider>> OpenLocalKeyProvider(const LocalMasterKeyOp
 Result<std::unique_ptr<KeyProvider>> MakeLocalKeyProvider(ByteView master_key,
                                                           std::string description);
 
+// A 32-byte key kept wrapped by the master key in `file` under `context`
+// (created on first use, by one process when several race), for keys that
+// must never change once data depends on them: the key of the encrypted
+// SQLite databases (catalog/encrypted_vfs.hpp), which cannot be re-keyed
+// page by page the way blobs can.
+Result<SecretBytes> OpenOrCreateWrappedKey(KeyProvider& provider, const std::filesystem::path& file,
+                                           std::string_view context);
+
 // An unwrapped data key.
 struct DataKey {
   uint32_t id = 0;

@@ -93,15 +93,14 @@ check "no name, ID or marker in blobs or journal after import and a clean stop" 
 head -5 "$WORK/found.txt"
 check "some blobs are sealed (CFX1)" test "$(find "$DATA/blobs" -type f -exec head -c4 {} \; -printf '\n' | grep -c '^CFX1')" -gt 0
 
-# The catalog is not encrypted yet (separate task): it still holds the marker.
-if python3 - "$DATA" "$MARKER" <<'PY'
-import glob, sys
-data = b"".join(open(p, "rb").read() for p in glob.glob(sys.argv[1] + "/catalog.sqlite*"))
-sys.exit(0 if sys.argv[2].encode() in data else 1)
-PY
-then echo "ok - KNOWN GAP: catalog.sqlite still holds patient names/IDs in plaintext (catalog encryption is a separate task)"
-else echo "FAILED - catalog.sqlite no longer holds the marker: update this test and docs/security.md"; FAILURES=$((FAILURES + 1)); fi
-CHECKS=$((CHECKS + 1))
+# The databases (catalog, accounts, audit trail) are encrypted too: the
+# whole data folder holds no name, ID or marker in clear.
+check "no name, ID or marker anywhere in the data folder (databases included)" found_in "$DATA"
+head -5 "$WORK/found.txt"
+check "catalog.sqlite does not even say it is SQLite" \
+  bash -c "! head -c 16 '$DATA/catalog.sqlite' | grep -q 'SQLite format 3'"
+check_eq "yet cloudfilm sql reads it through the same keys" 1 \
+  "$("$CLOUDFILM" sql --data "$DATA" "SELECT count(*) FROM patients WHERE patient_id = '${MARKER}ID'")"
 
 # Control: the same search finds the marker in a folder without encryption,
 # so the checks above can fail.
@@ -111,6 +110,20 @@ if found_in "$WORK/plain/blobs"; then
   echo "FAILED - control: the marker was not found in an unencrypted folder"; FAILURES=$((FAILURES + 1))
 else echo "ok - control: the search finds the marker in an unencrypted folder"; fi
 CHECKS=$((CHECKS + 1))
+mkdir -p "$WORK/plain-db" && cp "$WORK/plain/catalog.sqlite"* "$WORK/plain-db/"
+if found_in "$WORK/plain-db"; then
+  echo "FAILED - control: the marker was not found in an unencrypted catalog"; FAILURES=$((FAILURES + 1))
+else echo "ok - control: the search finds the marker in an unencrypted catalog"; fi
+CHECKS=$((CHECKS + 1))
+# With encryption turned on, a plaintext catalog from before is converted
+# in place at the next open, and keeps its content.
+check_eq "a catalog from before encryption reads after conversion" 1 \
+  "$("$CLOUDFILM" sql --data "$WORK/plain" "SELECT count(*) FROM patients WHERE patient_id = '${MARKER}ID'")"
+rm -rf "$WORK/plain-db" && mkdir -p "$WORK/plain-db" && cp "$WORK/plain/catalog.sqlite"* "$WORK/plain-db/"
+check "and holds the marker in clear no more" found_in "$WORK/plain-db"
+rc=0; "$CLOUDFILM" sql --config "$WORK/plain.toml" --data "$WORK/plain" "SELECT 1" >/dev/null 2>"$WORK/plain-off.err" || rc=$?
+check "with encryption off again, the encrypted catalog is refused, not damaged" \
+  bash -c "[[ $rc -ne 0 ]] && grep -q 'is encrypted' '$WORK/plain-off.err'"
 
 # Everything reads back exact after a restart.
 start_server "$DATA"

@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 EXPLICIT_LE=1.2.840.10008.1.2.1
 HTJ2K_LOSSLESS=1.2.840.10008.1.2.4.201
 command -v opj_decompress >/dev/null || skip "opj_decompress not installed (scripts/install-deps.sh)"
-command -v sqlite3 >/dev/null || skip "sqlite3 not installed"
+
 
 "$CLOUDFILM" synth "$WORK/synth" --seed 11 --patients 2 --studies 2 --series 1 --instances 2 \
   --modalities CT,US --ct-size 96 --us-frames 2 >/dev/null
@@ -131,7 +131,7 @@ fi
 # --- HTJ2K from the stored form ----------------------------------------------
 # The materializer compresses right after the acknowledgement.
 for ((i = 0; i < 300; i++)); do
-  pending=$(sqlite3 "$WORK/data/catalog.sqlite" \
+  pending=$("$CLOUDFILM" sql --data "$WORK/data" \
     "SELECT count(*) FROM instances WHERE stored_form = 0 AND transfer_syntax = '$EXPLICIT_LE'" 2>/dev/null || echo 1)
   [[ $pending == 0 ]] && break
   sleep 0.1

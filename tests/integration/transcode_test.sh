@@ -29,7 +29,7 @@ check_eq "import exits 0" 0 "$rc"
 count_stored_forms() {  # count_stored_forms DATA_DIR
   # Blobs are sealed on disk (encryption at rest), so their first bytes no
   # longer tell: the catalog marks a blob's stored form (2) once it is written.
-  sqlite3 "$1/catalog.sqlite" 'SELECT count(*) FROM instances WHERE stored_form = 2'
+  "$CLOUDFILM" sql --data "$1" 'SELECT count(*) FROM instances WHERE stored_form = 2'
 }
 
 # An import files objects as received, so that it ends promptly; the

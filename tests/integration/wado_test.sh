@@ -336,7 +336,7 @@ check "the server stops cleanly" stop_server
 # --- A blob lost under a retrieve: an incomplete body, never a complete-looking one
 second=$(awk -F'\t' -v se="$CT_SERIES" 'NR > 1 && $6 == se && $13 == 2 { print $7 }' "$MANIFEST")
 cp -a "$WORK/data" "$WORK/broken"
-key=$(sqlite3 "$WORK/broken/catalog.sqlite" \
+key=$("$CLOUDFILM" sql --data "$WORK/broken" \
   "SELECT blob_key FROM instances WHERE sop_uid = '$second' AND version = 1")
 rm "$WORK/broken/blobs/$key"
 start_server "$WORK/broken"

@@ -22,6 +22,7 @@ void RegisterConfig(CLI::App& app, Runner& run);
 void RegisterStats(CLI::App& app, Runner& run);
 void RegisterCompact(CLI::App& app, Runner& run);
 void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
+void RegisterSql(CLI::App& app, Runner& run);
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);
