@@ -21,7 +21,9 @@
 namespace cf::access {
 namespace {
 
+using catalog::sqlite::Collect;
 using catalog::sqlite::Connection;
+using catalog::sqlite::First;
 using catalog::sqlite::Statement;
 
 constexpr std::string_view kApiTokenPrefix = "cft";
@@ -155,9 +157,8 @@ struct Access::Impl {
 
   Result<Statement*> Prepare(std::string_view sql) { return db.Prepare(sql); }
 
-  void Audit(audit::Action action, audit::Outcome outcome, const Principal& who,
-             std::string_view detail, const ClientInfo* client = nullptr) {
-    if (audit == nullptr) return;
+  static audit::Event Event(audit::Action action, audit::Outcome outcome, const Principal& who,
+                            std::string_view detail, const ClientInfo* client) {
     audit::Event event;
     event.tenant = who.tenant;
     event.actor = who.Actor();
@@ -169,9 +170,17 @@ struct Access::Impl {
     event.detail = std::string(detail);
     if (client != nullptr) {
       event.source = std::string(client->address);
-      event.user_agent = std::string(client->user_agent.substr(0, 256));
+      event.user_agent = std::string(client->user_agent);
     }
-    if (auto recorded = audit->Record(std::move(event)); !recorded) {
+    return event;
+  }
+
+  // Security events that follow an operation already done: a failure to
+  // record them is logged, not returned.
+  void Audit(audit::Action action, audit::Outcome outcome, const Principal& who,
+             std::string_view detail, const ClientInfo* client = nullptr) {
+    if (audit == nullptr) return;
+    if (auto recorded = audit->Record(Event(action, outcome, who, detail, client)); !recorded) {
       log::Error("access.audit_failed", {{"error", recorded.error().message}});
     }
   }
@@ -179,41 +188,33 @@ struct Access::Impl {
   Result<Principal> AccountPrincipal(int64_t account_id, Principal::Kind kind) {
     auto stmt = Prepare("SELECT login, role, tenant, disabled FROM accounts WHERE id = ?");
     if (!stmt) return std::unexpected(stmt.error());
-    Statement& s = **stmt;
-    s.Bind(1, account_id);
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row || s.Int(3) != 0) {
-      s.Reset();
+    (*stmt)->Bind(1, account_id);
+    struct Row {
+      std::string login, role, tenant;
+      bool disabled;
+    };
+    auto row = First<Row>(**stmt, [](const Statement& s) {
+      return Row{s.Text(0), s.Text(1), s.Text(2), s.Int(3) != 0};
+    });
+    if (!row) return std::unexpected(row.error());
+    if (!*row || (*row)->disabled) {
       return Fail(ErrorCode::kUnauthenticated, "account disabled or removed");
     }
+    const auto role = ParseRole((*row)->role);
+    if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
     Principal p;
     p.kind = kind;
     p.account_id = account_id;
-    p.login = s.Text(0);
-    const auto role = ParseRole(s.Text(1));
-    p.tenant = s.Text(2);
-    s.Reset();
-    if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
+    p.login = std::move((*row)->login);
+    p.tenant = std::move((*row)->tenant);
     p.role = *role;
     auto grants =
         Prepare("SELECT DISTINCT tenant FROM break_glass WHERE account_id = ? AND expires_ms > ?");
     if (!grants) return std::unexpected(grants.error());
-    Statement& g = **grants;
-    g.Bind(1, account_id).Bind(2, NowMs());
-    for (;;) {
-      auto grant = g.Step();
-      if (!grant) {
-        g.Reset();
-        return std::unexpected(grant.error());
-      }
-      if (!*grant) break;
-      p.break_glass_tenants.push_back(g.Text(0));
-    }
-    g.Reset();
+    (*grants)->Bind(1, account_id).Bind(2, NowMs());
+    auto tenants = Collect<std::string>(**grants, [](const Statement& s) { return s.Text(0); });
+    if (!tenants) return std::unexpected(tenants.error());
+    p.break_glass_tenants = std::move(*tenants);
     return p;
   }
 
@@ -222,31 +223,29 @@ struct Access::Impl {
         "SELECT account_id, secret_hash, scopes, expires_ms, revoked_ms, last_used_ms "
         "FROM api_tokens WHERE id = ?");
     if (!stmt) return std::unexpected(stmt.error());
-    Statement& s = **stmt;
-    s.Bind(1, token.id);
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row || !SameHash(s.Text(1), token.secret)) {
-      s.Reset();
+    (*stmt)->Bind(1, token.id);
+    struct Row {
+      int64_t account_id;
+      std::string secret_hash, scopes;
+      std::optional<int64_t> expires, revoked, last_used;
+    };
+    auto row = First<Row>(**stmt, [](const Statement& s) {
+      return Row{s.Int(0), s.Text(1), s.Text(2), s.OptInt64(3), s.OptInt64(4), s.OptInt64(5)};
+    });
+    if (!row) return std::unexpected(row.error());
+    if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
       return Fail(ErrorCode::kUnauthenticated, "unknown API token");
     }
-    const int64_t account_id = s.Int(0);
-    const auto scopes = SplitScopes(s.Text(2));
     const int64_t now = NowMs();
-    const bool expired = !s.IsNull(3) && s.Int(3) <= now;
-    const bool revoked = !s.IsNull(4);
-    const int64_t last_used = s.IsNull(5) ? 0 : s.Int(5);
-    s.Reset();
-    if (revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
-    if (expired) return Fail(ErrorCode::kUnauthenticated, "API token expired");
-    auto principal = AccountPrincipal(account_id, Principal::Kind::kApiToken);
+    if ((*row)->revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
+    if ((*row)->expires && *(*row)->expires <= now) {
+      return Fail(ErrorCode::kUnauthenticated, "API token expired");
+    }
+    auto principal = AccountPrincipal((*row)->account_id, Principal::Kind::kApiToken);
     if (!principal) return principal;
     principal->token_id = token.id;
-    principal->scopes = scopes;
-    if (now - last_used >= kTouchIntervalMs) {
+    principal->scopes = SplitScopes((*row)->scopes);
+    if (now - (*row)->last_used.value_or(0) >= kTouchIntervalMs) {
       if (auto touch = Prepare("UPDATE api_tokens SET last_used_ms = ? WHERE id = ?")) {
         (*touch)->Bind(1, now).Bind(2, token.id);
         (void)(*touch)->Run();
@@ -260,23 +259,21 @@ struct Access::Impl {
         "SELECT account_id, secret_hash, csrf_hash, expires_ms, last_seen_ms, ended_ms "
         "FROM sessions WHERE id = ?");
     if (!stmt) return std::unexpected(stmt.error());
-    Statement& s = **stmt;
-    s.Bind(1, token.id);
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row || !SameHash(s.Text(1), token.secret)) {
-      s.Reset();
+    (*stmt)->Bind(1, token.id);
+    struct Row {
+      int64_t account_id;
+      std::string secret_hash, csrf_hash;
+      int64_t expires, last_seen;
+      bool ended;
+    };
+    auto row = First<Row>(**stmt, [](const Statement& s) {
+      return Row{s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), !s.IsNull(5)};
+    });
+    if (!row) return std::unexpected(row.error());
+    if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
       return Fail(ErrorCode::kUnauthenticated, "unknown session");
     }
-    const int64_t account_id = s.Int(0);
-    const std::string csrf_hash = s.Text(2);
-    const int64_t expires = s.Int(3);
-    const int64_t last_seen = s.Int(4);
-    const bool ended = !s.IsNull(5);
-    s.Reset();
+    const auto& [account_id, secret_hash, csrf_hash, expires, last_seen, ended] = **row;
     const int64_t now = NowMs();
     const int64_t idle_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(options.session_idle).count();
@@ -309,20 +306,8 @@ struct Access::Impl {
         "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
         "FROM accounts WHERE login = ?");
     if (!stmt) return std::unexpected(stmt.error());
-    Statement& s = **stmt;
-    s.Bind(1, login);
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      s.Reset();
-      return std::optional<AccountInfo>();
-    }
-    AccountInfo info = ReadAccount(s);
-    s.Reset();
-    return std::optional<AccountInfo>(std::move(info));
+    (*stmt)->Bind(1, login);
+    return First<AccountInfo>(**stmt, ReadAccount);
   }
 
   static AccountInfo ReadAccount(const Statement& s) {
@@ -448,22 +433,18 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
 
   std::optional<AccountInfo> account;
   std::string stored_hash;
-  int64_t failed = 0;
   {
     std::lock_guard lock(impl.mutex);
     auto found = impl.FindAccount(login);
     if (!found) return std::unexpected(found.error());
     account = std::move(*found);
     if (account) {
-      auto stmt = impl.Prepare("SELECT password_hash, failed_logins FROM accounts WHERE id = ?");
+      auto stmt = impl.Prepare("SELECT password_hash FROM accounts WHERE id = ?");
       if (!stmt) return std::unexpected(stmt.error());
       (*stmt)->Bind(1, account->id);
-      auto row = (*stmt)->Step();
-      if (row && *row) {
-        stored_hash = (*stmt)->Text(0);
-        failed = (*stmt)->Int(1);
-      }
-      (*stmt)->Reset();
+      auto hash = First<std::string>(**stmt, [](const Statement& s) { return s.Text(0); });
+      if (!hash) return std::unexpected(hash.error());
+      stored_hash = hash->value_or(std::string());
     }
   }
   const int64_t now = NowMs();
@@ -487,13 +468,15 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
   if (!account || account->disabled || !password_ok) {
     if (account && !password_ok) {
       std::lock_guard lock(impl.mutex);
-      // Re-read under the lock: concurrent wrong guesses each read the
-      // count before their (slow) verification, and counting from that
-      // stale value would let a burst of guesses never lock the account.
+      // Read under the lock, after the (slow) verification: a count read
+      // before it would be stale when guesses arrive together, and a burst
+      // of them would never lock the account.
+      int64_t failed = 0;
       if (auto stmt = impl.Prepare("SELECT failed_logins FROM accounts WHERE id = ?")) {
         (*stmt)->Bind(1, account->id);
-        if (auto row = (*stmt)->Step(); row && *row) failed = (*stmt)->Int(0);
-        (*stmt)->Reset();
+        auto count = First<int64_t>(**stmt, [](const Statement& s) { return s.Int(0); });
+        if (!count) return std::unexpected(count.error());
+        failed = count->value_or(0);
       }
       ++failed;
       int64_t locked_until = 0;
@@ -601,8 +584,7 @@ Result<AccountInfo> Access::CreateAccount(const Principal& by, const NewAccount&
     return Fail(ErrorCode::kInvalidArgument,
                 "tenant must be 1 to 64 characters of lowercase letters, digits, - and _");
   }
-  if (Authorize(by, Permission::kManageAccounts, account.tenant) != Decision::kAllow ||
-      (account.role == Role::kPlatformAdmin && by.role != Role::kPlatformAdmin)) {
+  if (!MayManageAccount(by, account.tenant, account.role)) {
     impl.Audit(audit::Action::kAccountCreate, audit::Outcome::kDenied, by,
                "role " + std::string(RoleName(account.role)));
     return Fail(ErrorCode::kPermissionDenied, "not allowed to create this account");
@@ -654,20 +636,8 @@ Result<std::vector<AccountInfo>> Access::ListAccounts(const Principal& by) {
       "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
       "FROM accounts WHERE ? OR tenant = ? ORDER BY login");
   if (!stmt) return std::unexpected(stmt.error());
-  Statement& s = **stmt;
-  s.Bind(1, int64_t{all ? 1 : 0}).Bind(2, by.tenant);
-  std::vector<AccountInfo> accounts;
-  for (;;) {
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) break;
-    accounts.push_back(Impl::ReadAccount(s));
-  }
-  s.Reset();
-  return accounts;
+  (*stmt)->Bind(1, int64_t{all ? 1 : 0}).Bind(2, by.tenant);
+  return Collect<AccountInfo>(**stmt, Impl::ReadAccount);
 }
 
 Result<int64_t> Access::CountAccounts() {
@@ -675,11 +645,9 @@ Result<int64_t> Access::CountAccounts() {
   std::lock_guard lock(impl.mutex);
   auto stmt = impl.Prepare("SELECT COUNT(*) FROM accounts");
   if (!stmt) return std::unexpected(stmt.error());
-  auto row = (*stmt)->Step();
-  const int64_t count = row && *row ? (*stmt)->Int(0) : 0;
-  (*stmt)->Reset();
-  if (!row) return std::unexpected(row.error());
-  return count;
+  auto count = First<int64_t>(**stmt, [](const Statement& s) { return s.Int(0); });
+  if (!count) return std::unexpected(count.error());
+  return count->value_or(0);
 }
 
 Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenRequest& request) {
@@ -703,8 +671,7 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
                                           : "no account with this login");
   }
   const bool own = by.account_id != 0 && by.account_id == owner->id;
-  if (!own && (Authorize(by, Permission::kManageAccounts, owner->tenant) != Decision::kAllow ||
-               (owner->role == Role::kPlatformAdmin && by.role != Role::kPlatformAdmin))) {
+  if (!own && !MayManageAccount(by, owner->tenant, owner->role)) {
     impl.Audit(audit::Action::kTokenCreate, audit::Outcome::kDenied, by, "for " + owner->login);
     return Fail(ErrorCode::kPermissionDenied, "not allowed to issue tokens for this account");
   }
@@ -783,27 +750,10 @@ Result<std::vector<TokenInfo>> Access::ListTokens(const Principal& by) {
       .Bind(2, int64_t{tenant ? 1 : 0})
       .Bind(3, by.tenant)
       .Bind(4, by.account_id);
-  std::vector<TokenInfo> tokens;
-  for (;;) {
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) break;
-    TokenInfo info;
-    info.id = s.Text(0);
-    info.login = s.Text(1);
-    info.label = s.Text(2);
-    info.scopes = SplitScopes(s.Text(3));
-    info.created_ms = s.Int(4);
-    if (!s.IsNull(5)) info.expires_ms = s.Int(5);
-    if (!s.IsNull(6)) info.last_used_ms = s.Int(6);
-    if (!s.IsNull(7)) info.revoked_ms = s.Int(7);
-    tokens.push_back(std::move(info));
-  }
-  s.Reset();
-  return tokens;
+  return Collect<TokenInfo>(s, [](const Statement& row) {
+    return TokenInfo{row.Text(0), row.Text(1),     row.Text(2),     SplitScopes(row.Text(3)),
+                     row.Int(4),  row.OptInt64(5), row.OptInt64(6), row.OptInt64(7)};
+  });
 }
 
 Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id) {
@@ -814,24 +764,20 @@ Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id)
         "SELECT a.id, a.tenant, a.role FROM api_tokens t JOIN accounts a ON a.id = t.account_id "
         "WHERE t.id = ?");
     if (!stmt) return std::unexpected(stmt.error());
-    Statement& s = **stmt;
-    s.Bind(1, token_id);
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) {
-      s.Reset();
-      return Fail(ErrorCode::kNotFound, "no such token");
-    }
-    const int64_t owner = s.Int(0);
-    const std::string tenant = s.Text(1);
-    const bool owner_is_platform_admin = s.Text(2) == RoleName(Role::kPlatformAdmin);
-    s.Reset();
-    const bool own = by.account_id != 0 && by.account_id == owner;
-    if (!own && (Authorize(by, Permission::kManageAccounts, tenant) != Decision::kAllow ||
-                 (owner_is_platform_admin && by.role != Role::kPlatformAdmin))) {
+    (*stmt)->Bind(1, token_id);
+    struct Owner {
+      int64_t id;
+      std::string tenant;
+      std::optional<Role> role;
+    };
+    auto owner = First<Owner>(**stmt, [](const Statement& s) {
+      return Owner{s.Int(0), s.Text(1), ParseRole(s.Text(2))};
+    });
+    if (!owner) return std::unexpected(owner.error());
+    // Someone else's token is "not found", so that its existence stays hidden.
+    const bool own = *owner && by.account_id != 0 && by.account_id == (*owner)->id;
+    if (!*owner || !(*owner)->role ||
+        (!own && !MayManageAccount(by, (*owner)->tenant, *(*owner)->role))) {
       return Fail(ErrorCode::kNotFound, "no such token");
     }
     auto update =
@@ -889,19 +835,13 @@ Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
     if (auto ran = (*stmt)->Run(); !ran) return std::unexpected(ran.error());
   }
   if (impl.audit != nullptr) {
-    // The grant itself is flagged, with the reason, for the review.
-    audit::Event event;
+    // The grant itself is flagged, with the reason, for the review by the
+    // data's tenant; unlike other security events it must be recorded.
+    audit::Event event = Impl::Event(
+        audit::Action::kBreakGlass, audit::Outcome::kSuccess, by,
+        "from tenant " + by.tenant + " for " + std::to_string(duration.count()) + " s: " + trimmed,
+        &client);
     event.tenant = std::string(tenant);
-    event.actor = by.Actor();
-    event.role = std::string(RoleName(by.role));
-    event.token_id = by.token_id;
-    event.action = audit::Action::kBreakGlass;
-    event.outcome = audit::Outcome::kSuccess;
-    event.protocol = "http";
-    event.source = std::string(client.address);
-    event.user_agent = std::string(client.user_agent.substr(0, 256));
-    event.detail =
-        "from tenant " + by.tenant + " for " + std::to_string(duration.count()) + " s: " + trimmed;
     event.flagged = true;
     if (auto recorded = impl.audit->Record(std::move(event)); !recorded) {
       return std::unexpected(recorded.error());

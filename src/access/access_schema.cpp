@@ -67,27 +67,7 @@ CREATE INDEX break_glass_account ON break_glass (account_id, expires_ms);
 }  // namespace
 
 Result<void> MigrateAccessDb(catalog::sqlite::Connection& db) {
-  auto version_stmt = db.Prepare("PRAGMA user_version");
-  if (!version_stmt) return std::unexpected(version_stmt.error());
-  auto has_row = (*version_stmt)->Step();
-  if (!has_row) return std::unexpected(has_row.error());
-  const int64_t version = *has_row ? (*version_stmt)->Int(0) : 0;
-  (*version_stmt)->Reset();
-  if (version > static_cast<int64_t>(kMigrations.size())) {
-    return Fail(ErrorCode::kConflict, "access database has schema version " +
-                                          std::to_string(version) +
-                                          ", newer than this program knows");
-  }
-  for (size_t i = static_cast<size_t>(version); i < kMigrations.size(); ++i) {
-    std::string sql = "BEGIN IMMEDIATE;";
-    sql += kMigrations[i];
-    sql += "PRAGMA user_version = " + std::to_string(i + 1) + "; COMMIT;";
-    if (auto done = db.Exec(sql); !done) {
-      (void)db.Exec("ROLLBACK");
-      return done;
-    }
-  }
-  return {};
+  return catalog::sqlite::ApplyMigrations(db, kMigrations, "access");
 }
 
 }  // namespace cf::access

@@ -49,4 +49,9 @@ Decision Authorize(const Principal& principal, Permission permission,
   return Decision::kAllow;
 }
 
+bool MayManageAccount(const Principal& by, std::string_view tenant, Role role) {
+  return Authorize(by, Permission::kManageAccounts, tenant) == Decision::kAllow &&
+         (role != Role::kPlatformAdmin || by.role == Role::kPlatformAdmin);
+}
+
 }  // namespace cf::access

@@ -28,4 +28,9 @@ bool RoleHas(Role role, Permission permission);
 Decision Authorize(const Principal& principal, Permission permission,
                    std::string_view resource_tenant = kDefaultTenant);
 
+// Whether `by` may administer an account (create it, issue or revoke its
+// tokens) of `tenant` with `role`: manage-accounts on that tenant, and only a
+// platform admin administers platform admins.
+bool MayManageAccount(const Principal& by, std::string_view tenant, Role role);
+
 }  // namespace cf::access

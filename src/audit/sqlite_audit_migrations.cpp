@@ -53,34 +53,7 @@ END;
 }  // namespace
 
 Result<void> Migrate(catalog::sqlite::Connection& db) {
-  auto stmt = db.Prepare("PRAGMA user_version");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = (*stmt)->Step();
-  if (!row) return std::unexpected(row.error());
-  const int current = static_cast<int>((*stmt)->Int(0));
-  (*stmt)->Reset();
-  if (current > kSchemaVersion) {
-    return Fail(ErrorCode::kConflict, "audit schema version " + std::to_string(current) +
-                                          " is newer than this program (" +
-                                          std::to_string(kSchemaVersion) + ")");
-  }
-  for (int v = current + 1; v <= kSchemaVersion; ++v) {
-    auto step = [&]() -> Result<void> {
-      if (auto r =
-              db.Exec(std::string("BEGIN IMMEDIATE;\n") + kMigrations[static_cast<size_t>(v - 1)]);
-          !r) {
-        return r;
-      }
-      return db.Exec("PRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;");
-    };
-    if (auto r = step(); !r) {
-      (void)db.Exec("ROLLBACK");
-      Error e = r.error();
-      e.message = "audit migration " + std::to_string(v) + " failed: " + e.message;
-      return std::unexpected(e);
-    }
-  }
-  return {};
+  return catalog::sqlite::ApplyMigrations(db, kMigrations, "audit");
 }
 
 }  // namespace cf::audit::sqlite

@@ -7,21 +7,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <string_view>
-
 #include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_db.hpp"
 
 namespace cf::catalog {
 namespace {
-
-bool IsPlainSqlite(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  char header[16] = {};
-  return file && file.read(header, sizeof header) &&
-         std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16);
-}
 
 void SyncPath(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -33,7 +23,7 @@ void SyncPath(const std::filesystem::path& path) {
 }  // namespace
 
 Result<bool> EncryptPlainDatabase(const std::filesystem::path& path, const std::string& vfs) {
-  if (!IsPlainSqlite(path)) return false;
+  if (sqlite::HasPlainSqliteHeader(path.string()) != true) return false;
   const std::filesystem::path copy = path.string() + ".encrypting";
   std::error_code ec;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {

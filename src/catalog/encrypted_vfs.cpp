@@ -314,27 +314,15 @@ constexpr sqlite3_io_methods kMethodsV2 = {
     .xUnfetch = nullptr,
 };
 // For an underlying file without shared memory (then without WAL).
-constexpr sqlite3_io_methods kMethodsV1 = {
-    .iVersion = 1,
-    .xClose = FileClose,
-    .xRead = FileRead,
-    .xWrite = FileWrite,
-    .xTruncate = FileTruncate,
-    .xSync = FileSync,
-    .xFileSize = FileSize,
-    .xLock = FileLock,
-    .xUnlock = FileUnlock,
-    .xCheckReservedLock = FileCheckReservedLock,
-    .xFileControl = FileControl,
-    .xSectorSize = FileSectorSize,
-    .xDeviceCharacteristics = FileDeviceCharacteristics,
-    .xShmMap = nullptr,
-    .xShmLock = nullptr,
-    .xShmBarrier = nullptr,
-    .xShmUnmap = nullptr,
-    .xFetch = nullptr,
-    .xUnfetch = nullptr,
-};
+constexpr sqlite3_io_methods WithoutSharedMemory(sqlite3_io_methods methods) {
+  methods.iVersion = 1;
+  methods.xShmMap = nullptr;
+  methods.xShmLock = nullptr;
+  methods.xShmBarrier = nullptr;
+  methods.xShmUnmap = nullptr;
+  return methods;
+}
+constexpr sqlite3_io_methods kMethodsV1 = WithoutSharedMemory(kMethodsV2);
 
 // SQLITE_OK when the database in `file` is empty or starts with SQLite's
 // magic string under this key; SQLITE_NOTADB otherwise.

@@ -85,24 +85,31 @@ std::string Statement::Text(int col) const {
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::optional<int64_t> Statement::OptInt64(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Int(col);
+}
+
 std::optional<int> Statement::OptInt(int col) const {
   if (IsNull(col)) return std::nullopt;
   return sqlite3_column_int(stmt_, col);
 }
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
+std::optional<bool> HasPlainSqliteHeader(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char header[16] = {};
+  if (!file || !file.read(header, sizeof header)) return std::nullopt;
+  return std::string_view(header, sizeof header) == std::string_view("SQLite format 3\0", 16);
+}
+
 Result<Connection> Connection::Open(const std::string& path, int busy_timeout_ms, bool readonly,
                                     const std::string& vfs) {
-  if (vfs.empty()) {
-    std::ifstream file(path, std::ios::binary);
-    char header[16] = {};
-    if (file && file.read(header, sizeof header) &&
-        std::string_view(header, sizeof header) != std::string_view("SQLite format 3\0", 16)) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  path +
-                      " is encrypted (or not an SQLite database): open it with encryption on "
-                      "(security.encryption = true) and the same master key");
-    }
+  if (vfs.empty() && HasPlainSqliteHeader(path) == false) {
+    return Fail(ErrorCode::kInvalidArgument,
+                path +
+                    " is encrypted (or not an SQLite database): open it with encryption on "
+                    "(security.encryption = true) and the same master key");
   }
   Connection c;
   const int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -160,6 +167,43 @@ Result<Statement*> Connection::Prepare(std::string_view sql) {
   Statement* raw = stmt.get();
   cache_.emplace(std::string(sql), std::move(stmt));
   return raw;
+}
+
+Result<void> ApplyMigrations(Connection& db, std::span<const char* const> migrations,
+                             std::string_view what,
+                             const std::function<Result<void>(Connection&, int version)>& after) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = (*stmt)->Step();
+  if (!row) return std::unexpected(row.error());
+  const int current = *row ? static_cast<int>((*stmt)->Int(0)) : 0;
+  (*stmt)->Reset();
+  const int latest = static_cast<int>(migrations.size());
+  if (current > latest) {
+    return Fail(ErrorCode::kConflict,
+                std::string(what) + " schema version " + std::to_string(current) +
+                    " is newer than this program (" + std::to_string(latest) + ")");
+  }
+  for (int v = current + 1; v <= latest; ++v) {
+    auto step = [&]() -> Result<void> {
+      if (auto r =
+              db.Exec(std::string("BEGIN IMMEDIATE;\n") + migrations[static_cast<size_t>(v - 1)]);
+          !r) {
+        return r;
+      }
+      if (after) {
+        if (auto r = after(db, v); !r) return r;
+      }
+      return db.Exec("PRAGMA user_version = " + std::to_string(v) + ";\nCOMMIT;");
+    };
+    if (auto r = step(); !r) {
+      (void)db.Exec("ROLLBACK");
+      Error e = r.error();
+      e.message = std::string(what) + " migration " + std::to_string(v) + " failed: " + e.message;
+      return std::unexpected(e);
+    }
+  }
+  return {};
 }
 
 }  // namespace cf::catalog::sqlite

@@ -6,11 +6,14 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -41,6 +44,7 @@ class Statement {
   std::string Text(int col) const;
   int64_t Int(int col) const;
   std::optional<int> OptInt(int col) const;
+  std::optional<int64_t> OptInt64(int col) const;
   bool IsNull(int col) const;
 
  private:
@@ -78,5 +82,51 @@ class Connection {
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
+
+// Whether the file at `path` starts with SQLite's plaintext header;
+// nullopt when it is missing or shorter than the header (a new database).
+// false is an encrypted database (encrypted_vfs.hpp) or not SQLite at all.
+std::optional<bool> HasPlainSqliteHeader(const std::string& path);
+
+// Every row of `s` (bound, not yet stepped) as read by `read_row(s)`. `s`
+// is reset afterwards, also on error, so that a cached statement never
+// stays mid-step.
+template <class T, class ReadRow>
+Result<std::vector<T>> Collect(Statement& s, ReadRow read_row) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    out.push_back(read_row(s));
+  }
+  s.Reset();
+  return out;
+}
+
+// The first row of `s`, or nullopt when there is none; `s` is reset.
+template <class T, class ReadRow>
+Result<std::optional<T>> First(Statement& s, ReadRow read_row) {
+  auto row = s.Step();
+  std::optional<T> out;
+  if (row && *row) out = read_row(s);
+  s.Reset();
+  if (!row) return std::unexpected(row.error());
+  return out;
+}
+
+// Applies the migrations newer than the database's PRAGMA user_version
+// (migration i, 0-based, brings it to version i + 1), each in its own
+// transaction with its version bump, so that a crash mid-upgrade leaves a
+// usable database at the previous version. `after(db, version)`, when set,
+// runs inside a migration's transaction after its SQL (data a migration
+// must derive in code). Errors name `what` ("catalog", "audit"...): the
+// failing migration, or kConflict for a database newer than this program.
+Result<void> ApplyMigrations(
+    Connection& db, std::span<const char* const> migrations, std::string_view what,
+    const std::function<Result<void>(Connection&, int version)>& after = nullptr);
 
 }  // namespace cf::catalog::sqlite

@@ -40,22 +40,6 @@ InstanceRecord ReadInstance(const Statement& s) {
   return r;
 }
 
-template <class T, class ReadRow>
-Result<std::vector<T>> Collect(Statement& s, ReadRow read_row) {
-  std::vector<T> out;
-  for (;;) {
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) break;
-    out.push_back(read_row(s));
-  }
-  s.Reset();
-  return out;
-}
-
 }  // namespace
 
 Result<Totals> SqliteCatalog::GetTotals() {
@@ -90,16 +74,9 @@ Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(
       "WHERE stored_form = 0 AND pk > ?1 AND received_at <= ?3 ORDER BY pk LIMIT ?2");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, after_pk).Bind(2, int64_t{limit}).Bind(3, received_before_ms);
-  std::vector<UnexaminedBlob> out;
-  for (;;) {
-    auto row = (*s)->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back(
-        {(*s)->Int(0), (*s)->Text(1), (*s)->Text(2), static_cast<uint64_t>((*s)->Int(3))});
-  }
-  (*s)->Reset();
-  return out;
+  return Collect<UnexaminedBlob>(**s, [](const Statement& st) {
+    return UnexaminedBlob{st.Int(0), st.Text(1), st.Text(2), static_cast<uint64_t>(st.Int(3))};
+  });
 }
 
 Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality() {
@@ -109,20 +86,14 @@ Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality() {
       "FROM instances i JOIN series se ON se.pk = i.series_pk "
       "GROUP BY se.modality ORDER BY sum(i.size) DESC");
   if (!s) return std::unexpected(s.error());
-  std::vector<ModalityUsage> out;
-  for (;;) {
-    auto row = (*s)->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+  return Collect<ModalityUsage>(**s, [](const Statement& st) {
     ModalityUsage u;
-    u.modality = (*s)->Text(0);
-    u.instance_versions = (*s)->Int(1);
-    u.bytes_received = static_cast<uint64_t>((*s)->Int(2));
-    u.bytes_stored = static_cast<uint64_t>((*s)->Int(3));
-    out.push_back(std::move(u));
-  }
-  (*s)->Reset();
-  return out;
+    u.modality = st.Text(0);
+    u.instance_versions = st.Int(1);
+    u.bytes_received = static_cast<uint64_t>(st.Int(2));
+    u.bytes_stored = static_cast<uint64_t>(st.Int(3));
+    return u;
+  });
 }
 
 // The JSON API's patient and study lists are searches of the query model

@@ -384,16 +384,10 @@ Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
   auto s = db->Prepare(text);
   if (!s) return std::unexpected(s.error());
   b.Bind(**s);
-  for (;;) {
-    auto row = (*s)->Step();
-    if (!row) {
-      (*s)->Reset();
-      return std::unexpected(row.error());
-    }
-    if (!*row) break;
-    page.items.push_back(ReadMatch(**s, query.level));
-  }
-  (*s)->Reset();
+  auto items =
+      Collect<QueryMatch>(**s, [&](const Statement& st) { return ReadMatch(st, query.level); });
+  if (!items) return std::unexpected(items.error());
+  page.items = std::move(*items);
   if (!query.count_total) page.total = static_cast<int64_t>(page.items.size()) + query.offset;
   return page;
 }
