@@ -139,7 +139,7 @@ Result<StudyTree> LoadStudyTree(archive::Archive& archive, std::string_view stud
 }
 
 awaitable<Response> Study(const ApiContext& ctx, const Request& req) {
-  const std::string uid(req.Param("uid"));
+  const std::string uid(req.Param("study"));
   auto tree = co_await RunBlocking(ctx.blocking, [&] { return LoadStudyTree(ctx.archive, uid); });
   if (!tree) co_return ErrorResponse(tree.error());
   nlohmann::json body = ToJson(tree->study);
@@ -156,7 +156,7 @@ awaitable<Response> Study(const ApiContext& ctx, const Request& req) {
 }
 
 awaitable<Response> Instance(const ApiContext& ctx, const Request& req) {
-  const std::string uid(req.Param("uid"));
+  const std::string uid(req.Param("instance"));
   auto versions =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.GetInstanceVersions(uid); });
   if (!versions) co_return ErrorResponse(versions.error());
@@ -205,7 +205,7 @@ Result<FileAnswer> LoadFile(archive::Archive& archive, std::string_view uid,
 }
 
 awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
-  const std::string uid(req.Param("uid"));
+  const std::string uid(req.Param("instance"));
   std::optional<int> version;
   if (req.query.Get("version")) {
     const auto parsed = GetInt(req.query, "version", 1, 1, INT32_MAX);
@@ -260,12 +260,12 @@ void AddApiRoutes(Router& router, const ApiContext& context) {
              Bind<Patients>(context));
   router.Add(verb::get, "/api/studies", {Permission::kReadImages, Action::kQuery},
              Bind<Studies>(context));
-  router.Add(verb::get, "/api/studies/{uid}", {Permission::kReadImages, Action::kView},
+  router.Add(verb::get, "/api/studies/{study}", {Permission::kReadImages, Action::kView},
              Bind<Study>(context));
-  router.Add(verb::get, "/api/instances/{uid}", {Permission::kReadImages, Action::kView},
+  router.Add(verb::get, "/api/instances/{instance}", {Permission::kReadImages, Action::kView},
              Bind<Instance>(context));
-  router.Add(verb::get, "/api/instances/{uid}/file", {Permission::kReadImages, Action::kDownload},
-             Bind<InstanceFile>(context));
+  router.Add(verb::get, "/api/instances/{instance}/file",
+             {Permission::kReadImages, Action::kDownload}, Bind<InstanceFile>(context));
 }
 
 }  // namespace cf::http

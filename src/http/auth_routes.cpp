@@ -101,8 +101,6 @@ nlohmann::json ToJson(const audit::Event& e) {
           {"flagged", e.flagged}};
 }
 
-bool IsHttps(const Request& req) { return req.raw["X-Forwarded-Proto"] == "https"; }
-
 std::string Cookie(std::string_view name, std::string_view value, int64_t max_age_s, bool http_only,
                    bool secure) {
   std::string cookie(name);
@@ -111,6 +109,12 @@ std::string Cookie(std::string_view name, std::string_view value, int64_t max_ag
   if (http_only) cookie.append("; HttpOnly");
   if (secure) cookie.append("; Secure");
   return cookie;
+}
+
+// Who is signing in or breaking the glass, for rate limits and the audit.
+access::ClientInfo Client(const Request& req) {
+  const auto agent = req.raw[beast_http::field::user_agent];
+  return {req.peer, {agent.data(), agent.size()}};
 }
 
 Response Problem(const Error& error) {
@@ -133,8 +137,7 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
   if (!login) co_return Problem(login.error());
   auto password = StringField(*body, "password", true);
   if (!password) co_return Problem(password.error());
-  const auto agent = req.raw[beast_http::field::user_agent];
-  const access::ClientInfo client{req.peer, {agent.data(), agent.size()}};
+  const access::ClientInfo client = Client(req);
   // Argon2id takes a fraction of a second and 64 MiB: the blocking pool
   // bounds how many run at once.
   auto session = co_await RunBlocking(ctx.blocking,
@@ -218,8 +221,7 @@ awaitable<Response> BreakGlass(const ApiContext& ctx, const Request& req) {
     }
     minutes = it->get<int64_t>();
   }
-  const auto agent = req.raw[beast_http::field::user_agent];
-  const access::ClientInfo client{req.peer, {agent.data(), agent.size()}};
+  const access::ClientInfo client = Client(req);
   auto expires = co_await RunBlocking(ctx.blocking, [&] {
     return ctx.access->BreakGlass(*req.principal, *tenant, *reason,
                                   std::chrono::seconds(minutes * 60), client);

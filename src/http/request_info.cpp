@@ -31,9 +31,9 @@ std::string ServiceRoot(const Request& req) {
            c == '[' || c == ']';
   });
   if (!plain) return "/dicom-web";
-  // Set by a TLS-terminating proxy, or by our own HTTPS listener (server.cpp).
-  const bool https = req.raw["X-Forwarded-Proto"] == "https";
-  return std::string(https ? "https://" : "http://") + std::string(host) + "/dicom-web";
+  return std::string(IsHttps(req) ? "https://" : "http://") + std::string(host) + "/dicom-web";
 }
+
+bool IsHttps(const Request& req) { return req.raw["X-Forwarded-Proto"] == "https"; }
 
 }  // namespace cf::http

@@ -28,4 +28,8 @@ Result<std::vector<MediaRange>> AcceptedRanges(const Request& req);
 // root "/dicom-web" rather than being echoed into JSON.
 std::string ServiceRoot(const Request& req);
 
+// Whether the client reached us over HTTPS: our own HTTPS listener sets
+// X-Forwarded-Proto (server.cpp), as a TLS-terminating proxy does.
+bool IsHttps(const Request& req);
+
 }  // namespace cf::http

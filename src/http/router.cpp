@@ -257,8 +257,6 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     event.study_uid = std::string(request.Param("study"));
     event.series_uid = std::string(request.Param("series"));
     event.sop_uid = std::string(request.Param("instance"));
-    if (route.pattern.starts_with("/api/studies/")) event.study_uid = request.Param("uid");
-    if (route.pattern.starts_with("/api/instances/")) event.sop_uid = request.Param("uid");
     if (route.pattern == "/wado") {  // WADO-URI names the object in its query
       event.study_uid = request.query.Get("studyUID").value_or("");
       event.series_uid = request.query.Get("seriesUID").value_or("");
@@ -269,7 +267,7 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     event.protocol = "http";
     event.route = route.pattern;
     event.source = std::string(request.peer);
-    event.user_agent = std::string(Field(raw, "User-Agent").substr(0, 256));
+    event.user_agent = std::string(Field(raw, "User-Agent"));  // the audit log bounds it
     event.detail = std::move(detail);
     return event;
   };

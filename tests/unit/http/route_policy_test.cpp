@@ -52,9 +52,9 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/system", Permission::kReadSystem},
         {"GET /api/patients", Permission::kReadImages},
         {"GET /api/studies", Permission::kReadImages},
-        {"GET /api/studies/{uid}", Permission::kReadImages},
-        {"GET /api/instances/{uid}", Permission::kReadImages},
-        {"GET /api/instances/{uid}/file", Permission::kReadImages},
+        {"GET /api/studies/{study}", Permission::kReadImages},
+        {"GET /api/instances/{instance}", Permission::kReadImages},
+        {"GET /api/instances/{instance}/file", Permission::kReadImages},
         {"GET /wado", Permission::kReadImages},
         {"GET /dicom-web/studies", Permission::kReadImages},
         {"GET /dicom-web/series", Permission::kReadImages},
@@ -110,7 +110,6 @@ std::string Target(const std::string& pattern) {
                                                             {"{instance}", "1.2.826.0.9.1.1.1"},
                                                             {"{frames}", "1"},
                                                             {"{tag}", "7FE00010"},
-                                                            {"{uid}", "1.2.826.0.9.1"},
                                                             {"{id}", "0123456789abcdef"}};
   std::string target = pattern;
   for (const auto& [name, value] : values) {
@@ -315,6 +314,16 @@ TEST_F(RoutePolicyTest, EveryAllowedAndEveryRefusedDataAccessIsAnAuditEvent) {
   EXPECT_EQ(events->front().study_uid, "1.2.826.0.9.1");
   EXPECT_EQ(events->front().source, "127.0.0.1");
   EXPECT_EQ(events->front().role, "doctor");
+  // The JSON API names its objects like DICOMweb does, so its events say
+  // which study and instance too.
+  const RouteInfo api_instance{beast_http::verb::get, "/api/instances/{instance}/file",
+                               Permission::kReadImages};
+  (void)Status(api_instance, doctor);
+  events = security_.audit->Find(filter);
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().action, audit::Action::kDownload);
+  EXPECT_EQ(events->front().sop_uid, "1.2.826.0.9.1.1.1");
 }
 
 TEST_F(RoutePolicyTest, BreakGlassOpensReadsOfAnotherHospitalFlaggedAndNothingElse) {
