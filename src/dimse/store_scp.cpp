@@ -68,20 +68,23 @@ OFCondition StoreScp::run(T_ASC_Association* assoc) {
   // Registered by the pool before this thread started; DCMTK closes the
   // socket only after run() returns.
   context_->RemoveSocket(assoc);
-  if (stored_ + failed_ > 0) {
-    audit::Event event = ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
-    event.outcome = failed_ == 0 ? audit::Outcome::kSuccess : audit::Outcome::kFailure;
-    event.detail = "association ended: " + std::to_string(stored_) + " stored, " +
-                   std::to_string(warned_) + " with warnings, " + std::to_string(failed_) +
-                   " failed, " + std::to_string(audited_studies_.size()) + " studies";
-    (void)context_->Audit(std::move(event));
-  }
-  if (deferred_commitment_) {
-    try {
+  // This thread is DCMTK's: an exception escaping it would end the process.
+  // The commitment report first: a PACS waits for it before deleting.
+  try {
+    if (deferred_commitment_) {
       SendDeferredCommitment(*context_, calling_ae_, *deferred_commitment_);
-    } catch (const std::exception& e) {
-      log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
     }
+    if (stored_ + failed_ > 0) {
+      audit::Event event =
+          ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
+      event.outcome = failed_ == 0 ? audit::Outcome::kSuccess : audit::Outcome::kFailure;
+      event.detail = "association ended: " + std::to_string(stored_) + " stored, " +
+                     std::to_string(warned_) + " with warnings, " + std::to_string(failed_) +
+                     " failed, " + std::to_string(audited_studies_.size()) + " studies";
+      (void)context_->Audit(std::move(event));
+    }
+  } catch (const std::exception& e) {
+    log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
   }
   return result;
 }

@@ -35,6 +35,13 @@ export CF_TOKEN CLOUDFILM_BOOTSTRAP_TOKEN=$CF_TOKEN
 export CURL_HOME=$WORK
 
 cleanup() {
+  local rc=$?
+  # A failed run shows the end of the server's log (no patient data by
+  # design) before $WORK goes: the one trace of a crash.
+  if ((rc != 0 && rc != 77)) && [[ -s $WORK/server.log ]]; then
+    echo "--- last 40 lines of the server log ---"
+    tail -n 40 "$WORK/server.log"
+  fi
   stop_server || true
   [[ -n ${ORTHANC_PID:-} ]] && kill "$ORTHANC_PID" 2>/dev/null && wait "$ORTHANC_PID" 2>/dev/null
   rm -rf "$WORK"
