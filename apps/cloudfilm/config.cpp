@@ -7,6 +7,7 @@
 
 #include "access/role.hpp"
 #include "crypto/key_store.hpp"
+#include "http/server.hpp"
 
 #include <charconv>
 #include <cstdio>
@@ -119,9 +120,22 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   if (const toml::table* h = root["http"].as_table()) {
     if (!(r = CheckKeys(*h,
                         {"bind", "port", "threads", "blocking_threads", "max_upload_bytes",
-                         "cors_allow_origin", "tls_certificate", "tls_private_key"},
+                         "cors_allow_origin", "tls_certificate", "tls_private_key",
+                         "max_header_bytes", "max_body_bytes", "read_timeout", "idle_timeout",
+                         "max_connections", "max_connections_per_client", "requests_per_second",
+                         "request_burst", "limit_exempt"},
                         "http.")))
       return r;
+    if (!(r = Read(*h, "max_header_bytes", c.http_max_header_bytes, "http."))) return r;
+    if (!(r = Read(*h, "max_body_bytes", c.http_max_body_bytes, "http."))) return r;
+    if (!(r = Read(*h, "read_timeout", c.http_read_timeout, "http."))) return r;
+    if (!(r = Read(*h, "idle_timeout", c.http_idle_timeout, "http."))) return r;
+    if (!(r = Read(*h, "max_connections", c.http_max_connections, "http."))) return r;
+    if (!(r = Read(*h, "max_connections_per_client", c.http_max_connections_per_client, "http.")))
+      return r;
+    if (!(r = Read(*h, "requests_per_second", c.http_requests_per_second, "http."))) return r;
+    if (!(r = Read(*h, "request_burst", c.http_request_burst, "http."))) return r;
+    if (!(r = Read(*h, "limit_exempt", c.http_limit_exempt, "http."))) return r;
     if (!(r = Read(*h, "tls_certificate", c.http_tls_certificate, "http."))) return r;
     if (!(r = Read(*h, "tls_private_key", c.http_tls_private_key, "http."))) return r;
     if (!(r = Read(*h, "bind", c.http_bind, "http."))) return r;
@@ -255,6 +269,22 @@ Result<void> Validate(const Config& c) {
   // It goes into a header as it is.
   if (c.http_cors_allow_origin.find_first_of("\r\n") != std::string::npos)
     return std::unexpected(ConfigError("http.cors_allow_origin must be one line"));
+  if (c.http_max_header_bytes < 1024 || c.http_max_header_bytes > (1u << 20))
+    return std::unexpected(ConfigError("http.max_header_bytes must be from 1024 to 1048576"));
+  if (c.http_max_body_bytes < 1024)
+    return std::unexpected(ConfigError("http.max_body_bytes is too small"));
+  for (const auto& [name, value] : {std::pair{"http.read_timeout", &c.http_read_timeout},
+                                    {"http.idle_timeout", &c.http_idle_timeout}}) {
+    const auto parsed = ParseDuration(*value);
+    if (!parsed || parsed->count() < 1) {
+      return std::unexpected(
+          ConfigError(std::string(name) + " must be a duration of at least 1 s, such as \"30s\""));
+    }
+  }
+  if (c.http_requests_per_second > 0 && c.http_request_burst < 1)
+    return std::unexpected(ConfigError("http.request_burst must be at least 1"));
+  if (auto checked = http::CheckClientNetworks(c.http_limit_exempt); !checked)
+    return std::unexpected(ConfigError("http.limit_exempt: " + checked.error().message));
   if (c.compression != "jpeg-ls" && c.compression != "htj2k" && c.compression != "off")
     return std::unexpected(
         ConfigError("storage.compression must be \"jpeg-ls\", \"htj2k\" or \"off\""));
@@ -430,20 +460,33 @@ std::string ToToml(const Config& c) {
   toml::array break_glass_roles;
   for (const auto& r : c.break_glass_roles) break_glass_roles.push_back(r);
   toml::array callers;
+  toml::array limit_exempt;
+  for (const auto& e : c.http_limit_exempt) limit_exempt.push_back(e);
   for (const auto& a : c.allowed_callers) callers.push_back(a);
   toml::table destinations;
   for (const auto& [ae, address] : c.dicom_destinations) destinations.insert(ae, address);
   toml::table t{
       {"data", c.data.string()},
       {"log_level", c.log_level},
-      {"http", toml::table{{"bind", c.http_bind},
-                           {"port", c.http_port},
-                           {"threads", c.http_threads},
-                           {"blocking_threads", c.blocking_threads},
-                           {"max_upload_bytes", static_cast<int64_t>(c.max_upload_bytes)},
-                           {"cors_allow_origin", c.http_cors_allow_origin},
-                           {"tls_certificate", c.http_tls_certificate.string()},
-                           {"tls_private_key", c.http_tls_private_key.string()}}},
+      {"http",
+       toml::table{
+           {"bind", c.http_bind},
+           {"port", c.http_port},
+           {"threads", c.http_threads},
+           {"blocking_threads", c.blocking_threads},
+           {"max_upload_bytes", static_cast<int64_t>(c.max_upload_bytes)},
+           {"cors_allow_origin", c.http_cors_allow_origin},
+           {"tls_certificate", c.http_tls_certificate.string()},
+           {"tls_private_key", c.http_tls_private_key.string()},
+           {"max_header_bytes", static_cast<int64_t>(c.http_max_header_bytes)},
+           {"max_body_bytes", static_cast<int64_t>(c.http_max_body_bytes)},
+           {"read_timeout", c.http_read_timeout},
+           {"idle_timeout", c.http_idle_timeout},
+           {"max_connections", static_cast<int64_t>(c.http_max_connections)},
+           {"max_connections_per_client", static_cast<int64_t>(c.http_max_connections_per_client)},
+           {"requests_per_second", static_cast<int64_t>(c.http_requests_per_second)},
+           {"request_burst", static_cast<int64_t>(c.http_request_burst)},
+           {"limit_exempt", limit_exempt}}},
       {"dicom",
        toml::table{{"bind", c.dicom_bind},
                    {"port", c.dicom_port},

@@ -31,6 +31,22 @@ struct Config {
   // the HTTP listener speaks HTTPS only.
   std::filesystem::path http_tls_certificate;
   std::filesystem::path http_tls_private_key;
+  // Abuse resistance (docs/security.md): the largest request header and
+  // body (431, 413), how long a request may take to arrive in full and a
+  // kept-alive connection may wait for the next one, and per client
+  // address (IPv6: per /64) the open connections and a request rate with
+  // its burst (429); 0 = no limit. Addresses or networks in
+  // http_limit_exempt skip the per-client limits (loopback: a reverse proxy
+  // or the benchmarks on this machine).
+  uint64_t http_max_header_bytes = 16 * 1024;
+  uint64_t http_max_body_bytes = 64ull << 20;
+  std::string http_read_timeout = "30s";
+  std::string http_idle_timeout = "60s";
+  uint64_t http_max_connections = 2048;
+  uint64_t http_max_connections_per_client = 128;
+  uint64_t http_requests_per_second = 100;
+  uint64_t http_request_burst = 1000;
+  std::vector<std::string> http_limit_exempt = {"127.0.0.0/8", "::1/128"};
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;

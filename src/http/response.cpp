@@ -23,7 +23,18 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
+// RFC 9110 5.6.2 tchar.
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
 }  // namespace
+
+bool IsSafeHeader(std::string_view name, std::string_view value) {
+  return !name.empty() && std::ranges::all_of(name, IsTokenChar) &&
+         value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
 
 void Response::SetHeader(std::string_view name, std::string value) {
   for (auto& [key, existing] : headers) {

@@ -60,9 +60,11 @@
 #include "core/log.hpp"
 #include "http/api_routes.hpp"
 #include "http/blocking.hpp"
+#include "http/client_limits.hpp"
 #include "http/problem.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
+#include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
 #include "http/spool_file.hpp"
@@ -178,6 +180,14 @@ Response CorsPreflight(const RawRequest& request) {
   return response;
 }
 
+// 429 with Retry-After, as for logins: what a client over one of its
+// limits gets, naming which.
+Response TooManyRequests(std::string detail, std::chrono::seconds retry_after) {
+  Response response = ErrorResponse({ErrorCode::kRateLimited, std::move(detail)});
+  response.SetHeader("Retry-After", std::to_string(retry_after.count()));
+  return response;
+}
+
 std::chrono::seconds SendDeadline(const ServerOptions& options, size_t body_size) {
   return options.read_timeout + std::chrono::seconds(body_size / kMinSendBytesPerSecond);
 }
@@ -196,6 +206,20 @@ struct Server::Impl {
     asio::any_io_executor executor;
     beast::tcp_stream* stream = nullptr;
     bool idle = false;
+  };
+
+  // Holds one admitted connection's place in the client limits.
+  class ConnectionSlot {
+   public:
+    ConnectionSlot(ClientLimits& limits, const asio::ip::address& address)
+        : limits_(limits), address_(address) {}
+    ~ConnectionSlot() { limits_.CloseConnection(address_); }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+   private:
+    ClientLimits& limits_;
+    const asio::ip::address address_;
   };
 
   // Registers a connection for Stop() and unregisters it when the session ends.
@@ -260,6 +284,9 @@ struct Server::Impl {
   template <class Stream>
   asio::awaitable<void> Drain(Stream& stream);
   void CancelIfIdle(uint64_t id);
+  // A warning for a refused client, at most once a second: an attack must
+  // not turn into a flood of log lines.
+  void LogLimited(std::string_view what, const std::string& peer);
   void RunIo();
   void Teardown();
 
@@ -274,6 +301,9 @@ struct Server::Impl {
   enum class State { kNew, kRunning, kStopped } state = State::kNew;
   std::atomic<uint16_t> port{0};
   std::atomic<bool> stopping{false};
+  std::unique_ptr<ClientLimits> limits;  // set by Start
+  std::atomic<int64_t> last_limit_log_s{0};
+  std::atomic<uint64_t> limited_since_log{0};
 
   std::mutex mutex;  // guards the members below
   std::condition_variable drained;
@@ -336,6 +366,30 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
   beast::flat_buffer buffer;
   error_code ec;
   bool first = true;
+  // Connection limits first: a client over them costs one short answer (on
+  // HTTPS not even a handshake), and its connection closes.
+  // (Function-scope locals only: see the g++ 12 note below.)
+  const auto admission =
+      peer_ec ? ClientLimits::Admission::kAdmitted : limits->OpenConnection(remote.address());
+  std::optional<ConnectionSlot> slot;
+  std::optional<Response> refusal;
+  if (admission == ClientLimits::Admission::kAdmitted) {
+    if (!peer_ec) slot.emplace(*limits, remote.address());
+  } else if (admission == ClientLimits::Admission::kServerFull) {
+    LogLimited("connections", peer);
+    refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "too many connections; retry later"});
+    refusal->SetHeader("Retry-After", "1");
+  } else {
+    LogLimited("connections_per_client", peer);
+    refusal = TooManyRequests("too many connections from this address", std::chrono::seconds(1));
+  }
+  if (refusal) {
+    if constexpr (!kIsTls<Stream>) {
+      co_await Send(stream, 11, false, false, std::move(*refusal), ec);
+      if (!ec) co_await Drain(stream);
+    }
+    co_return;
+  }
   if constexpr (kIsTls<Stream>) {
     // Under the same deadline as a request; Stop() may cancel it.
     if (!registration.SetIdle(true)) co_return;
@@ -369,6 +423,19 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
     parser.body_limit(boost::none);
     tcp_stream.expires_after(options.read_timeout);
     co_await beast_http::async_read_header(stream, buffer, parser, Redirect(ec));
+    // The request rate is checked on the header, before a byte of the body
+    // is read or spooled; the connection then closes.
+    const std::chrono::seconds retry_after =
+        ec || peer_ec ? std::chrono::seconds(0) : limits->TakeRequest(remote.address());
+    if (retry_after.count() > 0) {
+      LogLimited("requests_per_client", peer);
+      refusal = TooManyRequests("too many requests from this address; retry in " +
+                                    std::to_string(retry_after.count()) + " s",
+                                retry_after);
+      co_await Send(stream, 11, false, false, std::move(*refusal), ec);
+      if (!ec) co_await Drain(stream);
+      break;
+    }
     // A STOW-RS upload goes to a spool file, never into memory; every other
     // body is read whole, under the same deadline as its header.
     // (No locals of class type in the branches below: g++ 12 miscompiles
@@ -465,10 +532,22 @@ asio::awaitable<void> Server::Impl::Send(Stream& stream, unsigned version, bool 
   beast_http::response<beast_http::vector_body<std::byte>> message{
       static_cast<beast_http::status>(response.status), version};
   if (!response.content_type.empty()) {
-    message.set(beast_http::field::content_type, response.content_type);
+    if (IsSafeHeader("Content-Type", response.content_type)) {
+      message.set(beast_http::field::content_type, response.content_type);
+    } else {
+      log::Error("http.header_dropped", {{"header", "Content-Type"}});
+    }
   }
-  // insert, not set: Set-Cookie may come more than once.
-  for (const auto& [name, value] : response.headers) message.insert(name, value);
+  // insert, not set: Set-Cookie may come more than once. A value with a
+  // line break would let whoever chose it write headers of their own.
+  for (const auto& [name, value] : response.headers) {
+    if (IsSafeHeader(name, value)) {
+      message.insert(name, value);
+    } else {
+      log::Error("http.header_dropped",
+                 {{"header", IsSafeHeader(name, "") ? std::string_view(name) : "(invalid name)"}});
+    }
+  }
   message.set("X-Content-Type-Options", "nosniff");
   if constexpr (kIsTls<Stream>) message.set(beast_http::field::strict_transport_security, kHsts);
   if (!options.cors_allow_origin.empty()) {
@@ -552,6 +631,19 @@ asio::awaitable<void> Server::Impl::Drain(Stream& stream) {
   }
 }
 
+void Server::Impl::LogLimited(std::string_view what, const std::string& peer) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  ++limited_since_log;
+  int64_t last = last_limit_log_s.load();
+  if (now <= last || !last_limit_log_s.compare_exchange_strong(last, now)) return;
+  // Refusals since the previous line, this one included. The client's
+  // address is no patient data; it is what an operator would block.
+  log::Warn("http.client_limited",
+            {{"limit", what}, {"peer", peer}, {"refused", limited_since_log.exchange(0)}});
+}
+
 void Server::Impl::CancelIfIdle(uint64_t id) {
   // Runs on the connection's strand, so the stream cannot be in use.
   std::lock_guard lock(mutex);
@@ -591,6 +683,14 @@ Server::Server(ServerOptions options, archive::Archive& archive, access::Access&
 
 Server::~Server() { Stop(); }
 
+Result<void> CheckClientNetworks(const std::vector<std::string>& networks) {
+  ClientLimitOptions options;
+  options.exempt = networks;
+  auto limits = ClientLimits::Create(std::move(options));
+  if (!limits) return std::unexpected(limits.error());
+  return {};
+}
+
 uint16_t Server::Port() const { return impl_->port.load(); }
 
 Result<void> Server::Start() {
@@ -608,6 +708,11 @@ Result<void> Server::Start() {
   if (options.max_upload_bytes == 0) {
     return Fail(ErrorCode::kInvalidArgument, "max_upload_bytes must be positive");
   }
+  auto limits = ClientLimits::Create({options.max_connections, options.max_connections_per_client,
+                                      options.requests_per_second, options.request_burst,
+                                      options.limit_exempt});
+  if (!limits) return std::unexpected(limits.error());
+  impl.limits = std::move(*limits);
   std::error_code fs_ec;
   std::filesystem::path spool_dir =
       options.spool_dir.empty() ? std::filesystem::temp_directory_path(fs_ec) : options.spool_dir;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "archive/archive.hpp"
 #include "core/error.hpp"
@@ -35,6 +36,18 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};     // to receive one request, to send a small answer
   std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
   std::chrono::seconds shutdown_grace{10};   // Stop() waits this long for in-flight requests
+  // Abuse resistance. A client is an IPv4 address or an IPv6 /64. Over
+  // max_connections a new connection gets 503, over the per-client limit
+  // 429; a request over the client's rate (a token bucket refilled at
+  // requests_per_second, holding up to request_burst) gets 429 with
+  // Retry-After. 0 = no limit. Clients in `limit_exempt` (addresses or
+  // networks such as "10.0.0.0/8"; loopback by default, for a reverse proxy
+  // or benchmarks on the same machine) skip the per-client limits.
+  size_t max_connections = 2048;
+  size_t max_connections_per_client = 128;
+  double requests_per_second = 100;
+  double request_burst = 1000;
+  std::vector<std::string> limit_exempt = {"127.0.0.0/8", "::1/128"};
   // STOW-RS uploads (POST /dicom-web/studies[/{study}]) are streamed to an
   // unnamed file in this folder (created at Start) instead of memory, with
   // their own size limit; empty = the system's temporary folder.
@@ -50,6 +63,11 @@ struct ServerOptions {
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;
 };
+
+// Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",
+// "fd00::/8") as ServerOptions::limit_exempt takes it; kInvalidArgument
+// naming the first entry that is neither.
+Result<void> CheckClientNetworks(const std::vector<std::string>& networks);
 
 // Thread-safe. Start and Stop block; call them from the owning thread, never
 // from a handler. A server starts at most once.

@@ -87,6 +87,15 @@ int RunServe(const Config& config) {
   web.cors_allow_origin = config.http_cors_allow_origin;
   web.tls_certificate = config.http_tls_certificate;
   web.tls_private_key = config.http_tls_private_key;
+  web.max_header_bytes = config.http_max_header_bytes;
+  web.max_body_bytes = config.http_max_body_bytes;
+  web.read_timeout = ParseDuration(config.http_read_timeout).value_or(web.read_timeout);
+  web.idle_timeout = ParseDuration(config.http_idle_timeout).value_or(web.idle_timeout);
+  web.max_connections = config.http_max_connections;
+  web.max_connections_per_client = config.http_max_connections_per_client;
+  web.requests_per_second = static_cast<double>(config.http_requests_per_second);
+  web.request_burst = static_cast<double>(config.http_request_burst);
+  web.limit_exempt = config.http_limit_exempt;
   const bool https = !web.tls_certificate.empty();
   http::Server server(web, *rt->archive, *security->access, security->audit.get());
   if (auto r = server.Start(); !r) {

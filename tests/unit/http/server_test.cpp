@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -362,6 +363,101 @@ TEST_F(ServerTest, SlowClientIsDisconnectedAfterTheReadTimeout) {
   const auto waited = std::chrono::steady_clock::now() - started;
   EXPECT_GE(waited, 800ms);
   EXPECT_LT(waited, 3s);
+}
+
+TEST_F(ServerTest, SlowlorisIsCutAfterTheReadTimeoutWhateverItsPace) {
+  // One header byte every 100 ms keeps each read short: the deadline must
+  // hold for the whole header, not per read.
+  Client client(server_->Port());
+  const std::string request =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(200, 'a') + "\r\n\r\n";
+  const auto started = std::chrono::steady_clock::now();
+  size_t sent = 0;
+  while (sent < request.size() && client.WriteRaw(request.substr(sent, 1))) {
+    ++sent;
+    std::this_thread::sleep_for(100ms);
+    if (std::chrono::steady_clock::now() - started > 5s) break;
+  }
+  EXPECT_TRUE(client.ClosedWithin(3s));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  // read_timeout is 1 s; the first byte itself may wait up to that too.
+  EXPECT_LT(waited, 3s);
+  EXPECT_LT(sent, request.size());
+  // Meanwhile others were served, and still are.
+  EXPECT_EQ(Get("/healthz").status, 200u);
+}
+
+TEST_F(ServerTest, RequestsOverTheClientRateGet429ThenRecover) {
+  server_->Stop();
+  options_.limit_exempt = {};  // the test's client is loopback
+  options_.requests_per_second = 2;
+  options_.request_burst = 3;
+  StartServer();
+  Client client(server_->Port());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(client.Send(verb::get, "/healthz").status, 200u) << i;
+  const Reply limited = client.Send(verb::get, "/healthz");
+  ExpectProblem(limited, 429, "urn:cloudfilm:error:rate-limited");
+  EXPECT_EQ(limited.Header(beast_http::field::retry_after), "1");
+  EXPECT_TRUE(client.ClosedWithin(3s));
+  std::this_thread::sleep_for(600ms);  // one token back
+  EXPECT_EQ(Get("/healthz").status, 200u);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheClientLimitGet429AndOverTheServerLimit503) {
+  server_->Stop();
+  options_.limit_exempt = {};
+  options_.max_connections_per_client = 2;
+  StartServer();
+  std::optional<Client> first(std::in_place, server_->Port());
+  Client second(server_->Port());
+  ASSERT_EQ(first->Send(verb::get, "/healthz").status, 200u);
+  ASSERT_EQ(second.Send(verb::get, "/healthz").status, 200u);
+  Client third(server_->Port());
+  ExpectProblem(third.Send(verb::get, "/healthz"), 429, "urn:cloudfilm:error:rate-limited");
+  first.reset();  // its place frees once the server sees the close
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    Client again(server_->Port());
+    served = again.Send(verb::get, "/healthz").status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+
+  server_->Stop();
+  options_.limit_exempt = {"127.0.0.0/8"};  // exempt clients still count in all
+  options_.max_connections = 1;
+  StartServer();
+  Client only(server_->Port());
+  ASSERT_EQ(only.Send(verb::get, "/healthz").status, 200u);
+  Client over(server_->Port());
+  const Reply full = over.Send(verb::get, "/healthz");
+  ExpectProblem(full, 503, "urn:cloudfilm:error:storage-unavailable");
+  EXPECT_EQ(full.Header(beast_http::field::retry_after), "1");
+}
+
+TEST_F(ServerTest, LoopbackIsExemptFromPerClientLimitsByDefault) {
+  server_->Stop();
+  options_.requests_per_second = 1;
+  options_.request_burst = 1;
+  options_.max_connections_per_client = 1;
+  StartServer();
+  Client one(server_->Port());
+  Client two(server_->Port());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(one.Send(verb::get, "/healthz").status, 200u);
+    ASSERT_EQ(two.Send(verb::get, "/healthz").status, 200u);
+  }
+}
+
+TEST_F(ServerTest, BadLimitOptionsDoNotStart) {
+  ServerOptions bad = options_;
+  bad.limit_exempt = {"not-a-network"};
+  Server other(bad, *archive_, *security_.access, nullptr);
+  auto started = other.Start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(CheckClientNetworks({"10.0.0.0/8", "::1"}));
+  EXPECT_FALSE(CheckClientNetworks({"10.0.0.0/40"}));
 }
 
 TEST_F(ServerTest, StopClosesIdleConnectionsPromptly) {
