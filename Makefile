@@ -42,27 +42,47 @@ test-asan: deps $(BUILD_ASAN)/build.ninja
 bench: build
 	@bash bench/run.sh $(BUILD)/apps/cloudfilm/cloudfilm
 
-# libFuzzer on the STOW-RS multipart parser, then on the search path (query
-# string -> catalog::Query -> SQLite), for FUZZ_TIME seconds each. Built
-# directly with clang (19: clang 14 lacks std::expected with libstdc++ 12);
-# the corpus grows in $(BUILD_FUZZ)/corpus, seeds are in fuzz/corpus.
+# libFuzzer, FUZZ_TIME seconds per target: the STOW-RS multipart parser,
+# the search path (query string -> catalog::Query -> SQLite), and raw HTTP
+# requests through Beast, the router with every route, authentication and
+# the audit trail (tests/fuzz/http_request_harness.hpp). Built with clang
+# (19: clang 14 lacks std::expected with libstdc++ 12): the first two
+# directly, the third through CMake (-DCF_BUILD_FUZZERS=ON) in
+# $(BUILD_FUZZ). The corpus grows in $(BUILD_FUZZ)/corpus; seeds are in
+# fuzz/corpus and tests/fuzz/corpus. A crash leaves its input in
+# $(BUILD_FUZZ)/artifacts: fix it, and keep the input in
+# tests/fuzz/regressions/<target>/ so that `make test` replays it.
 BUILD_FUZZ ?= build-fuzz
+FUZZ_CC    ?= clang-19
 FUZZ_CXX   ?= clang++-19
 FUZZ_TIME  ?= 60
-fuzz: deps
+FUZZ_FLAGS ?=
+$(BUILD_FUZZ)/build.ninja: | deps
 	@command -v $(FUZZ_CXX) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang-19 libclang-rt-19-dev
-	@mkdir -p $(BUILD_FUZZ)/corpus/multipart
+	cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
+	  -DCF_BUILD_FUZZERS=ON -DCF_BUILD_TESTS=OFF -DCF_BUILD_BENCH=OFF $(CMAKE_ARGS)
+
+fuzz: deps $(BUILD_FUZZ)/build.ninja
+	@mkdir -p $(BUILD_FUZZ)/corpus/multipart $(BUILD_FUZZ)/corpus/qido \
+	  $(BUILD_FUZZ)/corpus/http_request $(BUILD_FUZZ)/artifacts
 	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -Wall -Wextra -Isrc fuzz/multipart_fuzz.cpp src/http/multipart.cpp -o $(BUILD_FUZZ)/multipart_fuzz
 	$(BUILD_FUZZ)/multipart_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
 	  $(BUILD_FUZZ)/corpus/multipart fuzz/corpus/multipart
-	@mkdir -p $(BUILD_FUZZ)/corpus/qido
 	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -Wall -Wextra -Isrc fuzz/qido_fuzz.cpp src/http/query_params.cpp src/catalog/query.cpp \
 	  src/catalog/sqlite_*.cpp src/core/error.cpp src/core/log.cpp -lsqlite3 -lspdlog -lfmt \
 	  -o $(BUILD_FUZZ)/qido_fuzz
 	$(BUILD_FUZZ)/qido_fuzz -max_total_time=$(FUZZ_TIME) -max_len=1024 \
+	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
 	  $(BUILD_FUZZ)/corpus/qido fuzz/corpus/qido
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target http_request_fuzz
+	$(BUILD_FUZZ)/tests/fuzz/http_request_fuzz -max_total_time=$(FUZZ_TIME) -max_len=16384 \
+	  -timeout=20 -rss_limit_mb=4096 -dict=tests/fuzz/http_request.dict \
+	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
+	  $(BUILD_FUZZ)/corpus/http_request tests/fuzz/corpus/http_request
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -801,7 +801,7 @@ void Server::Stop() {
     std::unique_lock lock(impl.mutex);
     for (const auto& [id, connection] : impl.connections) {
       if (connection.idle) {
-        asio::post(connection.executor, [&impl, id = id] { impl.CancelIfIdle(id); });
+        asio::post(connection.executor, [&impl, idle_id = id] { impl.CancelIfIdle(idle_id); });
       }
     }
     if (!impl.drained.wait_for(lock, impl.options.shutdown_grace,
