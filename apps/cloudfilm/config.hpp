@@ -39,7 +39,7 @@ struct Config {
   // http_limit_exempt skip the per-client limits (loopback: a reverse proxy
   // or the benchmarks on this machine).
   uint64_t http_max_header_bytes = 16 * 1024;
-  uint64_t http_max_body_bytes = 64ull << 20;
+  uint64_t http_max_body_bytes = 1ull << 20;
   std::string http_read_timeout = "30s";
   std::string http_idle_timeout = "60s";
   uint64_t http_max_connections = 2048;

@@ -27,15 +27,19 @@ class AuditLog;
 namespace cf::http {
 
 struct ServerOptions {
-  std::string bind = "127.0.0.1";            // an IPv4 or IPv6 address literal
-  uint16_t port = 8042;                      // 0 = any free port; see Server::Port()
-  int io_threads = 2;                        // threads running the sockets
-  int blocking_threads = 4;                  // threads running Archive calls
-  size_t max_header_bytes = 16 * 1024;       // larger headers get 431
-  size_t max_body_bytes = 64 * 1024 * 1024;  // larger bodies get 413
-  std::chrono::seconds read_timeout{30};     // to receive one request, to send a small answer
-  std::chrono::seconds idle_timeout{60};     // between requests on a kept-alive connection
-  std::chrono::seconds shutdown_grace{10};   // Stop() waits this long for in-flight requests
+  std::string bind = "127.0.0.1";       // an IPv4 or IPv6 address literal
+  uint16_t port = 8042;                 // 0 = any free port; see Server::Port()
+  int io_threads = 2;                   // threads running the sockets
+  int blocking_threads = 4;             // threads running Archive calls
+  size_t max_header_bytes = 16 * 1024;  // larger headers get 431
+  // Larger bodies get 413. Such a body is read into memory before the
+  // route runs (only STOW-RS uploads are spooled, under max_upload_bytes),
+  // and the JSON API takes small ones: keep it small, or a few anonymous
+  // connections hold gigabytes.
+  size_t max_body_bytes = 1024 * 1024;
+  std::chrono::seconds read_timeout{30};    // to receive one request, to send a small answer
+  std::chrono::seconds idle_timeout{60};    // between requests on a kept-alive connection
+  std::chrono::seconds shutdown_grace{10};  // Stop() waits this long for in-flight requests
   // Abuse resistance. A client is an IPv4 address or an IPv6 /64. Over
   // max_connections a new connection gets 503, over the per-client limit
   // 429; a request over the client's rate (a token bucket refilled at
