@@ -34,6 +34,7 @@
 #include "http/bounded_cache.hpp"
 #include "http/byte_range.hpp"
 #include "http/frame_accept.hpp"
+#include "http/frame_list.hpp"
 #include "http/gzip.hpp"
 #include "http/multipart_writer.hpp"
 #include "http/problem.hpp"
@@ -471,29 +472,6 @@ awaitable<Response> Metadata(WadoContext& ctx, const Request& req) {
 }
 
 // ---- Frames and bulk data ----
-
-// "1,3,5": 1-based frame numbers, at least one.
-Result<std::vector<uint32_t>> ParseFrameList(std::string_view text) {
-  std::vector<uint32_t> frames;
-  const auto bad = [] {
-    return Fail(ErrorCode::kInvalidArgument,
-                "the frame list must be comma-separated frame numbers starting at 1");
-  };
-  if (text.empty()) return bad();
-  for (;;) {
-    const size_t comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    uint32_t frame = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), frame);
-    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || frame == 0) {
-      return bad();
-    }
-    frames.push_back(frame);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return frames;
-}
 
 // The decoded pixels of `record`, from the cache when it was decoded lately
 // (a viewer asks for one frame after another).

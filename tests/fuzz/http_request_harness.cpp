@@ -14,6 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -21,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "access/access.hpp"
 #include "audit/audit_log.hpp"
@@ -30,6 +33,7 @@
 #include "http/api_routes.hpp"
 #include "http/byte_range.hpp"
 #include "http/frame_accept.hpp"
+#include "http/frame_list.hpp"
 #include "http/multipart.hpp"
 #include "http/query_params.hpp"
 #include "http/router.hpp"
@@ -100,13 +104,14 @@ World::World() {
   Require(opened.has_value(), "the access database opens");
   access = std::move(*opened);
 
-  for (const char* sop : {kFuzzImage, kFuzzSecondImage}) {
+  // One image of a realistic size for rendering, one tiny.
+  for (const auto& [sop, side] : {std::pair{kFuzzImage, 128}, std::pair{kFuzzSecondImage, 8}}) {
     const Bytes object = cf::testing::DicomBuilder()
                              .Patient("FUZZ-1", "Fuzz^Patient")
                              .Study(kFuzzStudy)
                              .Series(kFuzzSeries)
                              .Sop(sop)
-                             .Pixels(8, 8)
+                             .Pixels(side, side)
                              .Build();
     Require(archive.archive->Ingest(object, {"fuzz", ""}).has_value(), "the seed objects store");
   }
@@ -153,6 +158,18 @@ void ParseFields(const http::RawRequest& request) {
   const http::TargetParts parts = http::SplitTarget(target);
   if (auto decoded = http::PercentDecode(parts.path, false)) {
     Require(decoded->find('\0') == std::string::npos, "a decoded path holds no NUL");
+    // Any segment may be a frame list (".../frames/1,3,5").
+    const std::string_view path = *decoded;
+    for (size_t start = 0; start < path.size();) {
+      const size_t slash = std::min(path.find('/', start), path.size());
+      if (auto frames = http::ParseFrameList(path.substr(start, slash - start))) {
+        std::vector<uint32_t> sorted = *frames;
+        std::ranges::sort(sorted);
+        Require(sorted.front() >= 1 && std::ranges::adjacent_find(sorted) == sorted.end(),
+                "a frame list names each frame once, from 1");
+      }
+      start = slash + 1;
+    }
   }
   if (auto query = http::QueryParams::Parse(parts.query)) {
     (void)http::GetPaging(*query);
@@ -179,8 +196,44 @@ void ParseFields(const http::RawRequest& request) {
   }
 }
 
+// A frames answer has one part per frame asked for, each asked for once:
+// an answer that repeats a frame as often as a short URL names it could be
+// gigabytes (the finding behind frame_list.hpp).
+void CheckFramesAnswer(std::string_view target, const http::Response& response) {
+  const auto at = target.find("/frames/");
+  if (at == std::string_view::npos || target.find("/rendered") != std::string_view::npos) return;
+  std::string_view list = target.substr(at + 8);
+  list = list.substr(0, list.find_first_of("/?#"));
+  const auto decoded = http::PercentDecode(list, false);
+  Require(decoded.has_value(), "a frames answer had a decodable frame list");
+  // Split here rather than by ParseFrameList: this checks that function.
+  std::vector<std::string_view> items;
+  for (size_t start = 0; start <= decoded->size();) {
+    const size_t comma = std::min(decoded->find(',', start), decoded->size());
+    items.push_back(std::string_view(*decoded).substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::vector<std::string_view> distinct = items;
+  std::ranges::sort(distinct);
+  Require(std::ranges::adjacent_find(distinct) == distinct.end(),
+          "a frames answer had a frame list without repeats");
+  const auto media = http::ParseMediaType(response.content_type);
+  Require(media.has_value(), "a frames answer is multipart");
+  const auto boundary = media->Parameter("boundary");
+  Require(boundary.has_value(), "a frames answer names its boundary");
+  http::MultipartReader reader(response.body, *boundary);
+  size_t parts = 0;
+  for (;;) {
+    auto part = reader.Next();
+    Require(part.has_value(), "a frames answer is well-formed multipart");
+    if (!*part) break;
+    ++parts;
+  }
+  Require(parts == items.size(), "a frames answer has one part per frame asked for");
+}
+
 // What every answer must hold before it goes on the wire.
-void CheckResponse(const http::Response& response) {
+void CheckResponse(std::string_view target, const http::Response& response) {
   Require(response.status >= 100 && response.status <= 599, "a real status");
   Require(!HasLineBreakOrNul(response.content_type), "Content-Type is one line");
   for (const auto& [name, value] : response.headers) {
@@ -194,6 +247,7 @@ void CheckResponse(const http::Response& response) {
     Require(!(response.status == 500 && problem.value("detail", "") == "internal error"),
             "no exception escapes a handler (see the http.unhandled line above)");
   }
+  if (response.status == 200) CheckFramesAnswer(target, response);
   if (response.stream) {
     size_t total = 0;
     while (total < kMaxStreamBytes) {
@@ -243,7 +297,7 @@ unsigned RunHttpRequest(std::span<const uint8_t> input) {
   io.run();
   Require(failure == nullptr, "Dispatch never throws");
   Require(answer.has_value(), "Dispatch answers");
-  CheckResponse(*answer);
+  CheckResponse(std::string_view(request.target().data(), request.target().size()), *answer);
   return answer->status;
 }
 

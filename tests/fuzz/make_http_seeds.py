@@ -105,7 +105,7 @@ def seeds():
     yield "wado-metadata", request("GET", f"/dicom-web/studies/{STUDY}/metadata",
                                    [AUTH, "Accept: application/dicom+json",
                                     "Accept-Encoding: gzip;q=1.0, identity;q=0.5"])
-    yield "wado-frames", request("GET", WADO + "/frames/1,1", [
+    yield "wado-frames", request("GET", WADO + "/frames/1", [
         AUTH, 'Accept: multipart/related; type="application/octet-stream"; transfer-syntax=*'])
     yield "wado-frames-jls", request("GET", WADO + "/frames/1", [
         AUTH, 'Accept: multipart/related; type="image/jls"; q=0.9, image/*'])
