@@ -200,17 +200,26 @@ void ParseFields(const http::RawRequest& request) {
 // an answer that repeats a frame as often as a short URL names it could be
 // gigabytes (the finding behind frame_list.hpp).
 void CheckFramesAnswer(std::string_view target, const http::Response& response) {
-  const auto at = target.find("/frames/");
-  if (at == std::string_view::npos || target.find("/rendered") != std::string_view::npos) return;
-  std::string_view list = target.substr(at + 8);
-  list = list.substr(0, list.find_first_of("/?#"));
-  const auto decoded = http::PercentDecode(list, false);
-  Require(decoded.has_value(), "a frames answer had a decodable frame list");
+  // The route's shape, segment by segment as the router sees it (split,
+  // then decoded): /dicom-web/studies/S/series/R/instances/I/frames/LIST.
+  std::vector<std::string> segments;
+  std::string_view path = http::SplitTarget(target).path;
+  while (!path.empty()) {
+    const size_t slash = std::min(path.find('/'), path.size());
+    if (slash > 0) {
+      auto decoded = http::PercentDecode(path.substr(0, slash), false);
+      if (!decoded) return;
+      segments.push_back(std::move(*decoded));
+    }
+    path.remove_prefix(std::min(slash + 1, path.size()));
+  }
+  if (segments.size() != 9 || segments[0] != "dicom-web" || segments[7] != "frames") return;
+  const std::string_view list = segments[8];
   // Split here rather than by ParseFrameList: this checks that function.
   std::vector<std::string_view> items;
-  for (size_t start = 0; start <= decoded->size();) {
-    const size_t comma = std::min(decoded->find(',', start), decoded->size());
-    items.push_back(std::string_view(*decoded).substr(start, comma - start));
+  for (size_t start = 0; start <= list.size();) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    items.push_back(list.substr(start, comma - start));
     start = comma + 1;
   }
   std::vector<std::string_view> distinct = items;

@@ -29,6 +29,10 @@ TOML
 start_server "$WORK/data" --config "$WORK/limits.toml"
 check "config show lists the limits" bash -c "'$CLOUDFILM' config show --config '$WORK/limits.toml' \
   | grep -q 'max_connections_per_client = 16'"
+printf '[http]\nlimit_exempt = ["10.0.0.0/33"]\n' >"$WORK/bad.toml"
+rc=0; "$CLOUDFILM" config show --config "$WORK/bad.toml" >/dev/null 2>"$WORK/bad.err" || rc=$?
+check_eq "a limit_exempt entry that is no network is refused: exit 2" 2 "$rc"
+check "naming the setting" grep -q 'http.limit_exempt' "$WORK/bad.err"
 check "C-STORE of a synthetic instance" storescu -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 \
   "$DICOM_PORT" "$WORK/synth"
 STUDY=$(curl -s "$BASE/dicom-web/studies" | jq -r '.[0]["0020000D"].Value[0]')
