@@ -139,7 +139,10 @@ constexpr size_t kFirstReadBytes = 4096;
 constexpr uint64_t kMinSendBytesPerSecond = 64 * 1024;
 // After an error answer, how long and how much we read and discard so that
 // the client sees our answer rather than a reset.
-constexpr std::chrono::seconds kDrainTime{1};
+constexpr std::chrono::milliseconds kDrainTime{1000};
+// Shorter for a connection refused for a limit: such connections are not
+// counted, so their cost must stay small however fast they come.
+constexpr std::chrono::milliseconds kRefusalDrainTime{250};
 constexpr size_t kDrainBytes = 1 << 20;
 
 auto Redirect(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
@@ -282,7 +285,7 @@ struct Server::Impl {
   asio::awaitable<void> SendStream(Stream& stream, beast_http::response_header<> header, bool head,
                                    bool keep_alive, BodySource& source, error_code& ec);
   template <class Stream>
-  asio::awaitable<void> Drain(Stream& stream);
+  asio::awaitable<void> Drain(Stream& stream, std::chrono::milliseconds time = kDrainTime);
   void CancelIfIdle(uint64_t id);
   // A warning for a refused client, at most once a second: an attack must
   // not turn into a flood of log lines.
@@ -386,7 +389,7 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
   if (refusal) {
     if constexpr (!kIsTls<Stream>) {
       co_await Send(stream, 11, false, false, std::move(*refusal), ec);
-      if (!ec) co_await Drain(stream);
+      if (!ec) co_await Drain(stream, kRefusalDrainTime);
     }
     co_return;
   }
@@ -619,10 +622,10 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
 }
 
 template <class Stream>
-asio::awaitable<void> Server::Impl::Drain(Stream& stream) {
+asio::awaitable<void> Server::Impl::Drain(Stream& stream, std::chrono::milliseconds time) {
   error_code ec;
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
-  beast::get_lowest_layer(stream).expires_after(kDrainTime);
+  beast::get_lowest_layer(stream).expires_after(time);
   std::array<char, 16 * 1024> discard;
   size_t total = 0;
   while (total < kDrainBytes) {
