@@ -6,10 +6,12 @@
 #include <toml++/toml.h>
 
 #include "access/role.hpp"
+#include "core/tenant.hpp"
 #include "crypto/key_store.hpp"
 
 #include <charconv>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -110,7 +112,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         << e.source().begin.line << ")";
     return std::unexpected(ConfigError(msg.str()));
   }
-  if (auto r = CheckKeys(root, {"data", "log_level", "http", "dicom", "storage", "security"}, "");
+  if (auto r = CheckKeys(
+          root, {"data", "log_level", "http", "dicom", "storage", "security", "tenants"}, "");
       !r)
     return r;
   Result<void> r;
@@ -132,11 +135,12 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
-    if (!(r = CheckKeys(*d,
-                        {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations",
-                         "destinations", "tls_port", "tls_certificate", "tls_private_key",
-                         "tls_ca_certificates", "tls_require_client_certificate"},
-                        "dicom.")))
+    if (!(r = CheckKeys(
+              *d,
+              {"bind", "port", "aet", "allowed_callers", "unknown_callers", "max_pdu",
+               "max_associations", "destinations", "tls_port", "tls_certificate", "tls_private_key",
+               "tls_ca_certificates", "tls_require_client_certificate"},
+              "dicom.")))
       return r;
     if (d->contains("tls_port")) {
       uint16_t tls_port = 0;
@@ -153,6 +157,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*d, "port", c.dicom_port, "dicom."))) return r;
     if (!(r = Read(*d, "aet", c.aet, "dicom."))) return r;
     if (!(r = Read(*d, "allowed_callers", c.allowed_callers, "dicom."))) return r;
+    if (!(r = Read(*d, "unknown_callers", c.dicom_unknown_callers, "dicom."))) return r;
     if (!(r = Read(*d, "max_pdu", c.max_pdu, "dicom."))) return r;
     if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
     if (const toml::node* n = d->get("destinations")) {
@@ -206,6 +211,25 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "break_glass_max", c.break_glass_max, "security."))) return r;
     if (!(r = Read(*s, "session_max", c.session_max, "security."))) return r;
   }
+  if (const toml::node* n = root.get("tenants")) {
+    const toml::table* all = n->as_table();
+    if (all == nullptr) return std::unexpected(ConfigError("tenants must be a table of tables"));
+    for (const auto& [code, node] : *all) {
+      const std::string where = "tenants." + std::string(code.str()) + ".";
+      const toml::table* t = node.as_table();
+      if (t == nullptr) {
+        return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
+                                           " must be a table ([tenants.<code>])"));
+      }
+      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles"}, where))) return r;
+      TenantConfig tenant;
+      tenant.code = std::string(code.str());
+      if (!(r = Read(*t, "name", tenant.name, where))) return r;
+      if (!(r = Read(*t, "region", tenant.region, where))) return r;
+      if (!(r = Read(*t, "ae_titles", tenant.ae_titles, where))) return r;
+      c.tenants.push_back(std::move(tenant));
+    }
+  }
   return {};
 }
 
@@ -217,6 +241,29 @@ Result<void> Validate(const Config& c) {
       return std::unexpected(
           ConfigError("dicom.allowed_callers entries must be 1 to 16 characters"));
   }
+  std::set<std::string> codes = {std::string(kDefaultTenant)};
+  std::map<std::string, std::string> tenant_of_ae;
+  for (const auto& t : c.tenants) {
+    if (!IsValidTenantCode(t.code))
+      return std::unexpected(ConfigError("tenants." + t.code +
+                                         ": a tenant code is 1 to 32 of a-z, 0-9 and '-', "
+                                         "starting with a letter"));
+    codes.insert(t.code);
+    for (const auto& ae : t.ae_titles) {
+      if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
+        return std::unexpected(ConfigError("tenants." + t.code + ".ae_titles: '" + ae +
+                                           "' must be 1 to 16 characters"));
+      if (auto [it, fresh] = tenant_of_ae.emplace(ae, t.code); !fresh)
+        return std::unexpected(ConfigError("AE title '" + ae + "' is listed by tenants " +
+                                           it->second + " and " + t.code +
+                                           ": an AE title belongs to one hospital"));
+    }
+  }
+  if (const std::string unknown = c.UnknownCallers();
+      unknown != "refuse" && !codes.contains(unknown))
+    return std::unexpected(
+        ConfigError("dicom.unknown_callers must be \"refuse\" or a tenant code "
+                    "(default or one of [tenants])"));
   if (c.max_pdu < 4096 || c.max_pdu > 131072)
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
   if (c.max_associations < 1 || c.max_associations > 1024)
@@ -433,6 +480,14 @@ std::string ToToml(const Config& c) {
   for (const auto& a : c.allowed_callers) callers.push_back(a);
   toml::table destinations;
   for (const auto& [ae, address] : c.dicom_destinations) destinations.insert(ae, address);
+  toml::table tenants;
+  for (const auto& tenant : c.tenants) {
+    toml::array ae_titles;
+    for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
+    tenants.insert(
+        tenant.code,
+        toml::table{{"name", tenant.name}, {"region", tenant.region}, {"ae_titles", ae_titles}});
+  }
   toml::table t{
       {"data", c.data.string()},
       {"log_level", c.log_level},
@@ -449,6 +504,7 @@ std::string ToToml(const Config& c) {
                    {"port", c.dicom_port},
                    {"aet", c.aet},
                    {"allowed_callers", callers},
+                   {"unknown_callers", c.UnknownCallers()},
                    {"max_pdu", static_cast<int64_t>(c.max_pdu)},
                    {"max_associations", c.max_associations},
                    {"destinations", destinations},
@@ -470,6 +526,7 @@ std::string ToToml(const Config& c) {
                                {"break_glass_max", c.break_glass_max},
                                {"session_idle", c.session_idle},
                                {"session_max", c.session_max}}},
+      {"tenants", tenants},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {
@@ -477,8 +534,7 @@ std::string ToToml(const Config& c) {
   }
   std::ostringstream out;
   out << t << "\n";
-  out << "# encryption at rest: "
-      << (c.encryption ? "on (blobs and journal; the catalog is not encrypted yet)" : "off")
+  out << "# encryption at rest: " << (c.encryption ? "on (blobs, journal and databases)" : "off")
       << "; master key from " << MasterKeySource(c) << "\n";
   return out.str();
 }

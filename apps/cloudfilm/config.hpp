@@ -17,6 +17,15 @@
 
 namespace cf::app {
 
+// A hospital: its data is its own (docs/security.md). Its DICOM nodes are
+// known by their AE titles.
+struct TenantConfig {
+  std::string code;  // [a-z][a-z0-9-]*, the key in [tenants.<code>]
+  std::string name;
+  std::string region;
+  std::vector<std::string> ae_titles;
+};
+
 struct Config {
   std::filesystem::path data = "cloudfilm-data";
   std::string log_level = "info";
@@ -36,6 +45,10 @@ struct Config {
   uint16_t dicom_port = 11112;
   std::string aet = "CLOUDFILM";
   std::vector<std::string> allowed_callers;  // empty: any calling AE title
+  // Where a calling AE title that no tenant lists belongs: a tenant code, or
+  // "refuse". Empty: "default" when no tenants are configured (a fresh
+  // install accepts anyone), "refuse" when some are.
+  std::string dicom_unknown_callers;
   uint32_t max_pdu = 131072;
   int max_associations = 16;
   // AE title -> "host:port": C-MOVE destinations, and where Storage
@@ -87,6 +100,15 @@ struct Config {
   // after session_max ("30m", "12h").
   std::string session_idle = "30m";
   std::string session_max = "12h";
+
+  // Hospitals besides `default` (which always exists and holds what was
+  // stored before tenants were configured).
+  std::vector<TenantConfig> tenants;
+  // dicom_unknown_callers with its default applied: a tenant code or "refuse".
+  std::string UnknownCallers() const {
+    if (!dicom_unknown_callers.empty()) return dicom_unknown_callers;
+    return tenants.empty() ? "default" : "refuse";
+  }
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }

@@ -100,13 +100,16 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
     if (!keys) return std::unexpected(keys.error());
     rt.keys = std::move(*keys);
     if (config.encryption) {
-      // Fails now, not at the first ingest, when the key cannot be had.
-      if (auto active = rt.keys->Active(crypto::kDefaultTenant); !active) {
-        return std::unexpected(active.error());
+      // Fails now, not at the first ingest, when a key cannot be had; each
+      // hospital has its own data key (crypto-shredding one spares the others).
+      std::vector<std::string> tenants = {std::string(crypto::kDefaultTenant)};
+      for (const auto& t : config.tenants) tenants.push_back(t.code);
+      for (const auto& tenant : tenants) {
+        if (auto active = rt.keys->Active(tenant); !active) return std::unexpected(active.error());
       }
     }
-    rt.blobs = std::make_unique<store::EncryptingBlobStore>(
-        std::move(rt.blobs), *rt.keys, std::string(crypto::kDefaultTenant), config.encryption);
+    rt.blobs = std::make_unique<store::EncryptingBlobStore>(std::move(rt.blobs), *rt.keys,
+                                                            config.encryption);
   }
   catalog::SqliteOptions sqlite_options;
   sqlite_options.path = config.CatalogPath();
@@ -164,6 +167,7 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
     if (const auto role = access::ParseRole(name)) options.break_glass_roles.push_back(*role);
   }
   options.break_glass_max = ParseDuration(config.break_glass_max).value_or(std::chrono::hours(1));
+  for (const auto& tenant : config.tenants) options.tenants.push_back(tenant.code);
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());

@@ -57,13 +57,6 @@ bool ValidLogin(std::string_view login) {
   });
 }
 
-bool ValidTenant(std::string_view tenant) {
-  if (tenant.empty() || tenant.size() > 64) return false;
-  return std::ranges::all_of(tenant, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
-
 // The audit trail's names for principals without an account
 // (Principal::Actor): an account may not take them, or its events would
 // pass for the local operator's or the bootstrap token's.
@@ -580,9 +573,9 @@ Result<AccountInfo> Access::CreateAccount(const Principal& by, const NewAccount&
   if (ReservedLogin(account.login)) {
     return Fail(ErrorCode::kInvalidArgument, "this login is reserved");
   }
-  if (!ValidTenant(account.tenant)) {
+  if (!KnownTenant(account.tenant)) {
     return Fail(ErrorCode::kInvalidArgument,
-                "tenant must be 1 to 64 characters of lowercase letters, digits, - and _");
+                "unknown tenant: use default or a configured [tenants.<code>]");
   }
   if (!MayManageAccount(by, account.tenant, account.role)) {
     impl.Audit(audit::Action::kAccountCreate, audit::Outcome::kDenied, by,
@@ -791,6 +784,13 @@ Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id)
   return {};
 }
 
+bool Access::KnownTenant(std::string_view tenant) const {
+  if (!IsValidTenantCode(tenant)) return false;
+  const auto& known = impl_->options.tenants;
+  return known.empty() || tenant == kDefaultTenant ||
+         std::ranges::find(known, tenant) != known.end();
+}
+
 Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
                                    std::string_view reason, std::chrono::seconds duration,
                                    const ClientInfo& client) {
@@ -811,7 +811,7 @@ Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
     return refuse(ErrorCode::kPermissionDenied,
                   "the role " + std::string(RoleName(by.role)) + " may not use break-glass");
   }
-  if (!ValidTenant(tenant) || tenant == by.tenant) {
+  if (!KnownTenant(tenant) || tenant == by.tenant) {
     return refuse(ErrorCode::kInvalidArgument, "break-glass names another hospital's tenant");
   }
   if (trimmed.size() < 10 || trimmed.size() > 2000) {

@@ -49,6 +49,10 @@ struct AccessOptions {
   std::chrono::seconds break_glass_max{std::chrono::hours(1)};
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_max{std::chrono::hours(12)};
+  // The hospitals that exist besides `default` (configuration [tenants]):
+  // accounts, break-glass grants and X-Cloudfilm-Tenant may name only
+  // these. Empty: any tenant code (tests, a single-hospital install).
+  std::vector<std::string> tenants = {};
   // Argon2id cost; tests lower it. 0 = the crypto default.
   // The SQLite VFS (catalog/encrypted_vfs.hpp) that encrypts the file;
   // empty = plain SQLite.
@@ -159,6 +163,9 @@ class Access {
   // The caller's own tokens, or with kManageAccounts those of its tenant.
   Result<std::vector<TokenInfo>> ListTokens(const Principal& by);
   Result<void> RevokeToken(const Principal& by, std::string_view token_id);
+
+  // Whether `tenant` is a hospital of this installation (AccessOptions::tenants).
+  bool KnownTenant(std::string_view tenant) const;
 
   // Emergency access: lets `by` read the images of `tenant` for `duration`
   // (at most break_glass_max). Only for the configured roles, signed-in

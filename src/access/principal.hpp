@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "access/role.hpp"
+#include "core/tenant.hpp"
 
 namespace cf::access {
 
-inline constexpr std::string_view kDefaultTenant = "default";
+using cf::kDefaultTenant;
 
 struct Principal {
   enum class Kind {

@@ -43,7 +43,7 @@ struct ArchiveOptions {
   std::chrono::milliseconds checkpoint_interval{1000};
   // Encryption at rest of the journal: with `keys`, sealed journal segments
   // of earlier runs can be replayed; with `encrypt_journal` too, new records
-  // are sealed with the default tenant's data key. Borrowed; must outlive
+  // are sealed with their tenant's data key. Borrowed; must outlive
   // the archive.
   crypto::KeyStore* keys = nullptr;
   bool encrypt_journal = false;
@@ -88,6 +88,10 @@ struct StorageStats {
 struct IngestSource {
   std::string channel;  // "dimse", "http", "import"
   std::string peer;     // calling AE title, client address or file path kind; no patient data
+  // The hospital the object is filed under: its UIDs and patient identity
+  // are that tenant's, and its blob is sealed with that tenant's data key.
+  // Required (an empty tenant is refused with kInternal).
+  std::string tenant = {};
 };
 
 struct IngestReceipt {
@@ -152,15 +156,20 @@ class Archive {
   Result<std::vector<catalog::ModalityUsage>> UsageByModality();
   Result<catalog::Page<catalog::PatientRecord>> FindPatients(const catalog::PatientQuery& q);
   Result<catalog::Page<catalog::StudyRecord>> FindStudies(const catalog::StudyQuery& q);
-  Result<catalog::StudyRecord> GetStudy(std::string_view study_uid);
+  // Reads name the scope they see (catalog/scope.hpp).
+  Result<catalog::StudyRecord> GetStudy(const catalog::Scope& scope, std::string_view study_uid);
   Result<catalog::Page<catalog::QueryMatch>> Search(const catalog::Query& query);
-  Result<std::vector<catalog::SeriesRecord>> ListSeries(std::string_view study_uid);
-  Result<std::vector<catalog::InstanceRecord>> ListInstances(std::string_view series_uid);
-  Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(std::string_view sop_uid);
+  Result<std::vector<catalog::SeriesRecord>> ListSeries(const catalog::Scope& scope,
+                                                        std::string_view study_uid);
+  Result<std::vector<catalog::InstanceRecord>> ListInstances(const catalog::Scope& scope,
+                                                             std::string_view series_uid);
+  Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(const catalog::Scope& scope,
+                                                                   std::string_view sop_uid);
 
   // One version of an instance (default: the first, version 1); kNotFound
   // for an unknown UID or version.
-  Result<catalog::InstanceRecord> GetInstanceVersion(std::string_view sop_uid,
+  Result<catalog::InstanceRecord> GetInstanceVersion(const catalog::Scope& scope,
+                                                     std::string_view sop_uid,
                                                      std::optional<int> version = std::nullopt);
 
   // The exact received bytes of `record`, checked against its recorded
@@ -190,7 +199,8 @@ class Archive {
                            bool allow_lossy = false);
 
   // GetInstanceVersion, then ReadBlob.
-  Result<Bytes> ReadInstance(std::string_view sop_uid, std::optional<int> version = std::nullopt);
+  Result<Bytes> ReadInstance(const catalog::Scope& scope, std::string_view sop_uid,
+                             std::optional<int> version = std::nullopt);
 
   // Checks every catalog entry against its blob and every blob against the
   // catalog. With `repair`, re-indexes orphan blobs that are valid DICOM,

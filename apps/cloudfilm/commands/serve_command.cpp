@@ -52,6 +52,10 @@ int RunServe(const Config& config) {
   scp.port = config.dicom_port;
   scp.ae_title = config.aet;
   scp.allowed_callers = config.allowed_callers;
+  for (const auto& tenant : config.tenants) {
+    for (const auto& ae : tenant.ae_titles) scp.caller_tenants[ae] = tenant.code;
+  }
+  scp.unknown_caller_tenant = config.UnknownCallers() == "refuse" ? "" : config.UnknownCallers();
   scp.max_pdu = config.max_pdu;
   scp.max_associations = config.max_associations;
   scp.max_object_size = config.max_object_size;

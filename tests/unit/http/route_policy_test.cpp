@@ -3,7 +3,8 @@
 // router knows is in the table below with the permission it must need (a
 // new route without a row fails), anonymous callers get 401 everywhere but
 // the public routes, each role gets exactly the routes the design gives it
-// (403 elsewhere), accounts of another hospital get nothing, and every
+// (403 elsewhere), accounts of another hospital get nothing (the tenant
+// isolation matrix, on two hospitals' objects under the same UIDs), and every
 // route that touches patient data leaves an audit event. The expectations
 // are written out here, not derived from access::RoleHas, so that a change
 // to the policy shows up as a failing row.
@@ -17,11 +18,14 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "access/access.hpp"
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
+#include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
 #include "test_security.hpp"
@@ -146,23 +150,32 @@ class RoutePolicyTest : public ::testing::Test {
     return issued ? issued->text : std::string();
   }
 
-  unsigned Status(const RouteInfo& route, const std::optional<std::string>& token) {
-    RawRequest request{route.method, Target(route.pattern), 11};
+  // `tenant`: the X-Cloudfilm-Tenant header, when not empty.
+  Response Call(beast_http::verb method, const std::string& target,
+                const std::optional<std::string>& token, const std::string& tenant = {}) {
+    RawRequest request{method, target, 11};
     if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
-    if (route.method == beast_http::verb::post) {
+    if (!tenant.empty()) request.set("X-Cloudfilm-Tenant", tenant);
+    if (method == beast_http::verb::post) {
       request.set(beast_http::field::content_type, "application/json");
       request.body() = "{}";
       request.prepare_payload();
     }
     boost::asio::io_context io;
-    unsigned status = 0;
+    Response response;
+    response.status = 0;
     boost::asio::co_spawn(io, router_.Dispatch(request, "127.0.0.1"),
                           [&](std::exception_ptr failure, Response answer) {
                             if (failure) std::rethrow_exception(failure);
-                            status = answer.status;
+                            response = std::move(answer);
                           });
     io.run();
-    return status;
+    return response;
+  }
+
+  unsigned Status(const RouteInfo& route, const std::optional<std::string>& token,
+                  const std::string& tenant = {}) {
+    return Call(route.method, Target(route.pattern), token, tenant).status;
   }
 
   cf::testing::TempDir dir_;
@@ -248,9 +261,9 @@ TEST_F(RoutePolicyTest, EachRoleGetsExactlyItsRoutes) {
   }
 }
 
-TEST_F(RoutePolicyTest, AnotherHospitalsAccountsSeeNothingOfThisOne) {
-  // The archive's data belongs to tenant "default"; accounts of "h2", of
-  // every role but the platform's, are refused on every data route.
+TEST_F(RoutePolicyTest, NamingAnotherHospitalIsRefusedOnEveryRouteButThePlatforms) {
+  // Accounts of "h2", of every role but the platform's, asking for the data
+  // of "default" (X-Cloudfilm-Tenant) are refused on every tenant route.
   for (const Role role : kAllRoles) {
     if (role == Role::kPlatformAdmin) continue;
     const std::string token = TokenFor(role, "h2");
@@ -258,9 +271,76 @@ TEST_F(RoutePolicyTest, AnotherHospitalsAccountsSeeNothingOfThisOne) {
       const Permission p = route.policy.permission;
       if (p == Permission::kPublic || p == Permission::kAuthenticated) continue;
       if (p == Permission::kManageAccounts || p == Permission::kReadAudit) continue;
-      EXPECT_EQ(Status(route, token), 403u) << access::RoleName(role) << "@h2 " << Key(route);
+      EXPECT_EQ(Status(route, token, "default"), 403u)
+          << access::RoleName(role) << "@h2 " << Key(route);
     }
   }
+  const RouteInfo studies{beast_http::verb::get, "/dicom-web/studies", Permission::kReadImages};
+  EXPECT_EQ(Status(studies, TokenFor(Role::kDoctor, "h3"), "not a code!"), 400u);
+}
+
+// The same UIDs stored by two hospitals, each under its own patient: every
+// reader sees its own hospital's object and nothing of the other's.
+TEST_F(RoutePolicyTest, TenantIsolationMatrixOnRealData) {
+  const std::string study = "1.2.826.0.9.1", series = study + ".1", sop = series + ".1";
+  for (const auto& [tenant, patient] : {std::pair{"h1", "PID-H1"}, std::pair{"h2", "PID-H2"}}) {
+    auto bytes = cf::testing::DicomBuilder()
+                     .Study(study)
+                     .Series(series)
+                     .Sop(sop)
+                     .Patient(patient)
+                     .Pixels(8, 8)
+                     .Build();
+    auto stored = test_archive_.archive->Ingest(bytes, {"test", "", tenant});
+    ASSERT_TRUE(stored) << stored.error().message;
+    ASSERT_EQ(stored->outcome, catalog::IndexOutcome::kStored)
+        << "one hospital's UIDs are not the other's";
+  }
+  const std::vector<std::string> paths = {
+      "/api/studies",
+      "/api/patients",
+      "/api/studies/" + study,
+      "/api/instances/" + sop + "/file",
+      "/dicom-web/studies",
+      "/dicom-web/studies/" + study + "/metadata",
+      "/dicom-web/studies/" + study + "/series/" + series + "/instances/" + sop + "/metadata"};
+  for (const auto& [tenant, mine, theirs] :
+       {std::tuple{"h1", "PID-H1", "PID-H2"}, std::tuple{"h2", "PID-H2", "PID-H1"}}) {
+    for (const Role role :
+         {Role::kDoctor, Role::kTechnologist, Role::kHospitalAdmin, Role::kApiClient}) {
+      const std::string token = TokenFor(role, tenant);
+      for (const auto& path : paths) {
+        const Response r = Call(beast_http::verb::get, path, token);
+        const std::string body(reinterpret_cast<const char*>(r.body.data()), r.body.size());
+        const std::string who = std::string(access::RoleName(role)) + "@" + tenant + " " + path;
+        EXPECT_EQ(r.status, 200u) << who;
+        EXPECT_NE(body.find(mine), std::string::npos) << who;
+        EXPECT_EQ(body.find(theirs), std::string::npos) << who << " sees the other hospital";
+      }
+    }
+  }
+  // A hospital that stored nothing finds nothing, even by UID.
+  const std::string h3 = TokenFor(Role::kDoctor, "h3");
+  EXPECT_EQ(Call(beast_http::verb::get, "/api/studies/" + study, h3).status, 404u);
+  EXPECT_EQ(Call(beast_http::verb::get, "/dicom-web/studies/" + study + "/metadata", h3).status,
+            404u);
+  EXPECT_EQ(Call(beast_http::verb::get, "/api/instances/" + sop + "/file", h3).status, 404u);
+  const Response none = Call(beast_http::verb::get, "/dicom-web/studies", h3);
+  EXPECT_EQ(none.status, 200u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(none.body.data()), none.body.size()), "[]");
+  // The platform sees both hospitals; a UID both stored must be asked
+  // within one of them.
+  const std::string platform = TokenFor(Role::kPlatformAdmin, "default");
+  const Response both = Call(beast_http::verb::get, "/api/studies", platform);
+  const std::string both_body(reinterpret_cast<const char*>(both.body.data()), both.body.size());
+  EXPECT_NE(both_body.find("PID-H1"), std::string::npos);
+  EXPECT_NE(both_body.find("PID-H2"), std::string::npos);
+  EXPECT_EQ(Call(beast_http::verb::get, "/api/studies/" + study, platform).status, 409u);
+  const Response one = Call(beast_http::verb::get, "/api/studies/" + study, platform, "h2");
+  const std::string one_body(reinterpret_cast<const char*>(one.body.data()), one.body.size());
+  EXPECT_EQ(one.status, 200u);
+  EXPECT_NE(one_body.find("PID-H2"), std::string::npos);
+  EXPECT_EQ(one_body.find("PID-H1"), std::string::npos);
 }
 
 TEST_F(RoutePolicyTest, AScopedTokenIsHeldToItsScopes) {
@@ -331,7 +411,7 @@ TEST_F(RoutePolicyTest, BreakGlassOpensReadsOfAnotherHospitalFlaggedAndNothingEl
   const RouteInfo metadata{beast_http::verb::get, "/dicom-web/studies/{study}/metadata",
                            Permission::kReadImages};
   const RouteInfo store{beast_http::verb::post, "/dicom-web/studies", Permission::kStoreImages};
-  ASSERT_EQ(Status(metadata, token), 403u);
+  ASSERT_EQ(Status(metadata, token, "default"), 403u);
 
   auto me = security_.access->Authenticate({.authorization = "Bearer " + token,
                                             .session_cookie = {},
@@ -350,9 +430,9 @@ TEST_F(RoutePolicyTest, BreakGlassOpensReadsOfAnotherHospitalFlaggedAndNothingEl
       security_.access->BreakGlass(*me, "default", "patient in resus, no records", 600s, client);
   ASSERT_TRUE(granted) << granted.error().message;
 
-  EXPECT_NE(Status(metadata, token), 403u);
-  EXPECT_NE(Status(metadata, token), 401u);
-  EXPECT_EQ(Status(store, token), 403u) << "break-glass never stores";
+  EXPECT_NE(Status(metadata, token, "default"), 403u);
+  EXPECT_NE(Status(metadata, token, "default"), 401u);
+  EXPECT_EQ(Status(store, token, "default"), 403u) << "break-glass never stores";
   audit::EventFilter filter;
   filter.actor = "doctor.h2";
   filter.flagged = true;
