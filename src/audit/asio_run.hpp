@@ -26,7 +26,9 @@ inline constexpr std::chrono::milliseconds kStopCheckInterval{50};
 // already started on it sets `done`. When `deadline` passes or `stop` is
 // requested first, `cancel()` (which closes the socket or cancels the
 // resolver) aborts it and its handler is run before returning, so that it
-// never refers to the caller's stack later: kTimeout naming `what`.
+// never refers to the caller's stack later: kTimeout naming `what`. (A
+// cancelled DNS lookup still runs to its end in Asio's resolver thread, so
+// that wait can be longer.)
 template <class Cancel>
 Result<void> RunUntilDone(boost::asio::io_context& io, const bool& done, Clock::time_point deadline,
                           const std::stop_token& stop, Cancel&& cancel, std::string_view what) {

@@ -57,7 +57,8 @@ class SyslogExporter {
   void Start();
 
   // Interrupts whatever the thread waits for (a retry delay, a connection,
-  // a write: each gives up within ~50 ms) and joins it. Events not yet
+  // a write, an acknowledgement: each gives up within ~50 ms; only a DNS
+  // lookup in progress is waited for) and joins it. Events not yet
   // confirmed are sent after the next start. Idempotent.
   void Stop();
 

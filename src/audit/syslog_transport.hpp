@@ -2,7 +2,8 @@
 // A connection to a syslog collector (syslog_target.hpp) that sends one
 // RFC 5424 message at a time, framed for its protocol (syslog_framing.hpp).
 // Every call blocks for at most the timeout and returns early, with an
-// error, once `stop` is requested. Not thread-safe: one exporter thread
+// error, once `stop` is requested (but for a DNS lookup under way, which
+// Asio cannot abandon). Not thread-safe: one exporter thread
 // owns it. Errors never contain message content (it names patients).
 #pragma once
 
