@@ -6,8 +6,11 @@
 #include <toml++/toml.h>
 
 #include "access/role.hpp"
+#include "audit/syslog_target.hpp"
 #include "core/tenant.hpp"
 #include "crypto/key_store.hpp"
+
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -68,6 +71,36 @@ Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowe
   return {};
 }
 
+Result<void> ValidateAuditExport(const Config& c) {
+  const bool tls_files = !c.audit_syslog_ca_file.empty() ||
+                         !c.audit_syslog_client_certificate.empty() ||
+                         !c.audit_syslog_client_private_key.empty();
+  if (c.audit_syslog.empty()) {
+    if (tls_files) {
+      return std::unexpected(
+          ConfigError("audit.syslog_* files need audit.syslog = \"tls://host:port\""));
+    }
+  } else {
+    auto target = audit::ParseSyslogTarget(c.audit_syslog);
+    if (!target) return std::unexpected(ConfigError("audit.syslog: " + target.error().message));
+    if (tls_files && target->protocol != audit::SyslogProtocol::kTls) {
+      return std::unexpected(
+          ConfigError("audit.syslog_ca_file and the client certificate need a tls:// collector"));
+    }
+  }
+  if (c.audit_syslog_client_certificate.empty() != c.audit_syslog_client_private_key.empty()) {
+    return std::unexpected(
+        ConfigError("audit.syslog_client_certificate and audit.syslog_client_private_key go "
+                    "together: set both or neither"));
+  }
+  // It goes into every message's XML and must stay one printable line.
+  if (c.audit_source_id.size() > 255 ||
+      c.audit_source_id.find_first_of("\r\n\t") != std::string::npos) {
+    return std::unexpected(ConfigError("audit.source_id must be one line of at most 255 bytes"));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
@@ -113,7 +146,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     return std::unexpected(ConfigError(msg.str()));
   }
   if (auto r = CheckKeys(
-          root, {"data", "log_level", "http", "dicom", "storage", "security", "tenants"}, "");
+          root, {"data", "log_level", "http", "dicom", "storage", "security", "tenants", "audit"},
+          "");
       !r)
     return r;
   Result<void> r;
@@ -230,6 +264,23 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       c.tenants.push_back(std::move(tenant));
     }
   }
+  if (const toml::table* a = root["audit"].as_table()) {
+    if (!(r = CheckKeys(*a,
+                        {"syslog", "syslog_ca_file", "syslog_client_certificate",
+                         "syslog_client_private_key", "source_id"},
+                        "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "syslog", c.audit_syslog, "audit."))) return r;
+    if (!(r = Read(*a, "syslog_ca_file", c.audit_syslog_ca_file, "audit."))) return r;
+    if (!(r = Read(*a, "syslog_client_certificate", c.audit_syslog_client_certificate, "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "syslog_client_private_key", c.audit_syslog_client_private_key, "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "source_id", c.audit_source_id, "audit."))) return r;
+  }
   return {};
 }
 
@@ -340,6 +391,7 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(
         ConfigError("security.login_attempts_per_minute must be from 1 to 100000"));
   }
+  if (auto r = ValidateAuditExport(c); !r) return r;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
@@ -396,22 +448,23 @@ void CheckValidity(const std::string& setting, const std::filesystem::path& path
   }
 }
 
-Result<void> CheckPair(const std::string& section, const std::filesystem::path& certificate_path,
-                       const std::filesystem::path& key_path, std::vector<std::string>& warnings) {
-  auto certificates = ReadCertificates(section + "tls_certificate", certificate_path);
+Result<void> CheckPair(const std::string& certificate_setting,
+                       const std::filesystem::path& certificate_path,
+                       const std::string& key_setting, const std::filesystem::path& key_path,
+                       std::vector<std::string>& warnings) {
+  auto certificates = ReadCertificates(certificate_setting, certificate_path);
   if (!certificates) return std::unexpected(certificates.error());
-  CheckValidity(section + "tls_certificate", certificate_path, certificates->front().get(),
-                warnings);
-  auto file = OpenPem(section + "tls_private_key", key_path);
+  CheckValidity(certificate_setting, certificate_path, certificates->front().get(), warnings);
+  auto file = OpenPem(key_setting, key_path);
   if (!file) return std::unexpected(file.error());
   std::unique_ptr<EVP_PKEY, KeyFree> key(
       PEM_read_PrivateKey(file->get(), nullptr, nullptr, nullptr));
   if (!key) {
-    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+    return std::unexpected(ConfigError(key_setting + ": " + key_path.string() +
                                        " is not an unencrypted PEM private key"));
   }
   if (X509_check_private_key(certificates->front().get(), key.get()) != 1) {
-    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+    return std::unexpected(ConfigError(key_setting + ": " + key_path.string() +
                                        " does not match the certificate " +
                                        certificate_path.string()));
   }
@@ -422,11 +475,28 @@ Result<void> CheckPair(const std::string& section, const std::filesystem::path& 
 
 Result<void> CheckTlsFiles(const Config& c, std::vector<std::string>& warnings) {
   if (!c.http_tls_certificate.empty()) {
-    if (auto r = CheckPair("http.", c.http_tls_certificate, c.http_tls_private_key, warnings); !r)
+    if (auto r = CheckPair("http.tls_certificate", c.http_tls_certificate, "http.tls_private_key",
+                           c.http_tls_private_key, warnings);
+        !r)
       return r;
   }
+  if (!c.audit_syslog_client_certificate.empty()) {
+    if (auto r = CheckPair("audit.syslog_client_certificate", c.audit_syslog_client_certificate,
+                           "audit.syslog_client_private_key", c.audit_syslog_client_private_key,
+                           warnings);
+        !r)
+      return r;
+  }
+  if (!c.audit_syslog_ca_file.empty()) {
+    auto bundle = ReadCertificates("audit.syslog_ca_file", c.audit_syslog_ca_file);
+    if (!bundle) return std::unexpected(bundle.error());
+    for (const auto& certificate : *bundle) {
+      CheckValidity("audit.syslog_ca_file", c.audit_syslog_ca_file, certificate.get(), warnings);
+    }
+  }
   if (c.dicom_tls_port) {
-    if (auto r = CheckPair("dicom.", c.dicom_tls_certificate, c.dicom_tls_private_key, warnings);
+    if (auto r = CheckPair("dicom.tls_certificate", c.dicom_tls_certificate,
+                           "dicom.tls_private_key", c.dicom_tls_private_key, warnings);
         !r)
       return r;
     if (!c.dicom_tls_ca_certificates.empty()) {
@@ -471,6 +541,13 @@ Result<void> AddDicomDestination(std::string_view flag, Config& config) {
 std::string MasterKeySource(const Config& c) {
   return crypto::DescribeMasterKeySource(
       {"CLOUDFILM_MASTER_KEY", c.master_key_file, c.KeysPath() / "master.key"});
+}
+
+std::string AuditSourceId(const Config& c) {
+  if (!c.audit_source_id.empty()) return c.audit_source_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "cloudfilm";
+  return std::string("cloudfilm@") + host;
 }
 
 std::string ToToml(const Config& c) {
@@ -527,6 +604,12 @@ std::string ToToml(const Config& c) {
                                {"session_idle", c.session_idle},
                                {"session_max", c.session_max}}},
       {"tenants", tenants},
+      {"audit",
+       toml::table{{"syslog", c.audit_syslog},
+                   {"syslog_ca_file", c.audit_syslog_ca_file.string()},
+                   {"syslog_client_certificate", c.audit_syslog_client_certificate.string()},
+                   {"syslog_client_private_key", c.audit_syslog_client_private_key.string()},
+                   {"source_id", c.audit_source_id}}},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {
@@ -536,6 +619,11 @@ std::string ToToml(const Config& c) {
   out << t << "\n";
   out << "# encryption at rest: " << (c.encryption ? "on (blobs, journal and databases)" : "off")
       << "; master key from " << MasterKeySource(c) << "\n";
+  out << "# audit export: "
+      << (c.audit_syslog.empty()
+              ? std::string("off")
+              : "every audit event to " + c.audit_syslog + " as AuditSourceID " + AuditSourceId(c))
+      << "\n";
   return out.str();
 }
 

@@ -109,6 +109,18 @@ struct Config {
     if (!dicom_unknown_callers.empty()) return dicom_unknown_callers;
     return tenants.empty() ? "default" : "refuse";
   }
+  // Export of the audit trail to a hospital SIEM (docs/security.md): every
+  // event, in order, as a DICOM PS3.15 audit message over syslog, to
+  // "udp://host:514", "tcp://host:601" or "tls://host:6514"; empty = none.
+  std::string audit_syslog;
+  // TLS only: the CA bundle that verifies the collector's certificate
+  // (empty: the system's trust store), and a client certificate and key
+  // for collectors that require mutual TLS.
+  std::filesystem::path audit_syslog_ca_file;
+  std::filesystem::path audit_syslog_client_certificate;
+  std::filesystem::path audit_syslog_client_private_key;
+  // AuditSourceID of the messages; empty = "cloudfilm@" + the host name.
+  std::string audit_source_id;
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }
@@ -144,6 +156,10 @@ Result<void> AddDicomDestination(std::string_view flag, Config& config);
 // Where the master key comes from ("environment CLOUDFILM_MASTER_KEY", "file
 // PATH", "generated file DATA/keys/master.key ..."); never the key.
 std::string MasterKeySource(const Config& config);
+
+// The AuditSourceID of exported audit messages: audit.source_id, else
+// "cloudfilm@" + this machine's host name.
+std::string AuditSourceId(const Config& config);
 
 // The effective settings as TOML (what `cloudfilm config show` prints).
 std::string ToToml(const Config& config);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <optional>
 
+#include "../audit_export.hpp"
 #include "../runtime.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
@@ -46,6 +47,10 @@ int RunServe(const Config& config) {
   if (!security) return ReportError(security.error());
   auto accounts = security->access->CountAccounts();
   if (!accounts) return ReportError(accounts.error());
+  // Before the listeners: a bad collector setting stops startup. It reads
+  // the events from the database, so it also sends what the CLI records.
+  auto audit_export = StartAuditExport(config, *security->audit);
+  if (!audit_export) return ReportError(audit_export.error());
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
@@ -137,6 +142,9 @@ int RunServe(const Config& config) {
   if (dicom_tls) dicom_tls->Stop();
   dicom.Stop();
   server.Stop();
+  // Last: the listeners' final events are in the database by now; what is
+  // not confirmed yet goes out after the next start.
+  if (*audit_export) (*audit_export)->Stop();
   log::Info("serve.stopped");
   return 0;
 }
