@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -40,8 +41,11 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
     std::map<std::string, Permission> t = {
         {"GET /healthz", Permission::kPublic},
         {"POST /api/auth/login", Permission::kPublic},
-        {"POST /api/auth/logout", Permission::kAuthenticated},
-        {"GET /api/auth/me", Permission::kAuthenticated},
+        {"POST /api/auth/logout", Permission::kOwnSession},
+        {"GET /api/auth/me", Permission::kOwnSession},
+        {"POST /api/auth/totp/enroll", Permission::kSecondFactor},
+        {"POST /api/auth/totp/confirm", Permission::kSecondFactor},
+        {"POST /api/auth/totp/disable", Permission::kSecondFactor},
         {"POST /api/auth/break-glass", Permission::kAuthenticated},
         {"GET /api/tokens", Permission::kAuthenticated},
         {"POST /api/tokens", Permission::kAuthenticated},
@@ -147,8 +151,22 @@ class RoutePolicyTest : public ::testing::Test {
   }
 
   unsigned Status(const RouteInfo& route, const std::optional<std::string>& token) {
+    return StatusWith(route, [&](RawRequest& request) {
+      if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
+    });
+  }
+
+  // The status of `route` for a browser session (cookie and CSRF token).
+  unsigned SessionStatus(const RouteInfo& route, const access::Session& session) {
+    return StatusWith(route, [&](RawRequest& request) {
+      request.set(beast_http::field::cookie, "cf_session=" + session.cookie);
+      request.set("X-CSRF-Token", session.csrf);
+    });
+  }
+
+  unsigned StatusWith(const RouteInfo& route, const std::function<void(RawRequest&)>& credentials) {
     RawRequest request{route.method, Target(route.pattern), 11};
-    if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
+    credentials(request);
     if (route.method == beast_http::verb::post) {
       request.set(beast_http::field::content_type, "application/json");
       request.body() = "{}";
@@ -235,8 +253,10 @@ TEST_F(RoutePolicyTest, EachRoleGetsExactlyItsRoutes) {
     for (const RouteInfo& route : router_.Routes()) {
       const Permission p = route.policy.permission;
       const unsigned status = Status(route, token);
+      // Tokens are machines: they have no second factor to manage.
       const bool allowed = p == Permission::kPublic || p == Permission::kAuthenticated ||
-                           ExpectedRoles().at(p).contains(role);
+                           p == Permission::kOwnSession ||
+                           (p != Permission::kSecondFactor && ExpectedRoles().at(p).contains(role));
       if (allowed) {
         EXPECT_NE(status, 401u) << access::RoleName(role) << " " << Key(route);
         EXPECT_NE(status, 403u) << access::RoleName(role) << " " << Key(route);
@@ -256,11 +276,83 @@ TEST_F(RoutePolicyTest, AnotherHospitalsAccountsSeeNothingOfThisOne) {
     const std::string token = TokenFor(role, "h2");
     for (const RouteInfo& route : router_.Routes()) {
       const Permission p = route.policy.permission;
-      if (p == Permission::kPublic || p == Permission::kAuthenticated) continue;
+      if (!access::IsTenantPermission(p)) continue;
       if (p == Permission::kManageAccounts || p == Permission::kReadAudit) continue;
       EXPECT_EQ(Status(route, token), 403u) << access::RoleName(role) << "@h2 " << Key(route);
     }
   }
+}
+
+TEST_F(RoutePolicyTest, EveryRoleManagesItsSecondFactorFromASessionOnly) {
+  for (const Role role : kAllRoles) {
+    const std::string login = std::string(access::RoleName(role)) + ".totp";
+    access::NewAccount account{login, role, "default", "a long enough password"};
+    ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), account));
+    auto session = security_.access->Login(login, "a long enough password", {"127.0.0.1", "t"});
+    ASSERT_TRUE(session) << session.error().message;
+    const RouteInfo enroll{beast_http::verb::post, "/api/auth/totp/enroll",
+                           Permission::kSecondFactor};
+    EXPECT_EQ(SessionStatus(enroll, *session), 200u) << access::RoleName(role);
+  }
+}
+
+// With security.require_totp_for_admins, an admin's session without a
+// second factor reaches its own session and the enrolment, and nothing else
+// (403 with the way out), whatever the route.
+TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequired) {
+  ASSERT_TRUE(security_.Open(dir_.Path() / "security-totp", {},
+                             [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
+  context_.emplace(
+      ApiContext{*test_archive_.archive, pool_, security_.access.get(), security_.audit.get()});
+  Router router;
+  AddAllRoutes(router, *context_);
+  router.Secure(*security_.access, security_.audit.get(), pool_);
+  router_ = std::move(router);
+
+  for (const Role role : {Role::kPlatformAdmin, Role::kHospitalAdmin}) {
+    const std::string login = std::string(access::RoleName(role)) + ".new";
+    access::NewAccount account{login, role, "default", "a long enough password"};
+    ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), account));
+    auto session = security_.access->Login(login, "a long enough password", {"127.0.0.1", "t"});
+    ASSERT_TRUE(session) << session.error().message;
+    ASSERT_TRUE(session->principal.must_enrol_totp);
+    std::optional<RouteInfo> logout;
+    for (const RouteInfo& route : router_.Routes()) {
+      if (Key(route) == "POST /api/auth/logout") {
+        logout = route;  // last: it ends the session
+        continue;
+      }
+      const Permission p = route.policy.permission;
+      const unsigned status = SessionStatus(route, *session);
+      if (p == Permission::kPublic || p == Permission::kOwnSession ||
+          p == Permission::kSecondFactor) {
+        EXPECT_NE(status, 401u) << access::RoleName(role) << " " << Key(route);
+        EXPECT_NE(status, 403u) << access::RoleName(role) << " " << Key(route);
+      } else {
+        EXPECT_EQ(status, 403u) << access::RoleName(role) << " " << Key(route);
+      }
+    }
+    ASSERT_TRUE(logout);
+    EXPECT_EQ(SessionStatus(*logout, *session), 204u);
+  }
+  audit::EventFilter filter;
+  filter.actor = "platform-admin.new";
+  filter.action = audit::Action::kAccessDenied;
+  filter.limit = 1;
+  auto denied = security_.audit->Find(filter);
+  ASSERT_TRUE(denied);
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ(denied->front().detail, "second factor not enrolled");
+
+  // A doctor is not held, nor an admin's API token.
+  access::NewAccount doctor{"doctor.new", Role::kDoctor, "default", "a long enough password"};
+  ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), doctor));
+  auto session =
+      security_.access->Login("doctor.new", "a long enough password", {"127.0.0.1", "t"});
+  ASSERT_TRUE(session);
+  const RouteInfo studies{beast_http::verb::get, "/dicom-web/studies", Permission::kReadImages};
+  EXPECT_EQ(SessionStatus(studies, *session), 200u);
+  EXPECT_EQ(Status(studies, TokenFor(Role::kPlatformAdmin, "default")), 200u);
 }
 
 TEST_F(RoutePolicyTest, AScopedTokenIsHeldToItsScopes) {
