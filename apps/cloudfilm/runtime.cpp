@@ -166,6 +166,7 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
   options.break_glass_max = ParseDuration(config.break_glass_max).value_or(std::chrono::hours(1));
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
+  options.require_totp_for_admins = config.require_totp_for_admins;
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
   if (!opened) return std::unexpected(opened.error());
   security.access = std::move(*opened);
