@@ -225,7 +225,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
               *s,
               {"encryption", "master_key_file", "bootstrap_token_file", "max_failed_logins",
                "login_attempts_per_minute", "credential_failures_per_minute", "session_idle",
-               "session_max", "break_glass_roles", "break_glass_max"},
+               "session_max", "break_glass_roles", "break_glass_max", "require_totp_for_admins"},
               "security."))) {
       return r;
     }
@@ -244,6 +244,9 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "break_glass_roles", c.break_glass_roles, "security."))) return r;
     if (!(r = Read(*s, "break_glass_max", c.break_glass_max, "security."))) return r;
     if (!(r = Read(*s, "session_max", c.session_max, "security."))) return r;
+    if (!(r = Read(*s, "require_totp_for_admins", c.require_totp_for_admins, "security."))) {
+      return r;
+    }
   }
   if (const toml::node* n = root.get("tenants")) {
     const toml::table* all = n->as_table();
@@ -602,7 +605,8 @@ std::string ToToml(const Config& c) {
                                {"break_glass_roles", break_glass_roles},
                                {"break_glass_max", c.break_glass_max},
                                {"session_idle", c.session_idle},
-                               {"session_max", c.session_max}}},
+                               {"session_max", c.session_max},
+                               {"require_totp_for_admins", c.require_totp_for_admins}}},
       {"tenants", tenants},
       {"audit",
        toml::table{{"syslog", c.audit_syslog},

@@ -100,6 +100,9 @@ struct Config {
   // after session_max ("30m", "12h").
   std::string session_idle = "30m";
   std::string session_max = "12h";
+  // Platform and hospital admins must sign in with a TOTP second factor;
+  // one without it may only sign in to enrol one (docs/security.md).
+  bool require_totp_for_admins = false;
 
   // Hospitals besides `default` (which always exists and holds what was
   // stored before tenants were configured).

@@ -170,6 +170,7 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
   for (const auto& tenant : config.tenants) options.tenants.push_back(tenant.code);
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
+  options.require_totp_for_admins = config.require_totp_for_admins;
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
   if (!opened) return std::unexpected(opened.error());
   security.access = std::move(*opened);

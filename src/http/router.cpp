@@ -299,6 +299,14 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     co_return Unauthenticated("sign in, or send Authorization: Bearer <token>");
   }
   break_glass = decision == access::Decision::kAllowBreakGlass;
+  if (decision == access::Decision::kEnrolSecondFactor) {
+    (void)co_await Record(event_for(audit::Action::kAccessDenied, audit::Outcome::kDenied,
+                                    "second factor not enrolled"));
+    co_return ErrorResponse(
+        {ErrorCode::kPermissionDenied,
+         "this account must enrol a second factor first (security.require_totp_for_admins): "
+         "POST /api/auth/totp/enroll, then /api/auth/totp/confirm"});
+  }
   if (decision == access::Decision::kForbidden) {
     (void)co_await Record(
         event_for(audit::Action::kAccessDenied, audit::Outcome::kDenied,

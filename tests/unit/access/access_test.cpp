@@ -713,7 +713,8 @@ TEST_F(AccessTest, ScopesBeyondTheRoleAreRefused) {
   Create(*access, "doc", Role::kDoctor);
   for (const Permission scope :
        {Permission::kStoreImages, Permission::kManageAccounts, Permission::kReadAudit,
-        Permission::kReadSystem, Permission::kPublic, Permission::kAuthenticated}) {
+        Permission::kReadSystem, Permission::kPublic, Permission::kAuthenticated,
+        Permission::kOwnSession, Permission::kSecondFactor}) {
     auto issued =
         access->IssueToken(OperatorPrincipal(), {"doc", "", {Permission::kReadImages, scope}, {}});
     ASSERT_FALSE(issued) << PermissionName(scope);

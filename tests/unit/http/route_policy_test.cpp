@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -44,8 +45,11 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
     std::map<std::string, Permission> t = {
         {"GET /healthz", Permission::kPublic},
         {"POST /api/auth/login", Permission::kPublic},
-        {"POST /api/auth/logout", Permission::kAuthenticated},
-        {"GET /api/auth/me", Permission::kAuthenticated},
+        {"POST /api/auth/logout", Permission::kOwnSession},
+        {"GET /api/auth/me", Permission::kOwnSession},
+        {"POST /api/auth/totp/enroll", Permission::kSecondFactor},
+        {"POST /api/auth/totp/confirm", Permission::kSecondFactor},
+        {"POST /api/auth/totp/disable", Permission::kSecondFactor},
         {"POST /api/auth/break-glass", Permission::kAuthenticated},
         {"GET /api/tokens", Permission::kAuthenticated},
         {"POST /api/tokens", Permission::kAuthenticated},
@@ -150,11 +154,13 @@ class RoutePolicyTest : public ::testing::Test {
     return issued ? issued->text : std::string();
   }
 
-  // `tenant`: the X-Cloudfilm-Tenant header, when not empty.
-  Response Call(beast_http::verb method, const std::string& target,
-                const std::optional<std::string>& token, const std::string& tenant = {}) {
+  // The answer to `method target` with whatever `credentials` adds, and
+  // X-Cloudfilm-Tenant when `tenant` is not empty.
+  Response CallWith(beast_http::verb method, const std::string& target,
+                    const std::function<void(RawRequest&)>& credentials,
+                    const std::string& tenant = {}) {
     RawRequest request{method, target, 11};
-    if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
+    credentials(request);
     if (!tenant.empty()) request.set("X-Cloudfilm-Tenant", tenant);
     if (method == beast_http::verb::post) {
       request.set(beast_http::field::content_type, "application/json");
@@ -173,9 +179,29 @@ class RoutePolicyTest : public ::testing::Test {
     return response;
   }
 
+  Response Call(beast_http::verb method, const std::string& target,
+                const std::optional<std::string>& token, const std::string& tenant = {}) {
+    return CallWith(
+        method, target,
+        [&](RawRequest& request) {
+          if (token) request.set(beast_http::field::authorization, "Bearer " + *token);
+        },
+        tenant);
+  }
+
   unsigned Status(const RouteInfo& route, const std::optional<std::string>& token,
                   const std::string& tenant = {}) {
     return Call(route.method, Target(route.pattern), token, tenant).status;
+  }
+
+  // The status of `route` for a browser session (cookie and CSRF token).
+  unsigned SessionStatus(const RouteInfo& route, const access::Session& session) {
+    return CallWith(route.method, Target(route.pattern),
+                    [&](RawRequest& request) {
+                      request.set(beast_http::field::cookie, "cf_session=" + session.cookie);
+                      request.set("X-CSRF-Token", session.csrf);
+                    })
+        .status;
   }
 
   cf::testing::TempDir dir_;
@@ -248,8 +274,10 @@ TEST_F(RoutePolicyTest, EachRoleGetsExactlyItsRoutes) {
     for (const RouteInfo& route : router_.Routes()) {
       const Permission p = route.policy.permission;
       const unsigned status = Status(route, token);
+      // Tokens are machines: they have no second factor to manage.
       const bool allowed = p == Permission::kPublic || p == Permission::kAuthenticated ||
-                           ExpectedRoles().at(p).contains(role);
+                           p == Permission::kOwnSession ||
+                           (p != Permission::kSecondFactor && ExpectedRoles().at(p).contains(role));
       if (allowed) {
         EXPECT_NE(status, 401u) << access::RoleName(role) << " " << Key(route);
         EXPECT_NE(status, 403u) << access::RoleName(role) << " " << Key(route);
@@ -269,7 +297,7 @@ TEST_F(RoutePolicyTest, NamingAnotherHospitalIsRefusedOnEveryRouteButThePlatform
     const std::string token = TokenFor(role, "h2");
     for (const RouteInfo& route : router_.Routes()) {
       const Permission p = route.policy.permission;
-      if (p == Permission::kPublic || p == Permission::kAuthenticated) continue;
+      if (!access::IsTenantPermission(p)) continue;
       if (p == Permission::kManageAccounts || p == Permission::kReadAudit) continue;
       EXPECT_EQ(Status(route, token, "default"), 403u)
           << access::RoleName(role) << "@h2 " << Key(route);
@@ -341,6 +369,78 @@ TEST_F(RoutePolicyTest, TenantIsolationMatrixOnRealData) {
   EXPECT_EQ(one.status, 200u);
   EXPECT_NE(one_body.find("PID-H2"), std::string::npos);
   EXPECT_EQ(one_body.find("PID-H1"), std::string::npos);
+}
+
+TEST_F(RoutePolicyTest, EveryRoleManagesItsSecondFactorFromASessionOnly) {
+  for (const Role role : kAllRoles) {
+    const std::string login = std::string(access::RoleName(role)) + ".totp";
+    access::NewAccount account{login, role, "default", "a long enough password"};
+    ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), account));
+    auto session = security_.access->Login(login, "a long enough password", {"127.0.0.1", "t"});
+    ASSERT_TRUE(session) << session.error().message;
+    const RouteInfo enroll{beast_http::verb::post, "/api/auth/totp/enroll",
+                           Permission::kSecondFactor};
+    EXPECT_EQ(SessionStatus(enroll, *session), 200u) << access::RoleName(role);
+  }
+}
+
+// With security.require_totp_for_admins, an admin's session without a
+// second factor reaches its own session and the enrolment, and nothing else
+// (403 with the way out), whatever the route.
+TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequired) {
+  ASSERT_TRUE(security_.Open(dir_.Path() / "security-totp", {},
+                             [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
+  context_.emplace(
+      ApiContext{*test_archive_.archive, pool_, security_.access.get(), security_.audit.get()});
+  Router router;
+  AddAllRoutes(router, *context_);
+  router.Secure(*security_.access, security_.audit.get(), pool_);
+  router_ = std::move(router);
+
+  for (const Role role : {Role::kPlatformAdmin, Role::kHospitalAdmin}) {
+    const std::string login = std::string(access::RoleName(role)) + ".new";
+    access::NewAccount account{login, role, "default", "a long enough password"};
+    ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), account));
+    auto session = security_.access->Login(login, "a long enough password", {"127.0.0.1", "t"});
+    ASSERT_TRUE(session) << session.error().message;
+    ASSERT_TRUE(session->principal.must_enrol_totp);
+    std::optional<RouteInfo> logout;
+    for (const RouteInfo& route : router_.Routes()) {
+      if (Key(route) == "POST /api/auth/logout") {
+        logout = route;  // last: it ends the session
+        continue;
+      }
+      const Permission p = route.policy.permission;
+      const unsigned status = SessionStatus(route, *session);
+      if (p == Permission::kPublic || p == Permission::kOwnSession ||
+          p == Permission::kSecondFactor) {
+        EXPECT_NE(status, 401u) << access::RoleName(role) << " " << Key(route);
+        EXPECT_NE(status, 403u) << access::RoleName(role) << " " << Key(route);
+      } else {
+        EXPECT_EQ(status, 403u) << access::RoleName(role) << " " << Key(route);
+      }
+    }
+    ASSERT_TRUE(logout);
+    EXPECT_EQ(SessionStatus(*logout, *session), 204u);
+  }
+  audit::EventFilter filter;
+  filter.actor = "platform-admin.new";
+  filter.action = audit::Action::kAccessDenied;
+  filter.limit = 1;
+  auto denied = security_.audit->Find(filter);
+  ASSERT_TRUE(denied);
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ(denied->front().detail, "second factor not enrolled");
+
+  // A doctor is not held, nor an admin's API token.
+  access::NewAccount doctor{"doctor.new", Role::kDoctor, "default", "a long enough password"};
+  ASSERT_TRUE(security_.access->CreateAccount(access::OperatorPrincipal(), doctor));
+  auto session =
+      security_.access->Login("doctor.new", "a long enough password", {"127.0.0.1", "t"});
+  ASSERT_TRUE(session);
+  const RouteInfo studies{beast_http::verb::get, "/dicom-web/studies", Permission::kReadImages};
+  EXPECT_EQ(SessionStatus(studies, *session), 200u);
+  EXPECT_EQ(Status(studies, TokenFor(Role::kPlatformAdmin, "default")), 200u);
 }
 
 TEST_F(RoutePolicyTest, AScopedTokenIsHeldToItsScopes) {
