@@ -129,6 +129,7 @@ struct Config {
   std::filesystem::path KeysPath() const { return data / "keys"; }
   std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
+  std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

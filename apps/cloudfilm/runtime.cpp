@@ -198,4 +198,10 @@ Result<std::string> ReadBootstrapToken(const Config& config) {
   return token;
 }
 
+Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config) {
+  auto vfs = DatabaseVfs(config, "reports", config.ReportsPath());
+  if (!vfs) return std::unexpected(vfs.error());
+  return film::ReportStore::Open({config.ReportsPath(), *vfs});
+}
+
 }  // namespace cf::app

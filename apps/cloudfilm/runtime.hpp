@@ -13,6 +13,7 @@
 #include "audit/audit_log.hpp"
 #include "config.hpp"
 #include "crypto/key_store.hpp"
+#include "film/report_store.hpp"
 
 namespace cf::app {
 
@@ -66,6 +67,9 @@ struct Security {
   std::unique_ptr<access::Access> access;
 };
 Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {});
+
+// DATA/reports.sqlite, encrypted like the other databases.
+Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config);
 
 // $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
 // child processes do not inherit it), else the first line of

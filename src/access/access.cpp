@@ -86,8 +86,8 @@ std::vector<Permission> SplitScopes(std::string_view text) {
 std::vector<Permission> RoleScopes(Role role) {
   std::vector<Permission> scopes;
   for (const Permission p :
-       {Permission::kReadImages, Permission::kStoreImages, Permission::kReadSystem,
-        Permission::kManageAccounts, Permission::kReadAudit}) {
+       {Permission::kReadImages, Permission::kStoreImages, Permission::kWriteReports,
+        Permission::kReadSystem, Permission::kManageAccounts, Permission::kReadAudit}) {
     if (RoleHas(role, p)) scopes.push_back(p);
   }
   return scopes;

@@ -19,6 +19,9 @@ bool RoleHas(Role role, Permission permission) {
     case Permission::kStoreImages:
       return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
              role == Role::kTechnologist || role == Role::kApiClient;
+    case Permission::kWriteReports:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
+             role == Role::kDoctor || role == Role::kApiClient;
     case Permission::kReadSystem:
       return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin;
     case Permission::kManageAccounts:

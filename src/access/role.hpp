@@ -34,6 +34,7 @@ enum class Permission {
                     // never an API token or the bootstrap token, which have none
   kReadImages,      // search and retrieve patient data (QIDO, WADO, the JSON API)
   kStoreImages,     // add patient data (STOW-RS, C-STORE)
+  kWriteReports,    // add a report version (a department's RIS, a signing doctor)
   kReadSystem,      // platform totals without patient data (/api/system)
   kManageAccounts,  // create accounts, issue tokens for others
   kReadAudit,       // the audit trail

@@ -47,6 +47,13 @@ Statement& Statement::Bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindBlob(int index, std::span<const std::byte> bytes) {
+  // A zero-length blob needs a non-null pointer, or SQLite stores NULL.
+  static const std::byte kEmpty{};
+  sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
+                      static_cast<sqlite3_uint64>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -78,6 +85,11 @@ void Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
+std::vector<std::byte> Statement::Blob(int col) const {
+  const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
+  if (p == nullptr) return {};
+  return std::vector<std::byte>(p, p + sqlite3_column_bytes(stmt_, col));
+}
 std::string Statement::Text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   if (p == nullptr) return {};

@@ -35,6 +35,7 @@ class Statement {
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
+  Statement& BindBlob(int index, std::span<const std::byte> bytes);
   Statement& Bind(int index, const std::optional<int>& value);
   // Returns true when a row is available, false when done; errors as values.
   Result<bool> Step();
@@ -42,6 +43,7 @@ class Statement {
   void Reset();
 
   std::string Text(int col) const;
+  std::vector<std::byte> Blob(int col) const;
   int64_t Int(int col) const;
   std::optional<int> OptInt(int col) const;
   std::optional<int64_t> OptInt64(int col) const;

@@ -19,6 +19,9 @@
 namespace cf::access {
 class Access;
 }
+namespace cf::film {
+class ReportStore;
+}
 namespace cf::audit {
 class AuditLog;
 }
@@ -49,6 +52,8 @@ struct ServerOptions {
   // both empty = plain HTTP. One without the other fails Start().
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;
+  // Reports (borrowed; must outlive the server); null: no report routes.
+  film::ReportStore* reports = nullptr;
 };
 
 // Thread-safe. Start and Stop block; call them from the owning thread, never

@@ -86,7 +86,10 @@ int RunServe(const Config& config) {
     }
   }
 
+  auto reports = OpenReports(config);
+  if (!reports) return ReportError(reports.error());
   http::ServerOptions web;
+  web.reports = reports->get();
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

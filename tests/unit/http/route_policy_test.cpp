@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "access/access.hpp"
+#include "film/report_store.hpp"
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
@@ -69,6 +70,11 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /dicom-web/instances", Permission::kReadImages},
         {"POST /dicom-web/studies", Permission::kStoreImages},
         {"POST /dicom-web/studies/{study}", Permission::kStoreImages},
+        {"POST /api/reports", Permission::kWriteReports},
+        {"POST /api/reports/{report}/versions", Permission::kWriteReports},
+        {"GET /api/reports", Permission::kReadImages},
+        {"GET /api/reports/{report}", Permission::kReadImages},
+        {"GET /api/reports/{report}/versions/{version}/pdf", Permission::kReadImages},
     };
     const std::string study = "/dicom-web/studies/{study}";
     const std::string series = study + "/series/{series}";
@@ -93,6 +99,8 @@ const std::map<Permission, std::set<Role>>& ExpectedRoles() {
       {Permission::kReadImages,
        {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kTechnologist, Role::kDoctor,
         Role::kApiClient}},
+      {Permission::kWriteReports,
+       {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kDoctor, Role::kApiClient}},
       {Permission::kStoreImages,
        {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kTechnologist, Role::kApiClient}},
       {Permission::kReadSystem, {Role::kPlatformAdmin, Role::kHospitalAdmin}},
@@ -113,12 +121,15 @@ std::string Key(const RouteInfo& route) {
 
 // The pattern with its parameters filled in with plausible values.
 std::string Target(const std::string& pattern) {
-  static const std::map<std::string, std::string> values = {{"{study}", "1.2.826.0.9.1"},
-                                                            {"{series}", "1.2.826.0.9.1.1"},
-                                                            {"{instance}", "1.2.826.0.9.1.1.1"},
-                                                            {"{frames}", "1"},
-                                                            {"{tag}", "7FE00010"},
-                                                            {"{id}", "0123456789abcdef"}};
+  static const std::map<std::string, std::string> values = {
+      {"{study}", "1.2.826.0.9.1"},
+      {"{series}", "1.2.826.0.9.1.1"},
+      {"{instance}", "1.2.826.0.9.1.1.1"},
+      {"{frames}", "1"},
+      {"{tag}", "7FE00010"},
+      {"{id}", "0123456789abcdef"},
+      {"{report}", "0123456789abcdef0123456789abcdef"},
+      {"{version}", "1"}};
   std::string target = pattern;
   for (const auto& [name, value] : values) {
     for (auto at = target.find(name); at != std::string::npos; at = target.find(name)) {
@@ -132,11 +143,14 @@ class RoutePolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(test_archive_.Open(dir_.Path() / "data"));
+    auto reports = film::ReportStore::Open({dir_.Path() / "reports.sqlite"});
+    ASSERT_TRUE(reports) << reports.error().message;
+    reports_ = std::move(*reports);
     audit::AuditOptions audit_options;
     audit_options.coalesce_window = std::chrono::milliseconds(0);  // count every event
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
-    context_.emplace(
-        ApiContext{*test_archive_.archive, pool_, security_.access.get(), security_.audit.get()});
+    context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
+                                security_.audit.get(), reports_.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -206,6 +220,7 @@ class RoutePolicyTest : public ::testing::Test {
 
   cf::testing::TempDir dir_;
   cf::testing::TestArchive test_archive_;
+  std::unique_ptr<film::ReportStore> reports_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   std::optional<ApiContext> context_;
@@ -390,8 +405,8 @@ TEST_F(RoutePolicyTest, EveryRoleManagesItsSecondFactorFromASessionOnly) {
 TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequired) {
   ASSERT_TRUE(security_.Open(dir_.Path() / "security-totp", {},
                              [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
-  context_.emplace(
-      ApiContext{*test_archive_.archive, pool_, security_.access.get(), security_.audit.get()});
+  context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
+                              security_.audit.get(), reports_.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);
