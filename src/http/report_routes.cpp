@@ -25,6 +25,9 @@ using access::Permission;
 using audit::Action;
 using boost::asio::awaitable;
 
+// Our code system for the report kinds FHIR's v2-0074 lacks (endoscopy).
+constexpr std::string_view kKindSystem = "urn:cloudfilm:report-kind";
+
 std::unexpected<Error> Bad(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }
@@ -206,6 +209,130 @@ nlohmann::json ToJson(const film::Report& r) {
           {"versions", std::move(versions)}};
 }
 
+// FHIR R4 DiagnosticReport (docs/conformance.md, "Reports"): the kind from
+// a category coding (HL7 v2-0074 diagnostic service sections, or our own
+// code system naming the kind), the exam from identifiers.
+std::optional<film::ReportKind> KindOfCategory(const nlohmann::json& resource) {
+  static const std::pair<std::string_view, film::ReportKind> kSections[] = {
+      {"RAD", film::ReportKind::kRadiology},  {"CT", film::ReportKind::kRadiology},
+      {"NMR", film::ReportKind::kRadiology},  {"NMS", film::ReportKind::kRadiology},
+      {"RX", film::ReportKind::kRadiology},   {"XRC", film::ReportKind::kRadiology},
+      {"RUS", film::ReportKind::kUltrasound}, {"CUS", film::ReportKind::kUltrasound},
+      {"OUS", film::ReportKind::kUltrasound}, {"VUS", film::ReportKind::kUltrasound},
+      {"SP", film::ReportKind::kPathology},   {"CP", film::ReportKind::kPathology},
+      {"PAT", film::ReportKind::kPathology},  {"EC", film::ReportKind::kEcg},
+  };
+  const auto categories = resource.find("category");
+  if (categories == resource.end() || !categories->is_array()) return std::nullopt;
+  for (const auto& category : *categories) {
+    if (!category.is_object() || !category.contains("coding")) continue;
+    for (const auto& coding : category["coding"]) {
+      if (!coding.is_object()) continue;
+      const std::string system = coding.value("system", "");
+      const std::string code = coding.value("code", "");
+      if (system == kKindSystem) {
+        if (auto kind = film::ParseKind(code)) return kind;
+      }
+      if (system == "http://terminology.hl7.org/CodeSystem/v2-0074") {
+        for (const auto& [section, kind] : kSections) {
+          if (section == code) return kind;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Result<film::NewReportVersion> ParseDiagnosticReport(const Request& req) {
+  const auto type = req.raw[beast_http::field::content_type];
+  if (!type.starts_with("application/fhir+json") && !type.starts_with("application/json")) {
+    return Fail(ErrorCode::kUnsupported, "the body must be application/fhir+json");
+  }
+  const auto r = nlohmann::json::parse(req.raw.body(), nullptr, false);
+  if (r.is_discarded() || !r.is_object()) return Bad("the body must be a JSON object");
+  if (r.value("resourceType", "") != "DiagnosticReport") {
+    return Bad("resourceType must be DiagnosticReport");
+  }
+  film::NewReportVersion v;
+  v.tenant = req.tenant;
+  v.content.source = "fhir";
+  const std::string status = r.value("status", "");
+  if (status == "preliminary" || status == "partial") {
+    v.content.status = film::ReportStatus::kPreliminary;
+  } else if (status == "final") {
+    v.content.status = film::ReportStatus::kFinal;
+  } else if (status == "amended" || status == "corrected" || status == "appended") {
+    v.content.status = film::ReportStatus::kAmended;
+  } else {
+    return Bad("status must be preliminary, partial, final, amended, corrected or appended");
+  }
+  const auto kind = KindOfCategory(r);
+  if (!kind) {
+    return Bad("category names no report kind: use HL7 v2-0074 (RAD, RUS, SP, EC, ...) or " +
+               std::string(kKindSystem));
+  }
+  v.kind = *kind;
+  // Accession: an identifier typed ACSN (v2-0203); Study Instance UID: an
+  // identifier of system urn:dicom:uid ("urn:oid:1.2...").
+  if (const auto ids = r.find("identifier"); ids != r.end() && ids->is_array()) {
+    for (const auto& id : *ids) {
+      if (!id.is_object()) continue;
+      const std::string value = id.value("value", "");
+      if (id.value("system", "") == "urn:dicom:uid") {
+        v.study_uid = value.starts_with("urn:oid:") ? value.substr(8) : value;
+      }
+      if (id.contains("type") && id["type"].is_object() && id["type"].contains("coding")) {
+        for (const auto& coding : id["type"]["coding"]) {
+          if (coding.is_object() && coding.value("code", "") == "ACSN") v.accession = value;
+        }
+      }
+    }
+  }
+  v.content.conclusion = r.value("conclusion", "");
+  if (const auto who = r.find("resultsInterpreter"); who != r.end() && who->is_array()) {
+    for (const auto& reference : *who) {
+      if (reference.is_object() && reference.contains("display")) {
+        if (!v.content.signer.empty()) v.content.signer += "; ";
+        v.content.signer += reference.value("display", "");
+      }
+    }
+  }
+  if (const std::string issued = r.value("issued", ""); !issued.empty()) {
+    auto ms = ParseRfc3339(issued);
+    if (!ms) return Bad("issued must be an FHIR instant (RFC 3339 with a zone)");
+    v.content.signed_at_ms = *ms;
+  }
+  if (const auto forms = r.find("presentedForm"); forms != r.end() && forms->is_array()) {
+    for (const auto& form : *forms) {
+      if (!form.is_object()) continue;
+      const std::string content_type = form.value("contentType", "");
+      const std::string data = form.value("data", "");
+      if (data.empty()) continue;
+      auto bytes = DecodeBase64(data);
+      if (!bytes) return std::unexpected(bytes.error());
+      if (content_type == "application/pdf") {
+        v.content.pdf = std::move(*bytes);
+      } else if (content_type.starts_with("text/plain")) {
+        v.content.sections.push_back(
+            {form.value("title", "Report"),
+             std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size())});
+      }
+    }
+  }
+  if (req.principal != nullptr) v.received_by = req.principal->Actor();
+  return v;
+}
+
+awaitable<Response> SubmitFhir(const ApiContext& ctx, const Request& req) {
+  auto version = ParseDiagnosticReport(req);
+  if (!version) co_return ErrorResponse(version.error());
+  auto report = co_await RunBlocking(ctx.blocking, [&] { return ctx.reports->Submit(*version); });
+  if (!report) co_return ErrorResponse(report.error());
+  Response response = JsonResponse(ToJson(*report), 201);
+  response.SetHeader("Location", "/api/reports/" + report->id);
+  co_return response;
+}
+
 awaitable<Response> Submit(const ApiContext& ctx, const Request& req) {
   const std::string report_id(req.Param("report"));
   auto version = ParseVersion(req, report_id.empty());
@@ -267,6 +394,8 @@ void AddReportRoutes(Router& router, const ApiContext& context) {
              Bind<Submit>(context));
   router.Add(verb::post, "/api/reports/{report}/versions",
              {Permission::kWriteReports, Action::kStore}, Bind<Submit>(context));
+  router.Add(verb::post, "/fhir/DiagnosticReport", {Permission::kWriteReports, Action::kStore},
+             Bind<SubmitFhir>(context));
   router.Add(verb::get, "/api/reports", {Permission::kReadImages, Action::kQuery},
              Bind<List>(context));
   router.Add(verb::get, "/api/reports/{report}", {Permission::kReadImages, Action::kView},

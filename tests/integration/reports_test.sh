@@ -70,6 +70,30 @@ get "$DOC" -o "$WORK/back.pdf" "$BASE/api/reports/$ID/versions/2/pdf"
 check_eq "the PDF comes back byte-exact" "$(sha "$WORK/report.pdf")" "$(sha "$WORK/back.pdf")"
 check_eq "a version without PDF: 404" 404 "$(get "$DOC" -o /dev/null -w '%{http_code}' "$BASE/api/reports/$ID/versions/3/pdf")"
 
+# ---- FHIR R4 DiagnosticReport ----
+fhir() {  # fhir NAME JSON: prints the status
+  curl -q -s -o "$WORK/$1.json" -w '%{http_code}' -H "Authorization: Bearer $RIS" \
+    -H 'Content-Type: application/fhir+json' --data-binary "$2" "$BASE/fhir/DiagnosticReport"
+}
+US_TEXT=$(printf '肝脏大小形态正常，回声均匀。' | base64 -w 0)
+check_eq "an ultrasound report as FHIR DiagnosticReport: 201" 201 "$(fhir us "{\"resourceType\":\"DiagnosticReport\",
+  \"status\":\"final\",\"category\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0074\",\"code\":\"RUS\"}]}],
+  \"code\":{\"text\":\"Abdominal ultrasound\"},
+  \"identifier\":[{\"system\":\"urn:dicom:uid\",\"value\":\"urn:oid:$STUDY\"},
+                  {\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0203\",\"code\":\"ACSN\"}]},\"value\":\"$ACCESSION\"}],
+  \"issued\":\"2026-11-29T11:00:00+08:00\",\"resultsInterpreter\":[{\"display\":\"王医生\"}],
+  \"conclusion\":\"肝脏未见异常。\",
+  \"presentedForm\":[{\"contentType\":\"text/plain; charset=utf-8\",\"title\":\"所见\",\"data\":\"$US_TEXT\"},
+                     {\"contentType\":\"application/pdf\",\"data\":\"$PDF64\"}]}")"
+check_eq "it is an ultrasound report of the exam, signed by its interpreter" "ultrasound $STUDY 王医生 fhir true" \
+  "$(jq -r '"\(.kind) \(.study_uid) \(.versions[0].signer) \(.versions[0].source) \(.versions[0].has_pdf)"' "$WORK/us.json")"
+check_eq "with the text of its plain-text form" "肝脏大小形态正常，回声均匀。" "$(jq -r '.versions[0].sections[0].text' "$WORK/us.json")"
+check_eq "the exam now has two reports" "radiology ultrasound" \
+  "$(get "$DOC" "$BASE/api/reports?accession=$ACCESSION" | jq -r '[.items[].kind] | sort | join(" ")')"
+check_eq "a DiagnosticReport of no known kind: 400" 400 "$(fhir nokind \
+  "{\"resourceType\":\"DiagnosticReport\",\"status\":\"final\",\"conclusion\":\"x\"}")"
+check_eq "another resource type: 400" 400 "$(fhir patient '{"resourceType":"Patient"}')"
+
 # ---- bad input ----
 check_eq "malformed JSON: 400" 400 "$(post bad1 "$RIS" /api/reports '{"kind":')"
 check_eq "an unknown kind: 400" 400 "$(post bad2 "$RIS" /api/reports \

@@ -72,6 +72,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /dicom-web/studies/{study}", Permission::kStoreImages},
         {"POST /api/reports", Permission::kWriteReports},
         {"POST /api/reports/{report}/versions", Permission::kWriteReports},
+        {"POST /fhir/DiagnosticReport", Permission::kWriteReports},
         {"GET /api/reports", Permission::kReadImages},
         {"GET /api/reports/{report}", Permission::kReadImages},
         {"GET /api/reports/{report}/versions/{version}/pdf", Permission::kReadImages},
