@@ -492,6 +492,10 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   }
   receipt.outcome = indexed->outcome;
   receipt.version = indexed->version;
+  if (on_stored_ && receipt.outcome != catalog::IndexOutcome::kAlreadyPresent) {
+    if (checkpoint_guard.owns_lock()) checkpoint_guard.unlock();  // the object is committed
+    on_stored_(receipt, bytes, source.tenant);
+  }
   log::Debug("ingest.done", {{"channel", source.channel},
                              {"outcome", std::string(OutcomeName(receipt.outcome))},
                              {"version", receipt.version},

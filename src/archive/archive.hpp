@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -209,6 +210,15 @@ class Archive {
 
   const ArchiveOptions& Options() const { return options_; }
 
+  // Called after each object Ingest stored (a new object or a new version,
+  // never one already present), on the ingesting thread, with the receipt,
+  // the received bytes and the tenant: how reports that arrive as DICOM
+  // (SR, Encapsulated PDF) reach the report store without the archive
+  // knowing reports. Must not throw. Set before the first ingest.
+  using StoredHook =
+      std::function<void(const IngestReceipt&, ByteView bytes, std::string_view tenant)>;
+  void OnStored(StoredHook hook) { on_stored_ = std::move(hook); }
+
   StorageStats Storage() const;
 
   // Flushes blobs and catalog and drops the journal segments they cover.
@@ -250,6 +260,7 @@ class Archive {
   catalog::Catalog& catalog_;
   store::BlobStore& blobs_;
   ArchiveOptions options_;
+  StoredHook on_stored_;
 
   std::unique_ptr<IngestJournal> journal_;
   std::unique_ptr<Materializer> materializer_;  // with the journal only

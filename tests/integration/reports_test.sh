@@ -20,7 +20,8 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 51 --patients 1 --studies 1 --series 1 --instances 2 \
   --ct-size 32 >/dev/null
 FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | head -1 | sed -E 's/^[^[]*\[(.*)\].*$/\1/'; }
+# sed reads all of dcmdump's output: `head -1` would end dcmdump with SIGPIPE (pipefail).
+value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
 STUDY=$(value "$FIRST" StudyInstanceUID)
 SOP=$(value "$FIRST" SOPInstanceUID)
 ACCESSION="RJ-2026-0001"
@@ -93,6 +94,21 @@ check_eq "the exam now has two reports" "radiology ultrasound" \
 check_eq "a DiagnosticReport of no known kind: 400" 400 "$(fhir nokind \
   "{\"resourceType\":\"DiagnosticReport\",\"status\":\"final\",\"conclusion\":\"x\"}")"
 check_eq "another resource type: 400" 400 "$(fhir patient '{"resourceType":"Patient"}')"
+
+# ---- a structured report sent by C-STORE ----
+SR=${CF_TESTDATA:-/nonexistent}/nonimage/sr_comprehensive_nested.dcm
+if [[ -f $SR ]]; then
+  check "RJ_CT sends a verified Comprehensive SR" storescu -aet RJ_CT -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$SR"
+  SR_STUDY=$(value "$SR" StudyInstanceUID)
+  check_eq "it is filed as the exam's signed report, with its text" "1 dicom-sr true" \
+    "$(get "$DOC" "$BASE/api/reports?study=$SR_STUDY" | jq -r \
+      '"\(.items | length) \(.items[0].versions[0].source) \(.items[0].versions[0].sections | map(.text) | join(" ") | contains("Diameter: 3 cm"))"')"
+  check_eq "signed" final "$(get "$DOC" "$BASE/api/reports?study=$SR_STUDY" | jq -r '.items[0].status')"
+  check_eq "and the SR object itself is stored too" 1 \
+    "$(get "$DOC" "$BASE/dicom-web/studies?StudyInstanceUID=$SR_STUDY" | jq length)"
+else
+  echo "SKIPPED (visible): ../shared/testdata is absent, the SR report is not tried"
+fi
 
 # ---- bad input ----
 check_eq "malformed JSON: 400" 400 "$(post bad1 "$RIS" /api/reports '{"kind":')"

@@ -56,7 +56,8 @@ cp -r "$WORK/rj" "$WORK/hs"
 find "$WORK/hs" -name '*.dcm' -exec dcmodify -nb -m "PatientID=HS-PATIENT-7" \
   -m "PatientName=Huashan^Patient" {} + >/dev/null 2>&1
 FIRST=$(find "$WORK/rj" -name '*.dcm' | sort | head -1)
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | head -1 | sed -E 's/^[^[]*\[(.*)\].*$/\1/'; }
+# sed reads all of dcmdump's output: `head -1` would end dcmdump with SIGPIPE (pipefail).
+value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
 STUDY=$(value "$FIRST" StudyInstanceUID)
 SOP=$(value "$FIRST" SOPInstanceUID)
 RJ_PID=$(value "$FIRST" PatientID)

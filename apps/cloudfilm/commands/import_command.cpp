@@ -15,6 +15,7 @@
 #include "archive/importer.hpp"
 #include "commands.hpp"
 #include "core/tenant.hpp"
+#include "film/dicom_report.hpp"
 
 namespace cf::app {
 namespace {
@@ -88,6 +89,12 @@ int RunImport(const Config& config, const ImportArgs& args) {
                         "unknown tenant '" + args.tenant +
                             "': use default or a [tenants.<code>] of the configuration"});
   }
+  auto reports = OpenReports(config);
+  if (!reports) return ReportError(reports.error());
+  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
+                                                 ByteView bytes, std::string_view tenant) {
+    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "import");
+  });
   archive::Importer importer(*rt->archive, args.tenant);
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
   const int64_t total = importer.Plan(inputs);

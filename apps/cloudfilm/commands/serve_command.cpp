@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "dimse/scp_server.hpp"
+#include "film/dicom_report.hpp"
 #include "http/server.hpp"
 
 namespace cf::app {
@@ -52,6 +53,15 @@ int RunServe(const Config& config) {
   auto audit_export = StartAuditExport(config, *security->audit);
   if (!audit_export) return ReportError(audit_export.error());
 
+  // Reports that arrive as DICOM (SR, Encapsulated PDF) are filed as they
+  // are stored, before any listener takes objects.
+  auto reports = OpenReports(config);
+  if (!reports) return ReportError(reports.error());
+  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
+                                                 ByteView bytes, std::string_view tenant) {
+    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+  });
+
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
   scp.port = config.dicom_port;
@@ -86,8 +96,6 @@ int RunServe(const Config& config) {
     }
   }
 
-  auto reports = OpenReports(config);
-  if (!reports) return ReportError(reports.error());
   http::ServerOptions web;
   web.reports = reports->get();
   web.bind = config.http_bind;
