@@ -5,6 +5,7 @@
 // process's calls; BEGIN IMMEDIATE serializes writers across processes.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -79,6 +80,14 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
     if (auto r = tx.Begin(); !r) return std::unexpected(Unavailable(r.error(), "append"));
     auto first = SizeLocked();
     if (!first) return first;
+    // Never reuse an index a signed head already covers: after entries were
+    // removed from the end, new ones would take their places under heads
+    // that signed the old ones.
+    auto latest = LatestLocked();
+    if (!latest) return std::unexpected(latest.error());
+    if (*latest && (*latest)->head.tree_size > *first) {
+      return std::unexpected(Removed((*latest)->head.tree_size, *first));
+    }
     const int64_t now = options_.now_ms();
     uint64_t index = *first;
     for (ByteView entry : entries) {
@@ -131,12 +140,19 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
     if (!size) return std::unexpected(size.error());
     auto latest = LatestLocked();
     if (!latest) return std::unexpected(latest.error());
-    if (*latest && (*latest)->head.tree_size == *size) return **latest;
     if (*latest && (*latest)->head.tree_size > *size) {
-      return Fail(ErrorCode::kConflict, "ledger: the latest tree head covers " +
-                                            std::to_string((*latest)->head.tree_size) +
-                                            " entries but the log holds " + std::to_string(*size) +
-                                            ": entries were removed (run cloudfilm ledger check)");
+      return std::unexpected(Removed((*latest)->head.tree_size, *size));
+    }
+    if (*latest && (*latest)->head.tree_size == *size) {
+      // Handed out again only if the log still matches it (O(log n) reads).
+      auto root = ledger::RootHash(*this, *size);
+      if (!root) return std::unexpected(root.error());
+      if (*root != (*latest)->head.root_hash) {
+        return Fail(ErrorCode::kConflict,
+                    "ledger: the log no longer matches its latest tree head (size " +
+                        std::to_string(*size) + "): run cloudfilm ledger check");
+      }
+      return **latest;
     }
     if (!options_.signer) {
       return Fail(ErrorCode::kInvalidArgument,
@@ -239,6 +255,13 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
   }
 
  private:
+  static Error Removed(uint64_t signed_size, uint64_t size) {
+    return Error{ErrorCode::kConflict, "ledger: the latest tree head covers " +
+                                           std::to_string(signed_size) +
+                                           " entries but the log holds " + std::to_string(size) +
+                                           ": entries were removed (run cloudfilm ledger check)"};
+  }
+
   static constexpr std::string_view kHeadColumns =
       "SELECT tree_size, timestamp_ms, root_hash, suite, key_id, signature FROM "
       "ledger_tree_heads";

@@ -27,8 +27,10 @@ int RunSql(const Config& config, const SqlArgs& args) {
   if (args.db == "catalog") path = config.CatalogPath();
   if (args.db == "access") path = config.AccessPath();
   if (args.db == "audit") path = config.AuditPath();
+  if (args.db == "ledger") path = config.LedgerPath();
   if (path.empty()) {
-    return ReportError({ErrorCode::kInvalidArgument, "--db must be catalog, access or audit"});
+    return ReportError(
+        {ErrorCode::kInvalidArgument, "--db must be catalog, access, audit or ledger"});
   }
   if (!std::filesystem::exists(path)) {
     return ReportError({ErrorCode::kNotFound, "no database " + path.string()});
@@ -62,7 +64,7 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db, "catalog (default), access or audit");
+  sub->add_option("--db", args->db, "catalog (default), access, audit or ledger");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(

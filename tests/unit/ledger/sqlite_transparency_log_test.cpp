@@ -243,7 +243,20 @@ TEST_F(SqliteTransparencyLogTest, CheckCatchesTheLastEntryRemovedAgainstTheLastH
   EXPECT_TRUE(Mentions(report, "tree head 5 (signed")) << All(report);
   EXPECT_TRUE(Mentions(report, "covers 5 entries but the log holds 4: entry 4 was removed"))
       << All(report);
-  // The log refuses to sign over the hole rather than hide it.
+  // The log refuses to sign over the hole, or to fill it with new entries
+  // that the old head would seem to cover.
+  auto sth = log_->TreeHead();
+  ASSERT_FALSE(sth);
+  EXPECT_EQ(sth.error().code, ErrorCode::kConflict);
+  auto appended = log_->Append(AsBytes("entry 4, again"));
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(SqliteTransparencyLogTest, TheLatestHeadIsNotHandedOutAgainOverARewrittenLog) {
+  AppendSigned(3);
+  Tamper("UPDATE ledger_nodes SET hash = zeroblob(32) WHERE level = 0 AND node_index = 2;");
+  Open();
   auto sth = log_->TreeHead();
   ASSERT_FALSE(sth);
   EXPECT_EQ(sth.error().code, ErrorCode::kConflict);
