@@ -9,6 +9,7 @@
 #include "audit/syslog_target.hpp"
 #include "core/tenant.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/signing.hpp"
 
 #include <unistd.h>
 
@@ -145,9 +146,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         << e.source().begin.line << ")";
     return std::unexpected(ConfigError(msg.str()));
   }
-  if (auto r = CheckKeys(
-          root, {"data", "log_level", "http", "dicom", "storage", "security", "tenants", "audit"},
-          "");
+  if (auto r = CheckKeys(root,
+                         {"data", "log_level", "http", "dicom", "storage", "security", "tenants",
+                          "audit", "ledger"},
+                         "");
       !r)
     return r;
   Result<void> r;
@@ -284,6 +286,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     }
     if (!(r = Read(*a, "source_id", c.audit_source_id, "audit."))) return r;
   }
+  if (const toml::table* l = root["ledger"].as_table()) {
+    if (!(r = CheckKeys(*l, {"signature_suite"}, "ledger."))) return r;
+    if (!(r = Read(*l, "signature_suite", c.ledger_signature_suite, "ledger."))) return r;
+  }
   return {};
 }
 
@@ -318,6 +324,8 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(
         ConfigError("dicom.unknown_callers must be \"refuse\" or a tenant code "
                     "(default or one of [tenants])"));
+  if (!crypto::ParseSuite(c.ledger_signature_suite))
+    return std::unexpected(ConfigError("ledger.signature_suite must be \"ed25519\" or \"sm2\""));
   if (c.max_pdu < 4096 || c.max_pdu > 131072)
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
   if (c.max_associations < 1 || c.max_associations > 1024)
@@ -614,6 +622,7 @@ std::string ToToml(const Config& c) {
                    {"syslog_client_certificate", c.audit_syslog_client_certificate.string()},
                    {"syslog_client_private_key", c.audit_syslog_client_private_key.string()},
                    {"source_id", c.audit_source_id}}},
+      {"ledger", toml::table{{"signature_suite", c.ledger_signature_suite}}},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {

@@ -125,7 +125,14 @@ struct Config {
   // AuditSourceID of the messages; empty = "cloudfilm@" + the host name.
   std::string audit_source_id;
 
+  // The transparency log of issued films (docs/security.md): the suite of
+  // the platform's log key that signs its tree heads, "ed25519" or "sm2"
+  // (SM2 with SM3, the national suite). Changing it makes a new key; heads
+  // signed before stay verifiable with the old public key.
+  std::string ledger_signature_suite = "ed25519";
+
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
+  std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }
   std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }

@@ -14,6 +14,7 @@
 #include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "core/log.hpp"
+#include "crypto/signing_key_store.hpp"
 #include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 
@@ -137,6 +138,41 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   if (!archive) return std::unexpected(archive.error());
   rt.archive = std::move(*archive);
   return rt;
+}
+
+Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign) {
+  const auto path = config.LedgerPath();
+  std::error_code ec;
+  if (!sign && !std::filesystem::exists(path, ec)) {
+    return Fail(ErrorCode::kNotFound,
+                "no transparency log in " + config.data.string() + " (nothing was ever appended)");
+  }
+  std::filesystem::create_directories(config.data, ec);
+  ledger::SqliteLogOptions options;
+  options.path = path;
+  options.readonly = !sign;
+  auto vfs = DatabaseVfs(config, "ledger", path);
+  if (!vfs) return std::unexpected(vfs.error());
+  options.vfs = *vfs;
+  if (sign) {
+    // The log key is wrapped by the master key whether or not the data is
+    // encrypted at rest: a signing key must never lie in clear.
+    auto provider = crypto::OpenLocalKeyProvider(
+        {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+    if (!provider) return std::unexpected(provider.error());
+    auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+    if (!keys) return std::unexpected(keys.error());
+    auto key =
+        (*keys)->Active(crypto::kLedgerKeyOwner, crypto::ParseSuite(config.ledger_signature_suite)
+                                                     .value_or(crypto::SignatureSuite::kEd25519));
+    if (!key) return std::unexpected(key.error());
+    options.signer = *key;
+  }
+  return ledger::OpenSqliteTransparencyLog(std::move(options));
+}
+
+Result<crypto::VerifyingKey> LedgerPublicKey(const Config& config, std::string_view key_id) {
+  return crypto::ReadPublicSigningKey(config.KeysPath(), key_id);
 }
 
 Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token) {

@@ -47,13 +47,6 @@ Statement& Statement::Bind(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   return *this;
 }
-Statement& Statement::BindBlob(int index, std::span<const std::byte> bytes) {
-  // A zero-length blob needs a non-null pointer, or SQLite stores NULL.
-  static const std::byte kEmpty{};
-  sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
-                      static_cast<sqlite3_uint64>(bytes.size()), SQLITE_TRANSIENT);
-  return *this;
-}
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_, index, value);
   return *this;
@@ -64,6 +57,16 @@ Statement& Statement::BindNull(int index) {
 }
 Statement& Statement::Bind(int index, const std::optional<int>& value) {
   return value ? Bind(index, static_cast<int64_t>(*value)) : BindNull(index);
+}
+
+Statement& Statement::BindBlob(int index, ByteView bytes) {
+  // A null pointer would bind NULL: an empty BLOB must stay a value.
+  if (bytes.empty()) {
+    sqlite3_bind_zeroblob(stmt_, index, 0);
+  } else {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  }
+  return *this;
 }
 
 Result<bool> Statement::Step() {
@@ -85,11 +88,6 @@ void Statement::Reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-std::vector<std::byte> Statement::Blob(int col) const {
-  const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
-  if (p == nullptr) return {};
-  return std::vector<std::byte>(p, p + sqlite3_column_bytes(stmt_, col));
-}
 std::string Statement::Text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   if (p == nullptr) return {};
@@ -107,6 +105,13 @@ std::optional<int> Statement::OptInt(int col) const {
   return sqlite3_column_int(stmt_, col);
 }
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Bytes Statement::Blob(int col) const {
+  const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
+  const auto n = static_cast<size_t>(sqlite3_column_bytes(stmt_, col));
+  if (p == nullptr || n == 0) return {};
+  return Bytes(p, p + n);
+}
 
 std::optional<bool> HasPlainSqliteHeader(const std::string& path) {
   std::ifstream file(path, std::ios::binary);

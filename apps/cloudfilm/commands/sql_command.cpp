@@ -28,9 +28,10 @@ int RunSql(const Config& config, const SqlArgs& args) {
   if (args.db == "access") path = config.AccessPath();
   if (args.db == "audit") path = config.AuditPath();
   if (args.db == "reports") path = config.ReportsPath();
+  if (args.db == "ledger") path = config.LedgerPath();
   if (path.empty()) {
     return ReportError(
-        {ErrorCode::kInvalidArgument, "--db must be catalog, access, audit or reports"});
+        {ErrorCode::kInvalidArgument, "--db must be catalog, access, audit, reports or ledger"});
   }
   if (!std::filesystem::exists(path)) {
     return ReportError({ErrorCode::kNotFound, "no database " + path.string()});
@@ -64,7 +65,7 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db, "catalog (default), access, audit or reports");
+  sub->add_option("--db", args->db, "catalog (default), access, audit, reports or ledger");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(
