@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
+  # a real syslog collector (TCP, UDP, and TLS with the OpenSSL driver) for the audit export test
+  rsyslog rsyslog-openssl
   # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),
   # and a CJK font so that its screenshots show Chinese names
   chromium fonts-wqy-microhei

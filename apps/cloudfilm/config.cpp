@@ -6,11 +6,17 @@
 #include <toml++/toml.h>
 
 #include "access/role.hpp"
+#include "audit/syslog_target.hpp"
+#include "core/tenant.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/signing.hpp"
 #include "http/server.hpp"
+
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -67,6 +73,36 @@ Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowe
   return {};
 }
 
+Result<void> ValidateAuditExport(const Config& c) {
+  const bool tls_files = !c.audit_syslog_ca_file.empty() ||
+                         !c.audit_syslog_client_certificate.empty() ||
+                         !c.audit_syslog_client_private_key.empty();
+  if (c.audit_syslog.empty()) {
+    if (tls_files) {
+      return std::unexpected(
+          ConfigError("audit.syslog_* files need audit.syslog = \"tls://host:port\""));
+    }
+  } else {
+    auto target = audit::ParseSyslogTarget(c.audit_syslog);
+    if (!target) return std::unexpected(ConfigError("audit.syslog: " + target.error().message));
+    if (tls_files && target->protocol != audit::SyslogProtocol::kTls) {
+      return std::unexpected(
+          ConfigError("audit.syslog_ca_file and the client certificate need a tls:// collector"));
+    }
+  }
+  if (c.audit_syslog_client_certificate.empty() != c.audit_syslog_client_private_key.empty()) {
+    return std::unexpected(
+        ConfigError("audit.syslog_client_certificate and audit.syslog_client_private_key go "
+                    "together: set both or neither"));
+  }
+  // It goes into every message's XML and must stay one printable line.
+  if (c.audit_source_id.size() > 255 ||
+      c.audit_source_id.find_first_of("\r\n\t") != std::string::npos) {
+    return std::unexpected(ConfigError("audit.source_id must be one line of at most 255 bytes"));
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
@@ -111,7 +147,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         << e.source().begin.line << ")";
     return std::unexpected(ConfigError(msg.str()));
   }
-  if (auto r = CheckKeys(root, {"data", "log_level", "http", "dicom", "storage", "security"}, "");
+  if (auto r = CheckKeys(root,
+                         {"data", "log_level", "http", "dicom", "storage", "security", "tenants",
+                          "audit", "ledger"},
+                         "");
       !r)
     return r;
   Result<void> r;
@@ -146,11 +185,12 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
-    if (!(r = CheckKeys(*d,
-                        {"bind", "port", "aet", "allowed_callers", "max_pdu", "max_associations",
-                         "destinations", "tls_port", "tls_certificate", "tls_private_key",
-                         "tls_ca_certificates", "tls_require_client_certificate"},
-                        "dicom.")))
+    if (!(r = CheckKeys(
+              *d,
+              {"bind", "port", "aet", "allowed_callers", "unknown_callers", "max_pdu",
+               "max_associations", "destinations", "tls_port", "tls_certificate", "tls_private_key",
+               "tls_ca_certificates", "tls_require_client_certificate"},
+              "dicom.")))
       return r;
     if (d->contains("tls_port")) {
       uint16_t tls_port = 0;
@@ -167,6 +207,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*d, "port", c.dicom_port, "dicom."))) return r;
     if (!(r = Read(*d, "aet", c.aet, "dicom."))) return r;
     if (!(r = Read(*d, "allowed_callers", c.allowed_callers, "dicom."))) return r;
+    if (!(r = Read(*d, "unknown_callers", c.dicom_unknown_callers, "dicom."))) return r;
     if (!(r = Read(*d, "max_pdu", c.max_pdu, "dicom."))) return r;
     if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
     if (const toml::node* n = d->get("destinations")) {
@@ -200,7 +241,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
               *s,
               {"encryption", "master_key_file", "bootstrap_token_file", "max_failed_logins",
                "login_attempts_per_minute", "credential_failures_per_minute", "session_idle",
-               "session_max", "break_glass_roles", "break_glass_max"},
+               "session_max", "break_glass_roles", "break_glass_max", "require_totp_for_admins"},
               "security."))) {
       return r;
     }
@@ -219,6 +260,49 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "break_glass_roles", c.break_glass_roles, "security."))) return r;
     if (!(r = Read(*s, "break_glass_max", c.break_glass_max, "security."))) return r;
     if (!(r = Read(*s, "session_max", c.session_max, "security."))) return r;
+    if (!(r = Read(*s, "require_totp_for_admins", c.require_totp_for_admins, "security."))) {
+      return r;
+    }
+  }
+  if (const toml::node* n = root.get("tenants")) {
+    const toml::table* all = n->as_table();
+    if (all == nullptr) return std::unexpected(ConfigError("tenants must be a table of tables"));
+    for (const auto& [code, node] : *all) {
+      const std::string where = "tenants." + std::string(code.str()) + ".";
+      const toml::table* t = node.as_table();
+      if (t == nullptr) {
+        return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
+                                           " must be a table ([tenants.<code>])"));
+      }
+      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles"}, where))) return r;
+      TenantConfig tenant;
+      tenant.code = std::string(code.str());
+      if (!(r = Read(*t, "name", tenant.name, where))) return r;
+      if (!(r = Read(*t, "region", tenant.region, where))) return r;
+      if (!(r = Read(*t, "ae_titles", tenant.ae_titles, where))) return r;
+      c.tenants.push_back(std::move(tenant));
+    }
+  }
+  if (const toml::table* a = root["audit"].as_table()) {
+    if (!(r = CheckKeys(*a,
+                        {"syslog", "syslog_ca_file", "syslog_client_certificate",
+                         "syslog_client_private_key", "source_id"},
+                        "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "syslog", c.audit_syslog, "audit."))) return r;
+    if (!(r = Read(*a, "syslog_ca_file", c.audit_syslog_ca_file, "audit."))) return r;
+    if (!(r = Read(*a, "syslog_client_certificate", c.audit_syslog_client_certificate, "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "syslog_client_private_key", c.audit_syslog_client_private_key, "audit."))) {
+      return r;
+    }
+    if (!(r = Read(*a, "source_id", c.audit_source_id, "audit."))) return r;
+  }
+  if (const toml::table* l = root["ledger"].as_table()) {
+    if (!(r = CheckKeys(*l, {"signature_suite"}, "ledger."))) return r;
+    if (!(r = Read(*l, "signature_suite", c.ledger_signature_suite, "ledger."))) return r;
   }
   return {};
 }
@@ -231,6 +315,31 @@ Result<void> Validate(const Config& c) {
       return std::unexpected(
           ConfigError("dicom.allowed_callers entries must be 1 to 16 characters"));
   }
+  std::set<std::string> codes = {std::string(kDefaultTenant)};
+  std::map<std::string, std::string> tenant_of_ae;
+  for (const auto& t : c.tenants) {
+    if (!IsValidTenantCode(t.code))
+      return std::unexpected(ConfigError("tenants." + t.code +
+                                         ": a tenant code is 1 to 32 of a-z, 0-9 and '-', "
+                                         "starting with a letter"));
+    codes.insert(t.code);
+    for (const auto& ae : t.ae_titles) {
+      if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
+        return std::unexpected(ConfigError("tenants." + t.code + ".ae_titles: '" + ae +
+                                           "' must be 1 to 16 characters"));
+      if (auto [it, fresh] = tenant_of_ae.emplace(ae, t.code); !fresh)
+        return std::unexpected(ConfigError("AE title '" + ae + "' is listed by tenants " +
+                                           it->second + " and " + t.code +
+                                           ": an AE title belongs to one hospital"));
+    }
+  }
+  if (const std::string unknown = c.UnknownCallers();
+      unknown != "refuse" && !codes.contains(unknown))
+    return std::unexpected(
+        ConfigError("dicom.unknown_callers must be \"refuse\" or a tenant code "
+                    "(default or one of [tenants])"));
+  if (!crypto::ParseSuite(c.ledger_signature_suite))
+    return std::unexpected(ConfigError("ledger.signature_suite must be \"ed25519\" or \"sm2\""));
   if (c.max_pdu < 4096 || c.max_pdu > 131072)
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
   if (c.max_associations < 1 || c.max_associations > 1024)
@@ -323,6 +432,7 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(
         ConfigError("security.login_attempts_per_minute must be from 1 to 100000"));
   }
+  if (auto r = ValidateAuditExport(c); !r) return r;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
@@ -379,22 +489,23 @@ void CheckValidity(const std::string& setting, const std::filesystem::path& path
   }
 }
 
-Result<void> CheckPair(const std::string& section, const std::filesystem::path& certificate_path,
-                       const std::filesystem::path& key_path, std::vector<std::string>& warnings) {
-  auto certificates = ReadCertificates(section + "tls_certificate", certificate_path);
+Result<void> CheckPair(const std::string& certificate_setting,
+                       const std::filesystem::path& certificate_path,
+                       const std::string& key_setting, const std::filesystem::path& key_path,
+                       std::vector<std::string>& warnings) {
+  auto certificates = ReadCertificates(certificate_setting, certificate_path);
   if (!certificates) return std::unexpected(certificates.error());
-  CheckValidity(section + "tls_certificate", certificate_path, certificates->front().get(),
-                warnings);
-  auto file = OpenPem(section + "tls_private_key", key_path);
+  CheckValidity(certificate_setting, certificate_path, certificates->front().get(), warnings);
+  auto file = OpenPem(key_setting, key_path);
   if (!file) return std::unexpected(file.error());
   std::unique_ptr<EVP_PKEY, KeyFree> key(
       PEM_read_PrivateKey(file->get(), nullptr, nullptr, nullptr));
   if (!key) {
-    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+    return std::unexpected(ConfigError(key_setting + ": " + key_path.string() +
                                        " is not an unencrypted PEM private key"));
   }
   if (X509_check_private_key(certificates->front().get(), key.get()) != 1) {
-    return std::unexpected(ConfigError(section + "tls_private_key: " + key_path.string() +
+    return std::unexpected(ConfigError(key_setting + ": " + key_path.string() +
                                        " does not match the certificate " +
                                        certificate_path.string()));
   }
@@ -405,11 +516,28 @@ Result<void> CheckPair(const std::string& section, const std::filesystem::path& 
 
 Result<void> CheckTlsFiles(const Config& c, std::vector<std::string>& warnings) {
   if (!c.http_tls_certificate.empty()) {
-    if (auto r = CheckPair("http.", c.http_tls_certificate, c.http_tls_private_key, warnings); !r)
+    if (auto r = CheckPair("http.tls_certificate", c.http_tls_certificate, "http.tls_private_key",
+                           c.http_tls_private_key, warnings);
+        !r)
       return r;
   }
+  if (!c.audit_syslog_client_certificate.empty()) {
+    if (auto r = CheckPair("audit.syslog_client_certificate", c.audit_syslog_client_certificate,
+                           "audit.syslog_client_private_key", c.audit_syslog_client_private_key,
+                           warnings);
+        !r)
+      return r;
+  }
+  if (!c.audit_syslog_ca_file.empty()) {
+    auto bundle = ReadCertificates("audit.syslog_ca_file", c.audit_syslog_ca_file);
+    if (!bundle) return std::unexpected(bundle.error());
+    for (const auto& certificate : *bundle) {
+      CheckValidity("audit.syslog_ca_file", c.audit_syslog_ca_file, certificate.get(), warnings);
+    }
+  }
   if (c.dicom_tls_port) {
-    if (auto r = CheckPair("dicom.", c.dicom_tls_certificate, c.dicom_tls_private_key, warnings);
+    if (auto r = CheckPair("dicom.tls_certificate", c.dicom_tls_certificate,
+                           "dicom.tls_private_key", c.dicom_tls_private_key, warnings);
         !r)
       return r;
     if (!c.dicom_tls_ca_certificates.empty()) {
@@ -456,6 +584,13 @@ std::string MasterKeySource(const Config& c) {
       {"CLOUDFILM_MASTER_KEY", c.master_key_file, c.KeysPath() / "master.key"});
 }
 
+std::string AuditSourceId(const Config& c) {
+  if (!c.audit_source_id.empty()) return c.audit_source_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) return "cloudfilm";
+  return std::string("cloudfilm@") + host;
+}
+
 std::string ToToml(const Config& c) {
   toml::array break_glass_roles;
   for (const auto& r : c.break_glass_roles) break_glass_roles.push_back(r);
@@ -465,6 +600,14 @@ std::string ToToml(const Config& c) {
   for (const auto& a : c.allowed_callers) callers.push_back(a);
   toml::table destinations;
   for (const auto& [ae, address] : c.dicom_destinations) destinations.insert(ae, address);
+  toml::table tenants;
+  for (const auto& tenant : c.tenants) {
+    toml::array ae_titles;
+    for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
+    tenants.insert(
+        tenant.code,
+        toml::table{{"name", tenant.name}, {"region", tenant.region}, {"ae_titles", ae_titles}});
+  }
   toml::table t{
       {"data", c.data.string()},
       {"log_level", c.log_level},
@@ -492,6 +635,7 @@ std::string ToToml(const Config& c) {
                    {"port", c.dicom_port},
                    {"aet", c.aet},
                    {"allowed_callers", callers},
+                   {"unknown_callers", c.UnknownCallers()},
                    {"max_pdu", static_cast<int64_t>(c.max_pdu)},
                    {"max_associations", c.max_associations},
                    {"destinations", destinations},
@@ -512,7 +656,16 @@ std::string ToToml(const Config& c) {
                                {"break_glass_roles", break_glass_roles},
                                {"break_glass_max", c.break_glass_max},
                                {"session_idle", c.session_idle},
-                               {"session_max", c.session_max}}},
+                               {"session_max", c.session_max},
+                               {"require_totp_for_admins", c.require_totp_for_admins}}},
+      {"tenants", tenants},
+      {"audit",
+       toml::table{{"syslog", c.audit_syslog},
+                   {"syslog_ca_file", c.audit_syslog_ca_file.string()},
+                   {"syslog_client_certificate", c.audit_syslog_client_certificate.string()},
+                   {"syslog_client_private_key", c.audit_syslog_client_private_key.string()},
+                   {"source_id", c.audit_source_id}}},
+      {"ledger", toml::table{{"signature_suite", c.ledger_signature_suite}}},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {
@@ -520,9 +673,13 @@ std::string ToToml(const Config& c) {
   }
   std::ostringstream out;
   out << t << "\n";
-  out << "# encryption at rest: "
-      << (c.encryption ? "on (blobs and journal; the catalog is not encrypted yet)" : "off")
+  out << "# encryption at rest: " << (c.encryption ? "on (blobs, journal and databases)" : "off")
       << "; master key from " << MasterKeySource(c) << "\n";
+  out << "# audit export: "
+      << (c.audit_syslog.empty()
+              ? std::string("off")
+              : "every audit event to " + c.audit_syslog + " as AuditSourceID " + AuditSourceId(c))
+      << "\n";
   return out.str();
 }
 

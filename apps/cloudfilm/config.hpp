@@ -17,6 +17,15 @@
 
 namespace cf::app {
 
+// A hospital: its data is its own (docs/security.md). Its DICOM nodes are
+// known by their AE titles.
+struct TenantConfig {
+  std::string code;  // [a-z][a-z0-9-]*, the key in [tenants.<code>]
+  std::string name;
+  std::string region;
+  std::vector<std::string> ae_titles;
+};
+
 struct Config {
   std::filesystem::path data = "cloudfilm-data";
   std::string log_level = "info";
@@ -52,6 +61,10 @@ struct Config {
   uint16_t dicom_port = 11112;
   std::string aet = "CLOUDFILM";
   std::vector<std::string> allowed_callers;  // empty: any calling AE title
+  // Where a calling AE title that no tenant lists belongs: a tenant code, or
+  // "refuse". Empty: "default" when no tenants are configured (a fresh
+  // install accepts anyone), "refuse" when some are.
+  std::string dicom_unknown_callers;
   uint32_t max_pdu = 131072;
   int max_associations = 16;
   // AE title -> "host:port": C-MOVE destinations, and where Storage
@@ -103,11 +116,43 @@ struct Config {
   // after session_max ("30m", "12h").
   std::string session_idle = "30m";
   std::string session_max = "12h";
+  // Platform and hospital admins must sign in with a TOTP second factor;
+  // one without it may only sign in to enrol one (docs/security.md).
+  bool require_totp_for_admins = false;
+
+  // Hospitals besides `default` (which always exists and holds what was
+  // stored before tenants were configured).
+  std::vector<TenantConfig> tenants;
+  // dicom_unknown_callers with its default applied: a tenant code or "refuse".
+  std::string UnknownCallers() const {
+    if (!dicom_unknown_callers.empty()) return dicom_unknown_callers;
+    return tenants.empty() ? "default" : "refuse";
+  }
+  // Export of the audit trail to a hospital SIEM (docs/security.md): every
+  // event, in order, as a DICOM PS3.15 audit message over syslog, to
+  // "udp://host:514", "tcp://host:601" or "tls://host:6514"; empty = none.
+  std::string audit_syslog;
+  // TLS only: the CA bundle that verifies the collector's certificate
+  // (empty: the system's trust store), and a client certificate and key
+  // for collectors that require mutual TLS.
+  std::filesystem::path audit_syslog_ca_file;
+  std::filesystem::path audit_syslog_client_certificate;
+  std::filesystem::path audit_syslog_client_private_key;
+  // AuditSourceID of the messages; empty = "cloudfilm@" + the host name.
+  std::string audit_source_id;
+
+  // The transparency log of issued films (docs/security.md): the suite of
+  // the platform's log key that signs its tree heads, "ed25519" or "sm2"
+  // (SM2 with SM3, the national suite). Changing it makes a new key; heads
+  // signed before stay verifiable with the old public key.
+  std::string ledger_signature_suite = "ed25519";
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
+  std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }
   std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
+  std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.
@@ -138,6 +183,10 @@ Result<void> AddDicomDestination(std::string_view flag, Config& config);
 // Where the master key comes from ("environment CLOUDFILM_MASTER_KEY", "file
 // PATH", "generated file DATA/keys/master.key ..."); never the key.
 std::string MasterKeySource(const Config& config);
+
+// The AuditSourceID of exported audit messages: audit.source_id, else
+// "cloudfilm@" + this machine's host name.
+std::string AuditSourceId(const Config& config);
 
 // The effective settings as TOML (what `cloudfilm config show` prints).
 std::string ToToml(const Config& config);

@@ -25,6 +25,7 @@ struct Overrides {
   std::optional<std::string> log_level;
   std::vector<std::string> dicom_destinations;  // AE=host:port, added to the config file's
   std::optional<std::string> compress_after;
+  std::optional<std::string> audit_syslog;
   bool no_fsync = false;
 };
 
@@ -41,6 +42,9 @@ void AddCommonFlags(CLI::App& sub, Overrides& o) {
   sub.add_option(
       "--compress-after", o.compress_after,
       "keep new objects as received this long before compressing them (0, 30m, 24h, 7d)");
+  sub.add_option("--audit-syslog", o.audit_syslog,
+                 "send every audit event to this syslog collector: udp://, tcp:// or "
+                 "tls://host:port (\"\" for none)");
   sub.add_flag("--no-fsync", o.no_fsync,
                "do not fsync (throw-away data only: a crash may lose acknowledged objects)");
 }
@@ -67,6 +71,7 @@ int Main(int argc, char** argv) {
   cf::app::RegisterConfig(app, run);
   cf::app::RegisterAccounts(app, run);
   cf::app::RegisterSql(app, run);
+  cf::app::RegisterLedger(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {
     AddCommonFlags(*sub, overrides);
     for (CLI::App* nested : sub->get_subcommands({})) AddCommonFlags(*nested, overrides);
@@ -91,6 +96,7 @@ int Main(int argc, char** argv) {
   if (overrides.log_level) config.log_level = *overrides.log_level;
   if (overrides.no_fsync) config.fsync = false;
   if (overrides.compress_after) config.compress_after = *overrides.compress_after;
+  if (overrides.audit_syslog) config.audit_syslog = *overrides.audit_syslog;
   for (const auto& destination : overrides.dicom_destinations) {
     if (auto r = cf::app::AddDicomDestination(destination, config); !r) {
       return cf::app::ReportError(r.error());

@@ -14,6 +14,7 @@
 #include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "core/log.hpp"
+#include "crypto/signing_key_store.hpp"
 #include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 
@@ -100,13 +101,16 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
     if (!keys) return std::unexpected(keys.error());
     rt.keys = std::move(*keys);
     if (config.encryption) {
-      // Fails now, not at the first ingest, when the key cannot be had.
-      if (auto active = rt.keys->Active(crypto::kDefaultTenant); !active) {
-        return std::unexpected(active.error());
+      // Fails now, not at the first ingest, when a key cannot be had; each
+      // hospital has its own data key (crypto-shredding one spares the others).
+      std::vector<std::string> tenants = {std::string(crypto::kDefaultTenant)};
+      for (const auto& t : config.tenants) tenants.push_back(t.code);
+      for (const auto& tenant : tenants) {
+        if (auto active = rt.keys->Active(tenant); !active) return std::unexpected(active.error());
       }
     }
-    rt.blobs = std::make_unique<store::EncryptingBlobStore>(
-        std::move(rt.blobs), *rt.keys, std::string(crypto::kDefaultTenant), config.encryption);
+    rt.blobs = std::make_unique<store::EncryptingBlobStore>(std::move(rt.blobs), *rt.keys,
+                                                            config.encryption);
   }
   catalog::SqliteOptions sqlite_options;
   sqlite_options.path = config.CatalogPath();
@@ -134,6 +138,41 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   if (!archive) return std::unexpected(archive.error());
   rt.archive = std::move(*archive);
   return rt;
+}
+
+Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign) {
+  const auto path = config.LedgerPath();
+  std::error_code ec;
+  if (!sign && !std::filesystem::exists(path, ec)) {
+    return Fail(ErrorCode::kNotFound,
+                "no transparency log in " + config.data.string() + " (nothing was ever appended)");
+  }
+  std::filesystem::create_directories(config.data, ec);
+  ledger::SqliteLogOptions options;
+  options.path = path;
+  options.readonly = !sign;
+  auto vfs = DatabaseVfs(config, "ledger", path);
+  if (!vfs) return std::unexpected(vfs.error());
+  options.vfs = *vfs;
+  if (sign) {
+    // The log key is wrapped by the master key whether or not the data is
+    // encrypted at rest: a signing key must never lie in clear.
+    auto provider = crypto::OpenLocalKeyProvider(
+        {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+    if (!provider) return std::unexpected(provider.error());
+    auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+    if (!keys) return std::unexpected(keys.error());
+    auto key =
+        (*keys)->Active(crypto::kLedgerKeyOwner, crypto::ParseSuite(config.ledger_signature_suite)
+                                                     .value_or(crypto::SignatureSuite::kEd25519));
+    if (!key) return std::unexpected(key.error());
+    options.signer = *key;
+  }
+  return ledger::OpenSqliteTransparencyLog(std::move(options));
+}
+
+Result<crypto::VerifyingKey> LedgerPublicKey(const Config& config, std::string_view key_id) {
+  return crypto::ReadPublicSigningKey(config.KeysPath(), key_id);
 }
 
 Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token) {
@@ -164,8 +203,10 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
     if (const auto role = access::ParseRole(name)) options.break_glass_roles.push_back(*role);
   }
   options.break_glass_max = ParseDuration(config.break_glass_max).value_or(std::chrono::hours(1));
+  for (const auto& tenant : config.tenants) options.tenants.push_back(tenant.code);
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
+  options.require_totp_for_admins = config.require_totp_for_admins;
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
   if (!opened) return std::unexpected(opened.error());
   security.access = std::move(*opened);
@@ -191,6 +232,12 @@ Result<std::string> ReadBootstrapToken(const Config& config) {
                 "the bootstrap token must have at least 20 characters");
   }
   return token;
+}
+
+Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config) {
+  auto vfs = DatabaseVfs(config, "reports", config.ReportsPath());
+  if (!vfs) return std::unexpected(vfs.error());
+  return film::ReportStore::Open({config.ReportsPath(), *vfs});
 }
 
 }  // namespace cf::app

@@ -13,6 +13,9 @@
 #include "audit/audit_log.hpp"
 #include "config.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/signing.hpp"
+#include "film/report_store.hpp"
+#include "ledger/transparency_log.hpp"
 
 namespace cf::app {
 
@@ -58,6 +61,17 @@ Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
 Result<std::string> DatabaseVfs(const Config& config, std::string_view label,
                                 const std::filesystem::path& path);
 
+// The transparency log (DATA/ledger.sqlite, encrypted like the other
+// databases). With `sign`, it carries the platform's log key
+// (DATA/keys/_ledger.sign.<id>.wrapped, created on first use, in
+// ledger.signature_suite) and can sign tree heads; without, it is opened
+// read-only and must exist (kNotFound otherwise).
+Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign);
+
+// The public key with `key_id` from DATA/keys: what verifies tree heads
+// (no master key needed).
+Result<crypto::VerifyingKey> LedgerPublicKey(const Config& config, std::string_view key_id);
+
 // Accounts, tokens and sessions (DATA/access.sqlite) and the audit trail
 // (DATA/audit.sqlite). Several processes may open them at once (SQLite
 // WAL): the CLI creates accounts while the server runs.
@@ -66,6 +80,9 @@ struct Security {
   std::unique_ptr<access::Access> access;
 };
 Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {});
+
+// DATA/reports.sqlite, encrypted like the other databases.
+Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config);
 
 // $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
 // child processes do not inherit it), else the first line of

@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// One SQLite connection behind a mutex: authentication is a primary-key
-// lookup of a few microseconds, and writes (last use, failed logins) are
-// throttled, so one connection is not the bottleneck of a request.
+// Credentials, logins, accounts, tokens and break-glass; the TOTP second
+// factor is in access_totp.cpp, the shared state in access_impl.hpp.
 #include "access/access.hpp"
 
 #include <algorithm>
 #include <mutex>
 #include <utility>
 
+#include "access/access_impl.hpp"
 #include "access/access_schema.hpp"
 #include "access/policy.hpp"
-#include "access/rate_limiter.hpp"
-#include "audit/audit_log.hpp"
-#include "catalog/sqlite_db.hpp"
+#include "access/totp_factor.hpp"
 #include "core/log.hpp"
-#include "crypto/password.hpp"
-#include "crypto/sha256.hpp"
-#include "crypto/token.hpp"
 
 namespace cf::access {
 namespace {
@@ -31,12 +26,11 @@ constexpr std::string_view kSessionPrefix = "cfs";
 constexpr std::string_view kCsrfPrefix = "cfc";
 // Last use and last seen are written at most this often per token/session.
 constexpr int64_t kTouchIntervalMs = 60'000;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// What Impl::ReadAccount reads, in its order.
+constexpr std::string_view kAccountColumns =
+    "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled, "
+    "(SELECT t.confirmed_ms IS NOT NULL FROM account_totp t WHERE t.account_id = accounts.id) "
+    "FROM accounts";
 
 std::string HashHex(std::string_view secret) {
   return crypto::ToHex(crypto::HashTokenSecret(secret));
@@ -54,13 +48,6 @@ bool ValidLogin(std::string_view login) {
   return std::ranges::all_of(login, [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
            c == '_' || c == '@' || c == '-';
-  });
-}
-
-bool ValidTenant(std::string_view tenant) {
-  if (tenant.empty() || tenant.size() > 64) return false;
-  return std::ranges::all_of(tenant, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
   });
 }
 
@@ -99,8 +86,8 @@ std::vector<Permission> SplitScopes(std::string_view text) {
 std::vector<Permission> RoleScopes(Role role) {
   std::vector<Permission> scopes;
   for (const Permission p :
-       {Permission::kReadImages, Permission::kStoreImages, Permission::kReadSystem,
-        Permission::kManageAccounts, Permission::kReadAudit}) {
+       {Permission::kReadImages, Permission::kStoreImages, Permission::kWriteReports,
+        Permission::kReadSystem, Permission::kManageAccounts, Permission::kReadAudit}) {
     if (RoleHas(role, p)) scopes.push_back(p);
   }
   return scopes;
@@ -123,6 +110,12 @@ std::optional<std::string_view> BearerToken(std::string_view authorization) {
 
 }  // namespace
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Principal OperatorPrincipal() {
   Principal p;
   p.kind = Principal::Kind::kOperator;
@@ -131,198 +124,234 @@ Principal OperatorPrincipal() {
   return p;
 }
 
-struct Access::Impl {
-  AccessOptions options;
-  audit::AuditLog* audit = nullptr;
-  std::mutex mutex;  // guards db
-  Connection db;
-  std::optional<crypto::Sha256Digest> bootstrap_hash;
-  std::optional<RateLimiter> login_limiter;
-  std::optional<RateLimiter> credential_failures;
+const std::string& Access::Impl::DummyHash() {
+  std::call_once(dummy_once, [this] {
+    dummy_hash = crypto::HashPassword("timing equaliser, not a password", password_cost)
+                     .value_or(std::string());
+  });
+  return dummy_hash;
+}
 
-  Result<Principal> Authenticate(const Credentials& credentials);
-  crypto::PasswordCost password_cost;
-  std::once_flag dummy_once;
-  std::string dummy_hash;
-
-  // A real hash at the configured cost, verified for unknown logins so
-  // that they take as long as known ones.
-  const std::string& DummyHash() {
-    std::call_once(dummy_once, [this] {
-      dummy_hash = crypto::HashPassword("timing equaliser, not a password", password_cost)
-                       .value_or(std::string());
-    });
-    return dummy_hash;
+audit::Event Access::Impl::Event(audit::Action action, audit::Outcome outcome, const Principal& who,
+                                 std::string_view detail, const ClientInfo* client) {
+  audit::Event event;
+  event.tenant = who.tenant;
+  event.actor = who.Actor();
+  event.role = who.authenticated() ? std::string(RoleName(who.role)) : std::string();
+  event.token_id = who.token_id;
+  event.action = action;
+  event.outcome = outcome;
+  event.protocol = who.kind == Principal::Kind::kOperator ? "cli" : "http";
+  event.detail = std::string(detail);
+  if (client != nullptr) {
+    event.source = std::string(client->address);
+    event.user_agent = std::string(client->user_agent);
   }
+  return event;
+}
 
-  Result<Statement*> Prepare(std::string_view sql) { return db.Prepare(sql); }
-
-  static audit::Event Event(audit::Action action, audit::Outcome outcome, const Principal& who,
-                            std::string_view detail, const ClientInfo* client) {
-    audit::Event event;
-    event.tenant = who.tenant;
-    event.actor = who.Actor();
-    event.role = who.authenticated() ? std::string(RoleName(who.role)) : std::string();
-    event.token_id = who.token_id;
-    event.action = action;
-    event.outcome = outcome;
-    event.protocol = who.kind == Principal::Kind::kOperator ? "cli" : "http";
-    event.detail = std::string(detail);
-    if (client != nullptr) {
-      event.source = std::string(client->address);
-      event.user_agent = std::string(client->user_agent);
-    }
-    return event;
+void Access::Impl::Audit(audit::Action action, audit::Outcome outcome, const Principal& who,
+                         std::string_view detail, const ClientInfo* client) {
+  if (audit == nullptr) return;
+  if (auto recorded = audit->Record(Event(action, outcome, who, detail, client)); !recorded) {
+    log::Error("access.audit_failed", {{"error", recorded.error().message}});
   }
+}
 
-  // Security events that follow an operation already done: a failure to
-  // record them is logged, not returned.
-  void Audit(audit::Action action, audit::Outcome outcome, const Principal& who,
-             std::string_view detail, const ClientInfo* client = nullptr) {
-    if (audit == nullptr) return;
-    if (auto recorded = audit->Record(Event(action, outcome, who, detail, client)); !recorded) {
-      log::Error("access.audit_failed", {{"error", recorded.error().message}});
+Result<Principal> Access::Impl::AccountPrincipal(int64_t account_id, Principal::Kind kind) {
+  auto stmt = Prepare(
+      "SELECT login, role, tenant, disabled, EXISTS (SELECT 1 FROM account_totp t "
+      "WHERE t.account_id = accounts.id AND t.confirmed_ms IS NOT NULL) "
+      "FROM accounts WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, account_id);
+  struct Row {
+    std::string login, role, tenant;
+    bool disabled, totp_active;
+  };
+  auto row = First<Row>(**stmt, [](const Statement& s) {
+    return Row{s.Text(0), s.Text(1), s.Text(2), s.Int(3) != 0, s.Int(4) != 0};
+  });
+  if (!row) return std::unexpected(row.error());
+  if (!*row || (*row)->disabled) {
+    return Fail(ErrorCode::kUnauthenticated, "account disabled or removed");
+  }
+  const auto role = ParseRole((*row)->role);
+  if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
+  Principal p;
+  p.kind = kind;
+  p.account_id = account_id;
+  p.login = std::move((*row)->login);
+  p.tenant = std::move((*row)->tenant);
+  p.role = *role;
+  p.totp_active = (*row)->totp_active;
+  auto grants =
+      Prepare("SELECT DISTINCT tenant FROM break_glass WHERE account_id = ? AND expires_ms > ?");
+  if (!grants) return std::unexpected(grants.error());
+  (*grants)->Bind(1, account_id).Bind(2, NowMs());
+  auto tenants = Collect<std::string>(**grants, [](const Statement& s) { return s.Text(0); });
+  if (!tenants) return std::unexpected(tenants.error());
+  p.break_glass_tenants = std::move(*tenants);
+  return p;
+}
+
+Result<Principal> Access::Impl::FromApiToken(const crypto::ParsedToken& token) {
+  auto stmt = Prepare(
+      "SELECT account_id, secret_hash, scopes, expires_ms, revoked_ms, last_used_ms "
+      "FROM api_tokens WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, token.id);
+  struct Row {
+    int64_t account_id;
+    std::string secret_hash, scopes;
+    std::optional<int64_t> expires, revoked, last_used;
+  };
+  auto row = First<Row>(**stmt, [](const Statement& s) {
+    return Row{s.Int(0), s.Text(1), s.Text(2), s.OptInt64(3), s.OptInt64(4), s.OptInt64(5)};
+  });
+  if (!row) return std::unexpected(row.error());
+  if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
+    return Fail(ErrorCode::kUnauthenticated, "unknown API token");
+  }
+  const int64_t now = NowMs();
+  if ((*row)->revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
+  if ((*row)->expires && *(*row)->expires <= now) {
+    return Fail(ErrorCode::kUnauthenticated, "API token expired");
+  }
+  auto principal = AccountPrincipal((*row)->account_id, Principal::Kind::kApiToken);
+  if (!principal) return principal;
+  principal->token_id = token.id;
+  principal->scopes = SplitScopes((*row)->scopes);
+  if (now - (*row)->last_used.value_or(0) >= kTouchIntervalMs) {
+    if (auto touch = Prepare("UPDATE api_tokens SET last_used_ms = ? WHERE id = ?")) {
+      (*touch)->Bind(1, now).Bind(2, token.id);
+      (void)(*touch)->Run();
     }
   }
+  return principal;
+}
 
-  Result<Principal> AccountPrincipal(int64_t account_id, Principal::Kind kind) {
-    auto stmt = Prepare("SELECT login, role, tenant, disabled FROM accounts WHERE id = ?");
-    if (!stmt) return std::unexpected(stmt.error());
-    (*stmt)->Bind(1, account_id);
-    struct Row {
-      std::string login, role, tenant;
-      bool disabled;
-    };
-    auto row = First<Row>(**stmt, [](const Statement& s) {
-      return Row{s.Text(0), s.Text(1), s.Text(2), s.Int(3) != 0};
-    });
-    if (!row) return std::unexpected(row.error());
-    if (!*row || (*row)->disabled) {
-      return Fail(ErrorCode::kUnauthenticated, "account disabled or removed");
-    }
-    const auto role = ParseRole((*row)->role);
-    if (!role) return Fail(ErrorCode::kInternal, "account has an unknown role");
-    Principal p;
-    p.kind = kind;
-    p.account_id = account_id;
-    p.login = std::move((*row)->login);
-    p.tenant = std::move((*row)->tenant);
-    p.role = *role;
-    auto grants =
-        Prepare("SELECT DISTINCT tenant FROM break_glass WHERE account_id = ? AND expires_ms > ?");
-    if (!grants) return std::unexpected(grants.error());
-    (*grants)->Bind(1, account_id).Bind(2, NowMs());
-    auto tenants = Collect<std::string>(**grants, [](const Statement& s) { return s.Text(0); });
-    if (!tenants) return std::unexpected(tenants.error());
-    p.break_glass_tenants = std::move(*tenants);
-    return p;
+Result<Principal> Access::Impl::FromSession(const crypto::ParsedToken& token,
+                                            const Credentials& credentials) {
+  auto stmt = Prepare(
+      "SELECT account_id, secret_hash, csrf_hash, expires_ms, last_seen_ms, ended_ms "
+      "FROM sessions WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, token.id);
+  struct Row {
+    int64_t account_id;
+    std::string secret_hash, csrf_hash;
+    int64_t expires, last_seen;
+    bool ended;
+  };
+  auto row = First<Row>(**stmt, [](const Statement& s) {
+    return Row{s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), !s.IsNull(5)};
+  });
+  if (!row) return std::unexpected(row.error());
+  if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
+    return Fail(ErrorCode::kUnauthenticated, "unknown session");
   }
+  const auto& [account_id, secret_hash, csrf_hash, expires, last_seen, ended] = **row;
+  const int64_t now = NowMs();
+  const int64_t idle_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options.session_idle).count();
+  if (ended || now >= expires || now - last_seen >= idle_ms) {
+    return Fail(ErrorCode::kUnauthenticated, "session expired, sign in again");
+  }
+  if (credentials.state_changing) {
+    // The CSRF token is a second secret a cross-site page cannot read.
+    const auto csrf = crypto::ParseToken(credentials.csrf_token);
+    if (!csrf || csrf->prefix != kCsrfPrefix || !SameHash(csrf_hash, credentials.csrf_token)) {
+      return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token header");
+    }
+  }
+  auto principal = AccountPrincipal(account_id, Principal::Kind::kSession);
+  if (!principal) return principal;
+  principal->token_id = token.id;
+  // Decided on every request, not at login: a session opened before its
+  // account enrolled gets everything once the enrolment is confirmed, and
+  // one whose TOTP was disabled or reset is held to enrolment at once.
+  principal->must_enrol_totp = MustEnrolTotp(principal->role, principal->totp_active);
+  // Touched well within the idle timeout, or a session in use would
+  // still expire idle_ms after its last touch.
+  if (now - last_seen >= std::min(kTouchIntervalMs, idle_ms / 2)) {
+    if (auto touch = Prepare("UPDATE sessions SET last_seen_ms = ? WHERE id = ?")) {
+      (*touch)->Bind(1, now).Bind(2, token.id);
+      (void)(*touch)->Run();
+    }
+  }
+  return principal;
+}
 
-  Result<Principal> FromApiToken(const crypto::ParsedToken& token) {
-    auto stmt = Prepare(
-        "SELECT account_id, secret_hash, scopes, expires_ms, revoked_ms, last_used_ms "
-        "FROM api_tokens WHERE id = ?");
-    if (!stmt) return std::unexpected(stmt.error());
-    (*stmt)->Bind(1, token.id);
-    struct Row {
-      int64_t account_id;
-      std::string secret_hash, scopes;
-      std::optional<int64_t> expires, revoked, last_used;
-    };
-    auto row = First<Row>(**stmt, [](const Statement& s) {
-      return Row{s.Int(0), s.Text(1), s.Text(2), s.OptInt64(3), s.OptInt64(4), s.OptInt64(5)};
-    });
-    if (!row) return std::unexpected(row.error());
-    if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
-      return Fail(ErrorCode::kUnauthenticated, "unknown API token");
-    }
-    const int64_t now = NowMs();
-    if ((*row)->revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
-    if ((*row)->expires && *(*row)->expires <= now) {
-      return Fail(ErrorCode::kUnauthenticated, "API token expired");
-    }
-    auto principal = AccountPrincipal((*row)->account_id, Principal::Kind::kApiToken);
-    if (!principal) return principal;
-    principal->token_id = token.id;
-    principal->scopes = SplitScopes((*row)->scopes);
-    if (now - (*row)->last_used.value_or(0) >= kTouchIntervalMs) {
-      if (auto touch = Prepare("UPDATE api_tokens SET last_used_ms = ? WHERE id = ?")) {
-        (*touch)->Bind(1, now).Bind(2, token.id);
-        (void)(*touch)->Run();
-      }
-    }
-    return principal;
-  }
+Result<std::optional<AccountInfo>> Access::Impl::FindAccount(std::string_view login) {
+  auto stmt = Prepare(std::string(kAccountColumns) + " WHERE login = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, login);
+  return First<AccountInfo>(**stmt, ReadAccount);
+}
 
-  Result<Principal> FromSession(const crypto::ParsedToken& token, const Credentials& credentials) {
-    auto stmt = Prepare(
-        "SELECT account_id, secret_hash, csrf_hash, expires_ms, last_seen_ms, ended_ms "
-        "FROM sessions WHERE id = ?");
-    if (!stmt) return std::unexpected(stmt.error());
-    (*stmt)->Bind(1, token.id);
-    struct Row {
-      int64_t account_id;
-      std::string secret_hash, csrf_hash;
-      int64_t expires, last_seen;
-      bool ended;
-    };
-    auto row = First<Row>(**stmt, [](const Statement& s) {
-      return Row{s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), !s.IsNull(5)};
-    });
-    if (!row) return std::unexpected(row.error());
-    if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
-      return Fail(ErrorCode::kUnauthenticated, "unknown session");
-    }
-    const auto& [account_id, secret_hash, csrf_hash, expires, last_seen, ended] = **row;
-    const int64_t now = NowMs();
-    const int64_t idle_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(options.session_idle).count();
-    if (ended || now >= expires || now - last_seen >= idle_ms) {
-      return Fail(ErrorCode::kUnauthenticated, "session expired, sign in again");
-    }
-    if (credentials.state_changing) {
-      // The CSRF token is a second secret a cross-site page cannot read.
-      const auto csrf = crypto::ParseToken(credentials.csrf_token);
-      if (!csrf || csrf->prefix != kCsrfPrefix || !SameHash(csrf_hash, credentials.csrf_token)) {
-        return Fail(ErrorCode::kPermissionDenied, "missing or wrong X-CSRF-Token header");
-      }
-    }
-    auto principal = AccountPrincipal(account_id, Principal::Kind::kSession);
-    if (!principal) return principal;
-    principal->token_id = token.id;
-    // Touched well within the idle timeout, or a session in use would
-    // still expire idle_ms after its last touch.
-    if (now - last_seen >= std::min(kTouchIntervalMs, idle_ms / 2)) {
-      if (auto touch = Prepare("UPDATE sessions SET last_seen_ms = ? WHERE id = ?")) {
-        (*touch)->Bind(1, now).Bind(2, token.id);
-        (void)(*touch)->Run();
-      }
-    }
-    return principal;
-  }
+AccountInfo Access::Impl::ReadAccount(const Statement& s) {
+  AccountInfo info;
+  info.id = s.Int(0);
+  info.login = s.Text(1);
+  info.role = ParseRole(s.Text(2)).value_or(Role::kDoctor);
+  info.tenant = s.Text(3);
+  info.created_ms = s.Int(4);
+  if (!s.IsNull(5)) info.last_login_ms = s.Int(5);
+  info.locked_until_ms = s.Int(6);
+  info.disabled = s.Int(7) != 0;
+  info.totp = s.IsNull(8)     ? TotpState::kNone
+              : s.Int(8) != 0 ? TotpState::kActive
+                              : TotpState::kPending;
+  return info;
+}
 
-  Result<std::optional<AccountInfo>> FindAccount(std::string_view login) {
-    auto stmt = Prepare(
-        "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
-        "FROM accounts WHERE login = ?");
-    if (!stmt) return std::unexpected(stmt.error());
-    (*stmt)->Bind(1, login);
-    return First<AccountInfo>(**stmt, ReadAccount);
-  }
+Result<std::string> Access::Impl::PasswordHash(int64_t account_id) {
+  auto stmt = Prepare("SELECT password_hash FROM accounts WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, account_id);
+  auto hash = First<std::string>(**stmt, [](const Statement& s) { return s.Text(0); });
+  if (!hash) return std::unexpected(hash.error());
+  return hash->value_or(std::string());
+}
 
-  static AccountInfo ReadAccount(const Statement& s) {
-    AccountInfo info;
-    info.id = s.Int(0);
-    info.login = s.Text(1);
-    info.role = ParseRole(s.Text(2)).value_or(Role::kDoctor);
-    info.tenant = s.Text(3);
-    info.created_ms = s.Int(4);
-    if (!s.IsNull(5)) info.last_login_ms = s.Int(5);
-    info.locked_until_ms = s.Int(6);
-    info.disabled = s.Int(7) != 0;
-    return info;
+Result<void> Access::Impl::CountFailedLogin(int64_t account_id, int64_t now_ms) {
+  auto stmt = Prepare("SELECT failed_logins FROM accounts WHERE id = ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, account_id);
+  auto count = First<int64_t>(**stmt, [](const Statement& s) { return s.Int(0); });
+  if (!count) return std::unexpected(count.error());
+  const int64_t failed = count->value_or(0) + 1;
+  int64_t locked_until = 0;
+  if (failed >= options.max_failed_logins) {
+    const int64_t doublings = std::min<int64_t>(failed - options.max_failed_logins, 20);
+    const auto lock_s =
+        std::min<int64_t>(options.lockout_base.count() << doublings, options.lockout_max.count());
+    locked_until = now_ms + lock_s * 1000;
   }
-};
+  auto update = Prepare("UPDATE accounts SET failed_logins = ?, locked_until_ms = ? WHERE id = ?");
+  if (!update) return std::unexpected(update.error());
+  (*update)->Bind(1, failed).Bind(2, locked_until).Bind(3, account_id);
+  return (*update)->Run();
+}
+
+Result<void> Access::Impl::EndSessions(int64_t account_id, std::string_view keep) {
+  auto stmt = Prepare(
+      "UPDATE sessions SET ended_ms = ? WHERE account_id = ? AND ended_ms IS NULL AND id != ?");
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, NowMs()).Bind(2, account_id).Bind(3, keep);
+  return (*stmt)->Run();
+}
+
+bool Access::Impl::MustEnrolTotp(Role role, bool totp_active) const {
+  return options.require_totp_for_admins && !totp_active &&
+         (role == Role::kPlatformAdmin || role == Role::kHospitalAdmin);
+}
+
+int64_t Access::Impl::TotpNowMs() const {
+  const auto now = options.totp_clock ? options.totp_clock() : std::chrono::system_clock::now();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+}
 
 Access::Access(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Access::~Access() = default;
@@ -348,6 +377,8 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
       std::chrono::seconds(60));
   impl->login_limiter.emplace(static_cast<size_t>(std::max(1, options.login_attempts_per_minute)),
                               std::chrono::seconds(60));
+  impl->second_factor_failures.emplace(static_cast<size_t>(std::max(1, options.max_failed_logins)),
+                                       std::chrono::seconds(60));
   impl->options = std::move(options);
   impl->audit = audit;
   auto db = Connection::Open(database.string(), 5000, false, impl->options.vfs);
@@ -413,7 +444,7 @@ Result<Principal> Access::Impl::Authenticate(const Credentials& credentials) {
 }
 
 Result<Session> Access::Login(std::string_view login, std::string_view password,
-                              const ClientInfo& client) {
+                              const ClientInfo& client, std::string_view totp_code) {
   Impl& impl = *impl_;
   Principal attempt;
   attempt.login = ValidLogin(login) ? std::string(login) : std::string("(invalid login)");
@@ -439,12 +470,9 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
     if (!found) return std::unexpected(found.error());
     account = std::move(*found);
     if (account) {
-      auto stmt = impl.Prepare("SELECT password_hash FROM accounts WHERE id = ?");
-      if (!stmt) return std::unexpected(stmt.error());
-      (*stmt)->Bind(1, account->id);
-      auto hash = First<std::string>(**stmt, [](const Statement& s) { return s.Text(0); });
+      auto hash = impl.PasswordHash(account->id);
       if (!hash) return std::unexpected(hash.error());
-      stored_hash = hash->value_or(std::string());
+      stored_hash = std::move(*hash);
     }
   }
   const int64_t now = NowMs();
@@ -467,29 +495,12 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
                                    : (crypto::VerifyPassword(impl.DummyHash(), password), false);
   if (!account || account->disabled || !password_ok) {
     if (account && !password_ok) {
-      std::lock_guard lock(impl.mutex);
-      // Read under the lock, after the (slow) verification: a count read
+      // Counted under the lock, after the (slow) verification: a count read
       // before it would be stale when guesses arrive together, and a burst
       // of them would never lock the account.
-      int64_t failed = 0;
-      if (auto stmt = impl.Prepare("SELECT failed_logins FROM accounts WHERE id = ?")) {
-        (*stmt)->Bind(1, account->id);
-        auto count = First<int64_t>(**stmt, [](const Statement& s) { return s.Int(0); });
-        if (!count) return std::unexpected(count.error());
-        failed = count->value_or(0);
-      }
-      ++failed;
-      int64_t locked_until = 0;
-      if (failed >= impl.options.max_failed_logins) {
-        const int64_t doublings = std::min<int64_t>(failed - impl.options.max_failed_logins, 20);
-        const auto lock_s = std::min<int64_t>(impl.options.lockout_base.count() << doublings,
-                                              impl.options.lockout_max.count());
-        locked_until = now + lock_s * 1000;
-      }
-      if (auto stmt = impl.Prepare(
-              "UPDATE accounts SET failed_logins = ?, locked_until_ms = ? WHERE id = ?")) {
-        (*stmt)->Bind(1, failed).Bind(2, locked_until).Bind(3, account->id);
-        if (auto ran = (*stmt)->Run(); !ran) return std::unexpected(ran.error());
+      std::lock_guard lock(impl.mutex);
+      if (auto counted = impl.CountFailedLogin(account->id, now); !counted) {
+        return std::unexpected(counted.error());
       }
     }
     impl.Audit(
@@ -506,19 +517,33 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
   session.csrf = csrf_token.text;
   session.expires_ms =
       now + std::chrono::duration_cast<std::chrono::milliseconds>(impl.options.session_max).count();
+  enum class Factor { kNotEnrolled, kAccepted, kMissing, kWrong, kReplayed };
+  Factor factor = Factor::kNotEnrolled;
   {
     std::lock_guard lock(impl.mutex);
+    // The code's step, the session and the counters change in one
+    // transaction: two logins racing with one code cannot both use it.
     if (auto begun = impl.db.Exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(begun.error());
-    auto insert = impl.Prepare(
-        "INSERT INTO sessions (id, account_id, secret_hash, csrf_hash, created_ms, expires_ms, "
-        "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    auto update = impl.Prepare(
-        "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0, last_login_ms = ? "
-        "WHERE id = ?");
-    Result<void> done = {};
-    if (!insert) done = std::unexpected(insert.error());
-    if (done && !update) done = std::unexpected(update.error());
-    if (done) {
+    Result<void> done = [&]() -> Result<void> {
+      auto totp = LoadTotp(impl.db, account->id);
+      if (!totp) return std::unexpected(totp.error());
+      if (*totp && (*totp)->active()) {
+        if (totp_code.empty()) {
+          factor = Factor::kMissing;  // not a failure: the first step of a two-step form
+          return {};
+        }
+        auto check = UseTotpCode(impl.db, account->id, **totp, totp_code, impl.TotpNowMs());
+        if (!check) return std::unexpected(check.error());
+        if (*check != TotpCheck::kAccepted) {
+          factor = *check == TotpCheck::kReplayed ? Factor::kReplayed : Factor::kWrong;
+          return impl.CountFailedLogin(account->id, now);
+        }
+        factor = Factor::kAccepted;
+      }
+      auto insert = impl.Prepare(
+          "INSERT INTO sessions (id, account_id, secret_hash, csrf_hash, created_ms, expires_ms, "
+          "last_seen_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      if (!insert) return std::unexpected(insert.error());
       (*insert)
           ->Bind(1, session_token.id)
           .Bind(2, account->id)
@@ -527,12 +552,14 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
           .Bind(5, now)
           .Bind(6, session.expires_ms)
           .Bind(7, now);
-      done = (*insert)->Run();
-    }
-    if (done) {
+      if (auto ran = (*insert)->Run(); !ran) return ran;
+      auto update = impl.Prepare(
+          "UPDATE accounts SET failed_logins = 0, locked_until_ms = 0, last_login_ms = ? "
+          "WHERE id = ?");
+      if (!update) return std::unexpected(update.error());
       (*update)->Bind(1, now).Bind(2, account->id);
-      done = (*update)->Run();
-    }
+      return (*update)->Run();
+    }();
     if (done) done = impl.db.Exec("COMMIT");
     if (!done) {
       (void)impl.db.Exec("ROLLBACK");
@@ -540,7 +567,8 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
     }
     // Argon2 parameters raised since this password was set: upgrade now,
     // while we hold the password.
-    if (crypto::PasswordNeedsRehash(stored_hash, impl.password_cost)) {
+    const bool signed_in = factor == Factor::kNotEnrolled || factor == Factor::kAccepted;
+    if (signed_in && crypto::PasswordNeedsRehash(stored_hash, impl.password_cost)) {
       if (auto rehashed = crypto::HashPassword(password, impl.password_cost)) {
         if (auto stmt = impl.Prepare("UPDATE accounts SET password_hash = ? WHERE id = ?")) {
           (*stmt)->Bind(1, *rehashed).Bind(2, account->id);
@@ -549,10 +577,33 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
       }
     }
   }
+  switch (factor) {
+    case Factor::kMissing:
+      // Audited: a right password without its code from an unknown place
+      // is how a stolen password shows.
+      impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
+                 "second factor missing", &client);
+      return Fail(ErrorCode::kUnauthenticated, std::string(kSecondFactorRequired));
+    case Factor::kWrong:
+    case Factor::kReplayed:
+      impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
+                 factor == Factor::kWrong ? "second factor" : "second factor (code already used)",
+                 &client);
+      return Fail(ErrorCode::kUnauthenticated, "wrong or already used second-factor code");
+    case Factor::kNotEnrolled:
+    case Factor::kAccepted:
+      break;
+  }
   session.principal = attempt;
   session.principal.kind = Principal::Kind::kSession;
   session.principal.token_id = session_token.id;
-  impl.Audit(audit::Action::kLogin, audit::Outcome::kSuccess, session.principal, "password",
+  session.principal.totp_active = factor == Factor::kAccepted;
+  session.principal.must_enrol_totp =
+      impl.MustEnrolTotp(session.principal.role, session.principal.totp_active);
+  impl.Audit(audit::Action::kLogin, audit::Outcome::kSuccess, session.principal,
+             factor == Factor::kAccepted         ? "password and totp"
+             : session.principal.must_enrol_totp ? "password; may only enrol a second factor"
+                                                 : "password",
              &client);
   return session;
 }
@@ -580,9 +631,9 @@ Result<AccountInfo> Access::CreateAccount(const Principal& by, const NewAccount&
   if (ReservedLogin(account.login)) {
     return Fail(ErrorCode::kInvalidArgument, "this login is reserved");
   }
-  if (!ValidTenant(account.tenant)) {
+  if (!KnownTenant(account.tenant)) {
     return Fail(ErrorCode::kInvalidArgument,
-                "tenant must be 1 to 64 characters of lowercase letters, digits, - and _");
+                "unknown tenant: use default or a configured [tenants.<code>]");
   }
   if (!MayManageAccount(by, account.tenant, account.role)) {
     impl.Audit(audit::Action::kAccountCreate, audit::Outcome::kDenied, by,
@@ -632,9 +683,7 @@ Result<std::vector<AccountInfo>> Access::ListAccounts(const Principal& by) {
     return Fail(ErrorCode::kPermissionDenied, "not allowed to list accounts");
   }
   std::lock_guard lock(impl.mutex);
-  auto stmt = impl.Prepare(
-      "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled "
-      "FROM accounts WHERE ? OR tenant = ? ORDER BY login");
+  auto stmt = impl.Prepare(std::string(kAccountColumns) + " WHERE ? OR tenant = ? ORDER BY login");
   if (!stmt) return std::unexpected(stmt.error());
   (*stmt)->Bind(1, int64_t{all ? 1 : 0}).Bind(2, by.tenant);
   return Collect<AccountInfo>(**stmt, Impl::ReadAccount);
@@ -657,6 +706,11 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
   // never take one that merely has their name.
   if (request.login.empty() && by.account_id == 0) {
     return Fail(ErrorCode::kNotFound, "the bootstrap token has no account: name one");
+  }
+  // A token would outlive the session's hold to enrolment (the router
+  // refuses the route already; this is the second lock).
+  if (by.must_enrol_totp) {
+    return Fail(ErrorCode::kPermissionDenied, "enrol a second factor first");
   }
   {
     std::lock_guard lock(impl.mutex);
@@ -685,8 +739,7 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
                   [&](Permission p) { return std::ranges::find(by.scopes, p) == by.scopes.end(); });
   }
   for (const Permission scope : scopes) {
-    if (scope == Permission::kPublic || scope == Permission::kAuthenticated ||
-        !RoleHas(owner->role, scope)) {
+    if (!IsTenantPermission(scope) || !RoleHas(owner->role, scope)) {
       return Fail(ErrorCode::kInvalidArgument, "scope " + std::string(PermissionName(scope)) +
                                                    " is beyond the account's role " +
                                                    std::string(RoleName(owner->role)));
@@ -791,6 +844,13 @@ Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id)
   return {};
 }
 
+bool Access::KnownTenant(std::string_view tenant) const {
+  if (!IsValidTenantCode(tenant)) return false;
+  const auto& known = impl_->options.tenants;
+  return known.empty() || tenant == kDefaultTenant ||
+         std::ranges::find(known, tenant) != known.end();
+}
+
 Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
                                    std::string_view reason, std::chrono::seconds duration,
                                    const ClientInfo& client) {
@@ -806,12 +866,15 @@ Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
       (by.kind != Principal::Kind::kSession && by.kind != Principal::Kind::kApiToken)) {
     return refuse(ErrorCode::kPermissionDenied, "break-glass needs a signed-in account");
   }
+  if (by.must_enrol_totp) {
+    return refuse(ErrorCode::kPermissionDenied, "enrol a second factor first");
+  }
   if (std::ranges::find(impl.options.break_glass_roles, by.role) ==
       impl.options.break_glass_roles.end()) {
     return refuse(ErrorCode::kPermissionDenied,
                   "the role " + std::string(RoleName(by.role)) + " may not use break-glass");
   }
-  if (!ValidTenant(tenant) || tenant == by.tenant) {
+  if (!KnownTenant(tenant) || tenant == by.tenant) {
     return refuse(ErrorCode::kInvalidArgument, "break-glass names another hospital's tenant");
   }
   if (trimmed.size() < 10 || trimmed.size() > 2000) {

@@ -6,12 +6,15 @@
 //
 // Secrets are never stored: passwords as Argon2id hashes, tokens and
 // session ids as SHA-256 of their random secret part (high entropy makes a
-// slow hash pointless), looked up by their public id.
+// slow hash pointless), looked up by their public id. The one exception is
+// the TOTP secret, a key both sides must hold; it lives only in this
+// database, which its VFS encrypts at rest.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +52,17 @@ struct AccessOptions {
   std::chrono::seconds break_glass_max{std::chrono::hours(1)};
   std::chrono::seconds session_idle{std::chrono::minutes(30)};
   std::chrono::seconds session_max{std::chrono::hours(12)};
+  // The hospitals that exist besides `default` (configuration [tenants]):
+  // accounts, break-glass grants and X-Cloudfilm-Tenant may name only
+  // these. Empty: any tenant code (tests, a single-hospital install).
+  std::vector<std::string> tenants = {};
+  // Platform and hospital admins must have an active TOTP second factor:
+  // until they do, their sessions may only enrol one
+  // (Principal::must_enrol_totp). API tokens are not affected.
+  bool require_totp_for_admins = false;
+  // The wall clock of TOTP time steps and enrolment expiry; tests set one
+  // they control. Empty = the system clock.
+  std::function<std::chrono::system_clock::time_point()> totp_clock;
   // Argon2id cost; tests lower it. 0 = the crypto default.
   // The SQLite VFS (catalog/encrypted_vfs.hpp) that encrypts the file;
   // empty = plain SQLite.
@@ -68,6 +82,11 @@ struct Credentials {
   std::string_view source;
 };
 
+// An account's TOTP second factor: none, enrolled but not yet confirmed by
+// a code (which does not count at login), or active.
+enum class TotpState { kNone, kPending, kActive };
+std::string_view TotpStateName(TotpState state);  // "none", "pending", "active"
+
 struct AccountInfo {
   int64_t id = 0;
   std::string login;
@@ -77,6 +96,7 @@ struct AccountInfo {
   std::optional<int64_t> last_login_ms;
   int64_t locked_until_ms = 0;
   bool disabled = false;
+  TotpState totp = TotpState::kNone;
 };
 
 struct NewAccount {
@@ -116,6 +136,20 @@ struct Session {
   int64_t expires_ms = 0;
 };
 
+// A TOTP enrolment in progress: what the authenticator app needs, shown
+// once to the account's owner (a QR code of `uri`). Never logged or audited.
+struct TotpEnrolment {
+  std::string secret;      // RFC 4648 base32 of 160 random bits (32 characters)
+  std::string uri;         // otpauth://totp/cloudfilm:<login>?secret=...&issuer=cloudfilm...
+  int64_t expires_ms = 0;  // confirm a code before then, or enrol again
+};
+
+// The message of Login's kUnauthenticated error when the password was right
+// but the account has an active TOTP and no code came with it; the HTTP
+// layer turns it into a problem of its own type.
+inline constexpr std::string_view kSecondFactorRequired =
+    "a second factor is required: send the current code of the authenticator app";
+
 // Where a login comes from, for rate limits and the audit trail.
 struct ClientInfo {
   std::string_view address;
@@ -138,12 +172,17 @@ class Access {
   // session's state-changing request without its CSRF token).
   Result<Principal> Authenticate(const Credentials& credentials);
 
-  // A new session for a password (and, once enrolled, TOTP) login; every
-  // login gets a fresh session id. Errors: kUnauthenticated (wrong login or
-  // password, indistinguishable), kRateLimited (address over its budget,
-  // account locked; the message says for how long).
-  Result<Session> Login(std::string_view login, std::string_view password,
-                        const ClientInfo& client);
+  // A new session for a password login; every login gets a fresh session
+  // id. An account with an active TOTP also needs `totp_code`, the code of
+  // the current time step or of one step either side (clock drift), of a
+  // step newer than any code it accepted before (no replay). Errors:
+  // kUnauthenticated (wrong login or password, indistinguishable; a right
+  // password without a code, with the message kSecondFactorRequired; a
+  // wrong or replayed code, which counts as a failed login towards the
+  // lockout), kRateLimited (address over its budget, account locked; the
+  // message says for how long).
+  Result<Session> Login(std::string_view login, std::string_view password, const ClientInfo& client,
+                        std::string_view totp_code = {});
   // Ends the principal's session (no-op for other kinds).
   Result<void> Logout(const Principal& principal);
 
@@ -159,6 +198,36 @@ class Access {
   // The caller's own tokens, or with kManageAccounts those of its tenant.
   Result<std::vector<TokenInfo>> ListTokens(const Principal& by);
   Result<void> RevokeToken(const Principal& by, std::string_view token_id);
+
+  // Whether `tenant` is a hospital of this installation (AccessOptions::tenants).
+  bool KnownTenant(std::string_view tenant) const;
+  // TOTP second factor (RFC 6238), managed by a person for its own account
+  // from a signed-in session (Permission::kSecondFactor). Every change is
+  // an audit event (account-change); secrets and codes never are.
+  //
+  // Starts an enrolment: a fresh random secret, pending (not asked at
+  // login) until ConfirmTotp, for at most 10 minutes. Enrolling again
+  // replaces a pending secret. Errors: kPermissionDenied (not a session),
+  // kConflict (a TOTP is active: disable it first).
+  Result<TotpEnrolment> EnrollTotp(const Principal& by, const ClientInfo& client);
+  // Activates the pending secret when `code` is one of its codes (the
+  // step of now or one either side). Errors: kNotFound (nothing pending,
+  // or it expired), kInvalidArgument (wrong code), kRateLimited (too many
+  // wrong codes for this account in a minute).
+  Result<void> ConfirmTotp(const Principal& by, std::string_view code, const ClientInfo& client);
+  // Removes `by`'s TOTP, active or pending, proven again by the account's
+  // password or by a current code (either suffices; a wrong one counts as
+  // a failed login towards the lockout). Ends the account's other
+  // sessions. Errors: kPermissionDenied (wrong password or code),
+  // kRateLimited (account locked), kNotFound (no TOTP), kInvalidArgument
+  // (neither given).
+  Result<void> DisableTotp(const Principal& by, std::string_view password, std::string_view code,
+                           const ClientInfo& client);
+  // Recovery by someone who manages the account (the local operator: a
+  // lost phone): removes the TOTP of `login`, active or pending, and ends
+  // all its sessions. Returns whether there was one. Errors: kNotFound (no
+  // such account), kPermissionDenied.
+  Result<bool> ResetTotp(const Principal& by, std::string_view login);
 
   // Emergency access: lets `by` read the images of `tenant` for `duration`
   // (at most break_glass_max). Only for the configured roles, signed-in

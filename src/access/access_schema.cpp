@@ -9,7 +9,7 @@ namespace {
 
 // Never edit a migration that has shipped: add a new one. Secrets are kept
 // as hex SHA-256 (tokens, sessions) or Argon2id strings (passwords).
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE accounts (
   id              INTEGER PRIMARY KEY,
@@ -61,6 +61,20 @@ CREATE TABLE break_glass (
   expires_ms  INTEGER NOT NULL
 );
 CREATE INDEX break_glass_account ON break_glass (account_id, expires_ms);
+)sql",
+    // 3: TOTP second factors (RFC 6238). The secret is a key, not a
+    // verifier, so it is kept as such (base32); the file is encrypted at
+    // rest by its VFS. confirmed_ms NULL = a pending enrolment, which does
+    // not count until a code confirms it. last_step: the newest time step
+    // whose code was accepted; codes of that step or older are replays.
+    R"sql(
+CREATE TABLE account_totp (
+  account_id    INTEGER PRIMARY KEY REFERENCES accounts (id),
+  secret        TEXT NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  confirmed_ms  INTEGER,
+  last_step     INTEGER NOT NULL DEFAULT -1
+);
 )sql",
 };
 

@@ -17,6 +17,10 @@ enum class Decision {
   kAllowBreakGlass,  // allowed only through a break-glass grant: audit flagged
   kUnauthenticated,  // anonymous asking for more than kPublic: HTTP 401
   kForbidden,        // known principal, not allowed: HTTP 403
+  // A session that must enrol a second factor before anything else
+  // (Principal::must_enrol_totp) asks for more than its own session and
+  // the enrolment: HTTP 403, saying what to do.
+  kEnrolSecondFactor,
 };
 
 // Whether a role may use a permission at all (within its own tenant).
@@ -24,7 +28,8 @@ bool RoleHas(Role role, Permission permission);
 
 // The decision for `principal` using `permission` on data of
 // `resource_tenant`. Platform admins cross tenants; every other role stays
-// inside its own. An API token is further limited to its scopes.
+// inside its own. An API token is further limited to its scopes. A session
+// that still owes a second factor gets only kOwnSession and kSecondFactor.
 Decision Authorize(const Principal& principal, Permission permission,
                    std::string_view resource_tenant = kDefaultTenant);
 

@@ -9,10 +9,11 @@
 #include <vector>
 
 #include "access/role.hpp"
+#include "core/tenant.hpp"
 
 namespace cf::access {
 
-inline constexpr std::string_view kDefaultTenant = "default";
+using cf::kDefaultTenant;
 
 struct Principal {
   enum class Kind {
@@ -35,6 +36,13 @@ struct Principal {
   // Tenants this principal may read in an emergency (break-glass grants
   // still running); every access through one is flagged in the audit.
   std::vector<std::string> break_glass_tenants;
+  // The account has an active TOTP second factor (access/totp_factor.hpp).
+  bool totp_active = false;
+  // A session of an admin account without an active TOTP while
+  // security.require_totp_for_admins is on: it may see itself, sign out and
+  // enrol (kOwnSession, kSecondFactor), nothing else. Never set on API
+  // tokens, which are machines' credentials.
+  bool must_enrol_totp = false;
 
   bool authenticated() const { return kind != Kind::kAnonymous; }
   // The audit trail's "who": the login, "bootstrap" or "anonymous".

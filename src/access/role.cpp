@@ -17,11 +17,14 @@ constexpr std::array<std::pair<Role, std::string_view>, 7> kRoles = {{
     {Role::kApiClient, "api-client"},
 }};
 
-constexpr std::array<std::pair<Permission, std::string_view>, 7> kPermissions = {{
+constexpr std::array<std::pair<Permission, std::string_view>, 10> kPermissions = {{
     {Permission::kPublic, "public"},
     {Permission::kAuthenticated, "authenticated"},
+    {Permission::kOwnSession, "own-session"},
+    {Permission::kSecondFactor, "second-factor"},
     {Permission::kReadImages, "read-images"},
     {Permission::kStoreImages, "store-images"},
+    {Permission::kWriteReports, "write-reports"},
     {Permission::kReadSystem, "read-system"},
     {Permission::kManageAccounts, "manage-accounts"},
     {Permission::kReadAudit, "read-audit"},
@@ -55,6 +58,11 @@ std::optional<Permission> ParsePermission(std::string_view name) {
     if (known == name) return value;
   }
   return std::nullopt;
+}
+
+bool IsTenantPermission(Permission permission) {
+  return permission != Permission::kPublic && permission != Permission::kAuthenticated &&
+         permission != Permission::kOwnSession && permission != Permission::kSecondFactor;
 }
 
 }  // namespace cf::access

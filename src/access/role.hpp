@@ -27,9 +27,14 @@ std::optional<Role> ParseRole(std::string_view name);
 // router refuses to register a route without one.
 enum class Permission {
   kPublic,          // no credentials (health probe, login)
-  kAuthenticated,   // any signed-in principal, on its own account (me, logout, own tokens)
+  kAuthenticated,   // any signed-in principal, on its own account (own tokens, break-glass)
+  kOwnSession,      // any signed-in principal about itself (me, logout); also a session
+                    // that must enrol a second factor first
+  kSecondFactor,    // a person's browser session managing its own second factor (TOTP);
+                    // never an API token or the bootstrap token, which have none
   kReadImages,      // search and retrieve patient data (QIDO, WADO, the JSON API)
   kStoreImages,     // add patient data (STOW-RS, C-STORE)
+  kWriteReports,    // add a report version (a department's RIS, a signing doctor)
   kReadSystem,      // platform totals without patient data (/api/system)
   kManageAccounts,  // create accounts, issue tokens for others
   kReadAudit,       // the audit trail
@@ -37,5 +42,11 @@ enum class Permission {
 
 std::string_view PermissionName(Permission permission);  // "public", "read-images", ...
 std::optional<Permission> ParsePermission(std::string_view name);
+
+// Permissions on a tenant's resources (images, system totals, accounts,
+// audit trail), as opposed to public routes and the caller's own account
+// and session: the only ones that depend on the tenant, and the only ones an
+// API token's scopes are made of.
+bool IsTenantPermission(Permission permission);
 
 }  // namespace cf::access

@@ -19,6 +19,7 @@
 #include "codec/stored_form.hpp"
 #include "codec/transcode.hpp"
 #include "core/log.hpp"
+#include "core/tenant.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 
@@ -31,15 +32,17 @@ int64_t NowMs() {
       .count();
 }
 
-// Keys group blobs by the hour they arrived, so that concurrent writes share
-// a folder (and its fsync) and operators can back up or inspect by date.
-std::string NewBlobKey() {
+// Keys group blobs by tenant (whose data key seals them, see
+// store::TenantOfBlobKey) and then by the hour they arrived, so that
+// concurrent writes share a folder (and its fsync) and operators can back up,
+// inspect or remove by hospital and date.
+std::string NewBlobKey(std::string_view tenant) {
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
-  char prefix[32];
-  std::strftime(prefix, sizeof prefix, "%Y%m%d/%H", &tm);
-  return std::string(prefix) + "/" + crypto::RandomHex(16) + ".dcm";
+  char when[32];
+  std::strftime(when, sizeof when, "%Y%m%d/%H", &tm);
+  return std::string(tenant) + "/" + when + "/" + crypto::RandomHex(16) + ".dcm";
 }
 
 std::string_view OutcomeName(catalog::IndexOutcome o) {
@@ -228,7 +231,7 @@ Result<CompactReport> Archive::CompactOnce(int limit, std::chrono::seconds min_a
     }
     // A new blob, never an overwrite: the old one stays valid until the
     // catalog points at the new one durably.
-    const std::string new_key = NewBlobKey();
+    const std::string new_key = NewBlobKey(store::TenantOfBlobKey(b.blob_key));
     if (auto put = blobs_.Put(new_key, *encoded.stored); !put) return std::unexpected(put.error());
     made.push_back({b.blob_key, new_key, encoded.stored->size(), bytes->size()});
   }
@@ -321,6 +324,7 @@ Result<bool> Archive::IndexStoredBlob(const std::string& key, ByteView bytes, co
   }
   catalog::InstanceToIndex entry;
   entry.parsed = &*parsed;
+  entry.tenant = std::string(store::TenantOfBlobKey(key));
   entry.sha256_hex = crypto::ToHex(crypto::Sha256(bytes));
   entry.size = bytes.size();
   entry.blob_key = key;
@@ -387,6 +391,9 @@ Result<int64_t> Archive::Recover() {
 
 Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source,
                                       std::string_view required_study_uid) {
+  if (!IsValidTenantCode(source.tenant)) {
+    return Fail(ErrorCode::kInternal, "ingest without a valid tenant");
+  }
   dicom::ParseOptions parse_options;
   parse_options.max_object_size = options_.max_object_size;
   parse_options.accept_raw_dataset = options_.accept_raw_dataset;
@@ -413,7 +420,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   receipt.size = bytes.size();
   receipt.warnings = parsed->warnings;
 
-  auto pre = catalog_.Precheck(*parsed, receipt.sha256_hex);
+  auto pre = catalog_.Precheck(*parsed, receipt.sha256_hex, source.tenant);
   if (!pre) return std::unexpected(pre.error());
   if (*pre) {
     receipt.outcome = (*pre)->outcome;
@@ -421,7 +428,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     return receipt;
   }
 
-  const std::string key = NewBlobKey();
+  const std::string key = NewBlobKey(source.tenant);
   std::shared_lock<std::shared_mutex> checkpoint_guard;
   std::optional<IngestJournal::RecordRef> journaled;
   uint64_t stored_size = bytes.size();
@@ -456,6 +463,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   }
   catalog::InstanceToIndex entry;
   entry.parsed = &*parsed;
+  entry.tenant = source.tenant;
   entry.sha256_hex = receipt.sha256_hex;
   entry.size = bytes.size();
   entry.blob_key = key;
@@ -484,6 +492,10 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   }
   receipt.outcome = indexed->outcome;
   receipt.version = indexed->version;
+  if (on_stored_ && receipt.outcome != catalog::IndexOutcome::kAlreadyPresent) {
+    if (checkpoint_guard.owns_lock()) checkpoint_guard.unlock();  // the object is committed
+    on_stored_(receipt, bytes, source.tenant);
+  }
   log::Debug("ingest.done", {{"channel", source.channel},
                              {"outcome", std::string(OutcomeName(receipt.outcome))},
                              {"version", receipt.version},
@@ -506,30 +518,34 @@ Result<catalog::Page<catalog::StudyRecord>> Archive::FindStudies(const catalog::
   return catalog_.FindStudies(q);
 }
 
-Result<catalog::StudyRecord> Archive::GetStudy(std::string_view study_uid) {
-  return catalog_.GetStudy(study_uid);
+Result<catalog::StudyRecord> Archive::GetStudy(const catalog::Scope& scope,
+                                               std::string_view study_uid) {
+  return catalog_.GetStudy(scope, study_uid);
 }
 
 Result<catalog::Page<catalog::QueryMatch>> Archive::Search(const catalog::Query& query) {
   return catalog_.Search(query);
 }
 
-Result<std::vector<catalog::SeriesRecord>> Archive::ListSeries(std::string_view study_uid) {
-  return catalog_.ListSeries(study_uid);
+Result<std::vector<catalog::SeriesRecord>> Archive::ListSeries(const catalog::Scope& scope,
+                                                               std::string_view study_uid) {
+  return catalog_.ListSeries(scope, study_uid);
 }
 
-Result<std::vector<catalog::InstanceRecord>> Archive::ListInstances(std::string_view series_uid) {
-  return catalog_.ListInstances(series_uid);
+Result<std::vector<catalog::InstanceRecord>> Archive::ListInstances(const catalog::Scope& scope,
+                                                                    std::string_view series_uid) {
+  return catalog_.ListInstances(scope, series_uid);
 }
 
 Result<std::vector<catalog::InstanceRecord>> Archive::GetInstanceVersions(
-    std::string_view sop_uid) {
-  return catalog_.GetInstanceVersions(sop_uid);
+    const catalog::Scope& scope, std::string_view sop_uid) {
+  return catalog_.GetInstanceVersions(scope, sop_uid);
 }
 
-Result<catalog::InstanceRecord> Archive::GetInstanceVersion(std::string_view sop_uid,
+Result<catalog::InstanceRecord> Archive::GetInstanceVersion(const catalog::Scope& scope,
+                                                            std::string_view sop_uid,
                                                             std::optional<int> version) {
-  auto versions = catalog_.GetInstanceVersions(sop_uid);
+  auto versions = catalog_.GetInstanceVersions(scope, sop_uid);
   if (!versions) return std::unexpected(versions.error());
   const int wanted = version.value_or(1);
   for (auto& v : *versions) {
@@ -543,7 +559,9 @@ Result<Bytes> Archive::ReadBlob(const catalog::InstanceRecord& rec) {
   if (bytes || bytes.error().code != ErrorCode::kInternal) return bytes;
   // The compactor may have moved the object to a new blob between our
   // catalog lookup and the read: look again once.
-  auto again = GetInstanceVersion(rec.sop_instance_uid, rec.version);
+  auto again =
+      GetInstanceVersion(catalog::Scope::Of(std::string(store::TenantOfBlobKey(rec.blob_key))),
+                         rec.sop_instance_uid, rec.version);
   if (!again || again->blob_key == rec.blob_key) return bytes;
   return ReadBlobOnce(*again);
 }
@@ -609,8 +627,9 @@ Result<Bytes> Archive::ReadBlobAs(const catalog::InstanceRecord& rec,
   return out;
 }
 
-Result<Bytes> Archive::ReadInstance(std::string_view sop_uid, std::optional<int> version) {
-  auto rec = GetInstanceVersion(sop_uid, version);
+Result<Bytes> Archive::ReadInstance(const catalog::Scope& scope, std::string_view sop_uid,
+                                    std::optional<int> version) {
+  auto rec = GetInstanceVersion(scope, sop_uid, version);
   if (!rec) return std::unexpected(rec.error());
   return ReadBlob(*rec);
 }

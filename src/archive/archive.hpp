@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,7 +44,7 @@ struct ArchiveOptions {
   std::chrono::milliseconds checkpoint_interval{1000};
   // Encryption at rest of the journal: with `keys`, sealed journal segments
   // of earlier runs can be replayed; with `encrypt_journal` too, new records
-  // are sealed with the default tenant's data key. Borrowed; must outlive
+  // are sealed with their tenant's data key. Borrowed; must outlive
   // the archive.
   crypto::KeyStore* keys = nullptr;
   bool encrypt_journal = false;
@@ -88,6 +89,10 @@ struct StorageStats {
 struct IngestSource {
   std::string channel;  // "dimse", "http", "import"
   std::string peer;     // calling AE title, client address or file path kind; no patient data
+  // The hospital the object is filed under: its UIDs and patient identity
+  // are that tenant's, and its blob is sealed with that tenant's data key.
+  // Required (an empty tenant is refused with kInternal).
+  std::string tenant = {};
 };
 
 struct IngestReceipt {
@@ -152,15 +157,20 @@ class Archive {
   Result<std::vector<catalog::ModalityUsage>> UsageByModality();
   Result<catalog::Page<catalog::PatientRecord>> FindPatients(const catalog::PatientQuery& q);
   Result<catalog::Page<catalog::StudyRecord>> FindStudies(const catalog::StudyQuery& q);
-  Result<catalog::StudyRecord> GetStudy(std::string_view study_uid);
+  // Reads name the scope they see (catalog/scope.hpp).
+  Result<catalog::StudyRecord> GetStudy(const catalog::Scope& scope, std::string_view study_uid);
   Result<catalog::Page<catalog::QueryMatch>> Search(const catalog::Query& query);
-  Result<std::vector<catalog::SeriesRecord>> ListSeries(std::string_view study_uid);
-  Result<std::vector<catalog::InstanceRecord>> ListInstances(std::string_view series_uid);
-  Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(std::string_view sop_uid);
+  Result<std::vector<catalog::SeriesRecord>> ListSeries(const catalog::Scope& scope,
+                                                        std::string_view study_uid);
+  Result<std::vector<catalog::InstanceRecord>> ListInstances(const catalog::Scope& scope,
+                                                             std::string_view series_uid);
+  Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(const catalog::Scope& scope,
+                                                                   std::string_view sop_uid);
 
   // One version of an instance (default: the first, version 1); kNotFound
   // for an unknown UID or version.
-  Result<catalog::InstanceRecord> GetInstanceVersion(std::string_view sop_uid,
+  Result<catalog::InstanceRecord> GetInstanceVersion(const catalog::Scope& scope,
+                                                     std::string_view sop_uid,
                                                      std::optional<int> version = std::nullopt);
 
   // The exact received bytes of `record`, checked against its recorded
@@ -190,7 +200,8 @@ class Archive {
                            bool allow_lossy = false);
 
   // GetInstanceVersion, then ReadBlob.
-  Result<Bytes> ReadInstance(std::string_view sop_uid, std::optional<int> version = std::nullopt);
+  Result<Bytes> ReadInstance(const catalog::Scope& scope, std::string_view sop_uid,
+                             std::optional<int> version = std::nullopt);
 
   // Checks every catalog entry against its blob and every blob against the
   // catalog. With `repair`, re-indexes orphan blobs that are valid DICOM,
@@ -198,6 +209,15 @@ class Archive {
   Result<FsckReport> Fsck(bool repair);
 
   const ArchiveOptions& Options() const { return options_; }
+
+  // Called after each object Ingest stored (a new object or a new version,
+  // never one already present), on the ingesting thread, with the receipt,
+  // the received bytes and the tenant: how reports that arrive as DICOM
+  // (SR, Encapsulated PDF) reach the report store without the archive
+  // knowing reports. Must not throw. Set before the first ingest.
+  using StoredHook =
+      std::function<void(const IngestReceipt&, ByteView bytes, std::string_view tenant)>;
+  void OnStored(StoredHook hook) { on_stored_ = std::move(hook); }
 
   StorageStats Storage() const;
 
@@ -240,6 +260,7 @@ class Archive {
   catalog::Catalog& catalog_;
   store::BlobStore& blobs_;
   ArchiveOptions options_;
+  StoredHook on_stored_;
 
   std::unique_ptr<IngestJournal> journal_;
   std::unique_ptr<Materializer> materializer_;  // with the journal only

@@ -136,7 +136,8 @@ std::vector<Importer::Unit> Importer::Expand(const fs::path& input) {
   return units;
 }
 
-Importer::Importer(Archive& archive) : archive_(archive) {}
+Importer::Importer(Archive& archive, std::string tenant)
+    : archive_(archive), tenant_(std::move(tenant)) {}
 Importer::~Importer() = default;
 
 int64_t Importer::Plan(const std::vector<fs::path>& inputs) {
@@ -221,7 +222,7 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem
       const auto* p = reinterpret_cast<const std::byte*>(buf);
       data.insert(data.end(), p, p + n);
     }
-    if (ok) item.result = archive_.Ingest(data, IngestSource{"import", "zip"});
+    if (ok) item.result = archive_.Ingest(data, IngestSource{"import", "zip", tenant_});
     Record(item, totals, on_item);
   }
 }
@@ -239,7 +240,7 @@ ImportTotals Importer::Run(const OnItem& on_item) {
       item.result = std::unexpected(unit.error);
     } else {
       auto bytes = ReadFile(unit.path, limit);
-      item.result = bytes ? archive_.Ingest(*bytes, IngestSource{"import", "file"})
+      item.result = bytes ? archive_.Ingest(*bytes, IngestSource{"import", "file", tenant_})
                           : Result<IngestReceipt>(std::unexpected(bytes.error()));
     }
     Record(item, totals, on_item);

@@ -29,7 +29,8 @@ struct ImportTotals {
 
 class Importer {
  public:
-  explicit Importer(Archive& archive);
+  // Files every object under `tenant` (a tenant code).
+  Importer(Archive& archive, std::string tenant);
   ~Importer();
 
   // Walks `inputs` once (folders, DICOMDIR references, ZIP entry headers) and
@@ -50,6 +51,7 @@ class Importer {
   void Record(ImportItem& item, ImportTotals& totals, const OnItem& on_item);
 
   Archive& archive_;
+  std::string tenant_;
   std::vector<Unit> planned_;
 };
 

@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
+#include "store/blob_store.hpp"
 
 namespace cf::archive {
 namespace fs = std::filesystem;
@@ -179,7 +180,7 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   std::shared_ptr<const crypto::DataKey> data_key;
   if (options_.keys != nullptr) {
-    auto k = options_.keys->Active(options_.tenant);
+    auto k = options_.keys->Active(store::TenantOfBlobKey(key));
     if (!k) return std::unexpected(k.error());
     data_key = std::move(*k);
   }

@@ -58,10 +58,10 @@ class IngestJournal {
   struct Options {
     std::filesystem::path dir;
     uint64_t segment_bytes = 64ull << 20;  // preallocated per segment
-    // When set, records are sealed with `tenant`'s active data key (format
-    // v3). Borrowed; must outlive the journal.
+    // When set, records are sealed with the active data key of their blob
+    // key's tenant (store::TenantOfBlobKey; format v3). Borrowed; must
+    // outlive the journal.
     crypto::KeyStore* keys = nullptr;
-    std::string tenant = "default";
   };
 
   struct Segment;  // opaque

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "audit/event.hpp"
@@ -64,6 +65,21 @@ class AuditLog {
 
   // Number of events stored (for tests and /api/system).
   virtual Result<int64_t> Count() = 0;
+
+  // Up to `limit` (at most kMaxFindLimit) events with an id above
+  // `after_id`, oldest first: what an exporter has not sent yet. Ids grow
+  // in commit order (a writer holds SQLite's write lock from the first id
+  // it assigns to its commit, in this process or another), so an exporter
+  // that remembers the last id it delivered never skips an event.
+  virtual Result<std::vector<Event>> ReadAfter(int64_t after_id, size_t limit) = 0;
+
+  // Where the exporter `name` ("syslog") stands: the id of the last event it
+  // delivered, 0 before the first. Kept in the audit database beside the
+  // events (a table of its own: the events stay append-only), so that a
+  // restart resumes there. Setting it is not synchronous=FULL: a power loss
+  // may move it back a little, which resends events (at-least-once).
+  virtual Result<int64_t> ExportPosition(std::string_view name) = 0;
+  virtual Result<void> SetExportPosition(std::string_view name, int64_t last_id) = 0;
 };
 
 // Opens (creating, migrating) the SQLite audit database at `path` (e.g. DATA/audit.sqlite).

@@ -82,10 +82,58 @@ Error Unavailable(const Error& e, std::string_view what) {
   return Error{ErrorCode::kStorageUnavailable, std::string(what) + ": " + e.message};
 }
 
+// Every row of `s` (bound, selecting kColumns) as events; `s` is reset
+// afterwards, which ends its read transaction so that the next query sees
+// new commits.
+Result<std::vector<Event>> ReadEvents(Statement& s) {
+  std::vector<Event> events;
+  for (;;) {
+    auto row = s.Step();
+    if (!row) {
+      s.Reset();
+      return std::unexpected(Unavailable(row.error(), "audit query failed"));
+    }
+    if (!*row) break;
+    Event e;
+    e.id = s.Int(0);
+    e.time_ms = s.Int(1);
+    e.tenant = s.Text(2);
+    e.actor = s.Text(3);
+    e.role = s.Text(4);
+    e.token_id = s.Text(5);
+    e.patient_id = s.Text(6);
+    e.study_uid = s.Text(7);
+    e.series_uid = s.Text(8);
+    e.sop_uid = s.Text(9);
+    auto action = ParseAction(s.Text(10));
+    auto outcome = ParseOutcome(s.Text(11));
+    if (!action || !outcome) {
+      s.Reset();
+      return Fail(ErrorCode::kConflict, "audit event " + std::to_string(e.id) +
+                                            " has an unknown action or outcome (written by a "
+                                            "newer program?)");
+    }
+    e.action = *action;
+    e.outcome = *outcome;
+    e.protocol = s.Text(12);
+    e.route = s.Text(13);
+    e.source = s.Text(14);
+    e.user_agent = s.Text(15);
+    e.detail = s.Text(16);
+    e.flagged = s.Int(17) != 0;
+    events.push_back(std::move(e));
+  }
+  s.Reset();
+  return events;
+}
+
 class SqliteAuditLog final : public AuditLog {
  public:
-  SqliteAuditLog(AuditOptions options, Connection writer, Connection reader)
-      : options_(options), writer_(std::move(writer)), reader_(std::move(reader)) {
+  SqliteAuditLog(AuditOptions options, Connection writer, Connection reader, Connection state)
+      : options_(options),
+        writer_(std::move(writer)),
+        reader_(std::move(reader)),
+        state_(std::move(state)) {
     thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -105,6 +153,9 @@ class SqliteAuditLog final : public AuditLog {
   Result<void> Record(Event event) override;
   Result<std::vector<Event>> Find(const EventFilter& filter) override;
   Result<int64_t> Count() override;
+  Result<std::vector<Event>> ReadAfter(int64_t after_id, size_t limit) override;
+  Result<int64_t> ExportPosition(std::string_view name) override;
+  Result<void> SetExportPosition(std::string_view name, int64_t last_id) override;
 
  private:
   struct Pending {
@@ -143,6 +194,9 @@ class SqliteAuditLog final : public AuditLog {
 
   std::mutex read_mutex_;
   Connection reader_;  // guarded by read_mutex_
+
+  std::mutex state_mutex_;
+  Connection state_;  // export positions; guarded by state_mutex_
 
   std::thread thread_;  // last: started once everything above exists
 };
@@ -338,45 +392,47 @@ Result<std::vector<Event>> SqliteAuditLog::Find(const EventFilter& filter) {
   for (size_t i = 0; i < params.size(); ++i) {
     std::visit([&](const auto& v) { s.Bind(static_cast<int>(i + 1), v); }, params[i]);
   }
-  std::vector<Event> events;
-  for (;;) {
-    auto row = s.Step();
-    if (!row) {
-      s.Reset();
-      return std::unexpected(Unavailable(row.error(), "audit query failed"));
-    }
-    if (!*row) break;
-    Event e;
-    e.id = s.Int(0);
-    e.time_ms = s.Int(1);
-    e.tenant = s.Text(2);
-    e.actor = s.Text(3);
-    e.role = s.Text(4);
-    e.token_id = s.Text(5);
-    e.patient_id = s.Text(6);
-    e.study_uid = s.Text(7);
-    e.series_uid = s.Text(8);
-    e.sop_uid = s.Text(9);
-    auto action = ParseAction(s.Text(10));
-    auto outcome = ParseOutcome(s.Text(11));
-    if (!action || !outcome) {
-      s.Reset();
-      return Fail(ErrorCode::kConflict, "audit event " + std::to_string(e.id) +
-                                            " has an unknown action or outcome (written by a "
-                                            "newer program?)");
-    }
-    e.action = *action;
-    e.outcome = *outcome;
-    e.protocol = s.Text(12);
-    e.route = s.Text(13);
-    e.source = s.Text(14);
-    e.user_agent = s.Text(15);
-    e.detail = s.Text(16);
-    e.flagged = s.Int(17) != 0;
-    events.push_back(std::move(e));
+  return ReadEvents(s);
+}
+
+Result<std::vector<Event>> SqliteAuditLog::ReadAfter(int64_t after_id, size_t limit) {
+  limit = std::min(limit, kMaxFindLimit);
+  if (limit == 0) return std::vector<Event>{};
+  std::string sql = "SELECT ";
+  sql += kColumns;
+  sql += " FROM audit_events WHERE id > ?1 ORDER BY id LIMIT ?2";
+  std::lock_guard lock(read_mutex_);
+  auto stmt = reader_.Prepare(sql);
+  if (!stmt) return std::unexpected(Unavailable(stmt.error(), "audit read failed"));
+  (*stmt)->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+  return ReadEvents(**stmt);
+}
+
+Result<int64_t> SqliteAuditLog::ExportPosition(std::string_view name) {
+  std::lock_guard lock(state_mutex_);
+  auto stmt = state_.Prepare("SELECT last_id FROM audit_export_positions WHERE name = ?1");
+  if (!stmt) return std::unexpected(Unavailable(stmt.error(), "audit export position"));
+  (*stmt)->Bind(1, name);
+  auto id = catalog::sqlite::First<int64_t>(**stmt, [](const Statement& s) { return s.Int(0); });
+  if (!id) return std::unexpected(Unavailable(id.error(), "audit export position"));
+  return id->value_or(0);
+}
+
+Result<void> SqliteAuditLog::SetExportPosition(std::string_view name, int64_t last_id) {
+  if (name.empty() || last_id < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "audit export position needs a name and an id >= 0");
   }
-  s.Reset();  // ends the read transaction, so the next query sees new commits
-  return events;
+  std::lock_guard lock(state_mutex_);
+  auto stmt = state_.Prepare(
+      "INSERT INTO audit_export_positions (name, last_id, updated_ms) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, "
+      "updated_ms = excluded.updated_ms");
+  if (!stmt) return std::unexpected(Unavailable(stmt.error(), "audit export position"));
+  (*stmt)->Bind(1, name).Bind(2, last_id).Bind(3, NowMs());
+  if (auto r = (*stmt)->Run(); !r) {
+    return std::unexpected(Unavailable(r.error(), "audit export position"));
+  }
+  return {};
 }
 
 Result<int64_t> SqliteAuditLog::Count() {
@@ -421,7 +477,15 @@ Result<std::unique_ptr<AuditLog>> OpenSqliteAuditLog(const std::filesystem::path
   }
   auto reader = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/true, options.vfs);
   if (!reader) return std::unexpected(Unavailable(reader.error(), "audit log unavailable"));
-  return std::make_unique<SqliteAuditLog>(options, std::move(*writer), std::move(*reader));
+  // Export positions change after every batch sent: without an fsync each
+  // (losing the last update to a power cut only resends events).
+  auto state = Connection::Open(file, kBusyTimeoutMs, /*readonly=*/false, options.vfs);
+  if (!state) return std::unexpected(Unavailable(state.error(), "audit log unavailable"));
+  if (auto r = state->Exec("PRAGMA synchronous = NORMAL"); !r) {
+    return std::unexpected(Unavailable(r.error(), "audit log unavailable"));
+  }
+  return std::make_unique<SqliteAuditLog>(options, std::move(*writer), std::move(*reader),
+                                          std::move(*state));
 }
 
 }  // namespace cf::audit

@@ -48,6 +48,16 @@ BEGIN
   SELECT RAISE(ABORT, 'audit events are append-only');
 END;
 )sql",
+    // 2: how far each exporter (the syslog sender) got, by the id of the
+    // last event it delivered. Its own table, so that audit_events stays
+    // append-only.
+    R"sql(
+CREATE TABLE audit_export_positions (
+  name        TEXT PRIMARY KEY,
+  last_id     INTEGER NOT NULL,
+  updated_ms  INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace cf::audit::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Applies every migration newer than the database's version. Fails with
 // kConflict when the database is newer than this program knows.

@@ -13,6 +13,7 @@
 
 #include "catalog/query.hpp"
 #include "catalog/records.hpp"
+#include "catalog/scope.hpp"
 #include "core/error.hpp"
 #include "dicom/instance.hpp"
 
@@ -39,6 +40,7 @@ enum class StoredForm : int {
 
 struct InstanceToIndex {
   const dicom::ParsedInstance* parsed = nullptr;  // REQUIRES: not null
+  std::string tenant;                             // REQUIRES: a tenant code
   std::string sha256_hex;
   uint64_t size = 0;
   std::string blob_key;
@@ -52,12 +54,14 @@ class Catalog {
  public:
   virtual ~Catalog() = default;
 
-  // What Index() would answer, without writing: kAlreadyPresent (with the
-  // existing blob key) or nullopt when the object is new or a new version.
-  // Fails with kConflict when the object contradicts the stored hierarchy (a
-  // series in another study, a study under another patient).
+  // What Index() would answer for `tenant`, without writing: kAlreadyPresent
+  // (with the existing blob key) or nullopt when the object is new or a new
+  // version. Fails with kConflict when the object contradicts the tenant's
+  // stored hierarchy (a series in another study, a study under another
+  // patient). Other tenants' objects never conflict: UIDs are per tenant.
   virtual Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
-                                                      std::string_view sha256_hex) = 0;
+                                                      std::string_view sha256_hex,
+                                                      std::string_view tenant) = 0;
 
   // Records an instance whose blob is already durable. On success the entry is
   // committed durably. Concurrent callers may share one transaction (group
@@ -100,15 +104,21 @@ class Catalog {
   virtual Result<std::vector<ModalityUsage>> UsageByModality() = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;
-  virtual Result<StudyRecord> GetStudy(std::string_view study_uid) = 0;
-  // Matches `query` (see query.hpp), ordered: studies newest first, series
-  // and instances by number. kInvalidArgument from ValidateQuery.
+  // Lookups by UID within `scope`. Across every tenant (Scope::All) a UID
+  // that two tenants both stored is ambiguous: kConflict, naming no tenant.
+  virtual Result<StudyRecord> GetStudy(const Scope& scope, std::string_view study_uid) = 0;
+  // Matches `query` (see query.hpp) within its scope, ordered: studies
+  // newest first, series and instances by number. kInvalidArgument from
+  // ValidateQuery.
   virtual Result<Page<QueryMatch>> Search(const Query& query) = 0;
-  virtual Result<std::vector<SeriesRecord>> ListSeries(std::string_view study_uid) = 0;
+  virtual Result<std::vector<SeriesRecord>> ListSeries(const Scope& scope,
+                                                       std::string_view study_uid) = 0;
   // Every version of every instance of the series, by instance number then version.
-  virtual Result<std::vector<InstanceRecord>> ListInstances(std::string_view series_uid) = 0;
+  virtual Result<std::vector<InstanceRecord>> ListInstances(const Scope& scope,
+                                                            std::string_view series_uid) = 0;
   // Every version of one SOP Instance UID, oldest first; kNotFound if none.
-  virtual Result<std::vector<InstanceRecord>> GetInstanceVersions(std::string_view sop_uid) = 0;
+  virtual Result<std::vector<InstanceRecord>> GetInstanceVersions(const Scope& scope,
+                                                                  std::string_view sop_uid) = 0;
   // Visits every instance version (for fsck) until `visit` returns false.
   virtual Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) = 0;
   // True when some instance version refers to `blob_key`.

@@ -81,10 +81,11 @@ struct QueryCondition {
 };
 
 struct Query {
+  Scope scope;  // whose data; no default (see scope.hpp)
   QueryLevel level = QueryLevel::kStudy;
   // Conditions on the query level and the levels above it. A condition
   // below the query level is refused (kInvalidArgument).
-  std::vector<QueryCondition> conditions;
+  std::vector<QueryCondition> conditions = {};
   bool fuzzy_names = false;
   int64_t limit = 100;  // 0: no limit
   int64_t offset = 0;

@@ -7,9 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "catalog/scope.hpp"
+
 namespace cf::catalog {
 
 struct PatientRecord {
+  std::string tenant;  // the hospital whose patient this is
   std::string patient_id;
   std::string issuer_of_patient_id;
   std::string patient_name;
@@ -19,6 +22,7 @@ struct PatientRecord {
 };
 
 struct StudyRecord {
+  std::string tenant;
   std::string study_instance_uid;
   std::string patient_id;
   std::string issuer_of_patient_id;
@@ -101,20 +105,22 @@ struct Page {
 };
 
 struct PatientQuery {
-  std::string patient_id;    // exact, empty = any
-  std::string patient_name;  // '*' and '?' wildcards, case-insensitive; empty = any
+  Scope scope;
+  std::string patient_id = {};    // exact, empty = any
+  std::string patient_name = {};  // '*' and '?' wildcards, case-insensitive; empty = any
   int64_t limit = 100;
   int64_t offset = 0;
 };
 
 struct StudyQuery {
-  std::string patient_id;        // exact
-  std::string patient_name;      // wildcards '*', '?'
-  std::string study_date_from;   // YYYYMMDD inclusive, empty = open
-  std::string study_date_to;     // YYYYMMDD inclusive, empty = open
-  std::string modality;          // any series of the study
-  std::string accession_number;  // exact
-  std::string study_instance_uid;
+  Scope scope;
+  std::string patient_id = {};        // exact
+  std::string patient_name = {};      // wildcards '*', '?'
+  std::string study_date_from = {};   // YYYYMMDD inclusive, empty = open
+  std::string study_date_to = {};     // YYYYMMDD inclusive, empty = open
+  std::string modality = {};          // any series of the study
+  std::string accession_number = {};  // exact
+  std::string study_instance_uid = {};
   int64_t limit = 100;
   int64_t offset = 0;
 };

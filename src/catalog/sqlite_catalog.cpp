@@ -14,6 +14,7 @@
 #include "catalog/sqlite_catalog_impl.hpp"
 #include "catalog/sqlite_migrations.hpp"
 #include "core/log.hpp"
+#include "core/tenant.hpp"
 
 namespace cf::catalog {
 namespace sqlite {
@@ -63,15 +64,23 @@ Result<std::optional<int64_t>> OptionalPk(Statement* s) {
 
 }  // namespace
 
+Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view code) {
+  auto s = db.Prepare("SELECT pk FROM tenants WHERE code = ?1");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, code);
+  return OptionalPk(*s);
+}
+
 Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstance& p,
-                                       std::string_view sha256_hex) {
+                                       std::string_view sha256_hex, int64_t tenant_pk) {
   StoredState state;
   {
     auto s = db.Prepare(
         "SELECT i.version, i.sha256, i.blob_key, se.series_uid FROM instances i "
-        "JOIN series se ON se.pk = i.series_pk WHERE i.sop_uid = ?1 ORDER BY i.version");
+        "JOIN series se ON se.pk = i.series_pk WHERE i.sop_uid = ?1 AND i.tenant_pk = ?2 "
+        "ORDER BY i.version");
     if (!s) return std::unexpected(s.error());
-    (*s)->Bind(1, p.sop_instance_uid);
+    (*s)->Bind(1, p.sop_instance_uid).Bind(2, tenant_pk);
     for (;;) {
       auto row = (*s)->Step();
       if (!row) return std::unexpected(row.error());
@@ -93,9 +102,9 @@ Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstan
   {
     auto s = db.Prepare(
         "SELECT se.pk, st.study_uid FROM series se JOIN studies st ON st.pk = se.study_pk "
-        "WHERE se.series_uid = ?1");
+        "WHERE se.series_uid = ?1 AND se.tenant_pk = ?2");
     if (!s) return std::unexpected(s.error());
-    (*s)->Bind(1, p.series_instance_uid);
+    (*s)->Bind(1, p.series_instance_uid).Bind(2, tenant_pk);
     auto row = (*s)->Step();
     if (!row) return std::unexpected(row.error());
     if (*row) {
@@ -110,9 +119,9 @@ Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstan
   {
     auto s = db.Prepare(
         "SELECT st.pk, pa.patient_id, pa.issuer FROM studies st "
-        "JOIN patients pa ON pa.pk = st.patient_pk WHERE st.study_uid = ?1");
+        "JOIN patients pa ON pa.pk = st.patient_pk WHERE st.study_uid = ?1 AND st.tenant_pk = ?2");
     if (!s) return std::unexpected(s.error());
-    (*s)->Bind(1, p.study_instance_uid);
+    (*s)->Bind(1, p.study_instance_uid).Bind(2, tenant_pk);
     auto row = (*s)->Step();
     if (!row) return std::unexpected(row.error());
     if (*row) {
@@ -151,10 +160,28 @@ SqliteCatalog::Lease SqliteCatalog::Borrow() {
   return Lease(*this, c);
 }
 
+Result<std::optional<int64_t>> SqliteCatalog::ScopePk(Connection& db, const Scope& scope) {
+  if (scope.all()) return int64_t{0};
+  {
+    std::lock_guard lock(tenant_mutex_);
+    if (auto it = tenant_pks_.find(scope.tenant()); it != tenant_pks_.end()) return it->second;
+  }
+  auto pk = FindTenantPk(db, scope.tenant());
+  if (pk && *pk) {
+    std::lock_guard lock(tenant_mutex_);
+    tenant_pks_.emplace(scope.tenant(), **pk);
+  }
+  return pk;
+}
+
 Result<std::optional<IndexResult>> SqliteCatalog::Precheck(const dicom::ParsedInstance& parsed,
-                                                           std::string_view sha256_hex) {
+                                                           std::string_view sha256_hex,
+                                                           std::string_view tenant) {
   auto db = Borrow();
-  auto state = CheckAgainstStored(*db, parsed, sha256_hex);
+  auto tenant_pk = ScopePk(*db, Scope::Of(std::string(tenant)));
+  if (!tenant_pk) return std::unexpected(tenant_pk.error());
+  if (!*tenant_pk) return std::optional<IndexResult>();  // the tenant's first object
+  auto state = CheckAgainstStored(*db, parsed, sha256_hex, **tenant_pk);
   if (!state) return std::unexpected(state.error());
   return state->already_present;
 }
@@ -268,7 +295,28 @@ Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
 
 Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   const dicom::ParsedInstance& p = *in.parsed;
-  auto state = CheckAgainstStored(writer_, p, in.sha256_hex);
+  if (!IsValidTenantCode(in.tenant)) return Fail(ErrorCode::kInternal, "no valid tenant to index");
+  int64_t tenant_pk = 0;
+  {
+    // Read without caching: what this uncommitted batch inserted may yet roll back.
+    std::optional<int64_t> cached;
+    {
+      std::lock_guard lock(tenant_mutex_);
+      if (auto it = tenant_pks_.find(in.tenant); it != tenant_pks_.end()) cached = it->second;
+    }
+    auto known = cached ? Result<std::optional<int64_t>>(cached) : FindTenantPk(writer_, in.tenant);
+    if (!known) return std::unexpected(known.error());
+    if (*known) {
+      tenant_pk = **known;
+    } else {
+      auto add = writer_.Prepare("INSERT INTO tenants (code) VALUES (?1)");
+      if (!add) return std::unexpected(add.error());
+      (*add)->Bind(1, in.tenant);
+      if (auto r = (*add)->Run(); !r) return std::unexpected(r.error());
+      tenant_pk = sqlite3_last_insert_rowid(writer_.get());
+    }
+  }
+  auto state = CheckAgainstStored(writer_, p, in.sha256_hex, tenant_pk);
   if (!state) return std::unexpected(state.error());
   if (state->already_present) return *state->already_present;
   const int64_t now = NowMs();
@@ -284,18 +332,21 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
     study_pk = *state->study_pk;
   } else {
     auto ins =
-        run("INSERT INTO patients (patient_id, issuer, name, birth_date, sex) VALUES (?1, ?2, ?3, "
-            "?4, ?5) "
-            "ON CONFLICT (patient_id, issuer) DO NOTHING",
+        run("INSERT INTO patients (patient_id, issuer, name, birth_date, sex, tenant_pk) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6) "
+            "ON CONFLICT (patient_id, issuer, tenant_pk) DO NOTHING",
             [&](Statement& s) {
               s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id).Bind(3, p.patient_name);
-              s.Bind(4, p.patient_birth_date).Bind(5, p.patient_sex);
+              s.Bind(4, p.patient_birth_date).Bind(5, p.patient_sex).Bind(6, tenant_pk);
             });
     if (!ins) return std::unexpected(ins.error());
     if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
     const bool new_patient = sqlite3_changes(writer_.get()) > 0;
-    auto sel = run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2",
-                   [&](Statement& s) { s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id); });
+    auto sel =
+        run("SELECT pk FROM patients WHERE patient_id = ?1 AND issuer = ?2 AND tenant_pk = ?3",
+            [&](Statement& s) {
+              s.Bind(1, p.patient_id).Bind(2, p.issuer_of_patient_id).Bind(3, tenant_pk);
+            });
     if (!sel) return std::unexpected(sel.error());
     auto patient_pk = OptionalPk(*sel);
     if (!patient_pk) return std::unexpected(patient_pk.error());
@@ -307,12 +358,13 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
     }
     auto st = run(
         "INSERT INTO studies (patient_pk, study_uid, study_date, study_time, accession, study_id, "
-        "description, referring, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?9)",
+        "description, referring, created_at, updated_at, tenant_pk) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?9, ?10)",
         [&](Statement& s) {
           s.Bind(1, **patient_pk).Bind(2, p.study_instance_uid).Bind(3, p.study_date);
           s.Bind(4, p.study_time).Bind(5, p.accession_number).Bind(6, p.study_id);
           s.Bind(7, p.study_description).Bind(8, p.referring_physician_name).Bind(9, now);
+          s.Bind(10, tenant_pk);
         });
     if (!st) return std::unexpected(st.error());
     if (auto r = (*st)->Run(); !r) return std::unexpected(r.error());
@@ -325,14 +377,14 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   } else {
     auto se = run(
         "INSERT INTO series (study_pk, series_uid, modality, series_number, description, "
-        "body_part, series_date, series_time, pps_start_date, pps_start_time) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "body_part, series_date, series_time, pps_start_date, pps_start_time, tenant_pk) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         [&](Statement& s) {
           s.Bind(1, study_pk).Bind(2, p.series_instance_uid).Bind(3, p.modality);
           s.Bind(4, p.series_number).Bind(5, p.series_description).Bind(6, p.body_part_examined);
           s.Bind(7, p.series_date).Bind(8, p.series_time);
           s.Bind(9, p.performed_procedure_step_start_date);
-          s.Bind(10, p.performed_procedure_step_start_time);
+          s.Bind(10, p.performed_procedure_step_start_time).Bind(11, tenant_pk);
         });
     if (!se) return std::unexpected(se.error());
     if (auto r = (*se)->Run(); !r) return std::unexpected(r.error());
@@ -355,8 +407,8 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   auto ins = run(
       "INSERT INTO instances (series_pk, sop_uid, version, sop_class, instance_number, "
       "transfer_syntax, rows, columns, frames, sha256, size, blob_key, stored_size, source, "
-      "received_at, stored_form) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+      "received_at, stored_form, tenant_pk) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
       [&](Statement& s) {
         s.Bind(1, series_pk).Bind(2, p.sop_instance_uid).Bind(3, int64_t{version});
         s.Bind(4, p.sop_class_uid).Bind(5, p.instance_number).Bind(6, p.transfer_syntax_uid);
@@ -364,6 +416,7 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
         s.Bind(11, static_cast<int64_t>(in.size)).Bind(12, in.blob_key);
         s.Bind(13, static_cast<int64_t>(in.stored_size)).Bind(14, in.source);
         s.Bind(15, in.received_at_ms).Bind(16, static_cast<int64_t>(in.stored_form));
+        s.Bind(17, tenant_pk);
       });
   if (!ins) return std::unexpected(ins.error());
   if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
@@ -402,11 +455,12 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options)
   const std::string path = options.path.string();
   auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false, options.vfs);
   if (!writer) return std::unexpected(writer.error());
-  const std::string pragmas =
-      std::string("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; ") +
-      "PRAGMA synchronous = " + (options.synchronous_full ? "FULL" : "NORMAL") + ";";
+  const std::string pragmas = std::string("PRAGMA journal_mode = WAL; ") + "PRAGMA synchronous = " +
+                              (options.synchronous_full ? "FULL" : "NORMAL") + ";";
   if (auto r = writer->Exec(pragmas); !r) return std::unexpected(r.error());
+  // Foreign keys only after the migrations, which rebuild tables.
   if (auto r = sqlite::Migrate(*writer); !r) return std::unexpected(r.error());
+  if (auto r = writer->Exec("PRAGMA foreign_keys = ON;"); !r) return std::unexpected(r.error());
   std::vector<Connection> readers;
   for (int i = 0; i < std::max(1, options.read_connections); ++i) {
     auto reader = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/true, options.vfs);

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "catalog/sqlite_catalog.hpp"
@@ -21,16 +23,21 @@ struct StoredState {
   std::optional<int64_t> study_pk;
 };
 
-// REQUIRES: `db` is inside a transaction or a consistent read.
+// What the stored hierarchy of tenant `tenant_pk` says; REQUIRES: `db` is
+// inside a transaction or a consistent read.
 Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstance& parsed,
-                                       std::string_view sha256_hex);
+                                       std::string_view sha256_hex, int64_t tenant_pk);
+
+// The pk of tenant `code`; nullopt when nothing of it was ever stored.
+Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view code);
 
 class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(SqliteOptions options, Connection writer, std::vector<Connection> readers);
 
   Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
-                                              std::string_view sha256_hex) override;
+                                              std::string_view sha256_hex,
+                                              std::string_view tenant) override;
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
   Result<void> Sync() override;
   Result<void> UpdateBlob(const BlobUpdate& update) override;
@@ -40,11 +47,19 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<ModalityUsage>> UsageByModality() override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
-  Result<StudyRecord> GetStudy(std::string_view study_uid) override;
+  Result<StudyRecord> GetStudy(const Scope& scope, std::string_view study_uid) override;
   Result<Page<QueryMatch>> Search(const Query& query) override;
-  Result<std::vector<SeriesRecord>> ListSeries(std::string_view study_uid) override;
-  Result<std::vector<InstanceRecord>> ListInstances(std::string_view series_uid) override;
-  Result<std::vector<InstanceRecord>> GetInstanceVersions(std::string_view sop_uid) override;
+  Result<std::vector<SeriesRecord>> ListSeries(const Scope& scope,
+                                               std::string_view study_uid) override;
+  Result<std::vector<InstanceRecord>> ListInstances(const Scope& scope,
+                                                    std::string_view series_uid) override;
+  Result<std::vector<InstanceRecord>> GetInstanceVersions(const Scope& scope,
+                                                          std::string_view sop_uid) override;
+
+  // The tenant pk that `scope` reads: 0 for every tenant, nullopt for a
+  // tenant that has stored nothing (so its reads find nothing). Cached:
+  // tenant rows are never renumbered.
+  Result<std::optional<int64_t>> ScopePk(Connection& db, const Scope& scope);
   Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) override;
   Result<bool> HasBlob(std::string_view blob_key) override;
 
@@ -90,6 +105,9 @@ class SqliteCatalog final : public Catalog {
   std::condition_variable read_cv_;
   std::vector<Connection> readers_;
   std::vector<Connection*> free_readers_;  // guarded by read_mutex_
+
+  std::mutex tenant_mutex_;
+  std::map<std::string, int64_t, std::less<>> tenant_pks_;  // guarded by tenant_mutex_
 };
 
 }  // namespace cf::catalog::sqlite

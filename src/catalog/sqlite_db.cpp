@@ -59,6 +59,16 @@ Statement& Statement::Bind(int index, const std::optional<int>& value) {
   return value ? Bind(index, static_cast<int64_t>(*value)) : BindNull(index);
 }
 
+Statement& Statement::BindBlob(int index, ByteView bytes) {
+  // A null pointer would bind NULL: an empty BLOB must stay a value.
+  if (bytes.empty()) {
+    sqlite3_bind_zeroblob(stmt_, index, 0);
+  } else {
+    sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  }
+  return *this;
+}
+
 Result<bool> Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -95,6 +105,13 @@ std::optional<int> Statement::OptInt(int col) const {
   return sqlite3_column_int(stmt_, col);
 }
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+Bytes Statement::Blob(int col) const {
+  const auto* p = static_cast<const std::byte*>(sqlite3_column_blob(stmt_, col));
+  const auto n = static_cast<size_t>(sqlite3_column_bytes(stmt_, col));
+  if (p == nullptr || n == 0) return {};
+  return Bytes(p, p + n);
+}
 
 std::optional<bool> HasPlainSqliteHeader(const std::string& path) {
   std::ifstream file(path, std::ios::binary);

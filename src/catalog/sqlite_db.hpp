@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/bytes.hpp"
 #include "core/error.hpp"
 
 namespace cf::catalog::sqlite {
@@ -36,6 +37,8 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
   Statement& Bind(int index, const std::optional<int>& value);
+  // A BLOB; an empty one stays a zero-length BLOB, not NULL.
+  Statement& BindBlob(int index, ByteView bytes);
   // Returns true when a row is available, false when done; errors as values.
   Result<bool> Step();
   Result<void> Run();  // Step() expecting no row
@@ -46,6 +49,7 @@ class Statement {
   std::optional<int> OptInt(int col) const;
   std::optional<int64_t> OptInt64(int col) const;
   bool IsNull(int col) const;
+  Bytes Blob(int col) const;
 
  private:
   sqlite3* db_ = nullptr;

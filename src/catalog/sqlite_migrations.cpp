@@ -2,6 +2,7 @@
 #include "catalog/sqlite_migrations.hpp"
 
 #include <array>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,6 +118,127 @@ ALTER TABLE series ADD COLUMN series_time TEXT NOT NULL DEFAULT '';
 ALTER TABLE series ADD COLUMN pps_start_date TEXT NOT NULL DEFAULT '';
 ALTER TABLE series ADD COLUMN pps_start_time TEXT NOT NULL DEFAULT '';
 )sql",
+    // 5: tenants (hospitals). Patient identity becomes (tenant, issuer,
+    // Patient ID), and study, series and instance UIDs are unique per
+    // tenant only, so that the same UIDs sent by two hospitals never merge.
+    // SQLite cannot drop a UNIQUE constraint: the four tables are rebuilt,
+    // keeping their primary keys (Migrate runs with foreign keys off). The
+    // UID comes first in each unique index so that lookups across tenants
+    // (platform administrators) use it too. Everything stored before
+    // belongs to tenant 1, 'default'.
+    R"sql(
+CREATE TABLE tenants (
+  pk   INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE
+);
+INSERT INTO tenants (pk, code) VALUES (1, 'default');
+
+CREATE TABLE patients_v5 (
+  pk          INTEGER PRIMARY KEY,
+  tenant_pk   INTEGER NOT NULL REFERENCES tenants (pk),
+  patient_id  TEXT NOT NULL,
+  issuer      TEXT NOT NULL DEFAULT '',
+  name        TEXT NOT NULL DEFAULT '',
+  birth_date  TEXT NOT NULL DEFAULT '',
+  sex         TEXT NOT NULL DEFAULT '',
+  UNIQUE (patient_id, issuer, tenant_pk)
+);
+INSERT INTO patients_v5 (pk, tenant_pk, patient_id, issuer, name, birth_date, sex)
+  SELECT pk, 1, patient_id, issuer, name, birth_date, sex FROM patients;
+DROP TABLE patients;
+ALTER TABLE patients_v5 RENAME TO patients;
+CREATE INDEX patients_name ON patients (name);
+
+CREATE TABLE studies_v5 (
+  pk           INTEGER PRIMARY KEY,
+  tenant_pk    INTEGER NOT NULL REFERENCES tenants (pk),
+  patient_pk   INTEGER NOT NULL REFERENCES patients (pk),
+  study_uid    TEXT NOT NULL,
+  study_date   TEXT NOT NULL DEFAULT '',
+  study_time   TEXT NOT NULL DEFAULT '',
+  accession    TEXT NOT NULL DEFAULT '',
+  study_id     TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  referring    TEXT NOT NULL DEFAULT '',
+  modalities   TEXT NOT NULL DEFAULT '',
+  num_series    INTEGER NOT NULL DEFAULT 0,
+  num_instances INTEGER NOT NULL DEFAULT 0,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  UNIQUE (study_uid, tenant_pk)
+);
+INSERT INTO studies_v5 (pk, tenant_pk, patient_pk, study_uid, study_date, study_time, accession,
+                        study_id, description, referring, modalities, num_series, num_instances,
+                        created_at, updated_at)
+  SELECT pk, 1, patient_pk, study_uid, study_date, study_time, accession, study_id, description,
+         referring, modalities, num_series, num_instances, created_at, updated_at FROM studies;
+DROP TABLE studies;
+ALTER TABLE studies_v5 RENAME TO studies;
+CREATE INDEX studies_patient ON studies (patient_pk);
+CREATE INDEX studies_accession ON studies (accession);
+CREATE INDEX studies_date_time ON studies (study_date, study_time);
+CREATE INDEX studies_study_id ON studies (study_id);
+
+CREATE TABLE series_v5 (
+  pk             INTEGER PRIMARY KEY,
+  tenant_pk      INTEGER NOT NULL REFERENCES tenants (pk),
+  study_pk       INTEGER NOT NULL REFERENCES studies (pk),
+  series_uid     TEXT NOT NULL,
+  modality       TEXT NOT NULL DEFAULT '',
+  series_number  INTEGER,
+  description    TEXT NOT NULL DEFAULT '',
+  body_part      TEXT NOT NULL DEFAULT '',
+  num_instances  INTEGER NOT NULL DEFAULT 0,
+  series_date    TEXT NOT NULL DEFAULT '',
+  series_time    TEXT NOT NULL DEFAULT '',
+  pps_start_date TEXT NOT NULL DEFAULT '',
+  pps_start_time TEXT NOT NULL DEFAULT '',
+  UNIQUE (series_uid, tenant_pk)
+);
+INSERT INTO series_v5 (pk, tenant_pk, study_pk, series_uid, modality, series_number, description,
+                       body_part, num_instances, series_date, series_time, pps_start_date,
+                       pps_start_time)
+  SELECT pk, 1, study_pk, series_uid, modality, series_number, description, body_part,
+         num_instances, series_date, series_time, pps_start_date, pps_start_time FROM series;
+DROP TABLE series;
+ALTER TABLE series_v5 RENAME TO series;
+CREATE INDEX series_study ON series (study_pk);
+CREATE INDEX series_modality ON series (modality);
+
+CREATE TABLE instances_v5 (
+  pk              INTEGER PRIMARY KEY,
+  tenant_pk       INTEGER NOT NULL REFERENCES tenants (pk),
+  series_pk       INTEGER NOT NULL REFERENCES series (pk),
+  sop_uid         TEXT NOT NULL,
+  version         INTEGER NOT NULL,
+  sop_class       TEXT NOT NULL,
+  instance_number INTEGER,
+  transfer_syntax TEXT NOT NULL,
+  rows            INTEGER,
+  columns         INTEGER,
+  frames          INTEGER,
+  sha256          TEXT NOT NULL,
+  size            INTEGER NOT NULL,
+  blob_key        TEXT NOT NULL,
+  stored_size     INTEGER NOT NULL,
+  source          TEXT NOT NULL DEFAULT '',
+  received_at     INTEGER NOT NULL,
+  stored_form     INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (sop_uid, tenant_pk, version)
+);
+INSERT INTO instances_v5 (pk, tenant_pk, series_pk, sop_uid, version, sop_class, instance_number,
+                          transfer_syntax, rows, columns, frames, sha256, size, blob_key,
+                          stored_size, source, received_at, stored_form)
+  SELECT pk, 1, series_pk, sop_uid, version, sop_class, instance_number, transfer_syntax, rows,
+         columns, frames, sha256, size, blob_key, stored_size, source, received_at, stored_form
+  FROM instances;
+DROP TABLE instances;
+ALTER TABLE instances_v5 RENAME TO instances;
+CREATE INDEX instances_series ON instances (series_pk, instance_number);
+CREATE INDEX instances_blob ON instances (blob_key);
+CREATE INDEX instances_unexamined ON instances (pk) WHERE stored_form = 0;
+CREATE INDEX instances_sop_class ON instances (sop_class);
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).
@@ -150,8 +272,10 @@ Result<void> InsertNameWords(Connection& db, int64_t patient_pk, std::string_vie
   return {};
 }
 
-Result<void> Migrate(Connection& db) {
-  return ApplyMigrations(db, kMigrations, "catalog", [](Connection& c, int version) {
+Result<void> Migrate(Connection& db, int up_to) {
+  const auto migrations =
+      std::span<const char* const>(kMigrations).first(static_cast<size_t>(up_to));
+  return ApplyMigrations(db, migrations, "catalog", [](Connection& c, int version) {
     return version == 3 ? BuildNameWords(c) : Result<void>{};
   });
 }

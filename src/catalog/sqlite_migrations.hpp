@@ -12,11 +12,13 @@
 
 namespace cf::catalog::sqlite {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Applies every migration newer than the database's version. Fails with
 // kConflict when the database is newer than this program knows.
-Result<void> Migrate(Connection& db);
+// REQUIRES: foreign keys are off on `db` (migrations rebuild tables).
+// `up_to` stops earlier (tests of a migration start from the version before).
+Result<void> Migrate(Connection& db, int up_to = kSchemaVersion);
 
 // Records the words of a patient's name for fuzzy matching (NameWords).
 Result<void> InsertNameWords(Connection& db, int64_t patient_pk, std::string_view name);

@@ -14,7 +14,7 @@ constexpr const char* kInstanceColumns =
     "i.sop_uid, i.sop_class, se.series_uid, st.study_uid, i.instance_number, i.transfer_syntax, "
     "i.rows, i.columns, i.frames, i.version, i.sha256, i.size, i.blob_key, i.stored_size, "
     "i.source, "
-    "i.received_at";
+    "i.received_at, i.tenant_pk";
 constexpr const char* kInstanceJoins =
     " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = "
     "se.study_pk";
@@ -38,6 +38,24 @@ InstanceRecord ReadInstance(const Statement& s) {
   r.source = s.Text(14);
   r.received_at_ms = s.Int(15);
   return r;
+}
+
+// Lookups across every tenant find one tenant's rows or fail: a UID that
+// two hospitals both sent names two different things. Rows come as
+// (tenant pk, record), ordered by tenant.
+template <class T>
+Result<std::vector<T>> OneTenantOnly(std::vector<std::pair<int64_t, T>> rows) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (auto& [tenant_pk, item] : rows) {
+    if (tenant_pk != rows.front().first) {
+      return Fail(ErrorCode::kConflict,
+                  "this UID is stored by more than one hospital; ask within one "
+                  "(X-Cloudfilm-Tenant)");
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
 }
 
 }  // namespace
@@ -120,7 +138,7 @@ Result<Page<QueryMatch>> SearchPage(SqliteCatalog& catalog, Query query, int64_t
 }  // namespace
 
 Result<Page<PatientRecord>> SqliteCatalog::FindPatients(const PatientQuery& q) {
-  Query query;
+  Query query{q.scope};
   query.level = QueryLevel::kPatient;
   AddCondition(query, QueryAttr::kPatientId, q.patient_id);
   AddCondition(query, QueryAttr::kPatientName, q.patient_name);
@@ -133,7 +151,7 @@ Result<Page<PatientRecord>> SqliteCatalog::FindPatients(const PatientQuery& q) {
 }
 
 Result<Page<StudyRecord>> SqliteCatalog::FindStudies(const StudyQuery& q) {
-  Query query;
+  Query query{q.scope};
   query.level = QueryLevel::kStudy;
   AddCondition(query, QueryAttr::kPatientId, q.patient_id);
   AddCondition(query, QueryAttr::kPatientName, q.patient_name);
@@ -151,29 +169,39 @@ Result<Page<StudyRecord>> SqliteCatalog::FindStudies(const StudyQuery& q) {
   return page;
 }
 
-Result<StudyRecord> SqliteCatalog::GetStudy(std::string_view study_uid) {
-  Query query;
+Result<StudyRecord> SqliteCatalog::GetStudy(const Scope& scope, std::string_view study_uid) {
+  Query query{scope};
   query.conditions.push_back({QueryAttr::kStudyInstanceUid, std::string(study_uid)});
-  query.limit = 1;
+  query.limit = 2;  // a second match: two tenants, when the scope is all of them
   auto found = Search(query);
   // A malformed UID names no study either.
   if (!found && found.error().code != ErrorCode::kInvalidArgument) {
     return std::unexpected(found.error());
   }
   if (!found || found->items.empty()) return Fail(ErrorCode::kNotFound, "unknown study");
+  if (found->items.size() > 1) {
+    return Fail(ErrorCode::kConflict,
+                "this UID is stored by more than one hospital; ask within one "
+                "(X-Cloudfilm-Tenant)");
+  }
   return std::move(found->items.front().study);
 }
 
-Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(std::string_view study_uid) {
+Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(const Scope& scope,
+                                                            std::string_view study_uid) {
   auto db = Borrow();
+  auto tenant_pk = ScopePk(*db, scope);
+  if (!tenant_pk) return std::unexpected(tenant_pk.error());
+  if (!*tenant_pk) return std::vector<SeriesRecord>();
   auto s = db->Prepare(
       "SELECT se.series_uid, st.study_uid, se.modality, se.series_number, se.description, "
       "se.body_part, se.num_instances, se.series_date, se.series_time, se.pps_start_date, "
-      "se.pps_start_time FROM series se JOIN studies st ON st.pk = se.study_pk "
-      "WHERE st.study_uid = ?1 ORDER BY se.series_number IS NULL, se.series_number, se.pk");
+      "se.pps_start_time, st.tenant_pk FROM series se JOIN studies st ON st.pk = se.study_pk "
+      "WHERE st.study_uid = ?1 AND (?2 = 0 OR st.tenant_pk = ?2) "
+      "ORDER BY st.tenant_pk, se.series_number IS NULL, se.series_number, se.pk");
   if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, study_uid);
-  return Collect<SeriesRecord>(**s, [](const Statement& st) {
+  (*s)->Bind(1, study_uid).Bind(2, **tenant_pk);
+  auto rows = Collect<std::pair<int64_t, SeriesRecord>>(**s, [](const Statement& st) {
     SeriesRecord r;
     r.series_instance_uid = st.Text(0);
     r.study_instance_uid = st.Text(1);
@@ -186,28 +214,47 @@ Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(std::string_view stu
     r.series_time = st.Text(8);
     r.performed_procedure_step_start_date = st.Text(9);
     r.performed_procedure_step_start_time = st.Text(10);
-    return r;
+    return std::pair{st.Int(11), std::move(r)};
   });
+  if (!rows) return std::unexpected(rows.error());
+  return OneTenantOnly(std::move(*rows));
 }
 
-Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(std::string_view series_uid) {
+Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(const Scope& scope,
+                                                                 std::string_view series_uid) {
   auto db = Borrow();
-  auto s =
-      db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
-                  " WHERE se.series_uid = ?1 "
-                  "ORDER BY i.instance_number IS NULL, i.instance_number, i.sop_uid, i.version");
-  if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, series_uid);
-  return Collect<InstanceRecord>(**s, ReadInstance);
-}
-
-Result<std::vector<InstanceRecord>> SqliteCatalog::GetInstanceVersions(std::string_view sop_uid) {
-  auto db = Borrow();
+  auto tenant_pk = ScopePk(*db, scope);
+  if (!tenant_pk) return std::unexpected(tenant_pk.error());
+  if (!*tenant_pk) return std::vector<InstanceRecord>();
   auto s = db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
-                       " WHERE i.sop_uid = ?1 ORDER BY i.version");
+                       " WHERE se.series_uid = ?1 AND (?2 = 0 OR se.tenant_pk = ?2) "
+                       "ORDER BY i.tenant_pk, i.instance_number IS NULL, i.instance_number, "
+                       "i.sop_uid, i.version");
   if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, sop_uid);
-  auto items = Collect<InstanceRecord>(**s, ReadInstance);
+  (*s)->Bind(1, series_uid).Bind(2, **tenant_pk);
+  auto rows = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {
+    return std::pair{st.Int(16), ReadInstance(st)};
+  });
+  if (!rows) return std::unexpected(rows.error());
+  return OneTenantOnly(std::move(*rows));
+}
+
+Result<std::vector<InstanceRecord>> SqliteCatalog::GetInstanceVersions(const Scope& scope,
+                                                                       std::string_view sop_uid) {
+  auto db = Borrow();
+  auto tenant_pk = ScopePk(*db, scope);
+  if (!tenant_pk) return std::unexpected(tenant_pk.error());
+  if (!*tenant_pk) return Fail(ErrorCode::kNotFound, "unknown instance");
+  auto s = db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
+                       " WHERE i.sop_uid = ?1 AND (?2 = 0 OR i.tenant_pk = ?2) "
+                       "ORDER BY i.tenant_pk, i.version");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, sop_uid).Bind(2, **tenant_pk);
+  auto rows = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {
+    return std::pair{st.Int(16), ReadInstance(st)};
+  });
+  if (!rows) return std::unexpected(rows.error());
+  auto items = OneTenantOnly(std::move(*rows));
   if (!items) return std::unexpected(items.error());
   if (items->empty()) return Fail(ErrorCode::kNotFound, "unknown instance");
   return items;
@@ -227,7 +274,7 @@ Result<void> SqliteCatalog::ForEachInstance(
       if (!s) return std::unexpected(s.error());
       (*s)->Bind(1, after);
       auto items = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {
-        return std::pair{st.Int(16), ReadInstance(st)};
+        return std::pair{st.Int(17), ReadInstance(st)};
       });
       if (!items) return std::unexpected(items.error());
       rows = std::move(*items);

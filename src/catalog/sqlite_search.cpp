@@ -251,7 +251,8 @@ void AddCondition(SqlBuilder& b, const QueryCondition& c, bool fuzzy) {
 
 constexpr const char* kPatientColumns =
     "pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, "
-    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk)";
+    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk), "
+    "(SELECT code FROM tenants tn WHERE tn.pk = pa.tenant_pk)";
 constexpr const char* kStudyColumns =
     ", st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, "
     "st.referring, st.modalities, st.num_series, st.num_instances, st.updated_at";
@@ -266,26 +267,30 @@ struct LevelSql {
   std::string columns;
   std::string from;
   std::string order;
+  std::string tenant_column;  // of the level's own table, which every row joins
 };
 
 LevelSql SqlFor(QueryLevel level) {
   switch (level) {
     case QueryLevel::kPatient:
-      return {kPatientColumns, " FROM patients pa", " ORDER BY pa.name, pa.patient_id, pa.pk"};
+      return {kPatientColumns, " FROM patients pa", " ORDER BY pa.name, pa.patient_id, pa.pk",
+              "pa.tenant_pk"};
     case QueryLevel::kStudy:
       return {std::string(kPatientColumns) + kStudyColumns,
               " FROM studies st JOIN patients pa ON pa.pk = st.patient_pk",
-              " ORDER BY st.study_date DESC, st.study_time DESC, st.pk DESC"};
+              " ORDER BY st.study_date DESC, st.study_time DESC, st.pk DESC", "st.tenant_pk"};
     case QueryLevel::kSeries:
       return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns,
               " FROM series se JOIN studies st ON st.pk = se.study_pk "
               "JOIN patients pa ON pa.pk = st.patient_pk",
-              " ORDER BY se.study_pk, se.series_number IS NULL, se.series_number, se.pk"};
+              " ORDER BY se.study_pk, se.series_number IS NULL, se.series_number, se.pk",
+              "se.tenant_pk"};
     case QueryLevel::kInstance:
       return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns + kInstanceColumns,
               " FROM instances i JOIN series se ON se.pk = i.series_pk "
               "JOIN studies st ON st.pk = se.study_pk JOIN patients pa ON pa.pk = st.patient_pk",
-              " ORDER BY i.series_pk, i.instance_number IS NULL, i.instance_number, i.sop_uid"};
+              " ORDER BY i.series_pk, i.instance_number IS NULL, i.instance_number, i.sop_uid",
+              "i.tenant_pk"};
   }
   return {};
 }
@@ -299,8 +304,10 @@ QueryMatch ReadMatch(const Statement& s, QueryLevel level) {
   m.patient.birth_date = s.Text(c++);
   m.patient.sex = s.Text(c++);
   m.patient.num_studies = s.Int(c++);
+  m.patient.tenant = s.Text(c++);
   if (level == QueryLevel::kPatient) return m;
   StudyRecord& st = m.study;
+  st.tenant = m.patient.tenant;
   st.patient_id = m.patient.patient_id;
   st.issuer_of_patient_id = m.patient.issuer_of_patient_id;
   st.patient_name = m.patient.patient_name;
@@ -357,13 +364,18 @@ QueryMatch ReadMatch(const Statement& s, QueryLevel level) {
 Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
   if (auto valid = ValidateQuery(query); !valid) return std::unexpected(valid.error());
   SqlBuilder b;
+  const LevelSql sql = SqlFor(query.level);
+  auto db = Borrow();
+  Page<QueryMatch> page;
+  auto tenant_pk = ScopePk(*db, query.scope);
+  if (!tenant_pk) return std::unexpected(tenant_pk.error());
+  if (!*tenant_pk) return page;  // a tenant that has stored nothing
+  // An integer of our own, not a request value: written into the SQL.
+  if (**tenant_pk != 0) b.And(sql.tenant_column + " = " + std::to_string(**tenant_pk));
   if (query.level == QueryLevel::kInstance) b.And("i.version = 1");
   for (const auto& c : query.conditions) {
     if (!c.value.empty()) AddCondition(b, c, query.fuzzy_names);
   }
-  const LevelSql sql = SqlFor(query.level);
-  auto db = Borrow();
-  Page<QueryMatch> page;
   if (query.count_total) {
     auto count = db->Prepare("SELECT count(*)" + sql.from + b.where);
     if (!count) return std::unexpected(count.error());

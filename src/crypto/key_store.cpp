@@ -23,6 +23,7 @@
 
 #include "core/file_io.hpp"
 #include "core/log.hpp"
+#include "crypto/key_file.hpp"
 #include "crypto/random.hpp"
 
 namespace cf::crypto {
@@ -101,63 +102,6 @@ Error Errno(const std::string& what) {
   return Error{ErrorCode::kStorageUnavailable, what + ": " + std::strerror(errno)};
 }
 
-// Writes `data` to `path` atomically and durably, never replacing an
-// existing file: kConflict when `path` exists.
-Result<void> WriteNewFile(const fs::path& path, ByteView data, mode_t mode) {
-  const fs::path tmp = path.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" +
-                                             RandomHex(4) + "-" + path.filename().string());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return std::unexpected(Errno("create " + tmp.string()));
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const Error e = Errno("write " + tmp.string());
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return std::unexpected(e);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
-    const Error e = Errno("sync " + tmp.string());
-    ::unlink(tmp.c_str());
-    return std::unexpected(e);
-  }
-  if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    if (err == EEXIST) return Fail(ErrorCode::kConflict, path.string() + " exists");
-    errno = err;
-    return std::unexpected(Errno("rename into " + path.string()));
-  }
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return {};
-}
-
-// An exclusive flock on dir/.lock for as long as it lives.
-class DirLock {
- public:
-  explicit DirLock(const fs::path& dir) {
-    fd_ = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~DirLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  DirLock(const DirLock&) = delete;
-  DirLock& operator=(const DirLock&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
 class LocalKeyProvider final : public KeyProvider {
  public:
   LocalKeyProvider(Aes256Gcm master, std::string description)
@@ -228,7 +172,7 @@ Result<std::unique_ptr<KeyProvider>> OpenLocalKeyProvider(const LocalMasterKeyOp
   if (!fs::exists(o.generated, ec)) {
     fs::create_directories(o.generated.parent_path(), ec);
     ::chmod(o.generated.parent_path().c_str(), 0700);
-    DirLock lock(o.generated.parent_path());
+    KeyDirLock lock(o.generated.parent_path());
     if (!fs::exists(o.generated, ec)) {
       SecretBytes key(kAeadKeyBytes);
       RandomBytes(key.span());
@@ -240,7 +184,7 @@ Result<std::unique_ptr<KeyProvider>> OpenLocalKeyProvider(const LocalMasterKeyOp
         text.span()[2 * i + 1] = static_cast<std::byte>(kHex[b & 15]);
       }
       text.span()[2 * kAeadKeyBytes] = std::byte{'\n'};
-      auto w = WriteNewFile(o.generated, text.view(), 0600);
+      auto w = WriteNewKeyFile(o.generated, text.view(), 0600);
       if (!w && w.error().code != ErrorCode::kConflict) return std::unexpected(w.error());
       log::Warn("keys.master_key_generated",
                 {{"file", o.generated.string()},
@@ -340,7 +284,7 @@ Result<std::shared_ptr<const DataKey>> KeyStore::CreateLocked(std::string_view t
   for (char c : tenant) file.push_back(static_cast<std::byte>(c));
   file.insert(file.end(), wrapped->begin(), wrapped->end());
   const fs::path path = dir_ / (std::string(tenant) + "." + std::to_string(id) + ".wrapped");
-  if (auto w = WriteNewFile(path, file, 0600); !w) return std::unexpected(w.error());
+  if (auto w = WriteNewKeyFile(path, file, 0600); !w) return std::unexpected(w.error());
   log::Info("keys.data_key_created", {{"tenant", std::string(tenant)}, {"key_id", id}});
   auto aead = Aes256Gcm::FromKey(key.view());
   if (!aead) return std::unexpected(aead.error());
@@ -377,7 +321,7 @@ Result<std::shared_ptr<const DataKey>> KeyStore::Active(std::string_view tenant)
   auto found = newest();
   if (!found) return std::unexpected(found.error());
   if (!*found) {
-    DirLock dir_lock(dir_);
+    KeyDirLock dir_lock(dir_);
     if (!dir_lock.ok()) return std::unexpected(Errno("lock key folder"));
     found = newest();
     if (!found) return std::unexpected(found.error());

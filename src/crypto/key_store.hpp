@@ -22,12 +22,12 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "core/tenant.hpp"
 #include "crypto/aead.hpp"
 
 namespace cf::crypto {
 
-// Until tenants exist, every object belongs to this one.
-inline constexpr std::string_view kDefaultTenant = "default";
+using cf::kDefaultTenant;
 
 // Master-key operations. A KMS or HSM implementation wraps and unwraps
 // remotely and never hands out the master key. Thread-safe.

@@ -109,8 +109,9 @@ OFCondition SendEventReport(T_ASC_Association* assoc, T_ASC_PresentationContextI
 
 // Committed: in the catalog, of the class the requester names, and its
 // bytes verify.
-bool Verify(archive::Archive& archive, const CommitmentReport::Reference& ref) {
-  auto record = archive.GetInstanceVersion(ref.sop_instance_uid);
+bool Verify(archive::Archive& archive, const catalog::Scope& scope,
+            const CommitmentReport::Reference& ref) {
+  auto record = archive.GetInstanceVersion(scope, ref.sop_instance_uid);
   if (!record || record->sop_class_uid != ref.sop_class_uid) return false;
   return archive.ReadBlob(*record).has_value();
 }
@@ -163,7 +164,8 @@ OFCondition HandleCommitment(Session& session, T_DIMSE_N_ActionRQ& request,
   }
   archive::Archive& archive = session.context.Archive();
   for (auto& ref : refs) {
-    const bool ok = !ref.sop_instance_uid.empty() && Verify(archive, ref);
+    const bool ok =
+        !ref.sop_instance_uid.empty() && Verify(archive, catalog::Scope::Of(session.tenant), ref);
     (ok ? report.committed : report.failed).push_back(std::move(ref));
   }
 

@@ -46,7 +46,8 @@ OFCondition HandleFind(Session& session, T_DIMSE_C_FindRQ& request,
     return respond(status, nullptr, comment);
   };
 
-  auto parsed = ParseFindIdentifier(*identifier, ModelOf(request.AffectedSOPClassUID));
+  auto parsed = ParseFindIdentifier(*identifier, ModelOf(request.AffectedSOPClassUID),
+                                    catalog::Scope::Of(session.tenant));
   if (!parsed) return finish(kStatusIdentifierDoesNotMatch, parsed.error().message);
   level = parsed->level;
   catalog::Query query = parsed->query;
@@ -54,7 +55,7 @@ OFCondition HandleFind(Session& session, T_DIMSE_C_FindRQ& request,
     // Audited before any match leaves, with the keys the auditor needs to
     // see whose data was looked for.
     audit::Event event =
-        ServerContext::Event(session.calling_ae, session.peer, audit::Action::kQuery, "C-FIND");
+        session.context.Event(session.calling_ae, session.peer, audit::Action::kQuery, "C-FIND");
     event.detail = "level " + level;
     for (const auto& condition : query.conditions) {
       if (condition.attr == catalog::QueryAttr::kPatientId) event.patient_id = condition.value;

@@ -171,11 +171,12 @@ QrModel ModelOf(std::string_view sop_class_uid) {
   return patient_root ? QrModel::kPatientRoot : QrModel::kStudyRoot;
 }
 
-Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel model) {
+Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel model,
+                                             const catalog::Scope& scope) {
   if (auto converted = ToUtf8(identifier); !converted) return std::unexpected(converted.error());
   auto level = ReadLevel(identifier, model);
   if (!level) return std::unexpected(level.error());
-  ParsedIdentifier parsed;
+  ParsedIdentifier parsed{catalog::Query{scope}};
   parsed.query.level = level->first;
   parsed.level = level->second;
   for (unsigned long i = 0; i < identifier.card(); ++i) {
@@ -193,10 +194,11 @@ Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel mod
   return parsed;
 }
 
-Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel model) {
+Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel model,
+                                                 const catalog::Scope& scope) {
   auto level = ReadLevel(identifier, model);
   if (!level) return std::unexpected(level.error());
-  ParsedIdentifier parsed;
+  ParsedIdentifier parsed{catalog::Query{scope}};
   parsed.level = level->second;
   parsed.query.level = QueryLevel::kInstance;
   struct UniqueKey {

@@ -23,11 +23,11 @@ enum class QrModel { kPatientRoot, kStudyRoot };
 QrModel ModelOf(std::string_view sop_class_uid);
 
 struct ParsedIdentifier {
-  catalog::Query query;  // level and conditions; paging is the caller's
-  std::string level;     // the QueryRetrieveLevel as sent: PATIENT, STUDY, SERIES, IMAGE
+  catalog::Query query;    // scope, level and conditions; paging is the caller's
+  std::string level = {};  // the QueryRetrieveLevel as sent: PATIENT, STUDY, SERIES, IMAGE
   // Every top-level key of the identifier, in order, to be returned in each
   // C-FIND response (except (0008,0005) and (0008,0052), always returned).
-  std::vector<DcmTagKey> keys;
+  std::vector<DcmTagKey> keys = {};
 };
 
 // Reads a C-FIND identifier: the level, and a condition for each non-empty
@@ -36,13 +36,16 @@ struct ParsedIdentifier {
 // text is converted to UTF-8 first when it names another character set.
 // kInvalidArgument (no or an invalid level, a level the model lacks, a
 // character set that cannot be converted) with a message without patient data.
-Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel model);
+// The query reads within `scope`.
+Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel model,
+                                             const catalog::Scope& scope);
 
 // Reads a C-MOVE or C-GET identifier: only the unique keys (Patient ID,
 // Study, Series and SOP Instance UIDs, lists allowed) are used, and the key
 // of the retrieve level itself is required, so that an empty identifier
 // never means "everything". The query is at instance level.
-Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel model);
+Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel model,
+                                                 const catalog::Scope& scope);
 
 // A C-FIND response identifier for `match`: Specific Character Set
 // ISO_IR 192, the QueryRetrieveLevel, and every requested key with its value

@@ -92,6 +92,11 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   if (peer == destinations.end()) {
     return finish(kStatusMoveDestinationUnknown, nullptr, nullptr, "move destination unknown", 0);
   }
+  // One hospital's images never go to another's node, whoever asks.
+  if (session.context.TenantOf(destination) != session.tenant) {
+    return finish(kStatusMoveDestinationUnknown, nullptr, nullptr,
+                  "move destination belongs to another hospital", 0);
+  }
   auto instances =
       ResolveRetrieve(session, *identifier, request.AffectedSOPClassUID, "C-MOVE", destination);
   if (!instances) {

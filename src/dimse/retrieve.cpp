@@ -119,7 +119,8 @@ std::unique_ptr<DcmDataset> ErrorCommentDetail(std::string_view comment) {
 std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetrieve(
     Session& session, DcmDataset& identifier, std::string_view sop_class_uid,
     std::string_view service, std::string_view destination) {
-  auto parsed = ParseRetrieveIdentifier(identifier, ModelOf(sop_class_uid));
+  auto parsed = ParseRetrieveIdentifier(identifier, ModelOf(sop_class_uid),
+                                        catalog::Scope::Of(session.tenant));
   if (!parsed) {
     return std::unexpected(RetrieveRefusal{kStatusIdentifierDoesNotMatch, parsed.error().message});
   }
@@ -135,7 +136,7 @@ std::expected<std::vector<catalog::InstanceRecord>, RetrieveRefusal> ResolveRetr
   for (const auto& instance : *instances) ++per_study[instance.study_instance_uid];
   for (const auto& [study, count] : per_study) {
     audit::Event event =
-        ServerContext::Event(session.calling_ae, session.peer, audit::Action::kDownload, service);
+        session.context.Event(session.calling_ae, session.peer, audit::Action::kDownload, service);
     event.study_uid = study;
     event.detail = std::to_string(count) + " instances to " + std::string(destination);
     if (!session.context.Audit(std::move(event))) {

@@ -51,6 +51,13 @@ struct ScpOptions {
   std::string ae_title = "CLOUDFILM";
   // Calling AE titles allowed to associate; empty allows any.
   std::vector<std::string> allowed_callers;
+  // The hospital (tenant code) of each known AE title: what a caller
+  // stores is filed under its tenant, its queries and retrieves see only
+  // that tenant's data, and C-MOVE sends only to AEs of the same tenant.
+  // Any other AE title belongs to `unknown_caller_tenant`, or, when that is
+  // empty, is refused (A-ASSOCIATE-RJ, calling AE title not recognized).
+  std::map<std::string, std::string> caller_tenants;
+  std::string unknown_caller_tenant = "default";
   // Refuse associations whose called AE title is not `ae_title`.
   bool check_called_ae = true;
   // Largest PDU we accept, within DICOM's 4 KiB..128 KiB that DCMTK supports.

@@ -7,17 +7,23 @@
 
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
+#include "core/tenant.hpp"
 
 namespace cf::dimse {
 
 ServerContext::ServerContext(ScpOptions options, archive::Archive& archive)
     : options_(std::move(options)), archive_(archive), sop_classes_(options_.extra_sop_classes) {}
 
+std::string ServerContext::TenantOf(std::string_view ae) const {
+  const auto it = options_.caller_tenants.find(std::string(ae));
+  return it != options_.caller_tenants.end() ? it->second : options_.unknown_caller_tenant;
+}
+
 audit::Event ServerContext::Event(std::string_view calling_ae, std::string_view peer,
-                                  audit::Action action, std::string_view service) {
+                                  audit::Action action, std::string_view service) const {
   audit::Event event;
-  // Every DICOM node belongs to the default hospital until calling AE
-  // titles map to tenants (docs/security.md).
+  event.tenant = TenantOf(calling_ae);
+  if (event.tenant.empty()) event.tenant = std::string(kDefaultTenant);
   event.actor = "ae:" + std::string(calling_ae);
   event.action = action;
   event.protocol = "dimse";

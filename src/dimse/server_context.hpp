@@ -26,10 +26,14 @@ class ServerContext {
   const ScpOptions& Options() const { return options_; }
   archive::Archive& Archive() const { return archive_; }
   const SopClassPolicy& SopClasses() const { return sop_classes_; }
+  // The tenant of AE title `ae` (ScpOptions::caller_tenants); empty when
+  // it belongs to none and must be refused.
+  std::string TenantOf(std::string_view ae) const;
 
-  // An audit event of this protocol for `calling_ae` at `peer`, to fill in.
-  static audit::Event Event(std::string_view calling_ae, std::string_view peer,
-                            audit::Action action, std::string_view service);
+  // An audit event of this protocol for `calling_ae` at `peer`, to fill in;
+  // it belongs to the caller's tenant (the default one for a refused caller).
+  audit::Event Event(std::string_view calling_ae, std::string_view peer, audit::Action action,
+                     std::string_view service) const;
   // Writes `event` durably; success when no audit log is configured.
   Result<void> Audit(audit::Event event) const;
 

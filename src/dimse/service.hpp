@@ -26,6 +26,7 @@ struct Session {
   std::string calling_ae;
   int timeout_s = 60;  // for each read from the peer
   std::string peer;    // the requester's address, for the audit trail
+  std::string tenant;  // the calling AE title's hospital: all it may see
 };
 
 // Receives the data set that follows a request command (a Query/Retrieve

@@ -75,8 +75,7 @@ OFCondition StoreScp::run(T_ASC_Association* assoc) {
       SendDeferredCommitment(*context_, calling_ae_, *deferred_commitment_);
     }
     if (stored_ + failed_ > 0) {
-      audit::Event event =
-          ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
+      audit::Event event = context_->Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
       event.outcome = failed_ == 0 ? audit::Outcome::kSuccess : audit::Outcome::kFailure;
       event.detail = "association ended: " + std::to_string(stored_) + " stored, " +
                      std::to_string(warned_) + " with warnings, " + std::to_string(failed_) +
@@ -110,17 +109,19 @@ OFBool StoreScp::checkCalledAETitleAccepted(const OFString& called_ae) {
 OFBool StoreScp::checkCallingAETitleAccepted(const OFString& calling_ae) {
   const auto& allowed = context_->Options().allowed_callers;
   const std::string caller = Trimmed(calling_ae.c_str());
-  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), caller) != allowed.end()) {
+  tenant_ = context_->TenantOf(caller);
+  if (!tenant_.empty() &&
+      (allowed.empty() || std::find(allowed.begin(), allowed.end(), caller) != allowed.end())) {
     return OFTrue;
   }
   refused_ = true;
   log::Warn(
       "dimse.association.refused",
       {{"reason", "calling AE title not recognized"}, {"calling_ae", caller}, {"peer", peer_}});
-  audit::Event event =
-      ServerContext::Event(caller, peer_, audit::Action::kAccessDenied, "A-ASSOCIATE");
+  audit::Event event = context_->Event(caller, peer_, audit::Action::kAccessDenied, "A-ASSOCIATE");
   event.outcome = audit::Outcome::kDenied;
-  event.detail = "calling AE title not allowed";
+  event.detail =
+      tenant_.empty() ? "calling AE title belongs to no hospital" : "calling AE title not allowed";
   (void)context_->Audit(std::move(event));
   return OFFalse;
 }
@@ -172,8 +173,9 @@ OFCondition StoreScp::handleIncomingCommand(T_DIMSE_Message* message,
   try {
     const T_ASC_PresentationContextID pres_id = pres_info.presentationContextID;
     const std::string sop_class = pres_info.abstractSyntax.c_str();
-    Session session{assoc_, *context_, calling_ae_,
-                    static_cast<int>(context_->Options().dimse_timeout.count()), peer_};
+    Session session{assoc_,      *context_,
+                    calling_ae_, static_cast<int>(context_->Options().dimse_timeout.count()),
+                    peer_,       tenant_};
     switch (message->CommandField) {
       case DIMSE_C_STORE_RQ:
         return HandleStore(message->msg.CStoreRQ, pres_id);
@@ -264,13 +266,13 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
 }
 
 StoreResponse StoreScp::IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request) {
-  auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_});
+  auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_, tenant_});
   if (!receipt) return ResponseForError(receipt.error());
   // The first object of each study on an association is an audit event,
   // written before the sender hears success; the association's end
   // records the totals.
   if (audited_studies_.insert(receipt->study_instance_uid).second) {
-    audit::Event event = ServerContext::Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
+    audit::Event event = context_->Event(calling_ae_, peer_, audit::Action::kStore, "C-STORE");
     event.study_uid = receipt->study_instance_uid;
     event.series_uid = receipt->series_instance_uid;
     event.sop_uid = receipt->sop_instance_uid;

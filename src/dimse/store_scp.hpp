@@ -67,6 +67,7 @@ class StoreScp : public DcmThreadSCP {
   ServerContext* context_;              // not owned; the server outlives its workers
   T_ASC_Association* assoc_ = nullptr;  // owned by DcmSCP once run() starts
   std::string calling_ae_;
+  std::string tenant_;  // the calling AE title's hospital, once accepted
   std::string peer_;
   bool refused_ = false;       // refused and logged during negotiation
   bool acknowledged_ = false;  // negotiation succeeded

@@ -67,7 +67,7 @@ awaitable<Response> System(const ApiContext& ctx, const Request&) {
 awaitable<Response> Patients(const ApiContext& ctx, const Request& req) {
   const auto paging = GetPaging(req.query);
   if (!paging) co_return ErrorResponse(paging.error());
-  catalog::PatientQuery query;
+  catalog::PatientQuery query{req.scope};
   query.patient_id = Text(req.query.Get("patient_id"));
   query.patient_name = Text(req.query.Get("name"));
   query.limit = paging->limit;
@@ -77,10 +77,11 @@ awaitable<Response> Patients(const ApiContext& ctx, const Request& req) {
   co_return JsonResponse(PageToJson(*page, query.limit, query.offset));
 }
 
-Result<catalog::StudyQuery> ParseStudyQuery(const QueryParams& params) {
+Result<catalog::StudyQuery> ParseStudyQuery(const QueryParams& params,
+                                            const catalog::Scope& scope) {
   const auto paging = GetPaging(params);
   if (!paging) return std::unexpected(paging.error());
-  catalog::StudyQuery query;
+  catalog::StudyQuery query{scope};
   query.patient_id = Text(params.Get("patient_id"));
   query.patient_name = Text(params.Get("name"));
   query.modality = Text(params.Get("modality"));
@@ -111,7 +112,7 @@ Result<catalog::StudyQuery> ParseStudyQuery(const QueryParams& params) {
 }
 
 awaitable<Response> Studies(const ApiContext& ctx, const Request& req) {
-  const auto query = ParseStudyQuery(req.query);
+  const auto query = ParseStudyQuery(req.query, req.scope);
   if (!query) co_return ErrorResponse(query.error());
   auto page = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.FindStudies(*query); });
   if (!page) co_return ErrorResponse(page.error());
@@ -123,15 +124,19 @@ struct StudyTree {
   std::vector<std::pair<catalog::SeriesRecord, std::vector<catalog::InstanceRecord>>> series;
 };
 
-Result<StudyTree> LoadStudyTree(archive::Archive& archive, std::string_view study_uid) {
+Result<StudyTree> LoadStudyTree(archive::Archive& archive, const catalog::Scope& requested,
+                                std::string_view study_uid) {
   StudyTree tree;
-  auto study = archive.GetStudy(study_uid);
+  auto study = archive.GetStudy(requested, study_uid);
   if (!study) return std::unexpected(study.error());
   tree.study = std::move(*study);
-  auto series = archive.ListSeries(study_uid);
+  // Within the study's own hospital from here on (one platform-wide
+  // request may not mix two hospitals' series under one UID).
+  const catalog::Scope scope = catalog::Scope::Of(tree.study.tenant);
+  auto series = archive.ListSeries(scope, study_uid);
   if (!series) return std::unexpected(series.error());
   for (auto& one : *series) {
-    auto instances = archive.ListInstances(one.series_instance_uid);
+    auto instances = archive.ListInstances(scope, one.series_instance_uid);
     if (!instances) return std::unexpected(instances.error());
     tree.series.emplace_back(std::move(one), std::move(*instances));
   }
@@ -140,7 +145,8 @@ Result<StudyTree> LoadStudyTree(archive::Archive& archive, std::string_view stud
 
 awaitable<Response> Study(const ApiContext& ctx, const Request& req) {
   const std::string uid(req.Param("study"));
-  auto tree = co_await RunBlocking(ctx.blocking, [&] { return LoadStudyTree(ctx.archive, uid); });
+  auto tree = co_await RunBlocking(ctx.blocking,
+                                   [&] { return LoadStudyTree(ctx.archive, req.scope, uid); });
   if (!tree) co_return ErrorResponse(tree.error());
   nlohmann::json body = ToJson(tree->study);
   nlohmann::json series = nlohmann::json::array();
@@ -157,8 +163,8 @@ awaitable<Response> Study(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> Instance(const ApiContext& ctx, const Request& req) {
   const std::string uid(req.Param("instance"));
-  auto versions =
-      co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.GetInstanceVersions(uid); });
+  auto versions = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.archive.GetInstanceVersions(req.scope, uid); });
   if (!versions) co_return ErrorResponse(versions.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& version : *versions) list.push_back(ToJson(version));
@@ -184,10 +190,11 @@ std::string FileEtag(const catalog::InstanceRecord& record, const std::string& t
   return QuotedEtag(record.sha256_hex + ";" + transfer_syntax);
 }
 
-Result<FileAnswer> LoadFile(archive::Archive& archive, std::string_view uid,
-                            std::optional<int> version, std::string_view if_none_match,
-                            const std::string& transfer_syntax, bool allow_lossy) {
-  auto record = archive.GetInstanceVersion(uid, version);
+Result<FileAnswer> LoadFile(archive::Archive& archive, const catalog::Scope& scope,
+                            std::string_view uid, std::optional<int> version,
+                            std::string_view if_none_match, const std::string& transfer_syntax,
+                            bool allow_lossy) {
+  auto record = archive.GetInstanceVersion(scope, uid, version);
   if (!record) return std::unexpected(record.error());
   FileAnswer answer;
   answer.record = std::move(*record);
@@ -219,7 +226,8 @@ awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
   const auto header = req.raw[beast_http::field::if_none_match];
   const std::string if_none_match(header.data(), header.size());
   auto answer = co_await RunBlocking(ctx.blocking, [&] {
-    return LoadFile(ctx.archive, uid, version, if_none_match, transfer_syntax, allow_lossy);
+    return LoadFile(ctx.archive, req.scope, uid, version, if_none_match, transfer_syntax,
+                    allow_lossy);
   });
   if (!answer && answer.error().code == ErrorCode::kUnsupported && !transfer_syntax.empty()) {
     co_return ProblemResponse(406, ProblemType(ErrorCode::kUnsupported), "Not acceptable",

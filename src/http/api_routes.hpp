@@ -17,13 +17,18 @@ namespace cf::audit {
 class AuditLog;
 }
 
+namespace cf::film {
+class ReportStore;
+}
+
 namespace cf::http {
 
 struct ApiContext {
   archive::Archive& archive;
   boost::asio::thread_pool& blocking;
-  access::Access* access = nullptr;  // accounts, tokens, sessions
-  audit::AuditLog* audit = nullptr;  // the audit trail (may be null in tests)
+  access::Access* access = nullptr;      // accounts, tokens, sessions
+  audit::AuditLog* audit = nullptr;      // the audit trail (may be null in tests)
+  film::ReportStore* reports = nullptr;  // reports (null: no report routes)
 };
 
 // Adds the API routes to `router`. `context` must outlive every dispatch.

@@ -64,7 +64,8 @@ nlohmann::json ToJson(const access::AccountInfo& a) {
           {"created_ms", a.created_ms},
           {"last_login_ms", OptionalMs(a.last_login_ms)},
           {"locked_until_ms", a.locked_until_ms},
-          {"disabled", a.disabled}};
+          {"disabled", a.disabled},
+          {"totp", access::TotpStateName(a.totp)}};
 }
 
 nlohmann::json ToJson(const access::TokenInfo& t) {
@@ -130,6 +131,24 @@ Response Problem(const Error& error) {
   return response;
 }
 
+// 401 for a right password without the account's TOTP code: a problem
+// type of its own, so that a login form can ask for the code and send the
+// login again with it.
+Response SecondFactorRequired() {
+  Response response = JsonResponse(
+      {{"type", "urn:cloudfilm:error:second-factor-required"},
+       {"title", "Second factor required"},
+       {"status", 401},
+       {"detail",
+        "a second factor is required: send the current code of the authenticator app as \"totp\" "
+        "with the login and password"},
+       {"second_factor", "totp"}},
+      401);
+  response.content_type = kProblemContentType;
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
 awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
   if (!body) co_return Problem(body.error());
@@ -137,13 +156,21 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
   if (!login) co_return Problem(login.error());
   auto password = StringField(*body, "password", true);
   if (!password) co_return Problem(password.error());
+  auto totp = StringField(*body, "totp", false);
+  if (!totp) co_return Problem(totp.error());
   const access::ClientInfo client = Client(req);
   // Argon2id takes a fraction of a second and 64 MiB: the blocking pool
   // bounds how many run at once.
-  auto session = co_await RunBlocking(ctx.blocking,
-                                      [&] { return ctx.access->Login(*login, *password, client); });
+  auto session = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->Login(*login, *password, client, *totp); });
   std::ranges::fill(*password, '\0');
-  if (!session) co_return Problem(session.error());
+  if (!session) {
+    if (session.error().code == ErrorCode::kUnauthenticated &&
+        session.error().message == access::kSecondFactorRequired) {
+      co_return SecondFactorRequired();
+    }
+    co_return Problem(session.error());
+  }
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -152,7 +179,9 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
                                     {"role", access::RoleName(session->principal.role)},
                                     {"tenant", session->principal.tenant},
                                     {"csrf_token", session->csrf},
-                                    {"expires_ms", session->expires_ms}});
+                                    {"expires_ms", session->expires_ms},
+                                    {"totp_active", session->principal.totp_active},
+                                    {"must_enrol_totp", session->principal.must_enrol_totp}});
   const bool secure = IsHttps(req);
   // The session id is HttpOnly (no script reads it); the CSRF token is
   // readable on purpose so that the web apps can echo it in X-CSRF-Token.
@@ -202,8 +231,57 @@ awaitable<Response> Me(const ApiContext&, const Request& req) {
                                     {"tenant", p.tenant},
                                     {"kind", KindName(p.kind)},
                                     {"token_id", p.token_id},
-                                    {"scopes", scopes}});
+                                    {"scopes", scopes},
+                                    {"totp_active", p.totp_active},
+                                    {"must_enrol_totp", p.must_enrol_totp}});
   response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+// The secret and URI are shown this once (a QR code of `uri`), never
+// cached; the secret stays pending until /confirm.
+awaitable<Response> EnrollTotp(const ApiContext& ctx, const Request& req) {
+  const access::ClientInfo client = Client(req);
+  auto enrolment = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->EnrollTotp(*req.principal, client); });
+  if (!enrolment) co_return Problem(enrolment.error());
+  Response response = JsonResponse({{"secret", enrolment->secret},
+                                    {"uri", enrolment->uri},
+                                    {"algorithm", "SHA1"},
+                                    {"digits", 6},
+                                    {"period", 30},
+                                    {"expires_ms", enrolment->expires_ms}});
+  response.SetHeader("Cache-Control", "no-store");
+  co_return response;
+}
+
+awaitable<Response> ConfirmTotp(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto code = StringField(*body, "code", true);
+  if (!code) co_return Problem(code.error());
+  const access::ClientInfo client = Client(req);
+  auto done = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->ConfirmTotp(*req.principal, *code, client); });
+  if (!done) co_return Problem(done.error());
+  co_return JsonResponse({{"totp_active", true}});
+}
+
+awaitable<Response> DisableTotp(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto password = StringField(*body, "password", false);
+  if (!password) co_return Problem(password.error());
+  auto code = StringField(*body, "code", false);
+  if (!code) co_return Problem(code.error());
+  const access::ClientInfo client = Client(req);
+  auto done = co_await RunBlocking(ctx.blocking, [&] {
+    return ctx.access->DisableTotp(*req.principal, *password, *code, client);
+  });
+  std::ranges::fill(*password, '\0');
+  if (!done) co_return Problem(done.error());
+  Response response;
+  response.status = 204;
   co_return response;
 }
 
@@ -404,8 +482,14 @@ Handler Bind(const ApiContext& ctx) {
 void AddAuthRoutes(Router& router, const ApiContext& context) {
   using beast_http::verb;
   router.Add(verb::post, "/api/auth/login", Permission::kPublic, Bind<Login>(context));
-  router.Add(verb::post, "/api/auth/logout", Permission::kAuthenticated, Bind<Logout>(context));
-  router.Add(verb::get, "/api/auth/me", Permission::kAuthenticated, Bind<Me>(context));
+  router.Add(verb::post, "/api/auth/logout", Permission::kOwnSession, Bind<Logout>(context));
+  router.Add(verb::get, "/api/auth/me", Permission::kOwnSession, Bind<Me>(context));
+  router.Add(verb::post, "/api/auth/totp/enroll", Permission::kSecondFactor,
+             Bind<EnrollTotp>(context));
+  router.Add(verb::post, "/api/auth/totp/confirm", Permission::kSecondFactor,
+             Bind<ConfirmTotp>(context));
+  router.Add(verb::post, "/api/auth/totp/disable", Permission::kSecondFactor,
+             Bind<DisableTotp>(context));
   router.Add(verb::post, "/api/auth/break-glass", Permission::kAuthenticated,
              Bind<BreakGlass>(context));
   router.Add(verb::get, "/api/accounts", Permission::kManageAccounts, Bind<ListAccounts>(context));

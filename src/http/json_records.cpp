@@ -18,6 +18,7 @@ nlohmann::json OptionalInt(const std::optional<int>& value) {
 
 nlohmann::json ToJson(const catalog::PatientRecord& patient) {
   return {
+      {"tenant", patient.tenant},
       {"patient_id", patient.patient_id},
       {"issuer_of_patient_id", patient.issuer_of_patient_id},
       {"patient_name", patient.patient_name},
@@ -29,6 +30,7 @@ nlohmann::json ToJson(const catalog::PatientRecord& patient) {
 
 nlohmann::json ToJson(const catalog::StudyRecord& study) {
   return {
+      {"tenant", study.tenant},
       {"study_instance_uid", study.study_instance_uid},
       {"patient_id", study.patient_id},
       {"issuer_of_patient_id", study.issuer_of_patient_id},

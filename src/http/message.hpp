@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "access/principal.hpp"
+#include "catalog/scope.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "core/tenant.hpp"
 #include "http/query_params.hpp"
 
 namespace cf::http {
@@ -41,6 +43,12 @@ struct Request {
   // Who is asking, authenticated and allowed for this route by the router.
   // Null only for routes dispatched without Router::Secure (tests).
   const access::Principal* principal = nullptr;
+  // Whose data the request reads, and the tenant what it stores is filed
+  // under. Set by the router from the principal (and the header
+  // X-Cloudfilm-Tenant, see docs/security.md), never by a handler; without
+  // Router::Secure, the default tenant.
+  catalog::Scope scope = catalog::Scope::Of(std::string(kDefaultTenant));
+  std::string tenant = std::string(kDefaultTenant);
 
   // The decoded value of path parameter `name`; empty when the route has none.
   std::string_view Param(std::string_view name) const {

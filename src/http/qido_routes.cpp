@@ -50,9 +50,9 @@ struct Scope {
 
 struct QidoRequest {
   catalog::Query query;
-  std::set<uint32_t> include;  // tags outside the index to return
+  std::set<uint32_t> include = {};  // tags outside the index to return
   bool include_all = false;
-  std::vector<std::string> unmatched;  // keys we could not match on
+  std::vector<std::string> unmatched = {};  // keys we could not match on
 };
 
 std::unexpected<Error> Bad(std::string message) {
@@ -87,7 +87,7 @@ Result<void> AddIncludes(QidoRequest& r, std::string_view list) {
 }
 
 Result<QidoRequest> ParseQido(const Request& req, const Scope& scope) {
-  QidoRequest r;
+  QidoRequest r{catalog::Query{req.scope}};
   r.query.level = scope.level;
   for (const auto& [name, value] : req.query.Items()) {
     if (name == "limit") {
@@ -191,7 +191,7 @@ Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool
 // level above when an includefield asks for something outside the index.
 Result<std::optional<catalog::InstanceRecord>> RepresentativeInstance(
     archive::Archive& archive, const catalog::QueryMatch& match, QueryLevel level) {
-  catalog::Query q;
+  catalog::Query q{catalog::Scope::Of(match.patient.tenant)};
   q.level = QueryLevel::kInstance;
   q.limit = 1;
   if (level == QueryLevel::kSeries) {

@@ -240,9 +240,10 @@ catalog::InstanceRecord Middle(std::vector<catalog::InstanceRecord>& images) {
   return std::move(images[images.size() / 2]);
 }
 
-Result<catalog::InstanceRecord> Resolve(archive::Archive& archive, const Target& target) {
+Result<catalog::InstanceRecord> Resolve(archive::Archive& archive, const catalog::Scope& scope,
+                                        const Target& target) {
   if (target.level == Level::kInstance || target.level == Level::kFrame) {
-    auto record = archive.GetInstanceVersion(target.instance, 1);
+    auto record = archive.GetInstanceVersion(scope, target.instance, 1);
     if (!record) return std::unexpected(record.error());
     if (record->study_instance_uid != target.study ||
         record->series_instance_uid != target.series) {
@@ -256,7 +257,7 @@ Result<catalog::InstanceRecord> Resolve(archive::Archive& archive, const Target&
     return record;
   }
   if (target.level == Level::kSeries) {
-    auto instances = archive.ListInstances(target.series);
+    auto instances = archive.ListInstances(scope, target.series);
     if (!instances) return std::unexpected(instances.error());
     if (instances->empty() || instances->front().study_instance_uid != target.study) {
       return Fail(ErrorCode::kNotFound, "unknown series in this study");
@@ -267,12 +268,13 @@ Result<catalog::InstanceRecord> Resolve(archive::Archive& archive, const Target&
     }
     return Middle(images);
   }
-  auto study = archive.GetStudy(target.study);
+  auto study = archive.GetStudy(scope, target.study);
   if (!study) return std::unexpected(study.error());
-  auto series = archive.ListSeries(target.study);
+  const catalog::Scope own = catalog::Scope::Of(study->tenant);
+  auto series = archive.ListSeries(own, target.study);
   if (!series) return std::unexpected(series.error());
   for (const auto& one : *series) {  // by Series Number
-    auto instances = archive.ListInstances(one.series_instance_uid);
+    auto instances = archive.ListInstances(own, one.series_instance_uid);
     if (!instances) return std::unexpected(instances.error());
     auto images = Images(std::move(*instances));
     if (!images.empty()) return Middle(images);
@@ -314,9 +316,10 @@ std::string CacheKey(const catalog::InstanceRecord& record, const codec::RenderO
   return key;
 }
 
-Result<std::shared_ptr<const Bytes>> Render(RenderedContext& ctx, const Target& target,
+Result<std::shared_ptr<const Bytes>> Render(RenderedContext& ctx, const catalog::Scope& scope,
+                                            const Target& target,
                                             const codec::RenderOptions& options) {
-  auto record = Resolve(ctx.api.archive, target);
+  auto record = Resolve(ctx.api.archive, scope, target);
   if (!record) return std::unexpected(record.error());
   // The stored object never changes under its SHA-256 (version 1 is kept
   // as received), so the image needs no validity token.
@@ -349,8 +352,8 @@ awaitable<Response> Rendered(RenderedContext& ctx, const Request& req) {
   options->format = *format;
   const Target target{level, std::string(req.Param("study")), std::string(req.Param("series")),
                       std::string(req.Param("instance"))};
-  auto image =
-      co_await RunBlocking(ctx.api.blocking, [&] { return Render(ctx, target, *options); });
+  auto image = co_await RunBlocking(ctx.api.blocking,
+                                    [&] { return Render(ctx, req.scope, target, *options); });
   if (!image) co_return RenderFailure(image.error());
   // The cache keeps its copy; the answer gets its own.
   Response response = BytesResponse(**image, *format == codec::RenderFormat::kJpeg ? kJpeg : kPng);

@@ -240,14 +240,19 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     }
   }
 
+  // Whose data: the caller's own hospital, or the one X-Cloudfilm-Tenant
+  // names (a platform admin's choice, or a break-glass grant's hospital);
+  // a platform admin who names none sees every hospital.
+  const std::string named_tenant(Field(raw, "X-Cloudfilm-Tenant"));
+  const bool platform = principal.authenticated() && principal.role == access::Role::kPlatformAdmin;
+  const std::string data_tenant = !named_tenant.empty() ? named_tenant : principal.tenant;
   bool break_glass = false;  // allowed only through an emergency grant
   // Builds the event for this request; the caller writes it durably.
   const auto event_for = [&](audit::Action action, audit::Outcome outcome, std::string detail) {
     audit::Event event;
-    event.tenant = principal.tenant;
+    // The data's hospital reviews it.
+    event.tenant = IsValidTenantCode(data_tenant) ? data_tenant : principal.tenant;
     if (break_glass) {
-      // The data's hospital reviews it: the event is theirs, and flagged.
-      event.tenant = std::string(access::kDefaultTenant);
       event.flagged = true;
       detail = "break-glass by " + principal.tenant + "; " + detail;
     }
@@ -281,14 +286,27 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     }
     // A public route (health, login) answers whatever stale cookie comes along.
   }
-  // Every piece of data lives in the default tenant until the catalog
-  // carries tenants (docs/security.md): other tenants see nothing.
+  if (!named_tenant.empty() && !IsValidTenantCode(named_tenant)) {
+    co_return ErrorResponse(
+        {ErrorCode::kInvalidArgument, "X-Cloudfilm-Tenant is not a tenant code ([a-z][a-z0-9-]*)"});
+  }
+  if (!named_tenant.empty() && access_ != nullptr && !access_->KnownTenant(named_tenant)) {
+    co_return ErrorResponse({ErrorCode::kInvalidArgument, "X-Cloudfilm-Tenant names no hospital"});
+  }
   const access::Decision decision =
-      access::Authorize(principal, route.policy.permission, access::kDefaultTenant);
+      access::Authorize(principal, route.policy.permission, data_tenant);
   if (decision == access::Decision::kUnauthenticated) {
     co_return Unauthenticated("sign in, or send Authorization: Bearer <token>");
   }
   break_glass = decision == access::Decision::kAllowBreakGlass;
+  if (decision == access::Decision::kEnrolSecondFactor) {
+    (void)co_await Record(event_for(audit::Action::kAccessDenied, audit::Outcome::kDenied,
+                                    "second factor not enrolled"));
+    co_return ErrorResponse(
+        {ErrorCode::kPermissionDenied,
+         "this account must enrol a second factor first (security.require_totp_for_admins): "
+         "POST /api/auth/totp/enroll, then /api/auth/totp/confirm"});
+  }
   if (decision == access::Decision::kForbidden) {
     (void)co_await Record(
         event_for(audit::Action::kAccessDenied, audit::Outcome::kDenied,
@@ -304,6 +322,9 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     co_return go_ahead;
   }
   request.principal = &principal;
+  request.tenant = data_tenant;
+  request.scope =
+      platform && named_tenant.empty() ? catalog::Scope::All() : catalog::Scope::Of(data_tenant);
   Response response = co_await route.handler(request);
   if (route.policy.audit) {
     const audit::Outcome outcome = response.status < 400 ? audit::Outcome::kSuccess

@@ -3,6 +3,7 @@
 
 #include "http/auth_routes.hpp"
 #include "http/qido_routes.hpp"
+#include "http/report_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/stow_routes.hpp"
 #include "http/wado_routes.hpp"
@@ -16,6 +17,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddWadoRoutes(router, context);
   AddRenderedRoutes(router, context);
   AddStowRoutes(router, context);
+  AddReportRoutes(router, context);
 }
 
 }  // namespace cf::http

@@ -20,6 +20,9 @@
 namespace cf::access {
 class Access;
 }
+namespace cf::film {
+class ReportStore;
+}
 namespace cf::audit {
 class AuditLog;
 }
@@ -66,6 +69,8 @@ struct ServerOptions {
   // both empty = plain HTTP. One without the other fails Start().
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;
+  // Reports (borrowed; must outlive the server); null: no report routes.
+  film::ReportStore* reports = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -337,7 +337,7 @@ awaitable<Response> Store(const ApiContext& ctx, const Request& req) {
     co_return ErrorResponse(
         {ErrorCode::kInvalidArgument, "the study in the path is not a valid DICOM UID"});
   }
-  const archive::IngestSource source{"http", std::string(req.peer)};
+  const archive::IngestSource source{"http", std::string(req.peer), req.tenant};
   auto outcome = co_await RunBlocking(
       ctx.blocking, [&] { return StoreBody(ctx.archive, req, *boundary, source, path_study); });
   if (!outcome) co_return ErrorResponse(outcome.error());

@@ -85,13 +85,14 @@ enum class Level { kStudy, kSeries, kInstance };
 struct Target {
   Level level = Level::kStudy;
   std::string study;
-  std::string series;    // kSeries and kInstance
-  std::string instance;  // kInstance
+  std::string series;                             // kSeries and kInstance
+  std::string instance;                           // kInstance
+  catalog::Scope scope = catalog::Scope::Of("");  // the request's; sees nothing until set
 };
 
 Target TargetOf(const Request& req, Level level) {
   return {level, std::string(req.Param("study")), std::string(req.Param("series")),
-          std::string(req.Param("instance"))};
+          std::string(req.Param("instance")), req.scope};
 }
 
 // A conversion the client asked for that turned out impossible is a 406;
@@ -117,8 +118,9 @@ void Append(Bytes& out, std::string_view text) {
 Result<std::vector<catalog::InstanceRecord>> ResolveInstances(archive::Archive& archive,
                                                               const Target& target) {
   std::vector<catalog::InstanceRecord> out;
+  catalog::Scope scope = target.scope;
   if (target.level == Level::kInstance) {
-    auto record = archive.GetInstanceVersion(target.instance, 1);
+    auto record = archive.GetInstanceVersion(scope, target.instance, 1);
     if (!record) return std::unexpected(record.error());
     if (record->study_instance_uid != target.study ||
         record->series_instance_uid != target.series) {
@@ -129,16 +131,17 @@ Result<std::vector<catalog::InstanceRecord>> ResolveInstances(archive::Archive& 
   }
   std::vector<std::string> series_uids;
   if (target.level == Level::kStudy) {
-    auto study = archive.GetStudy(target.study);
+    auto study = archive.GetStudy(scope, target.study);
     if (!study) return std::unexpected(study.error());
-    auto series = archive.ListSeries(target.study);
+    scope = catalog::Scope::Of(study->tenant);  // one hospital's series from here on
+    auto series = archive.ListSeries(scope, target.study);
     if (!series) return std::unexpected(series.error());
     for (const auto& one : *series) series_uids.push_back(one.series_instance_uid);
   } else {
     series_uids.push_back(target.series);
   }
   for (const auto& uid : series_uids) {
-    auto instances = archive.ListInstances(uid);
+    auto instances = archive.ListInstances(scope, uid);
     if (!instances) return std::unexpected(instances.error());
     for (auto& record : *instances) {
       if (record.version == 1) out.push_back(std::move(record));
@@ -355,11 +358,13 @@ Result<std::string> InstanceJson(archive::Archive& archive, const catalog::Insta
 
 // The JSON objects of a series' instances, comma-joined (no brackets), from
 // the cache when the study has not changed since they were built.
-Result<std::shared_ptr<const Bytes>> SeriesJson(WadoContext& ctx, const std::string& series_uid,
+// Keys name the tenant: two hospitals may hold different series under one UID.
+Result<std::shared_ptr<const Bytes>> SeriesJson(WadoContext& ctx, const std::string& tenant,
+                                                const std::string& series_uid,
                                                 const std::string& root, const std::string& token) {
-  const std::string key = "json|" + series_uid + "|" + root;
+  const std::string key = "json|" + tenant + "|" + series_uid + "|" + root;
   if (auto hit = ctx.metadata.Find(key, token)) return hit;
-  auto instances = ctx.api.archive.ListInstances(series_uid);
+  auto instances = ctx.api.archive.ListInstances(catalog::Scope::Of(tenant), series_uid);
   if (!instances) return std::unexpected(instances.error());
   std::erase_if(*instances, [](const catalog::InstanceRecord& r) { return r.version != 1; });
   // Each instance is read (and, as received, hashed) and parsed on its
@@ -421,24 +426,24 @@ Result<MetadataBody> LoadMetadata(WadoContext& ctx, const Target& target, const 
   }
   // The study's instance count and last update name the cached state:
   // a new instance changes them, and with them every key below.
-  auto study = archive.GetStudy(target.study);
+  auto study = archive.GetStudy(target.scope, target.study);
   if (!study) return std::unexpected(study.error());
   const std::string token =
       std::to_string(study->num_instances) + "/" + std::to_string(study->updated_at_ms);
   const std::string scope =
       (target.level == Level::kStudy ? "study|" + target.study : "series|" + target.series) + "|" +
-      root;
+      study->tenant + "|" + root;
   if (gzip) {
     if (auto hit = ctx.metadata.Find("gzip|" + scope, token)) return MetadataBody{hit, true};
   }
-  auto series = archive.ListSeries(target.study);
+  auto series = archive.ListSeries(catalog::Scope::Of(study->tenant), target.study);
   if (!series) return std::unexpected(series.error());
   Bytes body = ToBytes("[");
   bool found = false;
   for (const auto& one : *series) {
     if (target.level == Level::kSeries && one.series_instance_uid != target.series) continue;
     found = true;
-    auto part = SeriesJson(ctx, one.series_instance_uid, root, token);
+    auto part = SeriesJson(ctx, study->tenant, one.series_instance_uid, root, token);
     if (!part) return std::unexpected(part.error());
     if ((*part)->empty()) continue;
     if (body.size() > 1) body.push_back(std::byte{','});
@@ -822,7 +827,7 @@ awaitable<Response> WadoUri(WadoContext& ctx, const Request& req) {
     co_return ErrorResponse(
         {ErrorCode::kInvalidArgument, "query parameter 'requestType' must be WADO"});
   }
-  Target target{Level::kInstance, {}, {}, {}};
+  Target target{Level::kInstance, {}, {}, {}, req.scope};
   for (auto [name, field] :
        {std::pair{"studyUID", &target.study}, std::pair{"seriesUID", &target.series},
         std::pair{"objectUID", &target.instance}}) {

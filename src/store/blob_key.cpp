@@ -3,6 +3,8 @@
 // climb out of the store's root or name hidden/temporary files.
 #include "store/blob_store.hpp"
 
+#include "core/tenant.hpp"
+
 namespace cf::store {
 
 bool IsValidBlobKey(std::string_view key) {
@@ -22,6 +24,12 @@ bool IsValidBlobKey(std::string_view key) {
     start = slash + 1;
   }
   return true;
+}
+
+std::string_view TenantOfBlobKey(std::string_view key) {
+  const std::string_view first = key.substr(0, key.find('/'));
+  if (first.size() < key.size() && IsValidTenantCode(first)) return first;
+  return kDefaultTenant;
 }
 
 }  // namespace cf::store

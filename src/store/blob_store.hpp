@@ -56,4 +56,9 @@ class BlobStore {
 // True when `key` is acceptable to every BlobStore.
 bool IsValidBlobKey(std::string_view key);
 
+// The tenant a blob belongs to: the archive starts every key with its
+// tenant's code ("ruijin/20261129/08/<random>.dcm"); keys from before
+// tenants existed start with a date and belong to the default tenant.
+std::string_view TenantOfBlobKey(std::string_view key);
+
 }  // namespace cf::store

@@ -21,11 +21,8 @@ Bytes BlobAad(std::string_view key) {
 }  // namespace
 
 EncryptingBlobStore::EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
-                                         std::string tenant, bool encrypt_writes)
-    : inner_(std::move(inner)),
-      keys_(keys),
-      tenant_(std::move(tenant)),
-      encrypt_writes_(encrypt_writes) {}
+                                         bool encrypt_writes)
+    : inner_(std::move(inner)), keys_(keys), encrypt_writes_(encrypt_writes) {}
 
 bool EncryptingBlobStore::IsSealed(ByteView blob) {
   return blob.size() >= kSealedBlobOverhead && std::memcmp(blob.data(), kMagic, 4) == 0;
@@ -34,7 +31,7 @@ bool EncryptingBlobStore::IsSealed(ByteView blob) {
 Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   if (!encrypt_writes_) return inner_->Put(key, data);
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
-  auto dk = keys_.Active(tenant_);
+  auto dk = keys_.Active(TenantOfBlobKey(key));
   if (!dk) return std::unexpected(dk.error());
   Bytes sealed(kSealedBlobOverhead + data.size());
   std::memcpy(sealed.data(), kMagic, 4);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A BlobStore decorator that seals every blob with AES-256-GCM under the
-// tenant's data key (crypto::KeyStore) before the inner store sees it, and
+// A BlobStore decorator that seals every blob with AES-256-GCM under its
+// tenant's data key (crypto::KeyStore; the tenant is the key's first
+// segment, see TenantOfBlobKey) before the inner store sees it, and
 // opens it on the way back. The blob's key is the associated data, so a blob
 // copied or renamed to another key fails to open.
 //
@@ -30,7 +31,6 @@ class EncryptingBlobStore final : public BlobStore {
   // With `encrypt_writes` off, Puts are stored in plaintext while sealed
   // blobs still open (a folder whose encryption was turned off).
   EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
-                      std::string tenant = std::string(crypto::kDefaultTenant),
                       bool encrypt_writes = true);
 
   Result<void> Put(std::string_view key, ByteView data) override;
@@ -53,7 +53,6 @@ class EncryptingBlobStore final : public BlobStore {
  private:
   std::unique_ptr<BlobStore> inner_;
   crypto::KeyStore& keys_;
-  std::string tenant_;
   bool encrypt_writes_;
 };
 

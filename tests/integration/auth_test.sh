@@ -130,15 +130,18 @@ printf 'h2 doctor password 1\n' | "$CLOUDFILM" accounts create --data "$WORK/dat
 check_eq "another hospital's doctor signs in: 200" 200 "$(login h2 dr.zhao 'h2 doctor password 1')"
 H2_CSRF=$(jq -r .csrf_token "$WORK/h2.login.json")
 h2() { curl -q -s -b "$WORK/h2.jar" "$@"; }
-check_eq "but sees nothing of this hospital: 403" 403 "$(h2 -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies/$STUDY/metadata")"
+check_eq "but sees nothing of this hospital: 404 in its own" 404 "$(h2 -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies/$STUDY/metadata")"
+check_eq "and 403 naming this one" 403 "$(h2 -o /dev/null -w '%{http_code}' -H 'X-Cloudfilm-Tenant: default' \
+  "$BASE/dicom-web/studies/$STUDY/metadata")"
 check_eq "break-glass without a real reason: 400" 400 "$(h2 -o /dev/null -w '%{http_code}' -H "X-CSRF-Token: $H2_CSRF" \
   -H 'Content-Type: application/json' -d '{"tenant":"default","reason":"need it"}' "$BASE/api/auth/break-glass")"
 check_eq "break-glass with a typed reason: 201" 201 "$(h2 -o /dev/null -w '%{http_code}' -H "X-CSRF-Token: $H2_CSRF" \
   -H 'Content-Type: application/json' -d '{"tenant":"default","reason":"unconscious patient in our ER, prior CT needed","minutes":15}' \
   "$BASE/api/auth/break-glass")"
-check_eq "now the study reads: 200" 200 "$(h2 -o /dev/null -w '%{http_code}' "$BASE/dicom-web/studies/$STUDY/metadata")"
+check_eq "now the study reads, naming its hospital: 200" 200 "$(h2 -o /dev/null -w '%{http_code}' \
+  -H 'X-Cloudfilm-Tenant: default' "$BASE/dicom-web/studies/$STUDY/metadata")"
 check_eq "but storing is still refused: 403" 403 "$(h2 -o /dev/null -w '%{http_code}' -X POST -H "X-CSRF-Token: $H2_CSRF" \
-  -H 'Content-Type: multipart/related; type="application/dicom"; boundary=b' \
+  -H 'X-Cloudfilm-Tenant: default' -H 'Content-Type: multipart/related; type="application/dicom"; boundary=b' \
   --data-binary @"$WORK/one.mp" "$BASE/dicom-web/studies")"
 
 # The auditor signs in now: the brute force below exhausts this address's

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm accounts create|list` and `cloudfilm tokens issue|list|revoke`:
+// `cloudfilm accounts create|list|reset-totp` and `cloudfilm tokens issue|list|revoke`:
 // the operator's way in, run on the server's machine with the data folder
 // (whoever has it has the keys anyway, so the CLI acts as the platform
 // operator). The first administrator is created here. Passwords are read
@@ -102,18 +102,33 @@ int RunList(const Config& config) {
   if (!security) return ReportError(security.error());
   auto accounts = security->access->ListAccounts(access::OperatorPrincipal());
   if (!accounts) return ReportError(accounts.error());
-  std::cout << fmt::format("{:<24} {:<16} {:<16} {:<17} {}\n", "login", "role", "tenant",
-                           "last login (UTC)", "state");
+  std::cout << fmt::format("{:<24} {:<16} {:<16} {:<17} {:<8} {}\n", "login", "role", "tenant",
+                           "last login (UTC)", "totp", "state");
   for (const auto& a : *accounts) {
     const bool locked = a.locked_until_ms > std::chrono::duration_cast<std::chrono::milliseconds>(
                                                 std::chrono::system_clock::now().time_since_epoch())
                                                 .count();
-    std::cout << fmt::format("{:<24} {:<16} {:<16} {:<17} {}\n", a.login, access::RoleName(a.role),
-                             a.tenant, Time(a.last_login_ms),
+    std::cout << fmt::format("{:<24} {:<16} {:<16} {:<17} {:<8} {}\n", a.login,
+                             access::RoleName(a.role), a.tenant, Time(a.last_login_ms),
+                             access::TotpStateName(a.totp),
                              a.disabled ? "disabled"
                              : locked   ? "locked"
                                         : "active");
   }
+  return 0;
+}
+
+// Recovery from a lost or replaced phone: the account signs in with its
+// password alone again (and, with security.require_totp_for_admins, may
+// then only enrol). Its sessions end, in case the phone went with one.
+int RunResetTotp(const Config& config, const std::string& login) {
+  auto security = OpenSecurity(config);
+  if (!security) return ReportError(security.error());
+  auto reset = security->access->ResetTotp(access::OperatorPrincipal(), login);
+  if (!reset) return ReportError(reset.error());
+  std::cout << fmt::format("{} for {}; its sessions were ended\n",
+                           *reset ? "removed the TOTP second factor" : "no TOTP second factor",
+                           login);
   return 0;
 }
 
@@ -179,7 +194,8 @@ int RunRevoke(const Config& config, const std::string& id) {
 }  // namespace
 
 void RegisterAccounts(CLI::App& app, Runner& run) {
-  CLI::App* accounts = app.add_subcommand("accounts", "create and list accounts");
+  CLI::App* accounts =
+      app.add_subcommand("accounts", "create and list accounts, reset second factors");
   accounts->require_subcommand(1);
   auto create = std::make_shared<CreateArgs>();
   CLI::App* sub = accounts->add_subcommand(
@@ -198,6 +214,13 @@ void RegisterAccounts(CLI::App& app, Runner& run) {
   });
   CLI::App* list = accounts->add_subcommand("list", "list accounts");
   list->callback([&run] { run = RunList; });
+  auto reset_login = std::make_shared<std::string>();
+  CLI::App* reset_totp = accounts->add_subcommand(
+      "reset-totp", "remove an account's TOTP second factor (lost phone) and end its sessions");
+  reset_totp->add_option("login", *reset_login, "the account's login")->required();
+  reset_totp->callback([&run, reset_login] {
+    run = [reset_login](const Config& config) { return RunResetTotp(config, *reset_login); };
+  });
 
   CLI::App* tokens = app.add_subcommand("tokens", "issue, list and revoke API tokens");
   tokens->require_subcommand(1);

@@ -6,6 +6,7 @@
 // as plain lines. Exit 0 when nothing was rejected, 1 otherwise.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -13,12 +14,15 @@
 #include "../runtime.hpp"
 #include "archive/importer.hpp"
 #include "commands.hpp"
+#include "core/tenant.hpp"
+#include "film/dicom_report.hpp"
 
 namespace cf::app {
 namespace {
 
 struct ImportArgs {
   std::vector<std::string> paths;
+  std::string tenant = std::string(kDefaultTenant);
   bool quiet = false;
 };
 
@@ -75,7 +79,23 @@ class Progress {
 int RunImport(const Config& config, const ImportArgs& args) {
   auto rt = OpenRuntime(config, Role::kImport);
   if (!rt) return ReportError(rt.error());
-  archive::Importer importer(*rt->archive);
+  // A typo must not file a hospital's CD under a tenant nobody reads.
+  const bool known = args.tenant == kDefaultTenant ||
+                     std::ranges::any_of(config.tenants, [&](const TenantConfig& t) {
+                       return t.code == args.tenant;
+                     });
+  if (!known) {
+    return ReportError({ErrorCode::kInvalidArgument,
+                        "unknown tenant '" + args.tenant +
+                            "': use default or a [tenants.<code>] of the configuration"});
+  }
+  auto reports = OpenReports(config);
+  if (!reports) return ReportError(reports.error());
+  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
+                                                 ByteView bytes, std::string_view tenant) {
+    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "import");
+  });
+  archive::Importer importer(*rt->archive, args.tenant);
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
   const int64_t total = importer.Plan(inputs);
   Progress progress(total, args.quiet);
@@ -113,6 +133,8 @@ void RegisterImport(CLI::App& app, Runner& run) {
       app.add_subcommand("import", "import files, folders, ZIP archives and DICOMDIR media");
   auto args = std::make_shared<ImportArgs>();
   sub->add_option("paths", args->paths, "files, folders, ZIP files or DICOMDIR files")->required();
+  sub->add_option("--tenant", args->tenant,
+                  "the hospital the objects belong to (default, or a [tenants.<code>])");
   sub->add_flag("-q,--quiet", args->quiet, "no progress output");
   sub->callback(
       [&run, args] { run = [args](const Config& config) { return RunImport(config, *args); }; });

@@ -9,11 +9,13 @@
 #include <iostream>
 #include <optional>
 
+#include "../audit_export.hpp"
 #include "../runtime.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "dimse/scp_server.hpp"
+#include "film/dicom_report.hpp"
 #include "http/server.hpp"
 
 namespace cf::app {
@@ -46,12 +48,29 @@ int RunServe(const Config& config) {
   if (!security) return ReportError(security.error());
   auto accounts = security->access->CountAccounts();
   if (!accounts) return ReportError(accounts.error());
+  // Before the listeners: a bad collector setting stops startup. It reads
+  // the events from the database, so it also sends what the CLI records.
+  auto audit_export = StartAuditExport(config, *security->audit);
+  if (!audit_export) return ReportError(audit_export.error());
+
+  // Reports that arrive as DICOM (SR, Encapsulated PDF) are filed as they
+  // are stored, before any listener takes objects.
+  auto reports = OpenReports(config);
+  if (!reports) return ReportError(reports.error());
+  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
+                                                 ByteView bytes, std::string_view tenant) {
+    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+  });
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
   scp.port = config.dicom_port;
   scp.ae_title = config.aet;
   scp.allowed_callers = config.allowed_callers;
+  for (const auto& tenant : config.tenants) {
+    for (const auto& ae : tenant.ae_titles) scp.caller_tenants[ae] = tenant.code;
+  }
+  scp.unknown_caller_tenant = config.UnknownCallers() == "refuse" ? "" : config.UnknownCallers();
   scp.max_pdu = config.max_pdu;
   scp.max_associations = config.max_associations;
   scp.max_object_size = config.max_object_size;
@@ -78,6 +97,7 @@ int RunServe(const Config& config) {
   }
 
   http::ServerOptions web;
+  web.reports = reports->get();
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
@@ -142,6 +162,9 @@ int RunServe(const Config& config) {
   if (dicom_tls) dicom_tls->Stop();
   dicom.Stop();
   server.Stop();
+  // Last: the listeners' final events are in the database by now; what is
+  // not confirmed yet goes out after the next start.
+  if (*audit_export) (*audit_export)->Stop();
   log::Info("serve.stopped");
   return 0;
 }

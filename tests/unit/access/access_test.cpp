@@ -713,7 +713,8 @@ TEST_F(AccessTest, ScopesBeyondTheRoleAreRefused) {
   Create(*access, "doc", Role::kDoctor);
   for (const Permission scope :
        {Permission::kStoreImages, Permission::kManageAccounts, Permission::kReadAudit,
-        Permission::kReadSystem, Permission::kPublic, Permission::kAuthenticated}) {
+        Permission::kReadSystem, Permission::kPublic, Permission::kAuthenticated,
+        Permission::kOwnSession, Permission::kSecondFactor}) {
     auto issued =
         access->IssueToken(OperatorPrincipal(), {"doc", "", {Permission::kReadImages, scope}, {}});
     ASSERT_FALSE(issued) << PermissionName(scope);
@@ -1018,8 +1019,9 @@ TEST_F(AccessTest, InvalidAccountsAreRefused) {
     ASSERT_FALSE(result) << login;
     EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument) << login;
   }
-  for (const std::string& tenant : {std::string(), std::string("H1"), std::string("h 1"),
-                                    std::string("a/b"), std::string(65, 'h')}) {
+  for (const std::string& tenant :
+       {std::string(), std::string("H1"), std::string("h 1"), std::string("a/b"),
+        std::string(33, 'h'), std::string("1h"), std::string("h_1")}) {
     auto result =
         access->CreateAccount(OperatorPrincipal(), {"someone", Role::kDoctor, tenant, password});
     ASSERT_FALSE(result) << tenant;
@@ -1046,9 +1048,35 @@ TEST_F(AccessTest, InvalidAccountsAreRefused) {
   EXPECT_TRUE(access->CreateAccount(OperatorPrincipal(),
                                     {"abc", Role::kDoctor, "h", std::string(10, 'p')}));
   EXPECT_TRUE(access->CreateAccount(
-      OperatorPrincipal(), {std::string(64, 'z'), Role::kDoctor, std::string(64, 'h'), password}));
+      OperatorPrincipal(), {std::string(64, 'z'), Role::kDoctor, std::string(32, 'h'), password}));
   EXPECT_TRUE(
-      access->CreateAccount(OperatorPrincipal(), {"a.b_c@d-e", Role::kDoctor, "h-1_x", password}));
+      access->CreateAccount(OperatorPrincipal(), {"a.b_c@d-e", Role::kDoctor, "h-1x", password}));
+}
+
+// With hospitals configured, accounts and break-glass grants may name only
+// those (and default): a typo must not create a hospital nobody sees.
+TEST_F(AccessTest, OnlyConfiguredHospitalsCanBeNamed) {
+  AccessOptions options = TestOptions();
+  options.tenants = {"ruijin", "huashan"};
+  auto access = OpenAccess(std::move(options));
+  ASSERT_TRUE(access);
+  EXPECT_TRUE(access->KnownTenant("ruijin"));
+  EXPECT_TRUE(access->KnownTenant("default"));
+  EXPECT_FALSE(access->KnownTenant("ruijn"));
+  EXPECT_FALSE(access->KnownTenant(""));
+  auto typo = access->CreateAccount(OperatorPrincipal(),
+                                    {"doc", Role::kDoctor, "ruijn", std::string(kPassword)});
+  ASSERT_FALSE(typo);
+  EXPECT_EQ(typo.error().code, ErrorCode::kInvalidArgument);
+  Create(*access, "doc", Role::kDoctor, "ruijin");
+  const Principal doctor = SignIn(*access, "doc");
+  const ClientInfo client{"127.0.0.1", "test"};
+  auto unknown = access->BreakGlass(doctor, "ruijn", "patient in resus, no records",
+                                    std::chrono::minutes(10), client);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(access->BreakGlass(doctor, "huashan", "patient in resus, no records",
+                                 std::chrono::minutes(10), client));
 }
 
 TEST_F(AccessTest, DoctorIssuesTokensForItselfOnly) {

@@ -25,18 +25,19 @@ constexpr std::array<Role, 7> kAllRoles = {
     Role::kKiosk,         Role::kAuditor,       Role::kApiClient,
 };
 
-constexpr std::array<Permission, 7> kAllPermissions = {
-    P::kPublic,     P::kAuthenticated,  P::kReadImages, P::kStoreImages,
-    P::kReadSystem, P::kManageAccounts, P::kReadAudit,
+constexpr std::array<Permission, 9> kAllPermissions = {
+    P::kPublic,      P::kAuthenticated, P::kOwnSession,     P::kSecondFactor, P::kReadImages,
+    P::kStoreImages, P::kReadSystem,    P::kManageAccounts, P::kReadAudit,
 };
 
-// The permissions that touch a tenant's data (all but public and authenticated).
+// The permissions that touch a tenant's data (all but public and the
+// caller's own account and session).
 constexpr std::array<Permission, 5> kTenantPermissions = {
     P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit,
 };
 
-// What each role may do inside its own tenant, besides kPublic and
-// kAuthenticated which every role has.
+// What each role may do inside its own tenant, besides kPublic,
+// kAuthenticated, kOwnSession and kSecondFactor which every role has.
 const std::map<Role, std::set<Permission>>& ExpectedTable() {
   static const std::map<Role, std::set<Permission>> table = {
       {Role::kPlatformAdmin,
@@ -53,7 +54,10 @@ const std::map<Role, std::set<Permission>>& ExpectedTable() {
 }
 
 bool Expected(Role role, Permission permission) {
-  if (permission == P::kPublic || permission == P::kAuthenticated) return true;
+  if (permission == P::kPublic || permission == P::kAuthenticated || permission == P::kOwnSession ||
+      permission == P::kSecondFactor) {
+    return true;
+  }
   return ExpectedTable().at(role).contains(permission);
 }
 
@@ -93,8 +97,8 @@ TEST(PolicyTest, EveryRoleAndPermissionWithinTheTenant) {
       if (want == Decision::kAllow) ++allowed;
     }
   }
-  // 7 roles x (public + authenticated) + 5 + 5 + 2 + 1 + 0 + 1 + 2.
-  EXPECT_EQ(allowed, 14 + 16);
+  // 7 roles x (public, authenticated, own-session, second-factor) + 5 + 5 + 2 + 1 + 0 + 1 + 2.
+  EXPECT_EQ(allowed, 28 + 16);
 }
 
 TEST(PolicyTest, DefaultTenantIsTheDefaultResource) {
@@ -151,8 +155,9 @@ TEST(PolicyTest, CrossTenantIsForbiddenForAllButPlatformAdmin) {
       EXPECT_EQ(Authorize(p, permission, "h2"), want) << Describe(role, permission);
     }
     // Public and "on its own account" do not depend on the resource's tenant.
-    EXPECT_EQ(Authorize(p, P::kPublic, "h2"), Decision::kAllow) << RoleName(role);
-    EXPECT_EQ(Authorize(p, P::kAuthenticated, "h2"), Decision::kAllow) << RoleName(role);
+    for (const Permission own : {P::kPublic, P::kAuthenticated, P::kOwnSession, P::kSecondFactor}) {
+      EXPECT_EQ(Authorize(p, own, "h2"), Decision::kAllow) << Describe(role, own);
+    }
   }
 }
 
@@ -189,7 +194,10 @@ TEST(PolicyTest, ApiTokenWithAllScopesMatchesTheRoleTable) {
   for (const Role role : kAllRoles) {
     const Principal p = TokenOf(role, "h1", {kTenantPermissions.begin(), kTenantPermissions.end()});
     for (const Permission permission : kAllPermissions) {
-      const Decision want = Expected(role, permission) ? Decision::kAllow : Decision::kForbidden;
+      // A token is a machine: it has no second factor to manage.
+      const Decision want = Expected(role, permission) && permission != P::kSecondFactor
+                                ? Decision::kAllow
+                                : Decision::kForbidden;
       EXPECT_EQ(Authorize(p, permission, "h1"), want) << Describe(role, permission);
     }
   }
@@ -203,9 +211,41 @@ TEST(PolicyTest, BootstrapAndOperatorArePlatformAdmins) {
   op.kind = Principal::Kind::kOperator;
   op.role = Role::kPlatformAdmin;
   for (const Permission permission : kAllPermissions) {
-    EXPECT_EQ(Authorize(bootstrap, permission, "h7"), Decision::kAllow)
-        << PermissionName(permission);
-    EXPECT_EQ(Authorize(op, permission, "h7"), Decision::kAllow) << PermissionName(permission);
+    // Neither is a person with an account: no second factor to manage.
+    const Decision want = permission == P::kSecondFactor ? Decision::kForbidden : Decision::kAllow;
+    EXPECT_EQ(Authorize(bootstrap, permission, "h7"), want) << PermissionName(permission);
+    EXPECT_EQ(Authorize(op, permission, "h7"), want) << PermissionName(permission);
+  }
+}
+
+TEST(PolicyTest, SecondFactorIsManagedFromSessionsOnly) {
+  for (const Role role : kAllRoles) {
+    EXPECT_EQ(Authorize(SessionOf(role, "h1"), P::kSecondFactor, "h1"), Decision::kAllow)
+        << RoleName(role);
+    // Whatever scopes a token was given.
+    EXPECT_EQ(Authorize(TokenOf(role, "h1", {kTenantPermissions.begin(), kTenantPermissions.end()}),
+                        P::kSecondFactor, "h1"),
+              Decision::kForbidden)
+        << RoleName(role);
+    EXPECT_EQ(Authorize(TokenOf(role, "h1", {}), P::kOwnSession, "h1"), Decision::kAllow)
+        << RoleName(role);
+  }
+}
+
+TEST(PolicyTest, ASessionThatMustEnrolGetsItsOwnSessionAndEnrolmentOnly) {
+  for (const Role role : {Role::kPlatformAdmin, Role::kHospitalAdmin}) {
+    Principal p = SessionOf(role, "h1");
+    p.must_enrol_totp = true;
+    p.break_glass_tenants = {"h2"};
+    for (const Permission permission : kAllPermissions) {
+      const Decision want =
+          permission == P::kPublic || permission == P::kOwnSession || permission == P::kSecondFactor
+              ? Decision::kAllow
+              : Decision::kEnrolSecondFactor;
+      EXPECT_EQ(Authorize(p, permission, "h1"), want) << Describe(role, permission);
+    }
+    EXPECT_EQ(Authorize(p, P::kReadImages, "h2"), Decision::kEnrolSecondFactor);
+    EXPECT_FALSE(MayManageAccount(p, "h1", Role::kDoctor));
   }
 }
 
@@ -238,6 +278,7 @@ TEST(RoleTest, UnknownRoleNames) {
 TEST(RoleTest, PermissionNamesRoundTrip) {
   const std::vector<std::pair<Permission, std::string>> expected = {
       {P::kPublic, "public"},          {P::kAuthenticated, "authenticated"},
+      {P::kOwnSession, "own-session"}, {P::kSecondFactor, "second-factor"},
       {P::kReadImages, "read-images"}, {P::kStoreImages, "store-images"},
       {P::kReadSystem, "read-system"}, {P::kManageAccounts, "manage-accounts"},
       {P::kReadAudit, "read-audit"},

@@ -11,7 +11,7 @@ namespace cf::archive {
 namespace {
 
 using cf::testing::DicomBuilder;
-const IngestSource kTest{"test", ""};
+const IngestSource kTest{"test", "", "default"};
 
 class ArchiveTest : public ArchiveFixture {};
 
@@ -21,7 +21,7 @@ TEST_F(ArchiveTest, IngestThenReadBackIsByteExact) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->outcome, catalog::IndexOutcome::kStored);
   EXPECT_EQ(r->sha256_hex, crypto::ToHex(crypto::Sha256(bytes)));
-  auto back = archive_->ReadInstance("1.2.3.4.1.1");
+  auto back = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, bytes);
 }
@@ -45,9 +45,11 @@ TEST_F(ArchiveTest, DifferentBytesForAKnownUidAreKeptAsVersionTwo) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->outcome, catalog::IndexOutcome::kNewVersion);
   EXPECT_EQ(r->version, 2);
-  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1"), first);
-  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1", 2), second);
-  EXPECT_EQ(archive_->ReadInstance("1.2.3.4.1.1", 3).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1"), first);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1", 2), second);
+  EXPECT_EQ(
+      archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1", 3).error().code,
+      ErrorCode::kNotFound);
 }
 
 TEST_F(ArchiveTest, AnObjectOfAnotherStudyThanRequiredIsRefusedAndNotStored) {
@@ -65,7 +67,7 @@ TEST_F(ArchiveTest, RawDatasetWithoutFileMetaIsAcceptedWithAWarning) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_FALSE(r->warnings.empty());
   EXPECT_NE(r->warnings[0].find("no file meta"), std::string::npos);
-  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.1"), bytes);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1"), bytes);
 }
 
 TEST_F(ArchiveTest, MissingSopClassIsRejectedNamingTheAttribute) {
@@ -125,7 +127,7 @@ TEST_F(ArchiveTest, ChineseGb18030NameIsIndexedAsUtf8) {
   const Bytes bytes =
       DicomBuilder().Set("SpecificCharacterSet", "GB18030").Patient("P9", gb).Build();
   ASSERT_TRUE(archive_->Ingest(bytes, kTest));
-  auto study = archive_->GetStudy("1.2.3.4.2");
+  auto study = archive_->GetStudy(cf::catalog::Scope::Of("default"), "1.2.3.4.2");
   ASSERT_TRUE(study);
   EXPECT_EQ(study->patient_name, "王^小明");
 }
@@ -139,12 +141,14 @@ TEST_F(ArchiveTest, JapaneseIso2022NameIsIndexedAsUtf8) {
   auto r = archive_->Ingest(bytes, kTest);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
-  EXPECT_EQ(archive_->GetStudy("1.2.3.4.2")->patient_name, "Yamada^Tarou=山田^太郎=やまだ^たろう");
+  EXPECT_EQ(archive_->GetStudy(cf::catalog::Scope::Of("default"), "1.2.3.4.2")->patient_name,
+            "Yamada^Tarou=山田^太郎=やまだ^たろう");
 }
 
 TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
   ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
-  const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
   const auto path = dir_.Path() / "blobs" / rec.blob_key;
   std::filesystem::permissions(path, std::filesystem::perms::owner_write,
                                std::filesystem::perm_options::add);
@@ -153,7 +157,7 @@ TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
     f.seekp(200);
     f.put('X');
   }
-  auto r = archive_->ReadInstance("1.2.3.4.1.1");
+  auto r = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInternal);
   auto fsck = archive_->Fsck(false);
@@ -164,7 +168,8 @@ TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
 
 TEST_F(ArchiveTest, FsckFindsMissingBlobs) {
   ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
-  const auto rec = archive_->GetInstanceVersions("1.2.3.4.1.1")->front();
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
   std::filesystem::remove(dir_.Path() / "blobs" / rec.blob_key);
   auto fsck = archive_->Fsck(true);
   ASSERT_TRUE(fsck);
@@ -186,7 +191,7 @@ TEST_F(ArchiveTest, FsckRepairReindexesOrphanBlobsFromACrash) {
   EXPECT_EQ(repair->orphans_reindexed, 1);
   EXPECT_EQ(repair->orphans_removed, 1);
   EXPECT_TRUE(repair->Clean());
-  EXPECT_EQ(*archive_->ReadInstance("1.2.3.4.1.77"), bytes);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.77"), bytes);
   auto after = archive_->Fsck(false);
   EXPECT_TRUE(after->Clean());
   EXPECT_EQ(after->orphan_blobs, 0);

@@ -196,7 +196,7 @@ TEST(EncryptedArchiveTest, AProcessThatDiesLosesNothingAndLeavesNoPlaintext) {
     Opened o = OpenEncrypted(dir.Path());
     if (!o.archive) ::_exit(2);
     for (const auto& bytes : objects) {
-      if (!o.archive->Ingest(bytes, {"test", ""})) ::_exit(3);
+      if (!o.archive->Ingest(bytes, {"test", "", "default"})) ::_exit(3);
     }
     ::_exit(0);  // like SIGKILL after the acknowledgements
   }
@@ -212,7 +212,8 @@ TEST(EncryptedArchiveTest, AProcessThatDiesLosesNothingAndLeavesNoPlaintext) {
     Opened o = OpenEncrypted(dir.Path());
     ASSERT_TRUE(o.archive);
     for (size_t i = 0; i < objects.size(); ++i) {
-      auto back = o.archive->ReadInstance("1.2.3.77." + std::to_string(i + 1));
+      auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                          "1.2.3.77." + std::to_string(i + 1));
       ASSERT_TRUE(back) << back.error().message;
       EXPECT_EQ(*back, objects[i]);
     }

@@ -23,7 +23,7 @@ class ImporterTest : public ArchiveFixture {
   std::map<std::string, ImportItem> Import(const std::vector<fs::path>& inputs,
                                            ImportTotals* totals = nullptr) {
     std::map<std::string, ImportItem> items;
-    Importer importer(*archive_);
+    Importer importer(*archive_, "default");
     importer.Plan(inputs);
     auto t = importer.Run(
         [&](const ImportItem& item, const ImportTotals&) { items.emplace(item.name, item); });
@@ -33,11 +33,12 @@ class ImporterTest : public ArchiveFixture {
 
   // True when some stored version of `sop` holds exactly `bytes`.
   bool StoredExactly(const std::string& sop, const Bytes& bytes) {
-    auto versions = archive_->GetInstanceVersions(sop);
+    auto versions = archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), sop);
     if (!versions) return false;
     const std::string sha = crypto::ToHex(crypto::Sha256(bytes));
     for (const auto& v : *versions) {
-      if (v.sha256_hex == sha) return archive_->ReadInstance(sop, v.version) == bytes;
+      if (v.sha256_hex == sha)
+        return archive_->ReadInstance(cf::catalog::Scope::Of("default"), sop, v.version) == bytes;
     }
     return false;
   }
@@ -61,7 +62,7 @@ TEST_F(ImporterTest, FolderIsWalkedRecursivelyAndNonDicomIsRejectedWithAReason) 
   const auto& bad = items.at((src.Path() / "notes.txt").string());
   ASSERT_FALSE(bad.result);
   EXPECT_EQ(bad.result.error().code, ErrorCode::kInvalidDicom);
-  Importer importer(*archive_);
+  Importer importer(*archive_, "default");
   EXPECT_EQ(importer.Plan({src.Path()}), 3);
   // A second import finds everything already present.
   Import({src.Path()}, &totals);
@@ -163,7 +164,7 @@ TEST_F(ImporterTest, EveryNonMalformedTestFileRoundTripsByteExact) {
 TEST_F(ImporterTest, DicomdirMediaImportsEveryReferencedFile) {
   if (TestData().empty()) GTEST_SKIP() << "../shared/testdata is absent";
   const fs::path media = TestData() / "media" / "dicomdir-3patients";
-  Importer importer(*archive_);
+  Importer importer(*archive_, "default");
   EXPECT_EQ(importer.Plan({media / "DICOMDIR"}), 31);  // its IMAGE records
   ImportTotals totals;
   Import({media / "DICOMDIR"}, &totals);

@@ -132,7 +132,7 @@ TEST_F(JournaledArchiveTest, LostBlobsAndCatalogAreRebuiltFromTheJournalAtOpen) 
     options.checkpoint_interval = std::chrono::hours(1);  // no checkpoint during the test
     auto archive = Archive::Open(*catalog_, *blobs_, options);
     ASSERT_TRUE(archive) << archive.error().message;
-    for (const auto& o : objects) ASSERT_TRUE((*archive)->Ingest(o, {"test", ""}));
+    for (const auto& o : objects) ASSERT_TRUE((*archive)->Ingest(o, {"test", "", "default"}));
     // What a power cut leaves: the journal (fdatasync'ed), not the page cache.
     fs::copy(journal, saved);
   }
@@ -149,7 +149,8 @@ TEST_F(JournaledArchiveTest, LostBlobsAndCatalogAreRebuiltFromTheJournalAtOpen) 
   auto archive = Archive::Open(*catalog_, *blobs_, options);
   ASSERT_TRUE(archive) << archive.error().message;
   for (int i = 0; i < 5; ++i) {
-    auto back = (*archive)->ReadInstance("1.9.5." + std::to_string(i));
+    auto back =
+        (*archive)->ReadInstance(cf::catalog::Scope::Of("default"), "1.9.5." + std::to_string(i));
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(*back, objects[static_cast<size_t>(i)]);
   }

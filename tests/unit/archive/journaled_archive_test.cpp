@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using cf::testing::DicomBuilder;
-const IngestSource kTest{"test", ""};
+const IngestSource kTest{"test", "", "default"};
 
 struct Opened {
   std::unique_ptr<store::FilesystemBlobStore> blobs;
@@ -74,7 +74,7 @@ TEST(StagedIngestTest, ObjectsReadBackExactBeforeAndAfterTheirBlobsAreWritten) {
     auto r = o.archive->Ingest(bytes, kTest);
     ASSERT_TRUE(r) << r.error().message;
     // At once, whether the blob is written yet or not.
-    auto back = o.archive->ReadInstance(r->sop_instance_uid);
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"), r->sop_instance_uid);
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(*back, bytes);
   }
@@ -82,7 +82,8 @@ TEST(StagedIngestTest, ObjectsReadBackExactBeforeAndAfterTheirBlobsAreWritten) {
   EXPECT_EQ(CountFiles(dir.Path() / "journal"), 0) << "checkpoint keeps no segment";
   EXPECT_EQ(CountFiles(dir.Path() / "blobs"), 20);
   for (size_t i = 0; i < objects.size(); ++i) {
-    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, objects[i]);
   }
@@ -113,7 +114,8 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
 
   Opened o = OpenJournaled(dir.Path());  // replays the dead process's journal
   for (size_t i = 0; i < objects.size(); ++i) {
-    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(*back, objects[i]);
   }
@@ -152,7 +154,8 @@ TEST(StagedIngestTest, ObjectsAreCompressedAfterTheAcknowledgement) {
   ASSERT_TRUE(totals);
   EXPECT_LT(totals->bytes_stored, totals->bytes_received);
   for (size_t i = 0; i < objects.size(); ++i) {
-    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, objects[i]);
   }
@@ -184,7 +187,8 @@ TEST(StagedIngestTest, CompactionGivesBlobsFiledAsReceivedTheirStoredForm) {
   ASSERT_TRUE(after);
   EXPECT_LT(after->bytes_stored, before->bytes_stored);
   for (size_t i = 0; i < objects.size(); ++i) {
-    auto back = o.archive->ReadInstance("1.2.3.9." + std::to_string(i + 1));
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, objects[i]);
   }

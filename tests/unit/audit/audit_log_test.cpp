@@ -350,7 +350,7 @@ TEST_F(AuditLogTest, EventsSurviveReopen) {
 TEST_F(AuditLogTest, SchemaIsVersionedIndexedAndAppendOnly) {
   Record(MakeEvent());
   int rc = 0;
-  EXPECT_EQ(QueryOne(Path(), "PRAGMA user_version", &rc), "1");
+  EXPECT_EQ(QueryOne(Path(), "PRAGMA user_version", &rc), "2");
   EXPECT_EQ(QueryOne(Path(), "PRAGMA journal_mode", &rc), "wal");
   for (const char* index :
        {"audit_events_tenant_time", "audit_events_patient_time", "audit_events_study_time",

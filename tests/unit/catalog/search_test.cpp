@@ -79,6 +79,7 @@ class SearchTest : public ::testing::Test {
   Result<IndexResult> Index(const dicom::ParsedInstance& p, const std::string& sha) {
     InstanceToIndex in;
     in.parsed = &p;
+    in.tenant = "default";
     in.sha256_hex = sha;
     in.size = 10;
     in.stored_size = 10;
@@ -89,7 +90,7 @@ class SearchTest : public ::testing::Test {
   // The UIDs of the query level's matches, in the order returned.
   std::vector<std::string> Uids(QueryLevel level, std::vector<QueryCondition> conditions,
                                 bool fuzzy = false) {
-    Query q;
+    Query q{cf::catalog::Scope::Of("default")};
     q.level = level;
     q.conditions = std::move(conditions);
     q.fuzzy_names = fuzzy;
@@ -129,7 +130,7 @@ class SearchTest : public ::testing::Test {
 
 TEST_F(SearchTest, StudiesComeNewestFirstWithEveryLevelAboveFilled) {
   EXPECT_EQ(Uids(QueryLevel::kStudy, {}), (V{"1.2", "3.1", "1.1", "2.1"}));
-  Query q;
+  Query q{cf::catalog::Scope::Of("default")};
   q.conditions = {{QueryAttr::kStudyInstanceUid, "1.1"}};
   auto page = catalog_->Search(q);
   ASSERT_TRUE(page);
@@ -209,7 +210,7 @@ TEST_F(SearchTest, SeriesAndInstanceLevels) {
                                    {QueryAttr::kSopClassUid, "1.2.840.10008.5.1.4.1.1.88.11"}}),
       (V{"1.1.2.1"}));
   EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kInstanceNumber, "7"}}), (V{"1.2.1.1"}));
-  Query q;
+  Query q{cf::catalog::Scope::Of("default")};
   q.level = QueryLevel::kInstance;
   q.conditions = {{QueryAttr::kSopInstanceUid, "1.1.1.1"}};
   auto page = catalog_->Search(q);
@@ -227,7 +228,7 @@ TEST_F(SearchTest, PatientLevel) {
 }
 
 TEST_F(SearchTest, PagingAndTotals) {
-  Query q;
+  Query q{cf::catalog::Scope::Of("default")};
   q.limit = 2;
   q.offset = 1;
   q.count_total = true;
@@ -241,7 +242,7 @@ TEST_F(SearchTest, PagingAndTotals) {
 
 TEST_F(SearchTest, MalformedValuesAreRefusedNamingTheAttribute) {
   auto refused = [&](QueryLevel level, QueryCondition c, std::string_view words) {
-    Query q;
+    Query q{cf::catalog::Scope::Of("default")};
     q.level = level;
     q.conditions = {std::move(c)};
     auto page = catalog_->Search(q);

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "support/temp_dir.hpp"
@@ -25,6 +26,8 @@ dicom::ParsedInstance Make(std::string sop, std::string series = "1.2.3", std::s
   return p;
 }
 
+const Scope kDefault = Scope::Of("default");
+
 class SqliteCatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -32,9 +35,11 @@ class SqliteCatalogTest : public ::testing::Test {
     ASSERT_TRUE(c) << c.error().message;
     catalog_ = std::move(*c);
   }
-  Result<IndexResult> Index(const dicom::ParsedInstance& p, std::string sha, uint64_t size = 100) {
+  Result<IndexResult> Index(const dicom::ParsedInstance& p, std::string sha, uint64_t size = 100,
+                            std::string tenant = "default") {
     InstanceToIndex in;
     in.parsed = &p;
+    in.tenant = std::move(tenant);
     in.sha256_hex = std::move(sha);
     in.size = size;
     in.stored_size = size;
@@ -51,7 +56,7 @@ TEST_F(SqliteCatalogTest, IndexCreatesMissingParents) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->outcome, IndexOutcome::kStored);
   EXPECT_EQ(r->version, 1);
-  auto study = catalog_->GetStudy("1.2");
+  auto study = catalog_->GetStudy(kDefault, "1.2");
   ASSERT_TRUE(study);
   EXPECT_EQ(study->patient_id, "P1");
   EXPECT_EQ(study->patient_name, "Zhang^San=张^三=zhang^san");
@@ -66,7 +71,7 @@ TEST_F(SqliteCatalogTest, IndexCreatesMissingParents) {
 
 TEST_F(SqliteCatalogTest, SameBytesAgainIsAlreadyPresent) {
   ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
-  auto pre = catalog_->Precheck(Make("1.2.3.1"), "aa");
+  auto pre = catalog_->Precheck(Make("1.2.3.1"), "aa", "default");
   ASSERT_TRUE(pre);
   ASSERT_TRUE(pre->has_value());
   EXPECT_EQ((*pre)->outcome, IndexOutcome::kAlreadyPresent);
@@ -83,7 +88,7 @@ TEST_F(SqliteCatalogTest, DifferentBytesBecomeANewVersionAndKeepTheFirst) {
   ASSERT_TRUE(v2);
   EXPECT_EQ(v2->outcome, IndexOutcome::kNewVersion);
   EXPECT_EQ(v2->version, 2);
-  auto versions = catalog_->GetInstanceVersions("1.2.3.1");
+  auto versions = catalog_->GetInstanceVersions(kDefault, "1.2.3.1");
   ASSERT_TRUE(versions);
   ASSERT_EQ(versions->size(), 2u);
   EXPECT_EQ((*versions)[0].sha256_hex, "aa");
@@ -91,7 +96,7 @@ TEST_F(SqliteCatalogTest, DifferentBytesBecomeANewVersionAndKeepTheFirst) {
   auto totals = catalog_->GetTotals();
   EXPECT_EQ(totals->instances, 1);
   EXPECT_EQ(totals->instance_versions, 2);
-  EXPECT_EQ(catalog_->GetStudy("1.2")->num_instances, 1);
+  EXPECT_EQ(catalog_->GetStudy(kDefault, "1.2")->num_instances, 1);
 }
 
 TEST_F(SqliteCatalogTest, SeriesCannotJumpStudies) {
@@ -99,7 +104,7 @@ TEST_F(SqliteCatalogTest, SeriesCannotJumpStudies) {
   auto r = Index(Make("1.2.3.2", "1.2.3", "1.9"), "bb");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
-  EXPECT_EQ(catalog_->GetStudy("1.9").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->GetStudy(kDefault, "1.9").error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(SqliteCatalogTest, StudyCannotChangePatientsSilently) {
@@ -126,7 +131,7 @@ TEST_F(SqliteCatalogTest, FindStudiesFiltersAndPaginates) {
     p.accession_number = "A" + std::to_string(i);
     ASSERT_TRUE(Index(p, "s" + std::to_string(i)));
   }
-  StudyQuery q;
+  StudyQuery q{kDefault};
   q.limit = 10;
   auto page = catalog_->FindStudies(q);
   ASSERT_TRUE(page);
@@ -136,17 +141,17 @@ TEST_F(SqliteCatalogTest, FindStudiesFiltersAndPaginates) {
   q.offset = 25;
   EXPECT_EQ(catalog_->FindStudies(q)->items.size(), 5u);
 
-  StudyQuery by_patient;
+  StudyQuery by_patient{kDefault};
   by_patient.patient_id = "P1";
   EXPECT_EQ(catalog_->FindStudies(by_patient)->total, 10);
-  StudyQuery by_range;
+  StudyQuery by_range{kDefault};
   by_range.study_date_from = "20260105";
   by_range.study_date_to = "20260109";
   EXPECT_EQ(catalog_->FindStudies(by_range)->total, 5);
-  StudyQuery by_modality;
+  StudyQuery by_modality{kDefault};
   by_modality.modality = "MR";
   EXPECT_EQ(catalog_->FindStudies(by_modality)->total, 15);
-  StudyQuery by_accession;
+  StudyQuery by_accession{kDefault};
   by_accession.accession_number = "A7";
   auto acc = catalog_->FindStudies(by_accession);
   ASSERT_EQ(acc->items.size(), 1u);
@@ -156,14 +161,14 @@ TEST_F(SqliteCatalogTest, FindStudiesFiltersAndPaginates) {
 TEST_F(SqliteCatalogTest, NameMatchesAnyComponentGroupWithWildcards) {
   ASSERT_TRUE(Index(Make("1.2.3.1"), "aa"));
   for (const char* pattern : {"zhang*", "ZHANG^SAN*", "张*", "张^三*", "zh?ng*"}) {
-    StudyQuery q;
+    StudyQuery q{kDefault};
     q.patient_name = pattern;
     EXPECT_EQ(catalog_->FindStudies(q)->total, 1) << pattern;
   }
-  StudyQuery miss;
+  StudyQuery miss{kDefault};
   miss.patient_name = "Li*";
   EXPECT_EQ(catalog_->FindStudies(miss)->total, 0);
-  PatientQuery pq;
+  PatientQuery pq{kDefault};
   pq.patient_name = "*三*";
   auto patients = catalog_->FindPatients(pq);
   ASSERT_EQ(patients->items.size(), 1u);
@@ -185,7 +190,7 @@ TEST_F(SqliteCatalogTest, ConcurrentIndexCallsAllCommit) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 300);
   EXPECT_EQ(catalog_->GetTotals()->instances, 300);
-  auto series = catalog_->ListSeries("1.5");
+  auto series = catalog_->ListSeries(kDefault, "1.5");
   ASSERT_EQ(series->size(), 6u);
   for (const auto& s : *series) EXPECT_EQ(s.num_instances, 50);
 }
@@ -196,7 +201,69 @@ TEST_F(SqliteCatalogTest, ReopeningKeepsEverything) {
   auto c = OpenSqliteCatalog({dir_.Path() / "catalog.sqlite"});
   ASSERT_TRUE(c);
   EXPECT_EQ((*c)->GetTotals()->instances, 1);
-  EXPECT_EQ((*c)->GetInstanceVersions("1.2.3.1")->front().blob_key, "k/1.2.3.1-aa");
+  EXPECT_EQ((*c)->GetInstanceVersions(kDefault, "1.2.3.1")->front().blob_key, "k/1.2.3.1-aa");
+}
+
+// Two hospitals send the same UIDs (a shared modality vendor's generator,
+// a copied CD): each keeps its own patient, study and versions.
+TEST_F(SqliteCatalogTest, SameUidsFromTwoTenantsNeverMerge) {
+  ASSERT_TRUE(Index(Make("1.2.3.1"), "aa", 100, "ruijin"));
+  auto other = Make("1.2.3.1", "1.2.3", "1.2", "P9");  // another patient under the same UIDs
+  auto r = Index(other, "bb", 100, "huashan");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->outcome, IndexOutcome::kStored);  // not a new version, not a conflict
+  EXPECT_EQ(r->version, 1);
+
+  auto ruijin = catalog_->GetStudy(Scope::Of("ruijin"), "1.2");
+  ASSERT_TRUE(ruijin);
+  EXPECT_EQ(ruijin->patient_id, "P1");
+  EXPECT_EQ(ruijin->tenant, "ruijin");
+  auto huashan = catalog_->GetStudy(Scope::Of("huashan"), "1.2");
+  ASSERT_TRUE(huashan);
+  EXPECT_EQ(huashan->patient_id, "P9");
+  EXPECT_EQ(catalog_->GetInstanceVersions(Scope::Of("ruijin"), "1.2.3.1")->front().sha256_hex,
+            "aa");
+  EXPECT_EQ(catalog_->GetInstanceVersions(Scope::Of("huashan"), "1.2.3.1")->size(), 1u);
+  EXPECT_EQ(catalog_->GetStudy(kDefault, "1.2").error().code, ErrorCode::kNotFound);
+
+  // Across every tenant the UID is ambiguous: refused, never one picked.
+  EXPECT_EQ(catalog_->GetStudy(Scope::All(), "1.2").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(catalog_->ListSeries(Scope::All(), "1.2").error().code, ErrorCode::kConflict);
+  EXPECT_EQ(catalog_->GetInstanceVersions(Scope::All(), "1.2.3.1").error().code,
+            ErrorCode::kConflict);
+  EXPECT_EQ(catalog_->GetTotals()->patients, 2);
+}
+
+TEST_F(SqliteCatalogTest, ReadsSeeOnlyTheirTenant) {
+  ASSERT_TRUE(Index(Make("1.2.3.1", "1.2.3", "1.2", "P1"), "aa", 100, "ruijin"));
+  ASSERT_TRUE(Index(Make("2.2.3.1", "2.2.3", "2.2", "P2"), "bb", 100, "huashan"));
+  StudyQuery q{Scope::Of("ruijin")};
+  auto page = catalog_->FindStudies(q);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].study_instance_uid, "1.2");
+  EXPECT_EQ(page->total, 1);
+  EXPECT_EQ(catalog_->ListInstances(Scope::Of("ruijin"), "2.2.3")->size(), 0u);
+  EXPECT_EQ(catalog_->GetStudy(Scope::Of("ruijin"), "2.2").error().code, ErrorCode::kNotFound);
+  // A tenant that never stored anything, or a made-up one, sees nothing.
+  EXPECT_TRUE(catalog_->FindStudies(StudyQuery{Scope::Of("nobody")})->items.empty());
+  EXPECT_TRUE(catalog_->FindStudies(StudyQuery{Scope::Of("")})->items.empty());
+  // Every tenant: both, each naming its hospital.
+  auto all = catalog_->FindStudies(StudyQuery{Scope::All()});
+  ASSERT_EQ(all->items.size(), 2u);
+  std::set<std::string> tenants;
+  for (const auto& s : all->items) tenants.insert(s.tenant);
+  EXPECT_EQ(tenants, (std::set<std::string>{"huashan", "ruijin"}));
+  // Prechecks are per tenant too.
+  EXPECT_FALSE(*catalog_->Precheck(Make("1.2.3.1"), "aa", "huashan"));
+  EXPECT_TRUE(*catalog_->Precheck(Make("1.2.3.1"), "aa", "ruijin"));
+}
+
+TEST_F(SqliteCatalogTest, IndexWithoutATenantIsRefused) {
+  auto r = Index(Make("1.2.3.1"), "aa", 100, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(catalog_->GetTotals()->instances, 0);
 }
 
 }  // namespace

@@ -104,10 +104,11 @@ class CommitmentTest : public ::testing::Test {
     ASSERT_TRUE(archive_.Open(dir_.Path()));
     for (const char* sop : {"2.25.7001", "2.25.7002"}) {
       const Bytes bytes = DicomBuilder().Sop(sop).Pixels(8, 8).Build();
-      ASSERT_TRUE(archive_.archive->Ingest(bytes, {"test", "test"}));
+      ASSERT_TRUE(archive_.archive->Ingest(bytes, {"test", "test", "default"}));
     }
     // 2.25.7002's blob is replaced by other bytes: it is indexed but does not verify.
-    auto record = archive_.archive->GetInstanceVersion("2.25.7002");
+    auto record =
+        archive_.archive->GetInstanceVersion(cf::catalog::Scope::Of("default"), "2.25.7002");
     ASSERT_TRUE(record);
     ASSERT_TRUE(archive_.blobs->Remove(record->blob_key));
     const Bytes other = DicomBuilder().Sop("2.25.7002").Pixels(8, 8, 99).Build();

@@ -284,14 +284,16 @@ TEST_F(ScpTest, StoredObjectsKeepTheirDatasetBytes) {
 
   EXPECT_EQ(Instances(), 3);
   for (int i = 0; i < 3; ++i) {
-    auto stored = archive_->ReadInstance("2.25.2000" + std::to_string(i));
+    auto stored =
+        archive_->ReadInstance(cf::catalog::Scope::Of("default"), "2.25.2000" + std::to_string(i));
     ASSERT_TRUE(stored) << stored.error().message;
     const Bytes original = ReadAll(files[static_cast<size_t>(i)]);
     const ByteView want = AfterFileMeta(original);
     const ByteView got = AfterFileMeta(*stored);
     ASSERT_EQ(got.size(), want.size());
     EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin()));
-    auto versions = archive_->GetInstanceVersions("2.25.2000" + std::to_string(i));
+    auto versions = archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"),
+                                                  "2.25.2000" + std::to_string(i));
     ASSERT_TRUE(versions);
     EXPECT_EQ(versions->at(0).source, "dimse:TESTSCU");
   }
@@ -305,7 +307,7 @@ TEST_F(ScpTest, SendingTheSameObjectAgainIsASuccess) {
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("Received Store Response (Success)"), std::string::npos)
       << again.output;
-  auto versions = archive_->GetInstanceVersions("2.25.3001");
+  auto versions = archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "2.25.3001");
   ASSERT_TRUE(versions);
   EXPECT_EQ(versions->size(), 1u);
 }
@@ -320,7 +322,7 @@ TEST_F(ScpTest, ModifiedObjectUnderAKnownUidIsKeptWithAWarning) {
   EXPECT_NE(modified.output.find("DIMSE Status                  : 0xb000"), std::string::npos)
       << modified.output;
   EXPECT_NE(modified.output.find("stored as version 2"), std::string::npos) << modified.output;
-  auto versions = archive_->GetInstanceVersions("2.25.4001");
+  auto versions = archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "2.25.4001");
   ASSERT_TRUE(versions);
   EXPECT_EQ(versions->size(), 2u);
 }
@@ -408,8 +410,8 @@ TEST_F(ScpTest, CommandUidsThatDifferFromTheDatasetGetAFailureStatus) {
 
   // Kept under the data set's own UID; the sender was told of its fault.
   EXPECT_EQ(Instances(), 1);
-  EXPECT_TRUE(archive_->ReadInstance("2.25.7001"));
-  EXPECT_FALSE(archive_->ReadInstance("2.25.7999"));
+  EXPECT_TRUE(archive_->ReadInstance(cf::catalog::Scope::Of("default"), "2.25.7001"));
+  EXPECT_FALSE(archive_->ReadInstance(cf::catalog::Scope::Of("default"), "2.25.7999"));
 }
 
 TEST_F(ScpTest, AssociationsBeyondTheLimitAreRefused) {
@@ -621,11 +623,13 @@ TEST_F(ScpTest, SharedTestDataOfEveryKindAndTransferSyntaxIsStoredAsSent) {
                                           dir_.Path() / "command.bin");
     EXPECT_TRUE(status == 0x0000 || status == 0xB000) << std::hex << status;
 
-    auto versions = archive_->GetInstanceVersions(sample.sop_instance);
+    auto versions =
+        archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), sample.sop_instance);
     ASSERT_TRUE(versions) << versions.error().message;
     bool found = false;
     for (const auto& v : *versions) {
-      auto stored = archive_->ReadInstance(sample.sop_instance, v.version);
+      auto stored =
+          archive_->ReadInstance(cf::catalog::Scope::Of("default"), sample.sop_instance, v.version);
       ASSERT_TRUE(stored);
       const ByteView got = AfterFileMeta(*stored);
       found |= got.size() == want.size() && std::equal(got.begin(), got.end(), want.begin());

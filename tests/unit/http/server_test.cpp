@@ -91,7 +91,7 @@ class ServerTest : public ::testing::Test {
                               .Build();
     const std::array<const Bytes*, 4> all = {&instance1_v1_, &instance1_v2_, &instance2, &study_b};
     for (const Bytes* bytes : all) {
-      auto receipt = archive_->Ingest(*bytes, {"test", ""});
+      auto receipt = archive_->Ingest(*bytes, {"test", "", "default"});
       ASSERT_TRUE(receipt) << receipt.error().message;
     }
 

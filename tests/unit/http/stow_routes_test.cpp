@@ -129,8 +129,9 @@ TEST_F(StowTest, StoresEveryPartAndAnswersWithDicomJson) {
                                               kStudy + "/series/" + kSeries +
                                               "/instances/1.2.826.0.7.1.1.2");
   EXPECT_FALSE(json.contains("00081198"));
-  EXPECT_EQ(*archive_->ReadInstance("1.2.826.0.7.1.1.1"), first);
-  EXPECT_EQ(*archive_->ReadInstance("1.2.826.0.7.1.1.2"), second);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.1"), first);
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.2"),
+            second);
   EXPECT_TRUE(SpoolIsEmpty());
 }
 
@@ -147,7 +148,7 @@ TEST_F(StowTest, AStudyInThePathRefusesObjectsOfOtherStudies) {
 }
 
 TEST_F(StowTest, ANewVersionIsAWarningAndAGarbagePartAFailure) {
-  ASSERT_TRUE(archive_->Ingest(Object("1.2.826.0.7.1.1.1"), {"test", ""}));
+  ASSERT_TRUE(archive_->Ingest(Object("1.2.826.0.7.1.1.1"), {"test", "", "default"}));
   const Bytes changed = DicomBuilder()
                             .Study(kStudy)
                             .Series(kSeries)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "access/access.hpp"
@@ -18,7 +19,9 @@ struct TestSecurity {
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<access::Access> access;
 
-  Result<void> Open(const std::filesystem::path& dir, audit::AuditOptions audit_options = {}) {
+  // `adjust`, when set, changes the access options before the database opens.
+  Result<void> Open(const std::filesystem::path& dir, audit::AuditOptions audit_options = {},
+                    const std::function<void(access::AccessOptions&)>& adjust = nullptr) {
     access.reset();
     audit.reset();
     std::filesystem::create_directories(dir);
@@ -30,6 +33,7 @@ struct TestSecurity {
     // The cheapest Argon2id: tests hash many passwords.
     options.password_ops = crypto::TestPasswordCost().ops;
     options.password_mem_bytes = crypto::TestPasswordCost().mem_bytes;
+    if (adjust) adjust(options);
     auto opened = access::Access::Open(dir / "access.sqlite", std::move(options), audit.get());
     if (!opened) return std::unexpected(opened.error());
     access = std::move(*opened);

@@ -101,7 +101,7 @@ TEST(EncryptingBlobStoreTest, WithWritesOffNewBlobsArePlainAndSealedOnesStillOpe
   }
   Bytes m(crypto::kAeadKeyBytes, std::byte{1});
   auto keys = *crypto::KeyStore::Open(dir.Path() / "keys", *crypto::MakeLocalKeyProvider(m, "t"));
-  EncryptingBlobStore off(*FilesystemBlobStore::Open({dir.Path(), true}), *keys, "default", false);
+  EncryptingBlobStore off(*FilesystemBlobStore::Open({dir.Path(), true}), *keys, false);
   ASSERT_TRUE(off.Put("b.dcm", AsBytes(kSecret)));
   EXPECT_EQ(FileText(dir.Path() / "blobs/b.dcm"), kSecret);
   EXPECT_TRUE(off.Get("a.dcm"));

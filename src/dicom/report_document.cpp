@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dicom/report_document.hpp"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <array>
+#include <charconv>
+#include <memory>
+#include <mutex>
+
+#include "dicom/text_decoder.hpp"
+
+namespace cf::dicom {
+namespace {
+
+constexpr std::string_view kEncapsulatedPdf = "1.2.840.10008.5.1.4.1.1.104.1";
+// Text-bearing SR storage classes (PS3.4 B.5): Basic Text, Enhanced,
+// Comprehensive, Comprehensive 3D, Extensible, Procedure Log excluded.
+constexpr std::array<std::string_view, 5> kSrClasses = {
+    "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22",
+    "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34",
+    "1.2.840.10008.5.1.4.1.1.88.35"};
+
+constexpr int kMaxDepth = 16;  // content trees nest a few levels; a loop would not end
+
+std::string Get(DcmItem& item, const DcmTagKey& tag) {
+  OFString value;
+  if (item.findAndGetOFStringArray(tag, value, OFFalse).bad()) return {};
+  std::string s(value.c_str(), value.length());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+class Reader {
+ public:
+  Reader(DcmDataset& ds, ReportDocument& out)
+      : ds_(ds), out_(out), text_(Get(ds, DCM_SpecificCharacterSet), warnings_) {}
+
+  void Read() {
+    out_.study_uid = Get(ds_, DCM_StudyInstanceUID);
+    out_.accession = Get(ds_, DCM_AccessionNumber);
+    out_.complete = Get(ds_, DCM_CompletionFlag) == "COMPLETE";
+    out_.verified = Get(ds_, DCM_VerificationFlag) == "VERIFIED";
+    DcmSequenceOfItems* seq = nullptr;
+    out_.has_predecessor = ds_.findAndGetSequence(DCM_PredecessorDocumentsSequence, seq).good() &&
+                           seq != nullptr && seq->card() > 0;
+    if (ds_.findAndGetSequence(DCM_VerifyingObserverSequence, seq).good() && seq != nullptr &&
+        seq->card() > 0) {
+      // The last verifier is the one whose signature stands.
+      DcmItem* last = seq->getItem(seq->card() - 1);
+      out_.verifier = Text(*last, DCM_VerifyingObserverName, "^=");
+      out_.verified_at = Get(*last, DCM_VerificationDateTime);
+      const std::string offset = Get(ds_, DCM_TimezoneOffsetFromUTC);
+      if (!out_.verified_at.empty() && out_.verified_at.find_first_of("+-") == std::string::npos) {
+        out_.verified_at += offset;
+      }
+    }
+    out_.reader = Text(ds_, DCM_NameOfPhysiciansReadingStudy, "^=");
+    const std::string date = Get(ds_, DCM_ContentDate);
+    if (!date.empty()) {
+      out_.content_datetime =
+          date + Get(ds_, DCM_ContentTime) + Get(ds_, DCM_TimezoneOffsetFromUTC);
+    }
+    out_.title = ConceptName(ds_);
+    if (out_.title.empty()) out_.title = Text(ds_, DCM_DocumentTitle, "");
+    Walk(ds_, 0, nullptr);
+  }
+
+ private:
+  std::string Text(DcmItem& item, const DcmTagKey& tag, const char* delimiters) {
+    return text_.Decode(Get(item, tag), delimiters);
+  }
+
+  std::string ConceptName(DcmItem& item) {
+    DcmSequenceOfItems* names = nullptr;
+    if (item.findAndGetSequence(DCM_ConceptNameCodeSequence, names).bad() || names == nullptr ||
+        names->card() == 0) {
+      return {};
+    }
+    return Text(*names->getItem(0), DCM_CodeMeaning, "");
+  }
+
+  static bool IsConclusion(const std::string& name) {
+    for (const char* word :
+         {"Conclusion", "conclusion", "Impression", "impression", "结论", "诊断意见", "印象"}) {
+      if (name.find(word) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  // `section`: the heading text items add to; null at the root.
+  void Walk(DcmItem& item, int depth, std::pair<std::string, std::string>* section) {
+    if (depth > kMaxDepth) return;
+    DcmSequenceOfItems* content = nullptr;
+    if (item.findAndGetSequence(DCM_ContentSequence, content).bad() || content == nullptr) return;
+    for (unsigned long i = 0; i < content->card(); ++i) {
+      DcmItem& child = *content->getItem(i);
+      const std::string type = Get(child, DCM_ValueType);
+      const std::string name = ConceptName(child);
+      std::string value;
+      if (type == "TEXT") value = Text(child, DCM_TextValue, "");
+      if (type == "CODE") {
+        DcmSequenceOfItems* code = nullptr;
+        if (child.findAndGetSequence(DCM_ConceptCodeSequence, code).good() && code != nullptr &&
+            code->card() > 0) {
+          value = Text(*code->getItem(0), DCM_CodeMeaning, "");
+        }
+      }
+      if (type == "NUM") {
+        DcmSequenceOfItems* measured = nullptr;
+        if (child.findAndGetSequence(DCM_MeasuredValueSequence, measured).good() &&
+            measured != nullptr && measured->card() > 0) {
+          DcmItem& m = *measured->getItem(0);
+          value = Get(m, DCM_NumericValue);
+          DcmSequenceOfItems* units = nullptr;
+          if (m.findAndGetSequence(DCM_MeasurementUnitsCodeSequence, units).good() &&
+              units != nullptr && units->card() > 0) {
+            value += " " + Get(*units->getItem(0), DCM_CodeValue);
+          }
+        }
+      }
+      if (type == "IMAGE") {
+        DcmSequenceOfItems* refs = nullptr;
+        if (child.findAndGetSequence(DCM_ReferencedSOPSequence, refs).good() && refs != nullptr &&
+            refs->card() > 0) {
+          const std::string uid = Get(*refs->getItem(0), DCM_ReferencedSOPInstanceUID);
+          if (!uid.empty()) out_.key_images.push_back(uid);
+        }
+        continue;
+      }
+      if (type == "CONTAINER") {
+        if (depth == 0 || section == nullptr) {
+          out_.sections.push_back({name, {}});
+          const size_t at = out_.sections.size() - 1;
+          auto heading = out_.sections[at];
+          Walk(child, depth + 1, &heading);
+          out_.sections[at] = std::move(heading);
+          if (IsConclusion(name) && out_.conclusion.empty()) {
+            out_.conclusion = out_.sections[at].second;
+          }
+        } else {
+          Walk(child, depth + 1, section);
+        }
+        continue;
+      }
+      if (value.empty()) continue;
+      if (IsConclusion(name) && section == nullptr) {
+        if (!out_.conclusion.empty()) out_.conclusion += "\n";
+        out_.conclusion += value;
+        continue;
+      }
+      const std::string line = name.empty() || type == "TEXT" ? value : name + ": " + value;
+      if (section == nullptr) {
+        out_.sections.push_back({name, line});
+      } else {
+        if (!section->second.empty()) section->second += "\n";
+        section->second += line;
+      }
+    }
+  }
+
+  DcmDataset& ds_;
+  ReportDocument& out_;
+  std::vector<std::string> warnings_;
+  TextDecoder text_;
+};
+
+}  // namespace
+
+bool IsReportDocumentClass(std::string_view sop_class_uid) {
+  if (sop_class_uid == kEncapsulatedPdf) return true;
+  for (const auto uid : kSrClasses) {
+    if (uid == sop_class_uid) return true;
+  }
+  return false;
+}
+
+Result<ReportDocument> ReadReportDocument(ByteView bytes) {
+  static std::once_flag quiet;
+  std::call_once(quiet,
+                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+  DcmInputBufferStream stream;
+  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  stream.setEos();
+  DcmFileFormat file;
+  file.transferInit();
+  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (status.bad()) {
+    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
+  }
+  DcmDataset& ds = *file.getDataset();
+  const std::string sop_class = Get(ds, DCM_SOPClassUID);
+  if (!IsReportDocumentClass(sop_class)) {
+    return Fail(ErrorCode::kUnsupported, "not a structured report or an encapsulated PDF");
+  }
+  ReportDocument out;
+  Reader(ds, out).Read();
+  if (sop_class == kEncapsulatedPdf) {
+    const Uint8* data = nullptr;
+    unsigned long size = 0;
+    if (ds.findAndGetUint8Array(DCM_EncapsulatedDocument, data, &size).good() && data != nullptr) {
+      // An odd-length document is padded to even length with one byte.
+      const unsigned long length = [&] {
+        const std::string declared = Get(ds, DCM_EncapsulatedDocumentLength);
+        unsigned long n = size;
+        std::from_chars(declared.data(), declared.data() + declared.size(), n);
+        return n <= size ? n : size;
+      }();
+      const auto* p = reinterpret_cast<const std::byte*>(data);
+      out.pdf.assign(p, p + length);
+    }
+  }
+  return out;
+}
+
+}  // namespace cf::dicom
