@@ -29,6 +29,7 @@
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
 #include "crypto/password.hpp"
+#include "film/report_store.hpp"
 #include "http/accept.hpp"
 #include "http/api_routes.hpp"
 #include "http/byte_range.hpp"
@@ -80,6 +81,7 @@ struct World {
   cf::testing::TestArchive archive;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<access::Access> access;
+  std::unique_ptr<film::ReportStore> reports;
   asio::thread_pool pool{2};  // after access and audit: joined before they go
   std::optional<http::ApiContext> context;
   http::Router router;
@@ -113,10 +115,16 @@ World::World() {
                              .Sop(sop)
                              .Pixels(side, side)
                              .Build();
-    Require(archive.archive->Ingest(object, {"fuzz", ""}).has_value(), "the seed objects store");
+    Require(archive.archive->Ingest(object, {"fuzz", "", "default"}).has_value(),
+            "the seed objects store");
   }
 
-  context.emplace(http::ApiContext{*archive.archive, pool, access.get(), audit.get()});
+  auto report_store = film::ReportStore::Open({dir.Path() / "reports.sqlite"});
+  Require(report_store.has_value(), "the report store opens");
+  reports = std::move(*report_store);
+
+  context.emplace(
+      http::ApiContext{*archive.archive, pool, access.get(), audit.get(), reports.get()});
   http::AddAllRoutes(router, *context);
   router.Secure(*access, audit.get(), pool);
 }

@@ -172,6 +172,47 @@ def seeds():
     yield "traversal-dots", request("GET", "/dicom-web/../../etc/passwd", [AUTH])
     yield "header-injection", request("GET", "/api/instances/1.2%0D%0ASet-Cookie:%20x=1/file"
                                       "?transfer-syntax=1%0D%0AX:%20y", [AUTH])
+    pdf64 = __import__("base64").b64encode(b"%PDF-1.4\n%%EOF\n").decode()
+    yield "report-1-preliminary", request("POST", "/api/reports", [AUTH, json_type], json.dumps(
+        {"accession": "ACC-1", "kind": "radiology", "status": "preliminary",
+         "conclusion": "\u521d\u6b65"}).encode())
+    yield "report-2-final", request("POST", "/api/reports", [AUTH, json_type], json.dumps(
+        {"study_uid": STUDY, "accession": "ACC-1", "kind": "radiology", "status": "final",
+         "sections": [{"title": "Findings", "text": "8 mm nodule"}], "conclusion": "follow up",
+         "signer": "Dr Li", "signed_at": "2026-11-29T09:30:00.250+08:00",
+         "key_images": [IMAGE], "pdf": pdf64}).encode())
+    yield "report-3-amend", request("POST", "/api/reports/1/versions", [AUTH, json_type],
+                                  json.dumps({"status": "amended", "conclusion": "9 mm",
+                                              "signer": "Dr Li",
+                                              "signed_at": "2026-11-29T10:00:00Z"}).encode())
+    yield "report-list", request("GET", f"/api/reports?study={STUDY}&accession=ACC-1", [AUTH])
+    yield "report-get", request("GET", "/api/reports/1", [AUTH])
+    yield "report-pdf", request("GET", "/api/reports/1/versions/2/pdf", [AUTH])
+    yield "fhir-report", request("POST", "/fhir/DiagnosticReport",
+                                 [AUTH, "Content-Type: application/fhir+json"], json.dumps({
+        "resourceType": "DiagnosticReport", "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074",
+                                  "code": "RUS"}]}],
+        "code": {"text": "Abdominal ultrasound"},
+        "identifier": [{"system": "urn:dicom:uid", "value": "urn:oid:" + STUDY},
+                       {"type": {"coding": [{"system":
+                                             "http://terminology.hl7.org/CodeSystem/v2-0203",
+                                             "code": "ACSN"}]}, "value": "ACC-1"}],
+        "issued": "2026-11-29T11:00:00+08:00", "resultsInterpreter": [{"display": "Dr Wang"}],
+        "conclusion": "normal",
+        "presentedForm": [{"contentType": "text/plain; charset=utf-8", "title": "Findings",
+                           "data": __import__("base64").b64encode(b"liver normal").decode()},
+                          {"contentType": "application/pdf", "data": pdf64}]}).encode())
+    session = "Cookie: cf_session=cfs_0123456789abcdef_" + "D" * 43
+    csrf = "X-CSRF-Token: cfc_" + "E" * 43
+    yield "totp-enroll", request("POST", "/api/auth/totp/enroll", [session, csrf, json_type],
+                                 b"{}")
+    yield "totp-confirm", request("POST", "/api/auth/totp/confirm", [session, csrf, json_type],
+                                  b'{"code":"123456"}')
+    yield "totp-disable", request("POST", "/api/auth/totp/disable", [session, csrf, json_type],
+                                  b'{"password":"seed password 1234"}')
+    yield "login-totp", request("POST", "/api/auth/login", [json_type], json.dumps(
+        {"login": "dr.seed", "password": "seed password 1234", "totp": "000000"}).encode())
     yield "bad-escape", request("GET", "/api/studies?name=%zz&limit=%00", [AUTH])
 
 
