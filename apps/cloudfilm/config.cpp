@@ -260,12 +260,19 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
                                            " must be a table ([tenants.<code>])"));
       }
-      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles"}, where))) return r;
+      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles", "service_tier_years"}, where))) {
+        return r;
+      }
       TenantConfig tenant;
       tenant.code = std::string(code.str());
       if (!(r = Read(*t, "name", tenant.name, where))) return r;
       if (!(r = Read(*t, "region", tenant.region, where))) return r;
       if (!(r = Read(*t, "ae_titles", tenant.ae_titles, where))) return r;
+      if (!(r = Read(*t, "service_tier_years", tenant.service_tier_years, where))) return r;
+      if (tenant.service_tier_years != 5 && tenant.service_tier_years != 10 &&
+          tenant.service_tier_years != 15 && tenant.service_tier_years != 30) {
+        return std::unexpected(ConfigError(where + "service_tier_years must be 5, 10, 15 or 30"));
+      }
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -572,9 +579,10 @@ std::string ToToml(const Config& c) {
   for (const auto& tenant : c.tenants) {
     toml::array ae_titles;
     for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
-    tenants.insert(
-        tenant.code,
-        toml::table{{"name", tenant.name}, {"region", tenant.region}, {"ae_titles", ae_titles}});
+    tenants.insert(tenant.code, toml::table{{"name", tenant.name},
+                                            {"region", tenant.region},
+                                            {"ae_titles", ae_titles},
+                                            {"service_tier_years", tenant.service_tier_years}});
   }
   toml::table t{
       {"data", c.data.string()},

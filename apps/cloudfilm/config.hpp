@@ -24,6 +24,8 @@ struct TenantConfig {
   std::string name;
   std::string region;
   std::vector<std::string> ae_titles;
+  // How long its films are kept from the exam date: 5, 10, 15 or 30 years.
+  int service_tier_years = 15;
 };
 
 struct Config {
@@ -137,6 +139,7 @@ struct Config {
   std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
   std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
+  std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

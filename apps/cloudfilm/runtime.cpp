@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_catalog.hpp"
@@ -238,6 +239,33 @@ Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config) {
   auto vfs = DatabaseVfs(config, "reports", config.ReportsPath());
   if (!vfs) return std::unexpected(vfs.error());
   return film::ReportStore::Open({config.ReportsPath(), *vfs});
+}
+
+Result<FilmParts> OpenFilmParts(const Config& config) {
+  FilmParts parts;
+  auto vfs = DatabaseVfs(config, "films", config.FilmsPath());
+  if (!vfs) return std::unexpected(vfs.error());
+  auto films = film::FilmStore::Open(config.FilmsPath(), *vfs);
+  if (!films) return std::unexpected(films.error());
+  parts.films = std::move(*films);
+  auto log = OpenLedger(config, /*sign=*/true);
+  if (!log) return std::unexpected(log.error());
+  parts.log = std::move(*log);
+  // Signing keys are wrapped by the master key whether or not the data is
+  // encrypted at rest.
+  auto provider = crypto::OpenLocalKeyProvider(
+      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+  if (!provider) return std::unexpected(provider.error());
+  auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+  if (!keys) return std::unexpected(keys.error());
+  parts.keys = std::move(*keys);
+  std::map<std::string, int, std::less<>> tiers;
+  for (const auto& t : config.tenants) tiers[t.code] = t.service_tier_years;
+  parts.options.service_tier_years = [tiers](std::string_view tenant) {
+    const auto it = tiers.find(tenant);
+    return it == tiers.end() ? 15 : it->second;
+  };
+  return parts;
 }
 
 }  // namespace cf::app

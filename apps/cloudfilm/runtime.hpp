@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "crypto/key_store.hpp"
 #include "crypto/signing.hpp"
+#include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "ledger/transparency_log.hpp"
 
@@ -83,6 +84,17 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token 
 
 // DATA/reports.sqlite, encrypted like the other databases.
 Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config);
+
+// What issuing films needs besides the archive and the reports: the films
+// (DATA/films.sqlite), the transparency log (signing) and the hospitals'
+// signing keys. Destroy the issuer first.
+struct FilmParts {
+  std::unique_ptr<film::FilmStore> films;
+  std::unique_ptr<ledger::TransparencyLog> log;
+  std::unique_ptr<crypto::SigningKeyStore> keys;
+  film::IssuerOptions options;
+};
+Result<FilmParts> OpenFilmParts(const Config& config);
 
 // $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
 // child processes do not inherit it), else the first line of

@@ -21,7 +21,9 @@ class Access;
 }
 namespace cf::film {
 class ReportStore;
-}
+class FilmStore;
+class FilmIssuer;
+}  // namespace cf::film
 namespace cf::audit {
 class AuditLog;
 }
@@ -54,6 +56,8 @@ struct ServerOptions {
   std::filesystem::path tls_private_key;
   // Reports (borrowed; must outlive the server); null: no report routes.
   film::ReportStore* reports = nullptr;
+  film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
+  film::FilmIssuer* issuer = nullptr;
 };
 
 // Thread-safe. Start and Stop block; call them from the owning thread, never

@@ -57,9 +57,15 @@ int RunServe(const Config& config) {
   // are stored, before any listener takes objects.
   auto reports = OpenReports(config);
   if (!reports) return ReportError(reports.error());
-  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
-                                                 ByteView bytes, std::string_view tenant) {
-    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+  auto film_parts = OpenFilmParts(config);
+  if (!film_parts) return ReportError(film_parts.error());
+  film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
+                          *film_parts->keys, film_parts->options);
+  rt->archive->OnStored([store = reports->get(), &issuer](const archive::IngestReceipt& receipt,
+                                                          ByteView bytes, std::string_view tenant) {
+    auto filed =
+        film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+    if (filed) issuer.OnReportFiled(*filed, "dicom");
   });
 
   dimse::ScpOptions scp;
@@ -98,6 +104,8 @@ int RunServe(const Config& config) {
 
   http::ServerOptions web;
   web.reports = reports->get();
+  web.films = film_parts->films.get();
+  web.issuer = &issuer;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
