@@ -211,7 +211,7 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   // zeros already.
   if (data_key) {
     ciphertext.resize(data.size());
-    auto sealed = data_key->aead.Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
+    auto sealed = data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
     PutLe(header + 16, data_key->id, 4);
     std::memcpy(header + 20, nonce.data(), nonce.size());
     std::memcpy(header + 32, tag.data(), tag.size());
@@ -277,8 +277,8 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
     return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
   }
   if (ref.data_key) {
-    auto opened = ref.data_key->aead.Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
-                                          out, ref.tag, out);
+    auto opened = ref.data_key->aead->Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
+                                           out, ref.tag, out);
     if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   }
   return out;
@@ -372,7 +372,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       std::memcpy(nonce.data(), header + 20, nonce.size());
       std::memcpy(tag.data(), header + 32, tag.size());
       const std::span<std::byte> data = std::span(buf).subspan(key_len, data_len);
-      if (!(*data_key)->aead.Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
+      if (!(*data_key)->aead->Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
         log::Warn("journal.torn_record", {{"segment", path.filename().string()}, {"offset", off}});
         break;  // torn tail: the header was written, the data was not
       }

@@ -40,7 +40,8 @@ Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   crypto::AeadNonce nonce;
   crypto::AeadTag tag;
   const Bytes aad = BlobAad(key);
-  auto r = (*dk)->aead.Seal(aad, data, std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
+  auto r =
+      (*dk)->aead->Seal(aad, data, std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
   if (!r) return r;
   std::memcpy(sealed.data() + 8, nonce.data(), nonce.size());
   std::memcpy(sealed.data() + kHeader + data.size(), tag.data(), tag.size());
@@ -65,7 +66,7 @@ Result<Bytes> EncryptingBlobStore::Get(std::string_view key) {
   std::memcpy(tag.data(), b.data() + kHeader + n, tag.size());
   // In place: the plaintext overwrites the ciphertext, then moves to the front.
   const std::span<std::byte> body = std::span(b).subspan(kHeader, n);
-  if (!(*dk)->aead.Open(BlobAad(key), nonce, body, tag, body)) {
+  if (!(*dk)->aead->Open(BlobAad(key), nonce, body, tag, body)) {
     return Fail(ErrorCode::kInternal, "cannot decrypt blob " + std::string(key) + " (data key " +
                                           std::to_string(id) +
                                           "): it was moved from another key, or altered");
