@@ -410,4 +410,47 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
   return replayed;
 }
 
+Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
+  std::set<uint32_t> ids;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return ids;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with("seg-") || !name.ends_with(".log")) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;  // checkpointed meanwhile
+      return std::unexpected(IoError("open " + name, errno));
+    }
+    const uint64_t file_size = static_cast<uint64_t>(fs::file_size(e.path(), ec));
+    char magic[sizeof kSegmentMagic] = {};
+    const bool v3 = file_size >= sizeof magic &&
+                    PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
+                    std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
+    uint64_t off = kDirectAlign;
+    while (v3 && off + kSealedHeaderBytes <= file_size) {
+      std::byte header[kSealedHeaderBytes];
+      if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
+          GetLe(header, 4) != kSealedRecordMagic) {
+        break;
+      }
+      const uint64_t key_len = GetLe(header + 4, 4);
+      const uint64_t data_len = GetLe(header + 8, 8);
+      if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
+        break;
+      }
+      std::string key(key_len, '\0');
+      if (!PreadAll(fd, reinterpret_cast<std::byte*>(key.data()), key_len,
+                    off + kSealedHeaderBytes) ||
+          SealedHeaderCheck(header, key) != GetLe(header + kSealedCheckAt, 4)) {
+        break;
+      }
+      ids.insert(static_cast<uint32_t>(GetLe(header + 16, 4)));
+      off += AlignUp(kSealedHeaderBytes + key_len + data_len);
+    }
+    ::close(fd);
+  }
+  return ids;
+}
+
 }  // namespace cf::archive

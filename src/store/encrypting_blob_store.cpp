@@ -28,6 +28,15 @@ bool EncryptingBlobStore::IsSealed(ByteView blob) {
   return blob.size() >= kSealedBlobOverhead && std::memcmp(blob.data(), kMagic, 4) == 0;
 }
 
+Result<uint32_t> EncryptingBlobStore::SealedKeyId(std::string_view key) {
+  auto head = inner_->GetPrefix(key, kSealedBlobOverhead);
+  if (!head) return std::unexpected(head.error());
+  if (!IsSealed(*head)) return 0;
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>((*head)[4 + i]) << (8 * i);
+  return id;
+}
+
 Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   if (!encrypt_writes_) return inner_->Put(key, data);
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");

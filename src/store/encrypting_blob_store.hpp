@@ -50,6 +50,15 @@ class EncryptingBlobStore final : public BlobStore {
   // True when `blob` is sealed (starts with the magic).
   static bool IsSealed(ByteView blob);
 
+  // The id of the data key that sealed blob `key` (its header), or 0 for a
+  // plaintext blob; kNotFound for an unknown key. Reads a few bytes only,
+  // so that re-encryption and `cloudfilm keys retire` can survey every blob.
+  Result<uint32_t> SealedKeyId(std::string_view key);
+
+  // Whether new blobs are sealed.
+  bool encrypts_writes() const { return encrypt_writes_; }
+  crypto::KeyStore& keys() { return keys_; }
+
  private:
   std::unique_ptr<BlobStore> inner_;
   crypto::KeyStore& keys_;
