@@ -258,12 +258,13 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
                                            " must be a table ([tenants.<code>])"));
       }
-      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles"}, where))) return r;
+      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles", "crypto_suite"}, where))) return r;
       TenantConfig tenant;
       tenant.code = std::string(code.str());
       if (!(r = Read(*t, "name", tenant.name, where))) return r;
       if (!(r = Read(*t, "region", tenant.region, where))) return r;
       if (!(r = Read(*t, "ae_titles", tenant.ae_titles, where))) return r;
+      if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -303,6 +304,9 @@ Result<void> Validate(const Config& c) {
                                          ": a tenant code is 1 to 32 of a-z, 0-9 and '-', "
                                          "starting with a letter"));
     codes.insert(t.code);
+    if (t.crypto_suite != "default" && t.crypto_suite != "sm")
+      return std::unexpected(
+          ConfigError("tenants." + t.code + ".crypto_suite must be \"default\" or \"sm\""));
     for (const auto& ae : t.ae_titles) {
       if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
         return std::unexpected(ConfigError("tenants." + t.code + ".ae_titles: '" + ae +
@@ -564,9 +568,10 @@ std::string ToToml(const Config& c) {
   for (const auto& tenant : c.tenants) {
     toml::array ae_titles;
     for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
-    tenants.insert(
-        tenant.code,
-        toml::table{{"name", tenant.name}, {"region", tenant.region}, {"ae_titles", ae_titles}});
+    tenants.insert(tenant.code, toml::table{{"name", tenant.name},
+                                            {"region", tenant.region},
+                                            {"ae_titles", ae_titles},
+                                            {"crypto_suite", tenant.crypto_suite}});
   }
   toml::table t{
       {"data", c.data.string()},

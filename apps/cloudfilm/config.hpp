@@ -24,6 +24,10 @@ struct TenantConfig {
   std::string name;
   std::string region;
   std::vector<std::string> ae_titles;
+  // "default" (AES-256-GCM, SHA-256) or "sm" (SM4, SM3: the Chinese national
+  // suite, for hospitals that need 密评 compliance). Applies to the data keys
+  // created from now on; a change rotates the tenant's key at the next start.
+  std::string crypto_suite = "default";
 };
 
 struct Config {

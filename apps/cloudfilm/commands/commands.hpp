@@ -23,6 +23,7 @@ void RegisterStats(CLI::App& app, Runner& run);
 void RegisterCompact(CLI::App& app, Runner& run);
 void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
 void RegisterSql(CLI::App& app, Runner& run);
+void RegisterKeys(CLI::App& app, Runner& run);  // list, rotate, reencrypt, retire
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);
