@@ -67,6 +67,14 @@ CryptoSuite KeyStore::SuiteOf(std::string_view tenant) const {
   return it == options_.suites.end() ? CryptoSuite::kDefault : it->second;
 }
 
+CryptoSuite KeyStore::SuiteForNewKeyLocked(std::string_view tenant) const {
+  if (options_.suites.contains(tenant)) return SuiteOf(tenant);
+  // Not configured here (a CLI run without the server's configuration):
+  // keep the tenant's suite rather than fall back to the default.
+  const auto ids = NewestFirstLocked(tenant);
+  return ids.empty() ? CryptoSuite::kDefault : index_.at(ids.front()).suite;
+}
+
 void KeyStore::RefreshLocked(bool force) {
   const auto now = std::chrono::steady_clock::now();
   // Taken before the listing: a change during it is seen next time.
@@ -173,7 +181,7 @@ Result<std::shared_ptr<const DataKey>> KeyStore::CreateLocked(std::string_view t
     id = 0;
     for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(raw[i]) << (8 * i);
   }
-  keyfile::Header h{id, keyfile::NowMs(), SuiteOf(tenant), std::string(tenant)};
+  keyfile::Header h{id, keyfile::NowMs(), SuiteForNewKeyLocked(tenant), std::string(tenant)};
   // Never older than a key of the tenant: the newest key is the active one,
   // and clocks of two machines sharing a folder may disagree.
   for (const auto& [other, e] : index_) {
@@ -261,6 +269,7 @@ Result<std::shared_ptr<const DataKey>> KeyStore::Rotate(std::string_view tenant)
 }
 
 Result<bool> KeyStore::RotateIfSuiteChanged(std::string_view tenant) {
+  if (!options_.suites.contains(tenant)) return false;
   auto active = Active(tenant);
   if (!active) return std::unexpected(active.error());
   if ((*active)->suite == SuiteOf(tenant)) return false;

@@ -104,7 +104,8 @@ struct KeyInfo {
 };
 
 struct KeyStoreOptions {
-  // The suite of the keys created for a tenant; tenants not listed: default.
+  // The suite of the keys created for a tenant; tenants not listed keep
+  // the suite of their newest key (default for their first).
   std::map<std::string, CryptoSuite, std::less<>> suites;
   // Active() looks for keys other processes added (a rotation) whenever the
   // folder's modification time changes, and at least this often.
@@ -132,14 +133,16 @@ class KeyStore {
   // id, when its file is gone (crypto-shredded, retired or not restored).
   Result<std::shared_ptr<const DataKey>> Find(uint32_t id);
 
-  // Creates a new key for `tenant` in its configured suite, which becomes
-  // its active key. Refused (kConflict) when the folder's keys are wrapped
+  // Creates a new key for `tenant` in its configured suite (a tenant not
+  // in the options keeps the suite of its newest key), which becomes its
+  // active key. Refused (kConflict) when the folder's keys are wrapped
   // under another master key than this process's (a master-key rotation
   // happened since it started: restart it with the new one).
   Result<std::shared_ptr<const DataKey>> Rotate(std::string_view tenant);
 
   // Rotates `tenant` when its active key is not of its configured suite (the
   // setting changed), once even when several processes start together.
+  // Tenants not in the options are left alone.
   // Returns whether a key was created.
   Result<bool> RotateIfSuiteChanged(std::string_view tenant);
 
@@ -173,6 +176,7 @@ class KeyStore {
   void RefreshLocked(bool force);
   // The tenant's key ids, newest first.
   std::vector<uint32_t> NewestFirstLocked(std::string_view tenant) const;
+  CryptoSuite SuiteForNewKeyLocked(std::string_view tenant) const;
   Result<std::shared_ptr<const DataKey>> LoadLocked(uint32_t id);
   // REQUIRES: the folder lock is held.
   Result<std::shared_ptr<const DataKey>> CreateLocked(std::string_view tenant);

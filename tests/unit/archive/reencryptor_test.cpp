@@ -9,9 +9,11 @@
 #include <iterator>
 
 #include "archive/archive.hpp"
+#include "archive/ingest_journal.hpp"
 #include "archive/key_usage.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/sha256.hpp"
 #include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
@@ -238,6 +240,31 @@ TEST(ReencryptorTest, AnSmTenantsBlobsAreSealedWithTheNationalSuiteAndMoveToIt) 
   auto tampered = o.sealed->Get(victim);
   ASSERT_FALSE(tampered);
   EXPECT_NE(tampered.error().message.find("cannot decrypt"), std::string::npos);
+}
+
+TEST(ReencryptorTest, JournalRecordsNotYetCheckpointedKeepTheirKeyFromRetirement) {
+  cf::testing::TempDir dir;
+  Opened o = OpenArchive(dir.Path());
+  const uint32_t old_id = (*o.keys->Active("ruijin"))->id;
+  IngestJournal::Options options{dir.Path() / "journal"};
+  options.keys = o.keys.get();
+  auto journal = IngestJournal::Open(options);
+  ASSERT_TRUE(journal);
+  const std::string data = "journal record " + kMarker;
+  ASSERT_TRUE((*journal)->Append("ruijin/20261129/08/aa.dcm", AsBytes(data),
+                                 crypto::Sha256(AsBytes(data))));
+  const uint32_t new_id = (*o.keys->Rotate("ruijin"))->id;
+  ASSERT_TRUE((*journal)->Append("ruijin/20261129/08/bb.dcm", AsBytes(data),
+                                 crypto::Sha256(AsBytes(data))));
+  auto in_use = IngestJournal::DataKeysInUse(dir.Path() / "journal");
+  ASSERT_TRUE(in_use);
+  EXPECT_EQ(*in_use, (std::set<uint32_t>{old_id, new_id}));
+  auto refused = RetireDataKey(*o.sealed, dir.Path() / "journal", old_id);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("journal"), std::string::npos);
+  // Once checkpointed (the segments removed), the key can go.
+  (*journal)->Remove((*journal)->Seal());
+  EXPECT_TRUE(RetireDataKey(*o.sealed, dir.Path() / "journal", old_id));
 }
 
 }  // namespace

@@ -127,6 +127,9 @@ TEST(KeyRotationTest, TenantsKeepTheirSuiteAndAChangedSettingRotatesOnce) {
   ASSERT_TRUE(found);
   EXPECT_EQ((*found)->suite, CryptoSuite::kSm);
   EXPECT_TRUE(Opens(**found, sealed));
+  // A rotation by a process without the setting keeps the tenant's suite.
+  EXPECT_EQ((*plain->Rotate("xiehe"))->suite, CryptoSuite::kSm);
+  EXPECT_FALSE(*plain->RotateIfSuiteChanged("xiehe"));
 }
 
 TEST(KeyRotationTest, SmKeysAreWrappedWithTheNationalSuite) {
