@@ -26,6 +26,10 @@ struct TenantConfig {
   std::vector<std::string> ae_titles;
   // How long its films are kept from the exam date: 5, 10, 15 or 30 years.
   int service_tier_years = 15;
+  // "default" (AES-256-GCM, SHA-256) or "sm" (SM4, SM3: the Chinese national
+  // suite, for hospitals that need 密评 compliance). Applies to the data keys
+  // created from now on; a change rotates the tenant's key at the next start.
+  std::string crypto_suite = "default";
 };
 
 struct Config {

@@ -17,6 +17,7 @@
 #include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "ledger/transparency_log.hpp"
+#include "store/encrypting_blob_store.hpp"
 
 namespace cf::app {
 
@@ -41,6 +42,9 @@ struct Runtime {
   std::unique_ptr<crypto::KeyStore> keys;  // outlives the blob store and archive
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<store::BlobStore> blobs;
+  // `blobs` itself when the folder has keys (re-encryption, key usage);
+  // null otherwise. Not owned.
+  store::EncryptingBlobStore* sealed = nullptr;
   std::unique_ptr<archive::Archive> archive;
 };
 
@@ -54,6 +58,17 @@ struct Runtime {
 enum class Role { kServer, kImport, kTool, kExclusive };
 
 Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
+
+// The master key as configured (CLOUDFILM_MASTER_KEY, security.master_key_file
+// or DATA/keys/master.key, generated when missing).
+Result<std::unique_ptr<crypto::KeyProvider>> OpenMasterKey(const Config& config);
+
+// The data keys of DATA/keys, with each tenant's configured crypto suite.
+Result<std::unique_ptr<crypto::KeyStore>> OpenKeyStore(const Config& config);
+
+// The wrapped key of the encrypted SQLite databases and its wrap context,
+// for master-key rotation.
+crypto::WrappedKeyFile DatabasesKeyFile(const Config& config);
 
 // The SQLite VFS that encrypts the database at `path` (catalog, access or
 // audit; registered once per label), converting a plaintext database from

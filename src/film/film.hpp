@@ -19,7 +19,7 @@ struct Film {
   std::string study_uid;
   std::string manifest;         // canonical JSON, the signed bytes
   std::string manifest_sha256;  // hex
-  std::string suite;            // "ed25519" or "sm2-sm3"
+  std::string suite;            // "ed25519" or "sm2" (crypto::SuiteName)
   std::string key_id;           // of the tenant's signing key
   Bytes signature;
   uint64_t ledger_index = 0;  // the log entry recording the issuance

@@ -13,6 +13,10 @@ cat >"$WORK/cloudfilm.toml" <<TOML
 name = "Ruijin Hospital"
 ae_titles = ["RJ_CT"]
 service_tier_years = 30
+[tenants.huashan]
+name = "Huashan Hospital"
+ae_titles = ["HS_CT"]
+crypto_suite = "sm"
 TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 61 --patients 1 --studies 1 --series 2 --instances 2 \
@@ -88,9 +92,30 @@ check_eq "and the first says it is superseded" \
 check_eq "issuing for an unknown exam: 404" 404 "$(as -o /dev/null -w '%{http_code}' \
   -H 'Content-Type: application/json' --data-binary '{"study_uid":"1.2.3.4.5"}' "$BASE/api/films")"
 
+# A hospital on the national suite: its film is signed with SM2 over SM3.
+check "HS_CT stores the same exam at Huashan" storescu -aet HS_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
+printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
+  --login dr.hs --role doctor --tenant huashan >/dev/null
+HS=$(CLOUDFILM_BOOTSTRAP_TOKEN= "$CLOUDFILM" tokens issue "${CONFIG[@]}" --data "$WORK/data" --login dr.hs --label t 2>/dev/null)
+curl -q -s -H "Authorization: Bearer $HS" -H 'Content-Type: application/json' --data-binary \
+  "{\"study_uid\":\"$STUDY\",\"kind\":\"radiology\",\"status\":\"final\",\"conclusion\":\"正常\",\"signer\":\"王医生\",\"signed_at\":\"2026-11-29T10:00:00+08:00\"}" \
+  "$BASE/api/reports" >/dev/null
+HS_FILM=$(curl -q -s -H "Authorization: Bearer $HS" "$BASE/api/films?study=$STUDY" | jq -r '.items[0].id')
+curl -q -s -H "Authorization: Bearer $HS" "$BASE/api/films/$HS_FILM" >"$WORK/hs-film.json"
+check_eq "Huashan's film is its own, signed with SM2" "huashan sm2" \
+  "$(jq -r '"\(.tenant) \(.signature_suite)"' "$WORK/hs-film.json")"
+jq -j .manifest "$WORK/hs-film.json" >"$WORK/hs-manifest.json"
+jq -r .verification.public_key_pem "$WORK/hs-film.json" >"$WORK/hs.pub.pem"
+jq -r .signature "$WORK/hs-film.json" | base64 -d >"$WORK/hs-manifest.sig"
+check "openssl verifies it with SM3 and the standard distinguishing ID" \
+  openssl pkeyutl -verify -pubin -inkey "$WORK/hs.pub.pem" -rawin -digest sm3 \
+  -pkeyopt distid:1234567812345678 -in "$WORK/hs-manifest.json" -sigfile "$WORK/hs-manifest.sig"
+check_eq "Ruijin's doctor cannot see Huashan's film: 404" 404 \
+  "$(as -o /dev/null -w '%{http_code}' "$BASE/api/films/$HS_FILM")"
+
 check "SIGTERM stops the server with exit 0" stop_server
 check "cloudfilm ledger check passes" "$CLOUDFILM" ledger check "${CONFIG[@]}" --data "$WORK/data"
-check_eq "the log holds the two issuances" 2 \
+check_eq "the log holds the three issuances" 3 \
   "$("$CLOUDFILM" ledger show "${CONFIG[@]}" --data "$WORK/data" | jq -r .tree_size)"
 check "neither the patient nor the report text is on disk in clear" bash -c \
   "! grep -rqF '$PATIENT_ID' '$WORK/data' && ! grep -rqF '未见异常' '$WORK/data'"

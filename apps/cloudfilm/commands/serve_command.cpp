@@ -11,6 +11,7 @@
 
 #include "../audit_export.hpp"
 #include "../runtime.hpp"
+#include "archive/reencryptor.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -41,6 +42,14 @@ int RunServe(const Config& config) {
 
   auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
+  // After a key rotation, old blobs move to the new keys when the archive
+  // is idle; the position survives restarts (docs/security.md, "Keys").
+  std::optional<archive::Reencryptor> reencryptor;
+  if (config.encryption && rt->sealed != nullptr) {
+    reencryptor.emplace(*rt->catalog, *rt->sealed,
+                        archive::ReencryptOptions{config.KeysPath() / "reencrypt.position"});
+    reencryptor->Start([a = rt->archive.get()] { return a->Storage().backlog > 0; });
+  }
   auto bootstrap = ReadBootstrapToken(config);
   if (!bootstrap) return ReportError(bootstrap.error());
   const bool has_bootstrap = !bootstrap->empty();
