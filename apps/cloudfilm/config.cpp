@@ -274,12 +274,21 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
                                            " must be a table ([tenants.<code>])"));
       }
-      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles"}, where))) return r;
+      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles", "crypto_suite", "service_tier_years"},
+                          where))) {
+        return r;
+      }
       TenantConfig tenant;
       tenant.code = std::string(code.str());
       if (!(r = Read(*t, "name", tenant.name, where))) return r;
       if (!(r = Read(*t, "region", tenant.region, where))) return r;
       if (!(r = Read(*t, "ae_titles", tenant.ae_titles, where))) return r;
+      if (!(r = Read(*t, "service_tier_years", tenant.service_tier_years, where))) return r;
+      if (tenant.service_tier_years != 5 && tenant.service_tier_years != 10 &&
+          tenant.service_tier_years != 15 && tenant.service_tier_years != 30) {
+        return std::unexpected(ConfigError(where + "service_tier_years must be 5, 10, 15 or 30"));
+      }
+      if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -323,6 +332,9 @@ Result<void> Validate(const Config& c) {
                                          ": a tenant code is 1 to 32 of a-z, 0-9 and '-', "
                                          "starting with a letter"));
     codes.insert(t.code);
+    if (t.crypto_suite != "default" && t.crypto_suite != "sm")
+      return std::unexpected(
+          ConfigError("tenants." + t.code + ".crypto_suite must be \"default\" or \"sm\""));
     for (const auto& ae : t.ae_titles) {
       if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
         return std::unexpected(ConfigError("tenants." + t.code + ".ae_titles: '" + ae +
@@ -338,7 +350,7 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(
         ConfigError("dicom.unknown_callers must be \"refuse\" or a tenant code "
                     "(default or one of [tenants])"));
-  if (!crypto::ParseSuite(c.ledger_signature_suite))
+  if (!crypto::ParseSignatureSuite(c.ledger_signature_suite))
     return std::unexpected(ConfigError("ledger.signature_suite must be \"ed25519\" or \"sm2\""));
   if (c.max_pdu < 4096 || c.max_pdu > 131072)
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
@@ -604,9 +616,11 @@ std::string ToToml(const Config& c) {
   for (const auto& tenant : c.tenants) {
     toml::array ae_titles;
     for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
-    tenants.insert(
-        tenant.code,
-        toml::table{{"name", tenant.name}, {"region", tenant.region}, {"ae_titles", ae_titles}});
+    tenants.insert(tenant.code, toml::table{{"name", tenant.name},
+                                            {"region", tenant.region},
+                                            {"ae_titles", ae_titles},
+                                            {"service_tier_years", tenant.service_tier_years},
+                                            {"crypto_suite", tenant.crypto_suite}});
   }
   toml::table t{
       {"data", c.data.string()},

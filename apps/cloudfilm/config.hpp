@@ -24,6 +24,12 @@ struct TenantConfig {
   std::string name;
   std::string region;
   std::vector<std::string> ae_titles;
+  // How long its films are kept from the exam date: 5, 10, 15 or 30 years.
+  int service_tier_years = 15;
+  // "default" (AES-256-GCM, SHA-256) or "sm" (SM4, SM3: the Chinese national
+  // suite, for hospitals that need 密评 compliance). Applies to the data keys
+  // created from now on; a change rotates the tenant's key at the next start.
+  std::string crypto_suite = "default";
 };
 
 struct Config {
@@ -153,6 +159,7 @@ struct Config {
   std::filesystem::path AccessPath() const { return data / "access.sqlite"; }
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
   std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
+  std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "catalog/encrypted_vfs.hpp"
 #include "catalog/sqlite_catalog.hpp"
@@ -35,20 +36,41 @@ Result<FolderLock> Lock(const std::filesystem::path& path, int operation, const 
   return lock;
 }
 
+constexpr std::string_view kDatabasesKeyContext = "cloudfilm sqlite databases v1";
+
 }  // namespace
 
 FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+Result<std::unique_ptr<crypto::KeyProvider>> OpenMasterKey(const Config& config) {
+  return crypto::OpenLocalKeyProvider(
+      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+}
+
+Result<std::unique_ptr<crypto::KeyStore>> OpenKeyStore(const Config& config) {
+  auto provider = OpenMasterKey(config);
+  if (!provider) return std::unexpected(provider.error());
+  crypto::KeyStoreOptions options;
+  for (const auto& t : config.tenants) {
+    options.suites[t.code] =
+        crypto::ParseSuite(t.crypto_suite).value_or(crypto::CryptoSuite::kDefault);
+  }
+  return crypto::KeyStore::Open(config.KeysPath(), std::move(*provider), std::move(options));
+}
+
+crypto::WrappedKeyFile DatabasesKeyFile(const Config& config) {
+  return {config.KeysPath() / "databases.wrapped", std::string(kDatabasesKeyContext)};
+}
+
 Result<std::string> DatabaseVfs(const Config& config, std::string_view label,
                                 const std::filesystem::path& path) {
   if (!config.encryption) return std::string();
-  auto provider = crypto::OpenLocalKeyProvider(
-      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+  auto provider = OpenMasterKey(config);
   if (!provider) return std::unexpected(provider.error());
-  auto key = crypto::OpenOrCreateWrappedKey(**provider, config.KeysPath() / "databases.wrapped",
-                                            "cloudfilm sqlite databases v1");
+  const crypto::WrappedKeyFile databases = DatabasesKeyFile(config);
+  auto key = crypto::OpenOrCreateWrappedKey(**provider, databases.file, databases.context);
   if (!key) return std::unexpected(key.error());
   auto vfs =
       catalog::RegisterEncryptedVfs(std::span<const std::byte, catalog::kEncryptedVfsKeyBytes>(
@@ -94,10 +116,7 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   // writes through the same keys. With encryption off, a folder that has
   // keys still opens what was sealed before; new bytes go in plaintext.
   if (config.encryption || crypto::KeyStore::HasKeys(config.KeysPath())) {
-    auto provider = crypto::OpenLocalKeyProvider(
-        {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
-    if (!provider) return std::unexpected(provider.error());
-    auto keys = crypto::KeyStore::Open(config.KeysPath(), std::move(*provider));
+    auto keys = OpenKeyStore(config);
     if (!keys) return std::unexpected(keys.error());
     rt.keys = std::move(*keys);
     if (config.encryption) {
@@ -107,10 +126,21 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
       for (const auto& t : config.tenants) tenants.push_back(t.code);
       for (const auto& tenant : tenants) {
         if (auto active = rt.keys->Active(tenant); !active) return std::unexpected(active.error());
+        // tenants.<code>.crypto_suite changed: new data goes under a key of
+        // the new suite at once; re-encryption moves the old data.
+        auto rotated = rt.keys->RotateIfSuiteChanged(tenant);
+        if (!rotated) return std::unexpected(rotated.error());
+        if (*rotated) {
+          log::Info("keys.suite_changed",
+                    {{"tenant", tenant},
+                     {"suite", std::string(crypto::SuiteName(rt.keys->SuiteOf(tenant)))}});
+        }
       }
     }
-    rt.blobs = std::make_unique<store::EncryptingBlobStore>(std::move(rt.blobs), *rt.keys,
-                                                            config.encryption);
+    auto sealed = std::make_unique<store::EncryptingBlobStore>(std::move(rt.blobs), *rt.keys,
+                                                               config.encryption);
+    rt.sealed = sealed.get();
+    rt.blobs = std::move(sealed);
   }
   catalog::SqliteOptions sqlite_options;
   sqlite_options.path = config.CatalogPath();
@@ -162,9 +192,9 @@ Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config
     if (!provider) return std::unexpected(provider.error());
     auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
     if (!keys) return std::unexpected(keys.error());
-    auto key =
-        (*keys)->Active(crypto::kLedgerKeyOwner, crypto::ParseSuite(config.ledger_signature_suite)
-                                                     .value_or(crypto::SignatureSuite::kEd25519));
+    auto key = (*keys)->Active(crypto::kLedgerKeyOwner,
+                               crypto::ParseSignatureSuite(config.ledger_signature_suite)
+                                   .value_or(crypto::SignatureSuite::kEd25519));
     if (!key) return std::unexpected(key.error());
     options.signer = *key;
   }
@@ -238,6 +268,43 @@ Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config) {
   auto vfs = DatabaseVfs(config, "reports", config.ReportsPath());
   if (!vfs) return std::unexpected(vfs.error());
   return film::ReportStore::Open({config.ReportsPath(), *vfs});
+}
+
+Result<FilmParts> OpenFilmParts(const Config& config) {
+  FilmParts parts;
+  auto vfs = DatabaseVfs(config, "films", config.FilmsPath());
+  if (!vfs) return std::unexpected(vfs.error());
+  auto films = film::FilmStore::Open(config.FilmsPath(), *vfs);
+  if (!films) return std::unexpected(films.error());
+  parts.films = std::move(*films);
+  auto log = OpenLedger(config, /*sign=*/true);
+  if (!log) return std::unexpected(log.error());
+  parts.log = std::move(*log);
+  // Signing keys are wrapped by the master key whether or not the data is
+  // encrypted at rest.
+  auto provider = crypto::OpenLocalKeyProvider(
+      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
+  if (!provider) return std::unexpected(provider.error());
+  auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+  if (!keys) return std::unexpected(keys.error());
+  parts.keys = std::move(*keys);
+  std::map<std::string, int, std::less<>> tiers;
+  std::map<std::string, crypto::SignatureSuite, std::less<>> suites;
+  for (const auto& t : config.tenants) {
+    tiers[t.code] = t.service_tier_years;
+    // The national suite signs with SM2 over SM3, like it seals with SM4.
+    suites[t.code] =
+        t.crypto_suite == "sm" ? crypto::SignatureSuite::kSm2Sm3 : crypto::SignatureSuite::kEd25519;
+  }
+  parts.options.suite_of = [suites](std::string_view tenant) {
+    const auto it = suites.find(tenant);
+    return it == suites.end() ? crypto::SignatureSuite::kEd25519 : it->second;
+  };
+  parts.options.service_tier_years = [tiers](std::string_view tenant) {
+    const auto it = tiers.find(tenant);
+    return it == tiers.end() ? 15 : it->second;
+  };
+  return parts;
 }
 
 }  // namespace cf::app

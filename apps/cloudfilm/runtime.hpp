@@ -14,8 +14,10 @@
 #include "config.hpp"
 #include "crypto/key_store.hpp"
 #include "crypto/signing.hpp"
+#include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "ledger/transparency_log.hpp"
+#include "store/encrypting_blob_store.hpp"
 
 namespace cf::app {
 
@@ -40,6 +42,9 @@ struct Runtime {
   std::unique_ptr<crypto::KeyStore> keys;  // outlives the blob store and archive
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<store::BlobStore> blobs;
+  // `blobs` itself when the folder has keys (re-encryption, key usage);
+  // null otherwise. Not owned.
+  store::EncryptingBlobStore* sealed = nullptr;
   std::unique_ptr<archive::Archive> archive;
 };
 
@@ -53,6 +58,17 @@ struct Runtime {
 enum class Role { kServer, kImport, kTool, kExclusive };
 
 Result<Runtime> OpenRuntime(const Config& config, Role role = Role::kTool);
+
+// The master key as configured (CLOUDFILM_MASTER_KEY, security.master_key_file
+// or DATA/keys/master.key, generated when missing).
+Result<std::unique_ptr<crypto::KeyProvider>> OpenMasterKey(const Config& config);
+
+// The data keys of DATA/keys, with each tenant's configured crypto suite.
+Result<std::unique_ptr<crypto::KeyStore>> OpenKeyStore(const Config& config);
+
+// The wrapped key of the encrypted SQLite databases and its wrap context,
+// for master-key rotation.
+crypto::WrappedKeyFile DatabasesKeyFile(const Config& config);
 
 // The SQLite VFS that encrypts the database at `path` (catalog, access or
 // audit; registered once per label), converting a plaintext database from
@@ -83,6 +99,17 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token 
 
 // DATA/reports.sqlite, encrypted like the other databases.
 Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config);
+
+// What issuing films needs besides the archive and the reports: the films
+// (DATA/films.sqlite), the transparency log (signing) and the hospitals'
+// signing keys. Destroy the issuer first.
+struct FilmParts {
+  std::unique_ptr<film::FilmStore> films;
+  std::unique_ptr<ledger::TransparencyLog> log;
+  std::unique_ptr<crypto::SigningKeyStore> keys;
+  film::IssuerOptions options;
+};
+Result<FilmParts> OpenFilmParts(const Config& config);
 
 // $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
 // child processes do not inherit it), else the first line of

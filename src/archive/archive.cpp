@@ -32,19 +32,6 @@ int64_t NowMs() {
       .count();
 }
 
-// Keys group blobs by tenant (whose data key seals them, see
-// store::TenantOfBlobKey) and then by the hour they arrived, so that
-// concurrent writes share a folder (and its fsync) and operators can back up,
-// inspect or remove by hospital and date.
-std::string NewBlobKey(std::string_view tenant) {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y%m%d/%H", &tm);
-  return std::string(tenant) + "/" + when + "/" + crypto::RandomHex(16) + ".dcm";
-}
-
 std::string_view OutcomeName(catalog::IndexOutcome o) {
   switch (o) {
     case catalog::IndexOutcome::kStored:
@@ -58,6 +45,19 @@ std::string_view OutcomeName(catalog::IndexOutcome o) {
 }
 
 }  // namespace
+
+// Keys group blobs by tenant (whose data key seals them, see
+// store::TenantOfBlobKey) and then by the hour they arrived, so that
+// concurrent writes share a folder (and its fsync) and operators can back up,
+// inspect or remove by hospital and date.
+std::string NewBlobKey(std::string_view tenant) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y%m%d/%H", &tm);
+  return std::string(tenant) + "/" + when + "/" + crypto::RandomHex(16) + ".dcm";
+}
 
 Archive::Archive(catalog::Catalog& catalog, store::BlobStore& blobs, ArchiveOptions options)
     : catalog_(catalog), blobs_(blobs), options_(std::move(options)) {}

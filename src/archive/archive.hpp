@@ -123,6 +123,10 @@ struct FsckReport {
   }
 };
 
+// A fresh blob key for an object of `tenant`: "<tenant>/<YYYYMMDD>/<HH>/
+// <128 random bits>.dcm" (docs/storage-format.md).
+std::string NewBlobKey(std::string_view tenant);
+
 class IngestJournal;
 class Materializer;
 

@@ -211,7 +211,7 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   // zeros already.
   if (data_key) {
     ciphertext.resize(data.size());
-    auto sealed = data_key->aead.Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
+    auto sealed = data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
     PutLe(header + 16, data_key->id, 4);
     std::memcpy(header + 20, nonce.data(), nonce.size());
     std::memcpy(header + 32, tag.data(), tag.size());
@@ -277,8 +277,8 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
     return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
   }
   if (ref.data_key) {
-    auto opened = ref.data_key->aead.Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
-                                          out, ref.tag, out);
+    auto opened = ref.data_key->aead->Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
+                                           out, ref.tag, out);
     if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   }
   return out;
@@ -372,7 +372,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       std::memcpy(nonce.data(), header + 20, nonce.size());
       std::memcpy(tag.data(), header + 32, tag.size());
       const std::span<std::byte> data = std::span(buf).subspan(key_len, data_len);
-      if (!(*data_key)->aead.Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
+      if (!(*data_key)->aead->Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
         log::Warn("journal.torn_record", {{"segment", path.filename().string()}, {"offset", off}});
         break;  // torn tail: the header was written, the data was not
       }
@@ -408,6 +408,49 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     replayed.push_back(path);
   }
   return replayed;
+}
+
+Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
+  std::set<uint32_t> ids;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return ids;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.starts_with("seg-") || !name.ends_with(".log")) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;  // checkpointed meanwhile
+      return std::unexpected(IoError("open " + name, errno));
+    }
+    const uint64_t file_size = static_cast<uint64_t>(fs::file_size(e.path(), ec));
+    char magic[sizeof kSegmentMagic] = {};
+    const bool v3 = file_size >= sizeof magic &&
+                    PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
+                    std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
+    uint64_t off = kDirectAlign;
+    while (v3 && off + kSealedHeaderBytes <= file_size) {
+      std::byte header[kSealedHeaderBytes];
+      if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
+          GetLe(header, 4) != kSealedRecordMagic) {
+        break;
+      }
+      const uint64_t key_len = GetLe(header + 4, 4);
+      const uint64_t data_len = GetLe(header + 8, 8);
+      if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
+        break;
+      }
+      std::string key(key_len, '\0');
+      if (!PreadAll(fd, reinterpret_cast<std::byte*>(key.data()), key_len,
+                    off + kSealedHeaderBytes) ||
+          SealedHeaderCheck(header, key) != GetLe(header + kSealedCheckAt, 4)) {
+        break;
+      }
+      ids.insert(static_cast<uint32_t>(GetLe(header + 16, 4)));
+      off += AlignUp(kSealedHeaderBytes + key_len + data_len);
+    }
+    ::close(fd);
+  }
+  return ids;
 }
 
 }  // namespace cf::archive

@@ -38,6 +38,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,12 @@ class IngestJournal {
       const std::filesystem::path& dir,
       const std::function<Result<void>(std::string_view key, ByteView data)>& visit,
       crypto::KeyStore* keys = nullptr);
+
+  // The data key ids of the sealed records in every segment of `dir`, of
+  // running processes too: a key that a record not yet checkpointed needs
+  // must not be retired. Reads record headers only (complete ones: a torn
+  // tail ends a segment as at replay).
+  static Result<std::set<uint32_t>> DataKeysInUse(const std::filesystem::path& dir);
 
  private:
   explicit IngestJournal(Options options);

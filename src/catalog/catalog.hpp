@@ -98,6 +98,17 @@ class Catalog {
       int64_t after_pk, int limit,
       int64_t received_before_ms = std::numeric_limits<int64_t>::max()) = 0;
 
+  // Every instance version's blob, in catalog order after `after_pk`, at
+  // most `limit`: what re-encryption under a tenant's new data key walks
+  // (a persisted pk lets it resume after a restart).
+  struct StoredBlob {
+    int64_t pk = 0;
+    std::string blob_key;
+    uint64_t stored_size = 0;
+    StoredForm form = StoredForm::kUnexamined;
+  };
+  virtual Result<std::vector<StoredBlob>> ListBlobs(int64_t after_pk, int limit) = 0;
+
   virtual Result<Totals> GetTotals() = 0;
   // Received and stored bytes per series modality, largest first. A scan
   // of the instances: for reports, not for every request.

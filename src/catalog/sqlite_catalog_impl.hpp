@@ -41,6 +41,7 @@ class SqliteCatalog final : public Catalog {
   Result<IndexResult> Index(const InstanceToIndex& instance) override;
   Result<void> Sync() override;
   Result<void> UpdateBlob(const BlobUpdate& update) override;
+  Result<std::vector<StoredBlob>> ListBlobs(int64_t after_pk, int limit) override;
   Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit,
                                                      int64_t received_before_ms) override;
   Result<Totals> GetTotals() override;

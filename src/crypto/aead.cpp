@@ -125,7 +125,7 @@ Result<void> Aes256Gcm::Open(ByteView aad, const AeadNonce& nonce, ByteView ciph
   return {};
 }
 
-Result<Bytes> Aes256Gcm::SealPacked(ByteView aad, ByteView plaintext) const {
+Result<Bytes> Aead::SealPacked(ByteView aad, ByteView plaintext) const {
   Bytes out(kAeadOverhead + plaintext.size());
   AeadNonce nonce;
   AeadTag tag;
@@ -137,8 +137,7 @@ Result<Bytes> Aes256Gcm::SealPacked(ByteView aad, ByteView plaintext) const {
   return out;
 }
 
-Result<void> Aes256Gcm::OpenPacked(ByteView aad, ByteView packed,
-                                   std::span<std::byte> plaintext) const {
+Result<void> Aead::OpenPacked(ByteView aad, ByteView packed, std::span<std::byte> plaintext) const {
   if (packed.size() < kAeadOverhead || plaintext.size() != packed.size() - kAeadOverhead) {
     return Fail(ErrorCode::kInternal, "cannot decrypt: truncated message");
   }

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Authenticated encryption with AES-256-GCM (OpenSSL EVP): a random 96-bit
+// Authenticated encryption behind one interface (Aead), so that sealed
+// formats do not depend on the crypto suite: every implementation takes a
+// 32-byte key, a 96-bit nonce and a 128-bit tag. The default suite's
+// AES-256-GCM lives here; the national suite's SM4-CTR + HMAC-SM3 in
+// sm_aead.hpp; MakeAead (suite.hpp) picks one.
+//
+// AES-256-GCM (OpenSSL EVP): a random 96-bit
 // nonce per message, a 128-bit tag, and associated data that is
 // authenticated but not stored (the caller binds where a message belongs,
 // such as a blob's key, so that a message moved elsewhere fails to open).
@@ -18,6 +24,7 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/suite.hpp"
 
 namespace cf::crypto {
 
@@ -54,28 +61,42 @@ class SecretBytes {
 // Wipes `bytes` (OPENSSL_cleanse, which the compiler cannot drop).
 void Wipe(std::span<std::byte> bytes);
 
-// One AES-256 key, ready to seal and open. Thread-safe (immutable); each
-// call uses its own cipher context.
-class Aes256Gcm {
+// One key of some suite, ready to seal and open. Implementations are
+// thread-safe (immutable); each call uses its own cipher context.
+class Aead {
  public:
-  // kInvalidArgument unless `key` is 32 bytes.
-  static Result<Aes256Gcm> FromKey(ByteView key);
+  virtual ~Aead() = default;
+
+  virtual CryptoSuite suite() const = 0;
 
   // Encrypts `plaintext` into `ciphertext` (same size; may be the same
   // memory) under a fresh random nonce, binding `aad`.
-  Result<void> Seal(ByteView aad, ByteView plaintext, std::span<std::byte> ciphertext,
-                    AeadNonce& nonce, AeadTag& tag) const;
+  virtual Result<void> Seal(ByteView aad, ByteView plaintext, std::span<std::byte> ciphertext,
+                            AeadNonce& nonce, AeadTag& tag) const = 0;
 
   // Decrypts and checks the tag. kInternal ("cannot decrypt") when the key,
   // nonce, associated data, ciphertext or tag differ from those sealed; the
   // contents of `plaintext` are then unspecified (the caller discards them).
-  Result<void> Open(ByteView aad, const AeadNonce& nonce, ByteView ciphertext, const AeadTag& tag,
-                    std::span<std::byte> plaintext) const;
+  virtual Result<void> Open(ByteView aad, const AeadNonce& nonce, ByteView ciphertext,
+                            const AeadTag& tag, std::span<std::byte> plaintext) const = 0;
 
   // Packed messages: nonce | ciphertext | tag.
   Result<Bytes> SealPacked(ByteView aad, ByteView plaintext) const;
   // REQUIRES: plaintext.size() == packed.size() - kAeadOverhead.
   Result<void> OpenPacked(ByteView aad, ByteView packed, std::span<std::byte> plaintext) const;
+};
+
+// AES-256-GCM: the default suite.
+class Aes256Gcm final : public Aead {
+ public:
+  // kInvalidArgument unless `key` is 32 bytes.
+  static Result<Aes256Gcm> FromKey(ByteView key);
+
+  CryptoSuite suite() const override { return CryptoSuite::kDefault; }
+  Result<void> Seal(ByteView aad, ByteView plaintext, std::span<std::byte> ciphertext,
+                    AeadNonce& nonce, AeadTag& tag) const override;
+  Result<void> Open(ByteView aad, const AeadNonce& nonce, ByteView ciphertext, const AeadTag& tag,
+                    std::span<std::byte> plaintext) const override;
 
  private:
   explicit Aes256Gcm(SecretBytes key) : key_(std::move(key)) {}

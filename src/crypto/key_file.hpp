@@ -1,35 +1,75 @@
 // SPDX-License-Identifier: Apache-2.0
-// File helpers shared by the key folders (key_store.cpp for data keys,
-// signing_key_store.cpp for signing keys): keys are written once, never
-// replaced, and made durable before anything depends on them. Private to
-// the crypto part.
+// The on-disk form of wrapped data keys (DATA/keys/<tenant>.<id>.wrapped)
+// and the file operations that keep the key folder crash-safe. Private to
+// crypto: the KeyStore and the master-key rotation share it.
+//
+// Little endian:
+//   "CFK1" | u32 id | u64 created (ms since 1970) | u16 tenant length |
+//          tenant | wrapped key (nonce 12, key 32, tag 16)
+//   "CFK2" | u32 id | u64 created | u8 suite | u16 tenant length | tenant |
+//          wrapped key
+// CFK1 is the default suite (and what every earlier version wrote and
+// reads); CFK2 carries the suite of keys of other suites. The wrap binds
+// tenant, id and suite as associated data (WrapContext).
 #pragma once
 
-#include <sys/types.h>
-
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/suite.hpp"
 
-namespace cf::crypto {
+namespace cf::crypto::keyfile {
 
-// Writes `data` to `path` atomically and durably (temporary file, fsync,
-// rename without replacing, folder fsync): kConflict when `path` exists.
-Result<void> WriteNewKeyFile(const std::filesystem::path& path, ByteView data, mode_t mode);
+struct Header {
+  uint32_t id = 0;
+  uint64_t created_ms = 0;
+  CryptoSuite suite = CryptoSuite::kDefault;
+  std::string tenant;
+};
 
-// An exclusive flock on dir/.lock for as long as it lives, so that
-// processes sharing a key folder agree on which key they create.
-class KeyDirLock {
+struct Contents {
+  Header header;
+  Bytes wrapped;  // what the KeyProvider wrapped
+};
+
+bool IsValidTenant(std::string_view tenant);
+std::string FileName(std::string_view tenant, uint32_t id);
+// "<tenant>.<id>.wrapped" -> tenant, id.
+bool ParseFileName(const std::string& name, std::string* tenant, uint32_t* id);
+// The associated data of a data key's wrap.
+std::string WrapContext(const Header& header);
+
+Bytes Encode(const Header& header, ByteView wrapped);
+// Reads and checks a key file: kInternal "damaged key file ..." when it does
+// not parse or its name does not match its contents.
+Result<Contents> Read(const std::filesystem::path& file);
+
+// Writes `data` to `path` atomically and durably (a temporary file beside
+// it, fsync, rename, folder fsync). WriteNew never replaces an existing file
+// (kConflict); Replace does, atomically.
+Result<void> WriteNew(const std::filesystem::path& path, ByteView data);
+Result<void> Replace(const std::filesystem::path& path, ByteView data);
+
+uint64_t NowMs();
+
+// An exclusive flock on dir/.lock for as long as it lives: serializes key
+// creation, removal and re-wrapping between processes. Not reentrant: one
+// per thread at a time (a second flock on a new descriptor would wait for
+// the first).
+class DirLock {
  public:
-  explicit KeyDirLock(const std::filesystem::path& dir);
-  ~KeyDirLock();
-  KeyDirLock(const KeyDirLock&) = delete;
-  KeyDirLock& operator=(const KeyDirLock&) = delete;
+  explicit DirLock(const std::filesystem::path& dir);
+  ~DirLock();
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
   bool ok() const { return fd_ >= 0; }
 
  private:
   int fd_ = -1;
 };
 
-}  // namespace cf::crypto
+}  // namespace cf::crypto::keyfile

@@ -1,27 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
-// Key wrapping is AES-256-GCM under the master key rather than RFC 5649
-// (EVP_aes_256_wrap_pad): GCM authenticates associated data, which binds a
-// wrapped key to its tenant and key id (a file renamed to another tenant
-// fails to unwrap), and it is the one primitive the rest of the code uses.
-// Its random 96-bit nonces are safe for the handful of data keys one master
-// key ever wraps. A KMS provider would use the KMS's own wrap call.
-//
-// Wrapped key file, little endian:
-//   "CFK1" | u32 key id | u64 created (ms since 1970) | u16 tenant length |
-//   tenant | nonce (12) | wrapped key (32) | tag (16)
+// The data keys of a key folder (file format: key_file.hpp). The folder is
+// the truth: this process keeps an index of the key files' headers and the
+// keys it unwrapped, and refreshes the index when the folder changes, so
+// that a key another process creates (`cloudfilm keys rotate`) or removes
+// (`cloudfilm keys retire`, crypto-shredding) takes effect here too.
 #include "crypto/key_store.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
+#include <optional>
 
-#include "core/file_io.hpp"
 #include "core/log.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/random.hpp"
@@ -31,177 +22,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kKeyMagic[4] = {'C', 'F', 'K', '1'};
-constexpr std::string_view kWrappedSuffix = ".wrapped";
-
-std::string WrapContext(std::string_view tenant, uint32_t id) {
-  return "cloudfilm-data-key-v1/" + std::string(tenant) + "/" + std::to_string(id);
+timespec ModificationTime(const fs::path& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return {};
+  return st.st_mtim;
 }
 
-bool IsValidTenant(std::string_view t) {
-  if (t.empty() || t.size() > 64) return false;
-  for (char c : t) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-  }
-  return true;
+bool operator==(const timespec& a, const timespec& b) {
+  return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
-
-void PutLe(Bytes& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
-}
-uint64_t GetLe(const std::byte* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
-// "<tenant>.<id>.wrapped" -> tenant, id.
-bool ParseKeyFileName(const std::string& name, std::string* tenant, uint32_t* id) {
-  if (!name.ends_with(kWrappedSuffix)) return false;
-  const std::string stem = name.substr(0, name.size() - kWrappedSuffix.size());
-  const auto dot = stem.rfind('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == stem.size()) return false;
-  uint64_t v = 0;
-  for (char c : stem.substr(dot + 1)) {
-    if (c < '0' || c > '9' || v > 0xffffffffull) return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (v == 0 || v > 0xffffffffull) return false;
-  *tenant = stem.substr(0, dot);
-  *id = static_cast<uint32_t>(v);
-  return IsValidTenant(*tenant);
-}
-
-Result<SecretBytes> ParseHexKey(std::string_view text, const std::string& where) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.remove_suffix(1);
-  }
-  if (text.size() != 2 * kAeadKeyBytes) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "master key from " + where + " must be 64 hex characters (32 bytes)");
-  }
-  SecretBytes key(kAeadKeyBytes);
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < kAeadKeyBytes; ++i) {
-    const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "master key from " + where + " must be 64 hex characters (32 bytes)");
-    }
-    key.span()[i] = static_cast<std::byte>(hi * 16 + lo);
-  }
-  return key;
-}
-
-Error Errno(const std::string& what) {
-  return Error{ErrorCode::kStorageUnavailable, what + ": " + std::strerror(errno)};
-}
-
-class LocalKeyProvider final : public KeyProvider {
- public:
-  LocalKeyProvider(Aes256Gcm master, std::string description)
-      : master_(std::move(master)), description_(std::move(description)) {}
-
-  Result<Bytes> Wrap(ByteView data_key, std::string_view context) override {
-    return master_.SealPacked(AsBytes(context), data_key);
-  }
-
-  Result<SecretBytes> Unwrap(ByteView wrapped, std::string_view context) override {
-    if (wrapped.size() < kAeadOverhead) return Fail(ErrorCode::kInternal, "cannot unwrap data key");
-    SecretBytes key(wrapped.size() - kAeadOverhead);
-    if (!master_.OpenPacked(AsBytes(context), wrapped, key.span())) {
-      return Fail(ErrorCode::kInternal,
-                  "cannot unwrap data key: another master key, or the key file was moved or "
-                  "damaged");
-    }
-    return key;
-  }
-
-  std::string Describe() const override { return description_; }
-
- private:
-  Aes256Gcm master_;
-  std::string description_;
-};
 
 }  // namespace
 
-std::string DescribeMasterKeySource(const LocalMasterKeyOptions& o) {
-  const char* env = o.env_var.empty() ? nullptr : std::getenv(o.env_var.c_str());
-  if (env != nullptr && *env != '\0') return "environment " + o.env_var;
-  if (!o.file.empty()) return "file " + o.file.string();
-  return "generated file " + o.generated.string() + " (keep it off the data disk in production)";
-}
-
-Result<std::unique_ptr<KeyProvider>> MakeLocalKeyProvider(ByteView master_key,
-                                                          std::string description) {
-  auto aead = Aes256Gcm::FromKey(master_key);
-  if (!aead) return std::unexpected(aead.error());
-  return std::unique_ptr<KeyProvider>(
-      new LocalKeyProvider(std::move(*aead), std::move(description)));
-}
-
-Result<std::unique_ptr<KeyProvider>> OpenLocalKeyProvider(const LocalMasterKeyOptions& o) {
-  const std::string description = DescribeMasterKeySource(o);
-  const char* env = o.env_var.empty() ? nullptr : std::getenv(o.env_var.c_str());
-  auto from_text = [&](std::string_view text,
-                       const std::string& where) -> Result<std::unique_ptr<KeyProvider>> {
-    auto key = ParseHexKey(text, where);
-    if (!key) return std::unexpected(key.error());
-    return MakeLocalKeyProvider(key->view(), description);
-  };
-  auto from_file = [&](const fs::path& path) -> Result<std::unique_ptr<KeyProvider>> {
-    auto bytes = ReadFile(path, 4096);
-    if (!bytes) {
-      return Fail(bytes.error().code,
-                  "cannot read master key file " + path.string() + ": " + bytes.error().message);
-    }
-    auto provider = from_text(AsChars(*bytes), "file " + path.string());
-    Wipe(*bytes);
-    return provider;
-  };
-  if (env != nullptr && *env != '\0') return from_text(env, "environment " + o.env_var);
-  if (!o.file.empty()) return from_file(o.file);
-  if (o.generated.empty()) return Fail(ErrorCode::kInvalidArgument, "no master key configured");
-  std::error_code ec;
-  if (!fs::exists(o.generated, ec)) {
-    fs::create_directories(o.generated.parent_path(), ec);
-    ::chmod(o.generated.parent_path().c_str(), 0700);
-    KeyDirLock lock(o.generated.parent_path());
-    if (!fs::exists(o.generated, ec)) {
-      SecretBytes key(kAeadKeyBytes);
-      RandomBytes(key.span());
-      static constexpr char kHex[] = "0123456789abcdef";
-      SecretBytes text(2 * kAeadKeyBytes + 1);
-      for (size_t i = 0; i < kAeadKeyBytes; ++i) {
-        const auto b = static_cast<unsigned>(key.view()[i]);
-        text.span()[2 * i] = static_cast<std::byte>(kHex[b >> 4]);
-        text.span()[2 * i + 1] = static_cast<std::byte>(kHex[b & 15]);
-      }
-      text.span()[2 * kAeadKeyBytes] = std::byte{'\n'};
-      auto w = WriteNewKeyFile(o.generated, text.view(), 0600);
-      if (!w && w.error().code != ErrorCode::kConflict) return std::unexpected(w.error());
-      log::Warn("keys.master_key_generated",
-                {{"file", o.generated.string()},
-                 {"advice",
-                  "production must keep the master key off the data disk: set "
-                  "security.master_key_file or CLOUDFILM_MASTER_KEY, and back it up"}});
-    }
-  }
-  return from_file(o.generated);
-}
-
-KeyStore::KeyStore(fs::path dir, std::unique_ptr<KeyProvider> provider)
-    : dir_(std::move(dir)), provider_(std::move(provider)) {}
+KeyStore::KeyStore(fs::path dir, std::unique_ptr<KeyProvider> provider, KeyStoreOptions options)
+    : dir_(std::move(dir)), provider_(std::move(provider)), options_(std::move(options)) {}
 KeyStore::~KeyStore() = default;
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(fs::path dir,
-                                                 std::unique_ptr<KeyProvider> provider) {
+                                                 std::unique_ptr<KeyProvider> provider,
+                                                 KeyStoreOptions options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir)) {
@@ -209,7 +48,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(fs::path dir,
                 "cannot create key folder " + dir.string() + ": " + ec.message());
   }
   ::chmod(dir.c_str(), 0700);
-  return std::unique_ptr<KeyStore>(new KeyStore(std::move(dir), std::move(provider)));
+  return std::unique_ptr<KeyStore>(
+      new KeyStore(std::move(dir), std::move(provider), std::move(options)));
 }
 
 bool KeyStore::HasKeys(const fs::path& dir) {
@@ -217,177 +57,279 @@ bool KeyStore::HasKeys(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string tenant;
     uint32_t id = 0;
-    if (ParseKeyFileName(e.path().filename().string(), &tenant, &id)) return true;
+    if (keyfile::ParseFileName(e.path().filename().string(), &tenant, &id)) return true;
   }
   return false;
 }
 
-Result<std::shared_ptr<const DataKey>> KeyStore::LoadLocked(const fs::path& file) {
-  std::string tenant;
-  uint32_t id = 0;
-  if (!ParseKeyFileName(file.filename().string(), &tenant, &id)) {
-    return Fail(ErrorCode::kInternal, "not a key file name: " + file.filename().string());
+CryptoSuite KeyStore::SuiteOf(std::string_view tenant) const {
+  const auto it = options_.suites.find(tenant);
+  return it == options_.suites.end() ? CryptoSuite::kDefault : it->second;
+}
+
+CryptoSuite KeyStore::SuiteForNewKeyLocked(std::string_view tenant) const {
+  if (options_.suites.contains(tenant)) return SuiteOf(tenant);
+  // Not configured here (a CLI run without the server's configuration):
+  // keep the tenant's suite rather than fall back to the default.
+  const auto ids = NewestFirstLocked(tenant);
+  return ids.empty() ? CryptoSuite::kDefault : index_.at(ids.front()).suite;
+}
+
+void KeyStore::RefreshLocked(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  // Taken before the listing: a change during it is seen next time.
+  const timespec mtime = ModificationTime(dir_);
+  if (!force && scanned_ && mtime == dir_mtime_ && now - scanned_at_ < options_.refresh_interval) {
+    return;
   }
+  std::map<uint32_t, Entry> index;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    std::string tenant;
+    uint32_t id = 0;
+    if (!keyfile::ParseFileName(e.path().filename().string(), &tenant, &id)) continue;
+    if (auto it = index_.find(id); it != index_.end() && it->second.tenant == tenant) {
+      index.emplace(id, it->second);  // headers never change (a re-wrap keeps them)
+      continue;
+    }
+    auto contents = keyfile::Read(e.path());
+    if (!contents) {
+      log::Warn("keys.unreadable_key_file",
+                {{"file", e.path().filename().string()}, {"error", contents.error().message}});
+      continue;
+    }
+    index.emplace(id, Entry{tenant, contents->header.suite, contents->header.created_ms});
+  }
+  if (ec) return;  // keep what we knew; the next call tries again
+  // Keys whose files are gone (retired, shredded) are forgotten here too.
+  for (auto it = by_id_.begin(); it != by_id_.end();) {
+    it = index.contains(it->first) ? std::next(it) : by_id_.erase(it);
+  }
+  index_ = std::move(index);
+  active_.clear();
+  dir_mtime_ = mtime;
+  scanned_at_ = now;
+  scanned_ = true;
+}
+
+std::vector<uint32_t> KeyStore::NewestFirstLocked(std::string_view tenant) const {
+  std::vector<uint32_t> ids;
+  for (const auto& [id, e] : index_) {
+    if (e.tenant == tenant) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
+    const Entry& ea = index_.at(a);
+    const Entry& eb = index_.at(b);
+    return ea.created_ms != eb.created_ms ? ea.created_ms > eb.created_ms : a > b;
+  });
+  return ids;
+}
+
+Result<std::shared_ptr<const DataKey>> KeyStore::LoadLocked(uint32_t id) {
   if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
-  auto bytes = ReadFile(file, 4096);
-  if (!bytes) return std::unexpected(bytes.error());
-  const Bytes& b = *bytes;
-  const std::string bad = "damaged key file " + file.filename().string();
-  if (b.size() < 18 || std::memcmp(b.data(), kKeyMagic, 4) != 0) {
-    return Fail(ErrorCode::kInternal, bad);
+  const auto entry = index_.find(id);
+  if (entry == index_.end()) {
+    return Fail(ErrorCode::kNotFound, "data key " + std::to_string(id) + " is not in " +
+                                          dir_.string() + " (deleted: crypto-shredded?)");
   }
-  const auto stored_id = static_cast<uint32_t>(GetLe(b.data() + 4, 4));
-  const auto tenant_len = static_cast<size_t>(GetLe(b.data() + 16, 2));
-  if (stored_id != id || b.size() != 18 + tenant_len + kAeadOverhead + kAeadKeyBytes ||
-      std::string_view(reinterpret_cast<const char*>(b.data() + 18), tenant_len) != tenant) {
-    return Fail(ErrorCode::kInternal, bad + " (its name does not match its contents)");
-  }
-  auto key = provider_->Unwrap(ByteView(b).subspan(18 + tenant_len), WrapContext(tenant, id));
-  if (!key)
+  const fs::path file = dir_ / keyfile::FileName(entry->second.tenant, id);
+  auto contents = keyfile::Read(file);
+  if (!contents) return std::unexpected(contents.error());
+  const keyfile::Header& h = contents->header;
+  auto key = provider_->Unwrap(contents->wrapped, keyfile::WrapContext(h), h.suite);
+  if (!key) {
     return Fail(key.error().code, key.error().message + " (" + file.filename().string() + ")");
-  auto aead = Aes256Gcm::FromKey(key->view());
+  }
+  auto aead = MakeAead(h.suite, key->view());
   if (!aead) return std::unexpected(aead.error());
-  auto dk = std::make_shared<const DataKey>(DataKey{id, tenant, std::move(*aead)});
+  auto dk = std::make_shared<const DataKey>(
+      DataKey{h.id, h.tenant, h.suite, h.created_ms, std::move(*aead)});
   by_id_[id] = dk;
   return dk;
 }
 
+Result<void> KeyStore::CheckMasterKeyLocked() {
+  // One existing key that unwraps shows the folder and this process agree
+  // on the master key; a key wrapped under a master key nobody else has
+  // would be unreadable everywhere else.
+  if (index_.empty()) return {};
+  const uint32_t id = index_.begin()->first;
+  const Entry& e = index_.begin()->second;
+  auto contents = keyfile::Read(dir_ / keyfile::FileName(e.tenant, id));
+  if (!contents) return std::unexpected(contents.error());
+  auto key = provider_->Unwrap(contents->wrapped, keyfile::WrapContext(contents->header),
+                               contents->header.suite);
+  if (!key) {
+    return Fail(ErrorCode::kConflict,
+                "the keys in " + dir_.string() +
+                    " are wrapped under another master key than this process's (was the "
+                    "master key rotated? restart with the new one)");
+  }
+  return {};
+}
+
 Result<std::shared_ptr<const DataKey>> KeyStore::CreateLocked(std::string_view tenant) {
+  if (auto r = CheckMasterKeyLocked(); !r) return std::unexpected(r.error());
   SecretBytes key(kAeadKeyBytes);
   RandomBytes(key.span());
   // Random ids: a key created after another was shredded never takes its
   // id, so old records name a key that is gone instead of the wrong one.
   uint32_t id = 0;
-  std::error_code ec;
-  while (id == 0) {
+  while (id == 0 || index_.contains(id) || by_id_.contains(id)) {
     std::byte raw[4];
     RandomBytes(raw);
-    id = static_cast<uint32_t>(GetLe(raw, 4));
-    if (id != 0 && by_id_.contains(id)) id = 0;
-    for (const auto& e : fs::directory_iterator(dir_, ec)) {
-      std::string t;
-      uint32_t other = 0;
-      if (ParseKeyFileName(e.path().filename().string(), &t, &other) && other == id) id = 0;
-    }
+    id = 0;
+    for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(raw[i]) << (8 * i);
   }
-  auto wrapped = provider_->Wrap(key.view(), WrapContext(tenant, id));
+  keyfile::Header h{id, keyfile::NowMs(), SuiteForNewKeyLocked(tenant), std::string(tenant)};
+  // Never older than a key of the tenant: the newest key is the active one,
+  // and clocks of two machines sharing a folder may disagree.
+  for (const auto& [other, e] : index_) {
+    if (e.tenant == tenant && e.created_ms >= h.created_ms) h.created_ms = e.created_ms + 1;
+  }
+  auto wrapped = provider_->Wrap(key.view(), keyfile::WrapContext(h), h.suite);
   if (!wrapped) return std::unexpected(wrapped.error());
-  const uint64_t now_ms =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
-  Bytes file;
-  for (char c : kKeyMagic) file.push_back(static_cast<std::byte>(c));
-  PutLe(file, id, 4);
-  PutLe(file, now_ms, 8);
-  PutLe(file, tenant.size(), 2);
-  for (char c : tenant) file.push_back(static_cast<std::byte>(c));
-  file.insert(file.end(), wrapped->begin(), wrapped->end());
-  const fs::path path = dir_ / (std::string(tenant) + "." + std::to_string(id) + ".wrapped");
-  if (auto w = WriteNewKeyFile(path, file, 0600); !w) return std::unexpected(w.error());
-  log::Info("keys.data_key_created", {{"tenant", std::string(tenant)}, {"key_id", id}});
-  auto aead = Aes256Gcm::FromKey(key.view());
+  const fs::path path = dir_ / keyfile::FileName(tenant, id);
+  if (auto w = keyfile::WriteNew(path, keyfile::Encode(h, *wrapped)); !w) {
+    return std::unexpected(w.error());
+  }
+  log::Info("keys.data_key_created", {{"tenant", std::string(tenant)},
+                                      {"key_id", id},
+                                      {"suite", std::string(SuiteName(h.suite))}});
+  auto aead = MakeAead(h.suite, key.view());
   if (!aead) return std::unexpected(aead.error());
-  auto dk = std::make_shared<const DataKey>(DataKey{id, std::string(tenant), std::move(*aead)});
+  index_[id] = Entry{h.tenant, h.suite, h.created_ms};
+  auto dk = std::make_shared<const DataKey>(
+      DataKey{id, h.tenant, h.suite, h.created_ms, std::move(*aead)});
   by_id_[id] = dk;
   return dk;
 }
 
 Result<std::shared_ptr<const DataKey>> KeyStore::Active(std::string_view tenant) {
-  if (!IsValidTenant(tenant)) return Fail(ErrorCode::kInvalidArgument, "invalid tenant name");
-  std::lock_guard lock(mutex_);
-  if (auto it = active_.find(tenant); it != active_.end()) return it->second;
-  // The newest key of the tenant; created under the folder lock when there
-  // is none, so that concurrent processes agree on one.
-  auto newest = [&]() -> Result<std::shared_ptr<const DataKey>> {
-    std::shared_ptr<const DataKey> best;
-    uint64_t best_created = 0;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_, ec)) {
-      std::string t;
-      uint32_t id = 0;
-      if (!ParseKeyFileName(e.path().filename().string(), &t, &id) || t != tenant) continue;
-      auto k = LoadLocked(e.path());
-      if (!k) return std::unexpected(k.error());
-      auto bytes = ReadFile(e.path(), 4096);
-      const uint64_t created = bytes && bytes->size() >= 16 ? GetLe(bytes->data() + 8, 8) : 0;
-      if (!best || created > best_created || (created == best_created && id > best->id)) {
-        best = *k;
-        best_created = created;
-      }
-    }
-    return best;
-  };
-  auto found = newest();
-  if (!found) return std::unexpected(found.error());
-  if (!*found) {
-    KeyDirLock dir_lock(dir_);
-    if (!dir_lock.ok()) return std::unexpected(Errno("lock key folder"));
-    found = newest();
-    if (!found) return std::unexpected(found.error());
-    if (!*found) found = CreateLocked(tenant);
-    if (!found) return std::unexpected(found.error());
+  if (!keyfile::IsValidTenant(tenant)) {
+    return Fail(ErrorCode::kInvalidArgument, "invalid tenant name");
   }
-  active_.emplace(std::string(tenant), *found);
-  return *found;
+  std::lock_guard lock(mutex_);
+  RefreshLocked(false);
+  if (auto it = active_.find(tenant); it != active_.end()) return it->second;
+  const std::vector<uint32_t> ids = NewestFirstLocked(tenant);
+  std::optional<Error> first_error;
+  for (uint32_t id : ids) {
+    auto k = LoadLocked(id);
+    if (!k) {
+      if (!first_error) first_error = k.error();
+      continue;
+    }
+    if (first_error) {
+      // Sealing with the key before is safe; a process that cannot read
+      // what its peers seal is not, and must be told.
+      log::Error("keys.newest_key_unreadable",
+                 {{"tenant", std::string(tenant)}, {"error", first_error->message}});
+    }
+    active_.emplace(std::string(tenant), *k);
+    return *k;
+  }
+  if (first_error) return std::unexpected(*first_error);
+  // None yet: create one under the folder lock, so that concurrent
+  // processes agree on one.
+  keyfile::DirLock dir_lock(dir_);
+  if (!dir_lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock the key folder");
+  RefreshLocked(true);
+  if (const auto again = NewestFirstLocked(tenant); !again.empty()) {
+    auto k = LoadLocked(again.front());
+    if (!k) return std::unexpected(k.error());
+    active_.emplace(std::string(tenant), *k);
+    return *k;
+  }
+  auto created = CreateLocked(tenant);
+  if (!created) return std::unexpected(created.error());
+  active_.emplace(std::string(tenant), *created);
+  return *created;
 }
 
 Result<std::shared_ptr<const DataKey>> KeyStore::Find(uint32_t id) {
   std::lock_guard lock(mutex_);
   if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir_, ec)) {
-    std::string t;
-    uint32_t other = 0;
-    if (ParseKeyFileName(e.path().filename().string(), &t, &other) && other == id) {
-      return LoadLocked(e.path());
-    }
-  }
-  return Fail(ErrorCode::kNotFound, "data key " + std::to_string(id) + " is not in " +
-                                        dir_.string() + " (deleted: crypto-shredded?)");
+  if (!index_.contains(id)) RefreshLocked(true);  // made by another process since
+  return LoadLocked(id);
 }
 
-Result<SecretBytes> OpenOrCreateWrappedKey(KeyProvider& provider, const std::filesystem::path& file,
-                                           std::string_view context) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (std::filesystem::exists(file)) {
-      auto wrapped = ReadFile(file, 4096);
-      if (!wrapped) return std::unexpected(wrapped.error());
-      return provider.Unwrap(*wrapped, context);
-    }
-    SecretBytes key(32);
-    RandomBytes(key.span());
-    auto wrapped = provider.Wrap(key.view(), context);
-    if (!wrapped) return std::unexpected(wrapped.error());
-    // Written aside, then linked into place: link() fails if another
-    // process created the key meanwhile, and that key wins.
-    std::error_code ec;
-    std::filesystem::create_directories(file.parent_path(), ec);
-    const std::filesystem::path tmp = file.string() + ".tmp." + RandomHex(8);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return Fail(ErrorCode::kStorageUnavailable, "cannot write " + tmp.string());
-    }
-    const auto* data = reinterpret_cast<const char*>(wrapped->data());
-    const bool written =
-        ::write(fd, data, wrapped->size()) == static_cast<ssize_t>(wrapped->size()) &&
-        ::fsync(fd) == 0;
-    ::close(fd);
-    const bool linked = written && ::link(tmp.c_str(), file.c_str()) == 0;
-    const int link_errno = errno;
-    std::filesystem::remove(tmp, ec);
-    if (linked) {
-      if (const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_CLOEXEC); dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-      }
-      return key;
-    }
-    if (!written || link_errno != EEXIST) {
-      return Fail(ErrorCode::kStorageUnavailable, "cannot create " + file.string());
-    }
+Result<std::shared_ptr<const DataKey>> KeyStore::Rotate(std::string_view tenant) {
+  if (!keyfile::IsValidTenant(tenant)) {
+    return Fail(ErrorCode::kInvalidArgument, "invalid tenant name");
   }
-  return Fail(ErrorCode::kInternal, "cannot create or read " + file.string());
+  std::lock_guard lock(mutex_);
+  keyfile::DirLock dir_lock(dir_);
+  if (!dir_lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock the key folder");
+  RefreshLocked(true);
+  auto created = CreateLocked(tenant);
+  if (!created) return std::unexpected(created.error());
+  active_[std::string(tenant)] = *created;
+  return *created;
+}
+
+Result<bool> KeyStore::RotateIfSuiteChanged(std::string_view tenant) {
+  if (!options_.suites.contains(tenant)) return false;
+  auto active = Active(tenant);
+  if (!active) return std::unexpected(active.error());
+  if ((*active)->suite == SuiteOf(tenant)) return false;
+  std::lock_guard lock(mutex_);
+  keyfile::DirLock dir_lock(dir_);
+  if (!dir_lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock the key folder");
+  RefreshLocked(true);
+  // Another process may have rotated while we waited for the lock.
+  const auto ids = NewestFirstLocked(tenant);
+  if (!ids.empty() && index_.at(ids.front()).suite == SuiteOf(tenant)) return false;
+  auto created = CreateLocked(tenant);
+  if (!created) return std::unexpected(created.error());
+  active_[std::string(tenant)] = *created;
+  return true;
+}
+
+Result<std::vector<KeyInfo>> KeyStore::List() {
+  std::lock_guard lock(mutex_);
+  RefreshLocked(true);
+  std::vector<KeyInfo> keys;
+  for (const auto& [id, e] : index_) {
+    const auto newest = NewestFirstLocked(e.tenant);
+    keys.push_back({id, e.tenant, e.suite, e.created_ms, newest.front() == id});
+  }
+  std::sort(keys.begin(), keys.end(), [](const KeyInfo& a, const KeyInfo& b) {
+    return a.tenant != b.tenant ? a.tenant < b.tenant : a.created_ms < b.created_ms;
+  });
+  return keys;
+}
+
+Result<void> KeyStore::Remove(uint32_t id) {
+  std::lock_guard lock(mutex_);
+  keyfile::DirLock dir_lock(dir_);
+  if (!dir_lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock the key folder");
+  RefreshLocked(true);
+  const auto it = index_.find(id);
+  if (it == index_.end()) {
+    return Fail(ErrorCode::kNotFound, "no data key " + std::to_string(id) + " in " + dir_.string());
+  }
+  const std::string tenant = it->second.tenant;
+  if (NewestFirstLocked(tenant).front() == id) {
+    return Fail(ErrorCode::kConflict, "data key " + std::to_string(id) +
+                                          " is the active key of tenant " + tenant +
+                                          ": rotate first");
+  }
+  const fs::path file = dir_ / keyfile::FileName(tenant, id);
+  std::error_code ec;
+  if (!fs::remove(file, ec) || ec) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot remove " + file.string() + ": " + (ec ? ec.message() : "not found"));
+  }
+  if (const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  index_.erase(id);
+  by_id_.erase(id);
+  active_.clear();
+  log::Info("keys.data_key_removed", {{"tenant", tenant}, {"key_id", id}});
+  return {};
 }
 
 }  // namespace cf::crypto

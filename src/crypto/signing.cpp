@@ -105,7 +105,7 @@ std::string_view SuiteName(SignatureSuite suite) {
   return suite == SignatureSuite::kSm2Sm3 ? "sm2" : "ed25519";
 }
 
-std::optional<SignatureSuite> ParseSuite(std::string_view name) {
+std::optional<SignatureSuite> ParseSignatureSuite(std::string_view name) {
   if (name == "ed25519") return SignatureSuite::kEd25519;
   if (name == "sm2") return SignatureSuite::kSm2Sm3;
   return std::nullopt;

@@ -40,7 +40,7 @@ enum class SignatureSuite { kEd25519, kSm2Sm3 };
 
 // "ed25519", "sm2".
 std::string_view SuiteName(SignatureSuite suite);
-std::optional<SignatureSuite> ParseSuite(std::string_view name);
+std::optional<SignatureSuite> ParseSignatureSuite(std::string_view name);
 
 // The distinguishing ID of SM2 signatures (GM/T 0009-2012's default).
 inline constexpr std::string_view kSm2DefaultId = "1234567812345678";

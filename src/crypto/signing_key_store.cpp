@@ -9,6 +9,7 @@
 
 #include "core/file_io.hpp"
 #include "core/log.hpp"
+#include "crypto/key_dir.hpp"
 #include "crypto/key_file.hpp"
 
 namespace cf::crypto {
@@ -119,8 +120,10 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::LoadLocked(const fs::
       AsChars(ByteView(b).subspan(kHeader, owner_len)) != parsed->owner) {
     return Fail(ErrorCode::kInternal, bad + " (its name does not match its contents)");
   }
-  auto der = provider_->Unwrap(ByteView(b).subspan(kHeader + owner_len),
-                               WrapContext(parsed->owner, suite, parsed->key_id));
+  // Signing keys are wrapped in the default suite whatever they sign with.
+  auto der =
+      provider_->Unwrap(ByteView(b).subspan(kHeader + owner_len),
+                        WrapContext(parsed->owner, suite, parsed->key_id), CryptoSuite::kDefault);
   if (!der) return Fail(der.error().code, der.error().message + " (" + name + ")");
   auto key = SigningKey::FromPkcs8(der->view());
   if (!key) return Fail(ErrorCode::kInternal, bad + ": " + key.error().message);
@@ -166,7 +169,8 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::CreateLocked(std::str
   if (!key) return std::unexpected(key.error());
   auto der = key->ExportPkcs8();
   if (!der) return std::unexpected(der.error());
-  auto wrapped = provider_->Wrap(der->view(), WrapContext(owner, suite, key->key_id()));
+  auto wrapped =
+      provider_->Wrap(der->view(), WrapContext(owner, suite, key->key_id()), CryptoSuite::kDefault);
   if (!wrapped) return std::unexpected(wrapped.error());
   const uint64_t now_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -263,6 +267,43 @@ Result<std::vector<VerifyingKey>> ListPublicSigningKeys(const fs::path& dir,
     keys.push_back(std::move(*key));
   }
   return keys;
+}
+
+Result<int64_t> RewrapSigningKeys(const fs::path& dir, KeyProvider& from, KeyProvider& to) {
+  KeyDirLock lock(dir);
+  if (!lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock " + dir.string());
+  int64_t rewrapped = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto parsed = ParseName(name, kWrapped);
+    if (!parsed) continue;
+    auto bytes = ReadFile(e.path(), kMaxKeyFile);
+    if (!bytes) return std::unexpected(bytes.error());
+    const Bytes& b = *bytes;
+    if (b.size() < kHeader || std::memcmp(b.data(), kMagic, 4) != 0) {
+      return Fail(ErrorCode::kInternal, "damaged signing key file " + name);
+    }
+    const SignatureSuite suite =
+        static_cast<uint8_t>(b[4]) == 2 ? SignatureSuite::kSm2Sm3 : SignatureSuite::kEd25519;
+    const auto owner_len = static_cast<size_t>(GetLe(b.data() + 13, 2));
+    if (b.size() < kHeader + owner_len + kAeadOverhead) {
+      return Fail(ErrorCode::kInternal, "damaged signing key file " + name);
+    }
+    const std::string context = WrapContext(parsed->owner, suite, parsed->key_id);
+    const ByteView wrapped = ByteView(b).subspan(kHeader + owner_len);
+    if (to.Unwrap(wrapped, context, CryptoSuite::kDefault)) continue;  // done before
+    auto der = from.Unwrap(wrapped, context, CryptoSuite::kDefault);
+    if (!der) return Fail(der.error().code, der.error().message + " (" + name + ")");
+    auto again = to.Wrap(der->view(), context, CryptoSuite::kDefault);
+    if (!again) return std::unexpected(again.error());
+    Bytes file(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(kHeader + owner_len));
+    file.insert(file.end(), again->begin(), again->end());
+    if (auto w = keyfile::Replace(e.path(), file); !w) return std::unexpected(w.error());
+    ++rewrapped;
+  }
+  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list " + dir.string());
+  return rewrapped;
 }
 
 }  // namespace cf::crypto

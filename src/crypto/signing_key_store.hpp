@@ -40,6 +40,14 @@ namespace cf::crypto {
 // tenant code).
 inline constexpr std::string_view kLedgerKeyOwner = "_ledger";
 
+// Master-key rotation of the signing keys in `dir` (what RewrapKeyFolder
+// does for data keys): each wrapped private key is re-wrapped from `from`
+// to `to`, atomically; one `to` already unwraps is left as it is, so an
+// interrupted run is finished by running it again. Returns how many were
+// re-wrapped.
+Result<int64_t> RewrapSigningKeys(const std::filesystem::path& dir, KeyProvider& from,
+                                  KeyProvider& to);
+
 // Signing keys, unwrapped on first use and cached. Thread-safe; processes
 // sharing the folder agree on the active key (creation takes dir/.lock).
 class SigningKeyStore {

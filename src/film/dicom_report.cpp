@@ -112,14 +112,14 @@ Result<std::optional<NewReportVersion>> ReportFromDicom(std::string_view sop_cla
   return std::optional<NewReportVersion>(std::move(v));
 }
 
-void FileDicomReport(ReportStore& store, std::string_view sop_class_uid, ByteView bytes,
-                     std::string tenant, std::string received_by) {
+std::optional<Report> FileDicomReport(ReportStore& store, std::string_view sop_class_uid,
+                                      ByteView bytes, std::string tenant, std::string received_by) {
   auto version = ReportFromDicom(sop_class_uid, bytes, std::move(tenant));
   if (!version || !*version) {
     if (!version) {
       log::Warn("report.dicom_unreadable", {{"error", version.error().message}});
     }
-    return;
+    return std::nullopt;
   }
   (*version)->received_by = std::move(received_by);
   auto filed = store.Submit(**version);
@@ -134,11 +134,12 @@ void FileDicomReport(ReportStore& store, std::string_view sop_class_uid, ByteVie
   if (!filed) {
     log::Warn("report.dicom_not_filed", {{"code", std::string(ToString(filed.error().code))},
                                          {"reason", filed.error().message}});
-    return;
+    return std::nullopt;
   }
   log::Info("report.dicom_filed", {{"source", (*version)->content.source},
                                    {"kind", std::string(KindName(filed->kind))},
                                    {"versions", filed->versions.size()}});
+  return std::move(*filed);
 }
 
 }  // namespace cf::film

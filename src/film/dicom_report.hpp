@@ -32,7 +32,8 @@ Result<std::optional<NewReportVersion>> ReportFromDicom(std::string_view sop_cla
 // version that cannot follow (a second verified SR of the exam) is kept
 // as an amendment, and an amendment that cannot start a report as final. Failures are logged, never
 // thrown: the object itself is stored either way.
-void FileDicomReport(ReportStore& store, std::string_view sop_class_uid, ByteView bytes,
-                     std::string tenant, std::string received_by);
+// Returns the report as filed, nullopt when none was.
+std::optional<Report> FileDicomReport(ReportStore& store, std::string_view sop_class_uid,
+                                      ByteView bytes, std::string tenant, std::string received_by);
 
 }  // namespace cf::film

@@ -19,7 +19,9 @@ class AuditLog;
 
 namespace cf::film {
 class ReportStore;
-}
+class FilmStore;
+class FilmIssuer;
+}  // namespace cf::film
 
 namespace cf::http {
 
@@ -29,6 +31,8 @@ struct ApiContext {
   access::Access* access = nullptr;      // accounts, tokens, sessions
   audit::AuditLog* audit = nullptr;      // the audit trail (may be null in tests)
   film::ReportStore* reports = nullptr;  // reports (null: no report routes)
+  film::FilmStore* films = nullptr;      // films (null: no film routes)
+  film::FilmIssuer* issuer = nullptr;
 };
 
 // Adds the API routes to `router`. `context` must outlive every dispatch.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "audit/event.hpp"
+#include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "http/blocking.hpp"
 #include "http/problem.hpp"
@@ -323,10 +324,18 @@ Result<film::NewReportVersion> ParseDiagnosticReport(const Request& req) {
   return v;
 }
 
+// Files a version; a signed report of an exam whose images are in then
+// issues the exam's film.
+Result<film::Report> FileAndIssue(const ApiContext& ctx, const film::NewReportVersion& version) {
+  auto filed = ctx.reports->Submit(version);
+  if (filed && ctx.issuer != nullptr) ctx.issuer->OnReportFiled(*filed, version.received_by);
+  return filed;
+}
+
 awaitable<Response> SubmitFhir(const ApiContext& ctx, const Request& req) {
   auto version = ParseDiagnosticReport(req);
   if (!version) co_return ErrorResponse(version.error());
-  auto report = co_await RunBlocking(ctx.blocking, [&] { return ctx.reports->Submit(*version); });
+  auto report = co_await RunBlocking(ctx.blocking, [&] { return FileAndIssue(ctx, *version); });
   if (!report) co_return ErrorResponse(report.error());
   Response response = JsonResponse(ToJson(*report), 201);
   response.SetHeader("Location", "/api/reports/" + report->id);
@@ -338,7 +347,7 @@ awaitable<Response> Submit(const ApiContext& ctx, const Request& req) {
   auto version = ParseVersion(req, report_id.empty());
   if (!version) co_return ErrorResponse(version.error());
   version->report_id = report_id;
-  auto report = co_await RunBlocking(ctx.blocking, [&] { return ctx.reports->Submit(*version); });
+  auto report = co_await RunBlocking(ctx.blocking, [&] { return FileAndIssue(ctx, *version); });
   if (!report) co_return ErrorResponse(report.error());
   Response response = JsonResponse(ToJson(*report), 201);
   response.SetHeader("Location", "/api/reports/" + report->id);

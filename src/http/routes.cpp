@@ -2,6 +2,7 @@
 #include "http/routes.hpp"
 
 #include "http/auth_routes.hpp"
+#include "http/film_routes.hpp"
 #include "http/qido_routes.hpp"
 #include "http/report_routes.hpp"
 #include "http/rendered_routes.hpp"
@@ -18,6 +19,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddRenderedRoutes(router, context);
   AddStowRoutes(router, context);
   AddReportRoutes(router, context);
+  AddFilmRoutes(router, context);
 }
 
 }  // namespace cf::http

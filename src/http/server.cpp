@@ -766,8 +766,8 @@ Result<void> Server::Start() {
   impl.port = impl.acceptor->local_endpoint(ec).port();
 
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
-  impl.api.emplace(
-      ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports});
+  impl.api.emplace(ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit,
+                              impl.options.reports, impl.options.films, impl.options.issuer});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

@@ -22,7 +22,9 @@ class Access;
 }
 namespace cf::film {
 class ReportStore;
-}
+class FilmStore;
+class FilmIssuer;
+}  // namespace cf::film
 namespace cf::audit {
 class AuditLog;
 }
@@ -71,6 +73,8 @@ struct ServerOptions {
   std::filesystem::path tls_private_key;
   // Reports (borrowed; must outlive the server); null: no report routes.
   film::ReportStore* reports = nullptr;
+  film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
+  film::FilmIssuer* issuer = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -354,7 +354,7 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
     sth.head.tree_size = static_cast<uint64_t>(s.Int(0));
     sth.head.timestamp_ms = s.Int(1);
     const auto root = HashFrom(s.Blob(2));
-    const auto suite = crypto::ParseSuite(s.Text(3));
+    const auto suite = crypto::ParseSignatureSuite(s.Text(3));
     if (!root || !suite) {
       return Fail(ErrorCode::kInternal, "ledger: tree head of size " +
                                             std::to_string(sth.head.tree_size) +

@@ -119,7 +119,7 @@ Result<SignedTreeHead> SignedTreeHeadFromJson(std::string_view text) {
   if (!digest) return bad("sha256_root_hash");
   sth.head.root_hash = *digest;
   const auto suite_name = string_field("signature_suite");
-  const auto suite = suite_name ? crypto::ParseSuite(*suite_name) : std::nullopt;
+  const auto suite = suite_name ? crypto::ParseSignatureSuite(*suite_name) : std::nullopt;
   if (!suite) return bad("signature_suite");
   sth.suite = *suite;
   const auto key_id = string_field("key_id");

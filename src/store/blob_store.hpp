@@ -28,6 +28,15 @@ class BlobStore {
   // Reads a whole blob. Fails with kNotFound for unknown keys.
   virtual Result<Bytes> Get(std::string_view key) = 0;
 
+  // At most the first `length` bytes of a blob, for readers of a header
+  // (which data key sealed it). The default reads the whole blob; stores
+  // that can read a part override it.
+  virtual Result<Bytes> GetPrefix(std::string_view key, size_t length) {
+    auto blob = Get(key);
+    if (blob && blob->size() > length) blob->resize(length);
+    return blob;
+  }
+
   // Size in bytes, or kNotFound.
   virtual Result<uint64_t> Size(std::string_view key) = 0;
 

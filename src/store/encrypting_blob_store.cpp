@@ -28,6 +28,15 @@ bool EncryptingBlobStore::IsSealed(ByteView blob) {
   return blob.size() >= kSealedBlobOverhead && std::memcmp(blob.data(), kMagic, 4) == 0;
 }
 
+Result<uint32_t> EncryptingBlobStore::SealedKeyId(std::string_view key) {
+  auto head = inner_->GetPrefix(key, kSealedBlobOverhead);
+  if (!head) return std::unexpected(head.error());
+  if (!IsSealed(*head)) return 0;
+  uint32_t id = 0;
+  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>((*head)[4 + i]) << (8 * i);
+  return id;
+}
+
 Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   if (!encrypt_writes_) return inner_->Put(key, data);
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
@@ -40,7 +49,8 @@ Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   crypto::AeadNonce nonce;
   crypto::AeadTag tag;
   const Bytes aad = BlobAad(key);
-  auto r = (*dk)->aead.Seal(aad, data, std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
+  auto r =
+      (*dk)->aead->Seal(aad, data, std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
   if (!r) return r;
   std::memcpy(sealed.data() + 8, nonce.data(), nonce.size());
   std::memcpy(sealed.data() + kHeader + data.size(), tag.data(), tag.size());
@@ -65,7 +75,7 @@ Result<Bytes> EncryptingBlobStore::Get(std::string_view key) {
   std::memcpy(tag.data(), b.data() + kHeader + n, tag.size());
   // In place: the plaintext overwrites the ciphertext, then moves to the front.
   const std::span<std::byte> body = std::span(b).subspan(kHeader, n);
-  if (!(*dk)->aead.Open(BlobAad(key), nonce, body, tag, body)) {
+  if (!(*dk)->aead->Open(BlobAad(key), nonce, body, tag, body)) {
     return Fail(ErrorCode::kInternal, "cannot decrypt blob " + std::string(key) + " (data key " +
                                           std::to_string(id) +
                                           "): it was moved from another key, or altered");

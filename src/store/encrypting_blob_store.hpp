@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// A BlobStore decorator that seals every blob with AES-256-GCM under its
-// tenant's data key (crypto::KeyStore; the tenant is the key's first
+// A BlobStore decorator that seals every blob with its tenant's active data
+// key (AES-256-GCM, or SM4-CTR + HMAC-SM3 for a tenant of the national
+// suite: crypto/suite.hpp) (crypto::KeyStore; the tenant is the key's first
 // segment, see TenantOfBlobKey) before the inner store sees it, and
 // opens it on the way back. The blob's key is the associated data, so a blob
 // copied or renamed to another key fails to open.
@@ -8,8 +9,8 @@
 // Sealed blob, little endian: "CFX1" | u32 data key id | 12-byte nonce |
 // ciphertext (as long as the plaintext) | 16-byte tag. Blobs that do not start
 // with "CFX1" are read as they are: plaintext written before encryption was
-// turned on (`cloudfilm compact` re-encrypts the ones it compresses; see
-// docs/security.md). Size() and ForEach() report the inner store's sizes
+// turned on (re-encryption seals them: archive/reencryptor.hpp). Blobs open
+// with whatever key and suite their header names. Size() and ForEach() report the inner store's sizes
 // (what the blob takes on disk, 36 bytes more than the plaintext).
 //
 // Thread-safe when the inner store is. Owns the inner store, borrows `keys`,
@@ -49,6 +50,15 @@ class EncryptingBlobStore final : public BlobStore {
 
   // True when `blob` is sealed (starts with the magic).
   static bool IsSealed(ByteView blob);
+
+  // The id of the data key that sealed blob `key` (its header), or 0 for a
+  // plaintext blob; kNotFound for an unknown key. Reads a few bytes only,
+  // so that re-encryption and `cloudfilm keys retire` can survey every blob.
+  Result<uint32_t> SealedKeyId(std::string_view key);
+
+  // Whether new blobs are sealed.
+  bool encrypts_writes() const { return encrypt_writes_; }
+  crypto::KeyStore& keys() { return keys_; }
 
  private:
   std::unique_ptr<BlobStore> inner_;

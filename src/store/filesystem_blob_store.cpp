@@ -211,6 +211,24 @@ Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
   return out;
 }
 
+Result<Bytes> FilesystemBlobStore::GetPrefix(std::string_view key, size_t length) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("open blob", errno));
+  Bytes out(length);
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::unexpected(ErrnoError("read blob", errno));
+    if (n == 0) break;  // a shorter blob
+    done += static_cast<size_t>(n);
+  }
+  out.resize(done);
+  return out;
+}
+
 Result<uint64_t> FilesystemBlobStore::Size(std::string_view key) {
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   struct stat st {};

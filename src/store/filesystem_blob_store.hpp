@@ -29,6 +29,7 @@ class FilesystemBlobStore final : public BlobStore {
 
   Result<void> Put(std::string_view key, ByteView data) override;
   Result<Bytes> Get(std::string_view key) override;
+  Result<Bytes> GetPrefix(std::string_view key, size_t length) override;
   Result<uint64_t> Size(std::string_view key) override;
   Result<void> Remove(std::string_view key) override;
   Result<void> ForEach(

@@ -11,6 +11,7 @@
 
 #include "../audit_export.hpp"
 #include "../runtime.hpp"
+#include "archive/reencryptor.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
@@ -41,6 +42,14 @@ int RunServe(const Config& config) {
 
   auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
+  // After a key rotation, old blobs move to the new keys when the archive
+  // is idle; the position survives restarts (docs/security.md, "Keys").
+  std::optional<archive::Reencryptor> reencryptor;
+  if (config.encryption && rt->sealed != nullptr) {
+    reencryptor.emplace(*rt->catalog, *rt->sealed,
+                        archive::ReencryptOptions{config.KeysPath() / "reencrypt.position"});
+    reencryptor->Start([a = rt->archive.get()] { return a->Storage().backlog > 0; });
+  }
   auto bootstrap = ReadBootstrapToken(config);
   if (!bootstrap) return ReportError(bootstrap.error());
   const bool has_bootstrap = !bootstrap->empty();
@@ -57,9 +66,15 @@ int RunServe(const Config& config) {
   // are stored, before any listener takes objects.
   auto reports = OpenReports(config);
   if (!reports) return ReportError(reports.error());
-  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
-                                                 ByteView bytes, std::string_view tenant) {
-    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+  auto film_parts = OpenFilmParts(config);
+  if (!film_parts) return ReportError(film_parts.error());
+  film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
+                          *film_parts->keys, film_parts->options);
+  rt->archive->OnStored([store = reports->get(), &issuer](const archive::IngestReceipt& receipt,
+                                                          ByteView bytes, std::string_view tenant) {
+    auto filed =
+        film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
+    if (filed) issuer.OnReportFiled(*filed, "dicom");
   });
 
   dimse::ScpOptions scp;
@@ -98,6 +113,8 @@ int RunServe(const Config& config) {
 
   http::ServerOptions web;
   web.reports = reports->get();
+  web.films = film_parts->films.get();
+  web.issuer = &issuer;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

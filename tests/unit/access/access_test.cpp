@@ -654,7 +654,8 @@ TEST_F(AccessTest, IssuedTokenIsShownOnceAndAuthenticates) {
   EXPECT_FALSE(issued.info.revoked_ms);
   // Default scopes: all of the role's.
   EXPECT_EQ(issued.info.scopes,
-            (std::vector<Permission>{Permission::kReadImages, Permission::kStoreImages}));
+            (std::vector<Permission>{Permission::kReadImages, Permission::kStoreImages,
+                                     Permission::kWriteReports}));
 
   const std::string secret = issued.text.substr(21);
   auto tokens = access->ListTokens(OperatorPrincipal());
@@ -699,11 +700,11 @@ TEST_F(AccessTest, TokenScopesAreKeptAndLimitThePrincipal) {
   EXPECT_EQ(Authorize(*p, Permission::kReadImages, "h1"), Decision::kForbidden);
   EXPECT_EQ(Authorize(*p, Permission::kManageAccounts, "h1"), Decision::kForbidden);
 
-  // Default scopes of a hospital admin: all five.
+  // Default scopes of a hospital admin: all six.
   const IssuedApiToken all = Issue(*access, OperatorPrincipal(), {"admin1", "", {}, {}});
   EXPECT_EQ(all.info.scopes,
             (std::vector<Permission>{Permission::kReadImages, Permission::kStoreImages,
-                                     Permission::kReadSystem, Permission::kManageAccounts,
+                                     Permission::kWriteReports, Permission::kReadSystem, Permission::kManageAccounts,
                                      Permission::kReadAudit}));
 }
 
@@ -1089,7 +1090,8 @@ TEST_F(AccessTest, DoctorIssuesTokensForItselfOnly) {
   auto own = access->IssueToken(doctor, {"", "laptop", {}, {}});
   ASSERT_TRUE(own) << ErrorOf(own);
   EXPECT_EQ(own->info.login, "doc");
-  EXPECT_EQ(own->info.scopes, std::vector<Permission>{Permission::kReadImages});
+  EXPECT_EQ(own->info.scopes,
+            (std::vector<Permission>{Permission::kReadImages, Permission::kWriteReports}));
   auto named = access->IssueToken(doctor, {"doc", "", {}, {}});
   EXPECT_TRUE(named) << ErrorOf(named);
   EXPECT_EQ(CodeOf(access->IssueToken(doctor, {"doc1", "", {}, {}})), ErrorCode::kPermissionDenied);

@@ -95,11 +95,11 @@ TEST(LocalKeyProviderTest, GeneratesAPrivateMasterKeyFileOnceAndReusesIt) {
   ASSERT_EQ(::stat(o.generated.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(fs::file_size(o.generated), 65u);
-  auto wrapped = (*p)->Wrap(Bytes(32, std::byte{7}), "ctx");
+  auto wrapped = (*p)->Wrap(Bytes(32, std::byte{7}), "ctx", CryptoSuite::kDefault);
   ASSERT_TRUE(wrapped);
   auto again = OpenLocalKeyProvider(o);
   ASSERT_TRUE(again);
-  auto key = (*again)->Unwrap(*wrapped, "ctx");
+  auto key = (*again)->Unwrap(*wrapped, "ctx", CryptoSuite::kDefault);
   ASSERT_TRUE(key);
   EXPECT_EQ(Bytes(key->view().begin(), key->view().end()), Bytes(32, std::byte{7}));
   EXPECT_NE((*again)->Describe().find("generated"), std::string::npos);

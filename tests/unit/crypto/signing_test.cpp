@@ -195,9 +195,9 @@ TEST(SigningTest, ForeignOrMalformedKeysAreRefused) {
   EXPECT_FALSE(VerifyingKey::FromDer(AsBytes("garbage")));
   EXPECT_FALSE(SigningKey::FromPkcs8(AsBytes("garbage")));
   EXPECT_FALSE(SigningKey::FromEd25519Seed(Bytes(31)));
-  EXPECT_EQ(ParseSuite("sm2"), SignatureSuite::kSm2Sm3);
-  EXPECT_EQ(ParseSuite("ed25519"), SignatureSuite::kEd25519);
-  EXPECT_FALSE(ParseSuite("rsa"));
+  EXPECT_EQ(ParseSignatureSuite("sm2"), SignatureSuite::kSm2Sm3);
+  EXPECT_EQ(ParseSignatureSuite("ed25519"), SignatureSuite::kEd25519);
+  EXPECT_FALSE(ParseSignatureSuite("rsa"));
 }
 
 }  // namespace

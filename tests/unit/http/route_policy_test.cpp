@@ -23,13 +23,13 @@
 #include <vector>
 
 #include "access/access.hpp"
-#include "film/report_store.hpp"
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
+#include "support/test_films.hpp"
 #include "test_security.hpp"
 
 namespace cf::http {
@@ -73,6 +73,10 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/reports", Permission::kWriteReports},
         {"POST /api/reports/{report}/versions", Permission::kWriteReports},
         {"POST /fhir/DiagnosticReport", Permission::kWriteReports},
+        {"POST /api/films", Permission::kWriteReports},
+        {"GET /api/films", Permission::kReadImages},
+        {"GET /api/films/{film}", Permission::kReadImages},
+        {"GET /verify/films/{film}", Permission::kPublic},
         {"GET /api/reports", Permission::kReadImages},
         {"GET /api/reports/{report}", Permission::kReadImages},
         {"GET /api/reports/{report}/versions/{version}/pdf", Permission::kReadImages},
@@ -130,7 +134,8 @@ std::string Target(const std::string& pattern) {
       {"{tag}", "7FE00010"},
       {"{id}", "0123456789abcdef"},
       {"{report}", "0123456789abcdef0123456789abcdef"},
-      {"{version}", "1"}};
+      {"{version}", "1"},
+      {"{film}", "00112233445566778899aabbccddeeff"}};
   std::string target = pattern;
   for (const auto& [name, value] : values) {
     for (auto at = target.find(name); at != std::string::npos; at = target.find(name)) {
@@ -144,14 +149,14 @@ class RoutePolicyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(test_archive_.Open(dir_.Path() / "data"));
-    auto reports = film::ReportStore::Open({dir_.Path() / "reports.sqlite"});
-    ASSERT_TRUE(reports) << reports.error().message;
-    reports_ = std::move(*reports);
+    auto films = films_.Open(dir_.Path() / "films", *test_archive_.archive);
+    ASSERT_TRUE(films) << films.error().message;
     audit::AuditOptions audit_options;
     audit_options.coalesce_window = std::chrono::milliseconds(0);  // count every event
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
-                                security_.audit.get(), reports_.get()});
+                                security_.audit.get(), films_.reports.get(), films_.films.get(),
+                                films_.issuer.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -221,7 +226,7 @@ class RoutePolicyTest : public ::testing::Test {
 
   cf::testing::TempDir dir_;
   cf::testing::TestArchive test_archive_;
-  std::unique_ptr<film::ReportStore> reports_;
+  cf::testing::TestFilms films_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   std::optional<ApiContext> context_;
@@ -407,7 +412,8 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
   ASSERT_TRUE(security_.Open(dir_.Path() / "security-totp", {},
                              [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
-                              security_.audit.get(), reports_.get()});
+                              security_.audit.get(), films_.reports.get(), films_.films.get(),
+                              films_.issuer.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);

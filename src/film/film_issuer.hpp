@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issues films: builds the manifest of an exam (every stored object and
+// every report version by its hash, the patient's minimal fields, the
+// retention), signs it with the hospital's key (Ed25519, or SM2 for the
+// national suite), appends the issuance to the transparency log, and keeps
+// the film. Also answers the public question "is this film what the
+// hospital issued, and when?". Thread-safe (issuances are serialized:
+// each is one log entry); calls block.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "archive/archive.hpp"
+#include "crypto/signing.hpp"
+#include "crypto/signing_key_store.hpp"
+#include "film/film.hpp"
+#include "film/film_store.hpp"
+#include "film/report_store.hpp"
+#include "ledger/transparency_log.hpp"
+
+namespace cf::film {
+
+struct IssuerOptions {
+  // Each hospital's signature suite and service tier (5, 10, 15 or 30
+  // years of keeping from the exam date); defaults when unset.
+  std::function<crypto::SignatureSuite(std::string_view tenant)> suite_of;
+  std::function<int(std::string_view tenant)> service_tier_years;
+  std::function<int64_t()> now_ms;  // tests fix it
+};
+
+// What anyone may learn of a film by its id: no patient data.
+struct FilmVerification {
+  std::string film_id;
+  std::string tenant;
+  std::string study_uid;
+  int64_t issued_at_ms = 0;
+  std::string manifest_sha256;
+  std::string suite;
+  std::string key_id;
+  std::string public_key_pem;
+  bool signature_valid = false;
+  bool in_log = false;  // the log entry matches and its inclusion proof verifies
+  uint64_t ledger_index = 0;
+  ledger::SignedTreeHead tree_head;
+  std::vector<ledger::Hash> inclusion_proof;
+  std::string superseded_by;  // a later film of the same exam, if any
+};
+
+class FilmIssuer {
+ public:
+  // Borrows everything; all must outlive the issuer.
+  FilmIssuer(archive::Archive& archive, ReportStore& reports, FilmStore& films,
+             ledger::TransparencyLog& log, crypto::SigningKeyStore& keys, IssuerOptions options);
+
+  // Issues a film of the exam `study_uid` of `tenant`. When nothing changed
+  // since the exam's latest film (same objects, same report versions), that
+  // film is returned and nothing is issued. kNotFound for an exam with no
+  // stored object.
+  Result<Film> Issue(const std::string& tenant, std::string_view study_uid,
+                     const std::string& issued_by);
+
+  // After a report version is filed: a signed (final or amended) report
+  // of an exam whose images are in issues its film. Failures are logged.
+  void OnReportFiled(const Report& report, const std::string& issued_by);
+
+  Result<FilmVerification> Verify(std::string_view film_id);
+
+ private:
+  archive::Archive& archive_;
+  ReportStore& reports_;
+  FilmStore& films_;
+  ledger::TransparencyLog& log_;
+  crypto::SigningKeyStore& keys_;
+  IssuerOptions options_;
+  std::mutex mutex_;
+};
+
+// The log entry of an issuance: canonical JSON without patient data.
+std::string IssuanceEntry(const Film& film);
+
+}  // namespace cf::film

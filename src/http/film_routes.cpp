@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "http/film_routes.hpp"
+
+#include <openssl/evp.h>
+
+#include <boost/beast/http/verb.hpp>
+#include <nlohmann/json.hpp>
+
+#include "audit/event.hpp"
+#include "film/film_issuer.hpp"
+#include "http/blocking.hpp"
+#include "http/problem.hpp"
+#include "http/response.hpp"
+#include "ledger/tree_head.hpp"
+
+namespace cf::http {
+namespace {
+
+namespace beast_http = boost::beast::http;
+using access::Permission;
+using audit::Action;
+using boost::asio::awaitable;
+using nlohmann::json;
+
+std::string Base64(ByteView bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+json Hashes(const std::vector<ledger::Hash>& hashes) {
+  json out = json::array();
+  for (const auto& h : hashes) out.push_back(crypto::ToHex(h));
+  return out;
+}
+
+json Proof(const film::FilmVerification& v) {
+  return {{"signature_valid", v.signature_valid},
+          {"in_log", v.in_log},
+          {"ledger_index", v.ledger_index},
+          {"inclusion_proof", Hashes(v.inclusion_proof)},
+          {"tree_head", json::parse(ledger::ToJson(v.tree_head), nullptr, false)},
+          {"public_key_pem", v.public_key_pem},
+          {"superseded_by", v.superseded_by}};
+}
+
+json ToJson(const film::Film& f) {
+  return {{"id", f.id},
+          {"tenant", f.tenant},
+          {"study_uid", f.study_uid},
+          {"issued_at_ms", f.issued_at_ms},
+          {"issued_by", f.issued_by},
+          {"supersedes", f.supersedes},
+          {"manifest_sha256", f.manifest_sha256},
+          {"signature_suite", f.suite},
+          {"signing_key_id", f.key_id},
+          {"signature", Base64(f.signature)},
+          {"ledger_index", f.ledger_index}};
+}
+
+awaitable<Response> Issue(const ApiContext& ctx, const Request& req) {
+  const auto body = json::parse(req.raw.body(), nullptr, false);
+  if (!req.raw[beast_http::field::content_type].starts_with("application/json")) {
+    co_return ErrorResponse({ErrorCode::kUnsupported, "the body must be application/json"});
+  }
+  if (body.is_discarded() || !body.is_object() || !body.contains("study_uid") ||
+      !body["study_uid"].is_string()) {
+    co_return ErrorResponse(
+        {ErrorCode::kInvalidArgument, "the body names the exam: {\"study_uid\": \"...\"}"});
+  }
+  const std::string study = body["study_uid"].get<std::string>();
+  const std::string by = req.principal != nullptr ? req.principal->Actor() : "test";
+  auto film =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.issuer->Issue(req.tenant, study, by); });
+  if (!film) co_return ErrorResponse(film.error());
+  Response response = JsonResponse(ToJson(*film), 201);
+  response.SetHeader("Location", "/api/films/" + film->id);
+  co_return response;
+}
+
+awaitable<Response> List(const ApiContext& ctx, const Request& req) {
+  const std::string study(req.query.Get("study").value_or(""));
+  if (study.empty()) {
+    co_return ErrorResponse({ErrorCode::kInvalidArgument, "query parameter 'study' is required"});
+  }
+  auto films =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.films->ForStudy(req.scope, study); });
+  if (!films) co_return ErrorResponse(films.error());
+  json items = json::array();
+  for (const auto& f : *films) items.push_back(ToJson(f));
+  co_return JsonResponse({{"items", std::move(items)}});
+}
+
+awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
+  const std::string id(req.Param("film"));
+  auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
+    auto film = ctx.films->Get(req.scope, id);
+    if (!film) return std::unexpected(film.error());
+    auto verification = ctx.issuer->Verify(id);
+    if (!verification) return std::unexpected(verification.error());
+    json out = ToJson(*film);
+    out["manifest"] = film->manifest;  // the exact signed bytes, as a string
+    out["verification"] = Proof(*verification);
+    return out;
+  });
+  if (!answer) co_return ErrorResponse(answer.error());
+  Response response = JsonResponse(*answer);
+  response.SetHeader("Cache-Control", "private, no-store");
+  co_return response;
+}
+
+// Public: anyone holding a film id (printed on the patient's slip) may
+// ask whether it is what the hospital issued. Nothing about the patient.
+awaitable<Response> PublicVerify(const ApiContext& ctx, const Request& req) {
+  const std::string id(req.Param("film"));
+  auto v = co_await RunBlocking(ctx.blocking, [&] { return ctx.issuer->Verify(id); });
+  if (!v) co_return ErrorResponse(v.error());
+  json out = Proof(*v);
+  out["film_id"] = v->film_id;
+  out["hospital"] = v->tenant;
+  out["issued_at_ms"] = v->issued_at_ms;
+  out["manifest_sha256"] = v->manifest_sha256;
+  out["signature_suite"] = v->suite;
+  out["signing_key_id"] = v->key_id;
+  out["verdict"] = v->signature_valid && v->in_log
+                       ? "issued by " + v->tenant + ", unaltered, recorded in the transparency log"
+                       : "NOT VERIFIED";
+  co_return JsonResponse(out);
+}
+
+template <awaitable<Response> (*Fn)(const ApiContext&, const Request&)>
+Handler Bind(const ApiContext& ctx) {
+  return [&ctx](const Request& req) { return Fn(ctx, req); };
+}
+
+}  // namespace
+
+void AddFilmRoutes(Router& router, const ApiContext& context) {
+  if (context.films == nullptr || context.issuer == nullptr) return;
+  using beast_http::verb;
+  router.Add(verb::post, "/api/films", {Permission::kWriteReports, Action::kStore},
+             Bind<Issue>(context));
+  router.Add(verb::get, "/api/films", {Permission::kReadImages, Action::kQuery},
+             Bind<List>(context));
+  router.Add(verb::get, "/api/films/{film}", {Permission::kReadImages, Action::kView},
+             Bind<Get>(context));
+  router.Add(verb::get, "/verify/films/{film}", Permission::kPublic, Bind<PublicVerify>(context));
+}
+
+}  // namespace cf::http
