@@ -29,7 +29,6 @@
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
 #include "crypto/password.hpp"
-#include "film/report_store.hpp"
 #include "http/accept.hpp"
 #include "http/api_routes.hpp"
 #include "http/byte_range.hpp"
@@ -42,6 +41,7 @@
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
+#include "support/test_films.hpp"
 
 namespace cf::fuzz {
 namespace {
@@ -81,8 +81,8 @@ struct World {
   cf::testing::TestArchive archive;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<access::Access> access;
-  std::unique_ptr<film::ReportStore> reports;
-  asio::thread_pool pool{2};  // after access and audit: joined before they go
+  cf::testing::TestFilms films;  // reports, films, the transparency log, signing keys
+  asio::thread_pool pool{2};     // after access and audit: joined before they go
   std::optional<http::ApiContext> context;
   http::Router router;
 };
@@ -119,12 +119,10 @@ World::World() {
             "the seed objects store");
   }
 
-  auto report_store = film::ReportStore::Open({dir.Path() / "reports.sqlite"});
-  Require(report_store.has_value(), "the report store opens");
-  reports = std::move(*report_store);
+  Require(films.Open(dir.Path() / "films", *archive.archive).has_value(), "the film parts open");
 
-  context.emplace(
-      http::ApiContext{*archive.archive, pool, access.get(), audit.get(), reports.get()});
+  context.emplace(http::ApiContext{*archive.archive, pool, access.get(), audit.get(),
+                                   films.reports.get(), films.films.get(), films.issuer.get()});
   http::AddAllRoutes(router, *context);
   router.Secure(*access, audit.get(), pool);
 }

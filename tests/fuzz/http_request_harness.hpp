@@ -3,8 +3,9 @@
 // `make fuzz`) and the corpus replay test that runs on every `make test`:
 // arbitrary bytes taken as a raw HTTP request, parsed by Beast with the
 // server's limits, then dispatched by the real Router with every route of
-// the server (routes.hpp) against a small archive and report store in a
-// temporary folder, with authentication and the audit trail switched on. The request's
+// the server (routes.hpp) against a small archive, reports, films and a
+// transparency log in a temporary folder, with authentication and the audit
+// trail switched on. The request's
 // fields also go straight to the pure parsers that see client input
 // (Accept, Range, Content-Type and multipart bodies, the target and its
 // query), so that they are fuzzed even where the router refuses early.

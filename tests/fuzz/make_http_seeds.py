@@ -203,6 +203,11 @@ def seeds():
         "presentedForm": [{"contentType": "text/plain; charset=utf-8", "title": "Findings",
                            "data": __import__("base64").b64encode(b"liver normal").decode()},
                           {"contentType": "application/pdf", "data": pdf64}]}).encode())
+    yield "film-issue", request("POST", "/api/films", [AUTH, json_type],
+                                json.dumps({"study_uid": STUDY}).encode())
+    yield "film-list", request("GET", f"/api/films?study={STUDY}", [AUTH])
+    yield "film-get", request("GET", "/api/films/0123456789abcdef", [AUTH])
+    yield "film-verify", request("GET", "/verify/films/0123456789abcdef")
     session = "Cookie: cf_session=cfs_0123456789abcdef_" + "D" * 43
     csrf = "X-CSRF-Token: cfc_" + "E" * 43
     yield "totp-enroll", request("POST", "/api/auth/totp/enroll", [session, csrf, json_type],
