@@ -47,21 +47,12 @@ crypto::Sha256Digest RecordDigest(std::string_view key, const crypto::Sha256Dige
   return h.Finish();
 }
 
-void PutLe(std::byte* p, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) p[i] = static_cast<std::byte>(v >> (8 * i));
-}
-uint64_t GetLe(const std::byte* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
 // Binds a sealed record to its place: its offset in the segment and its key.
 Bytes SealedRecordAad(uint64_t record_offset, std::string_view key) {
   static constexpr std::string_view kLabel{"cloudfilm-journal-v3", 21};  // with its NUL
   Bytes aad(kLabel.size() + 8 + key.size());
   std::memcpy(aad.data(), kLabel.data(), kLabel.size());
-  PutLe(aad.data() + kLabel.size(), record_offset, 8);
+  StoreLe(aad.data() + kLabel.size(), record_offset, 8);
   std::memcpy(aad.data() + kLabel.size() + 8, key.data(), key.size());
   return aad;
 }
@@ -200,9 +191,9 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   lock.unlock();
 
   std::byte header[kSealedHeaderBytes];
-  PutLe(header, data_key ? kSealedRecordMagic : kRecordMagic, 4);
-  PutLe(header + 4, key.size(), 4);
-  PutLe(header + 8, data.size(), 8);
+  StoreLe(header, data_key ? kSealedRecordMagic : kRecordMagic, 4);
+  StoreLe(header + 4, key.size(), 4);
+  StoreLe(header + 8, data.size(), 8);
   Bytes ciphertext;
   crypto::AeadNonce nonce{};
   crypto::AeadTag tag{};
@@ -212,10 +203,10 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   if (data_key) {
     ciphertext.resize(data.size());
     auto sealed = data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
-    PutLe(header + 16, data_key->id, 4);
+    StoreLe(header + 16, data_key->id, 4);
     std::memcpy(header + 20, nonce.data(), nonce.size());
     std::memcpy(header + 32, tag.data(), tag.size());
-    PutLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
+    StoreLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
     if (sealed) {
       written =
           PwriteParts(seg->fd, seg->direct,
@@ -347,19 +338,19 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     while (v3 && off + kSealedHeaderBytes <= file_size) {
       std::byte header[kSealedHeaderBytes];
       if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
-          GetLe(header, 4) != kSealedRecordMagic) {
+          LoadLe(header, 4) != kSealedRecordMagic) {
         break;
       }
-      const uint64_t key_len = GetLe(header + 4, 4);
-      const uint64_t data_len = GetLe(header + 8, 8);
+      const uint64_t key_len = LoadLe(header + 4, 4);
+      const uint64_t data_len = LoadLe(header + 8, 8);
       if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
         break;
       }
       Bytes buf(key_len + data_len);
       if (!PreadAll(fd, buf.data(), buf.size(), off + kSealedHeaderBytes)) break;
       const std::string key(reinterpret_cast<const char*>(buf.data()), key_len);
-      if (SealedHeaderCheck(header, key) != GetLe(header + kSealedCheckAt, 4)) break;  // torn
-      const auto key_id = static_cast<uint32_t>(GetLe(header + 16, 4));
+      if (SealedHeaderCheck(header, key) != LoadLe(header + kSealedCheckAt, 4)) break;  // torn
+      const auto key_id = static_cast<uint32_t>(LoadLe(header + 16, 4));
       auto data_key = keys->Find(key_id);
       if (!data_key) {
         ::close(fd);
@@ -385,9 +376,9 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     }
     while (valid && !v3 && off + kHeaderBytes <= file_size) {
       std::byte header[kHeaderBytes];
-      if (!PreadAll(fd, header, kHeaderBytes, off) || GetLe(header, 4) != kRecordMagic) break;
-      const uint64_t key_len = GetLe(header + 4, 4);
-      const uint64_t data_len = GetLe(header + 8, 8);
+      if (!PreadAll(fd, header, kHeaderBytes, off) || LoadLe(header, 4) != kRecordMagic) break;
+      const uint64_t key_len = LoadLe(header + 4, 4);
+      const uint64_t data_len = LoadLe(header + 8, 8);
       if (key_len > kMaxKeyBytes || off + kHeaderBytes + key_len + data_len > file_size) break;
       Bytes buf(key_len + data_len);
       if (!PreadAll(fd, buf.data(), buf.size(), off + kHeaderBytes)) break;
@@ -431,21 +422,21 @@ Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
     while (v3 && off + kSealedHeaderBytes <= file_size) {
       std::byte header[kSealedHeaderBytes];
       if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
-          GetLe(header, 4) != kSealedRecordMagic) {
+          LoadLe(header, 4) != kSealedRecordMagic) {
         break;
       }
-      const uint64_t key_len = GetLe(header + 4, 4);
-      const uint64_t data_len = GetLe(header + 8, 8);
+      const uint64_t key_len = LoadLe(header + 4, 4);
+      const uint64_t data_len = LoadLe(header + 8, 8);
       if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
         break;
       }
       std::string key(key_len, '\0');
       if (!PreadAll(fd, reinterpret_cast<std::byte*>(key.data()), key_len,
                     off + kSealedHeaderBytes) ||
-          SealedHeaderCheck(header, key) != GetLe(header + kSealedCheckAt, 4)) {
+          SealedHeaderCheck(header, key) != LoadLe(header + kSealedCheckAt, 4)) {
         break;
       }
-      ids.insert(static_cast<uint32_t>(GetLe(header + 16, 4)));
+      ids.insert(static_cast<uint32_t>(LoadLe(header + 16, 4)));
       off += AlignUp(kSealedHeaderBytes + key_len + data_len);
     }
     ::close(fd);

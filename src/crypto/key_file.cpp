@@ -23,15 +23,6 @@ constexpr char kMagicV2[4] = {'C', 'F', 'K', '2'};
 constexpr std::string_view kSuffix = ".wrapped";
 constexpr size_t kWrappedBytes = kAeadOverhead + kAeadKeyBytes;
 
-void PutLe(Bytes& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
-}
-uint64_t GetLe(const std::byte* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
 Error Errno(const std::string& what) {
   return Error{ErrorCode::kStorageUnavailable, what + ": " + std::strerror(errno)};
 }
@@ -45,10 +36,10 @@ void SyncDir(const fs::path& dir) {
 }
 
 // Writes a synced temporary file beside `path` and returns its name.
-Result<fs::path> WriteTemporary(const fs::path& path, ByteView data) {
+Result<fs::path> WriteTemporary(const fs::path& path, ByteView data, mode_t mode) {
   const fs::path tmp = path.parent_path() / (".tmp-" + std::to_string(::getpid()) + "-" +
                                              RandomHex(4) + "-" + path.filename().string());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return std::unexpected(Errno("create " + tmp.string()));
   size_t done = 0;
   while (done < data.size()) {
@@ -62,7 +53,7 @@ Result<fs::path> WriteTemporary(const fs::path& path, ByteView data) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
     const Error e = Errno("sync " + tmp.string());
     ::unlink(tmp.c_str());
     return std::unexpected(e);
@@ -125,10 +116,10 @@ Bytes Encode(const Header& h, ByteView wrapped) {
   Bytes file;
   const bool v1 = h.suite == CryptoSuite::kDefault;
   for (char c : v1 ? kMagicV1 : kMagicV2) file.push_back(static_cast<std::byte>(c));
-  PutLe(file, h.id, 4);
-  PutLe(file, h.created_ms, 8);
-  if (!v1) PutLe(file, static_cast<uint64_t>(h.suite), 1);
-  PutLe(file, h.tenant.size(), 2);
+  AppendLe(file, h.id, 4);
+  AppendLe(file, h.created_ms, 8);
+  if (!v1) AppendLe(file, static_cast<uint64_t>(h.suite), 1);
+  AppendLe(file, h.tenant.size(), 2);
   for (char c : h.tenant) file.push_back(static_cast<std::byte>(c));
   file.insert(file.end(), wrapped.begin(), wrapped.end());
   return file;
@@ -159,10 +150,10 @@ Result<Contents> Read(const fs::path& file) {
   } else {
     return Fail(ErrorCode::kInternal, bad);
   }
-  c.header.id = static_cast<uint32_t>(GetLe(b.data() + 4, 4));
-  c.header.created_ms = GetLe(b.data() + 8, 8);
+  c.header.id = static_cast<uint32_t>(LoadLe(b.data() + 4, 4));
+  c.header.created_ms = LoadLe(b.data() + 8, 8);
   if (b.size() < at + 2) return Fail(ErrorCode::kInternal, bad);
-  const auto tenant_len = static_cast<size_t>(GetLe(b.data() + at, 2));
+  const auto tenant_len = static_cast<size_t>(LoadLe(b.data() + at, 2));
   at += 2;
   if (c.header.id != id || b.size() != at + tenant_len + kWrappedBytes ||
       std::string_view(reinterpret_cast<const char*>(b.data() + at), tenant_len) != tenant) {
@@ -173,14 +164,14 @@ Result<Contents> Read(const fs::path& file) {
   return c;
 }
 
-Result<void> WriteNew(const fs::path& path, ByteView data) {
-  auto tmp = WriteTemporary(path, data);
+Result<void> WriteNew(const fs::path& path, ByteView data, mode_t mode) {
+  auto tmp = WriteTemporary(path, data, mode);
   if (!tmp) return std::unexpected(tmp.error());
   return Install(*tmp, path, RENAME_NOREPLACE);
 }
 
 Result<void> Replace(const fs::path& path, ByteView data) {
-  auto tmp = WriteTemporary(path, data);
+  auto tmp = WriteTemporary(path, data, 0600);
   if (!tmp) return std::unexpected(tmp.error());
   return Install(*tmp, path, 0);
 }

@@ -13,6 +13,8 @@
 // tenant, id and suite as associated data (WrapContext).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -36,6 +38,7 @@ struct Contents {
   Bytes wrapped;  // what the KeyProvider wrapped
 };
 
+// Also the owners of signing keys (a tenant, or "_ledger").
 bool IsValidTenant(std::string_view tenant);
 std::string FileName(std::string_view tenant, uint32_t id);
 // "<tenant>.<id>.wrapped" -> tenant, id.
@@ -50,8 +53,9 @@ Result<Contents> Read(const std::filesystem::path& file);
 
 // Writes `data` to `path` atomically and durably (a temporary file beside
 // it, fsync, rename, folder fsync). WriteNew never replaces an existing file
-// (kConflict); Replace does, atomically.
-Result<void> WriteNew(const std::filesystem::path& path, ByteView data);
+// (kConflict); Replace does, atomically. Keys are 0600; a public key may be
+// written 0644.
+Result<void> WriteNew(const std::filesystem::path& path, ByteView data, mode_t mode = 0600);
 Result<void> Replace(const std::filesystem::path& path, ByteView data);
 
 uint64_t NowMs();

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/signing_key_store.hpp"
 
 namespace cf::crypto {
 namespace fs = std::filesystem;
@@ -19,9 +20,8 @@ namespace {
 
 enum class Outcome { kRewrapped, kAlready };
 
-// Re-wraps one wrapped key: `header` set for a data key file, null for a
-// bare wrapped key (the databases key).
-Result<Outcome> RewrapOne(const fs::path& file, const keyfile::Header* header, ByteView wrapped,
+// Re-wraps one wrapped key; the file keeps `prefix` (its header) before it.
+Result<Outcome> RewrapOne(const fs::path& file, ByteView prefix, ByteView wrapped,
                           const std::string& context, CryptoSuite suite, KeyProvider& from,
                           KeyProvider& to) {
   if (to.Unwrap(wrapped, context, suite)) return Outcome::kAlready;
@@ -36,7 +36,8 @@ Result<Outcome> RewrapOne(const fs::path& file, const keyfile::Header* header, B
   if (!to.Unwrap(*rewrapped, context, suite)) {
     return Fail(ErrorCode::kInternal, "re-wrapped key does not unwrap: " + file.string());
   }
-  const Bytes contents = header ? keyfile::Encode(*header, *rewrapped) : *rewrapped;
+  Bytes contents(prefix.begin(), prefix.end());
+  contents.insert(contents.end(), rewrapped->begin(), rewrapped->end());
   if (auto r = keyfile::Replace(file, contents); !r) return std::unexpected(r.error());
   return Outcome::kRewrapped;
 }
@@ -49,6 +50,7 @@ Result<RewrapReport> RewrapKeyFolder(const fs::path& dir, KeyProvider& from, Key
   if (!lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock " + dir.string());
   RewrapReport report;
   std::vector<fs::path> files;
+  std::vector<fs::path> signing_files;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
@@ -59,10 +61,13 @@ Result<RewrapReport> RewrapKeyFolder(const fs::path& dir, KeyProvider& from, Key
     } else if (name.starts_with(".tmp-")) {
       // What an interrupted write left; we hold the lock every writer takes.
       fs::remove(e.path(), ec);
+    } else {
+      signing_files.push_back(e.path());  // if it is one: ReadWrappedSigningKey tells
     }
   }
   if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list " + dir.string());
   std::sort(files.begin(), files.end());
+  std::sort(signing_files.begin(), signing_files.end());
   auto count = [&](Outcome o) {
     (o == Outcome::kRewrapped ? report.rewrapped : report.already) += 1;
     return limit >= 0 && report.rewrapped >= limit;
@@ -71,7 +76,18 @@ Result<RewrapReport> RewrapKeyFolder(const fs::path& dir, KeyProvider& from, Key
     auto contents = keyfile::Read(file);
     if (!contents) return std::unexpected(contents.error());
     const keyfile::Header& h = contents->header;
-    auto r = RewrapOne(file, &h, contents->wrapped, keyfile::WrapContext(h), h.suite, from, to);
+    const Bytes prefix = keyfile::Encode(h, {});
+    auto r = RewrapOne(file, prefix, contents->wrapped, keyfile::WrapContext(h), h.suite, from, to);
+    if (!r) return std::unexpected(r.error());
+    if (count(*r)) return report;
+  }
+  // The hospitals' and the log's signing keys (signing_key_store.hpp).
+  for (const fs::path& file : signing_files) {
+    auto key = ReadWrappedSigningKey(file);
+    if (!key) return std::unexpected(key.error());
+    if (!*key) continue;
+    auto r = RewrapOne(file, (*key)->prefix, (*key)->wrapped, (*key)->context,
+                       CryptoSuite::kDefault, from, to);
     if (!r) return std::unexpected(r.error());
     if (count(*r)) return report;
   }
@@ -79,8 +95,7 @@ Result<RewrapReport> RewrapKeyFolder(const fs::path& dir, KeyProvider& from, Key
     if (!fs::exists(other.file)) continue;
     auto wrapped = ReadFile(other.file, 4096);
     if (!wrapped) return std::unexpected(wrapped.error());
-    auto r =
-        RewrapOne(other.file, nullptr, *wrapped, other.context, CryptoSuite::kDefault, from, to);
+    auto r = RewrapOne(other.file, {}, *wrapped, other.context, CryptoSuite::kDefault, from, to);
     if (!r) return std::unexpected(r.error());
     if (count(*r)) return report;
   }

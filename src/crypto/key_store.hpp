@@ -194,8 +194,8 @@ class KeyStore {
   bool scanned_ = false;                                                       // guarded by mutex_
 };
 
-// Master-key rotation: re-wraps every data key in `dir` and the `others`
-// (the databases key) from `from` to `to`, one file at a time, each
+// Master-key rotation: re-wraps every data key and signing key in `dir`
+// and the `others` (the databases key) from `from` to `to`, one file at a time, each
 // atomically (written beside, fsynced, renamed over, folder fsynced), under
 // the folder lock. A file that `to` already unwraps is left as it is, so an
 // interrupted run is finished by running it again with the same two keys.

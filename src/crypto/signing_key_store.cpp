@@ -9,7 +9,6 @@
 
 #include "core/file_io.hpp"
 #include "core/log.hpp"
-#include "crypto/key_dir.hpp"
 #include "crypto/key_file.hpp"
 
 namespace cf::crypto {
@@ -23,14 +22,6 @@ constexpr std::string_view kWrapped = ".wrapped";
 constexpr std::string_view kPublic = ".pub.pem";
 constexpr size_t kHeader = 4 + 1 + 8 + 2;
 constexpr uint64_t kMaxKeyFile = 16 * 1024;
-
-bool IsValidOwner(std::string_view o) {
-  if (o.empty() || o.size() > 64) return false;
-  for (char c : o) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-  }
-  return true;
-}
 
 bool IsKeyId(std::string_view id) {
   if (id.size() != 64) return false;
@@ -60,7 +51,7 @@ std::optional<KeyFileName> ParseName(std::string_view name, std::string_view suf
   if (infix == std::string_view::npos) return std::nullopt;
   KeyFileName out{std::string(name.substr(0, infix)),
                   std::string(name.substr(infix + kInfix.size()))};
-  if (!IsValidOwner(out.owner) || !IsKeyId(out.key_id)) return std::nullopt;
+  if (!keyfile::IsValidTenant(out.owner) || !IsKeyId(out.key_id)) return std::nullopt;
   return out;
 }
 
@@ -68,19 +59,10 @@ std::string FileStem(std::string_view owner, std::string_view key_id) {
   return std::string(owner) + std::string(kInfix) + std::string(key_id);
 }
 
-void PutLe(Bytes& out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<std::byte>(v >> (8 * i)));
-}
-uint64_t GetLe(const std::byte* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-  return v;
-}
-
 uint64_t CreatedOf(const fs::path& file) {
   auto bytes = ReadFile(file, kMaxKeyFile);
   if (!bytes || bytes->size() < kHeader) return 0;
-  return GetLe(bytes->data() + 5, 8);
+  return LoadLe(bytes->data() + 5, 8);
 }
 
 }  // namespace
@@ -100,11 +82,10 @@ Result<std::unique_ptr<SigningKeyStore>> SigningKeyStore::Open(
   return std::unique_ptr<SigningKeyStore>(new SigningKeyStore(std::move(dir), std::move(provider)));
 }
 
-Result<std::shared_ptr<const SigningKey>> SigningKeyStore::LoadLocked(const fs::path& file) {
+Result<std::optional<WrappedSigningKey>> ReadWrappedSigningKey(const fs::path& file) {
   const std::string name = file.filename().string();
   const auto parsed = ParseName(name, kWrapped);
-  if (!parsed) return Fail(ErrorCode::kInternal, "not a signing key file name: " + name);
-  if (auto it = by_id_.find(parsed->key_id); it != by_id_.end()) return it->second;
+  if (!parsed) return std::optional<WrappedSigningKey>();
   auto bytes = ReadFile(file, kMaxKeyFile);
   if (!bytes) return std::unexpected(bytes.error());
   const Bytes& b = *bytes;
@@ -114,31 +95,47 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::LoadLocked(const fs::
   }
   const auto code = static_cast<uint8_t>(b[4]);
   if (code != 1 && code != 2) return Fail(ErrorCode::kInternal, bad + " (unknown suite)");
-  const SignatureSuite suite = code == 2 ? SignatureSuite::kSm2Sm3 : SignatureSuite::kEd25519;
-  const auto owner_len = static_cast<size_t>(GetLe(b.data() + 13, 2));
-  if (b.size() < kHeader + owner_len + kAeadOverhead ||
-      AsChars(ByteView(b).subspan(kHeader, owner_len)) != parsed->owner) {
+  WrappedSigningKey out;
+  out.owner = parsed->owner;
+  out.key_id = parsed->key_id;
+  out.suite = code == 2 ? SignatureSuite::kSm2Sm3 : SignatureSuite::kEd25519;
+  const auto prefix = kHeader + static_cast<size_t>(LoadLe(b.data() + 13, 2));
+  if (b.size() < prefix + kAeadOverhead ||
+      AsChars(ByteView(b).subspan(kHeader, prefix - kHeader)) != out.owner) {
     return Fail(ErrorCode::kInternal, bad + " (its name does not match its contents)");
   }
+  out.prefix.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(prefix));
+  out.wrapped.assign(b.begin() + static_cast<std::ptrdiff_t>(prefix), b.end());
+  out.context = WrapContext(out.owner, out.suite, out.key_id);
+  return std::optional<WrappedSigningKey>(std::move(out));
+}
+
+Result<std::shared_ptr<const SigningKey>> SigningKeyStore::LoadLocked(const fs::path& file) {
+  const std::string name = file.filename().string();
+  const auto named = ParseName(name, kWrapped);
+  if (!named) return Fail(ErrorCode::kInternal, "not a signing key file name: " + name);
+  if (auto it = by_id_.find(named->key_id); it != by_id_.end()) return it->second;
+  auto read = ReadWrappedSigningKey(file);
+  if (!read) return std::unexpected(read.error());
+  const WrappedSigningKey& parsed = **read;
+  const std::string bad = "damaged signing key file " + name;
   // Signing keys are wrapped in the default suite whatever they sign with.
-  auto der =
-      provider_->Unwrap(ByteView(b).subspan(kHeader + owner_len),
-                        WrapContext(parsed->owner, suite, parsed->key_id), CryptoSuite::kDefault);
+  auto der = provider_->Unwrap(parsed.wrapped, parsed.context, CryptoSuite::kDefault);
   if (!der) return Fail(der.error().code, der.error().message + " (" + name + ")");
   auto key = SigningKey::FromPkcs8(der->view());
   if (!key) return Fail(ErrorCode::kInternal, bad + ": " + key.error().message);
-  if (key->key_id() != parsed->key_id || key->suite() != suite) {
+  if (key->key_id() != parsed.key_id || key->suite() != parsed.suite) {
     return Fail(ErrorCode::kInternal, bad + " (it holds another key than its name says)");
   }
   // The clear public key is derived data: put it back if it went missing.
-  const fs::path pub = dir_ / (FileStem(parsed->owner, parsed->key_id) + std::string(kPublic));
+  const fs::path pub = dir_ / (FileStem(parsed.owner, parsed.key_id) + std::string(kPublic));
   std::error_code ec;
   if (!fs::exists(pub, ec)) {
-    auto w = WriteNewKeyFile(pub, AsBytes(key->public_key().ToPem()), 0644);
+    auto w = keyfile::WriteNew(pub, AsBytes(key->public_key().ToPem()), 0644);
     if (!w && w.error().code != ErrorCode::kConflict) return std::unexpected(w.error());
   }
   auto shared = std::make_shared<const SigningKey>(std::move(*key));
-  by_id_.emplace(parsed->key_id, shared);
+  by_id_.emplace(parsed.key_id, shared);
   return shared;
 }
 
@@ -172,26 +169,23 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::CreateLocked(std::str
   auto wrapped =
       provider_->Wrap(der->view(), WrapContext(owner, suite, key->key_id()), CryptoSuite::kDefault);
   if (!wrapped) return std::unexpected(wrapped.error());
-  const uint64_t now_ms =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count());
+  const uint64_t now_ms = keyfile::NowMs();
   Bytes file;
   for (char c : kMagic) file.push_back(static_cast<std::byte>(c));
   file.push_back(static_cast<std::byte>(SuiteCode(suite)));
-  PutLe(file, now_ms, 8);
-  PutLe(file, owner.size(), 2);
+  AppendLe(file, now_ms, 8);
+  AppendLe(file, owner.size(), 2);
   for (char c : owner) file.push_back(static_cast<std::byte>(c));
   file.insert(file.end(), wrapped->begin(), wrapped->end());
   const std::string stem = FileStem(owner, key->key_id());
   // The public key first: a crash in between leaves a harmless public key
   // that no wrapped file names, never a private key without its public one.
-  if (auto w = WriteNewKeyFile(dir_ / (stem + std::string(kPublic)),
-                               AsBytes(key->public_key().ToPem()), 0644);
+  if (auto w = keyfile::WriteNew(dir_ / (stem + std::string(kPublic)),
+                                 AsBytes(key->public_key().ToPem()), 0644);
       !w) {
     return std::unexpected(w.error());
   }
-  if (auto w = WriteNewKeyFile(dir_ / (stem + std::string(kWrapped)), file, 0600); !w) {
+  if (auto w = keyfile::WriteNew(dir_ / (stem + std::string(kWrapped)), file, 0600); !w) {
     return std::unexpected(w.error());
   }
   log::Info("keys.signing_key_created", {{"owner", std::string(owner)},
@@ -204,12 +198,13 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::CreateLocked(std::str
 
 Result<std::shared_ptr<const SigningKey>> SigningKeyStore::Active(std::string_view owner,
                                                                   SignatureSuite suite) {
-  if (!IsValidOwner(owner)) return Fail(ErrorCode::kInvalidArgument, "invalid signing key owner");
+  if (!keyfile::IsValidTenant(owner))
+    return Fail(ErrorCode::kInvalidArgument, "invalid signing key owner");
   std::lock_guard lock(mutex_);
   auto found = NewestLocked(owner, suite);
   if (!found) return std::unexpected(found.error());
   if (*found) return *found;
-  KeyDirLock dir_lock(dir_);
+  keyfile::DirLock dir_lock(dir_);
   if (!dir_lock.ok()) {
     return Fail(ErrorCode::kStorageUnavailable, "cannot lock key folder " + dir_.string());
   }
@@ -267,43 +262,6 @@ Result<std::vector<VerifyingKey>> ListPublicSigningKeys(const fs::path& dir,
     keys.push_back(std::move(*key));
   }
   return keys;
-}
-
-Result<int64_t> RewrapSigningKeys(const fs::path& dir, KeyProvider& from, KeyProvider& to) {
-  KeyDirLock lock(dir);
-  if (!lock.ok()) return Fail(ErrorCode::kStorageUnavailable, "cannot lock " + dir.string());
-  int64_t rewrapped = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    const auto parsed = ParseName(name, kWrapped);
-    if (!parsed) continue;
-    auto bytes = ReadFile(e.path(), kMaxKeyFile);
-    if (!bytes) return std::unexpected(bytes.error());
-    const Bytes& b = *bytes;
-    if (b.size() < kHeader || std::memcmp(b.data(), kMagic, 4) != 0) {
-      return Fail(ErrorCode::kInternal, "damaged signing key file " + name);
-    }
-    const SignatureSuite suite =
-        static_cast<uint8_t>(b[4]) == 2 ? SignatureSuite::kSm2Sm3 : SignatureSuite::kEd25519;
-    const auto owner_len = static_cast<size_t>(GetLe(b.data() + 13, 2));
-    if (b.size() < kHeader + owner_len + kAeadOverhead) {
-      return Fail(ErrorCode::kInternal, "damaged signing key file " + name);
-    }
-    const std::string context = WrapContext(parsed->owner, suite, parsed->key_id);
-    const ByteView wrapped = ByteView(b).subspan(kHeader + owner_len);
-    if (to.Unwrap(wrapped, context, CryptoSuite::kDefault)) continue;  // done before
-    auto der = from.Unwrap(wrapped, context, CryptoSuite::kDefault);
-    if (!der) return Fail(der.error().code, der.error().message + " (" + name + ")");
-    auto again = to.Wrap(der->view(), context, CryptoSuite::kDefault);
-    if (!again) return std::unexpected(again.error());
-    Bytes file(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(kHeader + owner_len));
-    file.insert(file.end(), again->begin(), again->end());
-    if (auto w = keyfile::Replace(e.path(), file); !w) return std::unexpected(w.error());
-    ++rewrapped;
-  }
-  if (ec) return Fail(ErrorCode::kStorageUnavailable, "cannot list " + dir.string());
-  return rewrapped;
 }
 
 }  // namespace cf::crypto

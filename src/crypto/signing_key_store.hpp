@@ -40,13 +40,20 @@ namespace cf::crypto {
 // tenant code).
 inline constexpr std::string_view kLedgerKeyOwner = "_ledger";
 
-// Master-key rotation of the signing keys in `dir` (what RewrapKeyFolder
-// does for data keys): each wrapped private key is re-wrapped from `from`
-// to `to`, atomically; one `to` already unwraps is left as it is, so an
-// interrupted run is finished by running it again. Returns how many were
-// re-wrapped.
-Result<int64_t> RewrapSigningKeys(const std::filesystem::path& dir, KeyProvider& from,
-                                  KeyProvider& to);
+// A wrapped signing key file taken apart: what loading a key and
+// master-key rotation (RewrapKeyFolder) need.
+struct WrappedSigningKey {
+  std::string owner;
+  std::string key_id;
+  SignatureSuite suite = SignatureSuite::kEd25519;
+  Bytes prefix;         // the file's bytes before the wrapped key
+  Bytes wrapped;        // the private key (PKCS#8), wrapped in the default suite
+  std::string context;  // the wrap's associated data
+};
+// nullopt when `file` is not named like a wrapped signing key; kInternal
+// "damaged signing key file ..." when it is but does not parse or its
+// contents do not match its name.
+Result<std::optional<WrappedSigningKey>> ReadWrappedSigningKey(const std::filesystem::path& file);
 
 // Signing keys, unwrapped on first use and cached. Thread-safe; processes
 // sharing the folder agree on the active key (creation takes dir/.lock).

@@ -129,10 +129,6 @@ int RotateMaster(const Config& config, const std::string& new_key_file) {
   auto report =
       crypto::RewrapKeyFolder(config.KeysPath(), **from, **to, {DatabasesKeyFile(config)});
   if (!report) return ReportError(report.error());
-  // The hospitals' and the log's signing keys too.
-  auto signing = crypto::RewrapSigningKeys(config.KeysPath(), **from, **to);
-  if (!signing) return ReportError(signing.error());
-  report->rewrapped += *signing;
   std::cout << "re-wrapped " << report->rewrapped << " key(s) under the new master key ("
             << report->already << " already were)\n";
   if (report->rewrapped == 0 && report->already > 0) {

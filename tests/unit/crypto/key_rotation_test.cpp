@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "crypto/key_store.hpp"
+#include "crypto/signing_key_store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cf::crypto {
@@ -221,6 +222,40 @@ TEST(KeyRotationTest, AProcessWithTheOldMasterKeyCannotCreateKeysAfterARotation)
   auto still = stale->Active("ruijin");
   ASSERT_TRUE(still);
   EXPECT_EQ((*still)->id, id);
+}
+
+// The hospitals' and the log's signing keys live in the same folder under
+// the same master key: a master rotation that left them behind would make
+// the next start fail to open the log.
+TEST(KeyRotationTest, AMasterRotationReWrapsSigningKeysToo) {
+  cf::testing::TempDir dir;
+  const Bytes message = {std::byte{'f'}, std::byte{'i'}, std::byte{'l'}, std::byte{'m'}};
+  std::string ed_id, sm_id;
+  Bytes ed_signature;
+  {
+    auto keys = *SigningKeyStore::Open(dir.Path(), Provider(1));
+    auto ed = keys->Active("ruijin", SignatureSuite::kEd25519);
+    auto sm = keys->Active(kLedgerKeyOwner, SignatureSuite::kSm2Sm3);
+    ASSERT_TRUE(ed && sm);
+    ed_id = (*ed)->key_id();
+    sm_id = (*sm)->key_id();
+    ed_signature = *(*ed)->Sign(message);
+  }
+  auto report = RewrapKeyFolder(dir.Path(), *Provider(1), *Provider(2), {});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->rewrapped, 2);
+  EXPECT_EQ(RewrapKeyFolder(dir.Path(), *Provider(1), *Provider(2), {})->already, 2);
+
+  auto after = *SigningKeyStore::Open(dir.Path(), Provider(2));
+  auto ed = after->Find(ed_id);
+  ASSERT_TRUE(ed) << ed.error().message;
+  EXPECT_TRUE((*ed)->public_key().Verify(message, ed_signature)) << "the same key, re-wrapped";
+  EXPECT_EQ((*ed)->Sign(message).value(), ed_signature) << "Ed25519 signs deterministically";
+  auto sm = after->Find(sm_id);
+  ASSERT_TRUE(sm) << sm.error().message;
+  EXPECT_TRUE((*sm)->public_key().Verify(message, *(*sm)->Sign(message)));
+  EXPECT_FALSE((*SigningKeyStore::Open(dir.Path(), Provider(1)))->Find(ed_id))
+      << "the old master key opens nothing any more";
 }
 
 }  // namespace
