@@ -7,12 +7,10 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcpixel.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -21,12 +19,12 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "dicom/dcmtk_read.hpp"
 #include "dicom/text_decoder.hpp"
 
 namespace cf::dicom {
@@ -37,23 +35,6 @@ using nlohmann::json;
 // Binary values are handed out in host order, which DCMTK converts to on
 // load; DICOM JSON and bulk data want little endian.
 static_assert(std::endian::native == std::endian::little, "bulk data assumes a little-endian host");
-
-Result<std::unique_ptr<DcmFileFormat>> Load(ByteView bytes) {
-  static std::once_flag quiet;
-  std::call_once(quiet,
-                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
-  auto file = std::make_unique<DcmFileFormat>();
-  file->transferInit();
-  const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file->transferEnd();
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
-  }
-  return file;
-}
 
 std::string TagHex(const DcmTagKey& tag) {
   char text[9];
@@ -374,7 +355,7 @@ class Writer {
 }  // namespace
 
 Result<std::string> DatasetToJson(ByteView part10, const JsonOptions& options) {
-  auto file = Load(part10);
+  auto file = ReadWithDcmtk(part10);
   if (!file) return std::unexpected(file.error());
   DcmDataset& dataset = *(*file)->getDataset();
   OFString charset;
@@ -387,7 +368,7 @@ Result<std::string> DatasetToJson(ByteView part10, const JsonOptions& options) {
 }
 
 Result<Bytes> ReadBulkData(ByteView part10, uint32_t tag) {
-  auto file = Load(part10);
+  auto file = ReadWithDcmtk(part10);
   if (!file) return std::unexpected(file.error());
   const DcmTagKey key(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag & 0xFFFF));
   DcmElement* element = nullptr;

@@ -4,15 +4,13 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcsequen.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <array>
 #include <charconv>
 #include <memory>
-#include <mutex>
 
+#include "dicom/dcmtk_read.hpp"
 #include "dicom/text_decoder.hpp"
 
 namespace cf::dicom {
@@ -181,20 +179,9 @@ bool IsReportDocumentClass(std::string_view sop_class_uid) {
 }
 
 Result<ReportDocument> ReadReportDocument(ByteView bytes) {
-  static std::once_flag quiet;
-  std::call_once(quiet,
-                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
-  DcmFileFormat file;
-  file.transferInit();
-  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
-  }
-  DcmDataset& ds = *file.getDataset();
+  auto file = ReadWithDcmtk(bytes);
+  if (!file) return std::unexpected(file.error());
+  DcmDataset& ds = *(*file)->getDataset();
   const std::string sop_class = Get(ds, DCM_SOPClassUID);
   if (!IsReportDocumentClass(sop_class)) {
     return Fail(ErrorCode::kUnsupported, "not a structured report or an encapsulated PDF");

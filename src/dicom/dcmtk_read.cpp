@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dicom/dcmtk_read.hpp"
+
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <mutex>
+#include <string>
+
+namespace cf::dicom {
+
+Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes) {
+  // DCMTK would print its parse warnings to stderr; errors come back as values.
+  static std::once_flag quiet;
+  std::call_once(quiet,
+                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+  DcmInputBufferStream stream;
+  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  stream.setEos();
+  auto file = std::make_unique<DcmFileFormat>();
+  file->transferInit();
+  const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file->transferEnd();
+  if (status.bad()) {
+    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
+  }
+  return file;
+}
+
+}  // namespace cf::dicom

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// An object in memory parsed by DCMTK, for the dicom part's readers (DICOM
+// JSON, report documents): one place for the stream setup and the quieted
+// logger. Not for ingest, whose parser (dcmtk_parser.cpp) also checks what
+// follows the data set. Internal to the dicom part.
+#pragma once
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <memory>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+
+namespace cf::dicom {
+
+// A Part 10 file or a raw data set; kInvalidDicom "cannot parse: ..."
+// when DCMTK cannot read it.
+Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes);
+
+}  // namespace cf::dicom
