@@ -381,17 +381,10 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
                                        std::chrono::seconds(60));
   impl->options = std::move(options);
   impl->audit = audit;
-  auto db = Connection::Open(database.string(), 5000, false, impl->options.vfs);
+  auto db = catalog::sqlite::OpenDurable(database.string(), impl->options.vfs, AccessMigrations(),
+                                         "access");
   if (!db) return std::unexpected(db.error());
   impl->db = std::move(*db);
-  if (auto pragmas = impl->db.Exec(
-          "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-      !pragmas) {
-    return std::unexpected(pragmas.error());
-  }
-  if (auto migrated = MigrateAccessDb(impl->db); !migrated) {
-    return std::unexpected(migrated.error());
-  }
   return std::unique_ptr<Access>(new Access(std::move(impl)));
 }
 

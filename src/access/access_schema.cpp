@@ -80,8 +80,6 @@ CREATE TABLE account_totp (
 
 }  // namespace
 
-Result<void> MigrateAccessDb(catalog::sqlite::Connection& db) {
-  return catalog::sqlite::ApplyMigrations(db, kMigrations, "access");
-}
+std::span<const char* const> AccessMigrations() { return kMigrations; }
 
 }  // namespace cf::access

@@ -2,10 +2,11 @@
 // Versioned migrations of DATA/access.sqlite (PRAGMA user_version).
 #pragma once
 
-#include "catalog/sqlite_db.hpp"
+#include <span>
 
 namespace cf::access {
 
-Result<void> MigrateAccessDb(catalog::sqlite::Connection& db);
+// For catalog::sqlite::OpenDurable.
+std::span<const char* const> AccessMigrations();
 
 }  // namespace cf::access

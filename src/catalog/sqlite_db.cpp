@@ -223,4 +223,16 @@ Result<void> ApplyMigrations(Connection& db, std::span<const char* const> migrat
   return {};
 }
 
+Result<Connection> OpenDurable(const std::string& path, const std::string& vfs,
+                               std::span<const char* const> migrations, std::string_view what) {
+  auto db = Connection::Open(path, 5000, /*readonly=*/false, vfs);
+  if (!db) return std::unexpected(db.error());
+  if (auto r = db->Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = ApplyMigrations(*db, migrations, what); !r) return std::unexpected(r.error());
+  if (auto r = db->Exec("PRAGMA foreign_keys = ON;"); !r) return std::unexpected(r.error());
+  return db;
+}
+
 }  // namespace cf::catalog::sqlite

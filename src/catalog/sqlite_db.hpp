@@ -133,4 +133,11 @@ Result<void> ApplyMigrations(
     Connection& db, std::span<const char* const> migrations, std::string_view what,
     const std::function<Result<void>(Connection&, int version)>& after = nullptr);
 
+// A read-write connection to one of the small databases whose every commit
+// must survive a crash (accounts, reports, films): WAL, synchronous FULL,
+// `migrations` applied (ApplyMigrations), then foreign keys on (a
+// migration may rebuild tables, which they would forbid).
+Result<Connection> OpenDurable(const std::string& path, const std::string& vfs,
+                               std::span<const char* const> migrations, std::string_view what);
+
 }  // namespace cf::catalog::sqlite

@@ -72,16 +72,10 @@ FilmStore::~FilmStore() = default;
 
 Result<std::unique_ptr<FilmStore>> FilmStore::Open(const std::filesystem::path& path,
                                                    const std::string& vfs) {
-  auto impl = std::make_unique<Impl>();
-  auto db = Connection::Open(path.string(), 5000, /*readonly=*/false, vfs);
+  auto db = catalog::sqlite::OpenDurable(path.string(), vfs, kMigrations, "films");
   if (!db) return std::unexpected(db.error());
+  auto impl = std::make_unique<Impl>();
   impl->db = std::move(*db);
-  if (auto r = impl->db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = catalog::sqlite::ApplyMigrations(impl->db, kMigrations, "films"); !r) {
-    return std::unexpected(r.error());
-  }
   return std::unique_ptr<FilmStore>(new FilmStore(std::move(impl)));
 }
 

@@ -140,17 +140,11 @@ ReportStore::ReportStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ReportStore::~ReportStore() = default;
 
 Result<std::unique_ptr<ReportStore>> ReportStore::Open(const ReportStoreOptions& options) {
-  auto impl = std::make_unique<Impl>();
-  auto db = Connection::Open(options.path.string(), 5000, /*readonly=*/false, options.vfs);
+  auto db =
+      catalog::sqlite::OpenDurable(options.path.string(), options.vfs, kMigrations, "reports");
   if (!db) return std::unexpected(db.error());
+  auto impl = std::make_unique<Impl>();
   impl->db = std::move(*db);
-  if (auto r = impl->db.Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = catalog::sqlite::ApplyMigrations(impl->db, kMigrations, "reports"); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = impl->db.Exec("PRAGMA foreign_keys = ON;"); !r) return std::unexpected(r.error());
   return std::unique_ptr<ReportStore>(new ReportStore(std::move(impl)));
 }
 
