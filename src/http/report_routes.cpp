@@ -12,6 +12,7 @@
 #include <string>
 
 #include "audit/event.hpp"
+#include "core/time_text.hpp"
 #include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "http/blocking.hpp"
@@ -49,56 +50,8 @@ Result<std::vector<std::byte>> DecodeBase64(std::string_view text) {
   return out;
 }
 
-// "2026-11-29T08:30:00Z", "2026-11-29T08:30:00.250+08:00": RFC 3339.
-Result<int64_t> ParseRfc3339(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) !=
-          6 ||
-      consumed != 19) {
-    return Bad("signed_at must be an RFC 3339 time, e.g. 2026-11-29T08:30:00+08:00");
-  }
-  std::string_view rest = std::string_view(text).substr(19);
-  int64_t ms = 0;
-  if (rest.starts_with('.')) {
-    size_t i = 1;
-    int64_t scale = 100;
-    for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i) {
-      ms += (rest[i] - '0') * scale;
-      scale /= 10;
-    }
-    if (i == 1) return Bad("signed_at has an empty fraction");
-    rest.remove_prefix(i);
-  }
-  int offset_minutes = 0;
-  if (rest == "Z" || rest == "z") {
-    offset_minutes = 0;
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    const auto digit = [&](size_t i) { return rest[i] - '0'; };
-    offset_minutes = (digit(1) * 10 + digit(2)) * 60 + digit(4) * 10 + digit(5);
-    if (rest[0] == '-') offset_minutes = -offset_minutes;
-  } else {
-    return Bad("signed_at needs a time zone (Z or +08:00)");
-  }
-  const std::chrono::year_month_day date{std::chrono::year(y), std::chrono::month(mo),
-                                         std::chrono::day(d)};
-  if (!date.ok() || h > 23 || mi > 59 || s > 60) return Bad("signed_at is not a valid time");
-  const auto days = std::chrono::sys_days(date).time_since_epoch();
-  const int64_t seconds = std::chrono::duration_cast<std::chrono::seconds>(days).count() +
-                          h * 3600 + mi * 60 + s - offset_minutes * 60;
-  return seconds * 1000 + ms;
-}
-
-std::string Rfc3339(int64_t ms) {
-  if (ms <= 0) return {};
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return text;
-}
+// A time the API shows: RFC 3339, empty when there is none.
+std::string TimeText(int64_t ms) { return ms > 0 ? Rfc3339Utc(ms) : std::string(); }
 
 Result<std::string> Text(const nlohmann::json& body, const char* name) {
   const auto it = body.find(name);
@@ -158,7 +111,7 @@ Result<film::NewReportVersion> ParseVersion(const Request& req, bool names_exam)
   if (!signed_at) return std::unexpected(signed_at.error());
   if (!signed_at->empty()) {
     auto ms = ParseRfc3339(*signed_at);
-    if (!ms) return std::unexpected(ms.error());
+    if (!ms) return Bad("signed_at: " + ms.error().message);
     v.content.signed_at_ms = *ms;
   }
   if (const auto it = body.find("key_images"); it != body.end() && !it->is_null()) {
@@ -191,12 +144,12 @@ nlohmann::json ToJson(const film::Report& r) {
                         {"sections", std::move(sections)},
                         {"conclusion", v.content.conclusion},
                         {"signer", v.content.signer},
-                        {"signed_at", Rfc3339(v.content.signed_at_ms)},
+                        {"signed_at", TimeText(v.content.signed_at_ms)},
                         {"key_images", v.content.key_images},
                         {"has_pdf", !v.content.pdf.empty()},
                         {"source", v.content.source},
                         {"sha256", v.sha256_hex},
-                        {"received_at", Rfc3339(v.received_at_ms)},
+                        {"received_at", TimeText(v.received_at_ms)},
                         {"received_by", v.received_by}});
   }
   const std::string status =

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ledger/ledger_check.hpp"
 
+#include "core/time_text.hpp"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -16,8 +18,7 @@ std::string Range(uint64_t first, uint64_t last) {
 
 std::string Label(const SignedTreeHead& sth, bool external) {
   return std::string(external ? "given tree head " : "tree head ") +
-         std::to_string(sth.head.tree_size) + " (signed " + FormatTimestamp(sth.head.timestamp_ms) +
-         ")";
+         std::to_string(sth.head.tree_size) + " (signed " + Rfc3339Utc(sth.head.timestamp_ms) + ")";
 }
 
 // Recomputes the tree from the entries, comparing with the stored leaf and

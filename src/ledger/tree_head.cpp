@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ledger/tree_head.hpp"
 
+#include "core/time_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -45,17 +47,6 @@ std::optional<Bytes> BytesFromHex(std::string_view hex) {
   return out;
 }
 
-std::string FormatTimestamp(int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
-}
-
 Bytes TreeHeadSignatureInput(const TreeHead& head) {
   Bytes out;
   out.reserve(50);
@@ -90,7 +81,7 @@ std::string ToJson(const SignedTreeHead& sth) {
   nlohmann::ordered_json j;
   j["tree_size"] = sth.head.tree_size;
   j["timestamp"] = sth.head.timestamp_ms;
-  j["time"] = FormatTimestamp(sth.head.timestamp_ms);
+  j["time"] = Rfc3339Utc(sth.head.timestamp_ms);
   j["sha256_root_hash"] = crypto::ToHex(sth.head.root_hash);
   j["signature_suite"] = std::string(crypto::SuiteName(sth.suite));
   j["key_id"] = sth.key_id;

@@ -54,8 +54,6 @@ std::string ToJson(const SignedTreeHead& sth);
 // kInvalidArgument naming the field that is missing or malformed.
 Result<SignedTreeHead> SignedTreeHeadFromJson(std::string_view json);
 
-// "2025-11-29T04:00:00.123Z".
-std::string FormatTimestamp(int64_t ms);
 // Lowercase hex, and back (nullopt unless 2n hex characters).
 std::string HexOf(ByteView bytes);
 std::optional<Bytes> BytesFromHex(std::string_view hex);
