@@ -249,13 +249,6 @@ awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
   co_return response;
 }
 
-// Binds a handler function to the context; the lambda does not capture by
-// reference anything shorter-lived than the router.
-template <auto Fn>
-Handler Bind(const ApiContext& ctx) {
-  return [&ctx](const Request& req) { return Fn(ctx, req); };
-}
-
 }  // namespace
 
 void AddApiRoutes(Router& router, const ApiContext& context) {

@@ -35,6 +35,13 @@ struct ApiContext {
   film::FilmIssuer* issuer = nullptr;
 };
 
+// A handler `Fn(context, request)` for Router::Add; the lambda captures
+// only the context, which outlives the router.
+template <auto Fn>
+Handler Bind(const ApiContext& ctx) {
+  return [&ctx](const Request& req) { return Fn(ctx, req); };
+}
+
 // Adds the API routes to `router`. `context` must outlive every dispatch.
 void AddApiRoutes(Router& router, const ApiContext& context);
 

@@ -15,6 +15,7 @@
 #include "access/access.hpp"
 #include "audit/audit_log.hpp"
 #include "http/blocking.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/request_info.hpp"
 #include "http/response.hpp"
@@ -25,32 +26,6 @@ using access::Permission;
 using boost::asio::awaitable;
 
 namespace {
-
-Result<nlohmann::json> JsonBody(const Request& req) {
-  const auto type = req.raw[beast_http::field::content_type];
-  if (!type.starts_with("application/json")) {
-    return Fail(ErrorCode::kUnsupported, "the body must be application/json");
-  }
-  auto body = nlohmann::json::parse(req.raw.body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Fail(ErrorCode::kInvalidArgument, "the body must be a JSON object");
-  }
-  return body;
-}
-
-// A string member, absent = empty; present with another type = an error.
-Result<std::string> StringField(const nlohmann::json& body, const char* name, bool required) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) {
-    if (required)
-      return Fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' is required");
-    return std::string();
-  }
-  if (!it->is_string()) {
-    return Fail(ErrorCode::kInvalidArgument, std::string("'") + name + "' must be a string");
-  }
-  return it->get<std::string>();
-}
 
 nlohmann::json OptionalMs(const std::optional<int64_t>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
@@ -470,11 +445,6 @@ awaitable<Response> QueryAudit(const ApiContext& ctx, const Request& req) {
       JsonResponse({{"events", list}, {"limit", filter.limit}, {"offset", filter.offset}});
   response.SetHeader("Cache-Control", "no-store");
   co_return response;
-}
-
-template <awaitable<Response> (*Fn)(const ApiContext&, const Request&)>
-Handler Bind(const ApiContext& ctx) {
-  return [&ctx](const Request& req) { return Fn(ctx, req); };
 }
 
 }  // namespace

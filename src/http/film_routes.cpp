@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/film_routes.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
 #include "audit/event.hpp"
+#include "crypto/base64.hpp"
 #include "film/film_issuer.hpp"
 #include "http/blocking.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/response.hpp"
 #include "ledger/tree_head.hpp"
@@ -21,15 +21,6 @@ using access::Permission;
 using audit::Action;
 using boost::asio::awaitable;
 using nlohmann::json;
-
-std::string Base64(ByteView bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 json Hashes(const std::vector<ledger::Hash>& hashes) {
   json out = json::array();
@@ -57,24 +48,18 @@ json ToJson(const film::Film& f) {
           {"manifest_sha256", f.manifest_sha256},
           {"signature_suite", f.suite},
           {"signing_key_id", f.key_id},
-          {"signature", Base64(f.signature)},
+          {"signature", crypto::Base64Encode(f.signature)},
           {"ledger_index", f.ledger_index}};
 }
 
 awaitable<Response> Issue(const ApiContext& ctx, const Request& req) {
-  const auto body = json::parse(req.raw.body(), nullptr, false);
-  if (!req.raw[beast_http::field::content_type].starts_with("application/json")) {
-    co_return ErrorResponse({ErrorCode::kUnsupported, "the body must be application/json"});
-  }
-  if (body.is_discarded() || !body.is_object() || !body.contains("study_uid") ||
-      !body["study_uid"].is_string()) {
-    co_return ErrorResponse(
-        {ErrorCode::kInvalidArgument, "the body names the exam: {\"study_uid\": \"...\"}"});
-  }
-  const std::string study = body["study_uid"].get<std::string>();
+  auto body = JsonBody(req);
+  if (!body) co_return ErrorResponse(body.error());
+  auto study = StringField(*body, "study_uid", true);
+  if (!study) co_return ErrorResponse(study.error());
   const std::string by = req.principal != nullptr ? req.principal->Actor() : "test";
   auto film =
-      co_await RunBlocking(ctx.blocking, [&] { return ctx.issuer->Issue(req.tenant, study, by); });
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.issuer->Issue(req.tenant, *study, by); });
   if (!film) co_return ErrorResponse(film.error());
   Response response = JsonResponse(ToJson(*film), 201);
   response.SetHeader("Location", "/api/films/" + film->id);
@@ -129,11 +114,6 @@ awaitable<Response> PublicVerify(const ApiContext& ctx, const Request& req) {
                        ? "issued by " + v->tenant + ", unaltered, recorded in the transparency log"
                        : "NOT VERIFIED";
   co_return JsonResponse(out);
-}
-
-template <awaitable<Response> (*Fn)(const ApiContext&, const Request&)>
-Handler Bind(const ApiContext& ctx) {
-  return [&ctx](const Request& req) { return Fn(ctx, req); };
 }
 
 }  // namespace

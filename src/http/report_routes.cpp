@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/report_routes.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
@@ -13,9 +11,11 @@
 
 #include "audit/event.hpp"
 #include "core/time_text.hpp"
+#include "crypto/base64.hpp"
 #include "film/film_issuer.hpp"
 #include "film/report_store.hpp"
 #include "http/blocking.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/response.hpp"
 
@@ -34,49 +34,30 @@ std::unexpected<Error> Bad(std::string message) {
   return Fail(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-// Standard base64 (RFC 4648 §4, padded), as FHIR attachments and most
-// clients write it. Whitespace is not allowed.
-Result<std::vector<std::byte>> DecodeBase64(std::string_view text) {
-  if (text.size() % 4 != 0) return Bad("pdf is not base64 (RFC 4648)");
-  std::vector<std::byte> out(text.size() / 4 * 3);
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return Bad("pdf is not base64 (RFC 4648)");
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<size_t>(n) - padding);
-  return out;
+// The bytes of a base64 member (RFC 4648 §4, padded, as FHIR writes it).
+Result<Bytes> DecodeBase64(std::string_view text, std::string_view name) {
+  auto bytes = crypto::Base64Decode(text);
+  if (!bytes) return Bad(std::string(name) + " is not base64 (RFC 4648)");
+  return std::move(*bytes);
 }
 
 // A time the API shows: RFC 3339, empty when there is none.
 std::string TimeText(int64_t ms) { return ms > 0 ? Rfc3339Utc(ms) : std::string(); }
 
-Result<std::string> Text(const nlohmann::json& body, const char* name) {
-  const auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return std::string();
-  if (!it->is_string()) return Bad(std::string("'") + name + "' must be a string");
-  return it->get<std::string>();
-}
-
 // The version a request body describes (docs/conformance.md, "Reports").
 Result<film::NewReportVersion> ParseVersion(const Request& req, bool names_exam) {
-  const auto type = req.raw[beast_http::field::content_type];
-  if (!type.starts_with("application/json")) {
-    return Fail(ErrorCode::kUnsupported, "the body must be application/json");
-  }
-  const auto body = nlohmann::json::parse(req.raw.body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return Bad("the body must be a JSON object");
+  auto parsed = JsonBody(req);
+  if (!parsed) return std::unexpected(parsed.error());
+  const nlohmann::json& body = *parsed;
   film::NewReportVersion v;
   v.tenant = req.tenant;
   v.content.source = "rest";
   if (names_exam) {
-    auto study = Text(body, "study_uid");
+    auto study = StringField(body, "study_uid");
     if (!study) return std::unexpected(study.error());
-    auto accession = Text(body, "accession");
+    auto accession = StringField(body, "accession");
     if (!accession) return std::unexpected(accession.error());
-    auto kind = Text(body, "kind");
+    auto kind = StringField(body, "kind");
     if (!kind) return std::unexpected(kind.error());
     const auto parsed_kind = film::ParseKind(*kind);
     if (!parsed_kind) {
@@ -86,7 +67,7 @@ Result<film::NewReportVersion> ParseVersion(const Request& req, bool names_exam)
     v.accession = std::move(*accession);
     v.kind = *parsed_kind;
   }
-  auto status = Text(body, "status");
+  auto status = StringField(body, "status");
   if (!status) return std::unexpected(status.error());
   const auto parsed_status = film::ParseStatus(*status);
   if (!parsed_status) return Bad("status must be preliminary, final or amended");
@@ -95,19 +76,19 @@ Result<film::NewReportVersion> ParseVersion(const Request& req, bool names_exam)
     if (!it->is_array()) return Bad("'sections' must be an array of {title, text}");
     for (const auto& s : *it) {
       if (!s.is_object()) return Bad("'sections' must be an array of {title, text}");
-      auto title = Text(s, "title");
-      auto text = Text(s, "text");
+      auto title = StringField(s, "title");
+      auto text = StringField(s, "text");
       if (!title || !text) return Bad("a section's title and text are strings");
       v.content.sections.push_back({std::move(*title), std::move(*text)});
     }
   }
   for (auto [name, field] :
        {std::pair{"conclusion", &v.content.conclusion}, std::pair{"signer", &v.content.signer}}) {
-    auto value = Text(body, name);
+    auto value = StringField(body, name);
     if (!value) return std::unexpected(value.error());
     *field = std::move(*value);
   }
-  auto signed_at = Text(body, "signed_at");
+  auto signed_at = StringField(body, "signed_at");
   if (!signed_at) return std::unexpected(signed_at.error());
   if (!signed_at->empty()) {
     auto ms = ParseRfc3339(*signed_at);
@@ -121,10 +102,10 @@ Result<film::NewReportVersion> ParseVersion(const Request& req, bool names_exam)
       v.content.key_images.push_back(uid.get<std::string>());
     }
   }
-  auto pdf = Text(body, "pdf");
+  auto pdf = StringField(body, "pdf");
   if (!pdf) return std::unexpected(pdf.error());
   if (!pdf->empty()) {
-    auto bytes = DecodeBase64(*pdf);
+    auto bytes = DecodeBase64(*pdf, "pdf");
     if (!bytes) return std::unexpected(bytes.error());
     v.content.pdf = std::move(*bytes);
   }
@@ -198,12 +179,9 @@ std::optional<film::ReportKind> KindOfCategory(const nlohmann::json& resource) {
 }
 
 Result<film::NewReportVersion> ParseDiagnosticReport(const Request& req) {
-  const auto type = req.raw[beast_http::field::content_type];
-  if (!type.starts_with("application/fhir+json") && !type.starts_with("application/json")) {
-    return Fail(ErrorCode::kUnsupported, "the body must be application/fhir+json");
-  }
-  const auto r = nlohmann::json::parse(req.raw.body(), nullptr, false);
-  if (r.is_discarded() || !r.is_object()) return Bad("the body must be a JSON object");
+  auto parsed = JsonBody(req, "application/fhir+json");
+  if (!parsed) return std::unexpected(parsed.error());
+  const nlohmann::json& r = *parsed;
   if (r.value("resourceType", "") != "DiagnosticReport") {
     return Bad("resourceType must be DiagnosticReport");
   }
@@ -262,7 +240,7 @@ Result<film::NewReportVersion> ParseDiagnosticReport(const Request& req) {
       const std::string content_type = form.value("contentType", "");
       const std::string data = form.value("data", "");
       if (data.empty()) continue;
-      auto bytes = DecodeBase64(data);
+      auto bytes = DecodeBase64(data, "presentedForm.data");
       if (!bytes) return std::unexpected(bytes.error());
       if (content_type == "application/pdf") {
         v.content.pdf = std::move(*bytes);
@@ -279,32 +257,28 @@ Result<film::NewReportVersion> ParseDiagnosticReport(const Request& req) {
 
 // Files a version; a signed report of an exam whose images are in then
 // issues the exam's film.
-Result<film::Report> FileAndIssue(const ApiContext& ctx, const film::NewReportVersion& version) {
-  auto filed = ctx.reports->Submit(version);
-  if (filed && ctx.issuer != nullptr) ctx.issuer->OnReportFiled(*filed, version.received_by);
-  return filed;
-}
-
-awaitable<Response> SubmitFhir(const ApiContext& ctx, const Request& req) {
-  auto version = ParseDiagnosticReport(req);
+awaitable<Response> FileVersion(const ApiContext& ctx, Result<film::NewReportVersion> version) {
   if (!version) co_return ErrorResponse(version.error());
-  auto report = co_await RunBlocking(ctx.blocking, [&] { return FileAndIssue(ctx, *version); });
+  auto report = co_await RunBlocking(ctx.blocking, [&]() -> Result<film::Report> {
+    auto filed = ctx.reports->Submit(*version);
+    if (filed && ctx.issuer != nullptr) ctx.issuer->OnReportFiled(*filed, version->received_by);
+    return filed;
+  });
   if (!report) co_return ErrorResponse(report.error());
   Response response = JsonResponse(ToJson(*report), 201);
   response.SetHeader("Location", "/api/reports/" + report->id);
   co_return response;
+}
+
+awaitable<Response> SubmitFhir(const ApiContext& ctx, const Request& req) {
+  return FileVersion(ctx, ParseDiagnosticReport(req));
 }
 
 awaitable<Response> Submit(const ApiContext& ctx, const Request& req) {
   const std::string report_id(req.Param("report"));
   auto version = ParseVersion(req, report_id.empty());
-  if (!version) co_return ErrorResponse(version.error());
-  version->report_id = report_id;
-  auto report = co_await RunBlocking(ctx.blocking, [&] { return FileAndIssue(ctx, *version); });
-  if (!report) co_return ErrorResponse(report.error());
-  Response response = JsonResponse(ToJson(*report), 201);
-  response.SetHeader("Location", "/api/reports/" + report->id);
-  co_return response;
+  if (version) version->report_id = report_id;
+  return FileVersion(ctx, std::move(version));
 }
 
 awaitable<Response> List(const ApiContext& ctx, const Request& req) {
@@ -340,11 +314,6 @@ awaitable<Response> Pdf(const ApiContext& ctx, const Request& req) {
     co_return response;
   }
   co_return ErrorResponse({ErrorCode::kNotFound, "unknown version of the report"});
-}
-
-template <awaitable<Response> (*Fn)(const ApiContext&, const Request&)>
-Handler Bind(const ApiContext& ctx) {
-  return [&ctx](const Request& req) { return Fn(ctx, req); };
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
 #include "http/qido_routes.hpp"
-#include "http/report_routes.hpp"
 #include "http/rendered_routes.hpp"
+#include "http/report_routes.hpp"
 #include "http/stow_routes.hpp"
 #include "http/wado_routes.hpp"
 
