@@ -210,43 +210,37 @@ void FilmIssuer::OnReportFiled(const Report& report, const std::string& issued_b
   }
 }
 
-Result<FilmVerification> FilmIssuer::Verify(std::string_view film_id) {
-  auto film = films_.GetAnyTenant(film_id);
-  if (!film) return std::unexpected(film.error());
+Result<FilmVerification> FilmIssuer::Verify(const Film& film) {
   FilmVerification v;
-  v.film_id = film->id;
-  v.tenant = film->tenant;
-  v.study_uid = film->study_uid;
-  v.issued_at_ms = film->issued_at_ms;
-  v.manifest_sha256 = film->manifest_sha256;
-  v.suite = film->suite;
-  v.key_id = film->key_id;
-  v.ledger_index = film->ledger_index;
-  auto key = keys_.Find(film->key_id);
+  v.film_id = film.id;
+  v.tenant = film.tenant;
+  v.study_uid = film.study_uid;
+  v.issued_at_ms = film.issued_at_ms;
+  v.manifest_sha256 = film.manifest_sha256;
+  v.suite = film.suite;
+  v.key_id = film.key_id;
+  v.ledger_index = film.ledger_index;
+  auto key = keys_.Find(film.key_id);
   if (!key) return std::unexpected(key.error());
   v.public_key_pem = (*key)->public_key().ToPem();
   v.signature_valid =
-      crypto::ToHex(crypto::Sha256(AsBytes(film->manifest))) == film->manifest_sha256 &&
-      (*key)->public_key().Verify(AsBytes(film->manifest), film->signature).has_value();
+      crypto::ToHex(crypto::Sha256(AsBytes(film.manifest))) == film.manifest_sha256 &&
+      (*key)->public_key().Verify(AsBytes(film.manifest), film.signature).has_value();
   auto head = log_.TreeHead();
   if (!head) return std::unexpected(head.error());
   v.tree_head = *head;
-  auto entry = log_.Entry(film->ledger_index);
-  if (entry && *entry == [&] {
-        const std::string e = IssuanceEntry(*film);
-        const ByteView b = AsBytes(e);
-        return Bytes(b.begin(), b.end());
-      }()) {
-    auto proof = log_.InclusionProof(film->ledger_index, head->head.tree_size);
+  auto entry = log_.Entry(film.ledger_index);
+  if (entry && AsChars(*entry) == IssuanceEntry(film)) {
+    auto proof = log_.InclusionProof(film.ledger_index, head->head.tree_size);
     if (proof) {
       v.inclusion_proof = *proof;
-      v.in_log = ledger::VerifyInclusion(film->ledger_index, head->head.tree_size,
+      v.in_log = ledger::VerifyInclusion(film.ledger_index, head->head.tree_size,
                                          ledger::LeafHash(*entry), *proof, head->head.root_hash)
                      .has_value();
     }
   }
-  auto later = films_.ForStudy(catalog::Scope::Of(film->tenant), film->study_uid);
-  if (later && !later->empty() && later->back().id != film->id) v.superseded_by = later->back().id;
+  auto later = films_.ForStudy(catalog::Scope::Of(film.tenant), film.study_uid);
+  if (later && !later->empty() && later->back().id != film.id) v.superseded_by = later->back().id;
   return v;
 }
 

@@ -66,7 +66,8 @@ class FilmIssuer {
   // of an exam whose images are in issues its film. Failures are logged.
   void OnReportFiled(const Report& report, const std::string& issued_by);
 
-  Result<FilmVerification> Verify(std::string_view film_id);
+  // Checks `film` (as FilmStore gave it) against its key and the log.
+  Result<FilmVerification> Verify(const Film& film);
 
  private:
   archive::Archive& archive_;

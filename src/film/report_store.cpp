@@ -179,6 +179,7 @@ Result<Report> ReportStore::Impl::SubmitLocked(const NewReportVersion& in) {
   } catch (const nlohmann::json::exception&) {
     return Fail(ErrorCode::kInvalidArgument, "the report's text is not valid UTF-8");
   }
+  const std::string sha = crypto::ToHex(crypto::Sha256(AsBytes(canonical)));
   std::optional<ReportRow> row;
   if (!in.report_id.empty()) {
     auto found = FindRow(catalog::Scope::Of(in.tenant), in.report_id);
@@ -208,7 +209,6 @@ Result<Report> ReportStore::Impl::SubmitLocked(const NewReportVersion& in) {
     if (auto r = LoadVersions(*row); !r) return std::unexpected(r.error());
     if (!row->report.versions.empty()) {
       const ReportVersion& latest = row->report.versions.back();
-      const std::string sha = crypto::ToHex(crypto::Sha256(AsBytes(canonical)));
       // The same version again (a retry after a lost answer) is no new version.
       if (latest.sha256_hex == sha && latest.content.pdf == in.content.pdf) return row->report;
       if (!MayFollow(latest.content.status, in.content.status)) {
@@ -248,7 +248,7 @@ Result<Report> ReportStore::Impl::SubmitLocked(const NewReportVersion& in) {
       "received_ms, received_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!version) return std::unexpected(version.error());
   (*version)->Bind(1, row->pk).Bind(2, int64_t{next}).Bind(3, StatusName(in.content.status));
-  (*version)->Bind(4, canonical).Bind(5, crypto::ToHex(crypto::Sha256(AsBytes(canonical))));
+  (*version)->Bind(4, canonical).Bind(5, sha);
   if (in.content.pdf.empty()) {
     (*version)->BindNull(6);
   } else {

@@ -76,7 +76,7 @@ TEST_F(FilmIssuerTest, AFilmListsEveryObjectAndReportSignedAndLogged) {
   EXPECT_FALSE((*key)->public_key().Verify(AsBytes(altered), film->signature));
 
   // The issuance is a log entry whose inclusion proof verifies.
-  auto v = films_.issuer->Verify(film->id);
+  auto v = films_.issuer->Verify(*film);
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_TRUE(v->signature_valid);
   EXPECT_TRUE(v->in_log);
@@ -102,8 +102,8 @@ TEST_F(FilmIssuerTest, NothingChangedNothingIssuedAnAmendmentSupersedes) {
   ASSERT_TRUE(list);
   ASSERT_EQ(list->size(), 2u);
   EXPECT_EQ(list->back().supersedes, first->id);
-  EXPECT_EQ(films_.issuer->Verify(first->id)->superseded_by, list->back().id);
-  EXPECT_TRUE(films_.issuer->Verify(first->id)->in_log) << "an older film still verifies";
+  EXPECT_EQ(films_.issuer->Verify(*first)->superseded_by, list->back().id);
+  EXPECT_TRUE(films_.issuer->Verify(*first)->in_log) << "an older film still verifies";
 }
 
 TEST_F(FilmIssuerTest, OtherHospitalsAndUnknownExamsGetNoFilm) {
