@@ -170,7 +170,16 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   return rt;
 }
 
-Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign) {
+Result<std::unique_ptr<crypto::SigningKeyStore>> OpenSigningKeys(const Config& config) {
+  // Wrapped by the master key whether or not the data is encrypted at
+  // rest: a signing key must never lie in clear.
+  auto provider = OpenMasterKey(config);
+  if (!provider) return std::unexpected(provider.error());
+  return crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+}
+
+Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign,
+                                                            crypto::SigningKeyStore* keys) {
   const auto path = config.LedgerPath();
   std::error_code ec;
   if (!sign && !std::filesystem::exists(path, ec)) {
@@ -185,16 +194,16 @@ Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config
   if (!vfs) return std::unexpected(vfs.error());
   options.vfs = *vfs;
   if (sign) {
-    // The log key is wrapped by the master key whether or not the data is
-    // encrypted at rest: a signing key must never lie in clear.
-    auto provider = crypto::OpenLocalKeyProvider(
-        {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
-    if (!provider) return std::unexpected(provider.error());
-    auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
-    if (!keys) return std::unexpected(keys.error());
-    auto key = (*keys)->Active(crypto::kLedgerKeyOwner,
-                               crypto::ParseSignatureSuite(config.ledger_signature_suite)
-                                   .value_or(crypto::SignatureSuite::kEd25519));
+    std::unique_ptr<crypto::SigningKeyStore> own;
+    if (keys == nullptr) {
+      auto opened = OpenSigningKeys(config);
+      if (!opened) return std::unexpected(opened.error());
+      own = std::move(*opened);
+      keys = own.get();
+    }
+    auto key = keys->Active(crypto::kLedgerKeyOwner,
+                            crypto::ParseSignatureSuite(config.ledger_signature_suite)
+                                .value_or(crypto::SignatureSuite::kEd25519));
     if (!key) return std::unexpected(key.error());
     options.signer = *key;
   }
@@ -277,17 +286,13 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   auto films = film::FilmStore::Open(config.FilmsPath(), *vfs);
   if (!films) return std::unexpected(films.error());
   parts.films = std::move(*films);
-  auto log = OpenLedger(config, /*sign=*/true);
-  if (!log) return std::unexpected(log.error());
-  parts.log = std::move(*log);
-  // Signing keys are wrapped by the master key whether or not the data is
-  // encrypted at rest.
-  auto provider = crypto::OpenLocalKeyProvider(
-      {"CLOUDFILM_MASTER_KEY", config.master_key_file, config.KeysPath() / "master.key"});
-  if (!provider) return std::unexpected(provider.error());
-  auto keys = crypto::SigningKeyStore::Open(config.KeysPath(), std::move(*provider));
+  auto keys = OpenSigningKeys(config);
   if (!keys) return std::unexpected(keys.error());
   parts.keys = std::move(*keys);
+  // The log key comes from the same store as the hospitals' keys.
+  auto log = OpenLedger(config, /*sign=*/true, parts.keys.get());
+  if (!log) return std::unexpected(log.error());
+  parts.log = std::move(*log);
   std::map<std::string, int, std::less<>> tiers;
   std::map<std::string, crypto::SignatureSuite, std::less<>> suites;
   for (const auto& t : config.tenants) {

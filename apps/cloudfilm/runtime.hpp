@@ -81,8 +81,13 @@ Result<std::string> DatabaseVfs(const Config& config, std::string_view label,
 // databases). With `sign`, it carries the platform's log key
 // (DATA/keys/_ledger.sign.<id>.wrapped, created on first use, in
 // ledger.signature_suite) and can sign tree heads; without, it is opened
-// read-only and must exist (kNotFound otherwise).
-Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(const Config& config, bool sign);
+// read-only and must exist (kNotFound otherwise). `keys`: where the log key
+// comes from (opened here when null).
+Result<std::unique_ptr<ledger::TransparencyLog>> OpenLedger(
+    const Config& config, bool sign, crypto::SigningKeyStore* keys = nullptr);
+
+// The hospitals' and the log's signing keys (DATA/keys, master-key wrapped).
+Result<std::unique_ptr<crypto::SigningKeyStore>> OpenSigningKeys(const Config& config);
 
 // The public key with `key_id` from DATA/keys: what verifies tree heads
 // (no master key needed).
