@@ -22,15 +22,12 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 61 --patients 1 --studies 1 --series 2 --instances 2 \
   --ct-size 32 >/dev/null
 FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
-STUDY=$(value "$FIRST" StudyInstanceUID)
-PATIENT_ID=$(value "$FIRST" PatientID)
+STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
+PATIENT_ID=$(dicom_value "$FIRST" PatientID)
 
 start_server "$WORK/data" "${CONFIG[@]}"
 check "RJ_CT stores the exam (4 objects)" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
-printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
-  --login dr.li --role doctor --tenant ruijin >/dev/null
-DOC=$(CLOUDFILM_BOOTSTRAP_TOKEN= "$CLOUDFILM" tokens issue "${CONFIG[@]}" --data "$WORK/data" --login dr.li --label t 2>/dev/null)
+DOC=$(account_token "$WORK/data" dr.li doctor ruijin "${CONFIG[@]}")
 as() { curl -q -s -H "Authorization: Bearer $DOC" "$@"; }
 report() {  # report STATUS CONCLUSION [PATH]: prints the status
   as -o "$WORK/report.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary \
@@ -94,9 +91,7 @@ check_eq "issuing for an unknown exam: 404" 404 "$(as -o /dev/null -w '%{http_co
 
 # A hospital on the national suite: its film is signed with SM2 over SM3.
 check "HS_CT stores the same exam at Huashan" storescu -aet HS_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
-printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
-  --login dr.hs --role doctor --tenant huashan >/dev/null
-HS=$(CLOUDFILM_BOOTSTRAP_TOKEN= "$CLOUDFILM" tokens issue "${CONFIG[@]}" --data "$WORK/data" --login dr.hs --label t 2>/dev/null)
+HS=$(account_token "$WORK/data" dr.hs doctor huashan "${CONFIG[@]}")
 curl -q -s -H "Authorization: Bearer $HS" -H 'Content-Type: application/json' --data-binary \
   "{\"study_uid\":\"$STUDY\",\"kind\":\"radiology\",\"status\":\"final\",\"conclusion\":\"正常\",\"signer\":\"王医生\",\"signed_at\":\"2026-11-29T10:00:00+08:00\"}" \
   "$BASE/api/reports" >/dev/null

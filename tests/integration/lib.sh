@@ -114,7 +114,20 @@ split_parts() {  # split_parts NAME: "path sha type" lines of a multipart answer
 # The dataset bytes of a file: after the preamble and file meta group if any.
 dataset_sha() { python3 "$HERE/dataset_bytes.py" "$1" | sha256sum | cut -d' ' -f1; }
 ts_of() { python3 "$HERE/dataset_bytes.py" --transfer-syntax "$1"; }
-sop_of() { dcmdump -Un +P 0008,0018 -q "$1" 2>/dev/null | head -1 | sed -E 's/.*\[(.*)\].*/\1/'; }
+# dicom_value FILE KEYWORD|gggg,eeee: the first value of that attribute, in
+# UTF-8, UIDs as numbers (-Un). sed reads all of dcmdump's output: `head -1`
+# would end dcmdump with SIGPIPE, which pipefail turns into a failed test.
+dicom_value() { dcmdump +U8 -Un -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
+sop_of() { dicom_value "$1" 0008,0018; }
+# account_token DATA LOGIN ROLE TENANT [cloudfilm options...]: creates the
+# account with the CLI and prints an API token of it.
+account_token() {
+  local data=$1 login=$2 role=$3 tenant=$4
+  shift 4
+  printf 'a long enough password\n' | "$CLOUDFILM" accounts create "$@" --data "$data" \
+    --login "$login" --role "$role" --tenant "$tenant" >/dev/null
+  "$CLOUDFILM" tokens issue "$@" --data "$data" --login "$login" --label test 2>/dev/null
+}
 api_file() {  # api_file SOP OUT [VERSION]
   curl -sf -o "$2" "$BASE/api/instances/$1/file${3:+?version=$3}"
 }

@@ -67,7 +67,6 @@ wait_files() {  # wait_files DIR N: storescp writes files asynchronously to the 
 }
 
 # ---- C-FIND ----
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | head -1 | sed -E 's/^[^[]*\[(.*)\].*$/\1/'; }
 find_count() {  # find_count DIR ARGS...: runs findscu extracting responses, prints how many
   local dir=$1; shift
   rm -rf "$dir"; mkdir -p "$dir"
@@ -77,16 +76,16 @@ find_count() {  # find_count DIR ARGS...: runs findscu extracting responses, pri
 check_eq "study root, STUDY level: 6 studies" 6 \
   "$(find_count "$WORK/f1" -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID -k PatientName -k ModalitiesInStudy -k NumberOfStudyRelatedInstances)"
 rsp=$(grep -l "$STUDY" "$WORK"/f1/rsp*.dcm | head -1)
-check_eq "PatientName (Chinese ideographic group) is returned as stored, in UTF-8" "$PATIENT_NAME" "$(value "$rsp" PatientName)"
-check_eq "Specific Character Set is ISO_IR 192" "ISO_IR 192" "$(value "$rsp" SpecificCharacterSet)"
-check_eq "NumberOfStudyRelatedInstances" "$(expected_in STUDY "$STUDY")" "$(value "$rsp" NumberOfStudyRelatedInstances | tr -d ' ')"
-check "ModalitiesInStudy is CT or MR" grep -qE '^(CT|MR)$' <<<"$(value "$rsp" ModalitiesInStudy)"
+check_eq "PatientName (Chinese ideographic group) is returned as stored, in UTF-8" "$PATIENT_NAME" "$(dicom_value "$rsp" PatientName)"
+check_eq "Specific Character Set is ISO_IR 192" "ISO_IR 192" "$(dicom_value "$rsp" SpecificCharacterSet)"
+check_eq "NumberOfStudyRelatedInstances" "$(expected_in STUDY "$STUDY")" "$(dicom_value "$rsp" NumberOfStudyRelatedInstances | tr -d ' ')"
+check "ModalitiesInStudy is CT or MR" grep -qE '^(CT|MR)$' <<<"$(dicom_value "$rsp" ModalitiesInStudy)"
 check_eq "ModalitiesInStudy=CT matches 3 studies" 3 \
   "$(find_count "$WORK/f2" -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID -k ModalitiesInStudy=CT)"
 check_eq "patient root, PATIENT level: 3 patients" 3 \
   "$(find_count "$WORK/f3" -P -k QueryRetrieveLevel=PATIENT -k PatientID -k PatientName -k NumberOfPatientRelatedStudies)"
 rsp=$(grep -l "$PATIENT_ID" "$WORK"/f3/rsp*.dcm | head -1)
-check_eq "NumberOfPatientRelatedStudies" 2 "$(value "$rsp" NumberOfPatientRelatedStudies | tr -d ' ')"
+check_eq "NumberOfPatientRelatedStudies" 2 "$(dicom_value "$rsp" NumberOfPatientRelatedStudies | tr -d ' ')"
 check_eq "patient root, STUDY level by PatientID: 2 studies" 2 \
   "$(find_count "$WORK/f4" -P -k QueryRetrieveLevel=STUDY -k PatientID="$PATIENT_ID" -k StudyInstanceUID)"
 check_eq "patient name wildcard with the ideographic group finds the patient" 2 \
@@ -94,7 +93,7 @@ check_eq "patient name wildcard with the ideographic group finds the patient" 2 
 check_eq "study root, SERIES level: 2 series" 2 \
   "$(find_count "$WORK/f6" -S -k QueryRetrieveLevel=SERIES -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID -k Modality -k NumberOfSeriesRelatedInstances -k OperatorsName)"
 rsp=$(grep -l "$SERIES" "$WORK"/f6/rsp*.dcm | head -1)
-check_eq "NumberOfSeriesRelatedInstances" 3 "$(value "$rsp" NumberOfSeriesRelatedInstances | tr -d ' ')"
+check_eq "NumberOfSeriesRelatedInstances" 3 "$(dicom_value "$rsp" NumberOfSeriesRelatedInstances | tr -d ' ')"
 check "an unindexed key (OperatorsName) is present and empty" bash -c "dcmdump -q +P 0008,1070 '$rsp' | grep -q 'no value'"
 check_eq "study root, IMAGE level: 3 instances" 3 \
   "$(find_count "$WORK/f7" -S -k QueryRetrieveLevel=IMAGE -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID="$SERIES" -k SOPInstanceUID -k InstanceNumber)"

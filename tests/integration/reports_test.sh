@@ -20,23 +20,16 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 51 --patients 1 --studies 1 --series 1 --instances 2 \
   --ct-size 32 >/dev/null
 FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
-# sed reads all of dcmdump's output: `head -1` would end dcmdump with SIGPIPE (pipefail).
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
-STUDY=$(value "$FIRST" StudyInstanceUID)
-SOP=$(value "$FIRST" SOPInstanceUID)
+STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
+SOP=$(dicom_value "$FIRST" SOPInstanceUID)
 ACCESSION="RJ-2026-0001"
 
 start_server "$WORK/data" "${CONFIG[@]}"
 check "RJ_CT stores the exam" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
-token_for() {  # token_for LOGIN ROLE TENANT
-  printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
-    --login "$1" --role "$2" --tenant "$3" >/dev/null
-  "$CLOUDFILM" tokens issue "${CONFIG[@]}" --data "$WORK/data" --login "$1" --label test 2>/dev/null
-}
-RIS=$(token_for ris.rj api-client ruijin)
-DOC=$(token_for dr.rj doctor ruijin)
-KIOSK=$(token_for kiosk.rj kiosk ruijin)
-HS=$(token_for dr.hs doctor huashan)
+RIS=$(account_token "$WORK/data" ris.rj api-client ruijin "${CONFIG[@]}")
+DOC=$(account_token "$WORK/data" dr.rj doctor ruijin "${CONFIG[@]}")
+KIOSK=$(account_token "$WORK/data" kiosk.rj kiosk ruijin "${CONFIG[@]}")
+HS=$(account_token "$WORK/data" dr.hs doctor huashan "${CONFIG[@]}")
 post() {  # post NAME TOKEN PATH JSON: body to $WORK/NAME.json, prints the status
   curl -q -s -o "$WORK/$1.json" -w '%{http_code}' -H "Authorization: Bearer $2" \
     -H 'Content-Type: application/json' --data-binary "$4" "$BASE$3"
@@ -99,7 +92,7 @@ check_eq "another resource type: 400" 400 "$(fhir patient '{"resourceType":"Pati
 SR=${CF_TESTDATA:-/nonexistent}/nonimage/sr_comprehensive_nested.dcm
 if [[ -f $SR ]]; then
   check "RJ_CT sends a verified Comprehensive SR" storescu -aet RJ_CT -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$SR"
-  SR_STUDY=$(value "$SR" StudyInstanceUID)
+  SR_STUDY=$(dicom_value "$SR" StudyInstanceUID)
   check_eq "it is filed as the exam's signed report, with its text" "1 dicom-sr true" \
     "$(get "$DOC" "$BASE/api/reports?study=$SR_STUDY" | jq -r \
       '"\(.items | length) \(.items[0].versions[0].source) \(.items[0].versions[0].sections | map(.text) | join(" ") | contains("Diameter: 3 cm"))"')"

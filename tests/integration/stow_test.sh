@@ -68,7 +68,6 @@ failed() { jq '(."00081198".Value // []) | length' "$WORK/answer.json"; }
 failure_reasons() { jq -r '[(."00081198".Value // [])[]."00081197".Value[0]] | join(",")' "$WORK/answer.json"; }
 warning_reasons() { jq -r '[(."00081199".Value // [])[] | ."00081196".Value[0] // empty] | join(",")' "$WORK/answer.json"; }
 detail() { jq -r .detail "$WORK/answer.json"; }
-tag_of() { dcmdump -Un -q +P "$2" "$1" 2>/dev/null | head -1 | sed -E 's/.*\[(.*)\].*/\1/'; }
 # stored_exact FILE: one stored version of the file's SOP Instance UID has exactly its bytes.
 stored_exact() {
   local f=$1 sop sum version
@@ -97,12 +96,12 @@ answered_exact() {
 }
 
 mapfile -t ALL < <(find "$WORK/synth" -name '*.dcm' | sort)
-STUDY_A=$(tag_of "${ALL[0]}" 0020,000d)
+STUDY_A=$(dicom_value "${ALL[0]}" 0020,000d)
 A=(); B=()
 for f in "${ALL[@]}"; do
-  if [[ $(tag_of "$f" 0020,000d) == "$STUDY_A" ]]; then A+=("$f"); else B+=("$f"); fi
+  if [[ $(dicom_value "$f" 0020,000d) == "$STUDY_A" ]]; then A+=("$f"); else B+=("$f"); fi
 done
-STUDY_B=$(tag_of "${B[0]}" 0020,000d)
+STUDY_B=$(dicom_value "${B[0]}" 0020,000d)
 check_eq "synth wrote two studies of 6 objects" "6 6" "${#A[@]} ${#B[@]}"
 mapfile -t EXTRA < <(find "$WORK/extra" -name '*.dcm' | sort)
 
@@ -117,9 +116,9 @@ check_eq "study A: 6 items in ReferencedSOPSequence" 6 "$(referenced)"
 check_eq "study A: no FailedSOPSequence" 0 "$(failed)"
 check_eq "study A: RetrieveURL of the study" "$BASE/dicom-web/studies/$STUDY_A" \
   "$(jq -r '."00081190".Value[0]' "$WORK/answer.json")"
-sop=$(sop_of "${A[0]}"); series=$(tag_of "${A[0]}" 0020,000e)
+sop=$(sop_of "${A[0]}"); series=$(dicom_value "${A[0]}" 0020,000e)
 check_eq "each item has its SOP Class, SOP Instance and RetrieveURL" \
-  "$(tag_of "${A[0]}" 0008,0016) $BASE/dicom-web/studies/$STUDY_A/series/$series/instances/$sop" \
+  "$(dicom_value "${A[0]}" 0008,0016) $BASE/dicom-web/studies/$STUDY_A/series/$series/instances/$sop" \
   "$(jq -r --arg s "$sop" '."00081199".Value[] | select(."00081155".Value[0] == $s) |
       "\(."00081150".Value[0]) \(."00081190".Value[0])"' "$WORK/answer.json")"
 check_eq "the answer is application/dicom+json" "application/dicom+json" "$(answer_type "$WORK/a.mp" "$ct")"

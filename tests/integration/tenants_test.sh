@@ -56,11 +56,9 @@ cp -r "$WORK/rj" "$WORK/hs"
 find "$WORK/hs" -name '*.dcm' -exec dcmodify -nb -m "PatientID=HS-PATIENT-7" \
   -m "PatientName=Huashan^Patient" {} + >/dev/null 2>&1
 FIRST=$(find "$WORK/rj" -name '*.dcm' | sort | head -1)
-# sed reads all of dcmdump's output: `head -1` would end dcmdump with SIGPIPE (pipefail).
-value() { dcmdump +U8 -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
-STUDY=$(value "$FIRST" StudyInstanceUID)
-SOP=$(value "$FIRST" SOPInstanceUID)
-RJ_PID=$(value "$FIRST" PatientID)
+STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
+SOP=$(dicom_value "$FIRST" SOPInstanceUID)
+RJ_PID=$(dicom_value "$FIRST" PatientID)
 
 start_server "$WORK/data" "${CONFIG[@]}"
 check "RJ_CT stores the study" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/rj"
@@ -77,7 +75,7 @@ find_ids() {  # find_ids AE: the Patient IDs of every study the AE finds
   rm -rf "$dir"; mkdir -p "$dir"
   findscu -aet "$1" -aec CLOUDFILM -S -X -od "$dir" -k QueryRetrieveLevel=STUDY -k PatientID \
     -k StudyInstanceUID 127.0.0.1 "$DICOM_PORT" >/dev/null 2>&1
-  for f in "$dir"/rsp*.dcm; do [[ -e $f ]] && value "$f" PatientID; done | sort | tr '\n' ' '
+  for f in "$dir"/rsp*.dcm; do [[ -e $f ]] && dicom_value "$f" PatientID; done | sort | tr '\n' ' '
 }
 check_eq "RJ_CT's C-FIND finds only Ruijin's patient" "$RJ_PID " "$(find_ids RJ_CT)"
 check_eq "HS_CT's C-FIND finds only Huashan's patient" "HS-PATIENT-7 " "$(find_ids HS_CT)"
@@ -90,22 +88,17 @@ movescu -aet RJ_CT -aec CLOUDFILM -aem RJ_DEST -S -k QueryRetrieveLevel=STUDY \
   -k StudyInstanceUID="$STUDY" 127.0.0.1 "$DICOM_PORT" >"$WORK/move-rj.log" 2>&1
 for ((i = 0; i < 100; i++)); do [[ $(find "$WORK/rj-dest" -type f | wc -l) -ge 3 ]] && break; sleep 0.05; done
 check_eq "RJ_CT moves its study to its own node: 3 objects" 3 "$(find "$WORK/rj-dest" -type f | wc -l)"
-ids=$(for f in "$WORK"/rj-dest/*; do [[ -f $f ]] && value "$f" PatientID; done | sort -u | tr '\n' ' ')
+ids=$(for f in "$WORK"/rj-dest/*; do [[ -f $f ]] && dicom_value "$f" PatientID; done | sort -u | tr '\n' ' ')
 check_eq "all of them Ruijin's patient" "$RJ_PID " "$ids"
 mkdir -p "$WORK/hs-get"
 check "HS_CT's C-GET of the study succeeds" getscu -aet HS_CT -aec CLOUDFILM -S -od "$WORK/hs-get" \
   -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$STUDY" 127.0.0.1 "$DICOM_PORT"
-ids=$(for f in "$WORK"/hs-get/*; do [[ -f $f ]] && value "$f" PatientID; done | sort -u | tr '\n' ' ')
+ids=$(for f in "$WORK"/hs-get/*; do [[ -f $f ]] && dicom_value "$f" PatientID; done | sort -u | tr '\n' ' ')
 check_eq "and gets Huashan's objects only" "HS-PATIENT-7 " "$ids"
 
 # ---- HTTP: accounts of each hospital ----
-token_for() {  # token_for LOGIN ROLE TENANT: creates the account, prints a token
-  printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
-    --login "$1" --role "$2" --tenant "$3" >/dev/null
-  "$CLOUDFILM" tokens issue "${CONFIG[@]}" --data "$WORK/data" --login "$1" --label test 2>/dev/null
-}
-RJ_DOC=$(token_for dr.rj doctor ruijin)
-HS_DOC=$(token_for dr.hs doctor huashan)
+RJ_DOC=$(account_token "$WORK/data" dr.rj doctor ruijin "${CONFIG[@]}")
+HS_DOC=$(account_token "$WORK/data" dr.hs doctor huashan "${CONFIG[@]}")
 rc=0; printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
   --login dr.typo --role doctor --tenant ruijn >/dev/null 2>"$WORK/typo.err" || rc=$?
 check "an account of an unconfigured hospital is refused" bash -c "[[ $rc -ne 0 ]] && grep -q 'unknown tenant' '$WORK/typo.err'"
@@ -115,7 +108,7 @@ check_eq "Ruijin's doctor lists one study, Ruijin's patient" "1 $RJ_PID" \
 check_eq "Huashan's doctor: Huashan's patient, by QIDO-RS" "HS-PATIENT-7" \
   "$(as "$HS_DOC" "$BASE/dicom-web/studies?StudyInstanceUID=$STUDY" | jq -r '.[0]["00100020"].Value[0]')"
 as "$HS_DOC" -o "$WORK/hs.dcm" "$BASE/api/instances/$SOP/file"
-check_eq "Huashan's doctor downloads Huashan's object" "HS-PATIENT-7" "$(value "$WORK/hs.dcm" PatientID)"
+check_eq "Huashan's doctor downloads Huashan's object" "HS-PATIENT-7" "$(dicom_value "$WORK/hs.dcm" PatientID)"
 check_eq "naming the other hospital is refused: 403" 403 "$(as "$HS_DOC" -o /dev/null -w '%{http_code}' \
   -H 'X-Cloudfilm-Tenant: ruijin' "$BASE/api/studies/$STUDY")"
 check_eq "naming a hospital that does not exist: 400" 400 "$(as "$HS_DOC" -o /dev/null -w '%{http_code}' \
@@ -137,7 +130,7 @@ rc=0; "$CLOUDFILM" import "${CONFIG[@]}" --data "$WORK/data" --tenant ruijn -q "
 check "import --tenant with an unknown hospital is refused" bash -c "[[ $rc -ne 0 ]] && grep -q 'unknown tenant' '$WORK/imp.err'"
 check "import --tenant huashan files a CD" "$CLOUDFILM" import "${CONFIG[@]}" --data "$WORK/data" \
   --tenant huashan -q $(find "$WORK/cd" -name '*.dcm')
-CD_STUDY=$(value "$(find "$WORK/cd" -name '*.dcm' | head -1)" StudyInstanceUID)
+CD_STUDY=$(dicom_value "$(find "$WORK/cd" -name '*.dcm' | head -1)" StudyInstanceUID)
 
 # ---- keys and blobs per hospital ----
 check "each hospital has its own data key" bash -c \
@@ -147,7 +140,7 @@ check "each hospital's blobs are filed under it" bash -c \
 rm -f "$WORK"/data/keys/huashan.*  # crypto-shredding Huashan
 start_server "$WORK/data" "${CONFIG[@]}"
 check_eq "after crypto-shredding Huashan, Ruijin's object still reads" "$RJ_PID" \
-  "$(as "$RJ_DOC" -o "$WORK/rj.dcm" "$BASE/api/instances/$SOP/file"; value "$WORK/rj.dcm" PatientID)"
+  "$(as "$RJ_DOC" -o "$WORK/rj.dcm" "$BASE/api/instances/$SOP/file"; dicom_value "$WORK/rj.dcm" PatientID)"
 check_eq "and Huashan's does not: 500" 500 \
   "$(as "$HS_DOC" -o /dev/null -w '%{http_code}' "$BASE/api/instances/$SOP/file")"
 
