@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "core/direct_write.hpp"
 #include "core/log.hpp"
@@ -76,6 +77,36 @@ bool PreadAll(int fd, std::byte* out, size_t n, uint64_t off) {
     done += static_cast<size_t>(r);
   }
   return true;
+}
+
+// A sealed record's header and key at `off`; nullopt where the records of
+// a segment end (no magic, a length past the file, a torn header).
+struct SealedRecordHead {
+  std::byte header[kSealedHeaderBytes];
+  std::string key;
+  uint64_t data_len = 0;
+  uint32_t key_id = 0;
+  uint64_t Size() const { return kSealedHeaderBytes + key.size() + data_len; }
+};
+std::optional<SealedRecordHead> ReadSealedRecordHead(int fd, uint64_t off, uint64_t file_size) {
+  SealedRecordHead r;
+  if (off + kSealedHeaderBytes > file_size || !PreadAll(fd, r.header, kSealedHeaderBytes, off) ||
+      LoadLe(r.header, 4) != kSealedRecordMagic) {
+    return std::nullopt;
+  }
+  const uint64_t key_len = LoadLe(r.header + 4, 4);
+  r.data_len = LoadLe(r.header + 8, 8);
+  if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + r.data_len > file_size) {
+    return std::nullopt;
+  }
+  r.key.resize(key_len);
+  if (!PreadAll(fd, reinterpret_cast<std::byte*>(r.key.data()), key_len,
+                off + kSealedHeaderBytes) ||
+      SealedHeaderCheck(r.header, r.key) != LoadLe(r.header + kSealedCheckAt, 4)) {
+    return std::nullopt;
+  }
+  r.key_id = static_cast<uint32_t>(LoadLe(r.header + 16, 4));
+  return r;
 }
 
 }  // namespace
@@ -335,23 +366,13 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       return Fail(ErrorCode::kInternal, "journal segment " + path.filename().string() +
                                             " is encrypted: its data keys are needed to replay it");
     }
-    while (v3 && off + kSealedHeaderBytes <= file_size) {
-      std::byte header[kSealedHeaderBytes];
-      if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
-          LoadLe(header, 4) != kSealedRecordMagic) {
-        break;
-      }
-      const uint64_t key_len = LoadLe(header + 4, 4);
-      const uint64_t data_len = LoadLe(header + 8, 8);
-      if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
-        break;
-      }
-      Bytes buf(key_len + data_len);
-      if (!PreadAll(fd, buf.data(), buf.size(), off + kSealedHeaderBytes)) break;
-      const std::string key(reinterpret_cast<const char*>(buf.data()), key_len);
-      if (SealedHeaderCheck(header, key) != LoadLe(header + kSealedCheckAt, 4)) break;  // torn
-      const auto key_id = static_cast<uint32_t>(LoadLe(header + 16, 4));
-      auto data_key = keys->Find(key_id);
+    while (v3) {
+      auto head = ReadSealedRecordHead(fd, off, file_size);
+      if (!head) break;
+      const std::string& key = head->key;
+      Bytes data(head->data_len);
+      if (!PreadAll(fd, data.data(), data.size(), off + kSealedHeaderBytes + key.size())) break;
+      auto data_key = keys->Find(head->key_id);
       if (!data_key) {
         ::close(fd);
         return Fail(ErrorCode::kInternal, "cannot replay journal segment " +
@@ -360,9 +381,8 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       }
       crypto::AeadNonce nonce;
       crypto::AeadTag tag;
-      std::memcpy(nonce.data(), header + 20, nonce.size());
-      std::memcpy(tag.data(), header + 32, tag.size());
-      const std::span<std::byte> data = std::span(buf).subspan(key_len, data_len);
+      std::memcpy(nonce.data(), head->header + 20, nonce.size());
+      std::memcpy(tag.data(), head->header + 32, tag.size());
       if (!(*data_key)->aead->Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
         log::Warn("journal.torn_record", {{"segment", path.filename().string()}, {"offset", off}});
         break;  // torn tail: the header was written, the data was not
@@ -372,7 +392,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
         return std::unexpected(r.error());
       }
       ++records;
-      off += AlignUp(kSealedHeaderBytes + key_len + data_len);
+      off += AlignUp(head->Size());
     }
     while (valid && !v3 && off + kHeaderBytes <= file_size) {
       std::byte header[kHeaderBytes];
@@ -419,25 +439,11 @@ Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
                     PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
                     std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
     uint64_t off = kDirectAlign;
-    while (v3 && off + kSealedHeaderBytes <= file_size) {
-      std::byte header[kSealedHeaderBytes];
-      if (!PreadAll(fd, header, kSealedHeaderBytes, off) ||
-          LoadLe(header, 4) != kSealedRecordMagic) {
-        break;
-      }
-      const uint64_t key_len = LoadLe(header + 4, 4);
-      const uint64_t data_len = LoadLe(header + 8, 8);
-      if (key_len > kMaxKeyBytes || off + kSealedHeaderBytes + key_len + data_len > file_size) {
-        break;
-      }
-      std::string key(key_len, '\0');
-      if (!PreadAll(fd, reinterpret_cast<std::byte*>(key.data()), key_len,
-                    off + kSealedHeaderBytes) ||
-          SealedHeaderCheck(header, key) != LoadLe(header + kSealedCheckAt, 4)) {
-        break;
-      }
-      ids.insert(static_cast<uint32_t>(LoadLe(header + 16, 4)));
-      off += AlignUp(kSealedHeaderBytes + key_len + data_len);
+    while (v3) {
+      auto head = ReadSealedRecordHead(fd, off, file_size);
+      if (!head) break;
+      ids.insert(head->key_id);
+      off += AlignUp(head->Size());
     }
     ::close(fd);
   }
