@@ -2,28 +2,21 @@
 #include "crypto/aead.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
 #include <memory>
 
+#include "crypto/evp.hpp"
 #include "crypto/random.hpp"
 
 namespace cf::crypto {
 namespace {
 
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
-
-const unsigned char* U(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
-unsigned char* U(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
-
-// EVP takes int lengths; objects may exceed 2 GiB.
-constexpr size_t kChunk = size_t{1} << 30;
+using evp::Ctx;
+using evp::kChunk;
+using evp::U;
 
 Error CryptoFailure(const char* what) {
   return Error{ErrorCode::kInternal, std::string("AES-GCM: ") + what};

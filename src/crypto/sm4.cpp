@@ -1,24 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "crypto/sm4.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <memory>
+
+#include "crypto/evp.hpp"
 
 namespace cf::crypto {
 namespace {
 
-struct CtxDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
-
-const unsigned char* U(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
-unsigned char* U(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
-
-// EVP takes int lengths; objects may exceed 2 GiB.
-constexpr size_t kChunk = size_t{1} << 30;
+using evp::Ctx;
+using evp::kChunk;
+using evp::U;
 
 Result<void> Run(const EVP_CIPHER* cipher, ByteView key, const std::byte* iv, ByteView in,
                  std::span<std::byte> out) {
