@@ -16,6 +16,7 @@
 #include "catalog/sqlite_catalog.hpp"
 #include "core/log.hpp"
 #include "crypto/signing_key_store.hpp"
+#include "film/dicom_report.hpp"
 #include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 
@@ -310,6 +311,17 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
     return it == tiers.end() ? 15 : it->second;
   };
   return parts;
+}
+
+void FileReportsAsStored(archive::Archive& archive, film::ReportStore& reports,
+                         film::FilmIssuer& issuer, std::string received_by) {
+  archive.OnStored(
+      [&reports, &issuer, by = std::move(received_by)](const archive::IngestReceipt& receipt,
+                                                       ByteView bytes, std::string_view tenant) {
+        auto filed =
+            film::FileDicomReport(reports, receipt.sop_class_uid, bytes, std::string(tenant), by);
+        if (filed) issuer.OnReportFiled(*filed, by);
+      });
 }
 
 }  // namespace cf::app

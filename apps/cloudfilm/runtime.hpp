@@ -116,6 +116,12 @@ struct FilmParts {
 };
 Result<FilmParts> OpenFilmParts(const Config& config);
 
+// Makes every report that arrives as a DICOM object (SR, Encapsulated PDF),
+// by any channel, a version in `reports`, and a signed one issue its exam's
+// film. Call before the first ingest; everything must outlive the archive's use.
+void FileReportsAsStored(archive::Archive& archive, film::ReportStore& reports,
+                         film::FilmIssuer& issuer, std::string received_by);
+
 // $CLOUDFILM_BOOTSTRAP_TOKEN (then removed from the environment, so that
 // child processes do not inherit it), else the first line of
 // security.bootstrap_token_file, else empty.

@@ -112,6 +112,19 @@ check "SIGTERM stops the server with exit 0" stop_server
 check "cloudfilm ledger check passes" "$CLOUDFILM" ledger check "${CONFIG[@]}" --data "$WORK/data"
 check_eq "the log holds the three issuances" 3 \
   "$("$CLOUDFILM" ledger show "${CONFIG[@]}" --data "$WORK/data" | jq -r .tree_size)"
+# A CD imported with its verified SR report: the film is issued on import too.
+SR=${CF_TESTDATA:-/nonexistent}/nonimage/sr_comprehensive_nested.dcm
+if [[ -f $SR ]]; then
+  check "import --tenant ruijin of a verified SR" "$CLOUDFILM" import "${CONFIG[@]}" --data "$WORK/data" \
+    --tenant ruijin -q "$SR"
+  check_eq "files its report and issues the exam's film" 1 \
+    "$("$CLOUDFILM" sql "${CONFIG[@]}" --data "$WORK/data" --db films \
+      "SELECT count(*) FROM films WHERE study_uid = '$(dicom_value "$SR" StudyInstanceUID)' AND tenant = 'ruijin'")"
+  check_eq "logged as the fourth issuance" 4 \
+    "$("$CLOUDFILM" ledger show "${CONFIG[@]}" --data "$WORK/data" | jq -r .tree_size)"
+else
+  echo "SKIPPED (visible): ../shared/testdata is absent, the imported SR is not tried"
+fi
 check "neither the patient nor the report text is on disk in clear" bash -c \
   "! grep -rqF '$PATIENT_ID' '$WORK/data' && ! grep -rqF '未见异常' '$WORK/data'"
 finish

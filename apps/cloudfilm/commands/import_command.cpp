@@ -15,7 +15,6 @@
 #include "archive/importer.hpp"
 #include "commands.hpp"
 #include "core/tenant.hpp"
-#include "film/dicom_report.hpp"
 
 namespace cf::app {
 namespace {
@@ -91,10 +90,11 @@ int RunImport(const Config& config, const ImportArgs& args) {
   }
   auto reports = OpenReports(config);
   if (!reports) return ReportError(reports.error());
-  rt->archive->OnStored([store = reports->get()](const archive::IngestReceipt& receipt,
-                                                 ByteView bytes, std::string_view tenant) {
-    film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "import");
-  });
+  auto film_parts = OpenFilmParts(config);
+  if (!film_parts) return ReportError(film_parts.error());
+  film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
+                          *film_parts->keys, film_parts->options);
+  FileReportsAsStored(*rt->archive, **reports, issuer, "import");
   archive::Importer importer(*rt->archive, args.tenant);
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
   const int64_t total = importer.Plan(inputs);

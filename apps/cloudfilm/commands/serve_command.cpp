@@ -16,7 +16,6 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "dimse/scp_server.hpp"
-#include "film/dicom_report.hpp"
 #include "http/server.hpp"
 
 namespace cf::app {
@@ -70,12 +69,7 @@ int RunServe(const Config& config) {
   if (!film_parts) return ReportError(film_parts.error());
   film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
                           *film_parts->keys, film_parts->options);
-  rt->archive->OnStored([store = reports->get(), &issuer](const archive::IngestReceipt& receipt,
-                                                          ByteView bytes, std::string_view tenant) {
-    auto filed =
-        film::FileDicomReport(*store, receipt.sop_class_uid, bytes, std::string(tenant), "dicom");
-    if (filed) issuer.OnReportFiled(*filed, "dicom");
-  });
+  FileReportsAsStored(*rt->archive, **reports, issuer, "dicom");
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;

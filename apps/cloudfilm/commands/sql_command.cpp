@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm sql [--db catalog|access|audit|reports] "SELECT ..."`: a read-only
+// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger] "SELECT ..."`: a read-only
 // query on one of the data folder's databases, for operators and tests.
 // The databases are encrypted at rest, so the sqlite3 shell cannot read
 // them; this goes through the same encrypting VFS as the server. Read-only
@@ -29,9 +29,10 @@ int RunSql(const Config& config, const SqlArgs& args) {
   if (args.db == "audit") path = config.AuditPath();
   if (args.db == "reports") path = config.ReportsPath();
   if (args.db == "ledger") path = config.LedgerPath();
+  if (args.db == "films") path = config.FilmsPath();
   if (path.empty()) {
-    return ReportError(
-        {ErrorCode::kInvalidArgument, "--db must be catalog, access, audit, reports or ledger"});
+    return ReportError({ErrorCode::kInvalidArgument,
+                        "--db must be catalog, access, audit, reports, films or ledger"});
   }
   if (!std::filesystem::exists(path)) {
     return ReportError({ErrorCode::kNotFound, "no database " + path.string()});
@@ -65,7 +66,7 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db, "catalog (default), access, audit, reports or ledger");
+  sub->add_option("--db", args->db, "catalog (default), access, audit, reports, films or ledger");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(
