@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "access/policy.hpp"
+#include "access_test_support.hpp"
 #include "audit/audit_log.hpp"
 #include "crypto/password.hpp"
 #include "crypto/token.hpp"
@@ -25,6 +26,10 @@ namespace cf::access {
 namespace {
 
 using namespace std::chrono_literals;
+using test::CodeOf;
+using test::Cookie;
+using test::ErrorOf;
+using test::TestOptions;
 
 constexpr std::string_view kPassword = "S3cret-Passw0rd-XYZ";
 constexpr std::string_view kWrongPassword = "Wr0ng-Guess-QRS";
@@ -42,35 +47,6 @@ void SleepPast(int64_t until_ms, std::chrono::milliseconds margin = 30ms) {
   const int64_t left = until_ms - NowMs();
   if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(left));
   std::this_thread::sleep_for(margin);
-}
-
-AccessOptions TestOptions() {
-  AccessOptions options;
-  options.password_ops = crypto::TestPasswordCost().ops;
-  options.password_mem_bytes = crypto::TestPasswordCost().mem_bytes;
-  options.login_attempts_per_minute = 100'000;
-  return options;
-}
-
-template <class T>
-std::string ErrorOf(const Result<T>& result) {
-  return result ? std::string("(ok)")
-                : std::string(ToString(result.error().code)) + ": " + result.error().message;
-}
-
-template <class T>
-std::optional<ErrorCode> CodeOf(const Result<T>& result) {
-  if (result) return std::nullopt;
-  return result.error().code;
-}
-
-Credentials Cookie(std::string_view cookie, bool state_changing = false,
-                   std::string_view csrf = {}) {
-  Credentials c;
-  c.session_cookie = cookie;
-  c.state_changing = state_changing;
-  c.csrf_token = csrf;
-  return c;
 }
 
 // The header value lives as long as the returned Credentials are used.
@@ -704,8 +680,8 @@ TEST_F(AccessTest, TokenScopesAreKeptAndLimitThePrincipal) {
   const IssuedApiToken all = Issue(*access, OperatorPrincipal(), {"admin1", "", {}, {}});
   EXPECT_EQ(all.info.scopes,
             (std::vector<Permission>{Permission::kReadImages, Permission::kStoreImages,
-                                     Permission::kWriteReports, Permission::kReadSystem, Permission::kManageAccounts,
-                                     Permission::kReadAudit}));
+                                     Permission::kWriteReports, Permission::kReadSystem,
+                                     Permission::kManageAccounts, Permission::kReadAudit}));
 }
 
 TEST_F(AccessTest, ScopesBeyondTheRoleAreRefused) {

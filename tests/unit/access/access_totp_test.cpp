@@ -19,6 +19,7 @@
 
 #include "access/access.hpp"
 #include "access/policy.hpp"
+#include "access_test_support.hpp"
 #include "audit/audit_log.hpp"
 #include "crypto/password.hpp"
 #include "crypto/token.hpp"
@@ -29,6 +30,9 @@ namespace cf::access {
 namespace {
 
 using namespace std::chrono_literals;
+using test::CodeOf;
+using test::Cookie;
+using test::ErrorOf;
 
 constexpr std::string_view kPassword = "S3cret-Passw0rd-XYZ";
 constexpr std::string_view kWrongPassword = "Wr0ng-Guess-QRS";
@@ -36,33 +40,12 @@ const ClientInfo kClient{"192.0.2.10", "unit-test/1.0"};
 // 2024-01-01T00:00:10Z: 10 s into a 30 s step.
 constexpr int64_t kStart = 1'704'067'210;
 
-template <class T>
-std::string ErrorOf(const Result<T>& result) {
-  return result ? std::string("(ok)")
-                : std::string(ToString(result.error().code)) + ": " + result.error().message;
-}
-
-template <class T>
-std::optional<ErrorCode> CodeOf(const Result<T>& result) {
-  if (result) return std::nullopt;
-  return result.error().code;
-}
-
-Credentials Cookie(std::string_view cookie) {
-  Credentials c;
-  c.session_cookie = cookie;
-  return c;
-}
-
 class AccessTotpTest : public ::testing::Test {
  protected:
   std::filesystem::path DbPath() const { return dir_.Path() / "access.sqlite"; }
 
   AccessOptions Options() {
-    AccessOptions options;
-    options.password_ops = crypto::TestPasswordCost().ops;
-    options.password_mem_bytes = crypto::TestPasswordCost().mem_bytes;
-    options.login_attempts_per_minute = 100'000;
+    AccessOptions options = test::TestOptions();
     options.max_failed_logins = 1000;
     options.totp_clock = [now = now_] {
       return std::chrono::system_clock::time_point(std::chrono::seconds(now->load()));
