@@ -114,11 +114,19 @@ split_parts() {  # split_parts NAME: "path sha type" lines of a multipart answer
 # The dataset bytes of a file: after the preamble and file meta group if any.
 dataset_sha() { python3 "$HERE/dataset_bytes.py" "$1" | sha256sum | cut -d' ' -f1; }
 ts_of() { python3 "$HERE/dataset_bytes.py" --transfer-syntax "$1"; }
-# dicom_value FILE KEYWORD|gggg,eeee: the first value of that attribute, in
-# UTF-8, UIDs as numbers (-Un). sed reads all of dcmdump's output: `head -1`
-# would end dcmdump with SIGPIPE, which pipefail turns into a failed test.
-dicom_value() { dcmdump +U8 -Un -q +P "$2" "$1" 2>/dev/null | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'; }
-sop_of() { dicom_value "$1" 0008,0018; }
+# first_value FILE DCMDUMP-OPTIONS...: the first bracketed value dcmdump
+# prints. sed reads all of dcmdump's output (`head -1` would end dcmdump with
+# SIGPIPE), and a dcmdump that fails on an odd file prints nothing rather
+# than ending the test through pipefail.
+first_value() {
+  local file=$1
+  shift
+  { dcmdump "$@" "$file" 2>/dev/null || true; } | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'
+}
+# dicom_value FILE KEYWORD|gggg,eeee: in UTF-8, UIDs as numbers.
+dicom_value() { first_value "$1" +U8 -Un -q +P "$2"; }
+# Without +U8: a character set dcmdump cannot convert must not hide the UID.
+sop_of() { first_value "$1" -Un -q +P 0008,0018; }
 # account_token DATA LOGIN ROLE TENANT [cloudfilm options...]: creates the
 # account with the CLI and prints an API token of it.
 account_token() {
