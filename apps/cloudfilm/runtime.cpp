@@ -296,8 +296,10 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   parts.log = std::move(*log);
   std::map<std::string, int, std::less<>> tiers;
   std::map<std::string, crypto::SignatureSuite, std::less<>> suites;
+  std::map<std::string, std::string, std::less<>> names;
   for (const auto& t : config.tenants) {
     tiers[t.code] = t.service_tier_years;
+    names[t.code] = t.name.empty() ? t.code : t.name;
     // The national suite signs with SM2 over SM3, like it seals with SM4.
     suites[t.code] =
         t.crypto_suite == "sm" ? crypto::SignatureSuite::kSm2Sm3 : crypto::SignatureSuite::kEd25519;
@@ -309,6 +311,10 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   parts.options.service_tier_years = [tiers](std::string_view tenant) {
     const auto it = tiers.find(tenant);
     return it == tiers.end() ? 15 : it->second;
+  };
+  parts.printer.hospital_name = [names](std::string_view tenant) {
+    const auto it = names.find(tenant);
+    return it == names.end() ? std::string(tenant) : it->second;
   };
   return parts;
 }

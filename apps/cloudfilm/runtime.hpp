@@ -15,6 +15,7 @@
 #include "crypto/key_store.hpp"
 #include "crypto/signing.hpp"
 #include "film/film_issuer.hpp"
+#include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
 #include "ledger/transparency_log.hpp"
 #include "store/encrypting_blob_store.hpp"
@@ -113,6 +114,7 @@ struct FilmParts {
   std::unique_ptr<ledger::TransparencyLog> log;
   std::unique_ptr<crypto::SigningKeyStore> keys;
   film::IssuerOptions options;
+  film::PrinterOptions printer;  // the hospitals' names for printed reports
 };
 Result<FilmParts> OpenFilmParts(const Config& config);
 

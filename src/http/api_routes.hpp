@@ -21,6 +21,7 @@ namespace cf::film {
 class ReportStore;
 class FilmStore;
 class FilmIssuer;
+class ReportPrinter;
 }  // namespace cf::film
 
 namespace cf::http {
@@ -33,6 +34,7 @@ struct ApiContext {
   film::ReportStore* reports = nullptr;  // reports (null: no report routes)
   film::FilmStore* films = nullptr;      // films (null: no film routes)
   film::FilmIssuer* issuer = nullptr;
+  film::ReportPrinter* printer = nullptr;  // PDFs of text reports (null: only the sent ones)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

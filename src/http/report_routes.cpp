@@ -13,6 +13,7 @@
 #include "core/time_text.hpp"
 #include "crypto/base64.hpp"
 #include "film/film_issuer.hpp"
+#include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
 #include "http/blocking.hpp"
 #include "http/json_body.hpp"
@@ -306,11 +307,19 @@ awaitable<Response> Pdf(const ApiContext& ctx, const Request& req) {
   if (!report) co_return ErrorResponse(report.error());
   for (auto& v : report->versions) {
     if (std::to_string(v.version) != wanted) continue;
-    if (v.content.pdf.empty()) {
+    if (v.content.pdf.empty() && ctx.printer == nullptr) {
       co_return ErrorResponse({ErrorCode::kNotFound, "this version has no PDF"});
     }
-    Response response = BytesResponse(std::move(v.content.pdf), "application/pdf");
+    // The department's own PDF, or the text printed (film/report_pdf.hpp).
+    auto pdf = co_await RunBlocking(ctx.blocking, [&]() -> Result<Bytes> {
+      if (!v.content.pdf.empty()) return std::move(v.content.pdf);
+      return ctx.printer->Pdf(req.scope, *report, v);
+    });
+    if (!pdf) co_return ErrorResponse(pdf.error());
+    Response response = BytesResponse(std::move(*pdf), "application/pdf");
     response.SetHeader("Cache-Control", "private, no-store");
+    response.SetHeader("Content-Disposition",
+                       "inline; filename=\"report-" + report->id + "-v" + wanted + ".pdf\"");
     co_return response;
   }
   co_return ErrorResponse({ErrorCode::kNotFound, "unknown version of the report"});

@@ -24,6 +24,7 @@ namespace cf::film {
 class ReportStore;
 class FilmStore;
 class FilmIssuer;
+class ReportPrinter;
 }  // namespace cf::film
 namespace cf::audit {
 class AuditLog;
@@ -75,6 +76,7 @@ struct ServerOptions {
   film::ReportStore* reports = nullptr;
   film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
   film::FilmIssuer* issuer = nullptr;
+  film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -62,7 +62,21 @@ check_eq "the exam's reports by study" "1 amended" \
   "$(get "$DOC" "$BASE/api/reports?study=$STUDY" | jq -r '"\(.items | length) \(.items[0].status)"')"
 get "$DOC" -o "$WORK/back.pdf" "$BASE/api/reports/$ID/versions/2/pdf"
 check_eq "the PDF comes back byte-exact" "$(sha "$WORK/report.pdf")" "$(sha "$WORK/back.pdf")"
-check_eq "a version without PDF: 404" 404 "$(get "$DOC" -o /dev/null -w '%{http_code}' "$BASE/api/reports/$ID/versions/3/pdf")"
+# A version sent as text is printed (film/report_pdf.cpp); pdftotext reads it back.
+check_eq "a version sent as text is printed: 200 application/pdf" "200 application/pdf" \
+  "$(get "$DOC" -o "$WORK/v3.pdf" -w '%{http_code} %{content_type}' "$BASE/api/reports/$ID/versions/3/pdf")"
+pdftotext -enc UTF-8 "$WORK/v3.pdf" "$WORK/v3.txt"
+V3_SHA=$(get "$DOC" "$BASE/api/reports/$ID" | jq -r '.versions[2].sha256')
+for text in "Ruijin Hospital" "放射检查报告 Radiology report" "检查号 Accession" "$ACCESSION" \
+  "修订报告 Amended report" "右肺上叶结节约 9 mm（更正），建议三个月后复查。" "报告医生 Signed by: 李医生" \
+  "2026-11-29 10:00 UTC" "Report $ID · version 3 · amended" \
+  "SHA-256 $V3_SHA" "Page 1 of 1"; do
+  check "the printed version says: $text" grep -qF "$text" "$WORK/v3.txt"
+done
+check_eq "printing it again gives the same bytes" "$(sha "$WORK/v3.pdf")" \
+  "$(get "$DOC" "$BASE/api/reports/$ID/versions/3/pdf" | sha256sum | cut -d' ' -f1)"
+check_eq "an unknown version: 404" 404 "$(get "$DOC" -o /dev/null -w '%{http_code}' "$BASE/api/reports/$ID/versions/9/pdf")"
+check_eq "another hospital cannot print it: 404" 404 "$(get "$HS" -o /dev/null -w '%{http_code}' "$BASE/api/reports/$ID/versions/3/pdf")"
 
 # ---- FHIR R4 DiagnosticReport ----
 fhir() {  # fhir NAME JSON: prints the status

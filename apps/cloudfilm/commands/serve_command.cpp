@@ -70,6 +70,7 @@ int RunServe(const Config& config) {
   film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
                           *film_parts->keys, film_parts->options);
   FileReportsAsStored(*rt->archive, **reports, issuer, "dicom");
+  film::ReportPrinter printer(*rt->archive, film_parts->printer);
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
@@ -109,6 +110,7 @@ int RunServe(const Config& config) {
   web.reports = reports->get();
   web.films = film_parts->films.get();
   web.issuer = &issuer;
+  web.printer = &printer;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
