@@ -13,6 +13,8 @@ PACKAGES=(
   zlib1g-dev libjpeg62-turbo-dev libpng-dev libsodium-dev
   # printable report PDFs (film/report_pdf.cpp): text layout and PDF output
   libcairo2-dev libpango1.0-dev
+  # RFC 3161 time-stamp queries to a TSA (ledger/tsa_client.cpp)
+  libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools

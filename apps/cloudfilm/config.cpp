@@ -310,8 +310,16 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*a, "source_id", c.audit_source_id, "audit."))) return r;
   }
   if (const toml::table* l = root["ledger"].as_table()) {
-    if (!(r = CheckKeys(*l, {"signature_suite"}, "ledger."))) return r;
+    if (!(r = CheckKeys(
+              *l,
+              {"signature_suite", "tsa_url", "tsa_ca_file", "tsa_https_ca_file", "tsa_interval"},
+              "ledger.")))
+      return r;
     if (!(r = Read(*l, "signature_suite", c.ledger_signature_suite, "ledger."))) return r;
+    if (!(r = Read(*l, "tsa_url", c.ledger_tsa_url, "ledger."))) return r;
+    if (!(r = Read(*l, "tsa_ca_file", c.ledger_tsa_ca_file, "ledger."))) return r;
+    if (!(r = Read(*l, "tsa_https_ca_file", c.ledger_tsa_https_ca_file, "ledger."))) return r;
+    if (!(r = Read(*l, "tsa_interval", c.ledger_tsa_interval, "ledger."))) return r;
   }
   return {};
 }
@@ -352,6 +360,17 @@ Result<void> Validate(const Config& c) {
                     "(default or one of [tenants])"));
   if (!crypto::ParseSignatureSuite(c.ledger_signature_suite))
     return std::unexpected(ConfigError("ledger.signature_suite must be \"ed25519\" or \"sm2\""));
+  if (!c.ledger_tsa_url.empty()) {
+    if (!c.ledger_tsa_url.starts_with("http://") && !c.ledger_tsa_url.starts_with("https://"))
+      return std::unexpected(ConfigError("ledger.tsa_url must be an http:// or https:// URL"));
+    // An unchecked time-stamp would be anyone's word: the CA is required.
+    if (c.ledger_tsa_ca_file.empty())
+      return std::unexpected(
+          ConfigError("ledger.tsa_ca_file is required with ledger.tsa_url (the CA the TSA's "
+                      "certificate must chain to)"));
+  }
+  if (const auto every = ParseDuration(c.ledger_tsa_interval); !every || every->count() < 1)
+    return std::unexpected(ConfigError("ledger.tsa_interval must be a duration of 1s or more"));
   if (c.max_pdu < 4096 || c.max_pdu > 131072)
     return std::unexpected(ConfigError("dicom.max_pdu must be between 4096 and 131072"));
   if (c.max_associations < 1 || c.max_associations > 1024)
@@ -679,7 +698,11 @@ std::string ToToml(const Config& c) {
                    {"syslog_client_certificate", c.audit_syslog_client_certificate.string()},
                    {"syslog_client_private_key", c.audit_syslog_client_private_key.string()},
                    {"source_id", c.audit_source_id}}},
-      {"ledger", toml::table{{"signature_suite", c.ledger_signature_suite}}},
+      {"ledger", toml::table{{"signature_suite", c.ledger_signature_suite},
+                             {"tsa_url", c.ledger_tsa_url},
+                             {"tsa_ca_file", c.ledger_tsa_ca_file.string()},
+                             {"tsa_https_ca_file", c.ledger_tsa_https_ca_file.string()},
+                             {"tsa_interval", c.ledger_tsa_interval}}},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {

@@ -152,6 +152,14 @@ struct Config {
   // (SM2 with SM3, the national suite). Changing it makes a new key; heads
   // signed before stay verifiable with the old public key.
   std::string ledger_signature_suite = "ed25519";
+  // RFC 3161 time-stamping of tree heads (ledger/timestamper.hpp): the
+  // TSA's URL (empty: no time-stamps), the CA file its certificate must
+  // chain to (required with a URL), CAs for an https:// TSA (empty: the
+  // system's), and how often the log is looked at.
+  std::string ledger_tsa_url;
+  std::filesystem::path ledger_tsa_ca_file;
+  std::filesystem::path ledger_tsa_https_ca_file;
+  std::string ledger_tsa_interval = "10s";
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }

@@ -319,6 +319,24 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   return parts;
 }
 
+ledger::TimestamperOptions TimestamperOptionsOf(const Config& config) {
+  ledger::TimestamperOptions options;
+  options.tsa.url = config.ledger_tsa_url;
+  options.tsa.https_ca_file = config.ledger_tsa_https_ca_file;
+  options.tsa_ca_file = config.ledger_tsa_ca_file;
+  // Validate() has checked the duration.
+  options.interval = ParseDuration(config.ledger_tsa_interval).value_or(std::chrono::seconds(10));
+  return options;
+}
+
+std::unique_ptr<ledger::Timestamper> StartTimestamper(const Config& config,
+                                                      ledger::TransparencyLog& log) {
+  if (config.ledger_tsa_url.empty()) return nullptr;
+  auto stamper = std::make_unique<ledger::Timestamper>(log, TimestamperOptionsOf(config));
+  stamper->Start();
+  return stamper;
+}
+
 void FileReportsAsStored(archive::Archive& archive, film::ReportStore& reports,
                          film::FilmIssuer& issuer, std::string received_by) {
   archive.OnStored(

@@ -17,6 +17,7 @@
 #include "film/film_issuer.hpp"
 #include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
+#include "ledger/timestamper.hpp"
 #include "ledger/transparency_log.hpp"
 #include "store/encrypting_blob_store.hpp"
 
@@ -117,6 +118,13 @@ struct FilmParts {
   film::PrinterOptions printer;  // the hospitals' names for printed reports
 };
 Result<FilmParts> OpenFilmParts(const Config& config);
+
+// The RFC 3161 time-stamper of `log`'s tree heads, started; null when no
+// TSA is configured (ledger.tsa_url).
+std::unique_ptr<ledger::Timestamper> StartTimestamper(const Config& config,
+                                                      ledger::TransparencyLog& log);
+// The same settings, for a one-off stamp from the CLI.
+ledger::TimestamperOptions TimestamperOptionsOf(const Config& config);
 
 // Makes every report that arrives as a DICOM object (SR, Encapsulated PDF),
 // by any channel, a version in `reports`, and a signed one issue its exam's

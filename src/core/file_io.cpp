@@ -44,4 +44,29 @@ Result<Bytes> ReadFile(const std::filesystem::path& path, uint64_t max_size) {
   return out;
 }
 
+Result<void> WriteFile(const std::filesystem::path& path, ByteView data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      return Fail(ErrorCode::kStorageUnavailable,
+                  "cannot write " + path.string() + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "cannot write " + path.string() + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
 }  // namespace cf

@@ -15,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "crypto/openssl_error.hpp"
 #include "crypto/sha256.hpp"
 
 namespace cf::crypto {
@@ -32,17 +33,6 @@ struct EvpKey {
 namespace {
 
 using detail::EvpKey;
-
-// The reason of the last OpenSSL failure, for operators; clears the queue
-// so that a stale error never shows up in a later message.
-std::string OpensslReason() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
-  if (e == 0) return "unknown OpenSSL error";
-  char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
 
 std::optional<SignatureSuite> SuiteOf(EVP_PKEY* pkey) {
   if (EVP_PKEY_is_a(pkey, "ED25519")) return SignatureSuite::kEd25519;

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct FilmVerification {
   bool in_log = false;  // the log entry matches and its inclusion proof verifies
   uint64_t ledger_index = 0;
   ledger::SignedTreeHead tree_head;
+  // The TSA's RFC 3161 stamp of `tree_head`, when a TSA is configured and
+  // has stamped a head that covers the film.
+  std::optional<ledger::TreeHeadTimestamp> tree_head_timestamp;
   std::vector<ledger::Hash> inclusion_proof;
   std::string superseded_by;  // a later film of the same exam, if any
 };

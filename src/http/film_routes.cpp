@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "audit/event.hpp"
+#include "core/time_text.hpp"
 #include "crypto/base64.hpp"
 #include "film/film_issuer.hpp"
 #include "http/blocking.hpp"
@@ -28,12 +29,24 @@ json Hashes(const std::vector<ledger::Hash>& hashes) {
   return out;
 }
 
+// The RFC 3161 token (DER, base64) and what it says, for `openssl ts
+// -verify` (ledger/timestamp.hpp); null until a TSA has stamped a head
+// that covers the film.
+json TimestampJson(const std::optional<ledger::TreeHeadTimestamp>& stamp) {
+  if (!stamp) return nullptr;
+  return {{"tree_size", stamp->tree_size},
+          {"gen_time", Rfc3339Utc(stamp->gen_time_ms)},
+          {"tsa", stamp->tsa},
+          {"token", crypto::Base64Encode(stamp->token)}};
+}
+
 json Proof(const film::FilmVerification& v) {
   return {{"signature_valid", v.signature_valid},
           {"in_log", v.in_log},
           {"ledger_index", v.ledger_index},
           {"inclusion_proof", Hashes(v.inclusion_proof)},
           {"tree_head", json::parse(ledger::ToJson(v.tree_head), nullptr, false)},
+          {"tree_head_timestamp", TimestampJson(v.tree_head_timestamp)},
           {"public_key_pem", v.public_key_pem},
           {"superseded_by", v.superseded_by}};
 }
@@ -114,9 +127,15 @@ awaitable<Response> PublicVerify(const ApiContext& ctx, const Request& req) {
   out["manifest_sha256"] = v->manifest_sha256;
   out["signature_suite"] = v->suite;
   out["signing_key_id"] = v->key_id;
-  out["verdict"] = v->signature_valid && v->in_log
-                       ? "issued by " + v->tenant + ", unaltered, recorded in the transparency log"
-                       : "NOT VERIFIED";
+  std::string verdict = "NOT VERIFIED";
+  if (v->signature_valid && v->in_log) {
+    verdict = "issued by " + v->tenant + ", unaltered, recorded in the transparency log";
+    if (v->tree_head_timestamp) {
+      verdict += "; time-stamped by an RFC 3161 authority at " +
+                 Rfc3339Utc(v->tree_head_timestamp->gen_time_ms);
+    }
+  }
+  out["verdict"] = verdict;
   co_return JsonResponse(out);
 }
 

@@ -130,7 +130,8 @@ class Recompute {
 }  // namespace
 
 Result<CheckReport> CheckLog(TransparencyLog& log, const KeyLookup& keys,
-                             std::span<const SignedTreeHead> external) {
+                             std::span<const SignedTreeHead> external,
+                             const std::filesystem::path& tsa_ca_file) {
   CheckReport report;
   auto heads = log.TreeHeads();
   if (!heads) return std::unexpected(heads.error());
@@ -215,6 +216,27 @@ Result<CheckReport> CheckLog(TransparencyLog& log, const KeyLookup& keys,
     previous_ok = ok;
   }
   for (const auto& sth : external) check_head(sth, true);
+
+  auto stamps = log.Timestamps();
+  if (!stamps) return std::unexpected(stamps.error());
+  report.timestamps = stamps->size();
+  std::map<uint64_t, const SignedTreeHead*> by_size;
+  for (const auto& sth : *heads) by_size[sth.head.tree_size] = &sth;
+  for (const auto& stamp : *stamps) {
+    const std::string label =
+        "the time-stamp of the tree head of size " + std::to_string(stamp.tree_size);
+    const auto it = by_size.find(stamp.tree_size);
+    if (it == by_size.end()) {
+      report.problems.push_back(label + ": its tree head is missing");
+      continue;
+    }
+    auto at = VerifyTimestampToken(stamp.token, TimestampImprint(it->second->head), tsa_ca_file);
+    if (!at) {
+      report.problems.push_back(label + ": " + at.error().message);
+    } else if (*at != stamp.gen_time_ms) {
+      report.problems.push_back(label + ": the time kept beside it is not the token's");
+    }
+  }
   return report;
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <span>
 #include <string>
@@ -33,6 +34,7 @@ namespace cf::ledger {
 struct CheckReport {
   uint64_t entries = 0;     // entries read
   uint64_t tree_heads = 0;  // stored heads checked
+  uint64_t timestamps = 0;  // stored RFC 3161 time-stamps checked
   std::vector<std::string> problems;
   bool Clean() const { return problems.empty(); }
 };
@@ -42,7 +44,10 @@ using KeyLookup = std::function<Result<crypto::VerifyingKey>(std::string_view ke
 
 // Errors are for a log that cannot be read at all; everything found wrong
 // in a readable log is a problem in the report.
+// Time-stamps are checked against their heads, and their signatures
+// against `tsa_ca_file` when one is given (timestamp.hpp).
 Result<CheckReport> CheckLog(TransparencyLog& log, const KeyLookup& keys,
-                             std::span<const SignedTreeHead> external = {});
+                             std::span<const SignedTreeHead> external = {},
+                             const std::filesystem::path& tsa_ca_file = {});
 
 }  // namespace cf::ledger

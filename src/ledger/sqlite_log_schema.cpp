@@ -47,6 +47,20 @@ BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER ledger_tree_heads_no_delete BEFORE DELETE ON ledger_tree_heads
 BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 )sql",
+    // 2: RFC 3161 time-stamps of tree heads (timestamp.hpp), at most one
+    // per head, append-only like the rest.
+    R"sql(
+CREATE TABLE ledger_timestamps (
+  tree_size    INTEGER PRIMARY KEY REFERENCES ledger_tree_heads (tree_size),
+  token        BLOB NOT NULL,
+  gen_time_ms  INTEGER NOT NULL,
+  tsa          TEXT NOT NULL
+);
+CREATE TRIGGER ledger_timestamps_no_update BEFORE UPDATE ON ledger_timestamps
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_timestamps_no_delete BEFORE DELETE ON ledger_timestamps
+BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+)sql",
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 namespace cf::ledger::sqlite {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 std::span<const char* const> Migrations();
 

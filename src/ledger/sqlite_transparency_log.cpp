@@ -209,6 +209,62 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
     return out;
   }
 
+  Result<void> AddTimestamp(const TreeHeadTimestamp& stamp) override {
+    std::lock_guard lock(mutex_);
+    auto head = db_.Prepare("SELECT 1 FROM ledger_tree_heads WHERE tree_size = ?");
+    if (!head) return std::unexpected(head.error());
+    (*head)->Bind(1, static_cast<int64_t>(stamp.tree_size));
+    auto found = catalog::sqlite::First<int64_t>(**head, [](Statement& st) { return st.Int(0); });
+    if (!found) return std::unexpected(Unavailable(found.error(), "time-stamp"));
+    if (!*found) {
+      return Fail(ErrorCode::kNotFound,
+                  "ledger: no tree head of size " + std::to_string(stamp.tree_size));
+    }
+    auto s = db_.Prepare(
+        "INSERT OR IGNORE INTO ledger_timestamps (tree_size, token, gen_time_ms, tsa) "
+        "VALUES (?, ?, ?, ?)");
+    if (!s) return std::unexpected(s.error());
+    (*s)->Bind(1, static_cast<int64_t>(stamp.tree_size))
+        .BindBlob(2, stamp.token)
+        .Bind(3, stamp.gen_time_ms)
+        .Bind(4, stamp.tsa);
+    if (auto r = (*s)->Run(); !r) return std::unexpected(Unavailable(r.error(), "time-stamp"));
+    return {};
+  }
+
+  Result<std::vector<TreeHeadTimestamp>> Timestamps() override {
+    std::lock_guard lock(mutex_);
+    auto s = db_.Prepare(std::string(kStampColumns) + " ORDER BY tree_size");
+    if (!s) return std::unexpected(s.error());
+    auto out = catalog::sqlite::Collect<TreeHeadTimestamp>(**s, ReadStamp);
+    if (!out) return std::unexpected(Unavailable(out.error(), "read time-stamps"));
+    return out;
+  }
+
+  Result<std::optional<StampedHead>> LatestStampedHead() override {
+    std::lock_guard lock(mutex_);
+    auto s = db_.Prepare(std::string(kStampColumns) + " ORDER BY tree_size DESC LIMIT 1");
+    if (!s) return std::unexpected(s.error());
+    auto stamp = catalog::sqlite::First<TreeHeadTimestamp>(**s, ReadStamp);
+    if (!stamp) return std::unexpected(Unavailable(stamp.error(), "read time-stamp"));
+    if (!*stamp) return std::optional<StampedHead>();
+    auto h = db_.Prepare(std::string(kHeadColumns) + " WHERE tree_size = ?");
+    if (!h) return std::unexpected(h.error());
+    (*h)->Bind(1, static_cast<int64_t>((*stamp)->tree_size));
+    auto row = (*h)->Step();
+    if (!row || !*row) {
+      (*h)->Reset();
+      if (!row) return std::unexpected(Unavailable(row.error(), "read tree head"));
+      return Fail(ErrorCode::kConflict, "ledger: the time-stamped head of size " +
+                                            std::to_string((*stamp)->tree_size) +
+                                            " is missing: run cloudfilm ledger check");
+    }
+    auto head = ReadHead(**h);
+    (*h)->Reset();
+    if (!head) return std::unexpected(head.error());
+    return std::optional<StampedHead>(StampedHead{std::move(*head), std::move(**stamp)});
+  }
+
   Result<void> ForEachEntry(const EntryVisitor& visit) override {
     std::lock_guard lock(mutex_);
     // A statement of its own (not the cache): the visitor may call back
@@ -260,6 +316,12 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
                                            std::to_string(signed_size) +
                                            " entries but the log holds " + std::to_string(size) +
                                            ": entries were removed (run cloudfilm ledger check)"};
+  }
+
+  static constexpr std::string_view kStampColumns =
+      "SELECT tree_size, token, gen_time_ms, tsa FROM ledger_timestamps";
+  static TreeHeadTimestamp ReadStamp(Statement& s) {
+    return TreeHeadTimestamp{static_cast<uint64_t>(s.Int(0)), s.Blob(1), s.Int(2), s.Text(3)};
   }
 
   static constexpr std::string_view kHeadColumns =

@@ -36,6 +36,7 @@
 #include "core/error.hpp"
 #include "crypto/signing.hpp"
 #include "ledger/merkle.hpp"
+#include "ledger/timestamp.hpp"
 #include "ledger/tree_head.hpp"
 
 namespace cf::ledger {
@@ -71,6 +72,19 @@ class TransparencyLog {
   virtual Result<std::optional<SignedTreeHead>> LatestTreeHead() = 0;
   // Every stored head, by size.
   virtual Result<std::vector<SignedTreeHead>> TreeHeads() = 0;
+
+  // Keeps a TSA's time-stamp of the stored head of `stamp.tree_size`
+  // (checked by the caller: timestamp.hpp). A head keeps its first stamp;
+  // adding another is a no-op. kNotFound when no head has that size.
+  virtual Result<void> AddTimestamp(const TreeHeadTimestamp& stamp) = 0;
+  // Every stored time-stamp, by tree size.
+  virtual Result<std::vector<TreeHeadTimestamp>> Timestamps() = 0;
+  // The largest stamped head, with its stamp.
+  struct StampedHead {
+    SignedTreeHead head;
+    TreeHeadTimestamp stamp;
+  };
+  virtual Result<std::optional<StampedHead>> LatestStampedHead() = 0;
 
   // For the check, which recomputes everything from the raw rows:
   // every entry in index order (`visit` may stop the scan with an error),

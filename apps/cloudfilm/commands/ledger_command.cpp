@@ -9,6 +9,9 @@
 //                         exit 0 when clean, 1 with the problems on stdout
 //   prove --index N | --from OLD  [--size S]
 //                         an inclusion or consistency proof as JSON
+//   timestamp [--out F]   has the latest tree head time-stamped by the
+//                         configured RFC 3161 TSA now (or shows its stamp),
+//                         as JSON with the imprint; F gets the DER token
 //
 // The film part appends its own entries; `append` is for operators'
 // notes and for tests. Nothing here prints a private key.
@@ -23,6 +26,7 @@
 #include "../runtime.hpp"
 #include "commands.hpp"
 #include "core/file_io.hpp"
+#include "core/time_text.hpp"
 #include "ledger/ledger_check.hpp"
 
 namespace cf::app {
@@ -37,6 +41,7 @@ struct LedgerArgs {
   std::optional<uint64_t> index;
   std::optional<uint64_t> from;
   std::optional<uint64_t> size;
+  std::string out;
 };
 
 std::vector<std::string> HexList(const std::vector<ledger::Hash>& hashes) {
@@ -98,11 +103,17 @@ int RunCheck(const Config& config, const LedgerArgs& args) {
   auto log = OpenLedger(config, /*sign=*/false);
   if (!log) return ReportError(log.error());
   auto report = ledger::CheckLog(
-      **log, [&](std::string_view id) { return LedgerPublicKey(config, id); }, external);
+      **log, [&](std::string_view id) { return LedgerPublicKey(config, id); }, external,
+      config.ledger_tsa_ca_file);
   if (!report) return ReportError(report.error());
   for (const auto& p : report->problems) std::cout << "problem: " << p << "\n";
   std::cout << "entries checked: " << report->entries << "\n"
-            << "tree heads checked: " << report->tree_heads << "\n";
+            << "tree heads checked: " << report->tree_heads << "\n"
+            << "time-stamps checked: " << report->timestamps
+            << (config.ledger_tsa_ca_file.empty() && report->timestamps > 0
+                    ? " (imprints only: no ledger.tsa_ca_file to check signatures)"
+                    : "")
+            << "\n";
   if (!external.empty()) std::cout << "given tree heads checked: " << external.size() << "\n";
   std::cout << (report->Clean() ? "clean" : "NOT clean") << "\n";
   return report->Clean() ? 0 : 1;
@@ -144,12 +155,38 @@ int RunProve(const Config& config, const LedgerArgs& args) {
   return 0;
 }
 
+int RunTimestamp(const Config& config, const LedgerArgs& args) {
+  if (config.ledger_tsa_url.empty()) {
+    return ReportError(
+        {ErrorCode::kInvalidArgument, "no TSA: set ledger.tsa_url and ledger.tsa_ca_file"});
+  }
+  auto log = OpenLedger(config, /*sign=*/true);
+  if (!log) return ReportError(log.error());
+  ledger::Timestamper stamper(**log, TimestamperOptionsOf(config));
+  if (auto r = stamper.StampLatest(); !r) return ReportError(r.error());
+  auto latest = (*log)->LatestStampedHead();
+  if (!latest) return ReportError(latest.error());
+  if (!*latest) return ReportError({ErrorCode::kNotFound, "the log is empty: nothing to stamp"});
+  const auto& [head, stamp] = **latest;
+  if (!args.out.empty()) {
+    if (auto r = WriteFile(args.out, stamp.token); !r) return ReportError(r.error());
+  }
+  nlohmann::ordered_json j;
+  j["tree_size"] = head.head.tree_size;
+  j["imprint_sha256"] = crypto::ToHex(ledger::TimestampImprint(head.head));
+  j["gen_time"] = Rfc3339Utc(stamp.gen_time_ms);
+  j["tsa"] = stamp.tsa;
+  j["token_bytes"] = stamp.token.size();
+  std::cout << j.dump(2) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void RegisterLedger(CLI::App& app, Runner& run) {
   auto args = std::make_shared<LedgerArgs>();
   CLI::App* ledger = app.add_subcommand(
-      "ledger", "the transparency log of issued films: append, show, check, prove");
+      "ledger", "the transparency log of issued films: append, show, check, prove, timestamp");
   ledger->require_subcommand(1);
 
   CLI::App* append = ledger->add_subcommand(
@@ -183,6 +220,12 @@ void RegisterLedger(CLI::App& app, Runner& run) {
   prove->add_option("--size", args->size, "the tree size (default: the latest tree head's)");
   prove->callback(
       [&run, args] { run = [args](const Config& config) { return RunProve(config, *args); }; });
+
+  CLI::App* stamp = ledger->add_subcommand(
+      "timestamp", "have the latest tree head time-stamped by the configured TSA now (JSON)");
+  stamp->add_option("--out", args->out, "write the DER TimeStampToken to this file");
+  stamp->callback(
+      [&run, args] { run = [args](const Config& config) { return RunTimestamp(config, *args); }; });
 }
 
 }  // namespace cf::app

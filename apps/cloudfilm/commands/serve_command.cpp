@@ -71,6 +71,8 @@ int RunServe(const Config& config) {
                           *film_parts->keys, film_parts->options);
   FileReportsAsStored(*rt->archive, **reports, issuer, "dicom");
   film::ReportPrinter printer(*rt->archive, film_parts->printer);
+  // Stopped (destroyed) before the log it stamps.
+  const auto timestamper = StartTimestamper(config, *film_parts->log);
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;

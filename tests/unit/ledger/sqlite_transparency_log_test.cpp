@@ -307,5 +307,56 @@ TEST_F(SqliteTransparencyLogTest, CheckUsesTreeHeadsKeptElsewhere) {
   EXPECT_TRUE(Mentions(report, "entry 3 was removed")) << All(report);
 }
 
+TEST_F(SqliteTransparencyLogTest, TimeStampsAreKeptOncePerHeadAndAppendOnly) {
+  AppendSigned(3);
+  const Bytes token_a(5, std::byte{0xa}), token_b(5, std::byte{0xb});
+  EXPECT_EQ(log_->AddTimestamp({9, token_a, 1, "TSA"}).error().code, ErrorCode::kNotFound);
+  auto none = log_->LatestStampedHead();
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+
+  ASSERT_TRUE(log_->AddTimestamp({2, token_a, 1764390005000, "CN=TSA"}));
+  ASSERT_TRUE(log_->AddTimestamp({2, token_b, 1764390009000, "CN=other"}));  // kept: the first
+  ASSERT_TRUE(log_->AddTimestamp({1, token_b, 1764390004000, "CN=TSA"}));
+  Open();  // survives reopening
+  auto stamps = log_->Timestamps();
+  ASSERT_TRUE(stamps);
+  ASSERT_EQ(stamps->size(), 2u);
+  EXPECT_EQ((*stamps)[0].tree_size, 1u);
+  EXPECT_EQ((*stamps)[1].token, token_a);
+  EXPECT_EQ((*stamps)[1].gen_time_ms, 1764390005000);
+  EXPECT_EQ((*stamps)[1].tsa, "CN=TSA");
+  auto latest = log_->LatestStampedHead();
+  ASSERT_TRUE(latest && *latest);
+  EXPECT_EQ((*latest)->head.head.tree_size, 2u);
+  EXPECT_EQ((*latest)->stamp.token, token_a);
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+  for (const char* sql :
+       {"UPDATE ledger_timestamps SET token = x'00'", "DELETE FROM ledger_timestamps"}) {
+    char* err = nullptr;
+    EXPECT_NE(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << sql;
+    sqlite3_free(err);
+  }
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteTransparencyLogTest, CheckNamesAStampThatIsNoTokenAndAStampWithoutItsHead) {
+  AppendSigned(3);
+  ASSERT_TRUE(log_->AddTimestamp({2, Bytes(5, std::byte{0xa}), 1, "CN=TSA"}));
+  auto report = Check();
+  EXPECT_EQ(report.timestamps, 1u);
+  EXPECT_TRUE(Mentions(report,
+                       "the time-stamp of the tree head of size 2: time-stamp: the token is "
+                       "not a TimeStampToken"))
+      << All(report);
+  Tamper(
+      "DROP TRIGGER IF EXISTS ledger_timestamps_no_update;"
+      "UPDATE ledger_timestamps SET tree_size = 7");
+  EXPECT_TRUE(
+      Mentions(Check(), "the time-stamp of the tree head of size 7: its tree head is missing"));
+}
+
 }  // namespace
 }  // namespace cf::ledger
