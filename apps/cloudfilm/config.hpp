@@ -168,6 +168,7 @@ struct Config {
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
   std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
   std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
+  std::filesystem::path VisitsPath() const { return data / "visits.sqlite"; }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

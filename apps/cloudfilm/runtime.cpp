@@ -287,6 +287,16 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   auto films = film::FilmStore::Open(config.FilmsPath(), *vfs);
   if (!films) return std::unexpected(films.error());
   parts.films = std::move(*films);
+  auto visits_vfs = DatabaseVfs(config, "visits", config.VisitsPath());
+  if (!visits_vfs) return std::unexpected(visits_vfs.error());
+  auto visits = film::VisitStore::Open(config.VisitsPath(), *visits_vfs);
+  if (!visits) return std::unexpected(visits.error());
+  parts.visits = std::move(*visits);
+  parts.options.last_visits = [store = parts.visits.get()](std::string_view tenant,
+                                                           std::string_view patient,
+                                                           std::string_view issuer) {
+    return store->Last(tenant, patient, issuer);
+  };
   auto keys = OpenSigningKeys(config);
   if (!keys) return std::unexpected(keys.error());
   parts.keys = std::move(*keys);

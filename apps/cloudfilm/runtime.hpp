@@ -17,6 +17,7 @@
 #include "film/film_issuer.hpp"
 #include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
+#include "film/visit_store.hpp"
 #include "ledger/timestamper.hpp"
 #include "ledger/transparency_log.hpp"
 #include "store/encrypting_blob_store.hpp"
@@ -114,6 +115,7 @@ struct FilmParts {
   std::unique_ptr<film::FilmStore> films;
   std::unique_ptr<ledger::TransparencyLog> log;
   std::unique_ptr<crypto::SigningKeyStore> keys;
+  std::unique_ptr<film::VisitStore> visits;  // DATA/visits.sqlite: retention's legal minimum
   film::IssuerOptions options;
   film::PrinterOptions printer;  // the hospitals' names for printed reports
 };

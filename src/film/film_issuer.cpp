@@ -28,19 +28,6 @@ std::string Canonical(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// YYYYMMDD plus `years` (29 February becomes 28 February).
-std::string AddYears(const std::string& yyyymmdd, int years) {
-  int y = 0, m = 0, d = 0;
-  if (yyyymmdd.size() != 8 || std::sscanf(yyyymmdd.c_str(), "%4d%2d%2d", &y, &m, &d) != 3) {
-    return {};
-  }
-  y += years;
-  if (m == 2 && d == 29) d = 28;
-  char out[16];
-  std::snprintf(out, sizeof out, "%04d%02d%02d", y % 10000, m % 100, d % 100);
-  return out;
-}
-
 std::string DateOf(int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -50,11 +37,39 @@ std::string DateOf(int64_t ms) {
   return out;
 }
 
+// Counted from the exam date; from today for an exam without one.
+Result<Retention> RetentionOfStudy(const catalog::StudyRecord& study, int tier_years,
+                                   const IssuerOptions& options, int64_t now_ms) {
+  LastVisits visits;
+  if (options.last_visits) {
+    auto known = options.last_visits(study.tenant, study.patient_id, study.issuer_of_patient_id);
+    if (!known) return std::unexpected(known.error());
+    visits = std::move(*known);
+  }
+  return ComputeRetention(study.study_date.empty() ? DateOf(now_ms) : study.study_date, tier_years,
+                          visits);
+}
+
+}  // namespace
+
+json RetentionJson(const Retention& r) {
+  return {{"service_tier_years", r.service_tier_years},
+          {"service_tier_until", r.service_tier_until},
+          {"legal_minimum_until",
+           r.legal_minimum_until.empty() ? json(nullptr) : json(r.legal_minimum_until)},
+          {"retain_until", r.retain_until},
+          {"decided_by", r.decided_by},
+          {"rule", r.rule}};
+}
+
+namespace {
+
 // The exam as a film states it; everything but the issuance itself (id,
 // time, predecessor), so that two states of an exam compare equal when
 // nothing changed.
 Result<json> ExamContent(archive::Archive& archive, ReportStore& reports, const std::string& tenant,
-                         std::string_view study_uid, int tier_years, int64_t now_ms) {
+                         std::string_view study_uid, int tier_years, const IssuerOptions& options,
+                         int64_t now_ms) {
   const catalog::Scope scope = catalog::Scope::Of(tenant);
   auto study = archive.GetStudy(scope, study_uid);
   if (!study) return std::unexpected(study.error());
@@ -90,7 +105,8 @@ Result<json> ExamContent(archive::Archive& archive, ReportStore& reports, const 
                              {"signed_at_ms", v.content.signed_at_ms}});
     }
   }
-  const std::string from = study->study_date.empty() ? DateOf(now_ms) : study->study_date;
+  auto retention = RetentionOfStudy(*study, tier_years, options, now_ms);
+  if (!retention) return std::unexpected(retention.error());
   return json{
       {"exam",
        {{"study_uid", study->study_instance_uid},
@@ -106,14 +122,7 @@ Result<json> ExamContent(archive::Archive& archive, ReportStore& reports, const 
         {"sex", study->patient_sex}}},
       {"objects", std::move(objects)},
       {"reports", std::move(report_list)},
-      {"retention",
-       {{"service_tier_years", tier_years},
-        {"service_tier_until", AddYears(from, tier_years)},
-        {"legal_minimum_until", nullptr},
-        {"rule",
-         "the later of the service tier from the exam date and the legal minimum (15 years "
-         "after the last outpatient visit, 30 after the last discharge); no visit dates were "
-         "received, so the service tier applies"}}},
+      {"retention", RetentionJson(*retention)},
   };
 }
 
@@ -147,7 +156,7 @@ Result<Film> FilmIssuer::Issue(const std::string& tenant, std::string_view study
   const int64_t now = options_.now_ms();
   const int tier =
       options_.service_tier_years ? options_.service_tier_years(tenant) : kDefaultTierYears;
-  auto content = ExamContent(archive_, reports_, tenant, study_uid, tier, now);
+  auto content = ExamContent(archive_, reports_, tenant, study_uid, tier, options_, now);
   if (!content) return std::unexpected(content.error());
   auto earlier = films_.ForStudy(catalog::Scope::Of(tenant), study_uid);
   if (!earlier) return std::unexpected(earlier.error());
@@ -208,6 +217,14 @@ void FilmIssuer::OnReportFiled(const Report& report, const std::string& issued_b
   if (!film && film.error().code != ErrorCode::kNotFound) {
     log::Warn("film.not_issued", {{"tenant", report.tenant}, {"error", film.error().message}});
   }
+}
+
+Result<Retention> FilmIssuer::RetentionOf(const catalog::Scope& scope, std::string_view study_uid) {
+  auto study = archive_.GetStudy(scope, study_uid);
+  if (!study) return std::unexpected(study.error());
+  const int tier =
+      options_.service_tier_years ? options_.service_tier_years(study->tenant) : kDefaultTierYears;
+  return RetentionOfStudy(*study, tier, options_, options_.now_ms());
 }
 
 Result<FilmVerification> FilmIssuer::Verify(const Film& film) {

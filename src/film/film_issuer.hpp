@@ -14,12 +14,15 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "archive/archive.hpp"
 #include "crypto/signing.hpp"
 #include "crypto/signing_key_store.hpp"
 #include "film/film.hpp"
 #include "film/film_store.hpp"
 #include "film/report_store.hpp"
+#include "film/retention.hpp"
 #include "ledger/transparency_log.hpp"
 
 namespace cf::film {
@@ -29,6 +32,11 @@ struct IssuerOptions {
   // years of keeping from the exam date); defaults when unset.
   std::function<crypto::SignatureSuite(std::string_view tenant)> suite_of;
   std::function<int(std::string_view tenant)> service_tier_years;
+  // The patient's last visits, for the legal retention minimum
+  // (retention.hpp); unset: none known.
+  std::function<Result<LastVisits>(std::string_view tenant, std::string_view patient_id,
+                                   std::string_view issuer_of_patient_id)>
+      last_visits;
   std::function<int64_t()> now_ms;  // tests fix it
 };
 
@@ -70,6 +78,11 @@ class FilmIssuer {
   // of an exam whose images are in issues its film. Failures are logged.
   void OnReportFiled(const Report& report, const std::string& issued_by);
 
+  // How long the exam is kept, from the visits known now (a later visit
+  // extends it beyond what an earlier film states). kNotFound outside
+  // `scope`.
+  Result<Retention> RetentionOf(const catalog::Scope& scope, std::string_view study_uid);
+
   // Checks `film` (as FilmStore gave it) against its key and the log.
   Result<FilmVerification> Verify(const Film& film);
 
@@ -82,6 +95,9 @@ class FilmIssuer {
   IssuerOptions options_;
   std::mutex mutex_;
 };
+
+// A retention as films and the API state it (JSON).
+nlohmann::json RetentionJson(const Retention& retention);
 
 // The log entry of an issuance: canonical JSON without patient data.
 std::string IssuanceEntry(const Film& film);

@@ -22,6 +22,7 @@ class ReportStore;
 class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
+class VisitStore;
 }  // namespace cf::film
 
 namespace cf::http {
@@ -35,6 +36,7 @@ struct ApiContext {
   film::FilmStore* films = nullptr;      // films (null: no film routes)
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // PDFs of text reports (null: only the sent ones)
+  film::VisitStore* visits = nullptr;      // visits and retention (null: no such routes)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -25,6 +25,7 @@ class ReportStore;
 class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
+class VisitStore;
 }  // namespace cf::film
 namespace cf::audit {
 class AuditLog;
@@ -77,6 +78,7 @@ struct ServerOptions {
   film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
+  film::VisitStore* visits = nullptr;      // visits for retention (borrowed; may be null)
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -89,6 +89,38 @@ check_eq "and the first says it is superseded" \
 check_eq "issuing for an unknown exam: 404" 404 "$(as -o /dev/null -w '%{http_code}' \
   -H 'Content-Type: application/json' --data-binary '{"study_uid":"1.2.3.4.5"}' "$BASE/api/films")"
 
+# Retention: the later of the hospital's tier from the exam date and the
+# legal minimum (15 years after the last outpatient visit, 30 after the
+# last discharge), from the visits the hospital's information system sends.
+STUDY_DATE=$(dicom_value "$FIRST" StudyDate)
+later() { if [[ $1 > $2 ]]; then echo "$1"; else echo "$2"; fi; }
+visit() {  # visit JSON TOKEN: prints the status
+  curl -q -s -o "$WORK/visit.json" -w '%{http_code}' -H "Authorization: Bearer ${2:-$DOC}" \
+    -H 'Content-Type: application/json' --data-binary "$1" "$BASE/api/visits"
+}
+retention() { as "$BASE/api/studies/$STUDY/retention" | jq -r ".$1"; }
+check_eq "without visits the hospital's 30-year tier decides" \
+  "$((${STUDY_DATE:0:4} + 30))${STUDY_DATE:4} service-tier null" \
+  "$(retention retain_until) $(retention decided_by) $(retention legal_minimum_until)"
+check_eq "an outpatient visit: 201" 201 \
+  "$(visit "{\"visit_id\":\"OP-77\",\"patient_id\":\"$PATIENT_ID\",\"kind\":\"outpatient\",\"date\":\"2026-11-01\"}")"
+check_eq "counts 15 years from it" 20411101 "$(retention legal_minimum_until)"
+check_eq "an admission with no discharge yet: 201, and it changes nothing" "201 20411101" \
+  "$(visit "{\"visit_id\":\"IP-5\",\"patient_id\":\"$PATIENT_ID\",\"kind\":\"inpatient\"}") $(retention legal_minimum_until)"
+check_eq "its discharge, sent later under the same visit id: 201" 201 \
+  "$(visit "{\"visit_id\":\"IP-5\",\"patient_id\":\"$PATIENT_ID\",\"kind\":\"inpatient\",\"discharged\":\"2026-11-20\"}")"
+EXPECTED=$(later 20561120 "$((${STUDY_DATE:0:4} + 30))${STUDY_DATE:4}")
+check_eq "30 years after the discharge; the later date decides" "20561120 $EXPECTED" \
+  "$(retention legal_minimum_until) $(retention retain_until)"
+check "the rule is stated with the dates it used" bash -c \
+  "as() { curl -q -s -H 'Authorization: Bearer $DOC' \"\$@\"; }; as '$BASE/api/studies/$STUDY/retention' | jq -r .rule | grep -q 'last discharge 2026-11-20 gives 2056-11-20'"
+check_eq "another patient's visit under that id: 409" 409 \
+  "$(visit '{"visit_id":"IP-5","patient_id":"SOMEONE-ELSE","kind":"inpatient","discharged":"2026-11-21"}')"
+check_eq "a visit of an unknown kind: 400" 400 \
+  "$(visit "{\"visit_id\":\"X-1\",\"patient_id\":\"$PATIENT_ID\",\"kind\":\"emergency\",\"date\":\"2026-11-01\"}")"
+check_eq "a date that is no date: 400" 400 \
+  "$(visit "{\"visit_id\":\"X-2\",\"patient_id\":\"$PATIENT_ID\",\"kind\":\"outpatient\",\"date\":\"2026-13-01\"}")"
+
 # A hospital on the national suite: its film is signed with SM2 over SM3.
 check "HS_CT stores the same exam at Huashan" storescu -aet HS_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
 HS=$(account_token "$WORK/data" dr.hs doctor huashan "${CONFIG[@]}")
@@ -107,6 +139,9 @@ check "openssl verifies it with SM3 and the standard distinguishing ID" \
   -pkeyopt distid:1234567812345678 -in "$WORK/hs-manifest.json" -sigfile "$WORK/hs-manifest.sig"
 check_eq "Ruijin's doctor cannot see Huashan's film: 404" 404 \
   "$(as -o /dev/null -w '%{http_code}' "$BASE/api/films/$HS_FILM")"
+check_eq "Ruijin's visits are not Huashan's: its film keeps the 15-year tier" \
+  "$((${STUDY_DATE:0:4} + 15))${STUDY_DATE:4} service-tier null" \
+  "$(jq -r '.content.retention | "\(.retain_until) \(.decided_by) \(.legal_minimum_until)"' "$WORK/hs-manifest.json")"
 
 check "SIGTERM stops the server with exit 0" stop_server
 check "cloudfilm ledger check passes" "$CLOUDFILM" ledger check "${CONFIG[@]}" --data "$WORK/data"

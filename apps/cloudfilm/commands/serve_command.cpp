@@ -113,6 +113,7 @@ int RunServe(const Config& config) {
   web.films = film_parts->films.get();
   web.issuer = &issuer;
   web.printer = &printer;
+  web.visits = film_parts->visits.get();
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

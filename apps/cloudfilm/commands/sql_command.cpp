@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger] "SELECT ..."`: a read-only
+// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger|visits] "SELECT ..."`: a read-only
 // query on one of the data folder's databases, for operators and tests.
 // The databases are encrypted at rest, so the sqlite3 shell cannot read
 // them; this goes through the same encrypting VFS as the server. Read-only
@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -23,17 +24,17 @@ struct SqlArgs {
 };
 
 int RunSql(const Config& config, const SqlArgs& args) {
-  std::filesystem::path path;
-  if (args.db == "catalog") path = config.CatalogPath();
-  if (args.db == "access") path = config.AccessPath();
-  if (args.db == "audit") path = config.AuditPath();
-  if (args.db == "reports") path = config.ReportsPath();
-  if (args.db == "ledger") path = config.LedgerPath();
-  if (args.db == "films") path = config.FilmsPath();
-  if (path.empty()) {
+  const std::map<std::string, std::filesystem::path, std::less<>> databases = {
+      {"catalog", config.CatalogPath()}, {"access", config.AccessPath()},
+      {"audit", config.AuditPath()},     {"reports", config.ReportsPath()},
+      {"ledger", config.LedgerPath()},   {"films", config.FilmsPath()},
+      {"visits", config.VisitsPath()}};
+  const auto it = databases.find(args.db);
+  if (it == databases.end()) {
     return ReportError({ErrorCode::kInvalidArgument,
-                        "--db must be catalog, access, audit, reports, films or ledger"});
+                        "--db must be catalog, access, audit, reports, films, ledger or visits"});
   }
+  const std::filesystem::path& path = it->second;
   if (!std::filesystem::exists(path)) {
     return ReportError({ErrorCode::kNotFound, "no database " + path.string()});
   }
@@ -66,7 +67,8 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db, "catalog (default), access, audit, reports, films or ledger");
+  sub->add_option("--db", args->db,
+                  "catalog (default), access, audit, reports, films, ledger or visits");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(
