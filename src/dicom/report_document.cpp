@@ -8,6 +8,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <memory>
 
 #include "dicom/dcmtk_read.hpp"
@@ -23,6 +24,11 @@ constexpr std::array<std::string_view, 5> kSrClasses = {
     "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22",
     "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34",
     "1.2.840.10008.5.1.4.1.1.88.35"};
+
+// ECG waveforms that carry their own interpretation (PS3.3 C.10.10,
+// Waveform Annotation): 12-lead and General ECG.
+constexpr std::array<std::string_view, 2> kEcgClasses = {"1.2.840.10008.5.1.4.1.1.9.1.1",
+                                                         "1.2.840.10008.5.1.4.1.1.9.1.2"};
 
 constexpr int kMaxDepth = 16;  // content trees nest a few levels; a loop would not end
 
@@ -67,6 +73,69 @@ class Reader {
     out_.title = ConceptName(ds_);
     if (out_.title.empty()) out_.title = Text(ds_, DCM_DocumentTitle, "");
     Walk(ds_, 0, nullptr);
+  }
+
+  // A waveform's report is its annotations: the statements of its
+  // interpretation (free text) and its measurements (coded name, value,
+  // units), plus how it was recorded.
+  void ReadWaveform() {
+    out_.title = "Electrocardiogram";
+    std::string measurements, acquisition;
+    auto add = [](std::string& to, const std::string& line) {
+      if (line.empty()) return;
+      if (!to.empty()) to += "\n";
+      to += line;
+    };
+    DcmSequenceOfItems* seq = nullptr;
+    if (ds_.findAndGetSequence(DCM_WaveformAnnotationSequence, seq).good() && seq != nullptr) {
+      for (unsigned long i = 0; i < seq->card(); ++i) {
+        DcmItem& a = *seq->getItem(i);
+        const std::string statement = Text(a, DCM_UnformattedTextValue, "");
+        if (!statement.empty()) {
+          add(out_.conclusion, statement);
+          continue;
+        }
+        const std::string value = Get(a, DCM_NumericValue);
+        const std::string name = ConceptName(a);
+        if (value.empty() || name.empty()) continue;
+        DcmSequenceOfItems* units = nullptr;
+        std::string unit;
+        if (a.findAndGetSequence(DCM_MeasurementUnitsCodeSequence, units).good() &&
+            units != nullptr && units->card() > 0) {
+          unit = Get(*units->getItem(0), DCM_CodeValue);
+        }
+        add(measurements, name + ": " + value + (unit.empty() ? "" : " " + unit));
+      }
+    }
+    if (ds_.findAndGetSequence(DCM_AcquisitionContextSequence, seq).good() && seq != nullptr) {
+      for (unsigned long i = 0; i < seq->card(); ++i) {
+        DcmItem& c = *seq->getItem(i);
+        DcmSequenceOfItems* code = nullptr;
+        if (c.findAndGetSequence(DCM_ConceptCodeSequence, code).good() && code != nullptr &&
+            code->card() > 0) {
+          add(acquisition, ConceptName(c) + ": " + Text(*code->getItem(0), DCM_CodeMeaning, ""));
+        }
+      }
+    }
+    if (ds_.findAndGetSequence(DCM_WaveformSequence, seq).good() && seq != nullptr) {
+      for (unsigned long i = 0; i < seq->card(); ++i) {
+        DcmItem& w = *seq->getItem(i);
+        Uint16 channels = 0;
+        Uint32 samples = 0;
+        Float64 hz = 0;
+        if (w.findAndGetUint16(DCM_NumberOfWaveformChannels, channels).bad() ||
+            w.findAndGetUint32(DCM_NumberOfWaveformSamples, samples).bad() ||
+            w.findAndGetFloat64(DCM_SamplingFrequency, hz).bad() || hz <= 0) {
+          continue;
+        }
+        char line[96];
+        std::snprintf(line, sizeof line, "Waveform %lu: %u channels, %.0f Hz, %.1f s", i + 1,
+                      static_cast<unsigned>(channels), hz, samples / hz);
+        add(acquisition, line);
+      }
+    }
+    if (!measurements.empty()) out_.sections.push_back({"Measurements", measurements});
+    if (!acquisition.empty()) out_.sections.push_back({"Acquisition", acquisition});
   }
 
  private:
@@ -170,8 +239,15 @@ class Reader {
 
 }  // namespace
 
+bool IsEcgWaveformClass(std::string_view sop_class_uid) {
+  for (const auto uid : kEcgClasses) {
+    if (uid == sop_class_uid) return true;
+  }
+  return false;
+}
+
 bool IsReportDocumentClass(std::string_view sop_class_uid) {
-  if (sop_class_uid == kEncapsulatedPdf) return true;
+  if (sop_class_uid == kEncapsulatedPdf || IsEcgWaveformClass(sop_class_uid)) return true;
   for (const auto uid : kSrClasses) {
     if (uid == sop_class_uid) return true;
   }
@@ -184,10 +260,16 @@ Result<ReportDocument> ReadReportDocument(ByteView bytes) {
   DcmDataset& ds = *(*file)->getDataset();
   const std::string sop_class = Get(ds, DCM_SOPClassUID);
   if (!IsReportDocumentClass(sop_class)) {
-    return Fail(ErrorCode::kUnsupported, "not a structured report or an encapsulated PDF");
+    return Fail(ErrorCode::kUnsupported,
+                "not a structured report, an encapsulated PDF or an ECG waveform");
   }
   ReportDocument out;
-  Reader(ds, out).Read();
+  Reader reader(ds, out);
+  reader.Read();
+  if (IsEcgWaveformClass(sop_class)) {
+    out.waveform = true;
+    reader.ReadWaveform();
+  }
   if (sop_class == kEncapsulatedPdf) {
     const Uint8* data = nullptr;
     unsigned long size = 0;

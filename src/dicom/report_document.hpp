@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reports that arrive as DICOM objects: structured reports (Basic,
-// Enhanced, Comprehensive SR: the text of their content tree) and
-// Encapsulated PDF. What a report store needs of them, as UTF-8, with no
-// DCMTK type showing.
+// Enhanced, Comprehensive SR: the text of their content tree),
+// Encapsulated PDF, and ECG waveforms with their annotations (12-lead and
+// General ECG: the interpretation statements and the measurements). What a report store needs of
+// them, as UTF-8, with no DCMTK type showing.
 #pragma once
 
 #include <cstddef>
@@ -35,13 +36,15 @@ struct ReportDocument {
   std::string conclusion;               // items named Conclusion or Impression
   std::vector<std::string> key_images;  // SOP Instance UIDs the SR references
   std::vector<std::byte> pdf;           // Encapsulated PDF
-  // Encapsulated PDF, which has no verification: the reading physician
+  bool waveform = false;                // an ECG: conclusion = its interpretation statements
+  // Encapsulated PDF and ECG, which have no verification: the reading physician
   // (NameOfPhysiciansReadingStudy) and ContentDate + ContentTime (DT form,
   // with the time zone offset when given).
   std::string reader;
   std::string content_datetime;
 };
 
+bool IsEcgWaveformClass(std::string_view sop_class_uid);
 // True for the SOP classes ReadReportDocument understands.
 bool IsReportDocumentClass(std::string_view sop_class_uid);
 

@@ -92,8 +92,10 @@ Result<std::optional<NewReportVersion>> ReportFromDicom(std::string_view sop_cla
   c.conclusion = std::move(doc->conclusion);
   c.key_images = std::move(doc->key_images);
   c.pdf = std::move(doc->pdf);
-  if (!c.pdf.empty()) {
-    c.source = "dicom-pdf";
+  if (!c.pdf.empty() || doc->waveform) {
+    // Neither has a verification flag: a reading physician and a content
+    // time make it signed; an ECG without them is the machine's reading.
+    c.source = doc->waveform ? "dicom-ecg" : "dicom-pdf";
     const auto when = ParseDicomDateTime(doc->content_datetime);
     if (!doc->reader.empty() && when) {
       c.status = ReportStatus::kFinal;

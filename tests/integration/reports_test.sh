@@ -117,6 +117,27 @@ else
   echo "SKIPPED (visible): ../shared/testdata is absent, the SR report is not tried"
 fi
 
+# ---- a 12-lead ECG sent by C-STORE: its annotations are its report ----
+ECG=${CF_TESTDATA:-/nonexistent}/nonimage/ecg_12lead.dcm
+if [[ -f $ECG ]]; then
+  check "RJ_CT sends a 12-lead ECG" storescu -aet RJ_CT -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$ECG"
+  ECG_STUDY=$(dicom_value "$ECG" StudyInstanceUID)
+  get "$DOC" "$BASE/api/reports?study=$ECG_STUDY" >"$WORK/ecg.json"
+  check_eq "it is filed as the exam's ECG report: the machine's reading, unsigned" \
+    "1 ecg preliminary dicom-ecg" \
+    "$(jq -r '"\(.items | length) \(.items[0].kind) \(.items[0].status) \(.items[0].versions[0].source)"' "$WORK/ecg.json")"
+  check_eq "its interpretation is the conclusion" "RITMO SINUSALE
+ECG NORMALE" "$(jq -r '.items[0].versions[0].conclusion' "$WORK/ecg.json")"
+  check "with the measurements" jq -e '.items[0].versions[0].sections[0].text | contains("QT Interval")' "$WORK/ecg.json"
+  ECG_ID=$(jq -r '.items[0].id' "$WORK/ecg.json")
+  get "$DOC" -o "$WORK/ecg.pdf" "$BASE/api/reports/$ECG_ID/versions/1/pdf"
+  pdftotext -enc UTF-8 "$WORK/ecg.pdf" "$WORK/ecg.txt"
+  check "and it prints as an ECG report" grep -q "心电图报告 ECG report" "$WORK/ecg.txt"
+  check "naming the RR interval" grep -q "RR Interval: 982 ms" "$WORK/ecg.txt"
+else
+  echo "SKIPPED (visible): ../shared/testdata is absent, the ECG report is not tried"
+fi
+
 # ---- bad input ----
 check_eq "malformed JSON: 400" 400 "$(post bad1 "$RIS" /api/reports '{"kind":')"
 check_eq "an unknown kind: 400" 400 "$(post bad2 "$RIS" /api/reports \

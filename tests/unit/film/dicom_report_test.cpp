@@ -52,5 +52,42 @@ TEST(DicomReportTest, AVerifiedStructuredReportIsAFinalVersion) {
   EXPECT_TRUE(ValidateContent(v.content));
 }
 
+// pydicom's 12-lead ECG (../shared/testdata): an unconfirmed machine
+// reading with its measurements.
+TEST(DicomReportTest, AnEcgWaveformIsReadAsAnEcgReport) {
+  const std::filesystem::path ecg =
+      std::filesystem::path(CF_TESTDATA_DIR) / "nonimage/ecg_12lead.dcm";
+  if (!std::filesystem::exists(ecg)) GTEST_SKIP() << "../shared/testdata is absent";
+  auto bytes = ReadFile(ecg, 4 << 20);
+  ASSERT_TRUE(bytes);
+  auto version = ReportFromDicom("1.2.840.10008.5.1.4.1.1.9.1.1", *bytes, "ruijin");
+  ASSERT_TRUE(version) << version.error().message;
+  ASSERT_TRUE(*version);
+  const NewReportVersion& v = **version;
+  EXPECT_EQ(v.kind, ReportKind::kEcg);
+  EXPECT_EQ(v.study_uid, "1.3.76.13.65829.2.20130125082826.1072139.2");
+  EXPECT_EQ(v.content.source, "dicom-ecg");
+  // No reading physician: the machine's interpretation, not a signed report.
+  EXPECT_EQ(v.content.status, ReportStatus::kPreliminary);
+  EXPECT_EQ(v.content.signer, "");
+  EXPECT_EQ(v.content.conclusion, "RITMO SINUSALE\nECG NORMALE");
+  ASSERT_EQ(v.content.sections.size(), 2u);
+  EXPECT_EQ(v.content.sections[0].title, "Measurements");
+  EXPECT_NE(v.content.sections[0].text.find("RR Interval: 982 ms"), std::string::npos)
+      << v.content.sections[0].text;
+  EXPECT_NE(v.content.sections[0].text.find("PR Interval: 161 ms"), std::string::npos);
+  EXPECT_EQ(v.content.sections[1].title, "Acquisition");
+  EXPECT_NE(
+      v.content.sections[1].text.find(
+          "Electrode Placement: Standard 12-lead positions: limb leads placed at extremities"),
+      std::string::npos)
+      << v.content.sections[1].text;
+  EXPECT_NE(v.content.sections[1].text.find("Waveform 1: 12 channels, 1000 Hz, 10.0 s"),
+            std::string::npos);
+  EXPECT_NE(v.content.sections[1].text.find("Waveform 2: 12 channels, 1000 Hz, 1.2 s"),
+            std::string::npos);
+  EXPECT_TRUE(ValidateContent(v.content));
+}
+
 }  // namespace
 }  // namespace cf::film
