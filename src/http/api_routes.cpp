@@ -244,6 +244,7 @@ awaitable<Response> InstanceFile(const ApiContext& ctx, const Request& req) {
                        "attachment; filename=\"" + answer->record.sop_instance_uid + ".dcm\"");
   }
   response.SetHeader("ETag", FileEtag(answer->record, transfer_syntax));
+  response.audit_study_uid = answer->record.study_instance_uid;
   // Patient data: never in a shared cache; the browser revalidates by ETag.
   response.SetHeader("Cache-Control", "private, no-cache");
   co_return response;

@@ -75,6 +75,7 @@ awaitable<Response> Issue(const ApiContext& ctx, const Request& req) {
       co_await RunBlocking(ctx.blocking, [&] { return ctx.issuer->Issue(req.tenant, *study, by); });
   if (!film) co_return ErrorResponse(film.error());
   Response response = JsonResponse(ToJson(*film), 201);
+  response.audit_study_uid = film->study_uid;
   response.SetHeader("Location", "/api/films/" + film->id);
   co_return response;
 }
@@ -94,6 +95,7 @@ awaitable<Response> List(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("film"));
+  std::string study;
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
     auto film = ctx.films->Get(req.scope, id);
     if (!film) return std::unexpected(film.error());
@@ -102,10 +104,12 @@ awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
     json out = ToJson(*film);
     out["manifest"] = film->manifest;  // the exact signed bytes, as a string
     out["verification"] = Proof(*verification);
+    study = film->study_uid;
     return out;
   });
   if (!answer) co_return ErrorResponse(answer.error());
   Response response = JsonResponse(*answer);
+  response.audit_study_uid = study;
   response.SetHeader("Cache-Control", "private, no-store");
   co_return response;
 }

@@ -80,6 +80,10 @@ struct Response {
   // When set, sent chunked instead of `body`. Shared only so that a Response
   // stays copyable like the plain value it otherwise is.
   std::shared_ptr<BodySource> stream;
+  // The exam the answer was about, when the path does not name it (a
+  // report or film by its id): the audit event records it, so that an
+  // exam's access history sees every read. Never sent.
+  std::string audit_study_uid;
 
   std::string_view BodyText() const { return AsChars(body); }
 

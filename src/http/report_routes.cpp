@@ -267,6 +267,7 @@ awaitable<Response> FileVersion(const ApiContext& ctx, Result<film::NewReportVer
   });
   if (!report) co_return ErrorResponse(report.error());
   Response response = JsonResponse(ToJson(*report), 201);
+  response.audit_study_uid = report->study_uid;
   response.SetHeader("Location", "/api/reports/" + report->id);
   co_return response;
 }
@@ -297,7 +298,9 @@ awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("report"));
   auto report = co_await RunBlocking(ctx.blocking, [&] { return ctx.reports->Get(req.scope, id); });
   if (!report) co_return ErrorResponse(report.error());
-  co_return JsonResponse(ToJson(*report));
+  Response response = JsonResponse(ToJson(*report));
+  response.audit_study_uid = report->study_uid;
+  co_return response;
 }
 
 awaitable<Response> Pdf(const ApiContext& ctx, const Request& req) {
@@ -317,6 +320,7 @@ awaitable<Response> Pdf(const ApiContext& ctx, const Request& req) {
     });
     if (!pdf) co_return ErrorResponse(pdf.error());
     Response response = BytesResponse(std::move(*pdf), "application/pdf");
+    response.audit_study_uid = report->study_uid;
     response.SetHeader("Cache-Control", "private, no-store");
     response.SetHeader("Content-Disposition",
                        "inline; filename=\"report-" + report->id + "-v" + wanted + ".pdf\"");

@@ -248,7 +248,8 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
   const std::string data_tenant = !named_tenant.empty() ? named_tenant : principal.tenant;
   bool break_glass = false;  // allowed only through an emergency grant
   // Builds the event for this request; the caller writes it durably.
-  const auto event_for = [&](audit::Action action, audit::Outcome outcome, std::string detail) {
+  const auto event_for = [&](audit::Action action, audit::Outcome outcome, std::string detail,
+                             std::string_view answered_study = {}) {
     audit::Event event;
     // The data's hospital reviews it.
     event.tenant = IsValidTenantCode(data_tenant) ? data_tenant : principal.tenant;
@@ -259,7 +260,11 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
     event.actor = principal.Actor();
     if (principal.authenticated()) event.role = std::string(access::RoleName(principal.role));
     event.token_id = principal.token_id;
+    // The exam: named in the path, found by the handler (a report or film
+    // by id), or asked about (?study= of the report and film lists).
     event.study_uid = std::string(request.Param("study"));
+    if (event.study_uid.empty()) event.study_uid = std::string(answered_study);
+    if (event.study_uid.empty()) event.study_uid = request.query.Get("study").value_or("");
     event.series_uid = std::string(request.Param("series"));
     event.sop_uid = std::string(request.Param("instance"));
     if (route.pattern == "/wado") {  // WADO-URI names the object in its query
@@ -341,8 +346,8 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
       }
     }
     // Fail closed: what cannot be audited is not served.
-    const Result<void> recorded =
-        co_await Record(event_for(*route.policy.audit, outcome, std::move(detail)));
+    const Result<void> recorded = co_await Record(
+        event_for(*route.policy.audit, outcome, std::move(detail), response.audit_study_uid));
     if (!recorded) {
       log::Error("http.audit_failed",
                  {{"route", route.pattern}, {"error", recorded.error().message}});

@@ -164,6 +164,20 @@ check_eq "nor amend it: 404" 404 "$(post hs "$HS" "/api/reports/$ID/versions" \
   '{"status":"amended","conclusion":"x","signer":"a","signed_at":"2026-11-29T10:00:00Z"}')"
 check "every read and write is audited" test "$(curl -sf "$BASE/api/audit?limit=500" | \
   jq '[.events[] | select(.route | startswith("/api/reports"))] | length')" -ge 10
+# The exam's access history sees reads that name a report, not the exam.
+curl -sf "$BASE/api/audit?study=$STUDY&limit=500" >"$WORK/exam-audit.json"
+for route in "/api/reports/{report}" "/api/reports/{report}/versions/{version}/pdf" \
+  "/api/reports/{report}/versions" "/api/reports"; do
+  check "the exam's audit trail holds $route" \
+    jq -e --arg r "$route" '[.events[] | select(.route == $r and .outcome == "success")] | length > 0' \
+    "$WORK/exam-audit.json"
+done
+# (Reads of one exam by one reader coalesce: a second doctor has read nothing yet.)
+DOC2=$(account_token "$WORK/data" dr.wu doctor ruijin "${CONFIG[@]}")
+check_eq "another doctor downloads one of its objects by SOP Instance UID" 200 \
+  "$(get "$DOC2" -o /dev/null -w '%{http_code}' "$BASE/api/instances/$SOP/file")"
+check "and the exam's audit trail holds that too" \
+  bash -c "curl -sf '$BASE/api/audit?study=$STUDY&limit=500' | jq -e '[.events[] | select(.route == \"/api/instances/{instance}/file\")] | length == 1'"
 
 # ---- at rest, and after a restart ----
 check "the report text is nowhere on disk in clear" bash -c \
