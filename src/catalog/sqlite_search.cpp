@@ -372,6 +372,15 @@ Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
   if (!*tenant_pk) return page;  // a tenant that has stored nothing
   // An integer of our own, not a request value: written into the SQL.
   if (**tenant_pk != 0) b.And(sql.tenant_column + " = " + std::to_string(**tenant_pk));
+  if (query.scope.restricted()) {
+    // A share sees its studies only; at the patient level, the patients
+    // they belong to.
+    if (query.scope.studies().empty()) return page;
+    const std::string studies = b.InList(query.scope.studies());
+    b.And(query.level == QueryLevel::kPatient
+              ? "pa.pk IN (SELECT patient_pk FROM studies WHERE study_uid IN " + studies + ")"
+              : "st.study_uid IN " + studies);
+  }
   if (query.level == QueryLevel::kInstance) b.And("i.version = 1");
   for (const auto& c : query.conditions) {
     if (!c.value.empty()) AddCondition(b, c, query.fuzzy_names);
