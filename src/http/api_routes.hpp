@@ -7,6 +7,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <string>
+
 #include "archive/archive.hpp"
 #include "http/router.hpp"
 
@@ -33,6 +35,9 @@ struct ApiContext {
   film::ReportStore* reports = nullptr;  // reports (null: no report routes)
   film::FilmStore* films = nullptr;      // films (null: no film routes)
   film::FilmIssuer* issuer = nullptr;
+  // What share URLs start with (http.public_base_url, e.g.
+  // "https://film.example-hospital.cn"); empty = the request's own Host.
+  std::string public_base_url = {};
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

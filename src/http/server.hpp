@@ -75,6 +75,8 @@ struct ServerOptions {
   film::ReportStore* reports = nullptr;
   film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
   film::FilmIssuer* issuer = nullptr;
+  // What share URLs start with (ApiContext::public_base_url).
+  std::string public_base_url = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",
