@@ -109,6 +109,7 @@ int RunServe(const Config& config) {
   web.reports = reports->get();
   web.films = film_parts->films.get();
   web.issuer = &issuer;
+  web.public_base_url = config.http_public_base_url;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
