@@ -11,9 +11,13 @@ PACKAGES=(
   libdcmtk-dev libboost1.81-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libssl-dev libzstd-dev libarchive-dev libtomlplusplus-dev libcharls-dev libopenjph-dev libopenjp2-7-dev
   zlib1g-dev libjpeg62-turbo-dev libpng-dev libsodium-dev
+  # QR codes of patient shares (src/http/qr_code.cpp): the Reed-Solomon and masking of ISO/IEC 18004
+  libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
+  # a real QR decoder, to read share QR codes back (tests/integration/share_test.sh)
+  zbar-tools
   # a real syslog collector (TCP, UDP, and TLS with the OpenSSL driver) for the audit export test
   rsyslog rsyslog-openssl
   # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),
