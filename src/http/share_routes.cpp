@@ -18,6 +18,7 @@
 #include "crypto/base64.hpp"
 #include "film/film_store.hpp"
 #include "http/blocking.hpp"
+#include "http/film_share.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/qr_code.hpp"
@@ -69,20 +70,19 @@ json ShareJson(const access::ShareInfo& s) {
 
 // The URL the QR code carries: http.public_base_url, or else this
 // request's own scheme and Host.
-std::string ShareUrl(const ApiContext& ctx, const Request& req, std::string_view token) {
+std::string RequestShareUrl(const ApiContext& ctx, const Request& req, std::string_view token) {
   std::string base = ctx.public_base_url;
   if (base.empty()) {
     const auto host = req.raw[beast_http::field::host];
     base = (IsHttps(req) ? "https://" : "http://") + std::string(host.data(), host.size());
   }
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/s/" + std::string(token);
+  return ShareUrl(base, token);
 }
 
 // The answer that shows a new share's secret, once: URL, token, QR code.
 Result<json> IssuedJson(const ApiContext& ctx, const Request& req,
                         const access::IssuedShare& issued) {
-  const std::string url = ShareUrl(ctx, req, issued.token);
+  const std::string url = RequestShareUrl(ctx, req, issued.token);
   auto qr = MakeQrCode(url);
   if (!qr) return std::unexpected(qr.error());
   return json{{"share", ShareJson(issued.info)},
@@ -127,27 +127,6 @@ Result<int64_t> ExpiryOf(const json& body, std::string_view count_name, int64_t 
   return now + *count * unit_ms;
 }
 
-// Every study of the film's patient at the film's hospital.
-Result<std::vector<std::string>> PatientStudies(archive::Archive& archive,
-                                                const catalog::Scope& scope,
-                                                const catalog::StudyRecord& study) {
-  catalog::StudyQuery query{scope};
-  query.patient_id = study.patient_id;
-  query.limit = 1000;
-  auto found = archive.FindStudies(query);
-  if (!found) return std::unexpected(found.error());
-  std::vector<std::string> uids;
-  for (const auto& s : found->items) {
-    // Patient identity is (tenant, issuer, ID): the same ID from another
-    // issuer is another person.
-    if (s.tenant == study.tenant && s.patient_id == study.patient_id &&
-        s.issuer_of_patient_id == study.issuer_of_patient_id) {
-      uids.push_back(s.study_instance_uid);
-    }
-  }
-  return uids;
-}
-
 awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
   if (!body) co_return Problem(body.error());
@@ -164,46 +143,16 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   for (const auto* field : {&phone, &id_number, &recipient}) {
     if (!*field) co_return Problem(field->error());
   }
-  const std::string film_id(req.Param("film"));
-  const ShareFactor factor = ctx.access->ShareFactorOf(req.tenant);
+  FilmShareRequest request;
+  request.film_id = std::string(req.Param("film"));
+  request.patient_scope = *scope_name == "patient";
+  request.expires_ms = *expires;
+  request.phone = std::move(*phone);
+  request.id_number = std::move(*id_number);
+  request.recipient = std::move(*recipient);
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
-    auto film = ctx.films->Get(req.scope, film_id);
-    if (!film) return std::unexpected(film.error());
-    auto study = ctx.archive.GetStudy(req.scope, film->study_uid);
-    if (!study) return std::unexpected(study.error());
-    access::NewShare share;
-    share.tenant = film->tenant;
-    share.film_id = film->id;
-    share.factor = factor;
-    share.recipient = *recipient;
-    share.expires_ms = *expires;
-    if (*scope_name == "patient") {
-      share.scope = access::ShareScope::kPatient;
-      auto uids = PatientStudies(ctx.archive, req.scope, *study);
-      if (!uids) return std::unexpected(uids.error());
-      share.study_uids = std::move(*uids);
-    } else {
-      share.study_uids = {film->study_uid};
-    }
-    switch (factor) {
-      case ShareFactor::kBirthDate:
-        // The catalog has it from the images; the hospital types nothing.
-        if (study->patient_birth_date.empty()) {
-          return Fail(ErrorCode::kConflict,
-                      "the study has no Patient's Birth Date, which this hospital's shares ask");
-        }
-        share.factor_value = study->patient_birth_date;
-        break;
-      case ShareFactor::kPhoneLast4:
-        share.factor_value = *phone;
-        break;
-      case ShareFactor::kIdLast4:
-        share.factor_value = *id_number;
-        break;
-      default:
-        break;
-    }
-    auto issued = ctx.access->CreateShare(*req.principal, share);
+    auto issued =
+        ShareFilm(ctx.archive, *ctx.films, *ctx.access, *req.principal, req.scope, request);
     if (!issued) return std::unexpected(issued.error());
     return IssuedJson(ctx, req, *issued);
   });
