@@ -295,6 +295,12 @@ class Access {
   Result<void> SendShareCode(std::string_view token, const ClientInfo& client);
   // One share by id, in any tenant (the caller checks what it may see).
   Result<ShareInfo> GetShare(std::string_view share_id);
+  // A film was opened by `by`, someone other than its patient (hospital
+  // staff): the recipient of the film's live patient share hears of it
+  // through the notifier, at most once an hour per reader and film. A
+  // failure to notify is logged, not returned: the read is audited anyway
+  // and listed in the patient's access history.
+  void NoticeFilmOpened(std::string_view tenant, std::string_view film_id, const Principal& by);
 
  private:
   struct Impl;

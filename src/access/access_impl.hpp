@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,6 +72,9 @@ struct Access::Impl {
   // instead.
   std::optional<RateLimiter> second_factor_failures;
   crypto::PasswordCost password_cost;
+  // When each (film, reader) was last notified to the patient
+  // (NoticeFilmOpened); guarded by mutex.
+  std::map<std::string, int64_t> film_notices;
   std::once_flag dummy_once;
   std::string dummy_hash;
 

@@ -705,6 +705,41 @@ Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& cli
   return {};
 }
 
+void Access::NoticeFilmOpened(std::string_view tenant, std::string_view film_id,
+                              const Principal& by) {
+  Impl& impl = *impl_;
+  if (!impl.options.share_notifier || by.kind == Principal::Kind::kShare) return;
+  constexpr int64_t kOncePerMs = 3'600'000;
+  std::optional<ShareNotice> notice;
+  {
+    std::lock_guard lock(impl.mutex);
+    const int64_t now = ShareNow(impl);
+    const std::string key = std::string(tenant) + "|" + std::string(film_id) + "|" + by.Actor();
+    if (auto it = impl.film_notices.find(key);
+        it != impl.film_notices.end() && now - it->second < kOncePerMs) {
+      return;
+    }
+    auto stmt = impl.Prepare(std::string(kShareColumns) +
+                             " WHERE tenant = ? AND film_id = ? AND parent IS NULL AND "
+                             "revoked_ms IS NULL AND expires_ms > ? AND recipient != '' "
+                             "ORDER BY created_ms DESC LIMIT 1");
+    if (!stmt) return;
+    (*stmt)->Bind(1, tenant).Bind(2, film_id).Bind(3, now);
+    auto row = First<ShareRow>(**stmt, ReadShare);
+    if (!row || !*row) return;
+    impl.film_notices[key] = now;
+    notice = ShareNotice{
+        ShareNotice::Kind::kOpenedByOther,
+        std::string(tenant),
+        (*row)->info.id,
+        std::string(film_id),
+        (*row)->recipient,
+        "your film was opened by " + by.Actor() + " (" + std::string(by.RoleText()) + ")",
+        now};
+  }
+  NotifyOrLog(impl.options.share_notifier, *notice);
+}
+
 Result<Principal> Access::Impl::FromShareSession(const crypto::ParsedToken& token,
                                                  const Credentials& credentials) {
   auto stmt = Prepare(

@@ -9,7 +9,8 @@
 # WADO-URI, by film id: 404; STOW, accounts, audit: 403); the patient's
 # doctor share opens without a factor, notifies the patient and shows in the
 # access history; revocation and expiry end sessions; the one-time code comes
-# through the file notifier and works once.
+# through the file notifier and works once; `cloudfilm share` does the same
+# from the command line.
 source "$(dirname "$0")/lib.sh"
 
 NOTICES=$WORK/notices.jsonl
@@ -171,6 +172,10 @@ check_eq "but may not make shares of its own: 403" 403 \
 check_eq "the patient was notified (file notifier)" "opened-by-other patient-a@example.cn" \
   "$(grep '"opened-by-other"' "$NOTICES" | tail -1 | jq -r '"\(.kind) \(.recipient)"')"
 as -o /dev/null "$BASE/api/studies/$S1"  # a read by a hospital account
+as -o /dev/null "$BASE/api/films/$FILM1"  # the film opened by the hospital doctor
+check_eq "the film opened by a hospital doctor: the patient is notified" \
+  "patient-a@example.cn your film was opened by dr.li (doctor)" \
+  "$(grep '"opened-by-other"' "$NOTICES" | tail -1 | jq -r '"\(.recipient) \(.text)"')"
 pat "$BASE/api/my/access-history" >"$WORK/history.json"
 quiet() { "$@" >/dev/null; }
 check "the access history lists the doctor share's opening" \
@@ -233,6 +238,19 @@ check_eq "the code opens it: 201" 201 "$(open_share c2 "$RT" "$CODE")"
 check_eq "once: 401 the second time" 401 "$(open_share c3 "$RT" "$CODE")"
 check "the code is not in the server's log or the audit trail" bash -c \
   "! grep -qF '$CODE' '$WORK/server.log' && ! curl -s '$BASE/api/audit?tenant=renji&limit=1000' | grep -qF '\"$CODE\"'"
+
+# --- the CLI, for hospitals without a web app -----------------------------------
+BIRTH_B=$(dicom_value "$F3" PatientBirthDate)
+check "cloudfilm share create FILM --qr-png" bash -c \
+  "'$CLOUDFILM' share create '$FILM3' --config '$WORK/cloudfilm.toml' --data '$WORK/data' --qr-png '$WORK/cli.png' >'$WORK/cli.json'"
+check_eq "prints the URL, which its QR PNG decodes to" "$(jq -r .url "$WORK/cli.json")" \
+  "$(zbarimg --raw -q "$WORK/cli.png" 2>/dev/null)"
+CT=$(jq -r .token "$WORK/cli.json") CSHARE=$(jq -r .share.id "$WORK/cli.json")
+check_eq "B's birth date opens it" 201 "$(open_share cli "$CT" "$BIRTH_B")"
+check_eq "share list shows it, no token" "$CSHARE 0" \
+  "$("$CLOUDFILM" share list "$FILM3" "${CONFIG[@]}" --data "$WORK/data" | tee "$WORK/cli-list.json" | jq -r '.[0].id') $(grep -c "$CT" "$WORK/cli-list.json" || true)"
+check "share revoke ID" quiet "$CLOUDFILM" share revoke "$CSHARE" "${CONFIG[@]}" --data "$WORK/data"
+check_eq "then the link is refused" 401 "$(open_share cli2 "$CT" "$BIRTH_B")"
 
 check "SIGTERM stops the server with exit 0" stop_server
 # A hospital on one-time codes needs a notifier: refused at start without one.

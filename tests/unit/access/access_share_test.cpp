@@ -322,5 +322,27 @@ TEST_F(AccessShareTest, DoctorSharesComeFromThePatientAndNeverOutliveIt) {
             "unauthenticated: this share was revoked");
 }
 
+TEST_F(AccessShareTest, AFilmOpenedByHospitalStaffNotifiesThePatientHourly) {
+  const IssuedShare issued = Create(FilmShare());
+  notices_->clear();
+  access_->NoticeFilmOpened("h1", "film-1", Staff());
+  ASSERT_EQ(notices_->size(), 1u);
+  EXPECT_EQ(notices_->back().kind, ShareNotice::Kind::kOpenedByOther);
+  EXPECT_EQ(notices_->back().share_id, issued.info.id);
+  EXPECT_EQ(notices_->back().recipient, "+86 138 0013 8000");
+  EXPECT_EQ(notices_->back().text, "your film was opened by dr.li (doctor)");
+  access_->NoticeFilmOpened("h1", "film-1", Staff());
+  EXPECT_EQ(notices_->size(), 1u) << "once an hour per reader";
+  Advance(1h);
+  access_->NoticeFilmOpened("h1", "film-1", Staff());
+  EXPECT_EQ(notices_->size(), 2u);
+  // Another hospital's film of the same id, or a revoked share: nobody to tell.
+  access_->NoticeFilmOpened("h2", "film-1", Staff("h2"));
+  ASSERT_TRUE(access_->RevokeShare(Staff(), issued.info.id));
+  Advance(1h);
+  access_->NoticeFilmOpened("h1", "film-1", Staff());
+  EXPECT_EQ(notices_->size(), 2u);
+}
+
 }  // namespace
 }  // namespace cf::access
