@@ -626,11 +626,14 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
 }
 
 Result<void> Access::Logout(const Principal& principal) {
-  if (principal.kind != Principal::Kind::kSession) return {};
+  const bool share = principal.kind == Principal::Kind::kShare;
+  if (principal.kind != Principal::Kind::kSession && !share) return {};
   Impl& impl = *impl_;
   {
     std::lock_guard lock(impl.mutex);
-    auto stmt = impl.Prepare("UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
+    auto stmt = impl.Prepare(
+        share ? "UPDATE share_sessions SET ended_ms = ? WHERE share_id = ? AND ended_ms IS NULL"
+              : "UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
     if (!stmt) return std::unexpected(stmt.error());
     (*stmt)->Bind(1, NowMs()).Bind(2, principal.token_id);
     if (auto ran = (*stmt)->Run(); !ran) return ran;

@@ -201,7 +201,9 @@ class Access {
   // message says for how long).
   Result<Session> Login(std::string_view login, std::string_view password, const ClientInfo& client,
                         std::string_view totp_code = {});
-  // Ends the principal's session (no-op for other kinds).
+  // Ends the principal's session; for a share session, every session of
+  // its share (the principal names the share, not the session). No-op for
+  // other kinds.
   Result<void> Logout(const Principal& principal);
 
   // Creates an account. `by` must be allowed kManageAccounts on the new
@@ -284,17 +286,17 @@ class Access {
   Result<void> RevokeShare(const Principal& by, std::string_view share_id);
   // Opens a share with its token and factor value. Errors:
   // kUnauthenticated (unknown, revoked, expired or not yet valid token; a
-  // wrong factor, whose message says how many attempts are left),
-  // kRateLimited (the share is locked: "retry in N s"), kInvalidArgument
-  // (no code was sent for a one-time-code share).
+  // wrong factor, whose message says how many attempts are left; for a
+  // one-time-code share, also a code never sent, expired or already used),
+  // kRateLimited (the share is locked, or is locked by this answer: "retry
+  // in N s").
   Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
                                  const ClientInfo& client);
   // Sends a fresh 6-digit one-time code of a one-time-code share through
   // the notifier (a new one replaces the previous). Errors as OpenShare,
-  // kUnsupported without a notifier, kStorageUnavailable if it failed.
+  // kInvalidArgument (the share asks another factor), kUnsupported without
+  // a notifier, kStorageUnavailable if it could not be sent.
   Result<void> SendShareCode(std::string_view token, const ClientInfo& client);
-  // One share by id, in any tenant (the caller checks what it may see).
-  Result<ShareInfo> GetShare(std::string_view share_id);
   // A film was opened by `by`, someone other than its patient (hospital
   // staff): the recipient of the film's live patient share hears of it
   // through the notifier, at most once an hour per reader and film. A

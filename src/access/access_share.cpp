@@ -232,21 +232,11 @@ ShareFactor Access::ShareFactorOf(std::string_view tenant) const {
 
 namespace {
 
-// The checks and the insert shared by patient and doctor shares.
-// REQUIRES: mutex held, inside a transaction. (`impl` is Access::Impl,
-// which a function outside Access may not name.)
-Result<IssuedShare> InsertShare(auto& impl, const NewShare& share, std::string parent,
-                                std::string created_by) {
-  const int64_t now = ShareNow(impl);
-  if (share.study_uids.empty()) return Fail(ErrorCode::kInvalidArgument, "the share has no study");
-  if (!std::ranges::all_of(share.study_uids, ValidUid)) {
-    return Fail(ErrorCode::kInvalidArgument, "a study UID of the share is not a UID");
-  }
-  const int64_t not_before = share.not_before_ms == 0 ? now : share.not_before_ms;
-  if (share.expires_ms <= not_before || share.expires_ms <= now) {
-    return Fail(ErrorCode::kInvalidArgument, "a share must expire after it starts, in the future");
-  }
-  std::string factor_hash;
+// The factor checks of a new share, and the Argon2id hash of its expected
+// value (empty for none and one-time codes). Called before the lock is
+// taken: hashing takes a fraction of a second and every request's
+// authentication waits for that lock.
+Result<std::string> FactorHash(const auto& impl, const NewShare& share) {
   if (share.factor == ShareFactor::kOneTimeCode) {
     if (!impl.options.share_notifier) {
       return Fail(ErrorCode::kUnsupported,
@@ -256,16 +246,31 @@ Result<IssuedShare> InsertShare(auto& impl, const NewShare& share, std::string p
     if (share.recipient.empty()) {
       return Fail(ErrorCode::kInvalidArgument, "a one-time-code share needs a 'recipient'");
     }
-  } else if (share.factor != ShareFactor::kNone) {
-    const auto normalized = NormalizeFactor(share.factor, share.factor_value);
-    if (!normalized) {
-      return Fail(ErrorCode::kInvalidArgument, "the expected " +
-                                                   std::string(ShareFactorName(share.factor)) +
-                                                   " value is missing or malformed");
-    }
-    auto hash = crypto::HashPassword(*normalized, impl.password_cost);
-    if (!hash) return std::unexpected(hash.error());
-    factor_hash = std::move(*hash);
+    return std::string();
+  }
+  if (share.factor == ShareFactor::kNone) return std::string();
+  const auto normalized = NormalizeFactor(share.factor, share.factor_value);
+  if (!normalized) {
+    return Fail(ErrorCode::kInvalidArgument, "the expected " +
+                                                 std::string(ShareFactorName(share.factor)) +
+                                                 " value is missing or malformed");
+  }
+  return crypto::HashPassword(*normalized, impl.password_cost);
+}
+
+// The checks and the insert shared by patient and doctor shares.
+// REQUIRES: mutex held, inside a transaction. (`impl` is Access::Impl,
+// which a function outside Access may not name.)
+Result<IssuedShare> InsertShare(auto& impl, const NewShare& share, std::string_view factor_hash,
+                                std::string parent, std::string created_by) {
+  const int64_t now = ShareNow(impl);
+  if (share.study_uids.empty()) return Fail(ErrorCode::kInvalidArgument, "the share has no study");
+  if (!std::ranges::all_of(share.study_uids, ValidUid)) {
+    return Fail(ErrorCode::kInvalidArgument, "a study UID of the share is not a UID");
+  }
+  const int64_t not_before = share.not_before_ms == 0 ? now : share.not_before_ms;
+  if (share.expires_ms <= not_before || share.expires_ms <= now) {
+    return Fail(ErrorCode::kInvalidArgument, "a share must expire after it starts, in the future");
   }
   IssuedShare issued;
   Bytes raw(kShareTokenBytes);
@@ -346,6 +351,8 @@ Result<IssuedShare> Access::CreateShare(const Principal& by, const NewShare& sha
     return Fail(ErrorCode::kInvalidArgument, "a patient share needs a second factor");
   }
   Impl& impl = *impl_;
+  auto factor_hash = FactorHash(impl, share);
+  if (!factor_hash) return std::unexpected(factor_hash.error());
   std::lock_guard lock(impl.mutex);
   Transaction transaction(impl.db);
   if (auto begun = transaction.Begin(); !begun) return std::unexpected(begun.error());
@@ -355,7 +362,7 @@ Result<IssuedShare> Access::CreateShare(const Principal& by, const NewShare& sha
       !revoked) {
     return std::unexpected(revoked.error());
   }
-  auto issued = InsertShare(impl, share, "", by.Actor());
+  auto issued = InsertShare(impl, share, *factor_hash, "", by.Actor());
   if (!issued) return issued;
   if (auto committed = transaction.Commit(); !committed) {
     return std::unexpected(committed.error());
@@ -375,6 +382,12 @@ Result<IssuedShare> Access::CreateDoctorShare(const Principal& by, ShareFactor f
     return Fail(ErrorCode::kInvalidArgument, "a doctor share needs a positive lifetime");
   }
   Impl& impl = *impl_;
+  NewShare factor_only;
+  factor_only.factor = factor;
+  factor_only.factor_value = std::string(factor_value);
+  factor_only.recipient = std::string(recipient);
+  auto factor_hash = FactorHash(impl, factor_only);
+  if (!factor_hash) return std::unexpected(factor_hash.error());
   std::lock_guard lock(impl.mutex);
   auto parent = FindShare(impl, "id", by.token_id);
   if (!parent) return std::unexpected(parent.error());
@@ -394,7 +407,7 @@ Result<IssuedShare> Access::CreateDoctorShare(const Principal& by, ShareFactor f
   share.expires_ms = std::min(now + Ms(lifetime), (*parent)->info.expires_ms);
   Transaction transaction(impl.db);
   if (auto begun = transaction.Begin(); !begun) return std::unexpected(begun.error());
-  auto issued = InsertShare(impl, share, by.token_id, by.Actor());
+  auto issued = InsertShare(impl, share, *factor_hash, by.token_id, by.Actor());
   if (!issued) return issued;
   if (auto committed = transaction.Commit(); !committed) {
     return std::unexpected(committed.error());
@@ -459,15 +472,6 @@ Result<void> Access::RevokeShare(const Principal& by, std::string_view share_id)
   impl.Audit(audit::Action::kTokenRevoke, audit::Outcome::kSuccess, by,
              "share " + std::string(share_id) + " revoked");
   return {};
-}
-
-Result<ShareInfo> Access::GetShare(std::string_view share_id) {
-  Impl& impl = *impl_;
-  std::lock_guard lock(impl.mutex);
-  auto found = FindShare(impl, "id", share_id);
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return Fail(ErrorCode::kNotFound, "unknown share");
-  return std::move((*found)->info);
 }
 
 namespace {

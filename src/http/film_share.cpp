@@ -45,6 +45,7 @@ Result<access::IssuedShare> ShareFilm(archive::Archive& archive, film::FilmStore
   share.film_id = film->id;
   share.factor = access.ShareFactorOf(film->tenant);
   share.recipient = request.recipient;
+  share.not_before_ms = request.not_before_ms;
   share.expires_ms = request.expires_ms;
   if (request.patient_scope) {
     share.scope = access::ShareScope::kPatient;

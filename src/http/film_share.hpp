@@ -22,6 +22,7 @@ namespace cf::http {
 struct FilmShareRequest {
   std::string film_id;
   bool patient_scope = false;  // every exam of the film's patient at its hospital
+  int64_t not_before_ms = 0;   // 0 = now
   int64_t expires_ms = 0;
   std::string phone = {};      // for hospitals whose factor is phone-last4
   std::string id_number = {};  // for id-last4

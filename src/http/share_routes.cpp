@@ -147,6 +147,12 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   request.film_id = std::string(req.Param("film"));
   request.patient_scope = *scope_name == "patient";
   request.expires_ms = *expires;
+  if (const auto start = body->find("not_before_ms"); start != body->end() && !start->is_null()) {
+    if (!start->is_number_integer() || start->get<int64_t>() < 0) {
+      co_return Problem({ErrorCode::kInvalidArgument, "'not_before_ms' must be Unix ms"});
+    }
+    request.not_before_ms = start->get<int64_t>();
+  }
   request.phone = std::move(*phone);
   request.id_number = std::move(*id_number);
   request.recipient = std::move(*recipient);

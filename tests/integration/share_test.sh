@@ -17,6 +17,8 @@ NOTICES=$WORK/notices.jsonl
 cat >"$WORK/cloudfilm.toml" <<TOML
 [http]
 public_base_url = "https://film.ruijin.example"
+[security]
+login_attempts_per_minute = 100  # this test opens shares from one address ~20 times a minute
 [shares]
 max_failures = 3
 lockout = "15m"
@@ -194,6 +196,8 @@ check_eq "its session is refused at once: 401" 401 "$(code "$BASE/api/studies/$S
 check_eq "and the link too" "401 this share was revoked" \
   "$(open_share rv "$TOKEN" "$BIRTH_A") $(jq -r .detail "$WORK/rv.body")"
 NOW_MS=$(($(date +%s%3N)))
+check_eq "a share of film 2 valid from tomorrow: 201, then 401 not valid yet" "201 401 this share is not valid yet" \
+  "$(share_film "$FILM2" "{\"not_before_ms\":$((NOW_MS + 86400000))}") $(open_share nb "$(jq -r .token "$WORK/share.json")" "$BIRTH_A") $(jq -r .detail "$WORK/nb.body")"
 check_eq "a share of film 2 that ends in 3 s: 201" 201 \
   "$(share_film "$FILM2" "{\"expires_at_ms\":$((NOW_MS + 3000))}")"
 T2=$(jq -r .token "$WORK/share.json")
@@ -215,6 +219,10 @@ check "the cookie is HttpOnly and SameSite=Strict" bash -c \
   "grep -i '^set-cookie: cf_session=cfp_' '$WORK/br.hdr' | grep -q 'HttpOnly' && grep -i '^set-cookie: cf_session=' '$WORK/br.hdr' | grep -q 'SameSite=Strict'"
 check_eq "it lists both of A's exams and none of B's" "$(printf '%s\n' "$S1" "$S2" | sort | paste -sd,)" \
   "$(curl -q -s -b "$WORK/jar" "$BASE/dicom-web/studies" | jq -r '[.[]["0020000D"].Value[0]] | sort | join(",")')"
+check_eq "signing out without the CSRF token: 403" 403 \
+  "$(curl -q -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" -X POST "$BASE/api/auth/logout")"
+check_eq "with it: 204, and the cookie no longer opens anything" "204 401" \
+  "$(curl -q -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" -H "X-CSRF-Token: $(jq -r .csrf_token "$WORK/br.body")" -X POST "$BASE/api/auth/logout") $(curl -q -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" "$BASE/dicom-web/studies")"
 
 # --- the one-time code, through the file notifier -------------------------------
 check "RN_CT stores B's exams at Renji" storescu -aet RN_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"

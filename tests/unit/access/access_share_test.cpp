@@ -115,6 +115,10 @@ TEST_F(AccessShareTest, RightFactorOpensASessionThatReadsTheShareOnly) {
   EXPECT_EQ(CodeOf(access_->Authenticate(Cookie(session->token, true))),
             ErrorCode::kPermissionDenied);
   EXPECT_TRUE(access_->Authenticate(Cookie(session->token, true, session->csrf)));
+  // Signing out ends the share's sessions server-side.
+  ASSERT_TRUE(access_->Logout(*principal));
+  EXPECT_EQ(ErrorOf(access_->Authenticate(Cookie(session->token))),
+            "unauthenticated: share session ended; open the share again");
 
   // What a share may do: read its hospital's images (narrowed to its
   // studies by the scope), manage its doctor shares; nothing else.
