@@ -299,7 +299,18 @@ TEST_F(SearchTest, RestrictedScopeSeesOnlyItsStudies) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->total, 1);
   PatientQuery patients{share};
-  EXPECT_EQ(catalog_->FindPatients(patients)->total, 1);
+  auto patient = catalog_->FindPatients(patients);
+  ASSERT_TRUE(patient);
+  ASSERT_EQ(patient->items.size(), 1u);
+  // P1 has two studies; the share must not even tell that the other exists.
+  EXPECT_EQ(patient->items[0].num_studies, 1);
+  Query studies_of_p1{share};
+  studies_of_p1.level = QueryLevel::kStudy;
+  auto matches = catalog_->Search(studies_of_p1);
+  ASSERT_TRUE(matches);
+  ASSERT_EQ(matches->items.size(), 1u);
+  EXPECT_EQ(matches->items[0].patient.num_studies, 1);
+  EXPECT_EQ(catalog_->FindPatients(PatientQuery{Scope::Of("default")})->items.size(), 3u);
 }
 
 TEST_F(SearchTest, RestrictedScopeOfNoStudiesSeesNothing) {
