@@ -79,6 +79,8 @@ struct ServerOptions {
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
   film::VisitStore* visits = nullptr;      // visits for retention (borrowed; may be null)
+  // What share URLs start with (ApiContext::public_base_url).
+  std::string public_base_url = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

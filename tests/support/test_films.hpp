@@ -13,7 +13,9 @@
 #include "crypto/signing_key_store.hpp"
 #include "film/film_issuer.hpp"
 #include "film/film_store.hpp"
+#include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
+#include "film/visit_store.hpp"
 #include "ledger/transparency_log.hpp"
 
 namespace cf::testing {
@@ -23,6 +25,8 @@ struct TestFilms {
   std::unique_ptr<film::FilmStore> films;
   std::unique_ptr<ledger::TransparencyLog> log;
   std::unique_ptr<crypto::SigningKeyStore> keys;
+  std::unique_ptr<film::VisitStore> visits;
+  std::unique_ptr<film::ReportPrinter> printer;
   std::unique_ptr<film::FilmIssuer> issuer;
 
   Result<void> Open(const std::filesystem::path& dir, archive::Archive& archive,
@@ -48,6 +52,17 @@ struct TestFilms {
     auto l = ledger::OpenSqliteTransparencyLog(std::move(log_options));
     if (!l) return std::unexpected(l.error());
     log = std::move(*l);
+    auto v = film::VisitStore::Open(dir / "visits.sqlite", "");
+    if (!v) return std::unexpected(v.error());
+    visits = std::move(*v);
+    if (!options.last_visits) {
+      options.last_visits = [store = visits.get()](std::string_view tenant,
+                                                   std::string_view patient,
+                                                   std::string_view issuer_of_id) {
+        return store->Last(tenant, patient, issuer_of_id);
+      };
+    }
+    printer = std::make_unique<film::ReportPrinter>(archive, film::PrinterOptions{});
     issuer = std::make_unique<film::FilmIssuer>(archive, *reports, *films, *log, *keys,
                                                 std::move(options));
     return {};

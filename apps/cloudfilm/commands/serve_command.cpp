@@ -114,6 +114,7 @@ int RunServe(const Config& config) {
   web.issuer = &issuer;
   web.printer = &printer;
   web.visits = film_parts->visits.get();
+  web.public_base_url = config.http_public_base_url;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
