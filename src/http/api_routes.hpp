@@ -23,6 +23,9 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 }  // namespace cf::film
+namespace cf::notify {
+class Outbox;
+}
 
 namespace cf::http {
 
@@ -35,6 +38,7 @@ struct ApiContext {
   film::FilmStore* films = nullptr;      // films (null: no film routes)
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // PDFs of text reports (null: only the sent ones)
+  notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

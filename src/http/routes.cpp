@@ -3,6 +3,7 @@
 
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
+#include "http/notify_routes.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/report_routes.hpp"
@@ -20,6 +21,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddStowRoutes(router, context);
   AddReportRoutes(router, context);
   AddFilmRoutes(router, context);
+  AddNotifyRoutes(router, context);
 }
 
 }  // namespace cf::http

@@ -26,6 +26,9 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 }  // namespace cf::film
+namespace cf::notify {
+class Outbox;
+}
 namespace cf::audit {
 class AuditLog;
 }
@@ -77,6 +80,8 @@ struct ServerOptions {
   film::FilmStore* films = nullptr;  // with `issuer`: films (borrowed); null: no film routes
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
+  // The notification outbox (borrowed); null: no notification routes.
+  notify::Outbox* outbox = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",
