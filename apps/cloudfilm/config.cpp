@@ -149,7 +149,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   }
   if (auto r = CheckKeys(root,
                          {"data", "log_level", "http", "dicom", "storage", "security", "tenants",
-                          "audit", "ledger"},
+                          "audit", "ledger", "notify"},
                          "");
       !r)
     return r;
@@ -274,7 +274,9 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
                                            " must be a table ([tenants.<code>])"));
       }
-      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles", "crypto_suite", "service_tier_years"},
+      if (!(r = CheckKeys(*t,
+                          {"name", "region", "ae_titles", "crypto_suite", "service_tier_years",
+                           "notify_provider"},
                           where))) {
         return r;
       }
@@ -289,6 +291,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError(where + "service_tier_years must be 5, 10, 15 or 30"));
       }
       if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
+      if (!(r = Read(*t, "notify_provider", tenant.notify_provider, where))) return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -320,6 +323,11 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*l, "tsa_ca_file", c.ledger_tsa_ca_file, "ledger."))) return r;
     if (!(r = Read(*l, "tsa_https_ca_file", c.ledger_tsa_https_ca_file, "ledger."))) return r;
     if (!(r = Read(*l, "tsa_interval", c.ledger_tsa_interval, "ledger."))) return r;
+  }
+  if (const toml::node* n = root.get("notify")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return std::unexpected(ConfigError("notify must be a table"));
+    if (!(r = ReadNotifyConfig(*t, c.notify))) return r;
   }
   return {};
 }
@@ -464,6 +472,7 @@ Result<void> Validate(const Config& c) {
         ConfigError("security.login_attempts_per_minute must be from 1 to 100000"));
   }
   if (auto r = ValidateAuditExport(c); !r) return r;
+  if (auto r = ValidateNotify(c); !r) return r;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
@@ -639,7 +648,8 @@ std::string ToToml(const Config& c) {
                                             {"region", tenant.region},
                                             {"ae_titles", ae_titles},
                                             {"service_tier_years", tenant.service_tier_years},
-                                            {"crypto_suite", tenant.crypto_suite}});
+                                            {"crypto_suite", tenant.crypto_suite},
+                                            {"notify_provider", tenant.notify_provider}});
   }
   toml::table t{
       {"data", c.data.string()},
@@ -703,6 +713,7 @@ std::string ToToml(const Config& c) {
                              {"tsa_ca_file", c.ledger_tsa_ca_file.string()},
                              {"tsa_https_ca_file", c.ledger_tsa_https_ca_file.string()},
                              {"tsa_interval", c.ledger_tsa_interval}}},
+      {"notify", NotifyToToml(c.notify)},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "notify_config.hpp"
 
 namespace cf::app {
 
@@ -30,6 +31,8 @@ struct TenantConfig {
   // suite, for hospitals that need 密评 compliance). Applies to the data keys
   // created from now on; a change rotates the tenant's key at the next start.
   std::string crypto_suite = "default";
+  // The provider of its notifications; empty: notify.provider.
+  std::string notify_provider;
 };
 
 struct Config {
@@ -161,6 +164,9 @@ struct Config {
   std::filesystem::path ledger_tsa_https_ca_file;
   std::string ledger_tsa_interval = "10s";
 
+  // Notifications to patients (docs/operations.md, "Notifications").
+  NotifyConfig notify;
+
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }
   std::filesystem::path KeysPath() const { return data / "keys"; }
@@ -168,6 +174,10 @@ struct Config {
   std::filesystem::path AuditPath() const { return data / "audit.sqlite"; }
   std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
   std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
+  std::filesystem::path OutboxPath() const { return data / "outbox.sqlite"; }
+  std::filesystem::path NotifyFilePath() const {
+    return notify.file_path.empty() ? data / "notifications.jsonl" : notify.file_path;
+  }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

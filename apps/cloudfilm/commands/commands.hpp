@@ -24,7 +24,8 @@ void RegisterCompact(CLI::App& app, Runner& run);
 void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
 void RegisterSql(CLI::App& app, Runner& run);
 void RegisterLedger(CLI::App& app, Runner& run);  // append, show, check, prove
-void RegisterKeys(CLI::App& app, Runner& run);  // list, rotate, reencrypt, retire
+void RegisterKeys(CLI::App& app, Runner& run);    // list, rotate, reencrypt, retire
+void RegisterNotify(CLI::App& app, Runner& run);  // send, list
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "../audit_export.hpp"
+#include "../notify_setup.hpp"
 #include "../runtime.hpp"
 #include "archive/reencryptor.hpp"
 #include "commands.hpp"
@@ -74,6 +75,14 @@ int RunServe(const Config& config) {
   // Stopped (destroyed) before the log it stamps.
   const auto timestamper = StartTimestamper(config, *film_parts->log);
 
+  // The outbox's worker resumes what a previous run left queued or was
+  // sending when it died.
+  auto notify_parts = OpenNotify(config);
+  if (!notify_parts) return ReportError(notify_parts.error());
+  notify::DeliveryWorker notifier(*notify_parts->outbox, notify_parts->providers);
+  notify_parts->outbox->OnEnqueued([&notifier] { notifier.Wake(); });
+  if (auto r = notifier.Start(); !r) return ReportError(r.error());
+
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
   scp.port = config.dicom_port;
@@ -113,6 +122,7 @@ int RunServe(const Config& config) {
   web.films = film_parts->films.get();
   web.issuer = &issuer;
   web.printer = &printer;
+  web.outbox = notify_parts->outbox.get();
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
@@ -177,6 +187,9 @@ int RunServe(const Config& config) {
   if (dicom_tls) dicom_tls->Stop();
   dicom.Stop();
   server.Stop();
+  // After the server: nothing enqueues any more. A delivery in progress
+  // ends within its provider's timeout.
+  notifier.Stop();
   // Last: the listeners' final events are in the database by now; what is
   // not confirmed yet goes out after the next start.
   if (*audit_export) (*audit_export)->Stop();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger] "SELECT ..."`: a read-only
-// query on one of the data folder's databases, for operators and tests.
+// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger|outbox] "SELECT ..."`: a
+// read-only query on one of the data folder's databases, for operators and tests.
 // The databases are encrypted at rest, so the sqlite3 shell cannot read
 // them; this goes through the same encrypting VFS as the server. Read-only
 // by construction (SQLITE_OPEN_READONLY): repairs go through fsck.
@@ -30,9 +30,10 @@ int RunSql(const Config& config, const SqlArgs& args) {
   if (args.db == "reports") path = config.ReportsPath();
   if (args.db == "ledger") path = config.LedgerPath();
   if (args.db == "films") path = config.FilmsPath();
+  if (args.db == "outbox") path = config.OutboxPath();
   if (path.empty()) {
     return ReportError({ErrorCode::kInvalidArgument,
-                        "--db must be catalog, access, audit, reports, films or ledger"});
+                        "--db must be catalog, access, audit, reports, films, ledger or outbox"});
   }
   if (!std::filesystem::exists(path)) {
     return ReportError({ErrorCode::kNotFound, "no database " + path.string()});
@@ -66,7 +67,8 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db, "catalog (default), access, audit, reports, films or ledger");
+  sub->add_option("--db", args->db,
+                  "catalog (default), access, audit, reports, films, ledger or outbox");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(
