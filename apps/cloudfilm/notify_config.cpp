@@ -1,47 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "notify_config.hpp"
 
-#include <set>
-
 #include "config.hpp"
+#include "toml_read.hpp"
 
 namespace cf::app {
 namespace {
-
-Error ConfigError(const std::string& msg) { return Error{ErrorCode::kInvalidArgument, msg}; }
-
-Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
-                       const std::string& where) {
-  for (const auto& [k, v] : t) {
-    if (!allowed.contains(std::string(k.str()))) {
-      return std::unexpected(ConfigError("unknown setting " + where + std::string(k.str())));
-    }
-  }
-  return {};
-}
-
-template <class T>
-Result<void> Get(const toml::table& t, std::string_view key, T& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return {};
-  if constexpr (std::is_same_v<T, bool>) {
-    auto v = n->value<bool>();
-    if (!v)
-      return std::unexpected(ConfigError(where + std::string(key) + " must be true or false"));
-    out = *v;
-  } else if constexpr (std::is_same_v<T, int>) {
-    auto v = n->value<int64_t>();
-    if (!v || *v < 1 || *v > 1000) {
-      return std::unexpected(ConfigError(where + std::string(key) + " must be from 1 to 1000"));
-    }
-    out = static_cast<int>(*v);
-  } else {
-    auto v = n->value<std::string>();
-    if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be a string"));
-    out = *v;
-  }
-  return {};
-}
 
 const toml::table* Sub(const toml::table& t, std::string_view key) {
   const toml::node* n = t.get(key);
@@ -76,7 +40,7 @@ bool OneLine(std::string_view text) { return text.find_first_of("\r\n<>") == std
 Result<void> ReadNotifyConfig(const toml::table& s, NotifyConfig& n) {
   Result<void> r;
   if (!(r = CheckKeys(s, {"provider", "webhook", "smtp", "file", "retry"}, "notify."))) return r;
-  if (!(r = Get(s, "provider", n.provider, "notify."))) return r;
+  if (!(r = Read(s, "provider", n.provider, "notify."))) return r;
   for (const char* sub : {"webhook", "smtp", "file", "retry"}) {
     if (s.get(sub) != nullptr && Sub(s, sub) == nullptr) {
       return std::unexpected(ConfigError(std::string("notify.") + sub + " must be a table"));
@@ -85,13 +49,10 @@ Result<void> ReadNotifyConfig(const toml::table& s, NotifyConfig& n) {
   if (const toml::table* w = Sub(s, "webhook")) {
     const std::string where = "notify.webhook.";
     if (!(r = CheckKeys(*w, {"url", "secret_file", "timeout", "ca_file"}, where))) return r;
-    std::string secret, ca;
-    if (!(r = Get(*w, "url", n.webhook_url, where))) return r;
-    if (!(r = Get(*w, "secret_file", secret, where))) return r;
-    if (!(r = Get(*w, "timeout", n.webhook_timeout, where))) return r;
-    if (!(r = Get(*w, "ca_file", ca, where))) return r;
-    if (!secret.empty()) n.webhook_secret_file = secret;
-    if (!ca.empty()) n.webhook_ca_file = ca;
+    if (!(r = Read(*w, "url", n.webhook_url, where))) return r;
+    if (!(r = Read(*w, "secret_file", n.webhook_secret_file, where))) return r;
+    if (!(r = Read(*w, "timeout", n.webhook_timeout, where))) return r;
+    if (!(r = Read(*w, "ca_file", n.webhook_ca_file, where))) return r;
   }
   if (const toml::table* m = Sub(s, "smtp")) {
     const std::string where = "notify.smtp.";
@@ -99,32 +60,27 @@ Result<void> ReadNotifyConfig(const toml::table& s, NotifyConfig& n) {
               *m, {"url", "from", "starttls", "username", "password_file", "timeout", "ca_file"},
               where)))
       return r;
-    std::string password, ca;
-    if (!(r = Get(*m, "url", n.smtp_url, where))) return r;
-    if (!(r = Get(*m, "from", n.smtp_from, where))) return r;
-    if (!(r = Get(*m, "starttls", n.smtp_starttls, where))) return r;
-    if (!(r = Get(*m, "username", n.smtp_username, where))) return r;
-    if (!(r = Get(*m, "password_file", password, where))) return r;
-    if (!(r = Get(*m, "timeout", n.smtp_timeout, where))) return r;
-    if (!(r = Get(*m, "ca_file", ca, where))) return r;
-    if (!password.empty()) n.smtp_password_file = password;
-    if (!ca.empty()) n.smtp_ca_file = ca;
+    if (!(r = Read(*m, "url", n.smtp_url, where))) return r;
+    if (!(r = Read(*m, "from", n.smtp_from, where))) return r;
+    if (!(r = Read(*m, "starttls", n.smtp_starttls, where))) return r;
+    if (!(r = Read(*m, "username", n.smtp_username, where))) return r;
+    if (!(r = Read(*m, "password_file", n.smtp_password_file, where))) return r;
+    if (!(r = Read(*m, "timeout", n.smtp_timeout, where))) return r;
+    if (!(r = Read(*m, "ca_file", n.smtp_ca_file, where))) return r;
   }
   if (const toml::table* f = Sub(s, "file")) {
     if (!(r = CheckKeys(*f, {"path"}, "notify.file."))) return r;
-    std::string path;
-    if (!(r = Get(*f, "path", path, "notify.file."))) return r;
-    if (!path.empty()) n.file_path = path;
+    if (!(r = Read(*f, "path", n.file_path, "notify.file."))) return r;
   }
   if (const toml::table* t = Sub(s, "retry")) {
     const std::string where = "notify.retry.";
     if (!(r = CheckKeys(*t, {"max_attempts", "first_delay", "max_delay", "max_age"}, where))) {
       return r;
     }
-    if (!(r = Get(*t, "max_attempts", n.max_attempts, where))) return r;
-    if (!(r = Get(*t, "first_delay", n.first_delay, where))) return r;
-    if (!(r = Get(*t, "max_delay", n.max_delay, where))) return r;
-    if (!(r = Get(*t, "max_age", n.max_age, where))) return r;
+    if (!(r = Read(*t, "max_attempts", n.max_attempts, where))) return r;
+    if (!(r = Read(*t, "first_delay", n.first_delay, where))) return r;
+    if (!(r = Read(*t, "max_delay", n.max_delay, where))) return r;
+    if (!(r = Read(*t, "max_age", n.max_age, where))) return r;
   }
   return {};
 }
@@ -132,6 +88,9 @@ Result<void> ReadNotifyConfig(const toml::table& s, NotifyConfig& n) {
 Result<void> ValidateNotify(const Config& c) {
   const NotifyConfig& n = c.notify;
   if (auto r = CheckProvider(n, "notify.provider", n.provider); !r) return r;
+  if (n.max_attempts < 1 || n.max_attempts > 1000) {
+    return std::unexpected(ConfigError("notify.retry.max_attempts must be from 1 to 1000"));
+  }
   for (const auto& t : c.tenants) {
     if (t.notify_provider.empty()) continue;
     if (auto r = CheckProvider(n, "tenants." + t.code + ".notify_provider", t.notify_provider); !r)

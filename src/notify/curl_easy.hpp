@@ -18,6 +18,12 @@ struct CurlDeleter {
 };
 using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
 
+struct CurlListDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+// Header lines, SMTP recipients.
+using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
+
 // A new handle with the common options set. `ca_file` empty = the system's
 // trust store.
 CurlHandle NewCurl(std::chrono::seconds timeout, const std::filesystem::path& ca_file);

@@ -2,19 +2,12 @@
 #include "notify/delivery_worker.hpp"
 
 #include <algorithm>
+#include <exception>
 
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::notify {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 void Providers::Add(std::string name, std::unique_ptr<Provider> provider) {
   providers_[std::move(name)] = std::move(provider);
@@ -33,7 +26,7 @@ Result<Notification> Deliver(Outbox& outbox, const Providers& providers,
           ? provider->Send(claimed)
           : SendResult{
                 SendOutcome::kRetry, {}, "provider \"" + claimed.provider + "\" is not configured"};
-  auto stored = outbox.RecordAttempt(claimed.id, result, NowMs());
+  auto stored = outbox.RecordAttempt(claimed.id, result, UnixNowMs());
   if (!stored) return stored;
   // The id is random and the error names no recipient: both may be logged.
   if (stored->status == Status::kDelivered) {
@@ -91,18 +84,25 @@ void DeliveryWorker::Run() {
       if (stop_) return;
       woken_ = false;
     }
-    auto claimed = outbox_.ClaimDue(NowMs());
+    auto claimed = outbox_.ClaimDue(UnixNowMs());
     if (claimed && *claimed) {
-      if (auto r = Deliver(outbox_, providers_, **claimed); !r) {
-        log::Error("notify.record_failed", {{"error", r.error().message}});
+      // The worker is a boundary like the HTTP router: an exception is a
+      // bug, logged loudly, and must not end the process. The message
+      // stays "sending" until the next start requeues it.
+      try {
+        if (auto r = Deliver(outbox_, providers_, **claimed); !r) {
+          log::Error("notify.record_failed", {{"error", r.error().message}});
+        }
+      } catch (const std::exception& e) {
+        log::Error("notify.unhandled", {{"id", (*claimed)->id}, {"what", e.what()}});
       }
       continue;
     }
     if (!claimed) log::Error("notify.claim_failed", {{"error", claimed.error().message}});
     auto wait = poll_;
     if (auto next = outbox_.NextDue(); next && *next) {
-      wait = std::clamp(std::chrono::milliseconds(**next - NowMs()), std::chrono::milliseconds(0),
-                        poll_);
+      wait = std::clamp(std::chrono::milliseconds(**next - UnixNowMs()),
+                        std::chrono::milliseconds(0), poll_);
     }
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });

@@ -3,12 +3,11 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "core/time_text.hpp"
 #include "notify/webhook_provider.hpp"
@@ -22,10 +21,7 @@ class FileProvider final : public Provider {
 
   SendResult Send(const Notification& n) override {
     auto line = nlohmann::json::parse(WebhookBody(n));
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    line["delivered_at"] = Rfc3339Utc(now);
+    line["delivered_at"] = Rfc3339Utc(UnixNowMs());
     const std::string text =
         line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     std::lock_guard lock(mutex_);

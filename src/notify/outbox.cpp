@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "notify/outbox.hpp"
 
-#include <chrono>
 #include <mutex>
 #include <random>
 
 #include "catalog/sqlite_db.hpp"
 #include "core/tenant.hpp"
+#include "core/time_text.hpp"
 #include "crypto/random.hpp"
 
 namespace cf::notify {
@@ -77,12 +77,6 @@ Notification ReadRow(const Statement& s) {
   n.provider_message_id = s.Text(15);
   n.received_ms = s.Int(16);
   return n;
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool HasControl(std::string_view text) {
@@ -205,7 +199,7 @@ void Outbox::OnEnqueued(std::function<void()> wake) {
 Result<Outbox::Enqueued> Outbox::Enqueue(Notification n) {
   if (auto r = Check(n); !r) return std::unexpected(r.error());
   if (n.idempotency_key.empty()) n.idempotency_key = crypto::RandomHex(16);
-  if (n.created_ms == 0) n.created_ms = NowMs();
+  if (n.created_ms == 0) n.created_ms = UnixNowMs();
   n.id = crypto::RandomHex(12);
   if (n.provider.empty()) {
     const auto& routes = impl_->options.tenant_providers;

@@ -30,7 +30,7 @@ namespace cf::notify {
 struct OutboxOptions {
   std::filesystem::path path{};
   std::string vfs{};  // encrypting SQLite VFS (catalog/encrypted_vfs.hpp); empty = plaintext
-  RetryPolicy retry;
+  RetryPolicy retry{};
   // The provider a message without one is given at Enqueue: its tenant's,
   // else the default.
   std::string default_provider = "file";

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "notify/smtp_provider.hpp"
 
-#include <chrono>
 #include <cstring>
 
+#include "core/time_text.hpp"
 #include "notify/curl_easy.hpp"
 #include "notify/mail_message.hpp"
 
@@ -22,12 +22,6 @@ size_t Read(char* out, size_t size, size_t count, void* data) {
   return n;
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 class SmtpProvider final : public Provider {
  public:
   explicit SmtpProvider(SmtpOptions options) : options_(std::move(options)) {}
@@ -39,16 +33,12 @@ class SmtpProvider final : public Provider {
     mail.subject = n.subject;
     mail.body = n.body;
     mail.message_id = n.id + "." + std::to_string(n.attempts) + "@" + options_.domain;
-    mail.date_ms = NowMs();
+    mail.date_ms = UnixNowMs();
     const std::string text = FormatMail(mail);
     CurlHandle curl = NewCurl(options_.timeout, options_.ca_file);
     if (!curl) return {SendOutcome::kRetry, {}, "libcurl: cannot create a handle"};
     CURL* c = curl.get();
-    struct SlistFree {
-      void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-    };
-    std::unique_ptr<curl_slist, SlistFree> recipients(
-        curl_slist_append(nullptr, ("<" + n.recipient + ">").c_str()));
+    CurlList recipients(curl_slist_append(nullptr, ("<" + n.recipient + ">").c_str()));
     Reader reader{text};
     curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");

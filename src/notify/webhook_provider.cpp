@@ -37,10 +37,7 @@ class WebhookProvider final : public Provider {
     CurlHandle curl = NewCurl(options_.timeout, options_.ca_file);
     if (!curl) return {SendOutcome::kRetry, {}, "libcurl: cannot create a handle"};
     CURL* c = curl.get();
-    struct SlistFree {
-      void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-    };
-    std::unique_ptr<curl_slist, SlistFree> headers;
+    CurlList headers;
     for (const std::string& h :
          {std::string("Content-Type: application/json; charset=utf-8"),
           std::string(kSignatureHeader) + ": " + WebhookSignature(options_.secret, body),
