@@ -11,13 +11,15 @@ gateway plays every part the test needs:
   reject-*  400, always
   slow-*    waits 2 s before its 200 (time for the test to kill cloudfilm;
             less than the webhook timeout of the test, 3 s)
-  other     200 with {"id": "gw-<n>"}
+  other     200
+A 200 answer is {"id": "gw-<key>-<n>"}, n counting the requests for that key.
 
-usage: notify_receiver.py PORT SECRET_FILE LOG
+usage: notify_receiver.py PORT SECRET_FILE LOG [CERT KEY]   (with CERT KEY: HTTPS)
 """
 import hashlib
 import hmac
 import json
+import ssl
 import sys
 import threading
 import time
@@ -27,7 +29,6 @@ PORT, SECRET_FILE, LOG = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 SECRET = open(SECRET_FILE, "rb").read().rstrip(b"\r\n")
 lock = threading.Lock()
 seen = {}
-count = 0
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -35,7 +36,6 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_POST(self):
-        global count
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         expected = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
         signature_ok = hmac.compare_digest(expected, self.headers.get("X-Cloudfilm-Signature", ""))
@@ -43,8 +43,7 @@ class Handler(BaseHTTPRequestHandler):
         key = doc.get("idempotency_key", "")
         with lock:
             seen[key] = seen.get(key, 0) + 1
-            count += 1
-            n, total = seen[key], count
+            n = seen[key]
         status = 200
         if key.startswith("flaky-") and n <= 2:
             status = 500
@@ -56,7 +55,7 @@ class Handler(BaseHTTPRequestHandler):
                                   "doc": doc}, ensure_ascii=False) + "\n")
         if key.startswith("slow-"):
             time.sleep(2)
-        answer = json.dumps({"id": f"gw-{total}"} if status == 200 else {"error": "no"}).encode()
+        answer = json.dumps({"id": f"gw-{key}-{n}"} if status == 200 else {"error": "no"}).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -67,4 +66,9 @@ class Handler(BaseHTTPRequestHandler):
             pass  # cloudfilm was killed meanwhile
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 5:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The notification outbox against real receivers: a Python webhook gateway
-# (notify_receiver.py) that checks our HMAC signature, and aiosmtpd behind
-# STARTTLS and a login, with its own certificate. A message the gateway refuses twice
+# The notification outbox against real receivers: a Python HTTPS webhook
+# gateway (notify_receiver.py) that checks our HMAC signature, and aiosmtpd
+# behind STARTTLS and a login, both with a test certificate that only
+# notify.*.ca_file makes trusted. A message the gateway refuses twice
 # with 500 is delivered on the 3rd attempt; one it answers 400 fails after
 # one; a Chinese e-mail arrives with its subject and body intact; the file
 # provider writes its JSON line; messages queued while the gateway is down
@@ -15,9 +16,10 @@ GW_PORT=$(free_port)
 SMTP_PORT=$(free_port)
 (umask 077 && printf 'gateway shared secret 2026\n' >"$WORK/webhook.secret")
 (umask 077 && printf 'mail password\n' >"$WORK/smtp.password")
-# A certificate for the SMTP server's STARTTLS, trusted through notify.smtp.ca_file.
+# A certificate for the gateway's HTTPS and the SMTP server's STARTTLS,
+# trusted through notify.webhook.ca_file and notify.smtp.ca_file.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
-  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/smtp.key" -out "$WORK/smtp.crt" 2>/dev/null
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/test.key" -out "$WORK/test.crt" 2>/dev/null
 
 cat >"$WORK/cloudfilm.toml" <<TOML
 [tenants.north]
@@ -26,16 +28,17 @@ notify_provider = "smtp"
 [notify]
 provider = "webhook"
 [notify.webhook]
-url = "http://127.0.0.1:$GW_PORT/hook"
+url = "https://127.0.0.1:$GW_PORT/hook"
 secret_file = "$WORK/webhook.secret"
 timeout = "3s"
+ca_file = "$WORK/test.crt"
 [notify.smtp]
 url = "smtp://127.0.0.1:$SMTP_PORT"
 from = "films@north.example"
 starttls = true
 username = "cloudfilm"
 password_file = "$WORK/smtp.password"
-ca_file = "$WORK/smtp.crt"
+ca_file = "$WORK/test.crt"
 [notify.file]
 path = "$WORK/notifications.jsonl"
 [notify.retry]
@@ -48,24 +51,48 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
 
 GW_PID=
 start_gateway() {
-  /usr/bin/python3 "$HERE/notify_receiver.py" "$GW_PORT" "$WORK/webhook.secret" "$WORK/gateway.jsonl" &
+  /usr/bin/python3 "$HERE/notify_receiver.py" "$GW_PORT" "$WORK/webhook.secret" "$WORK/gateway.jsonl" \
+    "$WORK/test.crt" "$WORK/test.key" &
   GW_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
-    curl -q -s -o /dev/null "http://127.0.0.1:$GW_PORT/" && return 0
+    curl -q -s -o /dev/null --cacert "$WORK/test.crt" "https://127.0.0.1:$GW_PORT/" && return 0
     sleep 0.05
   done
   echo "gateway not ready"; return 1
 }
 stop_gateway() { kill "$GW_PID" 2>/dev/null; wait "$GW_PID" 2>/dev/null || true; GW_PID=; }
 mkdir -p "$WORK/maildir"
-/usr/bin/python3 "$HERE/notify_smtpd.py" "$SMTP_PORT" "$WORK/smtp.crt" "$WORK/smtp.key" cloudfilm \
+/usr/bin/python3 "$HERE/notify_smtpd.py" "$SMTP_PORT" "$WORK/test.crt" "$WORK/test.key" cloudfilm \
   "$WORK/smtp.password" "$WORK/maildir" "$WORK/smtp-auth.log" >"$WORK/smtpd.out" 2>"$WORK/smtpd.log" &
 SMTPD_PID=$!
 # lib.sh's cleanup reads the exit status first: hand it on.
 trap 'rc=$?; stop_gateway; kill $SMTPD_PID 2>/dev/null; (exit $rc); cleanup' EXIT
 start_gateway
 for ((i = 0; i < 200; i++)); do grep -q ready "$WORK/smtpd.out" 2>/dev/null && break; sleep 0.05; done
+
+# Configuration: secrets stay in their files, a provider without what it
+# needs is refused at startup.
+"$CLOUDFILM" config show "${CONFIG[@]}" >"$WORK/config.toml"
+check_eq "config show names the secret files" "$WORK/webhook.secret $WORK/smtp.password" \
+  "$(grep -E '^ *(secret|password)_file' "$WORK/config.toml" | sed -E "s/.*= '(.*)'$/\1/" |
+    sort -r | tr '\n' ' ' | sed 's/ $//')"
+check "and never their contents" bash -c "! grep -q -e 'gateway shared secret' -e 'mail password' '$WORK/config.toml'"
+sed '/^secret_file/d' "$WORK/cloudfilm.toml" >"$WORK/no-secret.toml"
+rc=0
+"$CLOUDFILM" config show --config "$WORK/no-secret.toml" >/dev/null 2>"$WORK/no-secret.err" || rc=$?
+check_eq "a webhook without its secret file is refused" \
+  "2 cloudfilm: notify.provider = \"webhook\" needs notify.webhook.url and notify.webhook.secret_file" \
+  "$rc $(cat "$WORK/no-secret.err")"
+
+# TLS verification is on: without ca_file the test certificate is not trusted.
+sed '/^ca_file/d' "$WORK/cloudfilm.toml" >"$WORK/no-ca.toml"
+rc=0
+"$CLOUDFILM" notify send --config "$WORK/no-ca.toml" --data "$WORK/data" --to +8613500000000 \
+  --text "tls" --key tls-1 >"$WORK/no-ca.out" || rc=$?
+check_eq "an untrusted gateway certificate: not delivered (exit 1), queued for a retry" "1 queued" \
+  "$rc $(awk '{ print $2 }' "$WORK/no-ca.out")"
+check "with a libcurl TLS error" grep -q 'error="libcurl: SSL peer certificate or SSH remote key was not OK"' "$WORK/no-ca.out"
 
 start_server "$WORK/data" "${CONFIG[@]}"
 send() {  # send JSON [curl args...]: POST /api/notifications, answer in $WORK/sent.json; prints the status
@@ -96,7 +123,7 @@ check_eq "the same idempotency key again: 200, the same message" "200 $ID" \
 check "delivered within 30 s" wait_state flaky-1 delivered
 curl -s "$BASE/api/notifications?status=delivered" >"$WORK/list.json"
 check_eq "/api/notifications: delivered after 3 attempts" "delivered 3" "$(state flaky-1)"
-check_eq "with the gateway's message id" "gw-3" \
+check_eq "with the gateway's message id" "gw-flaky-1-3" \
   "$(jq -r '.items[] | select(.idempotency_key == "flaky-1") | .provider_message_id' "$WORK/list.json")"
 check_eq "the recipient masked, no subject or body in the admin view" "+86138****0000 false" \
   "$(jq -r '.items[] | select(.idempotency_key == "flaky-1") | "\(.recipient) \(has("body") or has("subject"))"' "$WORK/list.json")"
@@ -115,6 +142,9 @@ check "the outbox is encrypted at rest: no recipient in its files" \
 check_eq "cloudfilm sql --db outbox reads it through the keys" "+8613800000000" \
   "$("$CLOUDFILM" sql "${CONFIG[@]}" --data "$WORK/data" --db outbox \
     "SELECT recipient FROM notifications WHERE idempotency_key = 'flaky-1'" | tail -1)"
+
+check "the message the untrusted certificate held back went out with the server's CA file" \
+  wait_state tls-1 delivered
 
 # 2. A gateway that refuses the message: failed after one attempt.
 check_eq "a message the gateway will refuse: 201" 201 \
