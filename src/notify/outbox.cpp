@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "notify/outbox.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 
@@ -136,11 +137,16 @@ std::optional<Status> ParseStatus(std::string_view name) {
 }
 
 std::string MaskRecipient(std::string_view r) {
+  // Byte offsets below may only cut ASCII: never half a character.
+  const auto ascii = [](std::string_view text) {
+    return std::ranges::all_of(text, [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
   if (const auto at = r.find('@'); at != std::string_view::npos) {
-    return (at > 0 ? std::string(r.substr(0, 1)) : std::string()) + "***" +
-           std::string(r.substr(at));
+    const std::string_view domain = r.substr(at);
+    return (at > 0 && ascii(r.substr(0, 1)) ? std::string(r.substr(0, 1)) : std::string()) + "***" +
+           (ascii(domain) ? std::string(domain) : std::string("@***"));
   }
-  if (r.size() < 8) return "***";
+  if (r.size() < 8 || !ascii(r)) return "***";
   return std::string(r.substr(0, r.size() - 8)) + "****" + std::string(r.substr(r.size() - 4));
 }
 

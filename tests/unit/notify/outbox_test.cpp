@@ -218,6 +218,9 @@ TEST(MaskRecipientTest, KeepsEnoughToTellRecipientsApart) {
   EXPECT_EQ(MaskRecipient("+8613800000000"), "+86138****0000");
   EXPECT_EQ(MaskRecipient("patient@example.org"), "p***@example.org");
   EXPECT_EQ(MaskRecipient("12345"), "***");
+  // Never half a UTF-8 character.
+  EXPECT_EQ(MaskRecipient("病人@医院.cn"), "***@***");
+  EXPECT_EQ(MaskRecipient("电话 13800000000"), "***");
 }
 
 }  // namespace
