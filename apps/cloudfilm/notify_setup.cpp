@@ -75,6 +75,9 @@ Result<NotifyParts> OpenNotify(const Config& config) {
   options.retry.max_delay = ParseDuration(n.max_delay).value_or(options.retry.max_delay);
   options.retry.max_age = ParseDuration(n.max_age).value_or(options.retry.max_age);
   options.default_provider = n.provider;
+  for (const char* name : {"webhook", "smtp", "file"}) {
+    if (parts.providers.Find(name) != nullptr) options.known_providers.insert(name);
+  }
   for (const auto& t : config.tenants) {
     if (!t.notify_provider.empty()) options.tenant_providers[t.code] = t.notify_provider;
   }

@@ -204,6 +204,10 @@ void Outbox::OnEnqueued(std::function<void()> wake) {
 
 Result<Outbox::Enqueued> Outbox::Enqueue(Notification n) {
   if (auto r = Check(n); !r) return std::unexpected(r.error());
+  const auto& known = impl_->options.known_providers;
+  if (!n.provider.empty() && !known.empty() && !known.contains(n.provider)) {
+    return Fail(ErrorCode::kInvalidArgument, "provider \"" + n.provider + "\" is not configured");
+  }
   if (n.idempotency_key.empty()) n.idempotency_key = crypto::RandomHex(16);
   if (n.created_ms == 0) n.created_ms = UnixNowMs();
   n.id = crypto::RandomHex(12);

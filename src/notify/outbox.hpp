@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,8 @@ struct OutboxOptions {
   // else the default.
   std::string default_provider = "file";
   std::map<std::string, std::string, std::less<>> tenant_providers{};
+  // The providers a caller may name (the configured ones); empty = any.
+  std::set<std::string, std::less<>> known_providers{};
 };
 
 // Limits that keep one message a message (and a header a header).

@@ -146,6 +146,9 @@ check_eq "cloudfilm sql --db outbox reads it through the keys" "+8613800000000" 
 check "the message the untrusted certificate held back went out with the server's CA file" \
   wait_state tls-1 delivered
 
+check_eq "a provider that is not configured: 400" "400 provider \"sms\" is not configured" \
+  "$(send '{"to":"+8613900000000","text":"x","provider":"sms"}') $(jq -r .detail "$WORK/sent.json")"
+
 # 2. A gateway that refuses the message: failed after one attempt.
 check_eq "a message the gateway will refuse: 201" 201 \
   "$(send '{"to":"+8613900000000","text":"x","idempotency_key":"reject-1"}')"

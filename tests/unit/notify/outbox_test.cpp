@@ -29,6 +29,7 @@ class OutboxTest : public ::testing::Test {
     options.retry.jitter = 0;  // exact schedules
     options.default_provider = "webhook";
     options.tenant_providers["north"] = "smtp";
+    options.known_providers = {"webhook", "smtp"};
     auto outbox = Outbox::Open(options);
     EXPECT_TRUE(outbox) << outbox.error().message;
     return outbox ? std::move(*outbox) : nullptr;
@@ -87,6 +88,11 @@ TEST_F(OutboxTest, RefusesHeaderInjectionAndMissingFields) {
   n = Notice();
   n.body.assign(kMaxBodyBytes + 1, 'x');
   EXPECT_EQ(outbox->Enqueue(n).error().code, ErrorCode::kInvalidArgument);
+  n = Notice();
+  n.provider = "carrier-pigeon";
+  auto unknown = outbox->Enqueue(n);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "provider \"carrier-pigeon\" is not configured");
 }
 
 TEST_F(OutboxTest, RetryBacksOffThenGivesUpAfterMaxAttempts) {
