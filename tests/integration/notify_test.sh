@@ -183,6 +183,18 @@ check_eq "after STARTTLS and a login with the password from its file" "ok" \
 check "no header line is longer than 78 characters" \
   bash -c "! sed '/^\r\?$/q' '$MAIL' | awk 'length > 79 { bad = 1 } END { exit !bad }'"
 
+# Who sees what: a hospital admin its own hospital's messages, a doctor none.
+ADMIN=$(account_token "$WORK/data" admin.north hospital-admin north "${CONFIG[@]}")
+DOCTOR=$(account_token "$WORK/data" dr.north doctor north "${CONFIG[@]}")
+check_eq "north's hospital admin sees north's message only" "mail-1" \
+  "$(curl -q -s -H "Authorization: Bearer $ADMIN" "$BASE/api/notifications" | jq -r '[.items[].idempotency_key] | join(" ")')"
+check_eq "and may not read another hospital's message" 404 \
+  "$(curl -q -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMIN" "$BASE/api/notifications/$ID")"
+check_eq "a doctor may not see the outbox" 403 \
+  "$(curl -q -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $DOCTOR" "$BASE/api/notifications")"
+check_eq "reads, sends and the refusal are in the audit trail" "access-denied query share view" \
+  "$(curl -s "$BASE/api/audit?limit=1000" | jq -r '[.events[] | select(.route | startswith("/api/notifications")) | .action] | unique | join(" ")')"
+
 # 4. The CLI tests a provider configuration: the file provider.
 rc=0
 "$CLOUDFILM" notify send "${CONFIG[@]}" --data "$WORK/data" --provider file \
