@@ -13,7 +13,8 @@ PACKAGES=(
   zlib1g-dev libjpeg62-turbo-dev libpng-dev libsodium-dev
   # printable report PDFs (film/report_pdf.cpp): text layout and PDF output
   libcairo2-dev libpango1.0-dev
-  # RFC 3161 time-stamp queries to a TSA (ledger/tsa_client.cpp)
+  # RFC 3161 time-stamp queries to a TSA (ledger/tsa_client.cpp); notifications:
+  # HTTPS webhooks and SMTP with STARTTLS/login (src/notify)
   libcurl4-openssl-dev
   # QR codes of patient shares (src/http/qr_code.cpp): the Reed-Solomon and masking of ISO/IEC 18004
   libqrencode-dev
@@ -26,6 +27,8 @@ PACKAGES=(
   zbar-tools
   # a real syslog collector (TCP, UDP, and TLS with the OpenSSL driver) for the audit export test
   rsyslog rsyslog-openssl
+  # a real SMTP server (STARTTLS) for the notification test
+  python3-aiosmtpd
   # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),
   # and a CJK font so that its screenshots show Chinese names
   chromium fonts-wqy-microhei

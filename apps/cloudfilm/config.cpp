@@ -12,6 +12,7 @@
 #include "crypto/key_store.hpp"
 #include "crypto/signing.hpp"
 #include "http/server.hpp"
+#include "toml_read.hpp"
 
 #include <unistd.h>
 
@@ -24,55 +25,6 @@
 
 namespace cf::app {
 namespace {
-
-Error ConfigError(const std::string& msg) { return Error{ErrorCode::kInvalidArgument, msg}; }
-
-template <class T>
-Result<void> Read(const toml::table& t, std::string_view key, T& out, const std::string& where) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return {};
-  if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::filesystem::path>) {
-    auto v = n->value<std::string>();
-    if (!v) return std::unexpected(ConfigError(where + std::string(key) + " must be a string"));
-    out = *v;
-  } else if constexpr (std::is_same_v<T, bool>) {
-    auto v = n->value<bool>();
-    if (!v)
-      return std::unexpected(ConfigError(where + std::string(key) + " must be true or false"));
-    out = *v;
-  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    const toml::array* a = n->as_array();
-    if (a == nullptr)
-      return std::unexpected(
-          ConfigError(where + std::string(key) + " must be an array of strings"));
-    out.clear();
-    for (const auto& e : *a) {
-      auto v = e.value<std::string>();
-      if (!v)
-        return std::unexpected(
-            ConfigError(where + std::string(key) + " must be an array of strings"));
-      out.push_back(*v);
-    }
-  } else {
-    auto v = n->value<int64_t>();
-    if (!v || *v < 0 || static_cast<uint64_t>(*v) > std::numeric_limits<T>::max()) {
-      return std::unexpected(
-          ConfigError(where + std::string(key) + " must be an integer in range"));
-    }
-    out = static_cast<T>(*v);
-  }
-  return {};
-}
-
-Result<void> CheckKeys(const toml::table& t, const std::set<std::string>& allowed,
-                       const std::string& where) {
-  for (const auto& [k, v] : t) {
-    if (!allowed.contains(std::string(k.str()))) {
-      return std::unexpected(ConfigError("unknown setting " + where + std::string(k.str())));
-    }
-  }
-  return {};
-}
 
 Result<void> ValidateAuditExport(const Config& c) {
   const bool tls_files = !c.audit_syslog_ca_file.empty() ||
@@ -150,7 +102,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   }
   if (auto r = CheckKeys(root,
                          {"data", "log_level", "http", "dicom", "storage", "security", "tenants",
-                          "audit", "ledger", "shares"},
+                          "audit", "ledger", "shares", "notify"},
                          "");
       !r)
     return r;
@@ -286,7 +238,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       }
       if (!(r = CheckKeys(*t,
                           {"name", "region", "ae_titles", "crypto_suite", "service_tier_years",
-                           "share_factor"},
+                           "share_factor", "notify_provider"},
                           where))) {
         return r;
       }
@@ -302,6 +254,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       }
       if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
       if (!(r = Read(*t, "share_factor", tenant.share_factor, where))) return r;
+      if (!(r = Read(*t, "notify_provider", tenant.notify_provider, where))) return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -333,6 +286,11 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*l, "tsa_ca_file", c.ledger_tsa_ca_file, "ledger."))) return r;
     if (!(r = Read(*l, "tsa_https_ca_file", c.ledger_tsa_https_ca_file, "ledger."))) return r;
     if (!(r = Read(*l, "tsa_interval", c.ledger_tsa_interval, "ledger."))) return r;
+  }
+  if (const toml::node* n = root.get("notify")) {
+    const toml::table* t = n->as_table();
+    if (t == nullptr) return std::unexpected(ConfigError("notify must be a table"));
+    if (!(r = ReadNotifyConfig(*t, c.notify))) return r;
   }
   return {};
 }
@@ -497,6 +455,7 @@ Result<void> Validate(const Config& c) {
     return std::unexpected(ConfigError("http.public_base_url must start with https:// or http://"));
   }
   if (auto r = ValidateAuditExport(c); !r) return r;
+  if (auto r = ValidateNotify(c); !r) return r;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
   if (!kLevels.contains(c.log_level))
     return std::unexpected(ConfigError("log_level must be debug, info, warn or error"));
@@ -673,7 +632,8 @@ std::string ToToml(const Config& c) {
                                             {"ae_titles", ae_titles},
                                             {"service_tier_years", tenant.service_tier_years},
                                             {"crypto_suite", tenant.crypto_suite},
-                                            {"share_factor", tenant.share_factor}});
+                                            {"share_factor", tenant.share_factor},
+                                            {"notify_provider", tenant.notify_provider}});
   }
   toml::table t{
       {"data", c.data.string()},
@@ -742,6 +702,7 @@ std::string ToToml(const Config& c) {
                              {"tsa_ca_file", c.ledger_tsa_ca_file.string()},
                              {"tsa_https_ca_file", c.ledger_tsa_https_ca_file.string()},
                              {"tsa_interval", c.ledger_tsa_interval}}},
+      {"notify", NotifyToToml(c.notify)},
   };
   // Absent = no DICOM TLS listener, which TOML can only say by leaving it out.
   if (c.dicom_tls_port) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "notify_config.hpp"
 
 namespace cf::app {
 
@@ -34,6 +35,8 @@ struct TenantConfig {
   // share: "birth-date" (from the images), "phone-last4", "id-last4" (given
   // when the share is made) or "one-time-code" (sent through the notifier).
   std::string share_factor = "birth-date";
+  // The provider of its notifications; empty: notify.provider.
+  std::string notify_provider;
 };
 
 struct Config {
@@ -178,6 +181,8 @@ struct Config {
   // none (then the one-time-code factor is refused). The notification
   // outbox replaces it.
   std::filesystem::path share_notify_file;
+  // Notifications to patients (docs/operations.md, "Notifications").
+  NotifyConfig notify;
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }
@@ -187,6 +192,10 @@ struct Config {
   std::filesystem::path ReportsPath() const { return data / "reports.sqlite"; }
   std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
   std::filesystem::path VisitsPath() const { return data / "visits.sqlite"; }
+  std::filesystem::path OutboxPath() const { return data / "outbox.sqlite"; }
+  std::filesystem::path NotifyFilePath() const {
+    return notify.file_path.empty() ? data / "notifications.jsonl" : notify.file_path;
+  }
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.

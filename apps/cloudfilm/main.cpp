@@ -74,6 +74,7 @@ int Main(int argc, char** argv) {
   cf::app::RegisterLedger(app, run);
   cf::app::RegisterKeys(app, run);
   cf::app::RegisterShare(app, run);
+  cf::app::RegisterNotify(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {
     AddCommonFlags(*sub, overrides);
     for (CLI::App* nested : sub->get_subcommands({})) AddCommonFlags(*nested, overrides);

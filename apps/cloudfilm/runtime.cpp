@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime.hpp"
+#include "notify_setup.hpp"
 #include "share_notify_file.hpp"
 
 #include <fcntl.h>
@@ -216,7 +217,8 @@ Result<crypto::VerifyingKey> LedgerPublicKey(const Config& config, std::string_v
   return crypto::ReadPublicSigningKey(config.KeysPath(), key_id);
 }
 
-Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token) {
+Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token,
+                              notify::Outbox* outbox) {
   std::error_code ec;
   std::filesystem::create_directories(config.data, ec);
   if (ec) {
@@ -257,9 +259,9 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
       options.share_factors.emplace_back(tenant.code, *factor);
     }
   }
-  // The notification outbox connects here when it is merged; until then
-  // only the demo/test file notifier exists.
-  if (!config.share_notify_file.empty()) {
+  if (outbox != nullptr && NotificationsConfigured(config)) {
+    options.share_notifier = OutboxShareNotifier(*outbox);
+  } else if (!config.share_notify_file.empty()) {
     options.share_notifier = FileShareNotifier(config.share_notify_file);
   }
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());

@@ -22,6 +22,10 @@
 #include "ledger/transparency_log.hpp"
 #include "store/encrypting_blob_store.hpp"
 
+namespace cf::notify {
+class Outbox;
+}
+
 namespace cf::app {
 
 // An flock on a file in the data folder, released when the process ends.
@@ -103,7 +107,11 @@ struct Security {
   std::unique_ptr<audit::AuditLog> audit;  // outlives access
   std::unique_ptr<access::Access> access;
 };
-Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {});
+// With `outbox` (borrowed) and a notification provider configured, shares
+// send their one-time codes and notices through it; otherwise through
+// shares.notify_file when set.
+Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {},
+                              notify::Outbox* outbox = nullptr);
 
 // DATA/reports.sqlite, encrypted like the other databases.
 Result<std::unique_ptr<film::ReportStore>> OpenReports(const Config& config);

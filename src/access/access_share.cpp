@@ -185,6 +185,8 @@ std::string_view ShareNoticeKindName(ShareNotice::Kind kind) {
       return "opened-by-other";
     case ShareNotice::Kind::kShareCreated:
       return "share-created";
+    case ShareNotice::Kind::kFirstOpened:
+      return "first-opened";
   }
   return "unknown";
 }
@@ -633,7 +635,8 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
   if (auto done = (*insert)->Run(); !done) return std::unexpected(done.error());
   share.info.failed_attempts = 0;
   share.info.last_used_ms = now;
-  if (!share.info.first_opened_ms) share.info.first_opened_ms = now;
+  const bool first_opening = !share.info.first_opened_ms;
+  if (first_opening) share.info.first_opened_ms = now;
   session.share = share.info;
 
   std::optional<ShareNotice> notice;
@@ -653,6 +656,11 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
   impl.Audit(audit::Action::kLogin, audit::Outcome::kSuccess, who,
              "share opened (" + factor_name + ")", &client);
   if (notice && !notice->recipient.empty()) NotifyOrLog(impl.options.share_notifier, *notice);
+  if (first_opening && share.info.parent.empty()) {
+    NotifyOrLog(impl.options.share_notifier,
+                ShareNotice{ShareNotice::Kind::kFirstOpened, share.info.tenant, share.info.id,
+                            share.info.film_id, share.recipient, "", now});
+  }
   return session;
 }
 

@@ -18,6 +18,8 @@ struct ShareNotice {
     kOneTimeCode,    // `text` holds the code: deliver, never log
     kOpenedByOther,  // a doctor share of the patient's was opened
     kShareCreated,   // a share was made (for the patient's records)
+    kFirstOpened,    // the patient opened their own share for the first time: no
+                     // message, the proof that what announced the film reached them
   };
   Kind kind = Kind::kOneTimeCode;
   std::string tenant;

@@ -10,6 +10,9 @@
 
 namespace cf {
 
+// The system clock as Unix milliseconds.
+int64_t UnixNowMs();
+
 // "2026-11-29T01:30:00.000Z" for Unix milliseconds.
 std::string Rfc3339Utc(int64_t ms);
 

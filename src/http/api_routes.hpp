@@ -26,6 +26,9 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 }  // namespace cf::film
+namespace cf::notify {
+class Outbox;
+}
 
 namespace cf::http {
 
@@ -42,6 +45,7 @@ struct ApiContext {
   // What share URLs start with (http.public_base_url, e.g.
   // "https://film.example-hospital.cn"); empty = the request's own Host.
   std::string public_base_url = {};
+  notify::Outbox* outbox = nullptr;  // notifications (null: no notification routes)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -4,6 +4,7 @@
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
 #include "http/visit_routes.hpp"
+#include "http/notify_routes.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/report_routes.hpp"
@@ -24,6 +25,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddFilmRoutes(router, context);
   AddVisitRoutes(router, context);
   AddShareRoutes(router, context);
+  AddNotifyRoutes(router, context);
 }
 
 }  // namespace cf::http

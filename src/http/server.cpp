@@ -769,7 +769,7 @@ Result<void> Server::Start() {
   impl.api.emplace(ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit,
                               impl.options.reports, impl.options.films, impl.options.issuer,
                               impl.options.printer, impl.options.visits,
-                              impl.options.public_base_url});
+                              impl.options.public_base_url, impl.options.outbox});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

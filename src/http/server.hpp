@@ -27,6 +27,9 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 }  // namespace cf::film
+namespace cf::notify {
+class Outbox;
+}
 namespace cf::audit {
 class AuditLog;
 }
@@ -81,6 +84,8 @@ struct ServerOptions {
   film::VisitStore* visits = nullptr;      // visits for retention (borrowed; may be null)
   // What share URLs start with (ApiContext::public_base_url).
   std::string public_base_url = {};
+  // The notification outbox (borrowed); null: no notification routes.
+  notify::Outbox* outbox = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -268,4 +268,32 @@ timeout 30 "$CLOUDFILM" serve --config "$WORK/no-notifier.toml" --data "$WORK/da
   --http-port "$P" --dicom-port "$(free_port)" --bind 127.0.0.1 >/dev/null 2>"$WORK/refused.log" && rc=0 || rc=$?
 check_eq "serve refuses one-time codes without a notifier" "1 1" \
   "$((rc != 0 && rc != 124)) $(grep -c 'tenants.renji.share_factor' "$WORK/refused.log")"
+
+# --- the same through the notification outbox -----------------------------------
+# With a provider configured, codes and notices go through the durable
+# outbox (src/notify), and the patient's first opening is recorded there
+# as proof that the message reached them.
+OUTBOX_FILE=$WORK/outbox.jsonl
+sed '/notify_file/d' "$WORK/cloudfilm.toml" >"$WORK/outbox.toml"
+printf '[notify]\nprovider = "file"\n[notify.file]\npath = "%s"\n' "$OUTBOX_FILE" >>"$WORK/outbox.toml"
+start_server "$WORK/data" --config "$WORK/outbox.toml"
+check_eq "a new Renji patient share: 201" 201 \
+  "$(curl -q -s -o "$WORK/rn2.json" -w '%{http_code}' -H "Authorization: Bearer $RN" -H 'Content-Type: application/json' --data-binary '{"recipient":"+86 138 0013 8000"}' "$BASE/api/films/$RFILM/shares")"
+RT2=$(jq -r .token "$WORK/rn2.json")
+check_eq "a code is sent through the outbox: 202" 202 \
+  "$(json -q -o /dev/null -w '%{http_code}' --data-binary "{\"token\":\"$RT2\"}" "$BASE/api/share-sessions/code")"
+for ((i = 0; i < 100; i++)); do grep -q '"share-code"\|"one-time-code"' "$OUTBOX_FILE" 2>/dev/null && break; sleep 0.1; done
+LINE=$(grep '"one-time-code"' "$OUTBOX_FILE" | tail -1)
+CODE2=$(jq -r .body <<<"$LINE" | grep -o '[0-9]\{6\}' | head -1)
+check_eq "the provider delivered it to the phone, with a 6-digit code in Chinese and English" \
+  "+86 138 0013 8000 6 1 1" \
+  "$(jq -r .recipient <<<"$LINE") ${#CODE2} $(jq -r .body <<<"$LINE" | grep -c '验证码') $(jq -r .body <<<"$LINE" | grep -c 'valid for 5 minutes')"
+check_eq "the outbox lists it delivered, not yet received" "delivered null" \
+  "$(curl -s "$BASE/api/notifications?limit=10" | jq -r '[.items[] | select(.kind == "one-time-code")][0] | "\(.status) \(.received_at)"')"
+check_eq "the code opens the share: 201" 201 "$(open_share o1 "$RT2" "$CODE2")"
+check "and the first opening is recorded as proof of receipt" bash -c \
+  "curl -q -s '$BASE/api/notifications?limit=10' -H '$CF_AUTH' | jq -e '[.items[] | select(.kind == \"one-time-code\")][0].received_at != null'"
+check "the code is not in the server's log" bash -c "! grep -qF '$CODE2' '$WORK/server.log'"
+check "nor in the outbox database in clear" bash -c "! grep -rqF '0013 8000' '$WORK/data'"
+check "SIGTERM stops the server with exit 0" stop_server
 finish

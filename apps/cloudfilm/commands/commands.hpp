@@ -26,6 +26,7 @@ void RegisterSql(CLI::App& app, Runner& run);
 void RegisterLedger(CLI::App& app, Runner& run);  // append, show, check, prove
 void RegisterKeys(CLI::App& app, Runner& run);    // list, rotate, reencrypt, retire
 void RegisterShare(CLI::App& app, Runner& run);   // create, list, revoke
+void RegisterNotify(CLI::App& app, Runner& run);  // send, list
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

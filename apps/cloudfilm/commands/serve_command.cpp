@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "../audit_export.hpp"
+#include "../notify_setup.hpp"
 #include "../runtime.hpp"
 #include "archive/reencryptor.hpp"
 #include "commands.hpp"
@@ -52,7 +53,10 @@ int RunServe(const Config& config) {
   auto bootstrap = ReadBootstrapToken(config);
   if (!bootstrap) return ReportError(bootstrap.error());
   const bool has_bootstrap = !bootstrap->empty();
-  auto security = OpenSecurity(config, std::move(*bootstrap));
+  // The outbox first: shares send their codes and notices through it.
+  auto notify_parts = OpenNotify(config);
+  if (!notify_parts) return ReportError(notify_parts.error());
+  auto security = OpenSecurity(config, std::move(*bootstrap), notify_parts->outbox.get());
   if (!security) return ReportError(security.error());
   auto accounts = security->access->CountAccounts();
   if (!accounts) return ReportError(accounts.error());
@@ -73,6 +77,12 @@ int RunServe(const Config& config) {
   film::ReportPrinter printer(*rt->archive, film_parts->printer);
   // Stopped (destroyed) before the log it stamps.
   const auto timestamper = StartTimestamper(config, *film_parts->log);
+
+  // The outbox's worker resumes what a previous run left queued or was
+  // sending when it died.
+  notify::DeliveryWorker notifier(*notify_parts->outbox, notify_parts->providers);
+  notify_parts->outbox->OnEnqueued([&notifier] { notifier.Wake(); });
+  if (auto r = notifier.Start(); !r) return ReportError(r.error());
 
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
@@ -115,6 +125,7 @@ int RunServe(const Config& config) {
   web.printer = &printer;
   web.visits = film_parts->visits.get();
   web.public_base_url = config.http_public_base_url;
+  web.outbox = notify_parts->outbox.get();
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;
@@ -179,6 +190,9 @@ int RunServe(const Config& config) {
   if (dicom_tls) dicom_tls->Stop();
   dicom.Stop();
   server.Stop();
+  // After the server: nothing enqueues any more. A delivery in progress
+  // ends within its provider's timeout.
+  notifier.Stop();
   // Last: the listeners' final events are in the database by now; what is
   // not confirmed yet goes out after the next start.
   if (*audit_export) (*audit_export)->Stop();

@@ -26,6 +26,7 @@
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
+#include "notify/outbox.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
@@ -92,6 +93,9 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/my/shares", Permission::kOwnShares},
         {"DELETE /api/my/shares/{id}", Permission::kOwnShares},
         {"GET /api/my/access-history", Permission::kOwnShares},
+        {"GET /api/notifications", Permission::kReadSystem},
+        {"GET /api/notifications/{id}", Permission::kReadSystem},
+        {"POST /api/notifications", Permission::kManageAccounts},
     };
     const std::string study = "/dicom-web/studies/{study}";
     const std::string series = study + "/series/{series}";
@@ -167,12 +171,16 @@ class RoutePolicyTest : public ::testing::Test {
     ASSERT_TRUE(test_archive_.Open(dir_.Path() / "data"));
     auto films = films_.Open(dir_.Path() / "films", *test_archive_.archive);
     ASSERT_TRUE(films) << films.error().message;
+    auto outbox = notify::Outbox::Open({dir_.Path() / "outbox.sqlite"});
+    ASSERT_TRUE(outbox) << outbox.error().message;
+    outbox_ = std::move(*outbox);
     audit::AuditOptions audit_options;
     audit_options.coalesce_window = std::chrono::milliseconds(0);  // count every event
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
-                                films_.issuer.get(), films_.printer.get(), films_.visits.get()});
+                                films_.issuer.get(), films_.printer.get(), films_.visits.get(),
+                                /*public_base_url=*/{}, outbox_.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -243,6 +251,7 @@ class RoutePolicyTest : public ::testing::Test {
   cf::testing::TempDir dir_;
   cf::testing::TestArchive test_archive_;
   cf::testing::TestFilms films_;
+  std::unique_ptr<notify::Outbox> outbox_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   std::optional<ApiContext> context_;
@@ -432,7 +441,8 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
                              [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
-                              films_.issuer.get(), films_.printer.get(), films_.visits.get()});
+                              films_.issuer.get(), films_.printer.get(), films_.visits.get(),
+                              /*public_base_url=*/{}, outbox_.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);
