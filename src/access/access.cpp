@@ -12,6 +12,7 @@
 #include "access/policy.hpp"
 #include "access/totp_factor.hpp"
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::access {
 namespace {
@@ -112,12 +113,6 @@ bool SameHash(std::string_view stored_hex, std::string_view secret) {
   return crypto::ConstantTimeEquals(*stored, presented);
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Principal OperatorPrincipal() {
   Principal p;
   p.kind = Principal::Kind::kOperator;
@@ -190,7 +185,7 @@ Result<Principal> Access::Impl::AccountPrincipal(int64_t account_id, Principal::
   auto grants =
       Prepare("SELECT DISTINCT tenant FROM break_glass WHERE account_id = ? AND expires_ms > ?");
   if (!grants) return std::unexpected(grants.error());
-  (*grants)->Bind(1, account_id).Bind(2, NowMs());
+  (*grants)->Bind(1, account_id).Bind(2, UnixNowMs());
   auto tenants = Collect<std::string>(**grants, [](const Statement& s) { return s.Text(0); });
   if (!tenants) return std::unexpected(tenants.error());
   p.break_glass_tenants = std::move(*tenants);
@@ -215,7 +210,7 @@ Result<Principal> Access::Impl::FromApiToken(const crypto::ParsedToken& token) {
   if (!*row || !SameHash((*row)->secret_hash, token.secret)) {
     return Fail(ErrorCode::kUnauthenticated, "unknown API token");
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   if ((*row)->revoked) return Fail(ErrorCode::kUnauthenticated, "API token revoked");
   if ((*row)->expires && *(*row)->expires <= now) {
     return Fail(ErrorCode::kUnauthenticated, "API token expired");
@@ -254,7 +249,7 @@ Result<Principal> Access::Impl::FromSession(const crypto::ParsedToken& token,
     return Fail(ErrorCode::kUnauthenticated, "unknown session");
   }
   const auto& [account_id, secret_hash, csrf_hash, expires, last_seen, ended] = **row;
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   const int64_t idle_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(options.session_idle).count();
   if (ended || now >= expires || now - last_seen >= idle_ms) {
@@ -341,7 +336,7 @@ Result<void> Access::Impl::EndSessions(int64_t account_id, std::string_view keep
   auto stmt = Prepare(
       "UPDATE sessions SET ended_ms = ? WHERE account_id = ? AND ended_ms IS NULL AND id != ?");
   if (!stmt) return std::unexpected(stmt.error());
-  (*stmt)->Bind(1, NowMs()).Bind(2, account_id).Bind(3, keep);
+  (*stmt)->Bind(1, UnixNowMs()).Bind(2, account_id).Bind(3, keep);
   return (*stmt)->Run();
 }
 
@@ -492,7 +487,7 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
       stored_hash = std::move(*hash);
     }
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   if (account) {
     attempt.login = account->login;  // as stored, not as typed ("ALICE")
     attempt.tenant = account->tenant;
@@ -635,7 +630,7 @@ Result<void> Access::Logout(const Principal& principal) {
         share ? "UPDATE share_sessions SET ended_ms = ? WHERE share_id = ? AND ended_ms IS NULL"
               : "UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
     if (!stmt) return std::unexpected(stmt.error());
-    (*stmt)->Bind(1, NowMs()).Bind(2, principal.token_id);
+    (*stmt)->Bind(1, UnixNowMs()).Bind(2, principal.token_id);
     if (auto ran = (*stmt)->Run(); !ran) return ran;
   }
   impl.Audit(audit::Action::kLogout, audit::Outcome::kSuccess, principal, "");
@@ -669,7 +664,7 @@ Result<AccountInfo> Access::CreateAccount(const Principal& by, const NewAccount&
   info.login = account.login;
   info.role = account.role;
   info.tenant = account.tenant;
-  info.created_ms = NowMs();
+  info.created_ms = UnixNowMs();
   {
     std::lock_guard lock(impl.mutex);
     auto stmt = impl.Prepare(
@@ -779,7 +774,7 @@ Result<IssuedApiToken> Access::IssueToken(const Principal& by, const TokenReques
   issued.info.login = owner->login;
   issued.info.label = request.label;
   issued.info.scopes = scopes;
-  issued.info.created_ms = NowMs();
+  issued.info.created_ms = UnixNowMs();
   if (request.lifetime)
     issued.info.expires_ms = issued.info.created_ms + request.lifetime->count() * 1000;
   {
@@ -856,7 +851,7 @@ Result<void> Access::RevokeToken(const Principal& by, std::string_view token_id)
     auto update =
         impl.Prepare("UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
     if (!update) return std::unexpected(update.error());
-    (*update)->Bind(1, NowMs()).Bind(2, token_id);
+    (*update)->Bind(1, UnixNowMs()).Bind(2, token_id);
     if (auto ran = (*update)->Run(); !ran) return ran;
   }
   impl.Audit(audit::Action::kTokenRevoke, audit::Outcome::kSuccess, by,
@@ -906,7 +901,7 @@ Result<int64_t> Access::BreakGlass(const Principal& by, std::string_view tenant,
                   "break-glass lasts from 1 s to " +
                       std::to_string(impl.options.break_glass_max.count() / 60) + " min");
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   const int64_t expires = now + duration.count() * 1000;
   {
     std::lock_guard lock(impl.mutex);

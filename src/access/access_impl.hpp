@@ -25,9 +25,6 @@
 
 namespace cf::access {
 
-// Unix milliseconds of the system clock.
-int64_t NowMs();
-
 // Hex SHA-256 of a token secret, as stored; and whether a presented secret
 // matches a stored one (compared in constant time).
 std::string HashHex(std::string_view secret);

@@ -18,6 +18,7 @@
 #include "access/access_impl.hpp"
 #include "access/policy.hpp"
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 #include "crypto/random.hpp"
 
 namespace cf::access {
@@ -58,7 +59,7 @@ int64_t Ms(std::chrono::seconds s) { return s.count() * 1000; }
 
 // Now, in Unix ms, on the shares' clock (AccessOptions::share_clock).
 int64_t ShareNow(const auto& impl) {
-  if (!impl.options.share_clock) return NowMs();
+  if (!impl.options.share_clock) return UnixNowMs();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              impl.options.share_clock().time_since_epoch())
       .count();

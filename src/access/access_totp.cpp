@@ -12,6 +12,7 @@
 #include "access/access_impl.hpp"
 #include "access/policy.hpp"
 #include "access/totp_factor.hpp"
+#include "core/time_text.hpp"
 #include "crypto/totp.hpp"
 
 namespace cf::access {
@@ -149,7 +150,7 @@ Result<void> Access::DisableTotp(const Principal& by, std::string_view password,
                 "disabling the second factor needs the password or a current code");
   }
   if (password.size() > 1024) return Fail(ErrorCode::kPermissionDenied, "wrong password or code");
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   std::string stored_hash;
   {
     std::lock_guard lock(impl.mutex);

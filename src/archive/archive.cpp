@@ -20,17 +20,12 @@
 #include "codec/transcode.hpp"
 #include "core/log.hpp"
 #include "core/tenant.hpp"
+#include "core/time_text.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 
 namespace cf::archive {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view OutcomeName(catalog::IndexOutcome o) {
   switch (o) {
@@ -330,7 +325,7 @@ Result<bool> Archive::IndexStoredBlob(const std::string& key, ByteView bytes, co
   entry.blob_key = key;
   entry.stored_size = bytes.size();
   entry.source = source;
-  entry.received_at_ms = NowMs();
+  entry.received_at_ms = UnixNowMs();
   auto indexed = catalog_.Index(entry);
   if (!indexed) {
     if (indexed.error().code == ErrorCode::kConflict) {
@@ -470,7 +465,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   entry.stored_size = stored_size;
   entry.stored_form = stored_form;
   entry.source = source.peer.empty() ? source.channel : source.channel + ":" + source.peer;
-  entry.received_at_ms = NowMs();
+  entry.received_at_ms = UnixNowMs();
   auto indexed = catalog_.Index(entry);
   const bool ours = indexed && indexed->blob_key == key;
   if (journaled) {

@@ -24,6 +24,7 @@
 #include "audit/sqlite_audit_migrations.hpp"
 #include "catalog/sqlite_db.hpp"
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::audit {
 namespace {
@@ -40,12 +41,6 @@ constexpr size_t kMaxDetail = 16384;
 constexpr std::string_view kColumns =
     "id, time_ms, tenant, actor, role, token_id, patient_id, study_uid, series_uid, sop_uid, "
     "action, outcome, protocol, route, source, user_agent, detail, flagged";
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 void Truncate(std::string& s, size_t max) {
@@ -209,7 +204,7 @@ Result<void> SqliteAuditLog::Record(Event event) {
   if (ActionName(event.action).empty() || OutcomeName(event.outcome).empty()) {
     return Fail(ErrorCode::kInvalidArgument, "audit event has an unknown action or outcome");
   }
-  if (event.time_ms == 0) event.time_ms = NowMs();
+  if (event.time_ms == 0) event.time_ms = UnixNowMs();
   event.id = 0;
   for (std::string* s : {&event.tenant, &event.actor, &event.role, &event.token_id,
                          &event.patient_id, &event.study_uid, &event.series_uid, &event.sop_uid,
@@ -428,7 +423,7 @@ Result<void> SqliteAuditLog::SetExportPosition(std::string_view name, int64_t la
       "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, "
       "updated_ms = excluded.updated_ms");
   if (!stmt) return std::unexpected(Unavailable(stmt.error(), "audit export position"));
-  (*stmt)->Bind(1, name).Bind(2, last_id).Bind(3, NowMs());
+  (*stmt)->Bind(1, name).Bind(2, last_id).Bind(3, UnixNowMs());
   if (auto r = (*stmt)->Run(); !r) {
     return std::unexpected(Unavailable(r.error(), "audit export position"));
   }

@@ -15,6 +15,7 @@
 #include "catalog/sqlite_migrations.hpp"
 #include "core/log.hpp"
 #include "core/tenant.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::catalog {
 namespace sqlite {
@@ -22,12 +23,6 @@ namespace {
 
 // Per read connection; each statement holds a few KiB.
 constexpr size_t kMaxCachedStatements = 256;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Adds `modality` to a '\'-joined sorted set.
 std::string AddModality(const std::string& set, const std::string& modality) {
@@ -319,7 +314,7 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   auto state = CheckAgainstStored(writer_, p, in.sha256_hex, tenant_pk);
   if (!state) return std::unexpected(state.error());
   if (state->already_present) return *state->already_present;
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   auto run = [&](std::string_view sql, auto&& bind) -> Result<Statement*> {
     auto s = writer_.Prepare(sql);
     if (!s) return s;

@@ -25,6 +25,15 @@ std::string Rfc3339Utc(int64_t ms) {
   return text;
 }
 
+std::string FormatUtc(int64_t ms, const char* format) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[64];
+  const size_t n = std::strftime(text, sizeof text, format, &tm);
+  return std::string(text, n);
+}
+
 Result<int64_t> ParseRfc3339(std::string_view text) {
   const auto bad = [](const char* why) { return Fail(ErrorCode::kInvalidArgument, why); };
   const auto digits = [&](size_t at, size_t n) -> int {

@@ -16,6 +16,10 @@ int64_t UnixNowMs();
 // "2026-11-29T01:30:00.000Z" for Unix milliseconds.
 std::string Rfc3339Utc(int64_t ms);
 
+// Unix milliseconds in UTC as strftime's `format` writes them ("%Y%m%d"
+// for a DICOM date); at most 63 characters.
+std::string FormatUtc(int64_t ms, const char* format);
+
 // "2026-11-29T09:30:00+08:00", "...T01:30:00.25Z": Unix milliseconds. The
 // time zone is required (a time without one names no instant).
 // kInvalidArgument saying what is wrong, without the value.

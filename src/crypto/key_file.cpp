@@ -176,12 +176,6 @@ Result<void> Replace(const fs::path& path, ByteView data) {
   return Install(*tmp, path, 0);
 }
 
-uint64_t NowMs() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 DirLock::DirLock(const fs::path& dir) {
   fd_ = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ >= 0) ::flock(fd_, LOCK_EX);

@@ -58,8 +58,6 @@ Result<Contents> Read(const std::filesystem::path& file);
 Result<void> WriteNew(const std::filesystem::path& path, ByteView data, mode_t mode = 0600);
 Result<void> Replace(const std::filesystem::path& path, ByteView data);
 
-uint64_t NowMs();
-
 // An exclusive flock on dir/.lock for as long as it lives: serializes key
 // creation, removal and re-wrapping between processes. Not reentrant: one
 // per thread at a time (a second flock on a new descriptor would wait for

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 #include "crypto/key_file.hpp"
 #include "crypto/random.hpp"
 
@@ -181,7 +182,8 @@ Result<std::shared_ptr<const DataKey>> KeyStore::CreateLocked(std::string_view t
     id = 0;
     for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(raw[i]) << (8 * i);
   }
-  keyfile::Header h{id, keyfile::NowMs(), SuiteForNewKeyLocked(tenant), std::string(tenant)};
+  keyfile::Header h{id, static_cast<uint64_t>(UnixNowMs()), SuiteForNewKeyLocked(tenant),
+                    std::string(tenant)};
   // Never older than a key of the tenant: the newest key is the active one,
   // and clocks of two machines sharing a folder may disagree.
   for (const auto& [other, e] : index_) {

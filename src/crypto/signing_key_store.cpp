@@ -9,6 +9,7 @@
 
 #include "core/file_io.hpp"
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 #include "crypto/key_file.hpp"
 
 namespace cf::crypto {
@@ -169,7 +170,7 @@ Result<std::shared_ptr<const SigningKey>> SigningKeyStore::CreateLocked(std::str
   auto wrapped =
       provider_->Wrap(der->view(), WrapContext(owner, suite, key->key_id()), CryptoSuite::kDefault);
   if (!wrapped) return std::unexpected(wrapped.error());
-  const uint64_t now_ms = keyfile::NowMs();
+  const uint64_t now_ms = static_cast<uint64_t>(UnixNowMs());
   Bytes file;
   for (char c : kMagic) file.push_back(static_cast<std::byte>(c));
   file.push_back(static_cast<std::byte>(SuiteCode(suite)));

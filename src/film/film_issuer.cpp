@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "ledger/merkle.hpp"
@@ -18,24 +19,11 @@ using nlohmann::json;
 
 constexpr int kDefaultTierYears = 15;
 
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string Canonical(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string DateOf(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char out[16];
-  std::strftime(out, sizeof out, "%Y%m%d", &tm);
-  return out;
-}
+std::string DateOf(int64_t ms) { return FormatUtc(ms, "%Y%m%d"); }
 
 // Counted from the exam date; from today for an exam without one.
 Result<Retention> RetentionOfStudy(const catalog::StudyRecord& study, int tier_years,
@@ -147,7 +135,7 @@ FilmIssuer::FilmIssuer(archive::Archive& archive, ReportStore& reports, FilmStor
       log_(log),
       keys_(keys),
       options_(std::move(options)) {
-  if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  if (!options_.now_ms) options_.now_ms = UnixNowMs;
 }
 
 Result<Film> FilmIssuer::Issue(const std::string& tenant, std::string_view study_uid,

@@ -5,11 +5,12 @@
 #include <cairo.h>
 #include <pango/pangocairo.h>
 
-#include <ctime>
 #include <memory>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "core/time_text.hpp"
 
 namespace cf::film {
 namespace {
@@ -68,24 +69,10 @@ std::string PrintableSex(std::string_view sex) {
 
 // Times are printed in UTC and say so: the paper must not depend on the
 // time zone of the machine that printed it.
-std::string PrintableTime(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
-  return text;
-}
+std::string PrintableTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M UTC"); }
 
 // cairo's PDF metadata dates are ISO 8601.
-std::string MetadataTime(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string MetadataTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
 cairo_status_t AppendTo(void* closure, const unsigned char* data, unsigned int length) {
   auto* out = static_cast<Bytes*>(closure);

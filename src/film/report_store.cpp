@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "catalog/sqlite_db.hpp"
+#include "core/time_text.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/instance.hpp"
@@ -52,12 +53,6 @@ CREATE TRIGGER report_versions_append_only_delete BEFORE DELETE ON report_versio
 BEGIN SELECT RAISE(ABORT, 'report versions are append-only'); END;
 )sql",
 };
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The stored canonical JSON back into content (it was written by
 // CanonicalContent, so it is well-formed).
@@ -206,7 +201,7 @@ Result<Report> ReportStore::Impl::SubmitLocked(const NewReportVersion& in) {
     row = std::move(*found);
   }
 
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   int next = 1;
   if (row) {
     if (auto r = LoadVersions(*row); !r) return std::unexpected(r.error());

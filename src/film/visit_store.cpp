@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "catalog/sqlite_db.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::film {
 namespace {
@@ -30,12 +31,6 @@ CREATE TABLE visits (
 CREATE INDEX visits_patient ON visits (tenant, patient_id, issuer, kind, visit_date);
 )sql",
 };
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Result<void> Validate(const Visit& v) {
   auto bad = [](const std::string& what) -> Result<void> {
@@ -103,7 +98,7 @@ Result<void> VisitStore::Record(const Visit& v) {
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, v.tenant).Bind(2, v.visit_id).Bind(3, v.patient_id);
   (*s)->Bind(4, v.issuer_of_patient_id).Bind(5, VisitKindName(v.kind)).Bind(6, v.date);
-  (*s)->Bind(7, v.received_by).Bind(8, NowMs());
+  (*s)->Bind(7, v.received_by).Bind(8, UnixNowMs());
   return (*s)->Run();
 }
 

@@ -30,4 +30,13 @@ Result<std::string> StringField(const nlohmann::json& body, std::string_view nam
   return it->get<std::string>();
 }
 
+Result<void> ReadStringFields(const nlohmann::json& body, std::initializer_list<StringSlot> slots) {
+  for (const StringSlot& slot : slots) {
+    auto value = StringField(body, slot.name, slot.required);
+    if (!value) return std::unexpected(value.error());
+    *slot.out = std::move(*value);
+  }
+  return {};
+}
+
 }  // namespace cf::http

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,14 @@ Result<nlohmann::json> JsonBody(const Request& req, std::string_view also = {});
 // required" when `required`); another type is kInvalidArgument.
 Result<std::string> StringField(const nlohmann::json& body, std::string_view name,
                                 bool required = false);
+
+// Several string members at once, each into its `out` (StringField's
+// rules); the first problem is returned.
+struct StringSlot {
+  std::string_view name;
+  std::string* out = nullptr;
+  bool required = false;
+};
+Result<void> ReadStringFields(const nlohmann::json& body, std::initializer_list<StringSlot> slots);
 
 }  // namespace cf::http

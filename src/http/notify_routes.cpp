@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
-#include <tuple>
 
 #include "audit/event.hpp"
 #include "core/time_text.hpp"
@@ -84,15 +83,15 @@ Result<notify::Notification> ParseMessage(const Request& req) {
   if (!body) return std::unexpected(body.error());
   notify::Notification n;
   n.tenant = req.tenant;
-  const std::tuple<const char*, std::string*, bool> fields[] = {
-      {"to", &n.recipient, true},       {"text", &n.body, true},
-      {"subject", &n.subject, false},   {"kind", &n.kind, false},
-      {"provider", &n.provider, false}, {"idempotency_key", &n.idempotency_key, false},
-      {"film_id", &n.film_id, false}};
-  for (const auto& [name, field, required] : fields) {
-    auto value = StringField(*body, name, required);
-    if (!value) return std::unexpected(value.error());
-    *field = std::move(*value);
+  if (auto r = ReadStringFields(*body, {{"to", &n.recipient, true},
+                                        {"text", &n.body, true},
+                                        {"subject", &n.subject},
+                                        {"kind", &n.kind},
+                                        {"provider", &n.provider},
+                                        {"idempotency_key", &n.idempotency_key},
+                                        {"film_id", &n.film_id}});
+      !r) {
+    return std::unexpected(r.error());
   }
   if (n.kind.empty()) n.kind = "test";
   return n;

@@ -15,6 +15,7 @@
 
 #include "access/access.hpp"
 #include "audit/audit_log.hpp"
+#include "core/time_text.hpp"
 #include "crypto/base64.hpp"
 #include "film/film_store.hpp"
 #include "http/blocking.hpp"
@@ -38,12 +39,6 @@ using nlohmann::json;
 
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kHourMs = 3'600'000;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 json OptionalMs(const std::optional<int64_t>& value) {
   return value ? json(*value) : json(nullptr);
@@ -113,7 +108,7 @@ Result<int64_t> CountField(const json& body, std::string_view name, int64_t fall
 // now plus `count` units of `unit_ms` (the route's own member).
 Result<int64_t> ExpiryOf(const json& body, std::string_view count_name, int64_t fallback,
                          int64_t max, int64_t unit_ms) {
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   if (const auto at = body.find("expires_at_ms"); at != body.end() && !at->is_null()) {
     if (!at->is_number_integer() || at->get<int64_t>() <= now ||
         at->get<int64_t>() > now + max * unit_ms) {
@@ -295,7 +290,7 @@ awaitable<Response> CreateDoctorShare(const ApiContext& ctx, const Request& req)
   auto recipient = StringField(*body, "recipient");
   if (!recipient) co_return Problem(recipient.error());
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
-    const auto lifetime = std::chrono::seconds((*expires - NowMs() + 999) / 1000);
+    const auto lifetime = std::chrono::seconds((*expires - UnixNowMs() + 999) / 1000);
     auto issued =
         ctx.access->CreateDoctorShare(*req.principal, *factor, *value, lifetime, *recipient);
     if (!issued) return std::unexpected(issued.error());

@@ -35,26 +35,22 @@ Result<film::Visit> VisitOf(const Request& req) {
   film::Visit v;
   v.tenant = req.tenant;
   v.received_by = req.principal != nullptr ? req.principal->Actor() : "test";
-  auto field = [&](const char* name, std::string& out, bool required) -> Result<void> {
-    auto value = StringField(*body, name, required);
-    if (!value) return std::unexpected(value.error());
-    out = std::move(*value);
-    return {};
-  };
   std::string kind;
-  for (auto r :
-       {field("visit_id", v.visit_id, true), field("patient_id", v.patient_id, true),
-        field("issuer_of_patient_id", v.issuer_of_patient_id, false), field("kind", kind, true)}) {
-    if (!r) return std::unexpected(r.error());
+  if (auto r = ReadStringFields(*body, {{"visit_id", &v.visit_id, true},
+                                        {"patient_id", &v.patient_id, true},
+                                        {"issuer_of_patient_id", &v.issuer_of_patient_id},
+                                        {"kind", &kind, true}});
+      !r) {
+    return std::unexpected(r.error());
   }
   const auto parsed = film::ParseVisitKind(kind);
   if (!parsed) return Fail(ErrorCode::kInvalidArgument, "kind: \"outpatient\" or \"inpatient\"");
   v.kind = *parsed;
   // An outpatient visit has a date; an inpatient stay counts from its
   // discharge, unknown while the patient is in hospital.
+  const bool outpatient = v.kind == film::VisitKind::kOutpatient;
   std::string date;
-  if (auto r = field(v.kind == film::VisitKind::kOutpatient ? "date" : "discharged", date,
-                     v.kind == film::VisitKind::kOutpatient);
+  if (auto r = ReadStringFields(*body, {{outpatient ? "date" : "discharged", &date, outpatient}});
       !r) {
     return std::unexpected(r.error());
   }

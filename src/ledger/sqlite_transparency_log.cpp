@@ -12,6 +12,7 @@
 #include <string>
 
 #include "catalog/sqlite_db.hpp"
+#include "core/time_text.hpp"
 #include "ledger/sqlite_log_schema.hpp"
 #include "ledger/transparency_log.hpp"
 
@@ -35,12 +36,6 @@ std::optional<Hash> HashFrom(const Bytes& b) {
 }
 
 ByteView View(const Hash& h) { return std::as_bytes(std::span(h)); }
-
-int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Ends a write transaction: rolls back unless Commit() succeeded.
 class WriteTransaction {
@@ -71,7 +66,7 @@ class SqliteTransparencyLog final : public TransparencyLog, private NodeSource {
  public:
   SqliteTransparencyLog(Connection db, SqliteLogOptions options)
       : db_(std::move(db)), options_(std::move(options)) {
-    if (!options_.now_ms) options_.now_ms = SystemNowMs;
+    if (!options_.now_ms) options_.now_ms = UnixNowMs;
   }
 
   Result<uint64_t> Append(std::span<const ByteView> entries) override {
