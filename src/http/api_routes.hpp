@@ -23,6 +23,7 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
+class FilmPackager;
 }  // namespace cf::film
 
 namespace cf::http {
@@ -37,6 +38,7 @@ struct ApiContext {
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // PDFs of text reports (null: only the sent ones)
   film::VisitStore* visits = nullptr;      // visits and retention (null: no such routes)
+  film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

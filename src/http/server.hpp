@@ -26,6 +26,7 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
+class FilmPackager;
 }  // namespace cf::film
 namespace cf::audit {
 class AuditLog;
@@ -79,6 +80,8 @@ struct ServerOptions {
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
   film::VisitStore* visits = nullptr;      // visits for retention (borrowed; may be null)
+  // Film packages (borrowed); null: no GET /api/films/{film}/package.
+  film::FilmPackager* packager = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -24,7 +24,9 @@ void RegisterCompact(CLI::App& app, Runner& run);
 void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
 void RegisterSql(CLI::App& app, Runner& run);
 void RegisterLedger(CLI::App& app, Runner& run);  // append, show, check, prove
-void RegisterKeys(CLI::App& app, Runner& run);  // list, rotate, reencrypt, retire
+void RegisterKeys(CLI::App& app, Runner& run);    // list, rotate, reencrypt, retire
+void RegisterFilm(CLI::App& app, Runner& run);    // package
+void RegisterVerify(CLI::App& app, Runner& run);  // offline check of a film package
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

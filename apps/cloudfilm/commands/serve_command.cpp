@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "dimse/scp_server.hpp"
+#include "film/film_package.hpp"
 #include "http/server.hpp"
 
 namespace cf::app {
@@ -114,6 +115,9 @@ int RunServe(const Config& config) {
   web.issuer = &issuer;
   web.printer = &printer;
   web.visits = film_parts->visits.get();
+  film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
+                              config.data / "tmp" / "packages");
+  web.packager = &packager;
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

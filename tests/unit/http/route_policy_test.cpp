@@ -76,6 +76,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/films", Permission::kWriteReports},
         {"GET /api/films", Permission::kReadImages},
         {"GET /api/films/{film}", Permission::kReadImages},
+        {"GET /api/films/{film}/package", Permission::kReadImages},
         {"GET /verify/films/{film}", Permission::kPublic},
         {"GET /api/reports", Permission::kReadImages},
         {"GET /api/reports/{report}", Permission::kReadImages},
@@ -156,7 +157,8 @@ class RoutePolicyTest : public ::testing::Test {
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
-                                films_.issuer.get()});
+                                films_.issuer.get(), /*printer=*/nullptr, /*visits=*/nullptr,
+                                films_.packager.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
