@@ -13,6 +13,7 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <set>
 
@@ -64,6 +65,24 @@ Result<std::vector<std::string>> FileIdsOf(DcmFileFormat& file) {
   return out;
 }
 
+// DCMTK's condition says which rule failed ("Storage media application
+// profile violated"); its log, which we keep quiet, says more. The transfer
+// syntax is what most often keeps an object out of the General Purpose
+// profile, so the reason names it.
+std::string ExclusionReason(const OFCondition& status, const std::filesystem::path& file) {
+  std::string reason = status.text();
+  DcmFileFormat meta;
+  if (meta.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly)
+          .bad()) {
+    return reason + " (no readable file meta)";
+  }
+  OFString ts;
+  if (meta.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).bad() || ts.empty()) {
+    return reason + " (no file meta: a raw dataset)";
+  }
+  return reason + " (transfer syntax " + ts.c_str() + ")";
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> ReadDicomdirFileIds(const std::filesystem::path& dicomdir) {
@@ -86,6 +105,9 @@ Result<std::vector<std::string>> ReadDicomdirFileIds(ByteView dicomdir) {
 Result<std::vector<DicomdirExclusion>> WriteDicomdir(const std::filesystem::path& root,
                                                      const std::vector<std::string>& file_ids,
                                                      std::string_view file_set_id) {
+  // DicomDirInterface narrates every file at INFO level; problems come back
+  // as conditions (quiet as in dcmtk_read.cpp).
+  OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL);
   DicomDirInterface dir;
   const std::filesystem::path target = root / "DICOMDIR";
   OFCondition status =
@@ -105,7 +127,7 @@ Result<std::vector<DicomdirExclusion>> WriteDicomdir(const std::filesystem::path
     // DicomDirInterface takes the file ID with the platform's separator,
     // relative to the directory it is given.
     status = dir.addDicomFile(OFFilename(id.c_str()), OFFilename(root.c_str()));
-    if (status.bad()) excluded.push_back({id, status.text()});
+    if (status.bad()) excluded.push_back({id, ExclusionReason(status, root / id)});
   }
   status = dir.writeDicomDir();
   if (status.bad()) {

@@ -120,6 +120,20 @@ FilmPackager::FilmPackager(archive::Archive& archive, ReportStore& reports,
       keys_(keys),
       work_dir_(std::move(work_dir)) {}
 
+int FilmPackager::RemoveLeftovers(std::chrono::seconds min_age) {
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - min_age;
+  int removed = 0;
+  for (const auto& e : fs::directory_iterator(work_dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    const bool ours = name.starts_with("staging-") || name.starts_with("package-");
+    if (!ours || e.last_write_time(ec) > cutoff || ec) continue;
+    if (fs::remove_all(e.path(), ec) > 0 && !ec) ++removed;
+  }
+  if (removed > 0) log::Info("film.package_leftovers_removed", {{"entries", removed}});
+  return removed;
+}
+
 Result<fs::path> FilmPackager::WriteTemporary(const Film& film) {
   const fs::path out = work_dir_ / ("package-" + crypto::RandomHex(8) + ".zip");
   auto written = Write(film, out);

@@ -16,6 +16,7 @@
 // calls block.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -63,6 +64,12 @@ class FilmPackager {
   // Writes the package to a new file in `work_dir` and returns its path;
   // the caller removes it (an HTTP download unlinks it once open).
   Result<std::filesystem::path> WriteTemporary(const Film& film);
+
+  // Removes what a crash left in `work_dir` (staging folders, temporary
+  // packages: patient data in clear) when it was last written to more than
+  // `min_age` ago, so that a package being written by another process is
+  // left alone. Returns how many entries were removed.
+  int RemoveLeftovers(std::chrono::seconds min_age);
 
  private:
   archive::Archive& archive_;

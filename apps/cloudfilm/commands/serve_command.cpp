@@ -5,6 +5,7 @@
 // already durable, so even a SIGKILL loses nothing acknowledged.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -118,6 +119,8 @@ int RunServe(const Config& config) {
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
                               config.data / "tmp" / "packages");
   web.packager = &packager;
+  // A crash while a package was written leaves patient data in clear there.
+  packager.RemoveLeftovers(std::chrono::hours(1));
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/dicomdir.hpp"
 #include "film/package_layout.hpp"
@@ -53,9 +54,10 @@ Members ReadZip(const fs::path& zip) {
 
 // What a forger does: rewrites the ZIP (with correct CRCs) around the
 // members as they want them.
-void WriteZip(const fs::path& zip, const Members& members) {
+void WriteZip(const fs::path& zip, const Members& members, bool store = false) {
   struct archive* a = archive_write_new();
   archive_write_set_format_zip(a);
+  if (store) archive_write_zip_set_compression_store(a);
   ASSERT_EQ(archive_write_open_filename(a, zip.c_str()), ARCHIVE_OK);
   for (const auto& [name, data] : members) {
     struct archive_entry* entry = archive_entry_new();
@@ -263,6 +265,24 @@ TEST_F(FilmPackageTest, ChangingAnyByteOfAnyMemberFailsNamingThatMember) {
   }
 }
 
+TEST_F(FilmPackageTest, AByteFlippedInTheZipFileItselfFailsNamingTheMember) {
+  // Not a forger who rewrites the ZIP: damage (or a hex editor) that
+  // leaves the member's CRC wrong. Stored members, to find the bytes.
+  const fs::path stored = dir_.Path() / "stored.zip";
+  WriteZip(stored, members_, /*store=*/true);
+  auto bytes = ReadFile(stored, 1 << 24);
+  ASSERT_TRUE(bytes);
+  const std::string text(AsChars(*bytes));
+  const size_t at = text.find("CLOUDFILM FILM PACKAGE");
+  ASSERT_NE(at, std::string::npos);
+  (*bytes)[at + 3] ^= std::byte{0x20};
+  { std::ofstream(stored, std::ios::binary | std::ios::trunc) << AsChars(*bytes); }
+  auto check = VerifyPackage(stored);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_FALSE(check->Ok());
+  EXPECT_TRUE(NamesMember(*check, "README.txt")) << AllFailures(*check);
+}
+
 TEST_F(FilmPackageTest, AChangedObjectFailsWithTheManifestsAndTheActualHash) {
   Members altered = members_;
   Bytes& dicom = MemberOf(altered, "DICOM/S0001/I0002");
@@ -365,6 +385,62 @@ TEST_F(FilmPackageTest, ATreeHeadSignedByAnotherKeyFails) {
                           "log/tree-head.json: its signature does not verify with "
                           "log/log-key.pem"))
       << AllFailures(check);
+}
+
+TEST_F(FilmPackageTest, AnObjectTheProfileRefusesIsShippedOutsideTheDicomdirWithItsReason) {
+  // A raw dataset (no file meta, as some old modalities send): the General
+  // Purpose profile cannot index it, the package still carries it.
+  auto raw = cf::testing::DicomBuilder()
+                 .Study("1.2.9.3")
+                 .Series("1.2.9.3.1")
+                 .Sop("1.2.9.3.1.1")
+                 .Patient("P-77", "Wang^Fang")
+                 .Pixels(8, 8)
+                 .WithoutFileMeta()
+                 .Build();
+  ASSERT_TRUE(archive_.archive->Ingest(raw, {"test", "", "ruijin"}));
+  Store("1.2.9.3", "1.2.9.3.1", "1.2.9.3.1.2");
+  auto film = films_.issuer->Issue("ruijin", "1.2.9.3", "dr.li");
+  ASSERT_TRUE(film) << film.error().message;
+  const fs::path zip = dir_.Path() / "raw.zip";
+  auto summary = films_.packager->Write(*film, zip);
+  ASSERT_TRUE(summary) << summary.error().message;
+  auto layout = LayoutOf(film->manifest);
+  ASSERT_TRUE(layout);
+  ASSERT_EQ(layout->objects.size(), 2u);
+  const bool raw_first = layout->objects[0].sop_uid == "1.2.9.3.1.1";
+  const std::string raw_member = layout->objects[raw_first ? 0 : 1].member;
+  const std::string other_member = layout->objects[raw_first ? 1 : 0].member;
+  ASSERT_EQ(summary->not_indexed.size(), 1u);
+  EXPECT_EQ(summary->not_indexed[0].member, raw_member);
+  EXPECT_NE(summary->not_indexed[0].reason.find("meta"), std::string::npos)
+      << summary->not_indexed[0].reason;
+  Members members = ReadZip(zip);
+  EXPECT_EQ(MemberOf(members, raw_member), raw);
+  auto ids = dicom::ReadDicomdirFileIds(ByteView(MemberOf(members, "DICOMDIR")));
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, std::vector<std::string>{other_member});
+  EXPECT_NE(Text(MemberOf(members, "README.txt")).find(raw_member + ": "), std::string::npos);
+  auto check = VerifyPackage(zip);
+  ASSERT_TRUE(check);
+  EXPECT_TRUE(check->Ok()) << AllFailures(*check);
+}
+
+TEST_F(FilmPackageTest, LeftoversOfACrashAreRemovedButNotAPackageBeingWritten) {
+  const fs::path work = dir_.Path() / "films" / "tmp";
+  fs::create_directories(work / "staging-old" / "DICOM");
+  fs::create_directories(work / "staging-new");
+  { std::ofstream(work / "package-old.zip") << "PK"; }
+  { std::ofstream(work / "unrelated") << "kept"; }
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  fs::last_write_time(work / "staging-old", old);
+  fs::last_write_time(work / "package-old.zip", old);
+  fs::last_write_time(work / "unrelated", old);
+  EXPECT_EQ(films_.packager->RemoveLeftovers(std::chrono::hours(1)), 2);
+  EXPECT_FALSE(fs::exists(work / "staging-old"));
+  EXPECT_FALSE(fs::exists(work / "package-old.zip"));
+  EXPECT_TRUE(fs::exists(work / "staging-new"));
+  EXPECT_TRUE(fs::exists(work / "unrelated"));
 }
 
 TEST_F(FilmPackageTest, AnUnreadablePackageIsAnErrorNotAFailure) {
