@@ -78,8 +78,8 @@ int RunVerify(const VerifyArgs& args) {
     return c.Ok() ? kVerified : kFailed;
   }
   for (const auto& f : c.failures) std::cout << "FAILED: " << f << "\n";
-  for (const auto& n : c.notes) std::cout << "note: " << n << "\n";
   if (!c.Ok()) {
+    for (const auto& n : c.notes) std::cout << "note: " << n << "\n";
     std::cout << "NOT VERIFIED: " << c.failures.size() << " check(s) failed\n";
     return kFailed;
   }
@@ -91,6 +91,7 @@ int RunVerify(const VerifyArgs& args) {
             << "recorded in the transparency log at index " << c.ledger_index << " of "
             << c.tree_size << " (tree head of " << Rfc3339Utc(c.tree_head_ms) << ", log key "
             << c.log_key_id << (c.log_key_trusted ? ", trusted" : ", self-asserted") << ")\n";
+  for (const auto& n : c.notes) std::cout << "note: " << n << "\n";
   return kVerified;
 }
 
