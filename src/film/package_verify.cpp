@@ -66,7 +66,7 @@ class Checker {
     }
     return false;
   }
-  void CheckContents(const crypto::VerifyingKey* key);
+  void CheckContents(const crypto::VerifyingKey* key, const std::string& manifest_sha256);
   void CheckObjects(const PackageLayout& layout);
   void CheckReports(const PackageLayout& layout);
   void CheckDicomdir(const PackageLayout& layout);
@@ -149,7 +149,7 @@ const Member* Checker::Need(std::string_view name) {
   return &it->second;
 }
 
-void Checker::CheckContents(const crypto::VerifyingKey* key) {
+void Checker::CheckContents(const crypto::VerifyingKey* key, const std::string& manifest_sha256) {
   const Member* contents = Need(kContentsMember);
   const Member* sig = Need(kContentsSigMember);
   if (contents == nullptr) return;
@@ -166,6 +166,11 @@ void Checker::CheckContents(const crypto::VerifyingKey* key) {
   if (c.value("film_id", "") != check_.film_id) {
     Failure(std::string(kContentsMember) + ": lists the members of film " +
             c.value("film_id", "?") + ", not of " + check_.film_id);
+  }
+  if (!manifest_sha256.empty() && c.value("manifest_sha256", "") != manifest_sha256) {
+    Failure(std::string(kContentsMember) + ": names manifest SHA-256 " +
+            c.value("manifest_sha256", "?") + ", " + std::string(kManifestMember) + " has " +
+            manifest_sha256);
   }
   std::set<std::string, std::less<>> listed;
   for (const json& m : c["members"]) {
@@ -378,6 +383,7 @@ PackageCheck Checker::Check() {
       check_.film_id = layout->film_id;
       check_.hospital = layout->tenant;
       check_.issued_at_ms = layout->issued_at_ms;
+      check_.supersedes = layout->supersedes;
       check_.signature_suite = layout->suite;
     }
   }
@@ -410,7 +416,7 @@ PackageCheck Checker::Check() {
                            ") is the package's own word: compare it with the key the hospital "
                            "publishes, or pass that key with --trust-key");
   }
-  CheckContents(key ? &*key : nullptr);
+  CheckContents(key ? &*key : nullptr, manifest != nullptr ? manifest->sha256 : std::string());
   if (layout) {
     CheckObjects(*layout);
     CheckReports(*layout);

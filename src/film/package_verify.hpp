@@ -38,6 +38,7 @@ struct PackageCheck {
   std::string film_id;
   std::string hospital;  // the tenant code
   int64_t issued_at_ms = 0;
+  std::string supersedes;  // the earlier film of the exam this one replaces, if any
   std::string signature_suite;
   std::string signing_key_id;
   bool signing_key_trusted = false;  // one of the trusted keys

@@ -65,6 +65,7 @@ int RunVerify(const VerifyArgs& args) {
                           {"hospital", c.hospital},
                           {"issued_at", Rfc3339Utc(c.issued_at_ms)},
                           {"issued_at_ms", c.issued_at_ms},
+                          {"supersedes", c.supersedes},
                           {"signature_suite", c.signature_suite},
                           {"signing_key_id", c.signing_key_id},
                           {"signing_key_trusted", c.signing_key_trusted},
@@ -86,6 +87,7 @@ int RunVerify(const VerifyArgs& args) {
   std::cout << "film " << c.film_id << ": issued by " << c.hospital << " at "
             << Rfc3339Utc(c.issued_at_ms) << ", " << c.objects << " objects, " << c.report_versions
             << " report versions, unaltered\n"
+            << (c.supersedes.empty() ? "" : "it replaces the earlier film " + c.supersedes + "\n")
             << "signed with " << c.signature_suite << " key " << c.signing_key_id
             << (c.signing_key_trusted ? " (trusted)" : " (self-asserted)") << "\n"
             << "recorded in the transparency log at index " << c.ledger_index << " of "

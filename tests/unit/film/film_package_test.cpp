@@ -443,6 +443,28 @@ TEST_F(FilmPackageTest, LeftoversOfACrashAreRemovedButNotAPackageBeingWritten) {
   EXPECT_TRUE(fs::exists(work / "unrelated"));
 }
 
+TEST_F(FilmPackageTest, AnAmendedFilmsPackageSaysWhichFilmItReplaces) {
+  ASSERT_TRUE(FileReport("1.2.9.1", ReportStatus::kAmended, {}));
+  auto amended = films_.issuer->Issue("ruijin", "1.2.9.1", "dr.li");
+  ASSERT_TRUE(amended);
+  ASSERT_EQ(amended->supersedes, film_.id);
+  const fs::path zip = dir_.Path() / "amended.zip";
+  ASSERT_TRUE(films_.packager->Write(*amended, zip));
+  auto check = VerifyPackage(zip);
+  ASSERT_TRUE(check);
+  EXPECT_TRUE(check->Ok()) << AllFailures(*check);
+  EXPECT_EQ(check->supersedes, film_.id);
+  EXPECT_EQ(check->report_versions, 3u);
+  // The first film, packaged again now, proves its entry in the grown log.
+  const fs::path first_zip = dir_.Path() / "first-again.zip";
+  ASSERT_TRUE(films_.packager->Write(film_, first_zip));
+  auto first = VerifyPackage(first_zip);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->Ok()) << AllFailures(*first);
+  EXPECT_EQ(first->tree_size, 3u);
+  EXPECT_EQ(first->ledger_index, film_.ledger_index);
+}
+
 TEST_F(FilmPackageTest, AnUnreadablePackageIsAnErrorNotAFailure) {
   EXPECT_EQ(VerifyPackage(dir_.Path() / "nothing.zip").error().code, ErrorCode::kInvalidArgument);
   const fs::path not_zip = dir_.Path() / "not.zip";
