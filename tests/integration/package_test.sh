@@ -57,6 +57,8 @@ check_eq "named film-<id>.zip" "attachment; filename=\"film-$FILM.zip\"" \
   "$(tr -d '\r' <"$WORK/pkg.hdr" | awk -F': ' 'tolower($1) == "content-disposition" { print $2 }')"
 check_eq "another hospital's doctor gets 404" 404 \
   "$(curl -q -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $HS" "$BASE/api/films/$FILM/package")"
+check_eq "an unknown film: 404" 404 \
+  "$(as -o /dev/null -w '%{http_code}' "$BASE/api/films/00112233445566778899aabbccddeeff/package")"
 check_eq "without an account: 401" 401 "$(curl -q -s -o /dev/null -w '%{http_code}' "$BASE/api/films/$FILM/package")"
 check_eq "the download is in the audit trail" download \
   "$(curl -s "$BASE/api/audit?actor=dr.li&limit=100" | jq -r '[.events[] | select(.route == "/api/films/{film}/package")][0].action')"
@@ -84,6 +86,9 @@ check_eq "every DICOM file hashes to its manifest value (sha256sum)" 0 "$bad"
 check "openssl verifies manifest.sig with signing-key.pem, as README.txt says" \
   openssl pkeyutl -verify -pubin -inkey "$WORK/unzipped/signing-key.pem" -rawin \
   -in "$WORK/unzipped/manifest.json" -sigfile "$WORK/unzipped/manifest.sig"
+
+check "the package's tree head is one the log's own check accepts" "$CLOUDFILM" ledger check \
+  "${CONFIG[@]}" --data "$WORK/data" --tree-head "$WORK/unzipped/log/tree-head.json"
 
 # Offline verification.
 set +e
