@@ -416,13 +416,14 @@ PackageCheck Checker::Check() {
                            ") is the package's own word: compare it with the key the hospital "
                            "publishes, or pass that key with --trust-key");
   }
-  CheckContents(key ? &*key : nullptr, manifest != nullptr ? manifest->sha256 : std::string());
+  // What the signed manifest says first, then the members it does not cover.
   if (layout) {
     CheckObjects(*layout);
     CheckReports(*layout);
     CheckDicomdir(*layout);
     CheckLog(*layout, manifest->sha256);
   }
+  CheckContents(key ? &*key : nullptr, manifest != nullptr ? manifest->sha256 : std::string());
   return std::move(check_);
 }
 
