@@ -160,11 +160,13 @@ Result<PackageSummary> FilmPackager::Write(const Film& film, const fs::path& out
   for (const auto& o : layout->objects) {
     auto record = archive_.GetInstanceVersion(scope, o.sop_uid, o.version);
     if (!record) return std::unexpected(record.error());
+    // ReadBlob checks the bytes against the record's SHA-256; the record
+    // must be the one the manifest lists.
+    if (record->sha256_hex != o.sha256) {
+      return Fail(ErrorCode::kInternal, "a stored object no longer has its manifest hash");
+    }
     auto bytes = archive_.ReadBlob(*record);
     if (!bytes) return std::unexpected(bytes.error());
-    if (crypto::ToHex(crypto::Sha256(*bytes)) != o.sha256) {
-      return Fail(ErrorCode::kInternal, "a stored object no longer hashes to its manifest value");
-    }
     if (auto w = WriteWhole(staging / o.member, *bytes); !w) return std::unexpected(w.error());
     file_ids.push_back(o.member);
   }
