@@ -20,8 +20,9 @@ PACKAGES=(
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
   # pdftotext/pdfinfo read printed reports back in the tests
   poppler-utils
-  # Info-ZIP's unzip: what a court or hospital lists a film package with (tests/integration/package_test.sh)
-  unzip
+  # Info-ZIP's unzip and zip: what a court or hospital lists a film package with, and
+  # re-zips it with (tests/integration/package_test.sh)
+  unzip zip
   # a real syslog collector (TCP, UDP, and TLS with the OpenSSL driver) for the audit export test
   rsyslog rsyslog-openssl
   # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),

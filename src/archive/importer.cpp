@@ -86,20 +86,23 @@ std::string Upper(std::string s) {
 // nullopt when there is none (or it cannot be read: then every entry is
 // tried, as for any ZIP).
 std::optional<std::set<std::string>> RootDicomdirIds(const fs::path& zip) {
-  constexpr la_int64_t kMaxDicomdir = 64 << 20;
+  constexpr size_t kMaxDicomdir = 64 << 20;
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) return std::nullopt;
   struct archive_entry* entry = nullptr;
   while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
     if (archive_entry_filetype(entry) != AE_IFREG ||
-        Upper(archive_entry_pathname(entry)) != "DICOMDIR" ||
-        archive_entry_size(entry) > kMaxDicomdir) {
+        Upper(archive_entry_pathname(entry)) != "DICOMDIR") {
       continue;
     }
-    Bytes data(static_cast<size_t>(archive_entry_size(entry)));
-    if (archive_read_data(r.a, data.data(), data.size()) != static_cast<la_ssize_t>(data.size())) {
-      return std::nullopt;
+    // Read to the end: a streamed ZIP entry need not state its size.
+    Bytes data;
+    char buf[1 << 16];
+    for (la_ssize_t n; (n = archive_read_data(r.a, buf, sizeof buf)) != 0;) {
+      if (n < 0 || data.size() + static_cast<size_t>(n) > kMaxDicomdir) return std::nullopt;
+      const auto* p = reinterpret_cast<const std::byte*>(buf);
+      data.insert(data.end(), p, p + n);
     }
     auto ids = dicom::ReadDicomdirFileIds(ByteView(data));
     if (!ids) return std::nullopt;

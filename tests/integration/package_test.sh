@@ -179,4 +179,14 @@ check "cloudfilm import of the package into a fresh data folder" "$CLOUDFILM" im
 check_eq "stores every object with the manifest's hashes" \
   "$(jq -r '[.content.objects[].sha256] | sort | join(" ")' "$WORK/unzipped/manifest.json")" \
   "$("$CLOUDFILM" sql "${CONFIG[@]}" --data "$WORK/fresh" "SELECT sha256 FROM instances ORDER BY sha256" | tr '\n' ' ' | sed 's/ $//')"
+
+# Unzipped and zipped again by Info-ZIP (other order, folder entries): still
+# the same package, and still media for import.
+(cd "$WORK/unzipped" && zip -q -r -X "$WORK/rezipped.zip" .)
+check "a package unzipped and zipped again still verifies" "$CLOUDFILM" verify "$WORK/rezipped.zip" \
+  --trust-key "$WORK/ruijin.pem"
+check "and imports like the original" "$CLOUDFILM" import "${CONFIG[@]}" --data "$WORK/fresh2" \
+  --tenant ruijin -q "$WORK/rezipped.zip"
+check_eq "every object, nothing else" 4 \
+  "$("$CLOUDFILM" sql "${CONFIG[@]}" --data "$WORK/fresh2" "SELECT count(*) FROM instances")"
 finish
