@@ -101,6 +101,10 @@ check "and says who issued it and that it is unaltered" grep -q \
 check "and that the key is only the package's word" grep -q "signing-key.pem (key .*) is the package's own word" "$WORK/verify.out"
 check "with the hospital's key trusted: exit 0, (trusted)" bash -c \
   "'$CLOUDFILM' verify '$WORK/film.zip' --trust-key '$WORK/ruijin.pem' | grep -q '(trusted)'"
+"$CLOUDFILM" ledger show --public-key "${CONFIG[@]}" --data "$WORK/data" >"$WORK/log.pem"
+check "with the hospital's and the published log key trusted: nothing rests on the package's word" bash -c \
+  "'$CLOUDFILM' verify '$WORK/film.zip' --trust-key '$WORK/ruijin.pem' --trust-key '$WORK/log.pem' >'$WORK/trusted.out' &&
+   grep -q ', trusted)' '$WORK/trusted.out' && ! grep -q '^note:' '$WORK/trusted.out'"
 set +e
 "$CLOUDFILM" verify "$WORK/film.zip" --trust-key "$WORK/huashan.pem" >"$WORK/wrong-key.out" 2>&1
 rc=$?
