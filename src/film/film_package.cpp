@@ -96,15 +96,25 @@ std::string Readme(const PackageLayout& layout, const Film& film,
   return text;
 }
 
-// The one place a package looks a report version's PDF up. Today: the
+// A report version's PDF as a package carries it.
+struct PackagedPdf {
+  Bytes bytes;
+  bool rendered = false;  // printed by the platform from the text
+};
+
+// The one place a package looks a report version's PDF up: the
 // department's own, whose SHA-256 the canonical content (and so the signed
-// manifest) holds. A PDF rendered from a text report (report_pdf.hpp) is
-// not covered by the manifest: adding one here needs its own member name
-// and its own rule in package_verify.cpp, which refuses a PDF the content
-// does not name.
-Result<std::optional<Bytes>> PackagedPdf(const Report& /*report*/, const ReportVersion& version) {
-  if (version.content.pdf.empty()) return std::optional<Bytes>();
-  return std::optional<Bytes>(version.content.pdf);
+// manifest) holds; otherwise, with a printer, one printed from the signed
+// text. A printed PDF is the platform's rendering, not something the
+// hospital signed: it gets its own member name, and the verifier holds it
+// only to contents.json (package_verify.cpp).
+Result<std::optional<PackagedPdf>> PdfOf(ReportPrinter* printer, const catalog::Scope& scope,
+                                         const Report& report, const ReportVersion& version) {
+  if (!version.content.pdf.empty()) return PackagedPdf{version.content.pdf, false};
+  if (printer == nullptr) return std::optional<PackagedPdf>();
+  auto printed = printer->Pdf(scope, report, version);
+  if (!printed) return std::unexpected(printed.error());
+  return PackagedPdf{std::move(*printed), true};
 }
 
 }  // namespace
@@ -113,12 +123,13 @@ std::string PackageFileName(const Film& film) { return "film-" + film.id + ".zip
 
 FilmPackager::FilmPackager(archive::Archive& archive, ReportStore& reports,
                            ledger::TransparencyLog& log, crypto::SigningKeyStore& keys,
-                           fs::path work_dir)
+                           fs::path work_dir, ReportPrinter* printer)
     : archive_(archive),
       reports_(reports),
       log_(log),
       keys_(keys),
-      work_dir_(std::move(work_dir)) {}
+      work_dir_(std::move(work_dir)),
+      printer_(printer) {}
 
 int FilmPackager::RemoveLeftovers(std::chrono::seconds min_age) {
   std::error_code ec;
@@ -188,7 +199,18 @@ Result<PackageSummary> FilmPackager::Write(const Film& film, const fs::path& out
   // The log: the film's entry, a head covering it, the proof between them.
   auto entry = log_.Entry(film.ledger_index);
   if (!entry) return std::unexpected(entry.error());
-  auto head = log_.TreeHead();
+  // As FilmIssuer::Verify: a head a TSA stamped, when one covers the film,
+  // so that the package dates the film on the TSA's word; else the latest.
+  auto stamped = log_.LatestStampedHead();
+  if (!stamped) return std::unexpected(stamped.error());
+  std::optional<ledger::TreeHeadTimestamp> stamp;
+  Result<ledger::SignedTreeHead> head = std::unexpected(Error{ErrorCode::kInternal, ""});
+  if (*stamped && (*stamped)->head.head.tree_size > film.ledger_index) {
+    head = (*stamped)->head;
+    stamp = (*stamped)->stamp;
+  } else {
+    head = log_.TreeHead();
+  }
   if (!head) return std::unexpected(head.error());
   auto proof = log_.InclusionProof(film.ledger_index, head->head.tree_size);
   if (!proof) return std::unexpected(proof.error());
@@ -220,6 +242,11 @@ Result<PackageSummary> FilmPackager::Write(const Film& film, const fs::path& out
         add(kLogKeyMember, (*log_key)->public_key().ToPem())}) {
     if (!r) return std::unexpected(r.error());
   }
+  if (stamp) {
+    if (auto w = z.AddBytes(std::string(kTimestampMember), stamp->token); !w) {
+      return std::unexpected(w.error());
+    }
+  }
   for (const auto& r : layout->reports) {
     auto it = versions.find({r.report_id, r.version});
     if (it == versions.end()) return Fail(ErrorCode::kNotFound, "a report version is not held");
@@ -229,11 +256,12 @@ Result<PackageSummary> FilmPackager::Write(const Film& film, const fs::path& out
       return Fail(ErrorCode::kInternal, "a report version no longer hashes to its manifest value");
     }
     if (auto w = add(r.json_member, canonical); !w) return std::unexpected(w.error());
-    auto pdf = PackagedPdf(*report, *version);
+    auto pdf = PdfOf(printer_, scope, *report, *version);
     if (!pdf) return std::unexpected(pdf.error());
     if (*pdf) {
-      if (auto w = z.AddBytes(r.pdf_member, **pdf); !w) return std::unexpected(w.error());
-      ++summary.pdfs;
+      const std::string& member = (*pdf)->rendered ? r.rendered_member : r.pdf_member;
+      if (auto w = z.AddBytes(member, (*pdf)->bytes); !w) return std::unexpected(w.error());
+      ++((*pdf)->rendered ? summary.rendered_pdfs : summary.pdfs);
     }
     ++summary.report_versions;
   }

@@ -25,6 +25,7 @@
 #include "archive/archive.hpp"
 #include "crypto/signing_key_store.hpp"
 #include "film/film.hpp"
+#include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
 #include "ledger/transparency_log.hpp"
 
@@ -39,7 +40,8 @@ struct NotIndexed {
 struct PackageSummary {
   uint64_t objects = 0;
   uint64_t report_versions = 0;
-  uint64_t pdfs = 0;
+  uint64_t pdfs = 0;           // the departments' own
+  uint64_t rendered_pdfs = 0;  // printed from text reports
   uint64_t members = 0;
   std::vector<NotIndexed> not_indexed;
 };
@@ -49,9 +51,11 @@ class FilmPackager {
   // Borrows everything; all must outlive the packager. `log` must be able
   // to sign (a head covering the film's entry may need signing). `work_dir`
   // is created when missing; it holds patient data while a package is
-  // written (mode 0700).
+  // written (mode 0700). With `printer`, each report version that came as
+  // text also gets a PDF printed from it, for people.
   FilmPackager(archive::Archive& archive, ReportStore& reports, ledger::TransparencyLog& log,
-               crypto::SigningKeyStore& keys, std::filesystem::path work_dir);
+               crypto::SigningKeyStore& keys, std::filesystem::path work_dir,
+               ReportPrinter* printer = nullptr);
 
   // Writes the package of `film` (as FilmStore gave it) to `out`, through a
   // temporary file beside it renamed at the end, so that `out` is never
@@ -77,6 +81,7 @@ class FilmPackager {
   ledger::TransparencyLog& log_;
   crypto::SigningKeyStore& keys_;
   std::filesystem::path work_dir_;
+  ReportPrinter* printer_;
 };
 
 // The package's suggested file name: "film-<id>.zip".

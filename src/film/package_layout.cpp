@@ -67,6 +67,7 @@ Result<PackageLayout> LayoutOf(std::string_view manifest) {
       const std::string stem = fmt::format("reports/{}/v{}", report.report_id, report.version);
       report.json_member = stem + ".json";
       report.pdf_member = stem + ".pdf";
+      report.rendered_member = stem + ".rendered.pdf";
       layout.reports.push_back(std::move(report));
     }
   } catch (const json::exception& e) {

@@ -12,6 +12,9 @@
 //                       8 characters per component)
 //   reports/<report id>/v<version>.json  a report version's CanonicalContent
 //   reports/<report id>/v<version>.pdf   its PDF, when the content names one
+//   reports/<report id>/v<version>.rendered.pdf  otherwise, a PDF the
+//                       platform printed from the signed text (report_pdf.hpp):
+//                       for people; covered by contents.json, not the manifest
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,9 @@ inline constexpr std::string_view kLogEntryMember = "log/entry.json";     // the
 inline constexpr std::string_view kInclusionProofMember = "log/inclusion-proof.json";
 inline constexpr std::string_view kTreeHeadMember = "log/tree-head.json";
 inline constexpr std::string_view kLogKeyMember = "log/log-key.pem";
+// The TSA's RFC 3161 token (DER) of the tree head, when a time-stamping
+// authority has stamped a head that covers the film (ledger/timestamp.hpp).
+inline constexpr std::string_view kTimestampMember = "log/tree-head.tst";
 inline constexpr std::string_view kDicomdirMember = "DICOMDIR";
 // Every other member by its SHA-256, signed with the hospital's key: what
 // makes a changed README or DICOMDIR (which the manifest does not cover)
@@ -51,8 +57,9 @@ struct PackagedObject {
 };
 
 struct PackagedReport {
-  std::string json_member;  // "reports/<id>/v1.json"
-  std::string pdf_member;   // "reports/<id>/v1.pdf" (present only when the content names a PDF)
+  std::string json_member;      // "reports/<id>/v1.json"
+  std::string pdf_member;       // "reports/<id>/v1.pdf" (present only when the content names a PDF)
+  std::string rendered_member;  // "reports/<id>/v1.rendered.pdf" (may be present otherwise)
   std::string report_id;
   int version = 1;
   std::string sha256;  // of the canonical content, as the manifest lists it

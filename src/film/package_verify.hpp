@@ -8,7 +8,8 @@
 // signed manifest and contents.json do not cover, that the DICOMDIR
 // references only packaged DICOM files, that the log entry records this
 // film, that the inclusion proof leads from that entry to the signed tree
-// head's root, and that the tree head's signature verifies with the log key.
+// head's root, that the tree head's signature verifies with the log key,
+// and that a TSA's time-stamp, when the package has one, stamps that head.
 // Signatures and proofs are checked by crypto/signing.hpp and
 // ledger/merkle.hpp, the code that made them.
 //
@@ -49,6 +50,11 @@ struct PackageCheck {
   uint64_t ledger_index = 0;
   uint64_t tree_size = 0;
   int64_t tree_head_ms = 0;
+  // From log/tree-head.tst, when the package has one: the TSA's time, and
+  // whether its signature was checked (against the given TSA CA) or only
+  // its imprint.
+  int64_t timestamp_ms = 0;
+  bool timestamp_ca_checked = false;
 
   bool Ok() const { return failures.empty(); }
 };
@@ -56,7 +62,10 @@ struct PackageCheck {
 // Errors only for a package that cannot be read at all (no such file, not a
 // ZIP): kInvalidArgument. Everything found wrong in a readable package is a
 // failure in the result.
+// With `tsa_ca_file`, a packaged RFC 3161 token is checked up to that CA;
+// without, only that it stamps the packaged tree head.
 Result<PackageCheck> VerifyPackage(const std::filesystem::path& zip,
-                                   std::span<const crypto::VerifyingKey> trusted_keys = {});
+                                   std::span<const crypto::VerifyingKey> trusted_keys = {},
+                                   const std::filesystem::path& tsa_ca_file = {});
 
 }  // namespace cf::film

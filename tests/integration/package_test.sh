@@ -155,9 +155,15 @@ rc=$?
 set -e
 check_eq "a file that is not a package: exit 2" 2 "$rc"
 
-# The SM2 hospital's package.
-check "Huashan's SM2 package verifies with its key trusted" bash -c \
-  "'$CLOUDFILM' verify '$WORK/hs.zip' --trust-key '$WORK/huashan.pem' | grep -q 'signed with sm2 key .* (trusted)'"
+# The SM2 hospital's package; its report came as text, so the package
+# carries the PDF the platform prints from it, said to be the platform's.
+"$CLOUDFILM" verify "$WORK/hs.zip" --trust-key "$WORK/huashan.pem" >"$WORK/hs-verify.out"
+check "Huashan's SM2 package verifies with its key trusted" grep -q 'signed with sm2 key .* (trusted)' "$WORK/hs-verify.out"
+check "its text report is printed in the package" bash -c \
+  "unzip -p '$WORK/hs.zip' 'reports/*/v1.rendered.pdf' | pdftotext - - | grep -q '正常'"
+check "and verify says the printed PDF is the platform's, the text the hospital's" grep -q \
+  "note: reports/.*/v1.rendered.pdf was printed by the platform from reports/.*/v1.json, which is what the hospital signed" \
+  "$WORK/hs-verify.out"
 
 # The CLI writes the same package from the data folder.
 check "cloudfilm film package writes it" "$CLOUDFILM" film package "$FILM" --out "$WORK/cli.zip" \

@@ -33,8 +33,9 @@ int RunPackage(const Config& config, const FilmArgs& args) {
   // Operators act for every hospital of the folder, as `ledger` and `fsck` do.
   auto film = parts->films->GetAnyTenant(args.film_id);
   if (!film) return ReportError(film.error());
+  film::ReportPrinter printer(*rt->archive, parts->printer);
   film::FilmPackager packager(*rt->archive, **reports, *parts->log, *parts->keys,
-                              config.data / "tmp" / "packages");
+                              config.data / "tmp" / "packages", &printer);
   auto summary = packager.Write(*film, args.out);
   audit::Event event;
   event.tenant = film->tenant;
@@ -51,7 +52,7 @@ int RunPackage(const Config& config, const FilmArgs& args) {
   if (!summary) return ReportError(summary.error());
   std::cout << args.out << ": " << summary->members << " files, " << summary->objects
             << " objects, " << summary->report_versions << " report versions, " << summary->pdfs
-            << " PDFs\n";
+            << " PDFs sent, " << summary->rendered_pdfs << " printed\n";
   for (const auto& n : summary->not_indexed) {
     std::cout << "not in the DICOMDIR: " << n.member << ": " << n.reason << "\n";
   }

@@ -117,7 +117,7 @@ int RunServe(const Config& config) {
   web.printer = &printer;
   web.visits = film_parts->visits.get();
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
-                              config.data / "tmp" / "packages");
+                              config.data / "tmp" / "packages", &printer);
   web.packager = &packager;
   // A crash while a package was written leaves patient data in clear there.
   packager.RemoveLeftovers(std::chrono::hours(1));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm verify PACKAGE [--trust-key PEM ...] [--json]`: checks a film
+// `cloudfilm verify PACKAGE [--trust-key PEM ...] [--tsa-ca PEM] [--json]`: checks a film
 // package offline (film/package_verify.hpp); needs no data folder and no
 // network. Exit codes (docs/security.md, "Verification by anyone"):
 //
@@ -33,6 +33,7 @@ constexpr int kUnreadable = 2;
 struct VerifyArgs {
   std::string package;
   std::vector<std::string> trust_keys;
+  std::string tsa_ca;
   bool json = false;
 };
 
@@ -54,27 +55,31 @@ int RunVerify(const VerifyArgs& args) {
     if (!key) return Unreadable(args, f + ": " + key.error().message);
     trusted.push_back(*key);
   }
-  auto check = film::VerifyPackage(args.package, trusted);
+  auto check = film::VerifyPackage(args.package, trusted, args.tsa_ca);
   if (!check) return Unreadable(args, check.error().message);
   const film::PackageCheck& c = *check;
   if (args.json) {
-    nlohmann::json out = {{"verified", c.Ok()},
-                          {"failures", c.failures},
-                          {"notes", c.notes},
-                          {"film_id", c.film_id},
-                          {"hospital", c.hospital},
-                          {"issued_at", Rfc3339Utc(c.issued_at_ms)},
-                          {"issued_at_ms", c.issued_at_ms},
-                          {"supersedes", c.supersedes},
-                          {"signature_suite", c.signature_suite},
-                          {"signing_key_id", c.signing_key_id},
-                          {"signing_key_trusted", c.signing_key_trusted},
-                          {"log_key_id", c.log_key_id},
-                          {"log_key_trusted", c.log_key_trusted},
-                          {"objects", c.objects},
-                          {"report_versions", c.report_versions},
-                          {"ledger_index", c.ledger_index},
-                          {"tree_size", c.tree_size}};
+    nlohmann::json out = {
+        {"verified", c.Ok()},
+        {"failures", c.failures},
+        {"notes", c.notes},
+        {"film_id", c.film_id},
+        {"hospital", c.hospital},
+        {"issued_at", Rfc3339Utc(c.issued_at_ms)},
+        {"issued_at_ms", c.issued_at_ms},
+        {"supersedes", c.supersedes},
+        {"signature_suite", c.signature_suite},
+        {"signing_key_id", c.signing_key_id},
+        {"signing_key_trusted", c.signing_key_trusted},
+        {"log_key_id", c.log_key_id},
+        {"log_key_trusted", c.log_key_trusted},
+        {"objects", c.objects},
+        {"report_versions", c.report_versions},
+        {"ledger_index", c.ledger_index},
+        {"tree_size", c.tree_size},
+        {"timestamp",
+         c.timestamp_ms != 0 ? nlohmann::json(Rfc3339Utc(c.timestamp_ms)) : nlohmann::json()},
+        {"timestamp_ca_checked", c.timestamp_ca_checked}};
     std::cout << out.dump(2) << "\n";
     return c.Ok() ? kVerified : kFailed;
   }
@@ -93,6 +98,12 @@ int RunVerify(const VerifyArgs& args) {
             << "recorded in the transparency log at index " << c.ledger_index << " of "
             << c.tree_size << " (tree head of " << Rfc3339Utc(c.tree_head_ms) << ", log key "
             << c.log_key_id << (c.log_key_trusted ? ", trusted" : ", self-asserted") << ")\n";
+  if (c.timestamp_ms != 0) {
+    std::cout << "time-stamped by an RFC 3161 authority at " << Rfc3339Utc(c.timestamp_ms)
+              << (c.timestamp_ca_checked ? " (signature checked against --tsa-ca)"
+                                         : " (imprint only)")
+              << "\n";
+  }
   for (const auto& n : c.notes) std::cout << "note: " << n << "\n";
   return kVerified;
 }
@@ -107,6 +118,10 @@ void RegisterVerify(CLI::App& app, Runner& run) {
   sub->add_option("--trust-key", args->trust_keys,
                   "a public key (PEM) you trust: the hospital's (required to match) or the "
                   "log's (repeatable)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--tsa-ca", args->tsa_ca,
+                  "the CA certificate (PEM) of the time-stamping authority, to check the "
+                  "package's RFC 3161 stamp up to it")
       ->check(CLI::ExistingFile);
   sub->add_flag("--json", args->json, "print the result as JSON");
   sub->callback([&run, args] { run = [args](const Config&) { return RunVerify(*args); }; });

@@ -465,6 +465,33 @@ TEST_F(FilmPackageTest, AnAmendedFilmsPackageSaysWhichFilmItReplaces) {
   EXPECT_EQ(first->ledger_index, film_.ledger_index);
 }
 
+TEST_F(FilmPackageTest, ATextReportIsPrintedIntoThePackageAsThePlatformsPdf) {
+  ReportPrinter printer(*archive_.archive, {});
+  FilmPackager packager(*archive_.archive, *films_.reports, *films_.log, *films_.keys,
+                        dir_.Path() / "printing", &printer);
+  const fs::path zip = dir_.Path() / "printed.zip";
+  auto summary = packager.Write(other_, zip);
+  ASSERT_TRUE(summary) << summary.error().message;
+  EXPECT_EQ(summary->pdfs, 0u);
+  EXPECT_EQ(summary->rendered_pdfs, 1u);
+  auto layout = LayoutOf(other_.manifest);
+  ASSERT_TRUE(layout);
+  ASSERT_EQ(layout->reports.size(), 1u);
+  Members members = ReadZip(zip);
+  EXPECT_EQ(Text(MemberOf(members, layout->reports[0].rendered_member)).substr(0, 5), "%PDF-");
+  auto check = VerifyPackage(zip);
+  ASSERT_TRUE(check);
+  EXPECT_TRUE(check->Ok()) << AllFailures(*check);
+  EXPECT_TRUE(std::any_of(check->notes.begin(), check->notes.end(), [&](const std::string& n) {
+    return n.starts_with(layout->reports[0].rendered_member + " was printed by the platform");
+  }));
+  // Covered by contents.json all the same.
+  MemberOf(members, layout->reports[0].rendered_member).push_back(std::byte{' '});
+  const PackageCheck altered = VerifyAltered(members);
+  EXPECT_TRUE(NamesMember(altered, layout->reports[0].rendered_member + ": SHA-256 expected"))
+      << AllFailures(altered);
+}
+
 TEST_F(FilmPackageTest, AnUnreadablePackageIsAnErrorNotAFailure) {
   EXPECT_EQ(VerifyPackage(dir_.Path() / "nothing.zip").error().code, ErrorCode::kInvalidArgument);
   const fs::path not_zip = dir_.Path() / "not.zip";
