@@ -141,10 +141,12 @@ class PackageBody final : public BodySource {
 awaitable<Response> Package(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("film"));
   std::string name;
+  std::string study;
   auto fd = co_await RunBlocking(ctx.blocking, [&]() -> Result<int> {
     auto film = ctx.films->Get(req.scope, id);
     if (!film) return std::unexpected(film.error());
     name = film::PackageFileName(*film);
+    study = film->study_uid;
     auto path = ctx.packager->WriteTemporary(*film);
     if (!path) return std::unexpected(path.error());
     const int opened = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
@@ -158,6 +160,7 @@ awaitable<Response> Package(const ApiContext& ctx, const Request& req) {
   response.stream = std::make_shared<PackageBody>(*fd);
   response.SetHeader("Content-Disposition", "attachment; filename=\"" + name + "\"");
   response.SetHeader("Cache-Control", "private, no-store");
+  response.audit_study_uid = study;  // the exam's audit trail shows the download
   co_return response;
 }
 

@@ -337,8 +337,8 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
                                        ? audit::Outcome::kDenied
                                        : audit::Outcome::kFailure;
     std::string detail = "status " + std::to_string(response.status);
-    // A film names its exam only through the films database: the event
-    // keeps the film id, so that "who downloaded this film" has an answer.
+    // An exam may have several films (each amendment issues one): the
+    // event keeps which film was read or downloaded, not only its exam.
     if (const auto film = request.Param("film"); !film.empty()) {
       detail = "film " + std::string(film.substr(0, 64)) + "; " + detail;
     }

@@ -60,8 +60,8 @@ check_eq "another hospital's doctor gets 404" 404 \
 check_eq "an unknown film: 404" 404 \
   "$(as -o /dev/null -w '%{http_code}' "$BASE/api/films/00112233445566778899aabbccddeeff/package")"
 check_eq "without an account: 401" 401 "$(curl -q -s -o /dev/null -w '%{http_code}' "$BASE/api/films/$FILM/package")"
-check_eq "the download is in the audit trail, naming the film" "download film $FILM; status 200" \
-  "$(curl -s "$BASE/api/audit?actor=dr.li&limit=100" | jq -r '[.events[] | select(.route == "/api/films/{film}/package" and .outcome == "success")][0] | "\(.action) \(.detail)"')"
+check_eq "the download is in the exam's audit trail, naming the film" "download film $FILM; status 200" \
+  "$(curl -s "$BASE/api/audit?study=$STUDY&limit=100" | jq -r '[.events[] | select(.route == "/api/films/{film}/package" and .outcome == "success")][0] | "\(.action) \(.detail)"')"
 check_eq "no staged or packaged file is left in DATA/tmp" 0 "$(find "$WORK/data/tmp" -type f | wc -l)"
 curl -q -s -H "Authorization: Bearer $HS" -o "$WORK/hs.zip" "$BASE/api/films/$HS_FILM/package"
 check "SIGTERM stops the server with exit 0" stop_server
