@@ -15,11 +15,15 @@ PACKAGES=(
   libcairo2-dev libpango1.0-dev
   # RFC 3161 time-stamp queries to a TSA (ledger/tsa_client.cpp)
   libcurl4-openssl-dev
+  # QR codes of patient shares (src/http/qr_code.cpp): the Reed-Solomon and masking of ISO/IEC 18004
+  libqrencode-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers and clients used by integration tests and benchmarks
   dcmtk orthanc orthanc-dicomweb curl jq time wrk sqlite3 procps python3 libopenjp2-tools openjph-tools
   # pdftotext/pdfinfo read printed reports back in the tests
   poppler-utils
+  # a real QR decoder, to read share QR codes back (tests/integration/share_test.sh)
+  zbar-tools
   # Info-ZIP's unzip and zip: what a court or hospital lists a film package with, and
   # re-zips it with (tests/integration/package_test.sh)
   unzip zip

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "access/role.hpp"
+#include "access/share.hpp"
 #include "audit/syslog_target.hpp"
 #include "core/tenant.hpp"
 #include "crypto/key_store.hpp"
@@ -149,7 +150,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   }
   if (auto r = CheckKeys(root,
                          {"data", "log_level", "http", "dicom", "storage", "security", "tenants",
-                          "audit", "ledger"},
+                          "audit", "ledger", "shares"},
                          "");
       !r)
     return r;
@@ -162,7 +163,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
                          "cors_allow_origin", "tls_certificate", "tls_private_key",
                          "max_header_bytes", "max_body_bytes", "read_timeout", "idle_timeout",
                          "max_connections", "max_connections_per_client", "requests_per_second",
-                         "request_burst", "limit_exempt"},
+                         "request_burst", "limit_exempt", "public_base_url"},
                         "http.")))
       return r;
     if (!(r = Read(*h, "max_header_bytes", c.http_max_header_bytes, "http."))) return r;
@@ -183,6 +184,15 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "blocking_threads", c.blocking_threads, "http."))) return r;
     if (!(r = Read(*h, "max_upload_bytes", c.max_upload_bytes, "http."))) return r;
     if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
+    if (!(r = Read(*h, "public_base_url", c.http_public_base_url, "http."))) return r;
+  }
+  if (const toml::table* s = root["shares"].as_table()) {
+    if (!(r = CheckKeys(*s, {"max_failures", "lockout", "session_max", "notify_file"}, "shares.")))
+      return r;
+    if (!(r = Read(*s, "max_failures", c.share_max_failures, "shares."))) return r;
+    if (!(r = Read(*s, "lockout", c.share_lockout, "shares."))) return r;
+    if (!(r = Read(*s, "session_max", c.share_session_max, "shares."))) return r;
+    if (!(r = Read(*s, "notify_file", c.share_notify_file, "shares."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
     if (!(r = CheckKeys(
@@ -274,7 +284,9 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError("tenants." + std::string(code.str()) +
                                            " must be a table ([tenants.<code>])"));
       }
-      if (!(r = CheckKeys(*t, {"name", "region", "ae_titles", "crypto_suite", "service_tier_years"},
+      if (!(r = CheckKeys(*t,
+                          {"name", "region", "ae_titles", "crypto_suite", "service_tier_years",
+                           "share_factor"},
                           where))) {
         return r;
       }
@@ -289,6 +301,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
         return std::unexpected(ConfigError(where + "service_tier_years must be 5, 10, 15 or 30"));
       }
       if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
+      if (!(r = Read(*t, "share_factor", tenant.share_factor, where))) return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -343,6 +356,11 @@ Result<void> Validate(const Config& c) {
     if (t.crypto_suite != "default" && t.crypto_suite != "sm")
       return std::unexpected(
           ConfigError("tenants." + t.code + ".crypto_suite must be \"default\" or \"sm\""));
+    if (const auto factor = access::ParseShareFactor(t.share_factor);
+        !factor || *factor == access::ShareFactor::kNone)
+      return std::unexpected(ConfigError("tenants." + t.code +
+                                         ".share_factor must be \"birth-date\", \"phone-last4\", "
+                                         "\"id-last4\" or \"one-time-code\""));
     for (const auto& ae : t.ae_titles) {
       if (ae.empty() || ae.size() > 16 || ae.find('\\') != std::string::npos)
         return std::unexpected(ConfigError("tenants." + t.code + ".ae_titles: '" + ae +
@@ -462,6 +480,21 @@ Result<void> Validate(const Config& c) {
   if (c.login_attempts_per_minute < 1 || c.login_attempts_per_minute > 100000) {
     return std::unexpected(
         ConfigError("security.login_attempts_per_minute must be from 1 to 100000"));
+  }
+  if (c.share_max_failures < 1 || c.share_max_failures > 100) {
+    return std::unexpected(ConfigError("shares.max_failures must be from 1 to 100"));
+  }
+  for (const auto& [name, value] : {std::pair{"shares.lockout", &c.share_lockout},
+                                    {"shares.session_max", &c.share_session_max}}) {
+    const auto parsed = ParseDuration(*value);
+    if (!parsed || parsed->count() < 60) {
+      return std::unexpected(ConfigError(
+          std::string(name) + " must be a duration of at least 1 minute, such as \"15m\""));
+    }
+  }
+  if (!c.http_public_base_url.empty() && !c.http_public_base_url.starts_with("https://") &&
+      !c.http_public_base_url.starts_with("http://")) {
+    return std::unexpected(ConfigError("http.public_base_url must start with https:// or http://"));
   }
   if (auto r = ValidateAuditExport(c); !r) return r;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error"};
@@ -639,7 +672,8 @@ std::string ToToml(const Config& c) {
                                             {"region", tenant.region},
                                             {"ae_titles", ae_titles},
                                             {"service_tier_years", tenant.service_tier_years},
-                                            {"crypto_suite", tenant.crypto_suite}});
+                                            {"crypto_suite", tenant.crypto_suite},
+                                            {"share_factor", tenant.share_factor}});
   }
   toml::table t{
       {"data", c.data.string()},
@@ -662,7 +696,12 @@ std::string ToToml(const Config& c) {
            {"max_connections_per_client", static_cast<int64_t>(c.http_max_connections_per_client)},
            {"requests_per_second", static_cast<int64_t>(c.http_requests_per_second)},
            {"request_burst", static_cast<int64_t>(c.http_request_burst)},
-           {"limit_exempt", limit_exempt}}},
+           {"limit_exempt", limit_exempt},
+           {"public_base_url", c.http_public_base_url}}},
+      {"shares", toml::table{{"max_failures", c.share_max_failures},
+                             {"lockout", c.share_lockout},
+                             {"session_max", c.share_session_max},
+                             {"notify_file", c.share_notify_file.string()}}},
       {"dicom",
        toml::table{{"bind", c.dicom_bind},
                    {"port", c.dicom_port},

@@ -30,6 +30,10 @@ struct TenantConfig {
   // suite, for hospitals that need 密评 compliance). Applies to the data keys
   // created from now on; a change rotates the tenant's key at the next start.
   std::string crypto_suite = "default";
+  // What the patient must know besides the QR code's token to open a film
+  // share: "birth-date" (from the images), "phone-last4", "id-last4" (given
+  // when the share is made) or "one-time-code" (sent through the notifier).
+  std::string share_factor = "birth-date";
 };
 
 struct Config {
@@ -62,6 +66,9 @@ struct Config {
   uint64_t http_requests_per_second = 100;
   uint64_t http_request_burst = 1000;
   std::vector<std::string> http_limit_exempt = {"127.0.0.0/8", "::1/128"};
+  // What share URLs (QR codes) start with, as patients reach this server
+  // ("https://film.hospital.example"); empty = the request's own Host.
+  std::string http_public_base_url;
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;
@@ -160,6 +167,17 @@ struct Config {
   std::filesystem::path ledger_tsa_ca_file;
   std::filesystem::path ledger_tsa_https_ca_file;
   std::string ledger_tsa_interval = "10s";
+
+  // Patient shares of films (docs/security.md): wrong factors in a row
+  // before a share locks and for how long, the longest share session.
+  int share_max_failures = 5;
+  std::string share_lockout = "15m";
+  std::string share_session_max = "2h";
+  // The demo/test notifier: one-time codes and "opened by someone else"
+  // notices are appended to this file as JSON lines (never logged). Empty =
+  // none (then the one-time-code factor is refused). The notification
+  // outbox replaces it.
+  std::filesystem::path share_notify_file;
 
   std::filesystem::path CatalogPath() const { return data / "catalog.sqlite"; }
   std::filesystem::path LedgerPath() const { return data / "ledger.sqlite"; }

@@ -73,6 +73,7 @@ int Main(int argc, char** argv) {
   cf::app::RegisterSql(app, run);
   cf::app::RegisterLedger(app, run);
   cf::app::RegisterKeys(app, run);
+  cf::app::RegisterShare(app, run);
   cf::app::RegisterFilm(app, run);
   cf::app::RegisterVerify(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime.hpp"
+#include "share_notify_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -247,6 +248,20 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token)
   options.session_idle = ParseDuration(config.session_idle).value_or(std::chrono::minutes(30));
   options.session_max = ParseDuration(config.session_max).value_or(std::chrono::hours(12));
   options.require_totp_for_admins = config.require_totp_for_admins;
+  options.share_max_failures = config.share_max_failures;
+  options.share_lockout = ParseDuration(config.share_lockout).value_or(std::chrono::minutes(15));
+  options.share_session_max =
+      ParseDuration(config.share_session_max).value_or(std::chrono::hours(2));
+  for (const auto& tenant : config.tenants) {
+    if (const auto factor = access::ParseShareFactor(tenant.share_factor)) {
+      options.share_factors.emplace_back(tenant.code, *factor);
+    }
+  }
+  // The notification outbox connects here when it is merged; until then
+  // only the demo/test file notifier exists.
+  if (!config.share_notify_file.empty()) {
+    options.share_notifier = FileShareNotifier(config.share_notify_file);
+  }
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
   if (!opened) return std::unexpected(opened.error());
   security.access = std::move(*opened);

@@ -24,6 +24,7 @@ using catalog::sqlite::Statement;
 constexpr std::string_view kApiTokenPrefix = "cft";
 constexpr std::string_view kSessionPrefix = "cfs";
 constexpr std::string_view kCsrfPrefix = "cfc";
+constexpr std::string_view kShareSessionPrefix = "cfp";
 // Last use and last seen are written at most this often per token/session.
 constexpr int64_t kTouchIntervalMs = 60'000;
 // What Impl::ReadAccount reads, in its order.
@@ -31,17 +32,6 @@ constexpr std::string_view kAccountColumns =
     "SELECT id, login, role, tenant, created_ms, last_login_ms, locked_until_ms, disabled, "
     "(SELECT t.confirmed_ms IS NOT NULL FROM account_totp t WHERE t.account_id = accounts.id) "
     "FROM accounts";
-
-std::string HashHex(std::string_view secret) {
-  return crypto::ToHex(crypto::HashTokenSecret(secret));
-}
-
-bool SameHash(std::string_view stored_hex, std::string_view secret) {
-  const auto stored = crypto::Sha256FromHex(stored_hex);
-  if (!stored) return false;
-  const auto presented = crypto::HashTokenSecret(secret);
-  return crypto::ConstantTimeEquals(*stored, presented);
-}
 
 bool ValidLogin(std::string_view login) {
   if (login.size() < 3 || login.size() > 64) return false;
@@ -87,7 +77,8 @@ std::vector<Permission> RoleScopes(Role role) {
   std::vector<Permission> scopes;
   for (const Permission p :
        {Permission::kReadImages, Permission::kStoreImages, Permission::kWriteReports,
-        Permission::kReadSystem, Permission::kManageAccounts, Permission::kReadAudit}) {
+        Permission::kReadSystem, Permission::kManageAccounts, Permission::kReadAudit,
+        Permission::kShareFilms}) {
     if (RoleHas(role, p)) scopes.push_back(p);
   }
   return scopes;
@@ -109,6 +100,17 @@ std::optional<std::string_view> BearerToken(std::string_view authorization) {
 }
 
 }  // namespace
+
+std::string HashHex(std::string_view secret) {
+  return crypto::ToHex(crypto::HashTokenSecret(secret));
+}
+
+bool SameHash(std::string_view stored_hex, std::string_view secret) {
+  const auto stored = crypto::Sha256FromHex(stored_hex);
+  if (!stored) return false;
+  const auto presented = crypto::HashTokenSecret(secret);
+  return crypto::ConstantTimeEquals(*stored, presented);
+}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -137,7 +139,7 @@ audit::Event Access::Impl::Event(audit::Action action, audit::Outcome outcome, c
   audit::Event event;
   event.tenant = who.tenant;
   event.actor = who.Actor();
-  event.role = who.authenticated() ? std::string(RoleName(who.role)) : std::string();
+  event.role = std::string(who.RoleText());
   event.token_id = who.token_id;
   event.action = action;
   event.outcome = outcome;
@@ -379,6 +381,18 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
                               std::chrono::seconds(60));
   impl->second_factor_failures.emplace(static_cast<size_t>(std::max(1, options.max_failed_logins)),
                                        std::chrono::seconds(60));
+  for (const auto& [tenant, factor] : options.share_factors) {
+    if (factor == ShareFactor::kNone) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "tenants." + tenant + ".share_factor: patient shares need a second factor");
+    }
+    if (factor == ShareFactor::kOneTimeCode && !options.share_notifier) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "tenants." + tenant +
+                      ".share_factor = \"one-time-code\" needs a notifier to send the codes "
+                      "(the notification outbox, or shares.notify_file)");
+    }
+  }
   impl->options = std::move(options);
   impl->audit = audit;
   auto db = catalog::sqlite::OpenDurable(database.string(), impl->options.vfs, AccessMigrations(),
@@ -415,6 +429,12 @@ Result<Principal> Access::Impl::Authenticate(const Credentials& credentials) {
       std::lock_guard lock(impl.mutex);
       return impl.FromApiToken(*parsed);
     }
+    // A share session as a bearer, for scripts (no CSRF: not a cookie).
+    if (const auto parsed = crypto::ParseToken(*bearer);
+        parsed && parsed->prefix == kShareSessionPrefix) {
+      std::lock_guard lock(impl.mutex);
+      return impl.FromShareSession(*parsed, Credentials{});
+    }
     if (impl.bootstrap_hash &&
         crypto::ConstantTimeEquals(*impl.bootstrap_hash, crypto::HashTokenSecret(*bearer))) {
       Principal p;
@@ -427,6 +447,10 @@ Result<Principal> Access::Impl::Authenticate(const Credentials& credentials) {
   }
   if (!credentials.session_cookie.empty()) {
     const auto parsed = crypto::ParseToken(credentials.session_cookie);
+    if (parsed && parsed->prefix == kShareSessionPrefix) {
+      std::lock_guard lock(impl.mutex);
+      return impl.FromShareSession(*parsed, credentials);
+    }
     if (!parsed || parsed->prefix != kSessionPrefix) {
       return Fail(ErrorCode::kUnauthenticated, "malformed session cookie");
     }
@@ -602,11 +626,14 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
 }
 
 Result<void> Access::Logout(const Principal& principal) {
-  if (principal.kind != Principal::Kind::kSession) return {};
+  const bool share = principal.kind == Principal::Kind::kShare;
+  if (principal.kind != Principal::Kind::kSession && !share) return {};
   Impl& impl = *impl_;
   {
     std::lock_guard lock(impl.mutex);
-    auto stmt = impl.Prepare("UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
+    auto stmt = impl.Prepare(
+        share ? "UPDATE share_sessions SET ended_ms = ? WHERE share_id = ? AND ended_ms IS NULL"
+              : "UPDATE sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
     if (!stmt) return std::unexpected(stmt.error());
     (*stmt)->Bind(1, NowMs()).Bind(2, principal.token_id);
     if (auto ran = (*stmt)->Run(); !ran) return ran;

@@ -23,6 +23,8 @@
 
 #include "access/principal.hpp"
 #include "access/role.hpp"
+#include "access/share.hpp"
+#include "access/share_notice.hpp"
 #include "core/error.hpp"
 
 namespace cf::audit {
@@ -69,6 +71,22 @@ struct AccessOptions {
   std::string vfs = {};
   unsigned long long password_ops = 0;
   size_t password_mem_bytes = 0;
+  // Patient shares (access/share.hpp): wrong factors in a row before a
+  // share locks, and for how long; how long a share session lasts at most
+  // (never beyond its share); how long a one-time code is good for.
+  int share_max_failures = 5;
+  std::chrono::seconds share_lockout{std::chrono::minutes(15)};
+  std::chrono::seconds share_session_max{std::chrono::hours(2)};
+  std::chrono::seconds share_code_ttl{std::chrono::minutes(5)};
+  // The factor of each hospital's patient shares
+  // (tenants.<code>.share_factor); a hospital not listed asks the birth date.
+  std::vector<std::pair<std::string, ShareFactor>> share_factors = {};
+  // Sends one-time codes and "opened by someone else" notices; empty = none
+  // (then Open refuses a tenant whose factor is the one-time code).
+  ShareNotifier share_notifier = {};
+  // The wall clock of share times (start, expiry, lockout, codes); tests
+  // set one they control. Empty = the system clock.
+  std::function<std::chrono::system_clock::time_point()> share_clock;
 };
 
 // What a request presents; any field may be empty.
@@ -183,7 +201,9 @@ class Access {
   // message says for how long).
   Result<Session> Login(std::string_view login, std::string_view password, const ClientInfo& client,
                         std::string_view totp_code = {});
-  // Ends the principal's session (no-op for other kinds).
+  // Ends the principal's session; for a share session, every session of
+  // its share (the principal names the share, not the session). No-op for
+  // other kinds.
   Result<void> Logout(const Principal& principal);
 
   // Creates an account. `by` must be allowed kManageAccounts on the new
@@ -236,6 +256,53 @@ class Access {
   // audit trail for review. Returns when the grant ends (Unix ms).
   Result<int64_t> BreakGlass(const Principal& by, std::string_view tenant, std::string_view reason,
                              std::chrono::seconds duration, const ClientInfo& client);
+
+  // Patient shares (access/share.hpp, access_share.cpp). Tokens and factor
+  // values are never logged nor put in the audit trail.
+  //
+  // The factor a hospital's patient shares ask (AccessOptions::share_factors).
+  ShareFactor ShareFactorOf(std::string_view tenant) const;
+  // Makes the patient share of a film; `by` needs kShareFilms on its
+  // tenant. The film's previous live patient share is revoked (one per
+  // film). Errors: kInvalidArgument (no studies, bad times, a factor value
+  // of the wrong form, a one-time code without recipient or notifier),
+  // kPermissionDenied.
+  Result<IssuedShare> CreateShare(const Principal& by, const NewShare& share);
+  // A doctor share made by the patient's own share session `by`: the same
+  // studies, `factor` (kNone allowed), expiring after `lifetime` but never
+  // after the patient share. Errors: kPermissionDenied (not a patient
+  // share session), kInvalidArgument.
+  Result<IssuedShare> CreateDoctorShare(const Principal& by, ShareFactor factor,
+                                        std::string_view factor_value,
+                                        std::chrono::seconds lifetime, std::string_view recipient);
+  // The shares of a film (`by` needs kShareFilms on `tenant`), newest first.
+  Result<std::vector<ShareInfo>> ListShares(const Principal& by, std::string_view tenant,
+                                            std::string_view film_id);
+  // The doctor shares made from the patient share session `by`.
+  Result<std::vector<ShareInfo>> ListDoctorShares(const Principal& by);
+  // Revokes a share and ends its sessions: hospital staff with kShareFilms
+  // on its tenant, or the patient share a doctor share was made from.
+  // Errors: kNotFound (unknown, or not `by`'s to revoke).
+  Result<void> RevokeShare(const Principal& by, std::string_view share_id);
+  // Opens a share with its token and factor value. Errors:
+  // kUnauthenticated (unknown, revoked, expired or not yet valid token; a
+  // wrong factor, whose message says how many attempts are left; for a
+  // one-time-code share, also a code never sent, expired or already used),
+  // kRateLimited (the share is locked, or is locked by this answer: "retry
+  // in N s").
+  Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
+                                 const ClientInfo& client);
+  // Sends a fresh 6-digit one-time code of a one-time-code share through
+  // the notifier (a new one replaces the previous). Errors as OpenShare,
+  // kInvalidArgument (the share asks another factor), kUnsupported without
+  // a notifier, kStorageUnavailable if it could not be sent.
+  Result<void> SendShareCode(std::string_view token, const ClientInfo& client);
+  // A film was opened by `by`, someone other than its patient (hospital
+  // staff): the recipient of the film's live patient share hears of it
+  // through the notifier, at most once an hour per reader and film. A
+  // failure to notify is logged, not returned: the read is audited anyway
+  // and listed in the patient's access history.
+  void NoticeFilmOpened(std::string_view tenant, std::string_view film_id, const Principal& by);
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,6 +28,37 @@ namespace cf::access {
 // Unix milliseconds of the system clock.
 int64_t NowMs();
 
+// Hex SHA-256 of a token secret, as stored; and whether a presented secret
+// matches a stored one (compared in constant time).
+std::string HashHex(std::string_view secret);
+bool SameHash(std::string_view stored_hex, std::string_view secret);
+
+// Rolls back unless committed: one transaction per public call that writes.
+class Transaction {
+ public:
+  explicit Transaction(catalog::sqlite::Connection& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)db_.Exec("ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Result<void> Begin() {
+    auto begun = db_.Exec("BEGIN IMMEDIATE");
+    open_ = begun.has_value();
+    return begun;
+  }
+  Result<void> Commit() {
+    auto committed = db_.Exec("COMMIT");
+    open_ = !committed.has_value();
+    return committed;
+  }
+
+ private:
+  catalog::sqlite::Connection& db_;
+  bool open_ = false;
+};
+
 struct Access::Impl {
   AccessOptions options;
   audit::AuditLog* audit = nullptr;
@@ -40,6 +72,9 @@ struct Access::Impl {
   // instead.
   std::optional<RateLimiter> second_factor_failures;
   crypto::PasswordCost password_cost;
+  // When each (film, reader) was last notified to the patient
+  // (NoticeFilmOpened); guarded by mutex.
+  std::map<std::string, int64_t> film_notices;
   std::once_flag dummy_once;
   std::string dummy_hash;
 
@@ -63,6 +98,9 @@ struct Access::Impl {
   Result<Principal> AccountPrincipal(int64_t account_id, Principal::Kind kind);
   Result<Principal> FromApiToken(const crypto::ParsedToken& token);
   Result<Principal> FromSession(const crypto::ParsedToken& token, const Credentials& credentials);
+  // A share session (access_share.cpp): the share must still be live.
+  Result<Principal> FromShareSession(const crypto::ParsedToken& token,
+                                     const Credentials& credentials);
   Result<std::optional<AccountInfo>> FindAccount(std::string_view login);
   static AccountInfo ReadAccount(const catalog::sqlite::Statement& s);
   // The account's Argon2id hash; empty when the account is gone.

@@ -9,7 +9,7 @@ namespace {
 
 // Never edit a migration that has shipped: add a new one. Secrets are kept
 // as hex SHA-256 (tokens, sessions) or Argon2id strings (passwords).
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE accounts (
   id              INTEGER PRIMARY KEY,
@@ -75,6 +75,49 @@ CREATE TABLE account_totp (
   confirmed_ms  INTEGER,
   last_step     INTEGER NOT NULL DEFAULT -1
 );
+)sql",
+    // 4: patient shares (access/share.hpp). token_hash: SHA-256 of the
+    // URL's 128-bit token; factor_hash and code_hash: Argon2id of the
+    // expected factor value and of the pending one-time code. study_uids:
+    // the scope, space-separated. parent: the patient share a doctor share
+    // was made from. Share sessions are looked up by their public id.
+    R"sql(
+CREATE TABLE shares (
+  id               TEXT PRIMARY KEY,
+  token_hash       TEXT NOT NULL UNIQUE,
+  tenant           TEXT NOT NULL,
+  film_id          TEXT NOT NULL,
+  scope            TEXT NOT NULL,
+  study_uids       TEXT NOT NULL,
+  factor           TEXT NOT NULL,
+  factor_hash      TEXT NOT NULL DEFAULT '',
+  recipient        TEXT NOT NULL DEFAULT '',
+  created_by       TEXT NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  not_before_ms    INTEGER NOT NULL,
+  expires_ms       INTEGER NOT NULL,
+  revoked_ms       INTEGER,
+  failed_attempts  INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms  INTEGER NOT NULL DEFAULT 0,
+  last_used_ms     INTEGER,
+  first_opened_ms  INTEGER,
+  code_hash        TEXT NOT NULL DEFAULT '',
+  code_expires_ms  INTEGER NOT NULL DEFAULT 0,
+  parent           TEXT REFERENCES shares (id)
+);
+CREATE INDEX shares_film ON shares (tenant, film_id);
+CREATE INDEX shares_parent ON shares (parent);
+
+CREATE TABLE share_sessions (
+  id          TEXT PRIMARY KEY,
+  share_id    TEXT NOT NULL REFERENCES shares (id),
+  secret_hash TEXT NOT NULL,
+  csrf_hash   TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  expires_ms  INTEGER NOT NULL,
+  ended_ms    INTEGER
+);
+CREATE INDEX share_sessions_share ON share_sessions (share_id);
 )sql",
 };
 

@@ -20,32 +20,6 @@ namespace {
 // The issuer an authenticator app shows beside the login.
 constexpr std::string_view kTotpIssuer = "cloudfilm";
 
-// Rolls back unless committed: each public call below is one transaction.
-class Transaction {
- public:
-  explicit Transaction(catalog::sqlite::Connection& db) : db_(db) {}
-  ~Transaction() {
-    if (open_) (void)db_.Exec("ROLLBACK");
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  Result<void> Begin() {
-    auto begun = db_.Exec("BEGIN IMMEDIATE");
-    open_ = begun.has_value();
-    return begun;
-  }
-  Result<void> Commit() {
-    auto committed = db_.Exec("COMMIT");
-    open_ = !committed.has_value();
-    return committed;
-  }
-
- private:
-  catalog::sqlite::Connection& db_;
-  bool open_ = false;
-};
-
 // A second factor belongs to a person with a browser session; the policy
 // (Permission::kSecondFactor) refuses others before they get here.
 Result<void> RequireSession(const Principal& by) {

@@ -28,14 +28,39 @@ bool RoleHas(Role role, Permission permission) {
       return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin;
     case Permission::kReadAudit:
       return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin || role == Role::kAuditor;
+    case Permission::kShareFilms:
+      return role == Role::kPlatformAdmin || role == Role::kHospitalAdmin ||
+             role == Role::kDoctor || role == Role::kKiosk;
+    case Permission::kOwnShares:
+      return false;  // share sessions only (ShareDecision), never an account
   }
   return false;
 }
+
+namespace {
+
+// A share session has no role: it reads its own studies (the scope the
+// router builds from Principal::share_studies narrows every read) in its
+// hospital, and the patient's own share manages its doctor shares. Nothing
+// else, whatever the route: no store, no accounts, no audit, no tokens.
+Decision ShareDecision(const Principal& share, Permission permission,
+                       std::string_view resource_tenant) {
+  if (permission == Permission::kOwnSession) return Decision::kAllow;
+  if (share.tenant != resource_tenant) return Decision::kForbidden;
+  if (permission == Permission::kReadImages) return Decision::kAllow;
+  if (permission == Permission::kOwnShares && share.share_owner) return Decision::kAllow;
+  return Decision::kForbidden;
+}
+
+}  // namespace
 
 Decision Authorize(const Principal& principal, Permission permission,
                    std::string_view resource_tenant) {
   if (permission == Permission::kPublic) return Decision::kAllow;
   if (!principal.authenticated()) return Decision::kUnauthenticated;
+  if (principal.kind == Principal::Kind::kShare) {
+    return ShareDecision(principal, permission, resource_tenant);
+  }
   // Checked first: such a session was opened with a password alone, so it
   // must not reach anything (not even its own tokens, which would outlive
   // it) until the account has its second factor.

@@ -22,6 +22,7 @@ struct Principal {
     kSession,    // a browser session cookie
     kApiToken,   // an API token (Bearer)
     kOperator,   // the local CLI, which has the data folder (and its keys) anyway
+    kShare,      // a patient's share session (access/share.hpp): reads its studies only
   };
   Kind kind = Kind::kAnonymous;
   int64_t account_id = 0;
@@ -43,6 +44,12 @@ struct Principal {
   // enrol (kOwnSession, kSecondFactor), nothing else. Never set on API
   // tokens, which are machines' credentials.
   bool must_enrol_totp = false;
+  // kShare only: the studies the share grants (its catalog::Scope), and
+  // whether it is the patient's own share (which may make doctor shares and
+  // see who opened the films) rather than a doctor share made from it. The
+  // share's public id is token_id; `login` is "share:<id>".
+  std::vector<std::string> share_studies;
+  bool share_owner = false;
 
   bool authenticated() const { return kind != Kind::kAnonymous; }
   // The audit trail's "who": the login, "bootstrap" or "anonymous".
@@ -51,6 +58,11 @@ struct Principal {
     if (kind == Kind::kBootstrap) return "bootstrap";
     if (kind == Kind::kOperator) return "operator";
     return login;
+  }
+  // The audit trail's role: the account's, or what a share session is.
+  std::string_view RoleText() const {
+    if (kind == Kind::kShare) return share_owner ? "patient" : "share-guest";
+    return authenticated() ? RoleName(role) : std::string_view();
   }
 };
 

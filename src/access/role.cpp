@@ -17,7 +17,7 @@ constexpr std::array<std::pair<Role, std::string_view>, 7> kRoles = {{
     {Role::kApiClient, "api-client"},
 }};
 
-constexpr std::array<std::pair<Permission, std::string_view>, 10> kPermissions = {{
+constexpr std::array<std::pair<Permission, std::string_view>, 12> kPermissions = {{
     {Permission::kPublic, "public"},
     {Permission::kAuthenticated, "authenticated"},
     {Permission::kOwnSession, "own-session"},
@@ -28,6 +28,8 @@ constexpr std::array<std::pair<Permission, std::string_view>, 10> kPermissions =
     {Permission::kReadSystem, "read-system"},
     {Permission::kManageAccounts, "manage-accounts"},
     {Permission::kReadAudit, "read-audit"},
+    {Permission::kShareFilms, "share-films"},
+    {Permission::kOwnShares, "own-shares"},
 }};
 
 }  // namespace
@@ -62,7 +64,8 @@ std::optional<Permission> ParsePermission(std::string_view name) {
 
 bool IsTenantPermission(Permission permission) {
   return permission != Permission::kPublic && permission != Permission::kAuthenticated &&
-         permission != Permission::kOwnSession && permission != Permission::kSecondFactor;
+         permission != Permission::kOwnSession && permission != Permission::kSecondFactor &&
+         permission != Permission::kOwnShares;
 }
 
 }  // namespace cf::access

@@ -38,6 +38,8 @@ enum class Permission {
   kReadSystem,      // platform totals without patient data (/api/system)
   kManageAccounts,  // create accounts, issue tokens for others
   kReadAudit,       // the audit trail
+  kShareFilms,      // give a patient the QR share of a film, list and revoke shares
+  kOwnShares,       // a patient's own share session: its doctor shares, who opened its films
 };
 
 std::string_view PermissionName(Permission permission);  // "public", "read-images", ...

@@ -115,7 +115,8 @@ class Catalog {
   virtual Result<std::vector<ModalityUsage>> UsageByModality() = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;
-  // Lookups by UID within `scope`. Across every tenant (Scope::All) a UID
+  // Lookups by UID within `scope` (its tenant, and its studies when
+  // restricted: every read below honours Scope::restricted). Across every tenant (Scope::All) a UID
   // that two tenants both stored is ambiguous: kConflict, naming no tenant.
   virtual Result<StudyRecord> GetStudy(const Scope& scope, std::string_view study_uid) = 0;
   // Matches `query` (see query.hpp) within its scope, ordered: studies

@@ -58,6 +58,14 @@ Result<std::vector<T>> OneTenantOnly(std::vector<std::pair<int64_t, T>> rows) {
   return out;
 }
 
+// A restricted scope (a share) drops the instances of other studies; the
+// instance's own study is what counts, whatever UID the caller looked up.
+void OnlyScopeStudies(const Scope& scope, std::vector<std::pair<int64_t, InstanceRecord>>& rows) {
+  if (!scope.restricted()) return;
+  std::erase_if(
+      rows, [&](const auto& row) { return !scope.IncludesStudy(row.second.study_instance_uid); });
+}
+
 }  // namespace
 
 Result<Totals> SqliteCatalog::GetTotals() {
@@ -202,6 +210,7 @@ Result<StudyRecord> SqliteCatalog::GetStudy(const Scope& scope, std::string_view
 
 Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(const Scope& scope,
                                                             std::string_view study_uid) {
+  if (!scope.IncludesStudy(study_uid)) return std::vector<SeriesRecord>();
   auto db = Borrow();
   auto tenant_pk = ScopePk(*db, scope);
   if (!tenant_pk) return std::unexpected(tenant_pk.error());
@@ -249,6 +258,7 @@ Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(const Scope& sc
     return std::pair{st.Int(16), ReadInstance(st)};
   });
   if (!rows) return std::unexpected(rows.error());
+  OnlyScopeStudies(scope, *rows);
   return OneTenantOnly(std::move(*rows));
 }
 
@@ -267,6 +277,7 @@ Result<std::vector<InstanceRecord>> SqliteCatalog::GetInstanceVersions(const Sco
     return std::pair{st.Int(16), ReadInstance(st)};
   });
   if (!rows) return std::unexpected(rows.error());
+  OnlyScopeStudies(scope, *rows);
   auto items = OneTenantOnly(std::move(*rows));
   if (!items) return std::unexpected(items.error());
   if (items->empty()) return Fail(ErrorCode::kNotFound, "unknown instance");

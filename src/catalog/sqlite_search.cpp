@@ -249,10 +249,17 @@ void AddCondition(SqlBuilder& b, const QueryCondition& c, bool fuzzy) {
   }
 }
 
-constexpr const char* kPatientColumns =
-    "pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, "
-    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk), "
-    "(SELECT code FROM tenants tn WHERE tn.pk = pa.tenant_pk)";
+// How many studies a patient has: all of them, or in a restricted scope
+// only those the scope names (Search replaces it).
+constexpr std::string_view kStudiesOfPatient =
+    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk)";
+
+std::string PatientColumns() {
+  return "pa.patient_id, pa.issuer, pa.name, pa.birth_date, pa.sex, " +
+         std::string(kStudiesOfPatient) +
+         ", (SELECT code FROM tenants tn WHERE tn.pk = pa.tenant_pk)";
+}
+
 constexpr const char* kStudyColumns =
     ", st.study_uid, st.study_date, st.study_time, st.accession, st.study_id, st.description, "
     "st.referring, st.modalities, st.num_series, st.num_instances, st.updated_at";
@@ -273,20 +280,20 @@ struct LevelSql {
 LevelSql SqlFor(QueryLevel level) {
   switch (level) {
     case QueryLevel::kPatient:
-      return {kPatientColumns, " FROM patients pa", " ORDER BY pa.name, pa.patient_id, pa.pk",
+      return {PatientColumns(), " FROM patients pa", " ORDER BY pa.name, pa.patient_id, pa.pk",
               "pa.tenant_pk"};
     case QueryLevel::kStudy:
-      return {std::string(kPatientColumns) + kStudyColumns,
+      return {PatientColumns() + kStudyColumns,
               " FROM studies st JOIN patients pa ON pa.pk = st.patient_pk",
               " ORDER BY st.study_date DESC, st.study_time DESC, st.pk DESC", "st.tenant_pk"};
     case QueryLevel::kSeries:
-      return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns,
+      return {PatientColumns() + kStudyColumns + kSeriesColumns,
               " FROM series se JOIN studies st ON st.pk = se.study_pk "
               "JOIN patients pa ON pa.pk = st.patient_pk",
               " ORDER BY se.study_pk, se.series_number IS NULL, se.series_number, se.pk",
               "se.tenant_pk"};
     case QueryLevel::kInstance:
-      return {std::string(kPatientColumns) + kStudyColumns + kSeriesColumns + kInstanceColumns,
+      return {PatientColumns() + kStudyColumns + kSeriesColumns + kInstanceColumns,
               " FROM instances i JOIN series se ON se.pk = i.series_pk "
               "JOIN studies st ON st.pk = se.study_pk JOIN patients pa ON pa.pk = st.patient_pk",
               " ORDER BY i.series_pk, i.instance_number IS NULL, i.instance_number, i.sop_uid",
@@ -372,6 +379,21 @@ Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
   if (!*tenant_pk) return page;  // a tenant that has stored nothing
   // An integer of our own, not a request value: written into the SQL.
   if (**tenant_pk != 0) b.And(sql.tenant_column + " = " + std::to_string(**tenant_pk));
+  std::string columns = sql.columns;
+  if (query.scope.restricted()) {
+    // A share sees its studies only; at the patient level, the patients
+    // they belong to, counting only those studies (a count of all would
+    // tell that other exams exist).
+    if (query.scope.studies().empty()) return page;
+    const std::string studies = b.InList(query.scope.studies());
+    b.And(query.level == QueryLevel::kPatient
+              ? "pa.pk IN (SELECT patient_pk FROM studies WHERE study_uid IN " + studies + ")"
+              : "st.study_uid IN " + studies);
+    columns.replace(columns.find(kStudiesOfPatient), kStudiesOfPatient.size(),
+                    "(SELECT count(*) FROM studies cs WHERE cs.patient_pk = pa.pk AND "
+                    "cs.study_uid IN " +
+                        studies + ")");
+  }
   if (query.level == QueryLevel::kInstance) b.And("i.version = 1");
   for (const auto& c : query.conditions) {
     if (!c.value.empty()) AddCondition(b, c, query.fuzzy_names);
@@ -388,7 +410,7 @@ Result<Page<QueryMatch>> SqliteCatalog::Search(const Query& query) {
     page.total = *row ? (*count)->Int(0) : 0;
     (*count)->Reset();
   }
-  std::string text = "SELECT " + sql.columns + sql.from + b.where + sql.order;
+  std::string text = "SELECT " + columns + sql.from + b.where + sql.order;
   if (query.limit > 0 || query.offset > 0) {
     text += " LIMIT " + std::to_string(query.limit > 0 ? query.limit : -1) + " OFFSET " +
             std::to_string(query.offset);

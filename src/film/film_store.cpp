@@ -95,7 +95,8 @@ Result<void> FilmStore::Add(const Film& f) {
 
 Result<Film> FilmStore::Get(const catalog::Scope& scope, std::string_view id) {
   auto film = GetAnyTenant(id);
-  if (film && !scope.Includes(film->tenant)) return Fail(ErrorCode::kNotFound, "unknown film");
+  if (film && !scope.Includes(film->tenant, film->study_uid))
+    return Fail(ErrorCode::kNotFound, "unknown film");
   return film;
 }
 
@@ -112,6 +113,7 @@ Result<Film> FilmStore::GetAnyTenant(std::string_view id) {
 
 Result<std::vector<Film>> FilmStore::ForStudy(const catalog::Scope& scope,
                                               std::string_view study_uid) {
+  if (!scope.IncludesStudy(study_uid)) return std::vector<Film>();
   std::lock_guard lock(impl_->mutex);
   auto s = impl_->db.Prepare(std::string(kColumns) +
                              "WHERE study_uid = ?1 AND (?2 = 1 OR tenant = ?3) ORDER BY pk");

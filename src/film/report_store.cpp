@@ -98,7 +98,10 @@ struct ReportStore::Impl {
     (*s)->Bind(1, id);
     auto row = First<ReportRow>(**s, ReadRow);
     if (!row) return std::unexpected(row.error());
-    if (*row && !scope.Includes((*row)->report.tenant)) return std::optional<ReportRow>();
+    // A share's scope names studies: a report known only by accession is outside it.
+    if (*row && !scope.Includes((*row)->report.tenant, (*row)->report.study_uid)) {
+      return std::optional<ReportRow>();
+    }
     return row;
   }
 
@@ -286,6 +289,8 @@ Result<std::vector<Report>> ReportStore::Find(const ReportQuery& q) {
   (*s)->Bind(4, q.scope.tenant()).Bind(5, std::max<int64_t>(1, std::min<int64_t>(q.limit, 1000)));
   auto rows = Collect<ReportRow>(**s, Impl::ReadRow);
   if (!rows) return std::unexpected(rows.error());
+  std::erase_if(*rows,
+                [&](const ReportRow& row) { return !q.scope.IncludesStudy(row.report.study_uid); });
   std::vector<Report> out;
   for (auto& row : *rows) {
     if (auto r = impl_->LoadVersions(row); !r) return std::unexpected(r.error());

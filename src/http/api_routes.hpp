@@ -7,6 +7,8 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <string>
+
 #include "archive/archive.hpp"
 #include "http/router.hpp"
 
@@ -38,6 +40,9 @@ struct ApiContext {
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // PDFs of text reports (null: only the sent ones)
   film::VisitStore* visits = nullptr;      // visits and retention (null: no such routes)
+  // What share URLs start with (http.public_base_url, e.g.
+  // "https://film.example-hospital.cn"); empty = the request's own Host.
+  std::string public_base_url = {};
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
 };
 

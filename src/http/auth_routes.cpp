@@ -19,6 +19,7 @@
 #include "http/problem.hpp"
 #include "http/request_info.hpp"
 #include "http/response.hpp"
+#include "http/session_answers.hpp"
 
 namespace cf::http {
 namespace beast_http = boost::beast::http;
@@ -77,35 +78,6 @@ nlohmann::json ToJson(const audit::Event& e) {
           {"flagged", e.flagged}};
 }
 
-std::string Cookie(std::string_view name, std::string_view value, int64_t max_age_s, bool http_only,
-                   bool secure) {
-  std::string cookie(name);
-  cookie.append("=").append(value).append("; Path=/; SameSite=Strict; Max-Age=");
-  cookie.append(std::to_string(max_age_s));
-  if (http_only) cookie.append("; HttpOnly");
-  if (secure) cookie.append("; Secure");
-  return cookie;
-}
-
-// Who is signing in or breaking the glass, for rate limits and the audit.
-access::ClientInfo Client(const Request& req) {
-  const auto agent = req.raw[beast_http::field::user_agent];
-  return {req.peer, {agent.data(), agent.size()}};
-}
-
-Response Problem(const Error& error) {
-  Response response = ErrorResponse(error);
-  if (error.code == ErrorCode::kRateLimited) {
-    // Our own messages end "retry in N s".
-    const auto at = error.message.rfind("retry in ");
-    if (at != std::string::npos) {
-      const auto digits = error.message.substr(at + 9);
-      response.SetHeader("Retry-After", digits.substr(0, digits.find(' ')));
-    }
-  }
-  return response;
-}
-
 // 401 for a right password without the account's TOTP code: a problem
 // type of its own, so that a login form can ask for the code and send the
 // login again with it.
@@ -146,10 +118,6 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
     }
     co_return Problem(session.error());
   }
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  const int64_t max_age = std::max<int64_t>(0, (session->expires_ms - now) / 1000);
   Response response = JsonResponse({{"login", session->principal.login},
                                     {"role", access::RoleName(session->principal.role)},
                                     {"tenant", session->principal.tenant},
@@ -157,13 +125,7 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
                                     {"expires_ms", session->expires_ms},
                                     {"totp_active", session->principal.totp_active},
                                     {"must_enrol_totp", session->principal.must_enrol_totp}});
-  const bool secure = IsHttps(req);
-  // The session id is HttpOnly (no script reads it); the CSRF token is
-  // readable on purpose so that the web apps can echo it in X-CSRF-Token.
-  response.headers.emplace_back("Set-Cookie",
-                                Cookie("cf_session", session->cookie, max_age, true, secure));
-  response.headers.emplace_back("Set-Cookie",
-                                Cookie("cf_csrf", session->csrf, max_age, false, secure));
+  SetSessionCookies(response, req, session->cookie, session->csrf, session->expires_ms);
   response.SetHeader("Cache-Control", "no-store");
   co_return response;
 }
@@ -192,6 +154,8 @@ std::string_view KindName(access::Principal::Kind kind) {
       return "api-token";
     case access::Principal::Kind::kOperator:
       return "operator";
+    case access::Principal::Kind::kShare:
+      return "share";
   }
   return "anonymous";
 }
@@ -202,7 +166,7 @@ awaitable<Response> Me(const ApiContext&, const Request& req) {
   for (const auto scope : p.scopes) scopes.push_back(access::PermissionName(scope));
   Response response = JsonResponse({{"login", p.login},
                                     {"break_glass_tenants", p.break_glass_tenants},
-                                    {"role", access::RoleName(p.role)},
+                                    {"role", p.RoleText()},
                                     {"tenant", p.tenant},
                                     {"kind", KindName(p.kind)},
                                     {"token_id", p.token_id},

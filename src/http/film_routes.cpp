@@ -6,6 +6,7 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include "access/access.hpp"
 #include "audit/event.hpp"
 #include "core/time_text.hpp"
 #include "crypto/base64.hpp"
@@ -111,6 +112,16 @@ awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
     return out;
   });
   if (!answer) co_return ErrorResponse(answer.error());
+  // Someone other than the patient opened the film: the patient hears of
+  // it (doctor shares are notified when they are opened).
+  if (ctx.access != nullptr && req.principal != nullptr &&
+      req.principal->kind != access::Principal::Kind::kShare) {
+    const std::string tenant = (*answer)["tenant"].get<std::string>();
+    (void)co_await RunBlocking(ctx.blocking, [&] {
+      ctx.access->NoticeFilmOpened(tenant, id, *req.principal);
+      return true;
+    });
+  }
   Response response = JsonResponse(*answer);
   response.audit_study_uid = study;
   response.SetHeader("Cache-Control", "private, no-store");

@@ -258,7 +258,7 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
       detail = "break-glass by " + principal.tenant + "; " + detail;
     }
     event.actor = principal.Actor();
-    if (principal.authenticated()) event.role = std::string(access::RoleName(principal.role));
+    event.role = std::string(principal.RoleText());
     event.token_id = principal.token_id;
     // The exam: named in the path, found by the handler (a report or film
     // by id), or asked about (?study= of the report and film lists).
@@ -328,8 +328,14 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
   }
   request.principal = &principal;
   request.tenant = data_tenant;
-  request.scope =
-      platform && named_tenant.empty() ? catalog::Scope::All() : catalog::Scope::Of(data_tenant);
+  // A share session reads its studies only; the catalog, films and
+  // reports enforce the narrowed scope on every read (catalog/scope.hpp).
+  if (principal.kind == access::Principal::Kind::kShare) {
+    request.scope = catalog::Scope::Studies(data_tenant, principal.share_studies);
+  } else {
+    request.scope =
+        platform && named_tenant.empty() ? catalog::Scope::All() : catalog::Scope::Of(data_tenant);
+  }
   Response response = co_await route.handler(request);
   if (route.policy.audit) {
     const audit::Outcome outcome = response.status < 400 ? audit::Outcome::kSuccess

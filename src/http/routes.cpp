@@ -7,6 +7,7 @@
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/report_routes.hpp"
+#include "http/share_routes.hpp"
 #include "http/stow_routes.hpp"
 #include "http/wado_routes.hpp"
 
@@ -22,6 +23,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddReportRoutes(router, context);
   AddFilmRoutes(router, context);
   AddVisitRoutes(router, context);
+  AddShareRoutes(router, context);
 }
 
 }  // namespace cf::http

@@ -80,6 +80,8 @@ struct ServerOptions {
   film::FilmIssuer* issuer = nullptr;
   film::ReportPrinter* printer = nullptr;  // prints text reports as PDF (borrowed; may be null)
   film::VisitStore* visits = nullptr;      // visits for retention (borrowed; may be null)
+  // What share URLs start with (ApiContext::public_base_url).
+  std::string public_base_url = {};
   // Film packages (borrowed); null: no GET /api/films/{film}/package.
   film::FilmPackager* packager = nullptr;
 };

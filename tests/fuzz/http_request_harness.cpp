@@ -122,7 +122,8 @@ World::World() {
   Require(films.Open(dir.Path() / "films", *archive.archive).has_value(), "the film parts open");
 
   context.emplace(http::ApiContext{*archive.archive, pool, access.get(), audit.get(),
-                                   films.reports.get(), films.films.get(), films.issuer.get()});
+                                   films.reports.get(), films.films.get(), films.issuer.get(),
+                                   films.printer.get(), films.visits.get()});
   http::AddAllRoutes(router, *context);
   router.Secure(*access, audit.get(), pool);
 }

@@ -14,7 +14,9 @@
 #include "film/film_issuer.hpp"
 #include "film/film_package.hpp"
 #include "film/film_store.hpp"
+#include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
+#include "film/visit_store.hpp"
 #include "ledger/transparency_log.hpp"
 
 namespace cf::testing {
@@ -24,6 +26,8 @@ struct TestFilms {
   std::unique_ptr<film::FilmStore> films;
   std::unique_ptr<ledger::TransparencyLog> log;
   std::unique_ptr<crypto::SigningKeyStore> keys;
+  std::unique_ptr<film::VisitStore> visits;
+  std::unique_ptr<film::ReportPrinter> printer;
   std::unique_ptr<film::FilmIssuer> issuer;
   std::unique_ptr<film::FilmPackager> packager;  // stages under dir/tmp
 
@@ -50,6 +54,17 @@ struct TestFilms {
     auto l = ledger::OpenSqliteTransparencyLog(std::move(log_options));
     if (!l) return std::unexpected(l.error());
     log = std::move(*l);
+    auto v = film::VisitStore::Open(dir / "visits.sqlite", "");
+    if (!v) return std::unexpected(v.error());
+    visits = std::move(*v);
+    if (!options.last_visits) {
+      options.last_visits = [store = visits.get()](std::string_view tenant,
+                                                   std::string_view patient,
+                                                   std::string_view issuer_of_id) {
+        return store->Last(tenant, patient, issuer_of_id);
+      };
+    }
+    printer = std::make_unique<film::ReportPrinter>(archive, film::PrinterOptions{});
     issuer = std::make_unique<film::FilmIssuer>(archive, *reports, *films, *log, *keys,
                                                 std::move(options));
     packager = std::make_unique<film::FilmPackager>(archive, *reports, *log, *keys, dir / "tmp");

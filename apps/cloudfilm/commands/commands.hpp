@@ -25,6 +25,7 @@ void RegisterAccounts(CLI::App& app, Runner& run);  // and `tokens`
 void RegisterSql(CLI::App& app, Runner& run);
 void RegisterLedger(CLI::App& app, Runner& run);  // append, show, check, prove
 void RegisterKeys(CLI::App& app, Runner& run);    // list, rotate, reencrypt, retire
+void RegisterShare(CLI::App& app, Runner& run);   // create, list, revoke
 void RegisterFilm(CLI::App& app, Runner& run);    // package
 void RegisterVerify(CLI::App& app, Runner& run);  // offline check of a film package
 

@@ -116,6 +116,7 @@ int RunServe(const Config& config) {
   web.issuer = &issuer;
   web.printer = &printer;
   web.visits = film_parts->visits.get();
+  web.public_base_url = config.http_public_base_url;
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
                               config.data / "tmp" / "packages", &printer);
   web.packager = &packager;

@@ -676,12 +676,13 @@ TEST_F(AccessTest, TokenScopesAreKeptAndLimitThePrincipal) {
   EXPECT_EQ(Authorize(*p, Permission::kReadImages, "h1"), Decision::kForbidden);
   EXPECT_EQ(Authorize(*p, Permission::kManageAccounts, "h1"), Decision::kForbidden);
 
-  // Default scopes of a hospital admin: all six.
+  // Default scopes of a hospital admin: all seven.
   const IssuedApiToken all = Issue(*access, OperatorPrincipal(), {"admin1", "", {}, {}});
   EXPECT_EQ(all.info.scopes,
             (std::vector<Permission>{Permission::kReadImages, Permission::kStoreImages,
                                      Permission::kWriteReports, Permission::kReadSystem,
-                                     Permission::kManageAccounts, Permission::kReadAudit}));
+                                     Permission::kManageAccounts, Permission::kReadAudit,
+                                     Permission::kShareFilms}));
 }
 
 TEST_F(AccessTest, ScopesBeyondTheRoleAreRefused) {
@@ -1067,7 +1068,8 @@ TEST_F(AccessTest, DoctorIssuesTokensForItselfOnly) {
   ASSERT_TRUE(own) << ErrorOf(own);
   EXPECT_EQ(own->info.login, "doc");
   EXPECT_EQ(own->info.scopes,
-            (std::vector<Permission>{Permission::kReadImages, Permission::kWriteReports}));
+            (std::vector<Permission>{Permission::kReadImages, Permission::kWriteReports,
+                                     Permission::kShareFilms}));
   auto named = access->IssueToken(doctor, {"doc", "", {}, {}});
   EXPECT_TRUE(named) << ErrorOf(named);
   EXPECT_EQ(CodeOf(access->IssueToken(doctor, {"doc1", "", {}, {}})), ErrorCode::kPermissionDenied);

@@ -25,15 +25,17 @@ constexpr std::array<Role, 7> kAllRoles = {
     Role::kKiosk,         Role::kAuditor,       Role::kApiClient,
 };
 
-constexpr std::array<Permission, 9> kAllPermissions = {
-    P::kPublic,      P::kAuthenticated, P::kOwnSession,     P::kSecondFactor, P::kReadImages,
-    P::kStoreImages, P::kReadSystem,    P::kManageAccounts, P::kReadAudit,
+constexpr std::array<Permission, 11> kAllPermissions = {
+    P::kPublic,     P::kAuthenticated, P::kOwnSession, P::kSecondFactor,
+    P::kReadImages, P::kStoreImages,   P::kReadSystem, P::kManageAccounts,
+    P::kReadAudit,  P::kShareFilms,    P::kOwnShares,
 };
 
 // The permissions that touch a tenant's data (all but public and the
 // caller's own account and session).
-constexpr std::array<Permission, 5> kTenantPermissions = {
-    P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit,
+constexpr std::array<Permission, 6> kTenantPermissions = {
+    P::kReadImages,     P::kStoreImages, P::kReadSystem,
+    P::kManageAccounts, P::kReadAudit,   P::kShareFilms,
 };
 
 // What each role may do inside its own tenant, besides kPublic,
@@ -41,12 +43,14 @@ constexpr std::array<Permission, 5> kTenantPermissions = {
 const std::map<Role, std::set<Permission>>& ExpectedTable() {
   static const std::map<Role, std::set<Permission>> table = {
       {Role::kPlatformAdmin,
-       {P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit}},
+       {P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit,
+        P::kShareFilms}},
       {Role::kHospitalAdmin,
-       {P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit}},
+       {P::kReadImages, P::kStoreImages, P::kReadSystem, P::kManageAccounts, P::kReadAudit,
+        P::kShareFilms}},
       {Role::kTechnologist, {P::kReadImages, P::kStoreImages}},
-      {Role::kDoctor, {P::kReadImages}},
-      {Role::kKiosk, {}},
+      {Role::kDoctor, {P::kReadImages, P::kShareFilms}},
+      {Role::kKiosk, {P::kShareFilms}},
       {Role::kAuditor, {P::kReadAudit}},
       {Role::kApiClient, {P::kReadImages, P::kStoreImages}},
   };
@@ -97,8 +101,8 @@ TEST(PolicyTest, EveryRoleAndPermissionWithinTheTenant) {
       if (want == Decision::kAllow) ++allowed;
     }
   }
-  // 7 roles x (public, authenticated, own-session, second-factor) + 5 + 5 + 2 + 1 + 0 + 1 + 2.
-  EXPECT_EQ(allowed, 28 + 16);
+  // 7 roles x (public, authenticated, own-session, second-factor) + 6 + 6 + 2 + 2 + 1 + 1 + 2.
+  EXPECT_EQ(allowed, 28 + 20);
 }
 
 TEST(PolicyTest, DefaultTenantIsTheDefaultResource) {
@@ -211,8 +215,11 @@ TEST(PolicyTest, BootstrapAndOperatorArePlatformAdmins) {
   op.kind = Principal::Kind::kOperator;
   op.role = Role::kPlatformAdmin;
   for (const Permission permission : kAllPermissions) {
-    // Neither is a person with an account: no second factor to manage.
-    const Decision want = permission == P::kSecondFactor ? Decision::kForbidden : Decision::kAllow;
+    // Neither is a person with an account: no second factor to manage;
+    // neither is a patient's share.
+    const Decision want = permission == P::kSecondFactor || permission == P::kOwnShares
+                              ? Decision::kForbidden
+                              : Decision::kAllow;
     EXPECT_EQ(Authorize(bootstrap, permission, "h7"), want) << PermissionName(permission);
     EXPECT_EQ(Authorize(op, permission, "h7"), want) << PermissionName(permission);
   }
@@ -281,7 +288,8 @@ TEST(RoleTest, PermissionNamesRoundTrip) {
       {P::kOwnSession, "own-session"}, {P::kSecondFactor, "second-factor"},
       {P::kReadImages, "read-images"}, {P::kStoreImages, "store-images"},
       {P::kReadSystem, "read-system"}, {P::kManageAccounts, "manage-accounts"},
-      {P::kReadAudit, "read-audit"},
+      {P::kReadAudit, "read-audit"},   {P::kShareFilms, "share-films"},
+      {P::kOwnShares, "own-shares"},
   };
   ASSERT_EQ(expected.size(), kAllPermissions.size());
   for (const auto& [permission, name] : expected) {

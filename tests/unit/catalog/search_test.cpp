@@ -89,8 +89,9 @@ class SearchTest : public ::testing::Test {
 
   // The UIDs of the query level's matches, in the order returned.
   std::vector<std::string> Uids(QueryLevel level, std::vector<QueryCondition> conditions,
-                                bool fuzzy = false) {
-    Query q{cf::catalog::Scope::Of("default")};
+                                bool fuzzy = false,
+                                const Scope& scope = cf::catalog::Scope::Of("default")) {
+    Query q{scope};
     q.level = level;
     q.conditions = std::move(conditions);
     q.fuzzy_names = fuzzy;
@@ -265,6 +266,73 @@ TEST(NameWordsTest, ComponentsGroupsAndJoinedFamilyGiven) {
     EXPECT_NE(std::find(words.begin(), words.end(), w), words.end()) << w;
   }
   EXPECT_TRUE(NameWords("").empty());
+}
+
+// A patient's share reads its studies only (catalog/scope.hpp): every
+// search level and every lookup by UID, whatever the caller asks for.
+TEST_F(SearchTest, RestrictedScopeSeesOnlyItsStudies) {
+  const Scope share = Scope::Studies("default", {"1.2"});
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {}, false, share), V({"1.2"}));
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {{QueryAttr::kPatientId, "P1"}}, false, share), V({"1.2"}));
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {{QueryAttr::kStudyInstanceUid, "1.1"}}, false, share), V());
+  EXPECT_EQ(Uids(QueryLevel::kPatient, {}, false, share), V({"P1"}));
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {}, false, share), V({"1.2.1"}));
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {}, false, share), V({"1.2.1.1"}));
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kSeriesInstanceUid, "1.1.1"}}, false, share),
+            V());
+
+  EXPECT_TRUE(catalog_->GetStudy(share, "1.2"));
+  auto other = catalog_->GetStudy(share, "1.1");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(catalog_->ListSeries(share, "1.2")->size(), 1u);
+  EXPECT_TRUE(catalog_->ListSeries(share, "1.1")->empty());
+  EXPECT_EQ(catalog_->ListInstances(share, "1.2.1")->size(), 1u);
+  EXPECT_TRUE(catalog_->ListInstances(share, "1.1.1")->empty());
+  EXPECT_TRUE(catalog_->GetInstanceVersions(share, "1.2.1.1"));
+  auto instance = catalog_->GetInstanceVersions(share, "1.1.1.1");
+  ASSERT_FALSE(instance);
+  EXPECT_EQ(instance.error().code, ErrorCode::kNotFound);
+
+  StudyQuery studies{share};
+  auto page = catalog_->FindStudies(studies);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 1);
+  PatientQuery patients{share};
+  auto patient = catalog_->FindPatients(patients);
+  ASSERT_TRUE(patient);
+  ASSERT_EQ(patient->items.size(), 1u);
+  // P1 has two studies; the share must not even tell that the other exists.
+  EXPECT_EQ(patient->items[0].num_studies, 1);
+  Query studies_of_p1{share};
+  studies_of_p1.level = QueryLevel::kStudy;
+  auto matches = catalog_->Search(studies_of_p1);
+  ASSERT_TRUE(matches);
+  ASSERT_EQ(matches->items.size(), 1u);
+  EXPECT_EQ(matches->items[0].patient.num_studies, 1);
+  EXPECT_EQ(catalog_->FindPatients(PatientQuery{Scope::Of("default")})->items.size(), 3u);
+}
+
+TEST_F(SearchTest, RestrictedScopeOfNoStudiesSeesNothing) {
+  const Scope none = Scope::Studies("default", {});
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {}, false, none), V());
+  EXPECT_EQ(Uids(QueryLevel::kPatient, {}, false, none), V());
+  EXPECT_FALSE(catalog_->GetStudy(none, "1.1"));
+  // Another tenant's scope with the same study UIDs sees nothing either.
+  EXPECT_EQ(Uids(QueryLevel::kStudy, {}, false, Scope::Studies("h2", {"1.1", "1.2"})), V());
+}
+
+TEST(ScopeTest, StudyRestriction) {
+  const Scope tenant = Scope::Of("h1");
+  EXPECT_FALSE(tenant.restricted());
+  EXPECT_TRUE(tenant.IncludesStudy("1.2.3"));
+  const Scope share = Scope::Studies("h1", {"1.3", "1.2"});
+  EXPECT_TRUE(share.restricted());
+  EXPECT_EQ(share.studies(), (std::vector<std::string>{"1.2", "1.3"}));
+  EXPECT_TRUE(share.Includes("h1", "1.3"));
+  EXPECT_FALSE(share.Includes("h1", "1.4"));
+  EXPECT_FALSE(share.Includes("h2", "1.3"));
+  EXPECT_FALSE(share.IncludesStudy(""));
 }
 
 }  // namespace

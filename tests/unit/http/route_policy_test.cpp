@@ -78,9 +78,21 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/films/{film}", Permission::kReadImages},
         {"GET /api/films/{film}/package", Permission::kReadImages},
         {"GET /verify/films/{film}", Permission::kPublic},
+        {"POST /api/visits", Permission::kWriteReports},
+        {"GET /api/studies/{study}/retention", Permission::kReadImages},
         {"GET /api/reports", Permission::kReadImages},
         {"GET /api/reports/{report}", Permission::kReadImages},
         {"GET /api/reports/{report}/versions/{version}/pdf", Permission::kReadImages},
+        {"POST /api/films/{film}/shares", Permission::kShareFilms},
+        {"GET /api/films/{film}/shares", Permission::kShareFilms},
+        {"DELETE /api/shares/{id}", Permission::kShareFilms},
+        {"POST /api/share-sessions", Permission::kPublic},
+        {"POST /api/share-sessions/code", Permission::kPublic},
+        {"GET /s/{token}", Permission::kPublic},
+        {"POST /api/my/shares", Permission::kOwnShares},
+        {"GET /api/my/shares", Permission::kOwnShares},
+        {"DELETE /api/my/shares/{id}", Permission::kOwnShares},
+        {"GET /api/my/access-history", Permission::kOwnShares},
     };
     const std::string study = "/dicom-web/studies/{study}";
     const std::string series = study + "/series/{series}";
@@ -112,6 +124,9 @@ const std::map<Permission, std::set<Role>>& ExpectedRoles() {
       {Permission::kReadSystem, {Role::kPlatformAdmin, Role::kHospitalAdmin}},
       {Permission::kManageAccounts, {Role::kPlatformAdmin, Role::kHospitalAdmin}},
       {Permission::kReadAudit, {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kAuditor}},
+      {Permission::kShareFilms,
+       {Role::kPlatformAdmin, Role::kHospitalAdmin, Role::kDoctor, Role::kKiosk}},
+      {Permission::kOwnShares, {}},  // share sessions only, never an account
   };
   return table;
 }
@@ -136,7 +151,8 @@ std::string Target(const std::string& pattern) {
       {"{id}", "0123456789abcdef"},
       {"{report}", "0123456789abcdef0123456789abcdef"},
       {"{version}", "1"},
-      {"{film}", "00112233445566778899aabbccddeeff"}};
+      {"{film}", "00112233445566778899aabbccddeeff"},
+      {"{token}", "AAAAAAAAAAAAAAAAAAAAAA"}};
   std::string target = pattern;
   for (const auto& [name, value] : values) {
     for (auto at = target.find(name); at != std::string::npos; at = target.find(name)) {
@@ -157,8 +173,8 @@ class RoutePolicyTest : public ::testing::Test {
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
-                                films_.issuer.get(), /*printer=*/nullptr, /*visits=*/nullptr,
-                                films_.packager.get()});
+                                films_.issuer.get(), films_.printer.get(), films_.visits.get(),
+                                /*public_base_url=*/"", films_.packager.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -258,7 +274,10 @@ TEST_F(RoutePolicyTest, EveryRouteOnPatientDataIsAudited) {
   for (const RouteInfo& route : router_.Routes()) {
     const Permission p = route.policy.permission;
     if (p == Permission::kReadImages || p == Permission::kStoreImages ||
-        p == Permission::kReadAudit) {
+        p == Permission::kReadAudit ||
+        // Revocations are recorded by Access::RevokeShare itself (also for the CLI).
+        (p == Permission::kOwnShares && route.method != beast_http::verb::delete_) ||
+        Key(route) == "POST /api/films/{film}/shares") {
       EXPECT_TRUE(route.policy.audit.has_value()) << Key(route) << " touches patient data";
     }
   }
@@ -415,7 +434,7 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
                              [](access::AccessOptions& o) { o.require_totp_for_admins = true; }));
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
-                              films_.issuer.get()});
+                              films_.issuer.get(), films_.printer.get(), films_.visits.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);
@@ -488,7 +507,8 @@ TEST_F(RoutePolicyTest, EveryAllowedAndEveryRefusedDataAccessIsAnAuditEvent) {
   const std::string doctor = TokenFor(Role::kDoctor, "default");
   const std::string kiosk = TokenFor(Role::kKiosk, "default");
   for (const RouteInfo& route : router_.Routes()) {
-    if (!route.policy.audit) continue;
+    // Kiosks print the patient's QR slip: they may share films.
+    if (!route.policy.audit || route.policy.permission == Permission::kShareFilms) continue;
     const auto before = security_.audit->Count();
     ASSERT_TRUE(before);
     const unsigned status = Status(route, kiosk);  // refused: kiosks read no images
@@ -581,6 +601,84 @@ TEST_F(RoutePolicyTest, BreakGlassOpensReadsOfAnotherHospitalFlaggedAndNothingEl
                                               600s, client);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+}
+
+// A patient's share session, on every route of the server: the routes of
+// its permission answer for its study only, and for the patient's other
+// study (whose UIDs are the ones Target fills in) nothing but 404 or an
+// empty answer; every other route is refused. A route added later that
+// reads patient data without the share's scope fails here.
+TEST_F(RoutePolicyTest, AShareSessionReadsItsStudyOnlyOnEveryRoute) {
+  const std::string other_study = "1.2.826.0.9.1";  // what Target fills in
+  const std::string shared_study = "1.2.826.0.9.2";
+  for (const std::string& study : {other_study, shared_study}) {
+    auto bytes = cf::testing::DicomBuilder()
+                     .Study(study)
+                     .Series(study + ".1")
+                     .Sop(study + ".1.1")
+                     .Patient("PID-SHARE")
+                     .Pixels(8, 8)
+                     .Build();
+    auto stored = test_archive_.archive->Ingest(bytes, {"test", "", "default"});
+    ASSERT_TRUE(stored) << stored.error().message;
+  }
+  access::Principal staff;
+  staff.kind = access::Principal::Kind::kSession;
+  staff.account_id = 1;
+  staff.login = "dr.share";
+  staff.role = Role::kDoctor;
+  access::NewShare share;
+  share.tenant = "default";
+  share.film_id = "film-x";
+  share.study_uids = {shared_study};
+  share.factor = access::ShareFactor::kBirthDate;
+  share.factor_value = "19800102";
+  share.expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() +
+                     3'600'000;
+  auto issued = security_.access->CreateShare(staff, share);
+  ASSERT_TRUE(issued) << issued.error().message;
+  auto session = security_.access->OpenShare(issued->token, "19800102", {"127.0.0.1", "t"});
+  ASSERT_TRUE(session) << session.error().message;
+  const std::string token = session->token;
+
+  for (const RouteInfo& route : router_.Routes()) {
+    const Permission p = route.policy.permission;
+    if (Key(route) == "POST /api/auth/logout") continue;
+    const Response r = Call(route.method, Target(route.pattern), token);
+    const std::string body(reinterpret_cast<const char*>(r.body.data()), r.body.size());
+    if (p == Permission::kReadImages) {
+      EXPECT_TRUE(r.status == 404 || r.status == 400 || r.status == 200)
+          << Key(route) << " answered " << r.status;
+      EXPECT_EQ(body.find(other_study), std::string::npos)
+          << Key(route) << " shows a study outside the share";
+    } else if (p == Permission::kPublic || p == Permission::kOwnSession ||
+               p == Permission::kOwnShares) {
+      EXPECT_NE(r.status, 401u) << Key(route);
+      EXPECT_NE(r.status, 403u) << Key(route);
+    } else {
+      EXPECT_EQ(r.status, 403u) << Key(route) << ": a share may not " << access::PermissionName(p);
+    }
+    // Naming another hospital is refused whatever the route.
+    if (access::IsTenantPermission(p)) {
+      EXPECT_EQ(Call(route.method, Target(route.pattern), token, "h2").status, 403u) << Key(route);
+    }
+  }
+  // Its own study answers.
+  const Response mine = Call(beast_http::verb::get, "/dicom-web/studies", token);
+  EXPECT_EQ(mine.status, 200u);
+  const std::string mine_body(reinterpret_cast<const char*>(mine.body.data()), mine.body.size());
+  EXPECT_NE(mine_body.find(shared_study), std::string::npos);
+  EXPECT_EQ(mine_body.find(other_study), std::string::npos);
+  EXPECT_EQ(Call(beast_http::verb::get, "/api/studies/" + shared_study, token).status, 200u);
+  EXPECT_EQ(Call(beast_http::verb::get,
+                 "/dicom-web/studies/" + shared_study + "/series/" + shared_study +
+                     ".1/instances/" + shared_study + ".1.1/metadata",
+                 token)
+                .status,
+            200u);
+  EXPECT_EQ(Call(beast_http::verb::get, "/api/studies/" + other_study, token).status, 404u);
 }
 
 }  // namespace
