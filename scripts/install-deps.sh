@@ -25,6 +25,9 @@ PACKAGES=(
   poppler-utils
   # a real QR decoder, to read share QR codes back (tests/integration/share_test.sh)
   zbar-tools
+  # Info-ZIP's unzip and zip: what a court or hospital lists a film package with, and
+  # re-zips it with (tests/integration/package_test.sh)
+  unzip zip
   # a real syslog collector (TCP, UDP, and TLS with the OpenSSL driver) for the audit export test
   rsyslog rsyslog-openssl
   # a real SMTP server (STARTTLS) for the notification test

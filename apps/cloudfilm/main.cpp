@@ -75,6 +75,8 @@ int Main(int argc, char** argv) {
   cf::app::RegisterKeys(app, run);
   cf::app::RegisterShare(app, run);
   cf::app::RegisterNotify(app, run);
+  cf::app::RegisterFilm(app, run);
+  cf::app::RegisterVerify(app, run);
   for (CLI::App* sub : app.get_subcommands({})) {
     AddCommonFlags(*sub, overrides);
     for (CLI::App* nested : sub->get_subcommands({})) AddCommonFlags(*nested, overrides);

@@ -3,7 +3,10 @@
 // the same media report the same thing. ZIP archives are read with
 // libarchive, entry by entry, never unpacked to disk. A DICOMDIR given as an
 // input is followed to the files it references; one met while walking a
-// folder or a ZIP is skipped, since the files it lists are walked anyway.
+// folder is skipped, since the files it lists are walked anyway. A ZIP with
+// a DICOMDIR at its root is media (a film package, a CD zipped up): only
+// the files that DICOMDIR references are imported, so that its README,
+// reports and signatures are not taken for broken DICOM objects.
 #include "archive/importer.hpp"
 
 #include <archive.h>
@@ -12,6 +15,8 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <set>
 
 #include "core/file_io.hpp"
 #include "dicom/dicomdir.hpp"
@@ -72,16 +77,59 @@ struct ArchiveReader {
   ~ArchiveReader() { archive_read_free(a); }
 };
 
+std::string Upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
+// The upper-cased file IDs the DICOMDIR at the root of `zip` references;
+// nullopt when there is none (or it cannot be read: then every entry is
+// tried, as for any ZIP).
+std::optional<std::set<std::string>> RootDicomdirIds(const fs::path& zip) {
+  constexpr size_t kMaxDicomdir = 64 << 20;
+  ArchiveReader r;
+  archive_read_support_format_zip(r.a);
+  if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) return std::nullopt;
+  struct archive_entry* entry = nullptr;
+  while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
+    if (archive_entry_filetype(entry) != AE_IFREG ||
+        Upper(archive_entry_pathname(entry)) != "DICOMDIR") {
+      continue;
+    }
+    // Read to the end: a streamed ZIP entry need not state its size.
+    Bytes data;
+    char buf[1 << 16];
+    for (la_ssize_t n; (n = archive_read_data(r.a, buf, sizeof buf)) != 0;) {
+      if (n < 0 || data.size() + static_cast<size_t>(n) > kMaxDicomdir) return std::nullopt;
+      const auto* p = reinterpret_cast<const std::byte*>(buf);
+      data.insert(data.end(), p, p + n);
+    }
+    auto ids = dicom::ReadDicomdirFileIds(ByteView(data));
+    if (!ids) return std::nullopt;
+    std::set<std::string> out;
+    for (const auto& id : *ids) out.insert(Upper(id));
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool ImportsEntry(const std::optional<std::set<std::string>>& media, const std::string& name) {
+  if (IsDicomdirName(name)) return false;
+  return !media || media->contains(Upper(name));
+}
+
 // Regular entries of a ZIP, DICOMDIR indexes left out (their files are
 // entries too); an unreadable ZIP counts as the one object it is reported as.
 int64_t CountZipEntries(const fs::path& zip) {
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) return 1;
+  const auto media = RootDicomdirIds(zip);
   int64_t n = 0;
   struct archive_entry* entry = nullptr;
   while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
-    if (archive_entry_filetype(entry) == AE_IFREG && !IsDicomdirName(archive_entry_pathname(entry)))
+    if (archive_entry_filetype(entry) == AE_IFREG &&
+        ImportsEntry(media, archive_entry_pathname(entry)))
       ++n;
   }
   return n;
@@ -183,6 +231,7 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem
     return;
   }
   const uint64_t limit = archive_.Options().max_object_size;
+  const auto media = RootDicomdirIds(zip);
   struct archive_entry* entry = nullptr;
   for (;;) {
     const int rc = archive_read_next_header(r.a, &entry);
@@ -195,7 +244,7 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
     const std::string entry_name = archive_entry_pathname(entry);
-    if (IsDicomdirName(entry_name)) continue;
+    if (!ImportsEntry(media, entry_name)) continue;
     ImportItem item{zip.string() + "!" + entry_name, Fail(ErrorCode::kInternal, "")};
     Bytes data;
     bool ok = true;

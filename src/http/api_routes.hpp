@@ -25,6 +25,7 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
+class FilmPackager;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -45,7 +46,8 @@ struct ApiContext {
   // What share URLs start with (http.public_base_url, e.g.
   // "https://film.example-hospital.cn"); empty = the request's own Host.
   std::string public_base_url = {};
-  notify::Outbox* outbox = nullptr;  // notifications (null: no notification routes)
+  notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
+  film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/film_routes.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +11,7 @@
 #include "core/time_text.hpp"
 #include "crypto/base64.hpp"
 #include "film/film_issuer.hpp"
+#include "film/film_package.hpp"
 #include "http/blocking.hpp"
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
@@ -125,6 +128,53 @@ awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
   co_return response;
 }
 
+// A package file already unlinked from its folder, sent piece by piece and
+// closed (its space freed) when the response is done with it.
+class PackageBody final : public BodySource {
+ public:
+  explicit PackageBody(int fd) : fd_(fd) {}
+  ~PackageBody() override { ::close(fd_); }
+  PackageBody(const PackageBody&) = delete;
+  PackageBody& operator=(const PackageBody&) = delete;
+
+  Result<Bytes> Next() override {
+    Bytes piece(256 << 10);
+    const ssize_t n = ::read(fd_, piece.data(), piece.size());
+    if (n < 0) return Fail(ErrorCode::kStorageUnavailable, "cannot read the package file");
+    piece.resize(static_cast<size_t>(n));
+    return piece;
+  }
+
+ private:
+  int fd_;
+};
+
+awaitable<Response> Package(const ApiContext& ctx, const Request& req) {
+  const std::string id(req.Param("film"));
+  std::string name;
+  std::string study;
+  auto fd = co_await RunBlocking(ctx.blocking, [&]() -> Result<int> {
+    auto film = ctx.films->Get(req.scope, id);
+    if (!film) return std::unexpected(film.error());
+    name = film::PackageFileName(*film);
+    study = film->study_uid;
+    auto path = ctx.packager->WriteTemporary(*film);
+    if (!path) return std::unexpected(path.error());
+    const int opened = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    ::unlink(path->c_str());  // nothing of the exam stays on disk once the answer ends
+    if (opened < 0) return Fail(ErrorCode::kStorageUnavailable, "cannot open the package file");
+    return opened;
+  });
+  if (!fd) co_return ErrorResponse(fd.error());
+  Response response;
+  response.content_type = "application/zip";
+  response.stream = std::make_shared<PackageBody>(*fd);
+  response.SetHeader("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  response.SetHeader("Cache-Control", "private, no-store");
+  response.audit_study_uid = study;  // the exam's audit trail shows the download
+  co_return response;
+}
+
 // Public: anyone holding a film id (printed on the patient's slip) may
 // ask whether it is what the hospital issued. Nothing about the patient.
 awaitable<Response> PublicVerify(const ApiContext& ctx, const Request& req) {
@@ -165,6 +215,10 @@ void AddFilmRoutes(Router& router, const ApiContext& context) {
              Bind<List>(context));
   router.Add(verb::get, "/api/films/{film}", {Permission::kReadImages, Action::kView},
              Bind<Get>(context));
+  if (context.packager != nullptr) {
+    router.Add(verb::get, "/api/films/{film}/package", {Permission::kReadImages, Action::kDownload},
+               Bind<Package>(context));
+  }
   router.Add(verb::get, "/verify/films/{film}", Permission::kPublic, Bind<PublicVerify>(context));
 }
 

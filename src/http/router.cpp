@@ -343,6 +343,11 @@ boost::asio::awaitable<Response> Router::Run(const Route& route, Request& reques
                                        ? audit::Outcome::kDenied
                                        : audit::Outcome::kFailure;
     std::string detail = "status " + std::to_string(response.status);
+    // An exam may have several films (each amendment issues one): the
+    // event keeps which film was read or downloaded, not only its exam.
+    if (const auto film = request.Param("film"); !film.empty()) {
+      detail = "film " + std::string(film.substr(0, 64)) + "; " + detail;
+    }
     if (*route.policy.audit == audit::Action::kQuery) {
       const auto target = raw.target();
       const auto question = target.find('?');

@@ -766,10 +766,10 @@ Result<void> Server::Start() {
   impl.port = impl.acceptor->local_endpoint(ec).port();
 
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
-  impl.api.emplace(ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit,
-                              impl.options.reports, impl.options.films, impl.options.issuer,
-                              impl.options.printer, impl.options.visits,
-                              impl.options.public_base_url, impl.options.outbox});
+  impl.api.emplace(
+      ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports,
+                 impl.options.films, impl.options.issuer, impl.options.printer, impl.options.visits,
+                 impl.options.public_base_url, impl.options.outbox, impl.options.packager});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

@@ -26,6 +26,7 @@ class FilmStore;
 class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
+class FilmPackager;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -86,6 +87,8 @@ struct ServerOptions {
   std::string public_base_url = {};
   // The notification outbox (borrowed); null: no notification routes.
   notify::Outbox* outbox = nullptr;
+  // Film packages (borrowed); null: no GET /api/films/{film}/package.
+  film::FilmPackager* packager = nullptr;
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -5,7 +5,8 @@
 # is configured is dated by the TSA's signed token, which `openssl ts
 # -verify` accepts for the imprint recomputed from the published tree head;
 # a TSA that is down delays the stamp but not the film; `ledger check`
-# verifies every kept token and names one that was swapped.
+# verifies every kept token and names one that was swapped; a film's
+# package carries the token and `cloudfilm verify --tsa-ca` checks it.
 source "$(dirname "$0")/lib.sh"
 : "${CF_SQL_TAMPER:?CF_SQL_TAMPER must name the cf_sql_tamper tool}"
 TSA_DIR=$WORK/tsa
@@ -103,6 +104,16 @@ rm "$TSA_DIR/down"
 check "when the TSA is back, a stamp covers the new film too" wait_stamped "$SECOND"
 check "the server logged the stamp" grep -q 'ledger.timestamped tree_size=' "$WORK/server.log"
 check "no patient data in the log" bash -c "! grep -q '李医生\|$STUDY' '$WORK/server.log'"
+
+# The film's package carries the stamp, and cloudfilm verify checks it offline.
+check_eq "the package of the stamped film: 200" 200 "$(curl -q -s -o "$WORK/film.zip" -w '%{http_code}' \
+  -H "Authorization: Bearer $DOC" "$BASE/api/films/$SECOND/package")"
+check "it holds the TSA's token" bash -c "unzip -Z1 '$WORK/film.zip' | grep -qx log/tree-head.tst"
+check "cloudfilm verify --tsa-ca checks it up to the TSA's CA" bash -c "'$CLOUDFILM' verify '$WORK/film.zip' \
+  --tsa-ca '$TSA_DIR/ca.pem' | grep -q 'time-stamped by an RFC 3161 authority at 20.* (signature checked against --tsa-ca)'"
+check_eq "against another TSA's CA: exit 1" 1 \
+  "$("$CLOUDFILM" verify "$WORK/film.zip" --tsa-ca "$WORK/other/ca.pem" >"$WORK/other-ca.out" 2>&1; echo $?)"
+check "naming the token" grep -q "FAILED: log/tree-head.tst: not a time-stamp of log/tree-head.json" "$WORK/other-ca.out"
 stop_server
 
 check "ledger check verifies the kept tokens against the TSA's CA" \

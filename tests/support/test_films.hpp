@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Everything a FilmIssuer needs, in a temporary folder, for tests: reports,
 // films, a signing transparency log and signing keys under a fixed master
-// key. Header-only: each test target links the parts it uses.
+// key; and a FilmPackager over them. Header-only: each test target links the parts it uses.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "crypto/signing.hpp"
 #include "crypto/signing_key_store.hpp"
 #include "film/film_issuer.hpp"
+#include "film/film_package.hpp"
 #include "film/film_store.hpp"
 #include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
@@ -28,6 +29,7 @@ struct TestFilms {
   std::unique_ptr<film::VisitStore> visits;
   std::unique_ptr<film::ReportPrinter> printer;
   std::unique_ptr<film::FilmIssuer> issuer;
+  std::unique_ptr<film::FilmPackager> packager;  // stages under dir/tmp
 
   Result<void> Open(const std::filesystem::path& dir, archive::Archive& archive,
                     film::IssuerOptions options = {}) {
@@ -65,6 +67,7 @@ struct TestFilms {
     printer = std::make_unique<film::ReportPrinter>(archive, film::PrinterOptions{});
     issuer = std::make_unique<film::FilmIssuer>(archive, *reports, *films, *log, *keys,
                                                 std::move(options));
+    packager = std::make_unique<film::FilmPackager>(archive, *reports, *log, *keys, dir / "tmp");
     return {};
   }
 };

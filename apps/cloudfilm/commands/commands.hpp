@@ -27,6 +27,8 @@ void RegisterLedger(CLI::App& app, Runner& run);  // append, show, check, prove
 void RegisterKeys(CLI::App& app, Runner& run);    // list, rotate, reencrypt, retire
 void RegisterShare(CLI::App& app, Runner& run);   // create, list, revoke
 void RegisterNotify(CLI::App& app, Runner& run);  // send, list
+void RegisterFilm(CLI::App& app, Runner& run);    // package
+void RegisterVerify(CLI::App& app, Runner& run);  // offline check of a film package
 
 // Prints "cloudfilm: <message>" to stderr and returns the exit code of `error`.
 int ReportError(const Error& error);

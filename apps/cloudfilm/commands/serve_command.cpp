@@ -5,6 +5,7 @@
 // already durable, so even a SIGKILL loses nothing acknowledged.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "core/log.hpp"
 #include "core/version.hpp"
 #include "dimse/scp_server.hpp"
+#include "film/film_package.hpp"
 #include "http/server.hpp"
 
 namespace cf::app {
@@ -126,6 +128,11 @@ int RunServe(const Config& config) {
   web.visits = film_parts->visits.get();
   web.public_base_url = config.http_public_base_url;
   web.outbox = notify_parts->outbox.get();
+  film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
+                              config.data / "tmp" / "packages", &printer);
+  web.packager = &packager;
+  // A crash while a package was written leaves patient data in clear there.
+  packager.RemoveLeftovers(std::chrono::hours(1));
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

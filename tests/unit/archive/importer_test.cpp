@@ -11,6 +11,7 @@
 #include "archive_fixture.hpp"
 #include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
+#include "dicom/dicomdir.hpp"
 #include "support/dicom_builder.hpp"
 
 namespace cf::archive {
@@ -48,6 +49,27 @@ void WriteFile(const fs::path& p, const Bytes& b) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary)
       .write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+// A ZIP of the files of `root` named `names`, in that order.
+void ZipFiles(const fs::path& zip, const fs::path& root, const std::vector<std::string>& names) {
+  struct archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  ASSERT_EQ(archive_write_open_filename(a, zip.c_str()), ARCHIVE_OK);
+  for (const auto& name : names) {
+    auto data = ReadFile(root / name, 1 << 20);
+    ASSERT_TRUE(data) << name;
+    struct archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data->size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    archive_write_data(a, data->data(), data->size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
 }
 
 TEST_F(ImporterTest, FolderIsWalkedRecursivelyAndNonDicomIsRejectedWithAReason) {
@@ -100,6 +122,30 @@ TEST_F(ImporterTest, ZipEntriesAreImportedWithoutUnpacking) {
   EXPECT_TRUE(items.contains(zip.string() + "!IMG/2"));
   EXPECT_TRUE(StoredExactly("1.9.11", one));
   EXPECT_TRUE(StoredExactly("1.9.12", two));
+}
+
+TEST_F(ImporterTest, AZipWithARootDicomdirImportsOnlyWhatItReferences) {
+  // A film package or a zipped CD: a README and a signature beside the
+  // media are not broken DICOM objects.
+  cf::testing::TempDir src;
+  const Bytes one = DicomBuilder().Sop("1.9.21").Build();
+  const Bytes two = DicomBuilder().Sop("1.9.22").Build();
+  WriteFile(src.Path() / "DICOM" / "S0001" / "I0001", one);
+  WriteFile(src.Path() / "DICOM" / "S0001" / "I0002", two);
+  WriteFile(src.Path() / "README.txt", Bytes(AsBytes("read me").begin(), AsBytes("read me").end()));
+  auto excluded = dicom::WriteDicomdir(src.Path(), {"DICOM/S0001/I0001"}, "TEST");
+  ASSERT_TRUE(excluded) << excluded.error().message;
+  ASSERT_TRUE(excluded->empty()) << excluded->front().reason;
+  const fs::path zip = src.Path() / "media.zip";
+  ZipFiles(zip, src.Path(), {"README.txt", "DICOMDIR", "DICOM/S0001/I0001", "DICOM/S0001/I0002"});
+  Importer planner(*archive_, "default");
+  EXPECT_EQ(planner.Plan({zip}), 1);
+  ImportTotals totals;
+  auto items = Import({zip}, &totals);
+  EXPECT_EQ(totals.stored, 1);
+  EXPECT_EQ(totals.rejected, 0);
+  EXPECT_TRUE(StoredExactly("1.9.21", one));
+  EXPECT_FALSE(items.contains(zip.string() + "!DICOM/S0001/I0002")) << "not on the media";
 }
 
 TEST_F(ImporterTest, MissingPathIsRejected) {

@@ -77,6 +77,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/films", Permission::kWriteReports},
         {"GET /api/films", Permission::kReadImages},
         {"GET /api/films/{film}", Permission::kReadImages},
+        {"GET /api/films/{film}/package", Permission::kReadImages},
         {"GET /verify/films/{film}", Permission::kPublic},
         {"POST /api/visits", Permission::kWriteReports},
         {"GET /api/studies/{study}/retention", Permission::kReadImages},
@@ -180,7 +181,7 @@ class RoutePolicyTest : public ::testing::Test {
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
                                 films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                                /*public_base_url=*/{}, outbox_.get()});
+                                /*public_base_url=*/{}, outbox_.get(), films_.packager.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -442,7 +443,7 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
                               films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                              /*public_base_url=*/{}, outbox_.get()});
+                              /*public_base_url=*/{}, outbox_.get(), films_.packager.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);
