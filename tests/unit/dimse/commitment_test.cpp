@@ -32,17 +32,33 @@ constexpr char kCommitment[] = "1.2.840.10008.1.20.1";
 constexpr char kCommitmentInstance[] = "1.2.840.10008.1.20.1.1";
 constexpr char kSecondaryCapture[] = "1.2.840.10008.5.1.4.1.1.7";  // DicomBuilder's class
 
-uint16_t FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// A loopback port held bound until Release, so that the server under test,
+// which binds port 0, cannot be given the same one (it once was, and the
+// requester's acceptor then shared a port with the server).
+class PortReservation {
+ public:
+  PortReservation() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~PortReservation() { Release(); }
+  PortReservation(const PortReservation&) = delete;
+  PortReservation& operator=(const PortReservation&) = delete;
+  uint16_t port() const { return port_; }
+  void Release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
 
 std::set<std::string> Uids(DcmDataset& ds, const DcmTagKey& sequence) {
   std::set<std::string> out;
@@ -114,7 +130,7 @@ class CommitmentTest : public ::testing::Test {
     const Bytes other = DicomBuilder().Sop("2.25.7002").Pixels(8, 8, 99).Build();
     ASSERT_TRUE(archive_.blobs->Put(record->blob_key, other));
 
-    requester_port_ = FreePort();
+    requester_port_ = requester_reservation_.port();
     ScpOptions options;
     options.port = 0;
     options.destinations["COMMITSCU"] = {"127.0.0.1", requester_port_};
@@ -163,6 +179,7 @@ class CommitmentTest : public ::testing::Test {
 
   cf::testing::TempDir dir_;
   cf::testing::TestArchive archive_;
+  PortReservation requester_reservation_;
   uint16_t requester_port_ = 0;
   std::unique_ptr<ScpServer> server_;
 };
@@ -180,6 +197,7 @@ TEST_F(CommitmentTest, ReportComesOnTheSameAssociationWhenTheRequesterWaits) {
 }
 
 TEST_F(CommitmentTest, ReportComesOnANewAssociationWhenTheRequesterReleasedFirst) {
+  requester_reservation_.Release();  // the acceptor binds it now
   ReportAcceptor acceptor(requester_port_);
   std::thread listening([&] { acceptor.listen(); });
   {
