@@ -284,6 +284,13 @@ class Access {
   // on its tenant, or the patient share a doctor share was made from.
   // Errors: kNotFound (unknown, or not `by`'s to revoke).
   Result<void> RevokeShare(const Principal& by, std::string_view share_id);
+  // A patient-scope share covers every exam of the patient at the
+  // hospital, also those stored after it was made: the caller resolves them
+  // again when the share is opened and records them here. Exams are only
+  // added, never dropped. kNotFound for an unknown share, kInvalidArgument
+  // for a film-scope share or a malformed UID.
+  Result<std::vector<std::string>> ExtendPatientShare(std::string_view share_id,
+                                                      const std::vector<std::string>& study_uids);
   // Opens a share with its token and factor value. Errors:
   // kUnauthenticated (unknown, revoked, expired or not yet valid token; a
   // wrong factor, whose message says how many attempts are left; for a

@@ -477,6 +477,32 @@ Result<void> Access::RevokeShare(const Principal& by, std::string_view share_id)
   return {};
 }
 
+Result<std::vector<std::string>> Access::ExtendPatientShare(
+    std::string_view share_id, const std::vector<std::string>& study_uids) {
+  Impl& impl = *impl_;
+  if (!std::ranges::all_of(study_uids, ValidUid)) {
+    return Fail(ErrorCode::kInvalidArgument, "a study UID is not a UID");
+  }
+  std::lock_guard lock(impl.mutex);
+  auto found = FindShare(impl, "id", share_id);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return Fail(ErrorCode::kNotFound, "unknown share");
+  const ShareInfo& info = (*found)->info;
+  if (info.scope != ShareScope::kPatient) {
+    return Fail(ErrorCode::kInvalidArgument, "only a patient-scope share covers later exams");
+  }
+  std::vector<std::string> all = info.study_uids;
+  all.insert(all.end(), study_uids.begin(), study_uids.end());
+  std::ranges::sort(all);
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  if (all == info.study_uids) return all;
+  auto update = impl.Prepare("UPDATE shares SET study_uids = ?1 WHERE id = ?2");
+  if (!update) return std::unexpected(update.error());
+  (*update)->Bind(1, JoinUids(all)).Bind(2, share_id);
+  if (auto done = (*update)->Run(); !done) return std::unexpected(done.error());
+  return all;
+}
+
 namespace {
 
 // The share a presented token names (nullopt: none). A token is 22

@@ -29,6 +29,15 @@ Result<std::vector<std::string>> PatientStudies(archive::Archive& archive,
 
 }  // namespace
 
+Result<std::vector<std::string>> PatientStudiesNow(archive::Archive& archive,
+                                                   const access::ShareInfo& share) {
+  if (share.study_uids.empty()) return std::vector<std::string>();
+  const catalog::Scope own = catalog::Scope::Of(share.tenant);
+  auto study = archive.GetStudy(own, share.study_uids.front());
+  if (!study) return std::unexpected(study.error());
+  return PatientStudies(archive, own, *study);
+}
+
 Result<access::IssuedShare> ShareFilm(archive::Archive& archive, film::FilmStore& films,
                                       access::Access& access, const access::Principal& by,
                                       const catalog::Scope& scope,

@@ -31,6 +31,11 @@ struct FilmShareRequest {
 
 // Errors: kNotFound (no such film in `scope`), kConflict (the hospital asks
 // the birth date and the images have none), Access::CreateShare's.
+// Every exam the patient of a patient-scope share has at its hospital now
+// (the share's first study names the patient).
+Result<std::vector<std::string>> PatientStudiesNow(archive::Archive& archive,
+                                                   const access::ShareInfo& share);
+
 Result<access::IssuedShare> ShareFilm(archive::Archive& archive, film::FilmStore& films,
                                       access::Access& access, const access::Principal& by,
                                       const catalog::Scope& scope, const FilmShareRequest& request);

@@ -15,6 +15,7 @@
 
 #include "access/access.hpp"
 #include "audit/audit_log.hpp"
+#include "core/log.hpp"
 #include "core/time_text.hpp"
 #include "crypto/base64.hpp"
 #include "film/film_store.hpp"
@@ -204,6 +205,20 @@ awaitable<Response> OpenShare(const ApiContext& ctx, const Request& req) {
       ctx.blocking, [&] { return ctx.access->OpenShare(*token, *factor, client); });
   std::ranges::fill(*factor, '\0');
   if (!session) co_return Problem(session.error());
+  if (session->share.scope == access::ShareScope::kPatient) {
+    // Exams stored since the share was made are the patient's too.
+    auto extended = co_await RunBlocking(ctx.blocking, [&] {
+      auto now = PatientStudiesNow(ctx.archive, session->share);
+      if (!now) return Result<std::vector<std::string>>(std::unexpected(now.error()));
+      return ctx.access->ExtendPatientShare(session->share.id, *now);
+    });
+    if (extended) {
+      session->share.study_uids = std::move(*extended);
+    } else {
+      log::Warn("share.extend_failed",
+                {{"share", session->share.id}, {"error", extended.error().message}});
+    }
+  }
   json out = {{"share", ShareJson(session->share)},
               {"expires_ms", session->expires_ms},
               {"owner", session->share.parent.empty()}};

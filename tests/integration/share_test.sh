@@ -219,6 +219,15 @@ check "the cookie is HttpOnly and SameSite=Strict" bash -c \
   "grep -i '^set-cookie: cf_session=cfp_' '$WORK/br.hdr' | grep -q 'HttpOnly' && grep -i '^set-cookie: cf_session=' '$WORK/br.hdr' | grep -q 'SameSite=Strict'"
 check_eq "it lists both of A's exams and none of B's" "$(printf '%s\n' "$S1" "$S2" | sort | paste -sd,)" \
   "$(curl -q -s -b "$WORK/jar" "$BASE/dicom-web/studies" | jq -r '[.[]["0020000D"].Value[0]] | sort | join(",")')"
+# An exam of A stored after the share was made: opening the share takes it in.
+cp "$F1" "$WORK/later.dcm"
+dcmodify -nb -gst -gse -gin "$WORK/later.dcm" >/dev/null 2>&1
+S_LATER=$(dicom_value "$WORK/later.dcm" StudyInstanceUID)
+check "RJ_CT stores a later exam of A" storescu -aet RJ_CT -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$WORK/later.dcm"
+check_eq "opened again, the patient share covers it: 201" 201 "$(open_share later "$T3" "$BIRTH_A")"
+check_eq "and lists A's three exams, the later one among them" "3 1" \
+  "$(curl -q -s -H "Authorization: Bearer $(jq -r .session_token "$WORK/later.body")" "$BASE/dicom-web/studies" | \
+    jq -r --arg s "$S_LATER" '"\(length) \([.[]["0020000D"].Value[0]] | map(select(. == $s)) | length)"')"
 check_eq "signing out without the CSRF token: 403" 403 \
   "$(curl -q -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" -X POST "$BASE/api/auth/logout")"
 check_eq "with it: 204, and the cookie no longer opens anything" "204 401" \

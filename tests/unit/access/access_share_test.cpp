@@ -133,6 +133,32 @@ TEST_F(AccessShareTest, RightFactorOpensASessionThatReadsTheShareOnly) {
   }
 }
 
+TEST_F(AccessShareTest, APatientShareTakesInLaterExamsAndAFilmShareDoesNot) {
+  NewShare patient = FilmShare();
+  patient.scope = ShareScope::kPatient;
+  patient.study_uids = {"1.2.3", "1.2.4"};
+  const IssuedShare issued = Create(patient);
+  auto session = access_->OpenShare(issued.token, "19800102", kClient);
+  ASSERT_TRUE(session) << ErrorOf(session);
+  auto extended = access_->ExtendPatientShare(issued.info.id, {"1.2.5", "1.2.3"});
+  ASSERT_TRUE(extended) << ErrorOf(extended);
+  const std::vector<std::string> all{"1.2.3", "1.2.4", "1.2.5"};
+  EXPECT_EQ(*extended, all);
+  // The open session sees the new exam at once; nothing is ever dropped.
+  auto principal = access_->Authenticate(Cookie(session->token));
+  ASSERT_TRUE(principal) << ErrorOf(principal);
+  EXPECT_EQ(principal->share_studies, all);
+  EXPECT_EQ(*access_->ExtendPatientShare(issued.info.id, {"1.2.3"}), all);
+
+  const IssuedShare film = Create(FilmShare());
+  EXPECT_EQ(CodeOf(access_->ExtendPatientShare(film.info.id, {"1.2.9"})),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(access_->ExtendPatientShare("0123456789abcdef", {"1.2.9"})),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(CodeOf(access_->ExtendPatientShare(issued.info.id, {"1.2.x"})),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_F(AccessShareTest, OnlyAHashOfTheTokenIsStored) {
   const IssuedShare issued = Create(FilmShare());
   access_.reset();
