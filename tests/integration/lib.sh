@@ -98,6 +98,15 @@ kill_server() {
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null && curl -sf "$BASE/healthz" >/dev/null; }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# absent TEXT PATH...: true only when grep ran and found TEXT (literal, may
+# start with '-') in none of the files or folders; an unreadable path is an
+# error, not "absent" (`! grep` would pass on it).
+absent() {
+  local text=$1 rc=0
+  shift
+  grep -rqF -e "$text" -- "$@" || rc=$?
+  [[ $rc -eq 1 ]]
+}
 
 # HTTP answers kept by name for the checks that follow (-g: URLs are taken
 # literally, so that '[' and '*' in query values need no escaping).
