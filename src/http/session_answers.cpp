@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/time_text.hpp"
 #include "http/problem.hpp"
 #include "http/request_info.hpp"
 
@@ -21,10 +22,7 @@ std::string Cookie(std::string_view name, std::string_view value, int64_t max_ag
 
 void SetSessionCookies(Response& response, const Request& req, std::string_view session,
                        std::string_view csrf, int64_t expires_ms) {
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  const int64_t max_age = std::max<int64_t>(0, (expires_ms - now) / 1000);
+  const int64_t max_age = std::max<int64_t>(0, (expires_ms - UnixNowMs()) / 1000);
   const bool secure = IsHttps(req);
   response.headers.emplace_back("Set-Cookie", Cookie("cf_session", session, max_age, true, secure));
   response.headers.emplace_back("Set-Cookie", Cookie("cf_csrf", csrf, max_age, false, secure));

@@ -23,18 +23,12 @@
 #include "archive/reencryptor.hpp"
 #include "commands.hpp"
 #include "core/tenant.hpp"
+#include "core/time_text.hpp"
 
 namespace cf::app {
 namespace {
 
-std::string Time(uint64_t ms) {
-  const auto seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
+std::string Time(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::filesystem::path PositionFile(const Config& config) {
   return config.KeysPath() / "reencrypt.position";

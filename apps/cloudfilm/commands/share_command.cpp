@@ -22,6 +22,7 @@
 #include "../runtime.hpp"
 #include "access/access.hpp"
 #include "commands.hpp"
+#include "core/time_text.hpp"
 #include "film/film_store.hpp"
 #include "http/film_share.hpp"
 #include "http/qr_code.hpp"
@@ -74,10 +75,7 @@ int RunCreate(const Config& config, const ShareArgs& args) {
   http::FilmShareRequest request;
   request.film_id = args.film;
   request.patient_scope = args.scope == "patient";
-  request.expires_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          (std::chrono::system_clock::now() + std::chrono::days(args.days)).time_since_epoch())
-          .count();
+  request.expires_ms = UnixNowMs() + int64_t{args.days} * 86'400'000;
   request.phone = args.phone;
   request.id_number = args.id_number;
   request.recipient = args.recipient;
