@@ -254,6 +254,7 @@ if [[ -n $PDF ]]; then
 fi
 
 check "server still healthy" server_alive
-check "no UID in the server log" bash -c "! grep -q '$CT_SOP\|$CT_STUDY' '$WORK/server.log'"
+check "no SOP Instance UID in the server log" absent "$CT_SOP" "$WORK/server.log"
+check "nor the Study UID" absent "$CT_STUDY" "$WORK/server.log"
 stop_server
 finish

@@ -180,8 +180,8 @@ check "and the exam's audit trail holds that too" \
   bash -c "curl -sf '$BASE/api/audit?study=$STUDY&limit=500' | jq -e '[.events[] | select(.route == \"/api/instances/{instance}/file\")] | length == 1'"
 
 # ---- at rest, and after a restart ----
-check "the report text is nowhere on disk in clear" bash -c \
-  "! grep -rqF '建议三个月后复查' '$WORK/data' && ! grep -rqF '李医生' '$WORK/data'"
+check "the report text is nowhere on disk in clear" absent '建议三个月后复查' "$WORK/data"
+check "nor the signer" absent '李医生' "$WORK/data"
 check "SIGTERM stops the server with exit 0" stop_server
 start_server "$WORK/data" "${CONFIG[@]}"
 check_eq "after a restart the history is intact" "3 $(jq -r '.versions[1].sha256' "$WORK/final.json")" \
