@@ -139,12 +139,10 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "public_base_url", c.http_public_base_url, "http."))) return r;
   }
   if (const toml::table* s = root["shares"].as_table()) {
-    if (!(r = CheckKeys(*s, {"max_failures", "lockout", "session_max", "notify_file"}, "shares.")))
-      return r;
+    if (!(r = CheckKeys(*s, {"max_failures", "lockout", "session_max"}, "shares."))) return r;
     if (!(r = Read(*s, "max_failures", c.share_max_failures, "shares."))) return r;
     if (!(r = Read(*s, "lockout", c.share_lockout, "shares."))) return r;
     if (!(r = Read(*s, "session_max", c.share_session_max, "shares."))) return r;
-    if (!(r = Read(*s, "notify_file", c.share_notify_file, "shares."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
     if (!(r = CheckKeys(
@@ -660,8 +658,7 @@ std::string ToToml(const Config& c) {
            {"public_base_url", c.http_public_base_url}}},
       {"shares", toml::table{{"max_failures", c.share_max_failures},
                              {"lockout", c.share_lockout},
-                             {"session_max", c.share_session_max},
-                             {"notify_file", c.share_notify_file.string()}}},
+                             {"session_max", c.share_session_max}}},
       {"dicom",
        toml::table{{"bind", c.dicom_bind},
                    {"port", c.dicom_port},

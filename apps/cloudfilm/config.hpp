@@ -176,11 +176,6 @@ struct Config {
   int share_max_failures = 5;
   std::string share_lockout = "15m";
   std::string share_session_max = "2h";
-  // The demo/test notifier: one-time codes and "opened by someone else"
-  // notices are appended to this file as JSON lines (never logged). Empty =
-  // none (then the one-time-code factor is refused). The notification
-  // outbox replaces it.
-  std::filesystem::path share_notify_file;
   // Notifications to patients (docs/operations.md, "Notifications").
   NotifyConfig notify;
 

@@ -119,7 +119,7 @@ access::ShareNotifier OutboxShareNotifier(notify::Outbox& outbox) {
         break;
       case Kind::kOpenedByOther:
         m.subject = "您的云胶片被查看 / Your film was opened";
-        m.body = "您分享给医生的云胶片刚被打开。如非本人授权，请撤销分享。\n" + notice.text + ".";
+        m.body = "您的云胶片刚被他人打开。如有疑问，请联系医院或撤销分享。\n" + notice.text + ".";
         break;
       default:
         m.subject = "云胶片 / Cloud film";

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime.hpp"
 #include "notify_setup.hpp"
-#include "share_notify_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -259,10 +258,14 @@ Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token,
       options.share_factors.emplace_back(tenant.code, *factor);
     }
   }
-  if (outbox != nullptr && NotificationsConfigured(config)) {
+  if (NotificationsConfigured(config)) {
+    if (outbox == nullptr) {
+      auto opened = OpenNotify(config);
+      if (!opened) return std::unexpected(opened.error());
+      security.outbox = std::move(opened->outbox);
+      outbox = security.outbox.get();
+    }
     options.share_notifier = OutboxShareNotifier(*outbox);
-  } else if (!config.share_notify_file.empty()) {
-    options.share_notifier = FileShareNotifier(config.share_notify_file);
   }
   auto opened = access::Access::Open(config.AccessPath(), std::move(options), security.audit.get());
   if (!opened) return std::unexpected(opened.error());

@@ -20,11 +20,8 @@
 #include "film/visit_store.hpp"
 #include "ledger/timestamper.hpp"
 #include "ledger/transparency_log.hpp"
+#include "notify/outbox.hpp"
 #include "store/encrypting_blob_store.hpp"
-
-namespace cf::notify {
-class Outbox;
-}
 
 namespace cf::app {
 
@@ -105,11 +102,15 @@ Result<crypto::VerifyingKey> LedgerPublicKey(const Config& config, std::string_v
 // WAL): the CLI creates accounts while the server runs.
 struct Security {
   std::unique_ptr<audit::AuditLog> audit;  // outlives access
+  // The outbox shares send through, when OpenSecurity opened it itself.
+  std::unique_ptr<notify::Outbox> outbox;
   std::unique_ptr<access::Access> access;
 };
-// With `outbox` (borrowed) and a notification provider configured, shares
-// send their one-time codes and notices through it; otherwise through
-// shares.notify_file when set.
+// With a notification provider configured, shares send their one-time
+// codes and notices through the outbox: `outbox` (borrowed; the server's,
+// whose worker delivers), or one opened here (the CLI's messages wait for
+// the server's worker). Without a provider they have no notifier: one-time
+// codes are refused and notices live in the access history.
 Result<Security> OpenSecurity(const Config& config, std::string bootstrap_token = {},
                               notify::Outbox* outbox = nullptr);
 

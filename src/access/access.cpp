@@ -385,7 +385,7 @@ Result<std::unique_ptr<Access>> Access::Open(const std::filesystem::path& databa
       return Fail(ErrorCode::kInvalidArgument,
                   "tenants." + tenant +
                       ".share_factor = \"one-time-code\" needs a notifier to send the codes "
-                      "(the notification outbox, or shares.notify_file)");
+                      "(a notification provider: [notify] provider)");
     }
   }
   impl->options = std::move(options);

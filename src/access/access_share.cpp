@@ -243,8 +243,8 @@ Result<std::string> FactorHash(const auto& impl, const NewShare& share) {
   if (share.factor == ShareFactor::kOneTimeCode) {
     if (!impl.options.share_notifier) {
       return Fail(ErrorCode::kUnsupported,
-                  "one-time codes need a notifier (the notification outbox, or "
-                  "shares.notify_file), and none is configured");
+                  "one-time codes need a notifier (a notification provider: [notify] "
+                  "provider), and none is configured");
     }
     if (share.recipient.empty()) {
       return Fail(ErrorCode::kInvalidArgument, "a one-time-code share needs a 'recipient'");
