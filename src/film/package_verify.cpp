@@ -41,12 +41,8 @@ struct ArchiveReader {
   ~ArchiveReader() { archive_read_free(a); }
 };
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 bool ShouldKeep(std::string_view name) {
-  return !StartsWith(name, kDicomFolder) && !(name.size() > 4 && name.ends_with(".pdf"));
+  return !name.starts_with(kDicomFolder) && !name.ends_with(".pdf");
 }
 
 class Checker {
@@ -219,7 +215,7 @@ void Checker::CheckObjects(const PackageLayout& layout) {
     }
   }
   for (const auto& [name, m] : members_) {
-    if (StartsWith(name, kDicomFolder) && !expected.contains(name)) {
+    if (name.starts_with(kDicomFolder) && !expected.contains(name)) {
       Failure(name + ": a DICOM file that the manifest does not list");
     }
   }
@@ -263,7 +259,7 @@ void Checker::CheckReports(const PackageLayout& layout) {
     }
   }
   for (const auto& [name, m] : members_) {
-    if (StartsWith(name, kReportsFolder) && !expected.contains(name)) {
+    if (name.starts_with(kReportsFolder) && !expected.contains(name)) {
       Failure(name + ": a report file that the manifest does not cover");
     }
   }
