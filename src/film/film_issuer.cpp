@@ -231,18 +231,10 @@ Result<FilmVerification> FilmIssuer::Verify(const Film& film) {
   v.signature_valid =
       crypto::ToHex(crypto::Sha256(AsBytes(film.manifest))) == film.manifest_sha256 &&
       (*key)->public_key().Verify(AsBytes(film.manifest), film.signature).has_value();
-  // A head time-stamped by the TSA that covers the film dates its issuance
-  // on the TSA's word; until one does, the latest head.
-  auto stamped = log_.LatestStampedHead();
-  if (!stamped) return std::unexpected(stamped.error());
-  if (*stamped && (*stamped)->head.head.tree_size > film.ledger_index) {
-    v.tree_head = (*stamped)->head;
-    v.tree_head_timestamp = (*stamped)->stamp;
-  } else {
-    auto latest = log_.TreeHead();
-    if (!latest) return std::unexpected(latest.error());
-    v.tree_head = *latest;
-  }
+  auto proving = ledger::HeadCovering(log_, film.ledger_index);
+  if (!proving) return std::unexpected(proving.error());
+  v.tree_head = std::move(proving->head);
+  v.tree_head_timestamp = std::move(proving->stamp);
   const ledger::SignedTreeHead* head = &v.tree_head;
   auto entry = log_.Entry(film.ledger_index);
   if (entry && AsChars(*entry) == IssuanceEntry(film)) {

@@ -201,19 +201,11 @@ Result<PackageSummary> FilmPackager::Write(const Film& film, const fs::path& out
   // The log: the film's entry, a head covering it, the proof between them.
   auto entry = log_.Entry(film.ledger_index);
   if (!entry) return std::unexpected(entry.error());
-  // As FilmIssuer::Verify: a head a TSA stamped, when one covers the film,
-  // so that the package dates the film on the TSA's word; else the latest.
-  auto stamped = log_.LatestStampedHead();
-  if (!stamped) return std::unexpected(stamped.error());
-  std::optional<ledger::TreeHeadTimestamp> stamp;
-  Result<ledger::SignedTreeHead> head = std::unexpected(Error{ErrorCode::kInternal, ""});
-  if (*stamped && (*stamped)->head.head.tree_size > film.ledger_index) {
-    head = (*stamped)->head;
-    stamp = (*stamped)->stamp;
-  } else {
-    head = log_.TreeHead();
-  }
-  if (!head) return std::unexpected(head.error());
+  // The head FilmIssuer::Verify proves against too.
+  auto proving = ledger::HeadCovering(log_, film.ledger_index);
+  if (!proving) return std::unexpected(proving.error());
+  const ledger::SignedTreeHead* head = &proving->head;
+  const std::optional<ledger::TreeHeadTimestamp>& stamp = proving->stamp;
   auto proof = log_.InclusionProof(film.ledger_index, head->head.tree_size);
   if (!proof) return std::unexpected(proof.error());
   auto log_key = keys_.Find(head->key_id);

@@ -94,6 +94,25 @@ class TransparencyLog {
   virtual Result<std::optional<Hash>> StoredNode(int level, uint64_t index) = 0;
 };
 
+// The head to prove entry `index` against, with its RFC 3161 stamp: the
+// newest head a TSA stamped when it covers the entry (the entry is then
+// dated on the TSA's word, not ours), else the latest head (signed now if
+// the log grew) without a stamp.
+struct HeadToProve {
+  SignedTreeHead head;
+  std::optional<TreeHeadTimestamp> stamp;
+};
+inline Result<HeadToProve> HeadCovering(TransparencyLog& log, uint64_t index) {
+  auto stamped = log.LatestStampedHead();
+  if (!stamped) return std::unexpected(stamped.error());
+  if (*stamped && (*stamped)->head.head.tree_size > index) {
+    return HeadToProve{std::move((*stamped)->head), std::move((*stamped)->stamp)};
+  }
+  auto latest = log.TreeHead();
+  if (!latest) return std::unexpected(latest.error());
+  return HeadToProve{std::move(*latest), std::nullopt};
+}
+
 struct SqliteLogOptions {
   std::filesystem::path path;
   // An SQLite VFS (catalog/encrypted_vfs.hpp), empty = plain files.
