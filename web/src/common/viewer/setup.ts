@@ -1,0 +1,21 @@
+// One-time set-up of Cornerstone3D for our DICOMweb: the core, the DICOM
+// image loader (its decoding worker and WASM codecs are bundled by Vite under
+// /assets, so nothing comes from a CDN) and the WADO-RS metadata provider.
+// Same origin: the share or account session cookie goes with every request.
+import { init as initCore, isCornerstoneInitialized } from '@cornerstonejs/core';
+import { init as initLoader } from '@cornerstonejs/dicom-image-loader';
+
+let ready: Promise<void> | null = null;
+
+export function setUpCornerstone(): Promise<void> {
+  if (!ready) {
+    ready = (async () => {
+      if (!isCornerstoneInitialized()) initCore();
+      initLoader({
+        // A phone has few cores and little memory: two decoders at most.
+        maxWebWorkers: Math.min(2, Math.max(1, (navigator.hardwareConcurrency || 2) - 1)),
+      });
+    })();
+  }
+  return ready;
+}
