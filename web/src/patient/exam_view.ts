@@ -5,7 +5,7 @@
 import { ApiError } from '../common/api';
 import { h } from '../common/dom';
 import { t } from '../common/i18n';
-import { dicomDate, personName, sex } from '../common/format';
+import { dateTime, dicomDate, personName, sex } from '../common/format';
 import * as api from './share_api';
 import { renderSharing } from './sharing_view';
 import { showError } from './util';
@@ -22,6 +22,12 @@ let viewer: Promise<typeof import('./image_view')> | null = null;
 const viewerModule = () => (viewer ??= import('./image_view'));
 
 const kNoImages = new Set(['SR', 'DOC', 'KO', 'PR', 'ECG', 'AU', 'REG', 'SEG', 'RTSTRUCT']);
+
+// RFC 3339 from the server, in the phone's own time zone.
+function signedAt(text: string): string {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : dateTime(ms);
+}
 
 function reportView(report: api.Report): HTMLElement {
   const v = report.versions[report.versions.length - 1];
@@ -43,7 +49,7 @@ function reportView(report: api.Report): HTMLElement {
       ? h('section', { class: 'conclusion' }, h('h4', {}, t('conclusion')), h('p', { class: 'pre' }, v.conclusion))
       : null,
     v.signer || v.signed_at
-      ? h('p', { class: 'muted small' }, t('signed_by', { name: v.signer, time: v.signed_at.replace('T', ' ').slice(0, 16) }))
+      ? h('p', { class: 'muted small' }, t('signed_by', { name: v.signer, time: signedAt(v.signed_at) }))
       : null,
     h(
       'a',

@@ -25,15 +25,15 @@ addMessages({
     en: 'That is not right. {n} attempts left.',
   },
   wrong_factor_last: {
-    'zh-CN': '输入不正确。再错 1 次，链接将被锁定 15 分钟。',
+    'zh-CN': '输入不正确。再错 1 次，链接将被暂时锁定。',
     en: 'That is not right. One more wrong answer locks this link for a while.',
   },
   locked: {
-    'zh-CN': '错误次数过多，链接已暂时锁定。请在 {time} 后再试。',
+    'zh-CN': '错误次数过多，链接已暂时锁定。请在 {time}后再试。',
     en: 'Too many wrong answers: this link is locked. Try again in {time}.',
   },
   too_many: {
-    'zh-CN': '尝试过于频繁，请在 {time} 后再试。',
+    'zh-CN': '尝试过于频繁，请在 {time}后再试。',
     en: 'Too many attempts from this device. Try again in {time}.',
   },
   minutes: { 'zh-CN': '{n} 分钟', en: '{n} min' },
@@ -139,6 +139,13 @@ addMessages({
   action_view: { 'zh-CN': '查看', en: 'viewed' },
   action_query: { 'zh-CN': '查询', en: 'looked up' },
   action_download: { 'zh-CN': '下载', en: 'downloaded' },
+  role_doctor: { 'zh-CN': '医生', en: 'doctor' },
+  role_technologist: { 'zh-CN': '技师', en: 'technologist' },
+  role_hospital_admin: { 'zh-CN': '医院管理员', en: 'hospital admin' },
+  role_platform_admin: { 'zh-CN': '平台管理员', en: 'platform admin' },
+  role_kiosk: { 'zh-CN': '自助机', en: 'kiosk' },
+  role_auditor: { 'zh-CN': '审计员', en: 'auditor' },
+  role_api_client: { 'zh-CN': '系统接口', en: 'system interface' },
   sign_out: { 'zh-CN': '退出', en: 'Sign out' },
   signed_out: { 'zh-CN': '您已安全退出。', en: 'You are signed out.' },
 });

@@ -48,6 +48,12 @@ async function showQr(issued: api.IssuedShare, onClose: () => void): Promise<voi
   }
 }
 
+function roleName(role: string): string {
+  const key = `role_${role.replace(/-/g, '_')}`;
+  const name = t(key);
+  return name === key ? role || '—' : name;
+}
+
 function shareState(s: api.ShareInfo): string {
   if (s.revoked_ms !== null) return t('share_revoked');
   if (s.expires_ms <= Date.now()) return t('share_expired');
@@ -106,7 +112,7 @@ export function renderSharing(session: api.OpenedShare, hooks: ExamHooks): HTMLE
                 {},
                 h('span', { class: 'muted small' }, dateTime(e.time_ms)),
                 ' ',
-                e.through === 'doctor-share' ? t('through_doctor') : t('through_hospital', { role: e.role || '—' }),
+                e.through === 'doctor-share' ? t('through_doctor') : t('through_hospital', { role: roleName(e.role) }),
                 ' ',
                 t(`action_${e.action}`),
               ),

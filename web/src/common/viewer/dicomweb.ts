@@ -2,6 +2,7 @@
 // WADO-RS metadata registered for the loader. Multi-frame instances become
 // one image ID per frame (ultrasound cine).
 import { wadors } from '@cornerstonejs/dicom-image-loader';
+import { setUpCornerstone } from './setup';
 
 // DICOM JSON (PS3.18 F.2): tag -> {vr, Value?}.
 export type DicomJson = Record<string, { vr: string; Value?: unknown[] }>;
@@ -45,6 +46,8 @@ function sortKey(ds: DicomJson): number[] {
 }
 
 export async function loadStack(base: string, studyUid: string, seriesUid: string): Promise<StackSource> {
+  // The loader's set-up empties its metadata: it must come first.
+  await setUpCornerstone();
   const url = `${base}/studies/${studyUid}/series/${seriesUid}/metadata`;
   const response = await fetch(url, { headers: { Accept: 'application/dicom+json' }, credentials: 'same-origin' });
   if (!response.ok) throw new Error(`metadata: HTTP ${response.status}`);

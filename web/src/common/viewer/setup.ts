@@ -12,6 +12,10 @@ export function setUpCornerstone(): Promise<void> {
     ready = (async () => {
       if (!isCornerstoneInitialized()) initCore();
       initLoader({
+        // Our WADO-RS metadata goes into the loader's own manager
+        // (dicomweb.ts), which also resolves each frame of a multi-frame
+        // instance from its first.
+        useLegacyMetadataProvider: true,
         // A phone has few cores and little memory: two decoders at most.
         maxWebWorkers: Math.min(2, Math.max(1, (navigator.hardwareConcurrency || 2) - 1)),
       });
