@@ -75,6 +75,7 @@ export function createStackViewer(element: HTMLElement, options: StackViewerOpti
     Math.max(0, options.initialIndex ?? Math.floor((imageIds.length - 1) / 2)),
   );
   let preset: PresetName = 'default';
+  let chosenVoi: { lower: number; upper: number } | null = null;
   let playing = false;
   let cineTimer = 0;
   let destroyed = false;
@@ -173,22 +174,25 @@ export function createStackViewer(element: HTMLElement, options: StackViewerOpti
     index = clamped;
     notify();
     if (!viewport) return;
-    const voi = viewport.getProperties().voiRange;
     await viewport.setImageIdIndex(index);
-    // A preset holds while scrolling; "default" follows each image's own window.
-    if (preset !== 'default' && voi) viewport.setProperties({ voiRange: voi });
+    // A chosen window holds while scrolling (several scrolls may be in
+    // flight: it comes from our state, not from the viewport's); without
+    // one, each image shows its own.
+    if (chosenVoi) viewport.setProperties({ voiRange: chosenVoi });
     viewport.render();
   }
 
   function setWindow(center: number, width: number): void {
+    chosenVoi = voiRange(center, Math.max(1, width));
     if (!viewport) return;
-    viewport.setProperties({ voiRange: voiRange(center, Math.max(1, width)) });
+    viewport.setProperties({ voiRange: chosenVoi });
     viewport.render();
     notify();
   }
 
   function setPreset(name: PresetName): void {
     preset = name;
+    if (name === 'default') chosenVoi = null;
     if (!viewport) return;
     if (name === 'default') {
       viewport.resetProperties();
@@ -226,6 +230,7 @@ export function createStackViewer(element: HTMLElement, options: StackViewerOpti
   function reset(): void {
     pause();
     preset = 'default';
+    chosenVoi = null;
     if (!viewport) return;
     viewport.resetProperties();
     viewport.resetCamera();
