@@ -325,9 +325,10 @@ async function main() {
     checkEq("but not the patient's sharing sections", 0, await dpage.locator('[data-testid=share-section]').count());
 
     await page.reload();
-    await page.locator('[data-testid=history] li:has-text("医生")').waitFor({ timeout: T });
+    await page.locator('[data-testid=history] li:has-text("打开了分享")').first().waitFor({ timeout: T });
     const history = await text(page, '[data-testid=history]');
-    check('"who viewed my exam" lists the doctor opening the share', history.includes('医生（通过您的分享）'), history);
+    check('"who viewed my exam" lists the doctor opening the share', history.includes('医生（通过您的分享） 打开了分享'), history);
+    check('and the doctor viewing the CT, named by its date', history.includes('医生（通过您的分享） 查看') && /\d{4}年\d+月\d+日 CT/.test(history), history);
     check('the share shows it was opened', (await text(page, '[data-testid=share-state]')).includes('已于'));
     await page.click('[data-testid=revoke]');
     await page.locator('[data-testid=share-state]:has-text("已撤销")').waitFor({ timeout: T });

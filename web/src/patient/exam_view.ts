@@ -7,6 +7,7 @@ import { h } from '../common/dom';
 import { t } from '../common/i18n';
 import { dateTime, dicomDate, personName, sex } from '../common/format';
 import * as api from './share_api';
+import type { Study } from './share_api';
 import { renderSharing } from './sharing_view';
 import { showError } from './util';
 
@@ -109,7 +110,13 @@ function seriesGrid(study: api.Study): HTMLElement | null {
   );
 }
 
-async function examView(uid: string, hooks: ExamHooks, first: boolean): Promise<HTMLElement> {
+// "2026年11月28日 CT": how the patient's lists name an exam.
+export function examLabel(study: Study): string {
+  const modalities = Array.isArray(study.modalities) ? study.modalities.join(' ') : study.modalities;
+  return `${dicomDate(study.study_date)} ${modalities}`.trim();
+}
+
+async function examView(uid: string, hooks: ExamHooks, first: boolean): Promise<[HTMLElement, Study]> {
   const [study, reports, films] = await Promise.all([
     api.study(uid),
     api.reports(uid).catch(() => [] as api.Report[]),
@@ -118,7 +125,7 @@ async function examView(uid: string, hooks: ExamHooks, first: boolean): Promise<
   if (first) hooks.setTitle(study);
   const modalities = Array.isArray(study.modalities) ? study.modalities.join(' ') : study.modalities;
   const film = films[films.length - 1];
-  return h(
+  const view = h(
     'section',
     { class: 'exam card', 'data-testid': 'exam', 'data-study': uid },
     h(
@@ -156,6 +163,7 @@ async function examView(uid: string, hooks: ExamHooks, first: boolean): Promise<
         )
       : null,
   );
+  return [view, study];
 }
 
 export async function renderExams(
@@ -166,8 +174,9 @@ export async function renderExams(
   try {
     const uids = session.share.study_uids;
     const exams = await Promise.all(uids.map((uid, i) => examView(uid, hooks, i === 0)));
-    container.replaceChildren(...exams);
-    if (session.owner) container.append(renderSharing(session, hooks));
+    container.replaceChildren(...exams.map(([view]) => view));
+    const labels = new Map(exams.map(([, study]) => [study.study_instance_uid, examLabel(study)]));
+    if (session.owner) container.append(renderSharing(session, hooks, (uid) => labels.get(uid) ?? ''));
     void viewerModule();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {

@@ -60,7 +60,11 @@ function shareState(s: api.ShareInfo): string {
   return s.first_opened_ms !== null ? t('share_opened', { time: dateTime(s.first_opened_ms) }) : t('share_not_opened');
 }
 
-export function renderSharing(session: api.OpenedShare, hooks: ExamHooks): HTMLElement {
+export function renderSharing(
+  session: api.OpenedShare,
+  hooks: ExamHooks,
+  examLabel: (studyUid: string) => string,
+): HTMLElement {
   const list = h('ul', { class: 'shares', 'data-testid': 'shares' });
   const history = h('ul', { class: 'history', 'data-testid': 'history' });
   const message = h('p', { role: 'status' });
@@ -103,10 +107,19 @@ export function renderSharing(session: api.OpenedShare, hooks: ExamHooks): HTMLE
               );
             })),
       );
+      // One line per reader, action, exam and minute: a viewer's requests
+      // of one minute are one visit.
+      const seen = new Set<string>();
+      const visits = events.filter((e) => {
+        const key = [Math.floor(e.time_ms / 60000), e.who, e.action, e.study_uid].join('|');
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
       history.replaceChildren(
-        ...(events.length === 0
+        ...(visits.length === 0
           ? [h('li', { class: 'muted' }, t('no_history'))]
-          : events.map((e) =>
+          : visits.map((e) =>
               h(
                 'li',
                 {},
@@ -115,6 +128,7 @@ export function renderSharing(session: api.OpenedShare, hooks: ExamHooks): HTMLE
                 e.through === 'doctor-share' ? t('through_doctor') : t('through_hospital', { role: roleName(e.role) }),
                 ' ',
                 t(`action_${e.action}`),
+                e.study_uid && examLabel(e.study_uid) ? h('span', { class: 'muted small' }, ` · ${examLabel(e.study_uid)}`) : null,
               ),
             )),
       );
