@@ -33,6 +33,8 @@ class Outbox;
 
 namespace cf::http {
 
+class StaticFiles;
+
 struct ApiContext {
   archive::Archive& archive;
   boost::asio::thread_pool& blocking;
@@ -48,6 +50,7 @@ struct ApiContext {
   std::string public_base_url = {};
   notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
+  StaticFiles* web = nullptr;              // the web apps' files (null: no page routes)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -89,6 +89,9 @@ struct ServerOptions {
   notify::Outbox* outbox = nullptr;
   // Film packages (borrowed); null: no GET /api/films/{film}/package.
   film::FilmPackager* packager = nullptr;
+  // The built web apps (web/ through Vite): served at /, /s/{token},
+  // /viewer, /kiosk, /admin and /assets/. Empty: the pages answer 404.
+  std::filesystem::path web_root = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",
