@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The patient app (web/src/patient) in headless Chromium on a 360 x 740
-# touch screen against the real binary serving web/dist: a synthetic CT and
+# touch screen against the real binary serving the built app: a synthetic CT and
 # ultrasound of a patient with a Chinese name are stored, a doctor signs the
 # CT's report (which issues its film) and gives the patient the film's QR
 # share; then tests/js/web_patient_test.js opens the QR URL, checks the
@@ -14,12 +14,10 @@
 source "$(dirname "$0")/lib.sh"
 
 JS=$HERE/../js
-DIST=${CF_WEB_DIST:-$HERE/../../web/dist}
 [[ -d $JS/node_modules/playwright-core && -d $JS/node_modules/jsqr ]] ||
   { echo "FAILED - tests/js/node_modules lacks playwright-core or jsqr: run scripts/install-deps.sh"; exit 1; }
 [[ -x ${CHROMIUM:-/usr/bin/chromium} ]] ||
   { echo "FAILED - no Chromium at ${CHROMIUM:-/usr/bin/chromium}: run scripts/install-deps.sh"; exit 1; }
-[[ -f $DIST/patient.html ]] || { echo "FAILED - no $DIST/patient.html: build the web apps (cmake --build, or npm run build in web/)"; exit 1; }
 export CF_ARTIFACTS=${CF_ARTIFACTS:-/tmp}
 
 cat >"$WORK/cloudfilm.toml" <<TOML
@@ -50,33 +48,14 @@ check "the patient has a Chinese name and a birth date" bash -c "[[ -n '$NAME_ZH
 # Stored as cloudfilm keeps objects after the first day (HTJ2K): the app asks
 # for that form and decodes it in the browser.
 "$CLOUDFILM" compact --data "$WORK/data" "${CONFIG[@]}" --compress-after 0 >/dev/null
-# The app's origin: cloudfilm itself, serving web/dist. A cloudfilm from
-# before "http: serve the web apps" has no --web-root: then the page comes
-# through tests/js/web_dist_proxy.js, which serves dist/ as cloudfilm does
-# (same routes, same Content-Security-Policy) and passes the rest to it.
-PROXY_PID=
-stop_proxy() { [[ -n $PROXY_PID ]] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null; PROXY_PID=; }
-trap 'stop_proxy; cleanup' EXIT
-if "$CLOUDFILM" serve --help 2>/dev/null | grep -q -- --web-root; then
-  start_server "$WORK/data" "${CONFIG[@]}" --web-root "$DIST"
-  APP=$BASE
-else
-  start_server "$WORK/data" "${CONFIG[@]}"
-  APP_PORT=$(free_port)
-  APP=http://127.0.0.1:$APP_PORT
-  node "$JS/web_dist_proxy.js" "$DIST" "$BASE" "$APP_PORT" >"$WORK/proxy.log" 2>&1 &
-  PROXY_PID=$!
-  for ((i = 0; i < 250; i++)); do
-    curl -q -sf -o /dev/null "$APP/healthz" && break
-    sleep 0.02
-  done
-  echo "# this cloudfilm does not serve web/dist: the page comes through web_dist_proxy.js at $APP"
-fi
+# cloudfilm serves the app itself: the build's web/ folder (http.web_root's
+# default), or CF_WEB_DIST when set.
+start_server "$WORK/data" "${CONFIG[@]}" ${CF_WEB_DIST:+--web-root "$CF_WEB_DIST"}
 DOC=$(account_token "$WORK/data" dr.zhang doctor default "${CONFIG[@]}")
 as() { curl -q -s -H "Authorization: Bearer $DOC" "$@"; }
 
 check_eq "the QR route serves the patient app" 200 \
-  "$(curl -q -s -o "$WORK/page.html" -w '%{http_code}' "$APP/s/AAAAAAAAAAAAAAAAAAAAAA")"
+  "$(curl -q -s -o "$WORK/page.html" -w '%{http_code}' "$BASE/s/AAAAAAAAAAAAAAAAAAAAAA")"
 check "the page is the built app" grep -q '/assets/patient-' "$WORK/page.html"
 
 REPORT_TEXT="双肺纹理清晰，未见明确结节。"
@@ -87,9 +66,9 @@ as -o "$WORK/report.json" -H 'Content-Type: application/json' --data-binary \
 FILM=$(as "$BASE/api/films?study=$CT_STUDY" | jq -r '.items[0].id')
 check_eq "the signed report issued the CT's film" 32 "${#FILM}"
 check_eq "the doctor gives the patient a share of all the patient's exams: 201" 201 \
-  "$(as -o "$WORK/share.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{"scope":"patient"}' "$APP/api/films/$FILM/shares")"
+  "$(as -o "$WORK/share.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{"scope":"patient"}' "$BASE/api/films/$FILM/shares")"
 URL=$(jq -r .url "$WORK/share.json")
-check_eq "the share URL is the app's /s/{token}" "$APP/s/$(jq -r .token "$WORK/share.json")" "$URL"
+check_eq "the share URL is the app's /s/{token}" "$BASE/s/$(jq -r .token "$WORK/share.json")" "$URL"
 
 # The share's status, as the page asks it before it shows the form.
 TOKEN=$(jq -r .token "$WORK/share.json")
@@ -100,7 +79,7 @@ check_eq "status of an unknown link: 401" 401 \
 
 cat >"$WORK/case.json" <<JSON
 {
-  "base": "$APP",
+  "base": "$BASE",
   "url": "$URL",
   "film": "$FILM",
   "birth": "$BIRTH",
