@@ -65,10 +65,7 @@ export async function openImages(study: Study, series: Series): Promise<void> {
   window.addEventListener(
     'popstate',
     () => {
-      if (current === mine) {
-        location.hash = '';
-        close();
-      }
+      if (current === mine) close();
     },
     { once: true },
   );
