@@ -303,6 +303,11 @@ class Access {
   // in N s").
   Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
                                  const ClientInfo& client);
+  // The factor a share asks and whether it opens now (ShareStatus), for
+  // the page the QR code opens. Changes nothing and counts no attempt; an
+  // unknown token is kUnauthenticated and counts against the address like
+  // a refused credential, kRateLimited once the address is over that limit.
+  Result<ShareStatus> ShareStatusOf(std::string_view token, const ClientInfo& client);
   // Sends a fresh 6-digit one-time code of a one-time-code share through
   // the notifier (a new one replaces the previous). Errors as OpenShare,
   // kInvalidArgument (the share asks another factor), kUnsupported without

@@ -178,6 +178,22 @@ std::string_view ShareScopeName(ShareScope scope) {
   return scope == ShareScope::kPatient ? "patient" : "film";
 }
 
+std::string_view ShareStateName(ShareState state) {
+  switch (state) {
+    case ShareState::kOpen:
+      return "open";
+    case ShareState::kLocked:
+      return "locked";
+    case ShareState::kRevoked:
+      return "revoked";
+    case ShareState::kExpired:
+      return "expired";
+    case ShareState::kNotYet:
+      return "not-yet";
+  }
+  return "unknown";
+}
+
 std::string_view ShareNoticeKindName(ShareNotice::Kind kind) {
   switch (kind) {
     case ShareNotice::Kind::kOneTimeCode:
@@ -730,6 +746,47 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
                             share.info.film_id, share.recipient, "", now});
   }
   return session;
+}
+
+Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientInfo& client) {
+  Impl& impl = *impl_;
+  const std::string source(client.address);
+  if (const auto wait = impl.credential_failures->Peek(source); wait.count() > 0) {
+    return Fail(ErrorCode::kRateLimited,
+                "too many refused credentials from this address; retry in " +
+                    std::to_string(wait.count()) + " s");
+  }
+  const int64_t now = ShareNow(impl);
+  std::lock_guard lock(impl.mutex);
+  auto found = ShareByToken(impl, token);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    (void)impl.credential_failures->Attempt(source);
+    return Fail(ErrorCode::kUnauthenticated, "unknown share link");
+  }
+  const ShareInfo& info = (*found)->info;
+  ShareStatus status;
+  status.factor = info.factor;
+  status.expires_ms = info.expires_ms;
+  status.doctor = !info.parent.empty();
+  status.attempts_left =
+      std::max<int64_t>(0, impl.options.share_max_failures - info.failed_attempts);
+  if (info.revoked_ms) {
+    status.state = ShareState::kRevoked;
+  } else if (now < info.not_before_ms) {
+    status.state = ShareState::kNotYet;
+  } else if (now >= info.expires_ms) {
+    status.state = ShareState::kExpired;
+  } else if (auto refused = Unavailable(impl, *found, now);
+             refused && refused->code == ErrorCode::kRateLimited) {
+    status.state = ShareState::kLocked;
+    const int64_t lock_end = info.failed_attempts >= impl.options.share_max_failures
+                                 ? now + Ms(impl.options.share_lockout)
+                                 : info.locked_until_ms;
+    status.retry_after_s = (lock_end - now + 999) / 1000;
+    status.attempts_left = 0;
+  }
+  return status;
 }
 
 Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& client) {

@@ -269,6 +269,26 @@ awaitable<Response> SendCode(const ApiContext& ctx, const Request& req) {
   co_return JsonResponse({{"sent", true}, {"valid_for_s", 300}}, 202);
 }
 
+// What the page the QR code opens asks first: which factor to ask for and
+// whether the share opens now (an expired, revoked or locked link gets its
+// own message before the patient types anything). No attempt is counted.
+awaitable<Response> StatusOfShare(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto token = StringField(*body, "token", true);
+  if (!token) co_return Problem(token.error());
+  const access::ClientInfo client = Client(req);
+  auto status =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ShareStatusOf(*token, client); });
+  if (!status) co_return Problem(status.error());
+  co_return NoStore(JsonResponse({{"factor", access::ShareFactorName(status->factor)},
+                                  {"state", access::ShareStateName(status->state)},
+                                  {"attempts_left", status->attempts_left},
+                                  {"retry_after_s", status->retry_after_s},
+                                  {"expires_ms", status->expires_ms},
+                                  {"doctor", status->doctor}}));
+}
+
 // A doctor share, made by the patient from the patient's own share session.
 awaitable<Response> CreateDoctorShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
@@ -390,6 +410,8 @@ void AddShareRoutes(Router& router, const ApiContext& context) {
   // Access::OpenShare audits every attempt and applies the lockout.
   router.Add(verb::post, "/api/share-sessions", Permission::kPublic, Bind<OpenShare>(context));
   router.Add(verb::post, "/api/share-sessions/code", Permission::kPublic, Bind<SendCode>(context));
+  router.Add(verb::post, "/api/share-sessions/status", Permission::kPublic,
+             Bind<StatusOfShare>(context));
   router.Add(verb::post, "/api/my/shares", {Permission::kOwnShares, Action::kShare},
              Bind<CreateDoctorShare>(context));
   router.Add(verb::get, "/api/my/shares", {Permission::kOwnShares, Action::kQuery},

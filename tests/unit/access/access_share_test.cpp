@@ -210,6 +210,54 @@ TEST_F(AccessShareTest, WrongFactorsCountThenLockTheShare) {
   EXPECT_EQ(opened->share.failed_attempts, 0);
 }
 
+// The page at /s/{token} asks first which factor to show and whether the
+// link opens at all; asking costs no attempt.
+TEST_F(AccessShareTest, StatusTellsTheFactorAndStateWithoutCountingAnAttempt) {
+  NewShare share = FilmShare(ShareFactor::kPhoneLast4);
+  share.not_before_ms = kStartMs + kDayMs;
+  share.expires_ms = kStartMs + 3 * kDayMs;
+  const IssuedShare issued = Create(share);
+  auto status = access_->ShareStatusOf(issued.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(status->factor, ShareFactor::kPhoneLast4);
+  EXPECT_EQ(status->state, ShareState::kNotYet);
+  EXPECT_EQ(status->expires_ms, share.expires_ms);
+  EXPECT_FALSE(status->doctor);
+  Advance(std::chrono::milliseconds(kDayMs));
+  for (int i = 0; i < 5; ++i) {
+    status = access_->ShareStatusOf(issued.token, kClient);
+    ASSERT_TRUE(status) << ErrorOf(status);
+    EXPECT_EQ(status->state, ShareState::kOpen);
+    EXPECT_EQ(status->attempts_left, 3);  // asking is not answering
+  }
+  EXPECT_EQ(ErrorOf(access_->OpenShare(issued.token, "0000", kClient)),
+            "unauthenticated: wrong phone-last4; 2 attempts left");
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->attempts_left, 2);
+  (void)access_->OpenShare(issued.token, "0001", kClient);
+  (void)access_->OpenShare(issued.token, "0002", kClient);
+  status = access_->ShareStatusOf(issued.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(ShareStateName(status->state), "locked");
+  EXPECT_EQ(status->retry_after_s, 900);
+  EXPECT_EQ(status->attempts_left, 0);
+  Advance(10min);
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->retry_after_s, 300);
+  Advance(std::chrono::milliseconds(2 * kDayMs));
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->state, ShareState::kExpired);
+
+  const IssuedShare other = Create(FilmShare());
+  ASSERT_TRUE(access_->RevokeShare(Staff(), other.info.id));
+  status = access_->ShareStatusOf(other.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(status->state, ShareState::kRevoked);
+  EXPECT_EQ(status->factor, ShareFactor::kBirthDate);
+
+  std::string altered = other.token;
+  altered[0] = altered[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(ErrorOf(access_->ShareStatusOf(altered, kClient)),
+            "unauthenticated: unknown share link");
+}
+
 TEST_F(AccessShareTest, NotBeforeExpiryAndRevocation) {
   NewShare share = FilmShare();
   share.not_before_ms = kStartMs + kDayMs;

@@ -93,6 +93,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"DELETE /api/shares/{id}", Permission::kShareFilms},
         {"POST /api/share-sessions", Permission::kPublic},
         {"POST /api/share-sessions/code", Permission::kPublic},
+        {"POST /api/share-sessions/status", Permission::kPublic},
         {"GET /s/{token}", Permission::kPublic},
         {"GET /", Permission::kPublic},
         {"GET /viewer", Permission::kPublic},
