@@ -30,6 +30,7 @@ if (!token) {
 const runs = Number(runsArg);
 const mbit = Number(process.env.LINK_MBIT || 20);
 const latencyMs = Number(process.env.LINK_LATENCY_MS || 40);
+const readMs = Number(process.env.READ_MS || 0);
 const kTimeout = 600000;
 
 // Counts the image answers (frames, rendered, instances) seen by the page.
@@ -81,6 +82,9 @@ async function patientRun(browser) {
   const series = page.locator(`[data-study="${studyUid}"] [data-testid=series]`).first();
   await series.waitFor({ timeout: kTimeout });
   const tExam = Date.now();
+  // READ_MS: how long the patient reads the report before tapping (the
+  // viewer's code loads meanwhile); 0 taps at once, the worst case.
+  if (readMs > 0) await page.waitForTimeout(readMs);
   await series.click();
   const tTap = Date.now();
   await page.waitForFunction(() => {
@@ -207,7 +211,7 @@ function median(values) {
   }
   const m = (app, key) => median(results[app].map((r) => r[key]));
   const fmt = (x, unit = ' ms') => (x === null ? 'n/a' : `${Math.round(x)}${unit}`);
-  console.log(`\nmedians of ${runs} runs, ${mbit} Mbit/s, ${latencyMs} ms latency, ${m('patient', 'images')} images`);
+  console.log(`\nmedians of ${runs} runs, ${mbit} Mbit/s, ${latencyMs} ms latency, ${m('patient', 'images')} images, report read for ${readMs} ms before the tap`);
   console.log('| | patient app | OHIF |');
   console.log('| --- | --- | --- |');
   console.log(`| page to exam (factor typed at once) | ${fmt(m('patient', 'page_to_factor_ms') + m('patient', 'factor_to_exam_ms'))} | |`);
