@@ -21,6 +21,8 @@
 
 const path = require('path');
 const { chromium } = require(path.join(__dirname, '../../tests/js/node_modules/playwright-core'));
+// OHIF on its own origin sends the token to cloudfilm, as in tests/js/ohif_test.js.
+const { sendTokenTo } = require(path.join(__dirname, '../../tests/js/send_token'));
 
 const [base, shareUrl, factor, studyUid, ohifUrl, runsArg, token] = process.argv.slice(2);
 if (!token) {
@@ -116,35 +118,6 @@ async function patientRun(browser) {
     image_mb: stats.bytes / 1e6,
     page_mb: (stats.all - stats.bytes) / 1e6,
     link_use: linkUse(stats),
-  };
-}
-
-// Sends the cloudfilm token from OHIF's page, as tests/js/ohif_test.js
-// does (OHIF on its own origin, cloudfilm answering CORS).
-function sendTokenTo({ origin, token: t }) {
-  const value = `Bearer ${t}`;
-  const ours = (url) => {
-    try { return new URL(url, window.location.href).origin === origin; } catch { return false; }
-  };
-  const xhr = XMLHttpRequest.prototype;
-  const { open, send } = xhr;
-  xhr.open = function openWithToken(method, url, ...rest) {
-    this.cfOurs = ours(String(url));
-    return open.call(this, method, url, ...rest);
-  };
-  xhr.send = function sendWithToken(body) {
-    if (this.cfOurs) this.setRequestHeader('Authorization', value);
-    return send.call(this, body);
-  };
-  const originalFetch = window.fetch;
-  window.fetch = function fetchWithToken(input, init) {
-    const isRequest = input instanceof Request;
-    if (ours(isRequest ? input.url : String(input))) {
-      const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
-      headers.set('Authorization', value);
-      return originalFetch.call(this, input, { ...init, headers });
-    }
-    return originalFetch.call(this, input, init);
   };
 }
 
