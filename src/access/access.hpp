@@ -297,8 +297,21 @@ class Access {
   // one-time-code share, also a code never sent, expired or already used),
   // kRateLimited (the share is locked, or is locked by this answer: "retry
   // in N s").
+  //
+  // `only_tenant`, when set, is the hospital of a kiosk opening the share
+  // for its patient: a share of another hospital is refused
+  // (kPermissionDenied) before its factor is looked at, and the refusal is
+  // an audit event of the share's hospital. It counts no attempt.
   Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
-                                 const ClientInfo& client);
+                                 const ClientInfo& client, std::string_view only_tenant = {});
+  // Ends one share session (its "cfp_" token), not the share's others: a
+  // patient leaving a kiosk keeps the session on the phone. Audited
+  // (logout). kUnauthenticated for an unknown token.
+  Result<void> EndShareSession(std::string_view session_token);
+  // Whether `token` is the token of share `share_id` (compared in constant
+  // time). For a kiosk that prints the patient's own QR code and must not
+  // print another.
+  Result<bool> ShareTokenMatches(std::string_view share_id, std::string_view token);
   // Sends a fresh 6-digit one-time code of a one-time-code share through
   // the notifier (a new one replaces the previous). Errors as OpenShare,
   // kInvalidArgument (the share asks another factor), kUnsupported without
