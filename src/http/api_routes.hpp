@@ -7,6 +7,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <string>
 
 #include "archive/archive.hpp"
@@ -26,6 +27,7 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 class FilmPackager;
+class PrintLog;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -48,6 +50,10 @@ struct ApiContext {
   std::string public_base_url = {};
   notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
+  film::PrintLog* prints = nullptr;        // what kiosks printed (null: no kiosk routes)
+  // A hospital's name as configured ([tenants.<code>].name), for film
+  // sheets; empty = the tenant code.
+  std::function<std::string(std::string_view tenant)> hospital_name = {};
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

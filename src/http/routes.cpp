@@ -3,6 +3,7 @@
 
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
+#include "http/kiosk_routes.hpp"
 #include "http/visit_routes.hpp"
 #include "http/notify_routes.hpp"
 #include "http/qido_routes.hpp"
@@ -26,6 +27,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddVisitRoutes(router, context);
   AddShareRoutes(router, context);
   AddNotifyRoutes(router, context);
+  AddKioskRoutes(router, context);
 }
 
 }  // namespace cf::http

@@ -769,7 +769,8 @@ Result<void> Server::Start() {
   impl.api.emplace(
       ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports,
                  impl.options.films, impl.options.issuer, impl.options.printer, impl.options.visits,
-                 impl.options.public_base_url, impl.options.outbox, impl.options.packager});
+                 impl.options.public_base_url, impl.options.outbox, impl.options.packager,
+                 impl.options.prints, impl.options.hospital_name});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

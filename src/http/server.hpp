@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 class FilmPackager;
+class PrintLog;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -89,6 +91,10 @@ struct ServerOptions {
   notify::Outbox* outbox = nullptr;
   // Film packages (borrowed); null: no GET /api/films/{film}/package.
   film::FilmPackager* packager = nullptr;
+  // What kiosks printed (borrowed); null: no kiosk routes.
+  film::PrintLog* prints = nullptr;
+  // Hospitals' names for film sheets (ApiContext::hospital_name).
+  std::function<std::string(std::string_view tenant)> hospital_name = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

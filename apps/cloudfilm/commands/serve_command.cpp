@@ -126,6 +126,8 @@ int RunServe(const Config& config) {
   web.issuer = &issuer;
   web.printer = &printer;
   web.visits = film_parts->visits.get();
+  web.prints = film_parts->prints.get();
+  web.hospital_name = film_parts->printer.hospital_name;
   web.public_base_url = config.http_public_base_url;
   web.outbox = notify_parts->outbox.get();
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
