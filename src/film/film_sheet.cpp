@@ -239,9 +239,6 @@ Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet) {
   Show(cr, left_layout.get(), kMargin, kMargin + 44);
   LayoutPtr right_layout = MakeLayout(cr, right, 9.5, false, column_width);
   Show(cr, right_layout.get(), kMargin + text_width / 2 + 6, kMargin + 44);
-  LayoutPtr scan =
-      MakeLayout(cr, "扫码查看影像和报告 Scan to view images and report", 7.5, false, text_width);
-  Show(cr, scan.get(), kMargin, kMargin + kHeaderHeight - 22);
 
   if (qr) {
     // Nearest-neighbour: the modules stay sharp squares at any scale. The
@@ -257,6 +254,10 @@ Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet) {
     cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
     cairo_paint(cr);
     cairo_restore(cr);
+    LayoutPtr scan =
+        MakeLayout(cr, "扫码查看影像和报告\nScan to view images and report", 7, false, side);
+    pango_layout_set_alignment(scan.get(), PANGO_ALIGN_CENTER);
+    Show(cr, scan.get(), x, y + side + 2);
   }
 
   // The film: black, the images in a grid, a caption in each cell.

@@ -14,7 +14,9 @@
 # kiosk API's answers to wrong factors, a locked slip, a kiosk of another
 # hospital (refused, audited in the slip's hospital), a revoked slip, and a
 # kiosk account that reads no patient data of its own.
-# Screenshots: $CF_ARTIFACTS/kiosk-*.png (default /tmp).
+# Artifacts in $CF_ARTIFACTS (default /tmp): the screenshots kiosk-*.png, the
+# PDFs the kiosk printed (kiosk-report.pdf, kiosk-film-sheet.pdf) and the
+# film sheet as an image (kiosk-film-sheet.png).
 source "$(dirname "$0")/lib.sh"
 
 JS=$HERE/../js
@@ -126,10 +128,10 @@ if [[ $(curl -q -s -o /dev/null -w '%{http_code}' "$BASE/kiosk") != 200 ]]; then
 fi
 mkdir -p "$WORK/printed"
 rc=0
-"${PROXY[@]}" timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8" kiosk.lobby \
+"${PROXY[@]}" timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
   'a long enough password' "$URL" "$BIRTH" "$NAME_ZH" "$WORK/printed" || rc=$?
 check_eq "the kiosk page's checks pass" 0 "$rc"
-echo "# screenshots: $CF_ARTIFACTS/kiosk-start.png $CF_ARTIFACTS/kiosk-reports.png $CF_ARTIFACTS/kiosk-printed.png"
+echo "# screenshots: $CF_ARTIFACTS/kiosk-{start,factor,reports,printed}.png; printed: kiosk-report.pdf, kiosk-film-sheet.{pdf,png}"
 
 # --- what the kiosk printed -----------------------------------------------------
 REPORT_PDF=$WORK/printed/report.pdf FILM_PDF=$WORK/printed/film.pdf
@@ -164,6 +166,10 @@ lit = sum(1 for v in area if v > 40) / len(area)
 print('ok' if 0.05 < lit < 0.95 else f'lit fraction {lit:.3f}')
 PY
 )"
+# Kept as artifacts: what the kiosk printed, and the film sheet as an image.
+cp "$REPORT_PDF" "$CF_ARTIFACTS/kiosk-report.pdf" 2>/dev/null || true
+cp "$FILM_PDF" "$CF_ARTIFACTS/kiosk-film-sheet.pdf" 2>/dev/null || true
+pdftoppm -r 80 -png -singlefile "$FILM_PDF" "$CF_ARTIFACTS/kiosk-film-sheet" 2>/dev/null || true
 curl -s "$BASE/api/audit?action=print&tenant=ruijin" >"$WORK/prints.json"
 check_eq "three print events (report twice, film sheet once), each naming the exam and the kiosk" \
   "3 3 3" \

@@ -106,7 +106,7 @@ TEST(FilmSheetTest, NamesThePatientTheExamAndTheFilmInChineseAndEnglish) {
         "2025-11-29 04:20 UTC", "https://film.example.cn/verify/films/f-8a1c2d", "本检查无图像"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n--- text:\n" << text;
   }
-  EXPECT_NE(info.find("Pages:          1"), std::string::npos) << info;
+  EXPECT_NE(info.find("Pages:           1\n"), std::string::npos) << info;
   EXPECT_NE(info.find("Creator:         cloudfilm"), std::string::npos) << info;
 }
 

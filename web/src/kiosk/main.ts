@@ -5,7 +5,8 @@
 // into the focused, hidden scan field) or types the code printed under it,
 // answers the hospital's second factor, and prints. After `idle` seconds
 // without a touch (default 60; /kiosk?idle=90) the patient's session ends
-// and the start screen returns. The server side is src/http/kiosk_routes.cpp.
+// and the start screen returns; /kiosk?print=0 loads the PDFs without
+// calling print(). The server side is src/http/kiosk_routes.cpp.
 import '../common/style.css';
 import './kiosk.css';
 import './messages';
@@ -52,7 +53,11 @@ type Screen = 'loading' | 'device' | 'start' | 'manual' | 'factor' | 'docs';
 type Message = { kind: 'error' | 'ok'; text: string } | null;
 
 const params = new URLSearchParams(location.search);
-const idleSeconds = Math.max(10, Number(params.get('idle') ?? '60') || 60);
+const idleSeconds = Math.max(5, Number(params.get('idle') ?? '60') || 60);
+// ?print=0: load each PDF and offer it for download, but do not call the
+// browser's print() (a desk without a printer; headless Chromium, whose
+// renderer crashes on print() of a PDF frame).
+const callPrint = params.get('print') !== '0';
 
 const state = {
   screen: 'loading' as Screen,
@@ -102,7 +107,9 @@ function tick(): void {
     stopIdle();
     return;
   }
-  idleLeft -= 1;
+  // A print or an answer being checked is not idleness.
+  if (state.printing || state.busy) idleLeft = idleSeconds;
+  else idleLeft -= 1;
   const note = document.querySelector('[data-testid="idle"]');
   if (note) note.textContent = t('k_idle', { s: idleLeft });
   if (idleLeft <= 0) void endPatient();
@@ -199,29 +206,30 @@ function slipProblem(e: ApiError): { screen: Screen; text: string } {
 async function submitFactor(): Promise<void> {
   if (state.busy) return;
   state.busy = true;
+  let answer: Documents | null = null;
+  let failure: unknown = null;
   try {
-    state.docs = await postJson<Documents>('/api/kiosk/sessions', {
+    answer = await postJson<Documents>('/api/kiosk/sessions', {
       code: state.code,
       factor: state.factor,
     });
-    state.factor = '';
-    go('docs');
   } catch (e) {
-    state.factor = '';
-    if (e instanceof ApiError) {
-      const { screen, text } = slipProblem(e);
-      if (screen === 'device') {
-        state.info = null;
-        go('device', { kind: 'error', text });
-      } else {
-        go(screen, { kind: 'error', text });
-      }
-    } else {
-      go('start', { kind: 'error', text: t('k_error', { detail: String(e) }) });
-    }
-  } finally {
-    state.busy = false;
+    failure = e;
   }
+  state.busy = false;
+  state.factor = '';
+  if (answer) {
+    state.docs = answer;
+    go('docs');
+    return;
+  }
+  if (!(failure instanceof ApiError)) {
+    go('start', { kind: 'error', text: t('k_error', { detail: String(failure) }) });
+    return;
+  }
+  const { screen, text } = slipProblem(failure);
+  if (screen === 'device') state.info = null;
+  go(screen, { kind: 'error', text });
 }
 
 async function sendCode(): Promise<void> {
@@ -257,16 +265,19 @@ async function print(key: string, pdfUrl: string, markUrl: string): Promise<void
   try {
     const response = await request(pdfUrl, { headers: { Accept: 'application/pdf' } });
     await response.arrayBuffer();
+    // One print frame at a time: the previous one has long been printed.
+    for (const old of document.querySelectorAll('iframe.k-print-frame')) old.remove();
     await new Promise<void>((resolve) => {
       const frame = h('iframe', { class: 'k-print-frame', title: 'print', src: pdfUrl });
       const done = () => {
         try {
-          frame.contentWindow?.focus();
-          frame.contentWindow?.print();
+          if (callPrint) {
+            frame.contentWindow?.focus();
+            frame.contentWindow?.print();
+          }
         } catch {
           // the download link below is the fallback
         }
-        window.setTimeout(() => frame.remove(), 60_000);
         resolve();
       };
       frame.addEventListener('load', done, { once: true });
