@@ -35,21 +35,27 @@ PACKAGES=(
   # headless browser for the OHIF viewer test (tests/js/ohif_test.js, driven by playwright-core),
   # and a CJK font so that its screenshots show Chinese names
   chromium fonts-wqy-microhei
-  # Node.js for the JavaScript DICOMweb clients of the tests (tests/js)
+  # Node.js to build the web apps (web/) and for the JavaScript DICOMweb clients of the
+  # tests (tests/js)
   nodejs
 )
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-# The npm packages of tests/js, exactly as package-lock.json pins them, then
-# the "tarballsWithoutDependencies" of package.json; skipped when node_modules
-# already matches both files (and still holds @ohif/app: `npm install` prunes
-# what npm did not install itself).
+# The npm packages of web/ (the web apps' build: Vite, TypeScript,
+# Cornerstone3D) and of tests/js, exactly as each package-lock.json pins
+# them, then the "tarballsWithoutDependencies" of tests/js/package.json;
+# skipped when node_modules already matches both files (and tests/js still
+# holds @ohif/app: `npm install` prunes what npm did not install itself).
 install_npm_packages() {
-  local dir=$ROOT/tests/js stamp
+  npm_ci "$ROOT/web" ''
+  npm_ci "$ROOT/tests/js" '@ohif/app/dist/index.html'
+}
+npm_ci() {
+  local dir=$1 must_hold=$2 stamp
   stamp=$(cat "$dir/package-lock.json" "$dir/package.json" | sha256sum | cut -d' ' -f1)
   [[ -f $dir/node_modules/.cf-lock-sha && $(cat "$dir/node_modules/.cf-lock-sha") == "$stamp" &&
-    -f $dir/node_modules/@ohif/app/dist/index.html ]] && return 0
-  echo "install-deps: npm ci in tests/js" >&2
+    ( -z $must_hold || -f $dir/node_modules/$must_hold ) ]] && return 0
+  echo "install-deps: npm ci in ${dir#"$ROOT"/}" >&2
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   install_npm_tarballs "$dir"
   echo "$stamp" >"$dir/node_modules/.cf-lock-sha"
@@ -62,13 +68,13 @@ install_npm_packages() {
 install_npm_tarballs() {
   local dir=$1 name version integrity tmp tgz
   while IFS=$'\t' read -r name version integrity; do
-    echo "install-deps: $name@$version in tests/js/node_modules" >&2
+    echo "install-deps: $name@$version in ${dir#"$ROOT"/}/node_modules" >&2
     tmp=$(mktemp -d)
     (cd "$tmp" && npm pack --silent --loglevel=error "$name@$version" >/dev/null)
     tgz=$(echo "$tmp"/*.tgz)
     if [[ $(node -e 'const h = require("crypto").createHash("sha512");
         process.stdout.write("sha512-" + h.update(require("fs").readFileSync(process.argv[1])).digest("base64"));' "$tgz") != "$integrity" ]]; then
-      echo "install-deps: $name@$version does not match its sha512 in tests/js/package.json" >&2
+      echo "install-deps: $name@$version does not match its sha512 in ${dir#"$ROOT"/}/package.json" >&2
       rm -rf "$tmp"
       return 1
     fi

@@ -115,7 +115,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
                          "cors_allow_origin", "tls_certificate", "tls_private_key",
                          "max_header_bytes", "max_body_bytes", "read_timeout", "idle_timeout",
                          "max_connections", "max_connections_per_client", "requests_per_second",
-                         "request_burst", "limit_exempt", "public_base_url"},
+                         "request_burst", "limit_exempt", "public_base_url", "web_root"},
                         "http.")))
       return r;
     if (!(r = Read(*h, "max_header_bytes", c.http_max_header_bytes, "http."))) return r;
@@ -137,6 +137,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "max_upload_bytes", c.max_upload_bytes, "http."))) return r;
     if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
     if (!(r = Read(*h, "public_base_url", c.http_public_base_url, "http."))) return r;
+    if (!(r = Read(*h, "web_root", c.http_web_root, "http."))) return r;
   }
   if (const toml::table* s = root["shares"].as_table()) {
     if (!(r = CheckKeys(*s, {"max_failures", "lockout", "session_max"}, "shares."))) return r;
@@ -655,7 +656,8 @@ std::string ToToml(const Config& c) {
            {"requests_per_second", static_cast<int64_t>(c.http_requests_per_second)},
            {"request_burst", static_cast<int64_t>(c.http_request_burst)},
            {"limit_exempt", limit_exempt},
-           {"public_base_url", c.http_public_base_url}}},
+           {"public_base_url", c.http_public_base_url},
+           {"web_root", c.http_web_root.string()}}},
       {"shares", toml::table{{"max_failures", c.share_max_failures},
                              {"lockout", c.share_lockout},
                              {"session_max", c.share_session_max}}},

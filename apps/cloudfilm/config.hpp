@@ -72,6 +72,9 @@ struct Config {
   // What share URLs (QR codes) start with, as patients reach this server
   // ("https://film.hospital.example"); empty = the request's own Host.
   std::string http_public_base_url;
+  // The built web apps (Vite's output of web/); by default the one this
+  // binary was built with. Empty: no web apps (the pages answer 404).
+  std::filesystem::path http_web_root = CF_DEFAULT_WEB_ROOT;
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;

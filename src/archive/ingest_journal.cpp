@@ -118,6 +118,9 @@ struct IngestJournal::Segment {
   uint64_t capacity = 0;
   uint64_t next = 0;
   int writers = 0;
+  // The offset of the first record whose write failed: the records after
+  // it are not reached by a replay, so they must not be acknowledged.
+  uint64_t failed_at = UINT64_MAX;
   bool direct = false;
   bool sealed_records = false;  // v3
   ~Segment() {
@@ -186,11 +189,12 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
   rotating_ = true;
   std::shared_ptr<Segment> old = active_;
   cv_.wait(lock, [&] { return old->writers == 0; });
-  // Every write to `old` is complete and holds a ticket <= requested_: one
-  // fdatasync here covers them, whatever the group-sync leader does.
-  const uint64_t covered = requested_;
+  // Every record reserved so far is in `old` or an earlier segment and
+  // written: one fdatasync here covers them, whatever the group-sync
+  // leader does.
+  const uint64_t covered = written_;
   ::fdatasync(old->fd);
-  completed_ = std::max(completed_, covered);
+  synced_ = std::max(synced_, covered);
   sealed_.push_back(std::move(old));
   active_.reset();
   rotating_ = false;
@@ -210,16 +214,18 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   const uint64_t size = AlignUp(header_bytes + key.size() + data.size());
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [&] { return !rotating_; });
-  if (!active_ || active_->next + size > active_->capacity) {
+  if (!active_ || active_->next + size > active_->capacity || active_->failed_at != UINT64_MAX) {
     SealLocked(lock);
     if (auto r = StartSegmentLocked(size); !r) return std::unexpected(r.error());
   }
   std::shared_ptr<Segment> seg = active_;
   const uint64_t offset = seg->next;
+  const uint64_t number = ++reserved_;
   seg->next += size;
   ++seg->writers;
   dirty_ = true;
   lock.unlock();
+  if (before_write_) before_write_(key);
 
   std::byte header[kSealedHeaderBytes];
   StoreLe(header, data_key ? kSealedRecordMagic : kRecordMagic, 4);
@@ -254,21 +260,27 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
 
   lock.lock();
   --seg->writers;
+  written_ahead_.insert(number);
+  while (!written_ahead_.empty() && *written_ahead_.begin() == written_ + 1) {
+    written_ahead_.erase(written_ahead_.begin());
+    ++written_;
+  }
+  if (!written) seg->failed_at = std::min(seg->failed_at, offset);
   cv_.notify_all();
   if (!written) {
     return Fail(ErrorCode::kStorageUnavailable, "journal: append: " + written.error().message);
   }
-  // Group commit: a sync that starts after this write completed covers it.
-  const uint64_t ticket = ++requested_;
-  while (completed_ < ticket) {
-    if (syncing_) {
+  // Group commit: a sync that starts once this record and every one before
+  // it are written covers it.
+  while (synced_ < number) {
+    if (syncing_ || written_ < number) {
       cv_.wait(lock);
       continue;
     }
     // If our segment was sealed meanwhile, SealLocked synced it and advanced
-    // completed_ past our ticket; otherwise it is still the active one.
+    // synced_ past our number; otherwise it is still the active one.
     syncing_ = true;
-    const uint64_t target = requested_;
+    const uint64_t target = written_;
     std::shared_ptr<Segment> current = active_ ? active_ : seg;
     lock.unlock();
     const int err = ::fdatasync(current->fd) == 0 ? 0 : errno;
@@ -276,7 +288,11 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
     syncing_ = false;
     cv_.notify_all();
     if (err != 0) return std::unexpected(IoError("fdatasync", err));
-    completed_ = std::max(completed_, target);
+    synced_ = std::max(synced_, target);
+  }
+  if (seg->failed_at < offset) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "journal: append: an earlier record of the segment could not be written");
   }
   RecordRef ref;
   ref.segment = std::move(seg);

@@ -91,6 +91,13 @@ class IngestJournal {
   Result<RecordRef> Append(std::string_view key, ByteView data,
                            const std::array<uint8_t, 32>& data_sha256);
 
+  // Tests only, before the first Append: `hook` is called with a record's
+  // key after its place in the segment is reserved and before its bytes
+  // are written, so that a test can hold one writer back while others go on.
+  void SetBeforeWriteHook(std::function<void(std::string_view key)> hook) {
+    before_write_ = std::move(hook);
+  }
+
   // Reads back the data of an appended record. Thread-safe.
   static Result<Bytes> Read(const RecordRef& ref);
 
@@ -128,16 +135,24 @@ class IngestJournal {
   void SealLocked(std::unique_lock<std::mutex>& lock);
 
   Options options_;
+  std::function<void(std::string_view key)> before_write_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::shared_ptr<Segment> active_;               // guarded by mutex_
   std::vector<std::shared_ptr<Segment>> sealed_;  // guarded by mutex_
   bool rotating_ = false;                         // guarded by mutex_
   bool syncing_ = false;                          // guarded by mutex_
-  uint64_t requested_ = 0;                        // guarded by mutex_
-  uint64_t completed_ = 0;                        // guarded by mutex_
-  uint64_t sequence_ = 0;                         // guarded by mutex_
-  bool dirty_ = false;                            // guarded by mutex_
+  // Records are numbered as their place is reserved, in offset order. A
+  // record may be acknowledged only once every record before it is written
+  // too: a replay stops at the first slot that does not hold a record, so
+  // a later record acknowledged over an earlier one still being written
+  // would be lost if the process died in between.
+  uint64_t reserved_ = 0;             // guarded by mutex_
+  uint64_t written_ = 0;              // records 1..written_ all written; guarded by mutex_
+  std::set<uint64_t> written_ahead_;  // guarded by mutex_
+  uint64_t synced_ = 0;               // records 1..synced_ durable; guarded by mutex_
+  uint64_t sequence_ = 0;             // guarded by mutex_
+  bool dirty_ = false;                // guarded by mutex_
 };
 
 }  // namespace cf::archive

@@ -35,6 +35,8 @@ class Outbox;
 
 namespace cf::http {
 
+class StaticFiles;
+
 struct ApiContext {
   archive::Archive& archive;
   boost::asio::thread_pool& blocking;
@@ -50,6 +52,7 @@ struct ApiContext {
   std::string public_base_url = {};
   notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
+  StaticFiles* web = nullptr;              // the web apps' files (null: no page routes)
   film::PrintLog* prints = nullptr;        // what kiosks printed (null: no kiosk routes)
   // A hospital's name as configured ([tenants.<code>].name), for film
   // sheets; empty = the tenant code.

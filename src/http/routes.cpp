@@ -4,14 +4,15 @@
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
 #include "http/kiosk_routes.hpp"
-#include "http/visit_routes.hpp"
 #include "http/notify_routes.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
 #include "http/report_routes.hpp"
 #include "http/share_routes.hpp"
 #include "http/stow_routes.hpp"
+#include "http/visit_routes.hpp"
 #include "http/wado_routes.hpp"
+#include "http/web_routes.hpp"
 
 namespace cf::http {
 
@@ -28,6 +29,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddShareRoutes(router, context);
   AddNotifyRoutes(router, context);
   AddKioskRoutes(router, context);
+  AddWebRoutes(router, context);
 }
 
 }  // namespace cf::http

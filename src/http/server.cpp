@@ -68,6 +68,7 @@
 #include "http/router.hpp"
 #include "http/routes.hpp"
 #include "http/spool_file.hpp"
+#include "http/static_files.hpp"
 #include "http/stow_routes.hpp"
 #include "http/upload.hpp"
 #include "http/wado_routes.hpp"
@@ -317,6 +318,7 @@ struct Server::Impl {
   // Declared in construction order; Teardown() destroys them in reverse.
   std::optional<asio::ssl::context> tls;  // set: HTTPS only
   std::optional<asio::thread_pool> blocking;
+  std::optional<StaticFiles> web;  // the web apps' files, when web_root is set
   std::optional<ApiContext> api;
   std::optional<asio::io_context> io;
   std::optional<tcp::acceptor> acceptor;
@@ -766,11 +768,12 @@ Result<void> Server::Start() {
   impl.port = impl.acceptor->local_endpoint(ec).port();
 
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
+  impl.web.emplace(options.web_root);
   impl.api.emplace(
       ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports,
                  impl.options.films, impl.options.issuer, impl.options.printer, impl.options.visits,
                  impl.options.public_base_url, impl.options.outbox, impl.options.packager,
-                 impl.options.prints, impl.options.hospital_name});
+                 &*impl.web, impl.options.prints, impl.options.hospital_name});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

@@ -91,6 +91,9 @@ struct ServerOptions {
   notify::Outbox* outbox = nullptr;
   // Film packages (borrowed); null: no GET /api/films/{film}/package.
   film::FilmPackager* packager = nullptr;
+  // The built web apps (web/ through Vite): served at /, /s/{token},
+  // /viewer, /kiosk, /admin and /assets/. Empty: the pages answer 404.
+  std::filesystem::path web_root = {};
   // What kiosks printed (borrowed); null: no kiosk routes.
   film::PrintLog* prints = nullptr;
   // Hospitals' names for film sheets (ApiContext::hospital_name).

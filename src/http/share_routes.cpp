@@ -244,47 +244,6 @@ awaitable<Response> SendCode(const ApiContext& ctx, const Request& req) {
   co_return JsonResponse({{"sent", true}, {"valid_for_s", 300}}, 202);
 }
 
-// The page the QR code opens. The patient web app replaces it later; the
-// API above is the contract. The token stays in the page (no referrer leaks
-// it) and is posted with the answer.
-awaitable<Response> SharePage(const ApiContext&, const Request&) {
-  static constexpr std::string_view kPage = R"html(<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>cloudfilm: your exam</title></head>
-<body>
-<h1>Your exam</h1>
-<form id="f"><label>Your answer (birth date YYYYMMDD, last 4 digits, or the code we sent):
-<input id="factor" name="factor" autocomplete="off" required></label>
-<button type="submit">Open</button>
-<button type="button" id="code">Send me a code</button></form>
-<p id="out" role="status"></p>
-<script>
-const token = location.pathname.split('/').pop();
-const out = document.getElementById('out');
-async function post(path, body) {
-  const r = await fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'},
-                               body: JSON.stringify(body), credentials: 'same-origin'});
-  const j = await r.json();
-  out.textContent = r.ok ? 'Opened: films of ' + (j.share ? j.share.study_uids.length : 0) +
-                           ' exam(s).' : j.detail;
-}
-document.getElementById('f').onsubmit = e => {
-  e.preventDefault();
-  post('/api/share-sessions', {token, factor: document.getElementById('factor').value});
-};
-document.getElementById('code').onclick = () => post('/api/share-sessions/code', {token});
-</script></body></html>
-)html";
-  Response response =
-      BytesResponse(Bytes(reinterpret_cast<const std::byte*>(kPage.data()),
-                          reinterpret_cast<const std::byte*>(kPage.data()) + kPage.size()),
-                    "text/html; charset=utf-8");
-  response.SetHeader("Referrer-Policy", "no-referrer");
-  response.SetHeader("X-Frame-Options", "DENY");
-  co_return NoStore(std::move(response));
-}
-
 // A doctor share, made by the patient from the patient's own share session.
 awaitable<Response> CreateDoctorShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
@@ -404,7 +363,6 @@ void AddShareRoutes(Router& router, const ApiContext& context) {
   // Access::OpenShare audits every attempt and applies the lockout.
   router.Add(verb::post, "/api/share-sessions", Permission::kPublic, Bind<OpenShare>(context));
   router.Add(verb::post, "/api/share-sessions/code", Permission::kPublic, Bind<SendCode>(context));
-  router.Add(verb::get, "/s/{token}", Permission::kPublic, Bind<SharePage>(context));
   router.Add(verb::post, "/api/my/shares", {Permission::kOwnShares, Action::kShare},
              Bind<CreateDoctorShare>(context));
   router.Add(verb::get, "/api/my/shares", {Permission::kOwnShares, Action::kQuery},

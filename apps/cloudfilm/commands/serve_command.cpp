@@ -129,6 +129,10 @@ int RunServe(const Config& config) {
   web.prints = film_parts->prints.get();
   web.hospital_name = film_parts->printer.hospital_name;
   web.public_base_url = config.http_public_base_url;
+  web.web_root = config.http_web_root;
+  if (!web.web_root.empty() && !std::filesystem::exists(web.web_root / "index.html")) {
+    log::Warn("serve.web_apps_missing", {{"web_root", web.web_root.string()}});
+  }
   web.outbox = notify_parts->outbox.get();
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
                               config.data / "tmp" / "packages", &printer);
@@ -218,12 +222,16 @@ void RegisterServe(CLI::App& app, Runner& run) {
                   "file whose first line is a platform-admin Bearer token for automation "
                   "(or set CLOUDFILM_BOOTSTRAP_TOKEN)")
       ->check(CLI::ExistingFile);
-  sub->callback([&run, token_file] {
-    run = [token_file](const Config& config) {
-      if (token_file->empty()) return RunServe(config);
-      Config with_file = config;
-      with_file.bootstrap_token_file = *token_file;
-      return RunServe(with_file);
+  auto web_root = std::make_shared<std::optional<std::string>>();
+  sub->add_option("--web-root", *web_root,
+                  "folder of the built web apps (http.web_root; \"\" for none)");
+  sub->callback([&run, token_file, web_root] {
+    run = [token_file, web_root](const Config& config) {
+      if (token_file->empty() && !web_root->has_value()) return RunServe(config);
+      Config with_flags = config;
+      if (!token_file->empty()) with_flags.bootstrap_token_file = *token_file;
+      if (web_root->has_value()) with_flags.http_web_root = **web_root;
+      return RunServe(with_flags);
     };
   });
 }

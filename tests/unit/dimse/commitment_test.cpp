@@ -199,7 +199,10 @@ TEST_F(CommitmentTest, ReportComesOnTheSameAssociationWhenTheRequesterWaits) {
 TEST_F(CommitmentTest, ReportComesOnANewAssociationWhenTheRequesterReleasedFirst) {
   requester_reservation_.Release();  // the acceptor binds it now
   ReportAcceptor acceptor(requester_port_);
-  std::thread listening([&] { acceptor.listen(); });
+  // Listening before the request: a report sent before the port is open
+  // would be refused (the test failed so once under load).
+  ASSERT_TRUE(acceptor.openListenPort().good());
+  std::thread listening([&] { acceptor.acceptAssociations(); });
   {
     DcmSCU scu;
     RequestCommitment(scu);

@@ -27,6 +27,7 @@
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
+#include "http/static_files.hpp"
 #include "notify/outbox.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -91,6 +92,11 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/share-sessions", Permission::kPublic},
         {"POST /api/share-sessions/code", Permission::kPublic},
         {"GET /s/{token}", Permission::kPublic},
+        {"GET /", Permission::kPublic},
+        {"GET /viewer", Permission::kPublic},
+        {"GET /kiosk", Permission::kPublic},
+        {"GET /admin", Permission::kPublic},
+        {"GET /assets/{file}", Permission::kPublic},
         {"POST /api/my/shares", Permission::kOwnShares},
         {"GET /api/my/shares", Permission::kOwnShares},
         {"DELETE /api/my/shares/{id}", Permission::kOwnShares},
@@ -194,7 +200,7 @@ class RoutePolicyTest : public ::testing::Test {
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
                                 films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                                /*public_base_url=*/{}, outbox_.get(), films_.packager.get(),
+                                /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
                                 prints_.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
@@ -270,6 +276,7 @@ class RoutePolicyTest : public ::testing::Test {
   std::unique_ptr<film::PrintLog> prints_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
+  StaticFiles web_{""};  // no web apps: their routes exist and answer 404
   std::optional<ApiContext> context_;
   Router router_;
 };
@@ -458,7 +465,7 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
                               films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                              /*public_base_url=*/{}, outbox_.get(), films_.packager.get(),
+                              /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
                               prints_.get()});
   Router router;
   AddAllRoutes(router, *context_);
