@@ -240,6 +240,16 @@ awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
       ctx.blocking, [&] { return ctx.access->OpenShare(token, *factor, client, tenant); });
   std::ranges::fill(*factor, '\0');
   if (!session) co_return Problem(session.error());
+  if (!session->share.parent.empty()) {
+    // A doctor share may have no factor at all: at a public kiosk a
+    // photographed one would print the patient's reports. Kiosks print the
+    // patient's own slip.
+    (void)co_await RunBlocking(ctx.blocking,
+                               [&] { return ctx.access->EndShareSession(session->token); });
+    co_return Problem({ErrorCode::kPermissionDenied,
+                       "this is a link the patient gave a doctor; a kiosk prints the patient's "
+                       "own slip"});
+  }
   if (session->share.scope == access::ShareScope::kPatient) {
     auto extended = co_await RunBlocking(ctx.blocking, [&] {
       auto now = PatientStudiesNow(ctx.archive, session->share);

@@ -12,15 +12,15 @@
 # back to the slip's URL; the film sheet shows the exam's images; the audit
 # trail has the print events naming the exam and the kiosk. And by curl: the
 # kiosk API's answers to wrong factors, a locked slip, a kiosk of another
-# hospital (refused, audited in the slip's hospital), a revoked slip, and a
-# kiosk account that reads no patient data of its own.
+# hospital (refused, audited in the slip's hospital), a revoked slip, a
+# doctor share (refused), and a kiosk account that reads no patient data of
+# its own.
 # Artifacts in $CF_ARTIFACTS (default /tmp): the screenshots kiosk-*.png, the
 # PDFs the kiosk printed (kiosk-report.pdf, kiosk-film-sheet.pdf) and the
 # film sheet as an image (kiosk-film-sheet.png).
 source "$(dirname "$0")/lib.sh"
 
 JS=$HERE/../js
-DIST=${CF_WEB_DIST:-$HERE/../../web/dist}
 [[ -d $JS/node_modules/playwright-core ]] ||
   { echo "FAILED - tests/js/node_modules lacks playwright-core: run scripts/install-deps.sh"; exit 1; }
 [[ -x ${CHROMIUM:-/usr/bin/chromium} ]] ||
@@ -119,16 +119,17 @@ check_eq "another hospital's kiosk with this patient's cookie: 403" 403 \
 check_eq "ending the patient's session at the kiosk: 204, then 404" "204 404" \
   "$(as "$KIOSK" -o /dev/null -w '%{http_code}' -X DELETE -H "Cookie: $COOKIE" "$BASE/api/kiosk/session") $(as "$KIOSK" -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$BASE/api/kiosk/session")"
 
+PAT=$(curl -q -s -H 'Content-Type: application/json' --data-binary "{\"token\":\"$TOKEN\",\"factor\":\"$BIRTH\",\"bearer\":true}" "$BASE/api/share-sessions" | jq -r .session_token)
+DOCTOR_URL=$(curl -q -s -H "Authorization: Bearer $PAT" -H 'Content-Type: application/json' \
+  --data-binary '{"expires_in_hours":2,"factor":"none"}' "$BASE/api/my/shares" | jq -r .url)
+check_eq "a doctor share (no factor) is not printed at a kiosk: 403" 403 "$(kiosk doc "$KIOSK" "$DOCTOR_URL" "")"
+
 # --- the kiosk page in Chromium -------------------------------------------------
-PROXY=()
-if [[ $(curl -q -s -o /dev/null -w '%{http_code}' "$BASE/kiosk") != 200 ]]; then
-  # This server does not serve the web apps: the test serves web/dist itself.
-  [[ -f $DIST/kiosk.html ]] || { echo "FAILED - no $DIST/kiosk.html: build the web apps (cd web && npm run build)"; exit 1; }
-  PROXY=(env CF_WEB_PROXY="$DIST")
-fi
+check_eq "cloudfilm serves the kiosk page with its CSP" "200 default-src 'self'" \
+  "$(curl -q -s -D "$WORK/page.hdr" -o /dev/null -w '%{http_code}' "$BASE/kiosk") $(tr -d '\r' <"$WORK/page.hdr" | awk -F': ' 'tolower($1) == "content-security-policy" { print $2 }' | cut -d';' -f1)"
 mkdir -p "$WORK/printed"
 rc=0
-"${PROXY[@]}" timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
+timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
   'a long enough password' "$URL" "$BIRTH" "$NAME_ZH" "$WORK/printed" || rc=$?
 check_eq "the kiosk page's checks pass" 0 "$rc"
 echo "# screenshots: $CF_ARTIFACTS/kiosk-{start,factor,reports,printed}.png; printed: kiosk-report.pdf, kiosk-film-sheet.{pdf,png}"
