@@ -23,14 +23,9 @@
 //   short of the printer); SLIP_URL: what the slip's QR code
 //   carries; NAME: the patient's name as the kiosk must show it (zh-CN);
 //   OUT_DIR: where report.pdf and film.pdf are written.
-// With CF_WEB_PROXY=DIST_DIR, the page is served from DIST_DIR by a small
-// proxy started here (same origin; /api, /s and /verify go to cloudfilm,
-// HTML gets the server's Content-Security-Policy), for servers that do not
-// serve the web apps themselves yet.
 'use strict';
 
 const fs = require('fs');
-const http = require('http');
 const path = require('path');
 const { chromium } = require('playwright-core');
 const { check, checkEq, finish } = require('./tap');
@@ -45,55 +40,8 @@ const artifacts = process.env.CF_ARTIFACTS || '/tmp';
 const shot = (name) => path.join(artifacts, name);
 const TIMEOUT_MS = 20000;
 
-const kCsp =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; " +
-  "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
-  "object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
-
-// A same-origin front for cloudfilm: web/dist for the pages and assets,
-// everything else proxied. Returns the URL it listens on.
-function startProxy(dist, upstream) {
-  const target = new URL(upstream);
-  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css',
-                  '.wasm': 'application/wasm', '.png': 'image/png', '.svg': 'image/svg+xml' };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    let file = null;
-    if (url.pathname === '/kiosk') file = path.join(dist, 'kiosk.html');
-    else if (url.pathname.startsWith('/assets/')) file = path.join(dist, path.normalize(url.pathname));
-    if (file && file.startsWith(dist) && fs.existsSync(file)) {
-      const headers = { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' };
-      if (file.endsWith('.html')) {
-        headers['Content-Security-Policy'] = kCsp;
-        headers['Referrer-Policy'] = 'no-referrer';
-      }
-      res.writeHead(200, headers);
-      fs.createReadStream(file).pipe(res);
-      return;
-    }
-    const upstreamReq = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url,
-        headers: { ...req.headers, host: target.host } },
-      (up) => {
-        res.writeHead(up.statusCode, up.headers);
-        up.pipe(res);
-      });
-    upstreamReq.on('error', () => { res.writeHead(502); res.end(); });
-    req.pipe(upstreamReq);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    resolve({ server, base: `http://127.0.0.1:${server.address().port}` });
-  }));
-}
-
 async function main() {
-  let kioskUrl = kioskUrlArg;
-  let proxy = null;
-  if (process.env.CF_WEB_PROXY) {
-    const u = new URL(kioskUrlArg);
-    proxy = await startProxy(path.resolve(process.env.CF_WEB_PROXY), u.origin);
-    kioskUrl = proxy.base + u.pathname + u.search;
-  }
+  const kioskUrl = kioskUrlArg;
   const idleS = Number(new URL(kioskUrl).searchParams.get('idle') || '60');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -217,7 +165,6 @@ async function main() {
     if (page) await page.screenshot({ path: shot('kiosk-failure.png'), fullPage: true }).catch(() => {});
   } finally {
     await browser.close();
-    if (proxy) proxy.server.close();
   }
   finish();
 }
