@@ -278,6 +278,10 @@ class Access {
   // The shares of a film (`by` needs kShareFilms on `tenant`), newest first.
   Result<std::vector<ShareInfo>> ListShares(const Principal& by, std::string_view tenant,
                                             std::string_view film_id);
+  // The shares of a hospital (`by` needs kShareFilms on filter.tenant),
+  // patient and doctor shares alike, newest first. kInvalidArgument for an
+  // unknown state or a malformed UID.
+  Result<std::vector<ShareInfo>> SearchShares(const Principal& by, const ShareFilter& filter);
   // The doctor shares made from the patient share session `by`.
   Result<std::vector<ShareInfo>> ListDoctorShares(const Principal& by);
   // Revokes a share and ends its sessions: hospital staff with kShareFilms
@@ -312,6 +316,11 @@ class Access {
   // time). For a kiosk that prints the patient's own QR code and must not
   // print another.
   Result<bool> ShareTokenMatches(std::string_view share_id, std::string_view token);
+  // The factor a share asks and whether it opens now (ShareStatus), for
+  // the page the QR code opens. Changes nothing and counts no attempt; an
+  // unknown token is kUnauthenticated and counts against the address like
+  // a refused credential, kRateLimited once the address is over that limit.
+  Result<ShareStatus> ShareStatusOf(std::string_view token, const ClientInfo& client);
   // Sends a fresh 6-digit one-time code of a one-time-code share through
   // the notifier (a new one replaces the previous). Errors as OpenShare,
   // kInvalidArgument (the share asks another factor), kUnsupported without

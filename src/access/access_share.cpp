@@ -178,6 +178,22 @@ std::string_view ShareScopeName(ShareScope scope) {
   return scope == ShareScope::kPatient ? "patient" : "film";
 }
 
+std::string_view ShareStateName(ShareState state) {
+  switch (state) {
+    case ShareState::kOpen:
+      return "open";
+    case ShareState::kLocked:
+      return "locked";
+    case ShareState::kRevoked:
+      return "revoked";
+    case ShareState::kExpired:
+      return "expired";
+    case ShareState::kNotYet:
+      return "not-yet";
+  }
+  return "unknown";
+}
+
 std::string_view ShareNoticeKindName(ShareNotice::Kind kind) {
   switch (kind) {
     case ShareNotice::Kind::kOneTimeCode:
@@ -429,6 +445,47 @@ Result<std::vector<ShareInfo>> Access::ListShares(const Principal& by, std::stri
                            " WHERE tenant = ? AND film_id = ? ORDER BY created_ms DESC, id");
   if (!stmt) return std::unexpected(stmt.error());
   (*stmt)->Bind(1, tenant).Bind(2, film_id);
+  auto rows = Collect<ShareRow>(**stmt, ReadShare);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<ShareInfo> shares;
+  for (auto& row : *rows) shares.push_back(std::move(row.info));
+  return shares;
+}
+
+Result<std::vector<ShareInfo>> Access::SearchShares(const Principal& by,
+                                                    const ShareFilter& filter) {
+  if (!StaffMay(by, filter.tenant)) {
+    return Fail(ErrorCode::kPermissionDenied, "this account may not see this hospital's shares");
+  }
+  if (!filter.study_uid.empty() && !ValidUid(filter.study_uid)) {
+    return Fail(ErrorCode::kInvalidArgument, "'study' is not a UID");
+  }
+  std::string sql = std::string(kShareColumns) + " WHERE tenant = ?1";
+  // UIDs hold digits and dots only: matching " uid " in the space-joined
+  // list finds whole UIDs, never a prefix of a longer one.
+  if (!filter.study_uid.empty())
+    sql += " AND instr(' ' || study_uids || ' ', ' ' || ?2 || ' ') > 0";
+  if (!filter.film_id.empty()) sql += " AND film_id = ?3";
+  if (filter.state == "live") {
+    sql += " AND revoked_ms IS NULL AND expires_ms > ?4";
+  } else if (filter.state == "revoked") {
+    sql += " AND revoked_ms IS NOT NULL";
+  } else if (filter.state == "expired") {
+    sql += " AND revoked_ms IS NULL AND expires_ms <= ?4";
+  } else if (!filter.state.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "'state' must be live, revoked or expired");
+  }
+  sql += " ORDER BY created_ms DESC, id LIMIT ?5 OFFSET ?6";
+  Impl& impl = *impl_;
+  const int64_t now = ShareNow(impl);
+  std::lock_guard lock(impl.mutex);
+  auto stmt = impl.Prepare(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, filter.tenant);
+  if (!filter.study_uid.empty()) (*stmt)->Bind(2, filter.study_uid);
+  if (!filter.film_id.empty()) (*stmt)->Bind(3, filter.film_id);
+  if (filter.state == "live" || filter.state == "expired") (*stmt)->Bind(4, now);
+  (*stmt)->Bind(5, static_cast<int64_t>(filter.limit)).Bind(6, static_cast<int64_t>(filter.offset));
   auto rows = Collect<ShareRow>(**stmt, ReadShare);
   if (!rows) return std::unexpected(rows.error());
   std::vector<ShareInfo> shares;
@@ -724,6 +781,47 @@ Result<bool> Access::ShareTokenMatches(std::string_view share_id, std::string_vi
   auto found = ShareByToken(impl, token);
   if (!found) return std::unexpected(found.error());
   return *found && (*found)->info.id == share_id;
+}
+
+Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientInfo& client) {
+  Impl& impl = *impl_;
+  const std::string source(client.address);
+  if (const auto wait = impl.credential_failures->Peek(source); wait.count() > 0) {
+    return Fail(ErrorCode::kRateLimited,
+                "too many refused credentials from this address; retry in " +
+                    std::to_string(wait.count()) + " s");
+  }
+  const int64_t now = ShareNow(impl);
+  std::lock_guard lock(impl.mutex);
+  auto found = ShareByToken(impl, token);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    (void)impl.credential_failures->Attempt(source);
+    return Fail(ErrorCode::kUnauthenticated, "unknown share link");
+  }
+  const ShareInfo& info = (*found)->info;
+  ShareStatus status;
+  status.factor = info.factor;
+  status.expires_ms = info.expires_ms;
+  status.doctor = !info.parent.empty();
+  status.attempts_left =
+      std::max<int64_t>(0, impl.options.share_max_failures - info.failed_attempts);
+  if (info.revoked_ms) {
+    status.state = ShareState::kRevoked;
+  } else if (now < info.not_before_ms) {
+    status.state = ShareState::kNotYet;
+  } else if (now >= info.expires_ms) {
+    status.state = ShareState::kExpired;
+  } else if (auto refused = Unavailable(impl, *found, now);
+             refused && refused->code == ErrorCode::kRateLimited) {
+    status.state = ShareState::kLocked;
+    const int64_t lock_end = info.failed_attempts >= impl.options.share_max_failures
+                                 ? now + Ms(impl.options.share_lockout)
+                                 : info.locked_until_ms;
+    status.retry_after_s = (lock_end - now + 999) / 1000;
+    status.attempts_left = 0;
+  }
+  return status;
 }
 
 Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& client) {

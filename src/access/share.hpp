@@ -64,12 +64,37 @@ struct ShareInfo {
   std::string parent;  // the patient share a doctor share was made from
 };
 
+// What the admin console searches a hospital's shares by; empty = any.
+struct ShareFilter {
+  std::string tenant = {};
+  std::string study_uid = {};  // shares that cover this exam
+  std::string film_id = {};
+  std::string state = {};  // "live", "revoked", "expired" or empty
+  size_t limit = 50;
+  size_t offset = 0;
+};
+
 struct IssuedShare {
   ShareInfo info;
   std::string token;  // the URL's secret: shown once, never stored
 };
 
 // A share session, after the right factor.
+// What the page at /s/{token} shows before it asks anything: the factor
+// to ask for and whether the share can be opened now. Asking costs no
+// attempt; it is not a factor check.
+enum class ShareState { kOpen, kLocked, kRevoked, kExpired, kNotYet };
+std::string_view ShareStateName(ShareState state);  // "open", "locked", ...
+
+struct ShareStatus {
+  ShareFactor factor = ShareFactor::kBirthDate;
+  ShareState state = ShareState::kOpen;
+  int64_t attempts_left = 0;  // wrong answers before the share locks
+  int64_t retry_after_s = 0;  // while locked: how long to wait
+  int64_t expires_ms = 0;
+  bool doctor = false;  // a doctor share (made by the patient)
+};
+
 struct ShareSession {
   std::string token;  // "cfp_<id>_<secret>": cookie cf_session or Bearer
   std::string csrf;   // for state-changing requests with the cookie

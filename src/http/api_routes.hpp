@@ -36,6 +36,7 @@ class Outbox;
 namespace cf::http {
 
 class StaticFiles;
+struct SiteSummary;
 
 struct ApiContext {
   archive::Archive& archive;
@@ -53,6 +54,7 @@ struct ApiContext {
   notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
   StaticFiles* web = nullptr;              // the web apps' files (null: no page routes)
+  const SiteSummary* site = nullptr;       // the configuration shown to admins (null: none)
   film::PrintLog* prints = nullptr;        // what kiosks printed (null: no kiosk routes)
   // A hospital's name as configured ([tenants.<code>].name), for film
   // sheets; empty = the tenant code.

@@ -17,6 +17,7 @@
 
 #include "archive/archive.hpp"
 #include "core/error.hpp"
+#include "http/site_summary.hpp"
 
 namespace cf::access {
 class Access;
@@ -94,6 +95,8 @@ struct ServerOptions {
   // The built web apps (web/ through Vite): served at /, /s/{token},
   // /viewer, /kiosk, /admin and /assets/. Empty: the pages answer 404.
   std::filesystem::path web_root = {};
+  // The configuration the admin console shows (GET /api/site).
+  SiteSummary site = {};
   // What kiosks printed (borrowed); null: no kiosk routes.
   film::PrintLog* prints = nullptr;
   // Hospitals' names for film sheets (ApiContext::hospital_name).

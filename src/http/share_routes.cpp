@@ -24,6 +24,7 @@
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/qr_code.hpp"
+#include "http/query_params.hpp"
 #include "http/request_info.hpp"
 #include "http/response.hpp"
 #include "http/session_answers.hpp"
@@ -164,6 +165,30 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   co_return NoStore(std::move(response));
 }
 
+// The admin console's search of a hospital's shares (a platform admin
+// names the hospital with X-Cloudfilm-Tenant, as everywhere).
+awaitable<Response> SearchShares(const ApiContext& ctx, const Request& req) {
+  access::ShareFilter filter;
+  const auto text = [&](std::string_view name) {
+    return std::string(req.query.Get(name).value_or(""));
+  };
+  filter.tenant = req.tenant;
+  filter.study_uid = text("study");
+  filter.film_id = text("film");
+  filter.state = text("state");
+  const auto paging = GetPaging(req.query);
+  if (!paging) co_return Problem(paging.error());
+  filter.limit = static_cast<size_t>(paging->limit);
+  filter.offset = static_cast<size_t>(paging->offset);
+  auto shares = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->SearchShares(*req.principal, filter); });
+  if (!shares) co_return Problem(shares.error());
+  json items = json::array();
+  for (const auto& s : *shares) items.push_back(ShareJson(s));
+  co_return NoStore(JsonResponse(
+      {{"items", std::move(items)}, {"limit", filter.limit}, {"offset", filter.offset}}));
+}
+
 awaitable<Response> ListShares(const ApiContext& ctx, const Request& req) {
   const std::string film_id(req.Param("film"));
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
@@ -242,6 +267,26 @@ awaitable<Response> SendCode(const ApiContext& ctx, const Request& req) {
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->SendShareCode(*token, client); });
   if (!sent) co_return Problem(sent.error());
   co_return JsonResponse({{"sent", true}, {"valid_for_s", 300}}, 202);
+}
+
+// What the page the QR code opens asks first: which factor to ask for and
+// whether the share opens now (an expired, revoked or locked link gets its
+// own message before the patient types anything). No attempt is counted.
+awaitable<Response> StatusOfShare(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto token = StringField(*body, "token", true);
+  if (!token) co_return Problem(token.error());
+  const access::ClientInfo client = Client(req);
+  auto status =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ShareStatusOf(*token, client); });
+  if (!status) co_return Problem(status.error());
+  co_return NoStore(JsonResponse({{"factor", access::ShareFactorName(status->factor)},
+                                  {"state", access::ShareStateName(status->state)},
+                                  {"attempts_left", status->attempts_left},
+                                  {"retry_after_s", status->retry_after_s},
+                                  {"expires_ms", status->expires_ms},
+                                  {"doctor", status->doctor}}));
 }
 
 // A doctor share, made by the patient from the patient's own share session.
@@ -356,6 +401,8 @@ void AddShareRoutes(Router& router, const ApiContext& context) {
              Bind<CreateShare>(context));
   router.Add(verb::get, "/api/films/{film}/shares", {Permission::kShareFilms, Action::kQuery},
              Bind<ListShares>(context));
+  router.Add(verb::get, "/api/shares", {Permission::kShareFilms, Action::kQuery},
+             Bind<SearchShares>(context));
   // Access::RevokeShare records the revocation itself (also for the CLI).
   router.Add(verb::delete_, "/api/shares/{id}", Permission::kShareFilms,
              Bind<RevokeShare>(context));
@@ -363,6 +410,8 @@ void AddShareRoutes(Router& router, const ApiContext& context) {
   // Access::OpenShare audits every attempt and applies the lockout.
   router.Add(verb::post, "/api/share-sessions", Permission::kPublic, Bind<OpenShare>(context));
   router.Add(verb::post, "/api/share-sessions/code", Permission::kPublic, Bind<SendCode>(context));
+  router.Add(verb::post, "/api/share-sessions/status", Permission::kPublic,
+             Bind<StatusOfShare>(context));
   router.Add(verb::post, "/api/my/shares", {Permission::kOwnShares, Action::kShare},
              Bind<CreateDoctorShare>(context));
   router.Add(verb::get, "/api/my/shares", {Permission::kOwnShares, Action::kQuery},

@@ -244,6 +244,54 @@ TEST_F(AccessShareTest, AKioskOpensOnlyItsHospitalsSlipsAndEndsOnlyItsOwnSession
   EXPECT_EQ(CodeOf(access_->EndShareSession("cft_x_y")), ErrorCode::kUnauthenticated);
 }
 
+// The page at /s/{token} asks first which factor to show and whether the
+// link opens at all; asking costs no attempt.
+TEST_F(AccessShareTest, StatusTellsTheFactorAndStateWithoutCountingAnAttempt) {
+  NewShare share = FilmShare(ShareFactor::kPhoneLast4);
+  share.not_before_ms = kStartMs + kDayMs;
+  share.expires_ms = kStartMs + 3 * kDayMs;
+  const IssuedShare issued = Create(share);
+  auto status = access_->ShareStatusOf(issued.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(status->factor, ShareFactor::kPhoneLast4);
+  EXPECT_EQ(status->state, ShareState::kNotYet);
+  EXPECT_EQ(status->expires_ms, share.expires_ms);
+  EXPECT_FALSE(status->doctor);
+  Advance(std::chrono::milliseconds(kDayMs));
+  for (int i = 0; i < 5; ++i) {
+    status = access_->ShareStatusOf(issued.token, kClient);
+    ASSERT_TRUE(status) << ErrorOf(status);
+    EXPECT_EQ(status->state, ShareState::kOpen);
+    EXPECT_EQ(status->attempts_left, 3);  // asking is not answering
+  }
+  EXPECT_EQ(ErrorOf(access_->OpenShare(issued.token, "0000", kClient)),
+            "unauthenticated: wrong phone-last4; 2 attempts left");
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->attempts_left, 2);
+  (void)access_->OpenShare(issued.token, "0001", kClient);
+  (void)access_->OpenShare(issued.token, "0002", kClient);
+  status = access_->ShareStatusOf(issued.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(ShareStateName(status->state), "locked");
+  EXPECT_EQ(status->retry_after_s, 900);
+  EXPECT_EQ(status->attempts_left, 0);
+  Advance(10min);
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->retry_after_s, 300);
+  Advance(std::chrono::milliseconds(2 * kDayMs));
+  EXPECT_EQ(access_->ShareStatusOf(issued.token, kClient)->state, ShareState::kExpired);
+
+  const IssuedShare other = Create(FilmShare());
+  ASSERT_TRUE(access_->RevokeShare(Staff(), other.info.id));
+  status = access_->ShareStatusOf(other.token, kClient);
+  ASSERT_TRUE(status) << ErrorOf(status);
+  EXPECT_EQ(status->state, ShareState::kRevoked);
+  EXPECT_EQ(status->factor, ShareFactor::kBirthDate);
+
+  std::string altered = other.token;
+  altered[0] = altered[0] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(ErrorOf(access_->ShareStatusOf(altered, kClient)),
+            "unauthenticated: unknown share link");
+}
+
 TEST_F(AccessShareTest, NotBeforeExpiryAndRevocation) {
   NewShare share = FilmShare();
   share.not_before_ms = kStartMs + kDayMs;
@@ -406,6 +454,60 @@ TEST_F(AccessShareTest, AFilmOpenedByHospitalStaffNotifiesThePatientHourly) {
   Advance(1h);
   access_->NoticeFilmOpened("h1", "film-1", Staff());
   EXPECT_EQ(notices_->size(), 2u);
+}
+
+TEST_F(AccessShareTest, SearchFindsAHospitalsSharesByExamFilmAndState) {
+  NewShare a = FilmShare();
+  a.film_id = "film-a";
+  a.study_uids = {"1.2.3", "1.2.30"};
+  const IssuedShare share_a = Create(a);
+  Advance(1s);
+  NewShare b = FilmShare();
+  b.film_id = "film-b";
+  b.study_uids = {"1.2.33"};
+  b.expires_ms = now_->load() + kDayMs;
+  const IssuedShare share_b = Create(b);
+  Advance(1s);
+  NewShare c = FilmShare();
+  c.film_id = "film-c";
+  c.study_uids = {"1.2.4"};
+  const IssuedShare share_c = Create(c);
+  ASSERT_TRUE(access_->RevokeShare(Staff(), share_c.info.id));
+  Advance(std::chrono::milliseconds(2 * kDayMs));  // b expires
+
+  const auto ids = [&](ShareFilter filter) {
+    filter.tenant = filter.tenant.empty() ? "h1" : filter.tenant;
+    auto found = access_->SearchShares(Staff("h1", Role::kHospitalAdmin), filter);
+    EXPECT_TRUE(found) << ErrorOf(found);
+    std::vector<std::string> out;
+    if (found) {
+      for (const auto& s : *found) out.push_back(s.id);
+    }
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (Ids{share_c.info.id, share_b.info.id, share_a.info.id}));  // newest first
+  // A whole UID, never a prefix: 1.2.3 is in a only, not in b (1.2.33).
+  EXPECT_EQ(ids({.study_uid = "1.2.3"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.study_uid = "1.2.30"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.film_id = "film-b"}), Ids{share_b.info.id});
+  EXPECT_EQ(ids({.state = "live"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.state = "expired"}), Ids{share_b.info.id});
+  EXPECT_EQ(ids({.state = "revoked"}), Ids{share_c.info.id});
+  EXPECT_EQ(ids({.limit = 1, .offset = 1}), Ids{share_b.info.id});
+
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1"), {.tenant = "h1", .state = "gone"})),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1"), {.tenant = "h1", .study_uid = "1' OR 1"})),
+            ErrorCode::kInvalidArgument);
+  // Another hospital's staff and an auditor see nothing of them.
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h2"), {.tenant = "h1"})),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1", Role::kAuditor), {.tenant = "h1"})),
+            ErrorCode::kPermissionDenied);
+  auto other = access_->SearchShares(Staff("h2", Role::kHospitalAdmin), {.tenant = "h2"});
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
 }
 
 }  // namespace
