@@ -15,7 +15,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "dimse/scp_server.hpp"
@@ -114,6 +118,22 @@ class ReportAcceptor : public DcmSCP {
   bool done_ = false;
 };
 
+// Whether a TCP socket listens on `port`, any IPv4 address (Linux:
+// /proc/net/tcp, state 0A), polled for up to 10 s.
+bool WaitUntilListening(uint16_t port) {
+  char wanted[32];
+  std::snprintf(wanted, sizeof wanted, ":%04X 00000000:0000 0A", port);
+  for (int i = 0; i < 1000; ++i) {
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    while (std::getline(tcp, line)) {
+      if (line.find(wanted) != std::string::npos) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
 class CommitmentTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -199,10 +219,13 @@ TEST_F(CommitmentTest, ReportComesOnTheSameAssociationWhenTheRequesterWaits) {
 TEST_F(CommitmentTest, ReportComesOnANewAssociationWhenTheRequesterReleasedFirst) {
   requester_reservation_.Release();  // the acceptor binds it now
   ReportAcceptor acceptor(requester_port_);
-  // Listening before the request: a report sent before the port is open
-  // would be refused (the test failed so once under load).
-  ASSERT_TRUE(acceptor.openListenPort().good());
-  std::thread listening([&] { acceptor.acceptAssociations(); });
+  std::thread listening([&] { acceptor.listen(); });
+  // Listening before the request: a report sent before the port is open is
+  // refused (the test failed so under load). Opening the port on this
+  // thread instead (openListenPort) made DCMTK refuse the request's own
+  // association now and then (role selection), so wait for the kernel to
+  // show the socket listening.
+  EXPECT_TRUE(WaitUntilListening(requester_port_));
   {
     DcmSCU scu;
     RequestCommitment(scu);
