@@ -98,6 +98,11 @@ async function signIn(page, who, secret) {
     await page.getByTestId('share-search').locator('button[type=submit]').click();
     const shares = page.getByTestId('shares');
     await shares.filter({ hasText: expected.film }).waitFor({ timeout: 10000 });
+    // The tab first lists every share; the table settles on the search's answer.
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid=shares]');
+      return t && t.querySelectorAll('tbody tr').length === 1;
+    }, null, { timeout: 10000 }).catch(() => {});
     const shareRows = shares.locator('tbody tr');
     check('the search by exam finds that exam\'s share only', (await shareRows.count()) === 1,
       `${await shareRows.count()} rows`);

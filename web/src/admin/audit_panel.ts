@@ -44,7 +44,10 @@ export function auditPanel(): HTMLElement {
   let offset = 0;
   let rows: AuditEvent[] = [];
   const more = h('button', { type: 'button', class: 'secondary', hidden: true }, t('more'));
+  // Only the latest search may fill the table (see shares_panel.ts).
+  let latest = 0;
   const search = async (append: boolean) => {
+    const mine = ++latest;
     offset = append ? offset + kPage : 0;
     out.className = '';
     out.textContent = t('loading');
@@ -57,6 +60,7 @@ export function auditPanel(): HTMLElement {
             from: day(from.value), to: day(to.value), limit: kPage, offset,
           }),
       );
+      if (mine !== latest) return;
       rows = append ? rows.concat(events) : events;
       out.textContent = '';
       more.hidden = events.length < kPage;
@@ -68,6 +72,7 @@ export function auditPanel(): HTMLElement {
         ),
       );
     } catch (err) {
+      if (mine !== latest) return;
       out.className = 'error';
       out.textContent = err instanceof ApiError ? err.message : String(err);
     }

@@ -36,13 +36,18 @@ export function sharesPanel(): HTMLElement {
   );
   const out = status();
   const results = h('div', {});
+  // Only the latest search may fill the table: the first (unfiltered) one
+  // can answer after a search the admin started since.
+  let latest = 0;
   const search = async () => {
+    const mine = ++latest;
     out.textContent = t('loading');
     out.className = '';
     try {
       const { items } = await adminGet<{ items: Share[] }>(
         '/api/shares' + query({ study: study.value.trim(), film: film.value.trim(), state: state.value, limit: 100 }),
       );
+      if (mine !== latest) return;
       out.textContent = '';
       results.replaceChildren(
         table(
@@ -85,6 +90,7 @@ export function sharesPanel(): HTMLElement {
         ),
       );
     } catch (err) {
+      if (mine !== latest) return;
       out.className = 'error';
       out.textContent = err instanceof ApiError ? err.message : String(err);
     }
