@@ -14,6 +14,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         patient: resolve(import.meta.dirname, 'patient.html'),
+        admin: resolve(import.meta.dirname, 'admin.html'),
       },
     },
   },

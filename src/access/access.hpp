@@ -278,6 +278,10 @@ class Access {
   // The shares of a film (`by` needs kShareFilms on `tenant`), newest first.
   Result<std::vector<ShareInfo>> ListShares(const Principal& by, std::string_view tenant,
                                             std::string_view film_id);
+  // The shares of a hospital (`by` needs kShareFilms on filter.tenant),
+  // patient and doctor shares alike, newest first. kInvalidArgument for an
+  // unknown state or a malformed UID.
+  Result<std::vector<ShareInfo>> SearchShares(const Principal& by, const ShareFilter& filter);
   // The doctor shares made from the patient share session `by`.
   Result<std::vector<ShareInfo>> ListDoctorShares(const Principal& by);
   // Revokes a share and ends its sessions: hospital staff with kShareFilms

@@ -452,6 +452,47 @@ Result<std::vector<ShareInfo>> Access::ListShares(const Principal& by, std::stri
   return shares;
 }
 
+Result<std::vector<ShareInfo>> Access::SearchShares(const Principal& by,
+                                                    const ShareFilter& filter) {
+  if (!StaffMay(by, filter.tenant)) {
+    return Fail(ErrorCode::kPermissionDenied, "this account may not see this hospital's shares");
+  }
+  if (!filter.study_uid.empty() && !ValidUid(filter.study_uid)) {
+    return Fail(ErrorCode::kInvalidArgument, "'study' is not a UID");
+  }
+  std::string sql = std::string(kShareColumns) + " WHERE tenant = ?1";
+  // UIDs hold digits and dots only: matching " uid " in the space-joined
+  // list finds whole UIDs, never a prefix of a longer one.
+  if (!filter.study_uid.empty())
+    sql += " AND instr(' ' || study_uids || ' ', ' ' || ?2 || ' ') > 0";
+  if (!filter.film_id.empty()) sql += " AND film_id = ?3";
+  if (filter.state == "live") {
+    sql += " AND revoked_ms IS NULL AND expires_ms > ?4";
+  } else if (filter.state == "revoked") {
+    sql += " AND revoked_ms IS NOT NULL";
+  } else if (filter.state == "expired") {
+    sql += " AND revoked_ms IS NULL AND expires_ms <= ?4";
+  } else if (!filter.state.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "'state' must be live, revoked or expired");
+  }
+  sql += " ORDER BY created_ms DESC, id LIMIT ?5 OFFSET ?6";
+  Impl& impl = *impl_;
+  const int64_t now = ShareNow(impl);
+  std::lock_guard lock(impl.mutex);
+  auto stmt = impl.Prepare(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  (*stmt)->Bind(1, filter.tenant);
+  if (!filter.study_uid.empty()) (*stmt)->Bind(2, filter.study_uid);
+  if (!filter.film_id.empty()) (*stmt)->Bind(3, filter.film_id);
+  if (filter.state == "live" || filter.state == "expired") (*stmt)->Bind(4, now);
+  (*stmt)->Bind(5, static_cast<int64_t>(filter.limit)).Bind(6, static_cast<int64_t>(filter.offset));
+  auto rows = Collect<ShareRow>(**stmt, ReadShare);
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<ShareInfo> shares;
+  for (auto& row : *rows) shares.push_back(std::move(row.info));
+  return shares;
+}
+
 Result<std::vector<ShareInfo>> Access::ListDoctorShares(const Principal& by) {
   if (by.kind != Principal::Kind::kShare || !by.share_owner) {
     return Fail(ErrorCode::kPermissionDenied, "only the patient's own share lists doctor shares");

@@ -64,6 +64,16 @@ struct ShareInfo {
   std::string parent;  // the patient share a doctor share was made from
 };
 
+// What the admin console searches a hospital's shares by; empty = any.
+struct ShareFilter {
+  std::string tenant = {};
+  std::string study_uid = {};  // shares that cover this exam
+  std::string film_id = {};
+  std::string state = {};  // "live", "revoked", "expired" or empty
+  size_t limit = 50;
+  size_t offset = 0;
+};
+
 struct IssuedShare {
   ShareInfo info;
   std::string token;  // the URL's secret: shown once, never stored

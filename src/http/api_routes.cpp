@@ -17,6 +17,7 @@
 #include "http/json_records.hpp"
 #include "http/problem.hpp"
 #include "http/response.hpp"
+#include "http/site_summary.hpp"
 
 namespace cf::http {
 namespace beast_http = boost::beast::http;
@@ -62,6 +63,36 @@ awaitable<Response> System(const ApiContext& ctx, const Request&) {
                        {"verify_failures", storage.verify_failures},
                        {"as_received_by_reason", storage.as_received_by_reason}}}};
   co_return JsonResponse(body);
+}
+
+// A hospital admin sees its own hospital only; the DICOM listeners and
+// destinations are the node's, shared by all.
+awaitable<Response> Site(const ApiContext& ctx, const Request& req) {
+  const SiteSummary& site = *ctx.site;
+  const bool platform =
+      req.principal != nullptr && req.principal->role == access::Role::kPlatformAdmin;
+  nlohmann::json tenants = nlohmann::json::array();
+  for (const auto& t : site.tenants) {
+    if (!platform && t.code != req.tenant) continue;
+    tenants.push_back({{"code", t.code},
+                       {"name", t.name},
+                       {"region", t.region},
+                       {"ae_titles", t.ae_titles},
+                       {"service_tier_years", t.service_tier_years},
+                       {"crypto_suite", t.crypto_suite},
+                       {"share_factor", t.share_factor}});
+  }
+  nlohmann::json destinations = nlohmann::json::array();
+  for (const auto& d : site.destinations) {
+    destinations.push_back({{"ae_title", d.ae_title}, {"host", d.host}, {"port", d.port}});
+  }
+  nlohmann::json dicom = {{"ae_title", site.ae_title},
+                          {"port", site.dicom_port},
+                          {"tls_port", site.dicom_tls_port ? nlohmann::json(*site.dicom_tls_port)
+                                                           : nlohmann::json(nullptr)},
+                          {"unknown_callers", site.unknown_callers},
+                          {"destinations", destinations}};
+  co_return JsonResponse({{"tenants", tenants}, {"dicom", dicom}});
 }
 
 awaitable<Response> Patients(const ApiContext& ctx, const Request& req) {
@@ -258,6 +289,9 @@ void AddApiRoutes(Router& router, const ApiContext& context) {
   using beast_http::verb;
   router.Add(verb::get, "/healthz", Permission::kPublic, Bind<Healthz>(context));
   router.Add(verb::get, "/api/system", Permission::kReadSystem, Bind<System>(context));
+  if (context.site != nullptr) {
+    router.Add(verb::get, "/api/site", Permission::kReadSystem, Bind<Site>(context));
+  }
   router.Add(verb::get, "/api/patients", {Permission::kReadImages, Action::kQuery},
              Bind<Patients>(context));
   router.Add(verb::get, "/api/studies", {Permission::kReadImages, Action::kQuery},

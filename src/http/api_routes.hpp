@@ -34,6 +34,7 @@ class Outbox;
 namespace cf::http {
 
 class StaticFiles;
+struct SiteSummary;
 
 struct ApiContext {
   archive::Archive& archive;
@@ -51,6 +52,7 @@ struct ApiContext {
   notify::Outbox* outbox = nullptr;        // notifications (null: no notification routes)
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
   StaticFiles* web = nullptr;              // the web apps' files (null: no page routes)
+  const SiteSummary* site = nullptr;       // the configuration shown to admins (null: none)
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -16,6 +16,7 @@
 
 #include "archive/archive.hpp"
 #include "core/error.hpp"
+#include "http/site_summary.hpp"
 
 namespace cf::access {
 class Access;
@@ -92,6 +93,8 @@ struct ServerOptions {
   // The built web apps (web/ through Vite): served at /, /s/{token},
   // /viewer, /kiosk, /admin and /assets/. Empty: the pages answer 404.
   std::filesystem::path web_root = {};
+  // The configuration the admin console shows (GET /api/site).
+  SiteSummary site = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

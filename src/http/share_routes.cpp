@@ -24,6 +24,7 @@
 #include "http/json_body.hpp"
 #include "http/problem.hpp"
 #include "http/qr_code.hpp"
+#include "http/query_params.hpp"
 #include "http/request_info.hpp"
 #include "http/response.hpp"
 #include "http/session_answers.hpp"
@@ -162,6 +163,30 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   Response response = JsonResponse(*answer, 201);
   response.SetHeader("Location", "/api/shares/" + (*answer)["share"]["id"].get<std::string>());
   co_return NoStore(std::move(response));
+}
+
+// The admin console's search of a hospital's shares (a platform admin
+// names the hospital with X-Cloudfilm-Tenant, as everywhere).
+awaitable<Response> SearchShares(const ApiContext& ctx, const Request& req) {
+  access::ShareFilter filter;
+  const auto text = [&](std::string_view name) {
+    return std::string(req.query.Get(name).value_or(""));
+  };
+  filter.tenant = req.tenant;
+  filter.study_uid = text("study");
+  filter.film_id = text("film");
+  filter.state = text("state");
+  const auto paging = GetPaging(req.query);
+  if (!paging) co_return Problem(paging.error());
+  filter.limit = static_cast<size_t>(paging->limit);
+  filter.offset = static_cast<size_t>(paging->offset);
+  auto shares = co_await RunBlocking(
+      ctx.blocking, [&] { return ctx.access->SearchShares(*req.principal, filter); });
+  if (!shares) co_return Problem(shares.error());
+  json items = json::array();
+  for (const auto& s : *shares) items.push_back(ShareJson(s));
+  co_return NoStore(JsonResponse(
+      {{"items", std::move(items)}, {"limit", filter.limit}, {"offset", filter.offset}}));
 }
 
 awaitable<Response> ListShares(const ApiContext& ctx, const Request& req) {
@@ -376,6 +401,8 @@ void AddShareRoutes(Router& router, const ApiContext& context) {
              Bind<CreateShare>(context));
   router.Add(verb::get, "/api/films/{film}/shares", {Permission::kShareFilms, Action::kQuery},
              Bind<ListShares>(context));
+  router.Add(verb::get, "/api/shares", {Permission::kShareFilms, Action::kQuery},
+             Bind<SearchShares>(context));
   // Access::RevokeShare records the revocation itself (also for the CLI).
   router.Add(verb::delete_, "/api/shares/{id}", Permission::kShareFilms,
              Bind<RevokeShare>(context));

@@ -128,6 +128,19 @@ int RunServe(const Config& config) {
   web.visits = film_parts->visits.get();
   web.public_base_url = config.http_public_base_url;
   web.web_root = config.http_web_root;
+  for (const auto& t : config.tenants) {
+    web.site.tenants.push_back({t.code, t.name, t.region, t.ae_titles, t.service_tier_years,
+                                t.crypto_suite, t.share_factor});
+  }
+  web.site.ae_title = config.aet;
+  web.site.dicom_port = dicom.Port();
+  if (dicom_tls) web.site.dicom_tls_port = dicom_tls->Port();
+  web.site.unknown_callers = config.UnknownCallers();
+  for (const auto& [ae, address] : config.dicom_destinations) {
+    if (auto parsed = ParseDicomAddress(address)) {
+      web.site.destinations.push_back({ae, parsed->first, parsed->second});
+    }
+  }
   if (!web.web_root.empty() && !std::filesystem::exists(web.web_root / "index.html")) {
     log::Warn("serve.web_apps_missing", {{"web_root", web.web_root.string()}});
   }

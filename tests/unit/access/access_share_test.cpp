@@ -422,5 +422,59 @@ TEST_F(AccessShareTest, AFilmOpenedByHospitalStaffNotifiesThePatientHourly) {
   EXPECT_EQ(notices_->size(), 2u);
 }
 
+TEST_F(AccessShareTest, SearchFindsAHospitalsSharesByExamFilmAndState) {
+  NewShare a = FilmShare();
+  a.film_id = "film-a";
+  a.study_uids = {"1.2.3", "1.2.30"};
+  const IssuedShare share_a = Create(a);
+  Advance(1s);
+  NewShare b = FilmShare();
+  b.film_id = "film-b";
+  b.study_uids = {"1.2.33"};
+  b.expires_ms = now_->load() + kDayMs;
+  const IssuedShare share_b = Create(b);
+  Advance(1s);
+  NewShare c = FilmShare();
+  c.film_id = "film-c";
+  c.study_uids = {"1.2.4"};
+  const IssuedShare share_c = Create(c);
+  ASSERT_TRUE(access_->RevokeShare(Staff(), share_c.info.id));
+  Advance(std::chrono::milliseconds(2 * kDayMs));  // b expires
+
+  const auto ids = [&](ShareFilter filter) {
+    filter.tenant = filter.tenant.empty() ? "h1" : filter.tenant;
+    auto found = access_->SearchShares(Staff("h1", Role::kHospitalAdmin), filter);
+    EXPECT_TRUE(found) << ErrorOf(found);
+    std::vector<std::string> out;
+    if (found) {
+      for (const auto& s : *found) out.push_back(s.id);
+    }
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids({}), (Ids{share_c.info.id, share_b.info.id, share_a.info.id}));  // newest first
+  // A whole UID, never a prefix: 1.2.3 is in a only, not in b (1.2.33).
+  EXPECT_EQ(ids({.study_uid = "1.2.3"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.study_uid = "1.2.30"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.film_id = "film-b"}), Ids{share_b.info.id});
+  EXPECT_EQ(ids({.state = "live"}), Ids{share_a.info.id});
+  EXPECT_EQ(ids({.state = "expired"}), Ids{share_b.info.id});
+  EXPECT_EQ(ids({.state = "revoked"}), Ids{share_c.info.id});
+  EXPECT_EQ(ids({.limit = 1, .offset = 1}), Ids{share_b.info.id});
+
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1"), {.tenant = "h1", .state = "gone"})),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1"), {.tenant = "h1", .study_uid = "1' OR 1"})),
+            ErrorCode::kInvalidArgument);
+  // Another hospital's staff and an auditor see nothing of them.
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h2"), {.tenant = "h1"})),
+            ErrorCode::kPermissionDenied);
+  EXPECT_EQ(CodeOf(access_->SearchShares(Staff("h1", Role::kAuditor), {.tenant = "h1"})),
+            ErrorCode::kPermissionDenied);
+  auto other = access_->SearchShares(Staff("h2", Role::kHospitalAdmin), {.tenant = "h2"});
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
+}
+
 }  // namespace
 }  // namespace cf::access

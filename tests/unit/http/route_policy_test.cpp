@@ -26,6 +26,7 @@
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
+#include "http/site_summary.hpp"
 #include "http/static_files.hpp"
 #include "notify/outbox.hpp"
 #include "support/dicom_builder.hpp"
@@ -61,6 +62,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"POST /api/accounts", Permission::kManageAccounts},
         {"GET /api/audit", Permission::kReadAudit},
         {"GET /api/system", Permission::kReadSystem},
+        {"GET /api/site", Permission::kReadSystem},
         {"GET /api/patients", Permission::kReadImages},
         {"GET /api/studies", Permission::kReadImages},
         {"GET /api/studies/{study}", Permission::kReadImages},
@@ -87,6 +89,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/reports/{report}/versions/{version}/pdf", Permission::kReadImages},
         {"POST /api/films/{film}/shares", Permission::kShareFilms},
         {"GET /api/films/{film}/shares", Permission::kShareFilms},
+        {"GET /api/shares", Permission::kShareFilms},
         {"DELETE /api/shares/{id}", Permission::kShareFilms},
         {"POST /api/share-sessions", Permission::kPublic},
         {"POST /api/share-sessions/code", Permission::kPublic},
@@ -188,8 +191,8 @@ class RoutePolicyTest : public ::testing::Test {
     context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
                                 films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                                /*public_base_url=*/{}, outbox_.get(), films_.packager.get(),
-                                &web_});
+                                /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
+                                &site_});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -264,6 +267,7 @@ class RoutePolicyTest : public ::testing::Test {
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   StaticFiles web_{""};  // no web apps: their routes exist and answer 404
+  SiteSummary site_;
   std::optional<ApiContext> context_;
   Router router_;
 };
@@ -452,7 +456,8 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
   context_.emplace(ApiContext{*test_archive_.archive, pool_, security_.access.get(),
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
                               films_.issuer.get(), films_.printer.get(), films_.visits.get(),
-                              /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_});
+                              /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
+                              &site_});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);
