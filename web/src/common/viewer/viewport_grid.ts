@@ -152,7 +152,11 @@ export class ViewportGrid {
       element.tabIndex = 0;
       element.setAttribute('role', 'img');
       element.addEventListener('contextmenu', (e) => e.preventDefault());
-      element.addEventListener('pointerdown', () => this.activate(i));
+      element.addEventListener('pointerdown', () => {
+        this.activate(i);
+        // The tools stop the mouse's default: focus for the keys by hand.
+        if (document.activeElement !== element) element.focus({ preventScroll: true });
+      });
       element.addEventListener('focus', () => this.activate(i));
       element.addEventListener('keydown', (e) => this.onKey(i, e));
       const stage = document.createElement('div');
@@ -331,10 +335,11 @@ export class ViewportGrid {
     if (!viewport || !imageId) return null;
     const plane = metaData.get('imagePlaneModule', imageId) as { rows?: number; columns?: number } | undefined;
     if (!plane?.rows || !plane.columns) return null;
-    // Corners of the image (pixel edges, not centres) in world, then canvas.
+    // Corners of the image in world, then canvas: Cornerstone's image
+    // coordinates put [0, 0] at the first pixel's outer corner.
     const [a, b] = [
-      [-0.5, -0.5],
-      [plane.columns - 0.5, plane.rows - 0.5],
+      [0, 0],
+      [plane.columns, plane.rows],
     ].map(([c, r]) => viewport.worldToCanvas(utilities.imageToWorldCoords(imageId, [c, r] as Types.Point2) as Types.Point3));
     return { x: Math.min(a[0], b[0]), y: Math.min(a[1], b[1]), width: Math.abs(b[0] - a[0]), height: Math.abs(b[1] - a[1]) };
   }
