@@ -100,6 +100,8 @@ async function viewportState({ slot, n, reference }) {
     count: Number(el.dataset.count),
     series: el.dataset.series,
     voi: el.dataset.voi,
+    zoom: Number(el.dataset.zoom),
+    playing: el.dataset.playing === 'true',
     levels: levels.size,
     sample,
   };
@@ -239,6 +241,48 @@ async function main() {
     });
     check('the lung preset sets the window -600/1500', lung.voi === '-1350,150', lung.voi);
     await page.click('[data-testid=reset]');
+    const centre = [v0.canvas.width / 2, v0.canvas.height / 2];
+    const plain = await pollUntil('the reset window', T, async () => {
+      const s = await page.evaluate(viewportState, { slot: 0, n: 4 });
+      return s.voi !== lung.voi ? s : null;
+    });
+    await drag(page, v0.canvas, centre, [centre[0] + 120, centre[1] + 60]);
+    const dragged = await pollUntil('window/level by dragging', T, async () => {
+      const s = await page.evaluate(viewportState, { slot: 0, n: 4 });
+      return s.voi !== plain.voi ? s : null;
+    });
+    const width = (voi) => { const [l, u] = voi.split(',').map(Number); return u - l; };
+    check('a left drag (window/level) widens the window', width(dragged.voi) > width(plain.voi), `${plain.voi} -> ${dragged.voi}`);
+    await page.mouse.move(v0.canvas.x + centre[0], v0.canvas.y + centre[1]);
+    await page.mouse.down({ button: 'right' });
+    await page.mouse.move(v0.canvas.x + centre[0], v0.canvas.y + centre[1] - 150, { steps: 10 });
+    await page.mouse.up({ button: 'right' });
+    const zoomed = await pollUntil('zoom by the right button', T, async () => {
+      const s = await page.evaluate(viewportState, { slot: 0, n: 4 });
+      return Math.abs(s.zoom - 1) > 0.05 ? s : null;
+    });
+    check('a right drag zooms', Math.abs(zoomed.zoom - 1) > 0.05, String(zoomed.zoom));
+    await page.click('[data-testid=reset]');
+    const back = await pollUntil('reset', T, async () => {
+      const s = await page.evaluate(viewportState, { slot: 0, n: 4 });
+      return Math.abs(s.zoom - 1) < 0.001 && s.voi === plain.voi ? s : null;
+    });
+    check('reset restores the zoom and the window', Boolean(back));
+    await page.click('[data-testid=cine]');
+    const seen = new Set();
+    await pollUntil('the cine to play', T, async () => {
+      const s = await page.evaluate(viewportState, { slot: 0, n: 1 });
+      seen.add(s.index);
+      return seen.size >= 4 && s.playing;
+    });
+    await page.click('[data-testid=cine]');
+    const paused = await page.evaluate(viewportState, { slot: 0, n: 1 });
+    check('cine plays through the stack and pauses', seen.size >= 4 && !paused.playing, `${seen.size} images, playing ${paused.playing}`);
+    await page.click('[data-testid=reset]');
+    await page.mouse.click(v0.canvas.x + centre[0], v0.canvas.y + centre[1]);
+    await page.keyboard.press('Home');
+    for (let i = 0; i < before; i++) await page.keyboard.press('ArrowDown');
+    await pollUntil('back to the middle slice', T, async () => (await page.evaluate(viewportState, { slot: 0, n: 1 })).index === before);
 
     // --- 3. measurements ------------------------------------------------------
     v0 = await rendered(page, 0);

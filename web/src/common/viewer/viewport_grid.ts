@@ -107,7 +107,8 @@ interface Slot {
   viewportId: string;
   enabled: boolean;
   stack: StackInput | null;
-  index: number;
+  index: number; // the image asked for last (the viewport may still be loading it)
+  pending: number; // scrollTo calls in flight
   playing: boolean;
   cineTimer: number;
 }
@@ -162,7 +163,7 @@ export class ViewportGrid {
       const stage = document.createElement('div');
       stage.className = 'cf-stage';
       element.append(stage);
-      this.slots.push({ element, stage, viewportId: `${id}-vp${i}`, enabled: false, stack: null, index: 0, playing: false, cineTimer: 0 });
+      this.slots.push({ element, stage, viewportId: `${id}-vp${i}`, enabled: false, stack: null, index: 0, pending: 0, playing: false, cineTimer: 0 });
       options.decorate?.(element, i);
     }
     this.resizeObserver = new ResizeObserver(() => this.engine?.resize(true, true));
@@ -314,7 +315,8 @@ export class ViewportGrid {
     const viewport = s.stack ? this.viewport(slot) : null;
     if (!viewport) return;
     const state = this.state(slot);
-    s.index = state.index;
+    // The wheel (the tools' stack scroll) moves the viewport itself.
+    if (s.pending === 0) s.index = state.index;
     const el = s.element;
     el.dataset.index = String(state.index);
     el.dataset.count = String(state.count);
@@ -350,11 +352,18 @@ export class ViewportGrid {
     if (!viewport || !s.stack) return;
     const index = Math.min(s.stack.imageIds.length - 1, Math.max(0, Math.round(target)));
     s.index = index;
-    await viewport.setImageIdIndex(index);
+    s.pending++;
+    try {
+      await viewport.setImageIdIndex(index);
+    } finally {
+      s.pending--;
+    }
   }
 
+  // From the image asked for last: keys held down never lose a step.
   scrollBy(slot: number, delta: number): Promise<void> {
-    return this.scrollTo(slot, this.state(slot).index + delta);
+    const s = this.slots[slot];
+    return this.scrollTo(slot, (s.pending > 0 ? s.index : this.state(slot).index) + delta);
   }
 
   setPreset(slot: number, name: PresetName): void {
