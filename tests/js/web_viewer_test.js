@@ -218,6 +218,9 @@ async function main() {
     let v0 = await rendered(page, 0, true);
     checkEq('the first viewport shows the CT\'s first series', c.ct_series[0], v0.series);
     checkEq('all its slices are in the stack', c.ct_slices, v0.count);
+    await pollUntil('the whole stack in the cache', T, () =>
+      page.evaluate((n) => Number(document.querySelector('[data-testid=viewport][data-slot="0"]').dataset.loaded) === n, c.ct_slices));
+    check('the whole stack loads in the background', true);
     check('the canvas is not blank: many grey levels', v0.levels >= 32, `${v0.levels} levels`);
     check('the canvas shows the slice cloudfilm renders at that window', v0.reference && v0.reference.sample
       && meanAbsDiff(v0.sample, v0.reference.sample) < 12, JSON.stringify({ voi: v0.voi, diff: v0.reference && v0.reference.sample && meanAbsDiff(v0.sample, v0.reference.sample) }));

@@ -12,6 +12,7 @@
 import {
   Enums,
   RenderingEngine,
+  cache,
   eventTarget,
   metaData,
   utilities,
@@ -32,6 +33,7 @@ import {
   addTool,
   annotation as annotations,
   init as initTools,
+  utilities as toolUtilities,
   type Types as ToolTypes,
 } from '@cornerstonejs/tools';
 import { kPresets, voiRange, type PresetName } from './presets';
@@ -193,6 +195,16 @@ export class ViewportGrid {
         this.removers.push(() => slot.stage.removeEventListener(name, changed));
       }
     }
+    // How much of each slot's stack is in the cache (data-loaded).
+    const loaded = (evt: Event) => {
+      const id = (evt as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId;
+      // The cache marks the image loaded after this event: count next.
+      this.slots.forEach((s, i) => {
+        if (id && s.stack?.imageIds.includes(id)) window.setTimeout(() => this.countLoaded(i), 0);
+      });
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOADED, loaded);
+    this.removers.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOADED, loaded));
     const measured = () => this.measurementsChanged();
     for (const name of [
       ToolEnums.Events.ANNOTATION_COMPLETED,
@@ -282,7 +294,17 @@ export class ViewportGrid {
     if (!viewport) return;
     await viewport.setStack(stack.imageIds, index);
     viewport.render();
+    // The rest of the stack loads in the background, nearest images first,
+    // so that scrolling never waits once it is in.
+    toolUtilities.stackPrefetch.enable(this.slots[slot].stage);
+    this.countLoaded(slot);
     this.notify(slot);
+  }
+
+  private countLoaded(slot: number): void {
+    const s = this.slots[slot];
+    if (!s.stack) return;
+    s.element.dataset.loaded = String(s.stack.imageIds.filter((id) => cache.isLoaded(id)).length);
   }
 
   stackKey(slot: number): string | null {
