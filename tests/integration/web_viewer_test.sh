@@ -66,6 +66,10 @@ check "the CT has a pixel spacing and a rescale" bash -c "[[ '$SPACING' == *'\\'
 FILES=$(awk -F'\t' -v d="$WORK/synth" -v s="$CT_STUDY" 'NR > 1 && $5 == s { printf "%s\"%s\": \"%s/%s\"", (n++ ? ", " : ""), $7, d, $1 }' "$M")
 
 "$CLOUDFILM" import -q --data "$WORK/data" "${CONFIG[@]}" "$WORK"/synth/*/ >/dev/null
+# Kept as cloudfilm keeps objects after their first day (lossless HTJ2K):
+# the viewer asks for that form and decodes it in the browser, and the ROI
+# below still equals the received pixels.
+"$CLOUDFILM" compact --data "$WORK/data" "${CONFIG[@]}" --compress-after 0 >/dev/null
 start_server "$WORK/data" "${CONFIG[@]}" ${CF_WEB_DIST:+--web-root "$CF_WEB_DIST"}
 DOC=$(account_token "$WORK/data" dr.wang doctor default "${CONFIG[@]}")
 as() { curl -q -s -H "Authorization: Bearer $DOC" "$@"; }

@@ -166,8 +166,18 @@ async function main() {
     args: ['--no-sandbox', '--use-gl=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
   });
   const problems = [];
+  const frameSyntaxes = new Set();
   const watch = (page, who) => {
-    page.on('response', (r) => {
+    page.on('response', async (r) => {
+      if (r.url().includes('/frames/') && r.status() === 200) {
+        try {
+          const head = (await r.body()).subarray(0, 300).toString('latin1');
+          const m = /transfer-syntax=([0-9.]+)/.exec(head);
+          if (m) frameSyntaxes.add(m[1]);
+        } catch {
+          // the page went away first
+        }
+      }
       const expected = (r.status() === 401 && /\/api\/auth\/(me|login)$/.test(r.url())) || r.url().includes('/api/share-sessions');
       if (r.status() >= 400 && !expected) problems.push(`${who}: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
     });
@@ -404,6 +414,7 @@ async function main() {
   } finally {
     await browser.close();
   }
+  checkEq('frames came as the archive keeps them: HTJ2K lossless, decoded in the browser', ['1.2.840.10008.1.2.4.201'], [...frameSyntaxes]);
   checkEq('no failed request and no page error', [], problems);
   finish();
 }
