@@ -109,7 +109,7 @@ function listQueryFromUrl(params: URLSearchParams): ListQuery {
   };
 }
 
-export function navigate(e: Event | null, url: string): void {
+function navigate(e: Event | null, url: string): void {
   if (e) {
     const m = e as MouseEvent;
     if (m.ctrlKey || m.metaKey || m.shiftKey || m.button === 1) return; // a new tab

@@ -132,5 +132,6 @@ addMessages({
   no_priors: { 'zh-CN': '此患者在本院没有其他检查。', en: 'No other study of this patient at this hospital.' },
   open_beside: { 'zh-CN': '并排打开', en: 'Open side by side' },
   opened: { 'zh-CN': '已打开', en: 'Opened' },
+  open_alone: { 'zh-CN': '单独打开', en: 'Open on its own' },
   current: { 'zh-CN': '当前', en: 'Current' },
 });

@@ -453,7 +453,7 @@ export async function renderStudy(
             onclick: () => void openPrior(p.studyUid),
           }, isOpen ? t('opened') : t('open_beside')),
           ' ',
-          h('a', { href: `/viewer?study=${encodeURIComponent(p.studyUid)}`, onclick: (e: Event) => hooks.navigate(e, `/viewer?study=${encodeURIComponent(p.studyUid)}`) }, t('tab_report')),
+          h('a', { href: `/viewer?study=${encodeURIComponent(p.studyUid)}`, onclick: (e: Event) => hooks.navigate(e, `/viewer?study=${encodeURIComponent(p.studyUid)}`) }, t('open_alone')),
         );
       }),
     );
