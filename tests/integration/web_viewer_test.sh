@@ -102,6 +102,27 @@ check_eq "and makes a doctor share without a factor: 201" 201 \
 DOCTOR_URL=$(jq -r .url "$WORK/doctor_share.json")
 check "the doctor share is a /s/ link" bash -c "[[ '$DOCTOR_URL' == '$BASE/s/'* ]]"
 
+# A second doctor with an authenticator (TOTP): enrolled and confirmed
+# through the API as the browser would; the test then signs in with a code.
+printf 'a long enough password\n' | "$CLOUDFILM" accounts create "${CONFIG[@]}" --data "$WORK/data" \
+  --login dr.zhou --role doctor --tenant default >/dev/null
+curl -q -s -c "$WORK/zhou.jar" -o "$WORK/zhou.login.json" -H 'Content-Type: application/json' \
+  -d '{"login":"dr.zhou","password":"a long enough password"}' "$BASE/api/auth/login"
+ZHOU_CSRF=$(jq -r .csrf_token "$WORK/zhou.login.json")
+zhou() { curl -q -s -b "$WORK/zhou.jar" -H "X-CSRF-Token: $ZHOU_CSRF" -H 'Content-Type: application/json' "$@"; }
+TOTP_SECRET=$(zhou -d '{}' "$BASE/api/auth/totp/enroll" | jq -r .secret)
+TOTP_STEP=$(python3 -c 'import time; print(int(time.time()) // 30)')
+TOTP_CODE=$(python3 - "$TOTP_SECRET" "$TOTP_STEP" <<'PY'
+import base64, hashlib, hmac, struct, sys
+secret = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+mac = hmac.new(secret, struct.pack(">Q", int(sys.argv[2])), hashlib.sha1).digest()
+value = struct.unpack(">I", mac[(mac[-1] & 15):(mac[-1] & 15) + 4])[0] & 0x7FFFFFFF
+print("%06d" % (value % 1000000))
+PY
+)
+check_eq "dr.zhou confirms an authenticator: 200" 200 \
+  "$(zhou -o /dev/null -w '%{http_code}' -d "{\"code\":\"$TOTP_CODE\"}" "$BASE/api/auth/totp/confirm")"
+
 json_list() { printf '"%s",' "$@" | sed 's/,$//'; }
 cat >"$WORK/case.json" <<JSON
 {
@@ -126,7 +147,10 @@ cat >"$WORK/case.json" <<JSON
   "files": { $FILES },
   "report_text": "$REPORT_TEXT",
   "conclusion": "$CONCLUSION",
-  "doctor_share_url": "$DOCTOR_URL"
+  "doctor_share_url": "$DOCTOR_URL",
+  "totp_login": "dr.zhou",
+  "totp_secret": "$TOTP_SECRET",
+  "totp_used_step": $TOTP_STEP
 }
 JSON
 rc=0

@@ -4,6 +4,7 @@
 // (tests/integration/web_viewer_test.sh stores a CT of two series and an MR
 // of the same patient, a report of the CT, a doctor account and a doctor
 // share first):
+//   0. an account with an authenticator: the password, then the code;
 //   1. the doctor signs in with the password form; a search by a fragment of
 //      the patient's Chinese name lists both studies, under the Chinese name;
 //   2. the IHE IID-style launch URL /viewer?patientID=…&accession=… opens
@@ -142,6 +143,19 @@ async function pollUntil(what, ms, fn) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+// RFC 6238 with SHA-1, 6 digits, 30 s: what an authenticator shows.
+function totp(secretBase32, step) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secretBase32.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = require('crypto').createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
 const sopOf = (imageId) => /\/instances\/([0-9.]+)\/frames\//.exec(imageId || '')?.[1];
 
 async function rendered(page, slot, reference = false) {
@@ -184,6 +198,27 @@ async function main() {
     page.on('pageerror', (e) => problems.push(`${who}: page error ${e.message}`));
   };
   try {
+    // --- 0. an account with an authenticator: the form asks for the code -------
+    const second = await browser.newContext(desktop);
+    const sec = await second.newPage();
+    watch(sec, 'totp');
+    await sec.goto(`${c.base}/viewer`);
+    await sec.fill('[data-testid=login]', c.totp_login);
+    await sec.fill('[data-testid=password]', c.password);
+    check('the code field is hidden until asked for', !(await sec.locator('[data-testid=totp]').isVisible()));
+    await sec.click('[data-testid=sign-in]');
+    await sec.locator('[data-testid=totp]').waitFor({ state: 'visible', timeout: T });
+    checkEq('a password alone: the form asks for the authenticator code', '请输入身份验证器上的 6 位动态验证码。',
+      (await sec.locator('[data-testid=login-status]').innerText()).trim());
+    // Not the code that confirmed the enrolment (a replay is refused): the
+    // next step's, which the server accepts for clock drift.
+    const now = Math.floor(Date.now() / 30000);
+    await sec.fill('[data-testid=totp]', totp(c.totp_secret, now > c.totp_used_step ? now : now + 1));
+    await sec.click('[data-testid=sign-in]');
+    await sec.locator('[data-testid=search]').waitFor({ timeout: T });
+    check('with the code the doctor is signed in', (await sec.locator('[data-testid=me]').innerText()).includes(c.totp_login));
+    await second.close();
+
     // --- 1. sign in, search by a fragment of the Chinese name -----------------
     const doctor = await browser.newContext(desktop);
     const page = await doctor.newPage();
