@@ -5,7 +5,8 @@
 # QR link in our patient app and in OHIF (tests/js's @ohif/app build on its
 # own origin), in headless Chromium on a throttled link.
 #   bench/web.sh path/to/cloudfilm
-# Knobs: RUNS (3), SLICES (300), LINK_MBIT (20), LINK_LATENCY_MS (40).
+# Knobs: RUNS (3), SLICES (300), LINK_MBIT (20), LINK_LATENCY_MS (40), READ_MS (0: the
+# patient taps the series as soon as the exam page is there).
 set -euo pipefail
 export CLOUDFILM=$(realpath "${1:?usage: bench/web.sh path/to/cloudfilm}")
 BENCH=$(cd "$(dirname "$0")" && pwd)

@@ -7,6 +7,11 @@
 # token (CLOUDFILM_BOOTSTRAP_TOKEN) is DEMO_DATA/demo-token (mode 600), made
 # at random on the first run and kept for the next ones. The curl examples
 # printed at start carry it.
+# The first run also makes the web apps' demo: a hospital admin, a doctor
+# and a kiosk account with random passwords (DEMO_DATA/demo-accounts, mode
+# 600), a signed report and a film for every exam, and one patient's QR
+# share (DEMO_DATA/demo-share, mode 600): its URL and second factor are
+# printed, to open on a phone-sized window.
 set -euo pipefail
 BIN=${1:?usage: demo.sh path/to/cloudfilm}
 DATA=${DEMO_DATA:-$PWD/demo-data}
@@ -26,6 +31,17 @@ if [[ ! -f $DATA/.demo-loaded ]]; then
     echo "demo: importing the public sample studies from $SHARED/series ..."
     "$BIN" import --data "$DATA" --quiet "$SHARED/series" | tail -5 || true
   fi
+  echo "demo: accounts for the web apps..."
+  : >"$DATA/demo-accounts.tmp"
+  chmod 600 "$DATA/demo-accounts.tmp"
+  for who in admin:hospital-admin doctor:doctor kiosk:kiosk; do
+    login=demo.${who%%:*} role=${who#*:}
+    password=$(head -c 12 /dev/urandom | base64 -w 0 | tr '+/' '-_')
+    printf '%s\n' "$password" | "$BIN" accounts create --data "$DATA" --login "$login" --role "$role" \
+      --tenant default >/dev/null
+    printf '%s\t%s\t%s\n' "$login" "$role" "$password" >>"$DATA/demo-accounts.tmp"
+  done
+  mv -f "$DATA/demo-accounts.tmp" "$DATA/demo-accounts"
   touch "$DATA/.demo-loaded"
 fi
 
@@ -38,18 +54,61 @@ if [[ ! $TOKEN =~ ^[A-Za-z0-9_-]{32,}$ ]]; then
 fi
 chmod 600 "$TOKEN_FILE"
 AUTH="Authorization: Bearer $TOKEN"
+BASE=http://127.0.0.1:$HTTP_PORT
+printf '[http]\npublic_base_url = "%s"\n' "$BASE" >"$DATA/demo.toml"
+export CLOUDFILM_BOOTSTRAP_TOKEN=$TOKEN
+"$BIN" serve --data "$DATA" --config "$DATA/demo.toml" --http-port "$HTTP_PORT" \
+  --dicom-port "$DICOM_PORT" --bind 127.0.0.1 &
+SERVER=$!
+trap 'kill -TERM "$SERVER" 2>/dev/null; wait "$SERVER"' INT TERM
+for ((i = 0; i < 300; i++)); do
+  curl -sf -o /dev/null "$BASE/healthz" && break
+  kill -0 "$SERVER" 2>/dev/null || { echo "demo: the server did not start"; exit 1; }
+  sleep 0.1
+done
+api() { curl -sf -H "$AUTH" "$@"; }
+
+# Reports and films for every exam, then one patient's share: once.
+if [[ ! -f $DATA/demo-share ]]; then
+  echo "demo: signing a report for every exam (each issues its film)..."
+  api "$BASE/api/studies?limit=100" | jq -c '.items[]' | while read -r study; do
+    uid=$(jq -r .study_instance_uid <<<"$study")
+    kind=radiology
+    [[ $(jq -r '.modalities | join(",")' <<<"$study") == *US* ]] && kind=ultrasound
+    api -o /dev/null -H 'Content-Type: application/json' --data-binary \
+      "{\"study_uid\":\"$uid\",\"kind\":\"$kind\",\"status\":\"final\",\"findings\":\"所见未见明显异常。\",\"conclusion\":\"未见明显异常。\",\"signer\":\"演示医生\",\"signed_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" \
+      "$BASE/api/reports" || echo "demo: no report for one exam"
+  done
+  # The patient of the first CT exam gets a share of all their exams.
+  study=$(api "$BASE/api/studies?modality=CT&limit=1" | jq -c '.items[0]')
+  uid=$(jq -r .study_instance_uid <<<"$study")
+  film=$(api "$BASE/api/films?study=$uid" | jq -r '.items[0].id')
+  share=$(api -H 'Content-Type: application/json' --data-binary '{"scope":"patient","expires_in_days":30}' \
+    "$BASE/api/films/$film/shares")
+  (umask 077 && printf '%s\t%s\n' "$(jq -r .url <<<"$share")" "$(jq -r .patient_birth_date <<<"$study")" \
+    >"$DATA/demo-share")
+fi
+IFS=$'\t' read -r SHARE_URL SHARE_BIRTH <"$DATA/demo-share"
 cat <<MSG
 
-demo: starting cloudfilm (Ctrl-C to stop). HTTP wants the API token (in $TOKEN_FILE). Try:
-  curl -H "$AUTH" http://127.0.0.1:$HTTP_PORT/dicom-web/studies
-  curl -H "$AUTH" http://127.0.0.1:$HTTP_PORT/api/system
-  curl -H "$AUTH" 'http://127.0.0.1:$HTTP_PORT/api/studies?limit=5'
-  curl -H "$AUTH" 'http://127.0.0.1:$HTTP_PORT/dicom-web/studies' -H 'Accept: application/dicom+json'
-  curl -s -H "$AUTH" http://127.0.0.1:$HTTP_PORT/api/system | jq .storage   # compression, per modality
-  curl http://127.0.0.1:$HTTP_PORT/healthz   # the one route without a token
+demo: cloudfilm is running (Ctrl-C to stop).
+
+  Patient (open on a phone-sized window):  $SHARE_URL
+    second factor: the birth date $SHARE_BIRTH (valid 30 days from the first run)
+  Doctor viewer:   $BASE/viewer
+  Kiosk:           $BASE/kiosk
+  Admin console:   $BASE/admin
+  Accounts (login, role, password) are in $DATA/demo-accounts:
+$(sed 's/^/    /' "$DATA/demo-accounts" 2>/dev/null)
+
+  HTTP API: the platform-admin token is in $TOKEN_FILE. Try:
+  curl -H "$AUTH" $BASE/dicom-web/studies
+  curl -H "$AUTH" $BASE/api/system
+  curl -H "$AUTH" '$BASE/api/studies?limit=5'
+  curl -s -H "$AUTH" $BASE/api/system | jq .storage   # compression, per modality
+  curl $BASE/healthz   # the one route without a token
   echoscu -aec CLOUDFILM 127.0.0.1 $DICOM_PORT
   storescu -aec CLOUDFILM 127.0.0.1 $DICOM_PORT +sd +r some-folder/
 
 MSG
-export CLOUDFILM_BOOTSTRAP_TOKEN=$TOKEN
-exec "$BIN" serve --data "$DATA" --http-port "$HTTP_PORT" --dicom-port "$DICOM_PORT" --bind 127.0.0.1
+wait "$SERVER"

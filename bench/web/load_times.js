@@ -21,6 +21,8 @@
 
 const path = require('path');
 const { chromium } = require(path.join(__dirname, '../../tests/js/node_modules/playwright-core'));
+// OHIF on its own origin sends the token to cloudfilm, as in tests/js/ohif_test.js.
+const { sendTokenTo } = require(path.join(__dirname, '../../tests/js/send_token'));
 
 const [base, shareUrl, factor, studyUid, ohifUrl, runsArg, token] = process.argv.slice(2);
 if (!token) {
@@ -30,6 +32,7 @@ if (!token) {
 const runs = Number(runsArg);
 const mbit = Number(process.env.LINK_MBIT || 20);
 const latencyMs = Number(process.env.LINK_LATENCY_MS || 40);
+const readMs = Number(process.env.READ_MS || 0);
 const kTimeout = 600000;
 
 // Counts the image answers (frames, rendered, instances) seen by the page.
@@ -81,6 +84,9 @@ async function patientRun(browser) {
   const series = page.locator(`[data-study="${studyUid}"] [data-testid=series]`).first();
   await series.waitFor({ timeout: kTimeout });
   const tExam = Date.now();
+  // READ_MS: how long the patient reads the report before tapping (the
+  // viewer's code loads meanwhile); 0 taps at once, the worst case.
+  if (readMs > 0) await page.waitForTimeout(readMs);
   await series.click();
   const tTap = Date.now();
   await page.waitForFunction(() => {
@@ -112,35 +118,6 @@ async function patientRun(browser) {
     image_mb: stats.bytes / 1e6,
     page_mb: (stats.all - stats.bytes) / 1e6,
     link_use: linkUse(stats),
-  };
-}
-
-// Sends the cloudfilm token from OHIF's page, as tests/js/ohif_test.js
-// does (OHIF on its own origin, cloudfilm answering CORS).
-function sendTokenTo({ origin, token: t }) {
-  const value = `Bearer ${t}`;
-  const ours = (url) => {
-    try { return new URL(url, window.location.href).origin === origin; } catch { return false; }
-  };
-  const xhr = XMLHttpRequest.prototype;
-  const { open, send } = xhr;
-  xhr.open = function openWithToken(method, url, ...rest) {
-    this.cfOurs = ours(String(url));
-    return open.call(this, method, url, ...rest);
-  };
-  xhr.send = function sendWithToken(body) {
-    if (this.cfOurs) this.setRequestHeader('Authorization', value);
-    return send.call(this, body);
-  };
-  const originalFetch = window.fetch;
-  window.fetch = function fetchWithToken(input, init) {
-    const isRequest = input instanceof Request;
-    if (ours(isRequest ? input.url : String(input))) {
-      const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
-      headers.set('Authorization', value);
-      return originalFetch.call(this, input, { ...init, headers });
-    }
-    return originalFetch.call(this, input, init);
   };
 }
 
@@ -207,7 +184,7 @@ function median(values) {
   }
   const m = (app, key) => median(results[app].map((r) => r[key]));
   const fmt = (x, unit = ' ms') => (x === null ? 'n/a' : `${Math.round(x)}${unit}`);
-  console.log(`\nmedians of ${runs} runs, ${mbit} Mbit/s, ${latencyMs} ms latency, ${m('patient', 'images')} images`);
+  console.log(`\nmedians of ${runs} runs, ${mbit} Mbit/s, ${latencyMs} ms latency, ${m('patient', 'images')} images, report read for ${readMs} ms before the tap`);
   console.log('| | patient app | OHIF |');
   console.log('| --- | --- | --- |');
   console.log(`| page to exam (factor typed at once) | ${fmt(m('patient', 'page_to_factor_ms') + m('patient', 'factor_to_exam_ms'))} | |`);

@@ -32,6 +32,7 @@
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { sendTokenTo } = require('./send_token');
 
 const [ohifUrl, cloudfilmBase, manifestPath, studiesPath] = process.argv.slice(2);
 if (!studiesPath) {
@@ -138,41 +139,6 @@ function watch(page) {
       try { qidoStudies.push(...(await r.json())); } catch { /* not JSON: reported by OHIF */ }
     }
   });
-}
-
-// --- The token: runs in the page before OHIF's scripts ---------------------------
-// Adds the Authorization header to XMLHttpRequest and fetch calls to ORIGIN
-// that do not set one themselves.
-function sendTokenTo({ origin, token: t }) {
-  const value = `Bearer ${t}`;
-  const ours = (url) => {
-    try { return new URL(url, window.location.href).origin === origin; } catch { return false; }
-  };
-  const xhr = XMLHttpRequest.prototype;
-  const { open, send, setRequestHeader } = xhr;
-  xhr.open = function openWithToken(method, url, ...rest) {
-    this.cfOurs = ours(String(url));
-    this.cfHasAuth = false;
-    return open.call(this, method, url, ...rest);
-  };
-  xhr.setRequestHeader = function setRequestHeaderSeen(name, v) {
-    if (String(name).toLowerCase() === 'authorization') this.cfHasAuth = true;
-    return setRequestHeader.call(this, name, v);
-  };
-  xhr.send = function sendWithToken(body) {
-    if (this.cfOurs && !this.cfHasAuth) setRequestHeader.call(this, 'Authorization', value);
-    return send.call(this, body);
-  };
-  const originalFetch = window.fetch;
-  window.fetch = function fetchWithToken(input, init) {
-    const isRequest = input instanceof Request;
-    if (ours(isRequest ? input.url : String(input))) {
-      const headers = new Headers((init && init.headers) || (isRequest ? input.headers : undefined));
-      if (!headers.has('Authorization')) headers.set('Authorization', value);
-      return originalFetch.call(this, input, { ...init, headers });
-    }
-    return originalFetch.call(this, input, init);
-  };
 }
 
 // --- Pixels of the viewport showing the CT ----------------------------------------
