@@ -15,6 +15,7 @@ export default defineConfig({
         index: resolve(import.meta.dirname, 'index.html'),
         patient: resolve(import.meta.dirname, 'patient.html'),
         admin: resolve(import.meta.dirname, 'admin.html'),
+        kiosk: resolve(import.meta.dirname, 'kiosk.html'),
         viewer: resolve(import.meta.dirname, 'viewer.html'),
       },
     },

@@ -312,6 +312,11 @@ Result<FilmParts> OpenFilmParts(const Config& config) {
   auto visits = film::VisitStore::Open(config.VisitsPath(), *visits_vfs);
   if (!visits) return std::unexpected(visits.error());
   parts.visits = std::move(*visits);
+  auto prints_vfs = DatabaseVfs(config, "prints", config.PrintsPath());
+  if (!prints_vfs) return std::unexpected(prints_vfs.error());
+  auto prints = film::PrintLog::Open(config.PrintsPath(), *prints_vfs);
+  if (!prints) return std::unexpected(prints.error());
+  parts.prints = std::move(*prints);
   parts.options.last_visits = [store = parts.visits.get()](std::string_view tenant,
                                                            std::string_view patient,
                                                            std::string_view issuer) {

@@ -15,6 +15,7 @@
 #include "crypto/key_store.hpp"
 #include "crypto/signing.hpp"
 #include "film/film_issuer.hpp"
+#include "film/print_log.hpp"
 #include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
 #include "film/visit_store.hpp"
@@ -125,6 +126,7 @@ struct FilmParts {
   std::unique_ptr<ledger::TransparencyLog> log;
   std::unique_ptr<crypto::SigningKeyStore> keys;
   std::unique_ptr<film::VisitStore> visits;  // DATA/visits.sqlite: retention's legal minimum
+  std::unique_ptr<film::PrintLog> prints;    // DATA/prints.sqlite: what kiosks printed
   film::IssuerOptions options;
   film::PrinterOptions printer;  // the hospitals' names for printed reports
 };

@@ -301,8 +301,21 @@ class Access {
   // one-time-code share, also a code never sent, expired or already used),
   // kRateLimited (the share is locked, or is locked by this answer: "retry
   // in N s").
+  //
+  // `only_tenant`, when set, is the hospital of a kiosk opening the share
+  // for its patient: a share of another hospital is refused
+  // (kPermissionDenied) before its factor is looked at, and the refusal is
+  // an audit event of the share's hospital. It counts no attempt.
   Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
-                                 const ClientInfo& client);
+                                 const ClientInfo& client, std::string_view only_tenant = {});
+  // Ends one share session (its "cfp_" token), not the share's others: a
+  // patient leaving a kiosk keeps the session on the phone. Audited
+  // (logout). kUnauthenticated for an unknown token.
+  Result<void> EndShareSession(std::string_view session_token);
+  // Whether `token` is the token of share `share_id` (compared in constant
+  // time). For a kiosk that prints the patient's own QR code and must not
+  // print another.
+  Result<bool> ShareTokenMatches(std::string_view share_id, std::string_view token);
   // The factor a share asks and whether it opens now (ShareStatus), for
   // the page the QR code opens. Changes nothing and counts no attempt; an
   // unknown token is kUnauthenticated and counts against the address like

@@ -604,7 +604,7 @@ void NotifyOrLog(const ShareNotifier& notifier, const ShareNotice& notice) {
 }  // namespace
 
 Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view factor_value,
-                                       const ClientInfo& client) {
+                                       const ClientInfo& client, std::string_view only_tenant) {
   Impl& impl = *impl_;
   const Principal anonymous;
   if (const auto wait = impl.login_limiter->Attempt(std::string(client.address));
@@ -622,7 +622,12 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
     auto found = ShareByToken(impl, token);
     if (!found) return std::unexpected(found.error());
     if (*found) who = SharePrincipal((*found)->info);
-    if (auto refused = Unavailable(impl, *found, now)) {
+    if (*found && !only_tenant.empty() && (*found)->info.tenant != only_tenant) {
+      // A kiosk of another hospital: refused before the factor, no attempt
+      // counted (the slip is real; it is only in the wrong building).
+      live = Fail(ErrorCode::kPermissionDenied,
+                  "this slip is from another hospital; print it there or open it on a phone");
+    } else if (auto refused = Unavailable(impl, *found, now)) {
       live = std::unexpected(std::move(*refused));
     } else {
       live = std::move(**found);
@@ -746,6 +751,36 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
                             share.info.film_id, share.recipient, "", now});
   }
   return session;
+}
+
+Result<void> Access::EndShareSession(std::string_view session_token) {
+  Impl& impl = *impl_;
+  const auto parsed = crypto::ParseToken(session_token);
+  if (!parsed || parsed->prefix != kShareSessionPrefix) {
+    return Fail(ErrorCode::kUnauthenticated, "not a share session");
+  }
+  Principal who;
+  {
+    std::lock_guard lock(impl.mutex);
+    auto principal = impl.FromShareSession(*parsed, Credentials{});
+    if (!principal) return std::unexpected(principal.error());
+    who = std::move(*principal);
+    auto stmt =
+        impl.Prepare("UPDATE share_sessions SET ended_ms = ? WHERE id = ? AND ended_ms IS NULL");
+    if (!stmt) return std::unexpected(stmt.error());
+    (*stmt)->Bind(1, ShareNow(impl)).Bind(2, parsed->id);
+    if (auto ran = (*stmt)->Run(); !ran) return ran;
+  }
+  impl.Audit(audit::Action::kLogout, audit::Outcome::kSuccess, who, "share session ended");
+  return {};
+}
+
+Result<bool> Access::ShareTokenMatches(std::string_view share_id, std::string_view token) {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.mutex);
+  auto found = ShareByToken(impl, token);
+  if (!found) return std::unexpected(found.error());
+  return *found && (*found)->info.id == share_id;
 }
 
 Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientInfo& client) {

@@ -7,6 +7,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <functional>
 #include <string>
 
 #include "archive/archive.hpp"
@@ -26,6 +27,7 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 class FilmPackager;
+class PrintLog;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -53,6 +55,10 @@ struct ApiContext {
   film::FilmPackager* packager = nullptr;  // film packages (null: no package route)
   StaticFiles* web = nullptr;              // the web apps' files (null: no page routes)
   const SiteSummary* site = nullptr;       // the configuration shown to admins (null: none)
+  film::PrintLog* prints = nullptr;        // what kiosks printed (null: no kiosk routes)
+  // A hospital's name as configured ([tenants.<code>].name), for film
+  // sheets; empty = the tenant code.
+  std::function<std::string(std::string_view tenant)> hospital_name = {};
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

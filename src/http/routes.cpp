@@ -3,6 +3,7 @@
 
 #include "http/auth_routes.hpp"
 #include "http/film_routes.hpp"
+#include "http/kiosk_routes.hpp"
 #include "http/notify_routes.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
@@ -27,6 +28,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddVisitRoutes(router, context);
   AddShareRoutes(router, context);
   AddNotifyRoutes(router, context);
+  AddKioskRoutes(router, context);
   AddWebRoutes(router, context);
 }
 

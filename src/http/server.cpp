@@ -769,11 +769,11 @@ Result<void> Server::Start() {
 
   impl.blocking.emplace(static_cast<size_t>(options.blocking_threads));
   impl.web.emplace(options.web_root);
-  impl.api.emplace(ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit,
-                              impl.options.reports, impl.options.films, impl.options.issuer,
-                              impl.options.printer, impl.options.visits,
-                              impl.options.public_base_url, impl.options.outbox,
-                              impl.options.packager, &*impl.web, &impl.options.site});
+  impl.api.emplace(
+      ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports,
+                 impl.options.films, impl.options.issuer, impl.options.printer, impl.options.visits,
+                 impl.options.public_base_url, impl.options.outbox, impl.options.packager,
+                 &*impl.web, &impl.options.site, impl.options.prints, impl.options.hospital_name});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ class FilmIssuer;
 class ReportPrinter;
 class VisitStore;
 class FilmPackager;
+class PrintLog;
 }  // namespace cf::film
 namespace cf::notify {
 class Outbox;
@@ -95,6 +97,10 @@ struct ServerOptions {
   std::filesystem::path web_root = {};
   // The configuration the admin console shows (GET /api/site).
   SiteSummary site = {};
+  // What kiosks printed (borrowed); null: no kiosk routes.
+  film::PrintLog* prints = nullptr;
+  // Hospitals' names for film sheets (ApiContext::hospital_name).
+  std::function<std::string(std::string_view tenant)> hospital_name = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

@@ -126,6 +126,8 @@ int RunServe(const Config& config) {
   web.issuer = &issuer;
   web.printer = &printer;
   web.visits = film_parts->visits.get();
+  web.prints = film_parts->prints.get();
+  web.hospital_name = film_parts->printer.hospital_name;
   web.public_base_url = config.http_public_base_url;
   web.web_root = config.http_web_root;
   for (const auto& t : config.tenants) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cloudfilm sql [--db catalog|access|audit|reports|films|ledger|visits|outbox] "SELECT ..."`: a
-// read-only query on one of the data folder's databases, for operators and tests. The databases are
-// encrypted at rest, so the sqlite3 shell cannot read them; this goes through the same encrypting
-// VFS as the server. Read-only by construction (SQLITE_OPEN_READONLY): repairs go through fsck.
+// `cloudfilm sql [--db NAME] "SELECT ..."` (NAME: catalog, access, audit, reports, films, ledger,
+// visits, outbox, prints): a read-only query on one of the data folder's databases, for operators
+// and tests. The databases are encrypted at rest, so the sqlite3 shell cannot read them; this goes
+// through the same encrypting VFS as the server. Read-only by construction (SQLITE_OPEN_READONLY):
+// repairs go through fsck.
 #include <sqlite3.h>
 
 #include <iostream>
@@ -27,12 +28,13 @@ int RunSql(const Config& config, const SqlArgs& args) {
       {"catalog", config.CatalogPath()}, {"access", config.AccessPath()},
       {"audit", config.AuditPath()},     {"reports", config.ReportsPath()},
       {"ledger", config.LedgerPath()},   {"films", config.FilmsPath()},
-      {"visits", config.VisitsPath()},   {"outbox", config.OutboxPath()}};
+      {"visits", config.VisitsPath()},   {"outbox", config.OutboxPath()},
+      {"prints", config.PrintsPath()}};
   const auto it = databases.find(args.db);
   if (it == databases.end()) {
     return ReportError(
         {ErrorCode::kInvalidArgument,
-         "--db must be catalog, access, audit, reports, films, ledger, visits or outbox"});
+         "--db must be catalog, access, audit, reports, films, ledger, visits, outbox or prints"});
   }
   const std::filesystem::path& path = it->second;
   if (!std::filesystem::exists(path)) {
@@ -67,8 +69,9 @@ void RegisterSql(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SqlArgs>();
   CLI::App* sub = app.add_subcommand(
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
-  sub->add_option("--db", args->db,
-                  "catalog (default), access, audit, reports, films, ledger, visits or outbox");
+  sub->add_option(
+      "--db", args->db,
+      "catalog (default), access, audit, reports, films, ledger, visits, outbox or prints");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(

@@ -210,6 +210,40 @@ TEST_F(AccessShareTest, WrongFactorsCountThenLockTheShare) {
   EXPECT_EQ(opened->share.failed_attempts, 0);
 }
 
+// A kiosk opens a slip for its own hospital only: another hospital's slip
+// is refused before its factor is read and costs no attempt. Leaving the
+// kiosk ends that one session, not the patient's phone's.
+TEST_F(AccessShareTest, AKioskOpensOnlyItsHospitalsSlipsAndEndsOnlyItsOwnSession) {
+  const IssuedShare issued = Create(FilmShare());
+  auto other = access_->OpenShare(issued.token, "19800102", kClient, "h2");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kPermissionDenied);
+  auto wrong = access_->OpenShare(issued.token, "19800103", kClient, "h1");
+  EXPECT_EQ(ErrorOf(wrong), "unauthenticated: wrong birth-date; 2 attempts left")
+      << "the other hospital's try counted no attempt";
+  auto phone = access_->OpenShare(issued.token, "19800102", kClient);
+  ASSERT_TRUE(phone) << ErrorOf(phone);
+  auto kiosk = access_->OpenShare(issued.token, "19800102", kClient, "h1");
+  ASSERT_TRUE(kiosk) << ErrorOf(kiosk);
+
+  auto matches = access_->ShareTokenMatches(issued.info.id, issued.token);
+  ASSERT_TRUE(matches);
+  EXPECT_TRUE(*matches);
+  const IssuedShare another = Create([&] {
+    NewShare share = FilmShare();
+    share.film_id = "film-2";
+    return share;
+  }());
+  EXPECT_FALSE(*access_->ShareTokenMatches(issued.info.id, another.token));
+  EXPECT_FALSE(*access_->ShareTokenMatches(issued.info.id, "not a token"));
+
+  ASSERT_TRUE(access_->EndShareSession(kiosk->token));
+  EXPECT_FALSE(access_->Authenticate(Cookie(kiosk->token)));
+  EXPECT_TRUE(access_->Authenticate(Cookie(phone->token))) << "the phone's session goes on";
+  EXPECT_EQ(CodeOf(access_->EndShareSession(kiosk->token)), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(CodeOf(access_->EndShareSession("cft_x_y")), ErrorCode::kUnauthenticated);
+}
+
 // The page at /s/{token} asks first which factor to show and whether the
 // link opens at all; asking costs no attempt.
 TEST_F(AccessShareTest, StatusTellsTheFactorAndStateWithoutCountingAnAttempt) {

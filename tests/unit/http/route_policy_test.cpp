@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "access/access.hpp"
+#include "film/print_log.hpp"
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
 #include "http/routes.hpp"
@@ -107,6 +108,15 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/notifications", Permission::kReadSystem},
         {"GET /api/notifications/{id}", Permission::kReadSystem},
         {"POST /api/notifications", Permission::kManageAccounts},
+        // Kiosks and the service desk; every read is the patient's share's.
+        {"GET /api/kiosk", Permission::kShareFilms},
+        {"POST /api/kiosk/sessions", Permission::kShareFilms},
+        {"GET /api/kiosk/session", Permission::kShareFilms},
+        {"DELETE /api/kiosk/session", Permission::kShareFilms},
+        {"GET /api/kiosk/reports/{report}/versions/{version}/pdf", Permission::kShareFilms},
+        {"GET /api/kiosk/films/{film}/sheet", Permission::kShareFilms},
+        {"POST /api/kiosk/reports/{report}/versions/{version}/printed", Permission::kShareFilms},
+        {"POST /api/kiosk/films/{film}/printed", Permission::kShareFilms},
     };
     const std::string study = "/dicom-web/studies/{study}";
     const std::string series = study + "/series/{series}";
@@ -185,6 +195,9 @@ class RoutePolicyTest : public ::testing::Test {
     auto outbox = notify::Outbox::Open({dir_.Path() / "outbox.sqlite"});
     ASSERT_TRUE(outbox) << outbox.error().message;
     outbox_ = std::move(*outbox);
+    auto prints = film::PrintLog::Open(dir_.Path() / "prints.sqlite", "");
+    ASSERT_TRUE(prints) << prints.error().message;
+    prints_ = std::move(*prints);
     audit::AuditOptions audit_options;
     audit_options.coalesce_window = std::chrono::milliseconds(0);  // count every event
     ASSERT_TRUE(security_.Open(dir_.Path() / "security", audit_options));
@@ -192,7 +205,7 @@ class RoutePolicyTest : public ::testing::Test {
                                 security_.audit.get(), films_.reports.get(), films_.films.get(),
                                 films_.issuer.get(), films_.printer.get(), films_.visits.get(),
                                 /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
-                                &site_});
+                                &site_, prints_.get()});
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -264,6 +277,7 @@ class RoutePolicyTest : public ::testing::Test {
   cf::testing::TestArchive test_archive_;
   cf::testing::TestFilms films_;
   std::unique_ptr<notify::Outbox> outbox_;
+  std::unique_ptr<film::PrintLog> prints_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   StaticFiles web_{""};  // no web apps: their routes exist and answer 404
@@ -457,7 +471,7 @@ TEST_F(RoutePolicyTest, AnAdminSessionWithoutSecondFactorOnlyEnrolsWhenItIsRequi
                               security_.audit.get(), films_.reports.get(), films_.films.get(),
                               films_.issuer.get(), films_.printer.get(), films_.visits.get(),
                               /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
-                              &site_});
+                              &site_, prints_.get()});
   Router router;
   AddAllRoutes(router, *context_);
   router.Secure(*security_.access, security_.audit.get(), pool_);

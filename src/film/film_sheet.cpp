@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "film/film_sheet.hpp"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "core/time_text.hpp"
+
+namespace cf::film {
+namespace {
+
+// A4 portrait in PDF points; margins of 10 mm (a film uses the page).
+constexpr double kPageWidth = 595.276;
+constexpr double kPageHeight = 841.89;
+constexpr double kMargin = 28.35;
+constexpr double kHeaderHeight = 150.0;  // hospital, title, patient and exam, QR code
+constexpr double kFooterHeight = 40.0;   // verification id and URL
+constexpr double kQrSide = 118.0;
+constexpr double kGap = 3.0;  // black between images, as on a film
+
+constexpr const char* kFamily = "Noto Sans CJK SC,WenQuanYi Micro Hei,DejaVu Sans,sans-serif";
+
+struct GObjectUnref {
+  void operator()(void* p) const { g_object_unref(p); }
+};
+using LayoutPtr = std::unique_ptr<PangoLayout, GObjectUnref>;
+
+struct CairoDeleter {
+  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+using SurfacePtr = std::unique_ptr<cairo_surface_t, CairoDeleter>;
+
+cairo_status_t AppendTo(void* closure, const unsigned char* data, unsigned int length) {
+  auto* out = static_cast<Bytes*>(closure);
+  const auto* begin = reinterpret_cast<const std::byte*>(data);
+  out->insert(out->end(), begin, begin + length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+struct PngReader {
+  const Bytes* bytes;
+  size_t offset = 0;
+};
+
+cairo_status_t ReadFrom(void* closure, unsigned char* data, unsigned int length) {
+  auto* reader = static_cast<PngReader*>(closure);
+  if (reader->bytes->size() - reader->offset < length) return CAIRO_STATUS_READ_ERROR;
+  std::memcpy(data, reader->bytes->data() + reader->offset, length);
+  reader->offset += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+Result<SurfacePtr> DecodePng(const Bytes& png, std::string_view what) {
+  PngReader reader{&png};
+  SurfacePtr surface(cairo_image_surface_create_from_png_stream(ReadFrom, &reader));
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 fmt::format("film sheet: {} is not a PNG we can read", what)});
+  }
+  return surface;
+}
+
+// Plain text, never Pango markup: names and descriptions come from DICOM.
+LayoutPtr MakeLayout(cairo_t* cr, std::string_view text, double size, bool bold, double width) {
+  LayoutPtr layout(pango_cairo_create_layout(cr));
+  PangoFontDescription* font = pango_font_description_from_string(kFamily);
+  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+  pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description(layout.get(), font);
+  pango_font_description_free(font);
+  pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
+  pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
+  return layout;
+}
+
+void Show(cairo_t* cr, PangoLayout* layout, double x, double y) {
+  cairo_move_to(cr, x, y);
+  pango_cairo_show_layout(cr, layout);
+}
+
+std::string PrintableDate(std::string_view da) {
+  if (da.size() != 8) return std::string(da);
+  return fmt::format("{}-{}-{}", da.substr(0, 4), da.substr(4, 2), da.substr(6, 2));
+}
+
+std::string PrintableSex(std::string_view sex) {
+  if (sex == "M") return "男 Male";
+  if (sex == "F") return "女 Female";
+  if (sex == "O") return "其他 Other";
+  return std::string(sex);
+}
+
+std::optional<int> Number(std::string_view text) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Two columns of "label value" lines, each column its own layout.
+std::string Column(const std::vector<std::pair<std::string, std::string>>& rows) {
+  std::string text;
+  for (const auto& [label, value] : rows) {
+    if (value.empty()) continue;
+    if (!text.empty()) text += '\n';
+    text += label + "  " + value;
+  }
+  return text;
+}
+
+// The image centred in `cell`, scaled to fit with its aspect ratio kept.
+void DrawImage(cairo_t* cr, cairo_surface_t* image, const SheetCell& cell) {
+  const double w = cairo_image_surface_get_width(image);
+  const double h = cairo_image_surface_get_height(image);
+  if (w <= 0 || h <= 0) return;
+  const double scale = std::min(cell.width / w, cell.height / h);
+  const double x = cell.x + (cell.width - w * scale) / 2;
+  const double y = cell.y + (cell.height - h * scale) / 2;
+  cairo_save(cr);
+  cairo_rectangle(cr, cell.x, cell.y, cell.width, cell.height);
+  cairo_clip(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, scale, scale);
+  cairo_set_source_surface(cr, image, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+  cairo_paint(cr);
+  cairo_restore(cr);
+}
+
+}  // namespace
+
+SheetCell SheetImageArea() {
+  const double top = kMargin + kHeaderHeight;
+  return {kMargin, top, kPageWidth - 2 * kMargin, kPageHeight - kMargin - kFooterHeight - top};
+}
+
+std::vector<SheetCell> SheetGrid(size_t count) {
+  count = std::min(count, kMaxSheetImages);
+  if (count == 0) return {};
+  // The smallest of these grids that holds them all, portrait page.
+  constexpr std::pair<int, int> kGrids[] = {{1, 1}, {1, 2}, {2, 2}, {2, 3},
+                                            {3, 3}, {3, 4}, {4, 4}, {4, 5}};
+  auto [columns, rows] = kGrids[std::size(kGrids) - 1];
+  for (const auto& [c, r] : kGrids) {
+    if (static_cast<size_t>(c * r) >= count) {
+      columns = c;
+      rows = r;
+      break;
+    }
+  }
+  const SheetCell area = SheetImageArea();
+  const double width = (area.width - (columns - 1) * kGap) / columns;
+  const double height = (area.height - (rows - 1) * kGap) / rows;
+  std::vector<SheetCell> cells;
+  for (size_t i = 0; i < count; ++i) {
+    const int row = static_cast<int>(i) / columns;
+    const int column = static_cast<int>(i) % columns;
+    cells.push_back(
+        {area.x + column * (width + kGap), area.y + row * (height + kGap), width, height});
+  }
+  return cells;
+}
+
+std::string AgeAtExam(std::string_view birth, std::string_view exam) {
+  if (birth.size() != 8 || exam.size() != 8) return {};
+  const auto by = Number(birth.substr(0, 4)), bm = Number(birth.substr(4, 2)),
+             bd = Number(birth.substr(6, 2));
+  const auto ey = Number(exam.substr(0, 4)), em = Number(exam.substr(4, 2)),
+             ed = Number(exam.substr(6, 2));
+  if (!by || !bm || !bd || !ey || !em || !ed) return {};
+  int months = (*ey - *by) * 12 + (*em - *bm) - (*ed < *bd ? 1 : 0);
+  if (months < 0) return {};
+  if (months < 24) return fmt::format("{} 个月 months", months);
+  return fmt::format("{} 岁 years", months / 12);
+}
+
+Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet) {
+  // Decode everything first: a bad image is the caller's error, not a
+  // half-drawn page.
+  std::vector<SurfacePtr> images;
+  const size_t shown = std::min(sheet.images.size(), kMaxSheetImages);
+  for (size_t i = 0; i < shown; ++i) {
+    auto image = DecodePng(sheet.images[i].png, fmt::format("image {}", i + 1));
+    if (!image) return std::unexpected(image.error());
+    images.push_back(std::move(*image));
+  }
+  SurfacePtr qr;
+  if (!sheet.qr_png.empty()) {
+    auto decoded = DecodePng(sheet.qr_png, "the QR code");
+    if (!decoded) return std::unexpected(decoded.error());
+    qr = std::move(*decoded);
+  }
+
+  Bytes out;
+  SurfacePtr surface(cairo_pdf_surface_create_for_stream(AppendTo, &out, kPageWidth, kPageHeight));
+  const std::string title = fmt::format("影像胶片 Film sheet {}", sheet.film_id);
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "cloudfilm");
+  const std::string created = FormatUtc(sheet.issued_at_ms, "%Y-%m-%dT%H:%M:%SZ");
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE, created.c_str());
+  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_MOD_DATE, created.c_str());
+  std::unique_ptr<cairo_t, CairoDeleter> owner(cairo_create(surface.get()));
+  cairo_t* cr = owner.get();
+  const PrintHeader& h = sheet.header;
+
+  // Header: hospital and title, then the patient and the exam in two
+  // columns; the QR code on the right.
+  const double text_width = kPageWidth - 2 * kMargin - kQrSide - 12;
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  LayoutPtr hospital = MakeLayout(cr, h.hospital, 16, true, text_width);
+  Show(cr, hospital.get(), kMargin, kMargin);
+  LayoutPtr kind = MakeLayout(cr, "影像胶片 Film sheet", 11, true, text_width);
+  Show(cr, kind.get(), kMargin, kMargin + 22);
+
+  std::string born = PrintableDate(h.birth_date);
+  if (const std::string age = AgeAtExam(h.birth_date, h.study_date); !age.empty()) {
+    born += born.empty() ? age : fmt::format(" ({})", age);
+  }
+  const std::string left = Column({{"姓名 Name", PrintableName(h.patient_name)},
+                                   {"性别 Sex", PrintableSex(h.sex)},
+                                   {"出生 Born", born},
+                                   {"患者号 ID", h.patient_id}});
+  const std::string right = Column({{"检查日期 Exam date", PrintableDate(h.study_date)},
+                                    {"检查类型 Modality", h.modalities},
+                                    {"检查号 Accession", h.accession},
+                                    {"检查项目 Exam", h.study_description}});
+  const double column_width = text_width / 2 - 6;
+  LayoutPtr left_layout = MakeLayout(cr, left, 9.5, false, column_width);
+  Show(cr, left_layout.get(), kMargin, kMargin + 44);
+  LayoutPtr right_layout = MakeLayout(cr, right, 9.5, false, column_width);
+  Show(cr, right_layout.get(), kMargin + text_width / 2 + 6, kMargin + 44);
+
+  if (qr) {
+    // Nearest-neighbour: the modules stay sharp squares at any scale. The
+    // PNG carries its own quiet zone.
+    const double side = kQrSide;
+    const double x = kPageWidth - kMargin - side;
+    const double y = kMargin;
+    const double w = cairo_image_surface_get_width(qr.get());
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_scale(cr, side / w, side / w);
+    cairo_set_source_surface(cr, qr.get(), 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    LayoutPtr scan =
+        MakeLayout(cr, "扫码查看影像和报告\nScan to view images and report", 7, false, side);
+    pango_layout_set_alignment(scan.get(), PANGO_ALIGN_CENTER);
+    Show(cr, scan.get(), x, y + side + 2);
+  }
+
+  // The film: black, the images in a grid, a caption in each cell.
+  const SheetCell area = SheetImageArea();
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  cairo_rectangle(cr, area.x, area.y, area.width, area.height);
+  cairo_fill(cr);
+  const std::vector<SheetCell> cells = SheetGrid(images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    DrawImage(cr, images[i].get(), cells[i]);
+    if (!sheet.images[i].caption.empty()) {
+      cairo_set_source_rgb(cr, 1, 1, 1);
+      LayoutPtr caption = MakeLayout(cr, sheet.images[i].caption, 7, false, cells[i].width - 6);
+      Show(cr, caption.get(), cells[i].x + 3, cells[i].y + 2);
+    }
+  }
+  if (images.empty()) {
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    LayoutPtr none = MakeLayout(cr, "本检查无图像 This exam has no images", 12, false, area.width);
+    pango_layout_set_alignment(none.get(), PANGO_ALIGN_CENTER);
+    Show(cr, none.get(), area.x, area.y + area.height / 2 - 8);
+  }
+
+  // Footer: what this is a copy of, and where to check it.
+  cairo_set_source_rgb(cr, 0, 0, 0);
+  LayoutPtr footer =
+      MakeLayout(cr,
+                 fmt::format("胶片验证号 Film {}    签发 Issued {}\n验证 Verify: {}", sheet.film_id,
+                             FormatUtc(sheet.issued_at_ms, "%Y-%m-%d %H:%M UTC"), sheet.verify_url),
+                 8, false, kPageWidth - 2 * kMargin);
+  Show(cr, footer.get(), kMargin, kPageHeight - kMargin - kFooterHeight + 8);
+  cairo_show_page(cr);
+
+  owner.reset();
+  cairo_surface_finish(surface.get());
+  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
+    return std::unexpected(
+        Error{ErrorCode::kInternal,
+              fmt::format("film sheet PDF: {}",
+                          cairo_status_to_string(cairo_surface_status(surface.get())))});
+  }
+  surface.reset();
+  return out;
+}
+
+}  // namespace cf::film
