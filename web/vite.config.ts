@@ -16,6 +16,7 @@ export default defineConfig({
         patient: resolve(import.meta.dirname, 'patient.html'),
         admin: resolve(import.meta.dirname, 'admin.html'),
         kiosk: resolve(import.meta.dirname, 'kiosk.html'),
+        viewer: resolve(import.meta.dirname, 'viewer.html'),
       },
     },
   },

@@ -166,6 +166,10 @@ async function examView(uid: string, hooks: ExamHooks, first: boolean): Promise<
   return [view, study];
 }
 
+function viewerLink(uid: string): HTMLElement {
+  return h('p', {}, h('a', { class: 'button secondary', href: `/viewer?study=${encodeURIComponent(uid)}`, 'data-testid': 'open-viewer' }, t('open_viewer')));
+}
+
 export async function renderExams(
   container: HTMLElement,
   session: api.OpenedShare,
@@ -175,6 +179,9 @@ export async function renderExams(
     const uids = session.share.study_uids;
     const exams = await Promise.all(uids.map((uid, i) => examView(uid, hooks, i === 0)));
     container.replaceChildren(...exams.map(([view]) => view));
+    // A doctor opening a doctor share on a computer: the same exam in the
+    // desktop viewer (/viewer), under this share session.
+    if (!session.owner) for (const [view, study] of exams) view.append(viewerLink(study.study_instance_uid));
     const labels = new Map(exams.map(([, study]) => [study.study_instance_uid, examLabel(study)]));
     if (session.owner) container.append(renderSharing(session, hooks, (uid) => labels.get(uid) ?? ''));
     void viewerModule();

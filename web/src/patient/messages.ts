@@ -4,6 +4,7 @@ import { addMessages } from '../common/i18n';
 addMessages({
   title: { 'zh-CN': '我的检查', en: 'My exam' },
   title_doctor: { 'zh-CN': '患者的检查', en: "Patient's exam" },
+  open_viewer: { 'zh-CN': '在电脑阅片器中打开', en: 'Open in the desktop viewer' },
   loading: { 'zh-CN': '正在加载…', en: 'Loading…' },
   // second factor
   factor_intro: {
