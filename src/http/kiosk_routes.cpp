@@ -48,25 +48,6 @@ constexpr std::string_view kPatientCookie = "cf_kiosk_patient";
 // signs out after its idle timeout, and the cookie dies after this anyway.
 constexpr int64_t kKioskSessionMaxS = 15 * 60;
 
-std::string_view CookieValue(const Request& req, std::string_view name) {
-  for (auto it = req.raw.find(beast_http::field::cookie);
-       it != req.raw.end() && it->name() == beast_http::field::cookie; ++it) {
-    std::string_view header(it->value().data(), it->value().size());
-    while (!header.empty()) {
-      const auto semicolon = header.find(';');
-      std::string_view pair = header.substr(0, semicolon);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      const auto equals = pair.find('=');
-      if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
-        return pair.substr(equals + 1);
-      }
-      if (semicolon == std::string_view::npos) break;
-      header.remove_prefix(semicolon + 1);
-    }
-  }
-  return {};
-}
-
 // The share token in what a scanner typed: a share URL (".../s/{token}",
 // maybe with a query or fragment) or the bare token printed under the QR
 // code. Empty when it is neither.
@@ -107,7 +88,7 @@ struct Patient {
 };
 
 Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
-  const std::string_view cookie = CookieValue(req, kPatientCookie);
+  const std::string_view cookie = CookieValue(req.raw, kPatientCookie);
   const auto dot = cookie.find('.');
   if (cookie.empty() || dot == std::string_view::npos) {
     return Fail(ErrorCode::kNotFound, "no patient at this kiosk: scan the slip again");
@@ -287,7 +268,7 @@ awaitable<Response> ListDocuments(const ApiContext& ctx, const Request& req) {
 
 // Ends the patient's session at this kiosk (not the patient's others).
 awaitable<Response> EndPatient(const ApiContext& ctx, const Request& req) {
-  const std::string cookie(CookieValue(req, kPatientCookie));
+  const std::string cookie(CookieValue(req.raw, kPatientCookie));
   const auto dot = cookie.find('.');
   if (dot != std::string::npos) {
     (void)co_await RunBlocking(ctx.blocking,

@@ -9,6 +9,25 @@ namespace cf::http {
 
 namespace beast_http = boost::beast::http;
 
+std::string_view CookieValue(const RawRequest& raw, std::string_view name) {
+  for (auto it = raw.find(beast_http::field::cookie);
+       it != raw.end() && it->name() == beast_http::field::cookie; ++it) {
+    std::string_view header(it->value().data(), it->value().size());
+    while (!header.empty()) {
+      const auto semicolon = header.find(';');
+      std::string_view pair = header.substr(0, semicolon);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto equals = pair.find('=');
+      if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
+        return pair.substr(equals + 1);
+      }
+      if (semicolon == std::string_view::npos) break;
+      header.remove_prefix(semicolon + 1);
+    }
+  }
+  return {};
+}
+
 std::string HeaderValues(const Request& req, beast_http::field name) {
   std::string joined;
   for (auto [it, end] = req.raw.equal_range(name); it != end; ++it) {

@@ -7,6 +7,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -14,6 +15,9 @@
 #include "http/message.hpp"
 
 namespace cf::http {
+
+// The value of cookie `name` in the request's Cookie header(s), or empty.
+std::string_view CookieValue(const RawRequest& raw, std::string_view name);
 
 // Every value of header `name`, joined with ", ".
 std::string HeaderValues(const Request& req, boost::beast::http::field name);

@@ -22,6 +22,7 @@
 #include "core/log.hpp"
 #include "http/blocking.hpp"
 #include "http/problem.hpp"
+#include "http/request_info.hpp"
 
 namespace cf::http {
 namespace beast_http = boost::beast::http;
@@ -59,26 +60,6 @@ Response MethodNotAllowed(const std::vector<beast_http::verb>& allowed) {
 std::string_view Field(const RawRequest& raw, std::string_view name) {
   const auto value = raw[boost::beast::string_view(name.data(), name.size())];
   return {value.data(), value.size()};
-}
-
-// The value of cookie `name` in the Cookie header(s), or empty.
-std::string_view CookieValue(const RawRequest& raw, std::string_view name) {
-  for (auto it = raw.find(beast_http::field::cookie);
-       it != raw.end() && it->name() == beast_http::field::cookie; ++it) {
-    std::string_view header(it->value().data(), it->value().size());
-    while (!header.empty()) {
-      const auto semicolon = header.find(';');
-      std::string_view pair = header.substr(0, semicolon);
-      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-      const auto equals = pair.find('=');
-      if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
-        return pair.substr(equals + 1);
-      }
-      if (semicolon == std::string_view::npos) break;
-      header.remove_prefix(semicolon + 1);
-    }
-  }
-  return {};
 }
 
 bool StateChanging(beast_http::verb method) {
