@@ -62,7 +62,7 @@ async function signIn(page, who, secret) {
 
     // 1. sign-in
     await signIn(page, login, 'not the password');
-    const refused = page.getByTestId('login-form').getByTestId('status');
+    const refused = page.getByTestId('login-status');
     await refused.filter({ hasText: /./ }).waitFor({ timeout: 10000 });
     check('a wrong password is refused with a message', (await refused.getAttribute('class')) === 'error',
       await refused.textContent());

@@ -8,13 +8,13 @@ import { ApiError, getJson, postJson } from '../common/api';
 import { h, mount } from '../common/dom';
 import { t } from '../common/i18n';
 import { langSwitch } from '../common/lang_switch';
+import { signInForm } from '../common/sign_in';
 import { accountsPanel } from './accounts_panel';
 import { auditPanel } from './audit_panel';
 import { currentTenant, setTenant, type Me } from './session';
 import { sharesPanel } from './shares_panel';
 import { loadSite, sitePanel } from './site_panel';
 import { storagePanel } from './storage_panel';
-import { status } from './table';
 
 type Tab = 'storage' | 'accounts' | 'shares' | 'audit' | 'site';
 const kTabs: Tab[] = ['storage', 'accounts', 'shares', 'audit', 'site'];
@@ -52,37 +52,7 @@ async function signOut(): Promise<void> {
 }
 
 function loginForm(): HTMLElement {
-  const login = h('input', { name: 'login', autocomplete: 'username', required: true, 'data-testid': 'login' });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, 'data-testid': 'password' });
-  const totp = h('input', { name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', 'data-testid': 'totp' });
-  const totpLabel = h('label', { hidden: true }, h('span', {}, t('totp')), totp);
-  const out = status();
-  const form = h('form', { class: 'login', 'data-testid': 'login-form' },
-    h('label', {}, h('span', {}, t('login')), login),
-    h('label', {}, h('span', {}, t('password')), password),
-    totpLabel,
-    h('button', { type: 'submit' }, t('sign_in')),
-    out);
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    out.className = '';
-    out.textContent = '';
-    try {
-      const body: Record<string, string> = { login: login.value, password: password.value };
-      if (totp.value) body.totp = totp.value;
-      await postJson('/api/auth/login', body);
-      password.value = '';
-      await start();
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'second-factor-required') {
-        totpLabel.hidden = false;
-        totp.focus();
-      }
-      out.className = 'error';
-      out.textContent = err instanceof ApiError ? err.message : String(err);
-    }
-  });
-  return form;
+  return signInForm({ onSignedIn: start });
 }
 
 async function tenantPicker(): Promise<HTMLElement | null> {

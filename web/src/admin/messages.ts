@@ -4,8 +4,6 @@ addMessages({
   title: { 'zh-CN': '云胶片 · 管理控制台', en: 'cloudfilm · Admin console' },
   login: { 'zh-CN': '账号', en: 'Login' },
   password: { 'zh-CN': '密码', en: 'Password' },
-  totp: { 'zh-CN': '动态验证码（身份验证器）', en: 'Authenticator code' },
-  sign_in: { 'zh-CN': '登录', en: 'Sign in' },
   sign_out: { 'zh-CN': '退出', en: 'Sign out' },
   signed_in_as: { 'zh-CN': '{login}（{role}，{tenant}）', en: '{login} ({role}, {tenant})' },
   not_admin: {

@@ -14,6 +14,7 @@ import './messages';
 import { ApiError, postJson } from '../common/api';
 import { h, mount } from '../common/dom';
 import { t } from '../common/i18n';
+import { signInForm } from '../common/sign_in';
 import { langSwitch } from '../common/lang_switch';
 import * as api from './api';
 import { renderStudyList, type ListQuery } from './study_list';
@@ -56,45 +57,15 @@ async function signOut(): Promise<void> {
 }
 
 function loginForm(notice: string | null): HTMLElement {
-  const login = h('input', { name: 'login', autocomplete: 'username', required: true, 'data-testid': 'login' });
-  const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, 'data-testid': 'password' });
-  const totp = h('input', { name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', 'data-testid': 'totp' });
-  const totpLabel = h('label', { hidden: true }, h('span', {}, t('totp')), totp);
-  const out = h('p', { role: 'status', 'aria-live': 'polite', 'data-testid': 'login-status' }, notice ?? '');
-  const form = h(
-    'form',
-    { class: 'login', 'data-testid': 'login-form' },
-    h('p', {}, t('sign_in_intro')),
-    h('label', {}, h('span', {}, t('login')), login),
-    h('label', {}, h('span', {}, t('password')), password),
-    totpLabel,
-    h('button', { type: 'submit', 'data-testid': 'sign-in' }, t('sign_in')),
-    out,
-  );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    out.className = '';
-    out.textContent = '';
-    try {
-      const body: Record<string, string> = { login: login.value, password: password.value };
-      if (totp.value) body.totp = totp.value;
-      await postJson('/api/auth/login', body);
-      password.value = '';
+  return signInForm({
+    intro: t('sign_in_intro'),
+    notice,
+    errorText,
+    onSignedIn: async () => {
       me = await api.me();
       void route();
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 'second-factor-required') {
-        totpLabel.hidden = false;
-        totp.focus();
-        out.textContent = t('totp_needed');
-        return;
-      }
-      out.className = 'error';
-      out.textContent = errorText(err);
-    }
+    },
   });
-  queueMicrotask(() => login.focus());
-  return form;
 }
 
 function listQueryFromUrl(params: URLSearchParams): ListQuery {

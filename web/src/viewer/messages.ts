@@ -7,11 +7,6 @@ addMessages({
   error: { 'zh-CN': '出错了：{detail}', en: 'Something went wrong: {detail}' },
   network_error: { 'zh-CN': '网络异常，请重试。', en: 'Network problem. Please try again.' },
   // sign-in
-  login: { 'zh-CN': '账号', en: 'Login' },
-  password: { 'zh-CN': '密码', en: 'Password' },
-  totp: { 'zh-CN': '动态验证码（身份验证器）', en: 'Authenticator code' },
-  totp_needed: { 'zh-CN': '请输入身份验证器上的 6 位动态验证码。', en: 'Enter the 6-digit code of your authenticator.' },
-  sign_in: { 'zh-CN': '登录', en: 'Sign in' },
   sign_in_intro: { 'zh-CN': '医生阅片，请使用医院账号登录。', en: 'Sign in with your hospital account to read images.' },
   sign_out: { 'zh-CN': '退出', en: 'Sign out' },
   signed_in_as: { 'zh-CN': '{login}（{role}，{tenant}）', en: '{login} ({role}, {tenant})' },
