@@ -13,38 +13,26 @@
 #include <fmt/format.h>
 
 #include "core/time_text.hpp"
+#include "film/pdf_page.hpp"
 
 namespace cf::film {
 namespace {
 
+using pdf::LayoutPtr;
+using pdf::MakeLayout;
+using pdf::PrintableDate;
+using pdf::PrintableSex;
+using pdf::Show;
+using pdf::SurfacePtr;
+
 // A4 portrait in PDF points; margins of 10 mm (a film uses the page).
-constexpr double kPageWidth = 595.276;
-constexpr double kPageHeight = 841.89;
+constexpr double kPageWidth = pdf::kA4Width;
+constexpr double kPageHeight = pdf::kA4Height;
 constexpr double kMargin = 28.35;
 constexpr double kHeaderHeight = 150.0;  // hospital, title, patient and exam, QR code
 constexpr double kFooterHeight = 40.0;   // verification id and URL
 constexpr double kQrSide = 118.0;
 constexpr double kGap = 3.0;  // black between images, as on a film
-
-constexpr const char* kFamily = "Noto Sans CJK SC,WenQuanYi Micro Hei,DejaVu Sans,sans-serif";
-
-struct GObjectUnref {
-  void operator()(void* p) const { g_object_unref(p); }
-};
-using LayoutPtr = std::unique_ptr<PangoLayout, GObjectUnref>;
-
-struct CairoDeleter {
-  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
-  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
-using SurfacePtr = std::unique_ptr<cairo_surface_t, CairoDeleter>;
-
-cairo_status_t AppendTo(void* closure, const unsigned char* data, unsigned int length) {
-  auto* out = static_cast<Bytes*>(closure);
-  const auto* begin = reinterpret_cast<const std::byte*>(data);
-  out->insert(out->end(), begin, begin + length);
-  return CAIRO_STATUS_SUCCESS;
-}
 
 struct PngReader {
   const Bytes* bytes;
@@ -67,37 +55,6 @@ Result<SurfacePtr> DecodePng(const Bytes& png, std::string_view what) {
                                  fmt::format("film sheet: {} is not a PNG we can read", what)});
   }
   return surface;
-}
-
-// Plain text, never Pango markup: names and descriptions come from DICOM.
-LayoutPtr MakeLayout(cairo_t* cr, std::string_view text, double size, bool bold, double width) {
-  LayoutPtr layout(pango_cairo_create_layout(cr));
-  PangoFontDescription* font = pango_font_description_from_string(kFamily);
-  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
-  pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-  pango_layout_set_font_description(layout.get(), font);
-  pango_font_description_free(font);
-  pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
-  pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
-  pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
-  return layout;
-}
-
-void Show(cairo_t* cr, PangoLayout* layout, double x, double y) {
-  cairo_move_to(cr, x, y);
-  pango_cairo_show_layout(cr, layout);
-}
-
-std::string PrintableDate(std::string_view da) {
-  if (da.size() != 8) return std::string(da);
-  return fmt::format("{}-{}-{}", da.substr(0, 4), da.substr(4, 2), da.substr(6, 2));
-}
-
-std::string PrintableSex(std::string_view sex) {
-  if (sex == "M") return "男 Male";
-  if (sex == "F") return "女 Female";
-  if (sex == "O") return "其他 Other";
-  return std::string(sex);
 }
 
 std::optional<int> Number(std::string_view text) {
@@ -202,14 +159,9 @@ Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet) {
   }
 
   Bytes out;
-  SurfacePtr surface(cairo_pdf_surface_create_for_stream(AppendTo, &out, kPageWidth, kPageHeight));
-  const std::string title = fmt::format("影像胶片 Film sheet {}", sheet.film_id);
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "cloudfilm");
-  const std::string created = FormatUtc(sheet.issued_at_ms, "%Y-%m-%dT%H:%M:%SZ");
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE, created.c_str());
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_MOD_DATE, created.c_str());
-  std::unique_ptr<cairo_t, CairoDeleter> owner(cairo_create(surface.get()));
+  SurfacePtr surface =
+      pdf::NewA4Pdf(out, fmt::format("影像胶片 Film sheet {}", sheet.film_id), sheet.issued_at_ms);
+  pdf::ContextPtr owner(cairo_create(surface.get()));
   cairo_t* cr = owner.get();
   const PrintHeader& h = sheet.header;
 
@@ -292,14 +244,9 @@ Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet) {
   cairo_show_page(cr);
 
   owner.reset();
-  cairo_surface_finish(surface.get());
-  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
-    return std::unexpected(
-        Error{ErrorCode::kInternal,
-              fmt::format("film sheet PDF: {}",
-                          cairo_status_to_string(cairo_surface_status(surface.get())))});
+  if (auto finished = pdf::FinishPdf(std::move(surface), "film sheet"); !finished) {
+    return std::unexpected(finished.error());
   }
-  surface.reset();
   return out;
 }
 

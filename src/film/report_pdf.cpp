@@ -11,33 +11,25 @@
 #include <fmt/format.h>
 
 #include "core/time_text.hpp"
+#include "film/pdf_page.hpp"
 
 namespace cf::film {
 namespace {
 
+using pdf::LayoutPtr;
+using pdf::PrintableDate;
+using pdf::PrintableSex;
+using pdf::Show;
+
 // A4 in PDF points, with margins of 18 mm.
-constexpr double kPageWidth = 595.276;
-constexpr double kPageHeight = 841.89;
+constexpr double kPageWidth = pdf::kA4Width;
+constexpr double kPageHeight = pdf::kA4Height;
 constexpr double kMargin = 51.0;
 constexpr double kBodyWidth = kPageWidth - 2 * kMargin;
 constexpr double kHeaderHeight = 78.0;  // hospital, title, exam line, rule
 constexpr double kFooterHeight = 30.0;
 constexpr double kBodyTop = kMargin + kHeaderHeight;
 constexpr double kBodyBottom = kPageHeight - kMargin - kFooterHeight;
-
-// fontconfig falls back per glyph, so Latin text and CJK text both find a
-// face whichever of these is installed (Debian: fonts-wqy-microhei).
-constexpr const char* kFamily = "Noto Sans CJK SC,WenQuanYi Micro Hei,DejaVu Sans,sans-serif";
-
-struct GObjectUnref {
-  void operator()(void* p) const { g_object_unref(p); }
-};
-using LayoutPtr = std::unique_ptr<PangoLayout, GObjectUnref>;
-
-struct CairoDeleter {
-  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
-  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
-};
 
 std::string_view KindTitle(ReportKind kind) {
   switch (kind) {
@@ -55,52 +47,14 @@ std::string_view KindTitle(ReportKind kind) {
   return "检查报告 Report";
 }
 
-std::string PrintableDate(std::string_view da) {
-  if (da.size() != 8) return std::string(da);
-  return fmt::format("{}-{}-{}", da.substr(0, 4), da.substr(4, 2), da.substr(6, 2));
-}
-
-std::string PrintableSex(std::string_view sex) {
-  if (sex == "M") return "男 Male";
-  if (sex == "F") return "女 Female";
-  if (sex == "O") return "其他 Other";
-  return std::string(sex);
-}
-
 // Times are printed in UTC and say so: the paper must not depend on the
 // time zone of the machine that printed it.
 std::string PrintableTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M UTC"); }
 
-// cairo's PDF metadata dates are ISO 8601.
-std::string MetadataTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
-
-cairo_status_t AppendTo(void* closure, const unsigned char* data, unsigned int length) {
-  auto* out = static_cast<Bytes*>(closure);
-  const auto* begin = reinterpret_cast<const std::byte*>(data);
-  out->insert(out->end(), begin, begin + length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
-// Text is always set as plain text, never as Pango markup: report text is
-// whatever a department sent.
+// Report text fills the body's width unless told otherwise.
 LayoutPtr MakeLayout(cairo_t* cr, std::string_view text, double size, bool bold,
                      double width = kBodyWidth, double tab = 0) {
-  LayoutPtr layout(pango_cairo_create_layout(cr));
-  PangoFontDescription* font = pango_font_description_from_string(kFamily);
-  pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
-  pango_font_description_set_weight(font, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-  pango_layout_set_font_description(layout.get(), font);
-  pango_font_description_free(font);
-  pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
-  pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
-  if (tab > 0) {
-    PangoTabArray* tabs =
-        pango_tab_array_new_with_positions(1, TRUE, PANGO_TAB_LEFT, static_cast<int>(tab));
-    pango_layout_set_tabs(layout.get(), tabs);
-    pango_tab_array_free(tabs);
-  }
-  pango_layout_set_text(layout.get(), text.data(), static_cast<int>(text.size()));
-  return layout;
+  return pdf::MakeLayout(cr, text, size, bold, width, tab);
 }
 
 double HeightOf(PangoLayout* layout) {
@@ -167,11 +121,6 @@ class Flow {
   double line_start_ = -1;
   double last_bottom_ = 0;
 };
-
-void Show(cairo_t* cr, PangoLayout* layout, double x, double y) {
-  cairo_move_to(cr, x, y);
-  pango_cairo_show_layout(cr, layout);
-}
 
 void DrawRule(cairo_t* cr, double y) {
   cairo_set_line_width(cr, 0.6);
@@ -255,16 +204,10 @@ std::string PrintableName(std::string_view pn) {
 Result<Bytes> RenderReportPdf(const Report& report, const ReportVersion& version,
                               const PrintHeader& header) {
   Bytes out;
-  std::unique_ptr<cairo_surface_t, CairoDeleter> surface(
-      cairo_pdf_surface_create_for_stream(AppendTo, &out, kPageWidth, kPageHeight));
-  const std::string title =
-      fmt::format("{} {} v{}", KindTitle(report.kind), report.id, version.version);
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, title.c_str());
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "cloudfilm");
-  const std::string created = MetadataTime(version.received_at_ms);
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATE_DATE, created.c_str());
-  cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_MOD_DATE, created.c_str());
-  std::unique_ptr<cairo_t, CairoDeleter> cr(cairo_create(surface.get()));
+  pdf::SurfacePtr surface = pdf::NewA4Pdf(
+      out, fmt::format("{} {} v{}", KindTitle(report.kind), report.id, version.version),
+      version.received_at_ms);
+  pdf::ContextPtr cr(cairo_create(surface.get()));
   cairo_t* c = cr.get();
 
   const ReportContent& content = version.content;
@@ -329,14 +272,9 @@ Result<Bytes> RenderReportPdf(const Report& report, const ReportVersion& version
     cairo_show_page(c);
   }
   cr.reset();
-  cairo_surface_finish(surface.get());
-  if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) {
-    return std::unexpected(
-        Error{ErrorCode::kInternal,
-              fmt::format("report PDF: {}",
-                          cairo_status_to_string(cairo_surface_status(surface.get())))});
+  if (auto finished = pdf::FinishPdf(std::move(surface), "report"); !finished) {
+    return std::unexpected(finished.error());
   }
-  surface.reset();
   return out;
 }
 
