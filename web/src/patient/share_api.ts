@@ -1,5 +1,6 @@
 // The server calls of the patient app (docs/security.md, "Patient shares").
 import { ApiError, getJson, postJson, request } from '../common/api';
+import type { Report, ReportVersion } from '../common/reports';
 
 export type Factor = 'none' | 'birth-date' | 'phone-last4' | 'id-last4' | 'one-time-code';
 
@@ -56,23 +57,7 @@ export interface Series {
   num_instances: number;
 }
 
-export interface ReportVersion {
-  version: number;
-  status: 'preliminary' | 'final' | 'amended';
-  sections: { title: string; text: string }[];
-  conclusion: string;
-  signer: string;
-  signed_at: string;
-  has_pdf: boolean;
-}
-
-export interface Report {
-  id: string;
-  kind: string;
-  study_uid: string;
-  status: string;
-  versions: ReportVersion[];
-}
+export type { Report, ReportVersion } from '../common/reports';
 
 export interface Film {
   id: string;

@@ -3,6 +3,7 @@
 // study's series through /api/studies/{uid}, its reports.
 import { ApiError, getJson, request } from '../common/api';
 import type { DicomJson } from '../common/viewer/dicomweb';
+import type { Report, ReportVersion } from '../common/reports';
 
 export interface StudyRow {
   studyUid: string;
@@ -116,23 +117,7 @@ export interface StudyInfo {
 
 export const study = (uid: string) => getJson<StudyInfo>(`/api/studies/${q(uid)}`);
 
-export interface ReportVersion {
-  version: number;
-  status: string;
-  sections: { title: string; text: string }[];
-  conclusion: string;
-  signer: string;
-  signed_at: string;
-  has_pdf: boolean;
-}
-
-export interface Report {
-  id: string;
-  kind: string;
-  study_uid: string;
-  status: string;
-  versions: ReportVersion[];
-}
+export type { Report, ReportVersion } from '../common/reports';
 
 export const reports = (uid: string) =>
   getJson<{ items: Report[] }>(`/api/reports?study=${q(uid)}`).then((r) => r.items);
