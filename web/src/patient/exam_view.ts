@@ -22,6 +22,13 @@ export interface ExamHooks {
 let viewer: Promise<typeof import('./image_view')> | null = null;
 const viewerModule = () => (viewer ??= import('./image_view'));
 
+// While the patient types the second factor the link is idle: the viewer's
+// code comes in then, so that the first image after the tap waits only for
+// its own pixels (bench/web.sh).
+export function prefetchViewer(): void {
+  void viewerModule();
+}
+
 const kNoImages = new Set(['SR', 'DOC', 'KO', 'PR', 'ECG', 'AU', 'REG', 'SEG', 'RTSTRUCT']);
 
 // RFC 3339 from the server, in the phone's own time zone.

@@ -12,7 +12,7 @@ import { t } from '../common/i18n';
 import { langSwitch } from '../common/lang_switch';
 import { personName } from '../common/format';
 import * as api from './share_api';
-import { renderExams } from './exam_view';
+import { prefetchViewer, renderExams } from './exam_view';
 import { renderFactorPage, type FactorNotice } from './factor_view';
 import { duration, showError } from './util';
 
@@ -88,6 +88,7 @@ async function start(notice: FactorNotice | null = null): Promise<void> {
       notice = next;
     }),
   );
+  if (status.state === 'open') prefetchViewer();
 }
 
 function opened(answer: api.OpenedShare): void {
