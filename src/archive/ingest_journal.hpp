@@ -5,7 +5,8 @@
 //
 // Each process appends records {blob key, bytes} to its own segment file in
 // the journal folder and holds an flock on it. Concurrent appends share one
-// fdatasync (group commit). A checkpoint seals the segment; once the blobs
+// fdatasync (group commit); a record is acknowledged only once every record
+// ahead of it in the segment is written too. A checkpoint seals the segment; once the blobs
 // and the catalog are flushed (syncfs), sealed segments are deleted. After a
 // crash, the segments of processes that are gone are replayed: every record
 // in them was acknowledged or was about to be, and the records' checksums
