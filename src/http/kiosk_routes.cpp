@@ -71,12 +71,6 @@ std::string TokenOfCode(std::string_view code) {
   return std::string(code);
 }
 
-std::string PublicBase(const ApiContext& ctx, const Request& req) {
-  if (!ctx.public_base_url.empty()) return ctx.public_base_url;
-  const auto host = req.raw[beast_http::field::host];
-  return (IsHttps(req) ? "https://" : "http://") + std::string(host.data(), host.size());
-}
-
 // The patient at this kiosk: the share session of the cookie, of the
 // kiosk's own hospital. No patient (no cookie, or its session ended) is
 // kNotFound, not 401: the kiosk itself is signed in, only the patient's
@@ -330,7 +324,7 @@ awaitable<Response> FilmSheet(const ApiContext& ctx, const Request& req) {
     // The QR code is the patient's own link, never one a client made up.
     auto matches = ctx.access->ShareTokenMatches(patient->share.token_id, patient->share_token);
     if (!matches) return std::unexpected(matches.error());
-    const std::string base = PublicBase(ctx, req);
+    const std::string base = PublicBase(ctx.public_base_url, req);
     SheetRequest sheet_request;
     sheet_request.hospital = ctx.hospital_name ? ctx.hospital_name(film->tenant) : film->tenant;
     if (*matches) sheet_request.share_url = ShareUrl(base, patient->share_token);

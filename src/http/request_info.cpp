@@ -55,4 +55,10 @@ std::string ServiceRoot(const Request& req) {
 
 bool IsHttps(const Request& req) { return req.raw["X-Forwarded-Proto"] == "https"; }
 
+std::string PublicBase(std::string_view configured, const Request& req) {
+  if (!configured.empty()) return std::string(configured);
+  const auto host = req.raw[beast_http::field::host];
+  return (IsHttps(req) ? "https://" : "http://") + std::string(host.data(), host.size());
+}
+
 }  // namespace cf::http

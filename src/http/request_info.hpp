@@ -32,6 +32,11 @@ Result<std::vector<MediaRange>> AcceptedRanges(const Request& req);
 // root "/dicom-web" rather than being echoed into JSON.
 std::string ServiceRoot(const Request& req);
 
+// What links to this server start with (share URLs, film verification):
+// `configured` (http.public_base_url) when set, else the scheme and Host
+// this request came with.
+std::string PublicBase(std::string_view configured, const Request& req);
+
 // Whether the client reached us over HTTPS: our own HTTPS listener sets
 // X-Forwarded-Proto (server.cpp), as a TLS-terminating proxy does.
 bool IsHttps(const Request& req);

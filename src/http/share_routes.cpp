@@ -68,12 +68,7 @@ json ShareJson(const access::ShareInfo& s) {
 // The URL the QR code carries: http.public_base_url, or else this
 // request's own scheme and Host.
 std::string RequestShareUrl(const ApiContext& ctx, const Request& req, std::string_view token) {
-  std::string base = ctx.public_base_url;
-  if (base.empty()) {
-    const auto host = req.raw[beast_http::field::host];
-    base = (IsHttps(req) ? "https://" : "http://") + std::string(host.data(), host.size());
-  }
-  return ShareUrl(base, token);
+  return ShareUrl(PublicBase(ctx.public_base_url, req), token);
 }
 
 // The answer that shows a new share's secret, once: URL, token, QR code.
