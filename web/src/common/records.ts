@@ -1,3 +1,31 @@
+// The records of the JSON API that several apps read.
+
+// A series of /api/studies/{uid}.
+export interface Series {
+  series_instance_uid: string;
+  modality: string;
+  series_number: number | null;
+  series_description: string;
+  body_part_examined: string;
+  num_instances: number;
+}
+
+// GET /api/studies/{uid}: the study with its series.
+export interface Study {
+  study_instance_uid: string;
+  patient_id: string;
+  patient_name: string;
+  patient_birth_date: string;
+  patient_sex: string;
+  study_date: string;
+  study_time: string;
+  accession_number: string;
+  study_description: string;
+  modalities: string[] | string;
+  num_instances: number;
+  series: Series[];
+}
+
 // A report as /api/reports answers it (docs/operations.md, "Reports"):
 // every version, the latest last.
 

@@ -1,6 +1,6 @@
 // The server calls of the patient app (docs/security.md, "Patient shares").
 import { ApiError, getJson, postJson, request } from '../common/api';
-import type { Report, ReportVersion } from '../common/reports';
+import type { Report, ReportVersion, Study } from '../common/records';
 
 export type Factor = 'none' | 'birth-date' | 'phone-last4' | 'id-last4' | 'one-time-code';
 
@@ -33,31 +33,7 @@ export interface OpenedShare {
   owner: boolean; // the patient's own share (not a doctor share)
 }
 
-export interface Study {
-  study_instance_uid: string;
-  patient_id: string;
-  patient_name: string;
-  patient_birth_date: string;
-  patient_sex: string;
-  study_date: string;
-  study_time: string;
-  accession_number: string;
-  study_description: string;
-  modalities: string[] | string;
-  num_instances: number;
-  series: Series[];
-}
-
-export interface Series {
-  series_instance_uid: string;
-  modality: string;
-  series_number: number | null;
-  series_description: string;
-  body_part_examined: string;
-  num_instances: number;
-}
-
-export type { Report, ReportVersion } from '../common/reports';
+export type { Report, ReportVersion, Series, Study } from '../common/records';
 
 export interface Film {
   id: string;

@@ -3,7 +3,7 @@
 // study's series through /api/studies/{uid}, its reports.
 import { ApiError, getJson, request } from '../common/api';
 import type { DicomJson } from '../common/viewer/dicomweb';
-import type { Report, ReportVersion } from '../common/reports';
+import type { Report, ReportVersion, Study as StudyInfo } from '../common/records';
 
 export interface StudyRow {
   studyUid: string;
@@ -92,32 +92,10 @@ export async function searchStudies(s: StudySearch): Promise<SearchResult> {
   return { rows: body.map(studyRow), more };
 }
 
-export interface SeriesInfo {
-  series_instance_uid: string;
-  modality: string;
-  series_number: number | null;
-  series_description: string;
-  body_part_examined: string;
-  num_instances: number;
-}
-
-export interface StudyInfo {
-  study_instance_uid: string;
-  patient_id: string;
-  patient_name: string;
-  patient_birth_date: string;
-  patient_sex: string;
-  study_date: string;
-  study_time: string;
-  accession_number: string;
-  study_description: string;
-  modalities: string[] | string;
-  series: SeriesInfo[];
-}
-
 export const study = (uid: string) => getJson<StudyInfo>(`/api/studies/${q(uid)}`);
 
-export type { Report, ReportVersion } from '../common/reports';
+export type { Report, ReportVersion } from '../common/records';
+export type { Series as SeriesInfo, Study as StudyInfo } from '../common/records';
 
 export const reports = (uid: string) =>
   getJson<{ items: Report[] }>(`/api/reports?study=${q(uid)}`).then((r) => r.items);
