@@ -11,6 +11,7 @@
 // Tokens, factor values and codes never reach a log line or the audit trail.
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -436,20 +437,10 @@ Result<IssuedShare> Access::CreateDoctorShare(const Principal& by, ShareFactor f
 
 Result<std::vector<ShareInfo>> Access::ListShares(const Principal& by, std::string_view tenant,
                                                   std::string_view film_id) {
-  if (!StaffMay(by, tenant)) {
-    return Fail(ErrorCode::kPermissionDenied, "this account may not see this hospital's shares");
-  }
-  Impl& impl = *impl_;
-  std::lock_guard lock(impl.mutex);
-  auto stmt = impl.Prepare(std::string(kShareColumns) +
-                           " WHERE tenant = ? AND film_id = ? ORDER BY created_ms DESC, id");
-  if (!stmt) return std::unexpected(stmt.error());
-  (*stmt)->Bind(1, tenant).Bind(2, film_id);
-  auto rows = Collect<ShareRow>(**stmt, ReadShare);
-  if (!rows) return std::unexpected(rows.error());
-  std::vector<ShareInfo> shares;
-  for (auto& row : *rows) shares.push_back(std::move(row.info));
-  return shares;
+  if (film_id.empty()) return std::vector<ShareInfo>{};  // empty = any film in SearchShares
+  return SearchShares(by, {.tenant = std::string(tenant),
+                           .film_id = std::string(film_id),
+                           .limit = static_cast<size_t>(std::numeric_limits<int64_t>::max())});
 }
 
 Result<std::vector<ShareInfo>> Access::SearchShares(const Principal& by,
