@@ -1,4 +1,5 @@
 import { addMessages } from '../common/i18n';
+import '../common/role_names';
 
 addMessages({
   title: { 'zh-CN': '云胶片 · 管理控制台', en: 'cloudfilm · Admin console' },
@@ -42,13 +43,6 @@ addMessages({
   create_account: { 'zh-CN': '新建账号', en: 'New account' },
   create: { 'zh-CN': '创建', en: 'Create' },
   created_account: { 'zh-CN': '已创建账号 {login}', en: 'Account {login} created' },
-  'role.platform-admin': { 'zh-CN': '平台管理员', en: 'Platform admin' },
-  'role.hospital-admin': { 'zh-CN': '医院管理员', en: 'Hospital admin' },
-  'role.technologist': { 'zh-CN': '技师', en: 'Technologist' },
-  'role.doctor': { 'zh-CN': '医生', en: 'Doctor' },
-  'role.kiosk': { 'zh-CN': '自助打印机', en: 'Kiosk' },
-  'role.auditor': { 'zh-CN': '审计员', en: 'Auditor' },
-  'role.api-client': { 'zh-CN': '接口客户端', en: 'API client' },
   // shares
   study_uid: { 'zh-CN': '检查 UID', en: 'Study UID' },
   film: { 'zh-CN': '胶片', en: 'Film' },

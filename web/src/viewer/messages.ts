@@ -1,5 +1,6 @@
 // The doctor viewer's words, in Simplified Chinese (default) and English.
 import { addMessages } from '../common/i18n';
+import '../common/role_names';
 
 addMessages({
   title: { 'zh-CN': '云胶片 · 阅片', en: 'cloudfilm · Viewer' },
@@ -11,13 +12,6 @@ addMessages({
   sign_out: { 'zh-CN': '退出', en: 'Sign out' },
   signed_in_as: { 'zh-CN': '{login}（{role}，{tenant}）', en: '{login} ({role}, {tenant})' },
   share_session: { 'zh-CN': '通过共享链接查看', en: 'Viewing through a share link' },
-  'role.platform-admin': { 'zh-CN': '平台管理员', en: 'Platform admin' },
-  'role.hospital-admin': { 'zh-CN': '医院管理员', en: 'Hospital admin' },
-  'role.technologist': { 'zh-CN': '技师', en: 'Technologist' },
-  'role.doctor': { 'zh-CN': '医生', en: 'Doctor' },
-  'role.kiosk': { 'zh-CN': '自助打印机', en: 'Kiosk' },
-  'role.auditor': { 'zh-CN': '审计员', en: 'Auditor' },
-  'role.api-client': { 'zh-CN': '接口客户端', en: 'API client' },
   enrol_first: {
     'zh-CN': '此账号须先启用第二因素（身份验证器），请在管理控制台完成设置。',
     en: 'This account must set up its second factor (authenticator) first, in the admin console.',
