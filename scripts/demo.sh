@@ -89,6 +89,16 @@ if [[ ! -f $DATA/demo-share ]]; then
     >"$DATA/demo-share")
 fi
 IFS=$'\t' read -r SHARE_URL SHARE_BIRTH <"$DATA/demo-share"
+# The same patient's outpatient visit, as a hospital's information system
+# sends it: at the kiosk its number (and the birth date) lists the exams.
+if [[ ! -f $DATA/demo-visit ]]; then
+  pid=$(api "$BASE/api/studies?modality=CT&limit=1" | jq -r '.items[0].patient_id')
+  visit_id=$(date +%Y%m%d)001
+  api -o /dev/null -H 'Content-Type: application/json' --data-binary \
+    "{\"visit_id\":\"$visit_id\",\"patient_id\":\"$pid\",\"kind\":\"outpatient\",\"date\":\"$(date +%Y%m%d)\"}" \
+    "$BASE/api/visits" && (umask 077 && echo "$visit_id" >"$DATA/demo-visit")
+fi
+DEMO_VISIT=$(cat "$DATA/demo-visit" 2>/dev/null || true)
 cat <<MSG
 
 demo: cloudfilm is running (Ctrl-C to stop).
@@ -96,7 +106,8 @@ demo: cloudfilm is running (Ctrl-C to stop).
   Patient (open on a phone-sized window):  $SHARE_URL
     second factor: the birth date $SHARE_BIRTH (valid 30 days from the first run)
   Doctor viewer:   $BASE/viewer
-  Kiosk:           $BASE/kiosk
+  Kiosk:           $BASE/kiosk  (sign in as demo.kiosk; scan or paste the patient
+                   URL, or type the visit number ${DEMO_VISIT:-(none)} and the same birth date)
   Admin console:   $BASE/admin
   Accounts (login, role, password) are in $DATA/demo-accounts:
 $(sed 's/^/    /' "$DATA/demo-accounts" 2>/dev/null)

@@ -308,6 +308,12 @@ class Access {
   // an audit event of the share's hospital. It counts no attempt.
   Result<ShareSession> OpenShare(std::string_view token, std::string_view factor_value,
                                  const ClientInfo& client, std::string_view only_tenant = {});
+  // The same for a hospital's kiosk that found the patient's share by the
+  // visit number (no token at hand): the share `share_id` of `tenant` only
+  // (another hospital's is kUnauthenticated, "unknown share link"), the
+  // same attempt counting, lockout and audit.
+  Result<ShareSession> OpenShareById(std::string_view share_id, std::string_view factor_value,
+                                     const ClientInfo& client, std::string_view tenant);
   // Ends one share session (its "cfp_" token), not the share's others: a
   // patient leaving a kiosk keeps the session on the phone. Audited
   // (logout). kUnauthenticated for an unknown token.
@@ -326,6 +332,9 @@ class Access {
   // kInvalidArgument (the share asks another factor), kUnsupported without
   // a notifier, kStorageUnavailable if it could not be sent.
   Result<void> SendShareCode(std::string_view token, const ClientInfo& client);
+  // The same for the share `share_id` of `tenant` (a kiosk, see OpenShareById).
+  Result<void> SendShareCodeById(std::string_view share_id, const ClientInfo& client,
+                                 std::string_view tenant);
   // A film was opened by `by`, someone other than its patient (hospital
   // staff): the recipient of the film's live patient share hears of it
   // through the notifier, at most once an hour per reader and film. A

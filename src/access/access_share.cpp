@@ -594,9 +594,12 @@ void NotifyOrLog(const ShareNotifier& notifier, const ShareNotice& notice) {
 
 }  // namespace
 
-Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view factor_value,
-                                       const ClientInfo& client, std::string_view only_tenant) {
-  Impl& impl = *impl_;
+namespace {
+
+// OpenShare and OpenShareById: the share `find(impl)` names, opened with
+// its factor.
+Result<ShareSession> OpenFoundShare(auto& impl, const auto& find, std::string_view factor_value,
+                                    const ClientInfo& client, std::string_view only_tenant) {
   const Principal anonymous;
   if (const auto wait = impl.login_limiter->Attempt(std::string(client.address));
       wait.count() > 0) {
@@ -610,7 +613,7 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
   Principal who = anonymous;  // the share, once known: its attempts are audited under it
   {
     std::lock_guard lock(impl.mutex);
-    auto found = ShareByToken(impl, token);
+    auto found = find(impl);
     if (!found) return std::unexpected(found.error());
     if (*found) who = SharePrincipal((*found)->info);
     if (*found && !only_tenant.empty() && (*found)->info.tenant != only_tenant) {
@@ -744,6 +747,30 @@ Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view 
   return session;
 }
 
+}  // namespace
+
+Result<ShareSession> Access::OpenShare(std::string_view token, std::string_view factor_value,
+                                       const ClientInfo& client, std::string_view only_tenant) {
+  return OpenFoundShare(
+      *impl_, [&](auto& impl) { return ShareByToken(impl, token); }, factor_value, client,
+      only_tenant);
+}
+
+Result<ShareSession> Access::OpenShareById(std::string_view share_id, std::string_view factor_value,
+                                           const ClientInfo& client, std::string_view tenant) {
+  if (tenant.empty()) return Fail(ErrorCode::kInternal, "OpenShareById without a hospital");
+  return OpenFoundShare(
+      *impl_,
+      [&](auto& impl) -> Result<std::optional<ShareRow>> {
+        auto found = FindShare(impl, "id", share_id);
+        // Only the kiosk's own hospital's shares are looked up by id: for
+        // another hospital's the id is as unknown as a wrong token.
+        if (found && *found && (*found)->info.tenant != tenant) return std::optional<ShareRow>();
+        return found;
+      },
+      factor_value, client, tenant);
+}
+
 Result<void> Access::EndShareSession(std::string_view session_token) {
   Impl& impl = *impl_;
   const auto parsed = crypto::ParseToken(session_token);
@@ -815,8 +842,9 @@ Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientIn
   return status;
 }
 
-Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& client) {
-  Impl& impl = *impl_;
+namespace {
+
+Result<void> SendCodeOfFoundShare(auto& impl, const auto& find, const ClientInfo& client) {
   if (const auto wait = impl.login_limiter->Attempt(std::string(client.address));
       wait.count() > 0) {
     return Fail(ErrorCode::kRateLimited, "too many attempts from this address; retry in " +
@@ -832,7 +860,7 @@ Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& cli
   ShareNotice notice;
   {
     std::lock_guard lock(impl.mutex);
-    auto live = ShareByToken(impl, token);
+    auto live = find(impl);
     if (!live) return std::unexpected(live.error());
     if (auto refused = Unavailable(impl, *live, now)) {
       if (!*live) (void)impl.credential_failures->Attempt(std::string(client.address));
@@ -866,6 +894,26 @@ Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& cli
     return Fail(ErrorCode::kStorageUnavailable, "the one-time code could not be sent; try again");
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> Access::SendShareCode(std::string_view token, const ClientInfo& client) {
+  return SendCodeOfFoundShare(
+      *impl_, [&](auto& impl) { return ShareByToken(impl, token); }, client);
+}
+
+Result<void> Access::SendShareCodeById(std::string_view share_id, const ClientInfo& client,
+                                       std::string_view tenant) {
+  if (tenant.empty()) return Fail(ErrorCode::kInternal, "SendShareCodeById without a hospital");
+  return SendCodeOfFoundShare(
+      *impl_,
+      [&](auto& impl) -> Result<std::optional<ShareRow>> {
+        auto found = FindShare(impl, "id", share_id);
+        if (found && *found && (*found)->info.tenant != tenant) return std::optional<ShareRow>();
+        return found;
+      },
+      client);
 }
 
 void Access::NoticeFilmOpened(std::string_view tenant, std::string_view film_id,

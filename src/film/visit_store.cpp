@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "film/visit_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -30,7 +31,19 @@ CREATE TABLE visits (
 ) WITHOUT ROWID;
 CREATE INDEX visits_patient ON visits (tenant, patient_id, issuer, kind, visit_date);
 )sql",
+    R"sql(
+CREATE TABLE visit_accessions (
+  tenant     TEXT NOT NULL,
+  visit_id   TEXT NOT NULL,
+  accession  TEXT NOT NULL,
+  PRIMARY KEY (tenant, visit_id, accession)
+) WITHOUT ROWID;
+)sql",
 };
+
+// A visit's orders, generously: a day of an inpatient's stay can order a
+// dozen exams, a long stay a few hundred.
+constexpr size_t kMaxAccessions = 500;
 
 Result<void> Validate(const Visit& v) {
   auto bad = [](const std::string& what) -> Result<void> {
@@ -44,6 +57,40 @@ Result<void> Validate(const Visit& v) {
     return bad("date: an outpatient visit needs its date");
   }
   if (!v.date.empty() && AddYears(v.date, 0) != v.date) return bad("date: not a date (YYYYMMDD)");
+  if (v.accessions.size() > kMaxAccessions) {
+    return bad("accessions: at most " + std::to_string(kMaxAccessions));
+  }
+  for (const auto& a : v.accessions) {
+    // DICOM Accession Number is SH: 16 characters, no backslash or control.
+    const bool printable = std::ranges::all_of(
+        a, [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != '\\'; });
+    if (a.empty() || a.size() > 16 || !printable) {
+      return bad("accessions: each 1 to 16 characters, as DICOM Accession Number");
+    }
+  }
+  return {};
+}
+
+Result<void> WriteVisit(Connection& db, const Visit& v) {
+  auto s = db.Prepare(
+      "INSERT INTO visits (tenant, visit_id, patient_id, issuer, kind, visit_date, received_by, "
+      "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+      "ON CONFLICT (tenant, visit_id) DO UPDATE SET kind = excluded.kind, "
+      "visit_date = excluded.visit_date, received_by = excluded.received_by, "
+      "received_ms = excluded.received_ms");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, v.tenant).Bind(2, v.visit_id).Bind(3, v.patient_id);
+  (*s)->Bind(4, v.issuer_of_patient_id).Bind(5, VisitKindName(v.kind)).Bind(6, v.date);
+  (*s)->Bind(7, v.received_by).Bind(8, UnixNowMs());
+  if (auto r = (*s)->Run(); !r) return r;
+  for (const auto& accession : v.accessions) {
+    auto add = db.Prepare(
+        "INSERT INTO visit_accessions (tenant, visit_id, accession) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT DO NOTHING");
+    if (!add) return std::unexpected(add.error());
+    (*add)->Bind(1, v.tenant).Bind(2, v.visit_id).Bind(3, accession);
+    if (auto r = (*add)->Run(); !r) return r;
+  }
   return {};
 }
 
@@ -89,17 +136,45 @@ Result<void> VisitStore::Record(const Visit& v) {
   if (*existing && **existing != std::pair(v.patient_id, v.issuer_of_patient_id)) {
     return Fail(ErrorCode::kConflict, "visit_id: this visit is another patient's");
   }
+  // The visit and its orders together, or neither.
+  if (auto r = impl_->db.Exec("BEGIN IMMEDIATE"); !r) return r;
+  auto written = WriteVisit(impl_->db, v);
+  if (!written) {
+    (void)impl_->db.Exec("ROLLBACK");
+    return written;
+  }
+  return impl_->db.Exec("COMMIT");
+}
+
+Result<std::optional<Visit>> VisitStore::Find(std::string_view tenant, std::string_view visit_id) {
+  std::lock_guard lock(impl_->mutex);
   auto s = impl_->db.Prepare(
-      "INSERT INTO visits (tenant, visit_id, patient_id, issuer, kind, visit_date, received_by, "
-      "received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-      "ON CONFLICT (tenant, visit_id) DO UPDATE SET kind = excluded.kind, "
-      "visit_date = excluded.visit_date, received_by = excluded.received_by, "
-      "received_ms = excluded.received_ms");
+      "SELECT patient_id, issuer, kind, visit_date, received_by FROM visits "
+      "WHERE tenant = ?1 AND visit_id = ?2");
   if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, v.tenant).Bind(2, v.visit_id).Bind(3, v.patient_id);
-  (*s)->Bind(4, v.issuer_of_patient_id).Bind(5, VisitKindName(v.kind)).Bind(6, v.date);
-  (*s)->Bind(7, v.received_by).Bind(8, UnixNowMs());
-  return (*s)->Run();
+  (*s)->Bind(1, tenant).Bind(2, visit_id);
+  auto found = First<Visit>(**s, [&](Statement& st) {
+    Visit v;
+    v.tenant = std::string(tenant);
+    v.visit_id = std::string(visit_id);
+    v.patient_id = st.Text(0);
+    v.issuer_of_patient_id = st.Text(1);
+    v.kind = st.Text(2) == "inpatient" ? VisitKind::kInpatient : VisitKind::kOutpatient;
+    v.date = st.Text(3);
+    v.received_by = st.Text(4);
+    return v;
+  });
+  if (!found || !*found) return found;
+  auto a = impl_->db.Prepare(
+      "SELECT accession FROM visit_accessions WHERE tenant = ?1 AND visit_id = ?2 "
+      "ORDER BY accession");
+  if (!a) return std::unexpected(a.error());
+  (*a)->Bind(1, tenant).Bind(2, visit_id);
+  auto accessions =
+      catalog::sqlite::Collect<std::string>(**a, [](Statement& st) { return st.Text(0); });
+  if (!accessions) return std::unexpected(accessions.error());
+  (*found)->accessions = std::move(*accessions);
+  return found;
 }
 
 Result<LastVisits> VisitStore::Last(std::string_view tenant, std::string_view patient_id,

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "film/retention.hpp"
@@ -33,6 +34,11 @@ struct Visit {
   // the patient is still in hospital (the stay counts once discharged).
   std::string date = {};
   std::string received_by = {};
+  // The accession numbers of the exams ordered in this visit: what a kiosk
+  // lists when a patient enters the visit number. Sending the visit again
+  // adds to them (a discharge message need not repeat the orders); none
+  // known = every exam of the patient at the hospital.
+  std::vector<std::string> accessions = {};
 };
 
 class VisitStore {
@@ -46,6 +52,9 @@ class VisitStore {
   // Adds the visit, or updates the one with its id. kInvalidArgument naming
   // the field; kConflict when the id is another patient's visit.
   Result<void> Record(const Visit& visit);
+  // The visit `visit_id` of `tenant` with every accession recorded for it;
+  // nullopt when the hospital never sent it.
+  Result<std::optional<Visit>> Find(std::string_view tenant, std::string_view visit_id);
   // The patient's last outpatient visit and last discharge at `tenant`. A
   // visit sent without an issuer is the hospital's own patient ID, which
   // it uses under whatever issuer its images name.

@@ -3,12 +3,17 @@
 // session cookie or token, permission share-films, its hospital) and the
 // patient's, a share session opened at the kiosk with the slip and the
 // second factor (Access::OpenShare: the same attempt limits, lockout and
-// audit as on a phone). The patient's session lives in the HttpOnly cookie
-// cf_kiosk_patient, "<share session token>.<share token>": no script on the
-// kiosk reads it, and the share token is what the film sheet's QR code
-// carries. Every read goes through the share's scope (its studies), so the
-// kiosk account itself reads no patient data and cannot list patients.
-// Nothing here logs a token, a factor or patient data.
+// audit as on a phone). A patient without the slip types the visit number
+// instead: the kiosk finds the live patient shares of that visit's exams
+// and opens them with the same factor (Access::OpenShareById), which counts
+// the same attempts. The patient's session lives in the HttpOnly cookie
+// cf_kiosk_patient, "<share session token>.<share token>" after a scan, or
+// "v.<visit number, base64url>.<session token>,<session token>..." after a
+// visit number: no script on the kiosk reads it, and the share token is
+// what the film sheet's QR code carries (a visit number has none: its
+// sheet carries only the verification link). Every read goes through the share's scope (its
+// studies), so the kiosk account itself reads no patient data and cannot list patients. Nothing
+// here logs a token, a factor or patient data.
 #include "http/kiosk_routes.hpp"
 
 #include <boost/beast/http/field.hpp>
@@ -16,16 +21,21 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <span>
+#include <vector>
 
 #include "access/access.hpp"
 #include "audit/event.hpp"
 #include "core/time_text.hpp"
+#include "crypto/token.hpp"
 #include "film/film_sheet.hpp"
 #include "film/film_store.hpp"
 #include "film/print_log.hpp"
 #include "film/report_pdf.hpp"
 #include "film/report_store.hpp"
+#include "film/visit_store.hpp"
 #include "http/blocking.hpp"
 #include "http/film_share.hpp"
 #include "http/film_sheet_source.hpp"
@@ -76,33 +86,128 @@ std::string TokenOfCode(std::string_view code) {
 // kNotFound, not 401: the kiosk itself is signed in, only the patient's
 // session is gone, and the page goes back to its start screen.
 struct Patient {
-  access::Principal share;
-  std::string share_token;
+  access::Principal share;  // the first share; share_studies: all of them
+  std::string share_token;  // empty after a visit number
   catalog::Scope scope = catalog::Scope::Of("");
 };
 
-Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
-  const std::string_view cookie = CookieValue(req.raw, kPatientCookie);
-  const auto dot = cookie.find('.');
-  if (cookie.empty() || dot == std::string_view::npos) {
-    return Fail(ErrorCode::kNotFound, "no patient at this kiosk: scan the slip again");
+// What the patient cookie holds (see the file comment).
+struct KioskCookie {
+  std::vector<std::string> sessions;
+  std::string share_token;
+  std::string visit_id;
+};
+
+std::string CookieOf(const KioskCookie& c) {
+  if (c.visit_id.empty()) return c.sessions.front() + "." + c.share_token;
+  std::string value = "v." + crypto::Base64UrlEncode(std::as_bytes(std::span(c.visit_id))) + ".";
+  for (size_t i = 0; i < c.sessions.size(); ++i) {
+    if (i > 0) value += ',';
+    value += c.sessions[i];
   }
-  const std::string bearer = "Bearer " + std::string(cookie.substr(0, dot));
-  access::Credentials credentials;
-  credentials.authorization = bearer;
-  credentials.source = req.peer;
-  auto share = ctx.access->Authenticate(credentials);
-  if (!share || share->kind != access::Principal::Kind::kShare) {
+  return value;
+}
+
+std::optional<KioskCookie> ParseCookie(std::string_view value) {
+  KioskCookie c;
+  if (value.starts_with("v.")) {
+    value.remove_prefix(2);
+    const auto dot = value.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    auto visit = crypto::Base64UrlDecode(value.substr(0, dot));
+    if (!visit || visit->empty()) return std::nullopt;
+    c.visit_id.assign(reinterpret_cast<const char*>(visit->data()), visit->size());
+    for (std::string_view rest = value.substr(dot + 1); !rest.empty();) {
+      const auto comma = rest.find(',');
+      c.sessions.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  } else {
+    const auto dot = value.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    c.sessions.emplace_back(value.substr(0, dot));
+    c.share_token = std::string(value.substr(dot + 1));
+  }
+  if (c.sessions.empty() || c.sessions.size() > 16 ||
+      std::ranges::any_of(c.sessions, [](const std::string& s) { return s.empty(); })) {
+    return std::nullopt;
+  }
+  return c;
+}
+
+// The exams of a visit: the patient's exams at the hospital with one of
+// the visit's accession numbers, or all of them when the hospital sent
+// none. A visit sent without an issuer names the hospital's own patient
+// ID under whatever issuer its images carry (as VisitStore::Last).
+Result<std::vector<std::string>> VisitStudies(const ApiContext& ctx, const film::Visit& visit) {
+  catalog::StudyQuery query{catalog::Scope::Of(visit.tenant)};
+  query.patient_id = visit.patient_id;
+  query.limit = 1000;
+  auto found = ctx.archive.FindStudies(query);
+  if (!found) return std::unexpected(found.error());
+  const std::set<std::string> accessions(visit.accessions.begin(), visit.accessions.end());
+  std::vector<std::string> uids;
+  for (const auto& s : found->items) {
+    if (s.tenant != visit.tenant || s.patient_id != visit.patient_id) continue;
+    if (!visit.issuer_of_patient_id.empty() &&
+        s.issuer_of_patient_id != visit.issuer_of_patient_id) {
+      continue;
+    }
+    if (!accessions.empty() && !accessions.contains(s.accession_number)) continue;
+    uids.push_back(s.study_instance_uid);
+  }
+  return uids;
+}
+
+Result<film::Visit> VisitOf(const ApiContext& ctx, std::string_view tenant,
+                            std::string_view visit_id) {
+  if (ctx.visits == nullptr) {
+    return Fail(ErrorCode::kUnsupported, "this server does not know visit numbers");
+  }
+  auto visit = ctx.visits->Find(tenant, visit_id);
+  if (!visit) return std::unexpected(visit.error());
+  if (!*visit) {
     return Fail(ErrorCode::kNotFound,
-                "the patient's session at this kiosk ended: scan the slip again");
+                "this visit number is unknown here: check it, or scan the slip");
   }
-  if (share->tenant != req.principal->tenant) {
-    return Fail(ErrorCode::kPermissionDenied, "this slip is from another hospital");
-  }
+  return std::move(**visit);
+}
+
+Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
+  const auto cookie = ParseCookie(CookieValue(req.raw, kPatientCookie));
+  if (!cookie) return Fail(ErrorCode::kNotFound, "no patient at this kiosk: scan the slip again");
   Patient patient;
-  patient.scope = catalog::Scope::Studies(share->tenant, share->share_studies);
-  patient.share = std::move(*share);
-  patient.share_token = std::string(cookie.substr(dot + 1));
+  std::set<std::string> studies;
+  for (const auto& session : cookie->sessions) {
+    const std::string bearer = "Bearer " + session;
+    access::Credentials credentials;
+    credentials.authorization = bearer;
+    credentials.source = req.peer;
+    auto share = ctx.access->Authenticate(credentials);
+    if (!share || share->kind != access::Principal::Kind::kShare) {
+      return Fail(ErrorCode::kNotFound,
+                  "the patient's session at this kiosk ended: scan the slip again");
+    }
+    if (share->tenant != req.principal->tenant) {
+      return Fail(ErrorCode::kPermissionDenied, "this slip is from another hospital");
+    }
+    studies.insert(share->share_studies.begin(), share->share_studies.end());
+    if (patient.share.token_id.empty()) patient.share = std::move(*share);
+  }
+  std::vector<std::string> uids(studies.begin(), studies.end());
+  if (!cookie->visit_id.empty()) {
+    // What the visit names now, within what the factor opened.
+    auto visit = VisitOf(ctx, patient.share.tenant, cookie->visit_id);
+    if (!visit) return std::unexpected(visit.error());
+    auto of_visit = VisitStudies(ctx, *visit);
+    if (!of_visit) return std::unexpected(of_visit.error());
+    std::erase_if(uids, [&](const std::string& uid) {
+      return std::ranges::find(*of_visit, uid) == of_visit->end();
+    });
+  }
+  patient.share.share_studies = uids;
+  patient.scope = catalog::Scope::Studies(patient.share.tenant, std::move(uids));
+  patient.share_token = cookie->share_token;
   return patient;
 }
 
@@ -195,58 +300,214 @@ Response ClearPatientCookie(Response response, const Request& req) {
   return response;
 }
 
-// POST /api/kiosk/sessions {"code": slip, "factor": answer}: opens the
-// patient's share for this kiosk.
-awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
-  auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
-  auto code = StringField(*body, "code", true);
-  if (!code) co_return Problem(code.error());
-  auto factor = StringField(*body, "factor");
-  if (!factor) co_return Problem(factor.error());
-  const std::string token = TokenOfCode(*code);
-  if (token.empty()) {
-    co_return Problem({ErrorCode::kInvalidArgument,
-                       "this is not a cloudfilm slip: scan the QR code on the slip"});
+// The patient's exams a patient-scope share covers now (it covers exams
+// stored after it was made too).
+void ExtendIfPatientScope(const ApiContext& ctx, access::ShareSession& session) {
+  if (session.share.scope != access::ShareScope::kPatient) return;
+  auto now = PatientStudiesNow(ctx.archive, session.share);
+  if (!now) return;
+  if (auto extended = ctx.access->ExtendPatientShare(session.share.id, *now)) {
+    session.share.study_uids = std::move(*extended);
+  }
+}
+
+// The live patient shares (not doctor shares) that may open the visit's
+// exams: those covering one of them, and the patient-scope shares of the
+// patient (which cover the exams stored since they were made once opened).
+// Patient-scope first, then newest first.
+Result<std::vector<access::ShareInfo>> VisitShares(const ApiContext& ctx,
+                                                   const access::Principal& kiosk,
+                                                   const std::vector<std::string>& patient_studies,
+                                                   const std::set<std::string>& of_visit) {
+  std::vector<access::ShareInfo> found;
+  std::set<std::string> seen;
+  for (const auto& uid : patient_studies) {
+    access::ShareFilter filter;
+    filter.tenant = kiosk.tenant;
+    filter.study_uid = uid;
+    filter.state = "live";
+    auto shares = ctx.access->SearchShares(kiosk, filter);
+    if (!shares) return std::unexpected(shares.error());
+    for (auto& share : *shares) {
+      if (!share.parent.empty() || share.factor == access::ShareFactor::kNone) continue;
+      const bool useful = share.scope == access::ShareScope::kPatient || of_visit.contains(uid);
+      if (useful && seen.insert(share.id).second) found.push_back(std::move(share));
+    }
+  }
+  std::ranges::stable_sort(found, [](const access::ShareInfo& a, const access::ShareInfo& b) {
+    const bool pa = a.scope == access::ShareScope::kPatient;
+    const bool pb = b.scope == access::ShareScope::kPatient;
+    if (pa != pb) return pa;
+    return a.created_ms > b.created_ms;
+  });
+  return found;
+}
+
+struct Opened {
+  std::vector<access::ShareSession> sessions;
+  KioskCookie cookie;
+  std::optional<std::set<std::string>> only;  // a visit's exams
+};
+
+// A visit number and the factor: the patient's shares of the visit's exams
+// opened with that factor. The first share's answer is the patient's
+// (wrong factor, locked...); the others are opened only while they add
+// exams, and only when they ask the same kind of factor and it is not a
+// one-time code (each share has its own), so that a patient's one answer
+// is never counted against a share it could not open.
+Result<Opened> OpenVisit(const ApiContext& ctx, const Request& req, const std::string& visit_id,
+                         const std::string& factor) {
+  const std::string& tenant = req.principal->tenant;
+  auto visit = VisitOf(ctx, tenant, visit_id);
+  if (!visit) return std::unexpected(visit.error());
+  film::Visit whole = *visit;
+  whole.accessions.clear();
+  auto patient_studies = VisitStudies(ctx, whole);
+  if (!patient_studies) return std::unexpected(patient_studies.error());
+  auto visit_studies = VisitStudies(ctx, *visit);
+  if (!visit_studies) return std::unexpected(visit_studies.error());
+  if (visit_studies->empty()) {
+    return Fail(ErrorCode::kNotFound,
+                "no exam of this visit is stored yet: ask at the service desk");
+  }
+  const std::set<std::string> of_visit(visit_studies->begin(), visit_studies->end());
+  auto candidates = VisitShares(ctx, *req.principal, *patient_studies, of_visit);
+  if (!candidates) return std::unexpected(candidates.error());
+  if (candidates->empty()) {
+    return Fail(ErrorCode::kNotFound,
+                "no cloud film has been issued for this visit yet: ask at the service desk");
   }
   const access::ClientInfo client = Client(req);
-  const std::string tenant = req.principal->tenant;
-  auto session = co_await RunBlocking(
-      ctx.blocking, [&] { return ctx.access->OpenShare(token, *factor, client, tenant); });
-  std::ranges::fill(*factor, '\0');
-  if (!session) co_return Problem(session.error());
+  Opened opened;
+  opened.cookie.visit_id = visit_id;
+  opened.only = of_visit;
+  std::set<std::string> covered;
+  for (const auto& share : *candidates) {
+    if (!opened.sessions.empty()) {
+      const access::ShareInfo& first = opened.sessions.front().share;
+      if (share.factor != first.factor || share.factor == access::ShareFactor::kOneTimeCode) {
+        continue;
+      }
+      const bool adds = std::ranges::any_of(share.study_uids, [&](const std::string& uid) {
+        return of_visit.contains(uid) && !covered.contains(uid);
+      });
+      if (!adds) continue;
+    }
+    auto session = ctx.access->OpenShareById(share.id, factor, client, tenant);
+    if (!session) {
+      if (opened.sessions.empty()) return std::unexpected(session.error());
+      continue;
+    }
+    ExtendIfPatientScope(ctx, *session);
+    covered.insert(session->share.study_uids.begin(), session->share.study_uids.end());
+    opened.cookie.sessions.push_back(session->token);
+    opened.sessions.push_back(std::move(*session));
+    if (std::ranges::includes(covered, of_visit)) break;
+  }
+  return opened;
+}
+
+// A scanned slip and the factor: the slip's share.
+Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::string& code,
+                        const std::string& factor) {
+  const std::string token = TokenOfCode(code);
+  if (token.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "this is not a cloudfilm slip: scan the QR code on the slip");
+  }
+  auto session = ctx.access->OpenShare(token, factor, Client(req), req.principal->tenant);
+  if (!session) return std::unexpected(session.error());
   if (!session->share.parent.empty()) {
     // A doctor share may have no factor at all: at a public kiosk a
     // photographed one would print the patient's reports. Kiosks print the
     // patient's own slip.
-    (void)co_await RunBlocking(ctx.blocking,
-                               [&] { return ctx.access->EndShareSession(session->token); });
-    co_return Problem({ErrorCode::kPermissionDenied,
-                       "this is a link the patient gave a doctor; a kiosk prints the patient's "
-                       "own slip"});
+    (void)ctx.access->EndShareSession(session->token);
+    return Fail(ErrorCode::kPermissionDenied,
+                "this is a link the patient gave a doctor; a kiosk prints the patient's own slip");
   }
-  if (session->share.scope == access::ShareScope::kPatient) {
-    auto extended = co_await RunBlocking(ctx.blocking, [&] {
-      auto now = PatientStudiesNow(ctx.archive, session->share);
-      if (!now) return Result<std::vector<std::string>>(std::unexpected(now.error()));
-      return ctx.access->ExtendPatientShare(session->share.id, *now);
-    });
-    if (extended) session->share.study_uids = std::move(*extended);
-  }
-  Patient patient;
-  patient.share.kind = access::Principal::Kind::kShare;
-  patient.share.tenant = session->share.tenant;
-  patient.share.token_id = session->share.id;
-  patient.share.share_studies = session->share.study_uids;
-  patient.scope = catalog::Scope::Studies(session->share.tenant, session->share.study_uids);
-  auto documents = co_await RunBlocking(ctx.blocking, [&] { return Documents(ctx, patient); });
-  if (!documents) co_return Problem(documents.error());
-  const int64_t max_age =
-      std::clamp<int64_t>((session->expires_ms - UnixNowMs()) / 1000, 0, kKioskSessionMaxS);
-  (*documents)["expires_ms"] = std::min(session->expires_ms, UnixNowMs() + max_age * 1000);
-  Response response = JsonResponse(*documents, 201);
-  response.headers.emplace_back("Set-Cookie", Cookie(kPatientCookie, session->token + "." + token,
-                                                     max_age, true, IsHttps(req)));
+  ExtendIfPatientScope(ctx, *session);
+  Opened opened;
+  opened.cookie.sessions.push_back(session->token);
+  opened.cookie.share_token = token;
+  opened.sessions.push_back(std::move(*session));
+  return opened;
+}
+
+// POST /api/kiosk/sessions {"code": slip, "factor": answer} or {"visit":
+// visit number, "factor": answer}: opens the patient's share(s) for this
+// kiosk.
+awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto visit = StringField(*body, "visit");
+  if (!visit) co_return Problem(visit.error());
+  auto code = StringField(*body, "code", visit->empty());
+  if (!code) co_return Problem(code.error());
+  auto factor = StringField(*body, "factor");
+  if (!factor) co_return Problem(factor.error());
+  auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<std::pair<json, Opened>> {
+    auto opened =
+        visit->empty() ? OpenSlip(ctx, req, *code, *factor) : OpenVisit(ctx, req, *visit, *factor);
+    if (!opened) return std::unexpected(opened.error());
+    Patient patient;
+    patient.share.kind = access::Principal::Kind::kShare;
+    patient.share.tenant = opened->sessions.front().share.tenant;
+    patient.share.token_id = opened->sessions.front().share.id;
+    std::set<std::string> studies;
+    for (const auto& session : opened->sessions) {
+      for (const auto& uid : session.share.study_uids) {
+        if (!opened->only || opened->only->contains(uid)) studies.insert(uid);
+      }
+    }
+    patient.share.share_studies.assign(studies.begin(), studies.end());
+    patient.scope = catalog::Scope::Studies(patient.share.tenant, patient.share.share_studies);
+    auto documents = Documents(ctx, patient);
+    if (!documents) return std::unexpected(documents.error());
+    return std::pair(std::move(*documents), std::move(*opened));
+  });
+  std::ranges::fill(*factor, '\0');
+  if (!answer) co_return Problem(answer.error());
+  auto& [documents, opened] = *answer;
+  int64_t expires_ms = UnixNowMs() + kKioskSessionMaxS * 1000;
+  for (const auto& session : opened.sessions) expires_ms = std::min(expires_ms, session.expires_ms);
+  const int64_t max_age = std::max<int64_t>(0, (expires_ms - UnixNowMs()) / 1000);
+  documents["expires_ms"] = expires_ms;
+  Response response = JsonResponse(documents, 201);
+  response.headers.emplace_back(
+      "Set-Cookie", Cookie(kPatientCookie, CookieOf(opened.cookie), max_age, true, IsHttps(req)));
+  co_return NoStore(std::move(response));
+}
+
+// POST /api/kiosk/visit-code {"visit": visit number}: sends the one-time
+// code of the visit's first share, for a hospital whose shares ask one.
+awaitable<Response> SendVisitCode(const ApiContext& ctx, const Request& req) {
+  auto body = JsonBody(req);
+  if (!body) co_return Problem(body.error());
+  auto visit_id = StringField(*body, "visit", true);
+  if (!visit_id) co_return Problem(visit_id.error());
+  auto sent = co_await RunBlocking(ctx.blocking, [&]() -> Result<void> {
+    const std::string& tenant = req.principal->tenant;
+    auto visit = VisitOf(ctx, tenant, *visit_id);
+    if (!visit) return std::unexpected(visit.error());
+    film::Visit whole = *visit;
+    whole.accessions.clear();
+    auto patient_studies = VisitStudies(ctx, whole);
+    if (!patient_studies) return std::unexpected(patient_studies.error());
+    auto visit_studies = VisitStudies(ctx, *visit);
+    if (!visit_studies) return std::unexpected(visit_studies.error());
+    auto candidates =
+        VisitShares(ctx, *req.principal, *patient_studies,
+                    std::set<std::string>(visit_studies->begin(), visit_studies->end()));
+    if (!candidates) return std::unexpected(candidates.error());
+    if (candidates->empty()) {
+      return Fail(ErrorCode::kNotFound,
+                  "no cloud film has been issued for this visit yet: ask at the service desk");
+    }
+    return ctx.access->SendShareCodeById(candidates->front().id, Client(req), tenant);
+  });
+  if (!sent) co_return Problem(sent.error());
+  Response response;
+  response.status = 204;
   co_return NoStore(std::move(response));
 }
 
@@ -262,11 +523,11 @@ awaitable<Response> ListDocuments(const ApiContext& ctx, const Request& req) {
 
 // Ends the patient's session at this kiosk (not the patient's others).
 awaitable<Response> EndPatient(const ApiContext& ctx, const Request& req) {
-  const std::string cookie(CookieValue(req.raw, kPatientCookie));
-  const auto dot = cookie.find('.');
-  if (dot != std::string::npos) {
-    (void)co_await RunBlocking(ctx.blocking,
-                               [&] { return ctx.access->EndShareSession(cookie.substr(0, dot)); });
+  if (const auto cookie = ParseCookie(CookieValue(req.raw, kPatientCookie))) {
+    (void)co_await RunBlocking(ctx.blocking, [&] {
+      for (const auto& session : cookie->sessions) (void)ctx.access->EndShareSession(session);
+      return Result<void>();
+    });
   }
   Response response;
   response.status = 204;
@@ -398,6 +659,8 @@ void AddKioskRoutes(Router& router, const ApiContext& context) {
   router.Add(verb::get, "/api/kiosk", Permission::kShareFilms, Bind<KioskInfo>(context));
   router.Add(verb::post, "/api/kiosk/sessions", Permission::kShareFilms,
              Bind<OpenPatient>(context));
+  router.Add(verb::post, "/api/kiosk/visit-code", Permission::kShareFilms,
+             Bind<SendVisitCode>(context));
   router.Add(verb::get, "/api/kiosk/session", {Permission::kShareFilms, Action::kQuery},
              Bind<ListDocuments>(context));
   router.Add(verb::delete_, "/api/kiosk/session", Permission::kShareFilms,

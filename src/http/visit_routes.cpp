@@ -55,6 +55,17 @@ Result<film::Visit> VisitOf(const Request& req) {
     return std::unexpected(r.error());
   }
   v.date = DicomDate(std::move(date));
+  // The exams ordered in the visit, by accession number (what a kiosk
+  // lists for the visit number).
+  if (const auto it = body->find("accessions"); it != body->end() && !it->is_null()) {
+    if (!it->is_array())
+      return Fail(ErrorCode::kInvalidArgument, "accessions: an array of strings");
+    for (const auto& a : *it) {
+      if (!a.is_string())
+        return Fail(ErrorCode::kInvalidArgument, "accessions: an array of strings");
+      v.accessions.push_back(a.get<std::string>());
+    }
+  }
   return v;
 }
 
@@ -65,7 +76,8 @@ awaitable<Response> RecordVisit(const ApiContext& ctx, const Request& req) {
   if (!r) co_return ErrorResponse(r.error());
   co_return JsonResponse({{"visit_id", visit->visit_id},
                           {"kind", film::VisitKindName(visit->kind)},
-                          {"date", visit->date}},
+                          {"date", visit->date},
+                          {"accessions", visit->accessions}},
                          201);
 }
 

@@ -14,7 +14,11 @@
 # kiosk API's answers to wrong factors, a locked slip, a kiosk of another
 # hospital (refused, audited in the slip's hospital), a revoked slip, a
 # doctor share (refused), and a kiosk account that reads no patient data of
-# its own.
+# its own. By visit number (the patient without the slip; the exams of the
+# visit as the HIS sent them): the visit's exams only, two film shares
+# opened with one answer, attempts counted on the share, unknown visits and
+# visits without a film refused, another hospital's kiosk refused, the
+# sheet without the phone link.
 # Artifacts in $CF_ARTIFACTS (default /tmp): the screenshots kiosk-*.png, the
 # PDFs the kiosk printed (kiosk-report.pdf, kiosk-film-sheet.pdf) and the
 # film sheet as an image (kiosk-film-sheet.png).
@@ -47,10 +51,19 @@ ae_titles = ["RN_CT"]
 TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 
-"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 1 --studies 1 --series 2 --instances 6 \
+"$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 1 --studies 2 --series 2 --instances 6 \
   --charset utf8 --ct-size 64 >/dev/null
 FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
+# The patient's second exam (for the visit numbers below).
+for f in $(find "$WORK/synth" -name '*.dcm' | sort); do
+  [[ $(dicom_value "$f" StudyInstanceUID) != "$STUDY" ]] && { SECOND=$f; break; }
+done
+STUDY2=$(dicom_value "$SECOND" StudyInstanceUID)
+ACC1=$(dicom_value "$FIRST" AccessionNumber) ACC2=$(dicom_value "$SECOND" AccessionNumber)
+PID=$(dicom_value "$FIRST" PatientID)
+check_eq "two exams of one patient, with their own accession numbers" "yes yes" \
+  "$([[ -n $STUDY2 && $STUDY2 != "$STUDY" ]] && echo yes) $([[ -n $ACC1 && -n $ACC2 && $ACC1 != "$ACC2" ]] && echo yes)"
 BIRTH=$(dicom_value "$FIRST" PatientBirthDate)
 PN=$(dicom_value "$FIRST" PatientName)
 NAME_ZH=$(echo "$PN" | cut -d= -f2 | tr -d '^')
@@ -124,15 +137,81 @@ DOCTOR_URL=$(curl -q -s -H "Authorization: Bearer $PAT" -H 'Content-Type: applic
   --data-binary '{"expires_in_hours":2,"factor":"none"}' "$BASE/api/my/shares" | jq -r .url)
 check_eq "a doctor share (no factor) is not printed at a kiosk: 403" 403 "$(kiosk doc "$KIOSK" "$DOCTOR_URL" "")"
 
+# --- by visit number -----------------------------------------------------------
+# The second exam gets its report, film and its own (film) share: a visit of
+# both exams opens two shares with one answer.
+as "$DOC" -o /dev/null -H 'Content-Type: application/json' --data-binary \
+  "{\"study_uid\":\"$STUDY2\",\"kind\":\"ultrasound\",\"status\":\"final\",\"sections\":[{\"title\":\"所见\",\"text\":\"肝脏大小正常。\"}],\"conclusion\":\"未见异常。\",\"signer\":\"王医生\",\"signed_at\":\"2026-11-29T10:30:00+08:00\"}" \
+  "$BASE/api/reports"
+FILM2=$(as "$DOC" "$BASE/api/films?study=$STUDY2" | jq -r '.items[0].id')
+as "$DOC" -o "$WORK/share2.json" -H 'Content-Type: application/json' --data-binary '{}' \
+  "$BASE/api/films/$FILM2/shares"
+SHARE2=$(jq -r .share.id "$WORK/share2.json")
+visit() {  # visit ID KIND ACCESSIONS_JSON: the HIS sends a visit
+  as "$DOC" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary \
+    "{\"visit_id\":\"$1\",\"patient_id\":\"$PID\",\"kind\":\"$2\",\"date\":\"20261129\",\"discharged\":\"20261129\",\"accessions\":$3}" \
+    "$BASE/api/visits"
+}
+check_eq "the HIS sends four visits: the first exam's, both, one naming no exam, one of an exam not done" "201 201 201 201" \
+  "$(visit 20261129001 outpatient "[\"$ACC1\"]") $(visit 20261129002 inpatient "[\"$ACC1\",\"$ACC2\"]") $(visit 20261129003 outpatient null) $(visit 20261129004 outpatient '["NOT-DONE-YET"]')"
+check_eq "a bad accession number is refused, naming the field" "400 accessions" \
+  "$(visit 20261129005 outpatient '["12345678901234567"]') $(as "$DOC" -s -H 'Content-Type: application/json' --data-binary "{\"visit_id\":\"x\",\"patient_id\":\"$PID\",\"kind\":\"outpatient\",\"date\":\"20261129\",\"accessions\":[\"12345678901234567\"]}" "$BASE/api/visits" | jq -r .detail | grep -o '^accessions')"
+by_visit() {  # by_visit NAME TOKEN VISIT FACTOR: the kiosk with a visit number
+  curl -q -s -D "$WORK/$1.hdr" -o "$WORK/$1.body" -w '%{http_code}' -H "Authorization: Bearer $2" \
+    -H 'Content-Type: application/json' --data-binary "{\"visit\":\"$3\",\"factor\":\"$4\"}" \
+    "$BASE/api/kiosk/sessions"
+}
+check_eq "an unknown visit number: 404, saying so" "404 unknown" \
+  "$(by_visit v0 "$KIOSK" 19990101999 "$BIRTH") $(jq -r .detail "$WORK/v0.body" | grep -o unknown)"
+check_eq "another hospital's kiosk does not know Ruijin's visits: 404" 404 \
+  "$(by_visit v1 "$OTHER_KIOSK" 20261129001 "$BIRTH")"
+check_eq "a visit whose exam is not stored yet: 404, ask at the desk" "404 service desk" \
+  "$(by_visit v2 "$KIOSK" 20261129004 "$BIRTH") $(jq -r .detail "$WORK/v2.body" | grep -o 'service desk')"
+check_eq "a wrong birth date counts on the patient's share: 2 left" \
+  "401 wrong birth-date; 2 attempts left" \
+  "$(by_visit v3 "$KIOSK" 20261129001 19000101) $(jq -r .detail "$WORK/v3.body")"
+check_eq "the first visit's number opens its exam only, with its report and film" "201 1 $STUDY $FILM 1" \
+  "$(by_visit v4 "$KIOSK" 20261129001 "$BIRTH") $(jq -r '"\(.exams | length) \(.exams[0].study_uid) \(.exams[0].film.id) \(.exams[0].reports | length)"' "$WORK/v4.body")"
+check_eq "the inpatient visit of both exams: one answer opens both shares" \
+  "201 $(printf '%s\n' "$FILM" "$FILM2" | sort | xargs)" \
+  "$(by_visit v5 "$KIOSK" 20261129002 "$BIRTH") $(jq -r '[.exams[].film.id] | sort | join(" ")' "$WORK/v5.body")"
+check_eq "a visit naming no exam lists every exam of the patient" "201 2" \
+  "$(by_visit v6 "$KIOSK" 20261129003 "$BIRTH") $(jq '.exams | length' "$WORK/v6.body")"
+VCOOKIE=$(grep -i '^set-cookie: cf_kiosk_patient=' "$WORK/v5.hdr" | sed -E 's/^[^:]*: ([^;]*).*/\1/' | tr -d '\r')
+check_eq "the visit's session lists both exams again" 2 \
+  "$(as "$KIOSK" -H "Cookie: $VCOOKIE" "$BASE/api/kiosk/session" | jq '.exams | length')"
+check_eq "the second film's sheet prints: 200 application/pdf" "200 application/pdf" \
+  "$(as "$KIOSK" -H "Cookie: $VCOOKIE" -o "$WORK/visit-sheet.pdf" -w '%{http_code} %{content_type}' "$BASE/api/kiosk/films/$FILM2/sheet")"
+check "with the verification link" grep -qF "https://film.ruijin.example/verify/films/$FILM2" \
+  <(pdftotext -enc UTF-8 "$WORK/visit-sheet.pdf" - 2>/dev/null)
+pdftoppm -r 150 -gray -singlefile "$WORK/visit-sheet.pdf" "$WORK/visit-sheet" 2>/dev/null || true
+check_eq "and no phone link: a visit number is not the patient's token" "" \
+  "$(zbarimg --raw -q "$WORK/visit-sheet.pgm" 2>/dev/null)"
+check_eq "both share sessions opened at the kiosk are in the audit trail" "1 1" \
+  "$(for s in "$SHARE" "$SHARE2"; do curl -s "$BASE/api/audit?actor=share:$s&action=login&tenant=ruijin" | jq '[.events[] | select(.detail | startswith("share opened"))] | length >= 1' | sed 's/true/1/;s/false/0/'; done | xargs)"
+V4COOKIE=$(grep -i '^set-cookie: cf_kiosk_patient=' "$WORK/v4.hdr" | sed -E 's/^[^:]*: ([^;]*).*/\1/' | tr -d '\r')
+FORGED="cf_kiosk_patient=v.$(printf 20261129002 | base64 | tr '+/' '-_' | tr -d '=').${V4COOKIE##*.}"
+check_eq "the first visit's cookie altered to name the visit of both exams still shows only what its answer opened" \
+  "1 $STUDY" "$(as "$KIOSK" -H "Cookie: $FORGED" "$BASE/api/kiosk/session" | jq -r '"\(.exams | length) \(.exams[0].study_uid)"')"
+check_eq "ending it: 204, then both sessions are over: 404" "204 404" \
+  "$(as "$KIOSK" -o /dev/null -w '%{http_code}' -X DELETE -H "Cookie: $VCOOKIE" "$BASE/api/kiosk/session") $(as "$KIOSK" -o /dev/null -w '%{http_code}' -H "Cookie: $VCOOKIE" "$BASE/api/kiosk/session")"
 # --- the kiosk page in Chromium -------------------------------------------------
 check_eq "cloudfilm serves the kiosk page with its CSP" "200 default-src 'self'" \
   "$(curl -q -s -D "$WORK/page.hdr" -o /dev/null -w '%{http_code}' "$BASE/kiosk") $(tr -d '\r' <"$WORK/page.hdr" | awk -F': ' 'tolower($1) == "content-security-policy" { print $2 }' | cut -d';' -f1)"
 mkdir -p "$WORK/printed"
 rc=0
 timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
-  'a long enough password' "$URL" "$BIRTH" "$NAME_ZH" "$WORK/printed" || rc=$?
+  'a long enough password' "$URL" "$BIRTH" "$NAME_ZH" "$WORK/printed" 20261129002 2 || rc=$?
 check_eq "the kiosk page's checks pass" 0 "$rc"
-echo "# screenshots: $CF_ARTIFACTS/kiosk-{start,factor,reports,printed}.png; printed: kiosk-report.pdf, kiosk-film-sheet.{pdf,png}"
+echo "# screenshots: $CF_ARTIFACTS/kiosk-{start,factor,reports,printed,visit}.png; printed: kiosk-report.pdf, kiosk-film-sheet.{pdf,png}"
+# A patient-scope share of the second film (it replaces that film's share)
+# covers both exams: the first visit still lists its own exam only.
+as "$DOC" -o /dev/null -H 'Content-Type: application/json' --data-binary '{"scope":"patient"}' \
+  "$BASE/api/films/$FILM2/shares"
+check_eq "a patient-scope share covers both exams; the first visit lists its exam only" "201 1 $STUDY" \
+  "$(by_visit v7 "$KIOSK" 20261129001 "$BIRTH") $(jq -r '"\(.exams | length) \(.exams[0].study_uid)"' "$WORK/v7.body")"
+check_eq "and the visit naming no exam lists both" "201 2" \
+  "$(by_visit v8 "$KIOSK" 20261129003 "$BIRTH") $(jq '.exams | length' "$WORK/v8.body")"
 
 # --- what the kiosk printed -----------------------------------------------------
 REPORT_PDF=$WORK/printed/report.pdf FILM_PDF=$WORK/printed/film.pdf

@@ -13,11 +13,15 @@
 //      printed are saved for the shell test to read (pdftotext, pdftoppm,
 //      zbarimg);
 //   5. after the idle timeout the start screen is back and the patient's
-//      session at the kiosk is gone (GET /api/kiosk/session: 404).
+//      session at the kiosk is gone (GET /api/kiosk/session: 404);
+//   6. (with VISIT) a patient without the slip types the visit number on the
+//      keypad, answers the factor, and sees every exam of that visit
+//      (VISIT_EXAMS of them) with the note that its sheets carry no phone link.
 // Screenshots in $CF_ARTIFACTS (default /tmp): kiosk-start.png,
-// kiosk-factor.png, kiosk-reports.png, kiosk-printed.png (and kiosk-failure.png).
+// kiosk-factor.png, kiosk-reports.png, kiosk-printed.png, kiosk-visit.png (and
+// kiosk-failure.png).
 //
-// Usage: node web_kiosk_test.js KIOSK_URL LOGIN PASSWORD SLIP_URL BIRTH_DATE NAME OUT_DIR
+// Usage: node web_kiosk_test.js KIOSK_URL LOGIN PASSWORD SLIP_URL BIRTH_DATE NAME OUT_DIR [VISIT VISIT_EXAMS]
 //   KIOSK_URL: the kiosk page with ?idle=N&print=0 (headless Chromium's
 //   renderer crashes when print() is called on a PDF frame, so the test stops
 //   short of the printer); SLIP_URL: what the slip's QR code
@@ -30,7 +34,7 @@ const path = require('path');
 const { chromium } = require('playwright-core');
 const { check, checkEq, finish } = require('./tap');
 
-const [kioskUrlArg, login, password, slipUrl, birthDate, patientName, outDir] =
+const [kioskUrlArg, login, password, slipUrl, birthDate, patientName, outDir, visit, visitExams] =
   process.argv.slice(2);
 if (!outDir) {
   console.error('usage: node web_kiosk_test.js KIOSK_URL LOGIN PASSWORD SLIP_URL BIRTH_DATE NAME OUT_DIR');
@@ -153,6 +157,34 @@ async function main() {
       await page.waitForTimeout(100);
     }
     checkEq("the patient's session at the kiosk is over: 404", 404, status);
+
+    // 6. By visit number, on the keypad.
+    if (visit) {
+      await page.getByTestId('visit').click();
+      await page.locator('main[data-screen="visit"]').waitFor();
+      for (const d of visit) await page.getByTestId(`visit-key-${d}`).click();
+      checkEq('the keypad types the visit number', visit,
+        await page.getByTestId('visit-input').inputValue());
+      await page.getByTestId('visit-submit').click();
+      await page.locator('main[data-screen="factor"]').waitFor();
+      for (const d of birthDate) await page.getByTestId(`key-${d}`).click();
+      await page.getByTestId('factor-submit').click();
+      await page.locator('main[data-screen="docs"]').waitFor();
+      checkEq("the visit number opens the patient's exams of that visit", Number(visitExams),
+        await page.getByTestId('exam').count());
+      check('the page names the visit',
+        (await page.getByTestId('docs-intro').textContent()).includes(visit));
+      check('and says its sheets carry no phone link',
+        (await page.getByTestId('visit-note').textContent()).includes('二维码'));
+      await page.screenshot({ path: shot('kiosk-visit.png'), fullPage: true });
+      await page.getByTestId('finish').click();
+      await page.locator('main[data-screen="start"]').waitFor();
+      await page.getByTestId('visit').click();
+      checkEq('the next patient does not see the visit number', '',
+        await page.getByTestId('visit-input').inputValue());
+      await page.getByRole('button', { name: '返回' }).click();
+      await page.locator('main[data-screen="start"]').waitFor();
+    }
 
     // The language switch.
     await page.getByTestId('lang').click();

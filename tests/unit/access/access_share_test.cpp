@@ -244,6 +244,47 @@ TEST_F(AccessShareTest, AKioskOpensOnlyItsHospitalsSlipsAndEndsOnlyItsOwnSession
   EXPECT_EQ(CodeOf(access_->EndShareSession("cft_x_y")), ErrorCode::kUnauthenticated);
 }
 
+// A kiosk that found the patient's share by the visit number opens it by
+// id: its own hospital's only (another's is as unknown as a wrong token),
+// with the same attempts and lockout as the token, and the one-time code
+// sent by id.
+TEST_F(AccessShareTest, AKioskOpensItsHospitalsShareByIdWithTheSameAttempts) {
+  const IssuedShare issued = Create(FilmShare());
+  EXPECT_EQ(ErrorOf(access_->OpenShareById(issued.info.id, "19800102", kClient, "h2")),
+            "unauthenticated: unknown share link");
+  EXPECT_EQ(ErrorOf(access_->OpenShareById("no-such-id", "19800102", kClient, "h1")),
+            "unauthenticated: unknown share link");
+  EXPECT_EQ(ErrorOf(access_->OpenShareById(issued.info.id, "19800103", kClient, "h1")),
+            "unauthenticated: wrong birth-date; 2 attempts left");
+  // The token and the id count the same attempts.
+  EXPECT_EQ(ErrorOf(access_->OpenShare(issued.token, "19800104", kClient)),
+            "unauthenticated: wrong birth-date; 1 attempts left");
+  EXPECT_EQ(CodeOf(access_->OpenShareById(issued.info.id, "19800105", kClient, "h1")),
+            ErrorCode::kRateLimited);
+  EXPECT_EQ(CodeOf(access_->OpenShareById(issued.info.id, "19800102", kClient, "h1")),
+            ErrorCode::kRateLimited)
+      << "locked: even the right answer waits";
+  Advance(15min);
+  auto opened = access_->OpenShareById(issued.info.id, "1980-01-02", kClient, "h1");
+  ASSERT_TRUE(opened) << ErrorOf(opened);
+  auto principal = access_->Authenticate(Cookie(opened->token));
+  ASSERT_TRUE(principal) << ErrorOf(principal);
+  EXPECT_EQ(principal->share_studies, std::vector<std::string>{"1.2.3"});
+  EXPECT_EQ(CodeOf(access_->OpenShareById(issued.info.id, "19800102", kClient, "")),
+            ErrorCode::kInternal)
+      << "never without the kiosk's hospital";
+
+  NewShare coded = FilmShare(ShareFactor::kOneTimeCode);
+  coded.film_id = "film-2";
+  const IssuedShare code_share = Create(coded);
+  EXPECT_EQ(CodeOf(access_->SendShareCodeById(code_share.info.id, kClient, "h2")),
+            ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(notices_->empty() || notices_->back().kind != ShareNotice::Kind::kOneTimeCode);
+  ASSERT_TRUE(access_->SendShareCodeById(code_share.info.id, kClient, "h1"));
+  ASSERT_EQ(notices_->back().kind, ShareNotice::Kind::kOneTimeCode);
+  EXPECT_TRUE(access_->OpenShareById(code_share.info.id, notices_->back().text, kClient, "h1"));
+}
+
 // The page at /s/{token} asks first which factor to show and whether the
 // link opens at all; asking costs no attempt.
 TEST_F(AccessShareTest, StatusTellsTheFactorAndStateWithoutCountingAnAttempt) {

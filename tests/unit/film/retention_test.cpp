@@ -100,5 +100,52 @@ TEST(VisitStoreTest, KeepsTheLastVisitOfEachKindPerPatientAndHospital) {
   EXPECT_FALSE(s.Record(visit("rj", "", "P1", VisitKind::kOutpatient, "20250101")));
 }
 
+// A kiosk finds a visit by its number with the exams ordered in it; a
+// later message about the same visit adds orders and keeps the earlier.
+TEST(VisitStoreTest, FindsAVisitWithItsOrdersAcrossMessagesAndReopening) {
+  cf::testing::TempDir dir;
+  const auto path = dir.Path() / "visits.sqlite";
+  {
+    auto store = VisitStore::Open(path, "");
+    ASSERT_TRUE(store) << store.error().message;
+    Visit v;
+    v.tenant = "rj";
+    v.visit_id = "IP-2026-0042";
+    v.patient_id = "P1";
+    v.issuer_of_patient_id = "HIS";
+    v.kind = VisitKind::kInpatient;
+    v.accessions = {"ACC-CT-1", "ACC-US-2"};
+    ASSERT_TRUE((*store)->Record(v));
+    v.date = "20261120";  // the discharge, with one more order
+    v.accessions = {"ACC-US-2", "ACC-ECG-3"};
+    ASSERT_TRUE((*store)->Record(v));
+    // A bad accession refuses the whole message: nothing of it is kept.
+    v.date = "20261121";
+    v.accessions = {"ACC-OK-4", std::string(17, 'A')};
+    auto bad = (*store)->Record(v);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("accessions"), std::string::npos);
+    v.accessions = {"ACC\\5"};
+    EXPECT_FALSE((*store)->Record(v));
+  }
+  auto store = VisitStore::Open(path, "");
+  ASSERT_TRUE(store) << store.error().message;
+  auto found = (*store)->Find("rj", "IP-2026-0042");
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  const Visit& v = **found;
+  EXPECT_EQ(v.patient_id, "P1");
+  EXPECT_EQ(v.issuer_of_patient_id, "HIS");
+  EXPECT_EQ(v.kind, VisitKind::kInpatient);
+  EXPECT_EQ(v.date, "20261120");
+  EXPECT_EQ(v.accessions, (std::vector<std::string>{"ACC-CT-1", "ACC-ECG-3", "ACC-US-2"}));
+  auto other_hospital = (*store)->Find("hs", "IP-2026-0042");
+  ASSERT_TRUE(other_hospital);
+  EXPECT_FALSE(other_hospital->has_value());
+  auto unknown = (*store)->Find("rj", "IP-0");
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(unknown->has_value());
+}
+
 }  // namespace
 }  // namespace cf::film

@@ -111,6 +111,7 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         // Kiosks and the service desk; every read is the patient's share's.
         {"GET /api/kiosk", Permission::kShareFilms},
         {"POST /api/kiosk/sessions", Permission::kShareFilms},
+        {"POST /api/kiosk/visit-code", Permission::kShareFilms},
         {"GET /api/kiosk/session", Permission::kShareFilms},
         {"DELETE /api/kiosk/session", Permission::kShareFilms},
         {"GET /api/kiosk/reports/{report}/versions/{version}/pdf", Permission::kShareFilms},

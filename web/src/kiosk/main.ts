@@ -2,8 +2,9 @@
 // that prints a patient's reports and film sheets. A member of staff signs
 // the device in once (a kiosk account); then each patient scans the QR code
 // of their slip (a keyboard-wedge scanner types the share URL and Enter
-// into the focused, hidden scan field) or types the code printed under it,
-// answers the hospital's second factor, and prints. After `idle` seconds
+// into the focused, hidden scan field), types the code printed under it, or
+// types the visit number (then every report and film of that visit's exams
+// is listed), answers the hospital's second factor, and prints. After `idle` seconds
 // without a touch (default 60; /kiosk?idle=90) the patient's session ends
 // and the start screen returns; /kiosk?print=0 loads the PDFs without
 // calling print(). The server side is src/http/kiosk_routes.cpp.
@@ -49,7 +50,7 @@ interface Documents {
   exams: Exam[];
 }
 
-type Screen = 'loading' | 'device' | 'start' | 'manual' | 'factor' | 'docs';
+type Screen = 'loading' | 'device' | 'start' | 'manual' | 'visit' | 'factor' | 'docs';
 type Message = { kind: 'error' | 'ok'; text: string } | null;
 
 const params = new URLSearchParams(location.search);
@@ -63,6 +64,7 @@ const state = {
   screen: 'loading' as Screen,
   info: null as KioskInfo | null,
   code: '',
+  visit: '', // the visit number typed instead of a slip
   factor: '',
   docs: null as Documents | null,
   message: null as Message,
@@ -87,7 +89,9 @@ export function tokenOfCode(code: string): string {
 }
 
 function patientActive(): boolean {
-  return state.screen === 'manual' || state.screen === 'factor' || state.screen === 'docs';
+  return (
+    state.screen === 'manual' || state.screen === 'visit' || state.screen === 'factor' || state.screen === 'docs'
+  );
 }
 
 function touch(): void {
@@ -119,6 +123,7 @@ async function endPatient(message: Message = null): Promise<void> {
   stopIdle();
   const hadPatient = state.screen === 'docs';
   state.code = '';
+  state.visit = '';
   state.factor = '';
   state.docs = null;
   state.downloads.clear();
@@ -135,6 +140,12 @@ async function endPatient(message: Message = null): Promise<void> {
 }
 
 function go(screen: Screen, message: Message = null): void {
+  if (screen === 'start') {
+    // Back at the start, nothing of this patient stays for the next one.
+    state.code = '';
+    state.visit = '';
+    state.factor = '';
+  }
   state.screen = screen;
   state.message = message;
   render();
@@ -177,6 +188,16 @@ function scanned(raw: string): void {
     return;
   }
   state.code = raw.trim();
+  state.visit = '';
+  state.factor = '';
+  go('factor');
+}
+
+function visitEntered(raw: string): void {
+  const visit = raw.trim();
+  if (!visit) return;
+  state.visit = visit;
+  state.code = '';
   state.factor = '';
   go('factor');
 }
@@ -187,6 +208,9 @@ function slipProblem(e: ApiError): { screen: Screen; text: string } {
   if (e.status === 429) {
     const min = Math.max(1, Math.ceil((e.retryAfterS ?? 900) / 60));
     return { screen: 'start', text: t('k_locked', { min }) };
+  }
+  if (state.visit && e.status === 404) {
+    return { screen: 'visit', text: t(/not stored|not released|issued/.test(d) ? 'k_visit_no_exam' : 'k_visit_unknown') };
   }
   if (e.status === 403) return { screen: 'start', text: t('k_other_hospital') };
   if (e.status === 400) return { screen: 'start', text: t('k_bad_code') };
@@ -209,10 +233,10 @@ async function submitFactor(): Promise<void> {
   let answer: Documents | null = null;
   let failure: unknown = null;
   try {
-    answer = await postJson<Documents>('/api/kiosk/sessions', {
-      code: state.code,
-      factor: state.factor,
-    });
+    answer = await postJson<Documents>(
+      '/api/kiosk/sessions',
+      state.visit ? { visit: state.visit, factor: state.factor } : { code: state.code, factor: state.factor },
+    );
   } catch (e) {
     failure = e;
   }
@@ -234,7 +258,8 @@ async function submitFactor(): Promise<void> {
 
 async function sendCode(): Promise<void> {
   try {
-    await postJson('/api/share-sessions/code', { token: tokenOfCode(state.code) });
+    if (state.visit) await postJson('/api/kiosk/visit-code', { visit: state.visit });
+    else await postJson('/api/share-sessions/code', { token: tokenOfCode(state.code) });
     go('factor', { kind: 'ok', text: t('k_code_sent') });
   } catch (e) {
     go('factor', { kind: 'error', text: e instanceof ApiError ? e.detail : String(e) });
@@ -373,6 +398,7 @@ function startView(): HTMLElement[] {
       'div',
       { class: 'k-row' },
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'manual', onclick: () => go('manual') }, t('k_manual')),
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'visit', onclick: () => go('visit') }, t('k_visit')),
     ),
   ];
 }
@@ -402,6 +428,53 @@ function manualView(): HTMLElement {
       { class: 'k-row' },
       h('button', { type: 'button', class: 'secondary', onclick: () => void endPatient() }, t('k_back')),
       h('button', { type: 'submit', 'data-testid': 'manual-submit' }, t('k_next')),
+    ),
+  );
+}
+
+// Visit numbers are digits, sometimes with a letter prefix (MZ, ZY): the
+// keypad types digits, a keyboard (or a card reader that types) the rest.
+function visitView(): HTMLElement {
+  const input = h('input', {
+    class: 'k-field',
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+    value: state.visit,
+    'aria-label': t('k_visit_label'),
+    'data-testid': 'visit-input',
+  });
+  input.addEventListener('input', () => {
+    state.visit = input.value;
+  });
+  window.setTimeout(() => input.focus(), 0);
+  const key = (label: string, action: () => void, testid = '') =>
+    h('button', { type: 'button', 'data-testid': testid || undefined, onclick: () => { action(); input.value = state.visit; input.focus(); } }, label);
+  const digit = (d: string) => key(d, () => (state.visit += d), `visit-key-${d}`);
+  return h(
+    'form',
+    {
+      class: 'k-card',
+      onsubmit: ((e: Event) => {
+        e.preventDefault();
+        visitEntered(input.value);
+      }) as EventListener,
+    },
+    h('label', { class: 'k-big' }, t('k_visit_label'), input),
+    messageView(),
+    h(
+      'div',
+      { class: 'k-keypad' },
+      ['1', '2', '3', '4', '5', '6', '7', '8', '9'].map(digit),
+      key(t('k_clear'), () => (state.visit = '')),
+      digit('0'),
+      key(t('k_delete'), () => (state.visit = state.visit.slice(0, -1))),
+    ),
+    h(
+      'div',
+      { class: 'k-row' },
+      h('button', { type: 'button', class: 'secondary', onclick: () => void endPatient() }, t('k_back')),
+      h('button', { type: 'submit', 'data-testid': 'visit-submit' }, t('k_next')),
     ),
   );
 }
@@ -534,7 +607,8 @@ function docsView(): (HTMLElement | HTMLElement[] | null)[] {
   return [
     h('p', { class: 'k-big', 'data-testid': 'patient-name' }, t('k_docs_title', { name })),
     h('p', { class: 'k-help' }, who),
-    h('p', { class: 'k-help' }, t('k_docs_intro')),
+    h('p', { class: 'k-help', 'data-testid': 'docs-intro' }, state.visit ? t('k_docs_intro_visit', { visit: state.visit }) : t('k_docs_intro')),
+    state.visit ? h('p', { class: 'k-help', 'data-testid': 'visit-note' }, t('k_visit_note')) : null,
     messageView(),
     exams.length ? exams : h('p', { class: 'k-card' }, t('k_no_docs')),
     h('div', { class: 'k-row' },
@@ -558,6 +632,9 @@ function render(): void {
       break;
     case 'manual':
       body = [manualView()];
+      break;
+    case 'visit':
+      body = [visitView()];
       break;
     case 'factor':
       body = [factorView()];

@@ -27,6 +27,23 @@ addMessages({
     'zh-CN': '检查单二维码下方的编码（22 位）',
     en: 'The code under the QR code on the slip (22 characters)',
   },
+  k_visit: { 'zh-CN': '没有检查单？输入就诊号', en: 'No slip? Enter your visit number' },
+  k_visit_label: {
+    'zh-CN': '就诊号（门诊号或住院号，见就诊卡、挂号单或缴费单）',
+    en: 'Visit number (outpatient or inpatient number, on your card, registration or payment slip)',
+  },
+  k_visit_unknown: {
+    'zh-CN': '未找到此就诊号，请核对后重新输入，或扫描检查单。',
+    en: 'This visit number is not known here: check it, or scan your slip.',
+  },
+  k_visit_no_exam: {
+    'zh-CN': '此次就诊的检查结果尚未发布，请稍后再试或到服务台咨询。',
+    en: 'The results of this visit are not released yet: try later or ask at the service desk.',
+  },
+  k_visit_note: {
+    'zh-CN': '按就诊号打印的胶片不含手机查看二维码；请用检查单上的二维码在手机上查看。',
+    en: 'Film sheets printed by visit number carry no phone link: use the QR code of your slip on a phone.',
+  },
   k_next: { 'zh-CN': '下一步', en: 'Next' },
   k_back: { 'zh-CN': '返回', en: 'Back' },
   k_finish: { 'zh-CN': '完成，退出', en: 'Done, sign out' },
@@ -86,6 +103,10 @@ addMessages({
   k_docs_intro: {
     'zh-CN': '以下是您本次检查的全部报告和胶片，点击“打印”。',
     en: 'These are all the reports and films of your exams. Tap “Print”.',
+  },
+  k_docs_intro_visit: {
+    'zh-CN': '以下是就诊号 {visit} 的全部报告和胶片，点击“打印”。',
+    en: 'These are all the reports and films of visit {visit}. Tap “Print”.',
   },
   k_no_docs: { 'zh-CN': '暂无可打印的报告或胶片。', en: 'Nothing to print yet.' },
   k_exam: { 'zh-CN': '检查', en: 'Exam' },
