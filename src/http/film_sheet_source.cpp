@@ -5,6 +5,7 @@
 #include <set>
 
 #include "codec/render.hpp"
+#include "dicom/key_object_selection.hpp"
 #include "film/report_store.hpp"
 #include "http/qr_code.hpp"
 
@@ -19,6 +20,41 @@ constexpr uint32_t kRenderSide = 1024;
 
 bool HasPixels(const catalog::InstanceRecord& r) {
   return r.rows.value_or(0) > 0 && r.columns.value_or(0) > 0;
+}
+
+struct Selections {
+  std::vector<std::string> selected;  // in the documents' order
+  std::set<std::string> rejected;
+};
+
+// What the exam's Key Object Selection documents (series of modality KO)
+// say: the images someone selected (Of Interest, For Patient...) join the
+// reports' key images; those withdrawn (Rejected for Quality Reasons...)
+// are never printed. A document that cannot be read is skipped: the sheet
+// falls back to sampling rather than failing a print.
+Result<Selections> KeyObjectSelections(archive::Archive& archive, const catalog::Scope& scope,
+                                       const std::vector<catalog::SeriesRecord>& series) {
+  Selections out;
+  for (const auto& s : series) {
+    if (s.modality != "KO") continue;
+    auto instances = archive.ListInstances(scope, s.series_instance_uid);
+    if (!instances) return std::unexpected(instances.error());
+    for (const auto& i : *instances) {
+      if (i.sop_class_uid != dicom::kKeyObjectSelectionClass) continue;
+      auto bytes = archive.ReadBlob(i);
+      if (!bytes) return std::unexpected(bytes.error());
+      auto kos = dicom::ReadKeyObjectSelection(*bytes);
+      if (!kos) continue;
+      if (kos->kind == dicom::KeySelectionKind::kSelects) {
+        out.selected.insert(out.selected.end(), kos->sop_instance_uids.begin(),
+                            kos->sop_instance_uids.end());
+      } else if (kos->kind == dicom::KeySelectionKind::kRejects) {
+        out.rejected.insert(kos->sop_instance_uids.begin(), kos->sop_instance_uids.end());
+      }
+    }
+  }
+  std::erase_if(out.selected, [&](const std::string& uid) { return out.rejected.contains(uid); });
+  return out;
 }
 
 }  // namespace
@@ -101,6 +137,9 @@ Result<film::FilmSheetContent> BuildFilmSheet(archive::Archive& archive, film::R
 
   auto series_list = archive.ListSeries(scope, film.study_uid);
   if (!series_list) return std::unexpected(series_list.error());
+  auto selections = KeyObjectSelections(archive, scope, *series_list);
+  if (!selections) return std::unexpected(selections.error());
+  key_uids.insert(key_uids.end(), selections->selected.begin(), selections->selected.end());
   std::ranges::sort(*series_list, [](const auto& a, const auto& b) {
     return a.series_number.value_or(0) < b.series_number.value_or(0);
   });
@@ -111,7 +150,9 @@ Result<film::FilmSheetContent> BuildFilmSheet(archive::Archive& archive, film::R
     SheetSeries one{s.series_instance_uid, s.series_number, {}};
     for (auto& i : *instances) {
       // The first version of each object: the one the film lists first.
-      if (i.version == 1 && HasPixels(i)) one.images.push_back(std::move(i));
+      if (i.version == 1 && HasPixels(i) && !selections->rejected.contains(i.sop_instance_uid)) {
+        one.images.push_back(std::move(i));
+      }
     }
     std::ranges::stable_sort(one.images, [](const auto& a, const auto& b) {
       return a.instance_number.value_or(0) < b.instance_number.value_or(0);

@@ -2,8 +2,11 @@
 // What goes on a film sheet (film/film_sheet.hpp): the exam's header, its
 // key images rendered with their own window, the QR code of the patient's
 // share and where to verify the film. The key images are those the exam's
-// reports name (an SR's or a REST report's key_images), else images sampled
-// evenly through each series. Blocks (catalog, blobs, decoding).
+// reports name (an SR's or a REST report's key_images) and those its Key
+// Object Selection documents select ("Of Interest", "For Patient"...), else
+// images sampled evenly through each series; images a KOS rejects ("Rejected
+// for Quality Reasons"...) are never shown. Blocks (catalog, blobs,
+// decoding).
 #pragma once
 
 #include <string>

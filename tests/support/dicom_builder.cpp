@@ -67,6 +67,19 @@ Bytes DicomBuilder::Build() const {
   DcmFileFormat file;
   DcmDataset* ds = file.getDataset();
   for (const auto& [key, value] : values_) {
+    if (key.find_first_of(".[") != std::string::npos) {
+      // A path into sequences, as dcmodify takes it:
+      // "ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID".
+      DcmPathProcessor paths;
+      OFList<DcmPath*> found;
+      if (paths.findOrCreatePath(ds, key.c_str(), OFTrue).bad() || paths.getResults(found) != 1)
+        throw std::invalid_argument("cannot create " + key);
+      DcmObject* leaf = found.front()->back()->m_obj;
+      auto* element = dynamic_cast<DcmElement*>(leaf);
+      if (element == nullptr || element->putString(value.c_str()).bad())
+        throw std::runtime_error("cannot set " + key);
+      continue;
+    }
     DcmTagKey tag;
     const DcmDictEntry* entry = nullptr;
     {

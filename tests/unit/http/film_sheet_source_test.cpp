@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "dicom/key_object_selection.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_archive.hpp"
@@ -98,6 +99,93 @@ Gray ReadPgm(const fs::path& path) {
   in.get();
   g.pixels.assign(std::istreambuf_iterator<char>(in), {});
   return g;
+}
+
+// A Key Object Selection document of the exam: `code` is its title (CID
+// 7010), `refs` the images it references.
+Bytes Kos(const std::string& study, const std::string& uid, const std::string& code,
+          const std::vector<std::string>& refs) {
+  cf::testing::DicomBuilder b;
+  b.Study(study)
+      .Series(study + ".99")
+      .Sop(uid)
+      .Patient("P-7", "Wang^Xiaoming")
+      .Set("SOPClassUID", std::string(dicom::kKeyObjectSelectionClass))
+      .Set("Modality", "KO")
+      .Set("ValueType", "CONTAINER")
+      .Set("ConceptNameCodeSequence[0].CodeValue", code)
+      .Set("ConceptNameCodeSequence[0].CodingSchemeDesignator", "DCM")
+      .Set("ConceptNameCodeSequence[0].CodeMeaning", "title");
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const std::string item = "ContentSequence[" + std::to_string(i) + "].";
+    b.Set(item + "RelationshipType", "CONTAINS")
+        .Set(item + "ValueType", "IMAGE")
+        .Set(item + "ReferencedSOPSequence[0].ReferencedSOPClassUID", "1.2.840.10008.5.1.4.1.1.2")
+        .Set(item + "ReferencedSOPSequence[0].ReferencedSOPInstanceUID", refs[i]);
+  }
+  return b.Build();
+}
+
+// A radiologist's "Of Interest" selection is what the sheet shows; images
+// a technologist rejected ("Rejected for Quality Reasons") are never
+// printed, neither selected nor sampled.
+TEST(FilmSheetSourceTest, KeyObjectSelectionsPickTheImagesAndRejectionsWithdrawThem) {
+  cf::testing::TempDir dir;
+  cf::testing::TestArchive archive;
+  ASSERT_TRUE(archive.Open(dir.Path() / "data"));
+  const std::string study = "1.2.826.0.7.2";
+  const std::string series = study + ".1";
+  for (int i = 1; i <= 10; ++i) {
+    auto bytes = cf::testing::DicomBuilder()
+                     .Study(study)
+                     .Series(series)
+                     .Sop(series + "." + std::to_string(i))
+                     .Patient("P-7", "Wang^Xiaoming")
+                     .Set("SeriesNumber", "1")
+                     .Set("InstanceNumber", std::to_string(i))
+                     .Set("Modality", "CT")
+                     .Pixels(16, 16)
+                     .Build();
+    ASSERT_TRUE(archive.archive->Ingest(bytes, {"test", "", "default"}));
+  }
+  film::Film film;
+  film.id = "f-0002";
+  film.tenant = "default";
+  film.study_uid = study;
+  const SheetRequest request{"第一人民医院", "", "http://127.0.0.1:8080/verify/films/f-0002"};
+  auto captions = [&] {
+    std::vector<std::string> out;
+    auto sheet =
+        BuildFilmSheet(*archive.archive, nullptr, catalog::Scope::Of("default"), film, request);
+    EXPECT_TRUE(sheet) << sheet.error().message;
+    if (sheet) {
+      for (const auto& image : sheet->images) out.push_back(image.caption);
+    }
+    return out;
+  };
+
+  const Bytes rejection = Kos(study, study + ".99.1", "113001", {series + ".3", series + ".5"});
+  auto read = dicom::ReadKeyObjectSelection(rejection);
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->kind, dicom::KeySelectionKind::kRejects);
+  EXPECT_EQ(read->sop_instance_uids, (std::vector<std::string>{series + ".3", series + ".5"}));
+  ASSERT_TRUE(archive.archive->Ingest(rejection, {"test", "", "default"}));
+  EXPECT_EQ(captions(),
+            (std::vector<std::string>{"Se 1  Im 1", "Se 1  Im 2", "Se 1  Im 4", "Se 1  Im 6",
+                                      "Se 1  Im 7", "Se 1  Im 8", "Se 1  Im 9", "Se 1  Im 10"}))
+      << "sampling skips the rejected images";
+
+  // Teaching files are no patient's film.
+  ASSERT_TRUE(archive.archive->Ingest(Kos(study, study + ".99.2", "113004", {series + ".2"}),
+                                      {"test", "", "default"}));
+  EXPECT_EQ(captions().size(), 8u);
+  ASSERT_TRUE(archive.archive->Ingest(
+      Kos(study, study + ".99.3", "113000", {series + ".7", series + ".3", series + ".9"}),
+      {"test", "", "default"}));
+  EXPECT_EQ(captions(), (std::vector<std::string>{"Se 1  Im 7", "Se 1  Im 9"}))
+      << "the selection, in its order, without the rejected image";
+  EXPECT_EQ(dicom::ReadKeyObjectSelection(cf::testing::DicomBuilder().Build()).error().code,
+            ErrorCode::kUnsupported);
 }
 
 TEST(FilmSheetSourceTest, ASheetFromTheArchiveShowsWindowedImagesAndAQrCodeThatDecodes) {
