@@ -498,10 +498,12 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   return receipt;
 }
 
-Result<catalog::Totals> Archive::Totals() { return catalog_.GetTotals(); }
+Result<catalog::Totals> Archive::Totals(const catalog::Scope& scope) {
+  return scope.all() ? catalog_.GetTotals() : catalog_.GetTenantTotals(scope.tenant());
+}
 
-Result<std::vector<catalog::ModalityUsage>> Archive::UsageByModality() {
-  return catalog_.UsageByModality();
+Result<std::vector<catalog::ModalityUsage>> Archive::UsageByModality(const catalog::Scope& scope) {
+  return catalog_.UsageByModality(scope);
 }
 
 Result<catalog::Page<catalog::PatientRecord>> Archive::FindPatients(

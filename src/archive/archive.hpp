@@ -157,8 +157,10 @@ class Archive {
   Result<IngestReceipt> Ingest(ByteView bytes, const IngestSource& source,
                                std::string_view required_study_uid = {});
 
-  Result<catalog::Totals> Totals();
-  Result<std::vector<catalog::ModalityUsage>> UsageByModality();
+  // The node's totals, or (Scope::Of) one hospital's.
+  Result<catalog::Totals> Totals(const catalog::Scope& scope = catalog::Scope::All());
+  Result<std::vector<catalog::ModalityUsage>> UsageByModality(
+      const catalog::Scope& scope = catalog::Scope::All());
   Result<catalog::Page<catalog::PatientRecord>> FindPatients(const catalog::PatientQuery& q);
   Result<catalog::Page<catalog::StudyRecord>> FindStudies(const catalog::StudyQuery& q);
   // Reads name the scope they see (catalog/scope.hpp).

@@ -110,9 +110,12 @@ class Catalog {
   virtual Result<std::vector<StoredBlob>> ListBlobs(int64_t after_pk, int limit) = 0;
 
   virtual Result<Totals> GetTotals() = 0;
-  // Received and stored bytes per series modality, largest first. A scan
-  // of the instances: for reports, not for every request.
-  virtual Result<std::vector<ModalityUsage>> UsageByModality() = 0;
+  // One hospital's (tenant code); zeros for one that stored nothing.
+  virtual Result<Totals> GetTenantTotals(std::string_view tenant) = 0;
+  // Received and stored bytes per series modality, largest first, in
+  // `scope` (a hospital, or all). A scan of the instances: for reports,
+  // not for every request.
+  virtual Result<std::vector<ModalityUsage>> UsageByModality(const Scope& scope) = 0;
   virtual Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) = 0;
   virtual Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) = 0;
   // Lookups by UID within `scope` (its tenant, and its studies when

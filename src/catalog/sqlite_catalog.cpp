@@ -262,7 +262,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
 }
 
 Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
-  auto old = writer_.Prepare("SELECT stored_size FROM instances WHERE blob_key = ?1");
+  auto old = writer_.Prepare("SELECT stored_size, tenant_pk FROM instances WHERE blob_key = ?1");
   if (!old) return std::unexpected(old.error());
   (*old)->Bind(1, u.blob_key);
   auto row = (*old)->Step();
@@ -272,6 +272,7 @@ Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
     return Fail(ErrorCode::kNotFound, "no instance has this blob");
   }
   const int64_t before = (*old)->Int(0);
+  const int64_t tenant_pk = (*old)->Int(1);
   (*old)->Reset();
   auto set = writer_.Prepare(
       "UPDATE instances SET stored_size = ?2, stored_form = ?3, blob_key = ?4 WHERE blob_key = ?1");
@@ -285,6 +286,11 @@ Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
   if (!total) return std::unexpected(total.error());
   (*total)->Bind(1, static_cast<int64_t>(u.stored_size) - before);
   if (auto r = (*total)->Run(); !r) return std::unexpected(r.error());
+  auto own = writer_.Prepare(
+      "UPDATE tenant_counters SET bytes_stored = bytes_stored + ?1 WHERE tenant_pk = ?2");
+  if (!own) return std::unexpected(own.error());
+  (*own)->Bind(1, static_cast<int64_t>(u.stored_size) - before).Bind(2, tenant_pk);
+  if (auto r = (*own)->Run(); !r) return std::unexpected(r.error());
   return IndexResult{};
 }
 
@@ -427,6 +433,19 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
           });
   if (!counters) return std::unexpected(counters.error());
   if (auto r = (*counters)->Run(); !r) return std::unexpected(r.error());
+  auto own =
+      run("INSERT INTO tenant_counters (tenant_pk, instances, instance_versions, bytes_received, "
+          "bytes_stored) VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (tenant_pk) DO UPDATE SET "
+          "instances = instances + excluded.instances, "
+          "instance_versions = instance_versions + 1, "
+          "bytes_received = bytes_received + excluded.bytes_received, "
+          "bytes_stored = bytes_stored + excluded.bytes_stored",
+          [&](Statement& s) {
+            s.Bind(1, tenant_pk).Bind(2, int64_t{first ? 1 : 0});
+            s.Bind(3, static_cast<int64_t>(in.size)).Bind(4, static_cast<int64_t>(in.stored_size));
+          });
+  if (!own) return std::unexpected(own.error());
+  if (auto r = (*own)->Run(); !r) return std::unexpected(r.error());
   if (first) {
     auto up = run("UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?1",
                   [&](Statement& s) { s.Bind(1, series_pk); });

@@ -45,7 +45,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<UnexaminedBlob>> FindUnexamined(int64_t after_pk, int limit,
                                                      int64_t received_before_ms) override;
   Result<Totals> GetTotals() override;
-  Result<std::vector<ModalityUsage>> UsageByModality() override;
+  Result<Totals> GetTenantTotals(std::string_view tenant) override;
+  Result<std::vector<ModalityUsage>> UsageByModality(const Scope& scope) override;
   Result<Page<PatientRecord>> FindPatients(const PatientQuery& query) override;
   Result<Page<StudyRecord>> FindStudies(const StudyQuery& query) override;
   Result<StudyRecord> GetStudy(const Scope& scope, std::string_view study_uid) override;

@@ -239,6 +239,25 @@ CREATE INDEX instances_blob ON instances (blob_key);
 CREATE INDEX instances_unexamined ON instances (pk) WHERE stored_form = 0;
 CREATE INDEX instances_sop_class ON instances (sop_class);
 )sql",
+    // 6: the counters of each hospital, so that a hospital's admin sees
+    // its own totals without a scan of every instance (the node's stay in
+    // counters). Filled from what is stored. No index of instances by
+    // tenant: every ingest would pay for it.
+    R"sql(
+CREATE TABLE tenant_counters (
+  tenant_pk          INTEGER PRIMARY KEY REFERENCES tenants (pk),
+  instances          INTEGER NOT NULL DEFAULT 0,
+  instance_versions  INTEGER NOT NULL DEFAULT 0,
+  bytes_received     INTEGER NOT NULL DEFAULT 0,
+  bytes_stored       INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO tenant_counters (tenant_pk, instances, instance_versions, bytes_received, bytes_stored)
+  SELECT tenant_pk, sum(version = 1), count(*), sum(size), sum(stored_size)
+  FROM instances GROUP BY tenant_pk;
+CREATE INDEX patients_tenant ON patients (tenant_pk);
+CREATE INDEX studies_tenant ON studies (tenant_pk);
+CREATE INDEX series_tenant ON series (tenant_pk);
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).

@@ -92,6 +92,32 @@ Result<Totals> SqliteCatalog::GetTotals() {
   return t;
 }
 
+Result<Totals> SqliteCatalog::GetTenantTotals(std::string_view tenant) {
+  auto db = Borrow();
+  auto s = db->Prepare(
+      "SELECT (SELECT count(*) FROM patients WHERE tenant_pk = t.pk), "
+      "(SELECT count(*) FROM studies WHERE tenant_pk = t.pk), "
+      "(SELECT count(*) FROM series WHERE tenant_pk = t.pk), "
+      "c.instances, c.instance_versions, c.bytes_received, c.bytes_stored "
+      "FROM tenants t LEFT JOIN tenant_counters c ON c.tenant_pk = t.pk WHERE t.code = ?1");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, tenant);
+  auto row = (*s)->Step();
+  if (!row) return std::unexpected(row.error());
+  Totals t;  // a hospital that never stored anything has no row: zeros
+  if (*row) {
+    t.patients = (*s)->Int(0);
+    t.studies = (*s)->Int(1);
+    t.series = (*s)->Int(2);
+    t.instances = (*s)->Int(3);
+    t.instance_versions = (*s)->Int(4);
+    t.bytes_received = static_cast<uint64_t>((*s)->Int(5));
+    t.bytes_stored = static_cast<uint64_t>((*s)->Int(6));
+  }
+  (*s)->Reset();
+  return t;
+}
+
 Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(
     int64_t after_pk, int limit, int64_t received_before_ms) {
   auto db = Borrow();
@@ -118,13 +144,16 @@ Result<std::vector<Catalog::StoredBlob>> SqliteCatalog::ListBlobs(int64_t after_
   });
 }
 
-Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality() {
+Result<std::vector<ModalityUsage>> SqliteCatalog::UsageByModality(const Scope& scope) {
   auto db = Borrow();
+  // A hospital's: its series, then their instances (series_pk is indexed).
   auto s = db->Prepare(
       "SELECT se.modality, count(*), sum(i.size), sum(i.stored_size) "
-      "FROM instances i JOIN series se ON se.pk = i.series_pk "
+      "FROM series se JOIN instances i ON i.series_pk = se.pk "
+      "WHERE ?1 OR se.tenant_pk = (SELECT pk FROM tenants WHERE code = ?2) "
       "GROUP BY se.modality ORDER BY sum(i.size) DESC");
   if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, int64_t{scope.all() ? 1 : 0}).Bind(2, scope.tenant());
   return Collect<ModalityUsage>(**s, [](const Statement& st) {
     ModalityUsage u;
     u.modality = st.Text(0);

@@ -43,12 +43,23 @@ awaitable<Response> Healthz(const ApiContext&, const Request&) {
   co_return JsonResponse({{"status", "ok"}});
 }
 
-awaitable<Response> System(const ApiContext& ctx, const Request&) {
-  auto totals = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.Totals(); });
+// A hospital admin's counts and bytes are its hospital's; the platform
+// admin's, the node's (or one hospital's with ?tenant=). The compression
+// figures since start are the node's: they name no hospital.
+awaitable<Response> System(const ApiContext& ctx, const Request& req) {
+  // A restricted scope (a share) has no route here; its tenant is still
+  // the right bound.
+  const catalog::Scope scope =
+      req.scope.all() ? catalog::Scope::All() : catalog::Scope::Of(req.scope.tenant());
+  auto totals = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.Totals(scope); });
   if (!totals) co_return ErrorResponse(totals.error());
-  auto usage = co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.UsageByModality(); });
+  auto usage =
+      co_await RunBlocking(ctx.blocking, [&] { return ctx.archive.UsageByModality(scope); });
   if (!usage) co_return ErrorResponse(usage.error());
-  nlohmann::json body = {{"name", "cloudfilm"}, {"version", kVersion}};
+  nlohmann::json body = {
+      {"name", "cloudfilm"},
+      {"version", kVersion},
+      {"tenant", scope.all() ? nlohmann::json(nullptr) : nlohmann::json(scope.tenant())}};
   body.update(ToJson(*totals));
   const archive::StorageStats storage = ctx.archive.Storage();
   nlohmann::json by_modality = nlohmann::json::array();

@@ -119,6 +119,16 @@ check_eq "and must name one for a UID both hold: 409" 409 \
   "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/studies/$STUDY")"
 check_eq "named, it gets that hospital's study" "$RJ_PID" \
   "$(curl -sf -H 'X-Cloudfilm-Tenant: ruijin' "$BASE/api/studies/$STUDY" | jq -r .patient_id)"
+HS_ADMIN=$(account_token "$WORK/data" admin.hs hospital-admin huashan "${CONFIG[@]}")
+check_eq "Huashan's admin sees Huashan's totals only: 3 instances, 1 patient, its hospital named" \
+  "3 1 huashan" "$(as "$HS_ADMIN" "$BASE/api/system" | jq -r '"\(.instances) \(.patients) \(.tenant)"')"
+check_eq "and its own bytes per modality" \
+  "$(as "$HS_ADMIN" "$BASE/api/system" | jq .bytes_received)" \
+  "$(as "$HS_ADMIN" "$BASE/api/system" | jq '[.storage.by_modality[].bytes_received] | add')"
+check_eq "the platform sees the node: 6 instances, 2 patients" "6 2 null" \
+  "$(curl -sf "$BASE/api/system" | jq -r '"\(.instances) \(.patients) \(.tenant)"')"
+check_eq "or one hospital, named" "3 ruijin" \
+  "$(curl -sf -H 'X-Cloudfilm-Tenant: ruijin' "$BASE/api/system" | jq -r '"\(.instances) \(.tenant)"')"
 events=$(as "$HS_DOC" -o /dev/null "$BASE/dicom-web/studies/$STUDY/metadata"; \
   curl -sf "$BASE/api/audit?tenant=huashan&limit=500" | jq -r '[.events[] | select(.actor == "dr.hs" and .tenant == "huashan")] | length')
 check "Huashan's doctor's reads are audit events of Huashan" test "$events" -ge 1

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <set>
 #include <thread>
 
@@ -257,6 +259,55 @@ TEST_F(SqliteCatalogTest, ReadsSeeOnlyTheirTenant) {
   // Prechecks are per tenant too.
   EXPECT_FALSE(*catalog_->Precheck(Make("1.2.3.1"), "aa", "huashan"));
   EXPECT_TRUE(*catalog_->Precheck(Make("1.2.3.1"), "aa", "ruijin"));
+}
+
+// A hospital's admin sees its own counts and bytes; the node's are the sum.
+// Versions, and the compactor's smaller stored form, move the right
+// hospital's figures.
+TEST_F(SqliteCatalogTest, EachHospitalHasItsOwnTotalsAndUsage) {
+  ASSERT_TRUE(Index(Make("1.2.3.1", "1.2.3", "1.2", "P1"), "aa", 100, "ruijin"));
+  ASSERT_TRUE(Index(Make("1.2.3.2", "1.2.3", "1.2", "P1"), "ab", 200, "ruijin"));
+  ASSERT_TRUE(Index(Make("1.2.3.2", "1.2.3", "1.2", "P1"), "ac", 50, "ruijin"));  // version 2
+  auto us = Make("2.2.3.1", "2.2.3", "2.2", "P2");
+  us.modality = "US";
+  ASSERT_TRUE(Index(us, "bb", 1000, "huashan"));
+  auto ruijin = catalog_->GetTenantTotals("ruijin");
+  ASSERT_TRUE(ruijin) << ruijin.error().message;
+  EXPECT_EQ(std::tuple(ruijin->patients, ruijin->studies, ruijin->series, ruijin->instances,
+                       ruijin->instance_versions, ruijin->bytes_received, ruijin->bytes_stored),
+            std::tuple(1, 1, 1, 2, 3, 350u, 350u));
+  auto huashan = catalog_->GetTenantTotals("huashan");
+  EXPECT_EQ(std::tuple(huashan->instances, huashan->bytes_received), std::tuple(1, 1000u));
+  auto node = catalog_->GetTotals();
+  EXPECT_EQ(std::tuple(node->patients, node->instances, node->bytes_received),
+            std::tuple(2, 3, 1350u));
+  for (const char* nobody : {"nobody", ""}) {
+    auto none = catalog_->GetTenantTotals(nobody);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(std::tuple(none->patients, none->instances, none->bytes_stored),
+              std::tuple(0, 0, 0u));
+  }
+
+  // The compactor stores huashan's object in 250 bytes.
+  Catalog::BlobUpdate update;
+  update.blob_key = "k/2.2.3.1-bb";
+  update.stored_size = 250;
+  update.form = StoredForm::kCompressed;
+  ASSERT_TRUE(catalog_->UpdateBlob(update));
+  EXPECT_EQ(catalog_->GetTenantTotals("huashan")->bytes_stored, 250u);
+  EXPECT_EQ(catalog_->GetTenantTotals("ruijin")->bytes_stored, 350u);
+  EXPECT_EQ(catalog_->GetTotals()->bytes_stored, 600u);
+
+  auto usage = catalog_->UsageByModality(Scope::Of("ruijin"));
+  ASSERT_TRUE(usage);
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ(std::tuple(usage->at(0).modality, usage->at(0).instance_versions,
+                       usage->at(0).bytes_received),
+            std::tuple(std::string("CT"), 3, 350u));
+  auto all = catalog_->UsageByModality(Scope::All());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(all->at(0).modality, "US");  // largest first
+  EXPECT_TRUE(catalog_->UsageByModality(Scope::Of(""))->empty());
 }
 
 TEST_F(SqliteCatalogTest, IndexWithoutATenantIsRefused) {

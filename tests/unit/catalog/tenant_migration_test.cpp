@@ -2,8 +2,10 @@
 // Migration 5 (tenants) on a catalog written before tenants existed: every
 // row is kept under the default tenant, with its primary keys, counts and
 // name words, and the rebuilt tables take the same UIDs from another
-// tenant without a conflict.
+// tenant without a conflict. Migration 6 then counts each tenant's totals.
 #include <gtest/gtest.h>
+
+#include <tuple>
 
 #include "catalog/sqlite_catalog.hpp"
 #include "catalog/sqlite_db.hpp"
@@ -64,6 +66,12 @@ UPDATE counters SET value = 2 WHERE name = 'instance_versions';
   fuzzy.conditions = {{QueryAttr::kPatientName, "王"}};
   EXPECT_EQ((*catalog)->Search(fuzzy)->items.size(), 1u);
   EXPECT_EQ((*catalog)->GetTotals()->instance_versions, 2);
+  // Migration 6 counted what the hospital already held.
+  auto own = (*catalog)->GetTenantTotals("default");
+  ASSERT_TRUE(own) << own.error().message;
+  EXPECT_EQ(std::tuple(own->patients, own->studies, own->series, own->instances,
+                       own->instance_versions, own->bytes_received, own->bytes_stored),
+            std::tuple(1, 1, 1, 1, 2, 200u, 140u));
 
   // Another hospital's object under the same UIDs is its own.
   dicom::ParsedInstance p;
@@ -84,6 +92,8 @@ UPDATE counters SET value = 2 WHERE name = 'instance_versions';
   EXPECT_EQ(indexed->outcome, IndexOutcome::kStored);
   EXPECT_EQ((*catalog)->GetStudy(Scope::Of("ruijin"), "1.2")->patient_id, "OTHER");
   EXPECT_EQ((*catalog)->GetStudy(kDefault, "1.2")->patient_id, "P1");
+  EXPECT_EQ((*catalog)->GetTenantTotals("ruijin")->bytes_received, 10u);
+  EXPECT_EQ((*catalog)->GetTenantTotals("default")->bytes_received, 200u);
 }
 
 }  // namespace
