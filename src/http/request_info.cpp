@@ -42,14 +42,26 @@ Result<std::vector<MediaRange>> AcceptedRanges(const Request& req) {
   return ParseAccept(HeaderValues(req, beast_http::field::accept));
 }
 
-std::string ServiceRoot(const Request& req) {
+namespace {
+
+// The request's Host when it is a plain host[:port] (name, IPv4 or [IPv6]),
+// else empty: what a client sends there must not put a path, a user or
+// anything else into the URLs we hand out.
+std::string_view PlainHost(const Request& req) {
   const auto field = req.raw[beast_http::field::host];
   const std::string_view host(field.data(), field.size());
   const bool plain = !host.empty() && host.size() < 256 && std::ranges::all_of(host, [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
            c == '[' || c == ']';
   });
-  if (!plain) return "/dicom-web";
+  return plain ? host : std::string_view();
+}
+
+}  // namespace
+
+std::string ServiceRoot(const Request& req) {
+  const std::string_view host = PlainHost(req);
+  if (host.empty()) return "/dicom-web";
   return std::string(IsHttps(req) ? "https://" : "http://") + std::string(host) + "/dicom-web";
 }
 
@@ -57,8 +69,9 @@ bool IsHttps(const Request& req) { return req.raw["X-Forwarded-Proto"] == "https
 
 std::string PublicBase(std::string_view configured, const Request& req) {
   if (!configured.empty()) return std::string(configured);
-  const auto host = req.raw[beast_http::field::host];
-  return (IsHttps(req) ? "https://" : "http://") + std::string(host.data(), host.size());
+  const std::string_view host = PlainHost(req);
+  if (host.empty()) return {};  // a relative link rather than one a client made up
+  return (IsHttps(req) ? "https://" : "http://") + std::string(host);
 }
 
 }  // namespace cf::http

@@ -34,7 +34,8 @@ std::string ServiceRoot(const Request& req);
 
 // What links to this server start with (share URLs, film verification):
 // `configured` (http.public_base_url) when set, else the scheme and Host
-// this request came with.
+// this request came with, or nothing (relative links) when that Host is
+// not a plain host[:port].
 std::string PublicBase(std::string_view configured, const Request& req);
 
 // Whether the client reached us over HTTPS: our own HTTPS listener sets

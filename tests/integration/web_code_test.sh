@@ -61,5 +61,11 @@ check_eq "both codes went to the patient's phone, and nowhere else" "2 2" \
 for code in $(grep '"kind":"one-time-code"' "$NOTICES" | jq -r .body | grep -o '[0-9]\{6\}' | sort -u); do
   check "the code $code is nowhere in the server log" absent "$code" "$WORK/server.log"
 done
+# Without http.public_base_url links take the request's Host: a crafted
+# one must not become the host of a link (made last: it replaces the share).
+check_eq "a share made with a crafted Host header gets a relative link, not that host" "201 /s/" \
+  "$(as "$DOC" -o "$WORK/evil.json" -w '%{http_code}' -H 'Host: evil.example/phish?x=' -H 'Content-Type: application/json' --data-binary '{"recipient":"+86 139 0000 1234"}' "$BASE/api/films/$FILM/shares") $(jq -r .url "$WORK/evil.json" | cut -c1-3)"
+check_eq "a plain Host is used as it is" "http://127.0.0.1:$HTTP_PORT/s/" \
+  "$(as "$DOC" -H 'Content-Type: application/json' --data-binary '{"recipient":"+86 139 0000 1234"}' "$BASE/api/films/$FILM/shares" | jq -r .url | cut -c1-$((20 + ${#HTTP_PORT})))"
 check "server still up" server_alive
 finish
