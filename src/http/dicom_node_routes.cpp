@@ -121,10 +121,14 @@ Response AuditFailed() {
 }
 
 awaitable<Response> ListNodes(const ApiContext& ctx, const Request& req) {
+  // A platform admin sees every hospital's, or the one it names
+  // (?tenant=, else X-Cloudfilm-Tenant as the admin console sends it).
   std::optional<std::string> tenant = Within(req);
   if (!tenant) {
     if (const auto asked = req.query.Get("tenant"); asked && !asked->empty()) {
       tenant = std::string(*asked);
+    } else if (const auto named = req.raw["X-Cloudfilm-Tenant"]; !named.empty()) {
+      tenant = req.tenant;  // the router has checked it
     }
   }
   auto nodes = co_await RunBlocking(ctx.blocking, [&] {
@@ -133,7 +137,8 @@ awaitable<Response> ListNodes(const ApiContext& ctx, const Request& req) {
   if (!nodes) co_return Problem(nodes.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [ae, n] : ConfigNodes(ctx.site)) {
-    if (tenant && n.tenant != *tenant) continue;
+    // A destination no hospital lists is the node's, shown to every admin.
+    if (tenant && !n.tenant.empty() && n.tenant != *tenant) continue;
     list.push_back(ToJson(ae, n));
   }
   for (const auto& n : *nodes) list.push_back(ToJson(n));
@@ -220,7 +225,10 @@ std::optional<ConfigNode> VisibleConfigNode(const ApiContext& ctx, const Request
   const auto all = ConfigNodes(ctx.site);
   const auto it = all.find(ae);
   if (it == all.end()) return std::nullopt;
-  if (const auto within = Within(req); within && it->second.tenant != *within) return std::nullopt;
+  if (const auto within = Within(req);
+      within && !it->second.tenant.empty() && it->second.tenant != *within) {
+    return std::nullopt;
+  }
   return it->second;
 }
 
