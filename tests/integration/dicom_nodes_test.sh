@@ -52,7 +52,7 @@ put() {
 }
 problem() { echo "$1 $(jq -r '.type' "$WORK/put.json")"; }
 move() {  # move CALLING DEST STUDY: movescu's output
-  movescu -v -aet "$1" -aec CLOUDFILM -aem "$2" -S -k QueryRetrieveLevel=STUDY \
+  movescu -d -aet "$1" -aec CLOUDFILM -aem "$2" -S -k QueryRetrieveLevel=STUDY \
     -k StudyInstanceUID="$3" 127.0.0.1 "$DICOM_PORT" 2>&1 || true
 }
 wait_files() {  # storescp writes asynchronously to the move response

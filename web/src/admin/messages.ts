@@ -87,7 +87,6 @@ addMessages({
   port: { 'zh-CN': '端口', en: 'Port' },
   tls_port: { 'zh-CN': 'TLS 端口', en: 'TLS port' },
   unknown_callers: { 'zh-CN': '未登记的调用方', en: 'Unlisted callers' },
-  destinations: { 'zh-CN': 'C-MOVE 目的节点', en: 'C-MOVE destinations' },
   host: { 'zh-CN': '主机', en: 'Host' },
   site_readonly: {
     'zh-CN': '医院与本节点的设置在配置文件 cloudfilm.toml 中修改，重启后生效（见 docs/operations.md）；下方的 DICOM 节点可在此直接增删改，立即生效。',
