@@ -191,6 +191,7 @@ struct Config {
   std::filesystem::path FilmsPath() const { return data / "films.sqlite"; }
   std::filesystem::path VisitsPath() const { return data / "visits.sqlite"; }
   std::filesystem::path PrintsPath() const { return data / "prints.sqlite"; }
+  std::filesystem::path DicomNodesPath() const { return data / "dicom_nodes.sqlite"; }
   std::filesystem::path OutboxPath() const { return data / "outbox.sqlite"; }
   std::filesystem::path NotifyFilePath() const {
     return notify.file_path.empty() ? data / "notifications.jsonl" : notify.file_path;

@@ -192,8 +192,8 @@ OFCondition HandleCommitment(Session& session, T_DIMSE_N_ActionRQ& request,
 void SendDeferredCommitment(ServerContext& context, const std::string& requester_ae,
                             const CommitmentReport& report) {
   const ScpOptions& options = context.Options();
-  const auto peer = options.destinations.find(requester_ae);
-  if (peer == options.destinations.end()) {
+  const auto peer = context.DestinationOf(requester_ae);
+  if (!peer) {
     log::Warn("dimse.commitment.undelivered",
               {{"calling_ae", requester_ae},
                {"reason", "the requester released its association and its AE is not configured"},
@@ -205,10 +205,9 @@ void SendDeferredCommitment(ServerContext& context, const std::string& requester
       std::string(kStorageCommitmentPushModel),
       {std::string(kExplicitVrLittleEndian), std::string(kImplicitVrLittleEndian)},
       ASC_SC_ROLE_SCP};
-  auto outbound =
-      OutboundAssociation::Open({options.ae_title, requester_ae, peer->second, options.max_pdu,
-                                 static_cast<int>(options.acse_timeout.count())},
-                                std::span(&proposal, 1));
+  auto outbound = OutboundAssociation::Open({options.ae_title, requester_ae, *peer, options.max_pdu,
+                                             static_cast<int>(options.acse_timeout.count())},
+                                            std::span(&proposal, 1));
   if (!outbound) {
     log::Warn("dimse.commitment.undelivered",
               {{"calling_ae", requester_ae}, {"reason", outbound.error().message}});

@@ -87,9 +87,10 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
     return respond(status, counts, ids, comment);
   };
 
-  const auto& destinations = session.context.Options().destinations;
-  const auto peer = destinations.find(destination);
-  if (peer == destinations.end()) {
+  // Read now, not when the association started: a node an admin has just
+  // registered is a destination at once, a removed one no longer.
+  const auto peer = session.context.DestinationOf(destination);
+  if (!peer) {
     return finish(kStatusMoveDestinationUnknown, nullptr, nullptr, "move destination unknown", 0);
   }
   // One hospital's images never go to another's node, whoever asks.
@@ -106,10 +107,9 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   if (instances->empty()) return finish(kStatusSuccess, &ops, nullptr, "", 0);
 
   const ScpOptions& options = session.context.Options();
-  auto outbound =
-      OutboundAssociation::Open({options.ae_title, destination, peer->second, options.max_pdu,
-                                 static_cast<int>(options.acse_timeout.count())},
-                                Proposals(*instances));
+  auto outbound = OutboundAssociation::Open({options.ae_title, destination, *peer, options.max_pdu,
+                                             static_cast<int>(options.acse_timeout.count())},
+                                            Proposals(*instances));
   if (!outbound) {
     ops.failed = static_cast<int>(instances->size());
     for (const auto& i : *instances) ops.failed_uids.push_back(i.sop_instance_uid);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,13 +44,44 @@ struct DicomPeer {
   uint16_t port = 0;
 };
 
+// AE titles known besides those of ScpOptions: the DICOM nodes that admins
+// register while the server runs (access::DicomNodeRegistry, wired by the
+// application). ScpOptions' own entries win over these.
+struct RegisteredNodes {
+  std::map<std::string, std::string> caller_tenants;  // AE title -> tenant code
+  std::map<std::string, DicomPeer> destinations;      // AE title -> where it listens
+};
+
+// The current RegisteredNodes, shared by the servers that borrow it and
+// replaced as a whole when admins edit: an association reads one immutable
+// snapshot (its caller's tenant when it starts, a destination when a C-MOVE
+// or a commitment report needs it), never a half-applied edit. Thread-safe.
+class NodeDirectory {
+ public:
+  NodeDirectory() : current_(std::make_shared<const RegisteredNodes>()) {}
+  void Replace(RegisteredNodes nodes) {
+    auto next = std::make_shared<const RegisteredNodes>(std::move(nodes));
+    std::lock_guard lock(mutex_);
+    current_.swap(next);
+  }
+  std::shared_ptr<const RegisteredNodes> Current() const {
+    std::lock_guard lock(mutex_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const RegisteredNodes> current_;  // guarded by mutex_; never null
+};
+
 struct ScpOptions {
   // IPv4 address (or host name resolving to one) to listen on. DCMTK 3.6.7
   // itself can only listen on every address, so the listening socket is ours.
   std::string bind = "127.0.0.1";
   uint16_t port = 11112;  // 0 picks a free port; see ScpServer::Port()
   std::string ae_title = "CLOUDFILM";
-  // Calling AE titles allowed to associate; empty allows any.
+  // Calling AE titles allowed to associate; empty allows any. The AE titles
+  // of `nodes` are allowed too.
   std::vector<std::string> allowed_callers;
   // The hospital (tenant code) of each known AE title: what a caller
   // stores is filed under its tenant, its queries and retrieves see only
@@ -88,6 +120,11 @@ struct ScpOptions {
   // associations are audit events, written before the data moves, and an
   // operation that cannot be audited is refused. Null: nothing is audited.
   audit::AuditLog* audit = nullptr;
+  // AE titles registered while the server runs (borrowed; outlives the
+  // server; may be shared by several servers): callers and their tenants,
+  // and destinations, after `caller_tenants` and `destinations`, which win.
+  // Null: only those of the options.
+  const NodeDirectory* nodes = nullptr;
 };
 
 // Thread-safe: Start, Stop and Port may be called from any thread, but not

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
 #include "core/tenant.hpp"
@@ -15,8 +17,40 @@ ServerContext::ServerContext(ScpOptions options, archive::Archive& archive)
     : options_(std::move(options)), archive_(archive), sop_classes_(options_.extra_sop_classes) {}
 
 std::string ServerContext::TenantOf(std::string_view ae) const {
-  const auto it = options_.caller_tenants.find(std::string(ae));
-  return it != options_.caller_tenants.end() ? it->second : options_.unknown_caller_tenant;
+  const std::string key(ae);
+  if (const auto it = options_.caller_tenants.find(key); it != options_.caller_tenants.end()) {
+    return it->second;
+  }
+  if (options_.nodes != nullptr) {
+    const auto nodes = options_.nodes->Current();
+    if (const auto it = nodes->caller_tenants.find(key); it != nodes->caller_tenants.end()) {
+      return it->second;
+    }
+  }
+  return options_.unknown_caller_tenant;
+}
+
+bool ServerContext::CallerAllowed(std::string_view ae) const {
+  const auto& allowed = options_.allowed_callers;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), ae) != allowed.end()) {
+    return true;
+  }
+  return options_.nodes != nullptr &&
+         options_.nodes->Current()->caller_tenants.contains(std::string(ae));
+}
+
+std::optional<DicomPeer> ServerContext::DestinationOf(std::string_view ae) const {
+  const std::string key(ae);
+  if (const auto it = options_.destinations.find(key); it != options_.destinations.end()) {
+    return it->second;
+  }
+  if (options_.nodes != nullptr) {
+    const auto nodes = options_.nodes->Current();
+    if (const auto it = nodes->destinations.find(key); it != nodes->destinations.end()) {
+      return it->second;
+    }
+  }
+  return std::nullopt;
 }
 
 audit::Event ServerContext::Event(std::string_view calling_ae, std::string_view peer,

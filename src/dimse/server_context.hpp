@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "archive/archive.hpp"
@@ -26,9 +27,16 @@ class ServerContext {
   const ScpOptions& Options() const { return options_; }
   archive::Archive& Archive() const { return archive_; }
   const SopClassPolicy& SopClasses() const { return sop_classes_; }
-  // The tenant of AE title `ae` (ScpOptions::caller_tenants); empty when
-  // it belongs to none and must be refused.
+  // The tenant of AE title `ae` (ScpOptions::caller_tenants, else the
+  // registered nodes, else unknown_caller_tenant); empty when it belongs to
+  // none and must be refused.
   std::string TenantOf(std::string_view ae) const;
+  // Whether `ae` may associate: allowed_callers is empty, lists it, or it
+  // is a registered node.
+  bool CallerAllowed(std::string_view ae) const;
+  // Where AE title `ae` listens (ScpOptions::destinations, else the
+  // registered nodes); nullopt when it is known to be nowhere.
+  std::optional<DicomPeer> DestinationOf(std::string_view ae) const;
 
   // An audit event of this protocol for `calling_ae` at `peer`, to fill in;
   // it belongs to the caller's tenant (the default one for a refused caller).

@@ -107,13 +107,9 @@ OFBool StoreScp::checkCalledAETitleAccepted(const OFString& called_ae) {
 }
 
 OFBool StoreScp::checkCallingAETitleAccepted(const OFString& calling_ae) {
-  const auto& allowed = context_->Options().allowed_callers;
   const std::string caller = Trimmed(calling_ae.c_str());
   tenant_ = context_->TenantOf(caller);
-  if (!tenant_.empty() &&
-      (allowed.empty() || std::find(allowed.begin(), allowed.end(), caller) != allowed.end())) {
-    return OFTrue;
-  }
+  if (!tenant_.empty() && context_->CallerAllowed(caller)) return OFTrue;
   refused_ = true;
   log::Warn(
       "dimse.association.refused",

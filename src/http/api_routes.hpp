@@ -32,6 +32,9 @@ class PrintLog;
 namespace cf::notify {
 class Outbox;
 }
+namespace cf::access {
+class DicomNodeRegistry;
+}
 
 namespace cf::http {
 
@@ -59,6 +62,12 @@ struct ApiContext {
   // A hospital's name as configured ([tenants.<code>].name), for film
   // sheets; empty = the tenant code.
   std::function<std::string(std::string_view tenant)> hospital_name = {};
+  // The DICOM nodes admins register (null: no /api/dicom-nodes routes), and
+  // a C-ECHO from this server's AE title to one of them: the round trip in
+  // ms, or the failure (null: the echo route answers 501).
+  access::DicomNodeRegistry* dicom_nodes = nullptr;
+  std::function<Result<int64_t>(std::string_view ae_title, std::string_view host, uint16_t port)>
+      dicom_echo = {};
 };
 
 // A handler `Fn(context, request)` for Router::Add; the lambda captures

@@ -2,6 +2,7 @@
 #include "http/routes.hpp"
 
 #include "http/auth_routes.hpp"
+#include "http/dicom_node_routes.hpp"
 #include "http/film_routes.hpp"
 #include "http/kiosk_routes.hpp"
 #include "http/notify_routes.hpp"
@@ -29,6 +30,7 @@ void AddAllRoutes(Router& router, const ApiContext& context) {
   AddShareRoutes(router, context);
   AddNotifyRoutes(router, context);
   AddKioskRoutes(router, context);
+  AddDicomNodeRoutes(router, context);
   AddWebRoutes(router, context);
 }
 

@@ -773,7 +773,8 @@ Result<void> Server::Start() {
       ApiContext{impl.archive, *impl.blocking, &impl.access, impl.audit, impl.options.reports,
                  impl.options.films, impl.options.issuer, impl.options.printer, impl.options.visits,
                  impl.options.public_base_url, impl.options.outbox, impl.options.packager,
-                 &*impl.web, &impl.options.site, impl.options.prints, impl.options.hospital_name});
+                 &*impl.web, &impl.options.site, impl.options.prints, impl.options.hospital_name,
+                 impl.options.dicom_nodes, impl.options.dicom_echo});
   impl.router.Secure(impl.access, impl.audit, *impl.blocking);
   AddAllRoutes(impl.router, *impl.api);
 

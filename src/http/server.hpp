@@ -37,6 +37,9 @@ class Outbox;
 namespace cf::audit {
 class AuditLog;
 }
+namespace cf::access {
+class DicomNodeRegistry;
+}
 
 namespace cf::http {
 
@@ -101,6 +104,11 @@ struct ServerOptions {
   film::PrintLog* prints = nullptr;
   // Hospitals' names for film sheets (ApiContext::hospital_name).
   std::function<std::string(std::string_view tenant)> hospital_name = {};
+  // DICOM nodes managed from the admin console (borrowed; null: no such
+  // routes) and the C-ECHO that checks one (ApiContext::dicom_echo).
+  access::DicomNodeRegistry* dicom_nodes = nullptr;
+  std::function<Result<int64_t>(std::string_view ae_title, std::string_view host, uint16_t port)>
+      dicom_echo = {};
 };
 
 // Checks a list of addresses and networks ("10.0.0.5", "10.0.0.0/8",

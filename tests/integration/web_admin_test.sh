@@ -4,7 +4,8 @@
 # against the real binary serving the built web apps: a hospital admin of
 # Ruijin signs in, reads the storage figures, creates a doctor, finds a
 # patient's share by exam and revokes it, finds the revocation in the audit
-# trail and reads the hospital's DICOM setup. Then the revoked link refuses
+# trail, reads the hospital's DICOM setup, and adds, echoes, edits and
+# removes DICOM nodes. Then the revoked link refuses
 # the patient while the other patient's share still opens, and the new
 # doctor can sign in. Screenshots are left in $CF_ARTIFACTS (default /tmp).
 source "$(dirname "$0")/lib.sh"
@@ -66,11 +67,25 @@ check_eq "a doctor may not read the site configuration: 403" 403 \
 check_eq "an admin of Ruijin sees its hospital only" "ruijin RJ_CT ARCHIVE2" \
   "$(as "$ADMIN" "$BASE/api/site" | jq -r '[(.tenants | map(.code) | join(",")), .tenants[0].ae_titles[0], .dicom.destinations[0].ae_title] | join(" ")')"
 
+# A workstation the console registers as a DICOM node and echoes.
+ECHO_PORT=$(free_port)
+storescp -aet RJ_WS --output-directory "$WORK" "$ECHO_PORT" >"$WORK/storescp.log" 2>&1 &
+ECHO_PID=$!
+for ((i = 0; i < 200; i++)); do echoscu -aet PROBE -aec RJ_WS 127.0.0.1 "$ECHO_PORT" 2>/dev/null && break; sleep 0.05; done
+
 EXPECTED=$(as "$ADMIN" "$BASE/api/system" |
-  jq -c --arg study "$S1" --arg film "${FILM[$S1]}" '{instances, studies, study: $study, film: $film}')
+  jq -c --arg study "$S1" --arg film "${FILM[$S1]}" --argjson port "$ECHO_PORT" \
+    '{instances, studies, study: $study, film: $film, echo_port: $port}')
 rc=0
-REVOKED=$(timeout 120 node "$JS/web_admin_test.js" "$BASE" admin.zhang 'a long enough password' audit.qian "$EXPECTED") || rc=$?
+REVOKED=$(timeout 180 node "$JS/web_admin_test.js" "$BASE" admin.zhang 'a long enough password' audit.qian "$EXPECTED") || rc=$?
 check_eq "the console checks pass in Chromium" 0 "$rc"
+kill "$ECHO_PID" 2>/dev/null; wait "$ECHO_PID" 2>/dev/null || true
+check_eq "the node the console added is Ruijin's, with its address (API)" "ruijin 127.0.0.1:$ECHO_PORT 超声工作站 4F admin.zhang" \
+  "$(as "$ADMIN" "$BASE/api/dicom-nodes" | jq -r '.nodes[] | select(.ae_title == "RJ_WS") | "\(.tenant) \(.host):\(.port) \(.description) \(.changed_by)"')"
+check_eq "the node the console removed is gone (API)" 0 \
+  "$(as "$ADMIN" "$BASE/api/dicom-nodes" | jq '[.nodes[] | select(.ae_title == "RJ_TMP")] | length')"
+check_eq "the console's node changes are in the audit trail" "account-create account-change account-create account-change" \
+  "$(as "$ADMIN" "$BASE/api/audit?actor=admin.zhang&limit=1000" | jq -r '[.events[] | select(.route | startswith("/api/dicom-nodes")) | .action] | reverse | join(" ")')"
 echo "# screenshots: $CF_ARTIFACTS/admin-storage.png $CF_ARTIFACTS/admin-shares.png $CF_ARTIFACTS/admin-site.png"
 
 open_share() {  # open_share TOKEN FACTOR: prints the status and the problem detail

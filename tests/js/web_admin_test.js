@@ -9,7 +9,10 @@
 //      revoked through the confirm dialog and then shows as revoked;
 //   5. audit: a search for token-revoke shows the admin's revocation;
 //   6. hospitals and DICOM: Ruijin with its AE title, no other hospital,
-//      and the configured C-MOVE destination;
+//      and the configured C-MOVE destination; a DICOM node added from the
+//      page (AE RJ_WS at 127.0.0.1:$ECHO_PORT, where the shell test runs a
+//      storescp) is listed and answers the echo button; a second node
+//      without an address is removed through the confirm dialog;
 //   7. an auditor account is told it is not an administrator;
 //   8. the interface switches between Chinese (default) and English.
 // Writes the revoked share's id to stdout (the shell test then checks that
@@ -17,7 +20,8 @@
 // admin-storage.png, admin-shares.png, admin-site.png.
 //
 // Usage: node web_admin_test.js BASE LOGIN PASSWORD AUDITOR_LOGIN EXPECTED_JSON
-//   EXPECTED_JSON: {"instances": n, "studies": n, "study": uid, "film": id}
+//   EXPECTED_JSON: {"instances": n, "studies": n, "study": uid, "film": id,
+//                   "echo_port": port of a storescp answering as RJ_WS}
 'use strict';
 
 const path = require('path');
@@ -133,7 +137,49 @@ async function signIn(page, who, secret) {
     const tenants = await page.getByTestId('tenants').textContent();
     check('its hospital with its AE title', tenants.includes('Ruijin Hospital') && tenants.includes('RJ_CT'), tenants);
     check('and no other hospital', !tenants.includes('Renji'));
-    check('the C-MOVE destination', (await page.getByTestId('destinations').textContent()).includes('ARCHIVE2'));
+    const nodes = page.getByTestId('dicom-nodes');
+    const configured = await nodes.textContent();
+    check('the C-MOVE destination and the AE title of the configuration file, read-only',
+      configured.includes('ARCHIVE2') && configured.includes('RJ_CT') && configured.includes('配置文件') &&
+        (await page.getByTestId('node-remove-RJ_CT').count()) === 0, configured);
+    check('no node of the other hospital', !configured.includes('RN_CT'));
+    await page.getByTestId('node-ae').fill('RJ_WS');
+    await page.getByTestId('node-host').fill('127.0.0.1');
+    await page.getByTestId('node-port').fill(String(expected.echo_port));
+    await page.getByTestId('node-description').fill('超声工作站 3F');
+    await page.getByTestId('node-save').click();
+    await nodes.locator('tr', { hasText: 'RJ_WS' }).waitFor({ timeout: 10000 });
+    const added = await nodes.locator('tr', { hasText: 'RJ_WS' }).textContent();
+    check('a node added from the page is listed under its hospital with its address',
+      added.includes('ruijin') && added.includes('127.0.0.1') && added.includes(String(expected.echo_port)) &&
+        added.includes('超声工作站 3F') && added.includes('管理控制台'), added);
+    check('the page says it was saved', (await page.getByTestId('panel-site').getByTestId('status').textContent()).includes('RJ_WS'));
+    await page.getByTestId('node-echo-RJ_WS').click();
+    const echoed = page.getByTestId('echo-result-RJ_WS');
+    await echoed.filter({ hasText: /连通|失败/ }).waitFor({ timeout: 20000 });
+    check('its echo button reaches the peer', (await echoed.getAttribute('class')) === 'ok' &&
+      (await echoed.textContent()).includes('连通'), await echoed.textContent());
+    // Edit: the AE title stays, the description changes.
+    await page.getByTestId('node-edit-RJ_WS').click();
+    check('editing keeps the AE title fixed', await page.getByTestId('node-ae').evaluate((e) => e.readOnly));
+    await page.getByTestId('node-description').fill('超声工作站 4F');
+    await page.getByTestId('node-save').click();
+    await nodes.locator('tr', { hasText: '超声工作站 4F' }).waitFor({ timeout: 10000 });
+    check('an edit is listed', (await nodes.locator('tr', { hasText: 'RJ_WS' }).count()) === 1);
+    await page.getByTestId('node-ae').fill('RJ_TMP');
+    await page.getByTestId('node-save').click();
+    await nodes.locator('tr', { hasText: 'RJ_TMP' }).waitFor({ timeout: 10000 });
+    let removeDialog = '';
+    page.once('dialog', (d) => {
+      removeDialog = d.message();
+      void d.accept();
+    });
+    await page.getByTestId('node-remove-RJ_TMP').click();
+    await page.getByTestId('panel-site').getByTestId('status').filter({ hasText: '已删除' }).waitFor({ timeout: 10000 });
+    check('removing asks for confirmation first', removeDialog.includes('RJ_TMP'), removeDialog);
+    check('the removed node is gone, the other stays',
+      (await nodes.locator('tr', { hasText: 'RJ_TMP' }).count()) === 0 &&
+        (await nodes.locator('tr', { hasText: 'RJ_WS' }).count()) === 1);
     await page.screenshot({ path: path.join(artifacts, 'admin-site.png') });
 
     // 8. English

@@ -13,10 +13,12 @@
 #include "../audit_export.hpp"
 #include "../notify_setup.hpp"
 #include "../runtime.hpp"
+#include "access/dicom_nodes.hpp"
 #include "archive/reencryptor.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "dimse/echo.hpp"
 #include "dimse/scp_server.hpp"
 #include "film/film_package.hpp"
 #include "http/server.hpp"
@@ -86,6 +88,33 @@ int RunServe(const Config& config) {
   notify_parts->outbox->OnEnqueued([&notifier] { notifier.Wake(); });
   if (auto r = notifier.Start(); !r) return ReportError(r.error());
 
+  // DICOM nodes that admins register from the admin console
+  // (DATA/dicom_nodes.sqlite): the DIMSE servers read them through the
+  // directory, which every change replaces, so no restart is needed. The
+  // configuration file's AE titles win and cannot be registered.
+  auto nodes_vfs = DatabaseVfs(config, "dicom_nodes", config.DicomNodesPath());
+  if (!nodes_vfs) return ReportError(nodes_vfs.error());
+  access::DicomNodeOptions node_options{*nodes_vfs, {config.aet}};
+  for (const auto& tenant : config.tenants) {
+    node_options.reserved.insert(tenant.ae_titles.begin(), tenant.ae_titles.end());
+  }
+  for (const auto& [ae, address] : config.dicom_destinations) node_options.reserved.insert(ae);
+  auto dicom_nodes = access::DicomNodeRegistry::Open(config.DicomNodesPath(), node_options);
+  if (!dicom_nodes) return ReportError(dicom_nodes.error());
+  dimse::NodeDirectory node_directory;
+  const auto direct = [&node_directory](const std::vector<access::DicomNode>& nodes) {
+    dimse::RegisteredNodes registered;
+    for (const auto& n : nodes) {
+      registered.caller_tenants[n.ae_title] = n.tenant;
+      if (!n.host.empty()) registered.destinations[n.ae_title] = {n.host, n.port};
+    }
+    node_directory.Replace(std::move(registered));
+  };
+  auto registered = (*dicom_nodes)->List();
+  if (!registered) return ReportError(registered.error());
+  direct(*registered);
+  (*dicom_nodes)->OnChange(direct);
+
   dimse::ScpOptions scp;
   scp.bind = config.dicom_bind;
   scp.port = config.dicom_port;
@@ -99,6 +128,7 @@ int RunServe(const Config& config) {
   scp.max_associations = config.max_associations;
   scp.max_object_size = config.max_object_size;
   scp.audit = security->audit.get();
+  scp.nodes = &node_directory;
   for (const auto& [ae, address] : config.dicom_destinations) {
     auto parsed = ParseDicomAddress(address);  // Validate() has checked it
     if (parsed) scp.destinations[ae] = {parsed->first, parsed->second};
@@ -147,6 +177,10 @@ int RunServe(const Config& config) {
     log::Warn("serve.web_apps_missing", {{"web_root", web.web_root.string()}});
   }
   web.outbox = notify_parts->outbox.get();
+  web.dicom_nodes = dicom_nodes->get();
+  web.dicom_echo = [aet = config.aet](std::string_view ae, std::string_view host, uint16_t port) {
+    return dimse::Echo({aet, std::string(ae), {std::string(host), port}, std::chrono::seconds(5)});
+  };
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
                               config.data / "tmp" / "packages", &printer);
   web.packager = &packager;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "access/access.hpp"
+#include "access/dicom_nodes.hpp"
 #include "film/print_log.hpp"
 #include "http/api_routes.hpp"
 #include "http/router.hpp"
@@ -108,6 +109,11 @@ const std::map<std::string, Permission>& ExpectedPolicy() {
         {"GET /api/notifications", Permission::kReadSystem},
         {"GET /api/notifications/{id}", Permission::kReadSystem},
         {"POST /api/notifications", Permission::kManageAccounts},
+        // DICOM nodes (AE titles and peers): a hospital admin's own, any for the platform.
+        {"GET /api/dicom-nodes", Permission::kManageAccounts},
+        {"PUT /api/dicom-nodes/{aet}", Permission::kManageAccounts},
+        {"DELETE /api/dicom-nodes/{aet}", Permission::kManageAccounts},
+        {"POST /api/dicom-nodes/{aet}/echo", Permission::kManageAccounts},
         // Kiosks and the service desk; every read is the patient's share's.
         {"GET /api/kiosk", Permission::kShareFilms},
         {"POST /api/kiosk/sessions", Permission::kShareFilms},
@@ -177,7 +183,8 @@ std::string Target(const std::string& pattern) {
       {"{report}", "0123456789abcdef0123456789abcdef"},
       {"{version}", "1"},
       {"{film}", "00112233445566778899aabbccddeeff"},
-      {"{token}", "AAAAAAAAAAAAAAAAAAAAAA"}};
+      {"{token}", "AAAAAAAAAAAAAAAAAAAAAA"},
+      {"{aet}", "CT9"}};
   std::string target = pattern;
   for (const auto& [name, value] : values) {
     for (auto at = target.find(name); at != std::string::npos; at = target.find(name)) {
@@ -207,6 +214,10 @@ class RoutePolicyTest : public ::testing::Test {
                                 films_.issuer.get(), films_.printer.get(), films_.visits.get(),
                                 /*public_base_url=*/{}, outbox_.get(), films_.packager.get(), &web_,
                                 &site_, prints_.get()});
+    auto nodes = access::DicomNodeRegistry::Open(dir_.Path() / "dicom_nodes.sqlite", {});
+    ASSERT_TRUE(nodes) << nodes.error().message;
+    dicom_nodes_ = std::move(*nodes);
+    context_->dicom_nodes = dicom_nodes_.get();
     AddAllRoutes(router_, *context_);
     router_.Secure(*security_.access, security_.audit.get(), pool_);
   }
@@ -279,6 +290,7 @@ class RoutePolicyTest : public ::testing::Test {
   cf::testing::TestFilms films_;
   std::unique_ptr<notify::Outbox> outbox_;
   std::unique_ptr<film::PrintLog> prints_;
+  std::unique_ptr<access::DicomNodeRegistry> dicom_nodes_;
   testing::TestSecurity security_;
   boost::asio::thread_pool pool_{2};
   StaticFiles web_{""};  // no web apps: their routes exist and answer 404

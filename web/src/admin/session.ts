@@ -48,3 +48,8 @@ export function query(params: Record<string, string | number | undefined>): stri
   const text = q.toString();
   return text ? `?${text}` : '';
 }
+
+export async function adminPut<T>(path: string, body: unknown): Promise<T> {
+  const response = await request(path, withTenant({ method: 'PUT', body: JSON.stringify(body) }));
+  return response.json() as Promise<T>;
+}

@@ -1,7 +1,8 @@
-// Hospitals, their AE titles, this node's DICOM listeners and the C-MOVE
-// destinations, as the configuration file sets them.
+// Hospitals and this node's DICOM listeners, as the configuration file
+// sets them, then the DICOM nodes (AE titles and peers), which admins edit.
 import { h } from '../common/dom';
 import { t } from '../common/i18n';
+import { nodesPanel } from './nodes_panel';
 import { adminGet } from './session';
 import { table } from './table';
 
@@ -47,11 +48,6 @@ export async function sitePanel(): Promise<HTMLElement> {
       [[d.ae_title, d.port, d.tls_port ?? '—', d.unknown_callers]],
       'dicom-node',
     ),
-    h('h2', {}, t('destinations')),
-    table(
-      ['AE', t('host'), t('port')],
-      d.destinations.map((x) => [x.ae_title, x.host, x.port]),
-      'destinations',
-    ),
+    await nodesPanel(),
   );
 }
