@@ -146,12 +146,12 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*s, "session_max", c.share_session_max, "shares."))) return r;
   }
   if (const toml::table* d = root["dicom"].as_table()) {
-    if (!(r = CheckKeys(
-              *d,
-              {"bind", "port", "aet", "allowed_callers", "unknown_callers", "max_pdu",
-               "max_associations", "destinations", "tls_port", "tls_certificate", "tls_private_key",
-               "tls_ca_certificates", "tls_require_client_certificate"},
-              "dicom.")))
+    if (!(r = CheckKeys(*d,
+                        {"bind", "port", "aet", "allowed_callers", "unknown_callers", "max_pdu",
+                         "max_associations", "destinations", "tls_port", "tls_certificate",
+                         "tls_private_key", "tls_ca_certificates", "tls_require_client_certificate",
+                         "commitment_retry", "commitment_retry_max", "commitment_give_up"},
+                        "dicom.")))
       return r;
     if (d->contains("tls_port")) {
       uint16_t tls_port = 0;
@@ -171,6 +171,9 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*d, "unknown_callers", c.dicom_unknown_callers, "dicom."))) return r;
     if (!(r = Read(*d, "max_pdu", c.max_pdu, "dicom."))) return r;
     if (!(r = Read(*d, "max_associations", c.max_associations, "dicom."))) return r;
+    if (!(r = Read(*d, "commitment_retry", c.dicom_commitment_retry, "dicom."))) return r;
+    if (!(r = Read(*d, "commitment_retry_max", c.dicom_commitment_retry_max, "dicom."))) return r;
+    if (!(r = Read(*d, "commitment_give_up", c.dicom_commitment_give_up, "dicom."))) return r;
     if (const toml::node* n = d->get("destinations")) {
       const toml::table* t = n->as_table();
       if (t == nullptr) {
@@ -449,6 +452,16 @@ Result<void> Validate(const Config& c) {
           std::string(name) + " must be a duration of at least 1 minute, such as \"15m\""));
     }
   }
+  for (const auto& [name, value] : {std::pair{"dicom.commitment_retry", &c.dicom_commitment_retry},
+                                    {"dicom.commitment_retry_max", &c.dicom_commitment_retry_max},
+                                    {"dicom.commitment_give_up", &c.dicom_commitment_give_up}}) {
+    const auto parsed = ParseDuration(*value);
+    if (!parsed || parsed->count() < 1) {
+      return std::unexpected(ConfigError(std::string(name) +
+                                         " must be a duration of at least 1 second, such as "
+                                         "\"30s\""));
+    }
+  }
   if (!c.http_public_base_url.empty() && !c.http_public_base_url.starts_with("https://") &&
       !c.http_public_base_url.starts_with("http://")) {
     return std::unexpected(ConfigError("http.public_base_url must start with https:// or http://"));
@@ -673,7 +686,10 @@ std::string ToToml(const Config& c) {
                    {"tls_certificate", c.dicom_tls_certificate.string()},
                    {"tls_private_key", c.dicom_tls_private_key.string()},
                    {"tls_ca_certificates", c.dicom_tls_ca_certificates.string()},
-                   {"tls_require_client_certificate", c.dicom_tls_require_client_certificate}}},
+                   {"tls_require_client_certificate", c.dicom_tls_require_client_certificate},
+                   {"commitment_retry", c.dicom_commitment_retry},
+                   {"commitment_retry_max", c.dicom_commitment_retry_max},
+                   {"commitment_give_up", c.dicom_commitment_give_up}}},
       {"storage", toml::table{{"fsync", c.fsync},
                               {"compression", c.compression},
                               {"compress_after", c.compress_after},

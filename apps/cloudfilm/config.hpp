@@ -89,6 +89,12 @@ struct Config {
   // AE title -> "host:port": C-MOVE destinations, and where Storage
   // Commitment results go when the requester released its association.
   std::map<std::string, std::string> dicom_destinations;
+  // Storage Commitment reports that could not be delivered are retried
+  // after this, then twice as long each time up to the maximum, and given
+  // up this long after the request (DATA/commitments.sqlite).
+  std::string dicom_commitment_retry = "30s";
+  std::string dicom_commitment_retry_max = "30m";
+  std::string dicom_commitment_give_up = "7d";
   // DICOM TLS on a port of its own (2762 is IANA's "dicom-tls"; 0 picks a
   // free one), beside the plain port; absent = no TLS listener.
   std::optional<uint16_t> dicom_tls_port;
@@ -192,6 +198,7 @@ struct Config {
   std::filesystem::path VisitsPath() const { return data / "visits.sqlite"; }
   std::filesystem::path PrintsPath() const { return data / "prints.sqlite"; }
   std::filesystem::path DicomNodesPath() const { return data / "dicom_nodes.sqlite"; }
+  std::filesystem::path CommitmentsPath() const { return data / "commitments.sqlite"; }
   std::filesystem::path OutboxPath() const { return data / "outbox.sqlite"; }
   std::filesystem::path NotifyFilePath() const {
     return notify.file_path.empty() ? data / "notifications.jsonl" : notify.file_path;

@@ -6,13 +6,19 @@
 // requester's association while it is open; when the requester has already
 // moved on (release or another request waiting), on a new association to
 // the requester's AE title as configured in ScpOptions::destinations, with
-// this server proposing the SCP role (PS3.4 J.3.3). Logs carry counts only.
+// this server proposing the SCP role (PS3.4 J.3.3). A report that cannot be
+// delivered so waits in the CommitmentOutbox and is retried with a growing
+// delay (RetryDueCommitments). Logs carry counts only.
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmnet/cond.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/log.hpp"
+#include "dimse/commitment_outbox.hpp"
 #include "dimse/service.hpp"
 #include "dimse/sop_classes.hpp"
 #include "dimse/store_scu.hpp"
@@ -189,17 +195,16 @@ OFCondition HandleCommitment(Session& session, T_DIMSE_N_ActionRQ& request,
   return EC_Normal;
 }
 
-void SendDeferredCommitment(ServerContext& context, const std::string& requester_ae,
-                            const CommitmentReport& report) {
+namespace {
+
+// One attempt to deliver `report` on a new association to `requester_ae`.
+Result<void> DeliverCommitment(const ServerContext& context, const std::string& requester_ae,
+                               const CommitmentReport& report, const char* how) {
   const ScpOptions& options = context.Options();
   const auto peer = context.DestinationOf(requester_ae);
   if (!peer) {
-    log::Warn("dimse.commitment.undelivered",
-              {{"calling_ae", requester_ae},
-               {"reason", "the requester released its association and its AE is not configured"},
-               {"committed", report.committed.size()},
-               {"failed", report.failed.size()}});
-    return;
+    return Fail(ErrorCode::kNotFound,
+                "the requester released its association and its AE title has no address");
   }
   const OutboundAssociation::Proposal proposal{
       std::string(kStorageCommitmentPushModel),
@@ -208,11 +213,7 @@ void SendDeferredCommitment(ServerContext& context, const std::string& requester
   auto outbound = OutboundAssociation::Open({options.ae_title, requester_ae, *peer, options.max_pdu,
                                              static_cast<int>(options.acse_timeout.count())},
                                             std::span(&proposal, 1));
-  if (!outbound) {
-    log::Warn("dimse.commitment.undelivered",
-              {{"calling_ae", requester_ae}, {"reason", outbound.error().message}});
-    return;
-  }
+  if (!outbound) return std::unexpected(outbound.error());
   const auto contexts = AcceptedContexts((*outbound)->Get(), false);
   uint16_t status = 0;
   OFCondition cond =
@@ -221,12 +222,91 @@ void SendDeferredCommitment(ServerContext& context, const std::string& requester
           : SendEventReport((*outbound)->Get(), contexts.front().id, report, options.ae_title,
                             static_cast<int>(options.dimse_timeout.count()), status);
   (*outbound)->Release();
-  if (cond.bad()) {
-    log::Warn("dimse.commitment.undelivered",
-              {{"calling_ae", requester_ae}, {"reason", cond.text()}});
+  if (cond.bad()) return Fail(ErrorCode::kStorageUnavailable, cond.text());
+  LogReport("dimse.commitment", requester_ae, report, how, status);
+  return {};
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The delay before attempt `attempts` + 1: the first delay, doubled after
+// each failure, at most the maximum.
+int64_t RetryDelayMs(const ScpOptions& options, int attempts) {
+  int64_t delay = options.commitment_retry.count();
+  for (int i = 1; i < attempts && delay < options.commitment_retry_max.count(); ++i) delay *= 2;
+  return std::min<int64_t>(delay, options.commitment_retry_max.count());
+}
+
+}  // namespace
+
+void SendDeferredCommitment(ServerContext& context, const std::string& requester_ae,
+                            const CommitmentReport& report) {
+  auto delivered = DeliverCommitment(context, requester_ae, report, "new association");
+  if (delivered) return;
+  CommitmentOutbox* outbox = context.Options().commitment_outbox;
+  if (outbox == nullptr) {
+    log::Warn("dimse.commitment.undelivered", {{"calling_ae", requester_ae},
+                                               {"reason", delivered.error().message},
+                                               {"committed", report.committed.size()},
+                                               {"failed", report.failed.size()}});
     return;
   }
-  LogReport("dimse.commitment", requester_ae, report, "new association", status);
+  const int64_t now = NowMs();
+  auto kept = outbox->Add(requester_ae, report, delivered.error().message, now,
+                          now + RetryDelayMs(context.Options(), 1));
+  if (!kept) {
+    log::Error("dimse.commitment.undelivered", {{"calling_ae", requester_ae},
+                                                {"reason", delivered.error().message},
+                                                {"outbox_error", kept.error().message}});
+    return;
+  }
+  log::Warn(
+      "dimse.commitment.queued",
+      {{"calling_ae", requester_ae}, {"reason", delivered.error().message}, {"outbox_id", *kept}});
+}
+
+int RetryDueCommitments(const ServerContext& context) {
+  const ScpOptions& options = context.Options();
+  CommitmentOutbox* outbox = options.commitment_outbox;
+  if (outbox == nullptr) return 0;
+  int delivered = 0;
+  for (;;) {
+    const int64_t now = NowMs();
+    // Leased for longer than an attempt can take (association and DIMSE
+    // timeouts), so that another server does not try it at the same time.
+    const int64_t lease =
+        now + 1000 * (2 * options.acse_timeout.count() + options.dimse_timeout.count());
+    auto due = outbox->ClaimDue(now, lease);
+    if (!due) {
+      log::Error("dimse.commitment.outbox_failed", {{"error", due.error().message}});
+      return delivered;
+    }
+    if (!*due) return delivered;
+    const auto& [pending, report] = **due;
+    if (now - pending.created_ms >
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.commitment_give_up).count()) {
+      (void)outbox->Drop(pending.id);
+      log::Error("dimse.commitment.abandoned", {{"calling_ae", pending.requester_ae},
+                                                {"attempts", pending.attempts},
+                                                {"last_error", pending.last_error}});
+      continue;
+    }
+    auto sent = DeliverCommitment(context, pending.requester_ae, report, "retry");
+    if (sent) {
+      (void)outbox->Delivered(pending.id);
+      ++delivered;
+      continue;
+    }
+    (void)outbox->Postpone(pending.id, sent.error().message,
+                           now + RetryDelayMs(options, pending.attempts + 1));
+    log::Warn("dimse.commitment.retry_failed", {{"calling_ae", pending.requester_ae},
+                                                {"attempts", pending.attempts + 1},
+                                                {"reason", sent.error().message}});
+  }
 }
 
 }  // namespace cf::dimse

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "dimse/listen_socket.hpp"
 #include "dimse/scp_pool.hpp"
 #include "dimse/server_context.hpp"
+#include "dimse/service.hpp"
 #include "dimse/transport.hpp"
 
 namespace cf::dimse {
@@ -102,7 +104,29 @@ struct ScpServer::Impl {
   ListenSocket listen_socket;
   UniqueFd wake;
   std::thread listener;
+  // Tries the commitment outbox's due reports until Stop().
+  std::thread retrier;
+  std::mutex retry_mutex;
+  std::condition_variable retry_wake;
+  bool retry_stop = false;  // guarded by retry_mutex
+  void RetryLoop();
 };
+
+void ScpServer::Impl::RetryLoop() {
+  // Often enough for the shortest delay configured, at least once a second.
+  const auto poll = std::clamp<std::chrono::milliseconds>(
+      options.commitment_retry / 4, std::chrono::milliseconds(20), std::chrono::milliseconds(1000));
+  std::unique_lock lock(retry_mutex);
+  while (!retry_wake.wait_for(lock, poll, [&] { return retry_stop; })) {
+    lock.unlock();
+    try {
+      RetryDueCommitments(*context);
+    } catch (const std::exception& e) {
+      log::Error("dimse.unhandled", {{"what", e.what()}});
+    }
+    lock.lock();
+  }
+}
 
 ScpServer::ScpServer(ScpOptions options, archive::Archive& archive)
     : impl_(std::make_unique<Impl>(std::move(options), archive)) {}
@@ -158,6 +182,10 @@ Result<void> ScpServer::Start() {
   s.wake = std::move(wake);
   s.port = s.listen_socket.port;
   s.listener = std::thread([pool = s.pool.get()] { pool->listen(); });
+  if (options.commitment_outbox != nullptr) {
+    s.retry_stop = false;
+    s.retrier = std::thread([&s] { s.RetryLoop(); });
+  }
   s.running = true;
   log::Info("dimse.listening", {{"bind", options.bind},
                                 {"port", s.port.load()},
@@ -198,6 +226,14 @@ void ScpServer::Stop() {
     log::Error("dimse.stop.wake_failed", {{"error", std::strerror(errno)}});
   }
   s.listener.join();
+  if (s.retrier.joinable()) {
+    {
+      std::lock_guard stop(s.retry_mutex);
+      s.retry_stop = true;
+    }
+    s.retry_wake.notify_all();
+    s.retrier.join();
+  }
   s.listen_socket.fd.Reset();  // from here on, connections are refused by the kernel
   if (!s.WaitForAssociations()) {
     // Deleting what running threads still use would crash the process; a

@@ -74,6 +74,8 @@ class NodeDirectory {
   std::shared_ptr<const RegisteredNodes> current_;  // guarded by mutex_; never null
 };
 
+class CommitmentOutbox;
+
 struct ScpOptions {
   // IPv4 address (or host name resolving to one) to listen on. DCMTK 3.6.7
   // itself can only listen on every address, so the listening socket is ours.
@@ -125,6 +127,16 @@ struct ScpOptions {
   // and destinations, after `caller_tenants` and `destinations`, which win.
   // Null: only those of the options.
   const NodeDirectory* nodes = nullptr;
+  // Where Storage Commitment reports that could not be delivered wait to be
+  // tried again (borrowed; outlives the server; may be shared by several
+  // servers). Null: such a report is logged and dropped. The first retry
+  // comes after `commitment_retry`, each next one after twice the delay
+  // (at most `commitment_retry_max`), until `commitment_give_up` after the
+  // request.
+  CommitmentOutbox* commitment_outbox = nullptr;
+  std::chrono::milliseconds commitment_retry{std::chrono::seconds(30)};
+  std::chrono::milliseconds commitment_retry_max{std::chrono::minutes(30)};
+  std::chrono::hours commitment_give_up{24 * 7};
 };
 
 // Thread-safe: Start, Stop and Port may be called from any thread, but not

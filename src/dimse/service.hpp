@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "dimse/commitment_outbox.hpp"
 #include "dimse/server_context.hpp"
 
 namespace cf::dimse {
@@ -50,19 +51,14 @@ OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
 // N-EVENT-REPORT on this association. When that is not possible (the
 // requester released it), `deferred` receives the report to send on a new
 // association once this one has ended (see SendDeferredCommitment).
-struct CommitmentReport {
-  struct Reference {
-    std::string sop_class_uid;
-    std::string sop_instance_uid;
-  };
-  std::string transaction_uid;
-  std::vector<Reference> committed;
-  std::vector<Reference> failed;  // reason 0x0112: no such object instance
-};
 OFCondition HandleCommitment(Session& session, T_DIMSE_N_ActionRQ& request,
                              T_ASC_PresentationContextID pres_id,
                              std::unique_ptr<CommitmentReport>& deferred);
+// Reports on a new association; when that fails, the report waits in the
+// outbox (ScpOptions::commitment_outbox) or, without one, is logged.
 void SendDeferredCommitment(ServerContext& context, const std::string& requester_ae,
                             const CommitmentReport& report);
+// Tries the outbox's reports that are due; returns how many were delivered.
+int RetryDueCommitments(const ServerContext& context);
 
 }  // namespace cf::dimse

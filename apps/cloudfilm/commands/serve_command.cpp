@@ -18,6 +18,7 @@
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "dimse/commitment_outbox.hpp"
 #include "dimse/echo.hpp"
 #include "dimse/scp_server.hpp"
 #include "film/film_package.hpp"
@@ -115,7 +116,22 @@ int RunServe(const Config& config) {
   direct(*registered);
   (*dicom_nodes)->OnChange(direct);
 
+  // Storage Commitment reports whose requester could not be reached wait
+  // here (DATA/commitments.sqlite) and are retried, across restarts.
+  auto commitments_vfs = DatabaseVfs(config, "commitments", config.CommitmentsPath());
+  if (!commitments_vfs) return ReportError(commitments_vfs.error());
+  auto commitments = dimse::CommitmentOutbox::Open(config.CommitmentsPath(), *commitments_vfs);
+  if (!commitments) return ReportError(commitments.error());
+
   dimse::ScpOptions scp;
+  scp.commitment_outbox = commitments->get();
+  // Validate() has checked the three durations.
+  scp.commitment_retry =
+      ParseDuration(config.dicom_commitment_retry).value_or(std::chrono::seconds(30));
+  scp.commitment_retry_max =
+      ParseDuration(config.dicom_commitment_retry_max).value_or(std::chrono::minutes(30));
+  scp.commitment_give_up = std::chrono::ceil<std::chrono::hours>(
+      ParseDuration(config.dicom_commitment_give_up).value_or(std::chrono::hours(24 * 7)));
   scp.bind = config.dicom_bind;
   scp.port = config.dicom_port;
   scp.ae_title = config.aet;

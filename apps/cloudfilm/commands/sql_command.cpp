@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cloudfilm sql [--db NAME] "SELECT ..."` (NAME: catalog, access, audit, reports, films, ledger,
-// visits, outbox, prints, dicom_nodes): a read-only query on one of the data folder's databases,
-// for operators and tests. The databases are encrypted at rest, so the sqlite3 shell cannot read
-// them; this goes through the same encrypting VFS as the server. Read-only by construction
-// (SQLITE_OPEN_READONLY): repairs go through fsck.
+// visits, outbox, prints, dicom_nodes, commitments): a read-only query on one of the data folder's
+// databases, for operators and tests. The databases are encrypted at rest, so the sqlite3 shell
+// cannot read them; this goes through the same encrypting VFS as the server. Read-only by
+// construction (SQLITE_OPEN_READONLY): repairs go through fsck.
 #include <sqlite3.h>
 
 #include <iostream>
@@ -25,17 +25,23 @@ struct SqlArgs {
 
 int RunSql(const Config& config, const SqlArgs& args) {
   const std::map<std::string, std::filesystem::path, std::less<>> databases = {
-      {"catalog", config.CatalogPath()}, {"access", config.AccessPath()},
-      {"audit", config.AuditPath()},     {"reports", config.ReportsPath()},
-      {"ledger", config.LedgerPath()},   {"films", config.FilmsPath()},
-      {"visits", config.VisitsPath()},   {"outbox", config.OutboxPath()},
-      {"prints", config.PrintsPath()},   {"dicom_nodes", config.DicomNodesPath()}};
+      {"catalog", config.CatalogPath()},
+      {"access", config.AccessPath()},
+      {"audit", config.AuditPath()},
+      {"reports", config.ReportsPath()},
+      {"ledger", config.LedgerPath()},
+      {"films", config.FilmsPath()},
+      {"visits", config.VisitsPath()},
+      {"outbox", config.OutboxPath()},
+      {"prints", config.PrintsPath()},
+      {"dicom_nodes", config.DicomNodesPath()},
+      {"commitments", config.CommitmentsPath()}};
   const auto it = databases.find(args.db);
   if (it == databases.end()) {
     return ReportError(
         {ErrorCode::kInvalidArgument,
-         "--db must be catalog, access, audit, reports, films, ledger, visits, outbox, prints or "
-         "dicom_nodes"});
+         "--db must be catalog, access, audit, reports, films, ledger, visits, outbox, prints, "
+         "dicom_nodes or commitments"});
   }
   const std::filesystem::path& path = it->second;
   if (!std::filesystem::exists(path)) {
@@ -72,8 +78,8 @@ void RegisterSql(CLI::App& app, Runner& run) {
       "sql", "run a read-only SQL query on a database of the data folder (they are encrypted)");
   sub->add_option(
       "--db", args->db,
-      "catalog (default), access, audit, reports, films, ledger, visits, outbox, prints or "
-      "dicom_nodes");
+      "catalog (default), access, audit, reports, films, ledger, visits, outbox, prints, "
+      "dicom_nodes or commitments");
   sub->add_option("query", args->query, "the SQL, e.g. \"SELECT count(*) FROM instances\"")
       ->required();
   sub->callback(

@@ -4,7 +4,9 @@
 // committed only when it is in the catalog and its stored bytes verify;
 // the report comes on the same association when the requester waits for
 // it, and on a new association to the requester's configured AE when it
-// released first.
+// released first; when that fails too, the report waits in the outbox and
+// comes once the requester is back, across a restart of the server, and
+// once an admin gives an unknown requester an address.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcsequen.h>
@@ -22,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "dimse/commitment_outbox.hpp"
 #include "dimse/scp_server.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -234,6 +237,134 @@ TEST_F(CommitmentTest, ReportComesOnANewAssociationWhenTheRequesterReleasedFirst
   listening.join();
   ASSERT_NE(acceptor.report, nullptr);
   ExpectReport(*acceptor.report, acceptor.event_type);
+}
+
+// Polls `outbox` for up to 10 s until it holds `count` reports.
+bool WaitForPending(CommitmentOutbox& outbox, size_t count) {
+  for (int i = 0; i < 1000; ++i) {
+    auto pending = outbox.List();
+    if (pending && pending->size() == count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+class CommitmentRetryTest : public CommitmentTest {
+ protected:
+  void SetUp() override {
+    CommitmentTest::SetUp();
+    auto opened = CommitmentOutbox::Open(dir_.Path() / "commitments.sqlite", "");
+    ASSERT_TRUE(opened) << opened.error().message;
+    outbox_ = std::move(*opened);
+  }
+  // A server that keeps undelivered reports in the outbox and retries
+  // them quickly.
+  void Restart(std::map<std::string, DicomPeer> destinations) {
+    server_.reset();
+    ScpOptions options;
+    options.port = 0;
+    options.destinations = std::move(destinations);
+    options.nodes = &nodes_;
+    options.commitment_outbox = outbox_.get();
+    options.commitment_retry = std::chrono::milliseconds(100);
+    options.commitment_retry_max = std::chrono::milliseconds(400);
+    server_ = std::make_unique<ScpServer>(options, *archive_.archive);
+    ASSERT_TRUE(server_->Start());
+  }
+  std::unique_ptr<CommitmentOutbox> outbox_;
+  NodeDirectory nodes_;
+};
+
+// The requester released, and its own SCP is down (the reserved port does
+// not listen): the report waits, survives a restart, and comes once the
+// requester listens again.
+TEST_F(CommitmentRetryTest, AReportWaitsForARequesterThatIsDownEvenAcrossARestart) {
+  Restart({{"COMMITSCU", {"127.0.0.1", requester_port_}}});
+  {
+    DcmSCU scu;
+    RequestCommitment(scu);
+    scu.releaseAssociation();
+  }
+  ASSERT_TRUE(WaitForPending(*outbox_, 1));
+  auto pending = outbox_->List();
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->front().requester_ae, "COMMITSCU");
+  EXPECT_EQ(pending->front().transaction_uid, "2.25.424242");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  pending = outbox_->List();
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_GE(pending->front().attempts, 2) << "retried while the requester is down";
+
+  Restart({{"COMMITSCU", {"127.0.0.1", requester_port_}}});
+  requester_reservation_.Release();
+  ReportAcceptor acceptor(requester_port_);
+  std::thread listening([&] { acceptor.listen(); });
+  listening.join();  // the acceptor stops after the report (or 15 s without one)
+  ASSERT_NE(acceptor.report, nullptr);
+  ExpectReport(*acceptor.report, acceptor.event_type);
+  EXPECT_TRUE(WaitForPending(*outbox_, 0)) << "delivered once, then gone";
+}
+
+// A requester whose AE title has no address yet: once an admin registers
+// it as a DICOM node, the waiting report is delivered.
+TEST_F(CommitmentRetryTest, AReportWaitsForAnAddressAndComesOnceTheNodeIsRegistered) {
+  Restart({});
+  {
+    DcmSCU scu;
+    RequestCommitment(scu);
+    scu.releaseAssociation();
+  }
+  ASSERT_TRUE(WaitForPending(*outbox_, 1));
+  EXPECT_NE(outbox_->List()->front().last_error.find("no address"), std::string::npos);
+
+  requester_reservation_.Release();
+  ReportAcceptor acceptor(requester_port_);
+  std::thread listening([&] { acceptor.listen(); });
+  EXPECT_TRUE(WaitUntilListening(requester_port_));
+  RegisteredNodes registered;
+  registered.destinations["COMMITSCU"] = {"127.0.0.1", requester_port_};
+  nodes_.Replace(registered);
+  listening.join();
+  ASSERT_NE(acceptor.report, nullptr);
+  ExpectReport(*acceptor.report, acceptor.event_type);
+  EXPECT_TRUE(WaitForPending(*outbox_, 0));
+}
+
+// What the outbox keeps reads back as it was; a claimed report is not
+// claimed again before its lease ends.
+TEST(CommitmentOutboxTest, KeepsReportsAndHandsEachToOneClaimer) {
+  cf::testing::TempDir dir;
+  CommitmentReport report;
+  report.transaction_uid = "2.25.1";
+  report.committed = {{"1.2.840.10008.5.1.4.1.1.2", "2.25.10"}, {"1.2.3", "2.25.11"}};
+  report.failed = {{"1.2.840.10008.5.1.4.1.1.4", "2.25.12"}};
+  {
+    auto outbox = CommitmentOutbox::Open(dir.Path() / "c.sqlite", "");
+    ASSERT_TRUE(outbox) << outbox.error().message;
+    ASSERT_TRUE((*outbox)->Add("PACS", report, "refused", 1000, 2000));
+  }
+  auto outbox = CommitmentOutbox::Open(dir.Path() / "c.sqlite", "");
+  ASSERT_TRUE(outbox);
+  EXPECT_FALSE(*(*outbox)->ClaimDue(1999, 5000)) << "not due yet";
+  auto claimed = (*outbox)->ClaimDue(2000, 5000);
+  ASSERT_TRUE(claimed && *claimed);
+  const auto& [pending, back] = **claimed;
+  EXPECT_EQ(pending.requester_ae, "PACS");
+  EXPECT_EQ(pending.attempts, 1);
+  EXPECT_EQ(back.transaction_uid, "2.25.1");
+  ASSERT_EQ(back.committed.size(), 2u);
+  EXPECT_EQ(back.committed[1].sop_instance_uid, "2.25.11");
+  ASSERT_EQ(back.failed.size(), 1u);
+  EXPECT_EQ(back.failed[0].sop_class_uid, "1.2.840.10008.5.1.4.1.1.4");
+  EXPECT_FALSE(*(*outbox)->ClaimDue(4999, 9000)) << "leased to the first claimer";
+  ASSERT_TRUE((*outbox)->Postpone(pending.id, "still refused", 6000));
+  EXPECT_FALSE(*(*outbox)->ClaimDue(5999, 9000));
+  auto again = (*outbox)->ClaimDue(6000, 9000);
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->first.attempts, 2);
+  EXPECT_EQ((*again)->first.last_error, "still refused");
+  ASSERT_TRUE((*outbox)->Delivered(pending.id));
+  EXPECT_TRUE((*outbox)->List()->empty());
 }
 
 }  // namespace
