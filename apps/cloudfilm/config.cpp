@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <map>
@@ -57,6 +58,16 @@ Result<void> ValidateAuditExport(const Config& c) {
 }
 
 }  // namespace
+
+std::string CertificateFingerprint(std::string_view text) {
+  std::string hex;
+  for (const char ch : text) {
+    if (ch == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(ch))) return {};
+    hex += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  return hex.size() == 64 ? hex : std::string();
+}
 
 Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text == "0") return std::chrono::seconds(0);
@@ -240,7 +251,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       }
       if (!(r = CheckKeys(*t,
                           {"name", "region", "ae_titles", "crypto_suite", "service_tier_years",
-                           "share_factor", "notify_provider"},
+                           "share_factor", "notify_provider", "dicom_client_certificates"},
                           where))) {
         return r;
       }
@@ -257,6 +268,8 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
       if (!(r = Read(*t, "crypto_suite", tenant.crypto_suite, where))) return r;
       if (!(r = Read(*t, "share_factor", tenant.share_factor, where))) return r;
       if (!(r = Read(*t, "notify_provider", tenant.notify_provider, where))) return r;
+      if (!(r = Read(*t, "dicom_client_certificates", tenant.dicom_client_certificates, where)))
+        return r;
       c.tenants.push_back(std::move(tenant));
     }
   }
@@ -307,6 +320,7 @@ Result<void> Validate(const Config& c) {
   }
   std::set<std::string> codes = {std::string(kDefaultTenant)};
   std::map<std::string, std::string> tenant_of_ae;
+  std::map<std::string, std::string> tenant_of_certificate;
   for (const auto& t : c.tenants) {
     if (!IsValidTenantCode(t.code))
       return std::unexpected(ConfigError("tenants." + t.code +
@@ -329,6 +343,18 @@ Result<void> Validate(const Config& c) {
         return std::unexpected(ConfigError("AE title '" + ae + "' is listed by tenants " +
                                            it->second + " and " + t.code +
                                            ": an AE title belongs to one hospital"));
+    }
+    for (const auto& fingerprint : t.dicom_client_certificates) {
+      const std::string hex = CertificateFingerprint(fingerprint);
+      if (hex.empty())
+        return std::unexpected(
+            ConfigError("tenants." + t.code + ".dicom_client_certificates: '" + fingerprint +
+                        "' must be a SHA-256 fingerprint (64 hex digits, colons allowed), as "
+                        "`openssl x509 -noout -fingerprint -sha256` prints it"));
+      if (auto [it, fresh] = tenant_of_certificate.emplace(hex, t.code); !fresh)
+        return std::unexpected(ConfigError("a client certificate is listed by tenants " +
+                                           it->second + " and " + t.code +
+                                           ": a certificate belongs to one hospital"));
     }
   }
   if (const std::string unknown = c.UnknownCallers();
@@ -639,13 +665,16 @@ std::string ToToml(const Config& c) {
   for (const auto& tenant : c.tenants) {
     toml::array ae_titles;
     for (const auto& ae : tenant.ae_titles) ae_titles.push_back(ae);
+    toml::array certificates;
+    for (const auto& f : tenant.dicom_client_certificates) certificates.push_back(f);
     tenants.insert(tenant.code, toml::table{{"name", tenant.name},
                                             {"region", tenant.region},
                                             {"ae_titles", ae_titles},
                                             {"service_tier_years", tenant.service_tier_years},
                                             {"crypto_suite", tenant.crypto_suite},
                                             {"share_factor", tenant.share_factor},
-                                            {"notify_provider", tenant.notify_provider}});
+                                            {"notify_provider", tenant.notify_provider},
+                                            {"dicom_client_certificates", certificates}});
   }
   toml::table t{
       {"data", c.data.string()},

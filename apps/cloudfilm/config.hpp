@@ -37,6 +37,11 @@ struct TenantConfig {
   std::string share_factor = "birth-date";
   // The provider of its notifications; empty: notify.provider.
   std::string notify_provider;
+  // SHA-256 fingerprints (hex, colons allowed) of the client certificates
+  // its DICOM nodes present on the DICOM TLS port: such a certificate files
+  // what comes under this hospital whatever AE title it calls with, and
+  // this hospital's AE titles are accepted over TLS only with one of them.
+  std::vector<std::string> dicom_client_certificates;
 };
 
 struct Config {
@@ -206,6 +211,10 @@ struct Config {
 };
 
 // "0", "90s", "30m", "24h", "7d" as seconds; kInvalidArgument otherwise.
+// A certificate's SHA-256 fingerprint as the configuration gives it
+// ("AB:CD:..." or plain hex) in lower-case hex without colons; empty when
+// it is not 64 hex digits.
+std::string CertificateFingerprint(std::string_view text);
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
 // Overlays the settings of a TOML file on `config`. Unknown keys are errors,

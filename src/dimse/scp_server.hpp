@@ -92,6 +92,13 @@ struct ScpOptions {
   // empty, is refused (A-ASSOCIATE-RJ, calling AE title not recognized).
   std::map<std::string, std::string> caller_tenants;
   std::string unknown_caller_tenant = "default";
+  // The hospital of each client certificate (SHA-256 of its DER, lower-case
+  // hex) presented on a TLS port: it files the association under that
+  // hospital whatever AE title it calls with, and refuses a calling AE title
+  // of another hospital. A hospital listed here is accepted only with one
+  // of its certificates (so never over plain TCP): an AE title alone can be
+  // spoofed, a certificate's private key cannot.
+  std::map<std::string, std::string> certificate_tenants;
   // Refuse associations whose called AE title is not `ae_title`.
   bool check_called_ae = true;
   // Largest PDU we accept, within DICOM's 4 KiB..128 KiB that DCMTK supports.

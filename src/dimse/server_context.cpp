@@ -10,13 +10,14 @@
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
 #include "core/tenant.hpp"
+#include "crypto/sha256.hpp"
 
 namespace cf::dimse {
 
 ServerContext::ServerContext(ScpOptions options, archive::Archive& archive)
     : options_(std::move(options)), archive_(archive), sop_classes_(options_.extra_sop_classes) {}
 
-std::string ServerContext::TenantOf(std::string_view ae) const {
+std::optional<std::string> ServerContext::KnownTenantOf(std::string_view ae) const {
   const std::string key(ae);
   if (const auto it = options_.caller_tenants.find(key); it != options_.caller_tenants.end()) {
     return it->second;
@@ -27,7 +28,22 @@ std::string ServerContext::TenantOf(std::string_view ae) const {
       return it->second;
     }
   }
-  return options_.unknown_caller_tenant;
+  return std::nullopt;
+}
+
+std::string ServerContext::TenantOf(std::string_view ae) const {
+  return KnownTenantOf(ae).value_or(options_.unknown_caller_tenant);
+}
+
+std::string ServerContext::TenantOfCertificate(ByteView der) const {
+  if (options_.certificate_tenants.empty() || der.empty()) return {};
+  const auto it = options_.certificate_tenants.find(crypto::ToHex(crypto::Sha256(der)));
+  return it == options_.certificate_tenants.end() ? std::string() : it->second;
+}
+
+bool ServerContext::RequiresCertificate(std::string_view tenant) const {
+  return std::ranges::any_of(options_.certificate_tenants,
+                             [&](const auto& bound) { return bound.second == tenant; });
 }
 
 bool ServerContext::CallerAllowed(std::string_view ae) const {

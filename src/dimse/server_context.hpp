@@ -15,6 +15,7 @@
 
 #include "archive/archive.hpp"
 #include "audit/event.hpp"
+#include "core/bytes.hpp"
 #include "dimse/scp_server.hpp"
 #include "dimse/sop_classes.hpp"
 
@@ -31,6 +32,14 @@ class ServerContext {
   // registered nodes, else unknown_caller_tenant); empty when it belongs to
   // none and must be refused.
   std::string TenantOf(std::string_view ae) const;
+  // The tenant of an AE title the configuration or the registered nodes
+  // name; nullopt for any other (which unknown_caller_tenant decides).
+  std::optional<std::string> KnownTenantOf(std::string_view ae) const;
+  // The tenant a client certificate (its DER bytes) is bound to; empty
+  // when none (ScpOptions::certificate_tenants).
+  std::string TenantOfCertificate(ByteView der) const;
+  // Whether `tenant` accepts associations only with one of its certificates.
+  bool RequiresCertificate(std::string_view tenant) const;
   // Whether `ae` may associate: allowed_callers is empty, lists it, or it
   // is a registered node.
   bool CallerAllowed(std::string_view ae) const;

@@ -106,18 +106,45 @@ OFBool StoreScp::checkCalledAETitleAccepted(const OFString& called_ae) {
   return OFFalse;
 }
 
+// The hospital the client certificate of this (TLS) association is bound
+// to; empty without a certificate or a binding.
+std::string StoreScp::CertificateTenant() const {
+  if (context_->Options().certificate_tenants.empty() || assoc_ == nullptr) return {};
+  const unsigned long length = ASC_getPeerCertificateLength(assoc_);
+  if (length == 0) return {};
+  Bytes der(length);
+  if (ASC_getPeerCertificate(assoc_, der.data(), length) != length) return {};
+  return context_->TenantOfCertificate(der);
+}
+
 OFBool StoreScp::checkCallingAETitleAccepted(const OFString& calling_ae) {
   const std::string caller = Trimmed(calling_ae.c_str());
-  tenant_ = context_->TenantOf(caller);
-  if (!tenant_.empty() && context_->CallerAllowed(caller)) return OFTrue;
+  const std::optional<std::string> known = context_->KnownTenantOf(caller);
+  const std::string by_certificate = CertificateTenant();
+  std::string refusal;  // for the log and the audit trail; empty: accepted
+  if (!by_certificate.empty()) {
+    // The certificate names the hospital; an AE title of another is a
+    // node of that hospital, or a spoof, and refused either way.
+    tenant_ = by_certificate;
+    if (known && *known != by_certificate) {
+      refusal = "calling AE title of another hospital than its client certificate";
+    }
+  } else {
+    tenant_ = known.value_or(context_->Options().unknown_caller_tenant);
+    if (tenant_.empty()) {
+      refusal = "calling AE title belongs to no hospital";
+    } else if (context_->RequiresCertificate(tenant_)) {
+      refusal = "this hospital's AE titles need one of its client certificates (DICOM TLS)";
+    }
+  }
+  if (refusal.empty() && !context_->CallerAllowed(caller)) refusal = "calling AE title not allowed";
+  if (refusal.empty()) return OFTrue;
   refused_ = true;
-  log::Warn(
-      "dimse.association.refused",
-      {{"reason", "calling AE title not recognized"}, {"calling_ae", caller}, {"peer", peer_}});
+  log::Warn("dimse.association.refused",
+            {{"reason", refusal}, {"calling_ae", caller}, {"peer", peer_}});
   audit::Event event = context_->Event(caller, peer_, audit::Action::kAccessDenied, "A-ASSOCIATE");
   event.outcome = audit::Outcome::kDenied;
-  event.detail =
-      tenant_.empty() ? "calling AE title belongs to no hospital" : "calling AE title not allowed";
+  event.detail = refusal;
   (void)context_->Audit(std::move(event));
   return OFFalse;
 }

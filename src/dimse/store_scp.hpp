@@ -64,7 +64,9 @@ class StoreScp : public DcmThreadSCP {
   OFCondition SendResponse(T_ASC_PresentationContextID pres_id, const T_DIMSE_C_StoreRQ& request,
                            const StoreResponse& response);
 
-  ServerContext* context_;              // not owned; the server outlives its workers
+  ServerContext* context_;  // not owned; the server outlives its workers
+  std::string CertificateTenant() const;
+
   T_ASC_Association* assoc_ = nullptr;  // owned by DcmSCP once run() starts
   std::string calling_ae_;
   std::string tenant_;  // the calling AE title's hospital, once accepted

@@ -31,6 +31,7 @@ mkdir -p "$PKI"
   }
   issue server serverAuth
   issue client clientAuth
+  issue client2 clientAuth  # a second hospital's PACS
   # A client certificate from a CA the server does not trust.
   openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue-ca.key -out rogue-ca.pem -days 2 \
     -subj "/CN=rogue CA" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
@@ -266,5 +267,52 @@ check_eq "required: C-FIND over TLS answers both studies (DICOM TLS, STOW-RS)" 2
 check "required: the server is up after refused clients" tls_alive
 rc=0; stop_server || rc=$?
 check_eq "stops cleanly" 0 "$rc"
+
+# --- Client certificates bound to hospitals ---------------------------------------------
+# Ruijin's PACS holds client.pem, Huashan's client2.pem: the certificate, not
+# the AE title a caller claims, says whose data an association touches.
+fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+write_config "$WORK/bound.toml" false
+cat >>"$WORK/bound.toml" <<EOF
+[tenants.ruijin]
+ae_titles = ["RJ_PACS"]
+dicom_client_certificates = ["$(fingerprint "$PKI/client.pem")"]
+[tenants.huashan]
+ae_titles = ["HS_PACS"]
+dicom_client_certificates = ["$(fingerprint "$PKI/client2.pem" | tr -d : | tr A-F a-f)"]
+EOF
+rm -rf "$WORK/data"
+start_tls_server "$WORK/bound.toml"
+HS_CERT=(+tls "$PKI/client2.key" "$PKI/client2.pem" -pw +cf "$PKI/ca.pem")
+check "Ruijin's PACS with Ruijin's certificate stores" storescu "${SHORT[@]}" -aet RJ_PACS -aec CLOUDFILM \
+  "${WITH_CERT[@]}" +sd +r +sp '*.dcm' 127.0.0.1 "$TLS_PORT" "$WORK/synth"
+check "Huashan's AE title with Ruijin's certificate is refused" bash -c \
+  "! echoscu ${SHORT[*]} -aet HS_PACS -aec CLOUDFILM ${WITH_CERT[*]} 127.0.0.1 $TLS_PORT 2>/dev/null"
+check "Ruijin's AE title with Huashan's certificate is refused" bash -c \
+  "! echoscu ${SHORT[*]} -aet RJ_PACS -aec CLOUDFILM ${HS_CERT[*]} 127.0.0.1 $TLS_PORT 2>/dev/null"
+check "Ruijin's AE title without a certificate is refused, even over TLS" bash -c \
+  "! echoscu ${SHORT[*]} -aet RJ_PACS -aec CLOUDFILM ${NO_CERT[*]} 127.0.0.1 $TLS_PORT 2>/dev/null"
+check "and over plain TCP (an AE title alone can be spoofed)" bash -c \
+  "! echoscu ${SHORT[*]} -aet RJ_PACS -aec CLOUDFILM 127.0.0.1 $DICOM_PORT 2>/dev/null"
+check "an AE title no hospital lists, with Huashan's certificate, is Huashan's node" \
+  storescu "${SHORT[@]}" -aet HS_NEW_CT -aec CLOUDFILM "${HS_CERT[@]}" +sd +r +sp '*.dcm' 127.0.0.1 "$TLS_PORT" "$WORK/synth"
+check_eq "each hospital holds what its certificate sent: 4 and 4" "4 4" \
+  "$("${CURL[@]}" -H 'X-Cloudfilm-Tenant: ruijin' "$BASE/api/system" | jq -r .instances) $("${CURL[@]}" -H 'X-Cloudfilm-Tenant: huashan' "$BASE/api/system" | jq -r .instances)"
+check_eq "the refusal is an audit event of the AE title's hospital, naming the reason" true \
+  "$("${CURL[@]}" "$BASE/api/audit?action=access-denied&tenant=huashan&limit=50" | jq '[.events[] | select(.detail | contains("another hospital than its client certificate"))] | length >= 1')"
+rc=0; stop_server || rc=$?
+check_eq "stops cleanly" 0 "$rc"
+write_config "$WORK/twice.toml" false
+cat >>"$WORK/twice.toml" <<EOF
+[tenants.a]
+dicom_client_certificates = ["$(fingerprint "$PKI/client.pem")"]
+[tenants.b]
+dicom_client_certificates = ["$(fingerprint "$PKI/client.pem")"]
+EOF
+check "a certificate bound to two hospitals is a configuration error" bash -c \
+  "! '$CLOUDFILM' config show --config '$WORK/twice.toml' >/dev/null 2>'$WORK/twice.err' && grep -q 'belongs to one hospital' '$WORK/twice.err'"
+printf '[tenants.a]\ndicom_client_certificates = ["not a fingerprint"]\n' >"$WORK/bad.toml"
+check "a malformed fingerprint is a configuration error naming the setting" bash -c \
+  "! '$CLOUDFILM' config show --config '$WORK/bad.toml' >/dev/null 2>'$WORK/bad.err' && grep -q 'dicom_client_certificates' '$WORK/bad.err'"
 
 finish

@@ -138,6 +138,9 @@ int RunServe(const Config& config) {
   scp.allowed_callers = config.allowed_callers;
   for (const auto& tenant : config.tenants) {
     for (const auto& ae : tenant.ae_titles) scp.caller_tenants[ae] = tenant.code;
+    for (const auto& fingerprint : tenant.dicom_client_certificates) {
+      scp.certificate_tenants[CertificateFingerprint(fingerprint)] = tenant.code;
+    }
   }
   scp.unknown_caller_tenant = config.UnknownCallers() == "refuse" ? "" : config.UnknownCallers();
   scp.max_pdu = config.max_pdu;
