@@ -66,6 +66,20 @@ void OnlyScopeStudies(const Scope& scope, std::vector<std::pair<int64_t, Instanc
       rows, [&](const auto& row) { return !scope.IncludesStudy(row.second.study_instance_uid); });
 }
 
+// patients, studies, series, instances, instance versions, bytes received
+// and stored, in that order (a NULL, no counters row yet, reads as 0).
+Totals ReadTotals(const Statement& st) {
+  Totals t;
+  t.patients = st.Int(0);
+  t.studies = st.Int(1);
+  t.series = st.Int(2);
+  t.instances = st.Int(3);
+  t.instance_versions = st.Int(4);
+  t.bytes_received = static_cast<uint64_t>(st.Int(5));
+  t.bytes_stored = static_cast<uint64_t>(st.Int(6));
+  return t;
+}
+
 }  // namespace
 
 Result<Totals> SqliteCatalog::GetTotals() {
@@ -78,18 +92,9 @@ Result<Totals> SqliteCatalog::GetTotals() {
       "(SELECT value FROM counters WHERE name = 'bytes_received'), "
       "(SELECT value FROM counters WHERE name = 'bytes_stored')");
   if (!s) return std::unexpected(s.error());
-  auto row = (*s)->Step();
+  auto row = First<Totals>(**s, ReadTotals);
   if (!row) return std::unexpected(row.error());
-  Totals t;
-  t.patients = (*s)->Int(0);
-  t.studies = (*s)->Int(1);
-  t.series = (*s)->Int(2);
-  t.instances = (*s)->Int(3);
-  t.instance_versions = (*s)->Int(4);
-  t.bytes_received = static_cast<uint64_t>((*s)->Int(5));
-  t.bytes_stored = static_cast<uint64_t>((*s)->Int(6));
-  (*s)->Reset();
-  return t;
+  return row->value_or(Totals{});
 }
 
 Result<Totals> SqliteCatalog::GetTenantTotals(std::string_view tenant) {
@@ -102,20 +107,9 @@ Result<Totals> SqliteCatalog::GetTenantTotals(std::string_view tenant) {
       "FROM tenants t LEFT JOIN tenant_counters c ON c.tenant_pk = t.pk WHERE t.code = ?1");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, tenant);
-  auto row = (*s)->Step();
+  auto row = First<Totals>(**s, ReadTotals);
   if (!row) return std::unexpected(row.error());
-  Totals t;  // a hospital that never stored anything has no row: zeros
-  if (*row) {
-    t.patients = (*s)->Int(0);
-    t.studies = (*s)->Int(1);
-    t.series = (*s)->Int(2);
-    t.instances = (*s)->Int(3);
-    t.instance_versions = (*s)->Int(4);
-    t.bytes_received = static_cast<uint64_t>((*s)->Int(5));
-    t.bytes_stored = static_cast<uint64_t>((*s)->Int(6));
-  }
-  (*s)->Reset();
-  return t;
+  return row->value_or(Totals{});  // a hospital that never stored anything: zeros
 }
 
 Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(

@@ -27,4 +27,12 @@ Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes) {
   return file;
 }
 
+std::string ElementText(DcmItem& item, const DcmTagKey& tag) {
+  OFString value;
+  if (item.findAndGetOFStringArray(tag, value, OFFalse).bad()) return {};
+  std::string s(value.c_str(), value.length());
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
 }  // namespace cf::dicom

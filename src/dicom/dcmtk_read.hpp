@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 
 #include <memory>
+#include <string>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
@@ -18,5 +19,9 @@ namespace cf::dicom {
 // A Part 10 file or a raw data set; kInvalidDicom "cannot parse: ..."
 // when DCMTK cannot read it.
 Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes);
+
+// An element's value(s) as DCMTK prints them ("\\"-joined), trailing spaces
+// and NULs dropped; empty when absent.
+std::string ElementText(DcmItem& item, const DcmTagKey& tag);
 
 }  // namespace cf::dicom

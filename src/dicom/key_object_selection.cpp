@@ -15,13 +15,7 @@ namespace {
 
 constexpr int kMaxDepth = 16;  // KOS trees are flat; a loop would not end
 
-std::string Get(DcmItem& item, const DcmTagKey& tag) {
-  OFString value;
-  if (item.findAndGetOFString(tag, value).bad()) return {};
-  std::string s(value.c_str(), value.length());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
+std::string Get(DcmItem& item, const DcmTagKey& tag) { return ElementText(item, tag); }
 
 DcmItem* FirstItem(DcmItem& item, const DcmTagKey& tag) {
   DcmSequenceOfItems* seq = nullptr;

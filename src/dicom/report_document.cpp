@@ -32,13 +32,7 @@ constexpr std::array<std::string_view, 2> kEcgClasses = {"1.2.840.10008.5.1.4.1.
 
 constexpr int kMaxDepth = 16;  // content trees nest a few levels; a loop would not end
 
-std::string Get(DcmItem& item, const DcmTagKey& tag) {
-  OFString value;
-  if (item.findAndGetOFStringArray(tag, value, OFFalse).bad()) return {};
-  std::string s(value.c_str(), value.length());
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
+std::string Get(DcmItem& item, const DcmTagKey& tag) { return ElementText(item, tag); }
 
 class Reader {
  public:

@@ -54,6 +54,18 @@ CommitmentReport ReportOf(const std::string& transaction_uid, const std::string&
   return report;
 }
 
+// id, requester_ae, transaction_uid, created_ms, attempts, last_error.
+CommitmentOutbox::Pending ReadPending(const Statement& st) {
+  CommitmentOutbox::Pending p;
+  p.id = st.Int(0);
+  p.requester_ae = st.Text(1);
+  p.transaction_uid = st.Text(2);
+  p.created_ms = st.Int(3);
+  p.attempts = static_cast<int>(st.Int(4));
+  p.last_error = st.Text(5);
+  return p;
+}
+
 }  // namespace
 
 struct CommitmentOutbox::Impl {
@@ -103,21 +115,13 @@ CommitmentOutbox::ClaimDue(int64_t now_ms, int64_t lease_until_ms) {
   // the same item between our read and our write.
   auto s = impl_->db.Prepare(
       "UPDATE pending SET next_ms = ?2 WHERE id = (SELECT id FROM pending WHERE next_ms <= ?1 "
-      "ORDER BY next_ms LIMIT 1) RETURNING id, requester_ae, transaction_uid, refs, created_ms, "
-      "attempts, last_error");
+      "ORDER BY next_ms LIMIT 1) RETURNING id, requester_ae, transaction_uid, created_ms, "
+      "attempts, last_error, refs");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, now_ms).Bind(2, lease_until_ms);
   using Row = std::pair<Pending, CommitmentReport>;
-  auto row = catalog::sqlite::First<Row>(**s, [](Statement& st) {
-    Pending p;
-    p.id = st.Int(0);
-    p.requester_ae = st.Text(1);
-    p.transaction_uid = st.Text(2);
-    p.created_ms = st.Int(4);
-    p.attempts = static_cast<int>(st.Int(5));
-    p.last_error = st.Text(6);
-    return Row(std::move(p), ReportOf(st.Text(2), st.Text(3)));
-  });
+  auto row = catalog::sqlite::First<Row>(
+      **s, [](Statement& st) { return Row(ReadPending(st), ReportOf(st.Text(2), st.Text(6))); });
   if (!row) return std::unexpected(row.error());
   return std::move(*row);
 }
@@ -142,16 +146,7 @@ Result<std::vector<CommitmentOutbox::Pending>> CommitmentOutbox::List() {
       "SELECT id, requester_ae, transaction_uid, created_ms, attempts, last_error FROM pending "
       "ORDER BY id");
   if (!s) return std::unexpected(s.error());
-  return catalog::sqlite::Collect<Pending>(**s, [](Statement& st) {
-    Pending p;
-    p.id = st.Int(0);
-    p.requester_ae = st.Text(1);
-    p.transaction_uid = st.Text(2);
-    p.created_ms = st.Int(3);
-    p.attempts = static_cast<int>(st.Int(4));
-    p.last_error = st.Text(5);
-    return p;
-  });
+  return catalog::sqlite::Collect<Pending>(**s, ReadPending);
 }
 
 }  // namespace cf::dimse

@@ -355,10 +355,17 @@ struct Opened {
 // exams, and only when they ask the same kind of factor and it is not a
 // one-time code (each share has its own), so that a patient's one answer
 // is never counted against a share it could not open.
-Result<Opened> OpenVisit(const ApiContext& ctx, const Request& req, const std::string& visit_id,
-                         const std::string& factor) {
-  const std::string& tenant = req.principal->tenant;
-  auto visit = VisitOf(ctx, tenant, visit_id);
+// The visit's exams and the shares that may open them (VisitShares), for
+// the kiosk's hospital. kNotFound, saying what to do, for an unknown visit
+// number, a visit whose exams are not stored yet, or no share issued.
+struct VisitCandidates {
+  std::set<std::string> of_visit;
+  std::vector<access::ShareInfo> shares;
+};
+
+Result<VisitCandidates> CandidatesOf(const ApiContext& ctx, const access::Principal& kiosk,
+                                     const std::string& visit_id) {
+  auto visit = VisitOf(ctx, kiosk.tenant, visit_id);
   if (!visit) return std::unexpected(visit.error());
   film::Visit whole = *visit;
   whole.accessions.clear();
@@ -370,19 +377,30 @@ Result<Opened> OpenVisit(const ApiContext& ctx, const Request& req, const std::s
     return Fail(ErrorCode::kNotFound,
                 "no exam of this visit is stored yet: ask at the service desk");
   }
-  const std::set<std::string> of_visit(visit_studies->begin(), visit_studies->end());
-  auto candidates = VisitShares(ctx, *req.principal, *patient_studies, of_visit);
-  if (!candidates) return std::unexpected(candidates.error());
-  if (candidates->empty()) {
+  VisitCandidates out;
+  out.of_visit.insert(visit_studies->begin(), visit_studies->end());
+  auto shares = VisitShares(ctx, kiosk, *patient_studies, out.of_visit);
+  if (!shares) return std::unexpected(shares.error());
+  if (shares->empty()) {
     return Fail(ErrorCode::kNotFound,
                 "no cloud film has been issued for this visit yet: ask at the service desk");
   }
+  out.shares = std::move(*shares);
+  return out;
+}
+
+Result<Opened> OpenVisit(const ApiContext& ctx, const Request& req, const std::string& visit_id,
+                         const std::string& factor) {
+  const std::string& tenant = req.principal->tenant;
+  auto found = CandidatesOf(ctx, *req.principal, visit_id);
+  if (!found) return std::unexpected(found.error());
+  const std::set<std::string>& of_visit = found->of_visit;
   const access::ClientInfo client = Client(req);
   Opened opened;
   opened.cookie.visit_id = visit_id;
   opened.only = of_visit;
   std::set<std::string> covered;
-  for (const auto& share : *candidates) {
+  for (const auto& share : found->shares) {
     if (!opened.sessions.empty()) {
       const access::ShareInfo& first = opened.sessions.front().share;
       if (share.factor != first.factor || share.factor == access::ShareFactor::kOneTimeCode) {
@@ -486,24 +504,10 @@ awaitable<Response> SendVisitCode(const ApiContext& ctx, const Request& req) {
   auto visit_id = StringField(*body, "visit", true);
   if (!visit_id) co_return Problem(visit_id.error());
   auto sent = co_await RunBlocking(ctx.blocking, [&]() -> Result<void> {
-    const std::string& tenant = req.principal->tenant;
-    auto visit = VisitOf(ctx, tenant, *visit_id);
-    if (!visit) return std::unexpected(visit.error());
-    film::Visit whole = *visit;
-    whole.accessions.clear();
-    auto patient_studies = VisitStudies(ctx, whole);
-    if (!patient_studies) return std::unexpected(patient_studies.error());
-    auto visit_studies = VisitStudies(ctx, *visit);
-    if (!visit_studies) return std::unexpected(visit_studies.error());
-    auto candidates =
-        VisitShares(ctx, *req.principal, *patient_studies,
-                    std::set<std::string>(visit_studies->begin(), visit_studies->end()));
-    if (!candidates) return std::unexpected(candidates.error());
-    if (candidates->empty()) {
-      return Fail(ErrorCode::kNotFound,
-                  "no cloud film has been issued for this visit yet: ask at the service desk");
-    }
-    return ctx.access->SendShareCodeById(candidates->front().id, Client(req), tenant);
+    auto found = CandidatesOf(ctx, *req.principal, *visit_id);
+    if (!found) return std::unexpected(found.error());
+    return ctx.access->SendShareCodeById(found->shares.front().id, Client(req),
+                                         req.principal->tenant);
   });
   if (!sent) co_return Problem(sent.error());
   Response response;
