@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Writes a ZIP (libarchive) member by member, streaming: a file member is
-// copied in 64 KiB pieces, so a 1 GB exam never sits in memory. Records
-// every member's SHA-256 and size as it goes (a package's contents.json).
+// Writes a ZIP (libarchive, deflate level 1) into memory piece by piece,
+// for a caller that hands each piece on (an HTTP body, a file) before
+// asking for more: Take() returns what was produced since the last call,
+// so memory stays at one piece whatever the archive's size. Members may be
+// written in slices (Begin, Write..., End). libarchive never seeks: each
+// member's sizes and CRC follow its data (a data descriptor), and zip64
+// extra fields and end records are written where a member or the archive
+// passes 4 GiB. Records every member's SHA-256 and size as it goes (a
+// package's contents.json).
 // Deterministic: every member gets the same fixed time, mode 0644 and
-// owner 0. Not thread-safe; calls block (disk). Internal to cf::film.
+// owner 0; the same members give the same bytes. Not thread-safe.
+// Internal to cf::film.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,26 +29,34 @@ struct ZipMember {
   uint64_t size = 0;
 };
 
-class ZipWriter {
+class ZipStream {
  public:
-  // Creates (truncates) `path`; members carry `mtime_s` (seconds since 1970).
-  static Result<std::unique_ptr<ZipWriter>> Create(const std::filesystem::path& path,
-                                                   int64_t mtime_s);
-  ~ZipWriter();
-  ZipWriter(const ZipWriter&) = delete;
-  ZipWriter& operator=(const ZipWriter&) = delete;
+  // Members carry `mtime_s` (seconds since 1970).
+  static Result<std::unique_ptr<ZipStream>> Create(int64_t mtime_s);
+  ~ZipStream();
+  ZipStream(const ZipStream&) = delete;
+  ZipStream& operator=(const ZipStream&) = delete;
 
+  // A member of exactly `size` bytes, given by Write in any slices, closed
+  // by End (kInternal when the slices did not add up to `size`).
+  Result<void> Begin(const std::string& name, uint64_t size);
+  Result<void> Write(ByteView slice);
+  Result<void> End();
+  // Begin, Write, End.
   Result<void> AddBytes(const std::string& name, ByteView data);
-  Result<void> AddFile(const std::string& name, const std::filesystem::path& file);
-  // Writes the central directory. kStorageUnavailable when the disk fails.
+  // Writes the central directory. Nothing can be added after.
   Result<void> Close();
 
+  // The bytes produced since the last Take (may be empty).
+  Bytes Take();
+  size_t pending() const { return out_.size(); }
   const std::vector<ZipMember>& members() const { return members_; }
 
  private:
   struct Impl;
-  explicit ZipWriter(std::unique_ptr<Impl> impl);
+  ZipStream();
   std::unique_ptr<Impl> impl_;
+  Bytes out_;  // what libarchive wrote since the last Take
   std::vector<ZipMember> members_;
 };
 
