@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/film_routes.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
@@ -128,47 +126,36 @@ awaitable<Response> Get(const ApiContext& ctx, const Request& req) {
   co_return response;
 }
 
-// A package file already unlinked from its folder, sent piece by piece and
-// closed (its space freed) when the response is done with it.
+// The package as it is produced: each piece is zipped when the server asks
+// for it (on the blocking pool, once the previous one was sent), so the
+// answer starts at once and goes at the client's pace, and nothing of the
+// exam touches the disk. An error after the first piece cuts the
+// connection (server.cpp): the client never gets a complete-looking ZIP.
 class PackageBody final : public BodySource {
  public:
-  explicit PackageBody(int fd) : fd_(fd) {}
-  ~PackageBody() override { ::close(fd_); }
-  PackageBody(const PackageBody&) = delete;
-  PackageBody& operator=(const PackageBody&) = delete;
-
-  Result<Bytes> Next() override {
-    Bytes piece(256 << 10);
-    const ssize_t n = ::read(fd_, piece.data(), piece.size());
-    if (n < 0) return Fail(ErrorCode::kStorageUnavailable, "cannot read the package file");
-    piece.resize(static_cast<size_t>(n));
-    return piece;
-  }
+  explicit PackageBody(std::unique_ptr<film::PackageStream> stream) : stream_(std::move(stream)) {}
+  Result<Bytes> Next() override { return stream_->Next(); }
 
  private:
-  int fd_;
+  std::unique_ptr<film::PackageStream> stream_;
 };
 
 awaitable<Response> Package(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("film"));
   std::string name;
   std::string study;
-  auto fd = co_await RunBlocking(ctx.blocking, [&]() -> Result<int> {
-    auto film = ctx.films->Get(req.scope, id);
-    if (!film) return std::unexpected(film.error());
-    name = film::PackageFileName(*film);
-    study = film->study_uid;
-    auto path = ctx.packager->WriteTemporary(*film);
-    if (!path) return std::unexpected(path.error());
-    const int opened = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
-    ::unlink(path->c_str());  // nothing of the exam stays on disk once the answer ends
-    if (opened < 0) return Fail(ErrorCode::kStorageUnavailable, "cannot open the package file");
-    return opened;
-  });
-  if (!fd) co_return ErrorResponse(fd.error());
+  auto stream =
+      co_await RunBlocking(ctx.blocking, [&]() -> Result<std::unique_ptr<film::PackageStream>> {
+        auto film = ctx.films->Get(req.scope, id);
+        if (!film) return std::unexpected(film.error());
+        name = film::PackageFileName(*film);
+        study = film->study_uid;
+        return ctx.packager->Open(*film);
+      });
+  if (!stream) co_return ErrorResponse(stream.error());
   Response response;
   response.content_type = "application/zip";
-  response.stream = std::make_shared<PackageBody>(*fd);
+  response.stream = std::make_shared<PackageBody>(std::move(*stream));
   response.SetHeader("Content-Disposition", "attachment; filename=\"" + name + "\"");
   response.SetHeader("Cache-Control", "private, no-store");
   response.audit_study_uid = study;  // the exam's audit trail shows the download

@@ -69,7 +69,7 @@ check "SIGTERM stops the server with exit 0" stop_server
 # The layout, as unzip lists it.
 unzip -Z1 "$WORK/film.zip" >"$WORK/names.txt"
 check_eq "unzip -l shows the documented layout" \
-  "README.txt manifest.json manifest.sig signing-key.pem log/entry.json log/inclusion-proof.json log/tree-head.json log/log-key.pem reports/$REPORT_ID/v1.json reports/$REPORT_ID/v1.pdf DICOMDIR DICOM/S0001/I0001 DICOM/S0001/I0002 DICOM/S0002/I0001 DICOM/S0002/I0002 contents.json contents.sig" \
+  "manifest.json manifest.sig signing-key.pem log/entry.json log/inclusion-proof.json log/tree-head.json log/log-key.pem reports/$REPORT_ID/v1.json reports/$REPORT_ID/v1.pdf DICOM/S0001/I0001 DICOM/S0001/I0002 DICOM/S0002/I0001 DICOM/S0002/I0002 DICOMDIR README.txt contents.json contents.sig" \
   "$(tr '\n' ' ' <"$WORK/names.txt" | sed 's/ $//')"
 mkdir -p "$WORK/unzipped"
 (cd "$WORK/unzipped" && unzip -q "$WORK/film.zip")

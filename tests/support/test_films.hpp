@@ -29,7 +29,7 @@ struct TestFilms {
   std::unique_ptr<film::VisitStore> visits;
   std::unique_ptr<film::ReportPrinter> printer;
   std::unique_ptr<film::FilmIssuer> issuer;
-  std::unique_ptr<film::FilmPackager> packager;  // stages under dir/tmp
+  std::unique_ptr<film::FilmPackager> packager;
 
   Result<void> Open(const std::filesystem::path& dir, archive::Archive& archive,
                     film::IssuerOptions options = {}) {
@@ -67,7 +67,7 @@ struct TestFilms {
     printer = std::make_unique<film::ReportPrinter>(archive, film::PrinterOptions{});
     issuer = std::make_unique<film::FilmIssuer>(archive, *reports, *films, *log, *keys,
                                                 std::move(options));
-    packager = std::make_unique<film::FilmPackager>(archive, *reports, *log, *keys, dir / "tmp");
+    packager = std::make_unique<film::FilmPackager>(archive, *reports, *log, *keys);
     return {};
   }
 };

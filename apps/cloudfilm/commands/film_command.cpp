@@ -34,8 +34,7 @@ int RunPackage(const Config& config, const FilmArgs& args) {
   auto film = parts->films->GetAnyTenant(args.film_id);
   if (!film) return ReportError(film.error());
   film::ReportPrinter printer(*rt->archive, parts->printer);
-  film::FilmPackager packager(*rt->archive, **reports, *parts->log, *parts->keys,
-                              config.data / "tmp" / "packages", &printer);
+  film::FilmPackager packager(*rt->archive, **reports, *parts->log, *parts->keys, &printer);
   auto summary = packager.Write(*film, args.out);
   audit::Event event;
   event.tenant = film->tenant;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 
@@ -26,6 +27,18 @@
 
 namespace cf::app {
 namespace {
+
+// Versions before streamed packages staged each package's objects, and the
+// package itself, in clear in DATA/tmp/packages; a crash could leave them
+// there. Nothing writes that folder any more: remove whatever is left.
+void RemoveLegacyPackageStaging(const std::filesystem::path& data) {
+  const std::filesystem::path legacy = data / "tmp" / "packages";
+  std::error_code ec;
+  if (!std::filesystem::exists(legacy, ec)) return;
+  const auto removed = std::filesystem::remove_all(legacy, ec);
+  log::Info("serve.package_staging_removed",
+            {{"entries", static_cast<int64_t>(removed)}, {"ok", !ec}});
+}
 
 int RunServe(const Config& config) {
   // Block the stop signals before any thread starts, so that every thread
@@ -201,10 +214,9 @@ int RunServe(const Config& config) {
     return dimse::Echo({aet, std::string(ae), {std::string(host), port}, std::chrono::seconds(5)});
   };
   film::FilmPackager packager(*rt->archive, **reports, *film_parts->log, *film_parts->keys,
-                              config.data / "tmp" / "packages", &printer);
+                              &printer);
   web.packager = &packager;
-  // A crash while a package was written leaves patient data in clear there.
-  packager.RemoveLeftovers(std::chrono::hours(1));
+  RemoveLegacyPackageStaging(config.data);
   web.bind = config.http_bind;
   web.port = config.http_port;
   web.io_threads = config.http_threads;

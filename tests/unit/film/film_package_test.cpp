@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -78,6 +79,12 @@ Bytes& MemberOf(Members& members, std::string_view name) {
       std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.first == name; });
   EXPECT_NE(it, members.end()) << name;
   return it->second;
+}
+
+std::optional<Bytes> Slurp(const fs::path& path) {
+  auto bytes = ReadFile(path, 1 << 30);
+  if (!bytes) return std::nullopt;
+  return std::move(*bytes);
 }
 
 std::string Text(const Bytes& b) { return std::string(AsChars(b)); }
@@ -181,8 +188,10 @@ TEST_F(FilmPackageTest, APackageHoldsTheDocumentedLayoutAndVerifies) {
   auto layout = LayoutOf(film_.manifest);
   ASSERT_TRUE(layout);
   ASSERT_EQ(layout->reports.size(), 2u);
-  const std::vector<std::string> expected = {"README.txt",
-                                             "manifest.json",
+  // What needs nothing but the film first, the objects as they are read,
+  // then what depends on them (the DICOMDIR, the README naming objects it
+  // could not index, every member's hash).
+  const std::vector<std::string> expected = {"manifest.json",
                                              "manifest.sig",
                                              "signing-key.pem",
                                              "log/entry.json",
@@ -192,10 +201,11 @@ TEST_F(FilmPackageTest, APackageHoldsTheDocumentedLayoutAndVerifies) {
                                              layout->reports[0].json_member,
                                              layout->reports[1].json_member,
                                              layout->reports[1].pdf_member,
-                                             "DICOMDIR",
                                              "DICOM/S0001/I0001",
                                              "DICOM/S0001/I0002",
                                              "DICOM/S0002/I0001",
+                                             "DICOMDIR",
+                                             "README.txt",
                                              "contents.json",
                                              "contents.sig"};
   EXPECT_EQ(names, expected);
@@ -235,22 +245,107 @@ TEST_F(FilmPackageTest, APackageHoldsTheDocumentedLayoutAndVerifies) {
   EXPECT_TRUE(trusting->signing_key_trusted);
 }
 
-TEST_F(FilmPackageTest, WritingTwiceGivesTheSameMembersButTheDicomdirAndItsHash) {
+TEST_F(FilmPackageTest, WritingTwiceGivesTheSameBytes) {
   const fs::path again = dir_.Path() / "again.zip";
   ASSERT_TRUE(films_.packager->Write(film_, again));
-  Members second = ReadZip(again);
-  ASSERT_EQ(second.size(), members_.size());
-  for (size_t i = 0; i < second.size(); ++i) {
-    const std::string& name = second[i].first;
-    EXPECT_EQ(name, members_[i].first);
-    // DCMTK gives every DICOMDIR a new Media Storage SOP Instance UID, which
-    // contents.json hashes and contents.sig signs; the rest is equal (Ed25519
-    // signatures are deterministic, every member has the film's time).
-    if (name == "DICOMDIR" || name == "contents.json" || name == "contents.sig") continue;
-    EXPECT_TRUE(second[i].second == members_[i].second) << name;
+  auto first = Slurp(zip_);
+  auto second = Slurp(again);
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(*first == *second) << "same film, same log head: the same package byte for byte";
+  // The DICOMDIR's UID comes from the film id: another film gets another.
+  const fs::path other_zip = dir_.Path() / "other.zip";
+  ASSERT_TRUE(films_.packager->Write(other_, other_zip));
+  Members other = ReadZip(other_zip);
+  EXPECT_FALSE(MemberOf(other, "DICOMDIR") == MemberOf(members_, "DICOMDIR"));
+  // Nothing but the package itself was written.
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir_.Path())) {
+    if (e.is_regular_file() && e.path().extension() == ".zip") {
+      files.push_back(e.path().filename().string());
+    }
   }
-  std::error_code ec;
-  EXPECT_TRUE(fs::is_empty(dir_.Path() / "films" / "tmp", ec)) << "no staged patient data left";
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"again.zip", "film.zip", "other.zip"}));
+  EXPECT_FALSE(fs::exists(dir_.Path() / "films" / "tmp")) << "no staging folder";
+}
+
+TEST_F(FilmPackageTest, TheStreamGivesTheSameBytesInSmallPieces) {
+  auto stream = films_.packager->Open(film_, 1024);
+  ASSERT_TRUE(stream) << stream.error().message;
+  Bytes all;
+  size_t pieces = 0;
+  for (;;) {
+    auto piece = (*stream)->Next();
+    ASSERT_TRUE(piece) << piece.error().message;
+    if (piece->empty()) break;
+    // A piece is what was asked for, plus at most one object slice.
+    EXPECT_LE(piece->size(), 1024u + (512u << 10));
+    all.insert(all.end(), piece->begin(), piece->end());
+    ++pieces;
+  }
+  EXPECT_GT(pieces, 3u);
+  EXPECT_EQ((*stream)->bytes_out(), all.size());
+  EXPECT_EQ((*stream)->summary().objects, 3u);
+  EXPECT_EQ((*stream)->summary().members, members_.size());
+  auto written = Slurp(zip_);
+  ASSERT_TRUE(written);
+  EXPECT_TRUE(all == *written);
+  auto after = (*stream)->Next();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty()) << "the end stays the end";
+}
+
+TEST_F(FilmPackageTest, AnObjectUnreadableMidStreamFailsAndLeavesNoValidZip) {
+  // Damage the stored bytes of the exam's last object (the manifest's hash
+  // no longer matches what the store gives back).
+  auto record = archive_.archive->GetInstanceVersion(catalog::Scope::Of("ruijin"), "1.2.9.1.2.1");
+  ASSERT_TRUE(record);
+  auto original = archive_.archive->ReadBlob(*record);
+  ASSERT_TRUE(original);
+  int damaged = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_.Path() / "data")) {
+    if (!e.is_regular_file()) continue;
+    auto bytes = Slurp(e.path());
+    if (!bytes || *bytes != *original) continue;
+    (*bytes)[bytes->size() - 1] ^= std::byte{0x01};
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes->data()),
+               static_cast<std::streamsize>(bytes->size()));
+    ++damaged;
+  }
+  ASSERT_EQ(damaged, 1) << "the test archive keeps objects as plain files";
+
+  auto stream = films_.packager->Open(film_, 512);
+  ASSERT_TRUE(stream) << "nothing is read before the stream starts";
+  Bytes got;
+  Result<Bytes> piece = Bytes{};
+  size_t pieces = 0;
+  while ((piece = (*stream)->Next()) && !piece->empty()) {
+    got.insert(got.end(), piece->begin(), piece->end());
+    ++pieces;
+  }
+  ASSERT_FALSE(piece) << "the damaged object must fail the stream";
+  EXPECT_GT(pieces, 0u) << "the failure comes after the first pieces were given";
+  EXPECT_FALSE((*stream)->Next()) << "a failed stream stays failed";
+  // What was given is not a ZIP any reader accepts as complete.
+  const fs::path partial = dir_.Path() / "partial.zip";
+  std::ofstream(partial, std::ios::binary)
+      .write(reinterpret_cast<const char*>(got.data()), static_cast<std::streamsize>(got.size()));
+  struct archive* a = archive_read_new();
+  archive_read_support_format_zip_seekable(a);
+  EXPECT_NE(archive_read_open_filename(a, partial.c_str(), 1 << 16), ARCHIVE_OK)
+      << "no central directory: not a complete ZIP";
+  archive_read_free(a);
+  auto verified = VerifyPackage(partial);
+  EXPECT_FALSE(verified && verified->Ok());
+
+  // Write removes its temporary file and leaves no package.
+  const fs::path out = dir_.Path() / "failed.zip";
+  EXPECT_FALSE(films_.packager->Write(film_, out));
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(dir_.Path())) {
+    EXPECT_EQ(e.path().filename().string().find("failed.zip.tmp"), std::string::npos);
+  }
 }
 
 TEST_F(FilmPackageTest, ChangingAnyByteOfAnyMemberFailsNamingThatMember) {
@@ -426,23 +521,6 @@ TEST_F(FilmPackageTest, AnObjectTheProfileRefusesIsShippedOutsideTheDicomdirWith
   EXPECT_TRUE(check->Ok()) << AllFailures(*check);
 }
 
-TEST_F(FilmPackageTest, LeftoversOfACrashAreRemovedButNotAPackageBeingWritten) {
-  const fs::path work = dir_.Path() / "films" / "tmp";
-  fs::create_directories(work / "staging-old" / "DICOM");
-  fs::create_directories(work / "staging-new");
-  { std::ofstream(work / "package-old.zip") << "PK"; }
-  { std::ofstream(work / "unrelated") << "kept"; }
-  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
-  fs::last_write_time(work / "staging-old", old);
-  fs::last_write_time(work / "package-old.zip", old);
-  fs::last_write_time(work / "unrelated", old);
-  EXPECT_EQ(films_.packager->RemoveLeftovers(std::chrono::hours(1)), 2);
-  EXPECT_FALSE(fs::exists(work / "staging-old"));
-  EXPECT_FALSE(fs::exists(work / "package-old.zip"));
-  EXPECT_TRUE(fs::exists(work / "staging-new"));
-  EXPECT_TRUE(fs::exists(work / "unrelated"));
-}
-
 TEST_F(FilmPackageTest, AnAmendedFilmsPackageSaysWhichFilmItReplaces) {
   ASSERT_TRUE(FileReport("1.2.9.1", ReportStatus::kAmended, {}));
   auto amended = films_.issuer->Issue("ruijin", "1.2.9.1", "dr.li");
@@ -467,8 +545,7 @@ TEST_F(FilmPackageTest, AnAmendedFilmsPackageSaysWhichFilmItReplaces) {
 
 TEST_F(FilmPackageTest, ATextReportIsPrintedIntoThePackageAsThePlatformsPdf) {
   ReportPrinter printer(*archive_.archive, {});
-  FilmPackager packager(*archive_.archive, *films_.reports, *films_.log, *films_.keys,
-                        dir_.Path() / "printing", &printer);
+  FilmPackager packager(*archive_.archive, *films_.reports, *films_.log, *films_.keys, &printer);
   const fs::path zip = dir_.Path() / "printed.zip";
   auto summary = packager.Write(other_, zip);
   ASSERT_TRUE(summary) << summary.error().message;
