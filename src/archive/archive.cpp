@@ -72,7 +72,6 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   archive->options_.journal_dir = journal_dir;
   IngestJournal::Options journal_options{journal_dir};
   if (archive->options_.encrypt_journal) journal_options.keys = archive->options_.keys;
-  journal_options.spare_segment = archive->options_.journal_spare_segment;
   auto journal = IngestJournal::Open(std::move(journal_options));
   if (!journal) return std::unexpected(journal.error());
   archive->journal_ = std::move(*journal);

@@ -42,9 +42,6 @@ struct ArchiveOptions {
   // the blob store and the catalog must sync every write themselves.
   std::filesystem::path journal_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
-  // Keep the journal's next segment written with zeros ahead of use
-  // (IngestJournal::Options::spare_segment): cheaper appends and rotations.
-  bool journal_spare_segment = true;
   // Encryption at rest of the journal: with `keys`, sealed journal segments
   // of earlier runs can be replayed; with `encrypt_journal` too, new records
   // are sealed with their tenant's data key. Borrowed; must outlive

@@ -3,16 +3,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <optional>
 
 #include "core/direct_write.hpp"
@@ -134,73 +130,20 @@ struct IngestJournal::Segment {
 };
 
 IngestJournal::IngestJournal(Options options) : options_(std::move(options)) {}
-
-IngestJournal::~IngestJournal() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  spare_cv_.notify_all();
-  if (spare_thread_.joinable()) spare_thread_.join();
-  // An unused spare holds no record; a replay would drop it too.
-  if (spare_) ::unlink(spare_->path.c_str());
-}
+IngestJournal::~IngestJournal() = default;
 
 Result<std::unique_ptr<IngestJournal>> IngestJournal::Open(Options options) {
   std::error_code ec;
   fs::create_directories(options.dir, ec);
   if (ec)
     return Fail(ErrorCode::kStorageUnavailable, "cannot create journal folder: " + ec.message());
-  std::unique_ptr<IngestJournal> journal(new IngestJournal(std::move(options)));
-  if (journal->options_.spare_segment) {
-    journal->spare_thread_ = std::thread([j = journal.get()] { j->SpareLoop(); });
-  }
-  return journal;
-}
-
-void IngestJournal::SpareLoop() {
-  // Background disk work: the appenders' records come first.
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    if (spare_) {
-      spare_cv_.wait(lock);
-      continue;
-    }
-    const uint64_t sequence = ++sequence_;
-    lock.unlock();
-    auto seg = CreateSegment(sequence, 0, true);
-    lock.lock();
-    if (seg) {
-      spare_ = std::move(*seg);
-      continue;
-    }
-    // Disk full or failing: appenders create their segments themselves
-    // (and report the error); try again later.
-    log::Warn("journal.spare_failed", {{"error", seg.error().message}});
-    spare_cv_.wait_for(lock, std::chrono::seconds(30));
-  }
+  return std::unique_ptr<IngestJournal>(new IngestJournal(std::move(options)));
 }
 
 Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
-  if (spare_ && spare_->capacity >= min_bytes + kDirectAlign) {
-    active_ = std::move(spare_);
-    spare_.reset();
-    spare_cv_.notify_all();  // make the next one
-    return {};
-  }
-  auto seg = CreateSegment(++sequence_, min_bytes, false);
-  if (!seg) return std::unexpected(seg.error());
-  active_ = std::move(*seg);
-  return {};
-}
-
-Result<std::shared_ptr<IngestJournal::Segment>> IngestJournal::CreateSegment(uint64_t sequence,
-                                                                             uint64_t min_bytes,
-                                                                             bool zero_fill) {
   auto seg = std::make_shared<Segment>();
   seg->path = options_.dir /
-              ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(sequence) + ".log");
+              ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
   seg->fd = OpenMaybeDirect(seg->path, O_RDWR | O_CREAT | O_EXCL, 0640, &seg->direct);
   if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
   if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
@@ -214,37 +157,13 @@ Result<std::shared_ptr<IngestJournal::Segment>> IngestJournal::CreateSegment(uin
   const uint64_t needed = min_bytes + kDirectAlign;
   seg->capacity = std::max(options_.segment_bytes, needed);
   int alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
-  if (alloc_err == ENOSPC && seg->capacity > needed && !zero_fill) {  // a spare is full size
+  if (alloc_err == ENOSPC && seg->capacity > needed) {
     seg->capacity = needed;
     alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
   }
   if (alloc_err != 0) {
     ::unlink(seg->path.c_str());
     return std::unexpected(IoError("preallocate segment", alloc_err));
-  }
-  if (zero_fill && seg->direct) {
-    // Zeros before the magic: a segment cut short here has no magic, and a
-    // replay drops it. The buffer is freed at once (idle memory).
-    constexpr uint64_t kChunk = 1ull << 20;
-    std::unique_ptr<std::byte, decltype(&std::free)> zeros(
-        static_cast<std::byte*>(std::aligned_alloc(kDirectAlign, kChunk)), &std::free);
-    if (!zeros) {
-      ::unlink(seg->path.c_str());
-      return Fail(ErrorCode::kStorageUnavailable, "journal: out of memory for a spare segment");
-    }
-    std::memset(zeros.get(), 0, kChunk);
-    const uint64_t limit = seg->capacity - seg->capacity % kDirectAlign;
-    for (uint64_t at = kDirectAlign; at < limit;) {
-      const ssize_t w =
-          ::pwrite(seg->fd, zeros.get(), std::min(kChunk, limit - at), static_cast<off_t>(at));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0 || w % kDirectAlign != 0) {
-        const int err = w < 0 ? errno : EIO;
-        ::unlink(seg->path.c_str());
-        return std::unexpected(IoError("zero segment", err));
-      }
-      at += static_cast<uint64_t>(w);
-    }
   }
   seg->sealed_records = options_.keys != nullptr;
   const char* magic = seg->sealed_records ? kSegmentMagicV3 : kSegmentMagic;
@@ -261,7 +180,8 @@ Result<std::shared_ptr<IngestJournal::Segment>> IngestJournal::CreateSegment(uin
     ::close(dir_fd);
   }
   seg->next = kDirectAlign;
-  return seg;
+  active_ = std::move(seg);
+  return {};
 }
 
 void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {

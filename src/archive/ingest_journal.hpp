@@ -10,10 +10,7 @@
 // and the catalog are flushed (syncfs), sealed segments are deleted. After a
 // crash, the segments of processes that are gone are replayed: every record
 // in them was acknowledged or was about to be, and the records' checksums
-// find the torn tail of a segment cut by a power loss. With a spare segment
-// (Options::spare_segment), the next segment is made in the background and
-// written with zeros before its magic: one cut short has no magic and is
-// dropped by a replay, one complete reads as a segment without records.
+// find the torn tail of a segment cut by a power loss.
 //
 // Record format (little endian): "CFJR" u32 magic, u32 key length, u64 data
 // length, 32-byte SHA-256 of (key, SHA-256 of data), key, data, zero padding
@@ -45,7 +42,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -68,14 +64,6 @@ class IngestJournal {
     // key's tenant (store::TenantOfBlobKey; format v3). Borrowed; must
     // outlive the journal.
     crypto::KeyStore* keys = nullptr;
-    // Keep the next segment ready in the background: created, its whole
-    // length written with zeros and synced. An O_DIRECT record that
-    // overwrites written blocks needs no extent conversion, so its write and
-    // the fdatasync after it are cheaper than over preallocated (unwritten)
-    // space, and a rotation does no file creation or fsync while appenders
-    // wait. (Measured on the reference disk: 0.17 against 0.29-0.77 ms per
-    // 516 KiB write, 0.04 against 0.07-2 ms per fdatasync.)
-    bool spare_segment = false;
   };
 
   struct Segment;  // opaque
@@ -146,11 +134,6 @@ class IngestJournal {
   explicit IngestJournal(Options options);
   Result<void> StartSegmentLocked(uint64_t min_bytes);
   void SealLocked(std::unique_lock<std::mutex>& lock);
-  // Creates, preallocates, optionally zero-fills, and starts (magic, synced)
-  // segment number `sequence`. Needs no lock.
-  Result<std::shared_ptr<Segment>> CreateSegment(uint64_t sequence, uint64_t min_bytes,
-                                                 bool zero_fill);
-  void SpareLoop();
 
   Options options_;
   std::function<void(std::string_view key)> before_write_;
@@ -171,11 +154,6 @@ class IngestJournal {
   uint64_t synced_ = 0;               // records 1..synced_ durable; guarded by mutex_
   uint64_t sequence_ = 0;             // guarded by mutex_
   bool dirty_ = false;                // guarded by mutex_
-  // With options_.spare_segment: the next segment, ready; made by spare_thread_.
-  std::shared_ptr<Segment> spare_;  // guarded by mutex_
-  bool stopping_ = false;           // guarded by mutex_
-  std::condition_variable spare_cv_;
-  std::thread spare_thread_;
 };
 
 }  // namespace cf::archive
