@@ -27,6 +27,12 @@
 namespace cf::archive {
 namespace {
 
+#ifdef NDEBUG
+constexpr bool kVerifySuppliedSha256 = false;
+#else
+constexpr bool kVerifySuppliedSha256 = true;
+#endif
+
 std::string_view OutcomeName(catalog::IndexOutcome o) {
   switch (o) {
     case catalog::IndexOutcome::kStored:
@@ -385,7 +391,8 @@ Result<int64_t> Archive::Recover() {
 }
 
 Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source,
-                                      std::string_view required_study_uid) {
+                                      std::string_view required_study_uid,
+                                      const std::optional<crypto::Sha256Digest>& sha256) {
   if (!IsValidTenantCode(source.tenant)) {
     return Fail(ErrorCode::kInternal, "ingest without a valid tenant");
   }
@@ -410,7 +417,19 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   receipt.sop_instance_uid = parsed->sop_instance_uid;
   receipt.study_instance_uid = parsed->study_instance_uid;
   receipt.series_instance_uid = parsed->series_instance_uid;
-  const crypto::Sha256Digest digest = crypto::Sha256(bytes);
+  crypto::Sha256Digest digest;
+  if (!sha256) {
+    digest = crypto::Sha256(bytes);
+  } else if (kVerifySuppliedSha256 || options_.verify_supplied_sha256) {
+    digest = crypto::Sha256(bytes);
+    if (digest != *sha256) {
+      log::Error("ingest.digest_mismatch", {{"channel", source.channel}});
+      return Fail(ErrorCode::kInternal,
+                  "the digest computed while receiving differs from the bytes");
+    }
+  } else {
+    digest = *sha256;
+  }
   receipt.sha256_hex = crypto::ToHex(digest);
   receipt.size = bytes.size();
   receipt.warnings = parsed->warnings;

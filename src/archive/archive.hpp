@@ -67,6 +67,10 @@ struct ArchiveOptions {
   bool compaction = false;
   std::chrono::seconds compaction_idle{30};  // pause after a pass found nothing
   codec::StoredFormOptions stored_form;
+  // Hash again the bytes whose SHA-256 an Ingest caller supplied and refuse
+  // the object (kInternal) when the digests differ. For tests; always on in
+  // builds without NDEBUG.
+  bool verify_supplied_sha256 = false;
 };
 
 struct CompactReport {
@@ -153,9 +157,13 @@ class Archive {
   // Errors: kInvalidDicom, kTooLarge, kConflict (hierarchy),
   // kStorageUnavailable (disk full or failing). With `required_study_uid`
   // (a STOW-RS request to /studies/{study}), an object of any other study
-  // is refused with kConflict before anything is stored.
+  // is refused with kConflict before anything is stored. `sha256`, when
+  // given, is the SHA-256 of `bytes`, computed by the caller as the bytes
+  // arrived (DIMSE hashes each PDV), so that the object is not hashed again
+  // here while its sender waits; see verify_supplied_sha256.
   Result<IngestReceipt> Ingest(ByteView bytes, const IngestSource& source,
-                               std::string_view required_study_uid = {});
+                               std::string_view required_study_uid = {},
+                               const std::optional<crypto::Sha256Digest>& sha256 = std::nullopt);
 
   // The node's totals, or (Scope::Of) one hospital's.
   Result<catalog::Totals> Totals(const catalog::Scope& scope = catalog::Scope::All());

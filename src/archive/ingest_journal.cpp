@@ -231,26 +231,28 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   StoreLe(header, data_key ? kSealedRecordMagic : kRecordMagic, 4);
   StoreLe(header + 4, key.size(), 4);
   StoreLe(header + 8, data.size(), 8);
-  Bytes ciphertext;
   crypto::AeadNonce nonce{};
   crypto::AeadTag tag{};
   Result<uint64_t> written = 0;
   // A buffered segment skips the padding: its preallocated space reads as
   // zeros already.
   if (data_key) {
-    ciphertext.resize(data.size());
-    auto sealed = data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
-    StoreLe(header + 16, data_key->id, 4);
-    std::memcpy(header + 20, nonce.data(), nonce.size());
-    std::memcpy(header + 32, tag.data(), tag.size());
-    StoreLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
-    if (sealed) {
-      written =
-          PwriteParts(seg->fd, seg->direct,
-                      {ByteView(header, kSealedHeaderBytes), AsBytes(key), ciphertext}, offset);
-    } else {
-      written = std::unexpected(sealed.error());
-    }
+    // Sealed straight into the write buffer: no ciphertext copy to make.
+    written = PwriteFilled(
+        seg->fd, seg->direct, kSealedHeaderBytes + key.size() + data.size(), offset,
+        [&](std::span<std::byte> record) -> Result<void> {
+          std::span<std::byte> ciphertext = record.subspan(kSealedHeaderBytes + key.size());
+          auto sealed =
+              data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
+          if (!sealed) return sealed;
+          StoreLe(header + 16, data_key->id, 4);
+          std::memcpy(header + 20, nonce.data(), nonce.size());
+          std::memcpy(header + 32, tag.data(), tag.size());
+          StoreLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
+          std::memcpy(record.data(), header, kSealedHeaderBytes);
+          if (!key.empty()) std::memcpy(record.data() + kSealedHeaderBytes, key.data(), key.size());
+          return {};
+        });
   } else {
     const auto digest = RecordDigest(key, data_sha256);
     std::memcpy(header + 16, digest.data(), digest.size());

@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +45,26 @@ thread_local BounceBuffer t_bounce;
 
 Error WriteError(int err) {
   return Error{ErrorCode::kStorageUnavailable, std::string("write: ") + std::strerror(err)};
+}
+
+// Writes the first `total` bytes of the bounce buffer `buf`, zero-padded to
+// `padded`, at `offset`; retries short writes.
+Result<uint64_t> WriteBounce(int fd, std::byte* buf, uint64_t total, uint64_t padded,
+                             uint64_t offset) {
+  std::memset(buf + total, 0, padded - total);
+  uint64_t done = 0;
+  Result<uint64_t> result = padded;
+  while (done < padded) {
+    const ssize_t w = ::pwrite(fd, buf + done, padded - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      result = std::unexpected(WriteError(w < 0 ? errno : EIO));
+      break;
+    }
+    done += static_cast<uint64_t>(w);
+  }
+  t_bounce.Trim();
+  return result;
 }
 
 }  // namespace
@@ -99,20 +120,19 @@ Result<uint64_t> PwriteParts(int fd, bool direct, std::initializer_list<ByteView
     if (!p.empty()) std::memcpy(buf + at, p.data(), p.size());
     at += p.size();
   }
-  std::memset(buf + total, 0, padded - total);
-  uint64_t done = 0;
-  Result<uint64_t> result = padded;
-  while (done < padded) {
-    const ssize_t w = ::pwrite(fd, buf + done, padded - done, static_cast<off_t>(offset + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      result = std::unexpected(WriteError(w < 0 ? errno : EIO));
-      break;
-    }
-    done += static_cast<uint64_t>(w);
+  return WriteBounce(fd, buf, total, padded, offset);
+}
+
+Result<uint64_t> PwriteFilled(int fd, bool direct, uint64_t total, uint64_t offset,
+                              const std::function<Result<void>(std::span<std::byte>)>& fill) {
+  const uint64_t padded = direct ? AlignUp(total) : total;
+  std::byte* buf = t_bounce.Reserve(std::max<uint64_t>(padded, 1));
+  if (buf == nullptr) return Fail(ErrorCode::kStorageUnavailable, "out of memory for a write");
+  if (auto r = fill(std::span<std::byte>(buf, total)); !r) {
+    t_bounce.Trim();
+    return std::unexpected(r.error());
   }
-  t_bounce.Trim();
-  return result;
+  return WriteBounce(fd, buf, total, padded, offset);
 }
 
 }  // namespace cf

@@ -11,8 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
@@ -35,5 +37,13 @@ int OpenMaybeDirect(const std::filesystem::path& path, int flags, int mode, bool
 // steady ingest does not fault in fresh pages for every object.
 Result<uint64_t> PwriteParts(int fd, bool direct, std::initializer_list<ByteView> parts,
                              uint64_t offset);
+
+// Like PwriteParts, for bytes that are produced rather than copied: `fill`
+// writes exactly `total` bytes into the (aligned, per-thread) buffer it is
+// given, and those are written at `offset`, zero-padded as PwriteParts does.
+// Saves a copy of the whole record, and the buffer it was made in, when the
+// bytes come out of an encryption. An error of `fill` is returned as is.
+Result<uint64_t> PwriteFilled(int fd, bool direct, uint64_t total, uint64_t offset,
+                              const std::function<Result<void>(std::span<std::byte>)>& fill);
 
 }  // namespace cf

@@ -46,6 +46,11 @@ Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pr
   result.file.assign(meta.begin(), meta.end());
   result.file_size = result.file.size();
   bool keeping = true;
+  // Hashing each PDV as it arrives costs the same CPU as hashing the whole
+  // object at the end, but it runs while the sender is still sending, when
+  // this thread would otherwise wait for the next PDU.
+  crypto::Sha256Hasher hasher;
+  hasher.Update(meta);
 
   const int timeout_s = static_cast<int>(options.timeout.count());
   for (;;) {
@@ -69,12 +74,17 @@ Received ReceiveDataSet(T_ASC_Association* assoc, T_ASC_PresentationContextID pr
       } else {
         const auto* data = static_cast<const std::byte*>(pdv.data);
         result.file.insert(result.file.end(), data, data + pdv.fragmentLength);
+        hasher.Update(ByteView(data, pdv.fragmentLength));
       }
     }
     result.file_size += pdv.fragmentLength;
     if (pdv.lastPDV) break;
   }
-  if (result.condition.bad()) Bytes().swap(result.file);
+  if (result.condition.bad()) {
+    Bytes().swap(result.file);
+  } else if (keeping) {
+    result.sha256 = hasher.Finish();
+  }
   return result;
 }
 

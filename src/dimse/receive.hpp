@@ -16,9 +16,11 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "core/bytes.hpp"
+#include "crypto/sha256.hpp"
 
 namespace cf::dimse {
 
@@ -34,6 +36,10 @@ struct Received {
   uint64_t file_size = 0;  // bytes received, file meta included
   bool too_large = false;  // stopped keeping bytes at max_file_size; bytes dropped
   Bytes file;              // file meta + data set as received
+  // SHA-256 of `file`, hashed piece by piece as the PDVs arrived (set when
+  // the whole data set was kept), so that Archive::Ingest need not hash the
+  // whole object again after the last PDV, while the sender waits.
+  std::optional<crypto::Sha256Digest> sha256;
 };
 
 // Receives the data set announced by `request` on `pres_id` in memory, as a

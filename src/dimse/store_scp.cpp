@@ -255,7 +255,7 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
                 "refused"};
   } else {
     try {
-      response = IngestReceived(received.file, request);
+      response = IngestReceived(received.file, received.sha256, request);
     } catch (const std::exception& e) {
       log::Error("dimse.unhandled", {{"calling_ae", calling_ae_}, {"what", e.what()}});
       response = {kStatusProcessingFailure, ToErrorComment("internal error"), "refused"};
@@ -288,8 +288,10 @@ OFCondition StoreScp::HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_Presentation
   return SendResponse(pres_id, request, response);
 }
 
-StoreResponse StoreScp::IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request) {
-  auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_, tenant_});
+StoreResponse StoreScp::IngestReceived(ByteView bytes,
+                                       const std::optional<crypto::Sha256Digest>& sha256,
+                                       const T_DIMSE_C_StoreRQ& request) {
+  auto receipt = context_->Archive().Ingest(bytes, {"dimse", calling_ae_, tenant_}, {}, sha256);
   if (!receipt) return ResponseForError(receipt.error());
   // The first object of each study on an association is an audit event,
   // written before the sender hears success; the association's end

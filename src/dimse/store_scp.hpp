@@ -12,10 +12,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "core/bytes.hpp"
+#include "crypto/sha256.hpp"
 #include "dimse/server_context.hpp"
 #include "dimse/service.hpp"
 #include "dimse/store_status.hpp"
@@ -60,7 +62,8 @@ class StoreScp : public DcmThreadSCP {
 
  private:
   OFCondition HandleStore(T_DIMSE_C_StoreRQ& request, T_ASC_PresentationContextID pres_id);
-  StoreResponse IngestReceived(ByteView bytes, const T_DIMSE_C_StoreRQ& request);
+  StoreResponse IngestReceived(ByteView bytes, const std::optional<crypto::Sha256Digest>& sha256,
+                               const T_DIMSE_C_StoreRQ& request);
   OFCondition SendResponse(T_ASC_PresentationContextID pres_id, const T_DIMSE_C_StoreRQ& request,
                            const StoreResponse& response);
 

@@ -61,6 +61,36 @@ TEST_F(ArchiveTest, AnObjectOfAnotherStudyThanRequiredIsRefusedAndNotStored) {
   EXPECT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest, "1.2.3.4.2"));
 }
 
+TEST_F(ArchiveTest, ADigestSuppliedByTheReceiverIsRecorded) {
+  const Bytes bytes = DicomBuilder().Pixels(64, 64).Build();
+  auto r = archive_->Ingest(bytes, kTest, {}, crypto::Sha256(bytes));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->sha256_hex, crypto::ToHex(crypto::Sha256(bytes)));
+  // ReadInstance checks the bytes against the recorded digest.
+  auto back = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, bytes);
+}
+
+TEST_F(ArchiveTest, ASuppliedDigestThatDiffersFromTheBytesIsRefusedWhenVerified) {
+  ArchiveOptions options;
+  options.verify_supplied_sha256 = true;
+  ASSERT_TRUE(test_archive_.Open(dir_.Path(), options));
+  const Bytes bytes = DicomBuilder().Build();
+  Bytes other = bytes;
+  other.back() ^= std::byte{1};
+  auto refused = archive_->Ingest(bytes, kTest, {}, crypto::Sha256(other));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(archive_->Totals()->instances, 0);
+  int blobs = 0;
+  ASSERT_TRUE(blobs_->ForEach([&](std::string_view, uint64_t) { return ++blobs > 0; }));
+  EXPECT_EQ(blobs, 0);
+  auto stored = archive_->Ingest(bytes, kTest, {}, crypto::Sha256(bytes));
+  ASSERT_TRUE(stored) << stored.error().message;
+  EXPECT_EQ(stored->outcome, catalog::IndexOutcome::kStored);
+}
+
 TEST_F(ArchiveTest, RawDatasetWithoutFileMetaIsAcceptedWithAWarning) {
   const Bytes bytes = DicomBuilder().WithoutFileMeta().ImplicitVr().Build();
   auto r = archive_->Ingest(bytes, kTest);

@@ -28,6 +28,7 @@
 #include "archive/archive.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "core/file_io.hpp"
+#include "crypto/sha256.hpp"
 #include "dimse/scp_server.hpp"
 #include "dimse/sop_classes.hpp"
 #include "store/filesystem_blob_store.hpp"
@@ -206,7 +207,11 @@ uint16_t StoreRawBytes(T_ASC_Association* assoc, T_ASC_PresentationContextID pc,
 class ScpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = test_archive_.Open(dir_.Path() / "data");
+    // Every object stored here also checks that the SHA-256 computed while
+    // its PDVs arrived equals that of the bytes kept.
+    archive::ArchiveOptions options;
+    options.verify_supplied_sha256 = true;
+    auto opened = test_archive_.Open(dir_.Path() / "data", options);
     ASSERT_TRUE(opened) << opened.error().message;
     fs::create_directories(Files());
   }
@@ -297,6 +302,22 @@ TEST_F(ScpTest, StoredObjectsKeepTheirDatasetBytes) {
     ASSERT_TRUE(versions);
     EXPECT_EQ(versions->at(0).source, "dimse:TESTSCU");
   }
+}
+
+TEST_F(ScpTest, ADigestHashedAsThePdvsArriveIsThatOfTheKeptBytes) {
+  // 512 KiB of pixels: many PDVs and several PDUs of 128 KiB. The archive
+  // verifies the digest it is handed (verify_supplied_sha256) and refuses a
+  // mismatch, which storescu would report.
+  Start(Options());
+  const auto r = Run(Store({Write({.sop = "2.25.2100", .seed = 3, .rows = 512, .columns = 512})}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto versions = archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "2.25.2100");
+  ASSERT_TRUE(versions) << versions.error().message;
+  ASSERT_EQ(versions->size(), 1u);
+  auto stored = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "2.25.2100");
+  ASSERT_TRUE(stored) << stored.error().message;
+  EXPECT_GT(stored->size(), 512u * 512u * 2u);
+  EXPECT_EQ(versions->at(0).sha256_hex, crypto::ToHex(crypto::Sha256(*stored)));
 }
 
 TEST_F(ScpTest, SendingTheSameObjectAgainIsASuccess) {
