@@ -33,6 +33,7 @@ constexpr Code kLogoutType{"110123", "DCM", "Logout"};
 constexpr Code kEmergencyOverrideType{"110127", "DCM", "Emergency Override Started"};
 constexpr Code kRestrictedFunctionType{"110132", "DCM", "Use of Restricted Function"};
 constexpr Code kUserSecurityAttributesType{"110137", "DCM", "User security Attributes Changed"};
+constexpr Code kNetworkConfigurationType{"110128", "DCM", "Network Configuration"};
 
 constexpr Code kSourceRole{"110153", "DCM", "Source Role ID"};
 constexpr Code kDestinationRole{"110152", "DCM", "Destination Role ID"};
@@ -86,6 +87,8 @@ EventSpec SpecFor(Action action) {
       return {kSecurityAlertEvent, kUserSecurityAttributesType, 'E', Flow::kNone};
     case Action::kAccessDenied:
       return {kSecurityAlertEvent, kRestrictedFunctionType, 'E', Flow::kNone};
+    case Action::kConfigChange:
+      return {kSecurityAlertEvent, kNetworkConfigurationType, 'E', Flow::kNone};
   }
   return {kSecurityAlertEvent, std::nullopt, 'E', Flow::kNone};
 }

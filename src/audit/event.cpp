@@ -7,10 +7,11 @@ namespace cf::audit {
 namespace {
 
 constexpr std::array kActions = {
-    Action::kQuery,       Action::kView,          Action::kDownload,      Action::kStore,
-    Action::kDelete,      Action::kShare,         Action::kPrint,         Action::kLogin,
-    Action::kLoginFailed, Action::kLogout,        Action::kBreakGlass,    Action::kTokenCreate,
-    Action::kTokenRevoke, Action::kAccountCreate, Action::kAccountChange, Action::kAccessDenied,
+    Action::kQuery,        Action::kView,          Action::kDownload,      Action::kStore,
+    Action::kDelete,       Action::kShare,         Action::kPrint,         Action::kLogin,
+    Action::kLoginFailed,  Action::kLogout,        Action::kBreakGlass,    Action::kTokenCreate,
+    Action::kTokenRevoke,  Action::kAccountCreate, Action::kAccountChange, Action::kAccessDenied,
+    Action::kConfigChange,
 };
 
 constexpr std::array kOutcomes = {Outcome::kSuccess, Outcome::kDenied, Outcome::kFailure};
@@ -51,6 +52,8 @@ std::string_view ActionName(Action action) {
       return "account-change";
     case Action::kAccessDenied:
       return "access-denied";
+    case Action::kConfigChange:
+      return "config-change";
   }
   return {};
 }

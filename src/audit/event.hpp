@@ -29,6 +29,7 @@ enum class Action {
   kAccountCreate,
   kAccountChange,
   kAccessDenied,
+  kConfigChange,  // the node's configuration edited at run time (DICOM nodes)
 };
 
 enum class Outcome { kSuccess, kDenied, kFailure };

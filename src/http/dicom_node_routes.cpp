@@ -4,9 +4,9 @@
 // admin is further kept to its own hospital's nodes (another hospital's are
 // "not found", and moving one's node to another hospital is forbidden),
 // while a platform admin manages any. Each change is an audit event
-// (account-create for a new node, account-change for an edit or a removal:
-// an AE title is an identity, the "ae:<AET>" actor of DIMSE events),
-// recorded before the answer leaves. AE titles and addresses are not
+// (config-change, a DICOM "Network Configuration" security alert, the
+// detail saying created, changed or removed), recorded before the answer
+// leaves. AE titles and addresses are not
 // patient data; nothing here logs.
 #include "http/dicom_node_routes.hpp"
 
@@ -216,9 +216,8 @@ awaitable<Response> PutNode(const ApiContext& ctx, const Request& req) {
     if (saved->was->tenant != saved->node.tenant) detail += ", tenant " + saved->was->tenant;
     detail += ")";
   }
-  if (!co_await Audit(
-          ctx, req, saved->created ? audit::Action::kAccountCreate : audit::Action::kAccountChange,
-          audit::Outcome::kSuccess, saved->node.tenant, std::move(detail))) {
+  if (!co_await Audit(ctx, req, audit::Action::kConfigChange, audit::Outcome::kSuccess,
+                      saved->node.tenant, std::move(detail))) {
     co_return AuditFailed();
   }
   co_return JsonResponse(ToJson(saved->node), saved->created ? 201 : 200);
@@ -251,7 +250,7 @@ awaitable<Response> DeleteNode(const ApiContext& ctx, const Request& req) {
         ae, within ? std::optional<std::string_view>(*within) : std::nullopt);
   });
   if (!removed) co_return Problem(removed.error());
-  if (!co_await Audit(ctx, req, audit::Action::kAccountChange, audit::Outcome::kSuccess,
+  if (!co_await Audit(ctx, req, audit::Action::kConfigChange, audit::Outcome::kSuccess,
                       removed->tenant,
                       "DICOM node " + removed->ae_title + " removed (was " +
                           Address(removed->host, removed->port) + ")")) {

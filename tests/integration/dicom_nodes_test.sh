@@ -167,7 +167,7 @@ check_eq "Huashan's doctor does not" 0 \
 
 # ---- audited ----
 check_eq "each change is an audit event of Ruijin, by its admin" \
-  "account-create account-change account-create account-create" \
+  "config-change config-change config-change config-change" \
   "$(curl -sf "$BASE/api/audit?tenant=ruijin&actor=admin.rj&limit=1000" |
     jq -r '[.events[] | select(.route == "/api/dicom-nodes/{aet}" and .outcome == "success") | .action] | reverse | .[0:4] | join(" ")')"
 check "the event names the node and its address" bash -c \

@@ -84,7 +84,7 @@ check_eq "the node the console added is Ruijin's, with its address (API)" "ruiji
   "$(as "$ADMIN" "$BASE/api/dicom-nodes" | jq -r '.nodes[] | select(.ae_title == "RJ_WS") | "\(.tenant) \(.host):\(.port) \(.description) \(.changed_by)"')"
 check_eq "the node the console removed is gone (API)" 0 \
   "$(as "$ADMIN" "$BASE/api/dicom-nodes" | jq '[.nodes[] | select(.ae_title == "RJ_TMP")] | length')"
-check_eq "the console's node changes are in the audit trail" "account-create account-change account-create account-change" \
+check_eq "the console's node changes are in the audit trail" "config-change config-change config-change config-change" \
   "$(as "$ADMIN" "$BASE/api/audit?actor=admin.zhang&limit=1000" | jq -r '[.events[] | select(.route | startswith("/api/dicom-nodes")) | .action] | reverse | join(" ")')"
 echo "# screenshots: $CF_ARTIFACTS/admin-storage.png $CF_ARTIFACTS/admin-shares.png $CF_ARTIFACTS/admin-site.png"
 

@@ -108,6 +108,9 @@ TEST(AtnaTest, EachActionHasItsEventIdAndActionCode) {
       {Action::kAccessDenied,
        R"(csd-code="110113" codeSystemName="DCM" originalText="Security Alert")", "E",
        R"(csd-code="110132" codeSystemName="DCM" originalText="Use of Restricted Function")"},
+      {Action::kConfigChange,
+       R"(csd-code="110113" codeSystemName="DCM" originalText="Security Alert")", "E",
+       R"(csd-code="110128" codeSystemName="DCM" originalText="Network Configuration")"},
   };
   for (const auto& c : cases) {
     Event e = ViewEvent();

@@ -115,6 +115,7 @@ TEST(AuditEventTest, ActionAndOutcomeNamesRoundTrip) {
       {Action::kAccountCreate, "account-create"},
       {Action::kAccountChange, "account-change"},
       {Action::kAccessDenied, "access-denied"},
+      {Action::kConfigChange, "config-change"},
   };
   for (const auto& [action, name] : actions) {
     EXPECT_EQ(ActionName(action), name);

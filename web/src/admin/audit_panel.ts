@@ -21,7 +21,7 @@ interface AuditEvent {
 
 const kActions = [
   'query', 'view', 'download', 'store', 'delete', 'share', 'print', 'login', 'login-failed',
-  'logout', 'break-glass', 'token-create', 'token-revoke', 'account-create', 'account-change',
+  'logout', 'break-glass', 'token-create', 'token-revoke', 'account-create', 'account-change', 'config-change',
   'access-denied',
 ];
 const kPage = 100;
