@@ -281,11 +281,6 @@ Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {
   (*set)->Bind(3, static_cast<int64_t>(u.form));
   (*set)->Bind(4, u.new_blob_key.empty() ? u.blob_key : u.new_blob_key);
   if (auto r = (*set)->Run(); !r) return std::unexpected(r.error());
-  auto total =
-      writer_.Prepare("UPDATE counters SET value = value + ?1 WHERE name = 'bytes_stored'");
-  if (!total) return std::unexpected(total.error());
-  (*total)->Bind(1, static_cast<int64_t>(u.stored_size) - before);
-  if (auto r = (*total)->Run(); !r) return std::unexpected(r.error());
   auto own = writer_.Prepare(
       "UPDATE tenant_counters SET bytes_stored = bytes_stored + ?1 WHERE tenant_pk = ?2");
   if (!own) return std::unexpected(own.error());
@@ -423,16 +418,7 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
   if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
 
   const bool first = version == 1;
-  auto counters =
-      run("UPDATE counters SET value = value + CASE name "
-          "WHEN 'instances' THEN ?1 WHEN 'instance_versions' THEN 1 "
-          "WHEN 'bytes_received' THEN ?2 WHEN 'bytes_stored' THEN ?3 ELSE 0 END",
-          [&](Statement& s) {
-            s.Bind(1, int64_t{first ? 1 : 0}).Bind(2, static_cast<int64_t>(in.size));
-            s.Bind(3, static_cast<int64_t>(in.stored_size));
-          });
-  if (!counters) return std::unexpected(counters.error());
-  if (auto r = (*counters)->Run(); !r) return std::unexpected(r.error());
+  // The hospital's counters; the node's are their sum (GetTotals).
   auto own =
       run("INSERT INTO tenant_counters (tenant_pk, instances, instance_versions, bytes_received, "
           "bytes_stored) VALUES (?1, ?2, 1, ?3, ?4) ON CONFLICT (tenant_pk) DO UPDATE SET "

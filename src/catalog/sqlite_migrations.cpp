@@ -258,6 +258,11 @@ CREATE INDEX patients_tenant ON patients (tenant_pk);
 CREATE INDEX studies_tenant ON studies (tenant_pk);
 CREATE INDEX series_tenant ON series (tenant_pk);
 )sql",
+    // 7: the node's counters are the sum of the hospitals' (GetTotals):
+    // one counter row to update per object stored, not two.
+    R"sql(
+DROP TABLE counters;
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).

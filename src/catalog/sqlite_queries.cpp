@@ -86,11 +86,9 @@ Result<Totals> SqliteCatalog::GetTotals() {
   auto db = Borrow();
   auto s = db->Prepare(
       "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM studies), "
-      "(SELECT count(*) FROM series), "
-      "(SELECT value FROM counters WHERE name = 'instances'), "
-      "(SELECT value FROM counters WHERE name = 'instance_versions'), "
-      "(SELECT value FROM counters WHERE name = 'bytes_received'), "
-      "(SELECT value FROM counters WHERE name = 'bytes_stored')");
+      "(SELECT count(*) FROM series), coalesce(sum(instances), 0), "
+      "coalesce(sum(instance_versions), 0), coalesce(sum(bytes_received), 0), "
+      "coalesce(sum(bytes_stored), 0) FROM tenant_counters");
   if (!s) return std::unexpected(s.error());
   auto row = First<Totals>(**s, ReadTotals);
   if (!row) return std::unexpected(row.error());
