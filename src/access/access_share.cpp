@@ -564,6 +564,15 @@ Result<std::optional<ShareRow>> ShareByToken(auto& impl, std::string_view token)
   return found;
 }
 
+// The share `share_id` of `tenant` (a kiosk's lookups by id): another
+// hospital's is as unknown as a wrong token. REQUIRES: mutex held.
+Result<std::optional<ShareRow>> ShareOfTenantById(auto& impl, std::string_view share_id,
+                                                  std::string_view tenant) {
+  auto found = FindShare(impl, "id", share_id);
+  if (found && *found && (*found)->info.tenant != tenant) return std::optional<ShareRow>();
+  return found;
+}
+
 // Why `row` cannot be opened now (gone, not yet, locked), or nullopt.
 std::optional<Error> Unavailable(const auto& impl, const std::optional<ShareRow>& row,
                                  int64_t now) {
@@ -760,15 +769,8 @@ Result<ShareSession> Access::OpenShareById(std::string_view share_id, std::strin
                                            const ClientInfo& client, std::string_view tenant) {
   if (tenant.empty()) return Fail(ErrorCode::kInternal, "OpenShareById without a hospital");
   return OpenFoundShare(
-      *impl_,
-      [&](auto& impl) -> Result<std::optional<ShareRow>> {
-        auto found = FindShare(impl, "id", share_id);
-        // Only the kiosk's own hospital's shares are looked up by id: for
-        // another hospital's the id is as unknown as a wrong token.
-        if (found && *found && (*found)->info.tenant != tenant) return std::optional<ShareRow>();
-        return found;
-      },
-      factor_value, client, tenant);
+      *impl_, [&](auto& impl) { return ShareOfTenantById(impl, share_id, tenant); }, factor_value,
+      client, tenant);
 }
 
 Result<void> Access::EndShareSession(std::string_view session_token) {
@@ -907,13 +909,7 @@ Result<void> Access::SendShareCodeById(std::string_view share_id, const ClientIn
                                        std::string_view tenant) {
   if (tenant.empty()) return Fail(ErrorCode::kInternal, "SendShareCodeById without a hospital");
   return SendCodeOfFoundShare(
-      *impl_,
-      [&](auto& impl) -> Result<std::optional<ShareRow>> {
-        auto found = FindShare(impl, "id", share_id);
-        if (found && *found && (*found)->info.tenant != tenant) return std::optional<ShareRow>();
-        return found;
-      },
-      client);
+      *impl_, [&](auto& impl) { return ShareOfTenantById(impl, share_id, tenant); }, client);
 }
 
 void Access::NoticeFilmOpened(std::string_view tenant, std::string_view film_id,

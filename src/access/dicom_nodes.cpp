@@ -6,6 +6,7 @@
 
 #include "catalog/sqlite_db.hpp"
 #include "core/tenant.hpp"
+#include "dicom/ae_title.hpp"
 
 namespace cf::access {
 namespace {
@@ -83,8 +84,9 @@ Result<void> Check(const DicomNode& n, const std::set<std::string>& reserved) {
 }  // namespace
 
 bool IsValidAeTitle(std::string_view ae) {
-  if (ae.empty() || ae.size() > 16 || ae.front() == ' ' || ae.back() == ' ') return false;
-  return std::ranges::all_of(ae, [](char c) { return c >= 0x20 && c < 0x7F && c != '\\'; });
+  // Stricter than the DICOM rule: a registry key never has the padding
+  // spaces DICOM ignores, so that "CT1" and "CT1 " are not two nodes.
+  return dicom::IsValidAeTitle(ae) && ae.front() != ' ' && ae.back() != ' ';
 }
 
 bool IsValidDicomHost(std::string_view host) {

@@ -18,6 +18,7 @@
 #include <chrono>
 
 #include "core/log.hpp"
+#include "core/time_text.hpp"
 #include "dimse/commitment_outbox.hpp"
 #include "dimse/service.hpp"
 #include "dimse/sop_classes.hpp"
@@ -227,12 +228,6 @@ Result<void> DeliverCommitment(const ServerContext& context, const std::string& 
   return {};
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The delay before attempt `attempts` + 1: the first delay, doubled after
 // each failure, at most the maximum.
 int64_t RetryDelayMs(const ScpOptions& options, int attempts) {
@@ -255,7 +250,7 @@ void SendDeferredCommitment(ServerContext& context, const std::string& requester
                                                {"failed", report.failed.size()}});
     return;
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixNowMs();
   auto kept = outbox->Add(requester_ae, report, delivered.error().message, now,
                           now + RetryDelayMs(context.Options(), 1));
   if (!kept) {
@@ -275,7 +270,7 @@ int RetryDueCommitments(const ServerContext& context) {
   if (outbox == nullptr) return 0;
   int delivered = 0;
   for (;;) {
-    const int64_t now = NowMs();
+    const int64_t now = UnixNowMs();
     // Leased for longer than an attempt can take (association and DIMSE
     // timeouts), so that another server does not try it at the same time.
     const int64_t lease =

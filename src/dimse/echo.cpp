@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dicom/ae_title.hpp"
+#include "dimse/service.hpp"
 #include "dimse/sop_classes.hpp"
 #include "dimse/store_scu.hpp"
 
@@ -25,16 +27,6 @@ namespace cf::dimse {
 namespace {
 
 constexpr uint16_t kStatusSuccess = 0x0000;
-
-bool ValidAe(std::string_view ae) {
-  if (ae.empty() || ae.size() > 16 || ae.find_first_not_of(' ') == std::string_view::npos) {
-    return false;
-  }
-  for (char c : ae) {
-    if (c < 0x20 || c >= 0x7F || c == '\\') return false;
-  }
-  return true;
-}
 
 // Opens and closes a TCP connection to `peer` within `timeout`.
 Result<void> ProbeTcp(const DicomPeer& peer, std::chrono::seconds timeout) {
@@ -79,7 +71,7 @@ Result<void> ProbeTcp(const DicomPeer& peer, std::chrono::seconds timeout) {
 }  // namespace
 
 Result<int64_t> Echo(const EchoRequest& request) {
-  if (!ValidAe(request.calling_ae) || !ValidAe(request.called_ae)) {
+  if (!dicom::IsValidAeTitle(request.calling_ae) || !dicom::IsValidAeTitle(request.called_ae)) {
     return Fail(ErrorCode::kInvalidArgument, "an AE title is 1 to 16 printable characters");
   }
   if (request.peer.host.empty() || request.peer.port == 0) {
@@ -111,10 +103,8 @@ Result<int64_t> Echo(const EchoRequest& request) {
   }
   (*association)->Release();
   if (status != kStatusSuccess) {
-    char hex[8];
-    std::snprintf(hex, sizeof(hex), "%04X", status);
     return Fail(ErrorCode::kStorageUnavailable,
-                "C-ECHO to " + request.called_ae + " answered status 0x" + hex);
+                "C-ECHO to " + request.called_ae + " answered status " + StatusHex(status));
   }
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                started)

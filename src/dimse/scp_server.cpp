@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "dicom/ae_title.hpp"
 #include "dimse/listen_socket.hpp"
 #include "dimse/scp_pool.hpp"
 #include "dimse/server_context.hpp"
@@ -33,13 +34,7 @@ namespace {
 // waits for associations (an ingest already under way finishes in this time).
 constexpr std::chrono::seconds kIngestGrace{60};
 
-bool IsValidAeTitle(std::string_view ae) {
-  if (ae.empty() || ae.size() > 16 || ae.find_first_not_of(' ') == std::string_view::npos) {
-    return false;
-  }
-  return std::all_of(ae.begin(), ae.end(),
-                     [](char c) { return c >= 0x20 && c < 0x7F && c != '\\'; });
-}
+using dicom::IsValidAeTitle;
 
 Result<void> Validate(const ScpOptions& o) {
   auto bad = [](std::string message) {
