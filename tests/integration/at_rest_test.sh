@@ -15,7 +15,7 @@ MARKER="CFATREST$$X$RANDOM"
 "$CLOUDFILM" synth "$WORK/gb" --seed 22 --patients 2 --series 1 --instances 4 --ct-size 64 \
   --charset gb18030 >/dev/null
 mkdir -p "$WORK/marked"
-first=$(find "$WORK/utf8" -name '*.dcm' | sort | head -1)
+first=$(first_dicom "$WORK/utf8")
 cp "$first" "$WORK/marked/m.dcm"
 dcmodify -nb -gst -gse -gin -i "(0010,0010)=${MARKER}^NAME" -i "(0010,0020)=${MARKER}ID" "$WORK/marked/m.dcm" >/dev/null
 cp "$WORK/marked/m.dcm" "$WORK/marked_copy.dcm"  # a pristine copy for the control round

@@ -35,8 +35,8 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
   --ct-size 32 >/dev/null
 "$CLOUDFILM" synth "$WORK/s2" --seed 62 --patients 1 --studies 1 --series 1 --instances 2 \
   --ct-size 32 >/dev/null
-STUDY1=$(dicom_value "$(find "$WORK/s1" -name '*.dcm' | sort | head -1)" StudyInstanceUID)
-STUDY2=$(dicom_value "$(find "$WORK/s2" -name '*.dcm' | sort | head -1)" StudyInstanceUID)
+STUDY1=$(dicom_value "$(first_dicom "$WORK/s1")" StudyInstanceUID)
+STUDY2=$(dicom_value "$(first_dicom "$WORK/s2")" StudyInstanceUID)
 
 start_server "$WORK/data" "${CONFIG[@]}"
 check "RJ_CT stores a study" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/s1"

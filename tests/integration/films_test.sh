@@ -21,7 +21,7 @@ TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 61 --patients 1 --studies 1 --series 2 --instances 2 \
   --ct-size 32 >/dev/null
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 PATIENT_ID=$(dicom_value "$FIRST" PatientID)
 

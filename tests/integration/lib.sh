@@ -132,6 +132,10 @@ first_value() {
   shift
   { dcmdump "$@" "$file" 2>/dev/null || true; } | sed -n -E '1s/^[^[]*\[(.*)\].*$/\1/p'
 }
+# first_dicom DIR: the first .dcm file under DIR in sorted order. sed reads
+# all of sort's output: `sort | head -1` ends sort with SIGPIPE once the
+# list outgrows head's first read, and pipefail then ends the test silently.
+first_dicom() { find "$1" -name '*.dcm' | sort | sed -n 1p; }
 # dicom_value FILE KEYWORD|gggg,eeee: in UTF-8, UIDs as numbers.
 dicom_value() { first_value "$1" +U8 -Un -q +P "$2"; }
 # Without +U8: a character set dcmdump cannot convert must not hide the UID.

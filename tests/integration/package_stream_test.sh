@@ -25,7 +25,7 @@ TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 66 --patients 1 --studies 1 --series 2 --instances 40 \
   --modalities CT --charset mixed >/dev/null
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 
 start_server "$WORK/data" "${CONFIG[@]}"

@@ -35,7 +35,7 @@ while read -r f; do
   STUDY_OF[$sop]=$(dcmdump -q +P 0020,000d "$f" | sed -E 's/.*\[(.*)\].*/\1/')
   SERIES_OF[$sop]=$(dcmdump -q +P 0020,000e "$f" | sed -E 's/.*\[(.*)\].*/\1/')
 done < <(find "$WORK/synth" -name '*.dcm' | sort)
-first=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+first=$(first_dicom "$WORK/synth")
 FIRST_SOP=$(sop_of "$first")
 STUDY=${STUDY_OF[$FIRST_SOP]}
 SERIES=${SERIES_OF[$FIRST_SOP]}

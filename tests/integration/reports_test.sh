@@ -19,7 +19,7 @@ TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 51 --patients 1 --studies 1 --series 1 --instances 2 \
   --ct-size 32 >/dev/null
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 SOP=$(dicom_value "$FIRST" SOPInstanceUID)
 ACCESSION="RJ-2026-0001"

@@ -53,7 +53,7 @@ notice() {
 # The exams by patient: A has S1 (shared) and S2, B has S3 and S4.
 declare -A STUDY_OF_FILE
 for f in $(find "$WORK/synth" -name '*.dcm' | sort); do STUDY_OF_FILE[$f]=$(dicom_value "$f" StudyInstanceUID); done
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 PATIENT_A=$(dicom_value "$FIRST" PatientID)
 BIRTH_A=$(dicom_value "$FIRST" PatientBirthDate)
 mapfile -t STUDIES_A < <(for f in "${!STUDY_OF_FILE[@]}"; do

@@ -27,11 +27,11 @@ while read -r f; do compare_dataset "$f" || bad=$((bad + 1)); done < <(find "$WO
 check_eq "synthetic datasets read back exact" 0 "$bad"
 
 check "re-sending the same object is a success" storescu -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" \
-  "$(find "$WORK/synth" -name '*.dcm' | sort | head -1)"
+  "$(first_dicom "$WORK/synth")"
 check_eq "re-sending does not add an instance" 20 "$(count_instances)"
 
 # Same SOP Instance UID, different bytes: a warning, and a second version.
-first=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+first=$(first_dicom "$WORK/synth")
 cp "$first" "$WORK/changed.dcm"
 dcmodify -nb -m "StudyDescription=changed" "$WORK/changed.dcm"
 out=$(storescu -v -aec CLOUDFILM 127.0.0.1 "$DICOM_PORT" "$WORK/changed.dcm" 2>&1)

@@ -55,7 +55,7 @@ check "an AE title listed by two hospitals is a configuration error" \
 cp -r "$WORK/rj" "$WORK/hs"
 find "$WORK/hs" -name '*.dcm' -exec dcmodify -nb -m "PatientID=HS-PATIENT-7" \
   -m "PatientName=Huashan^Patient" {} + >/dev/null 2>&1
-FIRST=$(find "$WORK/rj" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/rj")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 SOP=$(dicom_value "$FIRST" SOPInstanceUID)
 RJ_PID=$(dicom_value "$FIRST" PatientID)

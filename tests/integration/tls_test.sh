@@ -208,7 +208,7 @@ check_eq "... and retrieves" 200 "$("${CURL[@]}" -o /dev/null -w '%{http_code}' 
 # STOW-RS over HTTPS (the spooled upload path), with an https RetrieveURL.
 "$CLOUDFILM" synth "$WORK/stow" --seed 32 --patients 1 --studies 1 --series 1 --instances 1 \
   --modalities CT --ct-size 32 >/dev/null
-one=$(find "$WORK/stow" -name '*.dcm' | head -1)
+one=$(find "$WORK/stow" -name '*.dcm' | sed -n 1p)
 python3 - "$one" "$WORK/stow.body" <<'PY'
 import sys
 data = open(sys.argv[1], 'rb').read()

@@ -36,7 +36,7 @@ check "naming the missing setting" grep -q 'ledger.tsa_ca_file is required' "$WO
 
 "$CLOUDFILM" synth "$WORK/synth" --seed 71 --patients 1 --studies 1 --series 1 --instances 2 \
   --ct-size 32 >/dev/null
-STUDY=$(dicom_value "$(find "$WORK/synth" -name '*.dcm' | sort | head -1)" StudyInstanceUID)
+STUDY=$(dicom_value "$(first_dicom "$WORK/synth")" StudyInstanceUID)
 start_server "$WORK/data" "${CONFIG[@]}"
 check "RJ_CT stores the exam" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
 DOC=$(account_token "$WORK/data" dr.li doctor ruijin "${CONFIG[@]}")

@@ -32,7 +32,7 @@ TOML
 CONFIG=(--config "$WORK/cloudfilm.toml")
 "$CLOUDFILM" synth "$WORK/synth" --seed 12 --patients 1 --studies 1 --series 1 --instances 3 \
   --charset utf8 --ct-size 64 >/dev/null
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 PID=$(dicom_value "$FIRST" PatientID)
 ACC=$(dicom_value "$FIRST" AccessionNumber)

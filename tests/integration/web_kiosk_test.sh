@@ -53,7 +53,7 @@ CONFIG=(--config "$WORK/cloudfilm.toml")
 
 "$CLOUDFILM" synth "$WORK/synth" --seed 5 --patients 1 --studies 2 --series 2 --instances 6 \
   --charset utf8 --ct-size 64 >/dev/null
-FIRST=$(find "$WORK/synth" -name '*.dcm' | sort | head -1)
+FIRST=$(first_dicom "$WORK/synth")
 STUDY=$(dicom_value "$FIRST" StudyInstanceUID)
 # The patient's second exam (for the visit numbers below).
 for f in $(find "$WORK/synth" -name '*.dcm' | sort); do
