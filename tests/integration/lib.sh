@@ -48,7 +48,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# free_ports N: N distinct free loopback ports, on one line. The sockets
+# are held until all are bound: two separate free_port calls can be given
+# the same port back (integration.keys once failed so, HTTP and DICOM on one port).
+free_ports() {
+  python3 -c 'import socket,sys; s=[socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1",0)) for x in s]; print(*[x.getsockname()[1] for x in s]); [x.close() for x in s]' "$1"
+}
+free_port() { free_ports 1; }
 
 check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift
@@ -68,7 +74,7 @@ skip() { echo "SKIPPED: $*"; exit 77; }
 # start_server DATA_DIR [extra flags...]: sets HTTP_PORT DICOM_PORT BASE SERVER_PID
 start_server() {
   local data=$1; shift
-  HTTP_PORT=$(free_port); DICOM_PORT=$(free_port)
+  read -r HTTP_PORT DICOM_PORT <<<"$(free_ports 2)"
   BASE=http://127.0.0.1:$HTTP_PORT
   "$CLOUDFILM" serve --data "$data" --http-port "$HTTP_PORT" --dicom-port "$DICOM_PORT" \
     --bind 127.0.0.1 "$@" >"$WORK/server.out" 2>>"$WORK/server.log" &

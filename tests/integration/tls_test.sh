@@ -57,7 +57,7 @@ EOF
 CURL=(curl -s --cacert "$PKI/ca.pem")
 # start_tls_server CONFIG: sets HTTP_PORT DICOM_PORT TLS_PORT BASE SERVER_PID
 start_tls_server() {
-  HTTP_PORT=$(free_port); DICOM_PORT=$(free_port)
+  read -r HTTP_PORT DICOM_PORT <<<"$(free_ports 2)"
   BASE=https://127.0.0.1:$HTTP_PORT
   "$CLOUDFILM" serve --config "$1" --data "$WORK/data" --http-port "$HTTP_PORT" \
     --dicom-port "$DICOM_PORT" --bind 127.0.0.1 >"$WORK/server.out" 2>>"$WORK/server.log" &
