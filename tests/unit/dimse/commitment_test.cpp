@@ -271,6 +271,9 @@ class CommitmentRetryTest : public CommitmentTest {
     server_ = std::make_unique<ScpServer>(options, *archive_.archive);
     ASSERT_TRUE(server_->Start());
   }
+  // The server's retry thread reads the outbox and the directory: it stops
+  // before they go (the base class's server_ would outlive them).
+  void TearDown() override { server_.reset(); }
   std::unique_ptr<CommitmentOutbox> outbox_;
   NodeDirectory nodes_;
 };
