@@ -176,7 +176,10 @@ void AcceptingScpPool::Receive(int fd, const DcmSharedSCPConfig& config) {
   const int dup_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (dup_fd >= 0) setup_.context->AddSocket(assoc, dup_fd);
   StoreScp::ContextScope scope(*setup_.context);
-  cond = runAssociation(assoc, config);
+  {
+    std::lock_guard started(start_gate_);
+    cond = runAssociation(assoc, config);
+  }
   if (cond.good()) return;
   setup_.context->RemoveSocket(assoc);
   if (cond == NET_EC_SCPBusy) {
@@ -190,6 +193,12 @@ void AcceptingScpPool::Receive(int fd, const DcmSharedSCPConfig& config) {
     rejectAssociation(assoc, ASC_REASON_SP_PRES_TEMPORARYCONGESTION);
   }
   dropAndDestroyAssociation(assoc);
+}
+
+void StartedWorker::run() {
+  // The pool is an AcceptingScpPool: ScpPool is its only use.
+  { std::lock_guard started(static_cast<AcceptingScpPool&>(m_pool).StartGate()); }
+  DcmBaseSCPWorker::run();  // deletes this worker at its end
 }
 
 }  // namespace cf::dimse

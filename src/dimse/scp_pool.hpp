@@ -12,6 +12,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmnet/scppool.h>
 
+#include <mutex>
+
 #include "core/error.hpp"
 #include "dimse/server_context.hpp"
 #include "dimse/store_scp.hpp"
@@ -34,13 +36,31 @@ class AcceptingScpPool : public DcmBaseSCPPool {
   // (running associations are not waited for: see numThreads()).
   OFCondition listen() override;
 
+  // Held while a worker is being started; see StartedWorker.
+  std::mutex& StartGate() { return start_gate_; }
+
  private:
   void Receive(int fd, const DcmSharedSCPConfig& config);
 
   Setup setup_;
+  std::mutex start_gate_;
 };
 
-using ScpPool = DcmSCPPool<StoreScp, AcceptingScpPool>;
+// DCMTK 3.6.7's OFThread::start() stores the new thread's id into the
+// worker after pthread_create returns, but a worker whose association is
+// refused at once has by then finished and been deleted by its pool
+// (notifyThreadExit): a write into freed memory, seen as "corrupted
+// double-linked list" aborts under load (valgrind: OFThread::start,
+// invalid write of size 8). This worker waits for the gate that
+// AcceptingScpPool holds across runAssociation, so it cannot end before
+// start() has returned.
+class StartedWorker : public DcmBaseSCPPool::DcmBaseSCPWorker {
+ protected:
+  explicit StartedWorker(DcmBaseSCPPool& pool) : DcmBaseSCPWorker(pool) {}
+  void run() override;
+};
+
+using ScpPool = DcmSCPPool<StoreScp, AcceptingScpPool, StartedWorker>;
 
 // An acceptor network for the sockets we accept ourselves: DCMTK creates no
 // listening socket of its own for it, and builds its connections with
