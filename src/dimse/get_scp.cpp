@@ -65,6 +65,7 @@ OFCondition HandleGet(Session& session, T_DIMSE_C_GetRQ& request,
   auto progress = [&](const SubOperations& now) {
     return respond(kStatusPending, &now, nullptr, "");
   };
+  ops.remaining = static_cast<int>(matched);
   // On this association a failed sub-operation send means the requester is gone.
   if (OFCondition sent =
           RunSubOperations(session.context.Archive(), *instances, target, cancelled, progress, ops);

@@ -9,10 +9,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <set>
+#include <span>
 
 #include "core/log.hpp"
 #include "dimse/identifier.hpp"
+#include "dimse/move_batches.hpp"
 #include "dimse/retrieve.hpp"
 #include "dimse/service.hpp"
 #include "dimse/sop_classes.hpp"
@@ -26,29 +27,6 @@ std::string Trimmed(const char* text) {
   const auto first = s.find_first_not_of(' ');
   if (first == std::string::npos) return {};
   return s.substr(first, s.find_last_not_of(' ') - first + 1);
-}
-
-// Per SOP class: the stored transfer syntax of each object when it is not
-// one of the two little endian ones, and always explicit/implicit VR little
-// endian (to which anything decodable can be transcoded).
-std::vector<OutboundAssociation::Proposal> Proposals(
-    const std::vector<catalog::InstanceRecord>& instances) {
-  std::set<std::pair<std::string, std::string>> own;
-  std::set<std::string> classes;
-  for (const auto& i : instances) {
-    classes.insert(i.sop_class_uid);
-    if (i.transfer_syntax_uid != kExplicitVrLittleEndian &&
-        i.transfer_syntax_uid != kImplicitVrLittleEndian && !i.transfer_syntax_uid.empty()) {
-      own.emplace(i.sop_class_uid, i.transfer_syntax_uid);
-    }
-  }
-  std::vector<OutboundAssociation::Proposal> out;
-  for (const auto& [sop_class, ts] : own) out.push_back({sop_class, {ts}});
-  for (const auto& sop_class : classes) {
-    out.push_back(
-        {sop_class, {std::string(kExplicitVrLittleEndian), std::string(kImplicitVrLittleEndian)}});
-  }
-  return out;
 }
 
 }  // namespace
@@ -107,23 +85,6 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
   if (instances->empty()) return finish(kStatusSuccess, &ops, nullptr, "", 0);
 
   const ScpOptions& options = session.context.Options();
-  auto outbound = OutboundAssociation::Open({options.ae_title, destination, *peer, options.max_pdu,
-                                             static_cast<int>(options.acse_timeout.count())},
-                                            Proposals(*instances));
-  if (!outbound) {
-    ops.failed = static_cast<int>(instances->size());
-    for (const auto& i : *instances) ops.failed_uids.push_back(i.sop_instance_uid);
-    auto ids = FailedInstancesIdentifier(ops);
-    return finish(kStatusUnableToPerformSubOperations, &ops, ids.get(),
-                  "cannot associate with the move destination", matched);
-  }
-
-  SubOperationTarget target;
-  target.assoc = (*outbound)->Get();
-  target.contexts = AcceptedContexts(target.assoc, false);
-  target.move_originator_ae = session.calling_ae;
-  target.move_originator_message_id = request.MessageID;
-  target.timeout_s = session.timeout_s;
   OFCondition requester = EC_Normal;  // the requester's association, not the destination's
   auto cancelled = [&] {
     return DIMSE_checkForCancelRQ(session.assoc, pres_id, request.MessageID).good();
@@ -132,13 +93,49 @@ OFCondition HandleMove(Session& session, T_DIMSE_C_MoveRQ& request,
     requester = respond(kStatusPending, &now, nullptr, "");
     return requester;
   };
-  const OFCondition sent =
-      RunSubOperations(session.context.Archive(), *instances, target, cancelled, progress, ops);
-  if (requester.bad()) return requester;  // cannot answer any more
-  (*outbound)->Release();
+  // Once the destination is unreachable or broke, the objects of every
+  // later association fail with it rather than being retried one by one.
+  auto fail_from = [&](std::span<const MoveBatch> batches) {
+    for (const auto& batch : batches) {
+      for (const auto& i : batch.instances) ops.failed_uids.push_back(i.sop_instance_uid);
+      ops.failed += static_cast<int>(batch.instances.size());
+      ops.remaining -= static_cast<int>(batch.instances.size());
+    }
+  };
+  const std::vector<MoveBatch> batches = PlanMoveBatches(*instances);
+  ops.remaining = static_cast<int>(matched);
+  std::string comment;
+  bool never_associated = false;
+  for (size_t b = 0; b < batches.size() && !ops.cancelled; ++b) {
+    auto outbound =
+        OutboundAssociation::Open({options.ae_title, destination, *peer, options.max_pdu,
+                                   static_cast<int>(options.acse_timeout.count())},
+                                  batches[b].proposals);
+    if (!outbound) {
+      fail_from(std::span(batches).subspan(b));
+      comment = "cannot associate with the move destination";
+      never_associated = b == 0;
+      break;
+    }
+    SubOperationTarget target;
+    target.assoc = (*outbound)->Get();
+    target.contexts = AcceptedContexts(target.assoc, false);
+    target.move_originator_ae = session.calling_ae;
+    target.move_originator_message_id = request.MessageID;
+    target.timeout_s = session.timeout_s;
+    const OFCondition sent = RunSubOperations(session.context.Archive(), batches[b].instances,
+                                              target, cancelled, progress, ops);
+    if (requester.bad()) return requester;  // cannot answer any more
+    if (sent.bad()) {
+      fail_from(std::span(batches).subspan(b + 1));
+      comment = "the move destination failed";
+      break;
+    }
+    (*outbound)->Release();
+  }
   auto ids = FailedInstancesIdentifier(ops);
-  return finish(FinalStatus(ops), &ops, ids.get(), sent.bad() ? "the move destination failed" : "",
-                matched);
+  const uint16_t status = never_associated ? kStatusUnableToPerformSubOperations : FinalStatus(ops);
+  return finish(status, &ops, ids.get(), comment, matched);
 }
 
 }  // namespace cf::dimse

@@ -34,7 +34,6 @@ OFCondition RunSubOperations(archive::Archive& archive,
                              SubOperationTarget& target, const std::function<bool()>& cancelled,
                              const std::function<OFCondition(const SubOperations&)>& progress,
                              SubOperations& ops) {
-  ops.remaining = static_cast<int>(instances.size());
   uint16_t message_id = 0;
   for (size_t i = 0; i < instances.size(); ++i) {
     if (cancelled()) {
@@ -71,8 +70,9 @@ OFCondition RunSubOperations(archive::Archive& archive,
         for (size_t j = i + 1; j < instances.size(); ++j) {
           ops.failed_uids.push_back(instances[j].sop_instance_uid);
         }
-        ops.failed += ops.remaining;
-        ops.remaining = 0;
+        const int rest = static_cast<int>(instances.size() - i - 1);
+        ops.failed += rest;
+        ops.remaining -= rest;
         return reply.condition;
       }
       if (reply.status == kStatusSuccess) {

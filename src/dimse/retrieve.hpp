@@ -64,8 +64,11 @@ struct SubOperationTarget {
 // transfer syntax the target accepted (transcoded losslessly when needed,
 // never lossy). Before each one `cancelled()` is asked; after each one
 // `progress(ops)` sends a pending response. Returns a bad condition when
-// `target` broke (the rest are counted as failed) or `progress` failed;
-// `ops` holds the counts either way.
+// `target` broke (the rest of `instances` are counted as failed) or
+// `progress` failed; `ops` holds the counts either way. The caller sets
+// `ops.remaining` first: `instances` and whatever it sends after them on
+// other associations (C-MOVE batches), so pending counts cover the whole
+// retrieve.
 OFCondition RunSubOperations(archive::Archive& archive,
                              const std::vector<catalog::InstanceRecord>& instances,
                              SubOperationTarget& target, const std::function<bool()>& cancelled,
