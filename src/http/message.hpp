@@ -70,6 +70,13 @@ class BodySource {
   // then, so an error can only cut the connection: the client sees a
   // truncated body, never a complete-looking wrong one.
   virtual Result<Bytes> Next() = 0;
+  // The body will not be sent to its end: Next failed (`reason` is its
+  // error) or the client stopped reading after `sent` bytes. Called once,
+  // on the blocking pool, so that what was served is recorded as it was.
+  virtual void Cut(std::string_view reason, uint64_t sent) {
+    (void)reason;
+    (void)sent;
+  }
 };
 
 struct Response {

@@ -599,7 +599,15 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
   beast_http::response_serializer<beast_http::empty_body> serializer{message};
   beast::get_lowest_layer(stream).expires_after(options.read_timeout);
   co_await beast_http::async_write_header(stream, serializer, Redirect(ec));
-  if (ec || head) co_return;
+  uint64_t sent = 0;
+  if (ec) {
+    co_await RunBlocking(*blocking, [&source] {
+      source.Cut("the client went away", 0);
+      return 0;
+    });
+    co_return;
+  }
+  if (head) co_return;
   while (!piece->empty()) {
     beast::get_lowest_layer(stream).expires_after(SendDeadline(options, piece->size()));
     if (chunked) {
@@ -608,11 +616,22 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
     } else {
       co_await asio::async_write(stream, asio::buffer(*piece), Redirect(ec));
     }
-    if (ec) co_return;
+    if (ec) {
+      co_await RunBlocking(*blocking, [&source, sent] {
+        source.Cut("the client went away", sent);
+        return 0;
+      });
+      co_return;
+    }
+    sent += piece->size();
     piece = co_await RunBlocking(*blocking, [&source] { return source.Next(); });
     if (!piece) {
       // Too late for a status: cut the connection so the body is visibly incomplete.
       log::Warn("http.stream_failed", {{"error", piece.error().message}});
+      co_await RunBlocking(*blocking, [&source, &piece, sent] {
+        source.Cut(piece.error().message, sent);
+        return 0;
+      });
       ec = asio::error::connection_aborted;
       co_return;
     }
@@ -620,6 +639,12 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
   if (chunked) {
     beast::get_lowest_layer(stream).expires_after(options.read_timeout);
     co_await asio::async_write(stream, beast_http::make_chunk_last(), Redirect(ec));
+    if (ec) {
+      co_await RunBlocking(*blocking, [&source, sent] {
+        source.Cut("the client went away", sent);
+        return 0;
+      });
+    }
   }
 }
 

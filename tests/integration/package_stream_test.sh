@@ -12,8 +12,8 @@
 # - dcmftest and dcmdump read its DICOMDIR, whose records reference every
 #   object;
 # - an object whose stored bytes are damaged, read after the first bytes
-#   went out, cuts the connection: curl exit 18, no valid ZIP, and the
-#   server logs why.
+#   went out, cuts the connection: curl exit 18, no valid ZIP, the
+#   server logs why, and the audit trail records the download as failed.
 source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -126,5 +126,12 @@ check "what arrived is not a ZIP unzip accepts" bash -c "! unzip -tq '$WORK/cut.
 check "nor one cloudfilm verify accepts" bash -c "! '$CLOUDFILM' verify '$WORK/cut.zip' >/dev/null 2>&1"
 check "the server logs the failed package" grep -q 'film[.]package_failed' "$WORK/server.log"
 check "and the cut stream" grep -q 'http[.]stream_failed' "$WORK/server.log"
+# The download was audited when it began; its cut is audited too, so the
+# exam's access history does not show it as a complete download.
+curl -s "$BASE/api/audit?study=$STUDY&limit=100" >"$WORK/audit.json"
+check_eq "the cut download is a failure event of the film's route" 1 \
+  "$(jq '[.events[] | select(.outcome == "failure" and .route == "/api/films/{film}/package" and (.detail | startswith("incomplete after ")))] | length' "$WORK/audit.json")"
+check "after its success event, which stays" \
+  jq -e '[.events[] | select(.outcome == "success" and .route == "/api/films/{film}/package")] | length >= 1' "$WORK/audit.json"
 check "SIGTERM stops the server with exit 0" stop_server
 finish
