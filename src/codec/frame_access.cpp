@@ -93,7 +93,7 @@ std::vector<size_t> StartsFromMarkers(std::span<const ByteView> fragments, uint3
   return starts;
 }
 
-// ---- Stored form (docs/storage-format.md, version 1) ----
+// ---- Stored form (docs/storage-format.md, versions 1 and 2) ----
 
 constexpr size_t kHeaderBytes = 136;
 constexpr uint32_t kNativePixels = 1;
@@ -194,7 +194,11 @@ std::array<uint8_t, 32> StoredFormReceivedSha256(ByteView stored_form) {
 
 Result<std::vector<Bytes>> StoredFormHtj2kFrames(ByteView blob) {
   if (!IsStoredForm(blob)) return Fail(ErrorCode::kInvalidArgument, "not a stored form");
-  if (Le(blob, 8, 4) != 1 || Le(blob, 132, 4) != kHeaderBytes) {
+  // Version 2 adds a byte order flag (the codestreams code samples, not
+  // bytes, so big endian objects serve the same) and 32-bit samples (no
+  // DICOM HTJ2K form: refused below).
+  const uint64_t version = Le(blob, 8, 4);
+  if ((version != 1 && version != 2) || Le(blob, 132, 4) != kHeaderBytes) {
     return Fail(ErrorCode::kUnsupported, "stored form: unknown version");
   }
   if (Le(blob, 12, 4) != kNativePixels) {
@@ -215,7 +219,8 @@ Result<std::vector<Bytes>> StoredFormHtj2kFrames(ByteView blob) {
   // Colour frames carry the reversible colour transform, which DICOM
   // labels YBR_RCT: not the received Photometric Interpretation.
   if (h.samples != 1) return Fail(ErrorCode::kUnsupported, "colour frames are not served as HTJ2K");
-  if (h.bits_stored < 2 || h.bits_stored > h.bits_allocated || h.pixel_representation > 1) {
+  if (h.bits_allocated > 16 || h.bits_stored < 2 || h.bits_stored > h.bits_allocated ||
+      h.pixel_representation > 1) {
     return Fail(ErrorCode::kUnsupported, "sample layout not served as HTJ2K");
   }
   size_t pos = kHeaderBytes;

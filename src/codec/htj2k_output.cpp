@@ -138,6 +138,9 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   if (!found.layout) return Fail(ErrorCode::kUnsupported, "HTJ2K output: " + found.reason);
   const NativeLayout& l = *found.layout;
   if (!l.has_pixel_data) return Fail(ErrorCode::kUnsupported, "HTJ2K output: no pixel data");
+  if (l.big_endian) {
+    return Fail(ErrorCode::kUnsupported, "HTJ2K output needs explicit VR little endian input");
+  }
   if (l.samples_per_pixel != 1 || (l.bits_allocated != 8 && l.bits_allocated != 16) ||
       l.bits_stored < 2 || l.bits_stored > l.bits_allocated) {
     return Fail(ErrorCode::kUnsupported,
