@@ -256,7 +256,13 @@ LayoutResult FindNativeLayout(ByteView file) {
         return out;
       }
       layout.frames = frames;
+    } else if (e.tag == Tag(0x0028, 0x0004) && e.length <= 64 &&
+               e.value_offset + e.length <= file.size()) {
+      layout.photometric = TrimmedText(w.Value(e));
+      layout.photometric_element = e.value_offset - 8;  // CS: an 8-byte header either way
+      layout.photometric_end = e.value_offset + e.length;
     } else if ((e.tag >> 16) == 0x0028 && e.length == 2 && e.value_offset + 2 <= file.size()) {
+      if ((e.tag & 0xFFFF) == 0x0006) layout.planar_value = e.value_offset;
       const uint16_t v = w.U16(e.value_offset);
       switch (e.tag & 0xFFFF) {
         case 0x0002:

@@ -36,6 +36,13 @@ struct NativeLayout {
   // and the pixel samples of an OW value, are big endian.
   bool big_endian = false;
   char pixel_vr[2] = {0, 0};  // "OB" or "OW" in explicit VR; zeros in implicit VR
+  // Photometric Interpretation (trimmed), and where its element and the
+  // Planar Configuration value lie in the file (0: absent), for writers
+  // that change them (HTJ2K output).
+  std::string photometric;
+  uint64_t photometric_element = 0;  // offset of the element's tag
+  uint64_t photometric_end = 0;      // just past its value
+  uint64_t planar_value = 0;         // offset of Planar Configuration's 2-byte value
   uint64_t FrameBytes() const {
     return uint64_t{rows} * columns * samples_per_pixel * (bits_allocated / 8u);
   }
