@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "codec/frame_access.hpp"
 
+#include "codec/htj2k.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <span>
@@ -93,7 +95,7 @@ std::vector<size_t> StartsFromMarkers(std::span<const ByteView> fragments, uint3
   return starts;
 }
 
-// ---- Stored form (docs/storage-format.md, version 1) ----
+// ---- Stored form (docs/storage-format.md, versions 1 and 2) ----
 
 constexpr size_t kHeaderBytes = 136;
 constexpr uint32_t kNativePixels = 1;
@@ -112,8 +114,9 @@ struct FormHeader {
 };
 
 // Whether `stream` is an HTJ2K codestream (Rsiz capability bit 14, Part 15)
-// of one unsigned `bits`-bit component of the stored frame size that ends
-// with EOC: what the SIZ sign change below relies on.
+// of the form's unsigned `bits`-bit components (one, or three) of the
+// stored frame size that ends with EOC: what the SIZ sign change below
+// relies on.
 bool CodesUnsignedFrame(ByteView stream, const FormHeader& h, uint16_t bits) {
   if (stream.size() < 4 + 41 + 2 || !StartsWith(stream, {0xFF, 0x4F, 0xFF, 0x51})) return false;
   const uint32_t lsiz = Be(stream, 4, 2);
@@ -121,9 +124,14 @@ bool CodesUnsignedFrame(ByteView stream, const FormHeader& h, uint16_t bits) {
   const uint32_t width = Be(stream, 8, 4) - Be(stream, 16, 4);
   const uint32_t height = Be(stream, 12, 4) - Be(stream, 20, 4);
   const uint32_t components = Be(stream, 40, 2);
-  const uint32_t ssiz = Be(stream, 42, 1);
-  return lsiz == 41 && (rsiz & 0x4000) != 0 && width == h.columns && height == h.rows &&
-         components == 1 && ssiz == uint32_t{bits} - 1u && EndsWithEoi(stream);
+  // Lsiz is 38 + 3 bytes per component; each component's Ssiz, XRsiz, YRsiz.
+  if (components != h.samples || lsiz != 38 + 3 * components || stream.size() < 4 + lsiz + 2) {
+    return false;
+  }
+  for (uint32_t c = 0; c < components; ++c) {
+    if (Be(stream, 42 + 3 * c, 1) != uint32_t{bits} - 1u) return false;
+  }
+  return (rsiz & 0x4000) != 0 && width == h.columns && height == h.rows && EndsWithEoi(stream);
 }
 
 }  // namespace
@@ -194,7 +202,11 @@ std::array<uint8_t, 32> StoredFormReceivedSha256(ByteView stored_form) {
 
 Result<std::vector<Bytes>> StoredFormHtj2kFrames(ByteView blob) {
   if (!IsStoredForm(blob)) return Fail(ErrorCode::kInvalidArgument, "not a stored form");
-  if (Le(blob, 8, 4) != 1 || Le(blob, 132, 4) != kHeaderBytes) {
+  // Version 2 adds a byte order flag (the codestreams code samples, not
+  // bytes, so big endian objects serve the same) and 32-bit samples (no
+  // DICOM HTJ2K form: refused below).
+  const uint64_t version = Le(blob, 8, 4);
+  if ((version != 1 && version != 2) || Le(blob, 132, 4) != kHeaderBytes) {
     return Fail(ErrorCode::kUnsupported, "stored form: unknown version");
   }
   if (Le(blob, 12, 4) != kNativePixels) {
@@ -212,10 +224,28 @@ Result<std::vector<Bytes>> StoredFormHtj2kFrames(ByteView blob) {
   if (h.codec != kHtj2kCodec) {
     return Fail(ErrorCode::kUnsupported, "the stored form's frames are not HTJ2K");
   }
-  // Colour frames carry the reversible colour transform, which DICOM
-  // labels YBR_RCT: not the received Photometric Interpretation.
-  if (h.samples != 1) return Fail(ErrorCode::kUnsupported, "colour frames are not served as HTJ2K");
-  if (h.bits_stored < 2 || h.bits_stored > h.bits_allocated || h.pixel_representation > 1) {
+  // Colour frames carry the reversible colour transform: right for RGB
+  // (DICOM's YBR_RCT, which a decoder returns as RGB), recoded without it
+  // for YBR_FULL (whose samples must stay as they are); the photometric
+  // interpretation is in the bytes before the pixels.
+  std::string photometric;
+  if (h.samples == 3) {
+    if (h.pixel_representation != 0) {
+      return Fail(ErrorCode::kUnsupported, "signed colour frames are not served as HTJ2K");
+    }
+    auto rest = DecodeStoredFormWithoutPixels(blob);
+    if (!rest) return Fail(ErrorCode::kInternal, rest.error().message);
+    const LayoutResult found = FindNativeLayout(*rest);
+    photometric = found.layout ? found.layout->photometric : std::string();
+    if (photometric != "RGB" && photometric != "YBR_FULL") {
+      return Fail(ErrorCode::kUnsupported,
+                  "colour frames are served as HTJ2K for RGB and YBR_FULL only");
+    }
+  } else if (h.samples != 1) {
+    return Fail(ErrorCode::kUnsupported, "frames of this sample count are not served as HTJ2K");
+  }
+  if (h.bits_allocated > 16 || h.bits_stored < 2 || h.bits_stored > h.bits_allocated ||
+      h.pixel_representation > 1) {
     return Fail(ErrorCode::kUnsupported, "sample layout not served as HTJ2K");
   }
   size_t pos = kHeaderBytes;
@@ -252,6 +282,19 @@ Result<std::vector<Bytes>> StoredFormHtj2kFrames(ByteView blob) {
     if (!CodesUnsignedFrame(stream, h, bits)) {
       return Fail(ErrorCode::kInternal,
                   "stored form: frame " + std::to_string(f + 1) + " is not the expected HTJ2K");
+    }
+    if (photometric == "YBR_FULL") {
+      FrameShape shape{h.columns, h.rows, 3, bits, false, true};
+      Bytes samples;
+      if (auto d = DecodeHtj2k(shape, stream, samples); !d) {
+        return Fail(ErrorCode::kInternal,
+                    "stored form: frame " + std::to_string(f + 1) + ": " + d.error().message);
+      }
+      shape.colour_transform = false;
+      auto recoded = EncodeHtj2k(shape, samples);
+      if (!recoded) return std::unexpected(recoded.error());
+      frames.push_back(std::move(*recoded));
+      continue;
     }
     Bytes out(stream.begin(), stream.end());
     // Ssiz of component 0: bit 7 is the sign. JPEG 2000 level-shifts an

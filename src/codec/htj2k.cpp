@@ -111,7 +111,7 @@ Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
     cod.set_num_decomposition(Decompositions(shape));
     cod.set_block_dims(64, 64);
     cod.set_progression_order("RPCL");
-    cod.set_color_transform(shape.components == 3);
+    cod.set_color_transform(shape.components == 3 && shape.colour_transform);
     cod.set_reversible(true);
     cs.set_planar(false);
     ojph::mem_outfile file;

@@ -109,7 +109,9 @@ Result<Bytes> EncodeFrame(const NativeLayout& l, const T* v, size_t n) {
   FrameShape shape;
   shape.width = l.columns;
   shape.height = l.rows;
-  shape.components = 1;
+  shape.components = l.samples_per_pixel;
+  shape.planar = l.samples_per_pixel == 3 && l.planar_configuration == 1;
+  shape.colour_transform = l.photometric == "RGB";
   shape.bits_per_sample = static_cast<uint16_t>(std::max(bs, 2));
   // The encoder takes bytes up to 8 bits per sample, words above.
   std::vector<uint8_t> narrow;
@@ -138,10 +140,25 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   if (!found.layout) return Fail(ErrorCode::kUnsupported, "HTJ2K output: " + found.reason);
   const NativeLayout& l = *found.layout;
   if (!l.has_pixel_data) return Fail(ErrorCode::kUnsupported, "HTJ2K output: no pixel data");
-  if (l.samples_per_pixel != 1 || (l.bits_allocated != 8 && l.bits_allocated != 16) ||
-      l.bits_stored < 2 || l.bits_stored > l.bits_allocated) {
+  if (l.big_endian) {
+    return Fail(ErrorCode::kUnsupported, "HTJ2K output needs explicit VR little endian input");
+  }
+  if ((l.samples_per_pixel != 1 && l.samples_per_pixel != 3) ||
+      (l.bits_allocated != 8 && l.bits_allocated != 16) || l.bits_stored < 2 ||
+      l.bits_stored > l.bits_allocated) {
     return Fail(ErrorCode::kUnsupported,
-                "HTJ2K output is offered for 8- or 16-bit grayscale images only");
+                "HTJ2K output is offered for 8- or 16-bit grayscale, RGB or YBR_FULL images only");
+  }
+  // Colour (PS3.5 8.2.4, as for JPEG 2000): RGB with the reversible colour
+  // transform, labelled YBR_RCT; YBR_FULL without a transform, unchanged.
+  // Planar Configuration becomes 0 (the codestream codes components).
+  const bool colour = l.samples_per_pixel == 3;
+  if (colour &&
+      ((l.photometric != "RGB" && l.photometric != "YBR_FULL") || l.pixel_representation != 0 ||
+       l.photometric_element == 0 || (l.planar_configuration != 0 && l.planar_value == 0))) {
+    return Fail(ErrorCode::kUnsupported,
+                "HTJ2K output of colour is offered for unsigned RGB or YBR_FULL only, not " +
+                    (l.photometric.empty() ? std::string("this image") : l.photometric));
   }
   size_t dataset_start = 0;
   auto meta = RewriteMeta(native, target_ts, &dataset_start);
@@ -174,9 +191,30 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
     if (stream->size() % 2 != 0) stream->push_back(std::byte{0});  // items have even lengths
     frames.push_back(std::move(*stream));
   }
+  const size_t meta_size = meta->size();
   Bytes out = std::move(*meta);
-  out.insert(out.end(), native.begin() + static_cast<ptrdiff_t>(dataset_start),
-             native.begin() + static_cast<ptrdiff_t>(header));
+  const auto at = [&](uint64_t offset) { return native.begin() + static_cast<ptrdiff_t>(offset); };
+  if (colour && l.photometric == "RGB") {
+    // (0028,0004) CS "YBR_RCT ": the only top-level element whose length
+    // changes (explicit VR: no group length is kept for group 0028 here).
+    out.insert(out.end(), at(dataset_start), at(l.photometric_element));
+    PutTag(out, 0x0028, 0x0004);
+    PutText(out, "CS");
+    Put16(out, 8);
+    PutText(out, "YBR_RCT ");
+    out.insert(out.end(), at(l.photometric_end), at(header));
+  } else {
+    out.insert(out.end(), at(dataset_start), at(header));
+  }
+  if (colour && l.planar_value != 0) {
+    // Its place in `out`: after the photometric element (as the standard
+    // orders them), the same distance before the Pixel Data header.
+    const size_t planar = l.planar_value > l.photometric_element
+                              ? out.size() - (header - l.planar_value)
+                              : meta_size + (l.planar_value - dataset_start);
+    out[planar] = std::byte{0};
+    out[planar + 1] = std::byte{0};
+  }
   PutTag(out, 0x7FE0, 0x0010);
   PutText(out, "OB");
   Put16(out, 0);

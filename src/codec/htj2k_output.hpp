@@ -16,10 +16,12 @@
 namespace cf::codec {
 
 // `native` must be explicit VR little endian with a file meta group.
-// Grayscale (one sample) 8- or 16-bit images only, and only when every
-// sample fits in Bits Stored (signed data sign-extended above it), so that
-// the codestream's precision is Bits Stored as PS3.5 8.2.4 wants; anything
-// else is kUnsupported.
+// 8- or 16-bit images, grayscale (one sample) or unsigned colour (RGB: coded
+// with the reversible colour transform and labelled YBR_RCT; YBR_FULL:
+// without a transform, label unchanged; Planar Configuration set to 0), and
+// only when every sample fits in Bits Stored (signed data sign-extended
+// above it), so that the codestream's precision is Bits Stored as PS3.5
+// 8.2.4 wants; anything else is kUnsupported.
 Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts);
 
 }  // namespace cf::codec

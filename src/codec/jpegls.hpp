@@ -16,6 +16,9 @@ struct FrameShape {
   uint16_t components = 1;
   uint16_t bits_per_sample = 8;  // 2..16; samples of more than 8 bits are uint16
   bool planar = false;           // components one plane after the other
+  // HTJ2K, 3 components: the reversible colour transform (RGB as YBR_RCT);
+  // off for data already in a luminance/chrominance space (YBR_FULL).
+  bool colour_transform = true;
 };
 
 // `samples` holds width*height*components samples (bytes, or uint16 in

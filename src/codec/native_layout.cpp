@@ -30,15 +30,20 @@ class Walker {
   explicit Walker(ByteView data) : d_(data) {}
 
   uint64_t pos = 0;
+  bool big_endian = false;  // the data set of explicit VR big endian; file meta never
   std::string error;
 
   bool AtEnd() const { return pos >= d_.size(); }
 
   uint16_t U16(uint64_t at) const {
-    return static_cast<uint16_t>(std::to_integer<uint16_t>(d_[at]) |
-                                 (std::to_integer<uint16_t>(d_[at + 1]) << 8));
+    const auto lo = std::to_integer<uint16_t>(d_[at + (big_endian ? 1 : 0)]);
+    const auto hi = std::to_integer<uint16_t>(d_[at + (big_endian ? 0 : 1)]);
+    return static_cast<uint16_t>(lo | (hi << 8));
   }
-  uint32_t U32(uint64_t at) const { return U16(at) | (uint32_t{U16(at + 2)} << 16); }
+  uint32_t U32(uint64_t at) const {
+    return big_endian ? (uint32_t{U16(at)} << 16) | U16(at + 2)
+                      : U16(at) | (uint32_t{U16(at + 2)} << 16);
+  }
 
   bool Fail(const char* why) {
     if (error.empty()) error = why;
@@ -207,19 +212,25 @@ LayoutResult FindNativeLayout(ByteView file) {
   const std::string& ts = m.transfer_syntax;
   const uint64_t dataset_start = m.dataset_start;
   bool explicit_vr;
+  bool big_endian = false;
   if (ts == "1.2.840.10008.1.2.1") {
     explicit_vr = true;
   } else if (ts == "1.2.840.10008.1.2") {
     explicit_vr = false;
+  } else if (ts == "1.2.840.10008.1.2.2") {
+    explicit_vr = true;
+    big_endian = true;
   } else {
-    out.reason = "transfer syntax not native little endian";
+    out.reason = "transfer syntax not native";
     return out;
   }
 
   NativeLayout layout;
+  layout.big_endian = big_endian;
   bool float_pixels = false;
   Walker w(file);
   w.pos = dataset_start;
+  w.big_endian = big_endian;
   while (!w.AtEnd()) {
     Element e;
     if (!w.Header(&e, explicit_vr)) break;
@@ -231,6 +242,8 @@ LayoutResult FindNativeLayout(ByteView file) {
       layout.has_pixel_data = true;
       layout.pixel_offset = e.value_offset;
       layout.pixel_length = e.length;
+      layout.pixel_vr[0] = e.vr[0];
+      layout.pixel_vr[1] = e.vr[1];
     } else if (e.tag == Tag(0x7FE0, 0x0008) || e.tag == Tag(0x7FE0, 0x0009)) {
       float_pixels = true;
     } else if (e.tag == Tag(0x0028, 0x0008) && e.length != kUndefined && e.length <= 16 &&
@@ -243,7 +256,13 @@ LayoutResult FindNativeLayout(ByteView file) {
         return out;
       }
       layout.frames = frames;
+    } else if (e.tag == Tag(0x0028, 0x0004) && e.length <= 64 &&
+               e.value_offset + e.length <= file.size()) {
+      layout.photometric = TrimmedText(w.Value(e));
+      layout.photometric_element = e.value_offset - 8;  // CS: an 8-byte header either way
+      layout.photometric_end = e.value_offset + e.length;
     } else if ((e.tag >> 16) == 0x0028 && e.length == 2 && e.value_offset + 2 <= file.size()) {
+      if ((e.tag & 0xFFFF) == 0x0006) layout.planar_value = e.value_offset;
       const uint16_t v = w.U16(e.value_offset);
       switch (e.tag & 0xFFFF) {
         case 0x0002:

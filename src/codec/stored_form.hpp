@@ -8,13 +8,17 @@
 //   leftovers after the last frame and planar colour are all kept, so the
 //   rebuilt file is the received one, bit for bit.
 // - Objects without pixel data (SR, PDF, ECG waveforms, KOS...): zstd.
-// - Everything else (already compressed pixel data, big endian, float
-//   pixels, odd layouts) is stored as received: never re-encoded.
+// - Native images in explicit VR big endian: the same, each frame
+//   byte-swapped to samples first; 32-bit integer samples: narrowed to at
+//   most 16 bits per frame when they fit, else split into 16-bit halves.
+// - Everything else (already compressed pixel data, float pixels, odd
+//   layouts) is stored as received: never re-encoded.
 //
 // EncodeStoredForm decodes what it produced and compares the SHA-256 of the
 // rebuilt bytes with the received ones before it offers the stored form; on
-// any difference the caller stores the received bytes. The format (v1) is
-// described in docs/storage-format.md.
+// any difference the caller stores the received bytes. The format (v1, and
+// v2 for big endian and 32-bit samples) is described in
+// docs/storage-format.md.
 #pragma once
 
 #include <array>

@@ -145,9 +145,35 @@ while IFS=$'\t' read -r rel modality; do
   get nat "$p/frames/1" >/dev/null
   split_parts nat
   if [[ $modality != CT ]]; then
-    # Colour (the reversible colour transform): no HTJ2K frames from it.
+    # Colour (synthetic US: RGB, interleaved): the stored codestream with the
+    # reversible colour transform (YBR_RCT), which opj_decompress turns back
+    # into the native frame's RGB samples.
     code=$(get col "$p/frames/1" -H 'Accept: multipart/related; type="image/jhc"')
-    check_eq "$modality (colour): image/jhc is a 406" "406 406" "$code $(jq -r .status "$WORK/col.body")"
+    split_parts col
+    check_eq "$modality $rel (colour): image/jhc, HTJ2K lossless" \
+      "200 image/jhc;transfer-syntax=$HTJ2K_LOSSLESS" "$code $(part_type col 1)"
+    cp "$(part col 1)" "$WORK/col.j2c"
+    rm -f "$WORK/col.ppm"
+    opj_decompress -i "$WORK/col.j2c" -o "$WORK/col.ppm" >/dev/null 2>&1
+    result=$(python3 - "$WORK/col.ppm" "$(part nat 1)" <<'PY'
+import sys
+ppm = open(sys.argv[1], "rb").read(); native = open(sys.argv[2], "rb").read()
+tokens, at = [], 0
+while len(tokens) < 4:  # P6 width height maxval, "#" comments between them
+    if ppm[at:at + 1] == b"#":
+        at = ppm.index(b"\n", at)
+    elif not ppm[at:at + 1].isspace():
+        end = at
+        while not ppm[end:end + 1].isspace():
+            end += 1
+        tokens.append(ppm[at:end]); at = end; continue
+    at += 1
+body = ppm[at + 1:]
+print("equal" if tokens[0] == b"P6" and body == native else
+      "differ (%s, %d/%d bytes)" % (tokens[0], len(body), len(native)))
+PY
+)
+    check_eq "$modality $rel (colour): opj_decompress gives the native RGB frame" equal "$result"
     continue
   fi
   code=$(get hj "$p/frames/1" -H 'Accept: multipart/related; type="image/jhc"')

@@ -8,6 +8,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -16,7 +17,9 @@
 #include <map>
 #include <sstream>
 
+#include "codec/frame_access.hpp"
 #include "codec/native_layout.hpp"
+#include "codec/stored_form.hpp"
 #include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/instance.hpp"
@@ -58,13 +61,27 @@ Bytes Interleave(const Bytes& planar, size_t components, size_t sample_bytes) {
 Result<Bytes> ReadPnm(const fs::path& path) {
   auto bytes = ReadFile(path, 1ull << 31);
   if (!bytes) return std::unexpected(bytes.error());
-  std::string head(reinterpret_cast<const char*>(bytes->data()),
-                   std::min<size_t>(bytes->size(), 64));
-  std::istringstream in(head);
-  std::string magic;
-  int w = 0, h = 0, maxval = 0;
-  in >> magic >> w >> h >> maxval;
-  const size_t data_at = static_cast<size_t>(in.tellg()) + 1;
+  // Four tokens (magic, width, height, maxval), "#" comments between them
+  // (opj_decompress writes one), then one whitespace byte and the samples.
+  const std::string head(reinterpret_cast<const char*>(bytes->data()),
+                         std::min<size_t>(bytes->size(), 256));
+  std::vector<std::string> tokens;
+  size_t at = 0;
+  while (tokens.size() < 4 && at < head.size()) {
+    if (head[at] == '#') {
+      at = head.find('\n', at);
+      if (at == std::string::npos) break;
+    } else if (!std::isspace(static_cast<unsigned char>(head[at]))) {
+      const size_t end = head.find_first_of(" \t\r\n", at);
+      tokens.push_back(head.substr(at, end - at));
+      at = end;
+      continue;
+    }
+    ++at;
+  }
+  if (tokens.size() < 4) return Fail(ErrorCode::kInvalidArgument, "not a PNM file");
+  const int maxval = std::stoi(tokens[3]);
+  const size_t data_at = at + 1;
   Bytes data(bytes->begin() + static_cast<long>(data_at), bytes->end());
   if (maxval > 255) {
     for (size_t i = 0; i + 1 < data.size(); i += 2) std::swap(data[i], data[i + 1]);
@@ -322,15 +339,161 @@ TEST(TranscodeTest, Htj2kOutputOfGrayscaleImagesIsLosslessForAnIndependentDecode
   }
 }
 
-TEST(TranscodeTest, Htj2kOutputOfColourIsRefusedClearly) {
+// Photometric Interpretation and Planar Configuration of a Part 10 file.
+std::pair<std::string, int> ColourLabels(ByteView file) {
+  DcmFileFormat ff;
+  DcmInputBufferStream in;
+  in.setBuffer(file.data(), static_cast<offile_off_t>(file.size()));
+  in.setEos();
+  ff.transferInit();
+  const OFCondition c = ff.read(in);
+  ff.transferEnd();
+  EXPECT_TRUE(c.good()) << c.text();
+  OFString photometric;
+  Uint16 planar = 0;
+  ff.getDataset()->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+  ff.getDataset()->findAndGetUint16(DCM_PlanarConfiguration, planar);
+  return {photometric.c_str(), planar};
+}
+
+// The MCT byte of an HTJ2K codestream's COD marker (1: colour transform).
+int MultipleComponentTransform(ByteView codestream) {
+  for (size_t i = 0; i + 10 < codestream.size(); ++i) {
+    if (codestream[i] == std::byte{0xFF} && codestream[i + 1] == std::byte{0x52}) {
+      // COD: marker, Lcod (2), Scod (1), progression (1), layers (2), MCT (1).
+      return std::to_integer<int>(codestream[i + 8]);
+    }
+  }
+  return -1;
+}
+
+// One frame of native samples, interleaved (planar data rearranged).
+Bytes FrameOf(const NativePixels& p, uint32_t frame) {
+  const size_t sample = p.bits_allocated / 8u;
+  const size_t size = size_t{p.rows} * p.columns * p.samples_per_pixel * sample;
+  Bytes f(p.data.begin() + static_cast<long>(frame * size),
+          p.data.begin() + static_cast<long>((frame + 1) * size));
+  return p.planar_configuration == 1 ? Interleave(f, p.samples_per_pixel, sample) : f;
+}
+
+// Each independent decoder's samples of `codestream`, as PPM: interleaved,
+// little endian after ReadPnm.
+void ExpectIndependentDecodersGive(ByteView codestream, const Bytes& expected,
+                                   const fs::path& dir) {
+  const fs::path j2c = dir / "c.j2c";
+  WriteFile(j2c, codestream);
+  for (const std::string tool : {"opj_decompress", "ojph_expand"}) {
+    if (!HaveTool(tool.c_str())) {
+      std::cout << "  " << tool << " not installed\n";
+      continue;
+    }
+    SCOPED_TRACE(tool);
+    const fs::path ppm = dir / (tool + ".ppm");
+    fs::remove(ppm);
+    ASSERT_TRUE(RunQuietly(tool + " -i '" + j2c.string() + "' -o '" + ppm.string() + "'"));
+    auto decoded = ReadPnm(ppm);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(Sha(*decoded), Sha(expected));
+  }
+}
+
+// RGB out in HTJ2K: the reversible colour transform, labelled YBR_RCT;
+// YBR_FULL: no transform, label kept. Planar colour becomes interleaved
+// (Planar Configuration 0). Both decoders give the received samples.
+TEST(TranscodeTest, Htj2kOutputOfColourIsLosslessForIndependentDecoders) {
   const fs::path root = cf::testing::SharedTestData();
   if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
-  auto bytes = ReadFile(root / "codecs/rle_rgb.dcm", 1ull << 31);
+  cf::testing::TempDir tmp;
+  struct Case {
+    const char* file;
+    const char* label;  // expected Photometric Interpretation out
+    int mct;
+  };
+  for (const Case& c : {Case{"pixel/rgb_8bit.dcm", "YBR_RCT", 1},
+                        Case{"codecs/us-rgb_explicit-be.dcm", "YBR_RCT", 1},  // planar
+                        Case{"codecs/rle_rgb_16bit_2frame.dcm", "YBR_RCT", 1},
+                        Case{"modalities/sc_rgb_2frame.dcm", "YBR_RCT", 1},
+                        Case{"pixel/ybr-full_uncompressed.dcm", "YBR_FULL", 0}}) {
+    SCOPED_TRACE(c.file);
+    auto bytes = ReadFile(root / c.file, 1ull << 31);
+    ASSERT_TRUE(bytes);
+    auto reference = DecodePixels(*bytes);
+    ASSERT_TRUE(reference) << reference.error().message;
+    ASSERT_EQ(reference->samples_per_pixel, 3);
+    for (std::string_view target : {ts::kHtj2kLossless, ts::kHtj2k}) {
+      auto out = Transcode(*bytes, target);
+      ASSERT_TRUE(out) << out.error().message;
+      EXPECT_EQ(TransferSyntaxOf(*out), target);
+      const auto [photometric, planar] = ColourLabels(*out);
+      EXPECT_EQ(photometric, c.label);
+      EXPECT_EQ(planar, 0);
+      auto again = DecodePixels(*out);  // ours, back to native
+      ASSERT_TRUE(again) << again.error().message;
+      ASSERT_EQ(again->frames, reference->frames);
+      for (uint32_t f = 0; f < reference->frames; ++f) {
+        EXPECT_EQ(Sha(FrameOf(*again, f)), Sha(FrameOf(*reference, f)));
+      }
+    }
+    auto out = Transcode(*bytes, ts::kHtj2kLossless);
+    ASSERT_TRUE(out);
+    auto enc = FindEncapsulatedPixels(*out);
+    ASSERT_TRUE(enc);
+    ASSERT_EQ(enc->items.size(), size_t{reference->frames} + 1);  // one fragment per frame
+    for (uint32_t f = 0; f < reference->frames; ++f) {
+      EXPECT_EQ(MultipleComponentTransform(enc->items[f + 1]), c.mct);
+      ExpectIndependentDecodersGive(enc->items[f + 1], FrameOf(*reference, f), tmp.Path());
+    }
+  }
+}
+
+// The same for WADO-RS frames in HTJ2K made from the stored form: RGB
+// frames are the stored codestreams (already with the colour transform),
+// YBR_FULL ones recoded without it.
+TEST(TranscodeTest, StoredFormColourFramesAreHtj2kOfTheReceivedSamples) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  cf::testing::TempDir tmp;
+  for (const auto& [file, mct] :
+       {std::pair{"pixel/rgb_8bit.dcm", 1}, std::pair{"modalities/sc_rgb_2frame.dcm", 1},
+        std::pair{"codecs/us-rgb_explicit-be.dcm", 1},
+        std::pair{"pixel/ybr-full_uncompressed.dcm", 0}}) {
+    SCOPED_TRACE(file);
+    auto bytes = ReadFile(root / file, 1ull << 31);
+    ASSERT_TRUE(bytes);
+    auto reference = DecodePixels(*bytes);
+    ASSERT_TRUE(reference);
+    StoredFormOptions options;
+    options.max_ratio = 100;
+    Encoded form = EncodeStoredForm(*bytes, options);
+    ASSERT_TRUE(form.stored) << form.reason;
+    auto frames = StoredFormHtj2kFrames(*form.stored);
+    ASSERT_TRUE(frames) << frames.error().message;
+    ASSERT_EQ(frames->size(), reference->frames);
+    for (uint32_t f = 0; f < reference->frames; ++f) {
+      EXPECT_EQ(MultipleComponentTransform((*frames)[f]), mct);
+      ExpectIndependentDecodersGive((*frames)[f], FrameOf(*reference, f), tmp.Path());
+    }
+  }
+}
+
+TEST(TranscodeTest, Htj2kOutputOfOtherColourIsRefusedClearly) {
+  const fs::path root = cf::testing::SharedTestData();
+  if (root.empty()) GTEST_SKIP() << "../shared/testdata not present";
+  // YBR_FULL_422 (JPEG baseline decoded to native keeps it): no HTJ2K form.
+  auto bytes = ReadFile(root / "codecs/jpeg-baseline_rgb_ybr-full.dcm", 1ull << 31);
   ASSERT_TRUE(bytes);
+  auto native = Transcode(*bytes, ts::kExplicitLittle);
+  ASSERT_TRUE(native);
+  const std::string photometric = ColourLabels(*native).first;
   auto out = Transcode(*bytes, ts::kHtj2kLossless);
-  ASSERT_FALSE(out);
-  EXPECT_EQ(out.error().code, ErrorCode::kUnsupported);
-  EXPECT_NE(out.error().message.find("grayscale"), std::string::npos) << out.error().message;
+  if (photometric == "RGB" || photometric == "YBR_FULL") {
+    ASSERT_TRUE(out) << out.error().message;  // DCMTK converted it: fine
+  } else {
+    ASSERT_FALSE(out);
+    EXPECT_EQ(out.error().code, ErrorCode::kUnsupported);
+    EXPECT_NE(out.error().message.find("RGB or YBR_FULL"), std::string::npos)
+        << out.error().message;
+  }
 }
 
 }  // namespace
