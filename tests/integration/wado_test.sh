@@ -103,8 +103,10 @@ PY
 opj_decompress -i "$WORK/hj.j2c" -o "$WORK/hj.rawl" >/dev/null 2>&1 || true
 code=$(get hjus "$W/studies/$US_STUDY" -H 'Accept: multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.4.201, multipart/related; type="application/dicom"; transfer-syntax=1.2.840.10008.1.2.1; q=0.5')
 split_parts hjus
-check_eq "HTJ2K of colour images falls back to the next accepted syntax" \
-  "200 application/dicom;transfer-syntax=1.2.840.10008.1.2.1" "$code $(awk '{ print $3 }' "$WORK/hjus.parts" | sort -u)"
+check_eq "HTJ2K of colour images: every part in HTJ2K lossless" \
+  "200 application/dicom;transfer-syntax=1.2.840.10008.1.2.4.201" "$code $(awk '{ print $3 }' "$WORK/hjus.parts" | sort -u)"
+check_eq "RGB coded with the reversible colour transform: YBR_RCT" "YBR_RCT" \
+  "$(dicom_value "$(awk 'NR == 1 { print $1 }' "$WORK/hjus.parts")" PhotometricInterpretation)"
 bits=$(dcmdump -q +P 0028,0101 "$WORK/synth/$CT_REL" | sed -E 's/.*US ([0-9]+).*/\1/')
 check_eq "HTJ2K asked: OpenJPEG decodes the same samples" "same" "$(python3 - "$WORK/ct.raw" "$WORK/hj.rawl" "$bits" <<'PY'
 import struct, sys
