@@ -48,11 +48,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_ports N: N distinct free loopback ports, on one line. The sockets
-# are held until all are bound: two separate free_port calls can be given
-# the same port back (integration.keys once failed so, HTTP and DICOM on one port).
+# free_ports N: N distinct free loopback ports, on one line, none of them
+# handed out before in this test (they are kept in $WORK/.ports: calls run
+# in subshells). Two separate calls could otherwise be given the same port
+# back before anything listens on it (integration.keys once failed so, HTTP
+# and DICOM on one port; integration.orthanc_peer, Orthanc's and ours).
 free_ports() {
-  python3 -c 'import socket,sys; s=[socket.socket() for _ in range(int(sys.argv[1]))]; [x.bind(("127.0.0.1",0)) for x in s]; print(*[x.getsockname()[1] for x in s]); [x.close() for x in s]' "$1"
+  python3 - "$1" "$WORK/.ports" <<'PY'
+import socket, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+try:
+    used = set(open(path).read().split())
+except FileNotFoundError:
+    used = set()
+held, picked = [], []
+while len(picked) < n:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)  # held until all are picked: no port twice in one call
+    port = s.getsockname()[1]
+    if str(port) not in used:
+        picked.append(port)
+with open(path, "a") as f:
+    f.write("".join(f"{p}\n" for p in picked))
+print(*picked)
+for s in held:
+    s.close()
+PY
 }
 free_port() { free_ports 1; }
 
