@@ -134,8 +134,9 @@ class Releaser {
 };
 
 // The first pass: the whole body is well formed and every part acceptable.
-Result<int> CheckParts(ByteView body, std::string_view boundary, MappedBody& mapped) {
-  MultipartReader reader(body, boundary);
+Result<int> CheckParts(ByteView body, std::string_view boundary, MappedBody& mapped,
+                       BodyPager* pager) {
+  MultipartReader reader(body, boundary, pager);
   Releaser releaser(mapped, body);
   for (;;) {
     auto part = reader.Next();
@@ -193,10 +194,12 @@ PartOutcome StorePart(archive::Archive& archive, ByteView bytes,
 }
 
 // Runs on the blocking pool: maps the spooled body, checks it, stores it.
+// A spooled body is encrypted: `mapped` decrypts it as the readers go.
 Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
                               std::string_view boundary, const archive::IngestSource& source,
                               std::string_view study) {
   MappedBody mapped;
+  BodyPager* pager = nullptr;
   ByteView body = AsBytes(req.raw.body());
   if (req.body_file != nullptr) {
     auto mapping = req.body_file->Map();
@@ -206,14 +209,16 @@ Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
     }
     mapped = std::move(*mapping);
     body = mapped.Bytes();
+    pager = &mapped;
   }
-  auto count = CheckParts(body, boundary, mapped);
+  auto count = CheckParts(body, boundary, mapped, pager);
   if (!count) return std::unexpected(count.error());
+  mapped.Rewind();  // the second pass decrypts again from the start
 
   StowOutcome outcome;
   outcome.bytes = body.size();
   outcome.parts.reserve(static_cast<size_t>(*count));
-  MultipartReader reader(body, boundary);
+  MultipartReader reader(body, boundary, pager);
   Releaser releaser(mapped, body);
   // Parts are ingested a batch at a time by several threads, as C-STOREs
   // on several associations are: their journal writes share fdatasyncs
