@@ -142,12 +142,14 @@ Result<int> CheckParts(ByteView body, std::string_view boundary, MappedBody& map
     auto part = reader.Next();
     if (!part) return std::unexpected(part.error());
     if (!*part) return reader.PartsRead();
-    releaser.After(**part);
     if (reader.PartsRead() > kMaxStowParts) {
       return Fail(ErrorCode::kTooLarge, "request has more than " + std::to_string(kMaxStowParts) +
                                             " parts; send them in several requests");
     }
     if (auto ok = CheckPart(**part); !ok) return std::unexpected(ok.error());
+    // After the check: a spooled body's released pages (the part's headers
+    // among them) are unreadable.
+    releaser.After(**part);
   }
 }
 
