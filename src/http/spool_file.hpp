@@ -55,25 +55,27 @@ class MappedBody final : public BodyPager {
   // now. kStorageUnavailable when the file cannot be read.
   Result<size_t> Page(size_t end) override;
 
-  // Drops the decrypted whole pages of [from, to) (they become unreadable
-  // again), and returns `to` rounded down to a page: pass it as the next
-  // `from`. A body is read front to back, so releasing what was read keeps
-  // the process's resident size flat however large the upload.
-  // REQUIRES: `from` is page-aligned.
+  // Drops the decrypted whole chunks (kReadAhead) of [from, to) (they become
+  // unreadable again), and returns `to` rounded down to a chunk: pass it as
+  // the next `from`. A body is read front to back, so releasing what was
+  // read keeps the process's resident size flat however large the upload.
   size_t Release(size_t from, size_t to);
 
   // Drops everything decrypted: a new reader may start again at byte 0.
   void Rewind();
 
-  // How far ahead of the reader Page() decrypts (bounds the syscalls per
-  // byte, and the memory held beyond the part being read).
-  static constexpr size_t kReadAhead = size_t{1} << 20;
+  // Page() decrypts whole chunks of this size, at least one ahead of the
+  // reader (bounds the syscalls per byte, and the memory held beyond the
+  // part being read).
+  static constexpr size_t kReadAhead = size_t{2} << 20;
 
  private:
   friend class SpoolFile;
   MappedBody(void* data, size_t size, int fd, std::shared_ptr<const SpoolKey> key)
       : data_(data), size_(size), fd_(fd), key_(std::move(key)) {}
   void Reset();
+  // Drops the chunks of [from, to) (chunk-aligned).
+  void DropChunks(size_t from, size_t to);
 
   void* data_ = nullptr;
   size_t size_ = 0;
