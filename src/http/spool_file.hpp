@@ -51,8 +51,8 @@ class MappedBody final : public BodyPager {
   ByteView Bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
 
   // Makes [window start, end) readable (end clamped to the body's size),
-  // reading ahead up to kReadAhead; returns how far the body is readable
-  // now. kStorageUnavailable when the file cannot be read.
+  // in whole chunks of kReadAhead, at least one ahead; returns how far the
+  // body is readable now. kStorageUnavailable when the file cannot be read.
   Result<size_t> Page(size_t end) override;
 
   // Drops the decrypted whole chunks (kReadAhead) of [from, to) (they become
