@@ -43,20 +43,22 @@ struct ZipStream::Impl {
 ZipStream::ZipStream() : impl_(std::make_unique<Impl>()) {}
 ZipStream::~ZipStream() = default;
 
-Result<std::unique_ptr<ZipStream>> ZipStream::Create(int64_t mtime_s) {
+Result<std::unique_ptr<ZipStream>> ZipStream::Create(int64_t mtime_s, Compression compression) {
   std::unique_ptr<ZipStream> zip(new ZipStream());
   Impl& impl = *zip->impl_;
   impl.a = archive_write_new();
   impl.mtime_s = mtime_s;
   if (impl.a == nullptr) return Fail(ErrorCode::kInternal, "libarchive: out of memory");
+  const bool store = compression == Compression::kStore;
   if (archive_write_set_format_zip(impl.a) != ARCHIVE_OK ||
-      archive_write_zip_set_compression_deflate(impl.a) != ARCHIVE_OK) {
+      (store ? archive_write_zip_set_compression_store(impl.a)
+             : archive_write_zip_set_compression_deflate(impl.a)) != ARCHIVE_OK) {
     return std::unexpected(WriteError(impl.a, "format"));
   }
   // Deflate's fastest level: a package is written while someone waits for
   // it, and the slower levels save a few percent on CT pixels for several
   // times the CPU.
-  archive_write_set_options(impl.a, "zip:compression-level=1");
+  if (!store) archive_write_set_options(impl.a, "zip:compression-level=1");
   // Unblocked: every byte goes to Append at once, no padding at the end.
   archive_write_set_bytes_per_block(impl.a, 0);
   if (archive_write_open(impl.a, &zip->out_, nullptr, Append, nullptr) != ARCHIVE_OK) {

@@ -31,8 +31,14 @@ struct ZipMember {
 
 class ZipStream {
  public:
+  // How members are written: deflated (level 1), or stored as they are
+  // (for data that is compressed already, and for tests that need an
+  // archive of a given size).
+  enum class Compression { kDeflate, kStore };
+
   // Members carry `mtime_s` (seconds since 1970).
-  static Result<std::unique_ptr<ZipStream>> Create(int64_t mtime_s);
+  static Result<std::unique_ptr<ZipStream>> Create(int64_t mtime_s,
+                                                   Compression compression = Compression::kDeflate);
   ~ZipStream();
   ZipStream(const ZipStream&) = delete;
   ZipStream& operator=(const ZipStream&) = delete;

@@ -209,10 +209,29 @@ Result<void> ValidateBoundary(std::string_view boundary) {
   return {};
 }
 
-MultipartReader::MultipartReader(ByteView body, std::string_view boundary) : body_(AsChars(body)) {
+MultipartReader::MultipartReader(ByteView body, std::string_view boundary, BodyPager* pager)
+    : body_(AsChars(body)), pager_(pager), readable_(pager == nullptr ? body_.size() : 0) {
   delimiter_.reserve(4 + boundary.size());
   delimiter_.append("\r\n--");
   delimiter_.append(boundary);
+}
+
+bool MultipartReader::Readable(size_t end) {
+  end = std::min(end, body_.size());
+  if (end <= readable_) return true;
+  auto paged = pager_->Page(end);
+  if (!paged) {
+    state_ = State::kFailed;
+    error_ = paged.error();
+    return false;
+  }
+  readable_ = std::min(*paged, body_.size());
+  if (readable_ < end) {
+    state_ = State::kFailed;
+    error_ = Error{ErrorCode::kInternal, "the body could not be read"};
+    return false;
+  }
+  return true;
 }
 
 std::unexpected<Error> MultipartReader::Failed(std::string message) {
@@ -221,19 +240,36 @@ std::unexpected<Error> MultipartReader::Failed(std::string message) {
   return std::unexpected(error_);
 }
 
-size_t MultipartReader::FindDelimiter(size_t from) const {
-  if (from >= body_.size()) return std::string_view::npos;
-  const void* found =
-      memmem(body_.data() + from, body_.size() - from, delimiter_.data(), delimiter_.size());
-  if (found == nullptr) return std::string_view::npos;
-  return static_cast<size_t>(static_cast<const char*>(found) - body_.data());
+size_t MultipartReader::FindDelimiter(size_t from) {
+  // A window at a time when paged: the next window overlaps the last one by
+  // the delimiter's size less one, so a delimiter across them is found.
+  constexpr size_t kScanStep = size_t{1} << 20;
+  size_t scan = from;
+  while (scan < body_.size()) {
+    if (!Readable(scan + kScanStep)) return std::string_view::npos;
+    const size_t end = readable_;
+    const void* found =
+        memmem(body_.data() + scan, end - scan, delimiter_.data(), delimiter_.size());
+    if (found != nullptr)
+      return static_cast<size_t>(static_cast<const char*>(found) - body_.data());
+    if (end == body_.size()) break;
+    scan = std::max(scan, end - std::min(end, delimiter_.size() - 1));
+  }
+  return std::string_view::npos;
 }
 
 Result<size_t> MultipartReader::EndOfBoundaryLine(size_t pos, bool& closing) {
+  if (!Readable(pos + 2)) return std::unexpected(error_);
   closing = body_.substr(pos).starts_with("--");
   if (closing) pos += 2;
-  while (pos < body_.size() && IsSpace(body_[pos])) ++pos;  // transport padding
-  const std::string_view rest = body_.substr(pos);
+  for (;;) {  // transport padding
+    if (!Readable(pos + 1)) return std::unexpected(error_);
+    if (pos >= body_.size() || !IsSpace(body_[pos])) break;
+    ++pos;
+  }
+  if (!Readable(pos + 2)) return std::unexpected(error_);
+  // When closing, the epilogue that may follow is not read.
+  const std::string_view rest = body_.substr(pos, std::min<size_t>(2, body_.size() - pos));
   if (closing) {
     // Nothing, or CRLF and an epilogue that is ignored.
     if (rest.empty() || rest.starts_with("\r\n")) return body_.size();
@@ -255,10 +291,12 @@ Result<std::optional<MultipartPart>> MultipartReader::Next() {
     case State::kStart: {
       const std::string_view dash_boundary = std::string_view(delimiter_).substr(2);
       size_t boundary_end = 0;
+      if (!Readable(dash_boundary.size())) return std::unexpected(error_);
       if (body_.starts_with(dash_boundary)) {
         boundary_end = dash_boundary.size();
       } else {
         const size_t found = FindDelimiter(0);
+        if (state_ == State::kFailed) return std::unexpected(error_);
         if (found == std::string_view::npos) {
           return Failed("no boundary line in the body (does the boundary parameter match it?)");
         }
@@ -297,6 +335,7 @@ Result<MultipartPart> MultipartReader::ReadPart(size_t start, size_t& next_delim
   const std::string prefix = "part " + std::to_string(part.index) + ": ";
   size_t pos = start;
   const size_t header_end = std::min(body_.size(), start + kMaxPartHeaderBytes);
+  if (!Readable(header_end + delimiter_.size() + 2)) return std::unexpected(error_);
   bool seen_type = false;
   bool seen_encoding = false;
   for (;;) {
@@ -355,6 +394,7 @@ Result<MultipartPart> MultipartReader::ReadPart(size_t start, size_t& next_delim
   }
 
   next_delimiter = FindDelimiter(pos);
+  if (state_ == State::kFailed) return std::unexpected(error_);
   if (next_delimiter == std::string_view::npos) {
     return Failed(prefix + "truncated body: no boundary after the part's content");
   }

@@ -69,6 +69,17 @@ struct MultipartPart {
   ByteView body;                               // the part's content, never copied
 };
 
+// Makes a body readable as it is read, for a body that is not in memory
+// whole: a spool file decrypted a window at a time (see spool_file.hpp).
+class BodyPager {
+ public:
+  virtual ~BodyPager() = default;
+  // Makes the body's bytes from where the reader is up to `end` (clamped to
+  // the body's size) readable; returns how far they are readable now (at
+  // least `end`, when the body is that long).
+  virtual Result<size_t> Page(size_t end) = 0;
+};
+
 // Reads the parts of a multipart body one at a time:
 //
 //   [preamble CRLF] "--" boundary *LWSP CRLF part
@@ -84,8 +95,11 @@ struct MultipartPart {
 class MultipartReader {
  public:
   // Borrows `body`, which must outlive the reader and every part it returns.
+  // With a `pager`, the reader reads no byte of `body` that the pager has
+  // not made readable, front to back (a pager's error is the reader's); the
+  // caller may release the bytes of the parts it is done with.
   // REQUIRES: ValidateBoundary(boundary) succeeded.
-  MultipartReader(ByteView body, std::string_view boundary);
+  MultipartReader(ByteView body, std::string_view boundary, BodyPager* pager = nullptr);
 
   // The next part; nullopt after the last one, once the closing delimiter
   // (and what may follow it) was checked. A body without any part is an
@@ -98,8 +112,12 @@ class MultipartReader {
  private:
   enum class State { kStart, kInPart, kDone, kFailed };
 
-  // Finds `CRLF "--" boundary` at or after `from`; npos when absent.
-  size_t FindDelimiter(size_t from) const;
+  // Makes body_[.., end) readable; false (and the reader failed) when the
+  // pager fails.
+  bool Readable(size_t end);
+  // Finds `CRLF "--" boundary` at or after `from`; npos when absent or the
+  // pager failed (then state_ is kFailed).
+  size_t FindDelimiter(size_t from);
   // After a boundary that ends at `pos`: skips padding and CRLF, or sees
   // "--" (close). Sets `closing`; returns the position after the line.
   Result<size_t> EndOfBoundaryLine(size_t pos, bool& closing);
@@ -108,6 +126,8 @@ class MultipartReader {
 
   std::string_view body_;
   std::string delimiter_;  // CRLF "--" boundary
+  BodyPager* pager_ = nullptr;
+  size_t readable_ = 0;  // body_[.., readable_) may be read
   State state_ = State::kStart;
   size_t pos_ = 0;  // where the next part starts (kInPart)
   int parts_read_ = 0;

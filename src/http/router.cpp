@@ -21,6 +21,7 @@
 #include "audit/audit_log.hpp"
 #include "core/log.hpp"
 #include "http/blocking.hpp"
+#include "http/fhir_outcome.hpp"
 #include "http/problem.hpp"
 #include "http/request_info.hpp"
 
@@ -143,7 +144,13 @@ bool Router::Matches(const Route& route, const std::vector<std::string>& segment
 
 boost::asio::awaitable<Response> Router::Dispatch(const RawRequest& raw, std::string_view peer,
                                                   const SpoolFile* body_file) const {
-  co_return co_await DispatchImpl(raw, peer, body_file, false);
+  Response response = co_await DispatchImpl(raw, peer, body_file, false);
+  // A FHIR client reads an OperationOutcome, whatever refused the request.
+  const auto target = raw.target();
+  if (IsFhirTarget({target.data(), target.size()})) {
+    response = ToOperationOutcome(std::move(response));
+  }
+  co_return response;
 }
 
 boost::asio::awaitable<std::optional<Response>> Router::Admit(const RawRequest& header,

@@ -61,6 +61,7 @@
 #include "http/api_routes.hpp"
 #include "http/blocking.hpp"
 #include "http/client_limits.hpp"
+#include "http/fhir_outcome.hpp"
 #include "http/problem.hpp"
 #include "http/qido_routes.hpp"
 #include "http/rendered_routes.hpp"
@@ -167,6 +168,14 @@ std::optional<Response> ProblemForReadError(const error_code& ec, const ServerOp
     return ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request"});
   }
   return std::nullopt;  // timeout, reset, cancelled by Stop
+}
+
+// A FHIR endpoint answers an OperationOutcome even when the request is
+// refused before it is routed (rate and size limits).
+Response ForTarget(const RawRequest& request, Response response) {
+  const auto target = request.target();
+  if (!IsFhirTarget({target.data(), target.size()})) return response;
+  return ToOperationOutcome(std::move(response));
 }
 
 // The answer to a CORS preflight (OPTIONS with Access-Control-Request-*):
@@ -434,9 +443,10 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
         ec || peer_ec ? std::chrono::seconds(0) : limits->TakeRequest(remote.address());
     if (retry_after.count() > 0) {
       LogLimited("requests_per_client", peer);
-      refusal = TooManyRequests("too many requests from this address; retry in " +
-                                    std::to_string(retry_after.count()) + " s",
-                                retry_after);
+      refusal =
+          ForTarget(parser.get(), TooManyRequests("too many requests from this address; retry in " +
+                                                      std::to_string(retry_after.count()) + " s",
+                                                  retry_after));
       co_await Send(stream, 11, false, false, std::move(*refusal), ec);
       if (!ec) co_await Drain(stream);
       break;
@@ -473,6 +483,7 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
     }
     if (ec) {
       if (auto problem = ProblemForReadError(ec, options)) {
+        *problem = ForTarget(parser.get(), std::move(*problem));
         co_await Send(stream, 11, false, false, std::move(*problem), ec);
         if (!ec) co_await Drain(stream);
       }

@@ -134,19 +134,22 @@ class Releaser {
 };
 
 // The first pass: the whole body is well formed and every part acceptable.
-Result<int> CheckParts(ByteView body, std::string_view boundary, MappedBody& mapped) {
-  MultipartReader reader(body, boundary);
+Result<int> CheckParts(ByteView body, std::string_view boundary, MappedBody& mapped,
+                       BodyPager* pager) {
+  MultipartReader reader(body, boundary, pager);
   Releaser releaser(mapped, body);
   for (;;) {
     auto part = reader.Next();
     if (!part) return std::unexpected(part.error());
     if (!*part) return reader.PartsRead();
-    releaser.After(**part);
     if (reader.PartsRead() > kMaxStowParts) {
       return Fail(ErrorCode::kTooLarge, "request has more than " + std::to_string(kMaxStowParts) +
                                             " parts; send them in several requests");
     }
     if (auto ok = CheckPart(**part); !ok) return std::unexpected(ok.error());
+    // After the check: a spooled body's released pages (the part's headers
+    // among them) are unreadable.
+    releaser.After(**part);
   }
 }
 
@@ -193,10 +196,12 @@ PartOutcome StorePart(archive::Archive& archive, ByteView bytes,
 }
 
 // Runs on the blocking pool: maps the spooled body, checks it, stores it.
+// A spooled body is encrypted: `mapped` decrypts it as the readers go.
 Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
                               std::string_view boundary, const archive::IngestSource& source,
                               std::string_view study) {
   MappedBody mapped;
+  BodyPager* pager = nullptr;
   ByteView body = AsBytes(req.raw.body());
   if (req.body_file != nullptr) {
     auto mapping = req.body_file->Map();
@@ -206,14 +211,16 @@ Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
     }
     mapped = std::move(*mapping);
     body = mapped.Bytes();
+    pager = &mapped;
   }
-  auto count = CheckParts(body, boundary, mapped);
+  auto count = CheckParts(body, boundary, mapped, pager);
   if (!count) return std::unexpected(count.error());
+  mapped.Rewind();  // the second pass decrypts again from the start
 
   StowOutcome outcome;
   outcome.bytes = body.size();
   outcome.parts.reserve(static_cast<size_t>(*count));
-  MultipartReader reader(body, boundary);
+  MultipartReader reader(body, boundary, pager);
   Releaser releaser(mapped, body);
   // Parts are ingested a batch at a time by several threads, as C-STOREs
   // on several associations are: their journal writes share fdatasyncs

@@ -3,7 +3,9 @@
 # Encryption at rest: patient names and IDs (UTF-8 and GB18030) and a
 # planted marker, stored by C-STORE (server killed -9 right after, so some
 # objects are only in the journal) and by import (stopped cleanly), must not
-# appear in DATA/blobs or DATA/journal. The catalog still holds them
+# appear in DATA/blobs or DATA/journal; nor, while a STOW-RS upload is in
+# progress (held open by a slow client), anywhere under DATA or in the
+# server's unnamed spool file (read through /proc/PID/fd). The catalog still holds them
 # (catalog encryption is a separate task: checked here to document the gap).
 # Every object reads back byte-exact after a restart; fsck is clean.
 source "$(dirname "$0")/lib.sh"
@@ -11,6 +13,8 @@ command -v storescu >/dev/null && command -v dcmodify >/dev/null || skip "DCMTK 
 
 MARKER="CFATREST$$X$RANDOM"
 "$CLOUDFILM" synth "$WORK/utf8" --seed 21 --patients 2 --series 2 --instances 4 --ct-size 64 \
+  --charset utf8 >/dev/null
+"$CLOUDFILM" synth "$WORK/stow" --seed 23 --patients 2 --series 1 --instances 10 --ct-size 256 \
   --charset utf8 >/dev/null
 "$CLOUDFILM" synth "$WORK/gb" --seed 22 --patients 2 --series 1 --instances 4 --ct-size 64 \
   --charset gb18030 >/dev/null
@@ -62,7 +66,7 @@ for root in sys.argv[2:]:
 print(f"{found} found", file=sys.stderr)
 sys.exit(1 if found else 0)
 PY
-(cd "$WORK" && python3 needles.py "$MARKER" utf8/manifest.tsv gb/manifest.tsv >needles.hex)
+(cd "$WORK" && python3 needles.py "$MARKER" utf8/manifest.tsv gb/manifest.tsv stow/manifest.tsv >needles.hex)
 echo "  $(wc -l <"$WORK/needles.hex") needles (names, IDs, marker)"
 found_in() { python3 "$WORK/search.py" "$WORK/needles.hex" "$@" >"$WORK/found.txt" 2>/dev/null; }
 
@@ -140,7 +144,100 @@ while read -r rel sop; do
   [[ $(sha "$WORK/back.dcm") == $(sha "$WORK/gb/$rel") ]] || bad=$((bad + 1))
 done < <(awk -F'\t' 'NR > 1 { print $1, $7 }' "$WORK/gb/manifest.tsv")
 check_eq "imported objects read back byte-exact (SHA-256 of the file)" 0 "$bad"
+
+# Round 3: a STOW-RS upload held open. The client sends all of the body
+# but its last bytes and waits; meanwhile the spool file (unnamed:
+# O_TMPFILE in DATA/tmp/http) holds megabytes of it.
+cat >"$WORK/slow_stow.py" <<'PY'
+# slow_stow.py PORT BODY CONTENT_TYPE READY GO ANSWER: sends all but the last 1 KiB
+# of BODY, writes READY, waits (at most 120 s) for the file GO, sends the
+# rest, prints the answer's status code and writes its body to ANSWER.
+import os, socket, sys, time
+port, body_path, ctype, ready, go, answer_path = sys.argv[1:7]
+body = open(body_path, "rb").read()
+s = socket.create_connection(("127.0.0.1", int(port)))
+head = (f"POST /dicom-web/studies HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {os.environ['CF_TOKEN']}\r\nContent-Type: {ctype}\r\n"
+        f"Accept: application/dicom+json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+s.sendall(head.encode() + body[:-1024])
+open(ready, "w").write(str(len(body) - 1024))
+deadline = time.time() + 120
+while not os.path.exists(go) and time.time() < deadline:
+    time.sleep(0.05)
+s.sendall(body[-1024:])
+answer = b""
+while True:
+    piece = s.recv(65536)
+    if not piece:
+        break
+    answer += piece
+head, _, content = answer.partition(b"\r\n\r\n")
+open(answer_path, "wb").write(content)
+print(head.split(b" ", 2)[1].decode())
+PY
+mapfile -t STOW_FILES < <(find "$WORK/stow" -name '*.dcm' | sort)
+STOW_FILES+=("$WORK/marked/m.dcm")
+ctype='multipart/related; type="application/dicom"; boundary=cf-at-rest-boundary'
+python3 - "$WORK/stow.body" "${STOW_FILES[@]}" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as out:
+    for name in sys.argv[2:]:
+        out.write(b"--cf-at-rest-boundary\r\nContent-Type: application/dicom\r\n\r\n")
+        out.write(open(name, "rb").read())
+        out.write(b"\r\n")
+    out.write(b"--cf-at-rest-boundary--\r\n")
+PY
+echo "  STOW-RS body: $(stat -c %s "$WORK/stow.body") bytes in ${#STOW_FILES[@]} parts"
+rm -f "$WORK/stow.ready" "$WORK/stow.go"
+python3 "$WORK/slow_stow.py" "$HTTP_PORT" "$WORK/stow.body" "$ctype" "$WORK/stow.ready" "$WORK/stow.go" \
+  "$WORK/stow.answer" >"$WORK/stow.status" 2>"$WORK/stow.err" &
+STOW_PID=$!
+for ((i = 0; i < 600; i++)); do [[ -s $WORK/stow.ready ]] && break; sleep 0.05; done
+# The server's descriptors into DATA/tmp/http: the spool file. Wait until
+# it stops growing (the server writes it a chunk at a time).
+spool_fds() {
+  local fd
+  for fd in /proc/"$SERVER_PID"/fd/*; do
+    [[ $(readlink "$fd" 2>/dev/null) == "$DATA/tmp/http/"* ]] && echo "$fd"
+  done
+  return 0
+}
+spool_size=0
+for ((i = 0; i < 100; i++)); do
+  size=0
+  for fd in $(spool_fds); do size=$((size + $(stat -L -c %s "$fd"))); done
+  [[ $size -gt 0 && $size -eq $spool_size ]] && break
+  spool_size=$size
+  sleep 0.1
+done
+check_eq "the server holds one spool file of the upload" 1 "$(spool_fds | wc -l)"
+echo "  spool file: $(spool_fds | head -1) -> $(readlink "$(spool_fds | head -1)"), $spool_size bytes"
+check "it holds megabytes of the body" test "$spool_size" -gt $((1 << 20))
+mkdir -p "$WORK/spool-copy"
+for fd in $(spool_fds); do cat "$fd" >"$WORK/spool-copy/$(basename "$fd")"; done
+check "no name, ID or marker in the spool file of an upload in progress" found_in "$WORK/spool-copy"
+head -5 "$WORK/found.txt"
+check "nor anywhere under DATA meanwhile" found_in "$DATA"
+head -5 "$WORK/found.txt"
+# Control: the body's bytes that are in the spool file hold the needles.
+mkdir -p "$WORK/spool-plain" && head -c "$spool_size" "$WORK/stow.body" >"$WORK/spool-plain/prefix"
+if found_in "$WORK/spool-plain"; then
+  echo "FAILED - control: the spooled part of the body holds no needle"; FAILURES=$((FAILURES + 1))
+else echo "ok - control: the spooled part of the body holds $(grep -c . "$WORK/found.txt") needles in clear"; fi
+CHECKS=$((CHECKS + 1))
+touch "$WORK/stow.go"
+wait "$STOW_PID" || true
+# 202: the marked object is stored again as a new version (a warning).
+check_eq "the upload then completes: 202" 202 "$(cat "$WORK/stow.status")"
+check_eq "every part is stored, none failed" "${#STOW_FILES[@]} 0" \
+  "$(jq -r '"\((."00081199".Value // []) | length) \((."00081198".Value // []) | length)"' "$WORK/stow.answer")"
+for ((i = 0; i < 50; i++)); do [[ -z $(spool_fds) ]] && break; sleep 0.1; done
+check_eq "and the server keeps no spool file" 0 "$(spool_fds | wc -l)"
+check_eq "its objects are stored" $(($(find "$WORK/utf8" "$WORK/gb" "$WORK/stow" -name '*.dcm' | wc -l) + 1)) \
+  "$(count_instances)"
 stop_server
+check "no name, ID or marker anywhere in the data folder after the upload" found_in "$DATA"
+head -5 "$WORK/found.txt"
 check "fsck is clean" "$CLOUDFILM" fsck --data "$DATA"
 check "no name, ID or marker in blobs or journal at the end" found_in "$DATA/blobs" "$DATA/journal"
 

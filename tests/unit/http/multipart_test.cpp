@@ -5,6 +5,12 @@
 #include "http/multipart.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include <string>
 #include <vector>
@@ -18,9 +24,43 @@ struct Read {
   std::string error;  // empty when the whole body was read
 };
 
-Read ReadAll(std::string_view body, std::string_view boundary) {
+// Pages a body placed in memory that is unreadable until paged: a reader
+// that reads a byte it did not ask for crashes the test.
+class GuardedPager final : public BodyPager {
+ public:
+  explicit GuardedPager(std::string_view body) : size_(body.size()) {
+    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    mapped_ = (size_ / page_ + 1) * page_;
+    data_ = static_cast<char*>(
+        mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (data_ == MAP_FAILED) std::abort();
+    std::memcpy(data_, body.data(), body.size());
+    mprotect(data_, mapped_, PROT_NONE);
+  }
+  ~GuardedPager() override { munmap(data_, mapped_); }
+  GuardedPager(const GuardedPager&) = delete;
+  GuardedPager& operator=(const GuardedPager&) = delete;
+  ByteView Bytes() const { return AsBytes(std::string_view(data_, size_)); }
+  Result<size_t> Page(size_t end) override {
+    // A page at a time, no read-ahead: the reader must ask for every byte.
+    const size_t to = std::min(size_, (std::min(end, size_) + page_ - 1) / page_ * page_);
+    if (to > readable_) mprotect(data_, to, PROT_READ);
+    readable_ = std::max(readable_, to);
+    return readable_;
+  }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t mapped_ = 0;
+  size_t page_ = 0;
+  size_t readable_ = 0;
+};
+
+Read ReadAllOnce(std::string_view body, std::string_view boundary, bool paged) {
   Read out;
-  MultipartReader reader(AsBytes(body), boundary);
+  GuardedPager pager(body);
+  MultipartReader reader(paged ? pager.Bytes() : AsBytes(body), boundary, paged ? &pager : nullptr);
   for (;;) {
     auto part = reader.Next();
     if (!part) {
@@ -33,6 +73,16 @@ Read ReadAll(std::string_view body, std::string_view boundary) {
     out.bodies.emplace_back(AsChars((*part)->body));
     out.types.emplace_back((*part)->content_type);
   }
+}
+
+// Reads `body` in memory, and paged a page at a time: both must agree.
+Read ReadAll(std::string_view body, std::string_view boundary) {
+  Read in_memory = ReadAllOnce(body, boundary, false);
+  Read paged = ReadAllOnce(body, boundary, true);
+  EXPECT_EQ(paged.bodies, in_memory.bodies);
+  EXPECT_EQ(paged.types, in_memory.types);
+  EXPECT_EQ(paged.error, in_memory.error);
+  return in_memory;
 }
 
 std::string Part(std::string_view boundary, std::string_view content,
