@@ -30,6 +30,8 @@ class FilesystemBlobStore final : public BlobStore {
   Result<void> Put(std::string_view key, ByteView data) override;
   Result<Bytes> Get(std::string_view key) override;
   Result<Bytes> GetPrefix(std::string_view key, size_t length) override;
+  Result<Bytes> GetSplit(std::string_view key, std::span<std::byte> head,
+                         Bytes buffer = {}) override;
   Result<uint64_t> Size(std::string_view key) override;
   Result<void> Remove(std::string_view key) override;
   Result<void> ForEach(
