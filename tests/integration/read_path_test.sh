@@ -51,7 +51,7 @@ stop_server
 SOP1=$(awk -F'\t' 'NR == 2 { print $7 }' "$MANIFEST")
 SERIES1=$(awk -F'\t' 'NR == 2 { print $6 }' "$MANIFEST")
 SOP2=$(awk -F'\t' -v s="$SERIES1" 'NR > 2 && $6 == s { print $7; exit }' "$MANIFEST")
-blob_of() { "$CLOUDFILM" sql --data "$1" "SELECT blob_key FROM instances WHERE sop_instance_uid = '$2'"; }
+blob_of() { "$CLOUDFILM" sql --data "$1" "SELECT blob_key FROM instances WHERE sop_uid = '$2'"; }
 cp -a "$WORK/data" "$WORK/altered"
 B1=$WORK/altered/blobs/$(blob_of "$WORK/altered" "$SOP1")
 size=$(stat -c %s "$B1")
@@ -91,12 +91,13 @@ check_eq "fsck reports the altered blob (exit 1)" 1 "$rc"
 cp -a "$WORK/data" "$WORK/swapped"
 K1=$(blob_of "$WORK/swapped" "$SOP1"); K2=$(blob_of "$WORK/swapped" "$SOP2")
 "$CF_SQL_TAMPER" "$WORK/swapped" catalog \
-  "UPDATE instances SET blob_key = 'swap' WHERE sop_instance_uid = '$SOP1';
-   UPDATE instances SET blob_key = '$K1' WHERE sop_instance_uid = '$SOP2';
-   UPDATE instances SET blob_key = '$K2' WHERE sop_instance_uid = '$SOP1';" >/dev/null
+  "UPDATE instances SET blob_key = 'swap' WHERE sop_uid = '$SOP1';
+   UPDATE instances SET blob_key = '$K1' WHERE sop_uid = '$SOP2';
+   UPDATE instances SET blob_key = '$K2' WHERE sop_uid = '$SOP1';" >/dev/null
 check_eq "the catalog now names each other's blob" "$K2 $K1" \
   "$(blob_of "$WORK/swapped" "$SOP1") $(blob_of "$WORK/swapped" "$SOP2")"
 start_server "$WORK/swapped"
+INST=$BASE/dicom-web/studies/$STUDY/series/$SERIES1/instances
 code=$(get sw1 "$INST/$SOP1" -H "Accept: $STAR")
 check_eq "WADO-RS of an instance whose entry names another's blob: 500" 500 "$code"
 code=$(get sw2 "$INST/$SOP2" -H "Accept: $STAR")
