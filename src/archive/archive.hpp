@@ -211,6 +211,10 @@ class Archive {
   // ReadBlob.
   Result<Bytes> ReadStored(const catalog::InstanceRecord& record);
 
+  // A hint that `record` will be read soon (the next parts of a retrieve):
+  // its blob is read from disk in the background. Never fails.
+  void Prefetch(const catalog::InstanceRecord& record) { blobs_.Prefetch(record.blob_key); }
+
   // ReadBlob, then in `transfer_syntax` (codec::Transcode): the received
   // bytes when they already are in it. kUnsupported when it cannot, or
   // without `allow_lossy` may not, be produced; kInternal when the stored

@@ -60,6 +60,9 @@ constexpr std::string_view kPrivate = "private, no-cache";
 // how many received bytes they may hold at most.
 size_t ReadAheadThreads() { return std::max(2u, std::thread::hardware_concurrency()); }
 constexpr uint64_t kReadAheadBytes = 64ull << 20;
+// How many parts ahead of the one being sent the kernel is asked to read
+// blobs from disk (posix_fadvise, no thread, no memory of ours).
+constexpr size_t kPrefetchParts = 16;
 
 struct WadoContext : std::enable_shared_from_this<WadoContext> {
   WadoContext(const ApiContext& context, const WadoOptions& options)
@@ -288,6 +291,11 @@ class DicomParts final : public BodySource {
   // Futures of a packaged_task do not block when dropped: a client that
   // goes away leaves the reads in flight to finish and be discarded.
   void StartReads() {
+    // The kernel reads the next blobs from disk ahead of the reads: a cold
+    // retrieve keeps more disk reads in flight than there are threads.
+    while (prefetched_ < parts_.size() && prefetched_ < next_ + kPrefetchParts) {
+      ctx_->api.archive.Prefetch(parts_[prefetched_++].record);
+    }
     const size_t max_parts = ReadAheadThreads() + 1;
     while (started_ < parts_.size() &&
            (inflight_.empty() ||
@@ -325,8 +333,9 @@ class DicomParts final : public BodySource {
     std::vector<Bytes> buffers;
   };
   std::shared_ptr<Spare> spare_ = std::make_shared<Spare>();
-  size_t next_ = 0;     // the next part to send
-  size_t started_ = 0;  // the next part to start reading
+  size_t next_ = 0;        // the next part to send
+  size_t started_ = 0;     // the next part to start reading
+  size_t prefetched_ = 0;  // the next part whose blob to prefetch
   struct ReadPart {
     std::string transfer_syntax;  // what it was read as (a fallback, maybe)
     Bytes bytes;

@@ -74,6 +74,10 @@ class BlobStore {
     return Checked{std::move(*blob), false};
   }
 
+  // A hint that `key` will be read soon: stores on a disk start reading it
+  // into memory in the background. Never fails; by default nothing.
+  virtual void Prefetch(std::string_view key) { (void)key; }
+
   // Size in bytes, or kNotFound.
   virtual Result<uint64_t> Size(std::string_view key) = 0;
 

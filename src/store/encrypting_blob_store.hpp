@@ -42,6 +42,7 @@ class EncryptingBlobStore final : public BlobStore {
   // a plaintext one.
   Result<Checked> GetChecked(std::string_view key, Bytes buffer = {}) override;
   Result<uint64_t> Size(std::string_view key) override { return inner_->Size(key); }
+  void Prefetch(std::string_view key) override { inner_->Prefetch(key); }
   Result<void> Remove(std::string_view key) override { return inner_->Remove(key); }
   Result<void> ForEach(
       const std::function<bool(std::string_view key, uint64_t size)>& visit) override {

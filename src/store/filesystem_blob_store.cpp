@@ -244,6 +244,12 @@ Result<Bytes> FilesystemBlobStore::GetSplit(std::string_view key, std::span<std:
   return out;
 }
 
+void FilesystemBlobStore::Prefetch(std::string_view key) {
+  if (!IsValidBlobKey(key)) return;
+  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() >= 0) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
+}
+
 Result<Bytes> FilesystemBlobStore::GetPrefix(std::string_view key, size_t length) {
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
