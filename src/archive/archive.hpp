@@ -187,10 +187,15 @@ class Archive {
                                                      std::string_view sop_uid,
                                                      std::optional<int> version = std::nullopt);
 
-  // The exact received bytes of `record`, checked against its recorded
-  // SHA-256 before they are returned; missing or altered bytes fail with
-  // kInternal and are logged.
+  // The exact received bytes of `record`, checked before they are
+  // returned: against its recorded SHA-256, or, for a sealed blob of the
+  // received bytes, by its AEAD tag (and its size); missing or altered
+  // bytes fail with kInternal and are logged.
   Result<Bytes> ReadBlob(const catalog::InstanceRecord& record);
+  // The same, reading into `buffer` (the bytes of an earlier read, given
+  // back) where it can: a retrieve of many objects then allocates no fresh
+  // memory per object.
+  Result<Bytes> ReadBlob(const catalog::InstanceRecord& record, Bytes buffer);
 
   // The received bytes for readers of everything but the pixels
   // (metadata): from a stored form, the Pixel Data value reads as zeros and
@@ -205,6 +210,10 @@ class Archive {
   // Objects as received, or not yet filed, are read and checked as by
   // ReadBlob.
   Result<Bytes> ReadStored(const catalog::InstanceRecord& record);
+
+  // A hint that `record` will be read soon (the next parts of a retrieve):
+  // its blob is read from disk in the background. Never fails.
+  void Prefetch(const catalog::InstanceRecord& record) { blobs_.Prefetch(record.blob_key); }
 
   // ReadBlob, then in `transfer_syntax` (codec::Transcode): the received
   // bytes when they already are in it. kUnsupported when it cannot, or
@@ -255,7 +264,10 @@ class Archive {
  private:
   void CheckpointLoop();
   void CompactLoop();
-  Result<Bytes> ReadBlobOnce(const catalog::InstanceRecord& record);
+  Result<Bytes> ReadBlobOnce(const catalog::InstanceRecord& record, Bytes buffer = {});
+  // The received bytes of a filed blob; `proven` when they need no SHA-256
+  // (a sealed blob of the received bytes that matches the record).
+  Result<Bytes> LoadForRead(const catalog::InstanceRecord& record, bool& proven, Bytes buffer);
   struct Filed {
     uint64_t stored_size = 0;
     catalog::StoredForm form = catalog::StoredForm::kUnexamined;
@@ -267,6 +279,8 @@ class Archive {
   // A blob's received bytes: rebuilt from its stored form, or as they are.
   // kNotFound when the blob is missing; the caller checks the SHA-256.
   Result<Bytes> LoadBlob(const std::string& key);
+  // `blob` rebuilt when it is a stored form, else as it is.
+  Result<Bytes> RebuildIfStored(const std::string& key, Bytes blob);
   // Indexes a blob whose bytes are already in the store (fsck, recovery);
   // removes the blob when it cannot be indexed or duplicates another.
   Result<bool> IndexStoredBlob(const std::string& key, ByteView bytes, const char* source);

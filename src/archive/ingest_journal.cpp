@@ -306,6 +306,8 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
     ref.key = std::string(key);
     ref.nonce = nonce;
     ref.tag = tag;
+  } else {
+    ref.data_sha256 = data_sha256;
   }
   return ref;
 }
@@ -320,6 +322,10 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
     auto opened = ref.data_key->aead->Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
                                            out, ref.tag, out);
     if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
+  } else if (crypto::Sha256(out) != ref.data_sha256) {
+    // What is filed from here may be sealed into a blob, whose reads trust
+    // its tag: the bytes must be the received ones before that.
+    return Fail(ErrorCode::kInternal, "journal: a record's data does not match its digest");
   }
   return out;
 }

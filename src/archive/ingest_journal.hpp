@@ -79,6 +79,8 @@ class IngestJournal {
     std::string key;
     crypto::AeadNonce nonce{};
     crypto::AeadTag tag{};
+    // Plaintext records: the data's SHA-256, checked by Read.
+    std::array<uint8_t, 32> data_sha256{};
   };
 
   static Result<std::unique_ptr<IngestJournal>> Open(Options options);

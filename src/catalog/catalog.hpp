@@ -106,6 +106,7 @@ class Catalog {
     std::string blob_key;
     uint64_t stored_size = 0;
     StoredForm form = StoredForm::kUnexamined;
+    std::string sha256_hex = {};  // of the received bytes
   };
   virtual Result<std::vector<StoredBlob>> ListBlobs(int64_t after_pk, int limit) = 0;
 

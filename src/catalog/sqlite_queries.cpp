@@ -126,13 +126,13 @@ Result<std::vector<Catalog::UnexaminedBlob>> SqliteCatalog::FindUnexamined(
 Result<std::vector<Catalog::StoredBlob>> SqliteCatalog::ListBlobs(int64_t after_pk, int limit) {
   auto db = Borrow();
   auto s = db->Prepare(
-      "SELECT pk, blob_key, stored_size, stored_form FROM instances WHERE pk > ?1 "
+      "SELECT pk, blob_key, stored_size, stored_form, sha256 FROM instances WHERE pk > ?1 "
       "ORDER BY pk LIMIT ?2");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, after_pk).Bind(2, int64_t{limit});
   return Collect<StoredBlob>(**s, [](const Statement& st) {
     return StoredBlob{st.Int(0), st.Text(1), static_cast<uint64_t>(st.Int(2)),
-                      static_cast<StoredForm>(st.Int(3))};
+                      static_cast<StoredForm>(st.Int(3)), st.Text(4)};
   });
 }
 

@@ -77,6 +77,27 @@ class BodySource {
     (void)reason;
     (void)sent;
   }
+
+  // The next piece as buffers sent together, as one chunk and one gather
+  // write (a multipart part's header, its bytes and maybe the closing
+  // delimiter, without joining them); none, or only empty ones, end the
+  // body. The server calls this, not Next; by default it is Next alone.
+  virtual Result<std::vector<Bytes>> NextBuffers() {
+    auto piece = Next();
+    if (!piece) return std::unexpected(piece.error());
+    std::vector<Bytes> out;
+    if (!piece->empty()) out.push_back(std::move(*piece));
+    return out;
+  }
+
+  // True when NextBuffers would not block (its piece is ready in memory):
+  // the server then calls it on its own thread instead of the blocking pool.
+  virtual bool Ready() const { return false; }
+
+  // Gives a piece back once it is written, for its buffers to be reused
+  // (no fresh memory per piece). Called on the server's thread; by default
+  // the piece is freed.
+  virtual void Recycle(std::vector<Bytes> piece) { (void)piece; }
 };
 
 struct Response {

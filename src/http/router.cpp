@@ -84,6 +84,9 @@ class AuditedStream final : public BodySource {
       : inner_(std::move(inner)), audit_(audit), event_(std::move(event)) {}
 
   Result<Bytes> Next() override { return inner_->Next(); }
+  Result<std::vector<Bytes>> NextBuffers() override { return inner_->NextBuffers(); }
+  bool Ready() const override { return inner_->Ready(); }
+  void Recycle(std::vector<Bytes> piece) override { inner_->Recycle(std::move(piece)); }
 
   void Cut(std::string_view reason, uint64_t sent) override {
     inner_->Cut(reason, sent);

@@ -595,9 +595,16 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
                                                bool head, bool keep_alive, BodySource& source,
                                                error_code& ec) {
   // The first piece is read before the header goes out, so that an object
-  // that cannot be read at all still gets a proper error answer.
+  // that cannot be read at all still gets a proper error answer. A piece
+  // that is ready is taken here; one that may block (a read) on the
+  // blocking pool.
   // (Locals at function scope only: see the g++ 12 note in Serve.)
-  auto piece = co_await RunBlocking(*blocking, [&source] { return source.Next(); });
+  Result<std::vector<Bytes>> piece{std::vector<Bytes>{}};
+  if (source.Ready()) {
+    piece = source.NextBuffers();
+  } else {
+    piece = co_await RunBlocking(*blocking, [&source] { return source.NextBuffers(); });
+  }
   std::optional<Response> problem;
   if (!piece) problem = ErrorResponse(piece.error());
   if (problem) {
@@ -619,13 +626,23 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
     co_return;
   }
   if (head) co_return;
-  while (!piece->empty()) {
-    beast::get_lowest_layer(stream).expires_after(SendDeadline(options, piece->size()));
+  std::vector<asio::const_buffer> buffers;
+  size_t size = 0;
+  for (;;) {
+    buffers.clear();
+    size = 0;
+    for (const Bytes& b : *piece) {
+      if (b.empty()) continue;
+      buffers.push_back(asio::buffer(b));
+      size += b.size();
+    }
+    if (size == 0) break;
+    // One chunk, one gather write: a part's header and bytes go together.
+    beast::get_lowest_layer(stream).expires_after(SendDeadline(options, size));
     if (chunked) {
-      co_await asio::async_write(stream, beast_http::make_chunk(asio::buffer(*piece)),
-                                 Redirect(ec));
+      co_await asio::async_write(stream, beast_http::make_chunk(buffers), Redirect(ec));
     } else {
-      co_await asio::async_write(stream, asio::buffer(*piece), Redirect(ec));
+      co_await asio::async_write(stream, buffers, Redirect(ec));
     }
     if (ec) {
       co_await RunBlocking(*blocking, [&source, sent] {
@@ -634,8 +651,13 @@ asio::awaitable<void> Server::Impl::SendStream(Stream& stream, beast_http::respo
       });
       co_return;
     }
-    sent += piece->size();
-    piece = co_await RunBlocking(*blocking, [&source] { return source.Next(); });
+    sent += size;
+    source.Recycle(std::move(*piece));
+    if (source.Ready()) {
+      piece = source.NextBuffers();
+    } else {
+      piece = co_await RunBlocking(*blocking, [&source] { return source.NextBuffers(); });
+    }
     if (!piece) {
       // Too late for a status: cut the connection so the body is visibly incomplete.
       log::Warn("http.stream_failed", {{"error", piece.error().message}});

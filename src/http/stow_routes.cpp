@@ -3,7 +3,7 @@
 // Content-Type, then every part's framing, headers and media type (one
 // pass over the body, no allocation per part). A request that fails these
 // checks stores nothing and gets a problem (400, 413, 415). Then a second
-// pass hands the parts to Archive::Ingest, a few at a time in parallel;
+// pass hands the parts to Archive::Ingest, several at a time in parallel;
 // each part succeeds or fails on its own, as C-STOREs do, and the answer
 // lists them all in request order.
 //
@@ -21,9 +21,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -115,9 +117,10 @@ Result<void> CheckPart(const MultipartPart& part) {
                      " is not supported; parts must be application/dicom");
 }
 
+// How far ahead of the first part still being stored the workers may read.
+constexpr size_t kStowWindow = 32;
+
 // Releases the mapped pages of the body up to the end of each part read.
-// Parts ingested together; the body's pages are released after each batch.
-constexpr size_t kStowBatch = 32;
 
 class Releaser {
  public:
@@ -219,42 +222,60 @@ Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
 
   StowOutcome outcome;
   outcome.bytes = body.size();
-  outcome.parts.reserve(static_cast<size_t>(*count));
+  outcome.parts.resize(static_cast<size_t>(*count));
+  // Parts are ingested by several threads, as C-STOREs on several
+  // associations are: their journal writes share fdatasyncs (group commit)
+  // and their parsing, hashing and sealing share the cores, so more
+  // workers than cores keep the cores busy while some wait for a sync.
+  // Each worker takes the next part as soon as it is done with one (no
+  // batch waits for its slowest part); the body's pages are released
+  // behind the first part still being stored, and the reader stays at most
+  // kStowWindow parts ahead of it, so that memory stays flat.
+  const size_t workers = std::clamp<size_t>(2 * std::thread::hardware_concurrency(), 4, 8);
   MultipartReader reader(body, boundary, pager);
-  Releaser releaser(mapped, body);
-  // Parts are ingested a batch at a time by several threads, as C-STOREs
-  // on several associations are: their journal writes share fdatasyncs
-  // (group commit) and their parsing and hashing share the cores. One
-  // request alone would otherwise wait for one sync per part.
-  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 4);
-  std::vector<MultipartPart> batch;
-  batch.reserve(kStowBatch);
-  auto store_batch = [&] {
-    std::vector<PartOutcome> results(batch.size());
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t i = next++; i < batch.size(); i = next++) {
-        results[i] = StorePart(archive, batch[i].body, source, study);
+  std::vector<ByteView> bodies;  // of the parts taken so far
+  bodies.reserve(outcome.parts.size());
+  std::vector<bool> done(outcome.parts.size(), false);
+  size_t first_open = 0;  // every part before it is stored
+  size_t released = 0;
+  std::optional<Error> failure;
+  std::mutex mutex;
+  std::condition_variable cv;
+  auto work = [&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      cv.wait(lock, [&] { return bodies.size() < first_open + kStowWindow || failure; });
+      if (failure || bodies.size() == outcome.parts.size()) return;
+      auto part = reader.Next();
+      // The same bytes passed CheckParts, so this cannot fail; be safe anyway.
+      if (!part) {
+        failure = part.error();
+        cv.notify_all();
+        return;
       }
-    };
-    {
-      std::vector<std::jthread> helpers;
-      for (size_t w = 1; w < std::min(workers, batch.size()); ++w) helpers.emplace_back(work);
-      work();
+      if (!*part) return;
+      const size_t i = bodies.size();
+      bodies.push_back((**part).body);
+      lock.unlock();
+      PartOutcome stored = StorePart(archive, bodies[i], source, study);
+      lock.lock();
+      outcome.parts[i] = std::move(stored);
+      done[i] = true;
+      if (first_open == i) {
+        while (first_open < done.size() && done[first_open]) ++first_open;
+        const ByteView last = bodies[first_open - 1];
+        released =
+            mapped.Release(released, static_cast<size_t>(last.data() + last.size() - body.data()));
+        cv.notify_all();
+      }
     }
-    for (auto& r : results) outcome.parts.push_back(std::move(r));
-    releaser.After(batch.back());
-    batch.clear();
   };
-  for (;;) {
-    auto part = reader.Next();
-    // The same bytes passed CheckParts, so this cannot fail; be safe anyway.
-    if (!part) return std::unexpected(part.error());
-    if (!*part) break;
-    batch.push_back(**part);
-    if (batch.size() == kStowBatch) store_batch();
+  {
+    std::vector<std::jthread> helpers;
+    for (size_t w = 1; w < std::min(workers, outcome.parts.size()); ++w) helpers.emplace_back(work);
+    work();
   }
-  if (!batch.empty()) store_batch();
+  if (failure) return std::unexpected(*failure);
   return outcome;
 }
 

@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -58,6 +60,9 @@ constexpr std::string_view kPrivate = "private, no-cache";
 // how many received bytes they may hold at most.
 size_t ReadAheadThreads() { return std::max(2u, std::thread::hardware_concurrency()); }
 constexpr uint64_t kReadAheadBytes = 64ull << 20;
+// How many parts ahead of the one being sent the kernel is asked to read
+// blobs from disk (posix_fadvise, no thread, no memory of ours).
+constexpr size_t kPrefetchParts = 16;
 
 struct WadoContext : std::enable_shared_from_this<WadoContext> {
   WadoContext(const ApiContext& context, const WadoOptions& options)
@@ -206,10 +211,11 @@ std::vector<std::string> FallbacksFor(const catalog::InstanceRecord& record,
   return out;
 }
 
-Result<Bytes> ReadAs(archive::Archive& archive, PlannedPart& part) {
+// `buffer`: storage of an earlier part to read into (as stored only).
+Result<Bytes> ReadAs(archive::Archive& archive, PlannedPart& part, Bytes buffer = {}) {
   for (;;) {
     auto bytes = part.transfer_syntax == part.record.transfer_syntax_uid
-                     ? archive.ReadBlob(part.record)
+                     ? archive.ReadBlob(part.record, std::move(buffer))
                      : archive.ReadBlobAs(part.record, part.transfer_syntax);
     if (bytes || bytes.error().code != ErrorCode::kUnsupported || part.fallbacks.empty()) {
       return bytes;
@@ -228,16 +234,16 @@ class DicomParts final : public BodySource {
              MultipartWriter writer)
       : ctx_(std::move(ctx)), parts_(std::move(parts)), writer_(std::move(writer)) {}
 
-  Result<Bytes> Next() override {
-    if (pending_) {
-      Bytes out = std::move(*pending_);
-      pending_.reset();
-      return out;
-    }
+  // Each piece is one part: its header and its bytes (and, after the last
+  // part, the closing delimiter), sent as one chunk with one gather write.
+  Result<std::vector<Bytes>> NextBuffers() override {
+    std::vector<Bytes> out;
     if (next_ == parts_.size()) {
-      if (closed_) return Bytes{};
-      closed_ = true;
-      return ToBytes(writer_.Close());
+      if (!closed_) {
+        closed_ = true;
+        out.push_back(ToBytes(writer_.Close()));  // no parts at all
+      }
+      return out;
     }
     StartReads();
     auto read = inflight_.front().get();
@@ -245,24 +251,68 @@ class DicomParts final : public BodySource {
     inflight_bytes_ -= parts_[next_++].record.size;
     StartReads();  // the next reads run while this part is sent
     if (!read) return std::unexpected(read.error());
-    Bytes header = ToBytes(writer_.PartHeader(
-        std::string(kDicom) + "; transfer-syntax=" + read->transfer_syntax, read->bytes.size()));
-    pending_ = std::move(read->bytes);
-    return header;
+    out.reserve(3);
+    out.push_back(ToBytes(writer_.PartHeader(
+        std::string(kDicom) + "; transfer-syntax=" + read->transfer_syntax, read->bytes.size())));
+    out.push_back(std::move(read->bytes));
+    if (next_ == parts_.size()) {
+      closed_ = true;
+      out.push_back(ToBytes(writer_.Close()));
+    }
+    return out;
+  }
+
+  Result<Bytes> Next() override {
+    auto buffers = NextBuffers();
+    if (!buffers) return std::unexpected(buffers.error());
+    Bytes out;
+    for (const Bytes& b : *buffers) out.insert(out.end(), b.begin(), b.end());
+    return out;
+  }
+
+  // The object buffers of parts sent are read into again.
+  void Recycle(std::vector<Bytes> piece) override {
+    std::lock_guard lock(spare_->mutex);
+    for (Bytes& b : piece) {
+      if (b.capacity() >= (64u << 10) && spare_->buffers.size() < ReadAheadThreads() + 2) {
+        spare_->buffers.push_back(std::move(b));
+      }
+    }
+  }
+
+  // The next part is read (or there is nothing left to read): no wait.
+  bool Ready() const override {
+    if (next_ == parts_.size()) return true;
+    return !inflight_.empty() &&
+           inflight_.front().wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   }
 
  private:
   // Futures of a packaged_task do not block when dropped: a client that
   // goes away leaves the reads in flight to finish and be discarded.
   void StartReads() {
+    // The kernel reads the next blobs from disk ahead of the reads: a cold
+    // retrieve keeps more disk reads in flight than there are threads.
+    while (prefetched_ < parts_.size() && prefetched_ < next_ + kPrefetchParts) {
+      ctx_->api.archive.Prefetch(parts_[prefetched_++].record);
+    }
     const size_t max_parts = ReadAheadThreads() + 1;
     while (started_ < parts_.size() &&
            (inflight_.empty() ||
             (inflight_.size() < max_parts &&
              inflight_bytes_ + parts_[started_].record.size <= kReadAheadBytes))) {
       auto task = std::make_shared<std::packaged_task<Result<ReadPart>()>>(
-          [ctx = ctx_, part = parts_[started_]]() mutable -> Result<ReadPart> {
-            auto bytes = ReadAs(ctx->api.archive, part);  // may fall back to another syntax
+          [ctx = ctx_, spare = spare_, part = parts_[started_]]() mutable -> Result<ReadPart> {
+            Bytes buffer;
+            {
+              std::lock_guard lock(spare->mutex);
+              if (!spare->buffers.empty()) {
+                buffer = std::move(spare->buffers.back());
+                spare->buffers.pop_back();
+              }
+            }
+            // May fall back to another syntax.
+            auto bytes = ReadAs(ctx->api.archive, part, std::move(buffer));
             if (!bytes) return std::unexpected(bytes.error());
             return ReadPart{std::move(part.transfer_syntax), std::move(*bytes)};
           });
@@ -276,15 +326,22 @@ class DicomParts final : public BodySource {
   std::shared_ptr<WadoContext> ctx_;
   std::vector<PlannedPart> parts_;
   MultipartWriter writer_;
-  size_t next_ = 0;     // the next part to send
-  size_t started_ = 0;  // the next part to start reading
+  // Buffers of parts already sent, for the next reads (shared with reads
+  // still in flight when the client goes away).
+  struct Spare {
+    std::mutex mutex;
+    std::vector<Bytes> buffers;
+  };
+  std::shared_ptr<Spare> spare_ = std::make_shared<Spare>();
+  size_t next_ = 0;        // the next part to send
+  size_t started_ = 0;     // the next part to start reading
+  size_t prefetched_ = 0;  // the next part whose blob to prefetch
   struct ReadPart {
     std::string transfer_syntax;  // what it was read as (a fallback, maybe)
     Bytes bytes;
   };
   std::deque<std::future<Result<ReadPart>>> inflight_;
   uint64_t inflight_bytes_ = 0;
-  std::optional<Bytes> pending_;  // the bytes of the part whose header went last
   bool closed_ = false;
 };
 

@@ -5,8 +5,11 @@
 // from a blocking pool, never from an I/O thread.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,6 +39,44 @@ class BlobStore {
     if (blob && blob->size() > length) blob->resize(length);
     return blob;
   }
+
+  // A whole blob, split: its first head.size() bytes into `head` and the
+  // rest into the result, with one read where the store can (an encrypted
+  // blob's header apart from its ciphertext, so that nothing is moved
+  // after decryption). `buffer` may be the storage of an earlier read, to
+  // read into without allocating (no fresh pages to fault in and zero).
+  // kInvalidArgument when the blob is shorter than `head`. The default
+  // reads the whole blob and copies.
+  virtual Result<Bytes> GetSplit(std::string_view key, std::span<std::byte> head,
+                                 Bytes buffer = {}) {
+    (void)buffer;
+    auto blob = Get(key);
+    if (!blob) return blob;
+    if (blob->size() < head.size()) {
+      return Fail(ErrorCode::kInvalidArgument, "blob shorter than its header");
+    }
+    std::copy_n(blob->begin(), head.size(), head.begin());
+    blob->erase(blob->begin(), blob->begin() + static_cast<std::ptrdiff_t>(head.size()));
+    return blob;
+  }
+
+  // A whole blob, and whether the store proves that these are the exact
+  // bytes a Put under this key wrote (EncryptingBlobStore: a sealed blob,
+  // whose AEAD tag covers the bytes and the key). Unproven by default.
+  struct Checked {
+    Bytes bytes;
+    bool authenticated = false;
+  };
+  virtual Result<Checked> GetChecked(std::string_view key, Bytes buffer = {}) {
+    (void)buffer;
+    auto blob = Get(key);
+    if (!blob) return std::unexpected(blob.error());
+    return Checked{std::move(*blob), false};
+  }
+
+  // A hint that `key` will be read soon: stores on a disk start reading it
+  // into memory in the background. Never fails; by default nothing.
+  virtual void Prefetch(std::string_view key) { (void)key; }
 
   // Size in bytes, or kNotFound.
   virtual Result<uint64_t> Size(std::string_view key) = 0;

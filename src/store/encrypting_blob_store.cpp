@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/encrypting_blob_store.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace cf::store {
@@ -58,11 +59,30 @@ Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
 }
 
 Result<Bytes> EncryptingBlobStore::Get(std::string_view key) {
-  auto blob = inner_->Get(key);
-  if (!blob || !IsSealed(*blob)) return blob;  // legacy plaintext
-  Bytes& b = *blob;
+  auto checked = GetChecked(key);
+  if (!checked) return std::unexpected(checked.error());
+  return std::move(checked->bytes);
+}
+
+Result<BlobStore::Checked> EncryptingBlobStore::GetChecked(std::string_view key, Bytes buffer) {
+  // The header apart, the ciphertext and tag into the buffer that is
+  // returned: decrypted in place, nothing moved afterwards.
+  std::array<std::byte, kHeader> head;
+  auto body = inner_->GetSplit(key, head, std::move(buffer));
+  if (!body) {
+    if (body.error().code != ErrorCode::kInvalidArgument) return std::unexpected(body.error());
+    auto small = inner_->Get(key);  // a plaintext blob shorter than a header
+    if (!small) return std::unexpected(small.error());
+    return Checked{std::move(*small), false};
+  }
+  Bytes& b = *body;
+  if (std::memcmp(head.data(), kMagic, 4) != 0 || b.size() < crypto::kAeadTagBytes) {
+    // Legacy plaintext, written before encryption was turned on.
+    b.insert(b.begin(), head.begin(), head.end());
+    return Checked{std::move(b), false};
+  }
   uint32_t id = 0;
-  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(b[4 + i]) << (8 * i);
+  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(head[4 + i]) << (8 * i);
   auto dk = keys_.Find(id);
   if (!dk) {
     return Fail(ErrorCode::kInternal,
@@ -70,19 +90,19 @@ Result<Bytes> EncryptingBlobStore::Get(std::string_view key) {
   }
   crypto::AeadNonce nonce;
   crypto::AeadTag tag;
-  const size_t n = b.size() - kSealedBlobOverhead;
-  std::memcpy(nonce.data(), b.data() + 8, nonce.size());
-  std::memcpy(tag.data(), b.data() + kHeader + n, tag.size());
-  // In place: the plaintext overwrites the ciphertext, then moves to the front.
-  const std::span<std::byte> body = std::span(b).subspan(kHeader, n);
-  if (!(*dk)->aead->Open(BlobAad(key), nonce, body, tag, body)) {
+  const size_t n = b.size() - tag.size();
+  std::memcpy(nonce.data(), head.data() + 8, nonce.size());
+  std::memcpy(tag.data(), b.data() + n, tag.size());
+  const std::span<std::byte> text = std::span(b).first(n);
+  if (!(*dk)->aead->Open(BlobAad(key), nonce, text, tag, text)) {
     return Fail(ErrorCode::kInternal, "cannot decrypt blob " + std::string(key) + " (data key " +
                                           std::to_string(id) +
                                           "): it was moved from another key, or altered");
   }
-  std::memmove(b.data(), b.data() + kHeader, n);
   b.resize(n);
-  return blob;
+  // The tag is checked over the ciphertext and the blob's key: these are
+  // the bytes a Put under this key sealed.
+  return Checked{std::move(b), true};
 }
 
 }  // namespace cf::store

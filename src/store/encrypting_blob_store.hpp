@@ -10,8 +10,8 @@
 // ciphertext (as long as the plaintext) | 16-byte tag. Blobs that do not start
 // with "CFX1" are read as they are: plaintext written before encryption was
 // turned on (re-encryption seals them: archive/reencryptor.hpp). Blobs open
-// with whatever key and suite their header names. Size() and ForEach() report the inner store's sizes
-// (what the blob takes on disk, 36 bytes more than the plaintext).
+// with whatever key and suite their header names. Size() and ForEach() report the inner store's
+// sizes (what the blob takes on disk, 36 bytes more than the plaintext).
 //
 // Thread-safe when the inner store is. Owns the inner store, borrows `keys`,
 // which must outlive it.
@@ -38,7 +38,11 @@ class EncryptingBlobStore final : public BlobStore {
   // kInternal "cannot decrypt blob ..." when the blob was sealed under
   // another key (moved), altered, or its data key is gone (crypto-shredded).
   Result<Bytes> Get(std::string_view key) override;
+  // As Get; `authenticated` for a sealed blob (its tag checked), never for
+  // a plaintext one.
+  Result<Checked> GetChecked(std::string_view key, Bytes buffer = {}) override;
   Result<uint64_t> Size(std::string_view key) override { return inner_->Size(key); }
+  void Prefetch(std::string_view key) override { inner_->Prefetch(key); }
   Result<void> Remove(std::string_view key) override { return inner_->Remove(key); }
   Result<void> ForEach(
       const std::function<bool(std::string_view key, uint64_t size)>& visit) override {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -209,6 +210,44 @@ Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
     done += static_cast<size_t>(n);
   }
   return out;
+}
+
+Result<Bytes> FilesystemBlobStore::GetSplit(std::string_view key, std::span<std::byte> head,
+                                            Bytes buffer) {
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(ErrnoError("open blob", errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return std::unexpected(ErrnoError("stat blob", errno));
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size < head.size()) return Fail(ErrorCode::kInvalidArgument, "blob shorter than its header");
+  // Resized, not cleared: only bytes beyond its old size are zeroed.
+  Bytes out = std::move(buffer);
+  out.resize(size - head.size());
+  // One preadv for both (a short read continues where it stopped).
+  size_t done = 0;
+  while (done < size) {
+    iovec iov[2];
+    int n_iov = 0;
+    if (done < head.size()) {
+      iov[n_iov++] = {head.data() + done, head.size() - done};
+      iov[n_iov++] = {out.data(), out.size()};
+    } else {
+      const size_t at = done - head.size();
+      iov[n_iov++] = {out.data() + at, out.size() - at};
+    }
+    const ssize_t n = ::preadv(fd.get(), iov, n_iov, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::unexpected(ErrnoError("read blob", n == 0 ? EIO : errno));
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+void FilesystemBlobStore::Prefetch(std::string_view key) {
+  if (!IsValidBlobKey(key)) return;
+  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() >= 0) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
 }
 
 Result<Bytes> FilesystemBlobStore::GetPrefix(std::string_view key, size_t length) {

@@ -30,6 +30,11 @@ class FilesystemBlobStore final : public BlobStore {
   Result<void> Put(std::string_view key, ByteView data) override;
   Result<Bytes> Get(std::string_view key) override;
   Result<Bytes> GetPrefix(std::string_view key, size_t length) override;
+  Result<Bytes> GetSplit(std::string_view key, std::span<std::byte> head,
+                         Bytes buffer = {}) override;
+  // posix_fadvise(WILLNEED): the kernel reads the file ahead, in the
+  // background (blobs are written with O_DIRECT, so not in the page cache).
+  void Prefetch(std::string_view key) override;
   Result<uint64_t> Size(std::string_view key) override;
   Result<void> Remove(std::string_view key) override;
   Result<void> ForEach(

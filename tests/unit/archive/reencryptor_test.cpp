@@ -201,6 +201,86 @@ TEST(ReencryptorTest, SealsBlobsWrittenBeforeEncryptionWasOn) {
   ExpectReadsBack(*o.archive, objects);
 }
 
+TEST(ReencryptorTest, APlaintextBlobAlteredBeforeItIsSealedIsLeftAlone) {
+  // Reads of a sealed blob of received bytes trust its tag: a plaintext blob
+  // that no longer matches its SHA-256 must not become one.
+  cf::testing::TempDir dir;
+  std::vector<Object> objects;
+  {
+    Opened plain = OpenArchive(dir.Path(), /*encrypt=*/false);
+    objects = Store(*plain.archive, "default", 3);
+  }
+  Opened o = OpenArchive(dir.Path());
+  auto rec = o.archive->GetInstanceVersion(catalog::Scope::Of("default"), objects[1].sop);
+  ASSERT_TRUE(rec);
+  {
+    const fs::path p = dir.Path() / "blobs" / rec->blob_key;
+    std::fstream f(p, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(fs::file_size(p) / 2));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(fs::file_size(p) / 2));
+    f.put(static_cast<char>(c ^ 1));
+  }
+  Reencryptor r(*o.catalog, *o.sealed, {});
+  const ReencryptReport report = RunPass(r);
+  EXPECT_EQ(report.reencrypted, 2);
+  EXPECT_GE(report.skipped, 1);  // tried again by a later pass, and skipped again
+  auto altered = o.archive->ReadInstance(catalog::Scope::Of("default"), objects[1].sop);
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code, ErrorCode::kInternal);
+  ExpectReadsBack(*o.archive, {objects[0], objects[2]});
+}
+
+TEST(ArchiveSealedReadTest, AnEntryNamingAnotherObjectsSealedBlobIsRefused) {
+  // Two objects of the same size: the tag opens either blob, the size
+  // matches, the SOP Instance UID in the file meta does not, and the
+  // SHA-256 then refuses it.
+  cf::testing::TempDir dir;
+  Opened o = OpenArchive(dir.Path());
+  std::vector<Object> objects;
+  for (const std::string sop : {"1.2.3.77.1", "1.2.3.77.2"}) {
+    Object obj{"default", sop, cf::testing::DicomBuilder().Sop(sop).Pixels(16, 16).Build()};
+    ASSERT_TRUE(o.archive->Ingest(obj.bytes, {"test", "", "default"}));
+    objects.push_back(std::move(obj));
+  }
+  ASSERT_EQ(objects[0].bytes.size(), objects[1].bytes.size());
+  ASSERT_TRUE(o.archive->Checkpoint());  // the blobs are filed
+  ExpectReadsBack(*o.archive, objects);
+  auto a = o.archive->GetInstanceVersion(catalog::Scope::Of("default"), objects[0].sop);
+  auto b = o.archive->GetInstanceVersion(catalog::Scope::Of("default"), objects[1].sop);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(o.catalog->UpdateBlob(
+      {a->blob_key, b->blob_key, b->stored_size, catalog::StoredForm::kUnexamined}));
+  auto swapped = o.archive->ReadInstance(catalog::Scope::Of("default"), objects[0].sop);
+  ASSERT_FALSE(swapped);
+  EXPECT_EQ(swapped.error().code, ErrorCode::kInternal);
+  // The other entry still reads its own blob.
+  auto other = o.archive->ReadInstance(catalog::Scope::Of("default"), objects[1].sop);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(*other, objects[1].bytes);
+}
+
+TEST(ArchiveSealedReadTest, ASealedBlobAlteredOnDiskIsRefused) {
+  cf::testing::TempDir dir;
+  Opened o = OpenArchive(dir.Path());
+  std::vector<Object> objects = Store(*o.archive, "default", 2);
+  ASSERT_TRUE(o.archive->Checkpoint());
+  auto rec = o.archive->GetInstanceVersion(catalog::Scope::Of("default"), objects[0].sop);
+  ASSERT_TRUE(rec);
+  {
+    const fs::path p = dir.Path() / "blobs" / rec->blob_key;
+    std::fstream f(p, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(fs::file_size(p) / 2));
+    const char c = static_cast<char>(f.get());
+    f.seekp(static_cast<std::streamoff>(fs::file_size(p) / 2));
+    f.put(static_cast<char>(c ^ 1));
+  }
+  auto altered = o.archive->ReadInstance(catalog::Scope::Of("default"), objects[0].sop);
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code, ErrorCode::kInternal);
+  ExpectReadsBack(*o.archive, {objects[1]});
+}
+
 TEST(ReencryptorTest, AnSmTenantsBlobsAreSealedWithTheNationalSuiteAndMoveToIt) {
   cf::testing::TempDir dir;
   std::vector<Object> before;

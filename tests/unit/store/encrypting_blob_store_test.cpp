@@ -93,6 +93,49 @@ TEST(EncryptingBlobStoreTest, LegacyPlaintextBlobsStillRead) {
   EXPECT_EQ(std::string(AsChars(*r)), kSecret);
 }
 
+TEST(EncryptingBlobStoreTest, GetCheckedSaysWhichBlobsTheirTagProves) {
+  cf::testing::TempDir dir;
+  {
+    auto plain = FilesystemBlobStore::Open({dir.Path(), true});
+    ASSERT_TRUE((*plain)->Put("old/x.dcm", AsBytes(kSecret)));
+    ASSERT_TRUE((*plain)->Put("old/tiny.dcm", AsBytes("CFX")));  // shorter than a header
+    ASSERT_TRUE((*plain)->Put("old/empty.dcm", {}));
+  }
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("new/a.dcm", AsBytes(kSecret)));
+  ASSERT_TRUE(o.store->Put("new/empty.dcm", {}));
+  auto sealed = o.store->GetChecked("new/a.dcm");
+  ASSERT_TRUE(sealed) << sealed.error().message;
+  EXPECT_TRUE(sealed->authenticated);
+  EXPECT_EQ(std::string(AsChars(sealed->bytes)), kSecret);
+  auto sealed_empty = o.store->GetChecked("new/empty.dcm");
+  ASSERT_TRUE(sealed_empty);
+  EXPECT_TRUE(sealed_empty->authenticated);
+  EXPECT_TRUE(sealed_empty->bytes.empty());
+  auto plain = o.store->GetChecked("old/x.dcm");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->authenticated);
+  EXPECT_EQ(std::string(AsChars(plain->bytes)), kSecret);
+  auto tiny = o.store->GetChecked("old/tiny.dcm");
+  ASSERT_TRUE(tiny) << tiny.error().message;
+  EXPECT_FALSE(tiny->authenticated);
+  EXPECT_EQ(AsChars(tiny->bytes), "CFX");
+  auto empty = o.store->GetChecked("old/empty.dcm");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->bytes.empty());
+  auto missing = o.store->GetChecked("new/none.dcm");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  // Altered: an error, never bytes.
+  const fs::path p = dir.Path() / "blobs/new/a.dcm";
+  std::string bytes = FileText(p);
+  bytes[bytes.size() - 1] ^= 0x80;  // in the tag
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+  auto altered = o.store->GetChecked("new/a.dcm");
+  ASSERT_FALSE(altered);
+  EXPECT_EQ(altered.error().code, ErrorCode::kInternal);
+}
+
 TEST(EncryptingBlobStoreTest, WithWritesOffNewBlobsArePlainAndSealedOnesStillOpen) {
   cf::testing::TempDir dir;
   {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -30,6 +31,28 @@ TEST_F(FilesystemBlobStoreTest, PutThenGetReturnsSameBytes) {
   ASSERT_TRUE(got);
   EXPECT_EQ(AsChars(*got), "hello");
   EXPECT_EQ(*store_->Size("20260101/10/a.dcm"), 5u);
+}
+
+TEST_F(FilesystemBlobStoreTest, GetSplitReadsTheHeadApartFromTheRest) {
+  std::string text(300000, 'x');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  ASSERT_TRUE(store_->Put("s/a.dcm", AsBytes(text)));
+  std::array<std::byte, 20> head{};
+  auto rest = store_->GetSplit("s/a.dcm", head);
+  ASSERT_TRUE(rest) << rest.error().message;
+  EXPECT_EQ(std::string(AsChars(ByteView(head))), text.substr(0, 20));
+  EXPECT_EQ(std::string(AsChars(*rest)), text.substr(20));
+  ASSERT_TRUE(store_->Put("s/exact.dcm", AsBytes(text.substr(0, 20))));
+  auto none = store_->GetSplit("s/exact.dcm", head);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(store_->Put("s/short.dcm", AsBytes("abc")));
+  auto shorter = store_->GetSplit("s/short.dcm", head);
+  ASSERT_FALSE(shorter);
+  EXPECT_EQ(shorter.error().code, ErrorCode::kInvalidArgument);
+  auto missing = store_->GetSplit("s/none.dcm", head);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(FilesystemBlobStoreTest, PutTwiceFailsWithConflictAndKeepsFirst) {
