@@ -33,9 +33,14 @@ unit: build
 $(BUILD_ASAN)/build.ninja: | deps
 	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCF_SANITIZE=ON -DCF_BUILD_BENCH=OFF $(CMAKE_ARGS)
 
+# use_sigaltstack=0: GCC 12's ASan reports its own sigaltstack at the exit
+# of threads that DCMTK and Beast start (stack-buffer-underflow in
+# AsanThread::Destroy), a false alarm that ended 28 unit tests.
 test-asan: deps $(BUILD_ASAN)/build.ninja
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:use_sigaltstack=0 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j 2 --timeout 1800
 
 # Side-by-side benchmarks against Orthanc (see bench/README.md).

@@ -36,12 +36,18 @@ struct ZipStream::Impl {
   uint64_t size = 0;
   uint64_t written = 0;
   ~Impl() {
-    if (a != nullptr) archive_write_free(a);
+    if (a == nullptr) return;
+    // An archive abandoned before Finish (a failed download) must not
+    // write its trailer on the way out: nothing would read it.
+    if (!closed) archive_write_fail(a);
+    archive_write_free(a);
   }
 };
 
 ZipStream::ZipStream() : impl_(std::make_unique<Impl>()) {}
-ZipStream::~ZipStream() = default;
+// The archive goes first: freeing it may still call Append, which writes
+// into out_, a member destroyed before impl_ otherwise (ASan saw it).
+ZipStream::~ZipStream() { impl_.reset(); }
 
 Result<std::unique_ptr<ZipStream>> ZipStream::Create(int64_t mtime_s, Compression compression) {
   std::unique_ptr<ZipStream> zip(new ZipStream());
