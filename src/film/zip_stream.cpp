@@ -36,17 +36,17 @@ struct ZipStream::Impl {
   uint64_t size = 0;
   uint64_t written = 0;
   ~Impl() {
-    if (a == nullptr) return;
-    // An archive abandoned before Finish (a failed download) must not
-    // write its trailer on the way out: nothing would read it.
-    if (!closed) archive_write_fail(a);
-    archive_write_free(a);
+    // An archive abandoned before Finish (a failed download) still writes
+    // its trailer here, into out_, where nobody reads it. (Marking it
+    // failed first, archive_write_fail, would leak libarchive's filter.)
+    if (a != nullptr) archive_write_free(a);
   }
 };
 
 ZipStream::ZipStream() : impl_(std::make_unique<Impl>()) {}
 // The archive goes first: freeing it may still call Append, which writes
-// into out_, a member destroyed before impl_ otherwise (ASan saw it).
+// into out_, a member destroyed before impl_ otherwise (ASan saw it on an
+// abandoned package).
 ZipStream::~ZipStream() { impl_.reset(); }
 
 Result<std::unique_ptr<ZipStream>> ZipStream::Create(int64_t mtime_s, Compression compression) {
