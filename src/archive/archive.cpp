@@ -26,6 +26,7 @@
 #include "core/time_text.hpp"
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
+#include "dicom/file_meta_walk.hpp"
 
 namespace cf::archive {
 namespace {
@@ -46,43 +47,6 @@ std::string_view OutcomeName(catalog::IndexOutcome o) {
       return "new-version";
   }
   return "?";
-}
-
-// The value of (0002,0003) Media Storage SOP Instance UID in the file meta
-// information of `bytes` (Part 10: preamble, "DICM", explicit VR little
-// endian group 0002), without its padding; nullopt when there is none to
-// read. Reads the first few hundred bytes only.
-std::optional<std::string_view> FileMetaSopInstanceUid(ByteView bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  if (n < 132 || std::memcmp(p + 128, "DICM", 4) != 0) return std::nullopt;
-  size_t at = 132;
-  while (at + 8 <= n) {
-    const unsigned group = p[at] | (p[at + 1] << 8);
-    const unsigned element = p[at + 2] | (p[at + 3] << 8);
-    if (group != 0x0002) return std::nullopt;
-    const std::string_view vr(reinterpret_cast<const char*>(p + at + 4), 2);
-    size_t length = 0;
-    size_t value_at = 0;
-    if (vr == "OB" || vr == "OW" || vr == "OF" || vr == "SQ" || vr == "UT" || vr == "UN" ||
-        vr == "UC" || vr == "UR" || vr == "OD" || vr == "OL" || vr == "OV") {
-      if (at + 12 > n) return std::nullopt;
-      length =
-          p[at + 8] | (p[at + 9] << 8) | (size_t{p[at + 10]} << 16) | (size_t{p[at + 11]} << 24);
-      value_at = at + 12;
-    } else {
-      length = p[at + 6] | (p[at + 7] << 8);
-      value_at = at + 8;
-    }
-    if (length > n || value_at + length > n) return std::nullopt;
-    if (element == 0x0003) {
-      std::string_view uid(reinterpret_cast<const char*>(p + value_at), length);
-      while (!uid.empty() && (uid.back() == '\0' || uid.back() == ' ')) uid.remove_suffix(1);
-      return uid;
-    }
-    at = value_at + length;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -640,7 +604,7 @@ Result<Bytes> Archive::LoadForRead(const catalog::InstanceRecord& rec, bool& pro
   auto blob = blobs_.GetChecked(rec.blob_key, std::move(buffer));
   if (!blob) return std::unexpected(blob.error());
   proven = blob->authenticated && blob->bytes.size() == rec.size &&
-           FileMetaSopInstanceUid(blob->bytes) == rec.sop_instance_uid &&
+           dicom::FileMetaText(blob->bytes, 0x0003) == rec.sop_instance_uid &&
            !codec::IsStoredForm(blob->bytes);
   if (proven) return std::move(blob->bytes);
   return RebuildIfStored(rec.blob_key, std::move(blob->bytes));

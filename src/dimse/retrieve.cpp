@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/log.hpp"
+#include "dicom/file_meta_walk.hpp"
 #include "dimse/identifier.hpp"
 #include "dimse/service.hpp"
 #include "dimse/store_status.hpp"
@@ -57,7 +58,7 @@ OFCondition RunSubOperations(archive::Archive& archive,
       StoreRequest request;
       request.sop_class_uid = record.sop_class_uid;
       request.sop_instance_uid = record.sop_instance_uid;
-      const size_t offset = DatasetOffset(*bytes);
+      const size_t offset = dicom::DatasetOffset(*bytes);
       request.dataset = ByteView(bytes->data() + offset, bytes->size() - offset);
       request.message_id = ++message_id;
       request.move_originator_ae = target.move_originator_ae;

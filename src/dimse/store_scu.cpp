@@ -78,41 +78,7 @@ size_t MaxFragment(const T_ASC_Association* assoc) {
   return std::max<size_t>(length & ~size_t{1}, 2);  // even: data set bytes come in pairs
 }
 
-uint16_t U16(ByteView b, size_t pos) {
-  return static_cast<uint16_t>(std::to_integer<unsigned>(b[pos]) |
-                               (std::to_integer<unsigned>(b[pos + 1]) << 8));
-}
-
-uint32_t U32(ByteView b, size_t pos) {
-  return U16(b, pos) | (static_cast<uint32_t>(U16(b, pos + 2)) << 16);
-}
-
-bool HasLongLength(char a, char b) {
-  static constexpr std::array<const char*, 11> kLong = {"OB", "OW", "OF", "SQ", "UT", "UN",
-                                                        "UC", "UR", "OD", "OL", "OV"};
-  return std::any_of(kLong.begin(), kLong.end(),
-                     [&](const char* vr) { return vr[0] == a && vr[1] == b; });
-}
-
 }  // namespace
-
-size_t DatasetOffset(ByteView f) {
-  if (f.size() < 132 || std::memcmp(f.data() + 128, "DICM", 4) != 0) return 0;
-  size_t pos = 132;
-  // The meta group is explicit VR little endian; walked element by element
-  // because (0002,0000) is not always present.
-  while (pos + 8 <= f.size() && U16(f, pos) == 0x0002) {
-    const char a = static_cast<char>(f[pos + 4]);
-    const char b = static_cast<char>(f[pos + 5]);
-    if (HasLongLength(a, b)) {
-      if (pos + 12 > f.size()) return f.size();
-      pos += 12 + U32(f, pos + 8);
-    } else {
-      pos += 8 + U16(f, pos + 6);
-    }
-  }
-  return std::min(pos, f.size());
-}
 
 StoreReply SendStore(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_id,
                      const StoreRequest& request, int timeout_s,

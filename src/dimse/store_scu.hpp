@@ -46,10 +46,6 @@ StoreReply SendStore(T_ASC_Association* assoc, T_ASC_PresentationContextID pres_
                      const StoreRequest& request, int timeout_s,
                      std::optional<uint16_t> cancel_message_id = std::nullopt);
 
-// Where the data set starts in a Part 10 file: after the preamble and the
-// file meta group; 0 for a raw data set.
-size_t DatasetOffset(ByteView file);
-
 // A presentation context accepted on an association.
 struct AcceptedContext {
   T_ASC_PresentationContextID id = 0;
