@@ -195,21 +195,7 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
 }
 
 Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {
-  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
-  Fd fd(::open(impl_->PathOf(key).c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(ErrnoError("open blob", errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return std::unexpected(ErrnoError("stat blob", errno));
-  Bytes out(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n =
-        ::pread(fd.get(), out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return std::unexpected(ErrnoError("read blob", n == 0 ? EIO : errno));
-    done += static_cast<size_t>(n);
-  }
-  return out;
+  return GetSplit(key, {}, {});  // no header to split off
 }
 
 Result<Bytes> FilesystemBlobStore::GetSplit(std::string_view key, std::span<std::byte> head,
