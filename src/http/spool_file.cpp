@@ -1,22 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// POSIX file calls and OpenSSL's AES-256-CTR behind the SpoolFile contract.
+// POSIX file calls and an AES-256-CTR key stream (crypto::CtrStream)
+// behind the SpoolFile contract.
 // Nothing is fsynced: a spool file is only a buffer for the request in
 // progress, and an object is durable once Archive::Ingest has returned, not
 // before.
 //
-// The key stream: AES-256-CTR under a random 256-bit key, with a counter
-// block of 8 random bytes (the nonce) then the 64-bit big-endian index of
-// the 16-byte block in the file, so that the key stream at any offset is
-// known without the bytes before it (and 2^64 blocks never wrap). A key is
-// never used for two files. CTR gives confidentiality, not integrity: the
-// file is for a stolen disk, and whoever can write to it while it is open
-// can write to the process too.
+// Each file has its own key stream, made when the file is and kept only in
+// memory (crypto/ctr_stream.hpp says why CTR).
 #include "http/spool_file.hpp"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -28,72 +21,14 @@
 #include <utility>
 
 namespace cf::http {
-
-struct SpoolKey {
-  unsigned char key[32] = {};
-  unsigned char nonce[8] = {};
-  SpoolKey() = default;
-  SpoolKey(const SpoolKey&) = delete;
-  SpoolKey& operator=(const SpoolKey&) = delete;
-  ~SpoolKey() {
-    OPENSSL_cleanse(key, sizeof key);
-    OPENSSL_cleanse(nonce, sizeof nonce);
-  }
-};
-
 namespace {
 
 std::unexpected<Error> SystemFailure(std::string what, int error_number) {
   return Fail(ErrorCode::kStorageUnavailable, what + ": " + std::strerror(error_number));
 }
 
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-using Ctx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
-
-// XORs the key stream from byte `offset` of the file into `out`
-// (`in` and `out` may be the same).
-Result<void> Crypt(const SpoolKey& key, uint64_t offset, const std::byte* in, std::byte* out,
-                   size_t size) {
-  unsigned char counter[16];
-  std::memcpy(counter, key.nonce, sizeof key.nonce);
-  const uint64_t block = offset / 16;
-  for (int i = 0; i < 8; ++i) counter[15 - i] = static_cast<unsigned char>(block >> (8 * i));
-  Ctx ctx(EVP_CIPHER_CTX_new());
-  int written = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_ctr(), nullptr, key.key, counter) != 1) {
-    return Fail(ErrorCode::kInternal, "cannot set up the spool file's cipher");
-  }
-  OPENSSL_cleanse(counter, sizeof counter);
-  // Into the block: skip the key stream before `offset`.
-  if (const int skip = static_cast<int>(offset % 16); skip > 0) {
-    unsigned char scratch[16] = {};
-    if (EVP_EncryptUpdate(ctx.get(), scratch, &written, scratch, skip) != 1) {
-      return Fail(ErrorCode::kInternal, "cannot run the spool file's cipher");
-    }
-  }
-  constexpr size_t kMaxStep = size_t{1} << 30;  // EVP takes int lengths
-  while (size > 0) {
-    const size_t step = std::min(size, kMaxStep);
-    if (EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out), &written,
-                          reinterpret_cast<const unsigned char*>(in),
-                          static_cast<int>(step)) != 1) {
-      return Fail(ErrorCode::kInternal, "cannot run the spool file's cipher");
-    }
-    in += step;
-    out += step;
-    size -= step;
-  }
-  return {};
-}
-
 // The encrypted bytes of one write call, at most.
 constexpr size_t kSealStep = 256 * 1024;
-
-}  // namespace
-
-namespace {
 
 size_t Reservation(size_t size) {
   return (size + MappedBody::kReadAhead - 1) / MappedBody::kReadAhead * MappedBody::kReadAhead;
@@ -164,7 +99,7 @@ Result<size_t> MappedBody::Page(size_t end) {
       }
       done += static_cast<size_t>(got);
     }
-    if (auto ok = Crypt(*key_, at, chunk, chunk, bytes); !ok) {
+    if (auto ok = key_->Xor(at, chunk, chunk, bytes); !ok) {
       madvise(chunk, MappedBody::kReadAhead, MADV_DONTNEED);
       mprotect(chunk, MappedBody::kReadAhead, PROT_NONE);
       return std::unexpected(ok.error());
@@ -201,11 +136,9 @@ void MappedBody::Rewind() {
 }
 
 Result<SpoolFile> SpoolFile::Create(const std::filesystem::path& dir) {
-  auto key = std::make_shared<SpoolKey>();
-  if (RAND_bytes(key->key, sizeof key->key) != 1 ||
-      RAND_bytes(key->nonce, sizeof key->nonce) != 1) {
-    return Fail(ErrorCode::kInternal, "cannot make a random key for a spool file");
-  }
+  auto stream = crypto::CtrStream::Create();
+  if (!stream) return Fail(ErrorCode::kInternal, "cannot make a random key for a spool file");
+  auto key = std::make_shared<const crypto::CtrStream>(std::move(*stream));
   int fd = open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     // No O_TMPFILE here: a named file, unlinked at once.
@@ -247,7 +180,7 @@ Result<void> SpoolFile::Append(ByteView data) {
   sealed_.resize(std::min(data.size(), kSealStep));
   while (!data.empty()) {
     const size_t step = std::min(data.size(), kSealStep);
-    if (auto ok = Crypt(*key_, size_, data.data(), sealed_.data(), step); !ok) {
+    if (auto ok = key_->Xor(size_, data.data(), sealed_.data(), step); !ok) {
       return std::unexpected(ok.error());
     }
     const auto* next = reinterpret_cast<const char*>(sealed_.data());

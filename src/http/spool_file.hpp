@@ -25,12 +25,10 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "crypto/ctr_stream.hpp"
 #include "http/multipart.hpp"
 
 namespace cf::http {
-
-// A spool file's key and nonce; wiped on destruction.
-struct SpoolKey;
 
 // The plaintext of a whole spool file, decrypted on demand. Bytes() spans
 // the whole body, but only the bytes made readable by Page() and not yet
@@ -71,7 +69,7 @@ class MappedBody final : public BodyPager {
 
  private:
   friend class SpoolFile;
-  MappedBody(void* data, size_t size, int fd, std::shared_ptr<const SpoolKey> key)
+  MappedBody(void* data, size_t size, int fd, std::shared_ptr<const crypto::CtrStream> key)
       : data_(data), size_(size), fd_(fd), key_(std::move(key)) {}
   void Reset();
   // Drops the chunks of [from, to) (chunk-aligned).
@@ -80,7 +78,7 @@ class MappedBody final : public BodyPager {
   void* data_ = nullptr;
   size_t size_ = 0;
   int fd_ = -1;  // a duplicate of the spool file's descriptor
-  std::shared_ptr<const SpoolKey> key_;
+  std::shared_ptr<const crypto::CtrStream> key_;
   size_t readable_from_ = 0;  // [readable_from_, readable_to_) is decrypted
   size_t readable_to_ = 0;
 };
@@ -114,10 +112,10 @@ class SpoolFile {
   int Descriptor() const { return fd_; }
 
  private:
-  SpoolFile(int fd, std::shared_ptr<const SpoolKey> key) : fd_(fd), key_(std::move(key)) {}
+  SpoolFile(int fd, std::shared_ptr<const crypto::CtrStream> key) : fd_(fd), key_(std::move(key)) {}
   int fd_ = -1;
   uint64_t size_ = 0;
-  std::shared_ptr<const SpoolKey> key_;
+  std::shared_ptr<const crypto::CtrStream> key_;
   std::vector<std::byte> sealed_;  // the encrypted bytes of one write
 };
 
