@@ -32,7 +32,7 @@ bg_tids=$(ls /proc/"$SP"/task)
 bg_ticks() { for t in $bg_tids; do cat "/proc/$SP/task/$t/stat" 2>/dev/null; done | awk '{ s += $14 + $15 } END { print s + 0 }'; }
 c0=$(ticks); l0=$(bg_ticks)
 if [[ ${PERF:-0} == 1 ]]; then
-  perf record -F 2000 -g -o "$WORK/cstore_cpu.perf.data" -p "$SP" 2>/dev/null &
+  perf record -F 1000 ${PERF_CG:--g} -o "$WORK/cstore_cpu.perf.data" -p "$SP" 2>/dev/null &
   PP=$!
   sleep 0.3
 fi

@@ -106,11 +106,23 @@ median() { sort -g "$1" | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; el
 echo
 echo "== cloudfilm / Orthanc, medians of $RUNS runs (same files, same machine, one run)"
 printf '%-28s %-10s %12s %12s %8s\n' metric unit orthanc cloudfilm ratio
-join -t $'\t' <(awk -F'\t' '!/^#/ && NR > 1 { print $1 "/" $2 "/" $3 "\t" $4 }' "$ORTHANC_RES" | sort) \
-              <(awk -F'\t' '!/^#/ && NR > 1 { print $1 "/" $2 "/" $3 "\t" $4 }' "$CF_RES" | sort) |
+join -t $'\t' <(awk -F'\t' '!/^#/ && $1 != "section" { print $1 "/" $2 "/" $3 "\t" $4 }' "$ORTHANC_RES" | sort) \
+              <(awk -F'\t' '!/^#/ && $1 != "section" { print $1 "/" $2 "/" $3 "\t" $4 }' "$CF_RES" | sort) |
   awk -F'\t' '{ split($1, k, "/"); r = ($2 > 0) ? $3 / $2 : 0; printf "%-28s %-10s %12s %12s %8.2f\n", k[1] "." k[2], k[3], $2, $3, r }'
 if ((IMPORT_RUNS > 0)); then
   o=$(median "$WORK/import-orthanc.txt"); c=$(median "$WORK/import-cf.txt")
   printf '%-28s %-10s %12s %12s %8.2f\n' "import (REST upload vs CLI)" inst/s "$o" "$c" "$(awk -v a="$c" -v b="$o" 'BEGIN { print a / b }')"
+fi
+# The sender's ceiling: storescu into `storescp --ignore` (bench/cstore_floor.sh).
+# A ratio to Orthanc above floor/Orthanc cannot be measured with this client.
+if [[ ,$PHASES, == *,cstore,* ]]; then
+  while read -r name rate; do
+    kind=${name#floor.}
+    o=$(awk -F'\t' -v m="$kind" '$1 == "ingest." m && $2 == "throughput" && $3 == "inst/s" { print $4 }' "$ORTHANC_RES")
+    c=$(awk -F'\t' -v m="$kind" '$1 == "ingest." m && $2 == "throughput" && $3 == "inst/s" { print $4 }' "$CF_RES")
+    printf '%-28s %-10s %12s %12s %8s\n' "floor.$kind" inst/s "(ignore)" "$rate" \
+      "$(awk -v f="$rate" -v o="$o" -v c="$c" 'BEGIN { if (o > 0) printf "%.2f/%.2f", c / f, f / o }')"
+  done < <(RUNS=$RUNS bash "$HERE/cstore_floor.sh" "$RUNS" "${PARALLEL:-4}")
+  echo "floor rows: storescu into storescp --ignore; ratio column = cloudfilm/floor and floor/Orthanc"
 fi
 echo "raw results: $ORTHANC_RES $CF_RES"
