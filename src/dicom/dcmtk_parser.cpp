@@ -90,6 +90,42 @@ std::string DerivedUid(std::string_view kind, std::string_view text) {
   return "2.25." + std::string(digits.rbegin(), digits.rend());
 }
 
+// A stream over the object in memory that can make more of itself. With it
+// DCMTK leaves values longer than kLoadLimit where they are (it skips over
+// them, checking that they fit) instead of copying them out: Pixel Data,
+// half a megabyte of a CT slice, was the largest cost of a parse and is
+// never looked at here. The structural walk is the same either way.
+class MemoryStream;
+class MemoryStreamFactory final : public DcmInputStreamFactory {
+ public:
+  explicit MemoryStreamFactory(ByteView bytes) : bytes_(bytes) {}
+  DcmInputStream* create() const override;
+  DcmInputStreamFactory* clone() const override { return new MemoryStreamFactory(bytes_); }
+  // Not a file; DCMTK only asks when it copies values into a temporary file.
+  DcmInputStreamFactoryType ident() const override { return DFT_DcmInputTempFileStreamFactory; }
+
+ private:
+  ByteView bytes_;
+};
+
+class MemoryStream final : public DcmInputBufferStream {
+ public:
+  explicit MemoryStream(ByteView bytes) : bytes_(bytes) {
+    setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+    setEos();
+  }
+  DcmInputStreamFactory* newFactory() const override { return new MemoryStreamFactory(bytes_); }
+
+ private:
+  ByteView bytes_;
+};
+
+DcmInputStream* MemoryStreamFactory::create() const { return new MemoryStream(bytes_); }
+
+// Values up to this length are read as before (every attribute indexed is
+// far shorter).
+constexpr Uint32 kLoadLimit = 64 * 1024;
+
 bool LooksLikePart10(ByteView bytes) {
   return bytes.size() >= kPreambleAndMagic && std::memcmp(bytes.data() + 128, "DICM", 4) == 0;
 }
@@ -117,12 +153,10 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
     return Fail(ErrorCode::kInvalidDicom, "no DICM prefix (not a DICOM Part 10 file)");
   }
 
-  DcmInputBufferStream stream;
-  stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  stream.setEos();
+  MemoryStream stream(bytes);
   DcmFileFormat file;
   file.transferInit();
-  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, kLoadLimit);
   file.transferEnd();
   if (status.bad()) {
     return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
