@@ -239,23 +239,41 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
   auto fail_all = [&](const Error& e) {
     for (Pending* p : batch) p->result = std::unexpected(e);
   };
-  if (auto r = writer_.Exec("BEGIN IMMEDIATE"); !r) {
+  // Prepared once per connection: parsing these four texts again for
+  // every object was a tenth of the catalog's time at ingest.
+  auto run = [&](std::string_view sql) -> Result<void> {
+    auto s = writer_.Prepare(sql);
+    if (!s) return std::unexpected(s.error());
+    return (*s)->Run();
+  };
+  if (auto r = run("BEGIN IMMEDIATE"); !r) {
     fail_all(r.error());
     return;
   }
-  for (Pending* p : batch) {
-    if (auto r = writer_.Exec("SAVEPOINT item"); !r) {
-      p->result = std::unexpected(r.error());
-      continue;
-    }
+  if (batch.size() == 1) {
+    // Alone in its transaction, an item needs no savepoint: a failure
+    // rolls the transaction back.
+    Pending* p = batch.front();
     p->result = p->instance ? IndexOne(*p->instance) : UpdateBlobOne(*p->update);
     if (!p->result) {
-      (void)writer_.Exec("ROLLBACK TO item");
+      (void)run("ROLLBACK");
+      return;
     }
-    (void)writer_.Exec("RELEASE item");
+  } else {
+    for (Pending* p : batch) {
+      if (auto r = run("SAVEPOINT item"); !r) {
+        p->result = std::unexpected(r.error());
+        continue;
+      }
+      p->result = p->instance ? IndexOne(*p->instance) : UpdateBlobOne(*p->update);
+      if (!p->result) {
+        (void)run("ROLLBACK TO item");
+      }
+      (void)run("RELEASE item");
+    }
   }
-  if (auto r = writer_.Exec("COMMIT"); !r) {
-    (void)writer_.Exec("ROLLBACK");
+  if (auto r = run("COMMIT"); !r) {
+    (void)run("ROLLBACK");
     log::Error("catalog.commit_failed", {{"batch", batch.size()}, {"error", r.error().message}});
     fail_all(r.error());
   }
