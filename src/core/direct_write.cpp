@@ -123,6 +123,23 @@ Result<uint64_t> PwriteParts(int fd, bool direct, std::initializer_list<ByteView
   return WriteBounce(fd, buf, total, padded, offset);
 }
 
+Result<uint64_t> PwriteExact(int fd, bool direct, ByteView data, uint64_t offset) {
+  if (!direct) return PwriteParts(fd, false, {data}, offset);
+  const uint64_t whole = data.size() / kDirectAlign * kDirectAlign;
+  if (whole > 0) {
+    auto w = PwriteParts(fd, true, {data.first(whole)}, offset);
+    if (!w) return w;
+  }
+  if (whole == data.size()) return data.size();
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0) {
+    return std::unexpected(WriteError(errno));
+  }
+  auto tail = PwriteParts(fd, false, {data.subspan(whole)}, offset + whole);
+  if (!tail) return tail;
+  return data.size();
+}
+
 Result<uint64_t> PwriteFilled(int fd, bool direct, uint64_t total, uint64_t offset,
                               const std::function<Result<void>(std::span<std::byte>)>& fill) {
   const uint64_t padded = direct ? AlignUp(total) : total;

@@ -38,6 +38,14 @@ int OpenMaybeDirect(const std::filesystem::path& path, int flags, int mode, bool
 Result<uint64_t> PwriteParts(int fd, bool direct, std::initializer_list<ByteView> parts,
                              uint64_t offset);
 
+// Writes exactly `data` at `offset` (a multiple of kDirectAlign when
+// `direct`): its whole blocks with O_DIRECT, the partial last block through
+// the page cache (O_DIRECT is cleared on `fd` for it). For files that must
+// end at the data's size: padding an O_DIRECT write and trimming it back
+// with ftruncate made ext4 read the last block from disk to zero its tail,
+// a synchronous read for every file written.
+Result<uint64_t> PwriteExact(int fd, bool direct, ByteView data, uint64_t offset);
+
 // Like PwriteParts, for bytes that are produced rather than copied: `fill`
 // writes exactly `total` bytes into the (aligned, per-thread) buffer it is
 // given, and those are written at `offset`, zero-padded as PwriteParts does.

@@ -168,12 +168,9 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
     ::unlink(tmp_path.c_str());
     return std::unexpected(e);
   };
-  auto written = PwriteParts(fd.get(), direct, {data}, 0);
+  auto written = PwriteExact(fd.get(), direct, data, 0);
   if (!written)
     return discard(Error{written.error().code, "write blob: " + written.error().message});
-  if (*written != data.size() && ::ftruncate(fd.get(), static_cast<off_t>(data.size())) != 0) {
-    return discard(ErrnoError("trim blob", errno));
-  }
   if (s.options.fsync && ::fdatasync(fd.get()) != 0)
     return discard(ErrnoError("fsync blob", errno));
   if (::close(fd.Release()) != 0) return discard(ErrnoError("close blob", errno));

@@ -43,6 +43,29 @@ TEST(DirectWriteTest, FilledBytesAreWrittenAtTheOffsetAndPaddedWhenDirect) {
   EXPECT_EQ(content.find_first_not_of('\0', kDirectAlign + n), std::string::npos);
 }
 
+TEST(DirectWriteTest, ExactWritesEndAtTheDataWhateverItsSize) {
+  cf::testing::TempDir dir;
+  int n_direct = 0;
+  for (uint64_t n : {uint64_t{0}, uint64_t{1}, kDirectAlign - 1, kDirectAlign, kDirectAlign + 1,
+                     uint64_t{526188}}) {
+    const auto path = dir.Path() / ("f" + std::to_string(n));
+    bool direct = false;
+    const int fd = OpenMaybeDirect(path, O_WRONLY | O_CREAT | O_EXCL, 0600, &direct);
+    ASSERT_GE(fd, 0);
+    n_direct += direct;
+    std::string data(n, '\0');
+    for (size_t i = 0; i < n; ++i) data[i] = static_cast<char>('A' + (i * 7) % 53);
+    auto w = PwriteExact(fd, direct, AsBytes(data), 0);
+    ::close(fd);
+    ASSERT_TRUE(w) << w.error().message;
+    EXPECT_EQ(*w, n);
+    EXPECT_EQ(Slurp(path), data) << n;  // the size too: no padding left
+  }
+  // The temporary folder of the test machines takes O_DIRECT: the split
+  // write was exercised, not only the buffered one.
+  if (n_direct == 0) GTEST_SKIP() << "no O_DIRECT on this filesystem";
+}
+
 TEST(DirectWriteTest, AFillErrorIsReturnedAndNothingIsWritten) {
   cf::testing::TempDir dir;
   const auto path = dir.Path() / "f";
