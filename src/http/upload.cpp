@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The body parser takes over from the header parser (Beast's body-type
-// conversion) with a buffer_body over one fixed chunk, so memory per upload
-// is one chunk whatever the body's size. Each chunk is written on the
-// blocking pool: a disk under write-back pressure must not stall the I/O
-// threads that serve every other connection.
+// conversion) with a buffer_body over fixed chunks, so memory per upload
+// is two chunks whatever the body's size. Each chunk is written on the
+// blocking pool, while the next one is read: a disk under write-back
+// pressure must not stall the I/O threads that serve every other
+// connection.
 #include "http/upload.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -28,6 +30,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 using boost::system::error_code;
+
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -76,40 +80,56 @@ asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
   beast_http::request_parser<beast_http::buffer_body> body_parser{std::move(parser)};
   // No body octet has been parsed yet, so the limit may still be set.
   body_parser.body_limit(options.max_bytes);
-  std::vector<char> chunk(kUploadChunkBytes);
+  // Two chunks: the next one is read from the client while the last one is
+  // encrypted and written on the blocking pool, so that receiving a large
+  // upload takes the longer of the two, not their sum.
+  std::vector<char> chunks[2] = {std::vector<char>(kUploadChunkBytes),
+                                 std::vector<char>(kUploadChunkBytes)};
+  int current = 0;
+  ByteView unwritten;  // of the other chunk
+  Result<void> written;
   while (!body_parser.is_done()) {
+    std::vector<char>& chunk = chunks[current];
     body_parser.get().body().data = chunk.data();
     body_parser.get().body().size = chunk.size();
     beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-    co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
-    if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
-    if (ec) {
-      if (ec == beast_http::error::body_limit) {
-        upload.refusal = TooLarge(options.max_bytes);
-      } else if (ec.category() ==
-                     beast_http::make_error_code(beast_http::error::bad_chunk).category() &&
-                 ec != beast_http::error::end_of_stream &&
-                 ec != beast_http::error::partial_message) {
-        upload.refusal =
-            ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request body"});
-      } else {
-        // Gone, reset, or too slow: nothing to answer.
-        log::Info(
-            "http.upload_abandoned",
-            {{"received_bytes", file->Size()},
-             {"reason", ec == beast::error::timeout ? std::string("timeout") : ec.message()}});
-      }
-      co_return;
+    if (unwritten.empty()) {
+      co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
+    } else {
+      (void)co_await (beast_http::async_read(stream, buffer, body_parser, Redirect(ec)) &&
+                      RunBlocking(blocking, [&] { return written = file->Append(unwritten); }));
+      unwritten = {};
+      if (!written) break;
     }
+    if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
+    if (ec) break;
     const size_t received = chunk.size() - body_parser.get().body().size;
     if (received == 0) continue;
-    const ByteView bytes{reinterpret_cast<const std::byte*>(chunk.data()), received};
-    auto written = co_await RunBlocking(blocking, [&] { return file->Append(bytes); });
-    if (!written) {
-      log::Error("http.spool_write_failed", {{"error", written.error().message}});
-      upload.refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "cannot buffer the upload"});
-      co_return;
+    unwritten = ByteView{reinterpret_cast<const std::byte*>(chunk.data()), received};
+    current ^= 1;
+  }
+  if (written && !ec && !unwritten.empty()) {
+    written = co_await RunBlocking(blocking, [&] { return file->Append(unwritten); });
+  }
+  if (!written) {
+    log::Error("http.spool_write_failed", {{"error", written.error().message}});
+    upload.refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "cannot buffer the upload"});
+    co_return;
+  }
+  if (ec) {
+    if (ec == beast_http::error::body_limit) {
+      upload.refusal = TooLarge(options.max_bytes);
+    } else if (ec.category() ==
+                   beast_http::make_error_code(beast_http::error::bad_chunk).category() &&
+               ec != beast_http::error::end_of_stream && ec != beast_http::error::partial_message) {
+      upload.refusal = ErrorResponse({ErrorCode::kInvalidArgument, "malformed HTTP request body"});
+    } else {
+      // Gone, reset, or too slow: nothing to answer.
+      log::Info("http.upload_abandoned",
+                {{"received_bytes", file->Size()},
+                 {"reason", ec == beast::error::timeout ? std::string("timeout") : ec.message()}});
     }
+    co_return;
   }
   upload.body = std::move(*file);
   co_return;
