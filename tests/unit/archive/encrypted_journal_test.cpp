@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// Encryption at rest of the ingest journal (format v3) and of the archive
-// as `cloudfilm serve` runs it: sealed journal records, sealed blobs.
+// Encryption at rest of the ingest journal (format v4, and v3 segments left
+// by an earlier version) and of the archive as `cloudfilm serve` runs it:
+// sealed journal records, sealed blobs.
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include <gtest/gtest.h>
 #include "archive/archive.hpp"
@@ -64,6 +68,30 @@ Result<std::vector<std::pair<std::string, std::string>>> Replay(const fs::path& 
   return out;
 }
 
+// The one segment file in `dir`.
+fs::path SegmentIn(const fs::path& dir) {
+  fs::path segment;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".log") segment = e.path();
+  }
+  return segment;
+}
+
+// A sealed record's header check, from docs/storage-format.md: the first 4
+// bytes (little endian) of SHA-256 of the header's first 48 bytes, the
+// record's u64 offset (version 4 only) and the key.
+uint32_t HeaderCheck(int version, const std::byte* header, uint64_t offset, std::string_view key) {
+  crypto::Sha256Hasher h;
+  h.Update(ByteView(header, 48));
+  if (version >= 4) {
+    std::byte le[8];
+    StoreLe(le, offset, 8);
+    h.Update(ByteView(le, 8));
+  }
+  h.Update(AsBytes(key));
+  return static_cast<uint32_t>(LoadLe(reinterpret_cast<const std::byte*>(h.Finish().data()), 4));
+}
+
 TEST(EncryptedJournalTest, RecordsAreSealedReadBackAndReplayed) {
   cf::testing::TempDir dir;
   auto keys = Keys(dir.Path());
@@ -82,7 +110,7 @@ TEST(EncryptedJournalTest, RecordsAreSealedReadBackAndReplayed) {
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(std::string(AsChars(*read)), big);
     const std::string disk = SlurpAll(dir.Path() / "journal");
-    EXPECT_TRUE(disk.starts_with("CFJRNL03"));
+    EXPECT_TRUE(disk.starts_with("CFJRNL04"));
     EXPECT_EQ(disk.find("CFMARKER"), std::string::npos);
     EXPECT_EQ(disk.find("zzzzzzzz"), std::string::npos);
   }  // a crash: no seal, no remove
@@ -121,6 +149,178 @@ TEST(EncryptedJournalTest, ARecordCopiedToAnotherPositionIsNotReplayed) {
   ASSERT_TRUE(records) << records.error().message;
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].second, "one");
+}
+
+TEST(EncryptedJournalTest, ARecordMovedToAnotherKeyDoesNotOpen) {
+  cf::testing::TempDir dir;
+  auto keys = Keys(dir.Path());
+  {
+    IngestJournal::Options options{dir.Path()};
+    options.keys = keys.get();
+    auto j = IngestJournal::Open(options);
+    ASSERT_TRUE(AppendText(**j, "k/1", "one"));
+    ASSERT_TRUE(AppendText(**j, "k/2", "two"));
+  }
+  const fs::path segment = SegmentIn(dir.Path());
+  ASSERT_FALSE(segment.empty());
+  const std::string original = Slurp(segment);
+  // Record 2 (offset 8192) renamed to key "k/3", with a header check made
+  // again for it: only the tag can tell. As a control, the same rewrite
+  // with the key kept must replay, or the check would be what failed.
+  for (const std::string new_key : {"k/2", "k/3"}) {
+    std::string bytes = original;
+    auto* header = reinterpret_cast<std::byte*>(bytes.data() + 8192);
+    ASSERT_EQ(LoadLe(header + 4, 4), 3u);
+    bytes.replace(8192 + 52, 3, new_key);
+    StoreLe(header + 48, HeaderCheck(4, header, 8192, new_key), 4);
+    std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+    auto records = Replay(dir.Path(), keys.get());
+    ASSERT_TRUE(records) << records.error().message;
+    if (new_key == "k/2") {
+      ASSERT_EQ(records->size(), 2u);
+      EXPECT_EQ((*records)[1], (std::pair<std::string, std::string>{"k/2", "two"}));
+    } else {
+      ASSERT_EQ(records->size(), 1u);
+      EXPECT_EQ((*records)[0].first, "k/1");
+    }
+  }
+}
+
+TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
+  cf::testing::TempDir dir;
+  auto keys = Keys(dir.Path());
+  const std::string key = "default/20261129/08/0a1b2c.dcm";
+  const std::string data = kMarker + std::string(70001, 'z') + kMarker;
+  IngestJournal::Options options{dir.Path() / "journal"};
+  options.keys = keys.get();
+  auto j = IngestJournal::Open(options);
+  ASSERT_TRUE(j);
+  auto appended = (*j)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+  ASSERT_TRUE(appended) << appended.error().message;
+  const Bytes& blob = appended->sealed_blob;
+  ASSERT_EQ(blob.size(), data.size() + store::kSealedBlobOverhead);
+  EXPECT_EQ(AsChars(ByteView(blob).first(4)), "CFX1");
+  EXPECT_EQ(AsChars(blob).find("CFMARKER"), std::string::npos);
+  // The record on disk holds that blob's nonce, ciphertext and tag.
+  const std::string segment = Slurp(SegmentIn(dir.Path() / "journal"));
+  const std::string_view ciphertext =
+      AsChars(ByteView(blob).subspan(store::kSealedBlobHeader, data.size()));
+  EXPECT_NE(segment.find(ciphertext), std::string::npos);
+  EXPECT_EQ(segment.substr(4096 + 20, 12), AsChars(ByteView(blob).subspan(8, 12)));
+  EXPECT_EQ(segment.substr(4096 + 32, 16), AsChars(ByteView(blob).last(16)));
+  // Read back from the segment without decrypting: the same bytes.
+  auto read_back = IngestJournal::ReadSealedBlob(appended->ref);
+  ASSERT_TRUE(read_back) << read_back.error().message;
+  EXPECT_EQ(*read_back, blob);
+  auto opened = IngestJournal::OpenSealedBlob(appended->ref, blob);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(AsChars(*opened), data);
+  auto plain = IngestJournal::Read(appended->ref);
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(AsChars(*plain), data);
+
+  // The blob store files it as it is, and opens it as one of its own.
+  auto inner = store::FilesystemBlobStore::Open({dir.Path(), false});
+  ASSERT_TRUE(inner);
+  store::EncryptingBlobStore blobs(std::move(*inner), *keys);
+  auto put = blobs.PutSealed(key, blob);
+  ASSERT_TRUE(put) << put.error().message;
+  auto checked = blobs.GetChecked(key);
+  ASSERT_TRUE(checked) << checked.error().message;
+  EXPECT_TRUE(checked->authenticated);
+  EXPECT_EQ(crypto::Sha256(checked->bytes), crypto::Sha256(AsBytes(data)));
+  // Under another key it does not open.
+  const std::string other = "default/20261129/08/0a1b2d.dcm";
+  ASSERT_TRUE(blobs.PutSealed(other, blob));
+  auto moved = blobs.GetChecked(other);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, ErrorCode::kInternal);
+  // A plaintext journal has no sealed blob to give.
+  auto plain_journal = IngestJournal::Open({dir.Path() / "plain"});
+  auto unsealed =
+      (*plain_journal)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+  ASSERT_TRUE(unsealed);
+  EXPECT_TRUE(unsealed->sealed_blob.empty());
+  EXPECT_EQ(IngestJournal::ReadSealedBlob(unsealed->ref).error().code, ErrorCode::kInvalidArgument);
+}
+
+// A version 3 segment, as the previous version wrote it, from the format
+// in docs/storage-format.md: records sealed with "cloudfilm-journal-v3\0",
+// the record's offset and its key as associated data.
+void WriteV3Segment(const fs::path& path, crypto::KeyStore& keys,
+                    const std::vector<std::pair<std::string, std::string>>& records) {
+  auto dk = keys.Active("default");
+  ASSERT_TRUE(dk);
+  std::string file = "CFJRNL03";
+  file.resize(4096, '\0');
+  for (const auto& [key, data] : records) {
+    const uint64_t offset = file.size();
+    static constexpr std::string_view kLabel{"cloudfilm-journal-v3", 21};
+    Bytes aad(kLabel.size() + 8 + key.size());
+    std::memcpy(aad.data(), kLabel.data(), kLabel.size());
+    StoreLe(aad.data() + kLabel.size(), offset, 8);
+    std::memcpy(aad.data() + kLabel.size() + 8, key.data(), key.size());
+    Bytes ciphertext(data.size());
+    crypto::AeadNonce nonce;
+    crypto::AeadTag tag;
+    ASSERT_TRUE((*dk)->aead->Seal(aad, AsBytes(data), ciphertext, nonce, tag));
+    std::byte header[52];
+    StoreLe(header, 0x454a4643, 4);
+    StoreLe(header + 4, key.size(), 4);
+    StoreLe(header + 8, data.size(), 8);
+    StoreLe(header + 16, (*dk)->id, 4);
+    std::memcpy(header + 20, nonce.data(), nonce.size());
+    std::memcpy(header + 32, tag.data(), tag.size());
+    StoreLe(header + 48, HeaderCheck(3, header, offset, key), 4);
+    file += AsChars(ByteView(header, 52));
+    file += key;
+    file += AsChars(ciphertext);
+    file.resize((file.size() + 4095) / 4096 * 4096, '\0');
+  }
+  file.resize(file.size() + 8192, '\0');  // the preallocated rest
+  std::ofstream(path, std::ios::binary) << file;
+}
+
+TEST(EncryptedJournalTest, Version3SegmentsOfAnEarlierVersionStillReplay) {
+  cf::testing::TempDir dir;
+  auto keys = Keys(dir.Path());
+  const fs::path journal = dir.Path() / "journal";
+  fs::create_directories(journal);
+  const std::string big = kMarker + std::string(5000, 'v');
+  WriteV3Segment(journal / "seg-4194301-1.log", *keys,
+                 {{"default/a/1.dcm", kMarker}, {"default/a/2.dcm", big}});
+  auto dk = keys->Active("default");
+  auto in_use = IngestJournal::DataKeysInUse(journal);
+  ASSERT_TRUE(in_use) << in_use.error().message;
+  EXPECT_EQ(*in_use, std::set<uint32_t>{(*dk)->id});
+  // A new journal in the same folder writes version 4 beside it.
+  {
+    IngestJournal::Options options{journal};
+    options.keys = keys.get();
+    auto j = IngestJournal::Open(options);
+    ASSERT_TRUE(AppendText(**j, "default/b/1.dcm", "v4 record"));
+  }
+  auto records = Replay(journal, keys.get());
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 3u);
+  std::sort(records->begin(), records->end());
+  EXPECT_EQ((*records)[0], (std::pair<std::string, std::string>{"default/a/1.dcm", kMarker}));
+  EXPECT_EQ((*records)[1], (std::pair<std::string, std::string>{"default/a/2.dcm", big}));
+  EXPECT_EQ((*records)[2], (std::pair<std::string, std::string>{"default/b/1.dcm", "v4 record"}));
+  // A v3 record keeps the v3 rules: copied to another offset, where its
+  // header still checks (the v3 check leaves the offset out), it does not
+  // open: its associated data binds the offset.
+  const fs::path other = dir.Path() / "journal-moved";
+  fs::create_directories(other);
+  const fs::path moved = other / "seg-4194301-2.log";
+  WriteV3Segment(moved, *keys, {{"default/c/1.dcm", "first"}, {"default/c/2.dcm", "second"}});
+  std::string bytes = Slurp(moved);
+  bytes.replace(8192, 4096, bytes.substr(4096, 4096));
+  std::ofstream(moved, std::ios::binary | std::ios::trunc) << bytes;
+  auto replayed = Replay(other, keys.get());
+  ASSERT_TRUE(replayed) << replayed.error().message;
+  ASSERT_EQ(replayed->size(), 1u);
+  EXPECT_EQ((*replayed)[0].second, "first");
 }
 
 TEST(EncryptedJournalTest, ReplayWithoutTheDataKeyFailsAndNamesIt) {
