@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 // Encryption at rest of the ingest journal (format v4, and v3 segments left
 // by an earlier version) and of the archive as `cloudfilm serve` runs it:
-// sealed journal records, sealed blobs.
+// sealed journal records, sealed blobs, and the blobs made from the
+// records without sealing the objects again.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include "archive/archive.hpp"
 #include "archive/ingest_journal.hpp"
+#include "archive/materializer.hpp"
 #include "catalog/sqlite_catalog.hpp"
 #include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
@@ -355,6 +361,63 @@ TEST(EncryptedJournalTest, PlaintextSegmentsOfEarlierVersionsStillReplay) {
   EXPECT_EQ((*records)[0].second, "v2 record");
 }
 
+// The materializer hands the filing function the sealed blob it kept (or
+// read back beyond its budget) and serves reads of the pending object from it.
+TEST(MaterializerTest, FilesTheSealedBlobAndServesPendingReadsFromIt) {
+  for (const uint64_t budget : {uint64_t{1} << 20, uint64_t{0}}) {
+    SCOPED_TRACE(budget == 0 ? "read back" : "in memory");
+    cf::testing::TempDir dir;
+    auto keys = Keys(dir.Path());
+    IngestJournal::Options options{dir.Path() / "journal"};
+    options.keys = keys.get();
+    auto j = IngestJournal::Open(options);
+    ASSERT_TRUE(j);
+    const std::string key = "default/20261129/08/77.dcm";
+    const std::string data = kMarker + std::string(9000, 'm');
+    auto appended = (*j)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+    ASSERT_TRUE(appended) << appended.error().message;
+    const Bytes sealed_blob = appended->sealed_blob;
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool release = false;
+    Bytes filed;
+    bool filed_sealed = false;
+    Materializer m(
+        [&](const std::string&, const Materializer::Object& object, bool) -> Result<void> {
+          std::unique_lock lock(mutex);
+          cv.wait(lock, [&] { return release; });
+          filed.assign(object.bytes.begin(), object.bytes.end());
+          filed_sealed = object.sealed;
+          return {};
+        },
+        budget);
+    // Lets the filing go on however the test ends (the destructor waits for it).
+    struct Release {
+      std::function<void()> fn;
+      ~Release() { fn(); }
+    } releaser{[&] {
+      {
+        std::lock_guard lock(mutex);
+        release = true;
+      }
+      cv.notify_all();
+    }};
+    EXPECT_EQ(m.HasRoomFor(sealed_blob.size()), budget != 0);
+    const uint64_t ticket =
+        m.Enqueue(key, appended->ref, AsBytes(data), std::move(appended->sealed_blob));
+    auto pending = m.ReadPending(key);
+    ASSERT_TRUE(pending.has_value());
+    ASSERT_TRUE(*pending) << pending->error().message;
+    EXPECT_EQ(AsChars(**pending), data);
+    releaser.fn();
+    ASSERT_TRUE(m.WaitFor(ticket, std::chrono::seconds(10)));
+    EXPECT_TRUE(filed_sealed);
+    EXPECT_EQ(filed, sealed_blob);
+    EXPECT_EQ(m.ReadBack(), budget == 0 ? 1 : 0);
+    EXPECT_FALSE(m.ReadPending(key).has_value());
+  }
+}
+
 struct Opened {
   std::unique_ptr<crypto::KeyStore> keys;
   std::unique_ptr<store::BlobStore> blobs;
@@ -362,18 +425,30 @@ struct Opened {
   std::unique_ptr<Archive> archive;
 };
 
+struct EncryptedOptions {
+  uint64_t memory_budget = ArchiveOptions{}.materializer_memory_budget;
+  std::chrono::seconds compress_after{0};
+  bool seal_blobs = true;  // false: blobs go to the filesystem store as they are
+};
+
 // As runtime.cpp opens it with encryption on.
-Opened OpenEncrypted(const fs::path& dir) {
+Opened OpenEncrypted(const fs::path& dir, const EncryptedOptions& how = {}) {
   Opened o;
   o.keys = Keys(dir);
   auto b = store::FilesystemBlobStore::Open({dir, false});
-  o.blobs = std::make_unique<store::EncryptingBlobStore>(std::move(*b), *o.keys);
+  if (how.seal_blobs) {
+    o.blobs = std::make_unique<store::EncryptingBlobStore>(std::move(*b), *o.keys);
+  } else {
+    o.blobs = std::move(*b);
+  }
   o.catalog = std::move(*catalog::OpenSqliteCatalog({dir / "catalog.sqlite"}));
   ArchiveOptions options;
   options.journal_dir = dir / "journal";
   options.checkpoint_interval = std::chrono::hours(1);
   options.keys = o.keys.get();
   options.encrypt_journal = true;
+  options.materializer_memory_budget = how.memory_budget;
+  options.compress_after = how.compress_after;
   auto a = Archive::Open(*o.catalog, *o.blobs, options);
   EXPECT_TRUE(a) << a.error().message;
   if (a) o.archive = std::move(*a);
@@ -423,6 +498,131 @@ TEST(EncryptedArchiveTest, AProcessThatDiesLosesNothingAndLeavesNoPlaintext) {
   }
   EXPECT_EQ(SlurpAll(dir.Path() / "blobs").find(kMarker), std::string::npos);
   EXPECT_EQ(SlurpAll(dir.Path() / "journal").find(kMarker), std::string::npos);
+}
+
+// Waits until the materializer has filed every object acknowledged.
+bool WaitFiled(Archive& archive) {
+  for (int i = 0; i < 1000; ++i) {
+    if (archive.Storage().backlog == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+std::vector<Bytes> SealOnceObjects() {
+  std::vector<Bytes> objects;
+  for (int i = 0; i < 4; ++i) {
+    objects.push_back(cf::testing::DicomBuilder()
+                          .Sop("1.2.3.78." + std::to_string(i + 1))
+                          .Patient("PID" + kMarker, kMarker)
+                          .Pixels(40 + i, 33)
+                          .Build());
+  }
+  return objects;
+}
+
+struct SealOnceCase {
+  const char* name;
+  uint64_t memory_budget;
+};
+
+void PrintTo(const SealOnceCase& c, std::ostream* os) { *os << c.name; }
+
+class SealOnceTest : public ::testing::TestWithParam<SealOnceCase> {};
+
+// With the server's default (objects filed as received, compressed a day
+// later), the materializer files each blob from the journal's sealed
+// record: the blob file holds the record's nonce and ciphertext, and opens
+// as any blob the store sealed. Whether the sealed blob was kept in memory
+// or read back from the journal beyond the memory budget.
+TEST_P(SealOnceTest, BlobsFiledAsReceivedAreTheJournalRecordsSealedOnce) {
+  cf::testing::TempDir dir;
+  const auto objects = SealOnceObjects();
+  Opened o = OpenEncrypted(dir.Path(), {.memory_budget = GetParam().memory_budget,
+                                        .compress_after = std::chrono::hours(24)});
+  ASSERT_TRUE(o.archive);
+  for (const auto& bytes : objects) {
+    auto r = o.archive->Ingest(bytes, {"test", "", "default"});
+    ASSERT_TRUE(r) << r.error().message;
+    // At once, most likely before the blob is filed: from the sealed copy
+    // in memory, or the journal.
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"), r->sop_instance_uid);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(*back, bytes);
+  }
+  ASSERT_TRUE(WaitFiled(*o.archive));
+  EXPECT_EQ(o.archive->Storage().read_back,
+            GetParam().memory_budget == 0 ? static_cast<int64_t>(objects.size()) : 0);
+  const std::string journal = SlurpAll(dir.Path() / "journal");
+  auto inner = store::FilesystemBlobStore::Open({dir.Path(), false});
+  ASSERT_TRUE(inner);
+  store::EncryptingBlobStore check(std::move(*inner), *o.keys);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto rec = o.archive->GetInstanceVersion(cf::catalog::Scope::Of("default"),
+                                             "1.2.3.78." + std::to_string(i + 1));
+    ASSERT_TRUE(rec) << rec.error().message;
+    const std::string blob = Slurp(dir.Path() / "blobs" / rec->blob_key);
+    ASSERT_EQ(blob.size(), objects[i].size() + store::kSealedBlobOverhead);
+    EXPECT_TRUE(blob.starts_with("CFX1"));
+    EXPECT_EQ(blob.find(kMarker), std::string::npos);
+    // Sealed once: the nonce, ciphertext and tag are the journal record's.
+    EXPECT_NE(journal.find(blob.substr(8, 12)), std::string::npos);
+    EXPECT_NE(journal.find(blob.substr(20, objects[i].size())), std::string::npos);
+    EXPECT_NE(journal.find(blob.substr(blob.size() - 16)), std::string::npos);
+    auto checked = check.GetChecked(rec->blob_key);
+    ASSERT_TRUE(checked) << checked.error().message;
+    EXPECT_TRUE(checked->authenticated);
+    EXPECT_EQ(crypto::Sha256(checked->bytes), crypto::Sha256(objects[i]));
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.78." + std::to_string(i + 1));
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(crypto::Sha256(*back), crypto::Sha256(objects[i]));
+  }
+  auto report = o.archive->Fsck(false);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->Clean());
+}
+
+INSTANTIATE_TEST_SUITE_P(MemoryBudget, SealOnceTest,
+                         ::testing::Values(SealOnceCase{"KeptInMemory", 128ull << 20},
+                                           SealOnceCase{"ReadBackFromTheJournal", 0}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Where the blob is not filed as received, the sealed record is opened
+// first: compressed right after the acknowledgement, or a blob store that
+// does not take sealed blobs (here one that does not seal at all).
+TEST(EncryptedArchiveTest, ObjectsNotFiledAsSealedRecordsStillReadBackExact) {
+  for (const bool seal_blobs : {true, false}) {
+    SCOPED_TRACE(seal_blobs ? "compressed when filed" : "a store that does not seal");
+    cf::testing::TempDir dir;
+    const auto objects = SealOnceObjects();
+    // Budget 0: every record is read back from the journal as a sealed blob,
+    // which the filing function has to open.
+    Opened o =
+        OpenEncrypted(dir.Path(), {.memory_budget = 0,
+                                   .compress_after = std::chrono::seconds(seal_blobs ? 0 : 86400),
+                                   .seal_blobs = seal_blobs});
+    ASSERT_TRUE(o.archive);
+    for (const auto& bytes : objects) {
+      auto r = o.archive->Ingest(bytes, {"test", "", "default"});
+      ASSERT_TRUE(r) << r.error().message;
+    }
+    ASSERT_TRUE(WaitFiled(*o.archive));
+    const auto stats = o.archive->Storage();
+    EXPECT_EQ(stats.read_back, static_cast<int64_t>(objects.size()));
+    if (seal_blobs) EXPECT_EQ(stats.compressed + stats.as_received, 4);
+    for (size_t i = 0; i < objects.size(); ++i) {
+      auto rec = o.archive->GetInstanceVersion(cf::catalog::Scope::Of("default"),
+                                               "1.2.3.78." + std::to_string(i + 1));
+      ASSERT_TRUE(rec);
+      const std::string blob = Slurp(dir.Path() / "blobs" / rec->blob_key);
+      if (!seal_blobs) EXPECT_EQ(blob, std::string(AsChars(objects[i])));
+      auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                          "1.2.3.78." + std::to_string(i + 1));
+      ASSERT_TRUE(back) << back.error().message;
+      EXPECT_EQ(*back, objects[i]);
+    }
+  }
 }
 
 }  // namespace
