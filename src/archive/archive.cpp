@@ -484,6 +484,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   const std::string key = NewBlobKey(source.tenant);
   std::shared_lock<std::shared_mutex> checkpoint_guard;
   std::optional<IngestJournal::Appended> journaled;
+  bool files_sealed_record = false;
   uint64_t stored_size = bytes.size();
   catalog::StoredForm stored_form = catalog::StoredForm::kUnexamined;
   if (journal_) {
@@ -498,10 +499,12 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
       return Fail(ErrorCode::kStorageUnavailable, "storage full");
     }
     // A sealed record is the blob to be filed as it is (sealed once), when
-    // the materializer files objects as received and can keep a copy.
-    const bool keep_sealed = options_.encrypt_journal && options_.keys != nullptr &&
-                             !CompressesWhenFiling(options_) &&
-                             materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
+    // the materializer files objects as received; kept in memory while
+    // there is room.
+    files_sealed_record =
+        options_.encrypt_journal && options_.keys != nullptr && !CompressesWhenFiling(options_);
+    const bool keep_sealed =
+        files_sealed_record && materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
     Result<IngestJournal::Appended> appended = IngestJournal::Appended{};
     if (keep_sealed) {
       appended = journal_->AppendKeepingBlob(key, bytes, digest);
@@ -542,7 +545,10 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     // Refused, or a concurrent ingest of the same bytes won: nothing refers
     // to the record, and a replay after a crash decides the same way.
     if (ours) {
-      materializer_->Enqueue(key, std::move(journaled->ref), bytes,
+      // A plaintext copy of an object whose record is its blob would only
+      // be sealed again: without its sealed blob, the record is read back.
+      materializer_->Enqueue(key, std::move(journaled->ref),
+                             files_sealed_record ? ByteView{} : bytes,
                              std::move(journaled->sealed_blob));
     } else {
       materializer_->Release(bytes.size());

@@ -523,7 +523,11 @@ std::vector<Bytes> SealOnceObjects() {
 
 struct SealOnceCase {
   const char* name;
+  // 0: no room at all; kBelowASealedBlob: room for the smallest object's
+  // plaintext but not for its sealed blob (a plaintext copy kept instead
+  // would be sealed again when filed).
   uint64_t memory_budget;
+  static constexpr uint64_t kBelowASealedBlob = 1;
 };
 
 void PrintTo(const SealOnceCase& c, std::ostream* os) { *os << c.name; }
@@ -538,8 +542,10 @@ class SealOnceTest : public ::testing::TestWithParam<SealOnceCase> {};
 TEST_P(SealOnceTest, BlobsFiledAsReceivedAreTheJournalRecordsSealedOnce) {
   cf::testing::TempDir dir;
   const auto objects = SealOnceObjects();
-  Opened o = OpenEncrypted(dir.Path(), {.memory_budget = GetParam().memory_budget,
-                                        .compress_after = std::chrono::hours(24)});
+  uint64_t budget = GetParam().memory_budget;
+  if (budget == SealOnceCase::kBelowASealedBlob) budget = objects[0].size();
+  Opened o = OpenEncrypted(dir.Path(),
+                           {.memory_budget = budget, .compress_after = std::chrono::hours(24)});
   ASSERT_TRUE(o.archive);
   for (const auto& bytes : objects) {
     auto r = o.archive->Ingest(bytes, {"test", "", "default"});
@@ -551,8 +557,9 @@ TEST_P(SealOnceTest, BlobsFiledAsReceivedAreTheJournalRecordsSealedOnce) {
     EXPECT_EQ(*back, bytes);
   }
   ASSERT_TRUE(WaitFiled(*o.archive));
-  EXPECT_EQ(o.archive->Storage().read_back,
-            GetParam().memory_budget == 0 ? static_cast<int64_t>(objects.size()) : 0);
+  EXPECT_EQ(o.archive->Storage().read_back, budget < objects[0].size() + store::kSealedBlobOverhead
+                                                ? static_cast<int64_t>(objects.size())
+                                                : 0);
   const std::string journal = SlurpAll(dir.Path() / "journal");
   auto inner = store::FilesystemBlobStore::Open({dir.Path(), false});
   ASSERT_TRUE(inner);
@@ -585,7 +592,9 @@ TEST_P(SealOnceTest, BlobsFiledAsReceivedAreTheJournalRecordsSealedOnce) {
 
 INSTANTIATE_TEST_SUITE_P(MemoryBudget, SealOnceTest,
                          ::testing::Values(SealOnceCase{"KeptInMemory", 128ull << 20},
-                                           SealOnceCase{"ReadBackFromTheJournal", 0}),
+                                           SealOnceCase{"ReadBackFromTheJournal", 0},
+                                           SealOnceCase{"NoRoomForASealedBlob",
+                                                        SealOnceCase::kBelowASealedBlob}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // Where the blob is not filed as received, the sealed record is opened
