@@ -27,6 +27,7 @@
 #include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/file_meta_walk.hpp"
+#include "store/encrypting_blob_store.hpp"
 
 namespace cf::archive {
 namespace {
@@ -47,6 +48,12 @@ std::string_view OutcomeName(catalog::IndexOutcome o) {
       return "new-version";
   }
   return "?";
+}
+
+// Whether the materializer gives objects their stored form as it files
+// them (otherwise it files them as received, and the compactor may later).
+bool CompressesWhenFiling(const ArchiveOptions& o) {
+  return o.compression && o.compress_after_ack && o.compress_after == std::chrono::seconds(0);
 }
 
 }  // namespace
@@ -82,9 +89,28 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   auto recovered = archive->Recover();
   if (!recovered) return std::unexpected(recovered.error());
   archive->materializer_ = std::make_unique<Materializer>(
-      [a = archive.get()](const std::string& key, ByteView received, bool hurry) -> Result<void> {
+      [a = archive.get()](const std::string& key, const Materializer::Object& object,
+                          bool hurry) -> Result<void> {
         const bool compress = !hurry && a->options_.compress_after_ack &&
                               a->options_.compress_after == std::chrono::seconds(0);
+        if (object.sealed && !(compress && a->options_.compression)) {
+          // Filed as received: the journal's sealed record is the blob, as
+          // the blob store would have sealed it. Nothing to encrypt again.
+          auto put = a->blobs_.PutSealed(key, object.bytes);
+          // A blob already under this (random, fresh) key is an earlier
+          // attempt of ours that failed after its rename.
+          if (put || put.error().code == ErrorCode::kConflict) return {};
+          if (put.error().code != ErrorCode::kUnsupported) return put;
+          // The store seals otherwise (or not at all): file the plaintext.
+        }
+        Bytes opened;
+        ByteView received = object.bytes;
+        if (object.sealed) {
+          auto plain = IngestJournal::OpenSealedBlob(object.ref, object.bytes);
+          if (!plain) return std::unexpected(plain.error());
+          opened = std::move(*plain);
+          received = opened;
+        }
         auto filed = a->FileBlob(key, received, compress);
         if (!filed) return std::unexpected(filed.error());
         if (filed->form != catalog::StoredForm::kUnexamined) {
@@ -95,7 +121,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
           }
         }
         return {};
-      });
+      },
+      archive->options_.materializer_memory_budget);
   archive->checkpointer_ = std::thread([a = archive.get()] { a->CheckpointLoop(); });
   if (archive->options_.compaction && archive->options_.compression) {
     archive->compactor_ = std::thread([a = archive.get()] { a->CompactLoop(); });
@@ -321,7 +348,10 @@ StorageStats Archive::Storage() const {
     std::lock_guard lock(stats_mutex_);
     stats = storage_stats_;
   }
-  if (materializer_) stats.backlog = materializer_->Backlog();
+  if (materializer_) {
+    stats.backlog = materializer_->Backlog();
+    stats.read_back = materializer_->ReadBack();
+  }
   return stats;
 }
 
@@ -453,7 +483,8 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
 
   const std::string key = NewBlobKey(source.tenant);
   std::shared_lock<std::shared_mutex> checkpoint_guard;
-  std::optional<IngestJournal::RecordRef> journaled;
+  std::optional<IngestJournal::Appended> journaled;
+  bool files_sealed_record = false;
   uint64_t stored_size = bytes.size();
   catalog::StoredForm stored_form = catalog::StoredForm::kUnexamined;
   if (journal_) {
@@ -467,14 +498,28 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
       log::Warn("ingest.refused", {{"channel", source.channel}, {"reason", "storage full"}});
       return Fail(ErrorCode::kStorageUnavailable, "storage full");
     }
-    auto ref = journal_->Append(key, bytes, digest);
-    if (!ref) {
+    // A sealed record is the blob to be filed as it is (sealed once), when
+    // the materializer files objects as received; kept in memory while
+    // there is room.
+    files_sealed_record =
+        options_.encrypt_journal && options_.keys != nullptr && !CompressesWhenFiling(options_);
+    const bool keep_sealed =
+        files_sealed_record && materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
+    Result<IngestJournal::Appended> appended = IngestJournal::Appended{};
+    if (keep_sealed) {
+      appended = journal_->AppendKeepingBlob(key, bytes, digest);
+    } else if (auto ref = journal_->Append(key, bytes, digest); ref) {
+      appended->ref = std::move(*ref);
+    } else {
+      appended = std::unexpected(ref.error());
+    }
+    if (!appended) {
       materializer_->Release(bytes.size());
       log::Error("ingest.journal_write_failed",
-                 {{"channel", source.channel}, {"error", ref.error().message}});
-      return std::unexpected(ref.error());
+                 {{"channel", source.channel}, {"error", appended.error().message}});
+      return std::unexpected(appended.error());
     }
-    journaled = std::move(*ref);
+    journaled = std::move(*appended);
   } else if (auto put = FileBlob(key, bytes, options_.compress_after_ack, &digest); !put) {
     log::Error("ingest.blob_write_failed",
                {{"channel", source.channel}, {"error", put.error().message}});
@@ -500,7 +545,11 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     // Refused, or a concurrent ingest of the same bytes won: nothing refers
     // to the record, and a replay after a crash decides the same way.
     if (ours) {
-      materializer_->Enqueue(key, std::move(*journaled), bytes);
+      // A plaintext copy of an object whose record is its blob would only
+      // be sealed again: without its sealed blob, the record is read back.
+      materializer_->Enqueue(key, std::move(journaled->ref),
+                             files_sealed_record ? ByteView{} : bytes,
+                             std::move(journaled->sealed_blob));
     } else {
       materializer_->Release(bytes.size());
     }

@@ -42,6 +42,10 @@ struct ArchiveOptions {
   // the blob store and the catalog must sync every write themselves.
   std::filesystem::path journal_dir;
   std::chrono::milliseconds checkpoint_interval{1000};
+  // With a journal: how many bytes of objects not yet filed the
+  // materializer keeps in memory; beyond that they are read back from the
+  // journal when filed.
+  uint64_t materializer_memory_budget = 128ull << 20;
   // Encryption at rest of the journal: with `keys`, sealed journal segments
   // of earlier runs can be replayed; with `encrypt_journal` too, new records
   // are sealed with their tenant's data key. Borrowed; must outlive
@@ -88,6 +92,9 @@ struct StorageStats {
   int64_t verify_failures = 0;  // a stored form did not rebuild exactly: kept as received
   std::map<std::string, int64_t> as_received_by_reason;
   int64_t backlog = 0;  // acknowledged, blob not yet written
+  // Filed from the journal record, not a copy in memory: the materializer's
+  // memory budget was full (a burst).
+  int64_t read_back = 0;
 };
 
 struct IngestSource {

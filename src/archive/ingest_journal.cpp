@@ -16,6 +16,7 @@
 #include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
 #include "store/blob_store.hpp"
+#include "store/encrypting_blob_store.hpp"
 
 namespace cf::archive {
 namespace fs = std::filesystem;
@@ -27,8 +28,11 @@ namespace {
 // bypass the page cache. Replay reads both.
 constexpr char kSegmentMagicV1[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '1'};
 constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '2'};
-// Version 3: version 2's layout with sealed records (encryption at rest).
+// Version 3: version 2's layout with sealed records (encryption at rest),
+// bound to their offset by their associated data; replayed, no longer
+// written. Version 4: the same records sealed as the blobs they become.
 constexpr char kSegmentMagicV3[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '3'};
+constexpr char kSegmentMagicV4[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '4'};
 constexpr uint32_t kRecordMagic = 0x524a4643;        // "CFJR"
 constexpr uint32_t kSealedRecordMagic = 0x454a4643;  // "CFJE"
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 32;
@@ -48,8 +52,8 @@ crypto::Sha256Digest RecordDigest(std::string_view key, const crypto::Sha256Dige
   return h.Finish();
 }
 
-// Binds a sealed record to its place: its offset in the segment and its key.
-Bytes SealedRecordAad(uint64_t record_offset, std::string_view key) {
+// A v3 record's associated data: its offset in the segment and its key.
+Bytes SealedRecordAadV3(uint64_t record_offset, std::string_view key) {
   static constexpr std::string_view kLabel{"cloudfilm-journal-v3", 21};  // with its NUL
   Bytes aad(kLabel.size() + 8 + key.size());
   std::memcpy(aad.data(), kLabel.data(), kLabel.size());
@@ -58,10 +62,27 @@ Bytes SealedRecordAad(uint64_t record_offset, std::string_view key) {
   return aad;
 }
 
+// Which sealed record format a segment holds.
+enum class Sealing { kNone, kV3, kV4 };
+
+// A sealed record's associated data in segments of `sealing`.
+Bytes SealedRecordAad(Sealing sealing, uint64_t record_offset, std::string_view key) {
+  return sealing == Sealing::kV3 ? SealedRecordAadV3(record_offset, key)
+                                 : store::EncryptingBlobStore::AssociatedData(key);
+}
+
 // Tells a complete sealed header from a torn one (the tag covers the data).
-uint32_t SealedHeaderCheck(const std::byte* header, std::string_view key) {
+// From v4 on it covers the record's offset too: the tag no longer does,
+// and a record found anywhere but where it was written is not replayed.
+uint32_t SealedHeaderCheck(Sealing sealing, const std::byte* header, uint64_t record_offset,
+                           std::string_view key) {
   crypto::Sha256Hasher h;
   h.Update(ByteView(header, kSealedCheckAt));
+  if (sealing != Sealing::kV3) {
+    std::byte offset[8];
+    StoreLe(offset, record_offset, 8);
+    h.Update(ByteView(offset, sizeof offset));
+  }
   h.Update(AsBytes(key));
   const auto d = h.Finish();
   return static_cast<uint32_t>(d[0]) | static_cast<uint32_t>(d[1]) << 8 |
@@ -88,7 +109,8 @@ struct SealedRecordHead {
   uint32_t key_id = 0;
   uint64_t Size() const { return kSealedHeaderBytes + key.size() + data_len; }
 };
-std::optional<SealedRecordHead> ReadSealedRecordHead(int fd, uint64_t off, uint64_t file_size) {
+std::optional<SealedRecordHead> ReadSealedRecordHead(Sealing sealing, int fd, uint64_t off,
+                                                     uint64_t file_size) {
   SealedRecordHead r;
   if (off + kSealedHeaderBytes > file_size || !PreadAll(fd, r.header, kSealedHeaderBytes, off) ||
       LoadLe(r.header, 4) != kSealedRecordMagic) {
@@ -102,11 +124,18 @@ std::optional<SealedRecordHead> ReadSealedRecordHead(int fd, uint64_t off, uint6
   r.key.resize(key_len);
   if (!PreadAll(fd, reinterpret_cast<std::byte*>(r.key.data()), key_len,
                 off + kSealedHeaderBytes) ||
-      SealedHeaderCheck(r.header, r.key) != LoadLe(r.header + kSealedCheckAt, 4)) {
+      SealedHeaderCheck(sealing, r.header, off, r.key) != LoadLe(r.header + kSealedCheckAt, 4)) {
     return std::nullopt;
   }
   r.key_id = static_cast<uint32_t>(LoadLe(r.header + 16, 4));
   return r;
+}
+
+// The sealing of a segment that starts with `magic`.
+Sealing SealingOf(const char (&magic)[8]) {
+  if (std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0) return Sealing::kV3;
+  if (std::memcmp(magic, kSegmentMagicV4, sizeof magic) == 0) return Sealing::kV4;
+  return Sealing::kNone;
 }
 
 }  // namespace
@@ -122,7 +151,7 @@ struct IngestJournal::Segment {
   // it are not reached by a replay, so they must not be acknowledged.
   uint64_t failed_at = UINT64_MAX;
   bool direct = false;
-  bool sealed_records = false;  // v3
+  bool sealed_records = false;  // v4
   ~Segment() {
     if (read_fd >= 0) ::close(read_fd);
     if (fd >= 0) ::close(fd);  // also releases the flock
@@ -166,7 +195,7 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
     return std::unexpected(IoError("preallocate segment", alloc_err));
   }
   seg->sealed_records = options_.keys != nullptr;
-  const char* magic = seg->sealed_records ? kSegmentMagicV3 : kSegmentMagic;
+  const char* magic = seg->sealed_records ? kSegmentMagicV4 : kSegmentMagic;
   auto start = PwriteParts(seg->fd, seg->direct,
                            {ByteView(reinterpret_cast<const std::byte*>(magic), 8)}, 0);
   if (!start || ::fsync(seg->fd) != 0) {
@@ -203,6 +232,19 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
 
 Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, ByteView data,
                                                        const std::array<uint8_t, 32>& data_sha256) {
+  auto appended = AppendRecord(key, data, data_sha256, /*keep_blob=*/false);
+  if (!appended) return std::unexpected(appended.error());
+  return std::move(appended->ref);
+}
+
+Result<IngestJournal::Appended> IngestJournal::AppendKeepingBlob(
+    std::string_view key, ByteView data, const std::array<uint8_t, 32>& data_sha256) {
+  return AppendRecord(key, data, data_sha256, /*keep_blob=*/true);
+}
+
+Result<IngestJournal::Appended> IngestJournal::AppendRecord(
+    std::string_view key, ByteView data, const std::array<uint8_t, 32>& data_sha256,
+    bool keep_blob) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   std::shared_ptr<const crypto::DataKey> data_key;
   if (options_.keys != nullptr) {
@@ -233,24 +275,34 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
   StoreLe(header + 8, data.size(), 8);
   crypto::AeadNonce nonce{};
   crypto::AeadTag tag{};
+  Bytes sealed_blob;
   Result<uint64_t> written = 0;
   // A buffered segment skips the padding: its preallocated space reads as
   // zeros already.
   if (data_key) {
-    // Sealed straight into the write buffer: no ciphertext copy to make.
+    // Sealed straight into the write buffer: no ciphertext copy to make,
+    // but the one of the sealed blob kept for the materializer.
     written = PwriteFilled(
         seg->fd, seg->direct, kSealedHeaderBytes + key.size() + data.size(), offset,
         [&](std::span<std::byte> record) -> Result<void> {
           std::span<std::byte> ciphertext = record.subspan(kSealedHeaderBytes + key.size());
-          auto sealed =
-              data_key->aead->Seal(SealedRecordAad(offset, key), data, ciphertext, nonce, tag);
+          auto sealed = data_key->aead->Seal(SealedRecordAad(Sealing::kV4, offset, key), data,
+                                             ciphertext, nonce, tag);
           if (!sealed) return sealed;
           StoreLe(header + 16, data_key->id, 4);
           std::memcpy(header + 20, nonce.data(), nonce.size());
           std::memcpy(header + 32, tag.data(), tag.size());
-          StoreLe(header + kSealedCheckAt, SealedHeaderCheck(header, key), 4);
+          StoreLe(header + kSealedCheckAt, SealedHeaderCheck(Sealing::kV4, header, offset, key), 4);
           std::memcpy(record.data(), header, kSealedHeaderBytes);
           if (!key.empty()) std::memcpy(record.data() + kSealedHeaderBytes, key.data(), key.size());
+          if (keep_blob) {
+            // Reserved, not sized: nothing to zero before it is filled.
+            const auto blob_header = store::EncryptingBlobStore::Header(data_key->id, nonce);
+            sealed_blob.reserve(store::kSealedBlobOverhead + data.size());
+            sealed_blob.insert(sealed_blob.end(), blob_header.begin(), blob_header.end());
+            sealed_blob.insert(sealed_blob.end(), ciphertext.begin(), ciphertext.end());
+            sealed_blob.insert(sealed_blob.end(), tag.begin(), tag.end());
+          }
           return {};
         });
   } else {
@@ -296,7 +348,8 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
     return Fail(ErrorCode::kStorageUnavailable,
                 "journal: append: an earlier record of the segment could not be written");
   }
-  RecordRef ref;
+  Appended appended;
+  RecordRef& ref = appended.ref;
   ref.segment = std::move(seg);
   ref.data_offset = offset + header_bytes + key.size();
   ref.size = data.size();
@@ -306,10 +359,11 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
     ref.key = std::string(key);
     ref.nonce = nonce;
     ref.tag = tag;
+    appended.sealed_blob = std::move(sealed_blob);
   } else {
     ref.data_sha256 = data_sha256;
   }
-  return ref;
+  return appended;
 }
 
 Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
@@ -319,14 +373,45 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
     return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
   }
   if (ref.data_key) {
-    auto opened = ref.data_key->aead->Open(SealedRecordAad(ref.record_offset, ref.key), ref.nonce,
-                                           out, ref.tag, out);
+    auto opened = ref.data_key->aead->Open(
+        SealedRecordAad(Sealing::kV4, ref.record_offset, ref.key), ref.nonce, out, ref.tag, out);
     if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   } else if (crypto::Sha256(out) != ref.data_sha256) {
     // What is filed from here may be sealed into a blob, whose reads trust
     // its tag: the bytes must be the received ones before that.
     return Fail(ErrorCode::kInternal, "journal: a record's data does not match its digest");
   }
+  return out;
+}
+
+Result<Bytes> IngestJournal::ReadSealedBlob(const RecordRef& ref) {
+  if (!ref.segment || !ref.data_key) {
+    return Fail(ErrorCode::kInvalidArgument, "journal: not a sealed record");
+  }
+  const auto header = store::EncryptingBlobStore::Header(ref.data_key->id, ref.nonce);
+  Bytes out(store::kSealedBlobOverhead + ref.size);
+  std::memcpy(out.data(), header.data(), header.size());
+  if (!PreadAll(ref.segment->read_fd, out.data() + header.size(), ref.size, ref.data_offset)) {
+    return std::unexpected(IoError("read", errno == 0 ? EIO : errno));
+  }
+  std::memcpy(out.data() + header.size() + ref.size, ref.tag.data(), ref.tag.size());
+  return out;
+}
+
+Result<Bytes> IngestJournal::OpenSealedBlob(const RecordRef& ref, ByteView sealed_blob) {
+  if (!ref.data_key || sealed_blob.size() != store::kSealedBlobOverhead + ref.size) {
+    return Fail(ErrorCode::kInvalidArgument, "journal: not the sealed blob of this record");
+  }
+  // The nonce and tag the blob carries, which are the record's.
+  crypto::AeadNonce nonce;
+  crypto::AeadTag tag;
+  std::memcpy(nonce.data(), sealed_blob.data() + 8, nonce.size());
+  std::memcpy(tag.data(), sealed_blob.data() + store::kSealedBlobHeader + ref.size, tag.size());
+  Bytes out(ref.size);
+  auto opened =
+      ref.data_key->aead->Open(SealedRecordAad(Sealing::kV4, ref.record_offset, ref.key), nonce,
+                               sealed_blob.subspan(store::kSealedBlobHeader, ref.size), tag, out);
+  if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   return out;
 }
 
@@ -380,18 +465,19 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     const bool readable = file_size >= sizeof magic &&
                           PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0);
     const bool v1 = readable && std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
-    const bool v3 = readable && std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
+    const Sealing sealing = readable ? SealingOf(magic) : Sealing::kNone;
+    const bool sealed = sealing != Sealing::kNone;
     const bool valid =
-        v1 || v3 || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
+        v1 || sealed || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
     const uint64_t align = v1 ? 1 : kDirectAlign;
     uint64_t off = v1 ? sizeof magic : kDirectAlign;
-    if (v3 && keys == nullptr) {
+    if (sealed && keys == nullptr) {
       ::close(fd);
       return Fail(ErrorCode::kInternal, "journal segment " + path.filename().string() +
                                             " is encrypted: its data keys are needed to replay it");
     }
-    while (v3) {
-      auto head = ReadSealedRecordHead(fd, off, file_size);
+    while (sealed) {
+      auto head = ReadSealedRecordHead(sealing, fd, off, file_size);
       if (!head) break;
       const std::string& key = head->key;
       Bytes data(head->data_len);
@@ -407,7 +493,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       crypto::AeadTag tag;
       std::memcpy(nonce.data(), head->header + 20, nonce.size());
       std::memcpy(tag.data(), head->header + 32, tag.size());
-      if (!(*data_key)->aead->Open(SealedRecordAad(off, key), nonce, data, tag, data)) {
+      if (!(*data_key)->aead->Open(SealedRecordAad(sealing, off, key), nonce, data, tag, data)) {
         log::Warn("journal.torn_record", {{"segment", path.filename().string()}, {"offset", off}});
         break;  // torn tail: the header was written, the data was not
       }
@@ -418,7 +504,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       ++records;
       off += AlignUp(head->Size());
     }
-    while (valid && !v3 && off + kHeaderBytes <= file_size) {
+    while (valid && !sealed && off + kHeaderBytes <= file_size) {
       std::byte header[kHeaderBytes];
       if (!PreadAll(fd, header, kHeaderBytes, off) || LoadLe(header, 4) != kRecordMagic) break;
       const uint64_t key_len = LoadLe(header + 4, 4);
@@ -459,12 +545,14 @@ Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(e.path(), ec));
     char magic[sizeof kSegmentMagic] = {};
-    const bool v3 = file_size >= sizeof magic &&
-                    PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0) &&
-                    std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0;
+    const Sealing sealing =
+        file_size >= sizeof magic &&
+                PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0)
+            ? SealingOf(magic)
+            : Sealing::kNone;
     uint64_t off = kDirectAlign;
-    while (v3) {
-      auto head = ReadSealedRecordHead(fd, off, file_size);
+    while (sealing != Sealing::kNone) {
+      auto head = ReadSealedRecordHead(sealing, fd, off, file_size);
       if (!head) break;
       ids.insert(head->key_id);
       off += AlignUp(head->Size());

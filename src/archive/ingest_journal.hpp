@@ -22,15 +22,26 @@
 // preallocated rest reads as zeros. Version 01 segments (records packed
 // without padding, the first at offset 8) are still replayed.
 //
-// With a key store (encryption at rest), segments start with "CFJRNL03" and
+// With a key store (encryption at rest), segments start with "CFJRNL04" and
 // hold sealed records: "CFJE" u32 magic, u32 key length, u64 data length,
 // u32 data key id, 12-byte nonce, 16-byte GCM tag, u32 header check (the
-// first 4 bytes of SHA-256 of the 48 bytes before it and the key), key,
-// ciphertext, zero padding. The associated data binds the record's offset in
-// its segment and its blob key, so records cannot be swapped or moved to
-// another key. No digest of the plaintext is stored. A record whose header
-// checks but whose tag does not is a torn tail; one whose data key is gone
-// stops the replay with an error (the segment is kept).
+// first 4 bytes of SHA-256 of the 48 bytes before it, the record's u64
+// offset in its segment and the key), key, ciphertext, zero padding. The
+// associated data is the blob store's for the blob key
+// (store::EncryptingBlobStore::AssociatedData), so key id, nonce,
+// ciphertext and tag are the sealed blob that EncryptingBlobStore::Put
+// would write: the materializer files that (AppendKeepingBlob,
+// ReadSealedBlob, BlobStore::PutSealed) instead of sealing the object a
+// second time. The tag binds a record to its blob key (a record moved to
+// another key does not open); the header check, which is not keyed, ties
+// it to its place against accidents (a stale or misplaced copy ends the
+// replay there; docs/security.md says why no more is needed). No digest of the
+// plaintext is stored. A record whose header checks but whose tag does not
+// is a torn tail; one whose data key is gone stops the replay with an
+// error (the segment is kept). Version 03 segments, left by an older
+// version, are still replayed: the same records, with a header check that
+// leaves out the offset and the associated data "cloudfilm-journal-v3\0",
+// u64 record offset, blob key.
 #pragma once
 
 #include <array>
@@ -61,7 +72,7 @@ class IngestJournal {
     std::filesystem::path dir;
     uint64_t segment_bytes = 64ull << 20;  // preallocated per segment
     // When set, records are sealed with the active data key of their blob
-    // key's tenant (store::TenantOfBlobKey; format v3). Borrowed; must
+    // key's tenant (store::TenantOfBlobKey; format v4). Borrowed; must
     // outlive the journal.
     crypto::KeyStore* keys = nullptr;
   };
@@ -73,7 +84,8 @@ class IngestJournal {
     std::shared_ptr<Segment> segment;
     uint64_t data_offset = 0;
     uint64_t size = 0;
-    // Sealed records (v3): what opening the data needs.
+    // Sealed records (v4): what opening the data, or making the sealed
+    // blob, needs.
     std::shared_ptr<const crypto::DataKey> data_key;
     uint64_t record_offset = 0;
     std::string key;
@@ -94,6 +106,18 @@ class IngestJournal {
   Result<RecordRef> Append(std::string_view key, ByteView data,
                            const std::array<uint8_t, 32>& data_sha256);
 
+  struct Appended {
+    RecordRef ref;
+    // With a key store: the record as a sealed blob ("CFX1", key id, nonce,
+    // ciphertext, tag: store/encrypting_blob_store.hpp) for blob `key`,
+    // which BlobStore::PutSealed files as it is. Empty without one.
+    Bytes sealed_blob;
+  };
+  // Append, also handing back the sealed blob. It is copied from the
+  // record's write buffer (one copy of the object, no second encryption).
+  Result<Appended> AppendKeepingBlob(std::string_view key, ByteView data,
+                                     const std::array<uint8_t, 32>& data_sha256);
+
   // Tests only, before the first Append: `hook` is called with a record's
   // key after its place in the segment is reserved and before its bytes
   // are written, so that a test can hold one writer back while others go on.
@@ -103,6 +127,16 @@ class IngestJournal {
 
   // Reads back the data of an appended record. Thread-safe.
   static Result<Bytes> Read(const RecordRef& ref);
+
+  // Reads back a sealed record as the sealed blob AppendKeepingBlob hands
+  // back, without decrypting it (the blob's reader checks the tag).
+  // kInvalidArgument for a record that is not sealed. Thread-safe.
+  static Result<Bytes> ReadSealedBlob(const RecordRef& ref);
+
+  // The received bytes of `sealed_blob`, the sealed blob of `ref` (from
+  // AppendKeepingBlob or ReadSealedBlob), decrypted and checked in memory.
+  // kInternal when they do not open. Thread-safe.
+  static Result<Bytes> OpenSealedBlob(const RecordRef& ref, ByteView sealed_blob);
 
   // Seals the active segment (durable already) and returns the sealed
   // segments not yet removed; the next Append starts a new segment.
@@ -119,8 +153,8 @@ class IngestJournal {
   // that no longer run (their flock is free), in append order, and returns
   // those segments so that the caller removes them once it has made the
   // records durable elsewhere. A torn tail ends a segment's replay.
-  // Sealed (v3) segments need `keys`; without them, or without a record's
-  // data key, the replay fails and keeps the segment.
+  // Sealed (v3, v4) segments need `keys`; without them, or without a
+  // record's data key, the replay fails and keeps the segment.
   static Result<std::vector<std::filesystem::path>> ReplayOrphans(
       const std::filesystem::path& dir,
       const std::function<Result<void>(std::string_view key, ByteView data)>& visit,
@@ -134,6 +168,8 @@ class IngestJournal {
 
  private:
   explicit IngestJournal(Options options);
+  Result<Appended> AppendRecord(std::string_view key, ByteView data,
+                                const std::array<uint8_t, 32>& data_sha256, bool keep_blob);
   Result<void> StartSegmentLocked(uint64_t min_bytes);
   void SealLocked(std::unique_lock<std::mutex>& lock);
 

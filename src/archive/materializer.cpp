@@ -12,10 +12,6 @@
 namespace cf::archive {
 namespace {
 
-// Copies kept in the queue at most; beyond it objects are read back from the
-// journal. Keeps a burst from many senders from growing memory without bound.
-constexpr uint64_t kMemoryBudget = 128ull << 20;
-
 // Left free beside reservations: file system metadata, folders and
 // rounding to blocks take some room of their own.
 constexpr uint64_t kFreeSpaceMargin = 1ull << 20;
@@ -28,7 +24,8 @@ constexpr std::chrono::milliseconds kMaxRetry{5000};
 
 }  // namespace
 
-Materializer::Materializer(FileFn file) : file_(std::move(file)) {
+Materializer::Materializer(FileFn file, uint64_t memory_budget)
+    : file_(std::move(file)), memory_budget_(memory_budget) {
   thread_ = std::thread([this] {
     // Compression is background work: a modality waiting for its C-STORE
     // response comes first. (On Linux, setpriority on a thread id applies
@@ -59,14 +56,27 @@ void Materializer::Release(uint64_t size) {
   reserved_bytes_ -= std::min(size, reserved_bytes_);
 }
 
-uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView bytes) {
+bool Materializer::HasRoomFor(uint64_t size) const {
+  std::lock_guard lock(mutex_);
+  return queued_bytes_ + size <= memory_budget_;
+}
+
+uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView received,
+                               Bytes sealed_blob) {
   auto item = std::make_shared<Item>();
   item->key = std::move(key);
   item->ref = std::move(ref);
   std::lock_guard lock(mutex_);
-  if (queued_bytes_ + bytes.size() <= kMemoryBudget) {
-    item->bytes.assign(bytes.begin(), bytes.end());
-    queued_bytes_ += bytes.size();
+  const bool sealed = !sealed_blob.empty();
+  const uint64_t size = sealed ? sealed_blob.size() : received.size();
+  if (queued_bytes_ + size <= memory_budget_) {
+    if (sealed) {
+      item->bytes = std::move(sealed_blob);
+      item->sealed = true;
+    } else {
+      item->bytes.assign(received.begin(), received.end());
+    }
+    queued_bytes_ += size;
   }
   item->ticket = ++enqueued_;
   pending_[item->key] = item;
@@ -78,6 +88,11 @@ uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, By
 uint64_t Materializer::Enqueued() const {
   std::lock_guard lock(mutex_);
   return enqueued_;
+}
+
+int64_t Materializer::ReadBack() const {
+  std::lock_guard lock(mutex_);
+  return read_back_;
 }
 
 int64_t Materializer::Backlog() const {
@@ -99,6 +114,7 @@ std::optional<Result<Bytes>> Materializer::ReadPending(std::string_view key) con
     item = it->second;
   }
   // The item is immutable once queued and kept alive by our reference.
+  if (item->sealed) return IngestJournal::OpenSealedBlob(item->ref, item->bytes);
   if (!item->bytes.empty() || item->ref.size == 0) return Result<Bytes>(item->bytes);
   return IngestJournal::Read(item->ref);
 }
@@ -109,15 +125,16 @@ bool Materializer::WaitFor(uint64_t ticket, std::chrono::milliseconds timeout) {
 }
 
 Result<void> Materializer::Write(const Item& item, bool hurry) {
-  Bytes read_back;
-  ByteView data = item.bytes;
-  if (data.empty() && item.ref.size > 0) {
-    auto r = IngestJournal::Read(item.ref);
-    if (!r) return std::unexpected(r.error());
-    read_back = std::move(*r);
-    data = read_back;
+  if (item.InMemory()) {
+    return file_(item.key, Object{item.bytes, item.sealed, item.ref}, hurry);
   }
-  return file_(item.key, data, hurry);
+  // Beyond the memory budget: a sealed record is read back as the sealed
+  // blob it makes, not decrypted (the filing function decrypts it only if
+  // it needs the received bytes).
+  const bool sealed = item.ref.data_key != nullptr;
+  auto read_back = sealed ? IngestJournal::ReadSealedBlob(item.ref) : IngestJournal::Read(item.ref);
+  if (!read_back) return std::unexpected(read_back.error());
+  return file_(item.key, Object{*read_back, sealed, item.ref}, hurry);
 }
 
 void Materializer::Run() {
@@ -141,6 +158,7 @@ void Materializer::Run() {
       continue;
     }
     pause = kFirstRetry;
+    if (!item->InMemory()) ++read_back_;
     queue_.pop_front();
     pending_.erase(item->key);
     queued_bytes_ -= item->bytes.size();

@@ -13,6 +13,11 @@
 // Objects are written in the order they were enqueued, by one thread. A
 // failing write (disk full) is retried with a growing pause; meanwhile the
 // object stays readable from the journal and its segment is kept.
+//
+// With a sealing journal the queue holds, and hands the filing function,
+// the object as a sealed blob (IngestJournal::AppendKeepingBlob, or
+// ReadSealedBlob beyond the memory budget) rather than its plaintext: an
+// object filed as received is then written as it is, sealed once.
 #pragma once
 
 #include <chrono>
@@ -35,12 +40,26 @@ namespace cf::archive {
 
 class Materializer {
  public:
-  // Files one object: writes `received` (or its stored form) under `key`.
-  // `hurry` is set while the process stops: file it the fastest way.
-  using FileFn = std::function<Result<void>(const std::string& key, ByteView received, bool hurry)>;
+  // One object to file: its received bytes, or (`sealed`) its sealed blob
+  // made by the journal for its key; IngestJournal::OpenSealedBlob(ref,
+  // bytes) gives the received bytes of a sealed one.
+  struct Object {
+    ByteView bytes;
+    bool sealed = false;
+    const IngestJournal::RecordRef& ref;
+  };
+  // Files one object: writes it (or its stored form) under `key`. `hurry`
+  // is set while the process stops: file it the fastest way.
+  using FileFn =
+      std::function<Result<void>(const std::string& key, const Object& object, bool hurry)>;
+
+  // Copies kept in the queue at most, by default; beyond them objects are
+  // read back from the journal. Keeps a burst from many senders from
+  // growing memory without bound.
+  static constexpr uint64_t kDefaultMemoryBudget = 128ull << 20;
 
   // Runs at a lower CPU priority than the threads that receive objects.
-  explicit Materializer(FileFn file);
+  explicit Materializer(FileFn file, uint64_t memory_budget = kDefaultMemoryBudget);
   ~Materializer();  // writes what is still queued, then stops
   Materializer(const Materializer&) = delete;
   Materializer& operator=(const Materializer&) = delete;
@@ -53,17 +72,27 @@ class Materializer {
   bool Reserve(uint64_t size, uint64_t available);
   void Release(uint64_t size);
 
-  // Queues the object journaled at `ref` under blob `key` (reserved). `bytes` may hold
-  // a copy of the data (saves reading it back); it is dropped when the
-  // queue already holds more than its memory budget. Returns a ticket for
-  // WaitFor.
-  uint64_t Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView bytes);
+  // Whether a copy of `size` bytes would be kept in memory now: a hint for
+  // whether to make one (Enqueue decides).
+  bool HasRoomFor(uint64_t size) const;
+
+  // Queues the object journaled at `ref` under blob `key` (reserved). The
+  // queue keeps `sealed_blob` (the record's sealed blob, from
+  // AppendKeepingBlob) when given, else a copy of `received`, while it
+  // holds less than its memory budget (saves reading it back). Returns a
+  // ticket for WaitFor.
+  uint64_t Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView received,
+                   Bytes sealed_blob = {});
 
   // The number of objects enqueued so far: WaitFor(Enqueued()) waits for all.
   uint64_t Enqueued() const;
 
   // Objects enqueued and not yet written.
   int64_t Backlog() const;
+
+  // Objects filed from their journal record (beyond the memory budget)
+  // since the start.
+  int64_t ReadBack() const;
 
   // The data of `key` while it is still queued; nullopt once it is in the
   // blob store (or was never queued here).
@@ -81,12 +110,15 @@ class Materializer {
     std::string key;
     IngestJournal::RecordRef ref;
     Bytes bytes;  // empty: read back from the journal
+    bool InMemory() const { return !bytes.empty() || (ref.size == 0 && !ref.data_key); }
+    bool sealed = false;  // `bytes` is the record's sealed blob
     uint64_t ticket = 0;
   };
   void Run();
   Result<void> Write(const Item& item, bool hurry);
 
   FileFn file_;
+  const uint64_t memory_budget_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Item>> queue_;                         // guarded by mutex_
@@ -97,6 +129,7 @@ class Materializer {
   uint64_t reserved_bytes_ = 0;  // to be written; guarded by mutex_
   uint64_t held_peak_ = 0;       // of queued_bytes_ since the queue was last empty
   bool stopping_ = false;        // guarded by mutex_
+  int64_t read_back_ = 0;        // guarded by mutex_
   std::thread thread_;
 };
 

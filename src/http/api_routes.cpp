@@ -72,6 +72,7 @@ awaitable<Response> System(const ApiContext& ctx, const Request& req) {
                       {{"compressed", storage.compressed},
                        {"as_received", storage.as_received},
                        {"verify_failures", storage.verify_failures},
+                       {"read_back_from_journal", storage.read_back},
                        {"as_received_by_reason", storage.as_received_by_reason}}}};
   co_return JsonResponse(body);
 }

@@ -28,6 +28,18 @@ class BlobStore {
   // failed Put leaves nothing behind under `key`.
   virtual Result<void> Put(std::string_view key, ByteView data) = 0;
 
+  // Writes a new blob from bytes sealed elsewhere in the form this store
+  // would seal them in (the ingest journal's sealed records are the blobs'
+  // ciphertext: archive/ingest_journal.hpp), so that they are not sealed a
+  // second time. As Put otherwise. kUnsupported when this store cannot take
+  // them as they are (it does not seal, or not with that key): the caller
+  // then Puts the plaintext. By default every store refuses.
+  virtual Result<void> PutSealed(std::string_view key, ByteView sealed) {
+    (void)key;
+    (void)sealed;
+    return Fail(ErrorCode::kUnsupported, "this blob store does not take sealed blobs");
+  }
+
   // Reads a whole blob. Fails with kNotFound for unknown keys.
   virtual Result<Bytes> Get(std::string_view key) = 0;
 

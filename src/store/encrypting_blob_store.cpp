@@ -8,18 +8,30 @@ namespace cf::store {
 namespace {
 
 constexpr char kMagic[4] = {'C', 'F', 'X', '1'};
-constexpr size_t kHeader = 4 + 4 + crypto::kAeadNonceBytes;
+constexpr size_t kHeader = kSealedBlobHeader;
 
-// Domain-separated from the journal's associated data.
-Bytes BlobAad(std::string_view key) {
-  static constexpr std::string_view kLabel{"cloudfilm-blob-v1", 18};  // with its NUL
-  Bytes aad(kLabel.size() + key.size());
-  std::memcpy(aad.data(), kLabel.data(), kLabel.size());
-  std::memcpy(aad.data() + kLabel.size(), key.data(), key.size());
-  return aad;
+uint32_t HeaderKeyId(const std::byte* header) {
+  return static_cast<uint32_t>(LoadLe(header + 4, 4));
 }
 
 }  // namespace
+
+Bytes EncryptingBlobStore::AssociatedData(std::string_view key) {
+  static constexpr std::string_view kLabel{"cloudfilm-blob-v1", 18};  // with its NUL
+  Bytes aad(kLabel.size() + key.size());
+  std::memcpy(aad.data(), kLabel.data(), kLabel.size());
+  if (!key.empty()) std::memcpy(aad.data() + kLabel.size(), key.data(), key.size());
+  return aad;
+}
+
+std::array<std::byte, kSealedBlobHeader> EncryptingBlobStore::Header(
+    uint32_t key_id, const crypto::AeadNonce& nonce) {
+  std::array<std::byte, kSealedBlobHeader> h;
+  std::memcpy(h.data(), kMagic, 4);
+  StoreLe(h.data() + 4, key_id, 4);
+  std::memcpy(h.data() + 8, nonce.data(), nonce.size());
+  return h;
+}
 
 EncryptingBlobStore::EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
                                          bool encrypt_writes)
@@ -33,9 +45,7 @@ Result<uint32_t> EncryptingBlobStore::SealedKeyId(std::string_view key) {
   auto head = inner_->GetPrefix(key, kSealedBlobOverhead);
   if (!head) return std::unexpected(head.error());
   if (!IsSealed(*head)) return 0;
-  uint32_t id = 0;
-  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>((*head)[4 + i]) << (8 * i);
-  return id;
+  return HeaderKeyId(head->data());
 }
 
 Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
@@ -44,17 +54,29 @@ Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   auto dk = keys_.Active(TenantOfBlobKey(key));
   if (!dk) return std::unexpected(dk.error());
   Bytes sealed(kSealedBlobOverhead + data.size());
-  std::memcpy(sealed.data(), kMagic, 4);
-  const uint32_t id = (*dk)->id;
-  for (int i = 0; i < 4; ++i) sealed[4 + i] = static_cast<std::byte>(id >> (8 * i));
   crypto::AeadNonce nonce;
   crypto::AeadTag tag;
-  const Bytes aad = BlobAad(key);
-  auto r =
-      (*dk)->aead->Seal(aad, data, std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
+  auto r = (*dk)->aead->Seal(AssociatedData(key), data,
+                             std::span(sealed).subspan(kHeader, data.size()), nonce, tag);
   if (!r) return r;
-  std::memcpy(sealed.data() + 8, nonce.data(), nonce.size());
+  const auto header = Header((*dk)->id, nonce);
+  std::memcpy(sealed.data(), header.data(), header.size());
   std::memcpy(sealed.data() + kHeader + data.size(), tag.data(), tag.size());
+  return inner_->Put(key, sealed);
+}
+
+Result<void> EncryptingBlobStore::PutSealed(std::string_view key, ByteView sealed) {
+  if (!encrypt_writes_) return Fail(ErrorCode::kUnsupported, "blob writes are not sealed");
+  if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
+  if (!IsSealed(sealed)) return Fail(ErrorCode::kInvalidArgument, "not a sealed blob");
+  // The key Put would seal with now: a blob sealed before a rotation is
+  // sealed again under the new key rather than left for re-encryption,
+  // and a blob can never go in under another tenant's key.
+  auto dk = keys_.Active(TenantOfBlobKey(key));
+  if (!dk) return std::unexpected(dk.error());
+  if ((*dk)->id != HeaderKeyId(sealed.data())) {
+    return Fail(ErrorCode::kUnsupported, "sealed under another key than the active one");
+  }
   return inner_->Put(key, sealed);
 }
 
@@ -81,8 +103,7 @@ Result<BlobStore::Checked> EncryptingBlobStore::GetChecked(std::string_view key,
     b.insert(b.begin(), head.begin(), head.end());
     return Checked{std::move(b), false};
   }
-  uint32_t id = 0;
-  for (int i = 0; i < 4; ++i) id |= static_cast<uint32_t>(head[4 + i]) << (8 * i);
+  const uint32_t id = HeaderKeyId(head.data());
   auto dk = keys_.Find(id);
   if (!dk) {
     return Fail(ErrorCode::kInternal,
@@ -94,7 +115,7 @@ Result<BlobStore::Checked> EncryptingBlobStore::GetChecked(std::string_view key,
   std::memcpy(nonce.data(), head.data() + 8, nonce.size());
   std::memcpy(tag.data(), b.data() + n, tag.size());
   const std::span<std::byte> text = std::span(b).first(n);
-  if (!(*dk)->aead->Open(BlobAad(key), nonce, text, tag, text)) {
+  if (!(*dk)->aead->Open(AssociatedData(key), nonce, text, tag, text)) {
     return Fail(ErrorCode::kInternal, "cannot decrypt blob " + std::string(key) + " (data key " +
                                           std::to_string(id) +
                                           "): it was moved from another key, or altered");

@@ -12,11 +12,16 @@
 // turned on (re-encryption seals them: archive/reencryptor.hpp). Blobs open
 // with whatever key and suite their header names. Size() and ForEach() report the inner store's
 // sizes (what the blob takes on disk, 36 bytes more than the plaintext).
+// The associated data is "cloudfilm-blob-v1\0" followed by the blob key
+// (AssociatedData). The ingest journal seals its records with the same
+// associated data, so that a record's ciphertext, nonce and tag make the
+// blob as they are (PutSealed): an object is sealed once, not twice.
 //
 // Thread-safe when the inner store is. Owns the inner store, borrows `keys`,
 // which must outlive it.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -25,7 +30,9 @@
 
 namespace cf::store {
 
-inline constexpr size_t kSealedBlobOverhead = 4 + 4 + 12 + 16;
+// "CFX1", u32 key id, nonce; then the ciphertext, then the tag.
+inline constexpr size_t kSealedBlobHeader = 4 + 4 + crypto::kAeadNonceBytes;
+inline constexpr size_t kSealedBlobOverhead = kSealedBlobHeader + crypto::kAeadTagBytes;
 
 class EncryptingBlobStore final : public BlobStore {
  public:
@@ -35,6 +42,15 @@ class EncryptingBlobStore final : public BlobStore {
                       bool encrypt_writes = true);
 
   Result<void> Put(std::string_view key, ByteView data) override;
+  // Writes `sealed` (a sealed blob: header, ciphertext, tag, sealed with
+  // AssociatedData(key)) to the inner store as it is. kUnsupported, so that
+  // the caller seals the plaintext with Put instead, when writes are not
+  // sealed or `sealed` names another key than the active one of `key`'s
+  // tenant (rotated since it was sealed: new blobs go under the new key);
+  // kInvalidArgument when it is not a sealed blob or `key` is invalid. The
+  // tag is not checked here (that would cost the decryption this saves):
+  // GetChecked checks it on every read.
+  Result<void> PutSealed(std::string_view key, ByteView sealed) override;
   // kInternal "cannot decrypt blob ..." when the blob was sealed under
   // another key (moved), altered, or its data key is gone (crypto-shredded).
   Result<Bytes> Get(std::string_view key) override;
@@ -54,6 +70,15 @@ class EncryptingBlobStore final : public BlobStore {
 
   // True when `blob` is sealed (starts with the magic).
   static bool IsSealed(ByteView blob);
+
+  // What a blob under `key` is sealed with as associated data; other
+  // writers of sealed blobs (the ingest journal) use it to make bytes
+  // that PutSealed takes.
+  static Bytes AssociatedData(std::string_view key);
+
+  // A sealed blob's header: magic, data key id, nonce.
+  static std::array<std::byte, kSealedBlobHeader> Header(uint32_t key_id,
+                                                         const crypto::AeadNonce& nonce);
 
   // The id of the data key that sealed blob `key` (its header), or 0 for a
   // plaintext blob; kNotFound for an unknown key. Reads a few bytes only,

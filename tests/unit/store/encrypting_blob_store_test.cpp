@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -185,6 +186,84 @@ TEST(EncryptingBlobStoreTest, CryptoShreddingMakesBlobsUnreadable) {
   // New blobs get a new key and read back.
   ASSERT_TRUE(o.store->Put("c.dcm", AsBytes(kSecret)));
   EXPECT_TRUE(o.store->Get("c.dcm"));
+}
+
+TEST(EncryptingBlobStoreTest, PutSealedFilesBytesSealedElsewhereAsTheyAre) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  // Sealed by a writer of its own (the ingest journal does this) from the
+  // format's public parts: the header and the associated data.
+  auto dk = o.keys->Active("default");
+  ASSERT_TRUE(dk);
+  Bytes sealed(kSealedBlobOverhead + kSecret.size());
+  crypto::AeadNonce nonce;
+  crypto::AeadTag tag;
+  ASSERT_TRUE((*dk)->aead->Seal(EncryptingBlobStore::AssociatedData("2026/a.dcm"), AsBytes(kSecret),
+                                std::span(sealed).subspan(kSealedBlobHeader, kSecret.size()), nonce,
+                                tag));
+  const auto header = EncryptingBlobStore::Header((*dk)->id, nonce);
+  std::copy(header.begin(), header.end(), sealed.begin());
+  std::copy(tag.begin(), tag.end(), sealed.end() - static_cast<std::ptrdiff_t>(tag.size()));
+  auto put = o.store->PutSealed("2026/a.dcm", sealed);
+  ASSERT_TRUE(put) << put.error().message;
+  EXPECT_EQ(FileText(dir.Path() / "blobs/2026/a.dcm"), std::string(AsChars(sealed)));
+  auto back = o.store->GetChecked("2026/a.dcm");
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->authenticated);
+  EXPECT_EQ(std::string(AsChars(back->bytes)), kSecret);
+
+  // What Put seals is what PutSealed takes: byte for byte the same file.
+  ASSERT_TRUE(o.store->Put("2026/b.dcm", AsBytes(kSecret)));
+  const std::string by_put = FileText(dir.Path() / "blobs/2026/b.dcm");
+  ASSERT_TRUE(o.store->Remove("2026/b.dcm"));
+  ASSERT_TRUE(o.store->PutSealed("2026/b.dcm", AsBytes(by_put)));
+  EXPECT_EQ(FileText(dir.Path() / "blobs/2026/b.dcm"), by_put);
+  EXPECT_EQ(std::string(AsChars(*o.store->Get("2026/b.dcm"))), kSecret);
+  EXPECT_EQ(o.store->PutSealed("2026/b.dcm", AsBytes(by_put)).error().code, ErrorCode::kConflict);
+
+  // The tag is not checked on the way in; bytes sealed for another key go
+  // in but never come out.
+  ASSERT_TRUE(o.store->PutSealed("2026/c.dcm", sealed));
+  auto moved = o.store->GetChecked("2026/c.dcm");
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, ErrorCode::kInternal);
+}
+
+TEST(EncryptingBlobStoreTest, PutSealedRefusesWhatPutWouldNotHaveWritten) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("2026/a.dcm", AsBytes(kSecret)));
+  const std::string sealed = FileText(dir.Path() / "blobs/2026/a.dcm");
+
+  // A store that does not seal.
+  auto plain = FilesystemBlobStore::Open({dir.Path() / "plain", true});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ((*plain)->PutSealed("2026/x.dcm", AsBytes(sealed)).error().code,
+            ErrorCode::kUnsupported);
+  // Writes in plaintext (encryption turned off).
+  EncryptingBlobStore off(*FilesystemBlobStore::Open({dir.Path() / "off", true}), *o.keys, false);
+  EXPECT_EQ(off.PutSealed("2026/x.dcm", AsBytes(sealed)).error().code, ErrorCode::kUnsupported);
+  // Not a sealed blob, or not a blob key.
+  EXPECT_EQ(o.store->PutSealed("2026/x.dcm", AsBytes(kSecret)).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(o.store->PutSealed("../x.dcm", AsBytes(sealed)).error().code,
+            ErrorCode::kInvalidArgument);
+  // Sealed under a key that is no longer the tenant's active one: Put seals
+  // it under the new one instead.
+  ASSERT_TRUE(o.keys->Rotate("default"));
+  EXPECT_EQ(o.store->PutSealed("2026/x.dcm", AsBytes(sealed)).error().code,
+            ErrorCode::kUnsupported);
+  // Nothing was written by any refusal.
+  EXPECT_EQ(o.store->Size("2026/x.dcm").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ((*plain)->Size("2026/x.dcm").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(off.Size("2026/x.dcm").error().code, ErrorCode::kNotFound);
+  // Another tenant's key never seals this tenant's blob.
+  auto other = o.keys->Active("ruijin");
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(o.store->Put("ruijin/2026/a.dcm", AsBytes(kSecret)));
+  const std::string sealed_for_ruijin = FileText(dir.Path() / "blobs/ruijin/2026/a.dcm");
+  EXPECT_EQ(o.store->PutSealed("2026/y.dcm", AsBytes(sealed_for_ruijin)).error().code,
+            ErrorCode::kUnsupported);
 }
 
 }  // namespace
