@@ -595,7 +595,7 @@ INSTANTIATE_TEST_SUITE_P(MemoryBudget, SealOnceTest,
                                            SealOnceCase{"ReadBackFromTheJournal", 0},
                                            SealOnceCase{"NoRoomForASealedBlob",
                                                         SealOnceCase::kBelowASealedBlob}),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& test_info) { return std::string(test_info.param.name); });
 
 // Where the blob is not filed as received, the sealed record is opened
 // first: compressed right after the acknowledgement, or a blob store that
@@ -619,13 +619,17 @@ TEST(EncryptedArchiveTest, ObjectsNotFiledAsSealedRecordsStillReadBackExact) {
     ASSERT_TRUE(WaitFiled(*o.archive));
     const auto stats = o.archive->Storage();
     EXPECT_EQ(stats.read_back, static_cast<int64_t>(objects.size()));
-    if (seal_blobs) EXPECT_EQ(stats.compressed + stats.as_received, 4);
+    if (seal_blobs) {
+      EXPECT_EQ(stats.compressed + stats.as_received, 4);
+    }
     for (size_t i = 0; i < objects.size(); ++i) {
       auto rec = o.archive->GetInstanceVersion(cf::catalog::Scope::Of("default"),
                                                "1.2.3.78." + std::to_string(i + 1));
       ASSERT_TRUE(rec);
       const std::string blob = Slurp(dir.Path() / "blobs" / rec->blob_key);
-      if (!seal_blobs) EXPECT_EQ(blob, std::string(AsChars(objects[i])));
+      if (!seal_blobs) {
+        EXPECT_EQ(blob, std::string(AsChars(objects[i])));
+      }
       auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
                                           "1.2.3.78." + std::to_string(i + 1));
       ASSERT_TRUE(back) << back.error().message;
