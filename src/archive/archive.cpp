@@ -91,9 +91,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   archive->materializer_ = std::make_unique<Materializer>(
       [a = archive.get()](const std::string& key, const Materializer::Object& object,
                           bool hurry) -> Result<void> {
-        const bool compress = !hurry && a->options_.compress_after_ack &&
-                              a->options_.compress_after == std::chrono::seconds(0);
-        if (object.sealed && !(compress && a->options_.compression)) {
+        const bool compress = !hurry && CompressesWhenFiling(a->options_);
+        if (object.sealed && !compress) {
           // Filed as received: the journal's sealed record is the blob, as
           // the blob store would have sealed it. Nothing to encrypt again.
           auto put = a->blobs_.PutSealed(key, object.bytes);
@@ -505,14 +504,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
         options_.encrypt_journal && options_.keys != nullptr && !CompressesWhenFiling(options_);
     const bool keep_sealed =
         files_sealed_record && materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
-    Result<IngestJournal::Appended> appended = IngestJournal::Appended{};
-    if (keep_sealed) {
-      appended = journal_->AppendKeepingBlob(key, bytes, digest);
-    } else if (auto ref = journal_->Append(key, bytes, digest); ref) {
-      appended->ref = std::move(*ref);
-    } else {
-      appended = std::unexpected(ref.error());
-    }
+    auto appended = journal_->Append(key, bytes, digest, keep_sealed);
     if (!appended) {
       materializer_->Release(bytes.size());
       log::Error("ingest.journal_write_failed",

@@ -232,19 +232,14 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
 
 Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, ByteView data,
                                                        const std::array<uint8_t, 32>& data_sha256) {
-  auto appended = AppendRecord(key, data, data_sha256, /*keep_blob=*/false);
+  auto appended = Append(key, data, data_sha256, /*keep_blob=*/false);
   if (!appended) return std::unexpected(appended.error());
   return std::move(appended->ref);
 }
 
-Result<IngestJournal::Appended> IngestJournal::AppendKeepingBlob(
-    std::string_view key, ByteView data, const std::array<uint8_t, 32>& data_sha256) {
-  return AppendRecord(key, data, data_sha256, /*keep_blob=*/true);
-}
-
-Result<IngestJournal::Appended> IngestJournal::AppendRecord(
-    std::string_view key, ByteView data, const std::array<uint8_t, 32>& data_sha256,
-    bool keep_blob) {
+Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, ByteView data,
+                                                      const std::array<uint8_t, 32>& data_sha256,
+                                                      bool keep_blob) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   std::shared_ptr<const crypto::DataKey> data_key;
   if (options_.keys != nullptr) {

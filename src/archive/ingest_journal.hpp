@@ -30,7 +30,7 @@
 // associated data is the blob store's for the blob key
 // (store::EncryptingBlobStore::AssociatedData), so key id, nonce,
 // ciphertext and tag are the sealed blob that EncryptingBlobStore::Put
-// would write: the materializer files that (AppendKeepingBlob,
+// would write: the materializer files that (Append with keep_blob,
 // ReadSealedBlob, BlobStore::PutSealed) instead of sealing the object a
 // second time. The tag binds a record to its blob key (a record moved to
 // another key does not open); the header check, which is not keyed, ties
@@ -108,15 +108,16 @@ class IngestJournal {
 
   struct Appended {
     RecordRef ref;
-    // With a key store: the record as a sealed blob ("CFX1", key id, nonce,
-    // ciphertext, tag: store/encrypting_blob_store.hpp) for blob `key`,
-    // which BlobStore::PutSealed files as it is. Empty without one.
+    // With `keep_blob` and a key store: the record as a sealed blob
+    // ("CFX1", key id, nonce, ciphertext, tag: store/encrypting_blob_store.hpp)
+    // for blob `key`, which BlobStore::PutSealed files as it is. Empty
+    // otherwise.
     Bytes sealed_blob;
   };
-  // Append, also handing back the sealed blob. It is copied from the
-  // record's write buffer (one copy of the object, no second encryption).
-  Result<Appended> AppendKeepingBlob(std::string_view key, ByteView data,
-                                     const std::array<uint8_t, 32>& data_sha256);
+  // Append; with `keep_blob`, also handing back the sealed blob, copied from
+  // the record's write buffer (one copy of the object, no second encryption).
+  Result<Appended> Append(std::string_view key, ByteView data,
+                          const std::array<uint8_t, 32>& data_sha256, bool keep_blob);
 
   // Tests only, before the first Append: `hook` is called with a record's
   // key after its place in the segment is reserved and before its bytes
@@ -128,13 +129,13 @@ class IngestJournal {
   // Reads back the data of an appended record. Thread-safe.
   static Result<Bytes> Read(const RecordRef& ref);
 
-  // Reads back a sealed record as the sealed blob AppendKeepingBlob hands
+  // Reads back a sealed record as the sealed blob Append with keep_blob hands
   // back, without decrypting it (the blob's reader checks the tag).
   // kInvalidArgument for a record that is not sealed. Thread-safe.
   static Result<Bytes> ReadSealedBlob(const RecordRef& ref);
 
   // The received bytes of `sealed_blob`, the sealed blob of `ref` (from
-  // AppendKeepingBlob or ReadSealedBlob), decrypted and checked in memory.
+  // Append with keep_blob, or ReadSealedBlob), decrypted and checked in memory.
   // kInternal when they do not open. Thread-safe.
   static Result<Bytes> OpenSealedBlob(const RecordRef& ref, ByteView sealed_blob);
 
@@ -168,8 +169,6 @@ class IngestJournal {
 
  private:
   explicit IngestJournal(Options options);
-  Result<Appended> AppendRecord(std::string_view key, ByteView data,
-                                const std::array<uint8_t, 32>& data_sha256, bool keep_blob);
   Result<void> StartSegmentLocked(uint64_t min_bytes);
   void SealLocked(std::unique_lock<std::mutex>& lock);
 

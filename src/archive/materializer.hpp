@@ -15,7 +15,7 @@
 // object stays readable from the journal and its segment is kept.
 //
 // With a sealing journal the queue holds, and hands the filing function,
-// the object as a sealed blob (IngestJournal::AppendKeepingBlob, or
+// the object as a sealed blob (IngestJournal::Append with keep_blob, or
 // ReadSealedBlob beyond the memory budget) rather than its plaintext: an
 // object filed as received is then written as it is, sealed once.
 #pragma once
@@ -78,7 +78,7 @@ class Materializer {
 
   // Queues the object journaled at `ref` under blob `key` (reserved). The
   // queue keeps `sealed_blob` (the record's sealed blob, from
-  // AppendKeepingBlob) when given, else a copy of `received`, while it
+  // IngestJournal::Append with keep_blob) when given, else a copy of `received`, while it
   // holds less than its memory budget (saves reading it back). Returns a
   // ticket for WaitFor.
   uint64_t Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView received,

@@ -201,7 +201,8 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   options.keys = keys.get();
   auto j = IngestJournal::Open(options);
   ASSERT_TRUE(j);
-  auto appended = (*j)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+  auto appended =
+      (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
   ASSERT_TRUE(appended) << appended.error().message;
   const Bytes& blob = appended->sealed_blob;
   ASSERT_EQ(blob.size(), data.size() + store::kSealedBlobOverhead);
@@ -244,7 +245,8 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   // A plaintext journal has no sealed blob to give.
   auto plain_journal = IngestJournal::Open({dir.Path() / "plain"});
   auto unsealed =
-      (*plain_journal)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+      (*plain_journal)
+          ->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
   ASSERT_TRUE(unsealed);
   EXPECT_TRUE(unsealed->sealed_blob.empty());
   EXPECT_EQ(IngestJournal::ReadSealedBlob(unsealed->ref).error().code, ErrorCode::kInvalidArgument);
@@ -374,7 +376,8 @@ TEST(MaterializerTest, FilesTheSealedBlobAndServesPendingReadsFromIt) {
     ASSERT_TRUE(j);
     const std::string key = "default/20261129/08/77.dcm";
     const std::string data = kMarker + std::string(9000, 'm');
-    auto appended = (*j)->AppendKeepingBlob(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
+    auto appended =
+        (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
     ASSERT_TRUE(appended) << appended.error().message;
     const Bytes sealed_blob = appended->sealed_blob;
     std::mutex mutex;
