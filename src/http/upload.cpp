@@ -93,14 +93,11 @@ asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
     body_parser.get().body().data = chunk.data();
     body_parser.get().body().size = chunk.size();
     beast::get_lowest_layer(stream).expires_after(options.read_timeout);
-    if (unwritten.empty()) {
-      co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
-    } else {
-      (void)co_await (beast_http::async_read(stream, buffer, body_parser, Redirect(ec)) &&
-                      RunBlocking(blocking, [&] { return written = file->Append(unwritten); }));
-      unwritten = {};
-      if (!written) break;
-    }
+    // (Nothing to write for the first chunk: Append of nothing is a no-op.)
+    (void)co_await (beast_http::async_read(stream, buffer, body_parser, Redirect(ec)) &&
+                    RunBlocking(blocking, [&] { return written = file->Append(unwritten); }));
+    unwritten = {};
+    if (!written) break;
     if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
     if (ec) break;
     const size_t received = chunk.size() - body_parser.get().body().size;
