@@ -81,13 +81,20 @@ CF_RES=$(latest cloudfilm)/results.tsv
 if ((IMPORT_RUNS > 0)); then
   DS=$WORK/ds-A
   : >"$WORK/import-cf.txt"; : >"$WORK/import-orthanc.txt"
+  # Earlier runs' storage is moved aside, not deleted, until the end: ext4
+  # scans the inodes deleted in the last minute each time it creates a file
+  # (recently_deleted), which would bill both servers for the bench's own
+  # clean-up rather than for their work.
+  mkdir -p "$WORK/trash"
   for ((r = 0; r < IMPORT_RUNS; r++)); do
-    rm -rf "$WORK/imp-data"; sync
+    [[ -e $WORK/imp-data ]] && mv "$WORK/imp-data" "$WORK/trash/cf.$r.$$"
+    sync
     t0=$EPOCHREALTIME
     "$BIN" import --data "$WORK/imp-data" --quiet "$DS"/s*/ >/dev/null
     awk -v a="$EPOCHREALTIME" -v b="$t0" -v n="$N_A" 'BEGIN { printf "%.1f\n", n / (a - b) }' >>"$WORK/import-cf.txt"
 
-    rm -rf "$WORK/imp-orthanc"; mkdir -p "$WORK/imp-orthanc"
+    [[ -e $WORK/imp-orthanc ]] && mv "$WORK/imp-orthanc" "$WORK/trash/orthanc.$r.$$"
+    mkdir -p "$WORK/imp-orthanc"; sync
     sed -e "s#\${BENCH_ORTHANC_STORAGE}#$WORK/imp-orthanc#g" -e 's#"Plugins" : \[[^]]*\]#"Plugins" : []#' \
       -e 's/"HttpPort" *: *[0-9]*/"HttpPort" : 18043/' -e 's/"DicomPort" *: *[0-9]*/"DicomPort" : 14243/' \
       "$SHARED_BENCH/orthanc.json" >"$WORK/imp-orthanc.json"
@@ -99,6 +106,7 @@ if ((IMPORT_RUNS > 0)); then
     awk -v a="$EPOCHREALTIME" -v b="$t0" -v n="$N_A" 'BEGIN { printf "%.1f\n", n / (a - b) }' >>"$WORK/import-orthanc.txt"
     kill "$opid"; wait "$opid" 2>/dev/null || true
   done
+  rm -rf "$WORK/trash"
 fi
 
 median() { sort -g "$1" | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

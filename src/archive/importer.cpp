@@ -13,10 +13,15 @@
 #include <archive_entry.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "core/file_io.hpp"
 #include "dicom/dicomdir.hpp"
@@ -184,8 +189,8 @@ std::vector<Importer::Unit> Importer::Expand(const fs::path& input) {
   return units;
 }
 
-Importer::Importer(Archive& archive, std::string tenant)
-    : archive_(archive), tenant_(std::move(tenant)) {}
+Importer::Importer(Archive& archive, std::string tenant, ImportOptions options)
+    : archive_(archive), tenant_(std::move(tenant)), options_(options) {}
 Importer::~Importer() = default;
 
 int64_t Importer::Plan(const std::vector<fs::path>& inputs) {
@@ -200,7 +205,96 @@ int64_t Importer::Plan(const std::vector<fs::path>& inputs) {
   return n;
 }
 
-void Importer::Record(ImportItem& item, ImportTotals& totals, const OnItem& on_item) {
+// One object of the plan: a file for the worker to read, the bytes of a
+// ZIP entry (a ZIP can only be read in order, by the producer), or what
+// went wrong before there was anything to ingest.
+struct Importer::Work {
+  size_t seq = 0;
+  std::string name;  // as ImportItem::name
+  std::optional<fs::path> file;
+  Bytes data;
+  std::optional<Error> error;
+};
+
+// Work from the producer to the workers through a bounded queue, so that
+// a large ZIP is not read into memory ahead of the ingests; results back
+// to the caller in plan order, however the workers finish.
+class Importer::Pipeline {
+ public:
+  explicit Pipeline(size_t capacity) : capacity_(capacity) {}
+
+  void Push(Work work) {
+    std::unique_lock lock(mu_);
+    space_cv_.wait(lock, [&] { return queue_.size() < capacity_; });
+    work.seq = pushed_++;
+    queue_.push_back(std::move(work));
+    work_cv_.notify_one();
+  }
+
+  void PushError(std::string name, Error error) {
+    Work work;
+    work.name = std::move(name);
+    work.error = std::move(error);
+    Push(std::move(work));
+  }
+
+  void PushFile(const fs::path& file) {
+    Work work;
+    work.name = file.string();
+    work.file = file;
+    Push(std::move(work));
+  }
+
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    work_cv_.notify_all();
+    done_cv_.notify_all();
+  }
+
+  // nullopt once closed and drained.
+  std::optional<Work> Pop() {
+    std::unique_lock lock(mu_);
+    work_cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty()) return std::nullopt;
+    Work work = std::move(queue_.front());
+    queue_.pop_front();
+    space_cv_.notify_one();
+    return work;
+  }
+
+  void Done(size_t seq, ImportItem item) {
+    std::lock_guard lock(mu_);
+    done_.emplace(seq, std::move(item));
+    if (seq == next_) done_cv_.notify_all();
+  }
+
+  // The next result in plan order; nullopt when every object is reported.
+  std::optional<ImportItem> Next() {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return done_.contains(next_) || (closed_ && next_ == pushed_); });
+    const auto it = done_.find(next_);
+    if (it == done_.end()) return std::nullopt;
+    ImportItem item = std::move(it->second);
+    done_.erase(it);
+    ++next_;
+    return item;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // queue_ not empty, or closed_
+  std::condition_variable space_cv_;  // queue_ below capacity_
+  std::condition_variable done_cv_;   // done_ holds next_, or all are out
+  std::deque<Work> queue_;
+  std::map<size_t, ImportItem> done_;
+  const size_t capacity_;
+  size_t pushed_ = 0;  // the sequence number of the next Push
+  size_t next_ = 0;    // the sequence number Next returns next
+  bool closed_ = false;
+};
+
+void Importer::Record(const ImportItem& item, ImportTotals& totals, const OnItem& on_item) {
   if (!item.result) {
     ++totals.rejected;
   } else {
@@ -220,14 +314,13 @@ void Importer::Record(ImportItem& item, ImportTotals& totals, const OnItem& on_i
   if (on_item) on_item(item, totals);
 }
 
-void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem& on_item) {
+void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
-    ImportItem item{zip.string(),
-                    Fail(ErrorCode::kInvalidArgument,
-                         std::string("cannot open ZIP: ") + archive_error_string(r.a))};
-    Record(item, totals, on_item);
+    pipeline.PushError(zip.string(),
+                       Error{ErrorCode::kInvalidArgument,
+                             std::string("cannot open ZIP: ") + archive_error_string(r.a)});
     return;
   }
   const uint64_t limit = archive_.Options().max_object_size;
@@ -237,62 +330,98 @@ void Importer::ImportZip(const fs::path& zip, ImportTotals& totals, const OnItem
     const int rc = archive_read_next_header(r.a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-      ImportItem item{zip.string(), Fail(ErrorCode::kInvalidArgument,
-                                         std::string("damaged ZIP: ") + archive_error_string(r.a))};
-      Record(item, totals, on_item);
+      pipeline.PushError(zip.string(),
+                         Error{ErrorCode::kInvalidArgument,
+                               std::string("damaged ZIP: ") + archive_error_string(r.a)});
       return;
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
     const std::string entry_name = archive_entry_pathname(entry);
     if (!ImportsEntry(media, entry_name)) continue;
-    ImportItem item{zip.string() + "!" + entry_name, Fail(ErrorCode::kInternal, "")};
-    Bytes data;
-    bool ok = true;
+    Work work;
+    work.name = zip.string() + "!" + entry_name;
     if (archive_entry_size_is_set(entry) &&
         static_cast<uint64_t>(archive_entry_size(entry)) > limit) {
-      item.result = Fail(ErrorCode::kTooLarge, "ZIP entry larger than the object size limit");
-      ok = false;
+      work.error = Error{ErrorCode::kTooLarge, "ZIP entry larger than the object size limit"};
     }
     char buf[1 << 16];
-    while (ok) {
+    while (!work.error) {
       const la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
       if (n == 0) break;
       if (n < 0) {
-        item.result = Fail(ErrorCode::kInvalidArgument,
-                           std::string("cannot read ZIP entry: ") + archive_error_string(r.a));
-        ok = false;
-        break;
+        work.error = Error{ErrorCode::kInvalidArgument,
+                           std::string("cannot read ZIP entry: ") + archive_error_string(r.a)};
+      } else if (work.data.size() + static_cast<size_t>(n) > limit) {
+        work.error = Error{ErrorCode::kTooLarge, "ZIP entry larger than the object size limit"};
+      } else {
+        const auto* p = reinterpret_cast<const std::byte*>(buf);
+        work.data.insert(work.data.end(), p, p + n);
       }
-      if (data.size() + static_cast<size_t>(n) > limit) {
-        item.result = Fail(ErrorCode::kTooLarge, "ZIP entry larger than the object size limit");
-        ok = false;
-        break;
-      }
-      const auto* p = reinterpret_cast<const std::byte*>(buf);
-      data.insert(data.end(), p, p + n);
     }
-    if (ok) item.result = archive_.Ingest(data, IngestSource{"import", "zip", tenant_});
-    Record(item, totals, on_item);
+    if (work.error) work.data = Bytes{};
+    pipeline.Push(std::move(work));
   }
 }
 
-ImportTotals Importer::Run(const OnItem& on_item) {
-  ImportTotals totals;
-  const uint64_t limit = archive_.Options().max_object_size;
+void Importer::Produce(Pipeline& pipeline) {
   for (const auto& unit : planned_) {
-    if (unit.kind == Unit::Kind::kZip) {
-      ImportZip(unit.path, totals, on_item);
-      continue;
+    switch (unit.kind) {
+      case Unit::Kind::kZip:
+        ProduceZip(unit.path, pipeline);
+        break;
+      case Unit::Kind::kError:
+        pipeline.PushError(unit.path.string(), unit.error);
+        break;
+      case Unit::Kind::kFile:
+        pipeline.PushFile(unit.path);
+        break;
     }
-    ImportItem item{unit.path.string(), Fail(ErrorCode::kInternal, "")};
-    if (unit.kind == Unit::Kind::kError) {
-      item.result = std::unexpected(unit.error);
-    } else {
-      auto bytes = ReadFile(unit.path, limit);
-      item.result = bytes ? archive_.Ingest(*bytes, IngestSource{"import", "file", tenant_})
-                          : Result<IngestReceipt>(std::unexpected(bytes.error()));
+  }
+}
+
+ImportItem Importer::Ingest(Work& work) {
+  ImportItem item{std::move(work.name), Fail(ErrorCode::kInternal, "")};
+  if (work.error) {
+    item.result = std::unexpected(std::move(*work.error));
+    return item;
+  }
+  const char* via = "zip";
+  if (work.file) {
+    auto bytes = ReadFile(*work.file, archive_.Options().max_object_size);
+    if (!bytes) {
+      item.result = std::unexpected(bytes.error());
+      return item;
     }
-    Record(item, totals, on_item);
+    work.data = std::move(*bytes);
+    via = "file";
+  }
+  item.result = archive_.Ingest(work.data, IngestSource{"import", via, tenant_});
+  return item;
+}
+
+ImportTotals Importer::Run(const OnItem& on_item) {
+  constexpr int kMaxJobs = 64;
+  const int jobs =
+      options_.jobs > 0
+          ? std::min(options_.jobs, kMaxJobs)
+          : std::clamp(2 * static_cast<int>(std::thread::hardware_concurrency()), 2, 16);
+  Pipeline pipeline(static_cast<size_t>(jobs));
+  ImportTotals totals;
+  {
+    std::vector<std::jthread> threads;
+    threads.emplace_back([&] {
+      Produce(pipeline);
+      pipeline.Close();
+    });
+    for (int i = 0; i < jobs; ++i) {
+      threads.emplace_back([&] {
+        while (auto work = pipeline.Pop()) {
+          const size_t seq = work->seq;
+          pipeline.Done(seq, Ingest(*work));
+        }
+      });
+    }
+    while (auto item = pipeline.Next()) Record(*item, totals, on_item);
   }
   return totals;
 }

@@ -23,6 +23,7 @@ struct ImportArgs {
   std::vector<std::string> paths;
   std::string tenant = std::string(kDefaultTenant);
   bool quiet = false;
+  int jobs = 0;
 };
 
 class Progress {
@@ -95,7 +96,7 @@ int RunImport(const Config& config, const ImportArgs& args) {
   film::FilmIssuer issuer(*rt->archive, **reports, *film_parts->films, *film_parts->log,
                           *film_parts->keys, film_parts->options);
   FileReportsAsStored(*rt->archive, **reports, issuer, "import");
-  archive::Importer importer(*rt->archive, args.tenant);
+  archive::Importer importer(*rt->archive, args.tenant, {.jobs = args.jobs});
   std::vector<std::filesystem::path> inputs(args.paths.begin(), args.paths.end());
   const int64_t total = importer.Plan(inputs);
   Progress progress(total, args.quiet);
@@ -136,6 +137,10 @@ void RegisterImport(CLI::App& app, Runner& run) {
   sub->add_option("--tenant", args->tenant,
                   "the hospital the objects belong to (default, or a [tenants.<code>])");
   sub->add_flag("-q,--quiet", args->quiet, "no progress output");
+  sub->add_option("-j,--jobs", args->jobs,
+                  "objects ingested at once (default 0: twice the cores); 1 keeps the plan's "
+                  "order, so that of two objects with one SOP Instance UID the first is version 1")
+      ->check(CLI::Range(0, 64));
   sub->callback(
       [&run, args] { run = [args](const Config& config) { return RunImport(config, *args); }; });
 }

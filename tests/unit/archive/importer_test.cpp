@@ -22,9 +22,10 @@ using cf::testing::DicomBuilder;
 class ImporterTest : public ArchiveFixture {
  protected:
   std::map<std::string, ImportItem> Import(const std::vector<fs::path>& inputs,
-                                           ImportTotals* totals = nullptr) {
+                                           ImportTotals* totals = nullptr,
+                                           ImportOptions options = {}) {
     std::map<std::string, ImportItem> items;
-    Importer importer(*archive_, "default");
+    Importer importer(*archive_, "default", options);
     importer.Plan(inputs);
     auto t = importer.Run(
         [&](const ImportItem& item, const ImportTotals&) { items.emplace(item.name, item); });
@@ -153,6 +154,85 @@ TEST_F(ImporterTest, MissingPathIsRejected) {
   auto items = Import({"/nonexistent/cloudfilm"}, &totals);
   EXPECT_EQ(totals.rejected, 1);
   EXPECT_EQ(items.begin()->second.result.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(ImporterTest, ResultsArriveInPlanOrderWhateverTheJobs) {
+  cf::testing::TempDir src;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 30; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "f%02d.dcm", i);
+    const fs::path p = src.Path() / "files" / name;
+    if (i % 7 == 3) {
+      WriteFile(p, Bytes(AsBytes("not dicom").begin(), AsBytes("not dicom").end()));
+    } else {
+      WriteFile(p, DicomBuilder().Sop("1.9.40." + std::to_string(i)).Pixels(8, 8).Build());
+    }
+    expected.push_back(p.string());
+  }
+  WriteFile(src.Path() / "zip" / "IMG" / "1", DicomBuilder().Sop("1.9.41.1").Build());
+  WriteFile(src.Path() / "zip" / "IMG" / "2", DicomBuilder().Sop("1.9.41.2").Build());
+  const fs::path zip = src.Path() / "z.zip";
+  ZipFiles(zip, src.Path() / "zip", {"IMG/2", "IMG/1"});
+  expected.push_back(zip.string() + "!IMG/2");
+  expected.push_back(zip.string() + "!IMG/1");
+
+  for (const int jobs : {1, 3, 8}) {
+    std::vector<std::string> order;
+    std::vector<int64_t> done_so_far;
+    Importer importer(*archive_, "default", {.jobs = jobs});
+    ASSERT_EQ(importer.Plan({src.Path() / "files", zip}), 32);
+    const ImportTotals totals = importer.Run([&](const ImportItem& item, const ImportTotals& t) {
+      order.push_back(item.name);
+      done_so_far.push_back(t.stored + t.already_present + t.new_versions + t.rejected);
+    });
+    EXPECT_EQ(order, expected) << jobs << " jobs";
+    for (size_t i = 0; i < done_so_far.size(); ++i) {
+      EXPECT_EQ(done_so_far[i], static_cast<int64_t>(i + 1)) << jobs << " jobs";
+    }
+    EXPECT_EQ(totals.rejected, 4) << jobs << " jobs";
+    EXPECT_EQ(totals.stored + totals.already_present, 28) << jobs << " jobs";
+  }
+  EXPECT_TRUE(StoredExactly("1.9.41.1", *ReadFile(src.Path() / "zip" / "IMG" / "1", 1 << 20)));
+}
+
+TEST_F(ImporterTest, OneJobMakesTheFirstPlannedObjectVersionOne) {
+  cf::testing::TempDir src;
+  std::vector<Bytes> versions;
+  for (uint16_t seed = 1; seed <= 4; ++seed) {
+    versions.push_back(DicomBuilder().Sop("1.9.50").Pixels(8, 8, seed).Build());
+    WriteFile(src.Path() / ("v" + std::to_string(seed) + ".dcm"), versions.back());
+  }
+  ImportTotals totals;
+  Import({src.Path()}, &totals, {.jobs = 1});
+  EXPECT_EQ(totals.stored, 1);
+  EXPECT_EQ(totals.new_versions, 3);
+  for (int v = 1; v <= 4; ++v) {
+    auto back = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.9.50", v);
+    ASSERT_TRUE(back) << v;
+    EXPECT_EQ(*back, versions[static_cast<size_t>(v - 1)]) << "version " << v;
+  }
+}
+
+TEST_F(ImporterTest, ConcurrentIngestsOfOneSopInstanceKeepEveryVersion) {
+  cf::testing::TempDir src;
+  std::vector<Bytes> versions;
+  for (uint16_t seed = 1; seed <= 12; ++seed) {
+    versions.push_back(DicomBuilder().Sop("1.9.60").Pixels(8, 8, seed).Build());
+    WriteFile(src.Path() / ("v" + std::to_string(seed) + ".dcm"), versions.back());
+    WriteFile(src.Path() / ("w" + std::to_string(seed) + ".dcm"), versions.back());  // a copy
+  }
+  ImportTotals totals;
+  Import({src.Path()}, &totals, {.jobs = 8});
+  EXPECT_EQ(totals.stored, 1);
+  EXPECT_EQ(totals.new_versions, 11);
+  EXPECT_EQ(totals.already_present, 12);
+  EXPECT_EQ(totals.rejected, 0);
+  for (const auto& bytes : versions) EXPECT_TRUE(StoredExactly("1.9.60", bytes));
+  auto fsck = archive_->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_TRUE(fsck->Clean());
+  EXPECT_EQ(fsck->instances_checked, 12);
 }
 
 // ---- Real public data beside the checkout -------------------------------
