@@ -397,17 +397,10 @@ Result<Bytes> IngestJournal::OpenSealedBlob(const RecordRef& ref, ByteView seale
   if (!ref.data_key || sealed_blob.size() != store::kSealedBlobOverhead + ref.size) {
     return Fail(ErrorCode::kInvalidArgument, "journal: not the sealed blob of this record");
   }
-  // The nonce and tag the blob carries, which are the record's.
-  crypto::AeadNonce nonce;
-  crypto::AeadTag tag;
-  std::memcpy(nonce.data(), sealed_blob.data() + 8, nonce.size());
-  std::memcpy(tag.data(), sealed_blob.data() + store::kSealedBlobHeader + ref.size, tag.size());
-  Bytes out(ref.size);
-  auto opened =
-      ref.data_key->aead->Open(SealedRecordAad(Sealing::kV4, ref.record_offset, ref.key), nonce,
-                               sealed_blob.subspan(store::kSealedBlobHeader, ref.size), tag, out);
-  if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
-  return out;
+  // A v4 record's associated data is its blob's: the blob store opens it.
+  auto opened = store::EncryptingBlobStore::OpenSealed(*ref.data_key, ref.key, sealed_blob);
+  if (!opened) return Fail(opened.error().code, "journal: " + opened.error().message);
+  return opened;
 }
 
 std::vector<fs::path> IngestJournal::Seal() {

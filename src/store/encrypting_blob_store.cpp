@@ -14,6 +14,12 @@ uint32_t HeaderKeyId(const std::byte* header) {
   return static_cast<uint32_t>(LoadLe(header + 4, 4));
 }
 
+crypto::AeadNonce HeaderNonce(const std::byte* header) {
+  crypto::AeadNonce nonce;
+  std::memcpy(nonce.data(), header + 8, nonce.size());
+  return nonce;
+}
+
 }  // namespace
 
 Bytes EncryptingBlobStore::AssociatedData(std::string_view key) {
@@ -31,6 +37,25 @@ std::array<std::byte, kSealedBlobHeader> EncryptingBlobStore::Header(
   StoreLe(h.data() + 4, key_id, 4);
   std::memcpy(h.data() + 8, nonce.data(), nonce.size());
   return h;
+}
+
+Result<Bytes> EncryptingBlobStore::OpenSealed(const crypto::DataKey& data_key, std::string_view key,
+                                              ByteView sealed) {
+  if (!IsSealed(sealed) || sealed.size() < kSealedBlobOverhead ||
+      HeaderKeyId(sealed.data()) != data_key.id) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "not a sealed blob of data key " + std::to_string(data_key.id));
+  }
+  const size_t n = sealed.size() - kSealedBlobOverhead;
+  crypto::AeadTag tag;
+  std::memcpy(tag.data(), sealed.data() + kHeader + n, tag.size());
+  Bytes out(n);
+  if (!data_key.aead->Open(AssociatedData(key), HeaderNonce(sealed.data()),
+                           sealed.subspan(kHeader, n), tag, out)) {
+    return Fail(ErrorCode::kInternal, "cannot decrypt sealed blob " + std::string(key) +
+                                          ": it was sealed for another key, or altered");
+  }
+  return out;
 }
 
 EncryptingBlobStore::EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
@@ -109,13 +134,11 @@ Result<BlobStore::Checked> EncryptingBlobStore::GetChecked(std::string_view key,
     return Fail(ErrorCode::kInternal,
                 "cannot decrypt blob " + std::string(key) + ": " + dk.error().message);
   }
-  crypto::AeadNonce nonce;
   crypto::AeadTag tag;
   const size_t n = b.size() - tag.size();
-  std::memcpy(nonce.data(), head.data() + 8, nonce.size());
   std::memcpy(tag.data(), b.data() + n, tag.size());
   const std::span<std::byte> text = std::span(b).first(n);
-  if (!(*dk)->aead->Open(AssociatedData(key), nonce, text, tag, text)) {
+  if (!(*dk)->aead->Open(AssociatedData(key), HeaderNonce(head.data()), text, tag, text)) {
     return Fail(ErrorCode::kInternal, "cannot decrypt blob " + std::string(key) + " (data key " +
                                           std::to_string(id) +
                                           "): it was moved from another key, or altered");

@@ -80,6 +80,13 @@ class EncryptingBlobStore final : public BlobStore {
   static std::array<std::byte, kSealedBlobHeader> Header(uint32_t key_id,
                                                          const crypto::AeadNonce& nonce);
 
+  // The plaintext of `sealed`, a whole sealed blob of `key` held in memory
+  // (a blob made elsewhere for PutSealed), opened with `data_key`, the key
+  // its header names. kInvalidArgument when it is not a sealed blob of that
+  // key id; kInternal when it does not open (another blob key, altered).
+  static Result<Bytes> OpenSealed(const crypto::DataKey& data_key, std::string_view key,
+                                  ByteView sealed);
+
   // The id of the data key that sealed blob `key` (its header), or 0 for a
   // plaintext blob; kNotFound for an unknown key. Reads a few bytes only,
   // so that re-encryption and `cloudfilm keys retire` can survey every blob.

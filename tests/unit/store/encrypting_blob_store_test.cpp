@@ -229,6 +229,41 @@ TEST(EncryptingBlobStoreTest, PutSealedFilesBytesSealedElsewhereAsTheyAre) {
   EXPECT_EQ(moved.error().code, ErrorCode::kInternal);
 }
 
+TEST(EncryptingBlobStoreTest, ASealedBlobInMemoryOpensOnlyForItsKeyAndDataKey) {
+  cf::testing::TempDir dir;
+  auto o = Open(dir.Path());
+  ASSERT_TRUE(o.store->Put("2026/a.dcm", AsBytes(kSecret)));
+  const std::string file = FileText(dir.Path() / "blobs/2026/a.dcm");
+  const ByteView sealed = AsBytes(file);
+  auto dk = o.keys->Active("default");
+  ASSERT_TRUE(dk);
+  auto opened = EncryptingBlobStore::OpenSealed(**dk, "2026/a.dcm", sealed);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(std::string(AsChars(*opened)), kSecret);
+  // Under another blob key: the associated data differs.
+  auto moved = EncryptingBlobStore::OpenSealed(**dk, "2026/b.dcm", sealed);
+  ASSERT_FALSE(moved);
+  EXPECT_EQ(moved.error().code, ErrorCode::kInternal);
+  // Altered ciphertext.
+  std::string altered = file;
+  altered[kSealedBlobHeader + 5] ^= 0x01;
+  auto bad = EncryptingBlobStore::OpenSealed(**dk, "2026/a.dcm", AsBytes(altered));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInternal);
+  // Another data key than the one its header names; not a sealed blob.
+  auto other = o.keys->Active("ruijin");
+  ASSERT_TRUE(other);
+  ASSERT_NE((*other)->id, (*dk)->id);
+  EXPECT_EQ(EncryptingBlobStore::OpenSealed(**other, "2026/a.dcm", sealed).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(EncryptingBlobStore::OpenSealed(**dk, "2026/a.dcm", AsBytes(kSecret)).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(EncryptingBlobStore::OpenSealed(**dk, "2026/a.dcm", sealed.first(kSealedBlobHeader))
+                .error()
+                .code,
+            ErrorCode::kInvalidArgument);
+}
+
 TEST(EncryptingBlobStoreTest, PutSealedRefusesWhatPutWouldNotHaveWritten) {
   cf::testing::TempDir dir;
   auto o = Open(dir.Path());
