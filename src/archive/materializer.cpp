@@ -115,7 +115,7 @@ std::optional<Result<Bytes>> Materializer::ReadPending(std::string_view key) con
   }
   // The item is immutable once queued and kept alive by our reference.
   if (item->sealed) return IngestJournal::OpenSealedBlob(item->ref, item->bytes);
-  if (!item->bytes.empty() || item->ref.size == 0) return Result<Bytes>(item->bytes);
+  if (item->InMemory()) return Result<Bytes>(item->bytes);
   return IngestJournal::Read(item->ref);
 }
 
