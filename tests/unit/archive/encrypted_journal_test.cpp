@@ -458,16 +458,24 @@ Opened OpenEncrypted(const fs::path& dir, const EncryptedOptions& how = {}) {
   return o;
 }
 
-TEST(EncryptedArchiveTest, AProcessThatDiesLosesNothingAndLeavesNoPlaintext) {
-  cf::testing::TempDir dir;
+// `count` objects <sop_root>.1, .2, ... whose patient name and ID carry
+// the marker that must never appear in clear on disk, each of its own
+// size (`rows` + i rows of `columns`).
+std::vector<Bytes> MarkedObjects(const std::string& sop_root, int count, int rows, int columns) {
   std::vector<Bytes> objects;
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < count; ++i) {
     objects.push_back(cf::testing::DicomBuilder()
-                          .Sop("1.2.3.77." + std::to_string(i + 1))
+                          .Sop(sop_root + "." + std::to_string(i + 1))
                           .Patient("PID" + kMarker, kMarker)
-                          .Pixels(32 + i, 32)
+                          .Pixels(rows + i, columns)
                           .Build());
   }
+  return objects;
+}
+
+TEST(EncryptedArchiveTest, AProcessThatDiesLosesNothingAndLeavesNoPlaintext) {
+  cf::testing::TempDir dir;
+  const std::vector<Bytes> objects = MarkedObjects("1.2.3.77", 8, 32, 32);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
@@ -512,17 +520,7 @@ bool WaitFiled(Archive& archive) {
   return false;
 }
 
-std::vector<Bytes> SealOnceObjects() {
-  std::vector<Bytes> objects;
-  for (int i = 0; i < 4; ++i) {
-    objects.push_back(cf::testing::DicomBuilder()
-                          .Sop("1.2.3.78." + std::to_string(i + 1))
-                          .Patient("PID" + kMarker, kMarker)
-                          .Pixels(40 + i, 33)
-                          .Build());
-  }
-  return objects;
-}
+std::vector<Bytes> SealOnceObjects() { return MarkedObjects("1.2.3.78", 4, 40, 33); }
 
 struct SealOnceCase {
   const char* name;

@@ -191,18 +191,29 @@ TEST_F(ImporterTest, ResultsArriveInPlanOrderWhateverTheJobs) {
       EXPECT_EQ(done_so_far[i], static_cast<int64_t>(i + 1)) << jobs << " jobs";
     }
     EXPECT_EQ(totals.rejected, 4) << jobs << " jobs";
-    EXPECT_EQ(totals.stored + totals.already_present, 28) << jobs << " jobs";
+    // The first import (1 job) stores everything, the later ones find it.
+    EXPECT_EQ(totals.stored, jobs == 1 ? 28 : 0) << jobs << " jobs";
+    EXPECT_EQ(totals.already_present, jobs == 1 ? 0 : 28) << jobs << " jobs";
   }
   EXPECT_TRUE(StoredExactly("1.9.41.1", *ReadFile(src.Path() / "zip" / "IMG" / "1", 1 << 20)));
 }
 
+// `count` different objects under one SOP Instance UID, written to `dir`
+// as v<n>.dcm in order (and, with `copies`, each again as w<n>.dcm).
+std::vector<Bytes> WriteVersions(const fs::path& dir, const std::string& sop, uint16_t count,
+                                 bool copies) {
+  std::vector<Bytes> versions;
+  for (uint16_t seed = 1; seed <= count; ++seed) {
+    versions.push_back(DicomBuilder().Sop(sop).Pixels(8, 8, seed).Build());
+    WriteFile(dir / ("v" + std::to_string(seed) + ".dcm"), versions.back());
+    if (copies) WriteFile(dir / ("w" + std::to_string(seed) + ".dcm"), versions.back());
+  }
+  return versions;
+}
+
 TEST_F(ImporterTest, OneJobMakesTheFirstPlannedObjectVersionOne) {
   cf::testing::TempDir src;
-  std::vector<Bytes> versions;
-  for (uint16_t seed = 1; seed <= 4; ++seed) {
-    versions.push_back(DicomBuilder().Sop("1.9.50").Pixels(8, 8, seed).Build());
-    WriteFile(src.Path() / ("v" + std::to_string(seed) + ".dcm"), versions.back());
-  }
+  const auto versions = WriteVersions(src.Path(), "1.9.50", 4, /*copies=*/false);
   ImportTotals totals;
   Import({src.Path()}, &totals, {.jobs = 1});
   EXPECT_EQ(totals.stored, 1);
@@ -216,12 +227,7 @@ TEST_F(ImporterTest, OneJobMakesTheFirstPlannedObjectVersionOne) {
 
 TEST_F(ImporterTest, ConcurrentIngestsOfOneSopInstanceKeepEveryVersion) {
   cf::testing::TempDir src;
-  std::vector<Bytes> versions;
-  for (uint16_t seed = 1; seed <= 12; ++seed) {
-    versions.push_back(DicomBuilder().Sop("1.9.60").Pixels(8, 8, seed).Build());
-    WriteFile(src.Path() / ("v" + std::to_string(seed) + ".dcm"), versions.back());
-    WriteFile(src.Path() / ("w" + std::to_string(seed) + ".dcm"), versions.back());  // a copy
-  }
+  const auto versions = WriteVersions(src.Path(), "1.9.60", 12, /*copies=*/true);
   ImportTotals totals;
   Import({src.Path()}, &totals, {.jobs = 8});
   EXPECT_EQ(totals.stored, 1);
