@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ledger/tsa_client.hpp"
 
-#include <curl/curl.h>
-
-#include <memory>
+#include "core/curl_library.hpp"
 
 namespace cf::ledger {
 namespace {
@@ -20,42 +18,41 @@ size_t Collect(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 }  // namespace
 
 Result<Bytes> PostTimestampQuery(const TsaClientOptions& options, ByteView query) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl)
-    return std::unexpected(Error{ErrorCode::kInternal, "time-stamp: curl_easy_init failed"});
-  std::unique_ptr<curl_slist, CurlDeleter> headers(
-      curl_slist_append(nullptr, "Content-Type: application/timestamp-query"));
-  Bytes answer;
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, options.url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, query.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(query.size()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  if (!options.https_ca_file.empty()) {
-    curl_easy_setopt(c, CURLOPT_CAINFO, options.https_ca_file.c_str());
+  auto library = LoadCurl();
+  if (!library) {
+    return std::unexpected(Error{library.error().code, "time-stamp: " + library.error().message});
   }
-  const CURLcode rc = curl_easy_perform(c);
+  const CurlLibrary& curl = **library;
+  CurlHandle handle(curl.easy_init());
+  if (!handle)
+    return std::unexpected(Error{ErrorCode::kInternal, "time-stamp: curl_easy_init failed"});
+  CurlList headers(curl.slist_append(nullptr, "Content-Type: application/timestamp-query"));
+  Bytes answer;
+  CURL* c = handle.get();
+  curl.easy_setopt(c, CURLOPT_URL, options.url.c_str());
+  curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl.easy_setopt(c, CURLOPT_POST, 1L);
+  curl.easy_setopt(c, CURLOPT_POSTFIELDS, query.data());
+  curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(query.size()));
+  curl.easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl.easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+  curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
+  curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (!options.https_ca_file.empty()) {
+    curl.easy_setopt(c, CURLOPT_CAINFO, options.https_ca_file.c_str());
+  }
+  const CURLcode rc = curl.easy_perform(c);
   if (rc != CURLE_OK) {
     return std::unexpected(
         Error{rc == CURLE_OPERATION_TIMEDOUT ? ErrorCode::kTimeout : ErrorCode::kStorageUnavailable,
-              std::string("time-stamp: the TSA cannot be reached: ") + curl_easy_strerror(rc)});
+              std::string("time-stamp: the TSA cannot be reached: ") + curl.easy_strerror(rc)});
   }
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
     return std::unexpected(Error{ErrorCode::kStorageUnavailable,
                                  "time-stamp: the TSA answered HTTP " + std::to_string(status)});

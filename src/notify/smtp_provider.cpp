@@ -35,29 +35,30 @@ class SmtpProvider final : public Provider {
     mail.message_id = n.id + "." + std::to_string(n.attempts) + "@" + options_.domain;
     mail.date_ms = UnixNowMs();
     const std::string text = FormatMail(mail);
-    CurlHandle curl = NewCurl(options_.timeout, options_.ca_file);
-    if (!curl) return {SendOutcome::kRetry, {}, "libcurl: cannot create a handle"};
-    CURL* c = curl.get();
-    CurlList recipients(curl_slist_append(nullptr, ("<" + n.recipient + ">").c_str()));
+    auto session = NewCurl(options_.timeout, options_.ca_file);
+    if (!session) return {SendOutcome::kRetry, {}, session.error().message};
+    const CurlLibrary& curl = *session->library;
+    CURL* c = session->handle.get();
+    CurlList recipients(curl.slist_append(nullptr, ("<" + n.recipient + ">").c_str()));
     Reader reader{text};
-    curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    if (options_.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    curl.easy_setopt(c, CURLOPT_URL, options_.url.c_str());
+    curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    if (options_.starttls) curl.easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
     if (!options_.username.empty()) {
-      curl_easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
+      curl.easy_setopt(c, CURLOPT_USERNAME, options_.username.c_str());
+      curl.easy_setopt(c, CURLOPT_PASSWORD, options_.password.c_str());
     }
     const std::string from = "<" + options_.from + ">";
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, Read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &reader);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    const CURLcode rc = curl_easy_perform(c);
+    curl.easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+    curl.easy_setopt(c, CURLOPT_MAIL_RCPT, recipients.get());
+    curl.easy_setopt(c, CURLOPT_READFUNCTION, Read);
+    curl.easy_setopt(c, CURLOPT_READDATA, &reader);
+    curl.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    const CURLcode rc = curl.easy_perform(c);
     if (rc == CURLE_OK) return {SendOutcome::kDelivered, mail.message_id, {}};
     long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    std::string error = CurlError(rc);
+    curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    std::string error = CurlError(curl, rc);
     if (code > 0) error += " (SMTP " + std::to_string(code) + ")";
     // The server's last reply: 5xx is a definite no (unknown mailbox,
     // refused login), 4xx and no reply at all may pass later.

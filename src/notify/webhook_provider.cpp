@@ -34,28 +34,29 @@ class WebhookProvider final : public Provider {
 
   SendResult Send(const Notification& n) override {
     const std::string body = WebhookBody(n);
-    CurlHandle curl = NewCurl(options_.timeout, options_.ca_file);
-    if (!curl) return {SendOutcome::kRetry, {}, "libcurl: cannot create a handle"};
-    CURL* c = curl.get();
+    auto session = NewCurl(options_.timeout, options_.ca_file);
+    if (!session) return {SendOutcome::kRetry, {}, session.error().message};
+    const CurlLibrary& curl = *session->library;
+    CURL* c = session->handle.get();
     CurlList headers;
     for (const std::string& h :
          {std::string("Content-Type: application/json; charset=utf-8"),
           std::string(kSignatureHeader) + ": " + WebhookSignature(options_.secret, body),
           "Idempotency-Key: " + n.tenant + "/" + n.idempotency_key, std::string("Expect:")}) {
-      headers.reset(curl_slist_append(headers.release(), h.c_str()));
+      headers.reset(curl.slist_append(headers.release(), h.c_str()));
     }
     std::string answer;
-    curl_easy_setopt(c, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-    const CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) return {SendOutcome::kRetry, {}, CurlError(rc)};
+    curl.easy_setopt(c, CURLOPT_URL, options_.url.c_str());
+    curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl.easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+    curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl.easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    const CURLcode rc = curl.easy_perform(c);
+    if (rc != CURLE_OK) return {SendOutcome::kRetry, {}, CurlError(curl, rc)};
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) return {SendOutcome::kDelivered, MessageId(answer), {}};
     const std::string error = "gateway answered HTTP " + std::to_string(status);
     if (status >= 400 && status < 500 && status != 408 && status != 429) {
