@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "film/report_pdf.hpp"
+#include "film/render_module.hpp"
 
 #include <cairo-pdf.h>
 #include <cairo.h>
@@ -17,8 +17,6 @@ namespace cf::film {
 namespace {
 
 using pdf::LayoutPtr;
-using pdf::PrintableDate;
-using pdf::PrintableSex;
 using pdf::Show;
 
 // A4 in PDF points, with margins of 18 mm.
@@ -168,41 +166,8 @@ std::string InfoBlock(const Report& report, const ReportVersion& version, const 
 
 }  // namespace
 
-std::string PrintableName(std::string_view pn) {
-  std::vector<std::string> groups;
-  size_t start = 0;
-  while (groups.size() < 3) {
-    const size_t end = pn.find('=', start);
-    std::string_view group =
-        pn.substr(start, end == std::string_view::npos ? pn.npos : end - start);
-    std::string joined;
-    // Components are Family^Given^Middle^Prefix^Suffix; ideographic names
-    // are written without spaces.
-    const bool ideographic = groups.size() >= 1;
-    size_t s = 0;
-    while (s <= group.size()) {
-      const size_t e = group.find('^', s);
-      std::string_view part = group.substr(s, e == std::string_view::npos ? group.npos : e - s);
-      if (!part.empty()) {
-        if (!joined.empty() && !ideographic) joined += ' ';
-        joined += part;
-      }
-      if (e == std::string_view::npos) break;
-      s = e + 1;
-    }
-    groups.push_back(std::move(joined));
-    if (end == std::string_view::npos) break;
-    start = end + 1;
-  }
-  const std::string& alphabetic = groups[0];
-  const std::string ideographic = groups.size() > 1 ? groups[1] : std::string();
-  if (ideographic.empty()) return alphabetic;
-  if (alphabetic.empty()) return ideographic;
-  return fmt::format("{} ({})", ideographic, alphabetic);
-}
-
-Result<Bytes> RenderReportPdf(const Report& report, const ReportVersion& version,
-                              const PrintHeader& header) {
+Result<Bytes> DrawReportPdf(const Report& report, const ReportVersion& version,
+                            const PrintHeader& header) {
   Bytes out;
   pdf::SurfacePtr surface = pdf::NewA4Pdf(
       out, fmt::format("{} {} v{}", KindTitle(report.kind), report.id, version.version),
@@ -276,34 +241,6 @@ Result<Bytes> RenderReportPdf(const Report& report, const ReportVersion& version
     return std::unexpected(finished.error());
   }
   return out;
-}
-
-Result<Bytes> ReportPrinter::Pdf(const catalog::Scope& scope, const Report& report,
-                                 const ReportVersion& version) {
-  if (!version.content.pdf.empty()) return version.content.pdf;
-  PrintHeader header;
-  header.accession = report.accession;
-  if (options_.hospital_name) header.hospital = options_.hospital_name(report.tenant);
-  if (!report.study_uid.empty()) {
-    auto study = archive_.GetStudy(scope, report.study_uid);
-    if (study) {
-      header.patient_name = study->patient_name;
-      header.patient_id = study->patient_id;
-      header.birth_date = study->patient_birth_date;
-      header.sex = study->patient_sex;
-      if (header.accession.empty()) header.accession = study->accession_number;
-      header.study_date = study->study_date;
-      for (const auto& m : study->modalities) {
-        if (!header.modalities.empty()) header.modalities += '\\';
-        header.modalities += m;
-      }
-      header.study_description = study->study_description;
-    } else if (study.error().code != ErrorCode::kNotFound) {
-      // A report may come before its images; anything else is an error.
-      return std::unexpected(study.error());
-    }
-  }
-  return RenderReportPdf(report, version, header);
 }
 
 }  // namespace cf::film

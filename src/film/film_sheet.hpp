@@ -4,9 +4,9 @@
 // the exam; the key images sit in a grid on black; the QR code of the
 // patient's share and the film's verification id and URL let whoever holds
 // the paper open the exam and check that it is what the hospital issued.
-// Drawn with cairo + pango like the report PDFs (report_pdf.hpp), from
-// images already rendered (codec::RenderImage, PNG): this part lays out,
-// it does not decode DICOM.
+// Drawn with cairo + pango like the report PDFs (report_pdf.hpp), in the
+// render module, from images already rendered (codec::RenderImage, PNG):
+// this part lays out, it does not decode DICOM.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
-#include "film/report_pdf.hpp"
+#include "film/print_header.hpp"
 
 namespace cf::film {
 
@@ -57,11 +57,7 @@ SheetCell SheetImageArea();
 // One A4 page. The bytes depend only on `sheet` (the PDF's dates are the
 // film's issuance), so the same film prints the same file. Errors:
 // kInvalidArgument for a PNG that does not decode (the message says which),
-// kInternal for cairo failures.
+// kInternal for cairo failures or a missing render module.
 Result<Bytes> RenderFilmSheetPdf(const FilmSheetContent& sheet);
-
-// The patient's age on the exam date, from DICOM dates (YYYYMMDD): "45",
-// or "8 个月 months" under two years; empty when either date is missing.
-std::string AgeAtExam(std::string_view birth_date, std::string_view study_date);
 
 }  // namespace cf::film

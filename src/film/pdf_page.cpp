@@ -66,16 +66,4 @@ void Show(cairo_t* cr, PangoLayout* layout, double x, double y) {
   pango_cairo_show_layout(cr, layout);
 }
 
-std::string PrintableDate(std::string_view da) {
-  if (da.size() != 8) return std::string(da);
-  return fmt::format("{}-{}-{}", da.substr(0, 4), da.substr(4, 2), da.substr(6, 2));
-}
-
-std::string PrintableSex(std::string_view sex) {
-  if (sex == "M") return "男 Male";
-  if (sex == "F") return "女 Female";
-  if (sex == "O") return "其他 Other";
-  return std::string(sex);
-}
-
 }  // namespace cf::film::pdf

@@ -15,11 +15,10 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "film/page_layout.hpp"
 
 namespace cf::film::pdf {
 
-inline constexpr double kA4Width = 595.276;  // points
-inline constexpr double kA4Height = 841.89;
 // fontconfig falls back per glyph, so Latin text and CJK text both find a
 // face whichever of these is installed (Debian: fonts-wqy-microhei).
 inline constexpr const char* kFontFamily =
@@ -52,10 +51,5 @@ LayoutPtr MakeLayout(cairo_t* cr, std::string_view text, double size, bool bold,
                      double tab = 0);
 
 void Show(cairo_t* cr, PangoLayout* layout, double x, double y);
-
-// "20261129" -> "2026-11-29"; anything else as it is.
-std::string PrintableDate(std::string_view da);
-// "M" -> "男 Male", "F" -> "女 Female", "O" -> "其他 Other".
-std::string PrintableSex(std::string_view sex);
 
 }  // namespace cf::film::pdf

@@ -4,7 +4,8 @@
 // and carried in a film package. The paper copy names what it is a copy of:
 // every page carries the hospital, the patient and exam, and the report's
 // id, version, status and content hash, so a reader can match it with the
-// signed film. Drawn with cairo + pango (fontconfig picks a CJK font).
+// signed film. Drawn with cairo + pango (fontconfig picks a CJK font) in
+// the render module, which the server loads only when it prints.
 #pragma once
 
 #include <functional>
@@ -15,33 +16,18 @@
 #include "catalog/scope.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "film/print_header.hpp"
 #include "film/report.hpp"
 
 namespace cf::film {
 
-// What the top of each page says about the exam; all values as the catalog
-// holds them (DICOM PN, DA), empty when unknown.
-struct PrintHeader {
-  std::string hospital;
-  std::string patient_name;  // DICOM PN: "Wang^Xiaoming=王^小明"
-  std::string patient_id;
-  std::string birth_date;  // YYYYMMDD
-  std::string sex;         // M, F, O
-  std::string accession;
-  std::string study_date;  // YYYYMMDD
-  std::string modalities;  // "CT", "CT\\SR"
-  std::string study_description;
-};
-
 // A4 pages, as many as the text needs. The bytes depend only on the
 // arguments (the PDF's creation date is the version's receipt time), so
-// printing the same version twice gives the same file.
+// printing the same version twice gives the same file. Drawn by the render
+// module (render_module.hpp), loaded on the first call: kInternal when it
+// is missing.
 Result<Bytes> RenderReportPdf(const Report& report, const ReportVersion& version,
                               const PrintHeader& header);
-
-// How a DICOM person name reads on paper: the ideographic form first, the
-// alphabetic one after it ("王小明 (Wang Xiaoming)").
-std::string PrintableName(std::string_view dicom_pn);
 
 struct PrinterOptions {
   // The hospital's name as configured ([tenants.<code>].name).

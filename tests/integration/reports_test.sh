@@ -25,6 +25,12 @@ SOP=$(dicom_value "$FIRST" SOPInstanceUID)
 ACCESSION="RJ-2026-0001"
 
 start_server "$WORK/data" "${CONFIG[@]}"
+# cairo, pango and libcurl are opened when first needed
+# (film/render_module.hpp, core/curl_library.hpp), not mapped into a server
+# that only stores and serves images.
+mapped() { grep -cE "/lib($1)[-.0-9]*\.so" "/proc/$SERVER_PID/maps" || true; }
+check_eq "a server that has printed nothing maps no cairo, pango, glib or libcurl" 0 \
+  "$(mapped 'cairo|pango-1|glib-2|curl')"
 check "RJ_CT stores the exam" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/synth"
 RIS=$(account_token "$WORK/data" ris.rj api-client ruijin "${CONFIG[@]}")
 DOC=$(account_token "$WORK/data" dr.rj doctor ruijin "${CONFIG[@]}")
@@ -62,10 +68,12 @@ check_eq "the exam's reports by study" "1 amended" \
   "$(get "$DOC" "$BASE/api/reports?study=$STUDY" | jq -r '"\(.items | length) \(.items[0].status)"')"
 get "$DOC" -o "$WORK/back.pdf" "$BASE/api/reports/$ID/versions/2/pdf"
 check_eq "the PDF comes back byte-exact" "$(sha "$WORK/report.pdf")" "$(sha "$WORK/back.pdf")"
-# A version sent as text is printed (film/report_pdf.cpp); pdftotext reads it back.
+# A version sent as text is printed (film/draw_report.cpp); pdftotext reads it back.
 check_eq "a version sent as text is printed: 200 application/pdf" "200 application/pdf" \
   "$(get "$DOC" -o "$WORK/v3.pdf" -w '%{http_code} %{content_type}' "$BASE/api/reports/$ID/versions/3/pdf")"
 pdftotext -enc UTF-8 "$WORK/v3.pdf" "$WORK/v3.txt"
+check "printing loaded the render module, and pango with it" \
+  test "$(mapped 'pango-1')" -gt 0
 V3_SHA=$(get "$DOC" "$BASE/api/reports/$ID" | jq -r '.versions[2].sha256')
 for text in "Ruijin Hospital" "放射检查报告 Radiology report" "检查号 Accession" "$ACCESSION" \
   "修订报告 Amended report" "右肺上叶结节约 9 mm（更正），建议三个月后复查。" "报告医生 Signed by: 李医生" \
