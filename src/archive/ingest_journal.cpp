@@ -2,6 +2,7 @@
 #include "archive/ingest_journal.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <sys/file.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "core/direct_write.hpp"
 #include "core/log.hpp"
 #include "crypto/key_store.hpp"
+#include "crypto/random.hpp"
 #include "crypto/sha256.hpp"
 #include "store/blob_store.hpp"
 #include "store/encrypting_blob_store.hpp"
@@ -33,6 +35,16 @@ constexpr char kSegmentMagic[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '2'};
 // written. Version 4: the same records sealed as the blobs they become.
 constexpr char kSegmentMagicV3[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '3'};
 constexpr char kSegmentMagicV4[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '4'};
+// Versions 5 (sealed, as v4) and 6 (plaintext, as v2) follow the magic with
+// the segment's salt, which every record's check covers: a segment file is
+// reused once checkpointed (see Remove), and the records of its earlier use
+// that lie past the new ones must not read as records of this one.
+constexpr char kSegmentMagicV5[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '5'};
+constexpr char kSegmentMagicV6[8] = {'C', 'F', 'J', 'R', 'N', 'L', '0', '6'};
+constexpr size_t kSaltBytes = 16;
+using Salt = std::array<std::byte, kSaltBytes>;
+// Checkpointed segments kept for reuse, per process (disk they hold).
+constexpr size_t kMaxSpares = 2;
 constexpr uint32_t kRecordMagic = 0x524a4643;        // "CFJR"
 constexpr uint32_t kSealedRecordMagic = 0x454a4643;  // "CFJE"
 constexpr size_t kHeaderBytes = 4 + 4 + 8 + 32;
@@ -45,8 +57,11 @@ Error IoError(const std::string& what, int err) {
   return Error{ErrorCode::kStorageUnavailable, "journal: " + what + ": " + std::strerror(err)};
 }
 
-crypto::Sha256Digest RecordDigest(std::string_view key, const crypto::Sha256Digest& data_sha256) {
+// `salt` is null in v1 and v2 segments.
+crypto::Sha256Digest RecordDigest(const Salt* salt, std::string_view key,
+                                  const crypto::Sha256Digest& data_sha256) {
   crypto::Sha256Hasher h;
+  if (salt != nullptr) h.Update(ByteView(salt->data(), salt->size()));
   h.Update(AsBytes(key));
   h.Update(ByteView(reinterpret_cast<const std::byte*>(data_sha256.data()), data_sha256.size()));
   return h.Finish();
@@ -63,7 +78,7 @@ Bytes SealedRecordAadV3(uint64_t record_offset, std::string_view key) {
 }
 
 // Which sealed record format a segment holds.
-enum class Sealing { kNone, kV3, kV4 };
+enum class Sealing { kNone, kV3, kV4, kV5 };
 
 // A sealed record's associated data in segments of `sealing`.
 Bytes SealedRecordAad(Sealing sealing, uint64_t record_offset, std::string_view key) {
@@ -74,8 +89,10 @@ Bytes SealedRecordAad(Sealing sealing, uint64_t record_offset, std::string_view 
 // Tells a complete sealed header from a torn one (the tag covers the data).
 // From v4 on it covers the record's offset too: the tag no longer does,
 // and a record found anywhere but where it was written is not replayed.
+// From v5 on, the segment's salt: a record of the file's earlier use is
+// not one of this segment's.
 uint32_t SealedHeaderCheck(Sealing sealing, const std::byte* header, uint64_t record_offset,
-                           std::string_view key) {
+                           std::string_view key, const Salt& salt) {
   crypto::Sha256Hasher h;
   h.Update(ByteView(header, kSealedCheckAt));
   if (sealing != Sealing::kV3) {
@@ -83,6 +100,7 @@ uint32_t SealedHeaderCheck(Sealing sealing, const std::byte* header, uint64_t re
     StoreLe(offset, record_offset, 8);
     h.Update(ByteView(offset, sizeof offset));
   }
+  if (sealing == Sealing::kV5) h.Update(ByteView(salt.data(), salt.size()));
   h.Update(AsBytes(key));
   const auto d = h.Finish();
   return static_cast<uint32_t>(d[0]) | static_cast<uint32_t>(d[1]) << 8 |
@@ -109,8 +127,8 @@ struct SealedRecordHead {
   uint32_t key_id = 0;
   uint64_t Size() const { return kSealedHeaderBytes + key.size() + data_len; }
 };
-std::optional<SealedRecordHead> ReadSealedRecordHead(Sealing sealing, int fd, uint64_t off,
-                                                     uint64_t file_size) {
+std::optional<SealedRecordHead> ReadSealedRecordHead(Sealing sealing, const Salt& salt, int fd,
+                                                     uint64_t off, uint64_t file_size) {
   SealedRecordHead r;
   if (off + kSealedHeaderBytes > file_size || !PreadAll(fd, r.header, kSealedHeaderBytes, off) ||
       LoadLe(r.header, 4) != kSealedRecordMagic) {
@@ -124,7 +142,8 @@ std::optional<SealedRecordHead> ReadSealedRecordHead(Sealing sealing, int fd, ui
   r.key.resize(key_len);
   if (!PreadAll(fd, reinterpret_cast<std::byte*>(r.key.data()), key_len,
                 off + kSealedHeaderBytes) ||
-      SealedHeaderCheck(sealing, r.header, off, r.key) != LoadLe(r.header + kSealedCheckAt, 4)) {
+      SealedHeaderCheck(sealing, r.header, off, r.key, salt) !=
+          LoadLe(r.header + kSealedCheckAt, 4)) {
     return std::nullopt;
   }
   r.key_id = static_cast<uint32_t>(LoadLe(r.header + 16, 4));
@@ -135,7 +154,52 @@ std::optional<SealedRecordHead> ReadSealedRecordHead(Sealing sealing, int fd, ui
 Sealing SealingOf(const char (&magic)[8]) {
   if (std::memcmp(magic, kSegmentMagicV3, sizeof magic) == 0) return Sealing::kV3;
   if (std::memcmp(magic, kSegmentMagicV4, sizeof magic) == 0) return Sealing::kV4;
+  if (std::memcmp(magic, kSegmentMagicV5, sizeof magic) == 0) return Sealing::kV5;
   return Sealing::kNone;
+}
+
+// What a segment file starts with: its version and, from v5 on, its salt.
+struct SegmentHead {
+  char magic[8] = {};
+  bool salted = false;
+  Salt salt{};
+};
+std::optional<SegmentHead> ReadSegmentHead(int fd, uint64_t file_size) {
+  SegmentHead head;
+  if (file_size < sizeof head.magic ||
+      !PreadAll(fd, reinterpret_cast<std::byte*>(head.magic), sizeof head.magic, 0)) {
+    return std::nullopt;
+  }
+  head.salted = std::memcmp(head.magic, kSegmentMagicV5, sizeof head.magic) == 0 ||
+                std::memcmp(head.magic, kSegmentMagicV6, sizeof head.magic) == 0;
+  if (head.salted && (file_size < sizeof head.magic + kSaltBytes ||
+                      !PreadAll(fd, head.salt.data(), kSaltBytes, sizeof head.magic))) {
+    return std::nullopt;
+  }
+  return head;
+}
+
+// Segments are named seg-<pid>-<n>.log; checkpointed ones kept for reuse
+// spare-<pid>-<n>.log, which replay ignores.
+bool IsSegmentName(const std::string& name) {
+  return name.starts_with("seg-") && name.ends_with(".log");
+}
+bool IsSpareName(const std::string& name) {
+  return name.starts_with("spare-") && name.ends_with(".log");
+}
+
+// Never over an existing file: a segment of a process that had this pid
+// may still wait for its replay.
+bool RenameNew(const fs::path& from, const fs::path& to) {
+  return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0;
+}
+
+void SyncDirectory(const fs::path& dir) {
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
 }
 
 }  // namespace
@@ -151,7 +215,8 @@ struct IngestJournal::Segment {
   // it are not reached by a replay, so they must not be acknowledged.
   uint64_t failed_at = UINT64_MAX;
   bool direct = false;
-  bool sealed_records = false;  // v4
+  bool sealed_records = false;  // v5 (v6 otherwise)
+  Salt salt{};
   ~Segment() {
     if (read_fd >= 0) ::close(read_fd);
     if (fd >= 0) ::close(fd);  // also releases the flock
@@ -159,56 +224,105 @@ struct IngestJournal::Segment {
 };
 
 IngestJournal::IngestJournal(Options options) : options_(std::move(options)) {}
-IngestJournal::~IngestJournal() = default;
+
+IngestJournal::~IngestJournal() {
+  // Spares hold nothing to replay; the segments stay for the next start.
+  for (const auto& spare : spares_) ::unlink(spare->path.c_str());
+}
 
 Result<std::unique_ptr<IngestJournal>> IngestJournal::Open(Options options) {
   std::error_code ec;
   fs::create_directories(options.dir, ec);
   if (ec)
     return Fail(ErrorCode::kStorageUnavailable, "cannot create journal folder: " + ec.message());
+  // The spares of processes that are gone (a live one holds their flock).
+  for (const auto& e : fs::directory_iterator(options.dir, ec)) {
+    if (!IsSpareName(e.path().filename().string())) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(e.path().c_str());
+    ::close(fd);
+  }
   return std::unique_ptr<IngestJournal>(new IngestJournal(std::move(options)));
 }
 
 Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
-  auto seg = std::make_shared<Segment>();
-  seg->path = options_.dir /
-              ("seg-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence_) + ".log");
-  seg->fd = OpenMaybeDirect(seg->path, O_RDWR | O_CREAT | O_EXCL, 0640, &seg->direct);
-  if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
-  if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
-    return std::unexpected(IoError("lock segment", errno));
-  seg->read_fd = ::open(seg->path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (seg->read_fd < 0) return std::unexpected(IoError("open segment", errno));
-  // Preallocated space makes each later fdatasync cheap: no block allocation
-  // or size change has to reach the filesystem journal per record. On a
-  // nearly full disk, fall back to just the room this record needs, so that
-  // what still fits is still accepted.
   const uint64_t needed = min_bytes + kDirectAlign;
-  seg->capacity = std::max(options_.segment_bytes, needed);
-  int alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
-  if (alloc_err == ENOSPC && seg->capacity > needed) {
-    seg->capacity = needed;
-    alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
+  const fs::path path = options_.dir / ("seg-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(++sequence_) + ".log");
+  // A fresh salt, so that what the file held before is not read as records
+  // of this segment (SealedHeaderCheck, RecordDigest).
+  Salt salt;
+  crypto::RandomBytes(salt);
+  const bool sealed_records = options_.keys != nullptr;
+  const char* magic = sealed_records ? kSegmentMagicV5 : kSegmentMagicV6;
+  const auto write_head = [&](const Segment& seg) {
+    return PwriteParts(seg.fd, seg.direct,
+                       {ByteView(reinterpret_cast<const std::byte*>(magic), 8),
+                        ByteView(salt.data(), salt.size())},
+                       0);
+  };
+
+  // A checkpointed segment first: its blocks are written already, so a
+  // record's O_DIRECT write needs no extent conversion, which would cost
+  // its fdatasync a second synchronous write (ext4 marks fallocated blocks
+  // unwritten; measured 0.78 against 0.39 ms per 512 KiB record). Its new
+  // head is durable before it is named a segment: a crash in between leaves
+  // a spare, which holds nothing to replay.
+  std::shared_ptr<Segment> seg;
+  while (!spares_.empty() && !seg) {
+    std::shared_ptr<Segment> spare = std::move(spares_.back());
+    spares_.pop_back();
+    if (spare->capacity < needed) {
+      ::unlink(spare->path.c_str());
+      continue;
+    }
+    spare->salt = salt;
+    spare->sealed_records = sealed_records;
+    auto head = write_head(*spare);
+    if (head && ::fdatasync(spare->fd) == 0 && RenameNew(spare->path, path)) {
+      spare->path = path;
+      seg = std::move(spare);
+    } else {
+      ::unlink(spare->path.c_str());
+    }
   }
-  if (alloc_err != 0) {
-    ::unlink(seg->path.c_str());
-    return std::unexpected(IoError("preallocate segment", alloc_err));
+  if (!seg) {
+    seg = std::make_shared<Segment>();
+    seg->path = path;
+    seg->salt = salt;
+    seg->sealed_records = sealed_records;
+    seg->fd = OpenMaybeDirect(seg->path, O_RDWR | O_CREAT | O_EXCL, 0640, &seg->direct);
+    if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
+    if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
+      return std::unexpected(IoError("lock segment", errno));
+    seg->read_fd = ::open(seg->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (seg->read_fd < 0) return std::unexpected(IoError("open segment", errno));
+    // Preallocated space makes each later fdatasync cheap: no block
+    // allocation or size change has to reach the filesystem journal per
+    // record. On a nearly full disk, fall back to just the room this record
+    // needs, so that what still fits is still accepted.
+    seg->capacity = std::max(options_.segment_bytes, needed);
+    int alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
+    if (alloc_err == ENOSPC && seg->capacity > needed) {
+      seg->capacity = needed;
+      alloc_err = ::posix_fallocate(seg->fd, 0, static_cast<off_t>(seg->capacity));
+    }
+    if (alloc_err != 0) {
+      ::unlink(seg->path.c_str());
+      return std::unexpected(IoError("preallocate segment", alloc_err));
+    }
+    auto head = write_head(*seg);
+    if (!head || ::fsync(seg->fd) != 0) {
+      const int err = head ? errno : EIO;
+      ::unlink(seg->path.c_str());
+      return std::unexpected(IoError("start segment", err));
+    }
   }
-  seg->sealed_records = options_.keys != nullptr;
-  const char* magic = seg->sealed_records ? kSegmentMagicV4 : kSegmentMagic;
-  auto start = PwriteParts(seg->fd, seg->direct,
-                           {ByteView(reinterpret_cast<const std::byte*>(magic), 8)}, 0);
-  if (!start || ::fsync(seg->fd) != 0) {
-    const int err = start ? errno : EIO;
-    ::unlink(seg->path.c_str());
-    return std::unexpected(IoError("start segment", err));
-  }
-  const int dir_fd = ::open(options_.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
+  SyncDirectory(options_.dir);
   seg->next = kDirectAlign;
+  seg->writers = 0;
+  seg->failed_at = UINT64_MAX;
   active_ = std::move(seg);
   return {};
 }
@@ -281,13 +395,14 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
         seg->fd, seg->direct, kSealedHeaderBytes + key.size() + data.size(), offset,
         [&](std::span<std::byte> record) -> Result<void> {
           std::span<std::byte> ciphertext = record.subspan(kSealedHeaderBytes + key.size());
-          auto sealed = data_key->aead->Seal(SealedRecordAad(Sealing::kV4, offset, key), data,
+          auto sealed = data_key->aead->Seal(SealedRecordAad(Sealing::kV5, offset, key), data,
                                              ciphertext, nonce, tag);
           if (!sealed) return sealed;
           StoreLe(header + 16, data_key->id, 4);
           std::memcpy(header + 20, nonce.data(), nonce.size());
           std::memcpy(header + 32, tag.data(), tag.size());
-          StoreLe(header + kSealedCheckAt, SealedHeaderCheck(Sealing::kV4, header, offset, key), 4);
+          StoreLe(header + kSealedCheckAt,
+                  SealedHeaderCheck(Sealing::kV5, header, offset, key, seg->salt), 4);
           std::memcpy(record.data(), header, kSealedHeaderBytes);
           if (!key.empty()) std::memcpy(record.data() + kSealedHeaderBytes, key.data(), key.size());
           if (keep_blob) {
@@ -301,7 +416,7 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
           return {};
         });
   } else {
-    const auto digest = RecordDigest(key, data_sha256);
+    const auto digest = RecordDigest(&seg->salt, key, data_sha256);
     std::memcpy(header + 16, digest.data(), digest.size());
     written = PwriteParts(seg->fd, seg->direct,
                           {ByteView(header, kHeaderBytes), AsBytes(key), data}, offset);
@@ -369,7 +484,7 @@ Result<Bytes> IngestJournal::Read(const RecordRef& ref) {
   }
   if (ref.data_key) {
     auto opened = ref.data_key->aead->Open(
-        SealedRecordAad(Sealing::kV4, ref.record_offset, ref.key), ref.nonce, out, ref.tag, out);
+        SealedRecordAad(Sealing::kV5, ref.record_offset, ref.key), ref.nonce, out, ref.tag, out);
     if (!opened) return Fail(ErrorCode::kInternal, "journal: " + opened.error().message);
   } else if (crypto::Sha256(out) != ref.data_sha256) {
     // What is filed from here may be sealed into a blob, whose reads trust
@@ -418,8 +533,25 @@ void IngestJournal::Remove(const std::vector<fs::path>& segments) {
   for (const auto& p : segments) {
     auto it =
         std::find_if(sealed_.begin(), sealed_.end(), [&](const auto& s) { return s->path == p; });
+    std::shared_ptr<Segment> seg;
+    if (it != sealed_.end()) {
+      seg = std::move(*it);
+      sealed_.erase(it);
+    }
+    // Kept for reuse when nothing reads it any more (a RecordRef holds its
+    // segment) and it is a whole one; its flock stays, so that a starting
+    // process does not take it for a dead one's.
+    if (seg && seg.use_count() == 1 && spares_.size() < kMaxSpares &&
+        seg->capacity >= options_.segment_bytes) {
+      const fs::path spare = options_.dir / ("spare-" + std::to_string(::getpid()) + "-" +
+                                             std::to_string(++sequence_) + ".log");
+      if (RenameNew(p, spare)) {
+        seg->path = spare;
+        spares_.push_back(std::move(seg));
+        continue;
+      }
+    }
     ::unlink(p.c_str());
-    if (it != sealed_.end()) sealed_.erase(it);
   }
 }
 
@@ -435,7 +567,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.starts_with("seg-") && name.ends_with(".log")) segments.push_back(e.path());
+    if (IsSegmentName(name)) segments.push_back(e.path());
   }
   // Replay in creation order per process; across processes order does not matter.
   std::sort(segments.begin(), segments.end());
@@ -449,14 +581,16 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(path, ec));
     int64_t records = 0;
-    char magic[sizeof kSegmentMagic] = {};
-    const bool readable = file_size >= sizeof magic &&
-                          PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0);
+    const std::optional<SegmentHead> segment_head = ReadSegmentHead(fd, file_size);
+    const bool readable = segment_head.has_value();
+    const char(&magic)[8] = segment_head ? segment_head->magic : kSegmentMagic;
+    const Salt salt = segment_head ? segment_head->salt : Salt{};
     const bool v1 = readable && std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
+    const bool v6 = readable && std::memcmp(magic, kSegmentMagicV6, sizeof magic) == 0;
     const Sealing sealing = readable ? SealingOf(magic) : Sealing::kNone;
     const bool sealed = sealing != Sealing::kNone;
     const bool valid =
-        v1 || sealed || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
+        v1 || v6 || sealed || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
     const uint64_t align = v1 ? 1 : kDirectAlign;
     uint64_t off = v1 ? sizeof magic : kDirectAlign;
     if (sealed && keys == nullptr) {
@@ -465,7 +599,7 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
                                             " is encrypted: its data keys are needed to replay it");
     }
     while (sealed) {
-      auto head = ReadSealedRecordHead(sealing, fd, off, file_size);
+      auto head = ReadSealedRecordHead(sealing, salt, fd, off, file_size);
       if (!head) break;
       const std::string& key = head->key;
       Bytes data(head->data_len);
@@ -502,7 +636,8 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
       if (!PreadAll(fd, buf.data(), buf.size(), off + kHeaderBytes)) break;
       const std::string_view key(reinterpret_cast<const char*>(buf.data()), key_len);
       const ByteView data(buf.data() + key_len, data_len);
-      if (std::memcmp(RecordDigest(key, crypto::Sha256(data)).data(), header + 16, 32) != 0) {
+      if (std::memcmp(RecordDigest(v6 ? &salt : nullptr, key, crypto::Sha256(data)).data(),
+                      header + 16, 32) != 0) {
         break;  // torn tail
       }
       if (auto r = visit(key, data); !r) {
@@ -525,22 +660,18 @@ Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
   if (!fs::exists(dir, ec)) return ids;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (!name.starts_with("seg-") || !name.ends_with(".log")) continue;
+    if (!IsSegmentName(name)) continue;
     const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) continue;  // checkpointed meanwhile
       return std::unexpected(IoError("open " + name, errno));
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(e.path(), ec));
-    char magic[sizeof kSegmentMagic] = {};
-    const Sealing sealing =
-        file_size >= sizeof magic &&
-                PreadAll(fd, reinterpret_cast<std::byte*>(magic), sizeof magic, 0)
-            ? SealingOf(magic)
-            : Sealing::kNone;
+    const std::optional<SegmentHead> segment_head = ReadSegmentHead(fd, file_size);
+    const Sealing sealing = segment_head ? SealingOf(segment_head->magic) : Sealing::kNone;
     uint64_t off = kDirectAlign;
     while (sealing != Sealing::kNone) {
-      auto head = ReadSealedRecordHead(sealing, fd, off, file_size);
+      auto head = ReadSealedRecordHead(sealing, segment_head->salt, fd, off, file_size);
       if (!head) break;
       ids.insert(head->key_id);
       off += AlignUp(head->Size());

@@ -18,15 +18,28 @@
 // needs aligned offsets; see core/direct_write.hpp). The data's
 // own digest comes from the caller, who computed it already: hashing every
 // object twice was a tenth of the ingest CPU. A segment starts with
-// the 8-byte magic "CFJRNL02" and its first record is at offset 4096; the
-// preallocated rest reads as zeros. Version 01 segments (records packed
-// without padding, the first at offset 8) are still replayed.
+// the 8-byte magic "CFJRNL06" and its 16-byte salt, and its first record is
+// at offset 4096; the digest is then of (salt, key, SHA-256 of data).
+// Version 02 segments (magic "CFJRNL02", no salt, the digest without it)
+// and 01 (records packed without padding, the first at offset 8) are still
+// replayed.
 //
-// With a key store (encryption at rest), segments start with "CFJRNL04" and
-// hold sealed records: "CFJE" u32 magic, u32 key length, u64 data length,
+// Segments are reused: once checkpointed, up to two per process are renamed
+// spare-<pid>-<n>.log (replay ignores them) and a new segment takes one
+// with a fresh salt, written and synced before the file is renamed back to
+// seg-<pid>-<n>.log. Blocks written once need no extent conversion when
+// written again with O_DIRECT, which halves the device time of a record's
+// fdatasync on ext4; the salt keeps the records of the file's earlier use,
+// past the new ones, from reading as records of this segment. A new file
+// (the first segments of a process) is preallocated with posix_fallocate.
+//
+// With a key store (encryption at rest), segments start with "CFJRNL05" and
+// its salt and hold sealed records: "CFJE" u32 magic, u32 key length, u64 data length,
 // u32 data key id, 12-byte nonce, 16-byte GCM tag, u32 header check (the
 // first 4 bytes of SHA-256 of the 48 bytes before it, the record's u64
-// offset in its segment and the key), key, ciphertext, zero padding. The
+// offset in its segment, the segment's salt and the key), key, ciphertext,
+// zero padding. Version 04 segments ("CFJRNL04") hold the same records
+// without the salt (in the header check too), and are still replayed. The
 // associated data is the blob store's for the blob key
 // (store::EncryptingBlobStore::AssociatedData), so key id, nonce,
 // ciphertext and tag are the sealed blob that EncryptingBlobStore::Put
@@ -178,6 +191,8 @@ class IngestJournal {
   std::condition_variable cv_;
   std::shared_ptr<Segment> active_;               // guarded by mutex_
   std::vector<std::shared_ptr<Segment>> sealed_;  // guarded by mutex_
+  // Checkpointed segments kept for reuse (Remove, StartSegmentLocked).
+  std::vector<std::shared_ptr<Segment>> spares_;  // guarded by mutex_
   bool rotating_ = false;                         // guarded by mutex_
   bool syncing_ = false;                          // guarded by mutex_
   // Records are numbered as their place is reserved, in offset order. A

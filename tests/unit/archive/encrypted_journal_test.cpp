@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Encryption at rest of the ingest journal (format v4, and v3 segments left
-// by an earlier version) and of the archive as `cloudfilm serve` runs it:
+// Encryption at rest of the ingest journal (format v5, and v4 and v3
+// segments left by earlier versions) and of the archive as `cloudfilm serve` runs it:
 // sealed journal records, sealed blobs, and the blobs made from the
 // records without sealing the objects again.
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,15 +79,17 @@ Result<std::vector<std::pair<std::string, std::string>>> Replay(const fs::path& 
 fs::path SegmentIn(const fs::path& dir) {
   fs::path segment;
   for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".log") segment = e.path();
+    if (e.path().filename().string().starts_with("seg-")) segment = e.path();
   }
   return segment;
 }
 
 // A sealed record's header check, from docs/storage-format.md: the first 4
 // bytes (little endian) of SHA-256 of the header's first 48 bytes, the
-// record's u64 offset (version 4 only) and the key.
-uint32_t HeaderCheck(int version, const std::byte* header, uint64_t offset, std::string_view key) {
+// record's u64 offset (from version 4), the segment's salt (from version 5:
+// the 16 bytes after its magic) and the key.
+uint32_t HeaderCheck(int version, const std::byte* header, uint64_t offset, std::string_view key,
+                     std::string_view salt = {}) {
   crypto::Sha256Hasher h;
   h.Update(ByteView(header, 48));
   if (version >= 4) {
@@ -94,6 +97,7 @@ uint32_t HeaderCheck(int version, const std::byte* header, uint64_t offset, std:
     StoreLe(le, offset, 8);
     h.Update(ByteView(le, 8));
   }
+  if (version >= 5) h.Update(AsBytes(salt));
   h.Update(AsBytes(key));
   return static_cast<uint32_t>(LoadLe(reinterpret_cast<const std::byte*>(h.Finish().data()), 4));
 }
@@ -116,7 +120,7 @@ TEST(EncryptedJournalTest, RecordsAreSealedReadBackAndReplayed) {
     ASSERT_TRUE(read) << read.error().message;
     EXPECT_EQ(std::string(AsChars(*read)), big);
     const std::string disk = SlurpAll(dir.Path() / "journal");
-    EXPECT_TRUE(disk.starts_with("CFJRNL04"));
+    EXPECT_TRUE(disk.starts_with("CFJRNL05"));
     EXPECT_EQ(disk.find("CFMARKER"), std::string::npos);
     EXPECT_EQ(disk.find("zzzzzzzz"), std::string::npos);
   }  // a crash: no seal, no remove
@@ -143,7 +147,7 @@ TEST(EncryptedJournalTest, ARecordCopiedToAnotherPositionIsNotReplayed) {
     ASSERT_TRUE(AppendText(**j, "k/1", "one"));
     ASSERT_TRUE(AppendText(**j, "k/1", "two"));  // same key: only the position differs
     for (const auto& e : fs::directory_iterator(dir.Path())) {
-      if (e.path().extension() == ".log") segment = e.path();
+      if (e.path().filename().string().starts_with("seg-")) segment = e.path();
     }
   }
   ASSERT_FALSE(segment.empty());
@@ -178,7 +182,7 @@ TEST(EncryptedJournalTest, ARecordMovedToAnotherKeyDoesNotOpen) {
     auto* header = reinterpret_cast<std::byte*>(bytes.data() + 8192);
     ASSERT_EQ(LoadLe(header + 4, 4), 3u);
     bytes.replace(8192 + 52, 3, new_key);
-    StoreLe(header + 48, HeaderCheck(4, header, 8192, new_key), 4);
+    StoreLe(header + 48, HeaderCheck(5, header, 8192, new_key, original.substr(8, 16)), 4);
     std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
     auto records = Replay(dir.Path(), keys.get());
     ASSERT_TRUE(records) << records.error().message;
@@ -329,6 +333,90 @@ TEST(EncryptedJournalTest, Version3SegmentsOfAnEarlierVersionStillReplay) {
   ASSERT_TRUE(replayed) << replayed.error().message;
   ASSERT_EQ(replayed->size(), 1u);
   EXPECT_EQ((*replayed)[0].second, "first");
+}
+
+// The offsets of the records of a sealed segment image, walked as replay
+// does.
+std::vector<uint64_t> SealedRecordOffsets(const std::string& bytes) {
+  std::vector<uint64_t> offsets;
+  for (uint64_t off = 4096; off + 52 <= bytes.size();) {
+    const auto* header = reinterpret_cast<const std::byte*>(bytes.data() + off);
+    if (LoadLe(header, 4) != 0x454a4643) break;
+    offsets.push_back(off);
+    off += (52 + LoadLe(header + 4, 4) + LoadLe(header + 8, 8) + 4095) / 4096 * 4096;
+  }
+  return offsets;
+}
+
+TEST(EncryptedJournalTest, Version4SegmentsOfAnEarlierVersionStillReplay) {
+  cf::testing::TempDir dir;
+  auto keys = Keys(dir.Path());
+  const fs::path journal = dir.Path() / "journal";
+  {
+    IngestJournal::Options options{journal};
+    options.keys = keys.get();
+    auto j = IngestJournal::Open(options);
+    ASSERT_TRUE(AppendText(**j, "default/a/1.dcm", kMarker));
+    ASSERT_TRUE(AppendText(**j, "default/a/2.dcm", std::string(9000, 'w')));
+  }
+  // What the previous version wrote for the same records: magic CFJRNL04,
+  // no salt, header checks without it (docs/storage-format.md).
+  const fs::path segment = SegmentIn(journal);
+  std::string bytes = Slurp(segment);
+  ASSERT_TRUE(bytes.starts_with("CFJRNL05"));
+  const std::vector<uint64_t> offsets = SealedRecordOffsets(bytes);
+  ASSERT_EQ(offsets.size(), 2u);
+  bytes.replace(0, 24, std::string("CFJRNL04") + std::string(16, '\0'));
+  for (const uint64_t off : offsets) {
+    auto* header = reinterpret_cast<std::byte*>(bytes.data() + off);
+    const std::string key = bytes.substr(off + 52, LoadLe(header + 4, 4));
+    StoreLe(header + 48, HeaderCheck(4, header, off, key), 4);
+  }
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+  auto in_use = IngestJournal::DataKeysInUse(journal);
+  ASSERT_TRUE(in_use) << in_use.error().message;
+  EXPECT_EQ(in_use->size(), 1u);
+  auto records = Replay(journal, keys.get());
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0], (std::pair<std::string, std::string>{"default/a/1.dcm", kMarker}));
+  EXPECT_EQ((*records)[1].second, std::string(9000, 'w'));
+}
+
+// A checkpointed segment is reused with a new salt; the records of its
+// earlier use, still in the file past the new ones and each well formed
+// for its old salt, are not replayed.
+TEST(EncryptedJournalTest, AReusedSegmentReplaysOnlyItsNewRecords) {
+  cf::testing::TempDir dir;
+  auto keys = Keys(dir.Path());
+  const fs::path journal = dir.Path() / "journal";
+  struct stat before {};
+  {
+    IngestJournal::Options options{journal, 64 * 1024};
+    options.keys = keys.get();
+    auto j = IngestJournal::Open(options);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(AppendText(**j, "default/old/" + std::to_string(i), std::string(3000, 'o')));
+    }
+    const auto sealed = (*j)->Seal();
+    ASSERT_EQ(sealed.size(), 1u);
+    ASSERT_EQ(::stat(sealed[0].c_str(), &before), 0);
+    (*j)->Remove(sealed);
+    EXPECT_FALSE(fs::exists(sealed[0]));
+    ASSERT_TRUE(AppendText(**j, "default/new/0", std::string(3000, 'n')));
+    const fs::path reused = SegmentIn(journal);
+    struct stat after {};
+    ASSERT_EQ(::stat(reused.c_str(), &after), 0);
+    EXPECT_EQ(after.st_ino, before.st_ino) << "the checkpointed segment was not reused";
+    const std::string bytes = Slurp(reused);
+    EXPECT_EQ(SealedRecordOffsets(bytes).size(), 5u)
+        << "the earlier records should still be in the file, or this test proves nothing";
+  }  // a crash: no seal
+  auto records = Replay(journal, keys.get());
+  ASSERT_TRUE(records) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0],
+            (std::pair<std::string, std::string>{"default/new/0", std::string(3000, 'n')}));
 }
 
 TEST(EncryptedJournalTest, ReplayWithoutTheDataKeyFailsAndNamesIt) {
