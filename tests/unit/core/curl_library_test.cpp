@@ -3,29 +3,18 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <string>
-#include <string_view>
+#include "support/process_maps.hpp"
 
 namespace cf {
 namespace {
 
-int Mappings(std::string_view name) {
-  std::ifstream maps("/proc/self/maps");
-  int count = 0;
-  for (std::string line; std::getline(maps, line);) {
-    if (line.find(name) != std::string::npos) ++count;
-  }
-  return count;
-}
-
 // Each test runs in its own process (gtest_discover_tests): this one sees
 // the process before anything asked for libcurl.
 TEST(CurlLibraryTest, IsMappedOnlyOnceAskedFor) {
-  EXPECT_EQ(Mappings("libcurl.so"), 0);
+  EXPECT_EQ(cf::testing::Mappings("libcurl.so"), 0);
   auto curl = LoadCurl();
   ASSERT_TRUE(curl) << curl.error().message;
-  EXPECT_GT(Mappings("libcurl.so"), 0);
+  EXPECT_GT(cf::testing::Mappings("libcurl.so"), 0);
   auto again = LoadCurl();
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, *curl);

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "film/render_module.hpp"
+#include "support/process_maps.hpp"
 
 namespace cf::film {
 namespace {
@@ -102,30 +103,20 @@ TEST(ReportPdfTest, NamesReadAsOnPaper) {
   EXPECT_EQ(PrintableName("Kim^Minsu=김^민수=キム^ミンス"), "김민수 (Kim Minsu)");
 }
 
-// How many of this process's mappings are of a file whose name has `name`.
-int Mappings(std::string_view name) {
-  std::ifstream maps("/proc/self/maps");
-  int count = 0;
-  for (std::string line; std::getline(maps, line);) {
-    if (line.find(name) != std::string::npos) ++count;
-  }
-  return count;
-}
-
 // cairo and pango are the render module's (film/render_module.hpp): a
 // process that has printed nothing has not mapped them. Each test runs in
 // its own process (gtest_discover_tests), so this one sees the start.
 TEST(ReportPdfTest, ThePrintingLibrariesAreLoadedByTheFirstPrint) {
-  EXPECT_EQ(Mappings("libpango-1.0.so"), 0);
-  EXPECT_EQ(Mappings("libcairo.so"), 0);
-  EXPECT_EQ(Mappings("cloudfilm-render.so"), 0);
+  EXPECT_EQ(cf::testing::Mappings("libpango-1.0.so"), 0);
+  EXPECT_EQ(cf::testing::Mappings("libcairo.so"), 0);
+  EXPECT_EQ(cf::testing::Mappings("cloudfilm-render.so"), 0);
   const Report report = ChestCt();
   auto pdf = RenderReportPdf(report, report.versions[0], Header());
   ASSERT_TRUE(pdf) << pdf.error().message;
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(pdf->data()), 5), "%PDF-");
-  EXPECT_GT(Mappings("cloudfilm-render.so"), 0);
-  EXPECT_GT(Mappings("libpango-1.0.so"), 0);
-  EXPECT_GT(Mappings("libcairo.so"), 0);
+  EXPECT_GT(cf::testing::Mappings("cloudfilm-render.so"), 0);
+  EXPECT_GT(cf::testing::Mappings("libpango-1.0.so"), 0);
+  EXPECT_GT(cf::testing::Mappings("libcairo.so"), 0);
   auto module = LoadRenderModule();
   ASSERT_TRUE(module) << module.error().message;
   EXPECT_EQ((*module)->abi, kRenderAbi);
