@@ -161,8 +161,7 @@ Sealing SealingOf(const char (&magic)[8]) {
 // What a segment file starts with: its version and, from v5 on, its salt.
 struct SegmentHead {
   char magic[8] = {};
-  bool salted = false;
-  Salt salt{};
+  Salt salt{};  // zeros before v5
 };
 std::optional<SegmentHead> ReadSegmentHead(int fd, uint64_t file_size) {
   SegmentHead head;
@@ -170,10 +169,10 @@ std::optional<SegmentHead> ReadSegmentHead(int fd, uint64_t file_size) {
       !PreadAll(fd, reinterpret_cast<std::byte*>(head.magic), sizeof head.magic, 0)) {
     return std::nullopt;
   }
-  head.salted = std::memcmp(head.magic, kSegmentMagicV5, sizeof head.magic) == 0 ||
-                std::memcmp(head.magic, kSegmentMagicV6, sizeof head.magic) == 0;
-  if (head.salted && (file_size < sizeof head.magic + kSaltBytes ||
-                      !PreadAll(fd, head.salt.data(), kSaltBytes, sizeof head.magic))) {
+  const bool salted = std::memcmp(head.magic, kSegmentMagicV5, sizeof head.magic) == 0 ||
+                      std::memcmp(head.magic, kSegmentMagicV6, sizeof head.magic) == 0;
+  if (salted && (file_size < sizeof head.magic + kSaltBytes ||
+                 !PreadAll(fd, head.salt.data(), kSaltBytes, sizeof head.magic))) {
     return std::nullopt;
   }
   return head;
@@ -215,7 +214,6 @@ struct IngestJournal::Segment {
   // it are not reached by a replay, so they must not be acknowledged.
   uint64_t failed_at = UINT64_MAX;
   bool direct = false;
-  bool sealed_records = false;  // v5 (v6 otherwise)
   Salt salt{};
   ~Segment() {
     if (read_fd >= 0) ::close(read_fd);
@@ -254,8 +252,7 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   // of this segment (SealedHeaderCheck, RecordDigest).
   Salt salt;
   crypto::RandomBytes(salt);
-  const bool sealed_records = options_.keys != nullptr;
-  const char* magic = sealed_records ? kSegmentMagicV5 : kSegmentMagicV6;
+  const char* magic = options_.keys != nullptr ? kSegmentMagicV5 : kSegmentMagicV6;
   const auto write_head = [&](const Segment& seg) {
     return PwriteParts(seg.fd, seg.direct,
                        {ByteView(reinterpret_cast<const std::byte*>(magic), 8),
@@ -278,7 +275,6 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
       continue;
     }
     spare->salt = salt;
-    spare->sealed_records = sealed_records;
     auto head = write_head(*spare);
     if (head && ::fdatasync(spare->fd) == 0 && RenameNew(spare->path, path)) {
       spare->path = path;
@@ -291,7 +287,6 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
     seg = std::make_shared<Segment>();
     seg->path = path;
     seg->salt = salt;
-    seg->sealed_records = sealed_records;
     seg->fd = OpenMaybeDirect(seg->path, O_RDWR | O_CREAT | O_EXCL, 0640, &seg->direct);
     if (seg->fd < 0) return std::unexpected(IoError("create segment", errno));
     if (::flock(seg->fd, LOCK_EX | LOCK_NB) != 0)
@@ -321,8 +316,7 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   }
   SyncDirectory(options_.dir);
   seg->next = kDirectAlign;
-  seg->writers = 0;
-  seg->failed_at = UINT64_MAX;
+  seg->failed_at = UINT64_MAX;  // a spare's from its earlier use
   active_ = std::move(seg);
   return {};
 }
@@ -581,16 +575,15 @@ Result<std::vector<fs::path>> IngestJournal::ReplayOrphans(
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(path, ec));
     int64_t records = 0;
-    const std::optional<SegmentHead> segment_head = ReadSegmentHead(fd, file_size);
-    const bool readable = segment_head.has_value();
-    const char(&magic)[8] = segment_head ? segment_head->magic : kSegmentMagic;
-    const Salt salt = segment_head ? segment_head->salt : Salt{};
-    const bool v1 = readable && std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
-    const bool v6 = readable && std::memcmp(magic, kSegmentMagicV6, sizeof magic) == 0;
-    const Sealing sealing = readable ? SealingOf(magic) : Sealing::kNone;
+    // An unreadable head reads as zeros, which name no version.
+    const SegmentHead segment = ReadSegmentHead(fd, file_size).value_or(SegmentHead{});
+    const char(&magic)[8] = segment.magic;
+    const Salt& salt = segment.salt;
+    const bool v1 = std::memcmp(magic, kSegmentMagicV1, sizeof magic) == 0;
+    const bool v6 = std::memcmp(magic, kSegmentMagicV6, sizeof magic) == 0;
+    const Sealing sealing = SealingOf(magic);
     const bool sealed = sealing != Sealing::kNone;
-    const bool valid =
-        v1 || v6 || sealed || (readable && std::memcmp(magic, kSegmentMagic, sizeof magic) == 0);
+    const bool valid = v1 || v6 || sealed || std::memcmp(magic, kSegmentMagic, sizeof magic) == 0;
     const uint64_t align = v1 ? 1 : kDirectAlign;
     uint64_t off = v1 ? sizeof magic : kDirectAlign;
     if (sealed && keys == nullptr) {
@@ -667,11 +660,11 @@ Result<std::set<uint32_t>> IngestJournal::DataKeysInUse(const fs::path& dir) {
       return std::unexpected(IoError("open " + name, errno));
     }
     const uint64_t file_size = static_cast<uint64_t>(fs::file_size(e.path(), ec));
-    const std::optional<SegmentHead> segment_head = ReadSegmentHead(fd, file_size);
-    const Sealing sealing = segment_head ? SealingOf(segment_head->magic) : Sealing::kNone;
+    const SegmentHead segment = ReadSegmentHead(fd, file_size).value_or(SegmentHead{});
+    const Sealing sealing = SealingOf(segment.magic);
     uint64_t off = kDirectAlign;
     while (sealing != Sealing::kNone) {
-      auto head = ReadSealedRecordHead(sealing, segment_head->salt, fd, off, file_size);
+      auto head = ReadSealedRecordHead(sealing, segment.salt, fd, off, file_size);
       if (!head) break;
       ids.insert(head->key_id);
       off += AlignUp(head->Size());
