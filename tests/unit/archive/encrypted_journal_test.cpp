@@ -3,7 +3,6 @@
 // segments left by earlier versions) and of the archive as `cloudfilm serve` runs it:
 // sealed journal records, sealed blobs, and the blobs made from the
 // records without sealing the objects again.
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "catalog/sqlite_catalog.hpp"
 #include "crypto/key_store.hpp"
 #include "crypto/sha256.hpp"
+#include "journal_files.hpp"
 #include "store/encrypting_blob_store.hpp"
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
@@ -41,11 +41,7 @@ std::unique_ptr<crypto::KeyStore> Keys(const fs::path& dir) {
   return *crypto::KeyStore::Open(dir / "keys", *crypto::MakeLocalKeyProvider(master, "test"));
 }
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-
+using journal_test::Slurp;
 // Every file under `dir` concatenated.
 std::string SlurpAll(const fs::path& dir) {
   std::string all;
@@ -56,10 +52,7 @@ std::string SlurpAll(const fs::path& dir) {
   return all;
 }
 
-Result<IngestJournal::RecordRef> AppendText(IngestJournal& j, const std::string& key,
-                                            const std::string& data) {
-  return j.Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
-}
+using journal_test::AppendText;
 
 Result<std::vector<std::pair<std::string, std::string>>> Replay(const fs::path& dir,
                                                                 crypto::KeyStore* keys) {
@@ -77,11 +70,8 @@ Result<std::vector<std::pair<std::string, std::string>>> Replay(const fs::path& 
 
 // The one segment file in `dir`.
 fs::path SegmentIn(const fs::path& dir) {
-  fs::path segment;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().filename().string().starts_with("seg-")) segment = e.path();
-  }
-  return segment;
+  const auto segments = journal_test::JournalFiles(dir, "seg-");
+  return segments.empty() ? fs::path() : segments.back();
 }
 
 // A sealed record's header check, from docs/storage-format.md: the first 4
@@ -390,28 +380,12 @@ TEST(EncryptedJournalTest, AReusedSegmentReplaysOnlyItsNewRecords) {
   cf::testing::TempDir dir;
   auto keys = Keys(dir.Path());
   const fs::path journal = dir.Path() / "journal";
-  struct stat before {};
-  {
-    IngestJournal::Options options{journal, 64 * 1024};
-    options.keys = keys.get();
-    auto j = IngestJournal::Open(options);
-    for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(AppendText(**j, "default/old/" + std::to_string(i), std::string(3000, 'o')));
-    }
-    const auto sealed = (*j)->Seal();
-    ASSERT_EQ(sealed.size(), 1u);
-    ASSERT_EQ(::stat(sealed[0].c_str(), &before), 0);
-    (*j)->Remove(sealed);
-    EXPECT_FALSE(fs::exists(sealed[0]));
-    ASSERT_TRUE(AppendText(**j, "default/new/0", std::string(3000, 'n')));
-    const fs::path reused = SegmentIn(journal);
-    struct stat after {};
-    ASSERT_EQ(::stat(reused.c_str(), &after), 0);
-    EXPECT_EQ(after.st_ino, before.st_ino) << "the checkpointed segment was not reused";
-    const std::string bytes = Slurp(reused);
-    EXPECT_EQ(SealedRecordOffsets(bytes).size(), 5u)
-        << "the earlier records should still be in the file, or this test proves nothing";
-  }  // a crash: no seal
+  IngestJournal::Options options{journal, 64 * 1024};
+  options.keys = keys.get();
+  const std::string bytes = journal_test::ReuseASegmentThenCrash(options, "default/");
+  EXPECT_TRUE(bytes.starts_with("CFJRNL05"));
+  EXPECT_EQ(SealedRecordOffsets(bytes).size(), 5u)
+      << "the earlier records should still be in the file, or this test proves nothing";
   auto records = Replay(journal, keys.get());
   ASSERT_TRUE(records) << records.error().message;
   ASSERT_EQ(records->size(), 1u);

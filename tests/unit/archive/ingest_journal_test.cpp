@@ -2,7 +2,6 @@
 #include "archive/ingest_journal.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -14,16 +13,14 @@
 
 #include "archive_fixture.hpp"
 #include "crypto/sha256.hpp"
+#include "journal_files.hpp"
 #include "support/dicom_builder.hpp"
 
 namespace cf::archive {
 namespace {
 namespace fs = std::filesystem;
 
-Result<IngestJournal::RecordRef> AppendText(IngestJournal& j, const std::string& key,
-                                            const std::string& data) {
-  return j.Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)));
-}
+using journal_test::AppendText;
 
 std::vector<std::pair<std::string, std::string>> ReplayAll(const fs::path& dir,
                                                            size_t* segments = nullptr) {
@@ -179,49 +176,15 @@ TEST(IngestJournalTest, ARecordIsNotAcknowledgedBeforeTheRecordsAheadOfIt) {
   EXPECT_TRUE(second_acked);
 }
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-
-std::vector<std::string> FilesStartingWith(const fs::path& dir, std::string_view prefix) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.starts_with(prefix)) names.push_back(name);
-  }
-  return names;
-}
-
 // A checkpointed segment is reused with a new salt; the records of its
 // earlier use, still in the file past the new ones and each well formed
 // for its old salt, are not replayed.
 TEST(IngestJournalTest, AReusedSegmentReplaysOnlyItsNewRecords) {
   cf::testing::TempDir dir;
-  struct stat before {};
-  {
-    auto j = IngestJournal::Open({dir.Path(), 64 * 1024});
-    for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(AppendText(**j, "old/" + std::to_string(i), std::string(3000, 'o')));
-    }
-    const auto sealed = (*j)->Seal();
-    ASSERT_EQ(sealed.size(), 1u);
-    ASSERT_EQ(::stat(sealed[0].c_str(), &before), 0);
-    (*j)->Remove(sealed);
-    EXPECT_FALSE(fs::exists(sealed[0]));
-    EXPECT_EQ(FilesStartingWith(dir.Path(), "spare-").size(), 1u);
-    ASSERT_TRUE(AppendText(**j, "new/0", std::string(3000, 'n')));
-    EXPECT_TRUE(FilesStartingWith(dir.Path(), "spare-").empty());
-    const auto segments = FilesStartingWith(dir.Path(), "seg-");
-    ASSERT_EQ(segments.size(), 1u);
-    struct stat after {};
-    ASSERT_EQ(::stat((dir.Path() / segments[0]).c_str(), &after), 0);
-    EXPECT_EQ(after.st_ino, before.st_ino) << "the checkpointed segment was not reused";
-    const std::string bytes = Slurp(dir.Path() / segments[0]);
-    EXPECT_TRUE(bytes.starts_with("CFJRNL06"));
-    EXPECT_NE(bytes.find("old/4"), std::string::npos)
-        << "the earlier records should still be in the file, or this test proves nothing";
-  }  // a crash: no seal
+  const std::string bytes = journal_test::ReuseASegmentThenCrash({dir.Path(), 64 * 1024}, "");
+  EXPECT_TRUE(bytes.starts_with("CFJRNL06"));
+  EXPECT_NE(bytes.find("old/4"), std::string::npos)
+      << "the earlier records should still be in the file, or this test proves nothing";
   const auto records = ReplayAll(dir.Path());
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0], (std::pair<std::string, std::string>{"new/0", std::string(3000, 'n')}));
@@ -236,10 +199,10 @@ TEST(IngestJournalTest, Version2SegmentsOfAnEarlierVersionStillReplay) {
   }
   // What the previous version wrote for the same records: magic CFJRNL02,
   // no salt, each digest SHA-256(key, SHA-256(data)) (docs/storage-format.md).
-  const auto segments = FilesStartingWith(dir.Path(), "seg-");
+  const auto segments = journal_test::JournalFiles(dir.Path(), "seg-");
   ASSERT_EQ(segments.size(), 1u);
-  const fs::path segment = dir.Path() / segments[0];
-  std::string bytes = Slurp(segment);
+  const fs::path segment = segments[0];
+  std::string bytes = journal_test::Slurp(segment);
   bytes.replace(0, 24, std::string("CFJRNL02") + std::string(16, '\0'));
   for (uint64_t off = 4096; off + 48 <= bytes.size();) {
     auto* header = reinterpret_cast<std::byte*>(bytes.data() + off);
@@ -266,18 +229,18 @@ TEST(IngestJournalTest, SparesOfProcessesThatAreGoneAreRemovedAtOpen) {
   std::ofstream(dir.Path() / "spare-4194301-3.log") << std::string(8192, 'x');
   auto live = IngestJournal::Open({dir.Path(), 64 * 1024});
   ASSERT_TRUE(live);
-  EXPECT_TRUE(FilesStartingWith(dir.Path(), "spare-").empty());
+  EXPECT_TRUE(journal_test::JournalFiles(dir.Path(), "spare-").empty());
   // A live journal's spare (it holds its flock) stays when another opens.
   ASSERT_TRUE(AppendText(**live, "k", "v"));
   (*live)->Remove((*live)->Seal());
-  ASSERT_EQ(FilesStartingWith(dir.Path(), "spare-").size(), 1u);
+  ASSERT_EQ(journal_test::JournalFiles(dir.Path(), "spare-").size(), 1u);
   auto other = IngestJournal::Open({dir.Path(), 64 * 1024});
   ASSERT_TRUE(other);
-  EXPECT_EQ(FilesStartingWith(dir.Path(), "spare-").size(), 1u);
+  EXPECT_EQ(journal_test::JournalFiles(dir.Path(), "spare-").size(), 1u);
   // Spares hold nothing to replay, and go with their journal.
   EXPECT_TRUE(ReplayAll(dir.Path()).empty());
   live->reset();
-  EXPECT_TRUE(FilesStartingWith(dir.Path(), "spare-").empty());
+  EXPECT_TRUE(journal_test::JournalFiles(dir.Path(), "spare-").empty());
 }
 
 class JournaledArchiveTest : public ArchiveFixture {};

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include "archive/archive.hpp"
 #include "catalog/sqlite_catalog.hpp"
+#include "journal_files.hpp"
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -66,17 +67,6 @@ int CountFiles(const fs::path& dir) {
   return n;
 }
 
-// Journal segments: what a replay would read (a checkpoint may keep spares
-// for reuse, which hold nothing to replay).
-int CountSegments(const fs::path& dir) {
-  int n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    n += e.path().filename().string().starts_with("seg-") ? 1 : 0;
-  }
-  return n;
-}
-
 TEST(StagedIngestTest, ObjectsReadBackExactBeforeAndAfterTheirBlobsAreWritten) {
   cf::testing::TempDir dir;
   Opened o = OpenJournaled(dir.Path());
@@ -90,7 +80,8 @@ TEST(StagedIngestTest, ObjectsReadBackExactBeforeAndAfterTheirBlobsAreWritten) {
     EXPECT_EQ(*back, bytes);
   }
   ASSERT_TRUE(o.archive->Checkpoint());
-  EXPECT_EQ(CountSegments(dir.Path() / "journal"), 0) << "checkpoint keeps no segment";
+  EXPECT_EQ(journal_test::JournalFiles(dir.Path() / "journal", "seg-").size(), 0u)
+      << "checkpoint keeps no segment";
   EXPECT_EQ(CountFiles(dir.Path() / "blobs"), 20);
   for (size_t i = 0; i < objects.size(); ++i) {
     auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
@@ -130,7 +121,7 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
     ASSERT_TRUE(back) << back.error().message;
     EXPECT_EQ(*back, objects[i]);
   }
-  EXPECT_EQ(CountSegments(dir.Path() / "journal"), 0);
+  EXPECT_EQ(journal_test::JournalFiles(dir.Path() / "journal", "seg-").size(), 0u);
   auto report = o.archive->Fsck(false);
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->Clean());
