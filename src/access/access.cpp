@@ -401,9 +401,8 @@ Result<Principal> Access::Authenticate(const Credentials& credentials) {
   Impl& impl = *impl_;
   const std::string source(credentials.source);
   if (const auto wait = impl.credential_failures->Peek(source); wait.count() > 0) {
-    return Fail(ErrorCode::kRateLimited,
-                "too many refused credentials from this address; retry in " +
-                    std::to_string(wait.count()) + " s");
+    return std::unexpected(
+        RetryLater("too many refused credentials from this address", wait.count()));
   }
   auto principal = impl.Authenticate(credentials);
   if (!principal && principal.error().code == ErrorCode::kUnauthenticated) {
@@ -465,8 +464,7 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
       wait.count() > 0) {
     impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt,
                "rate limited: too many attempts from this address", &client);
-    return Fail(ErrorCode::kRateLimited, "too many login attempts from this address; retry in " +
-                                             std::to_string(wait.count()) + " s");
+    return std::unexpected(RetryLater("too many login attempts from this address", wait.count()));
   }
   if (!ValidLogin(login) || password.size() > 1024) {
     impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt, "malformed login",
@@ -496,9 +494,9 @@ Result<Session> Access::Login(std::string_view login, std::string_view password,
     if (account->locked_until_ms > now) {
       impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, attempt, "account locked",
                  &client);
-      return Fail(ErrorCode::kRateLimited,
-                  "account locked after repeated failures; retry in " +
-                      std::to_string((account->locked_until_ms - now + 999) / 1000) + " s");
+      return std::unexpected(RetryLater("account locked after repeated failures",
+                                        (account->locked_until_ms - now + 999) / 1000,
+                                        "account-locked"));
     }
   }
   // The slow hash runs outside the lock, and also for unknown logins, so

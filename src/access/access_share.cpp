@@ -138,11 +138,15 @@ bool StaffMay(const Principal& by, std::string_view tenant) {
 
 // Why a share cannot be opened now, or nullopt.
 std::optional<Error> NotLive(const ShareInfo& share, int64_t now) {
-  if (share.revoked_ms) return Error{ErrorCode::kUnauthenticated, "this share was revoked"};
-  if (now < share.not_before_ms) {
-    return Error{ErrorCode::kUnauthenticated, "this share is not valid yet"};
+  if (share.revoked_ms) {
+    return Error{ErrorCode::kUnauthenticated, "this share was revoked", "share-revoked"};
   }
-  if (now >= share.expires_ms) return Error{ErrorCode::kUnauthenticated, "this share has expired"};
+  if (now < share.not_before_ms) {
+    return Error{ErrorCode::kUnauthenticated, "this share is not valid yet", "share-not-yet-valid"};
+  }
+  if (now >= share.expires_ms) {
+    return Error{ErrorCode::kUnauthenticated, "this share has expired", "share-expired"};
+  }
   return std::nullopt;
 }
 
@@ -576,7 +580,7 @@ Result<std::optional<ShareRow>> ShareOfTenantById(auto& impl, std::string_view s
 // Why `row` cannot be opened now (gone, not yet, locked), or nullopt.
 std::optional<Error> Unavailable(const auto& impl, const std::optional<ShareRow>& row,
                                  int64_t now) {
-  if (!row) return Error{ErrorCode::kUnauthenticated, "unknown share link"};
+  if (!row) return Error{ErrorCode::kUnauthenticated, "unknown share link", "share-unknown"};
   if (auto dead = NotLive(row->info, now)) return dead;
   // Attempts still being checked count as failures until they succeed, so
   // a burst cannot exceed the limit while its answers are hashed.
@@ -585,9 +589,7 @@ std::optional<Error> Unavailable(const auto& impl, const std::optional<ShareRow>
                                : row->info.locked_until_ms;
   if (lock_end > now) {
     const int64_t wait_s = (lock_end - now + 999) / 1000;
-    return Error{ErrorCode::kRateLimited,
-                 "this share is locked after too many wrong answers; retry in " +
-                     std::to_string(wait_s) + " s"};
+    return RetryLater("this share is locked after too many wrong answers", wait_s, "share-locked");
   }
   return std::nullopt;
 }
@@ -614,8 +616,7 @@ Result<ShareSession> OpenFoundShare(auto& impl, const auto& find, std::string_vi
       wait.count() > 0) {
     impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, anonymous,
                "share: too many attempts from this address", &client);
-    return Fail(ErrorCode::kRateLimited, "too many attempts from this address; retry in " +
-                                             std::to_string(wait.count()) + " s");
+    return std::unexpected(RetryLater("too many attempts from this address", wait.count()));
   }
   const int64_t now = ShareNow(impl);
   Result<ShareRow> live = Fail(ErrorCode::kInternal, "not looked up");
@@ -628,8 +629,10 @@ Result<ShareSession> OpenFoundShare(auto& impl, const auto& find, std::string_vi
     if (*found && !only_tenant.empty() && (*found)->info.tenant != only_tenant) {
       // A kiosk of another hospital: refused before the factor, no attempt
       // counted (the slip is real; it is only in the wrong building).
-      live = Fail(ErrorCode::kPermissionDenied,
-                  "this slip is from another hospital; print it there or open it on a phone");
+      live = std::unexpected(
+          Error{ErrorCode::kPermissionDenied,
+                "this slip is from another hospital; print it there or open it on a phone",
+                "other-hospital"});
     } else if (auto refused = Unavailable(impl, *found, now)) {
       live = std::unexpected(std::move(*refused));
     } else {
@@ -688,15 +691,17 @@ Result<ShareSession> OpenFoundShare(auto& impl, const auto& find, std::string_vi
       if (auto done = (*lock_it)->Run(); !done) return std::unexpected(done.error());
       impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, who,
                  "share: wrong " + factor_name + ", share locked", &client);
-      return Fail(ErrorCode::kRateLimited,
-                  "wrong " + factor_name + "; this share is now locked; retry in " +
-                      std::to_string(impl.options.share_lockout.count()) + " s");
+      return std::unexpected(RetryLater("wrong " + factor_name + "; this share is now locked",
+                                        impl.options.share_lockout.count(), "share-locked"));
     }
     impl.Audit(audit::Action::kLoginFailed, audit::Outcome::kDenied, who,
                "share: wrong " + factor_name + ", " + std::to_string(left) + " attempts left",
                &client);
-    return Fail(ErrorCode::kUnauthenticated,
-                "wrong " + factor_name + "; " + std::to_string(left) + " attempts left");
+    Error wrong{ErrorCode::kUnauthenticated,
+                "wrong " + factor_name + "; " + std::to_string(left) + " attempts left",
+                "wrong-factor"};
+    wrong.attempts_left = left;
+    return std::unexpected(std::move(wrong));
   }
 
   auto opened = impl.Prepare(
@@ -807,9 +812,8 @@ Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientIn
   Impl& impl = *impl_;
   const std::string source(client.address);
   if (const auto wait = impl.credential_failures->Peek(source); wait.count() > 0) {
-    return Fail(ErrorCode::kRateLimited,
-                "too many refused credentials from this address; retry in " +
-                    std::to_string(wait.count()) + " s");
+    return std::unexpected(
+        RetryLater("too many refused credentials from this address", wait.count()));
   }
   const int64_t now = ShareNow(impl);
   std::lock_guard lock(impl.mutex);
@@ -817,7 +821,8 @@ Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientIn
   if (!found) return std::unexpected(found.error());
   if (!*found) {
     (void)impl.credential_failures->Attempt(source);
-    return Fail(ErrorCode::kUnauthenticated, "unknown share link");
+    return std::unexpected(
+        Error{ErrorCode::kUnauthenticated, "unknown share link", "share-unknown"});
   }
   const ShareInfo& info = (*found)->info;
   ShareStatus status;
@@ -849,8 +854,7 @@ namespace {
 Result<void> SendCodeOfFoundShare(auto& impl, const auto& find, const ClientInfo& client) {
   if (const auto wait = impl.login_limiter->Attempt(std::string(client.address));
       wait.count() > 0) {
-    return Fail(ErrorCode::kRateLimited, "too many attempts from this address; retry in " +
-                                             std::to_string(wait.count()) + " s");
+    return std::unexpected(RetryLater("too many attempts from this address", wait.count()));
   }
   if (!impl.options.share_notifier) {
     return Fail(ErrorCode::kUnsupported, "no notifier is configured to send one-time codes");

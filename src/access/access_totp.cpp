@@ -87,8 +87,7 @@ Result<void> Access::ConfirmTotp(const Principal& by, std::string_view code,
   if (auto session = RequireSession(by); !session) return std::unexpected(session.error());
   const std::string key = AccountKey(by.account_id);
   if (const auto wait = impl.second_factor_failures->Peek(key); wait.count() > 0) {
-    return Fail(ErrorCode::kRateLimited, "too many wrong codes for this account; retry in " +
-                                             std::to_string(wait.count()) + " s");
+    return std::unexpected(RetryLater("too many wrong codes for this account", wait.count()));
   }
   const int64_t now = impl.TotpNowMs();
   TotpCheck check = TotpCheck::kWrong;
@@ -164,9 +163,8 @@ Result<void> Access::DisableTotp(const Principal& by, std::string_view password,
     // The same lock as at login: a stolen session must not become a way to
     // go on guessing the password.
     if (locked_until > now) {
-      return Fail(ErrorCode::kRateLimited, "account locked after repeated failures; retry in " +
-                                               std::to_string((locked_until - now + 999) / 1000) +
-                                               " s");
+      return std::unexpected(RetryLater("account locked after repeated failures",
+                                        (locked_until - now + 999) / 1000, "account-locked"));
     }
     if (!password.empty()) {
       auto hash = impl.PasswordHash(by.account_id);

@@ -30,6 +30,17 @@ enum class ErrorCode : uint16_t {
 struct Error {
   ErrorCode code;
   std::string message;  // For operators and clients. Never contains patient data.
+  // What a client branches on where the code alone does not tell it what to
+  // do next (a revoked share and a wrong birth date are both 401): a stable
+  // slug ("share-revoked"), sent as the problem's "reason" member. Clients
+  // must never parse `message`, which is prose and may change.
+  std::string reason = {};
+  // A wrong second factor: the attempts left before the share locks
+  // (problem member "attempts_left"); negative when not applicable.
+  int64_t attempts_left = -1;
+  // kRateLimited: seconds until a retry can succeed (HTTP Retry-After and
+  // problem member "retry_after_s"); negative when not known.
+  int64_t retry_after_s = -1;
 };
 
 template <class T>
@@ -37,6 +48,21 @@ using Result = std::expected<T, Error>;
 
 inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
   return std::unexpected(Error{code, std::move(message)});
+}
+
+// `error` with its reason slug set.
+inline Error WithReason(Error error, std::string reason) {
+  error.reason = std::move(reason);
+  return error;
+}
+
+// kRateLimited after too many attempts: "<what>; retry in N s", with N in
+// retry_after_s for the Retry-After header.
+inline Error RetryLater(std::string what, int64_t seconds, std::string reason = {}) {
+  what.append("; retry in ").append(std::to_string(seconds)).append(" s");
+  Error error{ErrorCode::kRateLimited, std::move(what), std::move(reason)};
+  error.retry_after_s = seconds;
+  return error;
 }
 
 std::string_view ToString(ErrorCode code);

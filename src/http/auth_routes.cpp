@@ -98,13 +98,13 @@ Response SecondFactorRequired() {
 
 awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto login = StringField(*body, "login", true);
-  if (!login) co_return Problem(login.error());
+  if (!login) co_return ErrorResponse(login.error());
   auto password = StringField(*body, "password", true);
-  if (!password) co_return Problem(password.error());
+  if (!password) co_return ErrorResponse(password.error());
   auto totp = StringField(*body, "totp", false);
-  if (!totp) co_return Problem(totp.error());
+  if (!totp) co_return ErrorResponse(totp.error());
   const access::ClientInfo client = Client(req);
   // Argon2id takes a fraction of a second and 64 MiB: the blocking pool
   // bounds how many run at once.
@@ -116,7 +116,7 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
         session.error().message == access::kSecondFactorRequired) {
       co_return SecondFactorRequired();
     }
-    co_return Problem(session.error());
+    co_return ErrorResponse(session.error());
   }
   Response response = JsonResponse({{"login", session->principal.login},
                                     {"role", access::RoleName(session->principal.role)},
@@ -133,7 +133,7 @@ awaitable<Response> Login(const ApiContext& ctx, const Request& req) {
 awaitable<Response> Logout(const ApiContext& ctx, const Request& req) {
   auto done =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->Logout(*req.principal); });
-  if (!done) co_return Problem(done.error());
+  if (!done) co_return ErrorResponse(done.error());
   Response response;
   response.status = 204;
   const bool secure = IsHttps(req);
@@ -183,7 +183,7 @@ awaitable<Response> EnrollTotp(const ApiContext& ctx, const Request& req) {
   const access::ClientInfo client = Client(req);
   auto enrolment = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->EnrollTotp(*req.principal, client); });
-  if (!enrolment) co_return Problem(enrolment.error());
+  if (!enrolment) co_return ErrorResponse(enrolment.error());
   Response response = JsonResponse({{"secret", enrolment->secret},
                                     {"uri", enrolment->uri},
                                     {"algorithm", "SHA1"},
@@ -196,29 +196,29 @@ awaitable<Response> EnrollTotp(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> ConfirmTotp(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto code = StringField(*body, "code", true);
-  if (!code) co_return Problem(code.error());
+  if (!code) co_return ErrorResponse(code.error());
   const access::ClientInfo client = Client(req);
   auto done = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->ConfirmTotp(*req.principal, *code, client); });
-  if (!done) co_return Problem(done.error());
+  if (!done) co_return ErrorResponse(done.error());
   co_return JsonResponse({{"totp_active", true}});
 }
 
 awaitable<Response> DisableTotp(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto password = StringField(*body, "password", false);
-  if (!password) co_return Problem(password.error());
+  if (!password) co_return ErrorResponse(password.error());
   auto code = StringField(*body, "code", false);
-  if (!code) co_return Problem(code.error());
+  if (!code) co_return ErrorResponse(code.error());
   const access::ClientInfo client = Client(req);
   auto done = co_await RunBlocking(ctx.blocking, [&] {
     return ctx.access->DisableTotp(*req.principal, *password, *code, client);
   });
   std::ranges::fill(*password, '\0');
-  if (!done) co_return Problem(done.error());
+  if (!done) co_return ErrorResponse(done.error());
   Response response;
   response.status = 204;
   co_return response;
@@ -226,15 +226,15 @@ awaitable<Response> DisableTotp(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> BreakGlass(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto tenant = StringField(*body, "tenant", true);
-  if (!tenant) co_return Problem(tenant.error());
+  if (!tenant) co_return ErrorResponse(tenant.error());
   auto reason = StringField(*body, "reason", true);
-  if (!reason) co_return Problem(reason.error());
+  if (!reason) co_return ErrorResponse(reason.error());
   int64_t minutes = 30;
   if (const auto it = body->find("minutes"); it != body->end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 24 * 60) {
-      co_return Problem({ErrorCode::kInvalidArgument, "'minutes' must be an integer from 1"});
+      co_return ErrorResponse({ErrorCode::kInvalidArgument, "'minutes' must be an integer from 1"});
     }
     minutes = it->get<int64_t>();
   }
@@ -243,14 +243,14 @@ awaitable<Response> BreakGlass(const ApiContext& ctx, const Request& req) {
     return ctx.access->BreakGlass(*req.principal, *tenant, *reason,
                                   std::chrono::seconds(minutes * 60), client);
   });
-  if (!expires) co_return Problem(expires.error());
+  if (!expires) co_return ErrorResponse(expires.error());
   co_return JsonResponse({{"tenant", *tenant}, {"expires_ms", *expires}, {"flagged", true}}, 201);
 }
 
 awaitable<Response> ListAccounts(const ApiContext& ctx, const Request& req) {
   auto accounts =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ListAccounts(*req.principal); });
-  if (!accounts) co_return Problem(accounts.error());
+  if (!accounts) co_return ErrorResponse(accounts.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& a : *accounts) list.push_back(ToJson(a));
   co_return JsonResponse({{"accounts", list}});
@@ -258,22 +258,22 @@ awaitable<Response> ListAccounts(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> CreateAccount(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   access::NewAccount account;
   auto login = StringField(*body, "login", true);
-  if (!login) co_return Problem(login.error());
+  if (!login) co_return ErrorResponse(login.error());
   auto role_name = StringField(*body, "role", true);
-  if (!role_name) co_return Problem(role_name.error());
+  if (!role_name) co_return ErrorResponse(role_name.error());
   const auto role = access::ParseRole(*role_name);
   if (!role) {
-    co_return Problem({ErrorCode::kInvalidArgument,
-                       "'role' must be one of platform-admin, hospital-admin, technologist, "
-                       "doctor, kiosk, auditor, api-client"});
+    co_return ErrorResponse({ErrorCode::kInvalidArgument,
+                             "'role' must be one of platform-admin, hospital-admin, technologist, "
+                             "doctor, kiosk, auditor, api-client"});
   }
   auto tenant = StringField(*body, "tenant", false);
-  if (!tenant) co_return Problem(tenant.error());
+  if (!tenant) co_return ErrorResponse(tenant.error());
   auto password = StringField(*body, "password", true);
-  if (!password) co_return Problem(password.error());
+  if (!password) co_return ErrorResponse(password.error());
   account.login = std::move(*login);
   account.role = *role;
   account.tenant = tenant->empty() ? req.principal->tenant : std::move(*tenant);
@@ -281,14 +281,14 @@ awaitable<Response> CreateAccount(const ApiContext& ctx, const Request& req) {
   auto created = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->CreateAccount(*req.principal, account); });
   std::ranges::fill(account.password, '\0');
-  if (!created) co_return Problem(created.error());
+  if (!created) co_return ErrorResponse(created.error());
   co_return JsonResponse(ToJson(*created), 201);
 }
 
 awaitable<Response> ListTokens(const ApiContext& ctx, const Request& req) {
   auto tokens =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ListTokens(*req.principal); });
-  if (!tokens) co_return Problem(tokens.error());
+  if (!tokens) co_return ErrorResponse(tokens.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& t : *tokens) list.push_back(ToJson(t));
   co_return JsonResponse({{"tokens", list}});
@@ -296,38 +296,39 @@ awaitable<Response> ListTokens(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> IssueToken(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   access::TokenRequest request;
   auto login = StringField(*body, "login", false);
-  if (!login) co_return Problem(login.error());
+  if (!login) co_return ErrorResponse(login.error());
   auto label = StringField(*body, "label", false);
-  if (!label) co_return Problem(label.error());
+  if (!label) co_return ErrorResponse(label.error());
   request.login = std::move(*login);
   request.label = std::move(*label);
   if (const auto scopes = body->find("scopes"); scopes != body->end() && !scopes->is_null()) {
     if (!scopes->is_array())
-      co_return Problem({ErrorCode::kInvalidArgument, "'scopes' must be an array"});
+      co_return ErrorResponse({ErrorCode::kInvalidArgument, "'scopes' must be an array"});
     for (const auto& scope : *scopes) {
       const auto parsed =
           scope.is_string() ? access::ParsePermission(scope.get<std::string>()) : std::nullopt;
       if (!parsed) {
-        co_return Problem({ErrorCode::kInvalidArgument,
-                           "unknown scope in 'scopes' (read-images, store-images, read-system, "
-                           "manage-accounts, read-audit)"});
+        co_return ErrorResponse(
+            {ErrorCode::kInvalidArgument,
+             "unknown scope in 'scopes' (read-images, store-images, read-system, "
+             "manage-accounts, read-audit)"});
       }
       request.scopes.push_back(*parsed);
     }
   }
   if (const auto days = body->find("expires_in_days"); days != body->end() && !days->is_null()) {
     if (!days->is_number_integer() || days->get<int64_t>() < 1 || days->get<int64_t>() > 3660) {
-      co_return Problem(
+      co_return ErrorResponse(
           {ErrorCode::kInvalidArgument, "'expires_in_days' must be an integer from 1 to 3660"});
     }
     request.lifetime = std::chrono::seconds(days->get<int64_t>() * 86400);
   }
   auto issued = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->IssueToken(*req.principal, request); });
-  if (!issued) co_return Problem(issued.error());
+  if (!issued) co_return ErrorResponse(issued.error());
   nlohmann::json answer = ToJson(issued->info);
   answer["token"] = issued->text;  // the only time it is shown
   Response response = JsonResponse(answer, 201);
@@ -339,7 +340,7 @@ awaitable<Response> RevokeToken(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("id"));
   auto done = co_await RunBlocking(ctx.blocking,
                                    [&] { return ctx.access->RevokeToken(*req.principal, id); });
-  if (!done) co_return Problem(done.error());
+  if (!done) co_return ErrorResponse(done.error());
   Response response;
   response.status = 204;
   co_return response;
@@ -369,7 +370,7 @@ Result<std::optional<int64_t>> TimeParam(const QueryParams& query, std::string_v
 }
 
 awaitable<Response> QueryAudit(const ApiContext& ctx, const Request& req) {
-  if (ctx.audit == nullptr) co_return Problem({ErrorCode::kUnsupported, "no audit trail"});
+  if (ctx.audit == nullptr) co_return ErrorResponse({ErrorCode::kUnsupported, "no audit trail"});
   audit::EventFilter filter;
   const access::Principal& who = *req.principal;
   const auto text = [&](std::string_view name) -> std::optional<std::string> {
@@ -384,25 +385,26 @@ awaitable<Response> QueryAudit(const ApiContext& ctx, const Request& req) {
   filter.study_uid = text("study");
   if (const auto action = text("action")) {
     filter.action = audit::ParseAction(*action);
-    if (!filter.action) co_return Problem({ErrorCode::kInvalidArgument, "unknown 'action'"});
+    if (!filter.action) co_return ErrorResponse({ErrorCode::kInvalidArgument, "unknown 'action'"});
   }
   if (const auto outcome = text("outcome")) {
     filter.outcome = audit::ParseOutcome(*outcome);
-    if (!filter.outcome) co_return Problem({ErrorCode::kInvalidArgument, "unknown 'outcome'"});
+    if (!filter.outcome)
+      co_return ErrorResponse({ErrorCode::kInvalidArgument, "unknown 'outcome'"});
   }
   if (const auto flagged = text("flagged")) filter.flagged = *flagged == "true";
   auto from = TimeParam(req.query, "from");
-  if (!from) co_return Problem(from.error());
+  if (!from) co_return ErrorResponse(from.error());
   auto to = TimeParam(req.query, "to");
-  if (!to) co_return Problem(to.error());
+  if (!to) co_return ErrorResponse(to.error());
   filter.from_ms = *from;
   filter.to_ms = *to;
   const auto paging = GetPaging(req.query);
-  if (!paging) co_return Problem(paging.error());
+  if (!paging) co_return ErrorResponse(paging.error());
   filter.limit = static_cast<size_t>(paging->limit);
   filter.offset = static_cast<size_t>(paging->offset);
   auto events = co_await RunBlocking(ctx.blocking, [&] { return ctx.audit->Find(filter); });
-  if (!events) co_return Problem(events.error());
+  if (!events) co_return ErrorResponse(events.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& e : *events) list.push_back(ToJson(e));
   Response response =

@@ -29,6 +29,7 @@
 #include "core/time_text.hpp"
 #include "http/blocking.hpp"
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 #include "http/response.hpp"
 #include "http/session_answers.hpp"
 #include "http/site_summary.hpp"
@@ -123,7 +124,7 @@ awaitable<Result<void>> Audit(const ApiContext& ctx, const Request& req, audit::
 }
 
 Response AuditFailed() {
-  return Problem({ErrorCode::kStorageUnavailable, "the audit trail cannot be written"});
+  return ErrorResponse({ErrorCode::kStorageUnavailable, "the audit trail cannot be written"});
 }
 
 awaitable<Response> ListNodes(const ApiContext& ctx, const Request& req) {
@@ -140,7 +141,7 @@ awaitable<Response> ListNodes(const ApiContext& ctx, const Request& req) {
   auto nodes = co_await RunBlocking(ctx.blocking, [&] {
     return ctx.dicom_nodes->List(tenant ? std::optional<std::string_view>(*tenant) : std::nullopt);
   });
-  if (!nodes) co_return Problem(nodes.error());
+  if (!nodes) co_return ErrorResponse(nodes.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [ae, n] : ConfigNodes(ctx.site)) {
     // A destination no hospital lists is the node's, shown to every admin.
@@ -192,14 +193,14 @@ Result<access::DicomNode> ParseNode(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> PutNode(const ApiContext& ctx, const Request& req) {
   auto node = ParseNode(ctx, req);
-  if (!node) co_return Problem(node.error());
+  if (!node) co_return ErrorResponse(node.error());
   const auto within = Within(req);
   if (within && node->tenant != *within) {
     if (!co_await Audit(ctx, req, audit::Action::kAccessDenied, audit::Outcome::kDenied, *within,
                         "DICOM node " + node->ae_title + " for another hospital")) {
       co_return AuditFailed();
     }
-    co_return Problem(
+    co_return ErrorResponse(
         {ErrorCode::kPermissionDenied, "a hospital admin manages its own hospital's nodes only"});
   }
   const std::string by = req.principal->Actor();
@@ -207,7 +208,7 @@ awaitable<Response> PutNode(const ApiContext& ctx, const Request& req) {
     return ctx.dicom_nodes->Put(*node, by, UnixNowMs(),
                                 within ? std::optional<std::string_view>(*within) : std::nullopt);
   });
-  if (!saved) co_return Problem(saved.error());
+  if (!saved) co_return ErrorResponse(saved.error());
   std::string detail = "DICOM node " + saved->node.ae_title + " " +
                        (saved->created ? "created" : "changed") + ": " +
                        Address(saved->node.host, saved->node.port);
@@ -240,16 +241,17 @@ std::optional<ConfigNode> VisibleConfigNode(const ApiContext& ctx, const Request
 awaitable<Response> DeleteNode(const ApiContext& ctx, const Request& req) {
   const std::string ae(req.Param("aet"));
   if (VisibleConfigNode(ctx, req, ae)) {
-    co_return Problem({ErrorCode::kConflict, "AE title " + ae +
-                                                 " is set in the configuration file: remove it "
-                                                 "there"});
+    co_return ErrorResponse(
+        {ErrorCode::kConflict, "AE title " + ae +
+                                   " is set in the configuration file: remove it "
+                                   "there"});
   }
   const auto within = Within(req);
   auto removed = co_await RunBlocking(ctx.blocking, [&] {
     return ctx.dicom_nodes->Remove(
         ae, within ? std::optional<std::string_view>(*within) : std::nullopt);
   });
-  if (!removed) co_return Problem(removed.error());
+  if (!removed) co_return ErrorResponse(removed.error());
   if (!co_await Audit(ctx, req, audit::Action::kConfigChange, audit::Outcome::kSuccess,
                       removed->tenant,
                       "DICOM node " + removed->ae_title + " removed (was " +
@@ -262,7 +264,7 @@ awaitable<Response> DeleteNode(const ApiContext& ctx, const Request& req) {
 }
 
 awaitable<Response> EchoNode(const ApiContext& ctx, const Request& req) {
-  if (!ctx.dicom_echo) co_return Problem({ErrorCode::kUnsupported, "no DICOM echo here"});
+  if (!ctx.dicom_echo) co_return ErrorResponse({ErrorCode::kUnsupported, "no DICOM echo here"});
   const std::string ae(req.Param("aet"));
   std::string host;
   uint16_t port = 0;
@@ -272,16 +274,16 @@ awaitable<Response> EchoNode(const ApiContext& ctx, const Request& req) {
   } else {
     const auto within = Within(req);
     auto node = co_await RunBlocking(ctx.blocking, [&] { return ctx.dicom_nodes->Get(ae); });
-    if (!node) co_return Problem(node.error());
+    if (!node) co_return ErrorResponse(node.error());
     if (!*node || (within && (*node)->tenant != *within)) {
-      co_return Problem({ErrorCode::kNotFound, "no such DICOM node"});
+      co_return ErrorResponse({ErrorCode::kNotFound, "no such DICOM node"});
     }
     host = (*node)->host;
     port = (*node)->port;
   }
   if (host.empty()) {
-    co_return Problem({ErrorCode::kInvalidArgument,
-                       "DICOM node " + ae + " has no address (host and port) to echo"});
+    co_return ErrorResponse({ErrorCode::kInvalidArgument,
+                             "DICOM node " + ae + " has no address (host and port) to echo"});
   }
   auto echoed = co_await RunBlocking(ctx.blocking, [&] { return ctx.dicom_echo(ae, host, port); });
   nlohmann::json answer = {{"ae_title", ae}, {"host", host}, {"port", port}};

@@ -40,6 +40,7 @@
 #include "http/film_share.hpp"
 #include "http/film_sheet_source.hpp"
 #include "http/json_body.hpp"
+#include "http/problem.hpp"
 #include "http/request_info.hpp"
 #include "http/response.hpp"
 #include "http/session_answers.hpp"
@@ -167,15 +168,19 @@ Result<film::Visit> VisitOf(const ApiContext& ctx, std::string_view tenant,
   auto visit = ctx.visits->Find(tenant, visit_id);
   if (!visit) return std::unexpected(visit.error());
   if (!*visit) {
-    return Fail(ErrorCode::kNotFound,
-                "this visit number is unknown here: check it, or scan the slip");
+    return std::unexpected(Error{ErrorCode::kNotFound,
+                                 "this visit number is unknown here: check it, or scan the slip",
+                                 "visit-unknown"});
   }
   return std::move(**visit);
 }
 
 Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
   const auto cookie = ParseCookie(CookieValue(req.raw, kPatientCookie));
-  if (!cookie) return Fail(ErrorCode::kNotFound, "no patient at this kiosk: scan the slip again");
+  if (!cookie) {
+    return std::unexpected(Error{
+        ErrorCode::kNotFound, "no patient at this kiosk: scan the slip again", "kiosk-no-patient"});
+  }
   Patient patient;
   std::set<std::string> studies;
   for (const auto& session : cookie->sessions) {
@@ -185,11 +190,13 @@ Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
     credentials.source = req.peer;
     auto share = ctx.access->Authenticate(credentials);
     if (!share || share->kind != access::Principal::Kind::kShare) {
-      return Fail(ErrorCode::kNotFound,
-                  "the patient's session at this kiosk ended: scan the slip again");
+      return std::unexpected(Error{ErrorCode::kNotFound,
+                                   "the patient's session at this kiosk ended: scan the slip again",
+                                   "kiosk-no-patient"});
     }
     if (share->tenant != req.principal->tenant) {
-      return Fail(ErrorCode::kPermissionDenied, "this slip is from another hospital");
+      return std::unexpected(Error{ErrorCode::kPermissionDenied,
+                                   "this slip is from another hospital", "other-hospital"});
     }
     studies.insert(share->share_studies.begin(), share->share_studies.end());
     if (patient.share.token_id.empty()) patient.share = std::move(*share);
@@ -374,16 +381,19 @@ Result<VisitCandidates> CandidatesOf(const ApiContext& ctx, const access::Princi
   auto visit_studies = VisitStudies(ctx, *visit);
   if (!visit_studies) return std::unexpected(visit_studies.error());
   if (visit_studies->empty()) {
-    return Fail(ErrorCode::kNotFound,
-                "no exam of this visit is stored yet: ask at the service desk");
+    return std::unexpected(Error{ErrorCode::kNotFound,
+                                 "no exam of this visit is stored yet: ask at the service desk",
+                                 "visit-no-exam"});
   }
   VisitCandidates out;
   out.of_visit.insert(visit_studies->begin(), visit_studies->end());
   auto shares = VisitShares(ctx, kiosk, *patient_studies, out.of_visit);
   if (!shares) return std::unexpected(shares.error());
   if (shares->empty()) {
-    return Fail(ErrorCode::kNotFound,
-                "no cloud film has been issued for this visit yet: ask at the service desk");
+    return std::unexpected(
+        Error{ErrorCode::kNotFound,
+              "no cloud film has been issued for this visit yet: ask at the service desk",
+              "visit-no-exam"});
   }
   out.shares = std::move(*shares);
   return out;
@@ -430,8 +440,9 @@ Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::st
                         const std::string& factor) {
   const std::string token = TokenOfCode(code);
   if (token.empty()) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "this is not a cloudfilm slip: scan the QR code on the slip");
+    return std::unexpected(Error{ErrorCode::kInvalidArgument,
+                                 "this is not a cloudfilm slip: scan the QR code on the slip",
+                                 "not-a-slip"});
   }
   auto session = ctx.access->OpenShare(token, factor, Client(req), req.principal->tenant);
   if (!session) return std::unexpected(session.error());
@@ -440,8 +451,10 @@ Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::st
     // photographed one would print the patient's reports. Kiosks print the
     // patient's own slip.
     (void)ctx.access->EndShareSession(session->token);
-    return Fail(ErrorCode::kPermissionDenied,
-                "this is a link the patient gave a doctor; a kiosk prints the patient's own slip");
+    return std::unexpected(
+        Error{ErrorCode::kPermissionDenied,
+              "this is a link the patient gave a doctor; a kiosk prints the patient's own slip",
+              "doctor-link"});
   }
   ExtendIfPatientScope(ctx, *session);
   Opened opened;
@@ -456,13 +469,13 @@ Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::st
 // kiosk.
 awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto visit = StringField(*body, "visit");
-  if (!visit) co_return Problem(visit.error());
+  if (!visit) co_return ErrorResponse(visit.error());
   auto code = StringField(*body, "code", visit->empty());
-  if (!code) co_return Problem(code.error());
+  if (!code) co_return ErrorResponse(code.error());
   auto factor = StringField(*body, "factor");
-  if (!factor) co_return Problem(factor.error());
+  if (!factor) co_return ErrorResponse(factor.error());
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<std::pair<json, Opened>> {
     auto opened =
         visit->empty() ? OpenSlip(ctx, req, *code, *factor) : OpenVisit(ctx, req, *visit, *factor);
@@ -484,7 +497,7 @@ awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
     return std::pair(std::move(*documents), std::move(*opened));
   });
   std::ranges::fill(*factor, '\0');
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   auto& [documents, opened] = *answer;
   int64_t expires_ms = UnixNowMs() + kKioskSessionMaxS * 1000;
   for (const auto& session : opened.sessions) expires_ms = std::min(expires_ms, session.expires_ms);
@@ -500,16 +513,16 @@ awaitable<Response> OpenPatient(const ApiContext& ctx, const Request& req) {
 // code of the visit's first share, for a hospital whose shares ask one.
 awaitable<Response> SendVisitCode(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto visit_id = StringField(*body, "visit", true);
-  if (!visit_id) co_return Problem(visit_id.error());
+  if (!visit_id) co_return ErrorResponse(visit_id.error());
   auto sent = co_await RunBlocking(ctx.blocking, [&]() -> Result<void> {
     auto found = CandidatesOf(ctx, *req.principal, *visit_id);
     if (!found) return std::unexpected(found.error());
     return ctx.access->SendShareCodeById(found->shares.front().id, Client(req),
                                          req.principal->tenant);
   });
-  if (!sent) co_return Problem(sent.error());
+  if (!sent) co_return ErrorResponse(sent.error());
   Response response;
   response.status = 204;
   co_return NoStore(std::move(response));
@@ -521,7 +534,7 @@ awaitable<Response> ListDocuments(const ApiContext& ctx, const Request& req) {
     if (!patient) return std::unexpected(patient.error());
     return Documents(ctx, *patient);
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   co_return NoStore(JsonResponse(*answer));
 }
 
@@ -570,7 +583,7 @@ awaitable<Response> ReportPdf(const ApiContext& ctx, const Request& req) {
     if (ctx.printer == nullptr) return Fail(ErrorCode::kNotFound, "this version has no PDF");
     return ctx.printer->Pdf(patient->scope, report, version);
   });
-  if (!pdf) co_return Problem(pdf.error());
+  if (!pdf) co_return ErrorResponse(pdf.error());
   Response response =
       PdfResponse(std::move(*pdf), "report-" + std::string(req.Param("report")) + "-v" +
                                        std::string(req.Param("version")) + ".pdf");
@@ -598,7 +611,7 @@ awaitable<Response> FilmSheet(const ApiContext& ctx, const Request& req) {
     if (!sheet) return std::unexpected(sheet.error());
     return film::RenderFilmSheetPdf(*sheet);
   });
-  if (!pdf) co_return Problem(pdf.error());
+  if (!pdf) co_return ErrorResponse(pdf.error());
   Response response =
       PdfResponse(std::move(*pdf), "film-" + std::string(req.Param("film")) + ".pdf");
   response.audit_study_uid = study;
@@ -636,7 +649,7 @@ awaitable<Response> MarkPrinted(const ApiContext& ctx, const Request& req) {
         {"printed",
          {{"first_ms", record->first_ms}, {"last_ms", record->last_ms}, {"count", record->count}}}};
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   Response response = JsonResponse(*answer);
   response.audit_study_uid = study;
   co_return NoStore(std::move(response));

@@ -64,8 +64,22 @@ Response NotAcceptable(std::string_view detail) {
 }
 
 Response ErrorResponse(const Error& error) {
-  return ProblemResponse(static_cast<unsigned>(ToHttpStatus(error.code)), ProblemType(error.code),
-                         ProblemTitle(error.code), error.message);
+  const auto status = static_cast<unsigned>(ToHttpStatus(error.code));
+  nlohmann::json body = {
+      {"type", ProblemType(error.code)},
+      {"title", ProblemTitle(error.code)},
+      {"status", status},
+  };
+  if (!error.message.empty()) body["detail"] = error.message;
+  if (!error.reason.empty()) body["reason"] = error.reason;
+  if (error.attempts_left >= 0) body["attempts_left"] = error.attempts_left;
+  if (error.retry_after_s >= 0) body["retry_after_s"] = error.retry_after_s;
+  Response response = JsonResponse(body, status);
+  response.content_type = kProblemContentType;
+  if (error.retry_after_s >= 0) {
+    response.SetHeader("Retry-After", std::to_string(error.retry_after_s));
+  }
+  return response;
 }
 
 }  // namespace cf::http

@@ -26,7 +26,9 @@ std::string_view ProblemTitle(ErrorCode code);
 Response ProblemResponse(unsigned status, std::string_view type, std::string_view title,
                          std::string_view detail);
 
-// The problem for `error`; the status comes from cf::ToHttpStatus.
+// The problem for `error`; the status comes from cf::ToHttpStatus. The
+// error's reason, attempts_left and retry_after_s become extension members
+// of the same names, and retry_after_s also the Retry-After header.
 Response ErrorResponse(const Error& error);
 
 // 406: none of the representations the client accepts can be produced;

@@ -195,10 +195,8 @@ Response CorsPreflight(const RawRequest& request) {
 
 // 429 with Retry-After, as for logins: what a client over one of its
 // limits gets, naming which.
-Response TooManyRequests(std::string detail, std::chrono::seconds retry_after) {
-  Response response = ErrorResponse({ErrorCode::kRateLimited, std::move(detail)});
-  response.SetHeader("Retry-After", std::to_string(retry_after.count()));
-  return response;
+Response TooManyRequests(std::string what, std::chrono::seconds retry_after) {
+  return ErrorResponse(RetryLater(std::move(what), retry_after.count()));
 }
 
 std::chrono::seconds SendDeadline(const ServerOptions& options, size_t body_size) {
@@ -443,10 +441,8 @@ asio::awaitable<void> Server::Impl::Serve(Stream& stream) {
         ec || peer_ec ? std::chrono::seconds(0) : limits->TakeRequest(remote.address());
     if (retry_after.count() > 0) {
       LogLimited("requests_per_client", peer);
-      refusal =
-          ForTarget(parser.get(), TooManyRequests("too many requests from this address; retry in " +
-                                                      std::to_string(retry_after.count()) + " s",
-                                                  retry_after));
+      refusal = ForTarget(parser.get(),
+                          TooManyRequests("too many requests from this address", retry_after));
       co_await Send(stream, 11, false, false, std::move(*refusal), ec);
       if (!ec) co_await Drain(stream);
       break;

@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "core/time_text.hpp"
-#include "http/problem.hpp"
 #include "http/request_info.hpp"
 
 namespace cf::http {
@@ -31,18 +30,6 @@ void SetSessionCookies(Response& response, const Request& req, std::string_view 
 access::ClientInfo Client(const Request& req) {
   const auto agent = req.raw[boost::beast::http::field::user_agent];
   return {req.peer, {agent.data(), agent.size()}};
-}
-
-Response Problem(const Error& error) {
-  Response response = ErrorResponse(error);
-  if (error.code == ErrorCode::kRateLimited) {
-    const auto at = error.message.rfind("retry in ");
-    if (at != std::string::npos) {
-      const auto digits = error.message.substr(at + 9);
-      response.SetHeader("Retry-After", digits.substr(0, digits.find(' ')));
-    }
-  }
-  return response;
 }
 
 }  // namespace cf::http

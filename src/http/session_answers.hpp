@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the sign-in and share-opening routes answer alike: session cookies,
-// the client of a request for rate limits and the audit trail, and problems
-// that carry Retry-After. Internal to the http part.
+// and the client of a request for rate limits and the audit trail. Internal
+// to the http part.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +26,5 @@ void SetSessionCookies(Response& response, const Request& req, std::string_view 
 
 // Who is signing in or opening a share, for rate limits and the audit.
 access::ClientInfo Client(const Request& req);
-
-// A problem answer; a kRateLimited one whose message ends "retry in N s"
-// (all of ours do) also gets Retry-After: N.
-Response Problem(const Error& error);
 
 }  // namespace cf::http

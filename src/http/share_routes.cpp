@@ -121,19 +121,19 @@ Result<int64_t> ExpiryOf(const json& body, std::string_view count_name, int64_t 
 
 awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto scope_name = StringField(*body, "scope");
-  if (!scope_name) co_return Problem(scope_name.error());
+  if (!scope_name) co_return ErrorResponse(scope_name.error());
   if (!scope_name->empty() && *scope_name != "film" && *scope_name != "patient") {
-    co_return Problem({ErrorCode::kInvalidArgument, "'scope' is \"film\" or \"patient\""});
+    co_return ErrorResponse({ErrorCode::kInvalidArgument, "'scope' is \"film\" or \"patient\""});
   }
   auto expires = ExpiryOf(*body, "expires_in_days", 30, 3650, kDayMs);
-  if (!expires) co_return Problem(expires.error());
+  if (!expires) co_return ErrorResponse(expires.error());
   auto phone = StringField(*body, "phone");
   auto id_number = StringField(*body, "id_number");
   auto recipient = StringField(*body, "recipient");
   for (const auto* field : {&phone, &id_number, &recipient}) {
-    if (!*field) co_return Problem(field->error());
+    if (!*field) co_return ErrorResponse(field->error());
   }
   FilmShareRequest request;
   request.film_id = std::string(req.Param("film"));
@@ -141,7 +141,7 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
   request.expires_ms = *expires;
   if (const auto start = body->find("not_before_ms"); start != body->end() && !start->is_null()) {
     if (!start->is_number_integer() || start->get<int64_t>() < 0) {
-      co_return Problem({ErrorCode::kInvalidArgument, "'not_before_ms' must be Unix ms"});
+      co_return ErrorResponse({ErrorCode::kInvalidArgument, "'not_before_ms' must be Unix ms"});
     }
     request.not_before_ms = start->get<int64_t>();
   }
@@ -154,7 +154,7 @@ awaitable<Response> CreateShare(const ApiContext& ctx, const Request& req) {
     if (!issued) return std::unexpected(issued.error());
     return IssuedJson(ctx, req, *issued);
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   Response response = JsonResponse(*answer, 201);
   response.SetHeader("Location", "/api/shares/" + (*answer)["share"]["id"].get<std::string>());
   co_return NoStore(std::move(response));
@@ -172,12 +172,12 @@ awaitable<Response> SearchShares(const ApiContext& ctx, const Request& req) {
   filter.film_id = text("film");
   filter.state = text("state");
   const auto paging = GetPaging(req.query);
-  if (!paging) co_return Problem(paging.error());
+  if (!paging) co_return ErrorResponse(paging.error());
   filter.limit = static_cast<size_t>(paging->limit);
   filter.offset = static_cast<size_t>(paging->offset);
   auto shares = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->SearchShares(*req.principal, filter); });
-  if (!shares) co_return Problem(shares.error());
+  if (!shares) co_return ErrorResponse(shares.error());
   json items = json::array();
   for (const auto& s : *shares) items.push_back(ShareJson(s));
   co_return NoStore(JsonResponse(
@@ -195,7 +195,7 @@ awaitable<Response> ListShares(const ApiContext& ctx, const Request& req) {
     for (const auto& s : *shares) items.push_back(ShareJson(s));
     return json{{"items", std::move(items)}};
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   co_return NoStore(JsonResponse(*answer));
 }
 
@@ -203,7 +203,7 @@ awaitable<Response> RevokeShare(const ApiContext& ctx, const Request& req) {
   const std::string id(req.Param("id"));
   auto done = co_await RunBlocking(ctx.blocking,
                                    [&] { return ctx.access->RevokeShare(*req.principal, id); });
-  if (!done) co_return Problem(done.error());
+  if (!done) co_return ErrorResponse(done.error());
   Response response;
   response.status = 204;
   co_return response;
@@ -213,18 +213,18 @@ awaitable<Response> RevokeShare(const ApiContext& ctx, const Request& req) {
 // "bearer": true a token in the answer for scripts).
 awaitable<Response> OpenShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto token = StringField(*body, "token", true);
-  if (!token) co_return Problem(token.error());
+  if (!token) co_return ErrorResponse(token.error());
   auto factor = StringField(*body, "factor");
-  if (!factor) co_return Problem(factor.error());
+  if (!factor) co_return ErrorResponse(factor.error());
   const auto bearer = body->find("bearer");
   const bool as_bearer = bearer != body->end() && bearer->is_boolean() && bearer->get<bool>();
   const access::ClientInfo client = Client(req);
   auto session = co_await RunBlocking(
       ctx.blocking, [&] { return ctx.access->OpenShare(*token, *factor, client); });
   std::ranges::fill(*factor, '\0');
-  if (!session) co_return Problem(session.error());
+  if (!session) co_return ErrorResponse(session.error());
   if (session->share.scope == access::ShareScope::kPatient) {
     // Exams stored since the share was made are the patient's too.
     auto extended = co_await RunBlocking(ctx.blocking, [&] {
@@ -254,13 +254,13 @@ awaitable<Response> OpenShare(const ApiContext& ctx, const Request& req) {
 
 awaitable<Response> SendCode(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto token = StringField(*body, "token", true);
-  if (!token) co_return Problem(token.error());
+  if (!token) co_return ErrorResponse(token.error());
   const access::ClientInfo client = Client(req);
   auto sent =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->SendShareCode(*token, client); });
-  if (!sent) co_return Problem(sent.error());
+  if (!sent) co_return ErrorResponse(sent.error());
   co_return JsonResponse({{"sent", true}, {"valid_for_s", 300}}, 202);
 }
 
@@ -269,13 +269,13 @@ awaitable<Response> SendCode(const ApiContext& ctx, const Request& req) {
 // own message before the patient types anything). No attempt is counted.
 awaitable<Response> StatusOfShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto token = StringField(*body, "token", true);
-  if (!token) co_return Problem(token.error());
+  if (!token) co_return ErrorResponse(token.error());
   const access::ClientInfo client = Client(req);
   auto status =
       co_await RunBlocking(ctx.blocking, [&] { return ctx.access->ShareStatusOf(*token, client); });
-  if (!status) co_return Problem(status.error());
+  if (!status) co_return ErrorResponse(status.error());
   co_return NoStore(JsonResponse({{"factor", access::ShareFactorName(status->factor)},
                                   {"state", access::ShareStateName(status->state)},
                                   {"attempts_left", status->attempts_left},
@@ -287,22 +287,22 @@ awaitable<Response> StatusOfShare(const ApiContext& ctx, const Request& req) {
 // A doctor share, made by the patient from the patient's own share session.
 awaitable<Response> CreateDoctorShare(const ApiContext& ctx, const Request& req) {
   auto body = JsonBody(req);
-  if (!body) co_return Problem(body.error());
+  if (!body) co_return ErrorResponse(body.error());
   auto expires = ExpiryOf(*body, "expires_in_hours", 72, 24 * 90, kHourMs);
-  if (!expires) co_return Problem(expires.error());
+  if (!expires) co_return ErrorResponse(expires.error());
   auto factor_name = StringField(*body, "factor");
-  if (!factor_name) co_return Problem(factor_name.error());
+  if (!factor_name) co_return ErrorResponse(factor_name.error());
   const auto factor =
       factor_name->empty() ? ShareFactor::kNone : access::ParseShareFactor(*factor_name);
   if (!factor) {
-    co_return Problem({ErrorCode::kInvalidArgument,
-                       "'factor' is one of none, birth-date, phone-last4, id-last4, "
-                       "one-time-code"});
+    co_return ErrorResponse({ErrorCode::kInvalidArgument,
+                             "'factor' is one of none, birth-date, phone-last4, id-last4, "
+                             "one-time-code"});
   }
   auto value = StringField(*body, "factor_value");
-  if (!value) co_return Problem(value.error());
+  if (!value) co_return ErrorResponse(value.error());
   auto recipient = StringField(*body, "recipient");
-  if (!recipient) co_return Problem(recipient.error());
+  if (!recipient) co_return ErrorResponse(recipient.error());
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
     const auto lifetime = std::chrono::seconds((*expires - UnixNowMs() + 999) / 1000);
     auto issued =
@@ -310,14 +310,14 @@ awaitable<Response> CreateDoctorShare(const ApiContext& ctx, const Request& req)
     if (!issued) return std::unexpected(issued.error());
     return IssuedJson(ctx, req, *issued);
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   co_return NoStore(JsonResponse(*answer, 201));
 }
 
 awaitable<Response> ListDoctorShares(const ApiContext& ctx, const Request& req) {
   auto shares = co_await RunBlocking(ctx.blocking,
                                      [&] { return ctx.access->ListDoctorShares(*req.principal); });
-  if (!shares) co_return Problem(shares.error());
+  if (!shares) co_return ErrorResponse(shares.error());
   json items = json::array();
   for (const auto& s : *shares) items.push_back(ShareJson(s));
   co_return NoStore(JsonResponse({{"items", std::move(items)}}));
@@ -328,7 +328,7 @@ awaitable<Response> ListDoctorShares(const ApiContext& ctx, const Request& req) 
 // (hospital accounts, doctor shares), from the audit trail.
 awaitable<Response> AccessHistory(const ApiContext& ctx, const Request& req) {
   if (ctx.audit == nullptr) {
-    co_return Problem({ErrorCode::kUnsupported, "this server keeps no audit trail"});
+    co_return ErrorResponse({ErrorCode::kUnsupported, "this server keeps no audit trail"});
   }
   const access::Principal& patient = *req.principal;
   auto answer = co_await RunBlocking(ctx.blocking, [&]() -> Result<json> {
@@ -382,7 +382,7 @@ awaitable<Response> AccessHistory(const ApiContext& ctx, const Request& req) {
     for (const auto& s : *doctor_shares) shares.push_back(ShareJson(s));
     return json{{"items", std::move(items)}, {"doctor_shares", std::move(shares)}};
   });
-  if (!answer) co_return Problem(answer.error());
+  if (!answer) co_return ErrorResponse(answer.error());
   co_return NoStore(JsonResponse(*answer));
 }
 

@@ -100,27 +100,31 @@ check_eq "the kiosk knows its hospital and factor" "瑞金医院 birth-date" \
 check_eq "a kiosk account reads no images, studies or reports of its own: 403 403 403" "403 403 403" \
   "$(for p in /dicom-web/studies /api/studies "/api/reports?study=$STUDY"; do as "$KIOSK" -o /dev/null -w '%{http_code} ' "$BASE$p"; done | xargs)"
 check_eq "nor lists patients" 403 "$(as "$KIOSK" -o /dev/null -w '%{http_code}' "$BASE/api/patients")"
-check_eq "without a patient, the kiosk's documents: 404" 404 \
-  "$(as "$KIOSK" -o /dev/null -w '%{http_code}' "$BASE/api/kiosk/session")"
-check_eq "a code that is no slip: 400" 400 "$(kiosk bad "$KIOSK" "https://example.com/hello" 19000101)"
+check_eq "without a patient, the kiosk's documents: 404, kiosk-no-patient" "404 kiosk-no-patient" \
+  "$(as "$KIOSK" -o "$WORK/none.body" -w '%{http_code}' "$BASE/api/kiosk/session") $(jq -r .reason "$WORK/none.body")"
+check_eq "a code that is no slip: 400, not-a-slip" "400 not-a-slip" \
+  "$(kiosk bad "$KIOSK" "https://example.com/hello" 19000101) $(jq -r .reason "$WORK/bad.body")"
 check_eq "a kiosk of another hospital: 403, before any attempt counts" \
   "403 this slip is from another hospital; print it there or open it on a phone" \
   "$(kiosk other "$OTHER_KIOSK" "$URL" "$BIRTH") $(jq -r .detail "$WORK/other.body")"
+check_eq "which the kiosk app tells by the problem's reason" other-hospital "$(jq -r .reason "$WORK/other.body")"
 check_eq "and the slip's hospital sees the refusal in its audit trail" 1 \
   "$(curl -s "$BASE/api/audit?actor=share:$SHARE&action=login-failed&tenant=ruijin" | jq '[.events[] | select(.detail | contains("another hospital"))] | length')"
 check_eq "a wrong birth date at the kiosk counts like one on a phone: 2 left" \
   "401 wrong birth-date; 2 attempts left" \
   "$(kiosk w1 "$KIOSK" "$URL" 19000101) $(jq -r .detail "$WORK/w1.body")"
+check_eq "the count is a member of the problem, beside its reason" "wrong-factor 2" \
+  "$(jq -r '"\(.reason) \(.attempts_left)"' "$WORK/w1.body")"
 check_eq "the bare token (typed from the slip) works as the URL does: 1 left" \
   "401 wrong birth-date; 1 attempts left" \
   "$(kiosk w2 "$KIOSK" "$TOKEN" 19000102) $(jq -r .detail "$WORK/w2.body")"
-check_eq "the third locks the slip: 429, Retry-After 900" "429 900" \
-  "$(kiosk w3 "$KIOSK" "$URL" 19000103) $(header w3 Retry-After)"
+check_eq "the third locks the slip: 429, Retry-After 900, share-locked for 900 s" "429 900 share-locked 900" \
+  "$(kiosk w3 "$KIOSK" "$URL" 19000103) $(header w3 Retry-After) $(jq -r '"\(.reason) \(.retry_after_s)"' "$WORK/w3.body")"
 check_eq "locked, even the right answer waits: 429" 429 "$(kiosk w4 "$KIOSK" "$URL" "$BIRTH")"
 OLD_URL=$URL
 share  # the service desk prints a new slip; the locked one is revoked
-check_eq "the revoked slip: 401, revoked" "401 this share was revoked" \
-  "$(kiosk rv "$KIOSK" "$OLD_URL" "$BIRTH") $(jq -r .detail "$WORK/rv.body")"
+check_eq "the revoked slip: 401, revoked" "401 this share was revoked share-revoked" \
+  "$(kiosk rv "$KIOSK" "$OLD_URL" "$BIRTH") $(jq -r '"\(.detail) \(.reason)"' "$WORK/rv.body")"
 check_eq "the right answer opens it: 201, the exam with its report and film" "201 1 1 $FILM null" \
   "$(kiosk ok "$KIOSK" "$URL" "$BIRTH") $(jq -r '"\(.exams | length) \(.exams[0].reports | length) \(.exams[0].film.id) \(.exams[0].reports[0].printed)"' "$WORK/ok.body")"
 check_eq "the patient's session is an HttpOnly cookie for the kiosk" "HttpOnly" \
@@ -135,7 +139,8 @@ check_eq "ending the patient's session at the kiosk: 204, then 404" "204 404" \
 PAT=$(curl -q -s -H 'Content-Type: application/json' --data-binary "{\"token\":\"$TOKEN\",\"factor\":\"$BIRTH\",\"bearer\":true}" "$BASE/api/share-sessions" | jq -r .session_token)
 DOCTOR_URL=$(curl -q -s -H "Authorization: Bearer $PAT" -H 'Content-Type: application/json' \
   --data-binary '{"expires_in_hours":2,"factor":"none"}' "$BASE/api/my/shares" | jq -r .url)
-check_eq "a doctor share (no factor) is not printed at a kiosk: 403" 403 "$(kiosk doc "$KIOSK" "$DOCTOR_URL" "")"
+check_eq "a doctor share (no factor) is not printed at a kiosk: 403, doctor-link" "403 doctor-link" \
+  "$(kiosk doc "$KIOSK" "$DOCTOR_URL" "") $(jq -r .reason "$WORK/doc.body")"
 
 # --- by visit number -----------------------------------------------------------
 # The second exam gets its report, film and its own (film) share: a visit of
@@ -200,7 +205,7 @@ check_eq "cloudfilm serves the kiosk page with its CSP" "200 default-src 'self'"
   "$(curl -q -s -D "$WORK/page.hdr" -o /dev/null -w '%{http_code}' "$BASE/kiosk") $(tr -d '\r' <"$WORK/page.hdr" | awk -F': ' 'tolower($1) == "content-security-policy" { print $2 }' | cut -d';' -f1)"
 mkdir -p "$WORK/printed"
 rc=0
-timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
+CF_DOCTOR_URL=$DOCTOR_URL timeout 180 node "$JS/web_kiosk_test.js" "$BASE/kiosk?idle=8&print=0" kiosk.lobby \
   'a long enough password' "$URL" "$BIRTH" "$NAME_ZH" "$WORK/printed" 20261129002 2 || rc=$?
 check_eq "the kiosk page's checks pass" 0 "$rc"
 echo "# screenshots: $CF_ARTIFACTS/kiosk-{start,factor,reports,printed,visit}.png; printed: kiosk-report.pdf, kiosk-film-sheet.{pdf,png}"

@@ -13,7 +13,8 @@
 //      printed are saved for the shell test to read (pdftotext, pdftoppm,
 //      zbarimg);
 //   5. after the idle timeout the start screen is back and the patient's
-//      session at the kiosk is gone (GET /api/kiosk/session: 404);
+//      session at the kiosk is gone (GET /api/kiosk/session: 404); with
+//      CF_DOCTOR_URL, a doctor share scanned there is refused as one;
 //   6. (with VISIT) a patient without the slip types the visit number on the
 //      keypad, answers the factor, and sees every exam of that visit
 //      (VISIT_EXAMS of them) with the note that its sheets carry no phone link.
@@ -157,6 +158,20 @@ async function main() {
       await page.waitForTimeout(100);
     }
     checkEq("the patient's session at the kiosk is over: 404", 404, status);
+
+    // 5b. A link a patient gave a doctor is refused, and the screen says so
+    //     (the server's reason "doctor-link", not another 403's message).
+    if (process.env.CF_DOCTOR_URL) {
+      await page.keyboard.type(process.env.CF_DOCTOR_URL, { delay: 2 });
+      await page.keyboard.press('Enter');
+      await page.locator('main[data-screen="factor"]').waitFor();
+      await page.keyboard.type('19000101');
+      await page.getByTestId('factor-submit').click();
+      await page.locator('main[data-screen="start"]').waitFor();
+      checkEq("a doctor's link is refused as one, back at the start",
+        '这是患者分享给医生的链接，不能在自助机打印。请扫描您本人检查单上的二维码。',
+        await page.getByTestId('message').textContent());
+    }
 
     // 6. By visit number, on the keypad.
     if (visit) {

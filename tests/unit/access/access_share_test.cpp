@@ -28,6 +28,7 @@ using namespace std::chrono_literals;
 using test::CodeOf;
 using test::Cookie;
 using test::ErrorOf;
+using test::ReasonOf;
 
 const ClientInfo kClient{"192.0.2.20", "unit-test/1.0"};
 constexpr int64_t kStartMs = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
@@ -187,6 +188,7 @@ TEST_F(AccessShareTest, UnknownOrAlteredTokensAreRefused) {
     ASSERT_FALSE(opened);
     EXPECT_EQ(opened.error().code, ErrorCode::kUnauthenticated);
     EXPECT_EQ(opened.error().message, "unknown share link");
+    EXPECT_EQ(opened.error().reason, "share-unknown");
   }
 }
 
@@ -194,16 +196,28 @@ TEST_F(AccessShareTest, WrongFactorsCountThenLockTheShare) {
   const IssuedShare issued = Create(FilmShare());
   auto first = access_->OpenShare(issued.token, "19800103", kClient);
   EXPECT_EQ(ErrorOf(first), "unauthenticated: wrong birth-date; 2 attempts left");
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().reason, "wrong-factor");
+  EXPECT_EQ(first.error().attempts_left, 2);
+  EXPECT_EQ(first.error().retry_after_s, -1);
   auto malformed = access_->OpenShare(issued.token, "not a date", kClient);
   EXPECT_EQ(ErrorOf(malformed), "unauthenticated: wrong birth-date; 1 attempts left");
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().attempts_left, 1);
   auto third = access_->OpenShare(issued.token, "19790102", kClient);
   EXPECT_EQ(ErrorOf(third),
             "rate-limited: wrong birth-date; this share is now locked; retry in 900 s");
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().reason, "share-locked");
+  EXPECT_EQ(third.error().retry_after_s, 900);
+  EXPECT_EQ(third.error().attempts_left, -1);
   // Locked: even the right answer waits.
   auto locked = access_->OpenShare(issued.token, "19800102", kClient);
   ASSERT_FALSE(locked);
   EXPECT_EQ(locked.error().code, ErrorCode::kRateLimited);
   EXPECT_NE(locked.error().message.find("retry in 900 s"), std::string::npos);
+  EXPECT_EQ(locked.error().reason, "share-locked");
+  EXPECT_EQ(locked.error().retry_after_s, 900);
   Advance(15min);
   auto opened = access_->OpenShare(issued.token, "19800102", kClient);
   ASSERT_TRUE(opened) << ErrorOf(opened);
@@ -218,6 +232,7 @@ TEST_F(AccessShareTest, AKioskOpensOnlyItsHospitalsSlipsAndEndsOnlyItsOwnSession
   auto other = access_->OpenShare(issued.token, "19800102", kClient, "h2");
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(other.error().reason, "other-hospital");
   auto wrong = access_->OpenShare(issued.token, "19800103", kClient, "h1");
   EXPECT_EQ(ErrorOf(wrong), "unauthenticated: wrong birth-date; 2 attempts left")
       << "the other hospital's try counted no attempt";
@@ -340,6 +355,7 @@ TEST_F(AccessShareTest, NotBeforeExpiryAndRevocation) {
   const IssuedShare issued = Create(share);
   EXPECT_EQ(ErrorOf(access_->OpenShare(issued.token, "19800102", kClient)),
             "unauthenticated: this share is not valid yet");
+  EXPECT_EQ(ReasonOf(access_->OpenShare(issued.token, "19800102", kClient)), "share-not-yet-valid");
   Advance(std::chrono::milliseconds(kDayMs));
   auto session = access_->OpenShare(issued.token, "19800102", kClient);
   ASSERT_TRUE(session) << ErrorOf(session);
@@ -350,6 +366,7 @@ TEST_F(AccessShareTest, NotBeforeExpiryAndRevocation) {
             "unauthenticated: share session ended; open the share again");
   EXPECT_EQ(ErrorOf(access_->OpenShare(issued.token, "19800102", kClient)),
             "unauthenticated: this share has expired");
+  EXPECT_EQ(ReasonOf(access_->OpenShare(issued.token, "19800102", kClient)), "share-expired");
 
   // Revocation ends the share and its sessions at once.
   const IssuedShare other = Create(FilmShare());
@@ -361,6 +378,7 @@ TEST_F(AccessShareTest, NotBeforeExpiryAndRevocation) {
   EXPECT_EQ(CodeOf(access_->Authenticate(Cookie(live->token))), ErrorCode::kUnauthenticated);
   EXPECT_EQ(ErrorOf(access_->OpenShare(other.token, "19800102", kClient)),
             "unauthenticated: this share was revoked");
+  EXPECT_EQ(ReasonOf(access_->OpenShare(other.token, "19800102", kClient)), "share-revoked");
 }
 
 TEST_F(AccessShareTest, ANewPatientShareRevokesTheFilmsPreviousOne) {

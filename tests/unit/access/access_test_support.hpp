@@ -27,6 +27,12 @@ std::string ErrorOf(const Result<T>& result) {
                 : std::string(ToString(result.error().code)) + ": " + result.error().message;
 }
 
+// The slug a client branches on: "share-revoked", "(ok)" or "" when unset.
+template <class T>
+std::string ReasonOf(const Result<T>& result) {
+  return result ? std::string("(ok)") : result.error().reason;
+}
+
 template <class T>
 std::optional<ErrorCode> CodeOf(const Result<T>& result) {
   if (result) return std::nullopt;

@@ -20,6 +20,34 @@ TEST(ProblemTest, ErrorBecomesProblemJsonWithMappedStatus) {
   EXPECT_EQ(body["detail"], "no such study");
 }
 
+// What clients branch on travels as members, not inside the detail text.
+TEST(ProblemTest, ReasonAttemptsAndRetryBecomeMembersAndRetryAfter) {
+  Error wrong{ErrorCode::kUnauthenticated, "wrong birth-date; 2 attempts left", "wrong-factor"};
+  wrong.attempts_left = 2;
+  const Response refused = ErrorResponse(wrong);
+  EXPECT_EQ(refused.status, 401u);
+  auto body = nlohmann::json::parse(refused.BodyText());
+  EXPECT_EQ(body["reason"], "wrong-factor");
+  EXPECT_EQ(body["attempts_left"], 2);
+  EXPECT_FALSE(body.contains("retry_after_s"));
+  EXPECT_FALSE(refused.Header("Retry-After"));
+
+  const Response locked = ErrorResponse(RetryLater("this share is locked", 900, "share-locked"));
+  EXPECT_EQ(locked.status, 429u);
+  body = nlohmann::json::parse(locked.BodyText());
+  EXPECT_EQ(body["detail"], "this share is locked; retry in 900 s");
+  EXPECT_EQ(body["reason"], "share-locked");
+  EXPECT_EQ(body["retry_after_s"], 900);
+  EXPECT_FALSE(body.contains("attempts_left"));
+  EXPECT_EQ(locked.Header("Retry-After").value_or(""), "900");
+
+  // Plain errors carry none of them.
+  body = nlohmann::json::parse(ErrorResponse({ErrorCode::kNotFound, "x"}).BodyText());
+  EXPECT_FALSE(body.contains("reason"));
+  EXPECT_FALSE(body.contains("attempts_left"));
+  EXPECT_FALSE(body.contains("retry_after_s"));
+}
+
 TEST(ProblemTest, EveryErrorCodeMapsToItsHttpStatus) {
   for (const ErrorCode code :
        {ErrorCode::kInvalidArgument, ErrorCode::kInvalidDicom, ErrorCode::kNotFound,

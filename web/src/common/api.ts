@@ -2,6 +2,9 @@
 // HttpOnly cf_session cookie; state-changing calls echo the cf_csrf cookie
 // in X-CSRF-Token, as the server requires (docs/security.md).
 
+// A refused call. Apps branch on `status`, `code` and `reason` (the
+// problem's stable slug, e.g. "share-revoked"); `detail` is prose for
+// people and may change, so it is shown, never parsed.
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -9,6 +12,8 @@ export class ApiError extends Error {
     readonly detail: string,
     readonly code: string,
     readonly retryAfterS: number | null,
+    readonly reason = '',
+    readonly attemptsLeft: number | null = null,
   ) {
     super(detail || title || `HTTP ${status}`);
   }
@@ -26,16 +31,23 @@ async function problemOf(response: Response): Promise<ApiError> {
   let title = response.statusText;
   let detail = '';
   let code = '';
+  let reason = '';
+  let attemptsLeft: number | null = null;
+  let retryAfterS: number | null = null;
   try {
     const body = await response.json();
     title = body.title ?? title;
     detail = body.detail ?? '';
     code = String(body.type ?? '').replace('urn:cloudfilm:error:', '');
+    reason = typeof body.reason === 'string' ? body.reason : '';
+    if (Number.isInteger(body.attempts_left)) attemptsLeft = body.attempts_left;
+    if (Number.isInteger(body.retry_after_s)) retryAfterS = body.retry_after_s;
   } catch {
     // not problem JSON: the status line says enough
   }
-  const retry = response.headers.get('Retry-After');
-  return new ApiError(response.status, title, detail, code, retry ? Number(retry) : null);
+  const retry = Number(response.headers.get('Retry-After') ?? NaN);
+  if (Number.isInteger(retry) && retry >= 0) retryAfterS = retry;
+  return new ApiError(response.status, title, detail, code, retryAfterS, reason, attemptsLeft);
 }
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {

@@ -204,27 +204,36 @@ function visitEntered(raw: string): void {
 
 // What an answer from POST /api/kiosk/sessions means for the patient.
 function slipProblem(e: ApiError): { screen: Screen; text: string } {
-  const d = e.detail;
   if (e.status === 429) {
     const min = Math.max(1, Math.ceil((e.retryAfterS ?? 900) / 60));
     return { screen: 'start', text: t('k_locked', { min }) };
   }
-  if (state.visit && e.status === 404) {
-    return { screen: 'visit', text: t(/not stored|not released|issued/.test(d) ? 'k_visit_no_exam' : 'k_visit_unknown') };
+  switch (e.reason) {
+    case 'visit-no-exam':
+      return { screen: 'visit', text: t('k_visit_no_exam') };
+    case 'visit-unknown':
+      return { screen: 'visit', text: t('k_visit_unknown') };
+    case 'other-hospital':
+      return { screen: 'start', text: t('k_other_hospital') };
+    case 'doctor-link':
+      return { screen: 'start', text: t('k_doctor_link') };
+    case 'not-a-slip':
+      return { screen: 'start', text: t('k_bad_code') };
+    case 'wrong-factor':
+      return e.attemptsLeft !== null
+        ? { screen: 'factor', text: t('k_wrong_factor', { n: e.attemptsLeft }) }
+        : { screen: 'factor', text: t('k_wrong_factor_plain') };
+    case 'share-revoked':
+      return { screen: 'start', text: t('k_revoked') };
+    case 'share-expired':
+      return { screen: 'start', text: t('k_expired') };
+    case 'share-not-yet-valid':
+      return { screen: 'start', text: t('k_not_yet') };
+    case 'share-unknown':
+      return { screen: 'start', text: t('k_unknown') };
   }
-  if (e.status === 403) return { screen: 'start', text: t('k_other_hospital') };
-  if (e.status === 400) return { screen: 'start', text: t('k_bad_code') };
-  if (e.status === 401) {
-    const left = /(\d+) attempts left/.exec(d);
-    if (left) return { screen: 'factor', text: t('k_wrong_factor', { n: left[1] }) };
-    if (/wrong/.test(d)) return { screen: 'factor', text: t('k_wrong_factor_plain') };
-    if (/revoked/.test(d)) return { screen: 'start', text: t('k_revoked') };
-    if (/expired/.test(d)) return { screen: 'start', text: t('k_expired') };
-    if (/not valid yet/.test(d)) return { screen: 'start', text: t('k_not_yet') };
-    if (/unknown share/.test(d)) return { screen: 'start', text: t('k_unknown') };
-    return { screen: 'device', text: d || e.title }; // the kiosk itself is signed out
-  }
-  return { screen: 'start', text: t('k_error', { detail: d || e.title }) };
+  if (e.status === 401) return { screen: 'device', text: e.detail || e.title }; // the kiosk itself is signed out
+  return { screen: 'start', text: t('k_error', { detail: e.detail || e.title }) };
 }
 
 async function submitFactor(): Promise<void> {
@@ -314,7 +323,7 @@ async function print(key: string, pdfUrl: string, markUrl: string): Promise<void
     await refreshDocs();
     state.message = null;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && /kiosk|slip/.test(e.detail)) {
+    if (e instanceof ApiError && e.reason === 'kiosk-no-patient') {
       await endPatient();
       return;
     }

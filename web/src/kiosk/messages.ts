@@ -98,6 +98,10 @@ addMessages({
     'zh-CN': '此检查单属于其他医院，请在该医院打印，或用手机扫码查看。',
     en: 'This slip is from another hospital: print it there, or open it on your phone.',
   },
+  k_doctor_link: {
+    'zh-CN': '这是患者分享给医生的链接，不能在自助机打印。请扫描您本人检查单上的二维码。',
+    en: 'This is a link a patient gave a doctor; the kiosk prints only your own slip: scan the QR code on it.',
+  },
   k_error: { 'zh-CN': '出错了：{detail}', en: 'Something went wrong: {detail}' },
   k_docs_title: { 'zh-CN': '{name}，您好', en: 'Hello, {name}' },
   k_docs_intro: {

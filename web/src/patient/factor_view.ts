@@ -31,20 +31,26 @@ function stateMessage(status: api.ShareStatus): string | null {
 // What a refused answer means for the patient.
 function refusal(error: unknown): { text: string; final: boolean } {
   if (!(error instanceof ApiError)) return { text: showError(error), final: false };
-  const detail = error.detail;
   if (error.status === 429) {
     const wait = api.retryAfter(error) ?? 900;
-    const ours = /share/.test(detail);
+    const ours = error.reason === 'share-locked';
     return { text: ours ? t('locked', { time: duration(wait) }) : t('too_many', { time: duration(wait) }), final: ours };
   }
-  if (error.status === 401) {
-    if (/revoked/.test(detail)) return { text: t('revoked'), final: true };
-    if (/expired/.test(detail)) return { text: t('expired'), final: true };
-    if (/not valid yet/.test(detail)) return { text: t('not_yet'), final: true };
-    if (/unknown share link/.test(detail)) return { text: t('unknown_link'), final: true };
-    const left = api.attemptsLeft(error);
-    if (left !== null) {
-      return { text: left === 1 ? t('wrong_factor_last') : t('wrong_factor', { n: left }), final: false };
+  switch (error.reason) {
+    case 'share-revoked':
+      return { text: t('revoked'), final: true };
+    case 'share-expired':
+      return { text: t('expired'), final: true };
+    case 'share-not-yet-valid':
+      return { text: t('not_yet'), final: true };
+    case 'share-unknown':
+      return { text: t('unknown_link'), final: true };
+    case 'wrong-factor': {
+      const left = error.attemptsLeft;
+      if (left !== null) {
+        return { text: left === 1 ? t('wrong_factor_last') : t('wrong_factor', { n: left }), final: false };
+      }
+      break;
     }
   }
   return { text: showError(error), final: false };

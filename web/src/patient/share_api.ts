@@ -85,15 +85,5 @@ export const packageUrl = (film: Film) => `/api/films/${q(film.id)}/package`;
 export const thumbnailUrl = (studyUid: string, seriesUid: string) =>
   `/dicom-web/studies/${q(studyUid)}/series/${q(seriesUid)}/thumbnail?viewport=192,192`;
 
-// "wrong birth-date; 2 attempts left" -> 2 (the server's detail text).
-export function attemptsLeft(error: ApiError): number | null {
-  const m = /(\d+) attempts left/.exec(error.detail);
-  return m ? Number(m[1]) : null;
-}
-
-// "…; retry in 900 s" -> 900, from Retry-After or the detail.
-export function retryAfter(error: ApiError): number | null {
-  if (error.retryAfterS !== null && Number.isFinite(error.retryAfterS)) return error.retryAfterS;
-  const m = /retry in (\d+) s/.exec(error.detail);
-  return m ? Number(m[1]) : null;
-}
+// Seconds until a refused attempt may be retried (Retry-After).
+export const retryAfter = (error: ApiError): number | null => error.retryAfterS;
