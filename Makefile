@@ -4,8 +4,9 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: all deps build demo test unit test-asan bench fuzz format clean
+.PHONY: all deps build install demo test unit test-asan bench fuzz format clean
 
 all: build
 
@@ -17,6 +18,12 @@ $(BUILD)/build.ninja: | deps
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# bin/cloudfilm (stripped), lib/cloudfilm/cloudfilm-render.so and
+# share/cloudfilm/web under PREFIX (DESTDIR for staging a package), found
+# there by the binary.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX) --strip
 
 # Starts the server on loopback with SQLite and a local folder, loads demo studies, prints the URLs.
 demo: build

@@ -22,3 +22,5 @@ add_custom_command(
   DEPENDS ${CF_WEB_SOURCES} ${web}/package-lock.json ${web}/vite.config.ts ${web}/tsconfig.json
   VERBATIM)
 add_custom_target(web ALL DEPENDS ${CF_WEB_DIST}/.built)
+# Installed where an installed binary looks first (apps/cloudfilm/config.cpp).
+install(DIRECTORY ${CF_WEB_DIST}/ DESTINATION share/cloudfilm/web PATTERN .built EXCLUDE)

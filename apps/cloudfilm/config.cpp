@@ -101,6 +101,16 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   return std::chrono::seconds(n * unit);
 }
 
+std::filesystem::path DefaultWebRoot() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto installed = exe.parent_path().parent_path() / "share" / "cloudfilm" / "web";
+    if (std::filesystem::is_regular_file(installed / "index.html", ec)) return installed;
+  }
+  return CF_DEFAULT_WEB_ROOT;
+}
+
 Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   toml::table root;
   try {

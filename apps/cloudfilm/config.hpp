@@ -44,6 +44,11 @@ struct TenantConfig {
   std::vector<std::string> dicom_client_certificates;
 };
 
+// The web apps installed beside this binary (../share/cloudfilm/web, as
+// `make install` lays them out) when there are any, else the folder this
+// binary was built with.
+std::filesystem::path DefaultWebRoot();
+
 struct Config {
   std::filesystem::path data = "cloudfilm-data";
   std::string log_level = "info";
@@ -77,9 +82,10 @@ struct Config {
   // What share URLs (QR codes) start with, as patients reach this server
   // ("https://film.hospital.example"); empty = the request's own Host.
   std::string http_public_base_url;
-  // The built web apps (Vite's output of web/); by default the one this
-  // binary was built with. Empty: no web apps (the pages answer 404).
-  std::filesystem::path http_web_root = CF_DEFAULT_WEB_ROOT;
+  // The built web apps (Vite's output of web/); by default those installed
+  // with this binary, else the ones it was built with (DefaultWebRoot).
+  // Empty: no web apps (the pages answer 404).
+  std::filesystem::path http_web_root = DefaultWebRoot();
 
   std::string dicom_bind = "127.0.0.1";
   uint16_t dicom_port = 11112;
