@@ -132,11 +132,26 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
   if (!(r = Read(root, "log_level", c.log_level, ""))) return r;
   if (const toml::table* h = root["http"].as_table()) {
     if (!(r = CheckKeys(*h,
-                        {"bind", "port", "threads", "blocking_threads", "max_upload_bytes",
-                         "cors_allow_origin", "tls_certificate", "tls_private_key",
-                         "max_header_bytes", "max_body_bytes", "read_timeout", "idle_timeout",
-                         "max_connections", "max_connections_per_client", "requests_per_second",
-                         "request_burst", "limit_exempt", "public_base_url", "web_root"},
+                        {"bind",
+                         "port",
+                         "threads",
+                         "blocking_threads",
+                         "max_upload_bytes",
+                         "upload_memory_bytes",
+                         "cors_allow_origin",
+                         "tls_certificate",
+                         "tls_private_key",
+                         "max_header_bytes",
+                         "max_body_bytes",
+                         "read_timeout",
+                         "idle_timeout",
+                         "max_connections",
+                         "max_connections_per_client",
+                         "requests_per_second",
+                         "request_burst",
+                         "limit_exempt",
+                         "public_base_url",
+                         "web_root"},
                         "http.")))
       return r;
     if (!(r = Read(*h, "max_header_bytes", c.http_max_header_bytes, "http."))) return r;
@@ -156,6 +171,7 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     if (!(r = Read(*h, "threads", c.http_threads, "http."))) return r;
     if (!(r = Read(*h, "blocking_threads", c.blocking_threads, "http."))) return r;
     if (!(r = Read(*h, "max_upload_bytes", c.max_upload_bytes, "http."))) return r;
+    if (!(r = Read(*h, "upload_memory_bytes", c.upload_memory_bytes, "http."))) return r;
     if (!(r = Read(*h, "cors_allow_origin", c.http_cors_allow_origin, "http."))) return r;
     if (!(r = Read(*h, "public_base_url", c.http_public_base_url, "http."))) return r;
     if (!(r = Read(*h, "web_root", c.http_web_root, "http."))) return r;
@@ -696,6 +712,7 @@ std::string ToToml(const Config& c) {
            {"threads", c.http_threads},
            {"blocking_threads", c.blocking_threads},
            {"max_upload_bytes", static_cast<int64_t>(c.max_upload_bytes)},
+           {"upload_memory_bytes", static_cast<int64_t>(c.upload_memory_bytes)},
            {"cors_allow_origin", c.http_cors_allow_origin},
            {"tls_certificate", c.http_tls_certificate.string()},
            {"tls_private_key", c.http_tls_private_key.string()},

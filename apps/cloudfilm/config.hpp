@@ -58,7 +58,10 @@ struct Config {
   int http_threads = 2;
   int blocking_threads = 4;
   uint64_t max_upload_bytes = 4ull << 30;  // one STOW-RS request, spooled to DATA/tmp/http
-  std::string http_cors_allow_origin;      // empty: no CORS headers
+  // Memory that uploads may be held in instead of the spool (all at once;
+  // one at most a quarter of it); 0: always the spool.
+  uint64_t upload_memory_bytes = 256ull << 20;
+  std::string http_cors_allow_origin;  // empty: no CORS headers
   // HTTPS: PEM certificate (chain) and private key, both or neither; set =
   // the HTTP listener speaks HTTPS only.
   std::filesystem::path http_tls_certificate;

@@ -781,7 +781,13 @@ Result<void> Server::Start() {
                 "cannot create spool folder " + spool_dir.string() + ": " + fs_ec.message());
   }
   if (auto probe = SpoolFile::Create(spool_dir); !probe) return std::unexpected(probe.error());
-  impl.upload_options = {std::move(spool_dir), options.max_upload_bytes, options.read_timeout};
+  impl.upload_options.spool_dir = std::move(spool_dir);
+  impl.upload_options.max_bytes = options.max_upload_bytes;
+  impl.upload_options.read_timeout = options.read_timeout;
+  if (options.upload_memory_bytes > 0) {
+    impl.upload_options.memory = std::make_shared<UploadMemory>(options.upload_memory_bytes,
+                                                                options.upload_memory_bytes / 4);
+  }
 
   error_code ec;
   const auto address = asio::ip::make_address(options.bind, ec);

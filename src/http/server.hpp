@@ -70,10 +70,15 @@ struct ServerOptions {
   double request_burst = 1000;
   std::vector<std::string> limit_exempt = {"127.0.0.0/8", "::1/128"};
   // STOW-RS uploads (POST /dicom-web/studies[/{study}]) are streamed to an
-  // unnamed file in this folder (created at Start) instead of memory, with
-  // their own size limit; empty = the system's temporary folder.
+  // unnamed file in this folder (created at Start), beyond what
+  // upload_memory_bytes holds, with their own size limit; empty = the
+  // system's temporary folder.
   std::filesystem::path spool_dir;
   uint64_t max_upload_bytes = 4ull << 30;  // larger uploads get 413
+  // Memory that uploads of a declared length may be held in instead (all
+  // of them at once; one body at most a quarter of it): no encryption,
+  // writing and reading back for them. 0: every upload to a spool file.
+  uint64_t upload_memory_bytes = 256ull << 20;
   // CORS, for web apps served from another origin: the Access-Control-Allow-
   // Origin value ("*" or one origin) on every answer, and OPTIONS preflights
   // answered. Empty = off (browsers then allow same-origin use only).

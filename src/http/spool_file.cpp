@@ -34,7 +34,65 @@ size_t Reservation(size_t size) {
   return (size + MappedBody::kReadAhead - 1) / MappedBody::kReadAhead * MappedBody::kReadAhead;
 }
 
+// `reserved` bytes (whole chunks) of anonymous memory aligned to a chunk
+// (2 MiB), so that each chunk can be one transparent huge page: one fault
+// and one page to free per chunk rather than 512. Kept out of core dumps.
+// MAP_FAILED with errno set on failure. Address space alone (PROT_NONE)
+// reserves no memory; writable memory is committed, so that a system short
+// of it refuses the mapping (the body then goes to a file) rather than
+// failing a page fault later.
+void* MapChunks(size_t reserved, int protection) {
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | (protection == PROT_NONE ? MAP_NORESERVE : 0);
+  void* mapped = mmap(nullptr, reserved + MappedBody::kReadAhead, protection, flags, -1, 0);
+  if (mapped == MAP_FAILED) return MAP_FAILED;
+  const auto address = reinterpret_cast<uintptr_t>(mapped);
+  const uintptr_t aligned =
+      (address + MappedBody::kReadAhead - 1) / MappedBody::kReadAhead * MappedBody::kReadAhead;
+  if (aligned > address) munmap(mapped, aligned - address);
+  const uintptr_t tail = address + reserved + MappedBody::kReadAhead - (aligned + reserved);
+  if (tail > 0) munmap(reinterpret_cast<void*>(aligned + reserved), tail);
+  void* data = reinterpret_cast<void*>(aligned);
+  madvise(data, reserved, MADV_DONTDUMP);  // plaintext stays out of core dumps
+  madvise(data, reserved, MADV_HUGEPAGE);
+  return data;
+}
+
 }  // namespace
+
+bool UploadMemory::Take(uint64_t size) {
+  if (size > max_body_) return false;
+  uint64_t left = left_.load(std::memory_order_relaxed);
+  do {
+    if (left < size) return false;
+  } while (!left_.compare_exchange_weak(left, left - size, std::memory_order_relaxed));
+  return true;
+}
+
+// Anonymous memory of its own (not the heap), so that its plaintext can be
+// kept out of core dumps and is given back to the system when the request
+// ends.
+class ResidentBody {
+ public:
+  ResidentBody(void* data, size_t mapped, size_t size, std::shared_ptr<UploadMemory> memory)
+      : data_(data), mapped_(mapped), size_(size), memory_(std::move(memory)) {}
+  ResidentBody(const ResidentBody&) = delete;
+  ResidentBody& operator=(const ResidentBody&) = delete;
+  ~ResidentBody() {
+    munmap(data_, mapped_);
+    memory_->Give(size_);
+  }
+  std::byte* data() const { return static_cast<std::byte*>(data_); }
+  size_t size() const { return size_; }
+
+ private:
+  void* data_;
+  size_t mapped_;  // whole 2 MiB chunks
+  size_t size_;    // the body's, as taken from memory_
+  std::shared_ptr<UploadMemory> memory_;
+};
+
+MappedBody::MappedBody(std::shared_ptr<const ResidentBody> resident, size_t size)
+    : data_(resident->data()), size_(size), readable_to_(size), resident_(std::move(resident)) {}
 
 MappedBody::MappedBody(MappedBody&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
@@ -42,7 +100,8 @@ MappedBody::MappedBody(MappedBody&& other) noexcept
       fd_(std::exchange(other.fd_, -1)),
       key_(std::move(other.key_)),
       readable_from_(std::exchange(other.readable_from_, 0)),
-      readable_to_(std::exchange(other.readable_to_, 0)) {}
+      readable_to_(std::exchange(other.readable_to_, 0)),
+      resident_(std::move(other.resident_)) {}
 
 MappedBody& MappedBody::operator=(MappedBody&& other) noexcept {
   if (this != &other) {
@@ -53,6 +112,7 @@ MappedBody& MappedBody::operator=(MappedBody&& other) noexcept {
     key_ = std::move(other.key_);
     readable_from_ = std::exchange(other.readable_from_, 0);
     readable_to_ = std::exchange(other.readable_to_, 0);
+    resident_ = std::move(other.resident_);
   }
   return *this;
 }
@@ -61,7 +121,8 @@ MappedBody::~MappedBody() { Reset(); }
 
 void MappedBody::Reset() {
   // Unmapped pages are zeroed by the kernel before any reuse.
-  if (data_ != nullptr) munmap(data_, Reservation(size_));
+  if (data_ != nullptr && resident_ == nullptr) munmap(data_, Reservation(size_));
+  resident_.reset();
   data_ = nullptr;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
@@ -70,6 +131,7 @@ void MappedBody::Reset() {
 }
 
 Result<size_t> MappedBody::Page(size_t end) {
+  if (resident_ != nullptr) return size_;
   end = std::min(end, size_);
   if (end <= readable_to_) return readable_to_;
   // Whole chunks from where the decrypted window ends (a chunk boundary),
@@ -121,6 +183,11 @@ void MappedBody::DropChunks(size_t from, size_t to) {
 
 size_t MappedBody::Release(size_t from, size_t to) {
   if (data_ == nullptr) return from;
+  if (resident_ != nullptr) {
+    // Nothing to drop: the memory goes back as a whole when the body does.
+    const size_t end = to / MappedBody::kReadAhead * MappedBody::kReadAhead;
+    return std::max(from, end);
+  }
   const size_t end = std::min(to, readable_to_) / MappedBody::kReadAhead * MappedBody::kReadAhead;
   const size_t start = std::max(from, readable_from_);
   if (end <= start) return from;
@@ -130,7 +197,7 @@ size_t MappedBody::Release(size_t from, size_t to) {
 }
 
 void MappedBody::Rewind() {
-  if (data_ == nullptr) return;
+  if (data_ == nullptr || resident_ != nullptr) return;
   DropChunks(readable_from_, Reservation(readable_to_));
   readable_from_ = readable_to_ = 0;
 }
@@ -155,8 +222,27 @@ Result<SpoolFile> SpoolFile::Create(const std::filesystem::path& dir) {
   return SpoolFile(fd, std::move(key));
 }
 
+std::optional<SpoolFile> SpoolFile::Resident(uint64_t size, std::shared_ptr<UploadMemory> memory) {
+  if (size == 0 || memory == nullptr || !memory->Take(size)) return std::nullopt;
+  const size_t reserved = Reservation(size);
+  void* data = MapChunks(reserved, PROT_READ | PROT_WRITE);
+  if (data == MAP_FAILED) {
+    memory->Give(size);
+    return std::nullopt;
+  }
+  return SpoolFile(std::make_shared<ResidentBody>(data, reserved, size, std::move(memory)));
+}
+
+std::span<std::byte> SpoolFile::Unfilled() {
+  if (resident_ == nullptr) return {};
+  return {resident_->data() + size_, resident_->size() - size_};
+}
+
+void SpoolFile::Filled(size_t bytes) { size_ += std::min<uint64_t>(bytes, Unfilled().size()); }
+
 SpoolFile::SpoolFile(SpoolFile&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)),
+    : resident_(std::move(other.resident_)),
+      fd_(std::exchange(other.fd_, -1)),
       size_(std::exchange(other.size_, 0)),
       key_(std::move(other.key_)),
       sealed_(std::move(other.sealed_)) {}
@@ -164,6 +250,7 @@ SpoolFile::SpoolFile(SpoolFile&& other) noexcept
 SpoolFile& SpoolFile::operator=(SpoolFile&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) close(fd_);
+    resident_ = std::move(other.resident_);
     fd_ = std::exchange(other.fd_, -1);
     size_ = std::exchange(other.size_, 0);
     key_ = std::move(other.key_);
@@ -177,6 +264,15 @@ SpoolFile::~SpoolFile() {
 }
 
 Result<void> SpoolFile::Append(ByteView data) {
+  if (resident_ != nullptr) {
+    const std::span<std::byte> room = Unfilled();
+    if (data.size() > room.size()) {
+      return Fail(ErrorCode::kTooLarge, "the upload is longer than its Content-Length");
+    }
+    std::memcpy(room.data(), data.data(), data.size());
+    size_ += data.size();
+    return {};
+  }
   sealed_.resize(std::min(data.size(), kSealStep));
   while (!data.empty()) {
     const size_t step = std::min(data.size(), kSealStep);
@@ -203,24 +299,13 @@ Result<void> SpoolFile::Append(ByteView data) {
 
 Result<MappedBody> SpoolFile::Map() const {
   if (size_ == 0) return MappedBody{};
+  if (resident_ != nullptr) return MappedBody(resident_, size_);
   // Address space for the whole body, without memory or access: Page()
-  // decrypts into it a window at a time.
-  // Chunks are aligned to their size (2 MiB) so that each can be one
-  // transparent huge page: one fault and one page to free per chunk rather
-  // than 512, which is most of what reading the spool back costs.
+  // decrypts into it a window at a time (huge pages are most of what
+  // reading the spool back would otherwise cost).
   const size_t reserved = Reservation(size_);
-  void* mapped = mmap(nullptr, reserved + MappedBody::kReadAhead, PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mapped == MAP_FAILED) return SystemFailure("cannot reserve memory for the spool file", errno);
-  const auto address = reinterpret_cast<uintptr_t>(mapped);
-  const uintptr_t aligned =
-      (address + MappedBody::kReadAhead - 1) / MappedBody::kReadAhead * MappedBody::kReadAhead;
-  if (aligned > address) munmap(mapped, aligned - address);
-  const uintptr_t tail = address + reserved + MappedBody::kReadAhead - (aligned + reserved);
-  if (tail > 0) munmap(reinterpret_cast<void*>(aligned + reserved), tail);
-  void* data = reinterpret_cast<void*>(aligned);
-  madvise(data, reserved, MADV_DONTDUMP);  // plaintext stays out of core dumps
-  madvise(data, reserved, MADV_HUGEPAGE);
+  void* data = MapChunks(reserved, PROT_NONE);
+  if (data == MAP_FAILED) return SystemFailure("cannot reserve memory for the spool file", errno);
   const int fd = fcntl(fd_, F_DUPFD_CLOEXEC, 0);
   if (fd < 0) {
     const int error_number = errno;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The body parser takes over from the header parser (Beast's body-type
-// conversion) with a buffer_body over fixed chunks, so memory per upload
-// is two chunks whatever the body's size. Each chunk is written on the
-// blocking pool, while the next one is read: a disk under write-back
-// pressure must not stall the I/O threads that serve every other
-// connection.
+// conversion) with a buffer_body over fixed chunks. A resident body
+// (UploadMemory had room for its Content-Length) is read straight into its
+// memory. Otherwise memory per upload is two chunks whatever the body's
+// size: each chunk is written on the blocking pool, while the next one is
+// read, so that a disk under write-back pressure does not stall the I/O
+// threads that serve every other connection.
 #include "http/upload.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -57,11 +58,20 @@ asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
   upload.body.reset();
   upload.refusal.reset();
   upload.head = RawRequest(parser.get().base());
-  if (const auto declared = parser.content_length(); declared && *declared > options.max_bytes) {
+  const auto declared = parser.content_length();
+  if (declared && *declared > options.max_bytes) {
     upload.refusal = TooLarge(options.max_bytes);
     co_return;
   }
-  auto file = co_await RunBlocking(blocking, [&] { return SpoolFile::Create(options.spool_dir); });
+  // (No class-type locals inside the branches: g++ 12 coroutines.)
+  std::optional<SpoolFile> resident;
+  if (declared) resident = SpoolFile::Resident(*declared, options.memory);
+  Result<SpoolFile> file = Fail(ErrorCode::kInternal, "no spool file");
+  if (resident) {
+    file = std::move(*resident);
+  } else {
+    file = co_await RunBlocking(blocking, [&] { return SpoolFile::Create(options.spool_dir); });
+  }
   if (!file) {
     log::Error("http.spool_failed", {{"error", file.error().message}});
     upload.refusal = ErrorResponse({ErrorCode::kStorageUnavailable, "cannot buffer the upload"});
@@ -88,7 +98,24 @@ asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
   int current = 0;
   ByteView unwritten;  // of the other chunk
   Result<void> written;
-  while (!body_parser.is_done()) {
+  // A resident body is read straight into its memory, a chunk at a time
+  // (each within read_timeout, as for a file).
+  while (file->IsResident() && !body_parser.is_done()) {
+    const std::span<std::byte> room = file->Unfilled();
+    const size_t ask = std::min(room.size(), kUploadChunkBytes);
+    if (ask == 0) {
+      ec = beast_http::error::body_limit;  // more than the Content-Length said
+      break;
+    }
+    body_parser.get().body().data = room.data();
+    body_parser.get().body().size = ask;
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+    co_await beast_http::async_read(stream, buffer, body_parser, Redirect(ec));
+    if (ec == beast_http::error::need_buffer) ec = {};  // the chunk is full
+    file->Filled(ask - body_parser.get().body().size);
+    if (ec) break;
+  }
+  while (!file->IsResident() && !body_parser.is_done()) {
     std::vector<char>& chunk = chunks[current];
     body_parser.get().body().data = chunk.data();
     body_parser.get().body().size = chunk.size();

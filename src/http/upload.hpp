@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Receiving a large request body (a STOW-RS upload) into a spool file
-// instead of memory. The server reads the header as for any request, and
+// Receiving a large request body (a STOW-RS upload) into a spool file, or
+// into memory within a budget (spool_file.hpp). The server reads the header as for any request, and
 // when the request is an upload, hands the connection here for the body.
 // Internal to cf::http.
 #pragma once
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 
 #include "http/message.hpp"
@@ -26,6 +27,9 @@ namespace cf::http {
 struct UploadOptions {
   std::filesystem::path spool_dir;
   uint64_t max_bytes = 0;
+  // Bodies of a declared length are kept in memory while this has room
+  // (spool_file.hpp); null: always a spool file.
+  std::shared_ptr<UploadMemory> memory;
   // Each chunk of kUploadChunkBytes must arrive within this time.
   std::chrono::seconds read_timeout{30};
 };

@@ -223,6 +223,7 @@ int RunServe(const Config& config) {
   web.blocking_threads = config.blocking_threads;
   web.spool_dir = config.data / "tmp" / "http";
   web.max_upload_bytes = config.max_upload_bytes;
+  web.upload_memory_bytes = config.upload_memory_bytes;
   web.cors_allow_origin = config.http_cors_allow_origin;
   web.tls_certificate = config.http_tls_certificate;
   web.tls_private_key = config.http_tls_private_key;

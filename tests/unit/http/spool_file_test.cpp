@@ -2,13 +2,16 @@
 // The spool file of STOW-RS uploads: nothing written through it is in clear
 // in the file, every byte reads back through the decrypted window at any
 // offset, the window stays bounded, and the multipart reader reads a
-// spooled body's parts exactly as it reads one in memory.
+// spooled body's parts exactly as it reads one in memory. Bodies kept in
+// memory instead (resident) read back the same, within their budget.
 #include "http/spool_file.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -212,6 +215,95 @@ TEST(SpoolFileTest, MultipartPartsReadThroughTheWindowAsInMemory) {
       const auto* end = (*part)->body.data() + (*part)->body.size();
       released = mapped->Release(released, static_cast<size_t>(end - mapped->Bytes().data()));
     }
+  }
+}
+
+// A body of declared size within the budget stays in memory: no file, the
+// bytes read straight into it (Unfilled/Filled) or appended read back
+// whole, its budget share given back when the last of file and body goes.
+TEST(SpoolFileTest, AResidentBodyReadsBackAndGivesItsMemoryBack) {
+  auto memory = std::make_shared<UploadMemory>(8 << 20, 4 << 20);
+  const std::string plain = RandomBytes(3 * MappedBody::kReadAhead / 2 + 77, 11);
+  MappedBody body;
+  {
+    auto file = SpoolFile::Resident(plain.size(), memory);
+    ASSERT_TRUE(file);
+    EXPECT_TRUE(file->IsResident());
+    EXPECT_EQ(file->Descriptor(), -1);
+    EXPECT_EQ(memory->Left(), (8u << 20) - plain.size());
+    // Half as a socket read would put it, half appended in pieces.
+    const size_t half = plain.size() / 2;
+    std::span<std::byte> room = file->Unfilled();
+    ASSERT_EQ(room.size(), plain.size());
+    std::memcpy(room.data(), plain.data(), half);
+    file->Filled(half);
+    AppendInPieces(*file, std::string_view(plain).substr(half), 12);
+    EXPECT_EQ(file->Size(), plain.size());
+    EXPECT_TRUE(file->Unfilled().empty());
+    auto extra = file->Append(AsBytes(std::string_view("x")));
+    ASSERT_FALSE(extra);
+    EXPECT_EQ(extra.error().code, ErrorCode::kTooLarge);
+    auto mapped = file->Map();
+    ASSERT_TRUE(mapped);
+    body = std::move(*mapped);
+  }
+  // Everything readable at once; releasing drops nothing.
+  auto readable = body.Page(1);
+  ASSERT_TRUE(readable);
+  EXPECT_EQ(*readable, plain.size());
+  EXPECT_EQ(body.Release(0, MappedBody::kReadAhead + 5), MappedBody::kReadAhead);
+  EXPECT_EQ(AsChars(body.Bytes()), plain);
+  EXPECT_EQ(memory->Left(), (8u << 20) - plain.size()) << "held while the body is read";
+  body = MappedBody{};
+  EXPECT_EQ(memory->Left(), 8u << 20);
+}
+
+// Over the per-body cap, or past what is left: a spool file instead.
+TEST(SpoolFileTest, ResidentBodiesStayWithinTheBudget) {
+  auto memory = std::make_shared<UploadMemory>(10 << 20, 4 << 20);
+  EXPECT_FALSE(SpoolFile::Resident((4 << 20) + 1, memory)) << "over the per-body cap";
+  EXPECT_FALSE(SpoolFile::Resident(0, memory)) << "an empty body needs no memory";
+  EXPECT_FALSE(SpoolFile::Resident(100, nullptr));
+  auto a = SpoolFile::Resident(4 << 20, memory);
+  auto b = SpoolFile::Resident(4 << 20, memory);
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(SpoolFile::Resident(3 << 20, memory)) << "2 MiB left";
+  auto c = SpoolFile::Resident(2 << 20, memory);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(memory->Left(), 0u);
+  a.reset();
+  EXPECT_EQ(memory->Left(), 4u << 20);
+  EXPECT_TRUE(SpoolFile::Resident(3 << 20, memory));
+  EXPECT_EQ(memory->Left(), 4u << 20) << "given back with the file";
+}
+
+// The multipart reader reads a resident body's parts as it reads a
+// spooled one's (the STOW route passes either as its pager).
+TEST(SpoolFileTest, MultipartPartsOfAResidentBody) {
+  const std::string boundary = "resident-boundary-42";
+  std::vector<std::string> parts;
+  std::string body;
+  for (int i = 0; i < 5; ++i) {
+    parts.push_back(RandomBytes(MappedBody::kReadAhead / 3 + 1000 * i, 200 + i));
+    body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + parts.back() + "\r\n";
+  }
+  body += "--" + boundary + "--\r\n";
+  auto memory = std::make_shared<UploadMemory>(64 << 20, 16 << 20);
+  auto file = SpoolFile::Resident(body.size(), memory);
+  ASSERT_TRUE(file);
+  AppendInPieces(*file, body, 13);
+  auto mapped = file->Map();
+  ASSERT_TRUE(mapped);
+  MultipartReader reader(mapped->Bytes(), boundary, &*mapped);
+  for (size_t i = 0;; ++i) {
+    auto part = reader.Next();
+    ASSERT_TRUE(part) << part.error().message;
+    if (!*part) {
+      EXPECT_EQ(i, parts.size());
+      break;
+    }
+    ASSERT_LT(i, parts.size());
+    EXPECT_TRUE(AsChars((*part)->body) == parts[i]) << "part " << i + 1;
   }
 }
 
