@@ -175,47 +175,60 @@ TEST(SpoolFileTest, AnEmptyFileMapsToAnEmptyBody) {
   EXPECT_TRUE(body->Bytes().empty());
 }
 
-// A multipart body spooled and read through the window: parts larger than
-// the read-ahead, and delimiters across window edges, read as in memory.
-TEST(SpoolFileTest, MultipartPartsReadThroughTheWindowAsInMemory) {
-  cf::testing::TempDir dir;
-  const std::string boundary = "spool-boundary-0123456789";
+// A multipart body whose parts are sized around the read-ahead, so that
+// delimiters fall on and next to window edges.
+struct PartsAroundTheWindow {
+  std::string boundary = "spool-boundary-0123456789";
   std::vector<std::string> parts;
   std::string body = "preamble\r\n";
-  std::mt19937 rng(9);
-  for (int i = 0; i < 24; ++i) {
-    // Sizes around the read-ahead and the scan step, so that delimiters
-    // fall on and next to window edges.
-    const size_t size = i % 3 == 0 ? MappedBody::kReadAhead - 40 + rng() % 80
-                                   : static_cast<size_t>(rng() % (3 * MappedBody::kReadAhead));
-    parts.push_back(RandomBytes(size, 100 + i));
-    // (Random bytes holding the 29-byte delimiter: no such luck.)
-    body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + parts.back() + "\r\n";
+  PartsAroundTheWindow() {
+    std::mt19937 rng(9);
+    for (int i = 0; i < 24; ++i) {
+      const size_t size = i % 3 == 0 ? MappedBody::kReadAhead - 40 + rng() % 80
+                                     : static_cast<size_t>(rng() % (3 * MappedBody::kReadAhead));
+      parts.push_back(RandomBytes(size, 100 + i));
+      // (Random bytes holding the 29-byte delimiter: no such luck.)
+      body +=
+          "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + parts.back() + "\r\n";
+    }
+    body += "--" + boundary + "--\r\nepilogue";
   }
-  body += "--" + boundary + "--\r\nepilogue";
-  auto file = SpoolFile::Create(dir.Path());
-  ASSERT_TRUE(file);
-  AppendInPieces(*file, body, 10);
-  auto mapped = file->Map();
+};
+
+// Reads the parts of `file`'s body twice, as the STOW route does (the body
+// as the reader's pager, releasing what was read), and compares them.
+void ExpectTheParts(const SpoolFile& file, const PartsAroundTheWindow& expected) {
+  auto mapped = file.Map();
   ASSERT_TRUE(mapped);
   for (int pass = 0; pass < 2; ++pass) {
     mapped->Rewind();
-    MultipartReader reader(mapped->Bytes(), boundary, &*mapped);
+    MultipartReader reader(mapped->Bytes(), expected.boundary, &*mapped);
     size_t released = 0;
     for (size_t i = 0;; ++i) {
       auto part = reader.Next();
       ASSERT_TRUE(part) << part.error().message;
       if (!*part) {
-        EXPECT_EQ(i, parts.size());
+        EXPECT_EQ(i, expected.parts.size());
         break;
       }
-      ASSERT_LT(i, parts.size());
-      ASSERT_EQ((*part)->body.size(), parts[i].size()) << "part " << i + 1;
-      ASSERT_TRUE(AsChars((*part)->body) == parts[i]) << "part " << i + 1;
+      ASSERT_LT(i, expected.parts.size());
+      ASSERT_EQ((*part)->body.size(), expected.parts[i].size()) << "part " << i + 1;
+      ASSERT_TRUE(AsChars((*part)->body) == expected.parts[i]) << "part " << i + 1;
       const auto* end = (*part)->body.data() + (*part)->body.size();
       released = mapped->Release(released, static_cast<size_t>(end - mapped->Bytes().data()));
     }
   }
+}
+
+// A multipart body spooled and read through the window: parts larger than
+// the read-ahead, and delimiters across window edges, read as in memory.
+TEST(SpoolFileTest, MultipartPartsReadThroughTheWindowAsInMemory) {
+  cf::testing::TempDir dir;
+  const PartsAroundTheWindow expected;
+  auto file = SpoolFile::Create(dir.Path());
+  ASSERT_TRUE(file);
+  AppendInPieces(*file, expected.body, 10);
+  ExpectTheParts(*file, expected);
 }
 
 // A body of declared size within the budget stays in memory: no file, the
@@ -280,31 +293,12 @@ TEST(SpoolFileTest, ResidentBodiesStayWithinTheBudget) {
 // The multipart reader reads a resident body's parts as it reads a
 // spooled one's (the STOW route passes either as its pager).
 TEST(SpoolFileTest, MultipartPartsOfAResidentBody) {
-  const std::string boundary = "resident-boundary-42";
-  std::vector<std::string> parts;
-  std::string body;
-  for (int i = 0; i < 5; ++i) {
-    parts.push_back(RandomBytes(MappedBody::kReadAhead / 3 + 1000 * i, 200 + i));
-    body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + parts.back() + "\r\n";
-  }
-  body += "--" + boundary + "--\r\n";
-  auto memory = std::make_shared<UploadMemory>(64 << 20, 16 << 20);
-  auto file = SpoolFile::Resident(body.size(), memory);
+  const PartsAroundTheWindow expected;
+  auto memory = std::make_shared<UploadMemory>(512 << 20, 128 << 20);
+  auto file = SpoolFile::Resident(expected.body.size(), memory);
   ASSERT_TRUE(file);
-  AppendInPieces(*file, body, 13);
-  auto mapped = file->Map();
-  ASSERT_TRUE(mapped);
-  MultipartReader reader(mapped->Bytes(), boundary, &*mapped);
-  for (size_t i = 0;; ++i) {
-    auto part = reader.Next();
-    ASSERT_TRUE(part) << part.error().message;
-    if (!*part) {
-      EXPECT_EQ(i, parts.size());
-      break;
-    }
-    ASSERT_LT(i, parts.size());
-    EXPECT_TRUE(AsChars((*part)->body) == parts[i]) << "part " << i + 1;
-  }
+  AppendInPieces(*file, expected.body, 13);
+  ExpectTheParts(*file, expected);
 }
 
 }  // namespace
