@@ -92,9 +92,13 @@ asio::awaitable<void> ReceiveUpload(Stream& stream, beast::flat_buffer& buffer,
   body_parser.body_limit(options.max_bytes);
   // Two chunks: the next one is read from the client while the last one is
   // encrypted and written on the blocking pool, so that receiving a large
-  // upload takes the longer of the two, not their sum.
-  std::vector<char> chunks[2] = {std::vector<char>(kUploadChunkBytes),
-                                 std::vector<char>(kUploadChunkBytes)};
+  // upload takes the longer of the two, not their sum. (A resident body
+  // needs neither: no 512 KiB to zero per request.)
+  std::vector<char> chunks[2];
+  if (!file->IsResident()) {
+    chunks[0].resize(kUploadChunkBytes);
+    chunks[1].resize(kUploadChunkBytes);
+  }
   int current = 0;
   ByteView unwritten;  // of the other chunk
   Result<void> written;
