@@ -629,10 +629,9 @@ Result<ShareSession> OpenFoundShare(auto& impl, const auto& find, std::string_vi
     if (*found && !only_tenant.empty() && (*found)->info.tenant != only_tenant) {
       // A kiosk of another hospital: refused before the factor, no attempt
       // counted (the slip is real; it is only in the wrong building).
-      live = std::unexpected(
-          Error{ErrorCode::kPermissionDenied,
-                "this slip is from another hospital; print it there or open it on a phone",
-                "other-hospital"});
+      live = Fail(ErrorCode::kPermissionDenied,
+                  "this slip is from another hospital; print it there or open it on a phone",
+                  "other-hospital");
     } else if (auto refused = Unavailable(impl, *found, now)) {
       live = std::unexpected(std::move(*refused));
     } else {
@@ -821,8 +820,7 @@ Result<ShareStatus> Access::ShareStatusOf(std::string_view token, const ClientIn
   if (!found) return std::unexpected(found.error());
   if (!*found) {
     (void)impl.credential_failures->Attempt(source);
-    return std::unexpected(
-        Error{ErrorCode::kUnauthenticated, "unknown share link", "share-unknown"});
+    return Fail(ErrorCode::kUnauthenticated, "unknown share link", "share-unknown");
   }
   const ShareInfo& info = (*found)->info;
   ShareStatus status;

@@ -46,14 +46,8 @@ struct Error {
 template <class T>
 using Result = std::expected<T, Error>;
 
-inline std::unexpected<Error> Fail(ErrorCode code, std::string message) {
-  return std::unexpected(Error{code, std::move(message)});
-}
-
-// `error` with its reason slug set.
-inline Error WithReason(Error error, std::string reason) {
-  error.reason = std::move(reason);
-  return error;
+inline std::unexpected<Error> Fail(ErrorCode code, std::string message, std::string reason = {}) {
+  return std::unexpected(Error{code, std::move(message), std::move(reason)});
 }
 
 // kRateLimited after too many attempts: "<what>; retry in N s", with N in

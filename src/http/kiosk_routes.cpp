@@ -168,9 +168,8 @@ Result<film::Visit> VisitOf(const ApiContext& ctx, std::string_view tenant,
   auto visit = ctx.visits->Find(tenant, visit_id);
   if (!visit) return std::unexpected(visit.error());
   if (!*visit) {
-    return std::unexpected(Error{ErrorCode::kNotFound,
-                                 "this visit number is unknown here: check it, or scan the slip",
-                                 "visit-unknown"});
+    return Fail(ErrorCode::kNotFound,
+                "this visit number is unknown here: check it, or scan the slip", "visit-unknown");
   }
   return std::move(**visit);
 }
@@ -190,13 +189,13 @@ Result<Patient> PatientOf(const ApiContext& ctx, const Request& req) {
     credentials.source = req.peer;
     auto share = ctx.access->Authenticate(credentials);
     if (!share || share->kind != access::Principal::Kind::kShare) {
-      return std::unexpected(Error{ErrorCode::kNotFound,
-                                   "the patient's session at this kiosk ended: scan the slip again",
-                                   "kiosk-no-patient"});
+      return Fail(ErrorCode::kNotFound,
+                  "the patient's session at this kiosk ended: scan the slip again",
+                  "kiosk-no-patient");
     }
     if (share->tenant != req.principal->tenant) {
-      return std::unexpected(Error{ErrorCode::kPermissionDenied,
-                                   "this slip is from another hospital", "other-hospital"});
+      return Fail(ErrorCode::kPermissionDenied, "this slip is from another hospital",
+                  "other-hospital");
     }
     studies.insert(share->share_studies.begin(), share->share_studies.end());
     if (patient.share.token_id.empty()) patient.share = std::move(*share);
@@ -381,19 +380,17 @@ Result<VisitCandidates> CandidatesOf(const ApiContext& ctx, const access::Princi
   auto visit_studies = VisitStudies(ctx, *visit);
   if (!visit_studies) return std::unexpected(visit_studies.error());
   if (visit_studies->empty()) {
-    return std::unexpected(Error{ErrorCode::kNotFound,
-                                 "no exam of this visit is stored yet: ask at the service desk",
-                                 "visit-no-exam"});
+    return Fail(ErrorCode::kNotFound,
+                "no exam of this visit is stored yet: ask at the service desk", "visit-no-exam");
   }
   VisitCandidates out;
   out.of_visit.insert(visit_studies->begin(), visit_studies->end());
   auto shares = VisitShares(ctx, kiosk, *patient_studies, out.of_visit);
   if (!shares) return std::unexpected(shares.error());
   if (shares->empty()) {
-    return std::unexpected(
-        Error{ErrorCode::kNotFound,
-              "no cloud film has been issued for this visit yet: ask at the service desk",
-              "visit-no-exam"});
+    return Fail(ErrorCode::kNotFound,
+                "no cloud film has been issued for this visit yet: ask at the service desk",
+                "visit-no-exam");
   }
   out.shares = std::move(*shares);
   return out;
@@ -440,9 +437,8 @@ Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::st
                         const std::string& factor) {
   const std::string token = TokenOfCode(code);
   if (token.empty()) {
-    return std::unexpected(Error{ErrorCode::kInvalidArgument,
-                                 "this is not a cloudfilm slip: scan the QR code on the slip",
-                                 "not-a-slip"});
+    return Fail(ErrorCode::kInvalidArgument,
+                "this is not a cloudfilm slip: scan the QR code on the slip", "not-a-slip");
   }
   auto session = ctx.access->OpenShare(token, factor, Client(req), req.principal->tenant);
   if (!session) return std::unexpected(session.error());
@@ -451,10 +447,9 @@ Result<Opened> OpenSlip(const ApiContext& ctx, const Request& req, const std::st
     // photographed one would print the patient's reports. Kiosks print the
     // patient's own slip.
     (void)ctx.access->EndShareSession(session->token);
-    return std::unexpected(
-        Error{ErrorCode::kPermissionDenied,
-              "this is a link the patient gave a doctor; a kiosk prints the patient's own slip",
-              "doctor-link"});
+    return Fail(ErrorCode::kPermissionDenied,
+                "this is a link the patient gave a doctor; a kiosk prints the patient's own slip",
+                "doctor-link");
   }
   ExtendIfPatientScope(ctx, *session);
   Opened opened;

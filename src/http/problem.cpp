@@ -46,17 +46,30 @@ std::string_view ProblemTitle(ErrorCode code) {
   return "Internal error";
 }
 
-Response ProblemResponse(unsigned status, std::string_view type, std::string_view title,
-                         std::string_view detail) {
+namespace {
+
+nlohmann::json ProblemBody(unsigned status, std::string_view type, std::string_view title,
+                           std::string_view detail) {
   nlohmann::json body = {
       {"type", type},
       {"title", title},
       {"status", status},
   };
   if (!detail.empty()) body["detail"] = detail;
+  return body;
+}
+
+Response ProblemOf(const nlohmann::json& body, unsigned status) {
   Response response = JsonResponse(body, status);
   response.content_type = kProblemContentType;
   return response;
+}
+
+}  // namespace
+
+Response ProblemResponse(unsigned status, std::string_view type, std::string_view title,
+                         std::string_view detail) {
+  return ProblemOf(ProblemBody(status, type, title, detail), status);
 }
 
 Response NotAcceptable(std::string_view detail) {
@@ -65,17 +78,12 @@ Response NotAcceptable(std::string_view detail) {
 
 Response ErrorResponse(const Error& error) {
   const auto status = static_cast<unsigned>(ToHttpStatus(error.code));
-  nlohmann::json body = {
-      {"type", ProblemType(error.code)},
-      {"title", ProblemTitle(error.code)},
-      {"status", status},
-  };
-  if (!error.message.empty()) body["detail"] = error.message;
+  nlohmann::json body =
+      ProblemBody(status, ProblemType(error.code), ProblemTitle(error.code), error.message);
   if (!error.reason.empty()) body["reason"] = error.reason;
   if (error.attempts_left >= 0) body["attempts_left"] = error.attempts_left;
   if (error.retry_after_s >= 0) body["retry_after_s"] = error.retry_after_s;
-  Response response = JsonResponse(body, status);
-  response.content_type = kProblemContentType;
+  Response response = ProblemOf(body, status);
   if (error.retry_after_s >= 0) {
     response.SetHeader("Retry-After", std::to_string(error.retry_after_s));
   }
