@@ -202,36 +202,32 @@ function visitEntered(raw: string): void {
   go('factor');
 }
 
+// The screen and message of each refusal reason (ApiError.reason).
+const SLIP_REASONS = new Map<string, [Screen, string]>([
+  ['visit-no-exam', ['visit', 'k_visit_no_exam']],
+  ['visit-unknown', ['visit', 'k_visit_unknown']],
+  ['other-hospital', ['start', 'k_other_hospital']],
+  ['doctor-link', ['start', 'k_doctor_link']],
+  ['not-a-slip', ['start', 'k_bad_code']],
+  ['share-revoked', ['start', 'k_revoked']],
+  ['share-expired', ['start', 'k_expired']],
+  ['share-not-yet-valid', ['start', 'k_not_yet']],
+  ['share-unknown', ['start', 'k_unknown']],
+]);
+
 // What an answer from POST /api/kiosk/sessions means for the patient.
 function slipProblem(e: ApiError): { screen: Screen; text: string } {
   if (e.status === 429) {
     const min = Math.max(1, Math.ceil((e.retryAfterS ?? 900) / 60));
     return { screen: 'start', text: t('k_locked', { min }) };
   }
-  switch (e.reason) {
-    case 'visit-no-exam':
-      return { screen: 'visit', text: t('k_visit_no_exam') };
-    case 'visit-unknown':
-      return { screen: 'visit', text: t('k_visit_unknown') };
-    case 'other-hospital':
-      return { screen: 'start', text: t('k_other_hospital') };
-    case 'doctor-link':
-      return { screen: 'start', text: t('k_doctor_link') };
-    case 'not-a-slip':
-      return { screen: 'start', text: t('k_bad_code') };
-    case 'wrong-factor':
-      return e.attemptsLeft !== null
-        ? { screen: 'factor', text: t('k_wrong_factor', { n: e.attemptsLeft }) }
-        : { screen: 'factor', text: t('k_wrong_factor_plain') };
-    case 'share-revoked':
-      return { screen: 'start', text: t('k_revoked') };
-    case 'share-expired':
-      return { screen: 'start', text: t('k_expired') };
-    case 'share-not-yet-valid':
-      return { screen: 'start', text: t('k_not_yet') };
-    case 'share-unknown':
-      return { screen: 'start', text: t('k_unknown') };
+  if (e.reason === 'wrong-factor') {
+    return e.attemptsLeft !== null
+      ? { screen: 'factor', text: t('k_wrong_factor', { n: e.attemptsLeft }) }
+      : { screen: 'factor', text: t('k_wrong_factor_plain') };
   }
+  const known = SLIP_REASONS.get(e.reason);
+  if (known) return { screen: known[0], text: t(known[1]) };
   if (e.status === 401) return { screen: 'device', text: e.detail || e.title }; // the kiosk itself is signed out
   return { screen: 'start', text: t('k_error', { detail: e.detail || e.title }) };
 }
