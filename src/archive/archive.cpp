@@ -19,6 +19,7 @@
 #include "archive/ingest_journal.hpp"
 #include "archive/materializer.hpp"
 #include "codec/frame_access.hpp"
+#include "codec/header_without_pixels.hpp"
 #include "codec/stored_form.hpp"
 #include "codec/transcode.hpp"
 #include "core/log.hpp"
@@ -531,6 +532,8 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
   entry.stored_form = stored_form;
   entry.source = source.peer.empty() ? source.channel : source.channel + ":" + source.peer;
   entry.received_at_ms = UnixNowMs();
+  const std::optional<Bytes> header = codec::HeaderWithoutPixels(bytes);
+  if (header) entry.header = *header;
   auto indexed = catalog_.Index(entry);
   const bool ours = indexed && indexed->blob_key == key;
   if (journaled) {
@@ -681,6 +684,13 @@ Result<Bytes> Archive::ReadBlobWithoutPixels(const catalog::InstanceRecord& rec)
     }
   }
   return ReadBlob(rec);  // pending, as received, or anything unusual
+}
+
+Result<Bytes> Archive::ReadMetadataBytes(const catalog::InstanceRecord& rec) {
+  auto header = catalog_.InstanceHeader(rec.blob_key);
+  if (!header) return std::unexpected(header.error());
+  if (*header) return std::move(**header);
+  return ReadBlobWithoutPixels(rec);
 }
 
 Result<Bytes> Archive::ReadStored(const catalog::InstanceRecord& rec) {

@@ -208,6 +208,10 @@ class Archive {
   // (metadata): from a stored form, the Pixel Data value reads as zeros and
   // no frame is decoded. Objects as received are checked as by ReadBlob.
   Result<Bytes> ReadBlobWithoutPixels(const catalog::InstanceRecord& record);
+  // The bytes metadata is made from (DICOM JSON, QIDO's extra attributes):
+  // the header kept in the catalog at ingest, whose Pixel Data value is
+  // left out, or else ReadBlobWithoutPixels. Either gives the same JSON.
+  Result<Bytes> ReadMetadataBytes(const catalog::InstanceRecord& record);
 
   // The blob of `record` as it is stored, for readers that can use a stored
   // form's compressed frames as they are (WADO-RS frames in HTJ2K): a stored

@@ -48,6 +48,9 @@ struct InstanceToIndex {
   StoredForm stored_form = StoredForm::kUnexamined;
   std::string source;
   int64_t received_at_ms = 0;
+  // The object without its Pixel Data value (codec::HeaderWithoutPixels),
+  // kept for metadata; empty when there is none to keep.
+  ByteView header;
 };
 
 class Catalog {
@@ -139,6 +142,10 @@ class Catalog {
   virtual Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) = 0;
   // True when some instance version refers to `blob_key`.
   virtual Result<bool> HasBlob(std::string_view blob_key) = 0;
+  // The header kept at ingest for the instance version stored in `blob_key`
+  // (InstanceToIndex::header); nullopt when none was kept (objects indexed
+  // before schema 8, by fsck or recovery, or without a walkable header).
+  virtual Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) = 0;
 };
 
 }  // namespace cf::catalog

@@ -434,6 +434,13 @@ Result<IndexResult> SqliteCatalog::IndexOne(const InstanceToIndex& in) {
       });
   if (!ins) return std::unexpected(ins.error());
   if (auto r = (*ins)->Run(); !r) return std::unexpected(r.error());
+  if (!in.header.empty()) {
+    const int64_t instance_pk = sqlite3_last_insert_rowid(writer_.get());
+    auto header = run("INSERT INTO instance_headers (instance_pk, header) VALUES (?1, ?2)",
+                      [&](Statement& s) { s.Bind(1, instance_pk).BindBlob(2, in.header); });
+    if (!header) return std::unexpected(header.error());
+    if (auto r = (*header)->Run(); !r) return std::unexpected(r.error());
+  }
 
   const bool first = version == 1;
   // The hospital's counters; the node's are their sum (GetTotals).

@@ -263,6 +263,16 @@ CREATE INDEX series_tenant ON series (tenant_pk);
     R"sql(
 DROP TABLE counters;
 )sql",
+    // 8: each instance's bytes without its Pixel Data value, written at
+    // ingest, so that WADO-RS metadata reads a few KiB from here instead of
+    // each whole object from the blob store. Apart from `instances`, whose
+    // rows stay narrow for the queries that scan them.
+    R"sql(
+CREATE TABLE instance_headers (
+  instance_pk INTEGER PRIMARY KEY REFERENCES instances (pk) ON DELETE CASCADE,
+  header      BLOB NOT NULL
+);
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).

@@ -344,4 +344,19 @@ Result<bool> SqliteCatalog::HasBlob(std::string_view blob_key) {
   return found;
 }
 
+Result<std::optional<Bytes>> SqliteCatalog::InstanceHeader(std::string_view blob_key) {
+  auto db = Borrow();
+  auto s = db->Prepare(
+      "SELECT h.header FROM instances i JOIN instance_headers h ON h.instance_pk = i.pk "
+      "WHERE i.blob_key = ?1 LIMIT 1");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, blob_key);
+  auto row = (*s)->Step();
+  if (!row) return std::unexpected(row.error());
+  std::optional<Bytes> header;
+  if (*row) header = (*s)->Blob(0);
+  (*s)->Reset();
+  return header;
+}
+
 }  // namespace cf::catalog::sqlite

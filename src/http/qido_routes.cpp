@@ -159,7 +159,7 @@ Result<QidoRequest> ParseQido(const Request& req, const Scope& scope) {
 Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool all,
                                  archive::Archive& archive, const catalog::InstanceRecord& record,
                                  const std::string& root) {
-  auto bytes = archive.ReadBlobWithoutPixels(record);
+  auto bytes = archive.ReadMetadataBytes(record);
   if (!bytes) return std::unexpected(bytes.error());
   dicom::JsonOptions options;
   options.bulk_data_uri_prefix = root + "/studies/" + record.study_instance_uid + "/series/" +

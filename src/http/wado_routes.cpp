@@ -402,7 +402,7 @@ std::string BulkDataPrefix(const std::string& root, const catalog::InstanceRecor
 Result<std::string> InstanceJson(archive::Archive& archive, const catalog::InstanceRecord& record,
                                  const std::string& root) {
   // Pixel Data is only named (BulkDataURI) in metadata: no frame is decoded.
-  auto bytes = archive.ReadBlobWithoutPixels(record);
+  auto bytes = archive.ReadMetadataBytes(record);
   if (!bytes) return std::unexpected(bytes.error());
   auto json = dicom::DatasetToJson(*bytes, {.bulk_data_uri_prefix = BulkDataPrefix(root, record)});
   if (!json) {

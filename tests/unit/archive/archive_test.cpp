@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "archive_fixture.hpp"
+#include "codec/header_without_pixels.hpp"
 #include "crypto/sha256.hpp"
 #include "support/dicom_builder.hpp"
 
@@ -194,6 +195,36 @@ TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
   ASSERT_TRUE(fsck);
   EXPECT_EQ(fsck->hash_mismatches, 1);
   EXPECT_FALSE(fsck->Clean());
+}
+
+TEST_F(ArchiveTest, MetadataIsReadFromTheHeaderKeptAtIngestNotFromTheBlob) {
+  const Bytes bytes = DicomBuilder().Pixels(64, 64).Build();
+  ASSERT_TRUE(archive_->Ingest(bytes, kTest));
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
+  auto header = catalog_->InstanceHeader(rec.blob_key);
+  ASSERT_TRUE(header);
+  ASSERT_TRUE(*header);
+  EXPECT_EQ(**header, *codec::HeaderWithoutPixels(bytes));
+  EXPECT_LE((*header)->size() + 64 * 64 * 2, bytes.size());
+  // With the blob gone, the header still answers: metadata never read it.
+  std::filesystem::remove(dir_.Path() / "blobs" / rec.blob_key);
+  auto metadata = archive_->ReadMetadataBytes(rec);
+  ASSERT_TRUE(metadata) << metadata.error().message;
+  EXPECT_EQ(*metadata, **header);
+}
+
+TEST_F(ArchiveTest, MetadataOfAnObjectIndexedWithoutAHeaderIsReadFromItsBlob) {
+  // fsck --repair indexes an orphan blob without keeping a header.
+  const Bytes bytes = DicomBuilder().Sop("1.2.3.4.1.77").Pixels(8, 8).Build();
+  ASSERT_TRUE(blobs_->Put("20260101/00/orphan.dcm", bytes));
+  ASSERT_TRUE(archive_->Fsck(true));
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.77")->front();
+  EXPECT_FALSE(*catalog_->InstanceHeader(rec.blob_key));
+  auto metadata = archive_->ReadMetadataBytes(rec);
+  ASSERT_TRUE(metadata) << metadata.error().message;
+  EXPECT_EQ(*metadata, bytes);
 }
 
 TEST_F(ArchiveTest, FsckFindsMissingBlobs) {
