@@ -371,6 +371,8 @@ Result<bool> Archive::IndexStoredBlob(const std::string& key, ByteView bytes, co
   entry.stored_size = bytes.size();
   entry.source = source;
   entry.received_at_ms = UnixNowMs();
+  const std::optional<Bytes> header = codec::HeaderWithoutPixels(bytes);
+  if (header) entry.header = *header;
   auto indexed = catalog_.Index(entry);
   if (!indexed) {
     if (indexed.error().code == ErrorCode::kConflict) {
@@ -690,7 +692,17 @@ Result<Bytes> Archive::ReadMetadataBytes(const catalog::InstanceRecord& rec) {
   auto header = catalog_.InstanceHeader(rec.blob_key);
   if (!header) return std::unexpected(header.error());
   if (*header) return std::move(**header);
-  return ReadBlobWithoutPixels(rec);
+  auto bytes = ReadBlobWithoutPixels(rec);
+  if (!bytes) return bytes;
+  // Kept for the next time (objects stored before schema 8): a stored
+  // form's pixels read as zeros here, which the header leaves out anyway.
+  // Failing to keep it costs only this read again.
+  if (const auto kept = codec::HeaderWithoutPixels(*bytes)) {
+    if (auto r = catalog_.KeepInstanceHeader(rec.blob_key, *kept); !r) {
+      log::Warn("metadata.header_not_kept", {{"blob", rec.blob_key}, {"error", r.error().message}});
+    }
+  }
+  return bytes;
 }
 
 Result<Bytes> Archive::ReadStored(const catalog::InstanceRecord& rec) {

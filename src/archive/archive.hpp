@@ -210,7 +210,8 @@ class Archive {
   Result<Bytes> ReadBlobWithoutPixels(const catalog::InstanceRecord& record);
   // The bytes metadata is made from (DICOM JSON, QIDO's extra attributes):
   // the header kept in the catalog at ingest, whose Pixel Data value is
-  // left out, or else ReadBlobWithoutPixels. Either gives the same JSON.
+  // left out, or else ReadBlobWithoutPixels, whose header is then kept.
+  // Either gives the same JSON.
   Result<Bytes> ReadMetadataBytes(const catalog::InstanceRecord& record);
 
   // The blob of `record` as it is stored, for readers that can use a stored

@@ -146,6 +146,9 @@ class Catalog {
   // (InstanceToIndex::header); nullopt when none was kept (objects indexed
   // before schema 8, by fsck or recovery, or without a walkable header).
   virtual Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) = 0;
+  // Keeps `header` for the instance version stored in `blob_key` unless it
+  // has one already: metadata fills in what ingest could not keep.
+  virtual Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) = 0;
 };
 
 }  // namespace cf::catalog

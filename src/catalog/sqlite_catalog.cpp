@@ -254,7 +254,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
     // Alone in its transaction, an item needs no savepoint: a failure
     // rolls the transaction back.
     Pending* p = batch.front();
-    p->result = p->instance ? IndexOne(*p->instance) : UpdateBlobOne(*p->update);
+    p->result = RunOne(*p);
     if (!p->result) {
       (void)run("ROLLBACK");
       return;
@@ -265,7 +265,7 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
         p->result = std::unexpected(r.error());
         continue;
       }
-      p->result = p->instance ? IndexOne(*p->instance) : UpdateBlobOne(*p->update);
+      p->result = RunOne(*p);
       if (!p->result) {
         (void)run("ROLLBACK TO item");
       }
@@ -277,6 +277,27 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
     log::Error("catalog.commit_failed", {{"batch", batch.size()}, {"error", r.error().message}});
     fail_all(r.error());
   }
+}
+
+Result<IndexResult> SqliteCatalog::RunOne(const Pending& p) {
+  if (p.instance) return IndexOne(*p.instance);
+  if (p.update) return UpdateBlobOne(*p.update);
+  auto keep = writer_.Prepare(
+      "INSERT OR IGNORE INTO instance_headers (instance_pk, header) "
+      "SELECT pk, ?2 FROM instances WHERE blob_key = ?1");
+  if (!keep) return std::unexpected(keep.error());
+  (*keep)->Bind(1, p.header->blob_key).BindBlob(2, p.header->header);
+  if (auto r = (*keep)->Run(); !r) return std::unexpected(r.error());
+  return IndexResult{};
+}
+
+Result<void> SqliteCatalog::KeepInstanceHeader(std::string_view blob_key, ByteView header) {
+  const HeaderToKeep keep{blob_key, header};
+  Pending me;
+  me.header = &keep;
+  Submit(me);
+  if (!me.result) return std::unexpected(me.result.error());
+  return {};
 }
 
 Result<IndexResult> SqliteCatalog::UpdateBlobOne(const BlobUpdate& u) {

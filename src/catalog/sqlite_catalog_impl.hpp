@@ -65,11 +65,17 @@ class SqliteCatalog final : public Catalog {
   Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) override;
   Result<bool> HasBlob(std::string_view blob_key) override;
   Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) override;
+  Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) override;
 
  private:
+  struct HeaderToKeep {
+    std::string_view blob_key;
+    ByteView header;
+  };
   struct Pending {
     const InstanceToIndex* instance = nullptr;  // an Index, or
-    const BlobUpdate* update = nullptr;         // an UpdateBlob
+    const BlobUpdate* update = nullptr;         // an UpdateBlob, or
+    const HeaderToKeep* header = nullptr;       // a KeepInstanceHeader
     Result<IndexResult> result = std::unexpected(Error{ErrorCode::kInternal, "not run"});
     bool done = false;
   };
@@ -94,6 +100,7 @@ class SqliteCatalog final : public Catalog {
   void Submit(Pending& me);
   void RunBatch(std::vector<Pending*>& batch);
   Result<IndexResult> IndexOne(const InstanceToIndex& instance);
+  Result<IndexResult> RunOne(const Pending& p);
   Result<IndexResult> UpdateBlobOne(const BlobUpdate& update);
 
   SqliteOptions options_;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "archive/archive.hpp"
 
+#include <sqlite3.h>
+
 #include <fstream>
 
 #include "archive_fixture.hpp"
@@ -214,17 +216,31 @@ TEST_F(ArchiveTest, MetadataIsReadFromTheHeaderKeptAtIngestNotFromTheBlob) {
   EXPECT_EQ(*metadata, **header);
 }
 
-TEST_F(ArchiveTest, MetadataOfAnObjectIndexedWithoutAHeaderIsReadFromItsBlob) {
-  // fsck --repair indexes an orphan blob without keeping a header.
+TEST_F(ArchiveTest, AnOrphanBlobIndexedByFsckRepairKeepsItsHeader) {
   const Bytes bytes = DicomBuilder().Sop("1.2.3.4.1.77").Pixels(8, 8).Build();
   ASSERT_TRUE(blobs_->Put("20260101/00/orphan.dcm", bytes));
   ASSERT_TRUE(archive_->Fsck(true));
   const auto rec =
       archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.77")->front();
+  // Recovery and repair keep the header as ingest does.
+  EXPECT_EQ(*catalog_->InstanceHeader(rec.blob_key), codec::HeaderWithoutPixels(bytes));
+}
+
+TEST_F(ArchiveTest, MetadataOfAnObjectStoredWithoutAHeaderKeepsOneOnFirstRead) {
+  // As an instance stored before catalog schema 8 has none.
+  const Bytes bytes = DicomBuilder().Pixels(8, 8).Build();
+  ASSERT_TRUE(archive_->Ingest(bytes, kTest));
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.Path() / "catalog.sqlite").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM instance_headers", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
   EXPECT_FALSE(*catalog_->InstanceHeader(rec.blob_key));
   auto metadata = archive_->ReadMetadataBytes(rec);
   ASSERT_TRUE(metadata) << metadata.error().message;
   EXPECT_EQ(*metadata, bytes);
+  EXPECT_EQ(*catalog_->InstanceHeader(rec.blob_key), codec::HeaderWithoutPixels(bytes));
 }
 
 TEST_F(ArchiveTest, FsckFindsMissingBlobs) {
