@@ -11,7 +11,7 @@
 
 #include "core/file_io.hpp"
 #include "dicom/dataset_json.hpp"
-#include "dicom/synth/synth.hpp"
+#include "small_synth_studies.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cf::codec {
@@ -50,14 +50,7 @@ void CheckFile(const fs::path& path, Checked& checked) {
 
 TEST(HeaderWithoutPixelsTest, SyntheticObjectsGiveTheSameJsonWithoutTheirPixels) {
   cf::testing::TempDir dir;
-  dicom::SynthOptions options;
-  options.modalities = {dicom::SynthModality::kCT, dicom::SynthModality::kMR,
-                        dicom::SynthModality::kCR, dicom::SynthModality::kUS};
-  options.studies_per_patient = 4;
-  options.instances_per_series = 2;
-  options.ct_size = 256;
-  options.us_frames = 3;
-  ASSERT_TRUE(dicom::WriteSynthStudies(options, dir.Path() / "s"));
+  ASSERT_TRUE(WriteSmallSynthStudies(dir.Path() / "s"));
   Checked checked;
   for (const auto& e : fs::recursive_directory_iterator(dir.Path() / "s")) {
     if (e.path().extension() != ".dcm") continue;

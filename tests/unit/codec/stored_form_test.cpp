@@ -10,7 +10,7 @@
 #include "codec/native_layout.hpp"
 #include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
-#include "dicom/synth/synth.hpp"
+#include "small_synth_studies.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cf::codec {
@@ -308,14 +308,7 @@ TEST(StoredFormTest, DamagedStoredFormIsAnErrorNotWrongBytes) {
 
 TEST(StoredFormTest, SyntheticStudiesCompressToAThirdOrBetter) {
   cf::testing::TempDir dir;
-  dicom::SynthOptions options;
-  options.modalities = {dicom::SynthModality::kCT, dicom::SynthModality::kMR,
-                        dicom::SynthModality::kCR, dicom::SynthModality::kUS};
-  options.studies_per_patient = 4;
-  options.instances_per_series = 2;
-  options.ct_size = 256;
-  options.us_frames = 3;
-  ASSERT_TRUE(dicom::WriteSynthStudies(options, dir.Path() / "s"));
+  ASSERT_TRUE(WriteSmallSynthStudies(dir.Path() / "s"));
   for (PixelCodec codec : kCodecs) {
     SCOPED_TRACE(static_cast<int>(codec));
     uint64_t received = 0, stored = 0;
