@@ -142,9 +142,9 @@ class Catalog {
   virtual Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) = 0;
   // True when some instance version refers to `blob_key`.
   virtual Result<bool> HasBlob(std::string_view blob_key) = 0;
-  // The header kept at ingest for the instance version stored in `blob_key`
-  // (InstanceToIndex::header); nullopt when none was kept (objects indexed
-  // before schema 8, by fsck or recovery, or without a walkable header).
+  // The header kept for the instance version stored in `blob_key`
+  // (InstanceToIndex::header, KeepInstanceHeader); nullopt when none was
+  // kept (indexed before schema 8 and not read since, or not walkable).
   virtual Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) = 0;
   // Keeps `header` for the instance version stored in `blob_key` unless it
   // has one already: metadata fills in what ingest could not keep.

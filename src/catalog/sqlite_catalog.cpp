@@ -282,11 +282,15 @@ void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
 Result<IndexResult> SqliteCatalog::RunOne(const Pending& p) {
   if (p.instance) return IndexOne(*p.instance);
   if (p.update) return UpdateBlobOne(*p.update);
+  return KeepHeaderOne(*p.header);
+}
+
+Result<IndexResult> SqliteCatalog::KeepHeaderOne(const HeaderToKeep& h) {
   auto keep = writer_.Prepare(
       "INSERT OR IGNORE INTO instance_headers (instance_pk, header) "
       "SELECT pk, ?2 FROM instances WHERE blob_key = ?1");
   if (!keep) return std::unexpected(keep.error());
-  (*keep)->Bind(1, p.header->blob_key).BindBlob(2, p.header->header);
+  (*keep)->Bind(1, h.blob_key).BindBlob(2, h.header);
   if (auto r = (*keep)->Run(); !r) return std::unexpected(r.error());
   return IndexResult{};
 }

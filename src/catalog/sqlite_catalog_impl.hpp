@@ -102,6 +102,7 @@ class SqliteCatalog final : public Catalog {
   Result<IndexResult> IndexOne(const InstanceToIndex& instance);
   Result<IndexResult> RunOne(const Pending& p);
   Result<IndexResult> UpdateBlobOne(const BlobUpdate& update);
+  Result<IndexResult> KeepHeaderOne(const HeaderToKeep& header);
 
   SqliteOptions options_;
 

@@ -5,6 +5,8 @@
 // pixels out.
 #include "codec/header_without_pixels.hpp"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -83,8 +85,29 @@ TEST(HeaderWithoutPixelsTest, EverySharedTestFileGivesTheSameJson) {
 
 TEST(HeaderWithoutPixelsTest, DamagedOrDeflatedFilesKeepNoHeader) {
   EXPECT_FALSE(HeaderWithoutPixels(ByteView{}));
-  Bytes junk(300, std::byte{0x41});
-  EXPECT_FALSE(HeaderWithoutPixels(junk));
+  EXPECT_FALSE(HeaderWithoutPixels(Bytes(300, std::byte{0x41})));
+
+  cf::testing::TempDir dir;
+  ASSERT_TRUE(WriteSmallSynthStudies(dir.Path() / "s"));
+  fs::path ct;
+  for (const auto& e : fs::recursive_directory_iterator(dir.Path() / "s")) {
+    if (e.path().extension() == ".dcm" && e.file_size() > 256 * 256 * 2) ct = e.path();
+  }
+  ASSERT_FALSE(ct.empty());
+  auto whole = ReadFile(ct, 1ull << 30);
+  ASSERT_TRUE(whole);
+  ASSERT_TRUE(HeaderWithoutPixels(*whole));
+  // Cut inside the pixel data: the value runs past the end of the file.
+  Bytes cut(whole->begin(), whole->end() - 1000);
+  EXPECT_FALSE(HeaderWithoutPixels(cut));
+  // The same object deflated: its data set cannot be walked.
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(ct.c_str()).good());
+  const fs::path deflated = dir.Path() / "deflated.dcm";
+  ASSERT_TRUE(file.saveFile(deflated.c_str(), EXS_DeflatedLittleEndianExplicit).good());
+  auto bytes = ReadFile(deflated, 1ull << 30);
+  ASSERT_TRUE(bytes);
+  EXPECT_FALSE(HeaderWithoutPixels(*bytes));
 }
 
 }  // namespace
