@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// DatasetToJson walks DCMTK's parsed dataset element by element and builds
-// the PS3.18 F.2 objects with nlohmann::json, whose std::map keeps the
-// "GGGGEEEE" keys in tag order (uppercase hex sorts like the numbers).
+// DatasetToJson walks DCMTK's parsed dataset element by element and writes
+// the PS3.18 F.2 objects as text as it goes, keys in the dataset's tag order.
 #include "dicom/dataset_json.hpp"
 
 #include <dcmtk/config/osconfig.h>
@@ -12,12 +11,9 @@
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
-#include <nlohmann/json.hpp>
-
 #include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <span>
@@ -30,23 +26,20 @@
 namespace cf::dicom {
 namespace {
 
-using nlohmann::json;
-
 // Binary values are handed out in host order, which DCMTK converts to on
 // load; DICOM JSON and bulk data want little endian.
 static_assert(std::endian::native == std::endian::little, "bulk data assumes a little-endian host");
 
-std::string TagHex(const DcmTagKey& tag) {
-  char text[9];
-  std::snprintf(text, sizeof text, "%04X%04X", tag.getGroup(), tag.getElement());
-  return text;
+void AppendTagHex(std::string& out, const DcmTagKey& tag) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const uint32_t value = (uint32_t{tag.getGroup()} << 16) | tag.getElement();
+  for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(value >> shift) & 0xF];
 }
 
-std::string Base64(const uint8_t* data, size_t size) {
+void AppendBase64(std::string& out, const uint8_t* data, size_t size) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
+  out.reserve(out.size() + (size + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < size; i += 3) {
     const uint32_t n = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
@@ -63,7 +56,64 @@ std::string Base64(const uint8_t* data, size_t size) {
     out += two ? kAlphabet[(n >> 6) & 63] : '=';
     out += '=';
   }
-  return out;
+}
+
+// A JSON string. `text` is valid UTF-8 (decoded or sanitized before), so
+// only quotes, backslashes and control characters need escaping.
+void AppendString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t clean = 0;  // start of the run not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.substr(clean, i - clean));
+    clean = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(text.substr(clean));
+  out += '"';
+}
+
+template <class Integer>
+void AppendInteger(std::string& out, Integer value) {
+  char text[24];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  out.append(text, end);
+}
+
+// Finite values only (the callers write null for the others); the shortest
+// text that reads back as the same double.
+void AppendDouble(std::string& out, double value) {
+  char text[32];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  out.append(text, end);
 }
 
 std::string_view TrimPadding(std::string_view s, bool leading) {
@@ -71,17 +121,6 @@ std::string_view TrimPadding(std::string_view s, bool leading) {
   while (!s.empty() && pad(s.back())) s.remove_suffix(1);
   while (leading && !s.empty() && pad(s.front())) s.remove_prefix(1);
   return s;
-}
-
-std::vector<std::string_view> SplitValues(std::string_view s) {
-  std::vector<std::string_view> values;
-  for (;;) {
-    const size_t cut = s.find('\\');
-    values.push_back(s.substr(0, cut));
-    if (cut == std::string_view::npos) break;
-    s.remove_prefix(cut + 1);
-  }
-  return values;
 }
 
 // Whole raw value bytes of a string element (all components, padding kept).
@@ -107,41 +146,55 @@ bool IsSingleValued(DcmEVR vr) {
 // Leading spaces are significant only in the free-text VRs.
 bool TrimsLeading(DcmEVR vr) { return !(IsSingleValued(vr) || vr == EVR_UC); }
 
-json NumberOrString(std::string_view text, bool integer) {
+void AppendNumberOrString(std::string& out, std::string_view text, bool integer) {
   std::string_view s = text;
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   if (integer) {
     int64_t v = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec == std::errc{} && end == s.data() + s.size()) return v;
+    if (ec == std::errc{} && end == s.data() + s.size()) return AppendInteger(out, v);
   }
   double d = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (ec == std::errc{} && end == s.data() + s.size() && std::isfinite(d)) return d;
+  if (ec == std::errc{} && end == s.data() + s.size() && std::isfinite(d)) {
+    return AppendDouble(out, d);
+  }
   // Not a number: keep what was sent instead of dropping it.
-  return SanitizeUtf8(text);
+  AppendString(out, SanitizeUtf8(text));
 }
 
-json PersonName(std::string_view value) {
+void AppendPersonName(std::string& out, std::string_view value) {
   static constexpr const char* kGroups[] = {"Alphabetic", "Ideographic", "Phonetic"};
-  json name = json::object();
+  out += '{';
+  bool first = true;
   size_t start = 0;
   for (int g = 0; g < 3; ++g) {
     const size_t end = value.find('=', start);
     const std::string_view part =
         TrimPadding(value.substr(start, end == std::string_view::npos ? end : end - start), false);
-    if (!part.empty()) name[kGroups[g]] = std::string(part);
+    if (!part.empty()) {
+      if (!first) out += ',';
+      first = false;
+      out += '"';
+      out += kGroups[g];
+      out += "\":";
+      AppendString(out, part);
+    }
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
-  return name;
+  out += '}';
 }
 
+// Writes the model straight into one string: no tree of JSON values is
+// built (a study's metadata is hundreds of objects of a hundred or more
+// attributes each). Within an attribute, "Value", "BulkDataURI" or
+// "InlineBinary" comes before "vr"; objects follow the dataset's tag order.
 class Writer {
  public:
-  explicit Writer(const JsonOptions& options) : options_(options) {}
+  Writer(const JsonOptions& options, std::string& out) : options_(options), out_(out) {}
 
-  json Item(DcmItem& item, TextDecoder& inherited, int depth) {
+  void Item(DcmItem& item, TextDecoder& inherited, int depth) {
     // An item may carry its own Specific Character Set (PS3.5 6.1.2.5.1).
     std::unique_ptr<TextDecoder> own;
     TextDecoder* text = &inherited;
@@ -153,7 +206,8 @@ class Writer {
         text = own.get();
       }
     }
-    json out = json::object();
+    out_ += '{';
+    bool first = true;
     // nextInContainer, not getElement(i): the latter walks the list from its
     // start every time.
     for (DcmObject* object = item.nextInContainer(nullptr); object != nullptr;
@@ -162,144 +216,161 @@ class Writer {
       if (element == nullptr) continue;
       const DcmTagKey tag = element->getTag();
       if (tag.getElement() == 0x0000) continue;  // group lengths are not part of the model
-      out[TagHex(tag)] = Element(*element, *text, depth);
+      if (!first) out_ += ',';
+      first = false;
+      out_ += '"';
+      AppendTagHex(out_, tag);
+      out_ += "\":{";
+      Element(*element, *text, depth);
+      out_ += '}';
     }
-    return out;
+    out_ += '}';
   }
 
  private:
-  json Element(DcmElement& element, TextDecoder& text, int depth) {
+  // The members of one attribute's object: its value, if any, then "vr".
+  void Element(DcmElement& element, TextDecoder& text, int depth) {
     const DcmVR vr_info(element.getVR());
     const DcmEVR vr = vr_info.getValidEVR();
     const DcmTagKey tag = element.getTag();
-    json attr = {{"vr", vr_info.getValidVRName()}};
-
     if (vr == EVR_SQ) {
       auto& sequence = static_cast<DcmSequenceOfItems&>(element);
-      if (sequence.card() == 0) return attr;
-      json items = json::array();
-      for (DcmObject* object = sequence.nextInContainer(nullptr); object != nullptr;
-           object = sequence.nextInContainer(object)) {
-        if (auto* item = dynamic_cast<DcmItem*>(object))
-          items.push_back(Item(*item, text, depth + 1));
+      if (sequence.card() > 0) {
+        out_ += "\"Value\":[";
+        bool first = true;
+        for (DcmObject* object = sequence.nextInContainer(nullptr); object != nullptr;
+             object = sequence.nextInContainer(object)) {
+          auto* item = dynamic_cast<DcmItem*>(object);
+          if (item == nullptr) continue;
+          if (!first) out_ += ',';
+          first = false;
+          Item(*item, text, depth + 1);
+        }
+        out_ += "],";
       }
-      attr["Value"] = std::move(items);
-      return attr;
+    } else if (tag == DCM_SpecificCharacterSet) {
+      out_ += "\"Value\":[\"ISO_IR 192\"],";  // every string of the answer is UTF-8 now
+    } else if (vr_info.isaString()) {
+      Strings(element, vr, text);
+    } else {
+      Other(element, vr, depth);
     }
-    if (tag == DCM_SpecificCharacterSet) {
-      // Every string of the answer is UTF-8 now.
-      attr["Value"] = json::array({"ISO_IR 192"});
-      return attr;
-    }
-    if (vr_info.isaString()) {
-      Strings(element, vr, text, attr);
-      return attr;
-    }
+    out_ += "\"vr\":";
+    AppendString(out_, vr_info.getValidVRName());
+  }
+
+  void Other(DcmElement& element, DcmEVR vr, int depth) {
     switch (vr) {
       case EVR_AT:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
+        return Numbers(element, [](DcmElement& e, unsigned long i, std::string& out) {
           DcmTagKey value;
-          if (static_cast<DcmAttributeTag&>(e).getTagVal(value, i).bad()) return nullptr;
-          return TagHex(value);
+          if (static_cast<DcmAttributeTag&>(e).getTagVal(value, i).bad()) return false;
+          out += '"';
+          AppendTagHex(out, value);
+          out += '"';
+          return true;
         });
       case EVR_US:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Uint16 v = 0;
-          return e.getUint16(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Uint16>(element, &DcmElement::getUint16);
       case EVR_SS:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Sint16 v = 0;
-          return e.getSint16(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Sint16>(element, &DcmElement::getSint16);
       case EVR_UL:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Uint32 v = 0;
-          return e.getUint32(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Uint32>(element, &DcmElement::getUint32);
       case EVR_SL:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Sint32 v = 0;
-          return e.getSint32(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Sint32>(element, &DcmElement::getSint32);
       case EVR_UV:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Uint64 v = 0;
-          return e.getUint64(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Uint64>(element, &DcmElement::getUint64);
       case EVR_SV:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Sint64 v = 0;
-          return e.getSint64(v, i).good() ? json(v) : json(nullptr);
-        });
+        return Integers<Sint64>(element, &DcmElement::getSint64);
       case EVR_FL:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Float32 v = 0;
-          return e.getFloat32(v, i).good() && std::isfinite(v) ? json(v) : json(nullptr);
-        });
+        return Floats<Float32>(element, &DcmElement::getFloat32);
       case EVR_FD:
-        return Numbers(element, attr, [](DcmElement& e, unsigned long i) -> json {
-          Float64 v = 0;
-          return e.getFloat64(v, i).good() && std::isfinite(v) ? json(v) : json(nullptr);
-        });
+        return Floats<Float64>(element, &DcmElement::getFloat64);
       default:
-        Binary(element, depth, attr);
-        return attr;
+        return Binary(element, depth);
     }
   }
 
-  template <class Get>
-  json Numbers(DcmElement& element, json& attr, Get get) {
+  // `put` appends value i and says whether there was one (null otherwise).
+  template <class Put>
+  void Numbers(DcmElement& element, Put put) {
     const unsigned long count = element.getLength() == 0 ? 0 : element.getVM();
-    if (count == 0) return attr;
-    json values = json::array();
-    for (unsigned long i = 0; i < count; ++i) values.push_back(get(element, i));
-    attr["Value"] = std::move(values);
-    return attr;
+    if (count == 0) return;
+    out_ += "\"Value\":[";
+    for (unsigned long i = 0; i < count; ++i) {
+      if (i > 0) out_ += ',';
+      if (!put(element, i, out_)) out_ += "null";
+    }
+    out_ += "],";
   }
 
-  void Strings(DcmElement& element, DcmEVR vr, TextDecoder& text, json& attr) {
+  template <class T>
+  void Integers(DcmElement& element, OFCondition (DcmElement::*get)(T&, unsigned long)) {
+    Numbers(element, [get](DcmElement& e, unsigned long i, std::string& out) {
+      T v = 0;
+      if ((e.*get)(v, i).bad()) return false;
+      AppendInteger(out, v);
+      return true;
+    });
+  }
+
+  template <class T>
+  void Floats(DcmElement& element, OFCondition (DcmElement::*get)(T&, unsigned long)) {
+    Numbers(element, [get](DcmElement& e, unsigned long i, std::string& out) {
+      T v = 0;
+      if ((e.*get)(v, i).bad() || !std::isfinite(v)) return false;
+      AppendDouble(out, static_cast<double>(v));
+      return true;
+    });
+  }
+
+  void Strings(DcmElement& element, DcmEVR vr, TextDecoder& text) {
     const std::string_view raw = RawString(element);
     if (TrimPadding(raw, true).empty()) return;
     // Decode the whole value first: in GB18030 or GBK a second byte may be
     // 0x5C, which only the converter tells apart from the '\' separator.
     const std::string decoded =
         IsTextVr(vr) ? text.Decode(raw, vr == EVR_PN ? "\\^=" : "\\") : SanitizeUtf8(raw);
-    std::vector<std::string_view> parts;
-    if (IsSingleValued(vr)) {
-      parts.push_back(decoded);
-    } else {
-      parts = SplitValues(decoded);
-    }
-    json values = json::array();
-    for (std::string_view part : parts) {
-      part = TrimPadding(part, TrimsLeading(vr));
+    out_ += "\"Value\":[";
+    std::string_view rest = decoded;
+    for (bool first = true;; first = false) {
+      const size_t cut = IsSingleValued(vr) ? std::string_view::npos : rest.find('\\');
+      const std::string_view part = TrimPadding(rest.substr(0, cut), TrimsLeading(vr));
+      if (!first) out_ += ',';
       if (part.empty()) {
-        values.push_back(nullptr);
+        out_ += "null";
       } else if (vr == EVR_PN) {
-        values.push_back(PersonName(part));
+        AppendPersonName(out_, part);
       } else if (vr == EVR_IS || vr == EVR_DS) {
-        values.push_back(NumberOrString(part, vr == EVR_IS));
+        AppendNumberOrString(out_, part, vr == EVR_IS);
       } else {
-        values.push_back(std::string(part));
+        AppendString(out_, part);
       }
+      if (cut == std::string_view::npos) break;
+      rest.remove_prefix(cut + 1);
     }
-    attr["Value"] = std::move(values);
+    out_ += "],";
   }
 
-  void Binary(DcmElement& element, int depth, json& attr) {
+  void Binary(DcmElement& element, int depth) {
     const uint32_t length = element.getLength();
     const bool pixel_data = element.getTag() == DCM_PixelData;
     if (length == 0 && !pixel_data) return;
     if (depth == 0 && (pixel_data || length > options_.max_inline_binary)) {
       if (!options_.bulk_data_uri_prefix.empty()) {
-        attr["BulkDataURI"] = options_.bulk_data_uri_prefix + TagHex(element.getTag());
+        out_ += "\"BulkDataURI\":";
+        std::string uri = options_.bulk_data_uri_prefix;
+        AppendTagHex(uri, element.getTag());
+        AppendString(out_, uri);
+        out_ += ',';
       }
       return;
     }
     const auto bytes = ValueBytes(element);
     if (!bytes) return;  // encapsulated pixel data inside a sequence: no portable inline form
-    attr["InlineBinary"] = Base64(bytes->data(), bytes->size());
+    out_ += "\"InlineBinary\":\"";
+    AppendBase64(out_, bytes->data(), bytes->size());
+    out_ += "\",";
   }
 
  public:
@@ -349,6 +420,7 @@ class Writer {
 
  private:
   const JsonOptions& options_;
+  std::string& out_;
   std::vector<std::string> warnings_;  // charset warnings: nothing to report them to here
 };
 
@@ -362,9 +434,11 @@ Result<std::string> DatasetToJson(ByteView part10, const JsonOptions& options) {
   dataset.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset, OFFalse);
   std::vector<std::string> warnings;
   TextDecoder text(std::string(TrimPadding({charset.c_str(), charset.length()}, true)), warnings);
-  Writer writer(options);
-  const json object = writer.Item(dataset, text, 0);
-  return object.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(8192);
+  Writer writer(options, out);
+  writer.Item(dataset, text, 0);
+  return out;
 }
 
 Result<Bytes> ReadBulkData(ByteView part10, uint32_t tag) {

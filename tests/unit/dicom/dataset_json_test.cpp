@@ -97,6 +97,30 @@ TEST(DatasetJsonTest, WritesEachVrWithItsJsonType) {
   }
 }
 
+TEST(DatasetJsonTest, TextIsEscapedAndNumbersReadBackExactly) {
+  const Bytes bytes = Build([](DcmDataset& ds) {
+    ds.putAndInsertString(DCM_ImageComments, "say \"hi\"\\ back\\slash\ttab\r\nnew\x01line");
+    ds.putAndInsertString(DCM_PatientName, "O\"Brien^Ann");
+    ds.putAndInsertString(DCM_PixelSpacing, "0.1\\1e-05\\3");
+    ds.putAndInsertFloat32(DCM_RecommendedDisplayFrameRateInFloat, 0.1f);
+    ds.putAndInsertFloat64(DCM_RealWorldValueSlope, 1e300);
+  });
+  auto text = DatasetToJson(bytes, {.bulk_data_uri_prefix = kPrefix});
+  ASSERT_TRUE(text) << text.error().message;
+  const json j = json::parse(*text);  // throws, failing the test, on invalid JSON
+  EXPECT_EQ(j["00204000"]["Value"][0], "say \"hi\"\\ back\\slash\ttab\r\nnew\x01line");
+  EXPECT_NE(text->find(R"(\u0001)"), std::string::npos);
+  EXPECT_EQ(j["00100010"]["Value"][0]["Alphabetic"], "O\"Brien^Ann");
+  EXPECT_EQ(j["00280030"]["Value"], json::parse("[0.1, 0.00001, 3]"));
+  EXPECT_EQ(j["00089459"]["Value"][0].get<double>(), static_cast<double>(0.1f));
+  EXPECT_EQ(j["00409225"]["Value"][0].get<double>(), 1e300);
+  // Attributes come in tag order, each with its value before its VR.
+  EXPECT_LT(text->find("\"00080016\""), text->find("\"00100010\""));
+  EXPECT_LT(text->find("\"00100010\""), text->find("\"00204000\""));
+  EXPECT_NE(text->find(R"("00280030":{"Value":[0.1,1e-05,3],"vr":"DS"})"), std::string::npos)
+      << *text;
+}
+
 TEST(DatasetJsonTest, PersonNameHasItsComponentGroups) {
   const Bytes bytes = Build([](DcmDataset& ds) {
     ds.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
