@@ -49,4 +49,6 @@ std::string DictionaryVr(uint32_t tag) {
   return t.getVR().getValidVRName();
 }
 
+bool LoadDictionary() { return dcmDataDict.isDictionaryLoaded(); }
+
 }  // namespace cf::dicom

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "../audit_export.hpp"
 #include "../notify_setup.hpp"
@@ -19,6 +20,7 @@
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "core/version.hpp"
+#include "dicom/dictionary.hpp"
 #include "dimse/commitment_outbox.hpp"
 #include "dimse/echo.hpp"
 #include "dimse/scp_server.hpp"
@@ -60,6 +62,14 @@ int RunServe(const Config& config) {
 
   auto rt = OpenRuntime(config, Role::kServer);
   if (!rt) return ReportError(rt.error());
+  // Beside the rest of startup, so that neither readiness nor the first
+  // object received waits for DCMTK's dictionary file; joined on return.
+  std::jthread dictionary_loader([] {
+    if (!dicom::LoadDictionary()) {
+      log::Warn("serve.dicom_dictionary_missing",
+                {{"hint", "install dcmtk's dicom.dic or set DCMDICTPATH"}});
+    }
+  });
   // After a key rotation, old blobs move to the new keys when the archive
   // is idle; the position survives restarts (docs/security.md, "Keys").
   std::optional<archive::Reencryptor> reencryptor;
