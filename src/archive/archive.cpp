@@ -705,6 +705,27 @@ Result<Bytes> Archive::ReadMetadataBytes(const catalog::InstanceRecord& rec) {
   return bytes;
 }
 
+std::vector<Result<Bytes>> Archive::ReadMetadataBytes(
+    std::span<const catalog::InstanceRecord> records) {
+  std::vector<std::string_view> keys;
+  keys.reserve(records.size());
+  for (const auto& rec : records) keys.push_back(rec.blob_key);
+  auto headers = catalog_.InstanceHeaders(keys);
+  if (!headers) {
+    log::Warn("metadata.headers_unreadable", {{"error", headers.error().message}});
+  }
+  std::vector<Result<Bytes>> out;
+  out.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (headers && (*headers)[i]) {
+      out.emplace_back(std::move(*(*headers)[i]));
+    } else {
+      out.push_back(ReadMetadataBytes(records[i]));
+    }
+  }
+  return out;
+}
+
 Result<Bytes> Archive::ReadStored(const catalog::InstanceRecord& rec) {
   if (!materializer_ || !materializer_->IsPending(rec.blob_key)) {
     auto bytes = blobs_.Get(rec.blob_key);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,6 +214,9 @@ class Archive {
   // left out, or else ReadBlobWithoutPixels, whose header is then kept.
   // Either gives the same JSON.
   Result<Bytes> ReadMetadataBytes(const catalog::InstanceRecord& record);
+  // The same for each of `records`, in order: one catalog query for the
+  // kept headers, then ReadMetadataBytes for any record that has none.
+  std::vector<Result<Bytes>> ReadMetadataBytes(std::span<const catalog::InstanceRecord> records);
 
   // The blob of `record` as it is stored, for readers that can use a stored
   // form's compressed frames as they are (WADO-RS frames in HTJ2K): a stored

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "catalog/query.hpp"
@@ -146,6 +147,10 @@ class Catalog {
   // (InstanceToIndex::header, KeepInstanceHeader); nullopt when none was
   // kept (indexed before schema 8 and not read since, or not walkable).
   virtual Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) = 0;
+  // InstanceHeader of each of `blob_keys`, in their order, in one query (a
+  // series' metadata asks for hundreds at once).
+  virtual Result<std::vector<std::optional<Bytes>>> InstanceHeaders(
+      std::span<const std::string_view> blob_keys) = 0;
   // Keeps `header` for the instance version stored in `blob_key` unless it
   // has one already: metadata fills in what ingest could not keep.
   virtual Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) = 0;

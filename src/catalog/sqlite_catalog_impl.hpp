@@ -65,6 +65,8 @@ class SqliteCatalog final : public Catalog {
   Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) override;
   Result<bool> HasBlob(std::string_view blob_key) override;
   Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) override;
+  Result<std::vector<std::optional<Bytes>>> InstanceHeaders(
+      std::span<const std::string_view> blob_keys) override;
   Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) override;
 
  private:

@@ -2,7 +2,10 @@
 // Read side of the SQLite catalog besides Search (sqlite_search.cpp): the
 // JSON API's lists and GetStudy go through Search; what is left are plain
 // lookups by key, each a fixed statement prepared once per connection.
+#include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "catalog/sqlite_catalog_impl.hpp"
@@ -18,6 +21,26 @@ constexpr const char* kInstanceColumns =
 constexpr const char* kInstanceJoins =
     " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = "
     "se.study_pk";
+
+// `text` as a JSON string, for SQLite's json_each.
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
 
 InstanceRecord ReadInstance(const Statement& s) {
   InstanceRecord r;
@@ -357,6 +380,42 @@ Result<std::optional<Bytes>> SqliteCatalog::InstanceHeader(std::string_view blob
   if (*row) header = (*s)->Blob(0);
   (*s)->Reset();
   return header;
+}
+
+Result<std::vector<std::optional<Bytes>>> SqliteCatalog::InstanceHeaders(
+    std::span<const std::string_view> blob_keys) {
+  std::vector<std::optional<Bytes>> headers(blob_keys.size());
+  if (blob_keys.empty()) return headers;
+  // The keys go in as one JSON array, so that one prepared statement serves
+  // any number of them.
+  std::string keys = "[";
+  std::unordered_multimap<std::string_view, size_t> position;
+  position.reserve(blob_keys.size());
+  for (size_t i = 0; i < blob_keys.size(); ++i) {
+    if (i > 0) keys += ',';
+    AppendJsonString(keys, blob_keys[i]);
+    position.emplace(blob_keys[i], i);
+  }
+  keys += ']';
+  auto db = Borrow();
+  auto s = db->Prepare(
+      "SELECT i.blob_key, h.header FROM instances i JOIN instance_headers h ON h.instance_pk = "
+      "i.pk WHERE i.blob_key IN (SELECT value FROM json_each(?1))");
+  if (!s) return std::unexpected(s.error());
+  (*s)->Bind(1, keys);
+  for (;;) {
+    auto row = (*s)->Step();
+    if (!row) {
+      (*s)->Reset();
+      return std::unexpected(row.error());
+    }
+    if (!*row) break;
+    const std::string key = (*s)->Text(0);
+    const auto [first, last] = position.equal_range(key);
+    for (auto it = first; it != last; ++it) headers[it->second] = (*s)->Blob(1);
+  }
+  (*s)->Reset();
+  return headers;
 }
 
 }  // namespace cf::catalog::sqlite

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -399,11 +400,11 @@ std::string BulkDataPrefix(const std::string& root, const catalog::InstanceRecor
          "/instances/" + record.sop_instance_uid + "/bulkdata/";
 }
 
-Result<std::string> InstanceJson(archive::Archive& archive, const catalog::InstanceRecord& record,
+// `bytes`: what Archive::ReadMetadataBytes gave for `record`.
+Result<std::string> InstanceJson(const Result<Bytes>& bytes, const catalog::InstanceRecord& record,
                                  const std::string& root) {
-  // Pixel Data is only named (BulkDataURI) in metadata: no frame is decoded.
-  auto bytes = archive.ReadMetadataBytes(record);
   if (!bytes) return std::unexpected(bytes.error());
+  // Pixel Data is only named (BulkDataURI) in metadata: no frame is decoded.
   auto json = dicom::DatasetToJson(*bytes, {.bulk_data_uri_prefix = BulkDataPrefix(root, record)});
   if (!json) {
     // It parsed when it was received: failing now is ours, not the client's.
@@ -424,17 +425,24 @@ Result<std::shared_ptr<const Bytes>> SeriesJson(WadoContext& ctx, const std::str
   auto instances = ctx.api.archive.ListInstances(catalog::Scope::Of(tenant), series_uid);
   if (!instances) return std::unexpected(instances.error());
   std::erase_if(*instances, [](const catalog::InstanceRecord& r) { return r.version != 1; });
-  // Each instance is read (and, as received, hashed) and parsed on its
-  // own: the read-ahead threads share the work, in order of the results.
+  // The kept headers are read a batch at a time (one catalog query each),
+  // and each is made JSON on its own: the read-ahead threads share that
+  // work, in order of the results, while the next batch is read here.
+  constexpr size_t kBatch = 256;
   std::vector<std::future<Result<std::string>>> jsons;
   jsons.reserve(instances->size());
-  for (const auto& record : *instances) {
-    auto task = std::make_shared<std::packaged_task<Result<std::string>()>>(
-        [&archive = ctx.api.archive, &record, &root] {
-          return InstanceJson(archive, record, root);
-        });
-    jsons.push_back(task->get_future());
-    boost::asio::post(ctx.read_ahead, [task] { (*task)(); });
+  const std::span<const catalog::InstanceRecord> all(*instances);
+  for (size_t first = 0; first < all.size(); first += kBatch) {
+    const auto batch = all.subspan(first, std::min(kBatch, all.size() - first));
+    auto headers = ctx.api.archive.ReadMetadataBytes(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto task = std::make_shared<std::packaged_task<Result<std::string>()>>(
+          [bytes = std::move(headers[i]), &record = batch[i], &root] {
+            return InstanceJson(bytes, record, root);
+          });
+      jsons.push_back(task->get_future());
+      boost::asio::post(ctx.read_ahead, [task] { (*task)(); });
+    }
   }
   Bytes out;
   std::optional<Error> failed;
@@ -474,7 +482,7 @@ Result<MetadataBody> LoadMetadata(WadoContext& ctx, const Target& target, const 
   if (target.level == Level::kInstance) {
     auto records = ResolveInstances(archive, target);
     if (!records) return std::unexpected(records.error());
-    auto json = InstanceJson(archive, records->front(), root);
+    auto json = InstanceJson(archive.ReadMetadataBytes(records->front()), records->front(), root);
     if (!json) return std::unexpected(json.error());
     Bytes body = ToBytes("[");
     Append(body, *json);

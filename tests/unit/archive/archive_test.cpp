@@ -243,6 +243,44 @@ TEST_F(ArchiveTest, MetadataOfAnObjectStoredWithoutAHeaderKeepsOneOnFirstRead) {
   EXPECT_EQ(*catalog_->InstanceHeader(rec.blob_key), codec::HeaderWithoutPixels(bytes));
 }
 
+TEST_F(ArchiveTest, MetadataOfManyInstancesComesInOrderFromOneBatch) {
+  std::vector<Bytes> sent;
+  std::vector<cf::catalog::InstanceRecord> records;
+  for (const char* sop : {"1.2.3.4.1.1", "1.2.3.4.1.2", "1.2.3.4.1.3"}) {
+    sent.push_back(DicomBuilder().Sop(sop).Pixels(8, 8).Build());
+    ASSERT_TRUE(archive_->Ingest(sent.back(), kTest));
+    records.push_back(
+        archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), sop)->front());
+  }
+  // The second has no header (stored before schema 8): read whole, then kept.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.Path() / "catalog.sqlite").c_str(), &db), SQLITE_OK);
+  const std::string forget =
+      "DELETE FROM instance_headers WHERE instance_pk = (SELECT pk FROM "
+      "instances WHERE sop_uid = '1.2.3.4.1.2')";
+  EXPECT_EQ(sqlite3_exec(db, forget.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  cf::catalog::InstanceRecord unknown = records[0];
+  unknown.blob_key = "20260101/00/\"no\\such\".dcm";  // quoted into the query's JSON
+  records.push_back(records[0]);
+  records.push_back(unknown);
+
+  const auto read = archive_->ReadMetadataBytes(records);
+  ASSERT_EQ(read.size(), 5u);
+  for (size_t i : {0u, 2u, 3u}) {
+    ASSERT_TRUE(read[i]) << i << ": " << read[i].error().message;
+    EXPECT_EQ(*read[i], *codec::HeaderWithoutPixels(sent[i == 3 ? 0 : i])) << i;
+  }
+  ASSERT_TRUE(read[1]) << read[1].error().message;
+  EXPECT_EQ(*read[1], sent[1]);
+  EXPECT_FALSE(read[4]);  // neither a header nor a blob
+  EXPECT_EQ(*catalog_->InstanceHeader(records[1].blob_key), codec::HeaderWithoutPixels(sent[1]));
+
+  auto none = catalog_->InstanceHeaders({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(ArchiveTest, FsckFindsMissingBlobs) {
   ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
   const auto rec =
