@@ -689,9 +689,30 @@ Result<Bytes> Archive::ReadBlobWithoutPixels(const catalog::InstanceRecord& rec)
 }
 
 Result<Bytes> Archive::ReadMetadataBytes(const catalog::InstanceRecord& rec) {
-  auto header = catalog_.InstanceHeader(rec.blob_key);
-  if (!header) return std::unexpected(header.error());
-  if (*header) return std::move(**header);
+  return std::move(ReadMetadataBytes(std::span(&rec, 1)).front());
+}
+
+std::vector<Result<Bytes>> Archive::ReadMetadataBytes(
+    std::span<const catalog::InstanceRecord> records) {
+  std::vector<std::string_view> keys;
+  keys.reserve(records.size());
+  for (const auto& rec : records) keys.push_back(rec.blob_key);
+  auto headers = catalog_.InstanceHeaders(keys);
+  std::vector<Result<Bytes>> out;
+  out.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!headers) {
+      out.push_back(std::unexpected(headers.error()));
+    } else if ((*headers)[i]) {
+      out.emplace_back(std::move(*(*headers)[i]));
+    } else {
+      out.push_back(ReadKeepingHeader(records[i]));
+    }
+  }
+  return out;
+}
+
+Result<Bytes> Archive::ReadKeepingHeader(const catalog::InstanceRecord& rec) {
   auto bytes = ReadBlobWithoutPixels(rec);
   if (!bytes) return bytes;
   // Kept for the next time (objects stored before schema 8): a stored
@@ -703,27 +724,6 @@ Result<Bytes> Archive::ReadMetadataBytes(const catalog::InstanceRecord& rec) {
     }
   }
   return bytes;
-}
-
-std::vector<Result<Bytes>> Archive::ReadMetadataBytes(
-    std::span<const catalog::InstanceRecord> records) {
-  std::vector<std::string_view> keys;
-  keys.reserve(records.size());
-  for (const auto& rec : records) keys.push_back(rec.blob_key);
-  auto headers = catalog_.InstanceHeaders(keys);
-  if (!headers) {
-    log::Warn("metadata.headers_unreadable", {{"error", headers.error().message}});
-  }
-  std::vector<Result<Bytes>> out;
-  out.reserve(records.size());
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (headers && (*headers)[i]) {
-      out.emplace_back(std::move(*(*headers)[i]));
-    } else {
-      out.push_back(ReadMetadataBytes(records[i]));
-    }
-  }
-  return out;
 }
 
 Result<Bytes> Archive::ReadStored(const catalog::InstanceRecord& rec) {

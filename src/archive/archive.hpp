@@ -215,7 +215,7 @@ class Archive {
   // Either gives the same JSON.
   Result<Bytes> ReadMetadataBytes(const catalog::InstanceRecord& record);
   // The same for each of `records`, in order: one catalog query for the
-  // kept headers, then ReadMetadataBytes for any record that has none.
+  // kept headers, then the blob of any record that has none.
   std::vector<Result<Bytes>> ReadMetadataBytes(std::span<const catalog::InstanceRecord> records);
 
   // The blob of `record` as it is stored, for readers that can use a stored
@@ -280,6 +280,9 @@ class Archive {
  private:
   void CheckpointLoop();
   void CompactLoop();
+  // ReadBlobWithoutPixels for an instance without a kept header; its header
+  // is kept for the next read.
+  Result<Bytes> ReadKeepingHeader(const catalog::InstanceRecord& record);
   Result<Bytes> ReadBlobOnce(const catalog::InstanceRecord& record, Bytes buffer = {});
   // The received bytes of a filed blob; `proven` when they need no SHA-256
   // (a sealed blob of the received bytes that matches the record).

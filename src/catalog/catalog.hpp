@@ -11,6 +11,8 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "catalog/query.hpp"
 #include "catalog/records.hpp"
@@ -143,14 +145,18 @@ class Catalog {
   virtual Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) = 0;
   // True when some instance version refers to `blob_key`.
   virtual Result<bool> HasBlob(std::string_view blob_key) = 0;
-  // The header kept for the instance version stored in `blob_key`
-  // (InstanceToIndex::header, KeepInstanceHeader); nullopt when none was
-  // kept (indexed before schema 8 and not read since, or not walkable).
-  virtual Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) = 0;
-  // InstanceHeader of each of `blob_keys`, in their order, in one query (a
-  // series' metadata asks for hundreds at once).
+  // The header kept for the instance version stored in each of `blob_keys`
+  // (InstanceToIndex::header, KeepInstanceHeader), in their order, in one
+  // query (a series' metadata asks for hundreds at once); nullopt where none
+  // was kept (indexed before schema 8 and not read since, or not walkable).
   virtual Result<std::vector<std::optional<Bytes>>> InstanceHeaders(
       std::span<const std::string_view> blob_keys) = 0;
+  // InstanceHeaders of one key.
+  Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) {
+    auto headers = InstanceHeaders(std::span(&blob_key, 1));
+    if (!headers) return std::unexpected(headers.error());
+    return std::move(headers->front());
+  }
   // Keeps `header` for the instance version stored in `blob_key` unless it
   // has one already: metadata fills in what ingest could not keep.
   virtual Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) = 0;

@@ -64,7 +64,6 @@ class SqliteCatalog final : public Catalog {
   Result<std::optional<int64_t>> ScopePk(Connection& db, const Scope& scope);
   Result<void> ForEachInstance(const std::function<bool(const InstanceRecord&)>& visit) override;
   Result<bool> HasBlob(std::string_view blob_key) override;
-  Result<std::optional<Bytes>> InstanceHeader(std::string_view blob_key) override;
   Result<std::vector<std::optional<Bytes>>> InstanceHeaders(
       std::span<const std::string_view> blob_keys) override;
   Result<void> KeepInstanceHeader(std::string_view blob_key, ByteView header) override;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catalog/sqlite_catalog_impl.hpp"
+#include "core/json_text.hpp"
 
 namespace cf::catalog::sqlite {
 namespace {
@@ -21,26 +22,6 @@ constexpr const char* kInstanceColumns =
 constexpr const char* kInstanceJoins =
     " FROM instances i JOIN series se ON se.pk = i.series_pk JOIN studies st ON st.pk = "
     "se.study_pk";
-
-// `text` as a JSON string, for SQLite's json_each.
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 InstanceRecord ReadInstance(const Statement& s) {
   InstanceRecord r;
@@ -365,21 +346,6 @@ Result<bool> SqliteCatalog::HasBlob(std::string_view blob_key) {
   const bool found = *row;
   (*s)->Reset();
   return found;
-}
-
-Result<std::optional<Bytes>> SqliteCatalog::InstanceHeader(std::string_view blob_key) {
-  auto db = Borrow();
-  auto s = db->Prepare(
-      "SELECT h.header FROM instances i JOIN instance_headers h ON h.instance_pk = i.pk "
-      "WHERE i.blob_key = ?1 LIMIT 1");
-  if (!s) return std::unexpected(s.error());
-  (*s)->Bind(1, blob_key);
-  auto row = (*s)->Step();
-  if (!row) return std::unexpected(row.error());
-  std::optional<Bytes> header;
-  if (*row) header = (*s)->Blob(0);
-  (*s)->Reset();
-  return header;
 }
 
 Result<std::vector<std::optional<Bytes>>> SqliteCatalog::InstanceHeaders(

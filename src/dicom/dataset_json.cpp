@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_text.hpp"
 #include "dicom/dcmtk_read.hpp"
 #include "dicom/text_decoder.hpp"
 
@@ -56,49 +57,6 @@ void AppendBase64(std::string& out, const uint8_t* data, size_t size) {
     out += two ? kAlphabet[(n >> 6) & 63] : '=';
     out += '=';
   }
-}
-
-// A JSON string. `text` is valid UTF-8 (decoded or sanitized before), so
-// only quotes, backslashes and control characters need escaping.
-void AppendString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t clean = 0;  // start of the run not yet copied
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.substr(clean, i - clean));
-    clean = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-  }
-  out.append(text.substr(clean));
-  out += '"';
 }
 
 template <class Integer>
@@ -160,7 +118,7 @@ void AppendNumberOrString(std::string& out, std::string_view text, bool integer)
     return AppendDouble(out, d);
   }
   // Not a number: keep what was sent instead of dropping it.
-  AppendString(out, SanitizeUtf8(text));
+  AppendJsonString(out, SanitizeUtf8(text));
 }
 
 void AppendPersonName(std::string& out, std::string_view value) {
@@ -178,7 +136,7 @@ void AppendPersonName(std::string& out, std::string_view value) {
       out += '"';
       out += kGroups[g];
       out += "\":";
-      AppendString(out, part);
+      AppendJsonString(out, part);
     }
     if (end == std::string_view::npos) break;
     start = end + 1;
@@ -256,7 +214,7 @@ class Writer {
       Other(element, vr, depth);
     }
     out_ += "\"vr\":";
-    AppendString(out_, vr_info.getValidVRName());
+    AppendJsonString(out_, vr_info.getValidVRName());
   }
 
   void Other(DcmElement& element, DcmEVR vr, int depth) {
@@ -344,7 +302,7 @@ class Writer {
       } else if (vr == EVR_IS || vr == EVR_DS) {
         AppendNumberOrString(out_, part, vr == EVR_IS);
       } else {
-        AppendString(out_, part);
+        AppendJsonString(out_, part);
       }
       if (cut == std::string_view::npos) break;
       rest.remove_prefix(cut + 1);
@@ -361,7 +319,7 @@ class Writer {
         out_ += "\"BulkDataURI\":";
         std::string uri = options_.bulk_data_uri_prefix;
         AppendTagHex(uri, element.getTag());
-        AppendString(out_, uri);
+        AppendJsonString(out_, uri);
         out_ += ',';
       }
       return;

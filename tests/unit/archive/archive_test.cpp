@@ -261,19 +261,29 @@ TEST_F(ArchiveTest, MetadataOfManyInstancesComesInOrderFromOneBatch) {
   EXPECT_EQ(sqlite3_exec(db, forget.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   cf::catalog::InstanceRecord unknown = records[0];
-  unknown.blob_key = "20260101/00/\"no\\such\".dcm";  // quoted into the query's JSON
+  unknown.sop_instance_uid = "1.2.3.4.1.99";  // not another name for the first
+  unknown.blob_key = "20260101/00/missing.dcm";
+  cf::catalog::InstanceRecord quoted = unknown;
+  quoted.blob_key = "20260101/00/\"no\\such\".dcm";  // quoted into the query's JSON
   records.push_back(records[0]);
   records.push_back(unknown);
+  records.push_back(quoted);
 
   const auto read = archive_->ReadMetadataBytes(records);
-  ASSERT_EQ(read.size(), 5u);
+  ASSERT_EQ(read.size(), 6u);
   for (size_t i : {0u, 2u, 3u}) {
     ASSERT_TRUE(read[i]) << i << ": " << read[i].error().message;
     EXPECT_EQ(*read[i], *codec::HeaderWithoutPixels(sent[i == 3 ? 0 : i])) << i;
   }
   ASSERT_TRUE(read[1]) << read[1].error().message;
   EXPECT_EQ(*read[1], sent[1]);
-  EXPECT_FALSE(read[4]);  // neither a header nor a blob
+  // Neither a header nor a blob: a record whose blob is gone is ours to fix.
+  ASSERT_FALSE(read[4]);
+  EXPECT_EQ(read[4].error().code, ErrorCode::kInternal) << read[4].error().message;
+  // No header either (the query took the quotes as text), then refused by
+  // the blob store, which takes no such key.
+  ASSERT_FALSE(read[5]);
+  EXPECT_EQ(read[5].error().code, ErrorCode::kInvalidArgument) << read[5].error().message;
   EXPECT_EQ(*catalog_->InstanceHeader(records[1].blob_key), codec::HeaderWithoutPixels(sent[1]));
 
   auto none = catalog_->InstanceHeaders({});
