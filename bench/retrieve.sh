@@ -7,10 +7,15 @@
 # turn on each folder and times REQUESTS study retrieves with curl (a new
 # connection each, as bench/run.sh's read phase does); the table gives the
 # median per binary and form, and every binary must send the same bytes.
+# Form "fresh" is the first read after ingest, as in bench/run.sh's read
+# phase: each round, each binary receives the data set into an empty folder
+# over one C-STORE association (storescu), is restarted and reads every
+# study once (REQUESTS at most the number of studies), so what its ingest
+# left in the page cache counts.
 #   bench/retrieve.sh BIN [BIN...]
 # Environment: DS (the data set; default $WORK/ds-A, made by bench/run.sh),
 # WORK (/tmp/cloudfilm-bench), OUT ($WORK/retrieve), ROUNDS (3), REQUESTS (20),
-# FORMS (received,stored), PORT (18290), PERF=1 (perf record -g of the last
+# FORMS (received,stored,fresh), PORT (18290), PERF=1 (perf record -g of the last
 # binary's server during its last round, into $OUT/<form>.perf.data).
 set -euo pipefail
 (($# > 0)) || { echo "usage: bench/retrieve.sh BIN [BIN...]" >&2; exit 2; }
@@ -19,7 +24,7 @@ for b in "$@"; do BINS+=("$(realpath "$b")"); done
 WORK=${WORK:-/tmp/cloudfilm-bench}
 DS=${DS:-$WORK/ds-A}
 OUT=${OUT:-$WORK/retrieve}
-ROUNDS=${ROUNDS:-3} REQUESTS=${REQUESTS:-20} FORMS=${FORMS:-received,stored}
+ROUNDS=${ROUNDS:-3} REQUESTS=${REQUESTS:-20} FORMS=${FORMS:-received,stored,fresh}
 PORT=${PORT:-18290}
 [[ -f $DS/manifest.tsv ]] || { echo "retrieve: no data set in $DS (run bench/run.sh once)" >&2; exit 1; }
 mkdir -p "$OUT"
@@ -58,9 +63,18 @@ done
 for ((r = 0; r < ROUNDS; r++)); do
   for form in "${FORM_LIST[@]}"; do
     for ((b = 0; b < ${#BINS[@]}; b++)); do
-      serve "${BINS[$b]}" "$OUT/$form"
-      # One warm-up retrieve (the catalog's and the page cache's first touch).
-      CURL_HOME=$OUT curl -s -o /dev/null "http://127.0.0.1:$PORT/dicom-web/studies/${STUDIES[0]}"
+      if [[ $form == fresh ]]; then
+        rm -rf "$OUT/fresh"
+        serve "${BINS[$b]}" "$OUT/fresh"
+        storescu -aet BENCH -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 $((PORT + 1)) "$DS" ||
+          { echo "retrieve: storescu failed" >&2; exit 1; }
+        stop
+        serve "${BINS[$b]}" "$OUT/fresh"
+      else
+        serve "${BINS[$b]}" "$OUT/$form"
+        # One warm-up retrieve (the catalog's and the page cache's first touch).
+        CURL_HOME=$OUT curl -s -o /dev/null "http://127.0.0.1:$PORT/dicom-web/studies/${STUDIES[0]}"
+      fi
       pp=
       if [[ ${PERF:-0} == 1 && $r == $((ROUNDS - 1)) && $b == $((${#BINS[@]} - 1)) ]]; then
         perf record -F 4000 -g -o "$OUT/$form.perf.data" -p "$SP" 2>/dev/null &
@@ -68,7 +82,7 @@ for ((r = 0; r < ROUNDS; r++)); do
       fi
       for ((i = 0; i < REQUESTS; i++)); do
         u="http://127.0.0.1:$PORT/dicom-web/studies/${STUDIES[$((i % ${#STUDIES[@]}))]}"
-        if ((r == 0 && i < 2)); then
+        if [[ $form != fresh ]] && ((r == 0 && i < 2)); then
           # The bytes of two studies, to compare between binaries.
           CURL_HOME=$OUT curl -s -H 'Accept: multipart/related; type="application/dicom"' "$u" |
             sed -E 's/cloudfilm-[0-9a-f]{32}/BOUNDARY/g' | sha256sum | cut -c1-16 >>"$OUT/sum.$form.$b"
@@ -77,6 +91,13 @@ for ((r = 0; r < ROUNDS; r++)); do
           -w '%{http_code} %{time_total} %{size_download}\n' "$u" >>"$OUT/t.$form.$b"
       done
       [[ -n $pp ]] && { kill -INT "$pp"; wait "$pp" 2>/dev/null || true; }
+      if [[ $form == fresh ]] && ((r == 0)); then
+        for ((i = 0; i < 2; i++)); do
+          CURL_HOME=$OUT curl -s -H 'Accept: multipart/related; type="application/dicom"' \
+            "http://127.0.0.1:$PORT/dicom-web/studies/${STUDIES[$i]}" |
+            sed -E 's/cloudfilm-[0-9a-f]{32}/BOUNDARY/g' | sha256sum | cut -c1-16 >>"$OUT/sum.$form.$b"
+        done
+      fi
       stop
     done
   done

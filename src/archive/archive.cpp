@@ -91,12 +91,15 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
   if (!recovered) return std::unexpected(recovered.error());
   archive->materializer_ = std::make_unique<Materializer>(
       [a = archive.get()](const std::string& key, const Materializer::Object& object,
-                          bool hurry) -> Result<void> {
-        const bool compress = !hurry && CompressesWhenFiling(a->options_);
+                          Materializer::Pace pace) -> Result<void> {
+        const bool compress =
+            pace != Materializer::Pace::kHurry && CompressesWhenFiling(a->options_);
+        const auto hint = pace == Materializer::Pace::kKeepingUp ? store::WriteHint::kReadSoon
+                                                                 : store::WriteHint::kReadLater;
         if (object.sealed && !compress) {
           // Filed as received: the journal's sealed record is the blob, as
           // the blob store would have sealed it. Nothing to encrypt again.
-          auto put = a->blobs_.PutSealed(key, object.bytes);
+          auto put = a->blobs_.PutSealed(key, object.bytes, hint);
           // A blob already under this (random, fresh) key is an earlier
           // attempt of ours that failed after its rename.
           if (put || put.error().code == ErrorCode::kConflict) return {};
@@ -111,7 +114,7 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
           opened = std::move(*plain);
           received = opened;
         }
-        auto filed = a->FileBlob(key, received, compress);
+        auto filed = a->FileBlob(key, received, compress, nullptr, hint);
         if (!filed) return std::unexpected(filed.error());
         if (filed->form != catalog::StoredForm::kUnexamined) {
           auto r = a->catalog_.UpdateBlob({key, "", filed->stored_size, filed->form});
@@ -194,7 +197,8 @@ Result<void> Archive::Checkpoint() {
 }
 
 Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView received, bool compress,
-                                         const crypto::Sha256Digest* received_sha256) {
+                                         const crypto::Sha256Digest* received_sha256,
+                                         store::WriteHint hint) {
   codec::Encoded encoded;
   const bool trying = compress && options_.compression;
   if (trying) {
@@ -212,7 +216,7 @@ Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView receiv
     }
   }
   const ByteView data = encoded.stored ? ByteView(*encoded.stored) : received;
-  auto put = blobs_.Put(key, data);
+  auto put = blobs_.Put(key, data, hint);
   // A blob already under this (random, fresh) key is an earlier attempt of
   // ours that failed after its rename.
   if (!put && put.error().code != ErrorCode::kConflict) return std::unexpected(put.error());

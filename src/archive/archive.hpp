@@ -294,7 +294,8 @@ class Archive {
   // Writes one object's blob (its stored form when `compress`) and returns
   // the bytes it takes.
   Result<Filed> FileBlob(const std::string& key, ByteView received, bool compress,
-                         const crypto::Sha256Digest* received_sha256 = nullptr);
+                         const crypto::Sha256Digest* received_sha256 = nullptr,
+                         store::WriteHint hint = store::WriteHint::kReadLater);
   // A blob's received bytes: rebuilt from its stored form, or as they are.
   // kNotFound when the blob is missing; the caller checks the SHA-256.
   Result<Bytes> LoadBlob(const std::string& key);

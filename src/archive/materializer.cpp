@@ -124,9 +124,9 @@ bool Materializer::WaitFor(uint64_t ticket, std::chrono::milliseconds timeout) {
   return cv_.wait_for(lock, timeout, [&] { return written_ >= ticket; });
 }
 
-Result<void> Materializer::Write(const Item& item, bool hurry) {
+Result<void> Materializer::Write(const Item& item, Pace pace) {
   if (item.InMemory()) {
-    return file_(item.key, Object{item.bytes, item.sealed, item.ref}, hurry);
+    return file_(item.key, Object{item.bytes, item.sealed, item.ref}, pace);
   }
   // Beyond the memory budget: a sealed record is read back as the sealed
   // blob it makes, not decrypted (the filing function decrypts it only if
@@ -134,7 +134,7 @@ Result<void> Materializer::Write(const Item& item, bool hurry) {
   const bool sealed = item.ref.data_key != nullptr;
   auto read_back = sealed ? IngestJournal::ReadSealedBlob(item.ref) : IngestJournal::Read(item.ref);
   if (!read_back) return std::unexpected(read_back.error());
-  return file_(item.key, Object{*read_back, sealed, item.ref}, hurry);
+  return file_(item.key, Object{*read_back, sealed, item.ref}, pace);
 }
 
 void Materializer::Run() {
@@ -144,9 +144,12 @@ void Materializer::Run() {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything is written
     std::shared_ptr<Item> item = queue_.front();
-    const bool hurry = stopping_;
+    // Reserved bytes count the objects still arriving as well as the queue.
+    const Pace pace = stopping_                                         ? Pace::kHurry
+                      : reserved_bytes_ > item->ref.size + kBehindBytes ? Pace::kBehind
+                                                                        : Pace::kKeepingUp;
     lock.unlock();
-    auto written = Write(*item, hurry);
+    auto written = Write(*item, pace);
     lock.lock();
     if (!written) {
       log::Error(

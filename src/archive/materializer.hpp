@@ -48,10 +48,22 @@ class Materializer {
     bool sealed = false;
     const IngestJournal::RecordRef& ref;
   };
-  // Files one object: writes it (or its stored form) under `key`. `hurry`
-  // is set while the process stops: file it the fastest way.
+  // How the filing keeps up with what arrives.
+  enum class Pace : uint8_t {
+    // Little waits behind this object: keep it where its first readers
+    // find it fast (the page cache).
+    kKeepingUp,
+    // More than kBehindBytes wait to be filed (a burst from many senders,
+    // an import): write around the page cache, whose copies would cost
+    // the CPU the senders need.
+    kBehind,
+    // The process stops: file it the fastest way.
+    kHurry,
+  };
+  static constexpr uint64_t kBehindBytes = 16ull << 20;
+  // Files one object: writes it (or its stored form) under `key`.
   using FileFn =
-      std::function<Result<void>(const std::string& key, const Object& object, bool hurry)>;
+      std::function<Result<void>(const std::string& key, const Object& object, Pace pace)>;
 
   // Copies kept in the queue at most, by default; beyond them objects are
   // read back from the journal. Keeps a burst from many senders from
@@ -115,7 +127,7 @@ class Materializer {
     uint64_t ticket = 0;
   };
   void Run();
-  Result<void> Write(const Item& item, bool hurry);
+  Result<void> Write(const Item& item, Pace pace);
 
   FileFn file_;
   const uint64_t memory_budget_;

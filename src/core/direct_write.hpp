@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Writes that bypass the page cache (O_DIRECT). Ingest writes every object
-// once and rarely reads it back soon; through the page cache, copying into
-// freshly allocated cache pages was the largest single cost of C-STORE
-// ingest (37% of server CPU, measured with perf on 512 KiB CT objects).
+// Writes that bypass the page cache (O_DIRECT). Through the page cache,
+// copying into freshly allocated cache pages was the largest single cost of
+// C-STORE ingest (37% of server CPU, measured with perf on 512 KiB CT
+// objects); the ingest journal, on the path a sender waits on, never goes
+// through it, and blobs only when they are likely read soon
+// (store::WriteHint).
 // O_DIRECT needs aligned buffers, offsets and lengths, so the parts are
 // gathered into an aligned buffer (a user-space copy is ten times cheaper)
 // and the write is padded with zeros to the alignment.

@@ -18,6 +18,19 @@
 
 namespace cf::store {
 
+// What a writer expects of a new blob, for stores with a cache in front of
+// their medium (a filesystem's page cache).
+enum class WriteHint : uint8_t {
+  // Written around the cache: nobody is expected to read it soon (a
+  // compaction, a burst the archive is behind on), and copying it into the
+  // cache would cost CPU that the writes need.
+  kReadLater,
+  // Kept in the cache: an exam is most often read soon after it arrives
+  // (the report, the patient's QR link), and its first reader then does
+  // not wait for the disk.
+  kReadSoon,
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -26,7 +39,10 @@ class BlobStore {
   // power loss). Fails with kConflict if `key` exists (blobs are never
   // overwritten), kStorageUnavailable when the medium is full or failing; a
   // failed Put leaves nothing behind under `key`.
-  virtual Result<void> Put(std::string_view key, ByteView data) = 0;
+  virtual Result<void> Put(std::string_view key, ByteView data, WriteHint hint) = 0;
+  Result<void> Put(std::string_view key, ByteView data) {
+    return Put(key, data, WriteHint::kReadLater);
+  }
 
   // Writes a new blob from bytes sealed elsewhere in the form this store
   // would seal them in (the ingest journal's sealed records are the blobs'
@@ -34,10 +50,14 @@ class BlobStore {
   // second time. As Put otherwise. kUnsupported when this store cannot take
   // them as they are (it does not seal, or not with that key): the caller
   // then Puts the plaintext. By default every store refuses.
-  virtual Result<void> PutSealed(std::string_view key, ByteView sealed) {
+  virtual Result<void> PutSealed(std::string_view key, ByteView sealed, WriteHint hint) {
     (void)key;
     (void)sealed;
+    (void)hint;
     return Fail(ErrorCode::kUnsupported, "this blob store does not take sealed blobs");
+  }
+  Result<void> PutSealed(std::string_view key, ByteView sealed) {
+    return PutSealed(key, sealed, WriteHint::kReadLater);
   }
 
   // Reads a whole blob. Fails with kNotFound for unknown keys.

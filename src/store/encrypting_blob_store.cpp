@@ -73,8 +73,8 @@ Result<uint32_t> EncryptingBlobStore::SealedKeyId(std::string_view key) {
   return HeaderKeyId(head->data());
 }
 
-Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
-  if (!encrypt_writes_) return inner_->Put(key, data);
+Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data, WriteHint hint) {
+  if (!encrypt_writes_) return inner_->Put(key, data, hint);
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   auto dk = keys_.Active(TenantOfBlobKey(key));
   if (!dk) return std::unexpected(dk.error());
@@ -87,10 +87,10 @@ Result<void> EncryptingBlobStore::Put(std::string_view key, ByteView data) {
   const auto header = Header((*dk)->id, nonce);
   std::memcpy(sealed.data(), header.data(), header.size());
   std::memcpy(sealed.data() + kHeader + data.size(), tag.data(), tag.size());
-  return inner_->Put(key, sealed);
+  return inner_->Put(key, sealed, hint);
 }
 
-Result<void> EncryptingBlobStore::PutSealed(std::string_view key, ByteView sealed) {
+Result<void> EncryptingBlobStore::PutSealed(std::string_view key, ByteView sealed, WriteHint hint) {
   if (!encrypt_writes_) return Fail(ErrorCode::kUnsupported, "blob writes are not sealed");
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   if (!IsSealed(sealed)) return Fail(ErrorCode::kInvalidArgument, "not a sealed blob");
@@ -102,7 +102,7 @@ Result<void> EncryptingBlobStore::PutSealed(std::string_view key, ByteView seale
   if ((*dk)->id != HeaderKeyId(sealed.data())) {
     return Fail(ErrorCode::kUnsupported, "sealed under another key than the active one");
   }
-  return inner_->Put(key, sealed);
+  return inner_->Put(key, sealed, hint);
 }
 
 Result<Bytes> EncryptingBlobStore::Get(std::string_view key) {

@@ -41,7 +41,9 @@ class EncryptingBlobStore final : public BlobStore {
   EncryptingBlobStore(std::unique_ptr<BlobStore> inner, crypto::KeyStore& keys,
                       bool encrypt_writes = true);
 
-  Result<void> Put(std::string_view key, ByteView data) override;
+  using BlobStore::Put;
+  using BlobStore::PutSealed;
+  Result<void> Put(std::string_view key, ByteView data, WriteHint hint) override;
   // Writes `sealed` (a sealed blob: header, ciphertext, tag, sealed with
   // AssociatedData(key)) to the inner store as it is. kUnsupported, so that
   // the caller seals the plaintext with Put instead, when writes are not
@@ -50,7 +52,7 @@ class EncryptingBlobStore final : public BlobStore {
   // kInvalidArgument when it is not a sealed blob or `key` is invalid. The
   // tag is not checked here (that would cost the decryption this saves):
   // GetChecked checks it on every read.
-  Result<void> PutSealed(std::string_view key, ByteView sealed) override;
+  Result<void> PutSealed(std::string_view key, ByteView sealed, WriteHint hint) override;
   // kInternal "cannot decrypt blob ..." when the blob was sealed under
   // another key (moved), altered, or its data key is gone (crypto-shredded).
   Result<Bytes> Get(std::string_view key) override;

@@ -153,16 +153,16 @@ Result<std::unique_ptr<FilesystemBlobStore>> FilesystemBlobStore::Open(Filesyste
   return std::unique_ptr<FilesystemBlobStore>(new FilesystemBlobStore(std::move(impl)));
 }
 
-Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data) {
+Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data, WriteHint hint) {
   if (!IsValidBlobKey(key)) return Fail(ErrorCode::kInvalidArgument, "invalid blob key");
   Impl& s = *impl_;
   const fs::path final_path = s.PathOf(key);
   const fs::path tmp_path = s.tmp / (std::string(kTempPrefix) + std::to_string(::getpid()) + "-" +
                                      std::to_string(s.counter.fetch_add(1)));
-  // Bypassing the page cache: a blob is written once and read back rarely
-  // soon after (see core/direct_write.hpp).
   bool direct = false;
-  Fd fd(OpenMaybeDirect(tmp_path, O_WRONLY | O_CREAT | O_EXCL, 0640, &direct));
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL;
+  Fd fd(hint == WriteHint::kReadSoon ? ::open(tmp_path.c_str(), kFlags | O_CLOEXEC, 0640)
+                                     : OpenMaybeDirect(tmp_path, kFlags, 0640, &direct));
   if (fd.get() < 0) return std::unexpected(ErrnoError("create temporary blob", errno));
   auto discard = [&](const Error& e) -> Result<void> {
     ::unlink(tmp_path.c_str());

@@ -27,13 +27,16 @@ class FilesystemBlobStore final : public BlobStore {
   static Result<std::unique_ptr<FilesystemBlobStore>> Open(FilesystemOptions options);
   ~FilesystemBlobStore() override;
 
-  Result<void> Put(std::string_view key, ByteView data) override;
+  using BlobStore::Put;
+  // kReadLater writes with O_DIRECT (see core/direct_write.hpp), kReadSoon
+  // through the page cache.
+  Result<void> Put(std::string_view key, ByteView data, WriteHint hint) override;
   Result<Bytes> Get(std::string_view key) override;
   Result<Bytes> GetPrefix(std::string_view key, size_t length) override;
   Result<Bytes> GetSplit(std::string_view key, std::span<std::byte> head,
                          Bytes buffer = {}) override;
   // posix_fadvise(WILLNEED): the kernel reads the file ahead, in the
-  // background (blobs are written with O_DIRECT, so not in the page cache).
+  // background (blobs written with O_DIRECT are not in the page cache).
   void Prefetch(std::string_view key) override;
   Result<uint64_t> Size(std::string_view key) override;
   Result<void> Remove(std::string_view key) override;

@@ -448,7 +448,8 @@ TEST(MaterializerTest, FilesTheSealedBlobAndServesPendingReadsFromIt) {
     Bytes filed;
     bool filed_sealed = false;
     Materializer m(
-        [&](const std::string&, const Materializer::Object& object, bool) -> Result<void> {
+        [&](const std::string&, const Materializer::Object& object,
+            Materializer::Pace) -> Result<void> {
           std::unique_lock lock(mutex);
           cv.wait(lock, [&] { return release; });
           filed.assign(object.bytes.begin(), object.bytes.end());

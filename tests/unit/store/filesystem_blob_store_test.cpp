@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/filesystem_blob_store.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
 #include <fstream>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -53,6 +57,44 @@ TEST_F(FilesystemBlobStoreTest, GetSplitReadsTheHeadApartFromTheRest) {
   auto missing = store_->GetSplit("s/none.dcm", head);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+// Pages of `path` in the page cache, and pages in all.
+std::pair<size_t, size_t> ResidentPages(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0);
+  struct stat st {};
+  ::fstat(fd, &st);
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t pages = (static_cast<size_t>(st.st_size) + page - 1) / page;
+  void* map = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  EXPECT_NE(map, MAP_FAILED);
+  std::vector<unsigned char> in_core(pages);
+  EXPECT_EQ(::mincore(map, static_cast<size_t>(st.st_size), in_core.data()), 0);
+  ::munmap(map, static_cast<size_t>(st.st_size));
+  size_t resident = 0;
+  for (unsigned char c : in_core) resident += c & 1;
+  return {resident, pages};
+}
+
+TEST_F(FilesystemBlobStoreTest, ReadSoonKeepsTheBlobInThePageCacheAndReadLaterDoesNot) {
+  std::string text(1 << 20, 'x');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 23);
+  ASSERT_TRUE(store_->Put("s/soon.dcm", AsBytes(text), WriteHint::kReadSoon));
+  EXPECT_EQ(ResidentPages(dir_.Path() / "blobs/s/soon.dcm"),
+            std::make_pair(size_t{256}, size_t{256}));
+
+  const auto probe = dir_.Path() / "probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd < 0) GTEST_SKIP() << "the test folder's filesystem refuses O_DIRECT";
+  ::close(fd);
+  ASSERT_TRUE(store_->Put("s/later.dcm", AsBytes(text), WriteHint::kReadLater));
+  EXPECT_EQ(ResidentPages(dir_.Path() / "blobs/s/later.dcm"),
+            std::make_pair(size_t{0}, size_t{256}));
+  auto got = store_->Get("s/later.dcm");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(AsChars(*got), text);
 }
 
 TEST_F(FilesystemBlobStoreTest, PutTwiceFailsWithConflictAndKeepsFirst) {

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "archive/materializer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace cf::archive {
+namespace {
+
+using Pace = Materializer::Pace;
+
+// A filing function that records the pace of each object and holds the
+// first one until released, so that a backlog can build up behind it.
+class RecordingFiler {
+ public:
+  Materializer::FileFn Fn() {
+    return [this](const std::string& key, const Materializer::Object&, Pace pace) -> Result<void> {
+      std::unique_lock lock(mutex_);
+      paces_.push_back({key, pace});
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+      return {};
+    };
+  }
+  void Release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  void WaitForCalls(size_t n) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return paces_.size() >= n; });
+  }
+  std::vector<std::pair<std::string, Pace>> Paces() {
+    std::lock_guard lock(mutex_);
+    return paces_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  std::vector<std::pair<std::string, Pace>> paces_;
+};
+
+constexpr uint64_t kHuge = uint64_t{1} << 50;
+
+uint64_t EnqueueObject(Materializer& m, const std::string& key, uint64_t size) {
+  EXPECT_TRUE(m.Reserve(size, kHuge));
+  IngestJournal::RecordRef ref;
+  ref.size = size;
+  const Bytes bytes(size, std::byte{7});
+  return m.Enqueue(key, std::move(ref), bytes);
+}
+
+TEST(MaterializerPaceTest, FilesForItsReadersWhenKeepingUpAndAroundTheCacheWhenBehind) {
+  RecordingFiler filer;
+  Materializer m(filer.Fn());
+  EnqueueObject(m, "a", 512 << 10);
+  filer.WaitForCalls(1);
+  // While "a" is being filed, a burst: more than kBehindBytes arrive.
+  // 18 MiB: each of the first three has more than 16 MiB behind it.
+  const uint64_t burst = Materializer::kBehindBytes / (512 << 10) + 4;
+  uint64_t last = 0;
+  for (uint64_t i = 0; i < burst; ++i) last = EnqueueObject(m, "b" + std::to_string(i), 512 << 10);
+  filer.Release();
+  ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
+  // Alone again: kept for its readers.
+  ASSERT_TRUE(m.WaitFor(EnqueueObject(m, "c", 512 << 10), std::chrono::seconds(30)));
+
+  const auto paces = filer.Paces();
+  ASSERT_EQ(paces.size(), burst + 2);
+  EXPECT_EQ(paces.front(), std::make_pair(std::string("a"), Pace::kKeepingUp));
+  for (uint64_t i = 0; i < burst; ++i) {
+    EXPECT_EQ(paces[1 + i].first, "b" + std::to_string(i));
+    EXPECT_EQ(paces[1 + i].second, i < 3 ? Pace::kBehind : Pace::kKeepingUp) << i;
+  }
+  EXPECT_EQ(paces.back(), std::make_pair(std::string("c"), Pace::kKeepingUp));
+}
+
+}  // namespace
+}  // namespace cf::archive
