@@ -60,6 +60,15 @@ class AuditLog {
   // longer than 4 KiB (16 KiB for detail) is cut at a UTF-8 character boundary.
   virtual Result<void> Record(Event event) = 0;
 
+  // Whether Record(event) would return at once because a committed event
+  // covers it (a repeated read within the coalescing window). The one call
+  // that does no I/O (a lock and a lookup): an I/O thread may ask before
+  // taking Record to the blocking pool. False when unsure, never wrongly true.
+  virtual bool Covered(const Event& event) {
+    (void)event;
+    return false;
+  }
+
   // Events matching `filter`, newest first.
   virtual Result<std::vector<Event>> Find(const EventFilter& filter) = 0;
 

@@ -146,6 +146,7 @@ class SqliteAuditLog final : public AuditLog {
   SqliteAuditLog& operator=(const SqliteAuditLog&) = delete;
 
   Result<void> Record(Event event) override;
+  bool Covered(const Event& event) override;
   Result<std::vector<Event>> Find(const EventFilter& filter) override;
   Result<int64_t> Count() override;
   Result<std::vector<Event>> ReadAfter(int64_t after_id, size_t limit) override;
@@ -239,6 +240,18 @@ Result<void> SqliteAuditLog::Record(Event event) {
   work_cv_.notify_one();
   done_cv_.wait(lock, [&] { return me->done; });
   return me->result;
+}
+
+bool SqliteAuditLog::Covered(const Event& event) {
+  if (options_.coalesce_window.count() <= 0 || !IsRead(event.action)) return false;
+  // Fields longer than Record keeps make another key: not covered, and
+  // Record decides.
+  const std::string key = CoalesceKey(event);
+  const int64_t time_ms = event.time_ms > 0 ? event.time_ms : UnixNowMs();
+  std::lock_guard lock(mutex_);
+  const auto it = recent_.find(key);
+  return it != recent_.end() && it->second.in_flight == nullptr &&
+         Covers(it->second.time_ms, time_ms);
 }
 
 void SqliteAuditLog::PruneRecent(int64_t now_ms) {

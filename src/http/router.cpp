@@ -236,6 +236,9 @@ boost::asio::awaitable<Response> Router::DispatchImpl(const RawRequest& raw, std
 
 boost::asio::awaitable<Result<void>> Router::Record(audit::Event event) const {
   if (audit_ == nullptr) co_return Result<void>{};
+  // A repeated read (a viewer's next frame) is covered by the event already
+  // stored: answered here, without a round trip through the blocking pool.
+  if (audit_->Covered(event)) co_return Result<void>{};
   co_return co_await RunBlocking(*pool_, [&] { return audit_->Record(std::move(event)); });
 }
 

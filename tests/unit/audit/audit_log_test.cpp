@@ -445,6 +445,32 @@ TEST_F(AuditLogTest, DifferentReadsAreStoredSeparately) {
   EXPECT_EQ(Count(), 15);
 }
 
+TEST_F(AuditLogTest, CoveredTellsWithoutWritingWhatRecordWouldCoalesce) {
+  Open(AuditOptions{.coalesce_window = 60s});
+  const Event view = MakeEvent(Action::kView, "1.2.3", "doctor-li", kT0);
+  EXPECT_FALSE(log_->Covered(view));  // nothing stored yet
+  Record(view);
+  Event later = MakeEvent(Action::kView, "1.2.3", "doctor-li", kT0 + 59'999);
+  later.sop_uid = "1.2.3.4.5";  // another instance of the same study
+  EXPECT_TRUE(log_->Covered(later));
+  later.time_ms = kT0 + 60'000;  // past the window
+  EXPECT_FALSE(log_->Covered(later));
+  EXPECT_FALSE(log_->Covered(MakeEvent(Action::kView, "1.2.4", "doctor-li", kT0)));
+  EXPECT_FALSE(log_->Covered(MakeEvent(Action::kView, "1.2.3", "doctor-zhao", kT0)));
+  Event denied = view;
+  denied.outcome = Outcome::kDenied;
+  EXPECT_FALSE(log_->Covered(denied));
+  // Writes are never covered, whatever was stored before.
+  Record(MakeEvent(Action::kStore, "1.2.3", "doctor-li", kT0));
+  EXPECT_FALSE(log_->Covered(MakeEvent(Action::kStore, "1.2.3", "doctor-li", kT0 + 1)));
+  // Covered wrote nothing: the view and the store.
+  EXPECT_EQ(Count(), 2);
+
+  Open(AuditOptions{.coalesce_window = 0ms});
+  Record(view);
+  EXPECT_FALSE(log_->Covered(view));
+}
+
 TEST_F(AuditLogTest, ConnectionsFromOneMachineAreOneSource) {
   Open(AuditOptions{.coalesce_window = 60s});
   for (const char* source : {"10.0.0.7:50001", "10.0.0.7:50002", "10.0.0.7", "[fe80::1]:443",
