@@ -154,12 +154,12 @@ Result<QidoRequest> ParseQido(const Request& req, const Scope& scope) {
   return r;
 }
 
-// The attributes of `part10` that `r` asks for beyond the index, added to
-// `out` where it does not have them yet.
+// The attributes of `record`'s header (`bytes`, from ReadMetadataBytes)
+// that `r` asks for beyond the index, added to `out` where it does not have
+// them yet.
 Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool all,
-                                 archive::Archive& archive, const catalog::InstanceRecord& record,
+                                 const Result<Bytes>& bytes, const catalog::InstanceRecord& record,
                                  const std::string& root) {
-  auto bytes = archive.ReadMetadataBytes(record);
   if (!bytes) return std::unexpected(bytes.error());
   dicom::JsonOptions options;
   options.bulk_data_uri_prefix = root + "/studies/" + record.study_instance_uid + "/series/" +
@@ -221,7 +221,16 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   if (answer.more) page->items.resize(wanted);
   const bool stored_all = r.include_all && scope.level == QueryLevel::kInstance;
   const bool need_stored = stored_all || !r.include.empty();
-  for (const auto& m : page->items) {
+  // Instances' headers in one catalog query rather than one per match.
+  std::vector<Result<Bytes>> headers;
+  if (need_stored && scope.level == QueryLevel::kInstance) {
+    std::vector<catalog::InstanceRecord> records;
+    records.reserve(page->items.size());
+    for (const auto& m : page->items) records.push_back(m.instance);
+    headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(records));
+  }
+  for (size_t i = 0; i < page->items.size(); ++i) {
+    const auto& m = page->items[i];
     nlohmann::json object = nlohmann::json::object();
     const std::string study_url = root + "/studies/" + m.study.study_instance_uid;
     const std::string series_url = study_url + "/series/" + m.series.series_instance_uid;
@@ -245,17 +254,17 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
                         series_url + "/instances/" + m.instance.sop_instance_uid);
         break;
     }
-    if (need_stored) {
-      std::optional<catalog::InstanceRecord> source;
-      if (scope.level == QueryLevel::kInstance) {
-        source = m.instance;
-      } else {
-        auto first = RepresentativeInstance(archive, m, scope.level);
-        if (!first) return std::unexpected(first.error());
-        source = std::move(*first);
+    if (need_stored && scope.level == QueryLevel::kInstance) {
+      if (auto added = AddStoredAttributes(object, r, stored_all, headers[i], m.instance, root);
+          !added) {
+        return std::unexpected(added.error());
       }
-      if (source) {
-        if (auto added = AddStoredAttributes(object, r, stored_all, archive, *source, root);
+    } else if (need_stored) {
+      auto first = RepresentativeInstance(archive, m, scope.level);
+      if (!first) return std::unexpected(first.error());
+      if (*first) {
+        if (auto added = AddStoredAttributes(object, r, stored_all,
+                                             archive.ReadMetadataBytes(**first), **first, root);
             !added) {
           return std::unexpected(added.error());
         }

@@ -134,6 +134,11 @@ check_eq "includefield reads an attribute outside the index" \
 check "includefield by tag" bash -c "jq -e '.[0][\"00280004\"].Value[0] | length > 0' '$WORK/byuid.body' >/dev/null"
 check_eq "instance RetrieveURL retrieves" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' "$(jq -r '.[0]["00081190"].Value[0]' "$WORK/byuid.body")")"
+# Many instances at once (their headers are read together): each its own.
+get ibits "$W/instances?includefield=BitsAllocated&limit=1000" >/dev/null
+check_eq "includefield over many instances gives each its own attribute" \
+  "$(awk -F'\t' -v OFS='\t' 'NR > 1 { print $7, ($9 == "US" ? 8 : 16) }' "$MANIFEST" | sort)" \
+  "$(jq -r '.[] | [.["00080018"].Value[0], .["00280100"].Value[0]] | @tsv' "$WORK/ibits.body" | sort)"
 get iall "$W/instances?SOPInstanceUID=$SOP&includefield=all" >/dev/null
 check "includefield=all gives the object's attributes with Pixel Data as bulk data" \
   bash -c "jq -e '.[0][\"7FE00010\"].BulkDataURI and .[0][\"00280010\"].Value[0] > 0' '$WORK/iall.body' >/dev/null"
