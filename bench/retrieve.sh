@@ -12,6 +12,10 @@
 # over one C-STORE association (storescu), is restarted and reads every
 # study once (REQUESTS at most the number of studies), so what its ingest
 # left in the page cache counts.
+# Each round also times the transport's floor (FLOOR=1, the default): as
+# many bytes as one study's answer, sent by Python's http.server from the
+# page cache with sendfile (no parsing, no encryption, no copy in user
+# space) and received by the same curl. No server can answer faster here.
 #   bench/retrieve.sh BIN [BIN...]
 # Environment: DS (the data set; default $WORK/ds-A, made by bench/run.sh),
 # WORK (/tmp/cloudfilm-bench), OUT ($WORK/retrieve), ROUNDS (3), REQUESTS (20),
@@ -25,7 +29,7 @@ WORK=${WORK:-/tmp/cloudfilm-bench}
 DS=${DS:-$WORK/ds-A}
 OUT=${OUT:-$WORK/retrieve}
 ROUNDS=${ROUNDS:-3} REQUESTS=${REQUESTS:-20} FORMS=${FORMS:-received,stored,fresh}
-PORT=${PORT:-18290}
+PORT=${PORT:-18290} FLOOR=${FLOOR:-1}
 [[ -f $DS/manifest.tsv ]] || { echo "retrieve: no data set in $DS (run bench/run.sh once)" >&2; exit 1; }
 mkdir -p "$OUT"
 TOKEN=$(head -c 30 /dev/urandom | base64 -w 0 | tr '+/' '-_')
@@ -60,6 +64,7 @@ IFS=, read -ra FORM_LIST <<<"$FORMS"
 for form in "${FORM_LIST[@]}"; do
   for ((b = 0; b < ${#BINS[@]}; b++)); do : >"$OUT/t.$form.$b"; : >"$OUT/sum.$form.$b"; done
 done
+: >"$OUT/t.floor"
 for ((r = 0; r < ROUNDS; r++)); do
   for form in "${FORM_LIST[@]}"; do
     for ((b = 0; b < ${#BINS[@]}; b++)); do
@@ -101,6 +106,22 @@ for ((r = 0; r < ROUNDS; r++)); do
       stop
     done
   done
+  if [[ $FLOOR == 1 ]]; then
+    bytes=$(awk 'NR == 1 { print $3 }' "$OUT/t.${FORM_LIST[0]}.0")
+    if [[ $(stat -c %s "$OUT/floor/study.bin" 2>/dev/null) != "$bytes" ]]; then
+      mkdir -p "$OUT/floor"
+      head -c "$bytes" /dev/urandom >"$OUT/floor/study.bin"
+    fi
+    python3 -m http.server $((PORT + 2)) --bind 127.0.0.1 --directory "$OUT/floor" >/dev/null 2>&1 &
+    SP=$!
+    for ((i = 0; i < 100; i++)); do curl -sf -o /dev/null "http://127.0.0.1:$((PORT + 2))/" && break; sleep 0.05; done
+    cat "$OUT/floor/study.bin" >/dev/null  # in the page cache, as the servers' blobs are
+    for ((i = 0; i < REQUESTS; i++)); do
+      curl -s -o /dev/null -w '%{http_code} %{time_total} %{size_download}\n' \
+        "http://127.0.0.1:$((PORT + 2))/study.bin" >>"$OUT/t.floor"
+    done
+    stop
+  fi
 done
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -122,4 +143,11 @@ for form in "${FORM_LIST[@]}"; do
     fi
   done
 done
+if [[ $FLOOR == 1 ]]; then
+  f=$OUT/t.floor
+  med=$(awk '{ print $2 * 1000 }' "$f" | median)
+  printf '%-10s %-48s %8.1f %8.1f %8.1f %10.0f\n' floor "python3 http.server (sendfile)" "$med" \
+    "$(awk '{ print $2 * 1000 }' "$f" | sort -g | head -1)" "$(awk '{ print $2 * 1000 }' "$f" | sort -g | tail -1)" \
+    "$(awk -v s="$(awk 'NR == 1 { print $3 }' "$f")" -v m="$med" 'BEGIN { print s / 1048576 / (m / 1000) }')"
+fi
 exit $status
