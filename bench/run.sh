@@ -133,4 +133,25 @@ if [[ ,$PHASES, == *,cstore,* ]]; then
   done < <(RUNS=$RUNS bash "$HERE/cstore_floor.sh" "$RUNS" "${PARALLEL:-4}")
   echo "floor rows: storescu into storescp --ignore; ratio column = cloudfilm/floor and floor/Orthanc"
 fi
+# The transport's floor for a study retrieve: as many bytes as one study's
+# objects, sent from the page cache with sendfile by Python's http.server
+# (no parsing, no encryption, no user-space copy) to the same curl.
+if [[ ,$PHASES, == *,read,* ]]; then
+  mkdir -p "$WORK/floor"
+  bytes=$(cat "$WORK"/ds-A/s000000/*.dcm | wc -c)
+  head -c "$bytes" /dev/urandom >"$WORK/floor/study.bin"
+  python3 -m http.server 18099 --bind 127.0.0.1 --directory "$WORK/floor" >/dev/null 2>&1 &
+  fpid=$!
+  for ((i = 0; i < 100; i++)); do curl -sf -o /dev/null http://127.0.0.1:18099/ && break; sleep 0.05; done
+  for ((i = 0; i < 20; i++)); do
+    curl -s -o /dev/null -w '%{time_total}\n' http://127.0.0.1:18099/study.bin
+  done | awk '{ print $1 * 1000 }' >"$WORK/floor/t.txt"
+  kill "$fpid"; wait "$fpid" 2>/dev/null || true
+  f=$(median "$WORK/floor/t.txt")
+  o=$(awk -F'\t' '$1 ~ /^read\./ && $2 == "wado_study_retrieve" && $3 == "ms" { print $4 }' "$ORTHANC_RES")
+  c=$(awk -F'\t' '$1 ~ /^read\./ && $2 == "wado_study_retrieve" && $3 == "ms" { print $4 }' "$CF_RES")
+  printf '%-28s %-10s %12s %12s %8s\n' "floor.wado_study_retrieve" ms "(sendfile)" "$f" \
+    "$(awk -v f="$f" -v o="$o" -v c="$c" 'BEGIN { if (f > 0) printf "%.2f/%.2f", c / f, o / f }')"
+  echo "floor row: the same bytes by sendfile to curl; ratio column = cloudfilm/floor and Orthanc/floor"
+fi
 echo "raw results: $ORTHANC_RES $CF_RES"
