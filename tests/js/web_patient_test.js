@@ -360,10 +360,17 @@ async function main() {
     for (const wrong of ['19000101', '19000102', '19000103']) {
       await opage.locator('[data-testid=factor-input]:enabled').waitFor({ timeout: T });
       await opage.fill('[data-testid=factor-input]', wrong);
+      const shown = (await text(opage, '[data-testid=factor-message]')).trim();
       const answer = opage.waitForResponse((r) => r.url().endsWith('/api/share-sessions'));
       await opage.click('[data-testid=factor-submit]');
       await answer;
-      await opage.waitForTimeout(100);
+      // Each answer says something new; on a loaded machine the app may
+      // draw it well after the response arrived.
+      await opage.waitForFunction(([sel, before]) => {
+        const el = document.querySelector(sel);
+        const now = el ? el.textContent.trim() : '';
+        return now !== '' && now !== before;
+      }, ['[data-testid=factor-message]', shown], { timeout: T }).catch(() => {});
       answers.push((await text(opage, '[data-testid=factor-message]')).trim());
     }
     checkEq('wrong answers count down, then lock the link', [
