@@ -221,14 +221,26 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   if (answer.more) page->items.resize(wanted);
   const bool stored_all = r.include_all && scope.level == QueryLevel::kInstance;
   const bool need_stored = stored_all || !r.include.empty();
-  // Instances' headers in one catalog query rather than one per match.
+  // The instance whose header answers each match: its own at instance
+  // level, the first of its study or series above. All headers then come
+  // in one catalog query rather than one per match.
+  std::vector<std::optional<catalog::InstanceRecord>> sources(page->items.size());
+  std::vector<catalog::InstanceRecord> records;
   std::vector<Result<Bytes>> headers;
-  if (need_stored && scope.level == QueryLevel::kInstance) {
-    std::vector<catalog::InstanceRecord> records;
-    records.reserve(page->items.size());
-    for (const auto& m : page->items) records.push_back(m.instance);
+  if (need_stored) {
+    for (size_t i = 0; i < page->items.size(); ++i) {
+      if (scope.level == QueryLevel::kInstance) {
+        sources[i] = page->items[i].instance;
+      } else {
+        auto first = RepresentativeInstance(archive, page->items[i], scope.level);
+        if (!first) return std::unexpected(first.error());
+        sources[i] = std::move(*first);
+      }
+      if (sources[i]) records.push_back(*sources[i]);
+    }
     headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(records));
   }
+  size_t next_header = 0;
   for (size_t i = 0; i < page->items.size(); ++i) {
     const auto& m = page->items[i];
     nlohmann::json object = nlohmann::json::object();
@@ -254,20 +266,11 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
                         series_url + "/instances/" + m.instance.sop_instance_uid);
         break;
     }
-    if (need_stored && scope.level == QueryLevel::kInstance) {
-      if (auto added = AddStoredAttributes(object, r, stored_all, headers[i], m.instance, root);
+    if (sources[i]) {
+      if (auto added =
+              AddStoredAttributes(object, r, stored_all, headers[next_header++], *sources[i], root);
           !added) {
         return std::unexpected(added.error());
-      }
-    } else if (need_stored) {
-      auto first = RepresentativeInstance(archive, m, scope.level);
-      if (!first) return std::unexpected(first.error());
-      if (*first) {
-        if (auto added = AddStoredAttributes(object, r, stored_all,
-                                             archive.ReadMetadataBytes(**first), **first, root);
-            !added) {
-          return std::unexpected(added.error());
-        }
       }
     }
     answer.body.push_back(std::move(object));
