@@ -137,6 +137,11 @@ void OnSessionEnd(std::exception_ptr failure) {
 }
 
 constexpr size_t kFirstReadBytes = 4096;
+// Upload memory left unused this long goes back to the system, checked this
+// often: a client's next upload follows its last within well under a
+// second, and an idle server holds no upload memory.
+constexpr std::chrono::seconds kUploadMemoryIdle{2};
+constexpr std::chrono::seconds kUploadMemoryTrimEvery{1};
 // Below this rate a client downloading an answer is considered gone.
 constexpr uint64_t kMinSendBytesPerSecond = 64 * 1024;
 // After an error answer, how long and how much we read and discard so that
@@ -298,6 +303,9 @@ struct Server::Impl {
   // A warning for a refused client, at most once a second: an attack must
   // not turn into a flood of log lines.
   void LogLimited(std::string_view what, const std::string& peer);
+  // Gives back the memory of upload bodies once uploads have stopped
+  // (UploadMemory keeps it for the next body meanwhile).
+  asio::awaitable<void> TrimUploadMemory();
   void RunIo();
   void Teardown();
 
@@ -332,6 +340,17 @@ struct Server::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
 };
+
+asio::awaitable<void> Server::Impl::TrimUploadMemory() {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping.load()) {
+    timer.expires_after(kUploadMemoryTrimEvery);
+    error_code ec;
+    co_await timer.async_wait(Redirect(ec));
+    if (ec) co_return;
+    upload_options.memory->TrimIdle(kUploadMemoryIdle);
+  }
+}
 
 asio::awaitable<void> Server::Impl::Accept() {
   for (;;) {
@@ -842,6 +861,12 @@ Result<void> Server::Start() {
   asio::co_spawn(impl.acceptor->get_executor(), impl.Accept(), [](std::exception_ptr failure) {
     if (failure) log::Error("http.accept_loop_failed");
   });
+  if (impl.upload_options.memory) {
+    asio::co_spawn(impl.acceptor->get_executor(), impl.TrimUploadMemory(),
+                   [](std::exception_ptr failure) {
+                     if (failure) log::Error("http.upload_memory_trim_failed");
+                   });
+  }
   for (int i = 0; i < options.io_threads; ++i) impl.threads.emplace_back([&impl] { impl.RunIo(); });
   impl.state = Impl::State::kRunning;
   log::Info("http.listening",

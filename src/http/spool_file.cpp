@@ -59,18 +59,86 @@ void* MapChunks(size_t reserved, int protection) {
 
 }  // namespace
 
-bool UploadMemory::Take(uint64_t size) {
-  if (size > max_body_) return false;
-  uint64_t left = left_.load(std::memory_order_relaxed);
+namespace {
+
+// Takes `size` from `left` if it holds that much.
+bool TakeFrom(std::atomic<uint64_t>& left, uint64_t size) {
+  uint64_t now = left.load(std::memory_order_relaxed);
   do {
-    if (left < size) return false;
-  } while (!left_.compare_exchange_weak(left, left - size, std::memory_order_relaxed));
+    if (now < size) return false;
+  } while (!left.compare_exchange_weak(now, now - size, std::memory_order_relaxed));
   return true;
 }
 
+}  // namespace
+
+UploadMemory::~UploadMemory() {
+  for (const KeptMapping& kept : kept_) munmap(kept.data, kept.size);
+}
+
+bool UploadMemory::Take(uint64_t size) {
+  if (size > max_body_) return false;
+  if (TakeFrom(left_, size)) return true;
+  FreeKeptFor(size);
+  return TakeFrom(left_, size);
+}
+
+void UploadMemory::FreeKeptFor(uint64_t size) {
+  std::lock_guard lock(mutex_);
+  // kept_ is in the order kept: the oldest first.
+  size_t freed = 0;
+  while (freed < kept_.size() && Left() < size) {
+    munmap(kept_[freed].data, kept_[freed].size);
+    Give(kept_[freed].size);
+    ++freed;
+  }
+  kept_.erase(kept_.begin(), kept_.begin() + static_cast<std::ptrdiff_t>(freed));
+}
+
+void* UploadMemory::Reuse(size_t size, size_t* mapped) {
+  std::lock_guard lock(mutex_);
+  auto best = kept_.end();
+  for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+    if (it->size >= size && (best == kept_.end() || it->size < best->size)) best = it;
+  }
+  if (best == kept_.end()) return nullptr;
+  void* data = best->data;
+  *mapped = best->size;
+  Give(best->size);
+  kept_.erase(best);
+  return data;
+}
+
+void UploadMemory::Keep(void* data, size_t mapped) {
+  std::lock_guard lock(mutex_);
+  if (!TakeFrom(left_, mapped)) {
+    munmap(data, mapped);
+    return;
+  }
+  kept_.push_back({data, mapped, std::chrono::steady_clock::now()});
+}
+
+void UploadMemory::TrimIdle(std::chrono::steady_clock::duration idle) {
+  std::lock_guard lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(kept_, [&](const KeptMapping& kept) {
+    if (now - kept.since < idle) return false;
+    munmap(kept.data, kept.size);
+    Give(kept.size);
+    return true;
+  });
+}
+
+uint64_t UploadMemory::Kept() const {
+  std::lock_guard lock(mutex_);
+  uint64_t bytes = 0;
+  for (const KeptMapping& kept : kept_) bytes += kept.size;
+  return bytes;
+}
+
 // Anonymous memory of its own (not the heap), so that its plaintext can be
-// kept out of core dumps and is given back to the system when the request
-// ends.
+// kept out of core dumps and is given back to the system once the uploads
+// stop (UploadMemory::TrimIdle); until then the next body reuses it.
 class ResidentBody {
  public:
   ResidentBody(void* data, size_t mapped, size_t size, std::shared_ptr<UploadMemory> memory)
@@ -78,8 +146,8 @@ class ResidentBody {
   ResidentBody(const ResidentBody&) = delete;
   ResidentBody& operator=(const ResidentBody&) = delete;
   ~ResidentBody() {
-    munmap(data_, mapped_);
     memory_->Give(size_);
+    memory_->Keep(data_, mapped_);
   }
   std::byte* data() const { return static_cast<std::byte*>(data_); }
   size_t size() const { return size_; }
@@ -223,14 +291,23 @@ Result<SpoolFile> SpoolFile::Create(const std::filesystem::path& dir) {
 }
 
 std::optional<SpoolFile> SpoolFile::Resident(uint64_t size, std::shared_ptr<UploadMemory> memory) {
-  if (size == 0 || memory == nullptr || !memory->Take(size)) return std::nullopt;
+  if (size == 0 || memory == nullptr) return std::nullopt;
   const size_t reserved = Reservation(size);
-  void* data = MapChunks(reserved, PROT_READ | PROT_WRITE);
+  size_t mapped = 0;
+  void* data = memory->Reuse(reserved, &mapped);
+  if (!memory->Take(size)) {
+    if (data != nullptr) memory->Keep(data, mapped);
+    return std::nullopt;
+  }
+  if (data == nullptr) {
+    data = MapChunks(reserved, PROT_READ | PROT_WRITE);
+    mapped = reserved;
+  }
   if (data == MAP_FAILED) {
     memory->Give(size);
     return std::nullopt;
   }
-  return SpoolFile(std::make_shared<ResidentBody>(data, reserved, size, std::move(memory)));
+  return SpoolFile(std::make_shared<ResidentBody>(data, mapped, size, std::move(memory)));
 }
 
 std::span<std::byte> SpoolFile::Unfilled() {

@@ -39,6 +39,9 @@ struct UploadOptions {
 // (about 9 KB/s with the default 30 s): a trickling client (slow loris) is
 // cut off, a large upload over any real link is not.
 inline constexpr size_t kUploadChunkBytes = 256 * 1024;
+// A resident body asks the socket for up to this much per read: what has
+// arrived comes in one call, straight into the body's memory.
+inline constexpr size_t kResidentReadBytes = 4 << 20;
 
 struct Upload {
   RawRequest head;                  // the request's header; its body is empty

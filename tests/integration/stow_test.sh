@@ -281,6 +281,25 @@ else
   echo "SKIPPED (visible): Orthanc or its DICOMweb plugin is not installed"
 fi
 check "the server is still up" server_alive
+
+# --- upload memory: kept for the next body, given back once uploads stop ---
+rss_anon_kib() { awk '$1 == "RssAnon:" { print $2 }' "/proc/$SERVER_PID/status"; }
+head -c 30000000 /dev/urandom >"$WORK/filler.bin"
+ct=$(body "$WORK/held.mp" "${EXTRA[0]}" "$WORK/filler.bin")
+sleep 3  # whatever earlier uploads left is given back
+idle_kib=$(rss_anon_kib)
+post "$WORK/held.mp" "$ct"
+held_kib=$(rss_anon_kib)
+check_eq "a 30 MB body with a non-DICOM part: 202 (its object was stored before)" 202 "$STATUS"
+check "its memory is kept for the next upload: +$(((held_kib - idle_kib) / 1024)) MiB" \
+  test $((held_kib - idle_kib)) -ge 25000
+given_back=
+for ((i = 0; i < 50; i++)); do
+  (($(rss_anon_kib) - idle_kib < 8000)) && { given_back=yes; break; }
+  sleep 0.1
+done
+check "and given back within 5 s of the last upload ($(((held_kib - $(rss_anon_kib)) / 1024)) MiB)" \
+  test -n "$given_back"
 check "SIGTERM stops the server with exit 0" stop_server
 
 # --- size limit: a small max_upload_bytes, then bigger uploads ---

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -268,7 +269,63 @@ TEST(SpoolFileTest, AResidentBodyReadsBackAndGivesItsMemoryBack) {
   EXPECT_EQ(AsChars(body.Bytes()), plain);
   EXPECT_EQ(memory->Left(), (8u << 20) - plain.size()) << "held while the body is read";
   body = MappedBody{};
+  // Kept for the next body (its whole 2 MiB chunks), within the budget,
+  // until the idle trim gives it back.
+  EXPECT_EQ(memory->Kept(), 2 * MappedBody::kReadAhead);
+  EXPECT_EQ(memory->Left(), (8u << 20) - 2 * MappedBody::kReadAhead);
+  memory->TrimIdle(std::chrono::hours(1));
+  EXPECT_EQ(memory->Kept(), 2 * MappedBody::kReadAhead) << "not idle for an hour yet";
+  memory->TrimIdle(std::chrono::seconds(0));
+  EXPECT_EQ(memory->Kept(), 0u);
   EXPECT_EQ(memory->Left(), 8u << 20);
+}
+
+// The next body takes the memory a finished one left (no fresh pages to
+// fault in and zero), sees only its own bytes, and leaves it kept again.
+TEST(SpoolFileTest, AFinishedBodysMemoryIsReusedByTheNext) {
+  auto memory = std::make_shared<UploadMemory>(16 << 20, 8 << 20);
+  const std::string first = RandomBytes(3 << 20, 21);
+  const std::string second = RandomBytes(1 << 20, 22);
+  const std::byte* first_memory = nullptr;
+  {
+    auto file = SpoolFile::Resident(first.size(), memory);
+    ASSERT_TRUE(file);
+    first_memory = file->Unfilled().data();
+    AppendInPieces(*file, first, 5);
+  }
+  EXPECT_EQ(memory->Kept(), 4u << 20);
+  auto file = SpoolFile::Resident(second.size(), memory);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->Unfilled().data(), first_memory) << "the kept mapping, not a new one";
+  EXPECT_EQ(file->Unfilled().size(), second.size());
+  EXPECT_EQ(memory->Kept(), 0u);
+  EXPECT_EQ(memory->Left(), (16u << 20) - second.size());
+  AppendInPieces(*file, second, 6);
+  auto mapped = file->Map();
+  ASSERT_TRUE(mapped);
+  EXPECT_EQ(AsChars(mapped->Bytes()), second) << "none of the first body's bytes";
+  *mapped = MappedBody{};
+  file.reset();
+  EXPECT_EQ(memory->Kept(), 4u << 20);
+  EXPECT_EQ(memory->Left(), 12u << 20);
+}
+
+// Kept memory never stands in the way of a body: what a new body needs
+// and the budget has not is taken from the kept mappings, oldest first.
+TEST(SpoolFileTest, KeptMemoryMakesRoomForABodyThatNeedsIt) {
+  auto memory = std::make_shared<UploadMemory>(12 << 20, 8 << 20);
+  SpoolFile::Resident(2 << 20, memory).reset();
+  SpoolFile::Resident(6 << 20, memory);  // the 2 MiB mapping is too small: a new one
+  EXPECT_EQ(memory->Kept(), 8u << 20);
+  EXPECT_EQ(memory->Left(), 4u << 20);
+  auto big = SpoolFile::Resident(8 << 20, memory);
+  ASSERT_TRUE(big) << "the kept mappings give way";
+  EXPECT_EQ(memory->Kept(), 0u) << "the 2 MiB one first, then still short: the 6 MiB one";
+  EXPECT_EQ(memory->Left(), 4u << 20);
+  big.reset();
+  memory->TrimIdle(std::chrono::seconds(0));
+  EXPECT_EQ(memory->Kept(), 0u);
+  EXPECT_EQ(memory->Left(), 12u << 20);
 }
 
 // Over the per-body cap, or past what is left: a spool file instead.
@@ -285,9 +342,11 @@ TEST(SpoolFileTest, ResidentBodiesStayWithinTheBudget) {
   ASSERT_TRUE(c);
   EXPECT_EQ(memory->Left(), 0u);
   a.reset();
-  EXPECT_EQ(memory->Left(), 4u << 20);
+  EXPECT_EQ(memory->Left() + memory->Kept(), 4u << 20) << "given back, or kept for reuse";
   EXPECT_TRUE(SpoolFile::Resident(3 << 20, memory));
-  EXPECT_EQ(memory->Left(), 4u << 20) << "given back with the file";
+  EXPECT_EQ(memory->Left() + memory->Kept(), 4u << 20) << "given back with the file";
+  memory->TrimIdle(std::chrono::seconds(0));
+  EXPECT_EQ(memory->Left(), 4u << 20);
 }
 
 // The multipart reader reads a resident body's parts as it reads a

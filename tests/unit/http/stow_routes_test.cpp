@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/server.hpp"
@@ -260,6 +261,72 @@ TEST_F(StowTest, ATricklingUploadIsCutOffByTheReadDeadline) {
   // The server still serves others.
   EXPECT_EQ(Send(Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.9")}))).status,
             200u);
+}
+
+// A body of declared length is read from the socket straight into its
+// memory: the bytes that came with the header, the rest in pieces, and not
+// a byte more: the next request on the connection, sent right behind the
+// body's last byte, is answered too.
+TEST_F(StowTest, ABodyInPiecesWithTheNextRequestRightBehindIt) {
+  const std::string first = Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.4")}));
+  const std::string second =
+      Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.5")}));
+  const size_t header_end = first.find("\r\n\r\n") + 4;
+  Client client(server_->Port());
+  ASSERT_TRUE(client.Connected());
+  // The header with the body's first 10 bytes, then the body in three
+  // pieces, the last one with the whole next request behind it.
+  ASSERT_TRUE(client.WriteRaw(first.substr(0, header_end + 10)));
+  std::this_thread::sleep_for(50ms);
+  const size_t third = (first.size() - header_end - 10) / 3;
+  ASSERT_TRUE(client.WriteRaw(first.substr(header_end + 10, third)));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(client.WriteRaw(first.substr(header_end + 10 + third, third)));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(client.WriteRaw(first.substr(header_end + 10 + 2 * third) + second));
+  const Reply one = client.Read();
+  const Reply two = client.Read();
+  EXPECT_EQ(one.status, 200u) << one.body;
+  EXPECT_EQ(two.status, 200u) << two.body;
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.4"),
+            Object("1.2.826.0.7.1.1.4"));
+  EXPECT_EQ(*archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.5"),
+            Object("1.2.826.0.7.1.1.5"));
+}
+
+// A client that goes away before its Content-Length has come stores nothing.
+TEST_F(StowTest, AnUploadCutShortStoresNothing) {
+  const std::string request =
+      Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.6")}));
+  {
+    Client client(server_->Port());
+    ASSERT_TRUE(client.WriteRaw(request.substr(0, request.size() - 40)));
+    std::this_thread::sleep_for(100ms);
+  }  // closed
+  EXPECT_EQ(Send(Request("/dicom-web/studies", Multipart({Object("1.2.826.0.7.1.1.7")}))).status,
+            200u);
+  EXPECT_EQ(Instances(), 1);
+  EXPECT_TRUE(archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.7"));
+  EXPECT_FALSE(archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.826.0.7.1.1.6"));
+}
+
+// The read deadline is per chunk of the body, not per read: a client that
+// sends a byte every 100 ms (each read brings something) still has to
+// deliver the chunk within read_timeout (1 s here), and is cut off.
+TEST_F(StowTest, AnUploadSentAByteAtATimeIsCutOffByTheReadDeadline) {
+  Client client(server_->Port());
+  ASSERT_TRUE(client.WriteRaw(Header("/dicom-web/studies", "Content-Length: 10000\r\n")));
+  const auto started = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  // Once the server has closed, a write is answered by a reset and the
+  // write after it fails.
+  for (int i = 0; i < 40 && !cut_off; ++i) {
+    cut_off = !client.WriteRaw("-");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(cut_off);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(Instances(), 0);
 }
 
 TEST_F(StowTest, OtherRequestsKeepTheirInMemoryBodyLimit) {
