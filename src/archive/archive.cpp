@@ -511,7 +511,10 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
         options_.encrypt_journal && options_.keys != nullptr && !CompressesWhenFiling(options_);
     const bool keep_sealed =
         files_sealed_record && materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
-    auto appended = journal_->Append(key, bytes, digest, keep_sealed);
+    auto appended = journal_->Append(
+        key, bytes, digest, keep_sealed,
+        keep_sealed ? materializer_->SpareBuffer(store::kSealedBlobOverhead + bytes.size())
+                    : Bytes{});
     if (!appended) {
       materializer_->Release(bytes.size());
       log::Error("ingest.journal_write_failed",

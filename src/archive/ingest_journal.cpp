@@ -347,7 +347,7 @@ Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, Byt
 
 Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, ByteView data,
                                                       const std::array<uint8_t, 32>& data_sha256,
-                                                      bool keep_blob) {
+                                                      bool keep_blob, Bytes blob_buffer) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   std::shared_ptr<const crypto::DataKey> data_key;
   if (options_.keys != nullptr) {
@@ -378,7 +378,8 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
   StoreLe(header + 8, data.size(), 8);
   crypto::AeadNonce nonce{};
   crypto::AeadTag tag{};
-  Bytes sealed_blob;
+  Bytes sealed_blob = std::move(blob_buffer);
+  sealed_blob.clear();
   Result<uint64_t> written = 0;
   // A buffered segment skips the padding: its preallocated space reads as
   // zeros already.
@@ -401,8 +402,14 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
           if (!key.empty()) std::memcpy(record.data() + kSealedHeaderBytes, key.data(), key.size());
           if (keep_blob) {
             // Reserved, not sized: nothing to zero before it is filled.
+            // Rounded up, so that the buffer can be reused for the next
+            // object of about the same size (Materializer::SpareBuffer).
             const auto blob_header = store::EncryptingBlobStore::Header(data_key->id, nonce);
-            sealed_blob.reserve(store::kSealedBlobOverhead + data.size());
+            constexpr size_t kRound = 64 * 1024;
+            const size_t needed = store::kSealedBlobOverhead + data.size();
+            if (sealed_blob.capacity() < needed) {
+              sealed_blob.reserve((needed + kRound - 1) / kRound * kRound);
+            }
             sealed_blob.insert(sealed_blob.end(), blob_header.begin(), blob_header.end());
             sealed_blob.insert(sealed_blob.end(), ciphertext.begin(), ciphertext.end());
             sealed_blob.insert(sealed_blob.end(), tag.begin(), tag.end());

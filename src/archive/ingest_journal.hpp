@@ -128,9 +128,12 @@ class IngestJournal {
     Bytes sealed_blob;
   };
   // Append; with `keep_blob`, also handing back the sealed blob, copied from
-  // the record's write buffer (one copy of the object, no second encryption).
+  // the record's write buffer (one copy of the object, no second encryption)
+  // into `blob_buffer` (a buffer to reuse: its pages are already backed;
+  // Materializer::SpareBuffer).
   Result<Appended> Append(std::string_view key, ByteView data,
-                          const std::array<uint8_t, 32>& data_sha256, bool keep_blob);
+                          const std::array<uint8_t, 32>& data_sha256, bool keep_blob,
+                          Bytes blob_buffer = {});
 
   // Tests only, before the first Append: `hook` is called with a record's
   // key after its place in the segment is reserved and before its bytes

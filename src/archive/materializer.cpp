@@ -74,15 +74,67 @@ uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, By
       item->bytes = std::move(sealed_blob);
       item->sealed = true;
     } else {
+      item->bytes = TakeSpareLocked(received.size());
       item->bytes.assign(received.begin(), received.end());
     }
     queued_bytes_ += size;
+    // Spares give way to queued copies.
+    while (!spares_.empty() && queued_bytes_ + spare_bytes_ > memory_budget_) {
+      spare_bytes_ -= spares_.back().capacity();
+      spares_.pop_back();
+    }
   }
   item->ticket = ++enqueued_;
   pending_[item->key] = item;
   queue_.push_back(std::move(item));
   cv_.notify_all();
   return enqueued_;
+}
+
+Bytes Materializer::TakeSpareLocked(uint64_t capacity) {
+  auto best = spares_.end();
+  for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+    if (it->capacity() >= capacity && (best == spares_.end() || it->capacity() < best->capacity()))
+      best = it;
+  }
+  if (best == spares_.end()) return {};
+  Bytes buffer = std::move(*best);
+  spares_.erase(best);
+  spare_bytes_ -= buffer.capacity();
+  return buffer;
+}
+
+Bytes Materializer::SpareBuffer(uint64_t capacity) {
+  std::lock_guard lock(mutex_);
+  return TakeSpareLocked(capacity);
+}
+
+uint64_t Materializer::SpareBytes() const {
+  std::lock_guard lock(mutex_);
+  return spare_bytes_;
+}
+
+void Materializer::KeepSpareLocked(Bytes buffer) {
+  // Within the queue's budget: spares and queued copies together hold no
+  // more than a full queue would.
+  if (buffer.capacity() == 0 || queued_bytes_ + spare_bytes_ + buffer.capacity() > memory_budget_) {
+    return;
+  }
+  buffer.clear();
+  spare_bytes_ += buffer.capacity();
+  spares_.push_back(std::move(buffer));
+}
+
+void Materializer::DropSpares(std::unique_lock<std::mutex>& lock) {
+  std::vector<Bytes> dropped = std::move(spares_);
+  spares_.clear();
+  spare_bytes_ = 0;
+  lock.unlock();
+  dropped.clear();
+  // What the burst's copies and the spares held goes back to the system,
+  // rather than staying resident while idle.
+  ::malloc_trim(0);
+  lock.lock();
 }
 
 uint64_t Materializer::Enqueued() const {
@@ -140,8 +192,15 @@ Result<void> Materializer::Write(const Item& item, Pace pace) {
 void Materializer::Run() {
   std::chrono::milliseconds pause = kFirstRetry;
   std::unique_lock lock(mutex_);
+  const auto has_work = [&] { return stopping_ || !queue_.empty(); };
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (!cv_.wait_for(lock, kSparesIdle, has_work)) {
+      if (!spares_.empty() || held_peak_ > 0) {
+        held_peak_ = 0;
+        DropSpares(lock);
+      }
+      cv_.wait(lock, has_work);
+    }
     if (queue_.empty()) return;  // stopping, and everything is written
     std::shared_ptr<Item> item = queue_.front();
     // Reserved bytes count the objects still arriving as well as the queue.
@@ -169,9 +228,13 @@ void Materializer::Run() {
     reserved_bytes_ -= std::min<uint64_t>(item->ref.size, reserved_bytes_);
     written_ = item->ticket;
     cv_.notify_all();
+    // Nobody else can reach the item now (ReadPending finds it through
+    // pending_, under the lock): its copy may serve the next object.
+    if (item.use_count() == 1) KeepSpareLocked(std::move(item->bytes));
     if (queue_.empty() && held_peak_ > kTrimAfter) {
       // A burst's copies are freed; give the memory back rather than keep
       // the peak resident while idle.
+      // (The spares, bounded, stay for the next objects until idle.)
       held_peak_ = 0;
       item.reset();
       lock.unlock();

@@ -244,6 +244,19 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   ASSERT_TRUE(unsealed);
   EXPECT_TRUE(unsealed->sealed_blob.empty());
   EXPECT_EQ(IngestJournal::ReadSealedBlob(unsealed->ref).error().code, ErrorCode::kInvalidArgument);
+
+  // Into a buffer handed in (a spare from the materializer), whatever it
+  // held: the same blob, in that buffer's memory.
+  Bytes spare(blob.size() + 4096, std::byte{0x5a});
+  const std::byte* spare_memory = spare.data();
+  auto again = (*j)->Append("default/20261129/08/0a1b2e.dcm", AsBytes(data),
+                            crypto::Sha256(AsBytes(data)), /*keep_blob=*/true, std::move(spare));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->sealed_blob.data(), spare_memory);
+  ASSERT_EQ(again->sealed_blob.size(), blob.size());
+  auto reopened = IngestJournal::OpenSealedBlob(again->ref, again->sealed_blob);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ(AsChars(*reopened), data);
 }
 
 // A version 3 segment, as the previous version wrote it, from the format

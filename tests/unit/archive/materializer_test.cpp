@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace cf::archive {
@@ -80,6 +81,67 @@ TEST(MaterializerPaceTest, FilesForItsReadersWhenKeepingUpAndAroundTheCacheWhenB
     EXPECT_EQ(paces[1 + i].second, i < 3 ? Pace::kBehind : Pace::kKeepingUp) << i;
   }
   EXPECT_EQ(paces.back(), std::make_pair(std::string("c"), Pace::kKeepingUp));
+}
+
+// A filed object's copy becomes the next object's buffer (its pages are
+// backed already), spares and queued copies together stay within the
+// memory budget, and the spares go once the queue has been idle.
+TEST(MaterializerSpareTest, AFiledCopyIsTheNextObjectsBufferWithinTheBudgetUntilIdle) {
+  constexpr uint64_t kMiB = 1 << 20;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = true;
+  std::vector<const std::byte*> seen;
+  Materializer m(
+      [&](const std::string&, const Materializer::Object& object, Pace) -> Result<void> {
+        std::unique_lock lock(mutex);
+        seen.push_back(object.bytes.data());
+        cv.wait(lock, [&] { return open; });
+        return {};
+      },
+      6 * kMiB);
+  const auto set_open = [&](bool value) {
+    std::lock_guard lock(mutex);
+    open = value;
+    cv.notify_all();
+  };
+  ASSERT_TRUE(m.WaitFor(EnqueueObject(m, "a", kMiB), std::chrono::seconds(30)));
+  EXPECT_EQ(m.SpareBytes(), kMiB);
+  ASSERT_TRUE(m.WaitFor(EnqueueObject(m, "b", kMiB), std::chrono::seconds(30)));
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[1], seen[0]) << "b was copied into a's buffer";
+  }
+  EXPECT_EQ(m.SpareBytes(), kMiB);
+
+  // Six copies at once (the whole budget), then six spares.
+  set_open(false);
+  uint64_t last = 0;
+  for (int i = 0; i < 6; ++i) last = EnqueueObject(m, "c" + std::to_string(i), kMiB);
+  EXPECT_EQ(m.SpareBytes(), 0u) << "the first took the spare";
+  set_open(true);
+  ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
+  EXPECT_EQ(m.SpareBytes(), 6 * kMiB);
+  Bytes taken = m.SpareBuffer(kMiB);
+  EXPECT_TRUE(taken.empty());
+  EXPECT_GE(taken.capacity(), kMiB);
+  EXPECT_EQ(m.SpareBuffer(2 * kMiB).capacity(), 0u) << "none holds 2 MiB";
+  EXPECT_EQ(m.SpareBytes(), 5 * kMiB);
+
+  // Copies that no spare fits: the spares give way, so that copies and
+  // spares together stay within the 6 MiB budget.
+  set_open(false);
+  for (int i = 0; i < 2; ++i) last = EnqueueObject(m, "d" + std::to_string(i), 2 * kMiB);
+  EXPECT_EQ(m.SpareBytes(), 2 * kMiB);
+  set_open(true);
+  ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
+
+  // Idle: everything goes back.
+  for (int i = 0; i < 60 && m.SpareBytes() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(m.SpareBytes(), 0u) << "not freed within 6 s of idle";
 }
 
 }  // namespace
