@@ -509,12 +509,12 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     // there is room.
     files_sealed_record =
         options_.encrypt_journal && options_.keys != nullptr && !CompressesWhenFiling(options_);
-    const bool keep_sealed =
-        files_sealed_record && materializer_->HasRoomFor(store::kSealedBlobOverhead + bytes.size());
-    auto appended = journal_->Append(
-        key, bytes, digest, keep_sealed,
-        keep_sealed ? materializer_->SpareBuffer(store::kSealedBlobOverhead + bytes.size())
-                    : Bytes{});
+    std::optional<Bytes> copy_buffer;
+    if (files_sealed_record) {
+      copy_buffer = materializer_->TakeCopyBuffer(store::kSealedBlobOverhead + bytes.size());
+    }
+    auto appended = journal_->Append(key, bytes, digest, copy_buffer.has_value(),
+                                     std::move(copy_buffer).value_or(Bytes{}));
     if (!appended) {
       materializer_->Release(bytes.size());
       log::Error("ingest.journal_write_failed",

@@ -403,7 +403,7 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
           if (keep_blob) {
             // Reserved, not sized: nothing to zero before it is filled.
             // Rounded up, so that the buffer can be reused for the next
-            // object of about the same size (Materializer::SpareBuffer).
+            // object of about the same size (Materializer::TakeCopyBuffer).
             const auto blob_header = store::EncryptingBlobStore::Header(data_key->id, nonce);
             constexpr size_t kRound = 64 * 1024;
             const size_t needed = store::kSealedBlobOverhead + data.size();

@@ -130,7 +130,7 @@ class IngestJournal {
   // Append; with `keep_blob`, also handing back the sealed blob, copied from
   // the record's write buffer (one copy of the object, no second encryption)
   // into `blob_buffer` (a buffer to reuse: its pages are already backed;
-  // Materializer::SpareBuffer).
+  // Materializer::TakeCopyBuffer).
   Result<Appended> Append(std::string_view key, ByteView data,
                           const std::array<uint8_t, 32>& data_sha256, bool keep_blob,
                           Bytes blob_buffer = {});

@@ -56,9 +56,10 @@ void Materializer::Release(uint64_t size) {
   reserved_bytes_ -= std::min(size, reserved_bytes_);
 }
 
-bool Materializer::HasRoomFor(uint64_t size) const {
+std::optional<Bytes> Materializer::TakeCopyBuffer(uint64_t size) {
   std::lock_guard lock(mutex_);
-  return queued_bytes_ + size <= memory_budget_;
+  if (queued_bytes_ + size > memory_budget_) return std::nullopt;
+  return TakeSpareLocked(size);
 }
 
 uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView received,
@@ -102,11 +103,6 @@ Bytes Materializer::TakeSpareLocked(uint64_t capacity) {
   spares_.erase(best);
   spare_bytes_ -= buffer.capacity();
   return buffer;
-}
-
-Bytes Materializer::SpareBuffer(uint64_t capacity) {
-  std::lock_guard lock(mutex_);
-  return TakeSpareLocked(capacity);
 }
 
 uint64_t Materializer::SpareBytes() const {

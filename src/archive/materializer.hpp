@@ -85,9 +85,17 @@ class Materializer {
   bool Reserve(uint64_t size, uint64_t available);
   void Release(uint64_t size);
 
-  // Whether a copy of `size` bytes would be kept in memory now: a hint for
-  // whether to make one (Enqueue decides).
-  bool HasRoomFor(uint64_t size) const;
+  // A buffer for a copy of `size` bytes when the queue would keep one now
+  // (a hint: Enqueue decides), nullopt otherwise. It is empty: one a filed
+  // object left when one holds `size` bytes, its pages backed already,
+  // where a new allocation of that size faults each in afresh once the
+  // allocator has given the last one back (perf of STOW-RS: 30 page faults
+  // per 514 KiB object, nearly all in that copy). Spares and queued copies
+  // together stay within the memory budget (a STOW-RS request's burst of
+  // copies is then there for the next one), and spares are freed after
+  // kSparesIdle without objects.
+  std::optional<Bytes> TakeCopyBuffer(uint64_t size);
+  static constexpr std::chrono::seconds kSparesIdle{2};
 
   // Queues the object journaled at `ref` under blob `key` (reserved). The
   // queue keeps `sealed_blob` (the record's sealed blob, from
@@ -118,16 +126,6 @@ class Materializer {
   // synced: the caller syncs the store), or `timeout` passed (false).
   bool WaitFor(uint64_t ticket, std::chrono::milliseconds timeout);
 
-  // An empty buffer for the next object's copy (Enqueue's sealed_blob):
-  // one a filed object left, when one holds `capacity` bytes. Its pages
-  // are backed already, where a new allocation of that size faults each
-  // in afresh once the allocator has given the last one back (perf of
-  // STOW-RS: 30 page faults per 514 KiB object, nearly all in that copy).
-  // Spares and queued copies together stay within the memory budget (a
-  // STOW-RS request's burst of copies is then there for the next one), and
-  // spares are freed after kSparesIdle without objects.
-  Bytes SpareBuffer(uint64_t capacity);
-  static constexpr std::chrono::seconds kSparesIdle{2};
   // Bytes of spare buffers kept now (tests).
   uint64_t SpareBytes() const;
 

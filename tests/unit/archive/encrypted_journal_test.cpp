@@ -481,7 +481,7 @@ TEST(MaterializerTest, FilesTheSealedBlobAndServesPendingReadsFromIt) {
       }
       cv.notify_all();
     }};
-    EXPECT_EQ(m.HasRoomFor(sealed_blob.size()), budget != 0);
+    EXPECT_EQ(m.TakeCopyBuffer(sealed_blob.size()).has_value(), budget != 0);
     const uint64_t ticket =
         m.Enqueue(key, appended->ref, AsBytes(data), std::move(appended->sealed_blob));
     auto pending = m.ReadPending(key);

@@ -123,10 +123,14 @@ TEST(MaterializerSpareTest, AFiledCopyIsTheNextObjectsBufferWithinTheBudgetUntil
   set_open(true);
   ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
   EXPECT_EQ(m.SpareBytes(), 6 * kMiB);
-  Bytes taken = m.SpareBuffer(kMiB);
-  EXPECT_TRUE(taken.empty());
-  EXPECT_GE(taken.capacity(), kMiB);
-  EXPECT_EQ(m.SpareBuffer(2 * kMiB).capacity(), 0u) << "none holds 2 MiB";
+  std::optional<Bytes> taken = m.TakeCopyBuffer(kMiB);
+  ASSERT_TRUE(taken) << "the queue is empty: a copy would be kept";
+  EXPECT_TRUE(taken->empty());
+  EXPECT_GE(taken->capacity(), kMiB);
+  std::optional<Bytes> larger = m.TakeCopyBuffer(2 * kMiB);
+  ASSERT_TRUE(larger);
+  EXPECT_EQ(larger->capacity(), 0u) << "none holds 2 MiB";
+  EXPECT_FALSE(m.TakeCopyBuffer(7 * kMiB)) << "over the 6 MiB budget: no copy";
   EXPECT_EQ(m.SpareBytes(), 5 * kMiB);
 
   // Copies that no spare fits: the spares give way, so that copies and
