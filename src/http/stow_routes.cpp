@@ -121,23 +121,27 @@ Result<void> CheckPart(const MultipartPart& part) {
 // How far ahead of the first part still being stored the workers may read.
 constexpr size_t kStowWindow = 32;
 
-// Threads that ingest the parts of a STOW-RS request that is the only one:
-// four per core, at least 4 and at most 8.
-const size_t kStowThreads = std::clamp<size_t>(4 * std::thread::hardware_concurrency(), 4, 8);
+// Threads that ingest the parts of one STOW-RS request: four per core when
+// it is the only request storing, two per core when others are; at least 4
+// and at most 8 either way (so on 4 cores or more, always 8).
+size_t StowWorkers(bool alone) {
+  const size_t per_core = alone ? 4 : 2;
+  return std::clamp<size_t>(per_core * std::thread::hardware_concurrency(), 4, 8);
+}
 
-// Counts the requests storing parts now, for as long as it lives.
-class ActiveStow {
+// Marks a request as storing parts for as long as it lives.
+class Storing {
  public:
-  ActiveStow() : count_(active_.fetch_add(1) + 1) {}
-  ~ActiveStow() { active_.fetch_sub(1); }
-  ActiveStow(const ActiveStow&) = delete;
-  ActiveStow& operator=(const ActiveStow&) = delete;
-  // Requests storing when this one started, itself included.
-  size_t Count() const { return count_; }
+  Storing() : alone_(storing_.fetch_add(1) == 0) {}
+  ~Storing() { storing_.fetch_sub(1); }
+  Storing(const Storing&) = delete;
+  Storing& operator=(const Storing&) = delete;
+  // No other request was storing when this one started.
+  bool Alone() const { return alone_; }
 
  private:
-  static inline std::atomic<size_t> active_{0};
-  const size_t count_;
+  static inline std::atomic<size_t> storing_{0};
+  const bool alone_;
 };
 
 // Releases the mapped pages of the body up to the end of each part read.
@@ -251,14 +255,13 @@ Result<StowOutcome> StoreBody(archive::Archive& archive, const Request& req,
   // batch waits for its slowest part); the body's pages are released
   // behind the first part still being stored, and the reader stays at most
   // kStowWindow parts ahead of it, so that memory stays flat.
-  // An upload alone gets kStowThreads workers (more of its parts wait for
-  // a sync at once: bench/stow_cpu.sh, one client, 6 pairs alternated,
+  // An upload alone gets twice the workers (more of its parts wait for a
+  // sync at once: bench/stow_cpu.sh, one client, 6 pairs alternated,
   // median 371 -> 426 inst/s with 8 instead of 4 on 2 cores); concurrent
-  // ones get half as many each (4 clients: 4 each beat 2 each in 3 pairs
-  // of 3, 529-579 against 476-527 inst/s).
-  const ActiveStow active;
-  const size_t workers =
-      std::max<size_t>(kStowThreads / active.Count(), std::min<size_t>(kStowThreads, 4));
+  // ones keep 4 on 2 cores (2 each lost to 4 each in 3 pairs of 3 with 4
+  // clients, 476-527 against 529-579 inst/s).
+  const Storing storing;
+  const size_t workers = StowWorkers(storing.Alone());
   MultipartReader reader(body, boundary, pager);
   std::vector<ByteView> bodies;  // of the parts taken so far
   bodies.reserve(outcome.parts.size());
