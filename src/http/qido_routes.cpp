@@ -224,23 +224,24 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   // The instance whose header answers each match: its own at instance
   // level, the first of its study or series above. All headers then come
   // in one catalog query rather than one per match.
-  std::vector<std::optional<catalog::InstanceRecord>> sources(page->items.size());
-  std::vector<catalog::InstanceRecord> records;
+  constexpr size_t kNoSource = SIZE_MAX;
+  std::vector<size_t> source_of(page->items.size(), kNoSource);  // index into `sources`
+  std::vector<catalog::InstanceRecord> sources;
   std::vector<Result<Bytes>> headers;
   if (need_stored) {
     for (size_t i = 0; i < page->items.size(); ++i) {
       if (scope.level == QueryLevel::kInstance) {
-        sources[i] = page->items[i].instance;
+        sources.push_back(page->items[i].instance);
       } else {
         auto first = RepresentativeInstance(archive, page->items[i], scope.level);
         if (!first) return std::unexpected(first.error());
-        sources[i] = std::move(*first);
+        if (!*first) continue;
+        sources.push_back(std::move(**first));
       }
-      if (sources[i]) records.push_back(*sources[i]);
+      source_of[i] = sources.size() - 1;
     }
-    headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(records));
+    headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(sources));
   }
-  size_t next_header = 0;
   for (size_t i = 0; i < page->items.size(); ++i) {
     const auto& m = page->items[i];
     nlohmann::json object = nlohmann::json::object();
@@ -266,9 +267,8 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
                         series_url + "/instances/" + m.instance.sop_instance_uid);
         break;
     }
-    if (sources[i]) {
-      if (auto added =
-              AddStoredAttributes(object, r, stored_all, headers[next_header++], *sources[i], root);
+    if (const size_t s = source_of[i]; s != kNoSource) {
+      if (auto added = AddStoredAttributes(object, r, stored_all, headers[s], sources[s], root);
           !added) {
         return std::unexpected(added.error());
       }
