@@ -11,6 +11,14 @@ SERVER_PID=
 FAILURES=0
 CHECKS=0
 export TCP_NODELAY=1  # DCMTK clients: see DESIGN.md, performance notes
+# Debian's interpreter (install-deps.sh installs its modules), not a version
+# manager's shim in front of it on PATH: a pyenv shim costs over half a
+# second per call, and storescu_test alone calls python3 about a thousand
+# times (it took 13 minutes instead of 3 on such a machine).
+if [[ -x /usr/bin/python3 ]]; then
+  python3() { /usr/bin/python3 "$@"; }
+  export -f python3
+fi
 
 # Authentication. Every HTTP route but GET /healthz wants a bearer token (once
 # the server enforces it; until then the header is ignored). Each test run
