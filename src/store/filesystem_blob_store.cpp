@@ -173,6 +173,14 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data, Write
     return discard(Error{written.error().code, "write blob: " + written.error().message});
   if (s.options.fsync && ::fdatasync(fd.get()) != 0)
     return discard(ErrnoError("fsync blob", errno));
+  if (!s.options.fsync && !direct) {
+    // Written back now, without waiting, rather than all at once by the
+    // next Sync (syncfs): a second's worth of blobs flushed in one burst
+    // stalled the fdatasyncs that acknowledge new objects behind it. The
+    // pages stay cached for their first reader. Advice only: an error here
+    // is Sync's to report.
+    (void)::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   if (::close(fd.Release()) != 0) return discard(ErrnoError("close blob", errno));
 
   const fs::path dir = final_path.parent_path();
