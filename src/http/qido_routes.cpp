@@ -278,8 +278,7 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   return answer;
 }
 
-template <QueryLevel level>
-awaitable<Response> Search(const ApiContext& ctx, const Request& req) {
+awaitable<Response> Search(const ApiContext& ctx, const Request& req, QueryLevel level) {
   const auto ranges = AcceptedRanges(req);
   if (!ranges) co_return ErrorResponse(ranges.error());
   if (!AcceptsDicomJson(*ranges)) {
@@ -313,17 +312,17 @@ awaitable<Response> Search(const ApiContext& ctx, const Request& req) {
 }  // namespace
 
 void AddQidoRoutes(Router& router, const ApiContext& context) {
-  const auto add = [&](const std::string& pattern, auto handler) {
+  const auto add = [&](const std::string& pattern, QueryLevel level) {
     router.Add(boost::beast::http::verb::get, pattern,
                {access::Permission::kReadImages, audit::Action::kQuery},
-               [&context, handler](const Request& req) { return handler(context, req); });
+               [&context, level](const Request& req) { return Search(context, req, level); });
   };
-  add("/dicom-web/studies", &Search<QueryLevel::kStudy>);
-  add("/dicom-web/series", &Search<QueryLevel::kSeries>);
-  add("/dicom-web/instances", &Search<QueryLevel::kInstance>);
-  add("/dicom-web/studies/{study}/series", &Search<QueryLevel::kSeries>);
-  add("/dicom-web/studies/{study}/instances", &Search<QueryLevel::kInstance>);
-  add("/dicom-web/studies/{study}/series/{series}/instances", &Search<QueryLevel::kInstance>);
+  add("/dicom-web/studies", QueryLevel::kStudy);
+  add("/dicom-web/series", QueryLevel::kSeries);
+  add("/dicom-web/instances", QueryLevel::kInstance);
+  add("/dicom-web/studies/{study}/series", QueryLevel::kSeries);
+  add("/dicom-web/studies/{study}/instances", QueryLevel::kInstance);
+  add("/dicom-web/studies/{study}/series/{series}/instances", QueryLevel::kInstance);
 }
 
 }  // namespace cf::http
