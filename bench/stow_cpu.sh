@@ -8,7 +8,9 @@
 # No Orthanc: for comparing binaries back to back on a shared machine.
 #   bench/stow_cpu.sh path/to/cloudfilm [PARALLEL]
 # Environment: WORK (/tmp/cloudfilm-bench), BODIES ($WORK/stow-A-b100),
-# PORT (18390), PERF=1 (perf record -g of the server into $WORK/stow_cpu.perf.data).
+# PORT (18390), PERF=1 (perf record -g of the server into $WORK/stow_cpu.perf.data),
+# LOGLEVEL (warn; debug logs each request's time from its last byte to its
+# answer, "http.request ... ms="), KEEP_LOG (a file to copy the server's log to).
 set -uo pipefail
 BIN=$(realpath "${1:?usage: bench/stow_cpu.sh path/to/cloudfilm [PARALLEL]}")
 PAR=${2:-1}
@@ -19,12 +21,12 @@ BOUNDARY=cloudfilmbenchboundary7d3f9a2c
 [[ -d $BODIES ]] || { echo "stow_cpu: no request bodies in $BODIES (run bench/run.sh with PHASES=stow once)" >&2; exit 1; }
 DATA=$(mktemp -d "$WORK/stow-cpu.XXXXXX")
 SP=
-cleanup() { [[ -n $SP ]] && kill "$SP" 2>/dev/null; wait 2>/dev/null; rm -rf "$DATA"; }
+cleanup() { [[ -n $SP ]] && kill "$SP" 2>/dev/null; wait 2>/dev/null; [[ -n ${KEEP_LOG:-} ]] && cp "$DATA/server.log" "$KEEP_LOG"; rm -rf "$DATA"; }
 trap cleanup EXIT
 TOKEN=$(head -c 30 /dev/urandom | base64 -w 0 | tr '+/' '-_')
 (umask 077 && printf 'header = "Authorization: Bearer %s"\n' "$TOKEN" >"$DATA/.curlrc")
 CLOUDFILM_BOOTSTRAP_TOKEN=$TOKEN "$BIN" serve --data "$DATA/data" --http-port "$PORT" \
-  --dicom-port $((PORT + 1)) --bind 127.0.0.1 --log-level warn >"$DATA/server.log" 2>&1 &
+  --dicom-port $((PORT + 1)) --bind 127.0.0.1 --log-level "${LOGLEVEL:-warn}" >"$DATA/server.log" 2>&1 &
 SP=$!
 for ((i = 0; i < 200; i++)); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.05; done
 sleep 1
