@@ -513,8 +513,7 @@ Result<IngestReceipt> Archive::Ingest(ByteView bytes, const IngestSource& source
     if (files_sealed_record) {
       copy_buffer = materializer_->TakeCopyBuffer(store::kSealedBlobOverhead + bytes.size());
     }
-    auto appended = journal_->Append(key, bytes, digest, copy_buffer.has_value(),
-                                     std::move(copy_buffer).value_or(Bytes{}));
+    auto appended = journal_->Append(key, bytes, digest, std::move(copy_buffer));
     if (!appended) {
       materializer_->Release(bytes.size());
       log::Error("ingest.journal_write_failed",

@@ -340,14 +340,14 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
 
 Result<IngestJournal::RecordRef> IngestJournal::Append(std::string_view key, ByteView data,
                                                        const std::array<uint8_t, 32>& data_sha256) {
-  auto appended = Append(key, data, data_sha256, /*keep_blob=*/false);
+  auto appended = Append(key, data, data_sha256, /*blob_buffer=*/std::nullopt);
   if (!appended) return std::unexpected(appended.error());
   return std::move(appended->ref);
 }
 
 Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, ByteView data,
                                                       const std::array<uint8_t, 32>& data_sha256,
-                                                      bool keep_blob, Bytes blob_buffer) {
+                                                      std::optional<Bytes> blob_buffer) {
   if (key.size() > kMaxKeyBytes) return Fail(ErrorCode::kInvalidArgument, "journal: key too long");
   std::shared_ptr<const crypto::DataKey> data_key;
   if (options_.keys != nullptr) {
@@ -378,7 +378,8 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
   StoreLe(header + 8, data.size(), 8);
   crypto::AeadNonce nonce{};
   crypto::AeadTag tag{};
-  Bytes sealed_blob = std::move(blob_buffer);
+  const bool keep_blob = blob_buffer.has_value();
+  Bytes sealed_blob = std::move(blob_buffer).value_or(Bytes{});
   sealed_blob.clear();
   Result<uint64_t> written = 0;
   // A buffered segment skips the padding: its preallocated space reads as

@@ -43,7 +43,7 @@
 // associated data is the blob store's for the blob key
 // (store::EncryptingBlobStore::AssociatedData), so key id, nonce,
 // ciphertext and tag are the sealed blob that EncryptingBlobStore::Put
-// would write: the materializer files that (Append with keep_blob,
+// would write: the materializer files that (Append with a blob buffer,
 // ReadSealedBlob, BlobStore::PutSealed) instead of sealing the object a
 // second time. The tag binds a record to its blob key (a record moved to
 // another key does not open); the header check, which is not keyed, ties
@@ -63,6 +63,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -121,19 +122,19 @@ class IngestJournal {
 
   struct Appended {
     RecordRef ref;
-    // With `keep_blob` and a key store: the record as a sealed blob
+    // With a `blob_buffer` and a key store: the record as a sealed blob
     // ("CFX1", key id, nonce, ciphertext, tag: store/encrypting_blob_store.hpp)
     // for blob `key`, which BlobStore::PutSealed files as it is. Empty
     // otherwise.
     Bytes sealed_blob;
   };
-  // Append; with `keep_blob`, also handing back the sealed blob, copied from
-  // the record's write buffer (one copy of the object, no second encryption)
-  // into `blob_buffer` (a buffer to reuse: its pages are already backed;
-  // Materializer::TakeCopyBuffer).
+  // Append; with a `blob_buffer`, also handing back the sealed blob, copied
+  // from the record's write buffer (one copy of the object, no second
+  // encryption) into that buffer (one to reuse, its pages already backed:
+  // Materializer::TakeCopyBuffer; or an empty one).
   Result<Appended> Append(std::string_view key, ByteView data,
-                          const std::array<uint8_t, 32>& data_sha256, bool keep_blob,
-                          Bytes blob_buffer = {});
+                          const std::array<uint8_t, 32>& data_sha256,
+                          std::optional<Bytes> blob_buffer);
 
   // Tests only, before the first Append: `hook` is called with a record's
   // key after its place in the segment is reserved and before its bytes
@@ -145,13 +146,13 @@ class IngestJournal {
   // Reads back the data of an appended record. Thread-safe.
   static Result<Bytes> Read(const RecordRef& ref);
 
-  // Reads back a sealed record as the sealed blob Append with keep_blob hands
+  // Reads back a sealed record as the sealed blob Append with a blob buffer hands
   // back, without decrypting it (the blob's reader checks the tag).
   // kInvalidArgument for a record that is not sealed. Thread-safe.
   static Result<Bytes> ReadSealedBlob(const RecordRef& ref);
 
   // The received bytes of `sealed_blob`, the sealed blob of `ref` (from
-  // Append with keep_blob, or ReadSealedBlob), decrypted and checked in memory.
+  // Append with a blob buffer, or ReadSealedBlob), decrypted and checked in memory.
   // kInternal when they do not open. Thread-safe.
   static Result<Bytes> OpenSealedBlob(const RecordRef& ref, ByteView sealed_blob);
 

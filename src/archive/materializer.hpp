@@ -15,7 +15,7 @@
 // object stays readable from the journal and its segment is kept.
 //
 // With a sealing journal the queue holds, and hands the filing function,
-// the object as a sealed blob (IngestJournal::Append with keep_blob, or
+// the object as a sealed blob (IngestJournal::Append with a blob buffer, or
 // ReadSealedBlob beyond the memory budget) rather than its plaintext: an
 // object filed as received is then written as it is, sealed once.
 #pragma once
@@ -99,7 +99,7 @@ class Materializer {
 
   // Queues the object journaled at `ref` under blob `key` (reserved). The
   // queue keeps `sealed_blob` (the record's sealed blob, from
-  // IngestJournal::Append with keep_blob) when given, else a copy of `received`, while it
+  // IngestJournal::Append with a blob buffer) when given, else a copy of `received`, while it
   // holds less than its memory budget (saves reading it back). Returns a
   // ticket for WaitFor.
   uint64_t Enqueue(std::string key, IngestJournal::RecordRef ref, ByteView received,

@@ -196,7 +196,7 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   auto j = IngestJournal::Open(options);
   ASSERT_TRUE(j);
   auto appended =
-      (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
+      (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*blob_buffer=*/Bytes{});
   ASSERT_TRUE(appended) << appended.error().message;
   const Bytes& blob = appended->sealed_blob;
   ASSERT_EQ(blob.size(), data.size() + store::kSealedBlobOverhead);
@@ -240,7 +240,7 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   auto plain_journal = IngestJournal::Open({dir.Path() / "plain"});
   auto unsealed =
       (*plain_journal)
-          ->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
+          ->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*blob_buffer=*/Bytes{});
   ASSERT_TRUE(unsealed);
   EXPECT_TRUE(unsealed->sealed_blob.empty());
   EXPECT_EQ(IngestJournal::ReadSealedBlob(unsealed->ref).error().code, ErrorCode::kInvalidArgument);
@@ -250,7 +250,7 @@ TEST(EncryptedJournalTest, ASealedRecordIsTheBlobOfItsKeyByteForByte) {
   Bytes spare(blob.size() + 4096, std::byte{0x5a});
   const std::byte* spare_memory = spare.data();
   auto again = (*j)->Append("default/20261129/08/0a1b2e.dcm", AsBytes(data),
-                            crypto::Sha256(AsBytes(data)), /*keep_blob=*/true, std::move(spare));
+                            crypto::Sha256(AsBytes(data)), std::move(spare));
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->sealed_blob.data(), spare_memory);
   ASSERT_EQ(again->sealed_blob.size(), blob.size());
@@ -452,7 +452,7 @@ TEST(MaterializerTest, FilesTheSealedBlobAndServesPendingReadsFromIt) {
     const std::string key = "default/20261129/08/77.dcm";
     const std::string data = kMarker + std::string(9000, 'm');
     auto appended =
-        (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*keep_blob=*/true);
+        (*j)->Append(key, AsBytes(data), crypto::Sha256(AsBytes(data)), /*blob_buffer=*/Bytes{});
     ASSERT_TRUE(appended) << appended.error().message;
     const Bytes sealed_blob = appended->sealed_blob;
     std::mutex mutex;
