@@ -228,14 +228,16 @@ Result<void> LoadConfigFile(const std::filesystem::path& path, Config& c) {
     }
   }
   if (const toml::table* s = root["storage"].as_table()) {
-    if (!(r = CheckKeys(*s, {"fsync", "max_object_size", "compression", "compress_after"},
-                        "storage."))) {
+    if (!(r = CheckKeys(
+              *s, {"fsync", "max_object_size", "compression", "compress_after", "filing_backlog"},
+              "storage."))) {
       return r;
     }
     if (!(r = Read(*s, "compression", c.compression, "storage."))) return r;
     if (!(r = Read(*s, "compress_after", c.compress_after, "storage."))) return r;
     if (!(r = Read(*s, "fsync", c.fsync, "storage."))) return r;
     if (!(r = Read(*s, "max_object_size", c.max_object_size, "storage."))) return r;
+    if (!(r = Read(*s, "filing_backlog", c.filing_backlog, "storage."))) return r;
   }
   if (const toml::table* s = root["security"].as_table()) {
     if (!(r = CheckKeys(
@@ -749,7 +751,8 @@ std::string ToToml(const Config& c) {
       {"storage", toml::table{{"fsync", c.fsync},
                               {"compression", c.compression},
                               {"compress_after", c.compress_after},
-                              {"max_object_size", static_cast<int64_t>(c.max_object_size)}}},
+                              {"max_object_size", static_cast<int64_t>(c.max_object_size)},
+                              {"filing_backlog", static_cast<int64_t>(c.filing_backlog)}}},
       {"security", toml::table{{"encryption", c.encryption},
                                {"master_key_file", c.master_key_file.string()},
                                {"bootstrap_token_file", c.bootstrap_token_file.string()},

@@ -131,6 +131,13 @@ struct Config {
   // object as received costs no decoding; a day of raw objects is a small
   // share of 15-30 years of storage.
   std::string compress_after = "24h";
+  // While objects keep arriving (a CT from a modality, a PACS forwarding a
+  // day), their blob files are written in the pause after the burst,
+  // until this many bytes wait: each object is written to the disk once
+  // while the senders wait for their acknowledgements (its journal record)
+  // instead of twice. It is disk space the journal holds for a while. 0
+  // writes each blob as soon as it can.
+  uint64_t filing_backlog = 1ull << 30;
 
   // Encryption at rest of blobs and journal records (docs/security.md).
   // The master key comes from $CLOUDFILM_MASTER_KEY, else this file, else

@@ -159,6 +159,7 @@ Result<Runtime> OpenRuntime(const Config& config, Role role) {
   archive_options.compression = config.compression != "off";
   archive_options.compress_after_ack = role == Role::kServer;
   archive_options.compaction = role == Role::kServer;
+  if (role == Role::kServer) archive_options.filing_backlog = config.filing_backlog;
   archive_options.compress_after =
       ParseDuration(config.compress_after).value_or(std::chrono::seconds(0));
   archive_options.stored_form.pixel_codec =

@@ -125,7 +125,8 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
         }
         return {};
       },
-      archive->options_.materializer_memory_budget);
+      archive->options_.materializer_memory_budget,
+      Materializer::Deferral{.max_bytes = archive->options_.filing_backlog});
   archive->checkpointer_ = std::thread([a = archive.get()] { a->CheckpointLoop(); });
   if (archive->options_.compaction && archive->options_.compression) {
     archive->compactor_ = std::thread([a = archive.get()] { a->CompactLoop(); });

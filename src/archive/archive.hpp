@@ -47,6 +47,11 @@ struct ArchiveOptions {
   // materializer keeps in memory; beyond that they are read back from the
   // journal when filed.
   uint64_t materializer_memory_budget = 128ull << 20;
+  // With a journal: while objects keep arriving, filing their blobs waits
+  // until a pause, as long as less than this many bytes wait
+  // (Materializer::Deferral). 0 files each object as soon as it can: what
+  // an import wants, which waits for its blobs before it ends anyway.
+  uint64_t filing_backlog = 0;
   // Encryption at rest of the journal: with `keys`, sealed journal segments
   // of earlier runs can be replayed; with `encrypt_journal` too, new records
   // are sealed with their tenant's data key. Borrowed; must outlive

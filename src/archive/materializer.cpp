@@ -25,7 +25,10 @@ constexpr std::chrono::milliseconds kMaxRetry{5000};
 }  // namespace
 
 Materializer::Materializer(FileFn file, uint64_t memory_budget)
-    : file_(std::move(file)), memory_budget_(memory_budget) {
+    : Materializer(std::move(file), memory_budget, Deferral{}) {}
+
+Materializer::Materializer(FileFn file, uint64_t memory_budget, Deferral deferral)
+    : file_(std::move(file)), memory_budget_(memory_budget), deferral_(deferral) {
   thread_ = std::thread([this] {
     // Compression is background work: a modality waiting for its C-STORE
     // response comes first. (On Linux, setpriority on a thread id applies
@@ -86,6 +89,7 @@ uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, By
     }
   }
   item->ticket = ++enqueued_;
+  item->enqueued_at = last_enqueue_ = std::chrono::steady_clock::now();
   pending_[item->key] = item;
   queue_.push_back(std::move(item));
   cv_.notify_all();
@@ -185,6 +189,17 @@ Result<void> Materializer::Write(const Item& item, Pace pace) {
   return file_(item.key, Object{*read_back, sealed, item.ref}, pace);
 }
 
+std::optional<std::chrono::steady_clock::time_point> Materializer::DeferredUntilLocked() const {
+  if (deferral_.max_bytes == 0 || stopping_ || queue_.empty() ||
+      reserved_bytes_ >= deferral_.max_bytes) {
+    return std::nullopt;
+  }
+  const auto until =
+      std::min(last_enqueue_ + deferral_.quiet, queue_.front()->enqueued_at + deferral_.max_age);
+  if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+  return until;
+}
+
 void Materializer::Run() {
   std::chrono::milliseconds pause = kFirstRetry;
   std::unique_lock lock(mutex_);
@@ -198,6 +213,11 @@ void Materializer::Run() {
       cv_.wait(lock, has_work);
     }
     if (queue_.empty()) return;  // stopping, and everything is written
+    if (auto until = DeferredUntilLocked()) {
+      // Each Enqueue wakes us and moves `until` on; so does the destructor.
+      cv_.wait_until(lock, *until);
+      continue;
+    }
     std::shared_ptr<Item> item = queue_.front();
     // Reserved bytes count the objects still arriving as well as the queue.
     const Pace pace = stopping_                                         ? Pace::kHurry

@@ -10,6 +10,13 @@
 // served from its journal record (ReadPending), and the checkpoint keeps the
 // journal segment until WaitFor says the blob store has it.
 //
+// While objects keep arriving, filing can wait (Deferral): an object is
+// durable in the journal already, and every blob written now is flushed to
+// the disk by the next journal sync, which an acknowledgement waits for.
+// Writing each object twice in a burst (record, then blob) halves the bytes
+// per flush a sender's acknowledgement can get; the blobs of a burst are
+// filed in the pause after it instead.
+//
 // Objects are written in the order they were enqueued, by one thread. A
 // failing write (disk full) is retried with a growing pause; meanwhile the
 // object stays readable from the journal and its segment is kept.
@@ -71,8 +78,24 @@ class Materializer {
   // growing memory without bound.
   static constexpr uint64_t kDefaultMemoryBudget = 128ull << 20;
 
+  // When filing waits while objects arrive. Off by default (max_bytes 0):
+  // each object is filed as soon as the thread gets to it.
+  struct Deferral {
+    // Filing waits only while less than this is reserved and not yet filed
+    // (queued, or still arriving): what the journal holds beyond the
+    // blob store, in disk space and in reads served from it. Beyond it the
+    // backlog is filed as it comes, as without deferral.
+    uint64_t max_bytes = 0;
+    // A pause this long without a new object ends a burst.
+    std::chrono::milliseconds quiet{100};
+    // No object waits longer than this, so that a steady trickle (which
+    // never pauses) is still filed and read from the blob store soon.
+    std::chrono::milliseconds max_age{30'000};
+  };
+
   // Runs at a lower CPU priority than the threads that receive objects.
   explicit Materializer(FileFn file, uint64_t memory_budget = kDefaultMemoryBudget);
+  Materializer(FileFn file, uint64_t memory_budget, Deferral deferral);
   ~Materializer();  // writes what is still queued, then stops
   Materializer(const Materializer&) = delete;
   Materializer& operator=(const Materializer&) = delete;
@@ -137,8 +160,11 @@ class Materializer {
     bool InMemory() const { return !bytes.empty() || (ref.size == 0 && !ref.data_key); }
     bool sealed = false;  // `bytes` is the record's sealed blob
     uint64_t ticket = 0;
+    std::chrono::steady_clock::time_point enqueued_at;
   };
   void Run();
+  // When the front item may be filed, if filing waits now (Deferral).
+  std::optional<std::chrono::steady_clock::time_point> DeferredUntilLocked() const;
   Result<void> Write(const Item& item, Pace pace);
   // The smallest spare of at least `capacity` bytes, or an empty buffer.
   Bytes TakeSpareLocked(uint64_t capacity);
@@ -149,6 +175,7 @@ class Materializer {
 
   FileFn file_;
   const uint64_t memory_budget_;
+  const Deferral deferral_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Item>> queue_;                         // guarded by mutex_
@@ -159,9 +186,10 @@ class Materializer {
   uint64_t reserved_bytes_ = 0;  // to be written; guarded by mutex_
   uint64_t held_peak_ = 0;       // of queued_bytes_ since the queue was last empty
   bool stopping_ = false;        // guarded by mutex_
-  int64_t read_back_ = 0;        // guarded by mutex_
-  std::vector<Bytes> spares_;    // empty, with capacity; guarded by mutex_
-  uint64_t spare_bytes_ = 0;     // their capacity; guarded by mutex_
+  std::chrono::steady_clock::time_point last_enqueue_;  // guarded by mutex_
+  int64_t read_back_ = 0;                               // guarded by mutex_
+  std::vector<Bytes> spares_;                           // empty, with capacity; guarded by mutex_
+  uint64_t spare_bytes_ = 0;                            // their capacity; guarded by mutex_
   std::thread thread_;
 };
 

@@ -16,12 +16,17 @@ port = 9999
 [dicom]
 aet = "FROMFILE"
 allowed_callers = ["MODALITY1", "PACS"]
+[storage]
+filing_backlog = 0
 TOML
 out=$("$CLOUDFILM" config show --config "$WORK/cf.toml" --http-port 18080)
 check "config show reads the file" grep -qE "aet = .FROMFILE." <<<"$out"
 check "flags override the file" grep -q 'port = 18080' <<<"$out"
 check "config show lists allowed callers" grep -q "MODALITY1" <<<"$out"
 check "config show has the data folder" grep -q "from-file" <<<"$out"
+check "config show reads storage.filing_backlog" grep -q "filing_backlog = 0$" <<<"$out"
+check "filing_backlog defaults to 1 GiB" grep -q "filing_backlog = 1073741824" \
+  <<<"$("$CLOUDFILM" config show --data "$WORK/defaults")"
 
 echo 'bogus = 1' >"$WORK/bad.toml"
 rc=0; err=$("$CLOUDFILM" config show --config "$WORK/bad.toml" 2>&1) || rc=$?

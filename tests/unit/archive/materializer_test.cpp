@@ -49,6 +49,7 @@ class RecordingFiler {
 };
 
 constexpr uint64_t kHuge = uint64_t{1} << 50;
+constexpr uint64_t kMiB = 1 << 20;
 
 uint64_t EnqueueObject(Materializer& m, const std::string& key, uint64_t size) {
   EXPECT_TRUE(m.Reserve(size, kHuge));
@@ -87,7 +88,6 @@ TEST(MaterializerPaceTest, FilesForItsReadersWhenKeepingUpAndAroundTheCacheWhenB
 // backed already), spares and queued copies together stay within the
 // memory budget, and the spares go once the queue has been idle.
 TEST(MaterializerSpareTest, AFiledCopyIsTheNextObjectsBufferWithinTheBudgetUntilIdle) {
-  constexpr uint64_t kMiB = 1 << 20;
   std::mutex mutex;
   std::condition_variable cv;
   bool open = true;
@@ -146,6 +146,100 @@ TEST(MaterializerSpareTest, AFiledCopyIsTheNextObjectsBufferWithinTheBudgetUntil
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(m.SpareBytes(), 0u) << "not freed within 6 s of idle";
+}
+
+// Records which objects were filed, and when.
+class TimingFiler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  Materializer::FileFn Fn() {
+    return [this](const std::string& key, const Materializer::Object&, Pace) -> Result<void> {
+      std::lock_guard lock(mutex_);
+      filed_.push_back({key, Clock::now()});
+      return {};
+    };
+  }
+  std::vector<std::pair<std::string, Clock::time_point>> Filed() {
+    std::lock_guard lock(mutex_);
+    return filed_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::string, Clock::time_point>> filed_;
+};
+
+TEST(MaterializerDeferralTest, ABurstIsFiledInThePauseAfterIt) {
+  TimingFiler filer;
+  const Materializer::Deferral deferral{.max_bytes = 64 * kMiB,
+                                        .quiet = std::chrono::milliseconds(500),
+                                        .max_age = std::chrono::minutes(5)};
+  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+  uint64_t last = 0;
+  for (int i = 0; i < 8; ++i) last = EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  const auto last_enqueued = TimingFiler::Clock::now();
+  EXPECT_EQ(m.Backlog(), 8);
+  ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
+  const auto filed = filer.Filed();
+  ASSERT_EQ(filed.size(), 8u);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(filed[i].first, "a" + std::to_string(i)) << "in order";
+  EXPECT_GE(filed.front().second, last_enqueued + std::chrono::milliseconds(450))
+      << "the first blob was written before the burst paused";
+  EXPECT_EQ(m.Backlog(), 0);
+}
+
+TEST(MaterializerDeferralTest, ABacklogOverTheLimitIsFiledWhileObjectsKeepArriving) {
+  TimingFiler filer;
+  const Materializer::Deferral deferral{
+      .max_bytes = 3 * kMiB, .quiet = std::chrono::minutes(5), .max_age = std::chrono::minutes(5)};
+  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+  for (int i = 0; i < 2; ++i) EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(filer.Filed().empty()) << "2 MiB wait, under the 3 MiB limit";
+  // 4 MiB: filed down to under the limit, then the wait again.
+  const uint64_t third = EnqueueObject(m, "a2", kMiB);
+  EnqueueObject(m, "a3", kMiB);
+  ASSERT_TRUE(m.WaitFor(third - 1, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto filed = filer.Filed();
+  ASSERT_EQ(filed.size(), 2u) << "filing went on under the limit";
+  EXPECT_EQ(filed[0].first, "a0");
+  EXPECT_EQ(filed[1].first, "a1");
+  EXPECT_EQ(m.Backlog(), 2);
+}
+
+TEST(MaterializerDeferralTest, NoObjectWaitsLongerThanMaxAge) {
+  TimingFiler filer;
+  const Materializer::Deferral deferral{.max_bytes = 64 * kMiB,
+                                        .quiet = std::chrono::minutes(5),
+                                        .max_age = std::chrono::milliseconds(400)};
+  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+  const auto start = TimingFiler::Clock::now();
+  const uint64_t first = EnqueueObject(m, "a0", kMiB);
+  // A trickle that never pauses for `quiet`.
+  for (int i = 1; i < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  }
+  ASSERT_TRUE(m.WaitFor(first, std::chrono::seconds(30)));
+  const auto filed = filer.Filed();
+  ASSERT_FALSE(filed.empty());
+  EXPECT_EQ(filed.front().first, "a0");
+  EXPECT_GE(filed.front().second, start + std::chrono::milliseconds(400));
+}
+
+TEST(MaterializerDeferralTest, StoppingFilesTheBacklogAtOnce) {
+  TimingFiler filer;
+  const Materializer::Deferral deferral{
+      .max_bytes = 64 * kMiB, .quiet = std::chrono::minutes(5), .max_age = std::chrono::minutes(5)};
+  const auto start = TimingFiler::Clock::now();
+  {
+    Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+    for (int i = 0; i < 3; ++i) EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  }
+  EXPECT_EQ(filer.Filed().size(), 3u);
+  EXPECT_LT(TimingFiler::Clock::now() - start, std::chrono::minutes(1))
+      << "the destructor waited for the deferral";
 }
 
 }  // namespace
