@@ -219,10 +219,15 @@ void Materializer::Run() {
       continue;
     }
     std::shared_ptr<Item> item = queue_.front();
+    // A backlog filed in the pause after a burst costs no sender anything:
+    // through the page cache, where the exam's first readers find it.
+    const bool in_pause = deferral_.max_bytes > 0 &&
+                          std::chrono::steady_clock::now() - last_enqueue_ >= deferral_.quiet;
     // Reserved bytes count the objects still arriving as well as the queue.
-    const Pace pace = stopping_                                         ? Pace::kHurry
-                      : reserved_bytes_ > item->ref.size + kBehindBytes ? Pace::kBehind
-                                                                        : Pace::kKeepingUp;
+    const Pace pace = stopping_ ? Pace::kHurry
+                      : !in_pause && reserved_bytes_ > item->ref.size + kBehindBytes
+                          ? Pace::kBehind
+                          : Pace::kKeepingUp;
     lock.unlock();
     auto written = Write(*item, pace);
     lock.lock();

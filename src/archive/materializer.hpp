@@ -61,9 +61,10 @@ class Materializer {
     // Little waits behind this object: keep it where its first readers
     // find it fast (the page cache).
     kKeepingUp,
-    // More than kBehindBytes wait to be filed (a burst from many senders,
-    // an import): write around the page cache, whose copies would cost
-    // the CPU the senders need.
+    // More than kBehindBytes wait to be filed while objects arrive (a
+    // burst from many senders, an import): write around the page cache,
+    // whose copies would cost the CPU the senders need. (A backlog filed
+    // in the pause after a burst, see Deferral, is kKeepingUp.)
     kBehind,
     // The process stops: file it the fastest way.
     kHurry,
