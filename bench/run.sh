@@ -6,7 +6,8 @@
 #
 #   bench/run.sh path/to/cloudfilm
 # Environment: RUNS (5), PHASES (coldstart,cstore), WORK (/tmp/cloudfilm-bench),
-# N_A (2000), SHARED_BENCH (../shared/bench), IMPORT_RUNS (3; 0 skips the import comparison).
+# N_A (2000), SHARED_BENCH (../shared/bench), IMPORT_RUNS (3; 0 skips the import comparison),
+# SKIP_ORTHANC=1 (cloudfilm only, against the latest Orthanc results: for A/B of two binaries).
 # cloudfilm's HTTP wants a bearer token: each run makes one, the server's
 # CLOUDFILM_BOOTSTRAP_TOKEN, and the shared runner's clients of cloudfilm
 # send it: its curls through a .curlrc (CURL_HOME), its wrk through a wrapper
@@ -25,8 +26,10 @@ mkdir -p "$WORK/results"
 latest() { ls -dt "$WORK"/results/*-"$1" 2>/dev/null | head -1; }
 
 if [[ ${REUSE_RESULTS:-0} != 1 ]]; then  # REUSE_RESULTS=1: only the import comparison and the table
+if [[ ${SKIP_ORTHANC:-0} != 1 ]]; then  # SKIP_ORTHANC=1: compare with the latest Orthanc results
 echo "== Orthanc" >&2
 "$SHARED_BENCH/run-orthanc-baseline.sh" >"$WORK/orthanc.out" 2>"$WORK/orthanc.err" || { tail "$WORK/orthanc.err" >&2; exit 1; }
+fi
 
 echo "== cloudfilm" >&2
 CF_DATA=$WORK/cf-data
