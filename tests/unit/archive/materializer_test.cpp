@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -175,63 +176,65 @@ class TimingFiler {
   std::vector<Pace> paces_;
 };
 
+std::unique_ptr<Materializer> Deferring(TimingFiler& filer, uint64_t max_bytes,
+                                        std::chrono::milliseconds quiet,
+                                        std::chrono::milliseconds max_age) {
+  return std::make_unique<Materializer>(
+      filer.Fn(), Materializer::kDefaultMemoryBudget,
+      Materializer::Deferral{.max_bytes = max_bytes, .quiet = quiet, .max_age = max_age});
+}
+
 // ... and through the page cache (kKeepingUp), where the exam's first
 // readers find it, though more than kBehindBytes wait.
 TEST(MaterializerDeferralTest, ABurstIsFiledInThePauseAfterIt) {
   TimingFiler filer;
-  const Materializer::Deferral deferral{.max_bytes = 64 * kMiB,
-                                        .quiet = std::chrono::milliseconds(500),
-                                        .max_age = std::chrono::minutes(5)};
-  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+  const auto m =
+      Deferring(filer, 64 * kMiB, std::chrono::milliseconds(500), std::chrono::minutes(5));
   constexpr int kBurst = Materializer::kBehindBytes / kMiB + 4;
   uint64_t last = 0;
-  for (int i = 0; i < kBurst; ++i) last = EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  for (int i = 0; i < kBurst; ++i) last = EnqueueObject(*m, "a" + std::to_string(i), kMiB);
   const auto last_enqueued = TimingFiler::Clock::now();
-  EXPECT_EQ(m.Backlog(), kBurst);
-  ASSERT_TRUE(m.WaitFor(last, std::chrono::seconds(30)));
+  EXPECT_EQ(m->Backlog(), kBurst);
+  ASSERT_TRUE(m->WaitFor(last, std::chrono::seconds(30)));
   const auto filed = filer.Filed();
   ASSERT_EQ(filed.size(), size_t{kBurst});
   for (int i = 0; i < kBurst; ++i) EXPECT_EQ(filed[i].first, "a" + std::to_string(i)) << "in order";
   for (const Pace pace : filer.Paces()) EXPECT_EQ(pace, Pace::kKeepingUp);
   EXPECT_GE(filed.front().second, last_enqueued + std::chrono::milliseconds(450))
       << "the first blob was written before the burst paused";
-  EXPECT_EQ(m.Backlog(), 0);
+  EXPECT_EQ(m->Backlog(), 0);
 }
 
 TEST(MaterializerDeferralTest, ABacklogOverTheLimitIsFiledWhileObjectsKeepArriving) {
   TimingFiler filer;
-  const Materializer::Deferral deferral{
-      .max_bytes = 3 * kMiB, .quiet = std::chrono::minutes(5), .max_age = std::chrono::minutes(5)};
-  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
-  for (int i = 0; i < 2; ++i) EnqueueObject(m, "a" + std::to_string(i), kMiB);
+  const auto m = Deferring(filer, 3 * kMiB, std::chrono::minutes(5), std::chrono::minutes(5));
+  for (int i = 0; i < 2; ++i) EnqueueObject(*m, "a" + std::to_string(i), kMiB);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_TRUE(filer.Filed().empty()) << "2 MiB wait, under the 3 MiB limit";
   // 4 MiB: filed down to under the limit, then the wait again.
-  const uint64_t third = EnqueueObject(m, "a2", kMiB);
-  EnqueueObject(m, "a3", kMiB);
-  ASSERT_TRUE(m.WaitFor(third - 1, std::chrono::seconds(30)));
+  const uint64_t third = EnqueueObject(*m, "a2", kMiB);
+  EnqueueObject(*m, "a3", kMiB);
+  ASSERT_TRUE(m->WaitFor(third - 1, std::chrono::seconds(30)));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   const auto filed = filer.Filed();
   ASSERT_EQ(filed.size(), 2u) << "filing went on under the limit";
   EXPECT_EQ(filed[0].first, "a0");
   EXPECT_EQ(filed[1].first, "a1");
-  EXPECT_EQ(m.Backlog(), 2);
+  EXPECT_EQ(m->Backlog(), 2);
 }
 
 TEST(MaterializerDeferralTest, NoObjectWaitsLongerThanMaxAge) {
   TimingFiler filer;
-  const Materializer::Deferral deferral{.max_bytes = 64 * kMiB,
-                                        .quiet = std::chrono::minutes(5),
-                                        .max_age = std::chrono::milliseconds(400)};
-  Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
+  const auto m =
+      Deferring(filer, 64 * kMiB, std::chrono::minutes(5), std::chrono::milliseconds(400));
   const auto start = TimingFiler::Clock::now();
-  const uint64_t first = EnqueueObject(m, "a0", kMiB);
+  const uint64_t first = EnqueueObject(*m, "a0", kMiB);
   // A trickle that never pauses for `quiet`.
   for (int i = 1; i < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EnqueueObject(m, "a" + std::to_string(i), kMiB);
+    EnqueueObject(*m, "a" + std::to_string(i), kMiB);
   }
-  ASSERT_TRUE(m.WaitFor(first, std::chrono::seconds(30)));
+  ASSERT_TRUE(m->WaitFor(first, std::chrono::seconds(30)));
   const auto filed = filer.Filed();
   ASSERT_FALSE(filed.empty());
   EXPECT_EQ(filed.front().first, "a0");
@@ -240,12 +243,10 @@ TEST(MaterializerDeferralTest, NoObjectWaitsLongerThanMaxAge) {
 
 TEST(MaterializerDeferralTest, StoppingFilesTheBacklogAtOnce) {
   TimingFiler filer;
-  const Materializer::Deferral deferral{
-      .max_bytes = 64 * kMiB, .quiet = std::chrono::minutes(5), .max_age = std::chrono::minutes(5)};
   const auto start = TimingFiler::Clock::now();
   {
-    Materializer m(filer.Fn(), Materializer::kDefaultMemoryBudget, deferral);
-    for (int i = 0; i < 3; ++i) EnqueueObject(m, "a" + std::to_string(i), kMiB);
+    const auto m = Deferring(filer, 64 * kMiB, std::chrono::minutes(5), std::chrono::minutes(5));
+    for (int i = 0; i < 3; ++i) EnqueueObject(*m, "a" + std::to_string(i), kMiB);
   }
   EXPECT_EQ(filer.Filed().size(), 3u);
   EXPECT_LT(TimingFiler::Clock::now() - start, std::chrono::minutes(1))
