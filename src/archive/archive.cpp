@@ -136,6 +136,9 @@ Result<std::unique_ptr<Archive>> Archive::Open(catalog::Catalog& catalog, store:
 
 Archive::~Archive() {
   if (checkpointer_.joinable()) {
+    // What a burst left waiting is filed now, the fastest way: a stop
+    // should not wait for a pause or write through the page cache.
+    materializer_->Hurry();
     {
       std::lock_guard lock(loop_mutex_);
       stopping_ = true;

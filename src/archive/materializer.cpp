@@ -41,10 +41,18 @@ Materializer::Materializer(FileFn file, uint64_t memory_budget, Deferral deferra
 Materializer::~Materializer() {
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    stopping_ = hurry_ = true;
   }
   cv_.notify_all();
   thread_.join();
+}
+
+void Materializer::Hurry() {
+  {
+    std::lock_guard lock(mutex_);
+    hurry_ = true;
+  }
+  cv_.notify_all();
 }
 
 bool Materializer::Reserve(uint64_t size, uint64_t available) {
@@ -190,7 +198,7 @@ Result<void> Materializer::Write(const Item& item, Pace pace) {
 }
 
 std::optional<std::chrono::steady_clock::time_point> Materializer::DeferredUntilLocked() const {
-  if (deferral_.max_bytes == 0 || stopping_ || queue_.empty() ||
+  if (deferral_.max_bytes == 0 || hurry_ || queue_.empty() ||
       reserved_bytes_ >= deferral_.max_bytes) {
     return std::nullopt;
   }
@@ -224,7 +232,7 @@ void Materializer::Run() {
     const bool in_pause = deferral_.max_bytes > 0 &&
                           std::chrono::steady_clock::now() - last_enqueue_ >= deferral_.quiet;
     // Reserved bytes count the objects still arriving as well as the queue.
-    const Pace pace = stopping_ ? Pace::kHurry
+    const Pace pace = hurry_ ? Pace::kHurry
                       : !in_pause && reserved_bytes_ > item->ref.size + kBehindBytes
                           ? Pace::kBehind
                           : Pace::kKeepingUp;

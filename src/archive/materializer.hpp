@@ -132,6 +132,10 @@ class Materializer {
   // The number of objects enqueued so far: WaitFor(Enqueued()) waits for all.
   uint64_t Enqueued() const;
 
+  // From now on files without waiting (Deferral) and at Pace::kHurry: the
+  // process is stopping.
+  void Hurry();
+
   // Objects enqueued and not yet written.
   int64_t Backlog() const;
 
@@ -187,6 +191,7 @@ class Materializer {
   uint64_t reserved_bytes_ = 0;  // to be written; guarded by mutex_
   uint64_t held_peak_ = 0;       // of queued_bytes_ since the queue was last empty
   bool stopping_ = false;        // guarded by mutex_
+  bool hurry_ = false;           // guarded by mutex_
   std::chrono::steady_clock::time_point last_enqueue_;  // guarded by mutex_
   int64_t read_back_ = 0;                               // guarded by mutex_
   std::vector<Bytes> spares_;                           // empty, with capacity; guarded by mutex_

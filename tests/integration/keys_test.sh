@@ -79,6 +79,8 @@ check "retiring the old key is refused while blobs use it" \
 check "and its key file is still there" test -f "$DATA/keys/ruijin.$RJ_OLD.wrapped"
 check "RJ_CT stores more" storescu -aet RJ_CT -aec CLOUDFILM +sd +r +sp '*.dcm' 127.0.0.1 "$DICOM_PORT" "$WORK/rj2"
 check_eq "11 instances" 11 "$(count_instances)"
+# Blob files follow the acknowledgement (after the burst's pause).
+for ((i = 0; i < 200; i++)); do [[ $(blobs_of "$RJ_NEW") -ge 3 ]] && break; sleep 0.05; done
 check "new objects are sealed with the new key at once" test "$(blobs_of "$RJ_NEW")" -ge 3
 # The server re-encrypts the rest in the background.
 for ((i = 0; i < 300; i++)); do [[ $(header_ids ruijin) == "${RJ_NEW}x7 " ]] && break; sleep 0.2; done

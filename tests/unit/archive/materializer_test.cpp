@@ -253,5 +253,17 @@ TEST(MaterializerDeferralTest, StoppingFilesTheBacklogAtOnce) {
       << "the destructor waited for the deferral";
 }
 
+TEST(MaterializerDeferralTest, HurryFilesTheBacklogAtOnceTheFastestWay) {
+  TimingFiler filer;
+  const auto m = Deferring(filer, 64 * kMiB, std::chrono::minutes(5), std::chrono::minutes(5));
+  uint64_t last = 0;
+  for (int i = 0; i < 3; ++i) last = EnqueueObject(*m, "a" + std::to_string(i), kMiB);
+  m->Hurry();
+  ASSERT_TRUE(m->WaitFor(last, std::chrono::seconds(30))) << "still waiting for a pause";
+  const auto paces = filer.Paces();
+  ASSERT_EQ(paces.size(), 3u);
+  for (const Pace pace : paces) EXPECT_EQ(pace, Pace::kHurry);
+}
+
 }  // namespace
 }  // namespace cf::archive
