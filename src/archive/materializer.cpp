@@ -100,7 +100,10 @@ uint64_t Materializer::Enqueue(std::string key, IngestJournal::RecordRef ref, By
   item->enqueued_at = last_enqueue_ = std::chrono::steady_clock::now();
   pending_[item->key] = item;
   queue_.push_back(std::move(item));
-  cv_.notify_all();
+  // A filer waiting out a burst needs no wake-up per object (a context
+  // switch on the sender's path): it reads the latest arrival when its
+  // wait ends. Only a backlog over the limit ends the wait early.
+  if (!deferring_ || reserved_bytes_ >= deferral_.max_bytes) cv_.notify_all();
   return enqueued_;
 }
 
@@ -222,8 +225,11 @@ void Materializer::Run() {
     }
     if (queue_.empty()) return;  // stopping, and everything is written
     if (auto until = DeferredUntilLocked()) {
-      // Each Enqueue wakes us and moves `until` on; so does the destructor.
+      // Woken early only by a backlog over the limit, Hurry or the
+      // destructor; arrivals meanwhile move `until` on when it passes.
+      deferring_ = true;
       cv_.wait_until(lock, *until);
+      deferring_ = false;
       continue;
     }
     std::shared_ptr<Item> item = queue_.front();

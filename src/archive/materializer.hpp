@@ -192,6 +192,7 @@ class Materializer {
   uint64_t held_peak_ = 0;       // of queued_bytes_ since the queue was last empty
   bool stopping_ = false;        // guarded by mutex_
   bool hurry_ = false;           // guarded by mutex_
+  bool deferring_ = false;       // Run waits out a burst; guarded by mutex_
   std::chrono::steady_clock::time_point last_enqueue_;  // guarded by mutex_
   int64_t read_back_ = 0;                               // guarded by mutex_
   std::vector<Bytes> spares_;                           // empty, with capacity; guarded by mutex_
