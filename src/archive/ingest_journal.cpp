@@ -211,7 +211,10 @@ struct IngestJournal::Segment {
   uint64_t next = 0;
   int writers = 0;
   // The offset of the first record whose write failed: the records after
-  // it are not reached by a replay, so they must not be acknowledged.
+  // it are not reached by a replay, so they must not be acknowledged. 0
+  // once a sync of the segment failed: no record not acknowledged by then
+  // may be, though a later fdatasync of the file succeed (Linux reports a
+  // writeback error once, and the pages it could not write are clean).
   uint64_t failed_at = UINT64_MAX;
   bool direct = false;
   Salt salt{};
@@ -321,6 +324,11 @@ Result<void> IngestJournal::StartSegmentLocked(uint64_t min_bytes) {
   return {};
 }
 
+int IngestJournal::SyncSegment(int fd) const {
+  if (sync_hook_) return sync_hook_(fd);
+  return ::fdatasync(fd) == 0 ? 0 : errno;
+}
+
 void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
   if (!active_) return;
   rotating_ = true;
@@ -330,7 +338,12 @@ void IngestJournal::SealLocked(std::unique_lock<std::mutex>& lock) {
   // written: one fdatasync here covers them, whatever the group-sync
   // leader does.
   const uint64_t covered = written_;
-  ::fdatasync(old->fd);
+  if (const int err = SyncSegment(old->fd); err != 0) {
+    // The records waiting for this sync see the failure when they wake.
+    old->failed_at = 0;
+    log::Error("journal.sync_failed",
+               {{"segment", old->path.filename().string()}, {"error", std::strerror(err)}});
+  }
   synced_ = std::max(synced_, covered);
   sealed_.push_back(std::move(old));
   active_.reset();
@@ -449,16 +462,25 @@ Result<IngestJournal::Appended> IngestJournal::Append(std::string_view key, Byte
     const uint64_t target = written_;
     std::shared_ptr<Segment> current = active_ ? active_ : seg;
     lock.unlock();
-    const int err = ::fdatasync(current->fd) == 0 ? 0 : errno;
+    const int err = SyncSegment(current->fd);
     lock.lock();
     syncing_ = false;
     cv_.notify_all();
-    if (err != 0) return std::unexpected(IoError("fdatasync", err));
+    if (err != 0) {
+      // Every record of the segment still waiting fails too, whoever syncs
+      // next; the next append starts a new segment.
+      current->failed_at = 0;
+      log::Error("journal.sync_failed",
+                 {{"segment", current->path.filename().string()}, {"error", std::strerror(err)}});
+      return std::unexpected(IoError("fdatasync", err));
+    }
     synced_ = std::max(synced_, target);
   }
   if (seg->failed_at < offset) {
     return Fail(ErrorCode::kStorageUnavailable,
-                "journal: append: an earlier record of the segment could not be written");
+                seg->failed_at == 0
+                    ? "journal: append: a sync of the segment failed"
+                    : "journal: append: an earlier record of the segment could not be written");
   }
   Appended appended;
   RecordRef& ref = appended.ref;

@@ -143,6 +143,11 @@ class IngestJournal {
     before_write_ = std::move(hook);
   }
 
+  // Tests only, before the first Append: called instead of fdatasync(2)
+  // for the group syncs and a seal's, so that a test can fail one as a
+  // failing disk does. Returns 0 or an errno value.
+  void SetSyncHook(std::function<int(int fd)> hook) { sync_hook_ = std::move(hook); }
+
   // Reads back the data of an appended record. Thread-safe.
   static Result<Bytes> Read(const RecordRef& ref);
 
@@ -187,10 +192,13 @@ class IngestJournal {
  private:
   explicit IngestJournal(Options options);
   Result<void> StartSegmentLocked(uint64_t min_bytes);
+  // fdatasync(2) of `fd`, or the test's hook: 0 or an errno value.
+  int SyncSegment(int fd) const;
   void SealLocked(std::unique_lock<std::mutex>& lock);
 
   Options options_;
   std::function<void(std::string_view key)> before_write_;
+  std::function<int(int fd)> sync_hook_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::shared_ptr<Segment> active_;               // guarded by mutex_

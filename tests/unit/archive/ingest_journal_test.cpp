@@ -2,12 +2,15 @@
 #include "archive/ingest_journal.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -174,6 +177,107 @@ TEST(IngestJournalTest, ARecordIsNotAcknowledgedBeforeTheRecordsAheadOfIt) {
   second.join();
   EXPECT_TRUE(first_acked);
   EXPECT_TRUE(second_acked);
+}
+
+// Linux reports a writeback error to one fdatasync, and the pages it could
+// not write are clean afterwards: the next fdatasync of the file succeeds
+// without having written them. So a record waiting for a sync that failed
+// must fail, although the next sync, started by another waiting writer,
+// succeeds.
+TEST(IngestJournalTest, EveryRecordWaitingForAFailedSyncFails) {
+  cf::testing::TempDir dir;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool first_may_write = false;
+  bool first_reserved = false;
+  std::atomic<int> syncs = 0;
+  auto j = IngestJournal::Open({dir.Path()});
+  ASSERT_TRUE(j);
+  (*j)->SetBeforeWriteHook([&](std::string_view key) {
+    if (key != "k/first") return;
+    std::unique_lock lock(mutex);
+    first_reserved = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return first_may_write; });
+  });
+  // The first sync after "k/zero"'s fails.
+  (*j)->SetSyncHook(
+      [&](int fd) { return ++syncs == 2 ? EIO : (::fdatasync(fd) == 0 ? 0 : errno); });
+  ASSERT_TRUE(AppendText(**j, "k/zero", "before the failure"));
+  std::optional<Result<IngestJournal::RecordRef>> first, second;
+  std::thread t1([&] { first = AppendText(**j, "k/first", "held back"); });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return first_reserved; });
+  }
+  // "k/second" is written and waits for "k/first"; both then wait for one sync.
+  std::thread t2([&] { second = AppendText(**j, "k/second", "written first"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(mutex);
+    first_may_write = true;
+  }
+  cv.notify_all();
+  t1.join();
+  t2.join();
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(*first) << "acknowledged after its sync failed";
+  EXPECT_FALSE(*second) << "acknowledged after its sync failed";
+  if (!*second) {
+    EXPECT_EQ(second->error().code, ErrorCode::kStorageUnavailable);
+  }
+  // The journal goes on in a new segment.
+  auto third = AppendText(**j, "k/third", "after the failure");
+  ASSERT_TRUE(third) << third.error().message;
+  EXPECT_EQ(journal_test::JournalFiles(dir.Path(), "seg-").size(), 2u);
+}
+
+// A seal's sync covers the records that wait for one while another writer's
+// sync is in flight: when it fails, they fail too.
+TEST(IngestJournalTest, ARecordWaitingWhenASealsSyncFailsFails) {
+  cf::testing::TempDir dir;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool in_first_sync = false;
+  bool first_sync_may_end = false;
+  std::atomic<int> syncs = 0;
+  auto j = IngestJournal::Open({dir.Path()});
+  ASSERT_TRUE(j);
+  // Sync 1 ("k/first"'s) waits until released and succeeds; sync 2 (the
+  // seal's) fails.
+  (*j)->SetSyncHook([&](int fd) {
+    const int n = ++syncs;
+    if (n == 1) {
+      std::unique_lock lock(mutex);
+      in_first_sync = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return first_sync_may_end; });
+    }
+    if (n == 2) return EIO;
+    return ::fdatasync(fd) == 0 ? 0 : errno;
+  });
+  std::optional<Result<IngestJournal::RecordRef>> first, second;
+  std::thread t1([&] { first = AppendText(**j, "k/first", "synced"); });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return in_first_sync; });
+  }
+  std::thread t2([&] { second = AppendText(**j, "k/second", "waits for the seal"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::thread sealer([&] { (void)(*j)->Seal(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(mutex);
+    first_sync_may_end = true;
+  }
+  cv.notify_all();
+  t1.join();
+  t2.join();
+  sealer.join();
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second) << "acknowledged by a seal whose sync failed";
+  auto third = AppendText(**j, "k/third", "after the failure");
+  EXPECT_TRUE(third) << third.error().message;
 }
 
 // A checkpointed segment is reused with a new salt; the records of its
