@@ -167,7 +167,9 @@ void Archive::CheckpointLoop() {
     loop_cv_.wait_for(lock, options_.checkpoint_interval, [&] { return stopping_; });
     if (stopping_) break;
     lock.unlock();
-    if (journal_->Dirty()) {
+    // After a failed flush the journal only grows (see flush_failed_),
+    // which the log has said once.
+    if (journal_->Dirty() && !flush_failed_) {
       if (auto r = Checkpoint(); !r) {
         // The journal keeps the records; the next round tries again.
         log::Error("journal.checkpoint_failed", {{"error", r.error().message}});
@@ -187,6 +189,11 @@ Result<void> Archive::Checkpoint() {
     if (materializer_) enqueued = materializer_->Enqueued();
   }
   if (sealed.empty()) return {};
+  if (flush_failed_) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "an earlier flush of blobs or catalog failed: the journal keeps every segment "
+                "for the next start to replay");
+  }
   // The sealed segments may go only once the blob store holds their objects.
   if (materializer_ && !materializer_->WaitFor(enqueued, std::chrono::seconds(30))) {
     // A burst is still being compressed: the journal keeps the sealed
@@ -194,8 +201,15 @@ Result<void> Archive::Checkpoint() {
     log::Info("journal.checkpoint_deferred", {{"reason", "blob filing behind"}});
     return {};
   }
-  if (auto r = blobs_.Sync(); !r) return r;
-  if (auto r = catalog_.Sync(); !r) return r;
+  Result<void> flushed = blobs_.Sync();
+  if (flushed) flushed = catalog_.Sync();
+  if (!flushed) {
+    flush_failed_ = true;
+    log::Error("journal.checkpoints_stopped",
+               {{"error", flushed.error().message},
+                {"reason", "a flush failed: the journal is kept for the next start"}});
+    return flushed;
+  }
   journal_->Remove(sealed);
   return {};
 }

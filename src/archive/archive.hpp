@@ -5,6 +5,7 @@
 // blocks (parsing, disk, database), so call it from a blocking pool.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -321,6 +322,11 @@ class Archive {
   // commit; a checkpoint takes it exclusively to seal the journal, so every
   // record of a sealed segment is committed before the flush that frees it.
   std::shared_mutex checkpoint_mutex_;
+  // Set once a checkpoint's flush failed: the next flush may succeed
+  // without having written what the failed one lost (Linux reports a
+  // writeback error once), so no segment is removed again by this
+  // process; the next start replays them all.
+  std::atomic<bool> flush_failed_ = false;
   std::mutex loop_mutex_;
   std::condition_variable loop_cv_;
   bool stopping_ = false;  // guarded by loop_mutex_

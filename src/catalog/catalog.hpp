@@ -75,7 +75,8 @@ class Catalog {
   virtual Result<IndexResult> Index(const InstanceToIndex& instance) = 0;
 
   // Makes every committed entry durable, for backends configured not to
-  // sync each commit (the archive's ingest journal covers those).
+  // sync each commit (the archive's ingest journal covers those). As
+  // store::BlobStore::Sync, once it failed it keeps failing.
   virtual Result<void> Sync() = 0;
 
   // Records what became of blob `blob_key`: its form and size, and, with

@@ -4,6 +4,7 @@
 // sqlite_queries.cpp (reads).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -33,7 +34,13 @@ Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view cod
 
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(SqliteOptions options, Connection writer, std::vector<Connection> readers);
+  // `sync_fd`: the catalog's folder, open before anything is written (see
+  // Sync); owned.
+  SqliteCatalog(SqliteOptions options, Connection writer, std::vector<Connection> readers,
+                int sync_fd);
+  ~SqliteCatalog() override;
+  SqliteCatalog(const SqliteCatalog&) = delete;
+  SqliteCatalog& operator=(const SqliteCatalog&) = delete;
 
   Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
                                               std::string_view sha256_hex,
@@ -106,6 +113,8 @@ class SqliteCatalog final : public Catalog {
   Result<IndexResult> KeepHeaderOne(const HeaderToKeep& header);
 
   SqliteOptions options_;
+  int sync_fd_ = -1;
+  std::atomic<bool> sync_failed_ = false;
 
   std::mutex write_mutex_;
   std::condition_variable write_cv_;

@@ -123,6 +123,10 @@ class BlobStore {
 
   // Makes every Put that has returned durable, for stores configured not to
   // sync each Put (the archive's journal already made those bytes durable).
+  // After an error, a Put since the last successful Sync may be lost even
+  // if a later flush succeeds (Linux reports a writeback error once): every
+  // later Sync fails too, so that nothing that relies on it (a journal
+  // checkpoint, a compaction) goes on as if the blobs were durable.
   virtual Result<void> Sync() = 0;
 
   // Bytes that Puts can still use (free space on a filesystem; the maximum

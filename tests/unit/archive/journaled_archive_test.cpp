@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include "archive/archive.hpp"
@@ -122,6 +124,87 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
     EXPECT_EQ(*back, objects[i]);
   }
   EXPECT_EQ(journal_test::JournalFiles(dir.Path() / "journal", "seg-").size(), 0u);
+  auto report = o.archive->Fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->Clean());
+}
+
+// A blob store whose next Sync fails once, as syncfs(2) reports a
+// writeback error once and succeeds afterwards.
+class SyncFailsOnce final : public store::BlobStore {
+ public:
+  explicit SyncFailsOnce(store::BlobStore& inner) : inner_(inner) {}
+  bool fail_next_sync = false;
+
+  Result<void> Put(std::string_view key, ByteView data, store::WriteHint hint) override {
+    return inner_.Put(key, data, hint);
+  }
+  Result<Bytes> Get(std::string_view key) override { return inner_.Get(key); }
+  Result<uint64_t> Size(std::string_view key) override { return inner_.Size(key); }
+  Result<void> Remove(std::string_view key) override { return inner_.Remove(key); }
+  Result<void> ForEach(
+      const std::function<bool(std::string_view key, uint64_t size)>& visit) override {
+    return inner_.ForEach(visit);
+  }
+  Result<void> Sync() override {
+    if (std::exchange(fail_next_sync, false)) {
+      return Fail(ErrorCode::kStorageUnavailable, "syncfs: Input/output error");
+    }
+    return inner_.Sync();
+  }
+  Result<uint64_t> AvailableBytes() override { return inner_.AvailableBytes(); }
+  Result<int64_t> RemoveStaleTemporaries() override { return inner_.RemoveStaleTemporaries(); }
+
+ private:
+  store::BlobStore& inner_;
+};
+
+// A flush that failed may have lost blobs that a later flush, succeeding,
+// does not bring back: the journal records of those objects must outlive
+// the process, for the next start to write their blobs again.
+TEST(StagedIngestTest, AfterAFailedFlushTheJournalIsKeptForTheNextStart) {
+  cf::testing::TempDir dir;
+  const auto objects = MakeObjects(8);
+  {
+    auto fs_blobs = store::FilesystemBlobStore::Open({dir.Path(), false});
+    ASSERT_TRUE(fs_blobs);
+    SyncFailsOnce blobs(**fs_blobs);
+    auto catalog = catalog::OpenSqliteCatalog({dir.Path() / "catalog.sqlite"});
+    ASSERT_TRUE(catalog);
+    ArchiveOptions options;
+    options.journal_dir = dir.Path() / "journal";
+    options.checkpoint_interval = std::chrono::hours(1);
+    auto archive = Archive::Open(**catalog, blobs, options);
+    ASSERT_TRUE(archive) << archive.error().message;
+    for (size_t i = 0; i < 6; ++i) ASSERT_TRUE((*archive)->Ingest(objects[i], kTest));
+    blobs.fail_next_sync = true;
+    EXPECT_FALSE((*archive)->Checkpoint());
+    for (size_t i = 6; i < objects.size(); ++i) ASSERT_TRUE((*archive)->Ingest(objects[i], kTest));
+    auto again = (*archive)->Checkpoint();
+    ASSERT_FALSE(again) << "a checkpoint went on after a failed flush";
+    EXPECT_NE(again.error().message.find("earlier flush"), std::string::npos)
+        << again.error().message;
+    EXPECT_FALSE(journal_test::JournalFiles(dir.Path() / "journal", "seg-").empty());
+    // What the failed flush lost: a blob reads as zeros.
+    bool damaged = false;
+    for (const auto& e : fs::recursive_directory_iterator(dir.Path() / "blobs")) {
+      if (!e.is_regular_file()) continue;
+      const auto size = static_cast<std::streamsize>(e.file_size());
+      std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << std::string(size, '\0');
+      damaged = true;
+      break;
+    }
+    ASSERT_TRUE(damaged);
+    archive->reset();  // a clean stop: its final checkpoint must not drop the journal either
+    EXPECT_FALSE(journal_test::JournalFiles(dir.Path() / "journal", "seg-").empty());
+  }
+  Opened o = OpenJournaled(dir.Path());  // replays the journal, rewrites the lost blob
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back) << i << ": " << back.error().message;
+    EXPECT_EQ(*back, objects[i]) << i;
+  }
   auto report = o.archive->Fsck(false);
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->Clean());
