@@ -204,14 +204,18 @@ Result<void> Archive::Checkpoint() {
   Result<void> flushed = blobs_.Sync();
   if (flushed) flushed = catalog_.Sync();
   if (!flushed) {
-    flush_failed_ = true;
-    log::Error("journal.checkpoints_stopped",
-               {{"error", flushed.error().message},
-                {"reason", "a flush failed: the journal is kept for the next start"}});
+    FlushFailed(flushed.error());
     return flushed;
   }
   journal_->Remove(sealed);
   return {};
+}
+
+void Archive::FlushFailed(const Error& error) {
+  if (flush_failed_.exchange(true)) return;  // said once
+  log::Error("journal.checkpoints_stopped",
+             {{"error", error.message},
+              {"reason", "a flush failed: the journal is kept for the next start"}});
 }
 
 Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView received, bool compress,
@@ -248,6 +252,10 @@ Result<Archive::Filed> Archive::FileBlob(const std::string& key, ByteView receiv
 
 Result<CompactReport> Archive::CompactOnce(int limit, std::chrono::seconds min_age) {
   std::lock_guard serial(compact_mutex_);
+  if (flush_failed_) {
+    return Fail(ErrorCode::kStorageUnavailable,
+                "an earlier flush of blobs or catalog failed: compaction waits for a restart");
+  }
   CompactReport report;
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
@@ -290,7 +298,13 @@ Result<CompactReport> Archive::CompactOnce(int limit, std::chrono::seconds min_a
     made.push_back({b.blob_key, new_key, encoded.stored->size(), bytes->size()});
   }
   if (!made.empty()) {
-    if (auto r = blobs_.Sync(); !r) return std::unexpected(r.error());
+    if (auto r = blobs_.Sync(); !r) {
+      // Nothing refers to the new blobs yet. What else the failed flush
+      // cost is not known: the journal is kept from now on (Checkpoint).
+      for (const auto& m : made) (void)blobs_.Remove(m.new_key);
+      FlushFailed(r.error());
+      return std::unexpected(r.error());
+    }
   }
   std::vector<std::string> replaced;
   for (const auto& m : made) {
@@ -309,7 +323,11 @@ Result<CompactReport> Archive::CompactOnce(int limit, std::chrono::seconds min_a
   for (const auto& k : kept) {
     if (catalog_.UpdateBlob(k)) ++report.kept_as_received;
   }
-  if (auto r = catalog_.Sync(); !r) return std::unexpected(r.error());
+  if (auto r = catalog_.Sync(); !r) {
+    // The old blobs stay: the catalog may still name them after a crash.
+    FlushFailed(r.error());
+    return std::unexpected(r.error());
+  }
   for (const auto& key : replaced) (void)blobs_.Remove(key);
   {
     std::lock_guard lock(stats_mutex_);
@@ -327,7 +345,7 @@ void Archive::CompactLoop() {
   while (!stopping_) {
     const bool busy = materializer_ && materializer_->Backlog() > 0;
     CompactReport report;
-    if (!busy) {
+    if (!busy && !flush_failed_) {  // after a failed flush, until a restart
       lock.unlock();
       auto r = CompactOnce(16, options_.compress_after);
       lock.lock();

@@ -286,6 +286,8 @@ class Archive {
  private:
   void CheckpointLoop();
   void CompactLoop();
+  // Sets flush_failed_, and logs it the first time.
+  void FlushFailed(const Error& error);
   // ReadBlobWithoutPixels for an instance without a kept header; its header
   // is kept for the next read.
   Result<Bytes> ReadKeepingHeader(const catalog::InstanceRecord& record);

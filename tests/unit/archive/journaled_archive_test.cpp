@@ -159,6 +159,45 @@ class SyncFailsOnce final : public store::BlobStore {
   store::BlobStore& inner_;
 };
 
+// The archive of OpenJournaled over a SyncFailsOnce.
+struct OpenedFlaky {
+  std::unique_ptr<store::FilesystemBlobStore> fs_blobs;
+  std::unique_ptr<SyncFailsOnce> blobs;
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<Archive> archive;
+};
+OpenedFlaky OpenFlaky(const fs::path& dir, bool compress_after_ack = true) {
+  OpenedFlaky o;
+  auto b = store::FilesystemBlobStore::Open({dir, false});
+  EXPECT_TRUE(b);
+  o.fs_blobs = std::move(*b);
+  o.blobs = std::make_unique<SyncFailsOnce>(*o.fs_blobs);
+  auto c = catalog::OpenSqliteCatalog({dir / "catalog.sqlite"});
+  EXPECT_TRUE(c);
+  o.catalog = std::move(*c);
+  ArchiveOptions options;
+  options.journal_dir = dir / "journal";
+  options.checkpoint_interval = std::chrono::hours(1);
+  options.compress_after_ack = compress_after_ack;
+  auto a = Archive::Open(*o.catalog, *o.blobs, options);
+  EXPECT_TRUE(a) << a.error().message;
+  o.archive = std::move(*a);
+  return o;
+}
+
+void ExpectAllReadBackAndFsckClean(const fs::path& dir, const std::vector<Bytes>& objects) {
+  Opened o = OpenJournaled(dir);  // replays the journal, rewrites lost blobs
+  for (size_t i = 0; i < objects.size(); ++i) {
+    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
+                                        "1.2.3.9." + std::to_string(i + 1));
+    ASSERT_TRUE(back) << i << ": " << back.error().message;
+    EXPECT_EQ(*back, objects[i]) << i;
+  }
+  auto report = o.archive->Fsck(false);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->Clean());
+}
+
 // A flush that failed may have lost blobs that a later flush, succeeding,
 // does not bring back: the journal records of those objects must outlive
 // the process, for the next start to write their blobs again.
@@ -166,24 +205,16 @@ TEST(StagedIngestTest, AfterAFailedFlushTheJournalIsKeptForTheNextStart) {
   cf::testing::TempDir dir;
   const auto objects = MakeObjects(8);
   {
-    auto fs_blobs = store::FilesystemBlobStore::Open({dir.Path(), false});
-    ASSERT_TRUE(fs_blobs);
-    SyncFailsOnce blobs(**fs_blobs);
-    auto catalog = catalog::OpenSqliteCatalog({dir.Path() / "catalog.sqlite"});
-    ASSERT_TRUE(catalog);
-    ArchiveOptions options;
-    options.journal_dir = dir.Path() / "journal";
-    options.checkpoint_interval = std::chrono::hours(1);
-    auto archive = Archive::Open(**catalog, blobs, options);
-    ASSERT_TRUE(archive) << archive.error().message;
-    for (size_t i = 0; i < 6; ++i) ASSERT_TRUE((*archive)->Ingest(objects[i], kTest));
-    blobs.fail_next_sync = true;
-    EXPECT_FALSE((*archive)->Checkpoint());
-    for (size_t i = 6; i < objects.size(); ++i) ASSERT_TRUE((*archive)->Ingest(objects[i], kTest));
-    auto again = (*archive)->Checkpoint();
+    OpenedFlaky o = OpenFlaky(dir.Path());
+    for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
+    o.blobs->fail_next_sync = true;
+    EXPECT_FALSE(o.archive->Checkpoint());
+    for (size_t i = 6; i < objects.size(); ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
+    auto again = o.archive->Checkpoint();
     ASSERT_FALSE(again) << "a checkpoint went on after a failed flush";
     EXPECT_NE(again.error().message.find("earlier flush"), std::string::npos)
         << again.error().message;
+    EXPECT_FALSE(o.archive->CompactOnce(16)) << "a compaction went on after a failed flush";
     EXPECT_FALSE(journal_test::JournalFiles(dir.Path() / "journal", "seg-").empty());
     // What the failed flush lost: a blob reads as zeros.
     bool damaged = false;
@@ -195,19 +226,32 @@ TEST(StagedIngestTest, AfterAFailedFlushTheJournalIsKeptForTheNextStart) {
       break;
     }
     ASSERT_TRUE(damaged);
-    archive->reset();  // a clean stop: its final checkpoint must not drop the journal either
+    o.archive.reset();  // a clean stop: its final checkpoint must not drop the journal either
     EXPECT_FALSE(journal_test::JournalFiles(dir.Path() / "journal", "seg-").empty());
   }
-  Opened o = OpenJournaled(dir.Path());  // replays the journal, rewrites the lost blob
-  for (size_t i = 0; i < objects.size(); ++i) {
-    auto back = o.archive->ReadInstance(cf::catalog::Scope::Of("default"),
-                                        "1.2.3.9." + std::to_string(i + 1));
-    ASSERT_TRUE(back) << i << ": " << back.error().message;
-    EXPECT_EQ(*back, objects[i]) << i;
+  ExpectAllReadBackAndFsckClean(dir.Path(), objects);
+}
+
+// The compactor's flush is the same flush: when it fails, the new blobs it
+// made go, and the journal is kept from then on.
+TEST(StagedIngestTest, AFailedFlushOfTheCompactorStopsCheckpoints) {
+  cf::testing::TempDir dir;
+  const auto objects = MakeObjects(8);
+  {
+    OpenedFlaky o = OpenFlaky(dir.Path(), /*compress_after_ack=*/false);
+    for (size_t i = 0; i < 7; ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
+    ASSERT_TRUE(o.archive->Checkpoint());  // every blob filed, as received
+    const int files = CountFiles(dir.Path() / "blobs");
+    ASSERT_EQ(files, 7);
+    o.blobs->fail_next_sync = true;
+    auto compacted = o.archive->CompactOnce(16);
+    ASSERT_FALSE(compacted) << "the flush did not run: nothing to compact?";
+    EXPECT_EQ(CountFiles(dir.Path() / "blobs"), files) << "new blobs left behind";
+    ASSERT_TRUE(o.archive->Ingest(objects[7], kTest));
+    EXPECT_FALSE(o.archive->Checkpoint()) << "a checkpoint went on after a failed flush";
+    EXPECT_FALSE(journal_test::JournalFiles(dir.Path() / "journal", "seg-").empty());
   }
-  auto report = o.archive->Fsck(false);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report->Clean());
+  ExpectAllReadBackAndFsckClean(dir.Path(), objects);
 }
 
 bool IsStoredFormFile(const fs::path& p) {
