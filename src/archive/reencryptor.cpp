@@ -138,7 +138,12 @@ Result<ReencryptReport> Reencryptor::RunOnce(int limit) {
     made.push_back({&b, std::move(new_key)});
   }
   if (!made.empty()) {
-    if (auto r = blobs_.Sync(); !r) return std::unexpected(r.error());
+    if (auto r = blobs_.Sync(); !r) {
+      // Nothing refers to the new blobs yet; the store's later Syncs fail
+      // too (BlobStore::Sync), which stops the journal's checkpoints.
+      for (const auto& m : made) (void)blobs_.Remove(m.new_key);
+      return std::unexpected(r.error());
+    }
   }
   std::vector<std::string> replaced;
   for (const auto& m : made) {

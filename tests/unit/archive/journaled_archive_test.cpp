@@ -17,6 +17,7 @@
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
+#include "sync_fails_once.hpp"
 
 namespace cf::archive {
 namespace {
@@ -129,40 +130,10 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
   EXPECT_TRUE(report->Clean());
 }
 
-// A blob store whose next Sync fails once, as syncfs(2) reports a
-// writeback error once and succeeds afterwards.
-class SyncFailsOnce final : public store::BlobStore {
- public:
-  explicit SyncFailsOnce(store::BlobStore& inner) : inner_(inner) {}
-  bool fail_next_sync = false;
-
-  Result<void> Put(std::string_view key, ByteView data, store::WriteHint hint) override {
-    return inner_.Put(key, data, hint);
-  }
-  Result<Bytes> Get(std::string_view key) override { return inner_.Get(key); }
-  Result<uint64_t> Size(std::string_view key) override { return inner_.Size(key); }
-  Result<void> Remove(std::string_view key) override { return inner_.Remove(key); }
-  Result<void> ForEach(
-      const std::function<bool(std::string_view key, uint64_t size)>& visit) override {
-    return inner_.ForEach(visit);
-  }
-  Result<void> Sync() override {
-    if (std::exchange(fail_next_sync, false)) {
-      return Fail(ErrorCode::kStorageUnavailable, "syncfs: Input/output error");
-    }
-    return inner_.Sync();
-  }
-  Result<uint64_t> AvailableBytes() override { return inner_.AvailableBytes(); }
-  Result<int64_t> RemoveStaleTemporaries() override { return inner_.RemoveStaleTemporaries(); }
-
- private:
-  store::BlobStore& inner_;
-};
-
 // The archive of OpenJournaled over a SyncFailsOnce.
 struct OpenedFlaky {
   std::unique_ptr<store::FilesystemBlobStore> fs_blobs;
-  std::unique_ptr<SyncFailsOnce> blobs;
+  std::unique_ptr<testing::SyncFailsOnce> blobs;
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<Archive> archive;
 };
@@ -171,7 +142,7 @@ OpenedFlaky OpenFlaky(const fs::path& dir, bool compress_after_ack = true) {
   auto b = store::FilesystemBlobStore::Open({dir, false});
   EXPECT_TRUE(b);
   o.fs_blobs = std::move(*b);
-  o.blobs = std::make_unique<SyncFailsOnce>(*o.fs_blobs);
+  o.blobs = std::make_unique<testing::SyncFailsOnce>(*o.fs_blobs);
   auto c = catalog::OpenSqliteCatalog({dir / "catalog.sqlite"});
   EXPECT_TRUE(c);
   o.catalog = std::move(*c);

@@ -18,6 +18,7 @@
 #include "store/filesystem_blob_store.hpp"
 #include "support/dicom_builder.hpp"
 #include "support/temp_dir.hpp"
+#include "sync_fails_once.hpp"
 
 namespace cf::archive {
 namespace {
@@ -27,6 +28,7 @@ const std::string kMarker = "CFMARKER^ROTATE^51c2";
 
 struct Opened {
   std::unique_ptr<crypto::KeyStore> keys;
+  testing::SyncFailsOnce* disk = nullptr;  // the store under the sealing one
   store::EncryptingBlobStore* sealed = nullptr;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<catalog::Catalog> catalog;
@@ -38,8 +40,10 @@ Opened OpenArchive(const fs::path& dir, bool encrypt = true, crypto::KeyStoreOpt
   Bytes master(crypto::kAeadKeyBytes, std::byte{9});
   o.keys = *crypto::KeyStore::Open(dir / "keys", *crypto::MakeLocalKeyProvider(master, "test"),
                                    std::move(ko));
-  auto inner = store::FilesystemBlobStore::Open({dir, true});
-  auto sealed = std::make_unique<store::EncryptingBlobStore>(std::move(*inner), *o.keys, encrypt);
+  auto inner = std::make_unique<testing::SyncFailsOnce>(
+      std::unique_ptr<store::BlobStore>(std::move(*store::FilesystemBlobStore::Open({dir, true}))));
+  o.disk = inner.get();
+  auto sealed = std::make_unique<store::EncryptingBlobStore>(std::move(inner), *o.keys, encrypt);
   o.sealed = sealed.get();
   o.blobs = std::move(sealed);
   o.catalog = std::move(*catalog::OpenSqliteCatalog({dir / "catalog.sqlite"}));
@@ -157,6 +161,23 @@ TEST(ReencryptorTest, RewritesOldBlobsUnderTheNewKeyThenTheOldKeyCanBeRetired) {
   ExpectReadsBack(*o.archive, objects);
   // A second pass finds nothing to do.
   EXPECT_TRUE(r.RunOnce(4)->pass_done);
+}
+
+// The new blobs are useless when they cannot be made durable: nothing
+// refers to them yet, and they must not stay behind as orphans.
+TEST(ReencryptorTest, APassWhoseFlushFailsLeavesNoNewBlobs) {
+  cf::testing::TempDir dir;
+  Opened o = OpenArchive(dir.Path());
+  auto objects = Store(*o.archive, "ruijin", 3);
+  ASSERT_TRUE(o.keys->Rotate("ruijin"));
+  Reencryptor r(*o.catalog, *o.sealed, {dir.Path() / "keys" / "reencrypt.position"});
+  o.disk->fail_next_sync = true;
+  EXPECT_FALSE(r.RunOnce(4));
+  auto fsck = o.archive->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_EQ(fsck->orphan_blobs, 0);
+  EXPECT_TRUE(fsck->Clean());
+  ExpectReadsBack(*o.archive, objects);
 }
 
 TEST(ReencryptorTest, ResumesFromItsPersistedPositionAfterAnInterruption) {
