@@ -124,6 +124,40 @@ TEST(IngestJournalTest, ConcurrentAppendsAcrossSegmentRotationAllSurvive) {
   EXPECT_EQ(records.size(), 240u);
 }
 
+// Holds the writer of one key back after its slot is reserved and before
+// a byte of it is written, until Release (or the end of the scope).
+class HeldWriter {
+ public:
+  HeldWriter(IngestJournal& journal, std::string key) : key_(std::move(key)) {
+    journal.SetBeforeWriteHook([this](std::string_view writing) {
+      if (writing != key_) return;
+      std::unique_lock lock(mutex_);
+      reserved_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return released_; });
+    });
+  }
+  ~HeldWriter() { Release(); }
+  void WaitUntilReserved() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return reserved_; });
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  const std::string key_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool reserved_ = false;
+  bool released_ = false;
+};
+
 // What a SIGKILL leaves is the segment as it is at that moment; a replay
 // stops at the first slot that holds no record. So a record may not be
 // acknowledged while an earlier one is still being written: the crash test
@@ -131,26 +165,13 @@ TEST(IngestJournalTest, ConcurrentAppendsAcrossSegmentRotationAllSurvive) {
 // replayed because the slot before it was still empty).
 TEST(IngestJournalTest, ARecordIsNotAcknowledgedBeforeTheRecordsAheadOfIt) {
   cf::testing::TempDir dir;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool first_may_write = false;
-  bool first_reserved = false;
   auto j = IngestJournal::Open({dir.Path() / "journal"});
   ASSERT_TRUE(j);
-  (*j)->SetBeforeWriteHook([&](std::string_view key) {
-    if (key != "k/first") return;
-    std::unique_lock lock(mutex);
-    first_reserved = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return first_may_write; });
-  });
+  HeldWriter held(**j, "k/first");
   ASSERT_TRUE(AppendText(**j, "k/zero", "before both"));
   std::atomic<bool> first_acked = false, second_acked = false;
   std::thread first([&] { first_acked = AppendText(**j, "k/first", "held back").has_value(); });
-  {
-    std::unique_lock lock(mutex);
-    cv.wait(lock, [&] { return first_reserved; });
-  }
+  held.WaitUntilReserved();
   std::thread second(
       [&] { second_acked = AppendText(**j, "k/second", "written first").has_value(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -168,11 +189,7 @@ TEST(IngestJournalTest, ARecordIsNotAcknowledgedBeforeTheRecordsAheadOfIt) {
     EXPECT_TRUE(replayed.contains("k/second")) << "an acknowledged record is lost";
   }
 
-  {
-    std::lock_guard lock(mutex);
-    first_may_write = true;
-  }
-  cv.notify_all();
+  held.Release();
   first.join();
   second.join();
   EXPECT_TRUE(first_acked);
@@ -186,38 +203,21 @@ TEST(IngestJournalTest, ARecordIsNotAcknowledgedBeforeTheRecordsAheadOfIt) {
 // succeeds.
 TEST(IngestJournalTest, EveryRecordWaitingForAFailedSyncFails) {
   cf::testing::TempDir dir;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool first_may_write = false;
-  bool first_reserved = false;
   std::atomic<int> syncs = 0;
   auto j = IngestJournal::Open({dir.Path()});
   ASSERT_TRUE(j);
-  (*j)->SetBeforeWriteHook([&](std::string_view key) {
-    if (key != "k/first") return;
-    std::unique_lock lock(mutex);
-    first_reserved = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return first_may_write; });
-  });
+  HeldWriter held(**j, "k/first");
   // The first sync after "k/zero"'s fails.
   (*j)->SetSyncHook(
       [&](int fd) { return ++syncs == 2 ? EIO : (::fdatasync(fd) == 0 ? 0 : errno); });
   ASSERT_TRUE(AppendText(**j, "k/zero", "before the failure"));
   std::optional<Result<IngestJournal::RecordRef>> first, second;
   std::thread t1([&] { first = AppendText(**j, "k/first", "held back"); });
-  {
-    std::unique_lock lock(mutex);
-    cv.wait(lock, [&] { return first_reserved; });
-  }
+  held.WaitUntilReserved();
   // "k/second" is written and waits for "k/first"; both then wait for one sync.
   std::thread t2([&] { second = AppendText(**j, "k/second", "written first"); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  {
-    std::lock_guard lock(mutex);
-    first_may_write = true;
-  }
-  cv.notify_all();
+  held.Release();
   t1.join();
   t2.join();
   ASSERT_TRUE(first && second);

@@ -28,17 +28,20 @@ const IngestSource kTest{"test", "", "default"};
 
 struct Opened {
   std::unique_ptr<store::FilesystemBlobStore> blobs;
+  // With `flaky`: over `blobs`, what the archive writes to.
+  std::unique_ptr<testing::SyncFailsOnce> flaky;
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<Archive> archive;
 };
 
 // As runtime.cpp opens it: unsynced blobs and catalog, synced journal. The
 // background checkpoint is slowed down so that the test decides when.
-Opened OpenJournaled(const fs::path& dir, bool compress_after_ack = true) {
+Opened OpenJournaled(const fs::path& dir, bool compress_after_ack = true, bool flaky = false) {
   Opened o;
   auto b = store::FilesystemBlobStore::Open({dir, false});
   EXPECT_TRUE(b);
   o.blobs = std::move(*b);
+  if (flaky) o.flaky = std::make_unique<testing::SyncFailsOnce>(*o.blobs);
   auto c = catalog::OpenSqliteCatalog({dir / "catalog.sqlite"});
   EXPECT_TRUE(c);
   o.catalog = std::move(*c);
@@ -46,7 +49,8 @@ Opened OpenJournaled(const fs::path& dir, bool compress_after_ack = true) {
   options.journal_dir = dir / "journal";
   options.checkpoint_interval = std::chrono::hours(1);
   options.compress_after_ack = compress_after_ack;
-  auto a = Archive::Open(*o.catalog, *o.blobs, options);
+  store::BlobStore& blobs = flaky ? static_cast<store::BlobStore&>(*o.flaky) : *o.blobs;
+  auto a = Archive::Open(*o.catalog, blobs, options);
   EXPECT_TRUE(a) << a.error().message;
   o.archive = std::move(*a);
   return o;
@@ -130,32 +134,6 @@ TEST(StagedIngestTest, AProcessThatDiesBeforeWritingBlobsLosesNothing) {
   EXPECT_TRUE(report->Clean());
 }
 
-// The archive of OpenJournaled over a SyncFailsOnce.
-struct OpenedFlaky {
-  std::unique_ptr<store::FilesystemBlobStore> fs_blobs;
-  std::unique_ptr<testing::SyncFailsOnce> blobs;
-  std::unique_ptr<catalog::Catalog> catalog;
-  std::unique_ptr<Archive> archive;
-};
-OpenedFlaky OpenFlaky(const fs::path& dir, bool compress_after_ack = true) {
-  OpenedFlaky o;
-  auto b = store::FilesystemBlobStore::Open({dir, false});
-  EXPECT_TRUE(b);
-  o.fs_blobs = std::move(*b);
-  o.blobs = std::make_unique<testing::SyncFailsOnce>(*o.fs_blobs);
-  auto c = catalog::OpenSqliteCatalog({dir / "catalog.sqlite"});
-  EXPECT_TRUE(c);
-  o.catalog = std::move(*c);
-  ArchiveOptions options;
-  options.journal_dir = dir / "journal";
-  options.checkpoint_interval = std::chrono::hours(1);
-  options.compress_after_ack = compress_after_ack;
-  auto a = Archive::Open(*o.catalog, *o.blobs, options);
-  EXPECT_TRUE(a) << a.error().message;
-  o.archive = std::move(*a);
-  return o;
-}
-
 void ExpectAllReadBackAndFsckClean(const fs::path& dir, const std::vector<Bytes>& objects) {
   Opened o = OpenJournaled(dir);  // replays the journal, rewrites lost blobs
   for (size_t i = 0; i < objects.size(); ++i) {
@@ -176,9 +154,9 @@ TEST(StagedIngestTest, AfterAFailedFlushTheJournalIsKeptForTheNextStart) {
   cf::testing::TempDir dir;
   const auto objects = MakeObjects(8);
   {
-    OpenedFlaky o = OpenFlaky(dir.Path());
+    Opened o = OpenJournaled(dir.Path(), /*compress_after_ack=*/true, /*flaky=*/true);
     for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
-    o.blobs->fail_next_sync = true;
+    o.flaky->fail_next_sync = true;
     EXPECT_FALSE(o.archive->Checkpoint());
     for (size_t i = 6; i < objects.size(); ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
     auto again = o.archive->Checkpoint();
@@ -209,12 +187,12 @@ TEST(StagedIngestTest, AFailedFlushOfTheCompactorStopsCheckpoints) {
   cf::testing::TempDir dir;
   const auto objects = MakeObjects(8);
   {
-    OpenedFlaky o = OpenFlaky(dir.Path(), /*compress_after_ack=*/false);
+    Opened o = OpenJournaled(dir.Path(), /*compress_after_ack=*/false, /*flaky=*/true);
     for (size_t i = 0; i < 7; ++i) ASSERT_TRUE(o.archive->Ingest(objects[i], kTest));
     ASSERT_TRUE(o.archive->Checkpoint());  // every blob filed, as received
     const int files = CountFiles(dir.Path() / "blobs");
     ASSERT_EQ(files, 7);
-    o.blobs->fail_next_sync = true;
+    o.flaky->fail_next_sync = true;
     auto compacted = o.archive->CompactOnce(16);
     ASSERT_FALSE(compacted) << "the flush did not run: nothing to compact?";
     EXPECT_EQ(CountFiles(dir.Path() / "blobs"), files) << "new blobs left behind";
