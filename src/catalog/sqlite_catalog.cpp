@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <utility>
 
 #include "catalog/sqlite_catalog_impl.hpp"
 #include "catalog/sqlite_migrations.hpp"
@@ -134,16 +133,13 @@ Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstan
 }
 
 SqliteCatalog::SqliteCatalog(SqliteOptions options, Connection writer,
-                             std::vector<Connection> readers, int sync_fd)
+                             std::vector<Connection> readers,
+                             std::unique_ptr<FilesystemFlush> flush)
     : options_(std::move(options)),
-      sync_fd_(sync_fd),
+      flush_(std::move(flush)),
       writer_(std::move(writer)),
       readers_(std::move(readers)) {
   for (auto& r : readers_) free_readers_.push_back(&r);
-}
-
-SqliteCatalog::~SqliteCatalog() {
-  if (sync_fd_ >= 0) ::close(sync_fd_);
 }
 
 SqliteCatalog::Lease::~Lease() {
@@ -227,23 +223,12 @@ Result<void> SqliteCatalog::Sync() {
   // Committed transactions are in the WAL; making the WAL durable is all a
   // checkpoint of the ingest journal needs. (A WAL checkpoint into the main
   // file would need free space to grow it, and fails on a full disk.)
-  // syncfs(2) of a folder open since the catalog was: it reports every
-  // writeback error of the filesystem since then (once), which an fdatasync
-  // of the WAL opened now would not, had the kernel written the WAL back
-  // and failed before. With the blobs on the same filesystem (the
-  // documented layout), their Sync just flushed it all and this one is
-  // nearly free.
-  // As the blob store's, a failure sticks: what it cost is not known.
-  if (sync_failed_) {
-    return Fail(ErrorCode::kStorageUnavailable,
-                "an earlier flush of the catalog failed: entries committed since may be lost");
-  }
-  if (sync_fd_ >= 0 && ::syncfs(sync_fd_) != 0) {
-    sync_failed_ = true;
-    return Fail(ErrorCode::kStorageUnavailable,
-                "flush the catalog's filesystem: " + std::string(std::strerror(errno)));
-  }
-  return {};
+  // The filesystem rather than the WAL: an fdatasync of the WAL opened now
+  // would not report an error of the kernel's writeback before it
+  // (core/filesystem_flush.hpp). With the blobs on the same filesystem
+  // (the documented layout), their Sync just flushed it all and this one
+  // is nearly free.
+  return flush_->Flush();
 }
 
 void SqliteCatalog::RunBatch(std::vector<Pending*>& batch) {
@@ -516,16 +501,8 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options)
   const std::string path = options.path.string();
   const std::filesystem::path folder =
       options.path.has_parent_path() ? options.path.parent_path() : std::filesystem::path(".");
-  struct OwnedFd {  // closed on every early return; the catalog's at the end
-    int fd;
-    ~OwnedFd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } sync_fd{::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (sync_fd.fd < 0) {
-    return Fail(ErrorCode::kStorageUnavailable,
-                "open the catalog's folder: " + std::string(std::strerror(errno)));
-  }
+  auto flush = FilesystemFlush::Open(folder, "catalog");
+  if (!flush) return std::unexpected(flush.error());
   auto writer = Connection::Open(path, options.busy_timeout_ms, /*readonly=*/false, options.vfs);
   if (!writer) return std::unexpected(writer.error());
   const std::string pragmas = std::string("PRAGMA journal_mode = WAL; ") + "PRAGMA synchronous = " +
@@ -541,7 +518,7 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const SqliteOptions& options)
     readers.push_back(std::move(*reader));
   }
   return std::make_unique<sqlite::SqliteCatalog>(options, std::move(*writer), std::move(readers),
-                                                 std::exchange(sync_fd.fd, -1));
+                                                 std::move(*flush));
 }
 
 }  // namespace cf::catalog

@@ -4,15 +4,16 @@
 // sqlite_queries.cpp (reads).
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "catalog/sqlite_catalog.hpp"
 #include "catalog/sqlite_db.hpp"
+#include "core/filesystem_flush.hpp"
 
 namespace cf::catalog::sqlite {
 
@@ -34,13 +35,9 @@ Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view cod
 
 class SqliteCatalog final : public Catalog {
  public:
-  // `sync_fd`: the catalog's folder, open before anything is written (see
-  // Sync); owned.
+  // `flush`: of the catalog's folder, open before anything is written.
   SqliteCatalog(SqliteOptions options, Connection writer, std::vector<Connection> readers,
-                int sync_fd);
-  ~SqliteCatalog() override;
-  SqliteCatalog(const SqliteCatalog&) = delete;
-  SqliteCatalog& operator=(const SqliteCatalog&) = delete;
+                std::unique_ptr<FilesystemFlush> flush);
 
   Result<std::optional<IndexResult>> Precheck(const dicom::ParsedInstance& parsed,
                                               std::string_view sha256_hex,
@@ -113,8 +110,7 @@ class SqliteCatalog final : public Catalog {
   Result<IndexResult> KeepHeaderOne(const HeaderToKeep& header);
 
   SqliteOptions options_;
-  int sync_fd_ = -1;
-  std::atomic<bool> sync_failed_ = false;
+  std::unique_ptr<FilesystemFlush> flush_;
 
   std::mutex write_mutex_;
   std::condition_variable write_cv_;

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "core/direct_write.hpp"
+#include "core/filesystem_flush.hpp"
 #include "core/log.hpp"
 
 namespace cf::store {
@@ -106,18 +107,9 @@ struct FilesystemBlobStore::Impl {
   std::atomic<uint64_t> counter{0};
   FolderSyncer syncer;
   std::mutex mkdir_mutex;
-  // Open from the start: syncfs(2) reports the writeback errors of the
-  // filesystem since the file it is given was opened (or since its last
-  // report), and Put starts each blob's writeback at once, well before the
-  // next Sync. A folder opened for each Sync would miss those errors, and a
-  // checkpoint would drop journal records whose blobs were lost.
-  int sync_fd = -1;
-  // Once a Sync failed, every later one fails too: the error is reported
-  // once, and which blobs it cost is not known (see BlobStore::Sync).
-  std::atomic<bool> sync_failed{false};
-  ~Impl() {
-    if (sync_fd >= 0) ::close(sync_fd);
-  }
+  // Open from the start: Put starts each blob's writeback at once, well
+  // before the next Sync, whose flush must still report its errors.
+  std::unique_ptr<FilesystemFlush> flush;
 
   fs::path PathOf(std::string_view key) const { return blobs / fs::path(std::string(key)); }
 
@@ -162,8 +154,9 @@ Result<std::unique_ptr<FilesystemBlobStore>> FilesystemBlobStore::Open(Filesyste
                   "cannot create storage folder " + dir.string() + ": " + ec.message());
     }
   }
-  impl->sync_fd = ::open(impl->blobs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (impl->sync_fd < 0) return std::unexpected(ErrnoError("open blob folder", errno));
+  auto flush = FilesystemFlush::Open(impl->blobs, "blob store");
+  if (!flush) return std::unexpected(flush.error());
+  impl->flush = std::move(*flush);
   return std::unique_ptr<FilesystemBlobStore>(new FilesystemBlobStore(std::move(impl)));
 }
 
@@ -305,17 +298,7 @@ Result<void> FilesystemBlobStore::ForEach(
   return {};
 }
 
-Result<void> FilesystemBlobStore::Sync() {
-  if (impl_->sync_failed) {
-    return Fail(ErrorCode::kStorageUnavailable,
-                "an earlier flush of the blob store failed: blobs written since may be lost");
-  }
-  if (::syncfs(impl_->sync_fd) != 0) {
-    impl_->sync_failed = true;
-    return std::unexpected(ErrnoError("syncfs", errno));
-  }
-  return {};
-}
+Result<void> FilesystemBlobStore::Sync() { return impl_->flush->Flush(); }
 
 Result<uint64_t> FilesystemBlobStore::AvailableBytes() {
   struct statvfs st {};
