@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -50,24 +51,29 @@ class Fd {
   int fd_;
 };
 
-Result<void> FsyncPath(const fs::path& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(ErrnoError("open folder " + dir.string(), errno));
-  if (::fsync(fd.get()) != 0)
-    return std::unexpected(ErrnoError("fsync folder " + dir.string(), errno));
-  return {};
-}
-
 // Group commit of folder fsyncs: a caller whose rename happened before an
 // fsync started can rely on that fsync, so concurrent writers into one folder
 // pay for one fsync between them.
+//
+// A failure sticks, for every folder: Linux reports a writeback error once
+// and leaves what it could not write clean, so the fsync of a waiter that
+// took over after a failed one (on a fresh descriptor, which sees no error
+// from before its open) would succeed without the entries the failed one
+// lost. Which renames those were is not known; no later Put is acknowledged.
 class FolderSyncer {
  public:
+  void SetHook(std::function<int(int fd)> hook) { hook_ = std::move(hook); }
+
   Result<void> Sync(const fs::path& dir) {
     std::unique_lock lock(mutex_);
     Entry& e = entries_[dir.native()];
     const uint64_t ticket = ++e.requested;
     while (e.completed < ticket) {
+      if (failed_) {
+        return Fail(ErrorCode::kStorageUnavailable,
+                    "an earlier folder fsync of the blob store failed: what was written since "
+                    "may be lost");
+      }
       if (e.running) {
         cv_.wait(lock);
         continue;
@@ -79,21 +85,34 @@ class FolderSyncer {
       lock.lock();
       e.running = false;
       cv_.notify_all();
-      if (!r) return r;
+      if (!r) {
+        failed_ = true;
+        return r;
+      }
       e.completed = target;
     }
     return {};
   }
 
  private:
+  Result<void> FsyncPath(const fs::path& dir) const {
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) return std::unexpected(ErrnoError("open folder " + dir.string(), errno));
+    const int err = hook_ ? hook_(fd.get()) : (::fsync(fd.get()) == 0 ? 0 : errno);
+    if (err != 0) return std::unexpected(ErrnoError("fsync folder " + dir.string(), err));
+    return {};
+  }
+
   struct Entry {
     uint64_t requested = 0;
     uint64_t completed = 0;
     bool running = false;
   };
+  std::function<int(int fd)> hook_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::unordered_map<std::string, Entry> entries_;
+  bool failed_ = false;  // guarded by mutex_
 };
 
 constexpr std::string_view kTempPrefix = "put-";
@@ -133,7 +152,9 @@ struct FilesystemBlobStore::Impl {
     if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
       return std::unexpected(ErrnoError("create folder", errno));
     }
-    if (options.fsync) return FsyncPath(dir.parent_path());
+    // Through the syncer: after a failed fsync, a retried mkdir finds the
+    // folder there and would not sync its entry again.
+    if (options.fsync) return syncer.Sync(dir.parent_path());
     return {};
   }
 };
@@ -204,6 +225,10 @@ Result<void> FilesystemBlobStore::Put(std::string_view key, ByteView data, Write
     if (!r) return r;
   }
   return {};
+}
+
+void FilesystemBlobStore::SetFolderFsyncHook(std::function<int(int fd)> hook) {
+  impl_->syncer.SetHook(std::move(hook));
 }
 
 Result<Bytes> FilesystemBlobStore::Get(std::string_view key) {

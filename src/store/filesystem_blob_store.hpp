@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "store/blob_store.hpp"
@@ -53,6 +54,11 @@ class FilesystemBlobStore final : public BlobStore {
   // Temporary files carry their writer's process id; only those of
   // processes that no longer run are removed.
   Result<int64_t> RemoveStaleTemporaries() override;
+
+  // Tests only, before the first Put: called instead of fsync(2) for a
+  // folder, so that a test can fail one as a failing disk does. Returns 0 or
+  // an errno value.
+  void SetFolderFsyncHook(std::function<int(int fd)> hook);
 
  private:
   struct Impl;

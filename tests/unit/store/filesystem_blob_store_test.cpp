@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -159,6 +160,30 @@ TEST_F(FilesystemBlobStoreTest, ConcurrentPutsIntoOneFolderAllLand) {
     return true;
   }));
   EXPECT_EQ(n, 200);
+}
+
+TEST_F(FilesystemBlobStoreTest, AfterAFailedFolderFsyncNoPutSucceeds) {
+  ASSERT_TRUE(store_->Put("x/1", AsBytes("1")));
+  // The next folder fsync fails as a failing disk's does; those after it
+  // succeed, as Linux's do once it has reported the error.
+  std::atomic<int> failures_left = 1;
+  store_->SetFolderFsyncHook([&](int fd) {
+    if (failures_left.fetch_sub(1) > 0) return EIO;
+    return ::fsync(fd) == 0 ? 0 : errno;
+  });
+  auto failed = store_->Put("x/2", AsBytes("2"));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kStorageUnavailable);
+  // The failed fsync may have lost any rename since the one before it, so
+  // nothing written after it is acknowledged, in that folder or another.
+  for (const char* key : {"x/3", "y/1"}) {
+    auto later = store_->Put(key, AsBytes(key));
+    ASSERT_FALSE(later) << key;
+    EXPECT_EQ(later.error().code, ErrorCode::kStorageUnavailable) << key;
+    EXPECT_NE(later.error().message.find("earlier folder fsync"), std::string::npos)
+        << later.error().message;
+  }
+  EXPECT_EQ(AsChars(*store_->Get("x/1")), "1");  // what was durable stays
 }
 
 TEST_F(FilesystemBlobStoreTest, StaleTemporariesOfDeadWritersAreRemoved) {
