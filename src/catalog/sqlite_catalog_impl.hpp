@@ -33,6 +33,11 @@ Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstan
 // The pk of tenant `code`; nullopt when nothing of it was ever stored.
 Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view code);
 
+// The statement SqliteCatalog::Search runs for `query` in tenant
+// `tenant_pk` (0: every tenant), its values as unbound parameters: for
+// tests that check how SQLite plans it.
+std::string SearchSelectSql(const Query& query, int64_t tenant_pk);
+
 class SqliteCatalog final : public Catalog {
  public:
   // `flush`: of the catalog's folder, open before anything is written.

@@ -273,6 +273,26 @@ CREATE TABLE instance_headers (
   header      BLOB NOT NULL
 );
 )sql",
+    // 9: indexes in the order QIDO-RS answers, so that a page of series or
+    // instances, or a hospital's newest studies, is read off an index and
+    // ends after `limit` rows instead of a sort of everything that matches
+    // (34 ms at 10,000 instances, and linear). Each replaces an index that
+    // was its prefix, so ingest maintains no more indexes than before.
+    // Instances that share a number keep their arrival order (pk).
+    R"sql(
+DROP INDEX instances_series;
+CREATE INDEX instances_series_order
+  ON instances (series_pk, instance_number IS NULL, instance_number);
+DROP INDEX series_study;
+CREATE INDEX series_study_order ON series (study_pk, series_number IS NULL, series_number);
+DROP INDEX series_tenant;
+CREATE INDEX series_tenant_order
+  ON series (tenant_pk, study_pk, series_number IS NULL, series_number);
+DROP INDEX studies_tenant;
+CREATE INDEX studies_tenant_date ON studies (tenant_pk, study_date, study_time);
+DROP INDEX patients_tenant;
+CREATE INDEX patients_tenant_name ON patients (tenant_pk, name, patient_id);
+)sql",
 };
 
 // Fills patient_name_words for the patients already stored (migration 3).

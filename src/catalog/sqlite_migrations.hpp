@@ -12,7 +12,7 @@
 
 namespace cf::catalog::sqlite {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Applies every migration newer than the database's version. Fails with
 // kConflict when the database is newer than this program knows.

@@ -8,6 +8,8 @@
 
 #include "catalog/query.hpp"
 #include "catalog/sqlite_catalog.hpp"
+#include "catalog/sqlite_catalog_impl.hpp"
+#include "catalog/sqlite_db.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cf::catalog {
@@ -221,6 +223,76 @@ TEST_F(SearchTest, SeriesAndInstanceLevels) {
   EXPECT_EQ(page->items[0].instance.sha256_hex, "sha1");
   EXPECT_EQ(page->items[0].series.modality, "CT");
   EXPECT_EQ(page->items[0].study.accession_number, "ACC-1");
+}
+
+// How SQLite plans Search's statement, one line per step: what decides
+// whether a page costs `limit` rows or a sort of every match, which a test
+// of this size cannot time. Without ANALYZE statistics (the catalog keeps
+// none) the plan does not depend on how much is stored.
+std::string PlanOf(const std::filesystem::path& catalog_path, const Query& query,
+                   int64_t tenant_pk) {
+  auto db = sqlite::Connection::Open(catalog_path.string(), 1000, /*readonly=*/true);
+  EXPECT_TRUE(db) << db.error().message;
+  if (!db) return {};
+  auto s = db->Prepare("EXPLAIN QUERY PLAN " + sqlite::SearchSelectSql(query, tenant_pk));
+  EXPECT_TRUE(s) << s.error().message;
+  if (!s) return {};
+  std::string plan;
+  for (;;) {
+    auto row = (*s)->Step();
+    EXPECT_TRUE(row);
+    if (!row || !*row) break;
+    plan += (*s)->Text(3) + "\n";
+  }
+  (*s)->Reset();
+  return plan;
+}
+
+TEST_F(SearchTest, PagesWithoutConditionsAreReadOffAnIndexInAnswerOrder) {
+  const auto path = dir_.Path() / "catalog.sqlite";
+  const auto sorts = [](const std::string& plan) {
+    return plan.find("TEMP B-TREE FOR ORDER BY") != std::string::npos;
+  };
+  // A hospital's newest studies, every series or instance of the node or
+  // of one hospital (tenant 1).
+  for (const int64_t tenant : {0, 1}) {
+    for (const QueryLevel level :
+         {QueryLevel::kStudy, QueryLevel::kSeries, QueryLevel::kInstance}) {
+      Query q{Scope::Of("default")};
+      q.level = level;
+      const std::string plan = PlanOf(path, q, tenant);
+      EXPECT_FALSE(sorts(plan)) << "level " << static_cast<int>(level) << ", tenant " << tenant
+                                << ":\n"
+                                << plan;
+    }
+  }
+  // The first instance of a study (what QIDO reads a study's other
+  // attributes from) sorts that study's instances only.
+  Query first{Scope::Of("default")};
+  first.level = QueryLevel::kInstance;
+  first.limit = 1;
+  first.conditions = {{QueryAttr::kStudyInstanceUid, "1.1"}};
+  const std::string first_plan = PlanOf(path, first, 1);
+  EXPECT_NE(first_plan.find("SEARCH st USING INDEX sqlite_autoindex_studies_1 (study_uid=?)"),
+            std::string::npos)
+      << first_plan;
+  EXPECT_NE(first_plan.find("SEARCH i USING INDEX instances_series_order (series_pk=?)"),
+            std::string::npos)
+      << first_plan;
+
+  // A study date range: the dates' index finds the studies, and only their
+  // instances are sorted, rather than a walk of every instance in order.
+  Query dated{Scope::Of("default")};
+  dated.level = QueryLevel::kInstance;
+  dated.conditions = {{QueryAttr::kStudyDate, "20260101-20260105"}};
+  const std::string plan = PlanOf(path, dated, 1);
+  EXPECT_TRUE(sorts(plan)) << plan;
+  EXPECT_NE(plan.find("studies_date_time"), std::string::npos) << plan;
+
+  // The order is the answer's: series by number, instances by number.
+  EXPECT_EQ(Uids(QueryLevel::kSeries, {}), (V{"1.1.1", "1.1.2", "1.2.1", "2.1.1", "3.1.1"}));
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kStudyInstanceUid, "1.1"}}),
+            (V{"1.1.1.1", "1.1.1.2", "1.1.2.1"}));
 }
 
 TEST_F(SearchTest, PatientLevel) {
