@@ -645,6 +645,11 @@ Result<std::vector<catalog::SeriesRecord>> Archive::ListSeries(const catalog::Sc
   return catalog_.ListSeries(scope, study_uid);
 }
 
+Result<std::vector<std::optional<catalog::InstanceRecord>>> Archive::FirstInstances(
+    catalog::QueryLevel level, std::span<const catalog::TenantUid> parents) {
+  return catalog_.FirstInstances(level, parents);
+}
+
 Result<std::vector<catalog::InstanceRecord>> Archive::ListInstances(const catalog::Scope& scope,
                                                                     std::string_view series_uid) {
   return catalog_.ListInstances(scope, series_uid);

@@ -190,6 +190,9 @@ class Archive {
   Result<catalog::Page<catalog::QueryMatch>> Search(const catalog::Query& query);
   Result<std::vector<catalog::SeriesRecord>> ListSeries(const catalog::Scope& scope,
                                                         std::string_view study_uid);
+  // catalog::Catalog::FirstInstances.
+  Result<std::vector<std::optional<catalog::InstanceRecord>>> FirstInstances(
+      catalog::QueryLevel level, std::span<const catalog::TenantUid> parents);
   Result<std::vector<catalog::InstanceRecord>> ListInstances(const catalog::Scope& scope,
                                                              std::string_view series_uid);
   Result<std::vector<catalog::InstanceRecord>> GetInstanceVersions(const catalog::Scope& scope,

@@ -136,6 +136,14 @@ class Catalog {
   virtual Result<Page<QueryMatch>> Search(const Query& query) = 0;
   virtual Result<std::vector<SeriesRecord>> ListSeries(const Scope& scope,
                                                        std::string_view study_uid) = 0;
+  // The first instance (its first version) of each study (`level` kStudy)
+  // or series (kSeries) of `parents`, in their order: of the first series
+  // by number, the first by instance number, those without a number last;
+  // nullopt where none is stored. What QIDO-RS reads attributes outside the
+  // index from: a few index seeks each, whatever the study's size.
+  // kInvalidArgument for another level.
+  virtual Result<std::vector<std::optional<InstanceRecord>>> FirstInstances(
+      QueryLevel level, std::span<const TenantUid> parents) = 0;
   // Every version of every instance of the series, by instance number then version.
   virtual Result<std::vector<InstanceRecord>> ListInstances(const Scope& scope,
                                                             std::string_view series_uid) = 0;

@@ -103,6 +103,12 @@ struct QueryMatch {
   InstanceRecord instance;  // kInstance
 };
 
+// A study or series named by its UID in one hospital (tenant code).
+struct TenantUid {
+  std::string tenant;
+  std::string uid;
+};
+
 // Checks every condition's value against its attribute's matching rules
 // (malformed dates and ranges, wildcards in UIDs, non-numeric IS values)
 // before any SQL runs. kInvalidArgument names the attribute.

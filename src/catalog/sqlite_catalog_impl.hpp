@@ -62,6 +62,8 @@ class SqliteCatalog final : public Catalog {
   Result<Page<QueryMatch>> Search(const Query& query) override;
   Result<std::vector<SeriesRecord>> ListSeries(const Scope& scope,
                                                std::string_view study_uid) override;
+  Result<std::vector<std::optional<InstanceRecord>>> FirstInstances(
+      QueryLevel level, std::span<const TenantUid> parents) override;
   Result<std::vector<InstanceRecord>> ListInstances(const Scope& scope,
                                                     std::string_view series_uid) override;
   Result<std::vector<InstanceRecord>> GetInstanceVersions(const Scope& scope,

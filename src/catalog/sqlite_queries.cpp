@@ -267,6 +267,46 @@ Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(const Scope& scope,
   return OneTenantOnly(std::move(*rows));
 }
 
+Result<std::vector<std::optional<InstanceRecord>>> SqliteCatalog::FirstInstances(
+    QueryLevel level, std::span<const TenantUid> parents) {
+  if (level != QueryLevel::kStudy && level != QueryLevel::kSeries) {
+    return Fail(ErrorCode::kInvalidArgument, "first instances of studies or series only");
+  }
+  // The unique (UID, tenant) index finds the parent, then the order
+  // indexes of schema 9 its first series and instance: no sort, however
+  // many instances the study holds.
+  static const std::string kOfStudy =
+      std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
+      " WHERE i.pk = (SELECT i2.pk FROM studies s2 JOIN series se2 ON se2.study_pk = s2.pk "
+      "JOIN instances i2 ON i2.series_pk = se2.pk "
+      "WHERE s2.study_uid = ?1 AND s2.tenant_pk = ?2 AND i2.version = 1 "
+      "ORDER BY se2.series_number IS NULL, se2.series_number, se2.pk, "
+      "i2.instance_number IS NULL, i2.instance_number, i2.pk LIMIT 1)";
+  static const std::string kOfSeries =
+      std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
+      " WHERE i.pk = (SELECT i2.pk FROM series se2 JOIN instances i2 ON i2.series_pk = se2.pk "
+      "WHERE se2.series_uid = ?1 AND se2.tenant_pk = ?2 AND i2.version = 1 "
+      "ORDER BY i2.instance_number IS NULL, i2.instance_number, i2.pk LIMIT 1)";
+  auto db = Borrow();
+  auto s = db->Prepare(level == QueryLevel::kStudy ? kOfStudy : kOfSeries);
+  if (!s) return std::unexpected(s.error());
+  std::vector<std::optional<InstanceRecord>> out;
+  out.reserve(parents.size());
+  for (const auto& parent : parents) {
+    auto tenant_pk = ScopePk(*db, Scope::Of(parent.tenant));
+    if (!tenant_pk) return std::unexpected(tenant_pk.error());
+    if (!*tenant_pk) {
+      out.emplace_back();  // a tenant that has stored nothing
+      continue;
+    }
+    (*s)->Bind(1, parent.uid).Bind(2, **tenant_pk);
+    auto first = First<InstanceRecord>(**s, ReadInstance);
+    if (!first) return std::unexpected(first.error());
+    out.push_back(std::move(*first));
+  }
+  return out;
+}
+
 Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(const Scope& scope,
                                                                  std::string_view series_uid) {
   auto db = Borrow();

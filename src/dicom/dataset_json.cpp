@@ -11,6 +11,7 @@
 #include <dcmtk/dcmdata/dcvrat.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -174,6 +175,11 @@ class Writer {
       if (element == nullptr) continue;
       const DcmTagKey tag = element->getTag();
       if (tag.getElement() == 0x0000) continue;  // group lengths are not part of the model
+      if (depth == 0 && !options_.only_tags.empty() &&
+          !std::binary_search(options_.only_tags.begin(), options_.only_tags.end(),
+                              static_cast<uint32_t>(tag.getGroup()) << 16 | tag.getElement())) {
+        continue;
+      }
       if (!first) out_ += ',';
       first = false;
       out_ += '"';

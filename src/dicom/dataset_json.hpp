@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
@@ -30,6 +31,10 @@ struct JsonOptions {
   // Smaller binary values, and every binary value inside a sequence, are
   // written as InlineBinary (base64).
   size_t max_inline_binary = 1024;
+  // When not empty, only these top-level attributes (sorted tags) are
+  // written: a QIDO-RS includefield wants a few of an object's hundreds,
+  // and writing the rest only to drop it cost most of such an answer.
+  std::vector<uint32_t> only_tags = {};
 };
 
 // One JSON object (compact text) for the dataset of `part10` (a Part 10

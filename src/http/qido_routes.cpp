@@ -165,6 +165,7 @@ Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool
   options.bulk_data_uri_prefix = root + "/studies/" + record.study_instance_uid + "/series/" +
                                  record.series_instance_uid + "/instances/" +
                                  record.sop_instance_uid + "/bulkdata/";
+  if (!all) options.only_tags.assign(r.include.begin(), r.include.end());  // a set: sorted
   auto text = dicom::DatasetToJson(*bytes, options);
   if (!text) return std::unexpected(text.error());
   auto object = nlohmann::json::parse(*text, nullptr, false);
@@ -185,25 +186,6 @@ Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool
     }
   }
   return {};
-}
-
-// The first instance of a study or series, whose attributes stand for the
-// level above when an includefield asks for something outside the index.
-Result<std::optional<catalog::InstanceRecord>> RepresentativeInstance(
-    archive::Archive& archive, const catalog::QueryMatch& match, QueryLevel level) {
-  catalog::Query q{catalog::Scope::Of(match.patient.tenant)};
-  q.level = QueryLevel::kInstance;
-  q.limit = 1;
-  if (level == QueryLevel::kSeries) {
-    q.conditions.push_back(
-        {catalog::QueryAttr::kSeriesInstanceUid, match.series.series_instance_uid});
-  } else {
-    q.conditions.push_back({catalog::QueryAttr::kStudyInstanceUid, match.study.study_instance_uid});
-  }
-  auto page = archive.Search(q);
-  if (!page) return std::unexpected(page.error());
-  if (page->items.empty()) return std::nullopt;
-  return page->items.front().instance;
 }
 
 struct QidoAnswer {
@@ -228,18 +210,30 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   std::vector<size_t> source_of(page->items.size(), kNoSource);  // index into `sources`
   std::vector<catalog::InstanceRecord> sources;
   std::vector<Result<Bytes>> headers;
-  if (need_stored) {
+  if (need_stored && scope.level == QueryLevel::kInstance) {
     for (size_t i = 0; i < page->items.size(); ++i) {
-      if (scope.level == QueryLevel::kInstance) {
-        sources.push_back(page->items[i].instance);
-      } else {
-        auto first = RepresentativeInstance(archive, page->items[i], scope.level);
-        if (!first) return std::unexpected(first.error());
-        if (!*first) continue;
-        sources.push_back(std::move(**first));
-      }
+      sources.push_back(page->items[i].instance);
+      source_of[i] = i;
+    }
+  } else if (need_stored) {
+    // Above the instance level, the first instance of each study or series
+    // stands for it.
+    std::vector<catalog::TenantUid> parents;
+    parents.reserve(page->items.size());
+    for (const auto& m : page->items) {
+      parents.push_back({m.patient.tenant, scope.level == QueryLevel::kSeries
+                                               ? m.series.series_instance_uid
+                                               : m.study.study_instance_uid});
+    }
+    auto firsts = archive.FirstInstances(scope.level, parents);
+    if (!firsts) return std::unexpected(firsts.error());
+    for (size_t i = 0; i < firsts->size(); ++i) {
+      if (!(*firsts)[i]) continue;
+      sources.push_back(std::move(*(*firsts)[i]));
       source_of[i] = sources.size() - 1;
     }
+  }
+  if (need_stored) {
     headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(sources));
   }
   for (size_t i = 0; i < page->items.size(); ++i) {

@@ -139,6 +139,15 @@ get ibits "$W/instances?includefield=BitsAllocated&limit=1000" >/dev/null
 check_eq "includefield over many instances gives each its own attribute" \
   "$(awk -F'\t' -v OFS='\t' 'NR > 1 { print $7, ($9 == "US" ? 8 : 16) }' "$MANIFEST" | sort)" \
   "$(jq -r '.[] | [.["00080018"].Value[0], .["00280100"].Value[0]] | @tsv' "$WORK/ibits.body" | sort)"
+# Above the instance level such an attribute is the study's or series' first instance's.
+get sbits "$W/studies?includefield=BitsAllocated&limit=1000" >/dev/null
+check_eq "includefield at study level reads an attribute outside the index" \
+  "$(awk -F'\t' -v OFS='\t' 'NR > 1 { print $5, ($9 == "US" ? 8 : 16) }' "$MANIFEST" | sort -u)" \
+  "$(jq -r '.[] | [.["0020000D"].Value[0], .["00280100"].Value[0]] | @tsv' "$WORK/sbits.body" | sort)"
+get sebits "$W/series?includefield=BitsAllocated&limit=1000" >/dev/null
+check_eq "includefield at series level reads an attribute outside the index" \
+  "$(awk -F'\t' -v OFS='\t' 'NR > 1 { print $6, ($9 == "US" ? 8 : 16) }' "$MANIFEST" | sort -u)" \
+  "$(jq -r '.[] | [.["0020000E"].Value[0], .["00280100"].Value[0]] | @tsv' "$WORK/sebits.body" | sort)"
 get iall "$W/instances?SOPInstanceUID=$SOP&includefield=all" >/dev/null
 check "includefield=all gives the object's attributes with Pixel Data as bulk data" \
   bash -c "jq -e '.[0][\"7FE00010\"].BulkDataURI and .[0][\"00280010\"].Value[0] > 0' '$WORK/iall.body' >/dev/null"

@@ -295,6 +295,61 @@ TEST_F(SearchTest, PagesWithoutConditionsAreReadOffAnIndexInAnswerOrder) {
             (V{"1.1.1.1", "1.1.1.2", "1.1.2.1"}));
 }
 
+TEST_F(SearchTest, FirstInstancesOfStudiesAndSeries) {
+  // A study whose series numbered 2 arrives after the one numbered 9, and
+  // whose first instance by number arrives last; one instance has no number.
+  const auto add = [&](const std::string& series, std::optional<int> series_number,
+                       const std::string& sop, std::optional<int> number) {
+    dicom::ParsedInstance p;
+    p.sop_class_uid = "1.2.840.10008.5.1.4.1.1.2";
+    p.sop_instance_uid = sop;
+    p.series_instance_uid = series;
+    p.study_instance_uid = "4.1";
+    p.patient_id = "P4";
+    p.modality = "CT";
+    p.series_number = series_number;
+    p.instance_number = number;
+    p.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+    ASSERT_TRUE(Index(p, "sha-" + sop));
+  };
+  add("4.1.9", 9, "4.1.9.1", 1);
+  add("4.1.2", 2, "4.1.2.none", std::nullopt);
+  add("4.1.2", 2, "4.1.2.7", 7);
+  add("4.1.2", 2, "4.1.2.3", 3);
+  add("4.1.x", std::nullopt, "4.1.x.1", 1);
+
+  const std::vector<TenantUid> studies = {
+      {"default", "4.1"}, {"default", "1.1"}, {"default", "9.9"}, {"elsewhere", "4.1"}};
+  auto firsts = catalog_->FirstInstances(QueryLevel::kStudy, studies);
+  ASSERT_TRUE(firsts) << firsts.error().message;
+  ASSERT_EQ(firsts->size(), 4u);
+  ASSERT_TRUE((*firsts)[0]);
+  EXPECT_EQ((*firsts)[0]->sop_instance_uid, "4.1.2.3");
+  EXPECT_EQ((*firsts)[0]->series_instance_uid, "4.1.2");
+  EXPECT_EQ((*firsts)[0]->study_instance_uid, "4.1");
+  EXPECT_EQ((*firsts)[0]->blob_key, "k/sha-4.1.2.3");
+  ASSERT_TRUE((*firsts)[1]);
+  // The first version of an instance that has two.
+  EXPECT_EQ((*firsts)[1]->sop_instance_uid, "1.1.1.1");
+  EXPECT_EQ((*firsts)[1]->version, 1);
+  EXPECT_FALSE((*firsts)[2]);  // not stored
+  EXPECT_FALSE((*firsts)[3]);  // a hospital that stored nothing
+
+  const std::vector<TenantUid> series = {
+      {"default", "4.1.9"}, {"default", "4.1.x"}, {"default", "1.1.2"}, {"default", "4.1"}};
+  firsts = catalog_->FirstInstances(QueryLevel::kSeries, series);
+  ASSERT_TRUE(firsts) << firsts.error().message;
+  ASSERT_EQ(firsts->size(), 4u);
+  EXPECT_EQ((*firsts)[0]->sop_instance_uid, "4.1.9.1");
+  EXPECT_EQ((*firsts)[1]->sop_instance_uid, "4.1.x.1");
+  EXPECT_EQ((*firsts)[2]->sop_instance_uid, "1.1.2.1");
+  EXPECT_FALSE((*firsts)[3]);  // a study's UID is no series'
+
+  auto wrong = catalog_->FirstInstances(QueryLevel::kInstance, series);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidArgument);
+}
+
 TEST_F(SearchTest, PatientLevel) {
   EXPECT_EQ(Uids(QueryLevel::kPatient, {{QueryAttr::kPatientName, "*"}}), (V{"P2", "P1", "P3"}));
   EXPECT_EQ(Uids(QueryLevel::kPatient, {{QueryAttr::kPatientName, "王"}}, true), (V{"P1"}));

@@ -151,6 +151,32 @@ TEST(DatasetJsonTest, Gb18030TextComesOutAsUtf8) {
   EXPECT_EQ(j["00081030"]["Value"], json::parse(R"(["乗", "CT"])"));
 }
 
+TEST(DatasetJsonTest, OnlyTagsWritesTheseTopLevelAttributesDecodedAsTheWholeWould) {
+  const Bytes bytes = Build([](DcmDataset& ds) {
+    ds.putAndInsertString(DCM_SpecificCharacterSet, "GB18030");
+    ds.putAndInsertString(DCM_PatientName, "Wang^Wei=\xCD\xF5^\xCE\xB0");
+    ds.putAndInsertString(DCM_InstitutionName, "\xCD\xF5");
+    ds.putAndInsertString(DCM_Modality, "CT");
+    DcmItem* item = nullptr;
+    ds.findOrCreateSequenceItem(DCM_ProcedureCodeSequence, item, -2);
+    item->putAndInsertString(DCM_CodeValue, "X1");
+    item->putAndInsertString(DCM_CodeMeaning, "\xCE\xB0");
+  });
+  JsonOptions options{.bulk_data_uri_prefix = kPrefix};
+  // (0008,0005) not asked for: the text is still decoded in the object's set.
+  options.only_tags = {0x00080080, 0x00081032, 0x00400000};
+  const json j = ToJson(bytes, options);
+  EXPECT_EQ(j, json::parse(R"({
+    "00080080": {"Value": ["王"], "vr": "LO"},
+    "00081032": {"Value": [{"00080100": {"Value": ["X1"], "vr": "SH"},
+                            "00080104": {"Value": ["伟"], "vr": "LO"}}], "vr": "SQ"}})"));
+  // The whole object, for comparison: the same values.
+  const json whole = ToJson(bytes);
+  EXPECT_EQ(whole["00080080"], j["00080080"]);
+  EXPECT_EQ(whole["00081032"], j["00081032"]);
+  EXPECT_EQ(whole["00080060"]["Value"], json::parse(R"(["CT"])"));
+}
+
 TEST(DatasetJsonTest, TopLevelBinaryBecomesBulkDataUriNestedStaysInline) {
   const std::vector<Uint8> document(4000, 0x25);
   const Bytes bytes = Build([&](DcmDataset& ds) {
