@@ -391,7 +391,14 @@ class Writer {
 }  // namespace
 
 Result<std::string> DatasetToJson(ByteView part10, const JsonOptions& options) {
-  auto file = ReadWithDcmtk(part10);
+  // Elements come in tag order: past the last one asked for, nothing more
+  // is written, so nothing more needs parsing.
+  DcmTagKey stop = DCM_UndefinedTagKey;
+  if (!options.only_tags.empty() && options.only_tags.back() != 0xFFFFFFFF) {
+    const uint32_t next = options.only_tags.back() + 1;
+    stop = DcmTagKey(static_cast<Uint16>(next >> 16), static_cast<Uint16>(next & 0xFFFF));
+  }
+  auto file = ReadWithDcmtk(part10, stop);
   if (!file) return std::unexpected(file.error());
   DcmDataset& dataset = *(*file)->getDataset();
   OFString charset;

@@ -9,7 +9,7 @@
 
 namespace cf::dicom {
 
-Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes) {
+Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes, const DcmTagKey& stop) {
   // DCMTK would print its parse warnings to stderr; errors come back as values.
   static std::once_flag quiet;
   std::call_once(quiet,
@@ -19,7 +19,8 @@ Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes) {
   stream.setEos();
   auto file = std::make_unique<DcmFileFormat>();
   file->transferInit();
-  const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  const OFCondition status =
+      file->readUntilTag(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, stop);
   file->transferEnd();
   if (status.bad()) {
     return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());

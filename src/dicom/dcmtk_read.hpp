@@ -7,6 +7,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dctagkey.h>
 
 #include <memory>
 #include <string>
@@ -17,8 +18,10 @@
 namespace cf::dicom {
 
 // A Part 10 file or a raw data set; kInvalidDicom "cannot parse: ..."
-// when DCMTK cannot read it.
-Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes);
+// when DCMTK cannot read it. With `stop`, the top-level elements from
+// that tag on are left unread (a reader that wants a few early ones).
+Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes,
+                                                     const DcmTagKey& stop = DCM_UndefinedTagKey);
 
 // An element's value(s) as DCMTK prints them ("\\"-joined), trailing spaces
 // and NULs dropped; empty when absent.

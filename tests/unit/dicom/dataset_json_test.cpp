@@ -175,6 +175,9 @@ TEST(DatasetJsonTest, OnlyTagsWritesTheseTopLevelAttributesDecodedAsTheWholeWoul
   EXPECT_EQ(whole["00080080"], j["00080080"]);
   EXPECT_EQ(whole["00081032"], j["00081032"]);
   EXPECT_EQ(whole["00080060"]["Value"], json::parse(R"(["CT"])"));
+  // One early attribute: what follows it is not needed.
+  options.only_tags = {0x00080060};
+  EXPECT_EQ(ToJson(bytes, options), json::parse(R"({"00080060": {"Value": ["CT"], "vr": "CS"}})"));
 }
 
 TEST(DatasetJsonTest, TopLevelBinaryBecomesBulkDataUriNestedStaysInline) {
