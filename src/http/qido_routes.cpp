@@ -188,6 +188,27 @@ Result<void> AddStoredAttributes(nlohmann::json& out, const QidoRequest& r, bool
   return {};
 }
 
+// The instance whose stored header answers for each match: the match
+// itself at instance level; above it, the first instance of its study or
+// series, found for the whole page at once.
+Result<std::vector<std::optional<catalog::InstanceRecord>>> Representatives(
+    archive::Archive& archive, const std::vector<catalog::QueryMatch>& matches, QueryLevel level) {
+  if (level == QueryLevel::kInstance) {
+    std::vector<std::optional<catalog::InstanceRecord>> out;
+    out.reserve(matches.size());
+    for (const auto& m : matches) out.emplace_back(m.instance);
+    return out;
+  }
+  std::vector<catalog::TenantUid> parents;
+  parents.reserve(matches.size());
+  for (const auto& m : matches) {
+    parents.push_back({m.patient.tenant, level == QueryLevel::kSeries
+                                             ? m.series.series_instance_uid
+                                             : m.study.study_instance_uid});
+  }
+  return archive.FirstInstances(level, parents);
+}
+
 struct QidoAnswer {
   nlohmann::json body = nlohmann::json::array();
   bool more = false;
@@ -203,37 +224,20 @@ Result<QidoAnswer> RunQido(archive::Archive& archive, const QidoRequest& r, cons
   if (answer.more) page->items.resize(wanted);
   const bool stored_all = r.include_all && scope.level == QueryLevel::kInstance;
   const bool need_stored = stored_all || !r.include.empty();
-  // The instance whose header answers each match: its own at instance
-  // level, the first of its study or series above. All headers then come
-  // in one catalog query rather than one per match.
+  // The headers of the page's representatives come in one catalog query
+  // rather than one per match.
   constexpr size_t kNoSource = SIZE_MAX;
   std::vector<size_t> source_of(page->items.size(), kNoSource);  // index into `sources`
   std::vector<catalog::InstanceRecord> sources;
   std::vector<Result<Bytes>> headers;
-  if (need_stored && scope.level == QueryLevel::kInstance) {
-    for (size_t i = 0; i < page->items.size(); ++i) {
-      sources.push_back(page->items[i].instance);
-      source_of[i] = i;
-    }
-  } else if (need_stored) {
-    // Above the instance level, the first instance of each study or series
-    // stands for it.
-    std::vector<catalog::TenantUid> parents;
-    parents.reserve(page->items.size());
-    for (const auto& m : page->items) {
-      parents.push_back({m.patient.tenant, scope.level == QueryLevel::kSeries
-                                               ? m.series.series_instance_uid
-                                               : m.study.study_instance_uid});
-    }
-    auto firsts = archive.FirstInstances(scope.level, parents);
-    if (!firsts) return std::unexpected(firsts.error());
-    for (size_t i = 0; i < firsts->size(); ++i) {
-      if (!(*firsts)[i]) continue;
-      sources.push_back(std::move(*(*firsts)[i]));
+  if (need_stored) {
+    auto representatives = Representatives(archive, page->items, scope.level);
+    if (!representatives) return std::unexpected(representatives.error());
+    for (size_t i = 0; i < representatives->size(); ++i) {
+      if (!(*representatives)[i]) continue;  // a study or series emptied meanwhile
+      sources.push_back(std::move(*(*representatives)[i]));
       source_of[i] = sources.size() - 1;
     }
-  }
-  if (need_stored) {
     headers = archive.ReadMetadataBytes(std::span<const catalog::InstanceRecord>(sources));
   }
   for (size_t i = 0; i < page->items.size(); ++i) {
