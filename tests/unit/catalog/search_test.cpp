@@ -340,6 +340,7 @@ TEST_F(SearchTest, FirstInstancesOfStudiesAndSeries) {
   firsts = catalog_->FirstInstances(QueryLevel::kSeries, series);
   ASSERT_TRUE(firsts) << firsts.error().message;
   ASSERT_EQ(firsts->size(), 4u);
+  for (size_t i = 0; i < 3; ++i) ASSERT_TRUE((*firsts)[i]) << i;
   EXPECT_EQ((*firsts)[0]->sop_instance_uid, "4.1.9.1");
   EXPECT_EQ((*firsts)[1]->sop_instance_uid, "4.1.x.1");
   EXPECT_EQ((*firsts)[2]->sop_instance_uid, "1.1.2.1");

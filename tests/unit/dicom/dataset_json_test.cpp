@@ -163,8 +163,10 @@ TEST(DatasetJsonTest, OnlyTagsWritesTheseTopLevelAttributesDecodedAsTheWholeWoul
     item->putAndInsertString(DCM_CodeMeaning, "\xCE\xB0");
   });
   JsonOptions options{.bulk_data_uri_prefix = kPrefix};
-  // (0008,0005) not asked for: the text is still decoded in the object's set.
-  options.only_tags = {0x00080080, 0x00081032, 0x00400000};
+  // (0008,0005) not asked for: the text is still decoded in the object's
+  // set. Slice Thickness is asked for and absent; Patient's Name, before
+  // it, is parsed and left out.
+  options.only_tags = {0x00080080, 0x00081032, 0x00180050};
   const json j = ToJson(bytes, options);
   EXPECT_EQ(j, json::parse(R"({
     "00080080": {"Value": ["王"], "vr": "LO"},
@@ -175,9 +177,12 @@ TEST(DatasetJsonTest, OnlyTagsWritesTheseTopLevelAttributesDecodedAsTheWholeWoul
   EXPECT_EQ(whole["00080080"], j["00080080"]);
   EXPECT_EQ(whole["00081032"], j["00081032"]);
   EXPECT_EQ(whole["00080060"]["Value"], json::parse(R"(["CT"])"));
-  // One early attribute: what follows it is not needed.
+  // One early attribute: what follows it is not parsed, so an object cut
+  // short in its last element (Series Instance UID) still gives it.
+  const Bytes cut(bytes.begin(), bytes.end() - 3);
+  ASSERT_FALSE(DatasetToJson(cut));
   options.only_tags = {0x00080060};
-  EXPECT_EQ(ToJson(bytes, options), json::parse(R"({"00080060": {"Value": ["CT"], "vr": "CS"}})"));
+  EXPECT_EQ(ToJson(cut, options), json::parse(R"({"00080060": {"Value": ["CT"], "vr": "CS"}})"));
 }
 
 TEST(DatasetJsonTest, TopLevelBinaryBecomesBulkDataUriNestedStaysInline) {
