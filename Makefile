@@ -57,10 +57,12 @@ bench: build
 # libFuzzer, FUZZ_TIME seconds per target: the STOW-RS multipart parser,
 # the search path (query string -> catalog::Query -> SQLite), and raw HTTP
 # requests through Beast, the router with every route, authentication and
-# the audit trail (tests/fuzz/http_request_harness.hpp). Built with clang
-# (19: clang 14 lacks std::expected with libstdc++ 12): the first two
-# directly, the third through CMake (-DCF_BUILD_FUZZERS=ON) in
-# $(BUILD_FUZZ). The corpus grows in $(BUILD_FUZZ)/corpus; seeds are in
+# the audit trail (tests/fuzz/http_request_harness.hpp), and uploaded DICOM
+# objects and stored forms through every reader of received objects, with
+# the stored form's bit-exact rebuild checked (dicom_object_harness.hpp).
+# Built with clang (19: clang 14 lacks std::expected with libstdc++ 12):
+# the first two directly, the others through CMake (-DCF_BUILD_FUZZERS=ON)
+# in $(BUILD_FUZZ). The corpus grows in $(BUILD_FUZZ)/corpus; seeds are in
 # fuzz/corpus and tests/fuzz/corpus. A crash leaves its input in
 # $(BUILD_FUZZ)/artifacts: fix it, and keep the input in
 # tests/fuzz/regressions/<target>/ so that `make test` replays it.
@@ -77,7 +79,7 @@ $(BUILD_FUZZ)/build.ninja: | deps
 
 fuzz: deps $(BUILD_FUZZ)/build.ninja
 	@mkdir -p $(BUILD_FUZZ)/corpus/multipart $(BUILD_FUZZ)/corpus/qido \
-	  $(BUILD_FUZZ)/corpus/http_request $(BUILD_FUZZ)/artifacts
+	  $(BUILD_FUZZ)/corpus/http_request $(BUILD_FUZZ)/corpus/dicom_object $(BUILD_FUZZ)/artifacts
 	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -Wall -Wextra -Isrc fuzz/multipart_fuzz.cpp src/http/multipart.cpp -o $(BUILD_FUZZ)/multipart_fuzz
 	$(BUILD_FUZZ)/multipart_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
@@ -95,6 +97,12 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 	  -timeout=20 -rss_limit_mb=4096 -dict=tests/fuzz/http_request.dict \
 	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
 	  $(BUILD_FUZZ)/corpus/http_request tests/fuzz/corpus/http_request
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target dicom_object_fuzz
+	$(BUILD_FUZZ)/tests/fuzz/dicom_object_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	  -timeout=20 -rss_limit_mb=4096 -dict=tests/fuzz/dicom_object.dict \
+	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
+	  $(BUILD_FUZZ)/corpus/dicom_object tests/fuzz/corpus/dicom_object \
+	  $(wildcard ../shared/testdata)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
