@@ -146,8 +146,20 @@ Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
         siz.get_num_components() != shape.components) {
       return Fail(ErrorCode::kInternal, "HTJ2K frame shape differs from the stored layout");
     }
+    // OpenJPH sizes its buffers from these before it decodes anything: an
+    // offset past the extent (a damaged form) asked it for terabytes.
+    // Ours are written as one tile at the origin, never subsampled.
+    const ojph::point offset = siz.get_image_offset();
+    const ojph::point tile_offset = siz.get_tile_offset();
+    const ojph::size tile = siz.get_tile_size();
+    if (offset.x != 0 || offset.y != 0 || tile_offset.x != 0 || tile_offset.y != 0 ||
+        tile.w < extent.x || tile.h < extent.y) {
+      return Fail(ErrorCode::kInternal, "HTJ2K tiling differs from the stored layout");
+    }
     for (ojph::ui32 c = 0; c < shape.components; ++c) {
-      if (siz.get_bit_depth(c) != shape.bits_per_sample || siz.is_signed(c)) {
+      const ojph::point step = siz.get_downsampling(c);
+      if (step.x != 1 || step.y != 1 || siz.get_bit_depth(c) != shape.bits_per_sample ||
+          siz.is_signed(c)) {
         return Fail(ErrorCode::kInternal, "HTJ2K sample depth differs from the stored layout");
       }
     }
