@@ -183,7 +183,11 @@ Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel mod
     DcmElement* element = identifier.getElement(i);
     const DcmTagKey tag = element->getTag();
     if (!IsReturnKey(tag)) continue;
-    parsed.keys.push_back(tag);
+    parsed.keys.push_back({element->getTag()});
+    if (tag.isPrivateReservation()) {
+      parsed.keys.back().private_creator = ValueOf(*element);
+      continue;
+    }
     const auto attr = catalog::QueryAttrForTag(TagNumber(tag));
     if (!attr || catalog::LevelOf(*attr) > parsed.query.level) continue;
     if (element->getVR() == EVR_SQ) continue;
@@ -238,17 +242,33 @@ std::unique_ptr<DcmDataset> BuildFindResponse(const ParsedIdentifier& request,
   out->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
   out->putAndInsertString(DCM_QueryRetrieveLevel, request.level.c_str());
   const QueryLevel level = request.query.level;
-  for (const DcmTagKey& tag : request.keys) {
-    std::string value;
+  for (const ReturnKey& key : request.keys) {
+    const DcmTagKey& tag = key.tag;
+    std::string value = key.private_creator;
     if (const auto attr = catalog::QueryAttrForTag(TagNumber(tag))) {
       if (catalog::LevelOf(*attr) <= level) value = AttrValue(*attr, match);
     } else if (auto derived = DerivedValue(tag, level, match, retrieve_ae_title)) {
       value = std::move(*derived);
     }
     // A value the element's VR cannot hold (never expected from the
-    // catalog) is returned empty rather than failing the response.
-    if (value.empty() || out->putAndInsertString(tag, value.c_str()).bad()) {
-      out->insertEmptyElement(tag);
+    // catalog) is returned empty rather than failing the response. The
+    // dictionary's VR first, so that a request's wrong VR is not echoed.
+    if (!value.empty() && (out->putAndInsertString(tag, value.c_str()).good() ||
+                           out->putAndInsertString(key.tag, value.c_str()).good())) {
+      continue;
+    }
+    if (out->insertEmptyElement(tag).good()) continue;
+    // A tag the dictionary lacks (private, or newer than DCMTK's) keeps the
+    // VR the request gave it, or UN when its encoding (implicit VR) gave
+    // none. insertEmptyElement() refuses UN, hence the element by hand.
+    DcmTag as_sent = key.tag;
+    if (as_sent.getEVR() == EVR_UNKNOWN || as_sent.getEVR() == EVR_UNKNOWN2B) {
+      as_sent.setVR(DcmVR(EVR_UN));
+    }
+    DcmElement* element = nullptr;
+    if (DcmItem::newDicomElement(element, as_sent).good() && element != nullptr &&
+        out->insert(element, true).bad()) {
+      delete element;
     }
   }
   return out;

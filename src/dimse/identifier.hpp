@@ -6,6 +6,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dctag.h>
 
 #include <memory>
 #include <string>
@@ -22,12 +23,22 @@ enum class QrModel { kPatientRoot, kStudyRoot };
 // The information model of a Query/Retrieve SOP class (FIND, MOVE or GET).
 QrModel ModelOf(std::string_view sop_class_uid);
 
+// A key to return in each C-FIND response.
+struct ReturnKey {
+  // As the request gave it: its VR is used for tags the dictionary does not
+  // know (private ones), so that they are returned rather than dropped.
+  DcmTag tag;
+  // Returned as sent for a private creator (gggg,0010-00FF), which reserves
+  // a block rather than asking for a value; empty for every other key.
+  std::string private_creator = {};
+};
+
 struct ParsedIdentifier {
   catalog::Query query;    // scope, level and conditions; paging is the caller's
   std::string level = {};  // the QueryRetrieveLevel as sent: PATIENT, STUDY, SERIES, IMAGE
   // Every top-level key of the identifier, in order, to be returned in each
   // C-FIND response (except (0008,0005) and (0008,0052), always returned).
-  std::vector<DcmTagKey> keys = {};
+  std::vector<ReturnKey> keys = {};
 };
 
 // Reads a C-FIND identifier: the level, and a condition for each non-empty
@@ -49,7 +60,9 @@ Result<ParsedIdentifier> ParseRetrieveIdentifier(DcmDataset& identifier, QrModel
 
 // A C-FIND response identifier for `match`: Specific Character Set
 // ISO_IR 192, the QueryRetrieveLevel, and every requested key with its value
-// from the catalog; keys the catalog does not hold are returned empty.
+// from the catalog; keys the catalog does not hold are returned empty, with
+// the VR the request gave them when the dictionary does not know them, and
+// private creators as the request sent them.
 std::unique_ptr<DcmDataset> BuildFindResponse(const ParsedIdentifier& request,
                                               const catalog::QueryMatch& match,
                                               std::string_view retrieve_ae_title);

@@ -95,6 +95,12 @@ check_eq "study root, SERIES level: 2 series" 2 \
 rsp=$(grep -l "$SERIES" "$WORK"/f6/rsp*.dcm | head -1)
 check_eq "NumberOfSeriesRelatedInstances" 3 "$(dicom_value "$rsp" NumberOfSeriesRelatedInstances | tr -d ' ')"
 check "an unindexed key (OperatorsName) is present and empty" bash -c "dcmdump -q +P 0008,1070 '$rsp' | grep -q 'no value'"
+check_eq "a study with private keys and a key DCMTK does not know" 1 \
+  "$(find_count "$WORK/f9" -S -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$STUDY" -k "(0009,0010)=ACME 1.0" -k "(0009,1001)" -k "(0020,400d)")"
+rsp=$(find "$WORK/f9" -name 'rsp*.dcm' | head -1)
+check "a private creator is returned as sent" bash -c "dcmdump -q +P 0009,0010 '$rsp' | grep -q 'ACME 1.0'"
+check "a private key is returned, empty" bash -c "dcmdump -q +P 0009,1001 '$rsp' | grep -q 'no value'"
+check "a key the dictionary lacks is returned, empty" bash -c "dcmdump -q +P 0020,400d '$rsp' | grep -q 'no value'"
 check_eq "study root, IMAGE level: 3 instances" 3 \
   "$(find_count "$WORK/f7" -S -k QueryRetrieveLevel=IMAGE -k StudyInstanceUID="$STUDY" -k SeriesInstanceUID="$SERIES" -k SOPInstanceUID -k InstanceNumber)"
 check "the IMAGE level returns the stored SOP Instance UID" grep -lq "$FIRST_SOP" "$WORK"/f7/rsp*.dcm
