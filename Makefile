@@ -54,23 +54,34 @@ test-asan: deps $(BUILD_ASAN)/build.ninja
 bench: build
 	@bash bench/run.sh $(BUILD)/apps/cloudfilm/cloudfilm
 
-# libFuzzer, FUZZ_TIME seconds per target: the STOW-RS multipart parser,
-# the search path (query string -> catalog::Query -> SQLite), and raw HTTP
-# requests through Beast, the router with every route, authentication and
-# the audit trail (tests/fuzz/http_request_harness.hpp), and uploaded DICOM
-# objects and stored forms through every reader of received objects, with
-# the stored form's bit-exact rebuild checked (dicom_object_harness.hpp).
-# Built with clang (19: clang 14 lacks std::expected with libstdc++ 12):
-# the first two directly, the others through CMake (-DCF_BUILD_FUZZERS=ON)
-# in $(BUILD_FUZZ). The corpus grows in $(BUILD_FUZZ)/corpus; seeds are in
-# fuzz/corpus and tests/fuzz/corpus. A crash leaves its input in
-# $(BUILD_FUZZ)/artifacts: fix it, and keep the input in
+# libFuzzer, FUZZ_TIME seconds per target, each with ASan and UBSan:
+# - multipart: the STOW-RS multipart reader and media type parser;
+# - qido: the search path (query string -> catalog::Query -> SQLite);
+# - qr_identifier: C-FIND, C-MOVE and C-GET identifiers through the DIMSE
+#   parser, the search and the response identifiers;
+# - http_request: raw HTTP requests through Beast, the router with every
+#   route, authentication and the audit trail;
+# - dicom_object: uploaded DICOM objects and stored forms through every
+#   reader of received objects, the stored form's bit-exact rebuild checked.
+# The search fuzzers also check that no answer crosses hospitals (tenants).
+# What each checks is at the top of its file in tests/fuzz/. Built with
+# clang (19: clang 14 lacks std::expected with libstdc++ 12) through CMake
+# (-DCF_BUILD_FUZZERS=ON) in $(BUILD_FUZZ). The corpus grows in
+# $(BUILD_FUZZ)/corpus; seeds are in tests/fuzz/corpus. A crash leaves its
+# input in $(BUILD_FUZZ)/artifacts: fix it, and keep the input in
 # tests/fuzz/regressions/<target>/ so that `make test` replays it.
 BUILD_FUZZ ?= build-fuzz
 FUZZ_CC    ?= clang-19
 FUZZ_CXX   ?= clang++-19
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS ?=
+FUZZ_TARGETS = multipart qido qr_identifier http_request dicom_object
+FUZZ_ARGS_multipart     = -max_len=65536
+FUZZ_ARGS_qido          = -max_len=1024
+FUZZ_ARGS_qr_identifier = -max_len=4096
+FUZZ_ARGS_http_request  = -max_len=16384 -dict=tests/fuzz/http_request.dict
+FUZZ_ARGS_dicom_object  = -max_len=65536 -dict=tests/fuzz/dicom_object.dict
+FUZZ_SEEDS_dicom_object = $(wildcard ../shared/testdata)
 $(BUILD_FUZZ)/build.ninja: | deps
 	@command -v $(FUZZ_CXX) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang-19 libclang-rt-19-dev
 	cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -78,31 +89,11 @@ $(BUILD_FUZZ)/build.ninja: | deps
 	  -DCF_BUILD_FUZZERS=ON -DCF_BUILD_TESTS=OFF -DCF_BUILD_BENCH=OFF $(CMAKE_ARGS)
 
 fuzz: deps $(BUILD_FUZZ)/build.ninja
-	@mkdir -p $(BUILD_FUZZ)/corpus/multipart $(BUILD_FUZZ)/corpus/qido \
-	  $(BUILD_FUZZ)/corpus/http_request $(BUILD_FUZZ)/corpus/dicom_object $(BUILD_FUZZ)/artifacts
-	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -Wall -Wextra -Isrc fuzz/multipart_fuzz.cpp src/http/multipart.cpp -o $(BUILD_FUZZ)/multipart_fuzz
-	$(BUILD_FUZZ)/multipart_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
-	  $(BUILD_FUZZ)/corpus/multipart fuzz/corpus/multipart
-	$(FUZZ_CXX) -std=c++2b -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -Wall -Wextra -Isrc fuzz/qido_fuzz.cpp src/http/query_params.cpp src/catalog/query.cpp \
-	  src/catalog/sqlite_*.cpp src/core/error.cpp src/core/log.cpp -lsqlite3 -lspdlog -lfmt \
-	  -o $(BUILD_FUZZ)/qido_fuzz
-	$(BUILD_FUZZ)/qido_fuzz -max_total_time=$(FUZZ_TIME) -max_len=1024 \
-	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
-	  $(BUILD_FUZZ)/corpus/qido fuzz/corpus/qido
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target http_request_fuzz
-	$(BUILD_FUZZ)/tests/fuzz/http_request_fuzz -max_total_time=$(FUZZ_TIME) -max_len=16384 \
-	  -timeout=20 -rss_limit_mb=4096 -dict=tests/fuzz/http_request.dict \
-	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
-	  $(BUILD_FUZZ)/corpus/http_request tests/fuzz/corpus/http_request
-	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target dicom_object_fuzz
-	$(BUILD_FUZZ)/tests/fuzz/dicom_object_fuzz -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-	  -timeout=20 -rss_limit_mb=4096 -dict=tests/fuzz/dicom_object.dict \
-	  -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_FLAGS) \
-	  $(BUILD_FUZZ)/corpus/dicom_object tests/fuzz/corpus/dicom_object \
-	  $(wildcard ../shared/testdata)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@mkdir -p $(BUILD_FUZZ)/artifacts $(addprefix $(BUILD_FUZZ)/corpus/,$(FUZZ_TARGETS))
+	$(foreach t,$(FUZZ_TARGETS),$(BUILD_FUZZ)/tests/fuzz/$(t)_fuzz -max_total_time=$(FUZZ_TIME) \
+	  -timeout=20 -rss_limit_mb=4096 -artifact_prefix=$(BUILD_FUZZ)/artifacts/ $(FUZZ_ARGS_$(t)) \
+	  $(FUZZ_FLAGS) $(BUILD_FUZZ)/corpus/$(t) tests/fuzz/corpus/$(t) $(FUZZ_SEEDS_$(t)) &&) true
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

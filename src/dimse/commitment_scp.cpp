@@ -31,7 +31,6 @@ constexpr uint16_t kActionRequestCommitment = 1;
 constexpr uint16_t kEventAllCommitted = 1;
 constexpr uint16_t kEventSomeFailed = 2;
 constexpr uint16_t kFailureNoSuchObjectInstance = 0x0112;
-constexpr uint16_t kStatusProcessingFailure = 0x0110;
 constexpr uint16_t kStatusNoSuchActionType = 0x0123;
 constexpr uint16_t kStatusMissingAttribute = 0x0120;
 
