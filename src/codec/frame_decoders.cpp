@@ -2,6 +2,7 @@
 #include "codec/frame_decoders.hpp"
 
 #include "codec/htj2k.hpp"
+#include "codec/htj2k_header.hpp"
 
 #include <openjpeg.h>
 
@@ -130,6 +131,7 @@ Result<DecodedFrame> DecodeJ2k(ByteView codestream) {
 
 Result<DecodedFrame> DecodeHtj2kCodestream(ByteView codestream) {
   QuietOpenJph();
+  if (auto coding = ReadHtj2kCoding(codestream); !coding) return std::unexpected(coding.error());
   try {
     ojph::mem_infile file;
     file.open(reinterpret_cast<const ojph::ui8*>(codestream.data()), codestream.size());
@@ -138,6 +140,20 @@ Result<DecodedFrame> DecodeHtj2kCodestream(ByteView codestream) {
     ojph::param_siz siz = cs.access_siz();
     const ojph::point extent = siz.get_image_extent();
     const ojph::point offset = siz.get_image_offset();
+    // OpenJPH sizes its tiles from these before decoding anything: a tile
+    // grid that does not cover the image from its origin, or more tiles
+    // than a codestream can number (16-bit Isot), asked it for terabytes.
+    const ojph::point tile_offset = siz.get_tile_offset();
+    const ojph::size tile = siz.get_tile_size();
+    if (offset.x >= extent.x || offset.y >= extent.y || tile.w == 0 || tile.h == 0 ||
+        tile_offset.x > offset.x || tile_offset.y > offset.y ||
+        uint64_t{tile_offset.x} + tile.w <= offset.x ||
+        uint64_t{tile_offset.y} + tile.h <= offset.y) {
+      return Fail(ErrorCode::kInvalidDicom, "HTJ2K: tiles do not cover the image");
+    }
+    const uint64_t tiles = (uint64_t{extent.x} - tile_offset.x + tile.w - 1) / tile.w *
+                           ((uint64_t{extent.y} - tile_offset.y + tile.h - 1) / tile.h);
+    if (tiles > 65535) return Fail(ErrorCode::kInvalidDicom, "HTJ2K: too many tiles");
     DecodedFrame f;
     f.width = extent.x - offset.x;
     f.height = extent.y - offset.y;

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "codec/htj2k_header.hpp"
+
 namespace cf::codec {
 namespace {
 
@@ -135,6 +137,11 @@ Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
 
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
   QuietOpenJph();
+  // Every stored frame is reversible: anything else is a damaged form,
+  // which OpenJPH must not see (htj2k_header.hpp).
+  if (auto coding = ReadHtj2kCoding(stream); !coding || !coding->reversible) {
+    return Fail(ErrorCode::kInternal, "HTJ2K coding differs from the stored form's");
+  }
   try {
     ojph::mem_infile file;
     file.open(reinterpret_cast<const ojph::ui8*>(stream.data()), stream.size());
