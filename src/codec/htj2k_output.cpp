@@ -7,6 +7,9 @@
 // docs/storage-format.md, "Frames served as stored").
 #include "codec/htj2k_output.hpp"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcvr.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -163,6 +166,18 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   size_t dataset_start = 0;
   auto meta = RewriteMeta(native, target_ts, &dataset_start);
   if (!meta) return std::unexpected(meta.error());
+  // A reader that does not know the HTJ2K syntaxes (DCMTK 3.6.7, so our
+  // own too) guesses explicit or implicit VR from the first element's VR
+  // bytes: with a non-standard one there, the file would read as implicit
+  // VR, i.e. not at all.
+  if (dataset_start + 6 > native.size() ||
+      !DcmVR(std::string{static_cast<char>(native[dataset_start + 4]),
+                         static_cast<char>(native[dataset_start + 5])}
+                 .c_str())
+           .isStandard()) {
+    return Fail(ErrorCode::kUnsupported,
+                "HTJ2K output of a data set whose first element has a non-standard VR");
+  }
   // The explicit VR header of Pixel Data (tag, "OB"/"OW", 2 reserved, length).
   const size_t header = l.pixel_offset - 12;
   if (l.pixel_offset < dataset_start + 12 || U16(native, header) != 0x7FE0 ||

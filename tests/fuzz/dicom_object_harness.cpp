@@ -66,6 +66,10 @@ void CheckLosslessRoundTrip(ByteView bytes, const codec::NativePixels& pixels,
   auto out = codec::Transcode(bytes, target);
   if (!out) return;  // refusing is allowed; producing garbage is not
   auto again = codec::DecodePixels(*out);
+  if (!again) {
+    std::fprintf(stderr, "transcoded to %.*s: %s\n", static_cast<int>(target.size()),
+                 target.data(), again.error().message.c_str());
+  }
   Require(again.has_value(), "a transcoded object decodes");
   if (!SameShape(pixels, *again)) return;
   Require(MeaningfulSamples(pixels) == MeaningfulSamples(*again),
