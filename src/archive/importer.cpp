@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "core/file_io.hpp"
@@ -82,6 +83,25 @@ struct ArchiveReader {
   ~ArchiveReader() { archive_read_free(a); }
 };
 
+// Past a warning too: libarchive warns about an entry whose name it cannot
+// convert (below) and still gives its data.
+bool NextEntry(ArchiveReader& r, struct archive_entry** entry) {
+  const int rc = archive_read_next_header(r.a, entry);
+  return rc == ARCHIVE_OK || rc == ARCHIVE_WARN;
+}
+
+// An entry's name, for reports and for matching DICOMDIR file IDs.
+// libarchive converts names to the process locale, and in the "C" locale a
+// name the ZIP flags as UTF-8 (a Chinese folder name, zipped on a Mac or
+// with 7-Zip) has no form at all: every accessor returns NULL. `cloudfilm
+// import` runs in C.UTF-8 for that; in any other locale the entry gets a
+// placeholder name rather than a crash, and is imported all the same.
+std::string EntryName(struct archive_entry* entry, int64_t index) {
+  if (const char* name = archive_entry_pathname_utf8(entry)) return name;
+  if (const char* name = archive_entry_pathname(entry)) return name;
+  return "entry " + std::to_string(index) + " (its name cannot be read in this locale)";
+}
+
 std::string Upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
@@ -96,9 +116,8 @@ std::optional<std::set<std::string>> RootDicomdirIds(const fs::path& zip) {
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) return std::nullopt;
   struct archive_entry* entry = nullptr;
-  while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
-    if (archive_entry_filetype(entry) != AE_IFREG ||
-        Upper(archive_entry_pathname(entry)) != "DICOMDIR") {
+  for (int64_t index = 1; NextEntry(r, &entry); ++index) {
+    if (archive_entry_filetype(entry) != AE_IFREG || Upper(EntryName(entry, index)) != "DICOMDIR") {
       continue;
     }
     // Read to the end: a streamed ZIP entry need not state its size.
@@ -132,9 +151,8 @@ int64_t CountZipEntries(const fs::path& zip) {
   const auto media = RootDicomdirIds(zip);
   int64_t n = 0;
   struct archive_entry* entry = nullptr;
-  while (archive_read_next_header(r.a, &entry) == ARCHIVE_OK) {
-    if (archive_entry_filetype(entry) == AE_IFREG &&
-        ImportsEntry(media, archive_entry_pathname(entry)))
+  for (int64_t index = 1; NextEntry(r, &entry); ++index) {
+    if (archive_entry_filetype(entry) == AE_IFREG && ImportsEntry(media, EntryName(entry, index)))
       ++n;
   }
   return n;
@@ -326,7 +344,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
   const uint64_t limit = archive_.Options().max_object_size;
   const auto media = RootDicomdirIds(zip);
   struct archive_entry* entry = nullptr;
-  for (;;) {
+  for (int64_t index = 1;; ++index) {
     const int rc = archive_read_next_header(r.a, &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
@@ -336,7 +354,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
       return;
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
-    const std::string entry_name = archive_entry_pathname(entry);
+    const std::string entry_name = EntryName(entry, index);
     if (!ImportsEntry(media, entry_name)) continue;
     Work work;
     work.name = zip.string() + "!" + entry_name;

@@ -15,6 +15,18 @@ check_eq "all 24 objects stored" "stored: 24" "$(grep '^stored:' <<<"$out")"
 check_eq "a non-DICOM file makes import exit 1" 1 "$rc"
 check "the rejected file is named with its reason" grep -q "^rejected: .*manifest.tsv: invalid-dicom" <<<"$out"
 check "import on a pipe prints plain progress lines" grep -q "^import: 25/25" "$WORK/import.err"
+# A CD zipped on a Mac or with 7-Zip: Chinese folder names, flagged UTF-8.
+# The environment's locale is whatever the caller has (here none at all).
+python3 - "$(find "$WORK/synth" -name '*.dcm' | sort | head -1)" "$WORK/cn.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    z.write(sys.argv[1], "张三/影像0001.dcm")
+    z.writestr("张三/坏的.dcm", b"not a DICOM object")
+PY
+rc=0; out=$(LC_ALL= LANG= "$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK/cn.zip") || rc=$?
+check_eq "a ZIP with Chinese entry names is read (exit 1: one entry is bad)" 1 "$rc"
+check_eq "its good entry is found already present" "already present: 1" "$(grep '^already present:' <<<"$out")"
+check "its bad entry is named in UTF-8" grep -q "^rejected: .*cn.zip!张三/坏的.dcm: invalid-dicom" <<<"$out"
 rc=0; out=$("$CLOUDFILM" import --data "$WORK/data" --quiet "$WORK"/synth/*/) || rc=$?
 check_eq "re-import of the patient folders exits 0" 0 "$rc"
 check_eq "re-import finds everything present" "already present: 24" "$(grep '^already present:' <<<"$out")"

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <clocale>
 #include <cstdio>
 #include <iostream>
 
@@ -77,6 +78,11 @@ class Progress {
 };
 
 int RunImport(const Config& config, const ImportArgs& args) {
+  // libarchive gives a ZIP entry's name in the process locale, which is "C"
+  // until set: a name the ZIP flags as UTF-8 (a Chinese folder name) would
+  // have no form at all. Only the character type: nothing else here reads
+  // the locale.
+  std::setlocale(LC_CTYPE, "C.UTF-8");
   auto rt = OpenRuntime(config, Role::kImport);
   if (!rt) return ReportError(rt.error());
   // A typo must not file a hospital's CD under a tenant nobody reads.

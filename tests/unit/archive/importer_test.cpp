@@ -125,6 +125,48 @@ TEST_F(ImporterTest, ZipEntriesAreImportedWithoutUnpacking) {
   EXPECT_TRUE(StoredExactly("1.9.12", two));
 }
 
+// Chinese folder names, flagged UTF-8 as a Mac or 7-Zip writes them. In
+// the "C" locale of this test (and of any program that never sets one),
+// libarchive has no form of such a name at all: reading it as a C string
+// once aborted `cloudfilm import`.
+TEST_F(ImporterTest, AZipEntryWhoseNameTheLocaleCannotHoldIsImported) {
+  cf::testing::TempDir src;
+  const fs::path zip = src.Path() / "cd.zip";
+  const Bytes one = DicomBuilder().Sop("1.9.51").Build();
+  const Bytes two = DicomBuilder().Sop("1.9.52").Build();
+  {
+    struct archive* a = archive_write_new();
+    archive_write_set_format_zip(a);
+    ASSERT_EQ(archive_write_set_options(a, "hdrcharset=UTF-8"), ARCHIVE_OK);
+    ASSERT_EQ(archive_write_open_filename(a, zip.c_str()), ARCHIVE_OK);
+    for (const auto& [name, data] :
+         std::vector<std::pair<std::string, Bytes>>{{"张三/影像0001.dcm", one}, {"IMG/2", two}}) {
+      struct archive_entry* e = archive_entry_new();
+      // Keeps the UTF-8 form; the answer only says whether the locale has one.
+      (void)archive_entry_update_pathname_utf8(e, name.c_str());
+      archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+      archive_entry_set_filetype(e, AE_IFREG);
+      archive_entry_set_perm(e, 0644);
+      ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK);
+      archive_write_data(a, data.data(), data.size());
+      archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+  }
+  Importer planner(*archive_, "default");
+  EXPECT_EQ(planner.Plan({zip}), 2);  // the count does not stop at the first entry
+  ImportTotals totals;
+  auto items = Import({zip}, &totals);
+  EXPECT_EQ(totals.stored, 2);
+  EXPECT_EQ(totals.rejected, 0);
+  const std::string name = zip.string() + "!entry 1 (its name cannot be read in this locale)";
+  EXPECT_TRUE(items.contains(name) || items.contains(zip.string() + "!张三/影像0001.dcm"));
+  EXPECT_TRUE(items.contains(zip.string() + "!IMG/2"));
+  EXPECT_TRUE(StoredExactly("1.9.51", one));
+  EXPECT_TRUE(StoredExactly("1.9.52", two));
+}
+
 TEST_F(ImporterTest, AZipWithARootDicomdirImportsOnlyWhatItReferences) {
   // A film package or a zipped CD: a README and a signature beside the
   // media are not broken DICOM objects.
