@@ -367,14 +367,17 @@ void Archive::CompactLoop() {
 }
 
 Result<Bytes> Archive::LoadBlob(const std::string& key) {
-  auto bytes = blobs_.Get(key);
-  if (!bytes) return bytes;
-  return RebuildIfStored(key, std::move(*bytes));
+  auto blob = blobs_.GetChecked(key);
+  if (!blob) return std::unexpected(blob.error());
+  return RebuildIfStored(key, std::move(blob->bytes), blob->authenticated);
 }
 
-Result<Bytes> Archive::RebuildIfStored(const std::string& key, Bytes blob) {
+Result<Bytes> Archive::RebuildIfStored(const std::string& key, Bytes blob, bool authenticated) {
   if (!codec::IsStoredForm(blob)) return blob;
-  auto rebuilt = codec::DecodeStoredForm(blob);
+  // Only a form whose AEAD tag opened reaches OpenJPH (stored_form.hpp):
+  // one read in plaintext may be damaged on disk.
+  auto rebuilt = codec::DecodeStoredForm(
+      blob, authenticated ? codec::FormOrigin::kProven : codec::FormOrigin::kUnproven);
   if (rebuilt) return rebuilt;
   // A received file can look like a stored form; the caller's SHA-256 check
   // tells. A damaged stored form fails that check too.
@@ -700,7 +703,7 @@ Result<Bytes> Archive::LoadForRead(const catalog::InstanceRecord& rec, bool& pro
            dicom::FileMetaText(blob->bytes, 0x0003) == rec.sop_instance_uid &&
            !codec::IsStoredForm(blob->bytes);
   if (proven) return std::move(blob->bytes);
-  return RebuildIfStored(rec.blob_key, std::move(blob->bytes));
+  return RebuildIfStored(rec.blob_key, std::move(blob->bytes), blob->authenticated);
 }
 
 Result<Bytes> Archive::ReadBlobOnce(const catalog::InstanceRecord& rec, Bytes buffer) {

@@ -311,7 +311,7 @@ class Archive {
   // kNotFound when the blob is missing; the caller checks the SHA-256.
   Result<Bytes> LoadBlob(const std::string& key);
   // `blob` rebuilt when it is a stored form, else as it is.
-  Result<Bytes> RebuildIfStored(const std::string& key, Bytes blob);
+  Result<Bytes> RebuildIfStored(const std::string& key, Bytes blob, bool authenticated);
   // Indexes a blob whose bytes are already in the store (fsck, recovery);
   // removes the blob when it cannot be indexed or duplicates another.
   Result<bool> IndexStoredBlob(const std::string& key, ByteView bytes, const char* source);

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "codec/frame_decoders.hpp"
 #include "codec/htj2k_header.hpp"
 
 namespace cf::codec {
@@ -90,6 +91,21 @@ void Drain(const FrameShape& s, ojph::codestream& cs, T* out) {
       // Out-of-range values (a damaged stream) wrap; the caller's SHA-256
       // check of the rebuilt object catches them.
       for (uint32_t x = 0; x < s.width; ++x) dst[x * r.step] = static_cast<T>(src[x]);
+    }
+  }
+}
+
+template <class T>
+void Scatter(const FrameShape& s, const std::vector<int32_t>& interleaved, T* out) {
+  for (uint32_t row = 0; row < s.height; ++row) {
+    for (uint32_t c = 0; c < s.components; ++c) {
+      const RowSpan r = RowOf(s, row, c);
+      const int32_t* src = interleaved.data() + (size_t{row} * s.width) * s.components + c;
+      T* dst = out + r.start;
+      // As in Drain: a damaged stream's values wrap, the SHA-256 check tells.
+      for (uint32_t x = 0; x < s.width; ++x) {
+        dst[x * r.step] = static_cast<T>(src[size_t{x} * s.components]);
+      }
     }
   }
 }
@@ -185,6 +201,25 @@ Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kInternal, std::string("HTJ2K decode: ") + e.what());
   }
+}
+
+Result<void> DecodeHtj2kWithOpenJpeg(const FrameShape& shape, ByteView stream, Bytes& out) {
+  auto frame = DecodeJ2k(stream);  // inverts the reversible colour transform, as OpenJPH does
+  if (!frame) return Fail(ErrorCode::kInternal, "HTJ2K decode: " + frame.error().message);
+  if (frame->width != shape.width || frame->height != shape.height ||
+      frame->components != shape.components || frame->precision != shape.bits_per_sample ||
+      frame->is_signed) {
+    return Fail(ErrorCode::kInternal, "HTJ2K frame shape differs from the stored layout");
+  }
+  const size_t count = size_t{shape.width} * shape.height * shape.components;
+  if (shape.bits_per_sample > 8) {
+    out.resize(count * 2);
+    Scatter(shape, frame->samples, reinterpret_cast<uint16_t*>(out.data()));
+  } else {
+    out.resize(count);
+    Scatter(shape, frame->samples, reinterpret_cast<uint8_t*>(out.data()));
+  }
+  return {};
 }
 
 }  // namespace cf::codec

@@ -13,5 +13,8 @@ void QuietOpenJph();
 
 Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples);
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out);
+// The same with OpenJPEG, for a frame whose bytes are not proven: OpenJPH
+// 0.9 asserts on damaged packet headers (stored_form.hpp, FormOrigin).
+Result<void> DecodeHtj2kWithOpenJpeg(const FrameShape& shape, ByteView stream, Bytes& out);
 
 }  // namespace cf::codec

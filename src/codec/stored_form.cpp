@@ -29,9 +29,11 @@ Result<Bytes> EncodeFrame(PixelCodec codec, const FrameShape& shape, ByteView sa
   return codec == PixelCodec::kHtj2k ? EncodeHtj2k(shape, samples) : EncodeJpegLs(shape, samples);
 }
 
-Result<void> DecodeFrame(PixelCodec codec, const FrameShape& shape, ByteView stream, Bytes& out) {
-  return codec == PixelCodec::kHtj2k ? DecodeHtj2k(shape, stream, out)
-                                     : DecodeJpegLs(shape, stream, out);
+Result<void> DecodeFrame(PixelCodec codec, FormOrigin origin, const FrameShape& shape,
+                         ByteView stream, Bytes& out) {
+  if (codec != PixelCodec::kHtj2k) return DecodeJpegLs(shape, stream, out);
+  return origin == FormOrigin::kProven ? DecodeHtj2k(shape, stream, out)
+                                       : DecodeHtj2kWithOpenJpeg(shape, stream, out);
 }
 
 // Per-frame sample transforms (all reversible):
@@ -428,7 +430,8 @@ bool ValidCoding(const NativeLayout& l, const FrameCoding& c) {
 }
 
 template <class T>
-Result<void> DecodeFrames(PixelCodec codec, Reader& r, const NativeLayout& l, Bytes& out) {
+Result<void> DecodeFrames(PixelCodec codec, FormOrigin origin, Reader& r, const NativeLayout& l,
+                          Bytes& out) {
   const size_t n = l.FrameBytes() / sizeof(T);
   Bytes samples;
   for (uint32_t f = 0; f < l.frames; ++f) {
@@ -441,7 +444,7 @@ Result<void> DecodeFrames(PixelCodec codec, Reader& r, const NativeLayout& l, By
     if (!r.Has(len) || !ValidCoding(l, c)) {
       return Fail(ErrorCode::kInternal, "stored form: frame damaged");
     }
-    if (auto d = DecodeFrame(codec, ShapeOf(l, c), r.Take(len), samples); !d) return d;
+    if (auto d = DecodeFrame(codec, origin, ShapeOf(l, c), r.Take(len), samples); !d) return d;
     const size_t width = c.transform == kSplit ? 4 : (c.bits > 8 ? 2 : 1);
     if (samples.size() != n * width) {
       return Fail(ErrorCode::kInternal, "stored form: frame size differs");
@@ -463,7 +466,7 @@ Result<void> DecodeFrames(PixelCodec codec, Reader& r, const NativeLayout& l, By
   return {};
 }
 
-Result<Bytes> DecodeBody(ByteView blob, bool skip_pixels = false) {
+Result<Bytes> DecodeBody(ByteView blob, FormOrigin origin, bool skip_pixels = false) {
   Reader r(blob);
   auto h = ReadHeader(r);
   if (!h) return std::unexpected(h.error());
@@ -503,9 +506,9 @@ Result<Bytes> DecodeBody(ByteView blob, bool skip_pixels = false) {
     }
     out.resize(out.size() + uint64_t{l.frames} * l.FrameBytes());
   } else {
-    auto frames = l.bits_allocated == 8    ? DecodeFrames<uint8_t>(codec, r, l, out)
-                  : l.bits_allocated == 16 ? DecodeFrames<uint16_t>(codec, r, l, out)
-                                           : DecodeFrames<uint32_t>(codec, r, l, out);
+    auto frames = l.bits_allocated == 8    ? DecodeFrames<uint8_t>(codec, origin, r, l, out)
+                  : l.bits_allocated == 16 ? DecodeFrames<uint16_t>(codec, origin, r, l, out)
+                                           : DecodeFrames<uint32_t>(codec, origin, r, l, out);
     if (!frames) return std::unexpected(frames.error());
   }
   const uint64_t rest = h->original_size - out.size();
@@ -518,7 +521,7 @@ Result<Bytes> DecodeBody(ByteView blob, bool skip_pixels = false) {
 Result<Bytes> DecodeStoredFormWithoutPixels(ByteView blob) {
   if (!IsStoredForm(blob)) return Fail(ErrorCode::kInvalidArgument, "not a stored form");
   try {
-    return DecodeBody(blob, /*skip_pixels=*/true);
+    return DecodeBody(blob, FormOrigin::kUnproven, /*skip_pixels=*/true);
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kInternal, std::string("stored form: ") + e.what());
   }
@@ -529,11 +532,11 @@ bool IsStoredForm(ByteView blob) {
          std::memcmp(blob.data() + 128, kMark, 4) == 0;
 }
 
-Result<Bytes> DecodeStoredForm(ByteView blob) {
+Result<Bytes> DecodeStoredForm(ByteView blob, FormOrigin origin) {
   if (!IsStoredForm(blob)) return Fail(ErrorCode::kInvalidArgument, "not a stored form");
   Result<Bytes> out = Fail(ErrorCode::kInternal, "stored form: not decoded");
   try {
-    out = DecodeBody(blob);
+    out = DecodeBody(blob, origin);
   } catch (const std::exception& e) {  // bad_alloc from a damaged size, codec exceptions
     return Fail(ErrorCode::kInternal, std::string("stored form: ") + e.what());
   }
@@ -596,7 +599,7 @@ Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options,
     return result;
   }
   // The proof: rebuild and compare, before the received bytes may go.
-  auto rebuilt = DecodeStoredForm(out);
+  auto rebuilt = DecodeStoredForm(out, FormOrigin::kProven);  // just made here
   if (!rebuilt || rebuilt->size() != received.size()) {
     result.reason = "rebuilt bytes differ";
     result.verify_failed = true;

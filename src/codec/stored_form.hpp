@@ -75,8 +75,16 @@ Encoded EncodeStoredForm(ByteView received, const StoredFormOptions& options = {
 // file has "DICM" at offset 128, where a stored form has "CFZ1".
 bool IsStoredForm(ByteView blob);
 
+// Where a stored form to decode comes from. OpenJPH, the fast HTJ2K
+// decoder, trusts a codestream's packet headers: OpenJPH 0.9 fails
+// assertions on damaged ones, and Debian builds it with assertions on, so a
+// damaged form would abort the process. Only a form whose bytes are proven
+// (its blob's AEAD tag checked, or just made here) goes to OpenJPH; any
+// other goes to OpenJPEG, slower but made to refuse damaged input.
+enum class FormOrigin { kUnproven, kProven };
+
 // The received bytes, checked against the SHA-256 recorded in the form.
-Result<Bytes> DecodeStoredForm(ByteView blob);
+Result<Bytes> DecodeStoredForm(ByteView blob, FormOrigin origin = FormOrigin::kUnproven);
 
 // The received bytes with the native Pixel Data value as zeros (same
 // length), without decoding any frame: for readers of everything but the

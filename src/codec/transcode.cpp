@@ -214,9 +214,9 @@ Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDa
   (bits_allocated == 8 ? bytes8.reserve(frame_samples * frames)
                        : words16.reserve(frame_samples * frames));
   for (uint32_t f = 0; f < frames; ++f) {
-    auto decoded = jpeg_ls              ? DecodeJpegLsStream((*split)[f])
-                   : IsHtj2k(source_ts) ? DecodeHtj2kCodestream((*split)[f])
-                                        : DecodeJ2k((*split)[f]);
+    // HTJ2K from a sender goes to OpenJPEG too, never to OpenJPH: OpenJPH
+    // 0.9 asserts on damaged packet headers (frame_decoders.hpp).
+    auto decoded = jpeg_ls ? DecodeJpegLsStream((*split)[f]) : DecodeJ2k((*split)[f]);
     if (!decoded) {
       return Fail(decoded.error().code,
                   "frame " + std::to_string(f + 1) + ": " + decoded.error().message);

@@ -7,6 +7,8 @@
 
 #include "archive_fixture.hpp"
 #include "codec/header_without_pixels.hpp"
+#include "codec/stored_form.hpp"
+#include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
 #include "support/dicom_builder.hpp"
 
@@ -176,6 +178,34 @@ TEST_F(ArchiveTest, JapaneseIso2022NameIsIndexedAsUtf8) {
   EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
   EXPECT_EQ(archive_->GetStudy(cf::catalog::Scope::Of("default"), "1.2.3.4.2")->patient_name,
             "Yamada^Tarou=山田^太郎=やまだ^たろう");
+}
+
+// Encryption off (this fixture's store), so no tag proves a blob before it
+// is decoded: a stored form damaged on disk reaches the HTJ2K decoder. This
+// one (kept from the fuzzer) makes OpenJPH 0.9 fail an assertion in its
+// packet header parser, which aborted the process; OpenJPEG refuses it.
+TEST_F(ArchiveTest, AStoredFormDamagedOnDiskFailsTheReadWithoutAbortingIt) {
+  ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
+  const auto rec =
+      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
+  auto damaged = ReadFile(std::filesystem::path(CF_SOURCE_DIR) /
+                              "tests/fuzz/regressions/dicom_object/"
+                              "stored-htj2k-damaged-packet-header.cfz",
+                          1 << 20);
+  ASSERT_TRUE(damaged) << damaged.error().message;
+  ASSERT_TRUE(codec::IsStoredForm(*damaged));
+  const auto path = dir_.Path() / "blobs" / rec.blob_key;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::add);
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(damaged->data()),
+             static_cast<std::streamsize>(damaged->size()));
+  auto r = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+  auto fsck = archive_->Fsck(false);
+  ASSERT_TRUE(fsck);
+  EXPECT_EQ(fsck->hash_mismatches, 1);
 }
 
 TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
