@@ -11,27 +11,19 @@
 // match belongs to another hospital or, in a share, another study.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <source_location>
 #include <string>
 #include <string_view>
 
 #include "catalog/query.hpp"
+#include "fuzz/require.hpp"
 #include "fuzz/two_hospital_catalog.hpp"
 #include "http/query_params.hpp"
 
 namespace {
 
-// Names the broken promise's line: an optimised build's backtrace may not.
-void Require(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise at %s:%u\n", where.file_name(),
-               static_cast<unsigned>(where.line()));
-  std::abort();
-}
+using cf::fuzz::Require;
 
 std::optional<cf::catalog::QueryAttr> AttrOf(std::string_view name) {
   if (auto attr = cf::catalog::QueryAttrForKeyword(name)) return attr;

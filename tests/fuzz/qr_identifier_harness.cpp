@@ -8,28 +8,18 @@
 #include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/oflog/oflog.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
-#include <source_location>
 #include <string_view>
 #include <vector>
 
 #include "catalog/query.hpp"
 #include "dimse/identifier.hpp"
+#include "fuzz/require.hpp"
 #include "fuzz/two_hospital_catalog.hpp"
 
 namespace cf::fuzz {
 namespace {
-
-// Names the broken promise's line: an optimised build's backtrace may not.
-void Require(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise at %s:%u\n", where.file_name(),
-               static_cast<unsigned>(where.line()));
-  std::abort();
-}
 
 // As DIMSE_receiveDataSetInMemory reads a request's data set.
 std::unique_ptr<DcmDataset> ReadDataset(std::span<const uint8_t> bytes, E_TransferSyntax xfer) {

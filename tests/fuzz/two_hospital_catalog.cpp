@@ -3,26 +3,17 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <source_location>
 #include <string>
 
 #include "catalog/sqlite_catalog.hpp"
 #include "dicom/instance.hpp"
+#include "fuzz/require.hpp"
 
 namespace cf::fuzz {
 namespace {
-
-// Names the broken promise's line: an optimised build's backtrace may not.
-void Require(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise at %s:%u\n", where.file_name(),
-               static_cast<unsigned>(where.line()));
-  std::abort();
-}
 
 std::filesystem::path TempFolder() {
   const char* tmp = std::getenv("TMPDIR");

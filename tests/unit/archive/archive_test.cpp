@@ -18,7 +18,31 @@ namespace {
 using cf::testing::DicomBuilder;
 const IngestSource kTest{"test", "", "default"};
 
-class ArchiveTest : public ArchiveFixture {};
+class ArchiveTest : public ArchiveFixture {
+ protected:
+  // The blob of the one instance DicomBuilder makes, ingested, made
+  // writable so that a test can damage it.
+  std::filesystem::path IngestedBlob() {
+    EXPECT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
+    const auto rec =
+        archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
+    const auto path = dir_.Path() / "blobs" / rec.blob_key;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::add);
+    return path;
+  }
+
+  // A read of it fails as damaged, and fsck counts it.
+  void ExpectDamageFound() {
+    auto r = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kInternal);
+    auto fsck = archive_->Fsck(false);
+    ASSERT_TRUE(fsck);
+    EXPECT_EQ(fsck->hash_mismatches, 1);
+    EXPECT_FALSE(fsck->Clean());
+  }
+};
 
 TEST_F(ArchiveTest, IngestThenReadBackIsByteExact) {
   const Bytes bytes = DicomBuilder().Pixels(64, 64).Build();
@@ -185,48 +209,26 @@ TEST_F(ArchiveTest, JapaneseIso2022NameIsIndexedAsUtf8) {
 // one (kept from the fuzzer) makes OpenJPH 0.9 fail an assertion in its
 // packet header parser, which aborted the process; OpenJPEG refuses it.
 TEST_F(ArchiveTest, AStoredFormDamagedOnDiskFailsTheReadWithoutAbortingIt) {
-  ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
-  const auto rec =
-      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
+  const auto path = IngestedBlob();
   auto damaged = ReadFile(std::filesystem::path(CF_SOURCE_DIR) /
                               "tests/fuzz/regressions/dicom_object/"
                               "stored-htj2k-damaged-packet-header.cfz",
                           1 << 20);
   ASSERT_TRUE(damaged) << damaged.error().message;
   ASSERT_TRUE(codec::IsStoredForm(*damaged));
-  const auto path = dir_.Path() / "blobs" / rec.blob_key;
-  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::add);
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(damaged->data()),
              static_cast<std::streamsize>(damaged->size()));
-  auto r = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
-  auto fsck = archive_->Fsck(false);
-  ASSERT_TRUE(fsck);
-  EXPECT_EQ(fsck->hash_mismatches, 1);
+  ExpectDamageFound();
 }
 
 TEST_F(ArchiveTest, ReadDetectsBytesAlteredOnDisk) {
-  ASSERT_TRUE(archive_->Ingest(DicomBuilder().Build(), kTest));
-  const auto rec =
-      archive_->GetInstanceVersions(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1")->front();
-  const auto path = dir_.Path() / "blobs" / rec.blob_key;
-  std::filesystem::permissions(path, std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::add);
   {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(IngestedBlob(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(200);
     f.put('X');
   }
-  auto r = archive_->ReadInstance(cf::catalog::Scope::Of("default"), "1.2.3.4.1.1");
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, ErrorCode::kInternal);
-  auto fsck = archive_->Fsck(false);
-  ASSERT_TRUE(fsck);
-  EXPECT_EQ(fsck->hash_mismatches, 1);
-  EXPECT_FALSE(fsck->Clean());
+  ExpectDamageFound();
 }
 
 TEST_F(ArchiveTest, MetadataIsReadFromTheHeaderKeptAtIngestNotFromTheBlob) {
