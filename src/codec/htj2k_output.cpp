@@ -146,9 +146,11 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   if (l.big_endian) {
     return Fail(ErrorCode::kUnsupported, "HTJ2K output needs explicit VR little endian input");
   }
+  // Pixel Representation other than 0 and 1 (seen from the fuzzer: 8192)
+  // would be coded as signed without the codestream saying so.
   if ((l.samples_per_pixel != 1 && l.samples_per_pixel != 3) ||
       (l.bits_allocated != 8 && l.bits_allocated != 16) || l.bits_stored < 2 ||
-      l.bits_stored > l.bits_allocated) {
+      l.bits_stored > l.bits_allocated || l.pixel_representation > 1) {
     return Fail(ErrorCode::kUnsupported,
                 "HTJ2K output is offered for 8- or 16-bit grayscale, RGB or YBR_FULL images only");
   }

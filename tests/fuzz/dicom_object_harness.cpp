@@ -67,13 +67,17 @@ void CheckLosslessRoundTrip(ByteView bytes, const codec::NativePixels& pixels,
   if (!out) return;  // refusing is allowed; producing garbage is not
   auto again = codec::DecodePixels(*out);
   if (!again) {
-    std::fprintf(stderr, "transcoded to %.*s: %s\n", static_cast<int>(target.size()),
-                 target.data(), again.error().message.c_str());
+    std::fprintf(stderr, "transcoded to %.*s: %s\n", static_cast<int>(target.size()), target.data(),
+                 again.error().message.c_str());
   }
   Require(again.has_value(), "a transcoded object decodes");
   if (!SameShape(pixels, *again)) return;
-  Require(MeaningfulSamples(pixels) == MeaningfulSamples(*again),
-          "a lossless transcode keeps every sample");
+  const bool same = MeaningfulSamples(pixels) == MeaningfulSamples(*again);
+  if (!same) {
+    std::fprintf(stderr, "transcoded to %.*s: samples differ\n", static_cast<int>(target.size()),
+                 target.data());
+  }
+  Require(same, "a lossless transcode keeps every sample");
 }
 
 std::string RunStoredForm(ByteView bytes) {
