@@ -8,6 +8,7 @@
 #include "codec/htj2k_output.hpp"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctag.h>
 #include <dcmtk/dcmdata/dcvr.h>
 
 #include <algorithm>
@@ -84,6 +85,25 @@ Result<Bytes> RewriteMeta(ByteView native, std::string_view target_ts, size_t* d
   Put32(meta, static_cast<uint32_t>(elements.size()));
   meta.insert(meta.end(), elements.begin(), elements.end());
   return meta;
+}
+
+// A reader that does not know the HTJ2K syntaxes (DCMTK 3.6.7, so our own
+// too) guesses the encoding from the first element, as DcmItem's
+// checkTransferSyntax does: implicit VR when its VR bytes are not a
+// standard VR, big endian when its tag is unknown but the byte-swapped one
+// is known (a first element (0000,0008) reads as (0000,0800)). Either guess
+// makes the file unreadable.
+bool ReadsAsExplicitLittleEndian(ByteView native, size_t dataset_start) {
+  if (dataset_start + 6 > native.size()) return false;
+  const char vr[3] = {static_cast<char>(native[dataset_start + 4]),
+                      static_cast<char>(native[dataset_start + 5]), '\0'};
+  if (!DcmVR(vr).isStandard()) return false;
+  const uint16_t group = U16(native, dataset_start);
+  const uint16_t element = U16(native, dataset_start + 2);
+  auto swapped = [](uint16_t v) { return static_cast<uint16_t>(v << 8 | v >> 8); };
+  const DcmTag little(group, element);
+  const DcmTag big(swapped(group), swapped(element));
+  return !(little.error().bad() && big.error().good());
 }
 
 template <class T>
@@ -168,17 +188,10 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   size_t dataset_start = 0;
   auto meta = RewriteMeta(native, target_ts, &dataset_start);
   if (!meta) return std::unexpected(meta.error());
-  // A reader that does not know the HTJ2K syntaxes (DCMTK 3.6.7, so our
-  // own too) guesses explicit or implicit VR from the first element's VR
-  // bytes: with a non-standard one there, the file would read as implicit
-  // VR, i.e. not at all.
-  if (dataset_start + 6 > native.size() ||
-      !DcmVR(std::string{static_cast<char>(native[dataset_start + 4]),
-                         static_cast<char>(native[dataset_start + 5])}
-                 .c_str())
-           .isStandard()) {
+  if (!ReadsAsExplicitLittleEndian(native, dataset_start)) {
     return Fail(ErrorCode::kUnsupported,
-                "HTJ2K output of a data set whose first element has a non-standard VR");
+                "HTJ2K output of a data set whose first element a reader would take for "
+                "another encoding");
   }
   // The explicit VR header of Pixel Data (tag, "OB"/"OW", 2 reserved, length).
   const size_t header = l.pixel_offset - 12;
