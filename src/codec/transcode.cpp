@@ -209,10 +209,17 @@ Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDa
                 "compressed pixels with Bits Allocated " + std::to_string(bits_allocated));
   }
   const size_t frame_samples = size_t{rows} * columns * samples;
+  // The header's size is only a claim until frames decode to it: an object
+  // of 876 bytes asked for 24 GB here. Nothing is reserved ahead, and what
+  // no archived object needs is refused (a few bytes of codestream can
+  // decode to gigabytes).
+  constexpr uint64_t kMaxNativeBytes = uint64_t{4} << 30;
+  const uint64_t frame_bytes = uint64_t{frame_samples} * (bits_allocated / 8);
+  if (frame_bytes != 0 && frames > kMaxNativeBytes / frame_bytes) {
+    return Fail(ErrorCode::kUnsupported, "decoded pixel data would exceed 4 GiB");
+  }
   std::vector<Uint8> bytes8;
   std::vector<Uint16> words16;
-  (bits_allocated == 8 ? bytes8.reserve(frame_samples * frames)
-                       : words16.reserve(frame_samples * frames));
   for (uint32_t f = 0; f < frames; ++f) {
     // HTJ2K from a sender goes to OpenJPEG too, never to OpenJPH: OpenJPH
     // 0.9 asserts on damaged packet headers (frame_decoders.hpp).
