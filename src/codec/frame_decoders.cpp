@@ -1,19 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "codec/frame_decoders.hpp"
 
-#include "codec/htj2k.hpp"
-#include "codec/htj2k_header.hpp"
-
 #include <openjpeg.h>
-
-// ojph_arch.h defines what the other OpenJPH headers need: keep it first.
-// clang-format off
-#include <openjph/ojph_arch.h>
-#include <openjph/ojph_codestream.h>
-#include <openjph/ojph_file.h>
-#include <openjph/ojph_mem.h>
-#include <openjph/ojph_params.h>
-// clang-format on
 
 #include <algorithm>
 #include <cstring>
@@ -127,69 +115,6 @@ Result<DecodedFrame> DecodeJ2k(ByteView codestream) {
     for (size_t i = 0; i < plane; ++i) f.samples[i * f.components + c] = src[i];
   }
   return f;
-}
-
-Result<DecodedFrame> DecodeHtj2kCodestream(ByteView codestream) {
-  QuietOpenJph();
-  if (auto coding = ReadHtj2kCoding(codestream); !coding) return std::unexpected(coding.error());
-  try {
-    ojph::mem_infile file;
-    file.open(reinterpret_cast<const ojph::ui8*>(codestream.data()), codestream.size());
-    ojph::codestream cs;
-    cs.read_headers(&file);
-    ojph::param_siz siz = cs.access_siz();
-    const ojph::point extent = siz.get_image_extent();
-    const ojph::point offset = siz.get_image_offset();
-    // OpenJPH sizes its tiles from these before decoding anything: a tile
-    // grid that does not cover the image from its origin, or more tiles
-    // than a codestream can number (16-bit Isot), asked it for terabytes.
-    const ojph::point tile_offset = siz.get_tile_offset();
-    const ojph::size tile = siz.get_tile_size();
-    if (offset.x >= extent.x || offset.y >= extent.y || tile.w == 0 || tile.h == 0 ||
-        tile_offset.x > offset.x || tile_offset.y > offset.y ||
-        uint64_t{tile_offset.x} + tile.w <= offset.x ||
-        uint64_t{tile_offset.y} + tile.h <= offset.y) {
-      return Fail(ErrorCode::kInvalidDicom, "HTJ2K: tiles do not cover the image");
-    }
-    const uint64_t tiles = (uint64_t{extent.x} - tile_offset.x + tile.w - 1) / tile.w *
-                           ((uint64_t{extent.y} - tile_offset.y + tile.h - 1) / tile.h);
-    if (tiles > 65535) return Fail(ErrorCode::kInvalidDicom, "HTJ2K: too many tiles");
-    DecodedFrame f;
-    f.width = extent.x - offset.x;
-    f.height = extent.y - offset.y;
-    f.components = static_cast<uint16_t>(siz.get_num_components());
-    if (f.components == 0 || f.components > 4) {
-      return Fail(ErrorCode::kInvalidDicom, "HTJ2K: unsupported component count");
-    }
-    const uint64_t declared = uint64_t{f.width} * f.height * f.components;
-    if (declared == 0 || declared > kMaxSamples) {
-      return Fail(ErrorCode::kInvalidDicom, "HTJ2K: implausible image size");
-    }
-    f.precision = static_cast<uint16_t>(siz.get_bit_depth(0));
-    f.is_signed = siz.is_signed(0);
-    for (ojph::ui32 c = 0; c < f.components; ++c) {
-      const ojph::point d = siz.get_downsampling(c);
-      if (d.x != 1 || d.y != 1)
-        return Fail(ErrorCode::kUnsupported, "HTJ2K: subsampled components");
-    }
-    cs.set_planar(false);
-    cs.create();
-    f.samples.resize(declared);
-    for (uint32_t row = 0; row < f.height; ++row) {
-      for (uint32_t c = 0; c < f.components; ++c) {
-        ojph::ui32 comp = 0;
-        ojph::line_buf* line = cs.pull(comp);
-        const ojph::si32* src = line->i32;
-        for (uint32_t x = 0; x < f.width; ++x) {
-          f.samples[(size_t{row} * f.width + x) * f.components + comp] = src[x];
-        }
-      }
-    }
-    cs.close();
-    return f;
-  } catch (const std::exception& e) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("HTJ2K: corrupt codestream: ") + e.what());
-  }
 }
 
 }  // namespace cf::codec

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Decoders of single encapsulated DICOM frames into samples: JPEG 2000 and
-// HTJ2K (OpenJPEG; OpenJPH only for our own frames), which DCMTK 3.6.7
-// cannot decode, and
+// HTJ2K (OpenJPEG, which refuses damaged input; OpenJPH, Debian's build of
+// which asserts on it, only ever sees our own frames: stored_form.hpp),
+// which DCMTK 3.6.7 cannot decode, and
 // JPEG-LS with the system CharLS 2 (DCMTK's own JPEG-LS codec must never
 // run in this process: its bundled CharLS 1 exports the same C symbols as
 // CharLS 2, and the dynamic linker binds DCMTK's calls to ours). Internal
@@ -29,13 +30,6 @@ struct DecodedFrame {
 // DICOM), lossless or lossy; OpenJPEG inverts the codestream's colour
 // transform (RCT/ICT). Also reads HTJ2K (OpenJPEG 2.5).
 Result<DecodedFrame> DecodeJ2k(ByteView codestream);
-
-// HTJ2K (Part 15) codestream with OpenJPH, for codestreams we made (tests
-// cross-check OpenJPEG with it). Never for a sender's: OpenJPH 0.9 trusts
-// packet headers and asserts on damaged ones, and Debian builds it with
-// assertions on, so one bad frame would abort the process. DecodeJ2k reads
-// a sender's HTJ2K.
-Result<DecodedFrame> DecodeHtj2kCodestream(ByteView codestream);
 
 // JPEG-LS (ISO 14495-1), lossless or near-lossless, any interleave mode.
 Result<DecodedFrame> DecodeJpegLsStream(ByteView stream);

@@ -18,7 +18,6 @@
 #include <stdexcept>
 
 #include "codec/frame_decoders.hpp"
-#include "codec/htj2k_header.hpp"
 
 namespace cf::codec {
 namespace {
@@ -79,34 +78,34 @@ void Feed(const FrameShape& s, const T* samples, ojph::codestream& cs) {
   }
 }
 
+// One row of one component into our layout. Out-of-range values (a
+// damaged stream) wrap; the caller's SHA-256 check of the rebuilt object
+// catches them.
+template <class T>
+void PutRow(const FrameShape& s, uint32_t row, uint32_t comp, const int32_t* src, size_t src_step,
+            T* out) {
+  const RowSpan r = RowOf(s, row, comp);
+  T* dst = out + r.start;
+  for (uint32_t x = 0; x < s.width; ++x) dst[x * r.step] = static_cast<T>(src[x * src_step]);
+}
+
 template <class T>
 void Drain(const FrameShape& s, ojph::codestream& cs, T* out) {
   for (uint32_t row = 0; row < s.height; ++row) {
     for (uint32_t c = 0; c < s.components; ++c) {
       ojph::ui32 comp = 0;
-      ojph::line_buf* line = cs.pull(comp);
-      const RowSpan r = RowOf(s, row, comp);
-      const ojph::si32* src = line->i32;
-      T* dst = out + r.start;
-      // Out-of-range values (a damaged stream) wrap; the caller's SHA-256
-      // check of the rebuilt object catches them.
-      for (uint32_t x = 0; x < s.width; ++x) dst[x * r.step] = static_cast<T>(src[x]);
+      const ojph::line_buf* line = cs.pull(comp);
+      PutRow(s, row, comp, line->i32, 1, out);
     }
   }
 }
 
+// OpenJPEG's samples, interleaved by component, into our layout.
 template <class T>
 void Scatter(const FrameShape& s, const std::vector<int32_t>& interleaved, T* out) {
   for (uint32_t row = 0; row < s.height; ++row) {
-    for (uint32_t c = 0; c < s.components; ++c) {
-      const RowSpan r = RowOf(s, row, c);
-      const int32_t* src = interleaved.data() + (size_t{row} * s.width) * s.components + c;
-      T* dst = out + r.start;
-      // As in Drain: a damaged stream's values wrap, the SHA-256 check tells.
-      for (uint32_t x = 0; x < s.width; ++x) {
-        dst[x * r.step] = static_cast<T>(src[size_t{x} * s.components]);
-      }
-    }
+    const int32_t* line = interleaved.data() + size_t{row} * s.width * s.components;
+    for (uint32_t c = 0; c < s.components; ++c) PutRow(s, row, c, line + c, s.components, out);
   }
 }
 
@@ -153,11 +152,6 @@ Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples) {
 
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
   QuietOpenJph();
-  // Every stored frame is reversible: anything else is a damaged form,
-  // which OpenJPH must not see (htj2k_header.hpp).
-  if (auto coding = ReadHtj2kCoding(stream); !coding || !coding->reversible) {
-    return Fail(ErrorCode::kInternal, "HTJ2K coding differs from the stored form's");
-  }
   try {
     ojph::mem_infile file;
     file.open(reinterpret_cast<const ojph::ui8*>(stream.data()), stream.size());

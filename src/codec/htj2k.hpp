@@ -12,6 +12,8 @@ namespace cf::codec {
 void QuietOpenJph();
 
 Result<Bytes> EncodeHtj2k(const FrameShape& shape, ByteView samples);
+// OpenJPH: only for frames whose bytes are proven (stored_form.hpp,
+// FormOrigin); it asserts on damaged ones.
 Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out);
 // The same with OpenJPEG, for a frame whose bytes are not proven: OpenJPH
 // 0.9 asserts on damaged packet headers (stored_form.hpp, FormOrigin).

@@ -30,6 +30,7 @@
 #include "core/file_io.hpp"
 #include "crypto/sha256.hpp"
 #include "dicom/instance.hpp"
+#include "openjph_reference.hpp"
 #include "support/temp_dir.hpp"
 
 namespace cf::codec {
