@@ -62,6 +62,21 @@ std::string ValueOf(DcmElement& element) {
   return Trim(value.c_str());
 }
 
+// The tag a response writes a key with: with the dictionary's VR, so that
+// a request's wrong VR is not echoed; for a tag the dictionary lacks
+// (private, or newer than DCMTK's), with the VR the request gave it, or UN
+// when its encoding (implicit VR) gave none.
+DcmTag ResponseTag(const DcmTag& as_sent) {
+  auto unknown = [](const DcmTag& t) {
+    return t.getEVR() == EVR_UNKNOWN || t.getEVR() == EVR_UNKNOWN2B;
+  };
+  DcmTag tag(as_sent.getGroup(), as_sent.getElement());
+  if (!unknown(tag)) return tag;
+  tag = as_sent;
+  if (unknown(tag)) tag.setVR(DcmVR(EVR_UN));
+  return tag;
+}
+
 bool IsReturnKey(const DcmTagKey& tag) {
   if (tag.getGroup() <= 0x0002 || tag.getElement() == 0x0000) return false;  // meta, lengths
   return tag != DCM_SpecificCharacterSet && tag != DCM_QueryRetrieveLevel;
@@ -183,7 +198,7 @@ Result<ParsedIdentifier> ParseFindIdentifier(DcmDataset& identifier, QrModel mod
     DcmElement* element = identifier.getElement(i);
     const DcmTagKey tag = element->getTag();
     if (!IsReturnKey(tag)) continue;
-    parsed.keys.push_back({element->getTag()});
+    parsed.keys.push_back({ResponseTag(element->getTag())});
     if (tag.isPrivateReservation()) {
       parsed.keys.back().private_creator = ValueOf(*element);
       continue;
@@ -250,26 +265,13 @@ std::unique_ptr<DcmDataset> BuildFindResponse(const ParsedIdentifier& request,
     } else if (auto derived = DerivedValue(tag, level, match, retrieve_ae_title)) {
       value = std::move(*derived);
     }
-    // A value the element's VR cannot hold (never expected from the
-    // catalog) is returned empty rather than failing the response. The
-    // dictionary's VR first, so that a request's wrong VR is not echoed.
-    if (!value.empty() && (out->putAndInsertString(tag, value.c_str()).good() ||
-                           out->putAndInsertString(key.tag, value.c_str()).good())) {
-      continue;
-    }
-    if (out->insertEmptyElement(tag).good()) continue;
-    // A tag the dictionary lacks (private, or newer than DCMTK's) keeps the
-    // VR the request gave it, or UN when its encoding (implicit VR) gave
-    // none. insertEmptyElement() refuses UN, hence the element by hand.
-    DcmTag as_sent = key.tag;
-    if (as_sent.getEVR() == EVR_UNKNOWN || as_sent.getEVR() == EVR_UNKNOWN2B) {
-      as_sent.setVR(DcmVR(EVR_UN));
-    }
+    // By hand rather than insertEmptyElement(), which refuses UN.
     DcmElement* element = nullptr;
-    if (DcmItem::newDicomElement(element, as_sent).good() && element != nullptr &&
-        out->insert(element, true).bad()) {
-      delete element;
-    }
+    if (DcmItem::newDicomElement(element, key.tag).bad() || element == nullptr) continue;
+    // A value the element's VR cannot hold (never expected from the
+    // catalog) is returned empty rather than failing the response.
+    if (!value.empty() && element->putString(value.c_str()).bad()) element->clear();
+    if (out->insert(element, true).bad()) delete element;
   }
   return out;
 }

@@ -25,8 +25,9 @@ QrModel ModelOf(std::string_view sop_class_uid);
 
 // A key to return in each C-FIND response.
 struct ReturnKey {
-  // As the request gave it: its VR is used for tags the dictionary does not
-  // know (private ones), so that they are returned rather than dropped.
+  // As the response writes it: the dictionary's VR, or for a tag the
+  // dictionary lacks (private, or newer than DCMTK's) the request's, or UN,
+  // so that such keys are returned rather than dropped.
   DcmTag tag;
   // Returned as sent for a private creator (gggg,0010-00FF), which reserves
   // a block rather than asking for a value; empty for every other key.
