@@ -160,8 +160,8 @@ TEST_F(ImporterTest, AZipEntryWhoseNameTheLocaleCannotHoldIsImported) {
   auto items = Import({zip}, &totals);
   EXPECT_EQ(totals.stored, 2);
   EXPECT_EQ(totals.rejected, 0);
-  const std::string name = zip.string() + "!entry 1 (its name cannot be read in this locale)";
-  EXPECT_TRUE(items.contains(name) || items.contains(zip.string() + "!张三/影像0001.dcm"));
+  // This process never sets a locale: the name has no form in "C".
+  EXPECT_TRUE(items.contains(zip.string() + "!entry 1 (its name cannot be read in this locale)"));
   EXPECT_TRUE(items.contains(zip.string() + "!IMG/2"));
   EXPECT_TRUE(StoredExactly("1.9.51", one));
   EXPECT_TRUE(StoredExactly("1.9.52", two));
