@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <nlohmann/json.hpp>
 
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -41,6 +42,61 @@ struct ArchiveReader {
   ~ArchiveReader() { archive_read_free(a); }
 };
 
+// The central directory (what Checker::Read follows, as unzip and most
+// tools do) names the members; the local headers before it say the same
+// again. A ZIP can make them disagree: an entry the central directory does
+// not list, a second entry of one name, another name for an entry's bytes.
+// Readers that stream a ZIP from its start (Java's ZipInputStream, bsdtar
+// reading a pipe, streaming unzip libraries) follow the local headers and
+// keep the last entry of a name, so a forged object added after the signed
+// one would verify and be what such a workstation shows. Both views must
+// hold the same members with the same bytes.
+struct LocalEntries {
+  std::vector<std::pair<std::string, std::string>> entries;  // name, SHA-256, in file order
+  std::string error;  // why the stream stopped before the central directory
+};
+
+// Reads the local entries with libarchive's streaming ZIP reader. Apart
+// from Checker::Read (it inflates every member again), so that the two
+// run at once.
+LocalEntries ReadLocalEntries(const fs::path& zip) {
+  LocalEntries out;
+  ArchiveReader r;
+  archive_read_support_format_zip_streamable(r.a);
+  if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
+    out.error = std::string("the ZIP cannot be read from its start: ") + archive_error_string(r.a);
+    return out;
+  }
+  std::vector<char> buf(1 << 16);
+  struct archive_entry* entry = nullptr;
+  for (;;) {
+    const int rc = archive_read_next_header(r.a, &entry);
+    if (rc == ARCHIVE_EOF) break;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+      out.error = "the ZIP's local headers cannot be read past " +
+                  std::to_string(out.entries.size()) + " members (" + archive_error_string(r.a) +
+                  "): a reader that streams the ZIP would not see what unzip sees";
+      break;
+    }
+    if (archive_entry_filetype(entry) == AE_IFDIR) continue;
+    const char* raw_name = archive_entry_pathname(entry);
+    std::string name = raw_name != nullptr ? raw_name : "";
+    crypto::Sha256Hasher hasher;
+    la_ssize_t n = 0;
+    while ((n = archive_read_data(r.a, buf.data(), buf.size())) > 0) {
+      hasher.Update(
+          ByteView(reinterpret_cast<const std::byte*>(buf.data()), static_cast<size_t>(n)));
+    }
+    if (n < 0) {
+      out.error =
+          name + ": cannot be read from its local entry (" + archive_error_string(r.a) + ")";
+      break;
+    }
+    out.entries.emplace_back(std::move(name), crypto::ToHex(hasher.Finish()));
+  }
+  return out;
+}
+
 bool ShouldKeep(std::string_view name) {
   return !name.starts_with(kDicomFolder) && !name.ends_with(".pdf");
 }
@@ -51,6 +107,9 @@ class Checker {
       : trusted_(trusted), tsa_ca_(std::move(tsa_ca)) {}
 
   Result<void> Read(const fs::path& zip);
+  // After Read: fails a ZIP that a reader streaming it from its first
+  // byte would unpack differently.
+  void CompareWithStream(const LocalEntries& streamed);
   PackageCheck Check();
 
  private:
@@ -134,6 +193,37 @@ Result<void> Checker::Read(const fs::path& zip) {
     members_.emplace(name, std::move(m));
   }
   return {};
+}
+
+void Checker::CompareWithStream(const LocalEntries& streamed) {
+  if (!check_.failures.empty()) return;  // a damaged ZIP, named already
+  std::set<std::string, std::less<>> seen;
+  for (const auto& [name, sha256] : streamed.entries) {
+    if (!seen.insert(name).second) {
+      Failure(name +
+              ": the ZIP's local headers hold this member twice (a reader that streams "
+              "the ZIP keeps the second; unzip, the first)");
+      continue;
+    }
+    auto it = members_.find(name);
+    if (it == members_.end()) {
+      Failure(name + ": a local entry that the ZIP's central directory does not list (hidden " +
+              "from unzip, unpacked by a reader that streams the ZIP)");
+    } else if (it->second.sha256 != sha256) {
+      Failure(name + ": its local entry holds other bytes than the central directory's (SHA-256 " +
+              sha256 + ", " + it->second.sha256 + ")");
+    }
+  }
+  if (!streamed.error.empty()) {
+    Failure(streamed.error);
+    return;  // the members after it were not seen
+  }
+  for (const auto& [name, m] : members_) {
+    if (!seen.contains(name)) {
+      Failure(name + ": listed in the ZIP's central directory but not among its local " +
+              "entries (a reader that streams the ZIP would not see it)");
+    }
+  }
 }
 
 const Member* Checker::Need(std::string_view name) {
@@ -466,8 +556,10 @@ Result<PackageCheck> VerifyPackage(const fs::path& zip,
   if (!fs::is_regular_file(zip, ec)) {
     return Fail(ErrorCode::kInvalidArgument, "no such package file: " + zip.string());
   }
+  auto streamed = std::async(std::launch::async, [&zip] { return ReadLocalEntries(zip); });
   Checker checker(trusted_keys, tsa_ca_file);
   if (auto r = checker.Read(zip); !r) return std::unexpected(r.error());
+  checker.CompareWithStream(streamed.get());
   return checker.Check();
 }
 

@@ -13,9 +13,15 @@
 // Signatures and proofs are checked by crypto/signing.hpp and
 // ledger/merkle.hpp, the code that made them.
 //
+// It also checks that the ZIP's central directory (what unzip follows) and
+// its local headers (what a reader streaming the ZIP follows) hold the same
+// members with the same bytes, so that no workstation unpacks something
+// else than what was verified.
+//
 // Members are read as a stream (libarchive), hashed piece by piece; only
 // the small ones (JSON, keys, signatures, the DICOMDIR) are kept in memory.
-// Thread-safe (no shared state); blocks (disk).
+// The two readings of the ZIP run on two threads. Thread-safe (no shared
+// state); blocks (disk).
 #pragma once
 
 #include <cstdint>

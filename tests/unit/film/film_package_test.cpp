@@ -34,10 +34,17 @@ namespace {
 namespace fs = std::filesystem;
 using Members = std::vector<std::pair<std::string, Bytes>>;
 
-Members ReadZip(const fs::path& zip) {
+// The members in central-directory order, as unzip sees them; with
+// `streamed`, in local-header order, as a reader that streams the ZIP sees
+// them.
+Members ReadZip(const fs::path& zip, bool streamed = false) {
   Members out;
   struct archive* a = archive_read_new();
-  archive_read_support_format_zip(a);
+  if (streamed) {
+    archive_read_support_format_zip_streamable(a);
+  } else {
+    archive_read_support_format_zip_seekable(a);
+  }
   EXPECT_EQ(archive_read_open_filename(a, zip.c_str(), 1 << 16), ARCHIVE_OK);
   struct archive_entry* entry = nullptr;
   while (archive_read_next_header(a, &entry) == ARCHIVE_OK) {
@@ -408,6 +415,65 @@ TEST_F(FilmPackageTest, AnAddedDicomFileIsNotInTheManifest) {
   EXPECT_TRUE(NamesMember(check, "DICOM/S0002/I0002: a DICOM file that the manifest does not list"))
       << AllFailures(check);
   EXPECT_TRUE(NamesMember(check, "DICOM/S0002/I0002: not listed in contents.json"));
+}
+
+// `zip` with `extra`'s local entries (all of its bytes before its own
+// central directory) put just before zip's central directory, which still
+// lists only zip's members: unzip and the verifier's central-directory
+// reading see the signed package, a reader that streams the ZIP sees the
+// extra entries too.
+void SmuggleLocalEntries(const fs::path& zip, const fs::path& extra) {
+  auto bytes = ReadFile(zip, 1 << 24);
+  auto smuggled = ReadFile(extra, 1 << 24);
+  ASSERT_TRUE(bytes && smuggled);
+  const auto central_directory_at = [](const Bytes& b, size_t& eocd) {
+    const std::string_view text = AsChars(b);
+    eocd = text.rfind(std::string_view("PK\x05\x06", 4));
+    EXPECT_NE(eocd, std::string_view::npos);
+    uint32_t offset = 0;
+    for (int i = 3; i >= 0; --i)
+      offset = (offset << 8) | std::to_integer<uint32_t>(b[eocd + 16 + i]);
+    EXPECT_NE(offset, 0xffffffffu) << "a ZIP64 directory: not handled here";
+    return size_t{offset};
+  };
+  size_t eocd = 0;
+  size_t extra_eocd = 0;
+  const size_t at = central_directory_at(*bytes, eocd);
+  const size_t local_size = central_directory_at(*smuggled, extra_eocd);
+  bytes->insert(bytes->begin() + static_cast<ptrdiff_t>(at), smuggled->begin(),
+                smuggled->begin() + static_cast<ptrdiff_t>(local_size));
+  eocd += local_size;
+  const auto moved = static_cast<uint32_t>(at + local_size);
+  for (int i = 0; i < 4; ++i) (*bytes)[eocd + 16 + i] = static_cast<std::byte>(moved >> (8 * i));
+  std::ofstream(zip, std::ios::binary | std::ios::trunc) << AsChars(*bytes);
+}
+
+TEST_F(FilmPackageTest, AnEntryHiddenFromTheCentralDirectoryFails) {
+  // A forger cannot re-sign, but can add local entries after the signed
+  // ones: a workstation that streams the ZIP (Java's ZipInputStream)
+  // unpacks a later entry of one name over the first.
+  Bytes forged = MemberOf(members_, "DICOM/S0001/I0001");
+  forged[forged.size() - 1] ^= std::byte{0xff};
+  const fs::path extra = dir_.Path() / "extra.zip";
+  WriteZip(extra, {{"DICOM/S0001/I0001", forged}, {"DICOM/S0001/I0009", forged}});
+  const fs::path package = dir_.Path() / "smuggled.zip";
+  fs::copy_file(zip_, package);
+  SmuggleLocalEntries(package, extra);
+  ASSERT_EQ(ReadZip(package), members_);
+  const Members streamed = ReadZip(package, /*streamed=*/true);
+  ASSERT_EQ(streamed.size(), members_.size() + 2);
+  ASSERT_EQ(streamed[streamed.size() - 2], Members::value_type("DICOM/S0001/I0001", forged));
+
+  auto check = VerifyPackage(package);
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_FALSE(check->Ok());
+  EXPECT_TRUE(
+      NamesMember(*check, "DICOM/S0001/I0001: the ZIP's local headers hold this member twice"))
+      << AllFailures(*check);
+  EXPECT_TRUE(NamesMember(*check,
+                          "DICOM/S0001/I0009: a local entry that the ZIP's central "
+                          "directory does not list"))
+      << AllFailures(*check);
 }
 
 TEST_F(FilmPackageTest, AManifestWithAChangedHashFailsItsSignatureAndTheLog) {
