@@ -211,8 +211,8 @@ Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDa
   const size_t frame_samples = size_t{rows} * columns * samples;
   // The header's size is only a claim until frames decode to it: an object
   // of 876 bytes asked for 24 GB here. Nothing is reserved ahead, and what
-  // no archived object needs is refused (a few bytes of codestream can
-  // decode to gigabytes).
+  // native Pixel Data cannot hold (its length is 32 bits) is refused: a few
+  // bytes of codestream can decode to gigabytes.
   constexpr uint64_t kMaxNativeBytes = uint64_t{4} << 30;
   const uint64_t frame_bytes = uint64_t{frame_samples} * (bits_allocated / 8);
   if (frame_bytes != 0 && frames > kMaxNativeBytes / frame_bytes) {
