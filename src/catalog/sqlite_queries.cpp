@@ -313,10 +313,11 @@ Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(const Scope& sc
   auto tenant_pk = ScopePk(*db, scope);
   if (!tenant_pk) return std::unexpected(tenant_pk.error());
   if (!*tenant_pk) return std::vector<InstanceRecord>();
+  // QIDO's order (sqlite_search.cpp): by Instance Number, then as received,
+  // so that a series' metadata and its search list the same objects alike.
   auto s = db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
                        " WHERE se.series_uid = ?1 AND (?2 = 0 OR se.tenant_pk = ?2) "
-                       "ORDER BY i.tenant_pk, i.instance_number IS NULL, i.instance_number, "
-                       "i.sop_uid, i.version");
+                       "ORDER BY i.tenant_pk, i.instance_number IS NULL, i.instance_number, i.pk");
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, series_uid).Bind(2, **tenant_pk);
   auto rows = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {

@@ -131,6 +131,36 @@ class SearchTest : public ::testing::Test {
   std::unique_ptr<Catalog> catalog_;
 };
 
+TEST_F(SearchTest, ASeriesListsItsInstancesInTheOrderOfItsSearch) {
+  // Without Instance Numbers (an SR, a vendor's key images), and with UIDs
+  // whose text order is not their arrival order: both list as received.
+  for (const char* sop : {"4.1.1.9", "4.1.1.10", "4.1.1.8"}) {
+    dicom::ParsedInstance p;
+    p.sop_class_uid = "1.2.840.10008.5.1.4.1.1.88.11";
+    p.sop_instance_uid = sop;
+    p.series_instance_uid = "4.1.1";
+    p.study_instance_uid = "4.1";
+    p.patient_id = "P4";
+    p.modality = "SR";
+    p.transfer_syntax_uid = "1.2.840.10008.1.2.1";
+    ASSERT_TRUE(Index(p, sop));
+  }
+  const V arrival = {"4.1.1.9", "4.1.1.10", "4.1.1.8"};
+  EXPECT_EQ(Uids(QueryLevel::kInstance, {{QueryAttr::kSeriesInstanceUid, "4.1.1"}}), arrival);
+  auto listed = catalog_->ListInstances(Scope::Of("default"), "4.1.1");
+  ASSERT_TRUE(listed);
+  V uids;
+  for (const auto& i : *listed) uids.push_back(i.sop_instance_uid);
+  EXPECT_EQ(uids, arrival);
+  // Numbered instances come by number, whatever their arrival.
+  auto series = catalog_->ListInstances(Scope::Of("default"), "1.1.1");
+  ASSERT_TRUE(series);
+  V numbered;
+  for (const auto& i : *series)
+    numbered.push_back(i.sop_instance_uid + "/v" + std::to_string(i.version));
+  EXPECT_EQ(numbered, (V{"1.1.1.1/v1", "1.1.1.2/v1", "1.1.1.1/v2"}));
+}
+
 TEST_F(SearchTest, StudiesComeNewestFirstWithEveryLevelAboveFilled) {
   EXPECT_EQ(Uids(QueryLevel::kStudy, {}), (V{"1.2", "3.1", "1.1", "2.1"}));
   Query q{cf::catalog::Scope::Of("default")};
