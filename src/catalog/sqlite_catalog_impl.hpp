@@ -33,6 +33,14 @@ Result<StoredState> CheckAgainstStored(Connection& db, const dicom::ParsedInstan
 // The pk of tenant `code`; nullopt when nothing of it was ever stored.
 Result<std::optional<int64_t>> FindTenantPk(Connection& db, std::string_view code);
 
+// The one order of series within a study and of instances within a series,
+// wherever the catalog lists them (QIDO, metadata and retrieve, the first
+// instance of a match): by number, those without one last, then as
+// received. Schema 9's order indexes follow it. `table` is the statement's
+// alias of the series or instances table.
+std::string SeriesOrder(std::string_view table);
+std::string InstanceOrder(std::string_view table);
+
 // The statement SqliteCatalog::Search runs for `query` in tenant
 // `tenant_pk` (0: every tenant), its values as unbound parameters: for
 // tests that check how SQLite plans it.

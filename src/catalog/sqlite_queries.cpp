@@ -244,8 +244,8 @@ Result<std::vector<SeriesRecord>> SqliteCatalog::ListSeries(const Scope& scope,
       "SELECT se.series_uid, st.study_uid, se.modality, se.series_number, se.description, "
       "se.body_part, se.num_instances, se.series_date, se.series_time, se.pps_start_date, "
       "se.pps_start_time, st.tenant_pk FROM series se JOIN studies st ON st.pk = se.study_pk "
-      "WHERE st.study_uid = ?1 AND (?2 = 0 OR st.tenant_pk = ?2) "
-      "ORDER BY st.tenant_pk, se.series_number IS NULL, se.series_number, se.pk");
+      "WHERE st.study_uid = ?1 AND (?2 = 0 OR st.tenant_pk = ?2) ORDER BY st.tenant_pk, " +
+      SeriesOrder("se"));
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, study_uid).Bind(2, **tenant_pk);
   auto rows = Collect<std::pair<int64_t, SeriesRecord>>(**s, [](const Statement& st) {
@@ -279,14 +279,13 @@ Result<std::vector<std::optional<InstanceRecord>>> SqliteCatalog::FirstInstances
       std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
       " WHERE i.pk = (SELECT i2.pk FROM studies s2 JOIN series se2 ON se2.study_pk = s2.pk "
       "JOIN instances i2 ON i2.series_pk = se2.pk "
-      "WHERE s2.study_uid = ?1 AND s2.tenant_pk = ?2 AND i2.version = 1 "
-      "ORDER BY se2.series_number IS NULL, se2.series_number, se2.pk, "
-      "i2.instance_number IS NULL, i2.instance_number, i2.pk LIMIT 1)";
+      "WHERE s2.study_uid = ?1 AND s2.tenant_pk = ?2 AND i2.version = 1 ORDER BY " +
+      SeriesOrder("se2") + ", " + InstanceOrder("i2") + " LIMIT 1)";
   static const std::string kOfSeries =
       std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
       " WHERE i.pk = (SELECT i2.pk FROM series se2 JOIN instances i2 ON i2.series_pk = se2.pk "
-      "WHERE se2.series_uid = ?1 AND se2.tenant_pk = ?2 AND i2.version = 1 "
-      "ORDER BY i2.instance_number IS NULL, i2.instance_number, i2.pk LIMIT 1)";
+      "WHERE se2.series_uid = ?1 AND se2.tenant_pk = ?2 AND i2.version = 1 ORDER BY " +
+      InstanceOrder("i2") + " LIMIT 1)";
   auto db = Borrow();
   auto s = db->Prepare(level == QueryLevel::kStudy ? kOfStudy : kOfSeries);
   if (!s) return std::unexpected(s.error());
@@ -313,11 +312,10 @@ Result<std::vector<InstanceRecord>> SqliteCatalog::ListInstances(const Scope& sc
   auto tenant_pk = ScopePk(*db, scope);
   if (!tenant_pk) return std::unexpected(tenant_pk.error());
   if (!*tenant_pk) return std::vector<InstanceRecord>();
-  // QIDO's order (sqlite_search.cpp): by Instance Number, then as received,
-  // so that a series' metadata and its search list the same objects alike.
   auto s = db->Prepare(std::string("SELECT ") + kInstanceColumns + kInstanceJoins +
                        " WHERE se.series_uid = ?1 AND (?2 = 0 OR se.tenant_pk = ?2) "
-                       "ORDER BY i.tenant_pk, i.instance_number IS NULL, i.instance_number, i.pk");
+                       "ORDER BY i.tenant_pk, " +
+                       InstanceOrder("i"));
   if (!s) return std::unexpected(s.error());
   (*s)->Bind(1, series_uid).Bind(2, **tenant_pk);
   auto rows = Collect<std::pair<int64_t, InstanceRecord>>(**s, [](const Statement& st) {

@@ -278,6 +278,20 @@ struct LevelSql {
   std::string tenant_column;  // of the level's own table, which every row joins
 };
 
+}  // namespace
+
+std::string SeriesOrder(std::string_view table) {
+  const std::string t(table);
+  return t + ".series_number IS NULL, " + t + ".series_number, " + t + ".pk";
+}
+
+std::string InstanceOrder(std::string_view table) {
+  const std::string t(table);
+  return t + ".instance_number IS NULL, " + t + ".instance_number, " + t + ".pk";
+}
+
+namespace {
+
 LevelSql SqlFor(QueryLevel level) {
   switch (level) {
     case QueryLevel::kPatient:
@@ -291,14 +305,12 @@ LevelSql SqlFor(QueryLevel level) {
       return {PatientColumns() + kStudyColumns + kSeriesColumns,
               " FROM series se JOIN studies st ON st.pk = se.study_pk "
               "JOIN patients pa ON pa.pk = st.patient_pk",
-              " ORDER BY se.study_pk, se.series_number IS NULL, se.series_number, se.pk",
-              "se.tenant_pk"};
+              " ORDER BY se.study_pk, " + SeriesOrder("se"), "se.tenant_pk"};
     case QueryLevel::kInstance:
       return {PatientColumns() + kStudyColumns + kSeriesColumns + kInstanceColumns,
               " FROM instances i JOIN series se ON se.pk = i.series_pk "
               "JOIN studies st ON st.pk = se.study_pk JOIN patients pa ON pa.pk = st.patient_pk",
-              " ORDER BY i.series_pk, i.instance_number IS NULL, i.instance_number, i.pk",
-              "i.tenant_pk"};
+              " ORDER BY i.series_pk, " + InstanceOrder("i"), "i.tenant_pk"};
   }
   return {};
 }
