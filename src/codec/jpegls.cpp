@@ -11,6 +11,25 @@
 namespace cf::codec {
 namespace {
 
+// CharLS 2.4 stops reading a scan at a marker, where it checks that no
+// bit was read past the data, or at the last byte, where that check is
+// missing: a codestream without its EOI whose last bits are zeros has it
+// read zeros until a 32-bit bit counter wraps around, about 4 billion
+// reads (10 s of CPU for a 270-byte frame a fuzzer made, in any request
+// that renders it). Every codestream reaches CharLS ending in an EOI
+// marker, which stops it in time; a valid one has it already.
+ByteView EndingInEoi(ByteView stream, Bytes& copy) {
+  size_t end = stream.size();
+  while (end > 0 && stream[end - 1] == std::byte{0}) --end;  // a fragment's even-length padding
+  if (end >= 2 && stream[end - 2] == std::byte{0xff} && stream[end - 1] == std::byte{0xd9}) {
+    return stream;
+  }
+  copy.assign(stream.begin(), stream.end());
+  copy.push_back(std::byte{0xff});
+  copy.push_back(std::byte{0xd9});
+  return copy;
+}
+
 charls::interleave_mode Interleave(const FrameShape& s) {
   if (s.components == 1) return charls::interleave_mode::none;
   return s.planar ? charls::interleave_mode::none : charls::interleave_mode::sample;
@@ -34,6 +53,8 @@ Result<Bytes> EncodeJpegLs(const FrameShape& shape, ByteView samples) {
 
 Result<void> DecodeJpegLs(const FrameShape& shape, ByteView stream, Bytes& out) {
   try {
+    Bytes copy;
+    stream = EndingInEoi(stream, copy);
     charls::jpegls_decoder decoder(stream.data(), stream.size(), true);
     const charls::frame_info info = decoder.frame_info();
     if (info.width != shape.width || info.height != shape.height ||
@@ -50,6 +71,8 @@ Result<void> DecodeJpegLs(const FrameShape& shape, ByteView stream, Bytes& out) 
 
 Result<DecodedFrame> DecodeJpegLsStream(ByteView stream) {
   try {
+    Bytes copy;
+    stream = EndingInEoi(stream, copy);
     charls::jpegls_decoder decoder(stream.data(), stream.size(), true);
     const charls::frame_info info = decoder.frame_info();
     DecodedFrame f;

@@ -10,6 +10,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -494,6 +495,25 @@ TEST(TranscodeTest, Htj2kOutputOfOtherColourIsRefusedClearly) {
     EXPECT_NE(out.error().message.find("RGB or YBR_FULL"), std::string::npos)
         << out.error().message;
   }
+}
+
+// A two-frame JPEG-LS object kept by the DICOM object fuzzer: its second
+// frame lacks the EOI marker and its data ends in zero bits, which CharLS
+// 2.4 read past the end for 10 s of CPU. Decoding it must fail with the
+// frame named, long before the child's CPU limit (5 s, then SIGXCPU).
+TEST(TranscodeTest, AJpegLsFrameWithoutItsEndMarkerFailsAtOnce) {
+  auto bytes = ReadFile(
+      fs::path(CF_SOURCE_DIR) / "tests/fuzz/regressions/dicom_object/jpegls-frame-without-eoi.dcm",
+      1 << 20);
+  ASSERT_TRUE(bytes);
+  const auto decode_within_five_cpu_seconds = [&bytes] {
+    const rlimit cpu{5, 5};
+    setrlimit(RLIMIT_CPU, &cpu);
+    auto pixels = DecodePixels(*bytes);
+    const bool named = !pixels && pixels.error().message.starts_with("frame 2: JPEG-LS");
+    std::exit(named ? 0 : 1);
+  };
+  EXPECT_EXIT(decode_within_five_cpu_seconds(), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
