@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ Result<Bytes> RewriteMeta(ByteView native, std::string_view target_ts, size_t* d
   }
   Bytes elements;
   size_t at = kMetaStart;
+  std::optional<size_t> declared_end;  // where (0002,0000) says the meta header ends
   while (at + 8 <= native.size() && U16(native, at) == 0x0002) {
     const uint16_t element = U16(native, at + 2);
     const std::string vr{static_cast<char>(native[at + 4]), static_cast<char>(native[at + 5])};
@@ -73,8 +75,20 @@ Result<Bytes> RewriteMeta(ByteView native, std::string_view target_ts, size_t* d
     } else if (element != 0x0000) {
       const auto* first = native.data() + at;
       elements.insert(elements.end(), first, first + header + length);
+    } else if (vr == "UL" && length == 4) {
+      declared_end = at + header + length + U32(native, at + header);
     }
     at += header + length;
+  }
+  // DCMTK reads a meta header as long as its group length says, whatever
+  // the groups within; the output's is as long as its group 0002 elements.
+  // Where the two differ (the fuzzer's (0800,0000) inside the header), the
+  // output's data set would start with what the input held as file meta,
+  // and the reader that guesses its encoding from there fails.
+  if (declared_end && *declared_end != at) {
+    return Fail(ErrorCode::kUnsupported,
+                "HTJ2K output of a file whose file meta group length does not end its group "
+                "0002 elements");
   }
   *dataset_start = at;
   Bytes meta(128, std::byte{0});
