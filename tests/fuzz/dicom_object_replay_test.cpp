@@ -9,49 +9,26 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <vector>
 
 #include "fuzz/dicom_object_harness.hpp"
+#include "fuzz/replay.hpp"
 
 namespace cf::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> Inputs(const fs::path& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::ranges::sort(files);
-  return files;
-}
-
 // Returns how many inputs the harness accepted as objects or stored forms.
 int Replay(const fs::path& folder) {
-  const auto files = Inputs(folder);
-  EXPECT_FALSE(files.empty()) << folder;
-  int accepted = 0;
-  for (const auto& file : files) {
-    std::cerr << "replaying " << fs::relative(file, folder).string() << ": ";
-    std::ifstream in(file, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    const std::string outcome = RunDicomObject(bytes);
-    std::cerr << outcome << "\n";
-    if (!outcome.starts_with("rejected")) ++accepted;
-  }
-  return accepted;
+  const auto outcomes = ReplayFolder(folder, RunDicomObject);
+  return static_cast<int>(std::ranges::count_if(
+      outcomes, [](const auto& o) { return !o.second.starts_with("rejected"); }));
 }
 
 TEST(DicomObjectFuzzReplayTest, EverySeedRunsCleanly) {
   const fs::path folder = fs::path(CF_SOURCE_DIR) / "tests/fuzz/corpus/dicom_object";
-  const auto seeds = Inputs(folder).size();
+  const auto seeds = ReplayInputs(folder).size();
   // Every seed is a valid object or stored form: a seed the harness rejects
   // would start the fuzzer outside the code it is meant to reach.
   EXPECT_EQ(Replay(folder), static_cast<int>(seeds));

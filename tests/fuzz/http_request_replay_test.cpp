@@ -6,38 +6,20 @@
 // binary, which CTest reports with the file being replayed on stderr.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <vector>
+#include <span>
+#include <string>
 
 #include "fuzz/http_request_harness.hpp"
+#include "fuzz/replay.hpp"
 
 namespace cf::fuzz {
 namespace {
 
-std::vector<std::filesystem::path> Inputs(const std::filesystem::path& folder) {
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::ranges::sort(files);
-  return files;
-}
-
+// The answer's status is the outcome logged.
 void Replay(const std::filesystem::path& folder) {
-  const auto files = Inputs(folder);
-  ASSERT_FALSE(files.empty()) << folder;
-  for (const auto& file : files) {
-    std::cerr << "replaying " << file.filename().string() << ": ";
-    std::ifstream in(file, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    std::cerr << RunHttpRequest(bytes) << "\n";
-  }
+  ReplayFolder(
+      folder, [](std::span<const uint8_t> input) { return std::to_string(RunHttpRequest(input)); });
 }
 
 TEST(HttpRequestFuzzReplayTest, EverySeedRunsCleanly) {

@@ -1,47 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// Replays the film package fuzzer's corpus (seeds and the inputs of past
-// findings) through the fuzzer's own entry point on every `make test`,
-// built with g++ like the server: a regression of a fixed finding, or a
-// seed that breaks a promise, aborts the test binary, which CTest reports
-// with the file being replayed on stderr.
+// Replays the film package fuzzer's corpus (replay.hpp): each seed must
+// verify, a changed one must fail, and past findings must keep the
+// promises.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <iterator>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "fuzz/package_verify_harness.hpp"
+#include "fuzz/replay.hpp"
 
 namespace cf::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Each input's outcome, by file name.
 std::map<std::string, std::string> Replay(const fs::path& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::ranges::sort(files);
-  EXPECT_FALSE(files.empty()) << folder;
-  std::map<std::string, std::string> outcomes;
-  for (const auto& file : files) {
-    std::cerr << "replaying " << file.filename().string() << ": ";
-    std::ifstream in(file, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    const std::string outcome = RunPackageVerify(bytes);
-    std::cerr << outcome << "\n";
-    outcomes[file.filename().string()] = outcome;
-  }
-  return outcomes;
+  return ReplayFolder(folder, RunPackageVerify);
 }
 
 // The seeds are packages the platform wrote: each must verify, or the

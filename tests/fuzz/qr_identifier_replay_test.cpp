@@ -6,42 +6,20 @@
 // CTest reports with the file being replayed on stderr.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <map>
 #include <string>
-#include <vector>
 
 #include "fuzz/qr_identifier_harness.hpp"
+#include "fuzz/replay.hpp"
 
 namespace cf::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Each input's outcome, by file name.
 std::map<std::string, std::string> Replay(const fs::path& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::ranges::sort(files);
-  EXPECT_FALSE(files.empty()) << folder;
-  std::map<std::string, std::string> outcomes;
-  for (const auto& file : files) {
-    std::cerr << "replaying " << file.filename().string() << ": ";
-    std::ifstream in(file, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
-    const std::string outcome = RunQrIdentifier(bytes);
-    std::cerr << outcome << "\n";
-    outcomes[file.filename().string()] = outcome;
-  }
-  return outcomes;
+  return ReplayFolder(folder, RunQrIdentifier);
 }
 
 // The seeds are requests a real peer sends: each must be accepted and find
