@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <nlohmann/json.hpp>
 
+#include <expected>
 #include <future>
 #include <map>
 #include <optional>
@@ -40,6 +41,25 @@ struct Member {
 struct ArchiveReader {
   struct archive* a = archive_read_new();
   ~ArchiveReader() { archive_read_free(a); }
+
+  std::string ErrorText() const {
+    const char* text = archive_error_string(a);
+    return text != nullptr ? text : "unknown error";
+  }
+  // The name of the next member that is not a folder, whose data the
+  // caller reads next; nullopt at the end; libarchive's reason when the
+  // headers cannot be read further.
+  std::expected<std::optional<std::string>, std::string> Next() {
+    struct archive_entry* entry = nullptr;
+    for (;;) {
+      const int rc = archive_read_next_header(a, &entry);
+      if (rc == ARCHIVE_EOF) return std::nullopt;
+      if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return std::unexpected(ErrorText());
+      if (archive_entry_filetype(entry) == AE_IFDIR) continue;
+      const char* name = archive_entry_pathname(entry);
+      return std::string(name != nullptr ? name : "");
+    }
+  }
 };
 
 // The central directory (what Checker::Read follows, as unzip and most
@@ -64,23 +84,20 @@ LocalEntries ReadLocalEntries(const fs::path& zip) {
   ArchiveReader r;
   archive_read_support_format_zip_streamable(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
-    out.error = std::string("the ZIP cannot be read from its start: ") + archive_error_string(r.a);
+    out.error = "the ZIP cannot be read from its start: " + r.ErrorText();
     return out;
   }
   std::vector<char> buf(1 << 16);
-  struct archive_entry* entry = nullptr;
   for (;;) {
-    const int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+    auto next = r.Next();
+    if (!next) {
       out.error = "the ZIP's local headers cannot be read past " +
-                  std::to_string(out.entries.size()) + " members (" + archive_error_string(r.a) +
+                  std::to_string(out.entries.size()) + " members (" + next.error() +
                   "): a reader that streams the ZIP would not see what unzip sees";
       break;
     }
-    if (archive_entry_filetype(entry) == AE_IFDIR) continue;
-    const char* raw_name = archive_entry_pathname(entry);
-    std::string name = raw_name != nullptr ? raw_name : "";
+    if (!*next) break;
+    std::string name = std::move(**next);
     crypto::Sha256Hasher hasher;
     la_ssize_t n = 0;
     while ((n = archive_read_data(r.a, buf.data(), buf.size())) > 0) {
@@ -88,8 +105,7 @@ LocalEntries ReadLocalEntries(const fs::path& zip) {
           ByteView(reinterpret_cast<const std::byte*>(buf.data()), static_cast<size_t>(n)));
     }
     if (n < 0) {
-      out.error =
-          name + ": cannot be read from its local entry (" + archive_error_string(r.a) + ")";
+      out.error = name + ": cannot be read from its local entry (" + r.ErrorText() + ")";
       break;
     }
     out.entries.emplace_back(std::move(name), crypto::ToHex(hasher.Finish()));
@@ -143,26 +159,21 @@ Result<void> Checker::Read(const fs::path& zip) {
   // and workstations see, whatever the local headers claim.
   archive_read_support_format_zip_seekable(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return Fail(ErrorCode::kInvalidArgument,
-                std::string("cannot read the package as a ZIP: ") + archive_error_string(r.a));
+    return Fail(ErrorCode::kInvalidArgument, "cannot read the package as a ZIP: " + r.ErrorText());
   }
   std::vector<char> buf(1 << 16);
-  struct archive_entry* entry = nullptr;
   for (;;) {
-    const int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+    auto next = r.Next();
+    if (!next) {
       if (members_.empty()) {
         return Fail(ErrorCode::kInvalidArgument,
-                    std::string("cannot read the package as a ZIP: ") + archive_error_string(r.a));
+                    "cannot read the package as a ZIP: " + next.error());
       }
-      Failure(std::string("the ZIP is damaged past its readable members: ") +
-              archive_error_string(r.a));
+      Failure("the ZIP is damaged past its readable members: " + next.error());
       break;
     }
-    if (archive_entry_filetype(entry) == AE_IFDIR) continue;
-    const char* raw_name = archive_entry_pathname(entry);
-    const std::string name = raw_name != nullptr ? raw_name : "";
+    if (!*next) break;
+    const std::string name = std::move(**next);
     if (members_.contains(name)) {
       Failure(name + ": the ZIP holds this member twice");
       continue;
@@ -174,8 +185,7 @@ Result<void> Checker::Read(const fs::path& zip) {
       const la_ssize_t n = archive_read_data(r.a, buf.data(), buf.size());
       if (n == 0) break;
       if (n < 0) {
-        Failure(name + ": cannot be read from the ZIP (damaged: " + archive_error_string(r.a) +
-                ")");
+        Failure(name + ": cannot be read from the ZIP (damaged: " + r.ErrorText() + ")");
         m.damaged = true;
         break;
       }
