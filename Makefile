@@ -64,7 +64,9 @@ bench: build
 # - dicom_object: uploaded DICOM objects and stored forms through every
 #   reader of received objects, the stored form's bit-exact rebuild checked;
 # - package_verify: film packages as a forger rewrites them, through the
-#   code of `cloudfilm verify`: only the seed packages may verify.
+#   code of `cloudfilm verify`: only the seed packages may verify;
+# - import_media: CDs and ZIPs from another hospital through `cloudfilm
+#   import`: every object counted, named inside the media, reasons given.
 # The search fuzzers also check that no answer crosses hospitals (tenants).
 # What each checks is at the top of its file in tests/fuzz/. Built with
 # clang (19: clang 14 lacks std::expected with libstdc++ 12) through CMake
@@ -77,13 +79,14 @@ FUZZ_CC    ?= clang-19
 FUZZ_CXX   ?= clang++-19
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS ?=
-FUZZ_TARGETS = multipart qido qr_identifier http_request dicom_object package_verify
+FUZZ_TARGETS = multipart qido qr_identifier http_request dicom_object package_verify import_media
 FUZZ_ARGS_multipart     = -max_len=65536
 FUZZ_ARGS_qido          = -max_len=1024
 FUZZ_ARGS_qr_identifier = -max_len=4096
 FUZZ_ARGS_http_request  = -max_len=16384 -dict=tests/fuzz/http_request.dict
 FUZZ_ARGS_dicom_object  = -max_len=65536 -dict=tests/fuzz/dicom_object.dict
 FUZZ_ARGS_package_verify = -max_len=65536
+FUZZ_ARGS_import_media   = -max_len=65536
 FUZZ_SEEDS_dicom_object = $(wildcard ../shared/testdata)
 $(BUILD_FUZZ)/build.ninja: | deps
 	@command -v $(FUZZ_CXX) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang-19 libclang-rt-19-dev

@@ -143,7 +143,10 @@ bool ImportsEntry(const std::optional<std::set<std::string>>& media, const std::
 }
 
 // Regular entries of a ZIP, DICOMDIR indexes left out (their files are
-// entries too); an unreadable ZIP counts as the one object it is reported as.
+// entries too), as ProduceZip will report them: an unreadable ZIP, the
+// damage that ends one, or a central directory that lists nothing in a
+// file that begins with an entry, counts as the one more item it is
+// reported as.
 int64_t CountZipEntries(const fs::path& zip) {
   ArchiveReader r;
   archive_read_support_format_zip(r.a);
@@ -151,11 +154,13 @@ int64_t CountZipEntries(const fs::path& zip) {
   const auto media = RootDicomdirIds(zip);
   int64_t n = 0;
   struct archive_entry* entry = nullptr;
-  for (int64_t index = 1; NextEntry(r, &entry); ++index) {
+  for (int64_t index = 1;; ++index) {
+    const int rc = archive_read_next_header(r.a, &entry);
+    if (rc == ARCHIVE_EOF) return index == 1 && HasZipMagic(zip) ? 1 : n;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return n + 1;
     if (archive_entry_filetype(entry) == AE_IFREG && ImportsEntry(media, EntryName(entry, index)))
       ++n;
   }
-  return n;
 }
 
 }  // namespace
@@ -346,6 +351,15 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
   struct archive_entry* entry = nullptr;
   for (int64_t index = 1;; ++index) {
     const int rc = archive_read_next_header(r.a, &entry);
+    if (rc == ARCHIVE_EOF && index == 1 && HasZipMagic(zip)) {
+      // libarchive ends quietly when the central directory is damaged
+      // where it expects an entry: an "empty" ZIP that begins with one.
+      pipeline.PushError(zip.string(),
+                         Error{ErrorCode::kInvalidArgument,
+                               "damaged ZIP: its central directory lists no entry, though the file "
+                               "begins with one (repair it, e.g. zip -FF, and import it again)"});
+      return;
+    }
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       pipeline.PushError(zip.string(),

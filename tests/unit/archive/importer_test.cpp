@@ -167,6 +167,36 @@ TEST_F(ImporterTest, AZipEntryWhoseNameTheLocaleCannotHoldIsImported) {
   EXPECT_TRUE(StoredExactly("1.9.52", two));
 }
 
+// A ZIP whose central directory is damaged where an entry should start (a
+// bad copy) reads in libarchive as an empty ZIP: the import reported
+// nothing and exited 0. The import fuzzer found the other side of it: a
+// damaged directory reported as one rejected item the plan had not counted
+// (1 of 0). Both are now one planned item naming the damage.
+TEST_F(ImporterTest, AZipWhoseCentralDirectoryIsDamagedIsOnePlannedRejection) {
+  cf::testing::TempDir src;
+  WriteFile(src.Path() / "IMG1", DicomBuilder().Sop("1.9.41").Build());
+  const fs::path zip = src.Path() / "cd.zip";
+  ZipFiles(zip, src.Path(), {"IMG1"});
+  auto bytes = ReadFile(zip, 1 << 20);
+  ASSERT_TRUE(bytes);
+  const size_t central = std::string_view(AsChars(*bytes)).find("PK\x01\x02");
+  ASSERT_NE(central, std::string_view::npos);
+  (*bytes)[central + 2] = std::byte{0x07};
+  WriteFile(zip, *bytes);
+
+  Importer importer(*archive_, "default");
+  EXPECT_EQ(importer.Plan({zip}), 1);
+  std::vector<ImportItem> items;
+  const auto totals =
+      importer.Run([&](const ImportItem& item, const ImportTotals&) { items.push_back(item); });
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].name, zip.string());
+  ASSERT_FALSE(items[0].result);
+  EXPECT_TRUE(items[0].result.error().message.starts_with("damaged ZIP"))
+      << items[0].result.error().message;
+  EXPECT_EQ(totals.rejected, 1);
+}
+
 TEST_F(ImporterTest, AZipWithARootDicomdirImportsOnlyWhatItReferences) {
   // A film package or a zipped CD: a README and a signature beside the
   // media are not broken DICOM objects.
