@@ -114,9 +114,15 @@ Result<std::unique_ptr<DcmFileFormat>> Load(ByteView part10) {
   DcmInputBufferStream stream;
   stream.setBuffer(part10.data(), static_cast<offile_off_t>(part10.size()));
   stream.setEos();
-  file->transferInit();
-  const OFCondition status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file->transferEnd();
+  OFCondition status = EC_Normal;
+  try {
+    file->transferInit();
+    status = file->read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file->transferEnd();
+  } catch (const std::exception& e) {  // DCMTK 3.6.7 may throw mid-parse (dicom/dcmtk_read.hpp)
+    return Fail(ErrorCode::kInvalidDicom,
+                std::string("cannot parse: DCMTK failed on it: ") + e.what());
+  }
   if (status.bad())
     return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
   return file;

@@ -18,6 +18,7 @@
 #include <string>
 #include <tuple>
 
+#include "dicom/dcmtk_read.hpp"
 #include "dicom/instance.hpp"
 #include "dicom/text_decoder.hpp"
 
@@ -155,12 +156,13 @@ Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options
 
   MemoryStream stream(bytes);
   DcmFileFormat file;
-  file.transferInit();
-  const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, kLoadLimit);
-  file.transferEnd();
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
-  }
+  auto parsed = ParseGuarded([&] {
+    file.transferInit();
+    const OFCondition status = file.read(stream, EXS_Unknown, EGL_noChange, kLoadLimit);
+    file.transferEnd();
+    return status;
+  });
+  if (!parsed) return std::unexpected(parsed.error());
   if (stream.avail() > 0) {
     return Fail(ErrorCode::kInvalidDicom, "trailing bytes after the dataset");
   }

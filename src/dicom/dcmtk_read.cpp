@@ -9,22 +9,26 @@
 
 namespace cf::dicom {
 
-Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes, const DcmTagKey& stop) {
-  // DCMTK would print its parse warnings to stderr; errors come back as values.
+void QuietDcmtk() {
   static std::once_flag quiet;
   std::call_once(quiet,
                  [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+}
+
+Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes, const DcmTagKey& stop) {
+  QuietDcmtk();
   DcmInputBufferStream stream;
   stream.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
   stream.setEos();
   auto file = std::make_unique<DcmFileFormat>();
-  file->transferInit();
-  const OFCondition status =
-      file->readUntilTag(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, stop);
-  file->transferEnd();
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
-  }
+  auto parsed = ParseGuarded([&] {
+    file->transferInit();
+    const OFCondition status =
+        file->readUntilTag(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, stop);
+    file->transferEnd();
+    return status;
+  });
+  if (!parsed) return std::unexpected(parsed.error());
   return file;
 }
 

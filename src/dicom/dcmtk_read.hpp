@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dctagkey.h>
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,28 @@ namespace cf::dicom {
 // that tag on are left unread (a reader that wants a few early ones).
 Result<std::unique_ptr<DcmFileFormat>> ReadWithDcmtk(ByteView bytes,
                                                      const DcmTagKey& stop = DCM_UndefinedTagKey);
+
+// Keeps DCMTK's parse warnings off stderr (errors come back as values).
+void QuietDcmtk();
+
+// Runs `read`, a DCMTK parse returning its condition, as a Result:
+// kInvalidDicom "cannot parse: ..." when it fails, and also when it
+// throws. DCMTK 3.6.7 throws std::out_of_range from inside the parse of a
+// directory record whose type comes twice (found by the package fuzzer in
+// a DICOMDIR; dcmdump aborts on it too): a parse failure like any other,
+// not the end of the command or the request that read it.
+template <class Read>
+Result<void> ParseGuarded(Read&& read) {
+  try {
+    const OFCondition status = read();
+    if (status.bad())
+      return Fail(ErrorCode::kInvalidDicom, std::string("cannot parse: ") + status.text());
+    return {};
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInvalidDicom,
+                std::string("cannot parse: DCMTK failed on it: ") + e.what());
+  }
+}
 
 // An element's value(s) as DCMTK prints them ("\\"-joined), trailing spaces
 // and NULs dropped; empty when absent.

@@ -72,8 +72,10 @@ Result<std::vector<std::string>> FileIdsOf(DcmFileFormat& file) {
 std::string ExclusionReason(const OFCondition& status, const std::filesystem::path& file) {
   std::string reason = status.text();
   DcmFileFormat meta;
-  if (meta.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly)
-          .bad()) {
+  if (!ParseGuarded([&] {
+        return meta.loadFile(file.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
+                             ERM_metaOnly);
+      })) {
     return reason + " (no readable file meta)";
   }
   OFString ts;
@@ -86,11 +88,11 @@ std::string ExclusionReason(const OFCondition& status, const std::filesystem::pa
 }  // namespace
 
 Result<std::vector<std::string>> ReadDicomdirFileIds(const std::filesystem::path& dicomdir) {
+  QuietDcmtk();
   DcmFileFormat file;
-  const OFCondition status = file.loadFile(dicomdir.c_str());
-  if (status.bad()) {
-    return Fail(ErrorCode::kInvalidDicom, std::string("cannot read DICOMDIR: ") + status.text());
-  }
+  auto loaded = ParseGuarded([&] { return file.loadFile(dicomdir.c_str()); });
+  if (!loaded)
+    return Fail(ErrorCode::kInvalidDicom, "cannot read DICOMDIR: " + loaded.error().message);
   return FileIdsOf(file);
 }
 

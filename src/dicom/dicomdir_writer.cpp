@@ -17,6 +17,7 @@
 #include <array>
 #include <mutex>
 
+#include "dicom/dcmtk_read.hpp"
 #include "dicom/dicomdir.hpp"
 #include "dicom/uids.hpp"
 
@@ -209,11 +210,14 @@ std::optional<std::string> DicomdirWriter::Add(std::string_view file_id, ByteVie
   stream.setBuffer(object.data(), static_cast<offile_off_t>(object.size()));
   stream.setEos();
   DcmFileFormat file;
-  file.transferInit();
-  const OFCondition status =
-      file.readUntilTag(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DCM_PixelData);
-  file.transferEnd();
-  if (status.bad()) return std::string("cannot parse the header: ") + status.text();
+  auto parsed = ParseGuarded([&] {
+    file.transferInit();
+    const OFCondition status =
+        file.readUntilTag(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, DCM_PixelData);
+    file.transferEnd();
+    return status;
+  });
+  if (!parsed) return "the header: " + parsed.error().message;
   DcmItem& meta = *file.getMetaInfo();
   DcmItem& ds = *file.getDataset();
   const std::string ts = Value(meta, DCM_TransferSyntaxUID);
