@@ -57,7 +57,22 @@ void Quiet(const char*, void*) {}
 
 }  // namespace
 
-Result<DecodedFrame> DecodeJ2k(ByteView codestream) {
+std::optional<Error> SizeMismatch(const char* codec, uint32_t width, uint32_t height,
+                                  uint32_t components, const std::optional<FrameSize>& expected) {
+  if (!expected || (width == expected->width && height == expected->height &&
+                    components == expected->components)) {
+    return std::nullopt;
+  }
+  const auto size = [](uint32_t w, uint32_t h, uint32_t c) {
+    return std::to_string(w) + "x" + std::to_string(h) + "x" + std::to_string(c);
+  };
+  return Error{ErrorCode::kInvalidDicom,
+               std::string(codec) + ": the codestream declares " + size(width, height, components) +
+                   ", Columns, Rows and Samples per Pixel say " +
+                   size(expected->width, expected->height, expected->components)};
+}
+
+Result<DecodedFrame> DecodeJ2k(ByteView codestream, std::optional<FrameSize> expected) {
   static constexpr unsigned char kJp2Signature[] = {0, 0, 0, 0x0C, 'j', 'P', ' ', ' '};
   const bool jp2 = codestream.size() >= 8 && std::memcmp(codestream.data(), kJp2Signature, 8) == 0;
   std::unique_ptr<opj_codec_t, CodecDeleter> codec(
@@ -90,6 +105,10 @@ Result<DecodedFrame> DecodeJ2k(ByteView codestream) {
       uint64_t{image->x1 - image->x0} * (image->y1 - image->y0) * image->numcomps;
   if (declared == 0 || declared > kMaxSamples) {
     return Fail(ErrorCode::kInvalidDicom, "JPEG 2000: implausible image size");
+  }
+  if (auto mismatch = SizeMismatch("JPEG 2000", image->x1 - image->x0, image->y1 - image->y0,
+                                   image->numcomps, expected)) {
+    return std::unexpected(*mismatch);
   }
   if (!opj_decode(codec.get(), stream.get(), image.get()) ||
       !opj_end_decompress(codec.get(), stream.get())) {

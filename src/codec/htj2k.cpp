@@ -198,7 +198,8 @@ Result<void> DecodeHtj2k(const FrameShape& shape, ByteView stream, Bytes& out) {
 }
 
 Result<void> DecodeHtj2kWithOpenJpeg(const FrameShape& shape, ByteView stream, Bytes& out) {
-  auto frame = DecodeJ2k(stream);  // inverts the reversible colour transform, as OpenJPH does
+  // OpenJPEG inverts the reversible colour transform, as OpenJPH does.
+  auto frame = DecodeJ2k(stream, FrameSize{shape.width, shape.height, shape.components});
   if (!frame) return Fail(ErrorCode::kInternal, "HTJ2K decode: " + frame.error().message);
   if (frame->width != shape.width || frame->height != shape.height ||
       frame->components != shape.components || frame->precision != shape.bits_per_sample ||

@@ -69,7 +69,7 @@ Result<void> DecodeJpegLs(const FrameShape& shape, ByteView stream, Bytes& out) 
   }
 }
 
-Result<DecodedFrame> DecodeJpegLsStream(ByteView stream) {
+Result<DecodedFrame> DecodeJpegLsStream(ByteView stream, std::optional<FrameSize> expected) {
   try {
     Bytes copy;
     stream = EndingInEoi(stream, copy);
@@ -86,6 +86,9 @@ Result<DecodedFrame> DecodeJpegLsStream(ByteView stream) {
     const uint64_t count = uint64_t{f.width} * f.height * f.components;
     if (count == 0 || count > (1ull << 30)) {
       return Fail(ErrorCode::kInvalidDicom, "JPEG-LS: implausible image size");
+    }
+    if (auto mismatch = SizeMismatch("JPEG-LS", f.width, f.height, f.components, expected)) {
+      return std::unexpected(*mismatch);
     }
     Bytes raw(decoder.destination_size());
     decoder.decode(raw.data(), raw.size());

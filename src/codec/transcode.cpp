@@ -229,15 +229,11 @@ Result<void> DecodeFramesHere(ByteView part10, std::string_view source_ts, DcmDa
   for (uint32_t f = 0; f < frames; ++f) {
     // HTJ2K from a sender goes to OpenJPEG too, never to OpenJPH: OpenJPH
     // 0.9 asserts on damaged packet headers (frame_decoders.hpp).
-    auto decoded = jpeg_ls ? DecodeJpegLsStream((*split)[f]) : DecodeJ2k((*split)[f]);
+    const FrameSize size{columns, rows, samples};
+    auto decoded = jpeg_ls ? DecodeJpegLsStream((*split)[f], size) : DecodeJ2k((*split)[f], size);
     if (!decoded) {
       return Fail(decoded.error().code,
                   "frame " + std::to_string(f + 1) + ": " + decoded.error().message);
-    }
-    if (decoded->width != columns || decoded->height != rows || decoded->components != samples) {
-      return Fail(
-          ErrorCode::kInvalidDicom,
-          "frame " + std::to_string(f + 1) + ": codestream size differs from Rows/Columns/Samples");
     }
     // JPEG-LS carries signed samples as their low Bits Stored bits.
     const bool extend = jpeg_ls && is_signed && bits_stored < bits_allocated;

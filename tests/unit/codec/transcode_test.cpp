@@ -516,5 +516,22 @@ TEST(TranscodeTest, AJpegLsFrameWithoutItsEndMarkerFailsAtOnce) {
   EXPECT_EXIT(decode_within_five_cpu_seconds(), ::testing::ExitedWithCode(0), "");
 }
 
+// A 256x1024 object kept by the DICOM object fuzzer whose JPEG 2000 frame
+// declares gigapixels: OpenJPEG allocated them and decoded before the
+// sizes were compared (17 s and 5.3 GB of RSS here). The header's size is
+// refused now, before any decoding, naming both sizes.
+TEST(TranscodeTest, AJ2kFrameDeclaringAnotherSizeIsRefusedFromItsHeader) {
+  auto bytes =
+      ReadFile(fs::path(CF_SOURCE_DIR) /
+                   "tests/fuzz/regressions/dicom_object/j2k-frame-declaring-gigapixels.dcm",
+               1 << 20);
+  ASSERT_TRUE(bytes);
+  auto pixels = DecodePixels(*bytes);
+  ASSERT_FALSE(pixels);
+  EXPECT_EQ(pixels.error().code, ErrorCode::kInvalidDicom);
+  EXPECT_TRUE(pixels.error().message.starts_with("frame 1: JPEG 2000: the codestream declares "))
+      << pixels.error().message;
+}
+
 }  // namespace
 }  // namespace cf::codec
