@@ -180,6 +180,12 @@ Result<Bytes> EncodeAsHtj2k(ByteView native, std::string_view target_ts) {
   if (l.big_endian) {
     return Fail(ErrorCode::kUnsupported, "HTJ2K output needs explicit VR little endian input");
   }
+  // The fuzzer's object held Pixel Data twice: the output encapsulated the
+  // second, and a reader that keeps the first found it native.
+  if (!l.tags_ascending) {
+    return Fail(ErrorCode::kUnsupported,
+                "HTJ2K output of a data set whose elements are out of order or repeated");
+  }
   // Pixel Representation other than 0 and 1 (seen from the fuzzer: 8192)
   // would be coded as signed without the codestream saying so.
   if ((l.samples_per_pixel != 1 && l.samples_per_pixel != 3) ||

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <string_view>
 
 namespace cf::codec {
@@ -231,9 +232,12 @@ LayoutResult FindNativeLayout(ByteView file) {
   Walker w(file);
   w.pos = dataset_start;
   w.big_endian = big_endian;
+  std::optional<uint32_t> previous;
   while (!w.AtEnd()) {
     Element e;
     if (!w.Header(&e, explicit_vr)) break;
+    if (previous && e.tag <= *previous) layout.tags_ascending = false;
+    previous = e.tag;
     if (e.tag == kPixelData) {
       if (e.length == kUndefined) {
         out.reason = "encapsulated pixel data in a native transfer syntax";

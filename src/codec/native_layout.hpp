@@ -43,6 +43,10 @@ struct NativeLayout {
   uint64_t photometric_element = 0;  // offset of the element's tag
   uint64_t photometric_end = 0;      // just past its value
   uint64_t planar_value = 0;         // offset of Planar Configuration's 2-byte value
+  // Every top-level tag above the one before it. When not, a repeated
+  // element is taken last here and first by DCMTK: writers that change the
+  // object (HTJ2K output) must not rely on this layout.
+  bool tags_ascending = true;
   uint64_t FrameBytes() const {
     return uint64_t{rows} * columns * samples_per_pixel * (bits_allocated / 8u);
   }
