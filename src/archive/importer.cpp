@@ -81,6 +81,12 @@ fs::path ResolveFileId(const fs::path& root, const std::string& file_id) {
 struct ArchiveReader {
   struct archive* a = archive_read_new();
   ~ArchiveReader() { archive_read_free(a); }
+  // libarchive's reason, which it does not always give (NULL: the import
+  // fuzzer's ZIP made appending it read address 0).
+  std::string ErrorText() const {
+    const char* text = archive_error_string(a);
+    return text != nullptr ? text : "no reason given";
+  }
 };
 
 // Past a warning too: libarchive warns about an entry whose name it cannot
@@ -342,8 +348,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
   archive_read_support_format_zip(r.a);
   if (archive_read_open_filename(r.a, zip.c_str(), 1 << 16) != ARCHIVE_OK) {
     pipeline.PushError(zip.string(),
-                       Error{ErrorCode::kInvalidArgument,
-                             std::string("cannot open ZIP: ") + archive_error_string(r.a)});
+                       Error{ErrorCode::kInvalidArgument, "cannot open ZIP: " + r.ErrorText()});
     return;
   }
   const uint64_t limit = archive_.Options().max_object_size;
@@ -363,8 +368,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
       pipeline.PushError(zip.string(),
-                         Error{ErrorCode::kInvalidArgument,
-                               std::string("damaged ZIP: ") + archive_error_string(r.a)});
+                         Error{ErrorCode::kInvalidArgument, "damaged ZIP: " + r.ErrorText()});
       return;
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
@@ -381,8 +385,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
       const la_ssize_t n = archive_read_data(r.a, buf, sizeof buf);
       if (n == 0) break;
       if (n < 0) {
-        work.error = Error{ErrorCode::kInvalidArgument,
-                           std::string("cannot read ZIP entry: ") + archive_error_string(r.a)};
+        work.error = Error{ErrorCode::kInvalidArgument, "cannot read ZIP entry: " + r.ErrorText()};
       } else if (work.data.size() + static_cast<size_t>(n) > limit) {
         work.error = Error{ErrorCode::kTooLarge, "ZIP entry larger than the object size limit"};
       } else {
