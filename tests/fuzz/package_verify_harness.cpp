@@ -68,32 +68,6 @@ const Seeds& LoadSeeds() {
   return seeds;
 }
 
-// Writes `members` as a stored ZIP at `path`; false when libarchive takes
-// none of them (an empty name, say) or cannot write.
-bool WriteZip(const fs::path& path, const std::vector<PackageMember>& members) {
-  struct archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_zip_set_compression_store(a);
-  if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
-    archive_write_free(a);
-    return false;
-  }
-  for (const auto& m : members) {
-    struct archive_entry* entry = archive_entry_new();
-    archive_entry_set_pathname(entry, m.name.c_str());
-    archive_entry_set_filetype(entry, AE_IFREG);
-    archive_entry_set_perm(entry, 0644);
-    archive_entry_set_size(entry, static_cast<la_int64_t>(m.content.size()));
-    if (archive_write_header(a, entry) == ARCHIVE_OK && !m.content.empty()) {
-      archive_write_data(a, m.content.data(), m.content.size());
-    }
-    archive_entry_free(entry);
-  }
-  const bool ok = archive_write_close(a) == ARCHIVE_OK;
-  archive_write_free(a);
-  return ok;
-}
-
 // The members as unzip sees them (the central directory), regular files
 // only, sorted by name; duplicates stay.
 MemberHashes ReadBack(const fs::path& path) {
@@ -151,11 +125,35 @@ std::string EncodePackageMembers(const std::vector<PackageMember>& members) {
   return out;
 }
 
+bool WriteStoredZip(const fs::path& path, const std::vector<PackageMember>& members) {
+  struct archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_zip_set_compression_store(a);
+  if (archive_write_open_filename(a, path.c_str()) != ARCHIVE_OK) {
+    archive_write_free(a);
+    return false;
+  }
+  for (const auto& m : members) {
+    struct archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, m.name.c_str());
+    archive_entry_set_filetype(entry, AE_IFREG);
+    archive_entry_set_perm(entry, 0644);
+    archive_entry_set_size(entry, static_cast<la_int64_t>(m.content.size()));
+    if (archive_write_header(a, entry) == ARCHIVE_OK && !m.content.empty()) {
+      archive_write_data(a, m.content.data(), m.content.size());
+    }
+    archive_entry_free(entry);
+  }
+  const bool ok = archive_write_close(a) == ARCHIVE_OK;
+  archive_write_free(a);
+  return ok;
+}
+
 std::string RunPackageVerify(std::span<const uint8_t> input) {
   const Seeds& seeds = LoadSeeds();
   static const fs::path zip =
       fs::temp_directory_path() / ("cf-package-verify-fuzz-" + std::to_string(getpid()) + ".zip");
-  if (!WriteZip(zip, DecodePackageMembers(input))) return "unwritable";
+  if (!WriteStoredZip(zip, DecodePackageMembers(input))) return "unwritable";
   auto check = film::VerifyPackage(zip, seeds.trusted);
   if (!check) return "unreadable: " + check.error().message;
   if (!check->Ok()) {

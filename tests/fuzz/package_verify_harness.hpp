@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ std::vector<PackageMember> DecodePackageMembers(std::span<const uint8_t> input);
 // The input that decodes to `members` (names of at most 255 bytes,
 // contents under 16 MiB).
 std::string EncodePackageMembers(const std::vector<PackageMember>& members);
+
+// Writes `members` as a stored ZIP at `path` with libarchive, names as
+// they are (members it refuses, an empty name say, are left out); false
+// when the ZIP cannot be written.
+bool WriteStoredZip(const std::filesystem::path& path, const std::vector<PackageMember>& members);
 
 // Runs one input; returns a short summary for the replay log ("verified: 3
 // objects", "failed: <first failure>", "unreadable: <reason>"). Not
