@@ -9,12 +9,10 @@
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <tuple>
 
@@ -136,9 +134,7 @@ bool LooksLikePart10(ByteView bytes) {
 Result<ParsedInstance> ParseInstance(ByteView bytes, const ParseOptions& options) {
   // DCMTK would print its parse warnings to stderr; what matters reaches the
   // caller as an error value or a warning string, and the logs are ours.
-  static std::once_flag quiet;
-  std::call_once(quiet,
-                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+  QuietDcmtk();
   if (bytes.size() > options.max_object_size) {
     return Fail(ErrorCode::kTooLarge, "object of " + std::to_string(bytes.size()) +
                                           " bytes exceeds the limit of " +

@@ -13,7 +13,6 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcsequen.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <set>
 
@@ -108,8 +107,8 @@ Result<std::vector<DicomdirExclusion>> WriteDicomdir(const std::filesystem::path
                                                      const std::vector<std::string>& file_ids,
                                                      std::string_view file_set_id) {
   // DicomDirInterface narrates every file at INFO level; problems come back
-  // as conditions (quiet as in dcmtk_read.cpp).
-  OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL);
+  // as conditions.
+  QuietDcmtk();
   DicomDirInterface dir;
   const std::filesystem::path target = root / "DICOMDIR";
   OFCondition status =

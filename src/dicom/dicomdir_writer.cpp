@@ -11,11 +11,9 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/oflog/oflog.h>
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 
 #include "dicom/dcmtk_read.hpp"
 #include "dicom/dicomdir.hpp"
@@ -200,9 +198,7 @@ DicomdirWriter::DicomdirWriter(std::string file_set_id, std::string media_storag
     : file_set_id_(std::move(file_set_id)), media_storage_uid_(std::move(media_storage_uid)) {}
 
 std::optional<std::string> DicomdirWriter::Add(std::string_view file_id, ByteView object) {
-  static std::once_flag quiet;
-  std::call_once(quiet,
-                 [] { OFLog::getLogger("dcmtk.dcmdata").setLogLevel(OFLogger::FATAL_LOG_LEVEL); });
+  QuietDcmtk();
   if (object.size() < 132 || AsChars(object.subspan(128, 4)) != "DICM") {
     return "no file meta: a raw dataset has no transfer syntax to reference";
   }
