@@ -148,6 +148,13 @@ bool ImportsEntry(const std::optional<std::set<std::string>>& media, const std::
   return !media || media->contains(Upper(name));
 }
 
+// libarchive ends quietly when a ZIP's central directory is damaged where
+// it expects an entry: an "empty" ZIP (EOF before entry `index` 1) that
+// begins with an entry is a damaged one.
+bool EndsBeforeItsFirstEntry(const fs::path& zip, int64_t index) {
+  return index == 1 && HasZipMagic(zip);
+}
+
 // Regular entries of a ZIP, DICOMDIR indexes left out (their files are
 // entries too), as ProduceZip will report them: an unreadable ZIP, the
 // damage that ends one, or a central directory that lists nothing in a
@@ -162,7 +169,7 @@ int64_t CountZipEntries(const fs::path& zip) {
   struct archive_entry* entry = nullptr;
   for (int64_t index = 1;; ++index) {
     const int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF) return index == 1 && HasZipMagic(zip) ? 1 : n;
+    if (rc == ARCHIVE_EOF) return EndsBeforeItsFirstEntry(zip, index) ? 1 : n;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return n + 1;
     if (archive_entry_filetype(entry) == AE_IFREG && ImportsEntry(media, EntryName(entry, index)))
       ++n;
@@ -356,9 +363,7 @@ void Importer::ProduceZip(const fs::path& zip, Pipeline& pipeline) {
   struct archive_entry* entry = nullptr;
   for (int64_t index = 1;; ++index) {
     const int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF && index == 1 && HasZipMagic(zip)) {
-      // libarchive ends quietly when the central directory is damaged
-      // where it expects an entry: an "empty" ZIP that begins with one.
+    if (rc == ARCHIVE_EOF && EndsBeforeItsFirstEntry(zip, index)) {
       pipeline.PushError(zip.string(),
                          Error{ErrorCode::kInvalidArgument,
                                "damaged ZIP: its central directory lists no entry, though the file "
